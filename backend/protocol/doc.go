@@ -1,0 +1,24 @@
+// Package protocol holds the sync wire types (contract v1, see docs/protocol.md),
+// the registry of synced tables and the validation rules shared by the desktop
+// client and the sync server.
+//
+// It imports no database driver: both the desktop binary (go-sqlcipher) and the
+// server binary (mattn/go-sqlite3, pgx) link it.
+package protocol
+
+// Version is the wire protocol version this build speaks.
+const Version = 1
+
+// MinVersion is the oldest client protocol version the server still serves.
+const MinVersion = 1
+
+// HeaderProtocol is the request header carrying the client's protocol version.
+const HeaderProtocol = "Outpost-Protocol"
+
+// Limits of the v1 contract.
+const (
+	MaxBatchChanges  = 1000
+	DefaultPullLimit = 500
+	MaxPullLimit     = 5000
+	DefaultMaxBody   = 8 << 20
+)

@@ -1,0 +1,153 @@
+package protocol
+
+import (
+	"strings"
+	"testing"
+)
+
+const rid = "6f1c2a0e-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
+
+func record(over map[string]any) map[string]any {
+	m := map[string]any{
+		"id": rid, "line_id": "L1", "product_id": "P-100", "quantity": 5,
+		"operator_id": "op-7", "created_at": 1700000000000, "updated_at": 1700000000001,
+	}
+	for k, v := range over {
+		if v == "<drop>" {
+			delete(m, k)
+			continue
+		}
+		m[k] = v
+	}
+	return m
+}
+
+func TestTable_Validate(t *testing.T) {
+	reg := NewRegistry()
+	rec, _ := reg.Lookup(TableProductionRecords)
+	cfg, _ := reg.Lookup(TableLineConfigs)
+	tests := []struct {
+		name  string
+		table Table
+		id    string
+		row   map[string]any
+		mode  ValidateMode
+		code  string // "" = valid
+		col   string
+	}{
+		{"valid record", rec, rid, record(nil), Complete, "", ""},
+		{"bookkeeping ignored", rec, rid, record(map[string]any{"version": 9, "hlc": "x", "synced_at": 1}), Complete, "", ""},
+		{"bad id", rec, "not-a-uuid", record(nil), Complete, CodeInvalidValue, "id"},
+		{"row id mismatch", rec, "7f1c2a0e-1b2c-4d3e-8f9a-0b1c2d3e4f5a", record(nil), Complete, CodeInvalidValue, "id"},
+		{"unknown column", rec, rid, record(map[string]any{"colour": "red"}), Complete, CodeUnknownColumn, "colour"},
+		{"missing line", rec, rid, record(map[string]any{"line_id": "<drop>"}), Complete, CodeMissingValue, "line_id"},
+		{"partial allows missing", rec, rid, map[string]any{"quantity": 3}, Partial, "", ""},
+		{"empty line", rec, rid, record(map[string]any{"line_id": ""}), Complete, CodeMissingValue, "line_id"},
+		{"null line", rec, rid, record(map[string]any{"line_id": nil}), Complete, CodeMissingValue, "line_id"},
+		{"line 128 chars", rec, rid, record(map[string]any{"line_id": strings.Repeat("é", 128)}), Complete, "", ""},
+		{"line 129 chars", rec, rid, record(map[string]any{"line_id": strings.Repeat("é", 129)}), Complete, CodeTooLong, "line_id"},
+		{"quantity text", rec, rid, record(map[string]any{"quantity": "5"}), Complete, CodeInvalidValue, "quantity"},
+		{"quantity fraction", rec, rid, record(map[string]any{"quantity": 1.5}), Complete, CodeInvalidValue, "quantity"},
+		{"quantity negative", rec, rid, record(map[string]any{"quantity": -1}), Complete, CodeInvalidValue, "quantity"},
+		{"quantity max", rec, rid, record(map[string]any{"quantity": 1_000_000_000}), Complete, "", ""},
+		{"quantity over max", rec, rid, record(map[string]any{"quantity": 1_000_000_001}), Complete, CodeInvalidValue, "quantity"},
+		{"time not integer", rec, rid, record(map[string]any{"created_at": 1.25}), Complete, CodeInvalidValue, "created_at"},
+		{"hostile text verbatim", rec, rid, record(map[string]any{"operator_id": "'; DROP TABLE x;-- <script>=1+1"}), Complete, "", ""},
+		{"config nullable absent", cfg, rid, map[string]any{"line_id": "L1", "recipe": "R", "created_at": 1, "updated_at": 1}, Complete, "", ""},
+		{"notes 4000", cfg, rid, map[string]any{"line_id": "L1", "recipe": "R", "created_at": 1, "updated_at": 1, "notes": strings.Repeat("x", 4000)}, Complete, "", ""},
+		{"notes 4001", cfg, rid, map[string]any{"line_id": "L1", "recipe": "R", "created_at": 1, "updated_at": 1, "notes": strings.Repeat("x", 4001)}, Complete, CodeTooLong, "notes"},
+		{"temperature text", cfg, rid, map[string]any{"line_id": "L1", "recipe": "R", "created_at": 1, "updated_at": 1, "temperature_c": "hot"}, Complete, CodeInvalidValue, "temperature_c"},
+		{"explicit null clears", cfg, rid, map[string]any{"line_id": "L1", "recipe": "R", "created_at": 1, "updated_at": 1, "notes": nil}, Complete, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.table.Validate(tc.id, tc.row, tc.mode)
+			if tc.code == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				if got["id"] != tc.id {
+					t.Fatalf("id = %v", got["id"])
+				}
+				for k := range got {
+					if IsBookkeeping(k) {
+						t.Fatalf("bookkeeping column %s kept", k)
+					}
+				}
+				return
+			}
+			ve, ok := AsValidation(err)
+			if !ok || ve.Code != tc.code || ve.Column != tc.col {
+				t.Fatalf("Validate err = %v (%+v), want code %s column %s", err, ve, tc.code, tc.col)
+			}
+		})
+	}
+}
+
+func TestDecodeRow_ExactNumbers(t *testing.T) {
+	m, err := DecodeRow([]byte(`{"quantity": 9007199254740993, "created_at": 1e3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Column{Name: "quantity", Kind: Int}
+	v, err := c.Normalize(m["quantity"])
+	if err != nil || v != int64(9007199254740993) {
+		t.Fatalf("quantity = %v, %v", v, err)
+	}
+	tm := Column{Name: "created_at", Kind: Time}
+	if v, err := tm.Normalize(m["created_at"]); err != nil || v != int64(1000) {
+		t.Fatalf("created_at = %v, %v", v, err)
+	}
+	for _, bad := range []string{`null`, `[1]`, `"x"`, `{`} {
+		if _, err := DecodeRow([]byte(bad)); err == nil {
+			t.Errorf("DecodeRow(%s) succeeded", bad)
+		}
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	reg := NewRegistry()
+	if _, ok := reg.Lookup("nope"); ok {
+		t.Fatal("unknown table found")
+	}
+	for _, tb := range reg.Tables() {
+		for _, need := range []string{"id", "created_at", "updated_at", "deleted_at", "server_updated_at"} {
+			if _, ok := tb.Column(need); !ok {
+				t.Errorf("%s lacks %s", tb.Name, need)
+			}
+		}
+	}
+	rec, _ := reg.Lookup(TableProductionRecords)
+	if rec.Policy != PolicyLWW {
+		t.Fatal("production_records must be lww")
+	}
+	cfg, _ := reg.Lookup(TableLineConfigs)
+	if cfg.Policy != PolicyManual {
+		t.Fatal("line_configs must be manual")
+	}
+}
+
+func FuzzValidate(f *testing.F) {
+	f.Add([]byte(`{"line_id":"L","product_id":"P","quantity":1,"operator_id":"o","created_at":1,"updated_at":2}`))
+	f.Add([]byte(`{"quantity":1e400}`))
+	f.Add([]byte(`{"line_id":null}`))
+	rec, _ := NewRegistry().Lookup(TableProductionRecords)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		m, err := DecodeRow(raw)
+		if err != nil {
+			return
+		}
+		row, err := rec.Validate(rid, m, Complete)
+		if err != nil {
+			if _, ok := AsValidation(err); !ok {
+				t.Fatalf("non-validation error %T %v", err, err)
+			}
+			return
+		}
+		// A valid row re-validates to itself.
+		again, err := rec.Validate(rid, map[string]any(row), Complete)
+		if err != nil || len(again) != len(row) {
+			t.Fatalf("revalidate: %v", err)
+		}
+	})
+}

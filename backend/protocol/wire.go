@@ -1,0 +1,137 @@
+package protocol
+
+import "encoding/json"
+
+// Change operations.
+const (
+	OpUpsert = "upsert"
+	OpDelete = "delete"
+)
+
+// Push result statuses.
+const (
+	StatusApplied    = "applied"
+	StatusMerged     = "merged"
+	StatusSuperseded = "superseded"
+	StatusConflict   = "conflict"
+	StatusRejected   = "rejected"
+)
+
+// Conflict record statuses and LWW winners.
+const (
+	ConflictOpen         = "open"
+	ConflictResolved     = "resolved"
+	ConflictAutoResolved = "auto_resolved"
+	WinnerMine           = "mine"
+	WinnerTheirs         = "theirs"
+)
+
+// Device roles.
+const (
+	RoleOperator = "operator"
+	RoleManager  = "manager"
+)
+
+// HealthResponse is GET /v1/health's answer.
+type HealthResponse struct {
+	Status     string `json:"status"`
+	Protocol   int    `json:"protocol"`
+	ServerTime int64  `json:"server_time"`
+}
+
+// EnrollRequest is POST /v1/enroll's body.
+type EnrollRequest struct {
+	Code       string `json:"code"`
+	DeviceName string `json:"device_name"`
+	Platform   string `json:"platform"`
+}
+
+// EnrollResponse is POST /v1/enroll's answer (201).
+type EnrollResponse struct {
+	DeviceID string `json:"device_id"`
+	Token    string `json:"token"`
+	SiteID   string `json:"site_id"`
+	Role     string `json:"role"`
+}
+
+// Change is one row change in a push. Row is kept raw so that the receiver
+// decodes it with exact numbers (DecodeRow).
+type Change struct {
+	Table       string          `json:"table"`
+	ID          string          `json:"id"`
+	Op          string          `json:"op"`
+	BaseVersion int64           `json:"base_version"`
+	HLC         string          `json:"hlc"`
+	Row         json.RawMessage `json:"row"`
+}
+
+// PushRequest is POST /v1/push's body.
+type PushRequest struct {
+	BatchID string   `json:"batch_id"`
+	Changes []Change `json:"changes"`
+}
+
+// PushResult is the outcome of one change, in the order of the request.
+type PushResult struct {
+	Table      string `json:"table"`
+	ID         string `json:"id"`
+	Status     string `json:"status"`
+	Version    *int64 `json:"version,omitempty"`
+	ConflictID string `json:"conflict_id,omitempty"`
+	Row        Row    `json:"row,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// PushResponse is POST /v1/push's answer.
+type PushResponse struct {
+	BatchID    string       `json:"batch_id"`
+	ServerTime int64        `json:"server_time"`
+	Results    []PushResult `json:"results"`
+}
+
+// PullChange is the latest state of one changed row.
+type PullChange struct {
+	Table   string `json:"table"`
+	ID      string `json:"id"`
+	Version int64  `json:"version"`
+	HLC     string `json:"hlc"`
+	Row     Row    `json:"row"`
+}
+
+// PullResponse is GET /v1/pull's answer.
+type PullResponse struct {
+	Changes []PullChange `json:"changes"`
+	Cursor  int64        `json:"cursor"`
+	HasMore bool         `json:"has_more"`
+}
+
+// ResolveRequest is POST /v1/conflicts/{id}/resolve's body.
+type ResolveRequest struct {
+	Row         json.RawMessage `json:"row"`
+	HLC         string          `json:"hlc"`
+	BaseVersion *int64          `json:"base_version,omitempty"`
+	Reason      *string         `json:"reason,omitempty"`
+}
+
+// ResolveResponse is the resolve endpoint's answer.
+type ResolveResponse struct {
+	Version int64 `json:"version"`
+}
+
+// ErrorBody is every error answer: {"error": {...}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail names the error. Row and Version accompany 409 stale_base.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Row     Row    `json:"row,omitempty"`
+	Version *int64 `json:"version,omitempty"`
+}
+
+// EventChange is the data of an "event: change" server-sent event.
+type EventChange struct {
+	Cursor int64 `json:"cursor"`
+}
