@@ -1,0 +1,378 @@
+// Command outpost-server is the Outpost sync server and its administration
+// commands. See docs/protocol.md.
+//
+//	outpost-server serve  --listen 127.0.0.1:8787 --db sqlite:///var/lib/outpost/server.db
+//	outpost-server enroll --db URL --site SITE --role operator|manager [--ttl 24h] [--uses 1]
+//	outpost-server devices list   --db URL [--site SITE]
+//	outpost-server devices revoke --db URL --device DEVICE_ID
+//
+// Every flag can also be set by an OUTPOST_* environment variable named
+// after it (--max-body → OUTPOST_MAX_BODY); a flag on the command line wins.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/server"
+	"github.com/outpost-app/outpost/backend/server/sqlitestore"
+)
+
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage:
+  outpost-server serve  --listen ADDR --db URL [--tls-cert F --tls-key F] [--max-body 8MiB] [--metrics ADDR]
+  outpost-server enroll --db URL --site SITE --role operator|manager [--ttl 24h] [--uses 1]
+  outpost-server devices list   --db URL [--site SITE]
+  outpost-server devices revoke --db URL --device DEVICE_ID
+  outpost-server version
+Every flag may also come from OUTPOST_<FLAG> (e.g. OUTPOST_DB, OUTPOST_LISTEN, OUTPOST_MAX_BODY).
+`
+
+// run executes one command and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(args[1:], stderr)
+	case "enroll":
+		err = enroll(args[1:], stdout)
+	case "devices":
+		if len(args) < 2 {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		switch args[1] {
+		case "list":
+			err = devicesList(args[2:], stdout)
+		case "revoke":
+			err = devicesRevoke(args[2:], stdout)
+		default:
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "outpost-server", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "outpost-server: %v\n", err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "outpost-server: %v\n", err)
+		return 1
+	}
+}
+
+type usageError struct{ error }
+
+// parse parses flags, then fills the ones not given from OUTPOST_* variables.
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		env := "OUTPOST_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = usageError{fmt.Errorf("%s=%q: %w", env, v, e)}
+			}
+		}
+	})
+	return err
+}
+
+// openStore opens the database named by url: sqlite:///abs/path, a plain
+// path, or (later) postgres://.
+func openStore(ctx context.Context, url string) (server.Store, error) {
+	switch {
+	case url == "":
+		return nil, usageError{errors.New("--db is required (for example --db sqlite:///var/lib/outpost/server.db)")}
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return nil, errors.New("this build has no PostgreSQL store yet; use --db sqlite:///path")
+	}
+	path := url
+	if p, ok := strings.CutPrefix(url, "sqlite://"); ok {
+		path = p
+	} else if p, ok := strings.CutPrefix(url, "sqlite:"); ok {
+		path = p
+	}
+	st, err := sqlitestore.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// byteSize is a flag value like 8MiB, 512KB or 1048576.
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(strings.ToUpper(s), strings.ToUpper(u.suffix)) {
+			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return errors.New("want a positive size such as 8MiB")
+	}
+	*b = byteSize(n * mult)
+	return nil
+}
+
+func serve(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:8787", "address to listen on")
+	db := fs.String("db", "", "database URL: sqlite:///path")
+	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM)")
+	tlsKey := fs.String("tls-key", "", "TLS key file (PEM)")
+	maxBody := byteSize(protocol.DefaultMaxBody)
+	fs.Var(&maxBody, "max-body", "largest request body, decompressed")
+	metricsAddr := fs.String("metrics", "", "address for Prometheus metrics (off when empty)")
+	maxSkew := fs.Duration("max-skew", 5*time.Minute, "how far ahead of the server clock a pushed HLC may run")
+	staleAfter := fs.Duration("stale-after", 90*24*time.Hour, "devices unseen this long do not hold back retention")
+	retention := fs.Duration("retention", time.Hour, "interval of the retention purge (0 = never purge)")
+	drain := fs.Duration("drain-timeout", 10*time.Second, "how long SIGTERM waits for requests in flight")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageError{errors.New("--tls-cert and --tls-key go together")}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usageError{fmt.Errorf("--log-level: %w", err)}
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	srv := server.New(server.Config{Store: st, Logger: log, MaxBody: int64(maxBody), MaxSkew: *maxSkew})
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *listen, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("load TLS certificate: %w", err)
+		}
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, hs.TLSConfig)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- hs.Serve(ln) }()
+
+	var ms *http.Server
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			hs.Close()
+			return fmt.Errorf("listen for metrics on %s: %w", *metricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		ms = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- ms.Serve(mln) }()
+		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
+	go srv.RunRetention(ctx, *retention, server.Retention{StaleAfter: *staleAfter})
+	log.Info("listening", "addr", ln.Addr().String(), "tls", *tlsCert != "", "version", version)
+
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "drain_timeout", drain.String())
+	srv.Close() // ends event streams first, so they do not hold the drain
+	sctx, cancel := context.WithTimeout(context.Background(), *drain)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("drain incomplete; closing connections", "err", err)
+		hs.Close()
+	}
+	if ms != nil {
+		ms.Shutdown(sctx)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func enroll(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
+	db := fs.String("db", "", "database URL")
+	site := fs.String("site", "", "site the device joins (created when unknown)")
+	role := fs.String("role", "", "operator or manager")
+	ttl := fs.Duration("ttl", 24*time.Hour, "how long the code stays valid")
+	uses := fs.Int("uses", 1, "how many devices may enroll with the code")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *site == "" || *role == "" {
+		return usageError{errors.New("enroll needs --site and --role")}
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now := time.Now()
+	code, err := server.CreateEnrollCode(ctx, st, *site, *role, *ttl, *uses, now)
+	if errors.Is(err, server.ErrBadArgument) {
+		return usageError{err}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Enrollment code for site %q, role %s, %d use(s), valid until %s:\n", *site, *role, *uses,
+		now.Add(*ttl).UTC().Format(time.RFC3339))
+	fmt.Fprintln(stdout, code)
+	return nil
+}
+
+func devicesList(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("devices list", flag.ContinueOnError)
+	db := fs.String("db", "", "database URL")
+	site := fs.String("site", "", "only this site's devices")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	devs, err := st.ListDevices(ctx, *site)
+	if err != nil {
+		return fmt.Errorf("list devices: %w", err)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEVICE_ID\tNAME\tSITE\tROLE\tPLATFORM\tLAST_SEEN\tCURSOR\tSTATUS")
+	for _, d := range devs {
+		seen := "never"
+		if d.LastSeen > 0 {
+			seen = time.UnixMilli(d.LastSeen).UTC().Format(time.RFC3339)
+		}
+		status := "active"
+		if d.RevokedAt != 0 {
+			status = "revoked " + time.UnixMilli(d.RevokedAt).UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, oneLine(d.Name), oneLine(d.SiteID), d.Role, oneLine(d.Platform), seen, d.Cursor, status)
+	}
+	return tw.Flush()
+}
+
+// oneLine keeps a device-supplied name from breaking the table.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func devicesRevoke(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("devices revoke", flag.ContinueOnError)
+	db := fs.String("db", "", "database URL")
+	id := fs.String("device", "", "id of the device to revoke")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *id == "" {
+		return usageError{errors.New("devices revoke needs --device")}
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.RevokeDevice(ctx, *id, time.Now().UnixMilli()); errors.Is(err, server.ErrNotFound) {
+		return fmt.Errorf("no device %q", *id)
+	} else if err != nil {
+		return fmt.Errorf("revoke device: %w", err)
+	}
+	fmt.Fprintf(stdout, "revoked device %s; its requests are refused from now on\n", *id)
+	return nil
+}

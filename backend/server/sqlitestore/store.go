@@ -1,0 +1,545 @@
+// Package sqlitestore is the sync server's embedded storage on SQLite
+// (github.com/mattn/go-sqlite3): one file, WAL, one writer connection whose
+// transactions begin IMMEDIATE (the database write lock doubles as every
+// site's write lock), a pool of read-only connections for pulls, and
+// embedded numbered migrations recorded in PRAGMA user_version.
+//
+// This package must never be linked with github.com/mutecomm/go-sqlcipher.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/outpost-app/outpost/backend/server"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// BusyTimeout is how long a write waits for another process's write lock
+// (the CLI working on a running server's database) before giving up.
+const BusyTimeout = 10 * time.Second
+
+// Store is the SQLite implementation of server.Store.
+type Store struct {
+	w *sql.DB // one connection: the only writer
+	r *sql.DB // read-only pool
+}
+
+var _ server.Store = (*Store)(nil)
+
+// Open opens (creating and migrating) the database file at path.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open sqlite: empty path")
+	}
+	common := url.Values{}
+	common.Set("_journal_mode", "WAL")
+	common.Set("_busy_timeout", strconv.Itoa(int(BusyTimeout.Milliseconds())))
+	common.Set("_foreign_keys", "1")
+	common.Set("_synchronous", "FULL")
+	wq := url.Values{}
+	for k, v := range common {
+		wq[k] = v
+	}
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite3", "file:"+escapePath(path)+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{w: w}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	rq := common
+	rq.Set("_query_only", "1")
+	r, err := sql.Open("sqlite3", "file:"+escapePath(path)+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	s.r = r
+	return s, nil
+}
+
+// escapePath makes a file path safe inside a file: URI.
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("list migrations: %w", err)
+	}
+	sort.Strings(names)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin migration: %w", wrap(err))
+	}
+	defer tx.Rollback()
+	var have int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return fmt.Errorf("read schema version: %w", wrap(err))
+	}
+	if have > len(names) {
+		return fmt.Errorf("database schema version %d is newer than this server's %d: upgrade the server", have, len(names))
+	}
+	for i := have; i < len(names); i++ {
+		body, err := migrations.ReadFile(names[i])
+		if err != nil {
+			return fmt.Errorf("read migration %s: %w", names[i], err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("apply migration %s: %w", names[i], wrap(err))
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(names))); err != nil {
+		return fmt.Errorf("record schema version: %w", wrap(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit migration: %w", wrap(err))
+	}
+	return nil
+}
+
+// SchemaVersion returns the database's migration version.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, wrap(err)
+}
+
+// wrap marks errors that mean "the database is not available" with
+// server.ErrUnavailable and maps sql.ErrNoRows to server.ErrNotFound.
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return server.ErrNotFound
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrIoErr, sqlite3.ErrCantOpen,
+			sqlite3.ErrNotADB, sqlite3.ErrCorrupt, sqlite3.ErrFull, sqlite3.ErrReadonly:
+			return fmt.Errorf("%w: %w", server.ErrUnavailable, err)
+		}
+	}
+	if errors.Is(err, sql.ErrConnDone) {
+		return fmt.Errorf("%w: %w", server.ErrUnavailable, err)
+	}
+	return err
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != nil {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return wrap(s.r.QueryRowContext(ctx, "SELECT 1 FROM sites LIMIT 1").Scan(&one))
+}
+
+func ensureSite(ctx context.Context, ex interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, site string) error {
+	_, err := ex.ExecContext(ctx, `INSERT INTO sites(site, created_at) VALUES(?, ?) ON CONFLICT(site) DO NOTHING`,
+		site, time.Now().UnixMilli())
+	return wrap(err)
+}
+
+// Begin starts an IMMEDIATE transaction on the single writer connection.
+func (s *Store) Begin(ctx context.Context, site string) (server.Tx, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", wrap(err))
+	}
+	if err := ensureSite(ctx, tx, site); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("ensure site: %w", err)
+	}
+	return &Tx{tx: tx, site: site}, nil
+}
+
+const rowCols = `tbl, id, version, hlc, device_id, deleted, data`
+
+func scanRow(sc interface{ Scan(...any) error }) (server.StoredRow, error) {
+	var r server.StoredRow
+	var data string
+	err := sc.Scan(&r.Table, &r.ID, &r.Version, &r.HLC, &r.DeviceID, &r.Deleted, &data)
+	r.Data = []byte(data)
+	return r, wrap(err)
+}
+
+// Changes reads one page of the site's feed.
+func (s *Store) Changes(ctx context.Context, site string, after int64, limit int) ([]server.StoredRow, error) {
+	rs, err := s.r.QueryContext(ctx, `SELECT `+rowCols+` FROM rows WHERE site = ? AND version > ? ORDER BY version LIMIT ?`, site, after, limit)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rs.Close()
+	out := []server.StoredRow{}
+	for rs.Next() {
+		r, err := scanRow(rs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, wrap(rs.Err())
+}
+
+// SiteState returns the site's sequence and horizon.
+func (s *Store) SiteState(ctx context.Context, site string) (server.SiteState, error) {
+	var st server.SiteState
+	err := s.r.QueryRowContext(ctx, `SELECT seq, horizon FROM sites WHERE site = ?`, site).Scan(&st.Seq, &st.Horizon)
+	if errors.Is(err, sql.ErrNoRows) {
+		return server.SiteState{}, nil
+	}
+	return st, wrap(err)
+}
+
+// History returns every stored version of a row.
+func (s *Store) History(ctx context.Context, site, table, id string) ([]server.StoredRow, error) {
+	rs, err := s.r.QueryContext(ctx, `SELECT tbl, id, version, hlc, device_id, 0, data FROM row_versions
+		WHERE site = ? AND tbl = ? AND id = ? ORDER BY version`, site, table, id)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rs.Close()
+	out := []server.StoredRow{}
+	for rs.Next() {
+		r, err := scanRow(rs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, wrap(rs.Err())
+}
+
+// ConflictSite returns the site holding conflict record id.
+func (s *Store) ConflictSite(ctx context.Context, id string) (string, error) {
+	var site string
+	err := s.r.QueryRowContext(ctx, `SELECT site FROM rows WHERE tbl = 'sync_conflicts' AND id = ? LIMIT 1`, id).Scan(&site)
+	return site, wrap(err)
+}
+
+// Sites lists every site.
+func (s *Store) Sites(ctx context.Context) ([]string, error) {
+	rs, err := s.r.QueryContext(ctx, `SELECT site FROM sites ORDER BY site`)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rs.Close()
+	out := []string{}
+	for rs.Next() {
+		var site string
+		if err := rs.Scan(&site); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, site)
+	}
+	return out, wrap(rs.Err())
+}
+
+// CreateEnrollCode stores a code's hash, creating its site.
+func (s *Store) CreateEnrollCode(ctx context.Context, c server.EnrollCode) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", wrap(err))
+	}
+	defer tx.Rollback()
+	if err := ensureSite(ctx, tx, c.SiteID); err != nil {
+		return fmt.Errorf("ensure site: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO enroll_codes(code_hash, site, role, uses_left, expires_at, created_at)
+		VALUES(?, ?, ?, ?, ?, ?)`, c.Hash, c.SiteID, c.Role, c.Uses, c.ExpiresAt, c.CreatedAt); err != nil {
+		return fmt.Errorf("insert code: %w", wrap(err))
+	}
+	return wrap(tx.Commit())
+}
+
+// Enroll consumes one use of a code and creates the device.
+func (s *Store) Enroll(ctx context.Context, codeHash string, d server.Device, now int64) (server.Device, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return server.Device{}, fmt.Errorf("begin: %w", wrap(err))
+	}
+	defer tx.Rollback()
+	var uses int
+	var expires int64
+	err = tx.QueryRowContext(ctx, `SELECT site, role, uses_left, expires_at FROM enroll_codes WHERE code_hash = ?`, codeHash).
+		Scan(&d.SiteID, &d.Role, &uses, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return server.Device{}, server.ErrInvalidCode
+	}
+	if err != nil {
+		return server.Device{}, fmt.Errorf("read code: %w", wrap(err))
+	}
+	if uses <= 0 || expires <= now {
+		return server.Device{}, server.ErrInvalidCode
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE enroll_codes SET uses_left = uses_left - 1 WHERE code_hash = ?`, codeHash); err != nil {
+		return server.Device{}, fmt.Errorf("use code: %w", wrap(err))
+	}
+	d.CreatedAt = now
+	if _, err := tx.ExecContext(ctx, `INSERT INTO devices(id, site, name, role, platform, token_hash, created_at, last_seen)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.SiteID, d.Name, d.Role, d.Platform, d.TokenHash, d.CreatedAt, now); err != nil {
+		return server.Device{}, fmt.Errorf("insert device: %w", wrap(err))
+	}
+	d.LastSeen = now
+	if err := tx.Commit(); err != nil {
+		return server.Device{}, fmt.Errorf("commit enroll: %w", wrap(err))
+	}
+	return d, nil
+}
+
+const deviceCols = `id, site, name, role, platform, token_hash, created_at, last_seen, cursor, revoked_at`
+
+func scanDevice(sc interface{ Scan(...any) error }) (server.Device, error) {
+	var d server.Device
+	err := sc.Scan(&d.ID, &d.SiteID, &d.Name, &d.Role, &d.Platform, &d.TokenHash, &d.CreatedAt, &d.LastSeen, &d.Cursor, &d.RevokedAt)
+	return d, wrap(err)
+}
+
+// DeviceByTokenHash finds a device by its token's hash.
+func (s *Store) DeviceByTokenHash(ctx context.Context, hash string) (server.Device, error) {
+	return scanDevice(s.r.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices WHERE token_hash = ?`, hash))
+}
+
+// ListDevices lists devices of one site or all.
+func (s *Store) ListDevices(ctx context.Context, site string) ([]server.Device, error) {
+	rs, err := s.r.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices WHERE ? = '' OR site = ? ORDER BY site, created_at, id`, site, site)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rs.Close()
+	out := []server.Device{}
+	for rs.Next() {
+		d, err := scanDevice(rs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, wrap(rs.Err())
+}
+
+// RevokeDevice marks a device revoked; the first revocation time is kept.
+func (s *Store) RevokeDevice(ctx context.Context, id string, at int64) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE id = ?`, at, id)
+	if err != nil {
+		return wrap(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return server.ErrNotFound
+	}
+	return nil
+}
+
+// TouchDevice records last seen and (cursor >= 0) the device's cursor.
+func (s *Store) TouchDevice(ctx context.Context, id string, lastSeen, cursor int64) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE devices SET last_seen = max(last_seen, ?),
+		cursor = CASE WHEN ? >= 0 THEN ? ELSE cursor END WHERE id = ?`, lastSeen, cursor, cursor, id)
+	return wrap(err)
+}
+
+// RecordEnrollFailure notes one failed enrollment.
+func (s *Store) RecordEnrollFailure(ctx context.Context, addr string, at int64) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO enroll_failures(addr, at) VALUES(?, ?)`, addr, at)
+	return wrap(err)
+}
+
+// EnrollFailures counts recent failures of one address.
+func (s *Store) EnrollFailures(ctx context.Context, addr string, since int64) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM enroll_failures WHERE addr = ? AND at >= ?`, addr, since).Scan(&n)
+	return n, wrap(err)
+}
+
+// DeleteExpired drops old batch records, throttle entries and codes.
+func (s *Store) DeleteExpired(ctx context.Context, batchesBefore, failuresBefore, now int64) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(err)
+	}
+	defer tx.Rollback()
+	for _, q := range []struct {
+		sql string
+		arg int64
+	}{
+		{`DELETE FROM batches WHERE created_at < ?`, batchesBefore},
+		{`DELETE FROM enroll_failures WHERE at < ?`, failuresBefore},
+		{`DELETE FROM enroll_codes WHERE expires_at < ?`, now},
+	} {
+		if _, err := tx.ExecContext(ctx, q.sql, q.arg); err != nil {
+			return wrap(err)
+		}
+	}
+	return wrap(tx.Commit())
+}
+
+// Tx is one write transaction of one site.
+type Tx struct {
+	tx   *sql.Tx
+	site string
+}
+
+var _ server.Tx = (*Tx)(nil)
+
+// NextSeq bumps the site's counter row.
+func (t *Tx) NextSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := t.tx.QueryRowContext(ctx, `UPDATE sites SET seq = seq + 1 WHERE site = ? RETURNING seq`, t.site).Scan(&seq)
+	return seq, wrap(err)
+}
+
+// GetRow reads a row's current state.
+func (t *Tx) GetRow(ctx context.Context, table, id string) (server.StoredRow, error) {
+	return scanRow(t.tx.QueryRowContext(ctx, `SELECT `+rowCols+` FROM rows WHERE site = ? AND tbl = ? AND id = ?`, t.site, table, id))
+}
+
+// GetVersion reads one version of a row.
+func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (server.StoredRow, error) {
+	return scanRow(t.tx.QueryRowContext(ctx, `SELECT tbl, id, version, hlc, device_id, 0, data FROM row_versions
+		WHERE site = ? AND tbl = ? AND id = ? AND version = ?`, t.site, table, id, version))
+}
+
+// PutRow replaces the current state and appends to the history.
+func (t *Tx) PutRow(ctx context.Context, r server.StoredRow) error {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO rows(site, tbl, id, version, hlc, device_id, deleted, data)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(site, tbl, id) DO UPDATE SET version = excluded.version, hlc = excluded.hlc,
+		  device_id = excluded.device_id, deleted = excluded.deleted, data = excluded.data`,
+		t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, r.Deleted, string(r.Data)); err != nil {
+		return wrap(err)
+	}
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO row_versions(site, tbl, id, version, hlc, device_id, data)
+		VALUES(?, ?, ?, ?, ?, ?, ?)`, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, string(r.Data))
+	return wrap(err)
+}
+
+// IsPurged reports whether a tombstone with this id was purged.
+func (t *Tx) IsPurged(ctx context.Context, table, id string) (bool, error) {
+	var one int
+	err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM purged WHERE site = ? AND tbl = ? AND id = ?`, t.site, table, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, wrap(err)
+}
+
+// GetBatch reads a stored push response.
+func (t *Tx) GetBatch(ctx context.Context, deviceID, batchID string) ([]byte, error) {
+	var b []byte
+	err := t.tx.QueryRowContext(ctx, `SELECT response FROM batches WHERE device_id = ? AND batch_id = ?`, deviceID, batchID).Scan(&b)
+	return b, wrap(err)
+}
+
+// PutBatch stores a push response.
+func (t *Tx) PutBatch(ctx context.Context, deviceID, batchID string, response []byte, at int64) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO batches(device_id, batch_id, site, response, created_at) VALUES(?, ?, ?, ?, ?)`,
+		deviceID, batchID, t.site, response, at)
+	return wrap(err)
+}
+
+// Pin keeps row versions for a conflict.
+func (t *Tx) Pin(ctx context.Context, conflictID, table, id string, versions ...int64) error {
+	for _, v := range versions {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO pins(site, conflict_id, tbl, id, version) VALUES(?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, t.site, conflictID, table, id, v); err != nil {
+			return wrap(err)
+		}
+	}
+	return nil
+}
+
+// Unpin releases a conflict's pins.
+func (t *Tx) Unpin(ctx context.Context, conflictID string) error {
+	_, err := t.tx.ExecContext(ctx, `DELETE FROM pins WHERE site = ? AND conflict_id = ?`, t.site, conflictID)
+	return wrap(err)
+}
+
+// PurgeTombstones removes old unpinned tombstones and raises the horizon.
+func (t *Tx) PurgeTombstones(ctx context.Context, upTo int64) (int, error) {
+	const victims = `FROM rows r WHERE r.site = ? AND r.deleted = 1 AND r.version <= ?
+		AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.site = r.site AND p.tbl = r.tbl AND p.id = r.id)`
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO purged(site, tbl, id, version) SELECT r.site, r.tbl, r.id, r.version `+victims+`
+		ON CONFLICT(site, tbl, id) DO UPDATE SET version = excluded.version`, t.site, upTo); err != nil {
+		return 0, wrap(err)
+	}
+	var maxV sql.NullInt64
+	if err := t.tx.QueryRowContext(ctx, `SELECT max(r.version) `+victims, t.site, upTo).Scan(&maxV); err != nil {
+		return 0, wrap(err)
+	}
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM row_versions WHERE site = ? AND EXISTS (
+		SELECT 1 FROM rows r WHERE r.site = row_versions.site AND r.tbl = row_versions.tbl AND r.id = row_versions.id
+		AND r.deleted = 1 AND r.version <= ?
+		AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.site = r.site AND p.tbl = r.tbl AND p.id = r.id))`, t.site, upTo); err != nil {
+		return 0, wrap(err)
+	}
+	res, err := t.tx.ExecContext(ctx, `DELETE `+victims, t.site, upTo)
+	if err != nil {
+		return 0, wrap(err)
+	}
+	n, _ := res.RowsAffected()
+	if maxV.Valid {
+		if _, err := t.tx.ExecContext(ctx, `UPDATE sites SET horizon = max(horizon, ?) WHERE site = ?`, maxV.Int64, t.site); err != nil {
+			return 0, wrap(err)
+		}
+	}
+	return int(n), nil
+}
+
+// PurgeVersions removes superseded, unpinned history versions.
+func (t *Tx) PurgeVersions(ctx context.Context, upTo int64) (int, error) {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM row_versions WHERE site = ? AND version <= ?
+		AND version < (SELECT r.version FROM rows r WHERE r.site = row_versions.site AND r.tbl = row_versions.tbl AND r.id = row_versions.id)
+		AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.site = row_versions.site AND p.tbl = row_versions.tbl
+		  AND p.id = row_versions.id AND p.version = row_versions.version)`, t.site, upTo)
+	if err != nil {
+		return 0, wrap(err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// Commit commits the transaction.
+func (t *Tx) Commit() error { return wrap(t.tx.Commit()) }
+
+// Rollback abandons the transaction; after Commit it does nothing.
+func (t *Tx) Rollback() error {
+	err := t.tx.Rollback()
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return wrap(err)
+}

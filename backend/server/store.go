@@ -1,0 +1,155 @@
+package server
+
+import (
+	"context"
+	"errors"
+)
+
+// Sentinel errors of the storage layer; stores return them (wrapped or not)
+// and the server branches on them with errors.Is.
+var (
+	// ErrNotFound: the row, version, batch, device or conflict does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalidCode: an enrollment code is unknown, expired or used up.
+	ErrInvalidCode = errors.New("invalid enrollment code")
+	// ErrUnavailable: the database cannot be reached or is busy beyond its
+	// timeout; the server answers 503.
+	ErrUnavailable = errors.New("database unavailable")
+)
+
+// Store is the server's persistent state. Every piece of state lives here,
+// never only in a server's memory, so several server processes may share one
+// database (PostgreSQL). Times are milliseconds since the Unix epoch.
+//
+// The sync algorithm itself lives in this package (Engine) and runs over the
+// primitives of Tx; a store only stores.
+type Store interface {
+	// Begin starts a write transaction holding the site's write lock: two
+	// transactions of one site never overlap, so sequence numbers are
+	// assigned in commit order. It creates the site when unknown.
+	Begin(ctx context.Context, site string) (Tx, error)
+
+	// Changes returns the current state of the rows of site whose version
+	// is greater than after, ordered by version, at most limit of them.
+	// Readers never see a version before every smaller version of the site
+	// is visible.
+	Changes(ctx context.Context, site string, after int64, limit int) ([]StoredRow, error)
+	// SiteState returns the site's change sequence and purge horizon (zero
+	// values for an unknown site).
+	SiteState(ctx context.Context, site string) (SiteState, error)
+	// History returns every stored version of one row, oldest first.
+	History(ctx context.Context, site, table, id string) ([]StoredRow, error)
+	// ConflictSite returns the site of conflict record id, or ErrNotFound.
+	ConflictSite(ctx context.Context, id string) (string, error)
+	// Sites lists every known site.
+	Sites(ctx context.Context) ([]string, error)
+
+	// CreateEnrollCode stores an enrollment code (by hash), creating its
+	// site when unknown.
+	CreateEnrollCode(ctx context.Context, c EnrollCode) error
+	// Enroll consumes one use of the code with hash codeHash (valid at now)
+	// and creates device d on the code's site with the code's role, both in
+	// one transaction. It returns the stored device or ErrInvalidCode.
+	Enroll(ctx context.Context, codeHash string, d Device, now int64) (Device, error)
+	// DeviceByTokenHash returns the device holding the token, revoked or not.
+	DeviceByTokenHash(ctx context.Context, tokenHash string) (Device, error)
+	// ListDevices lists the devices of site ("" = every site), by site then
+	// creation time.
+	ListDevices(ctx context.Context, site string) ([]Device, error)
+	// RevokeDevice marks the device revoked at time at (idempotent).
+	RevokeDevice(ctx context.Context, id string, at int64) error
+	// TouchDevice records that the device was seen at lastSeen and, when
+	// cursor >= 0, that it has pulled up to cursor.
+	TouchDevice(ctx context.Context, id string, lastSeen, cursor int64) error
+
+	// RecordEnrollFailure notes a failed enrollment from addr at time at.
+	RecordEnrollFailure(ctx context.Context, addr string, at int64) error
+	// EnrollFailures counts the failures from addr at or after since.
+	EnrollFailures(ctx context.Context, addr string, since int64) (int, error)
+	// DeleteExpired removes batch records older than batchesBefore, enroll
+	// failures older than failuresBefore and expired enrollment codes.
+	DeleteExpired(ctx context.Context, batchesBefore, failuresBefore, now int64) error
+
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
+
+// Tx is one write transaction of one site (see Store.Begin). Every method
+// acts on that site only. Rollback after Commit is a no-op.
+type Tx interface {
+	// NextSeq increments the site's change sequence and returns it.
+	NextSeq(ctx context.Context) (int64, error)
+	// GetRow returns the current state of a row, or ErrNotFound.
+	GetRow(ctx context.Context, table, id string) (StoredRow, error)
+	// GetVersion returns one stored version of a row, or ErrNotFound.
+	GetVersion(ctx context.Context, table, id string, version int64) (StoredRow, error)
+	// PutRow makes r the row's current state and adds it to its history.
+	PutRow(ctx context.Context, r StoredRow) error
+	// IsPurged reports whether the row was a tombstone purged by retention.
+	IsPurged(ctx context.Context, table, id string) (bool, error)
+
+	// GetBatch returns the stored response of (device, batch), or ErrNotFound.
+	GetBatch(ctx context.Context, deviceID, batchID string) ([]byte, error)
+	// PutBatch records the response of (device, batch).
+	PutBatch(ctx context.Context, deviceID, batchID string, response []byte, at int64) error
+
+	// Pin keeps versions of a row from being purged while conflict
+	// conflictID needs them; Unpin releases them.
+	Pin(ctx context.Context, conflictID, table, id string, versions ...int64) error
+	Unpin(ctx context.Context, conflictID string) error
+	// PurgeTombstones deletes the unpinned tombstones whose version is at
+	// most upTo (with their history), remembers their ids as purged, and
+	// raises the site's horizon to the greatest version purged.
+	PurgeTombstones(ctx context.Context, upTo int64) (int, error)
+	// PurgeVersions deletes unpinned history versions at most upTo that are
+	// not a row's current version.
+	PurgeVersions(ctx context.Context, upTo int64) (int, error)
+
+	Commit() error
+	Rollback() error
+}
+
+// StoredRow is one state of one row as stored: Data is the JSON object of
+// every column (the pull feed's row), opaque to the store.
+type StoredRow struct {
+	Table    string
+	ID       string
+	Version  int64
+	HLC      string
+	DeviceID string // the device whose write this is
+	Deleted  bool   // a tombstone (deleted_at set)
+	Data     []byte
+}
+
+// SiteState is a site's change sequence and purge horizon: cursors below
+// the horizon (other than 0) must resync.
+type SiteState struct {
+	Seq     int64
+	Horizon int64
+}
+
+// Device is an enrolled device.
+type Device struct {
+	ID        string
+	SiteID    string
+	Name      string
+	Role      string
+	Platform  string
+	TokenHash string
+	CreatedAt int64
+	LastSeen  int64 // 0 = never
+	Cursor    int64
+	RevokedAt int64 // 0 = active
+}
+
+// EnrollCode is an enrollment code as stored: only its hash.
+type EnrollCode struct {
+	Hash      string
+	SiteID    string
+	Role      string
+	Uses      int
+	ExpiresAt int64
+	CreatedAt int64
+}

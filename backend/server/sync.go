@@ -1,0 +1,418 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/outpost-app/outpost/backend/conflict"
+	"github.com/outpost-app/outpost/backend/hlc"
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+// Engine is the sync algorithm of DESIGN.md section 3, written once over the
+// primitives of Store and Tx: validation, the self-conflict rule, lww, the
+// three-way merge, conflict records, sequence assignment, batch idempotency
+// and retention.
+type Engine struct {
+	Store    Store
+	Registry *protocol.Registry
+	// MaxSkew is how far ahead of the server clock a pushed HLC may run.
+	MaxSkew time.Duration
+	// Now is the server clock.
+	Now func() time.Time
+}
+
+func (e *Engine) nowMS() int64 { return e.Now().UnixMilli() }
+
+// PushBatch is a push request as decoded at the edge: the batch id and each
+// change still raw, so that one malformed change is rejected on its own.
+type PushBatch struct {
+	BatchID string
+	Changes []json.RawMessage
+}
+
+// Push applies a batch for dev in one transaction under the site's write
+// lock and returns the response body. A batch already recorded for the
+// device returns its stored response byte for byte and applies nothing.
+// seq is the site's sequence after the batch (0 when nothing was written).
+func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte, seq int64, err error) {
+	tx, err := e.Store.Begin(ctx, dev.SiteID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("begin push: %w", err)
+	}
+	defer tx.Rollback()
+
+	stored, err := tx.GetBatch(ctx, dev.ID, b.BatchID)
+	if err == nil {
+		return stored, 0, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, 0, fmt.Errorf("get batch: %w", err)
+	}
+
+	now := e.nowMS()
+	resp := protocol.PushResponse{BatchID: b.BatchID, ServerTime: now, Results: make([]protocol.PushResult, 0, len(b.Changes))}
+	w := &writer{tx: tx, now: now}
+	for _, raw := range b.Changes {
+		res, err := e.pushOne(ctx, w, dev, raw)
+		if err != nil {
+			return nil, 0, err
+		}
+		resp.Results = append(resp.Results, res)
+	}
+	body, err = json.Marshal(resp)
+	if err != nil {
+		return nil, 0, fmt.Errorf("encode push response: %w", err)
+	}
+	if err := tx.PutBatch(ctx, dev.ID, b.BatchID, body, now); err != nil {
+		return nil, 0, fmt.Errorf("put batch: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, 0, fmt.Errorf("commit push: %w", err)
+	}
+	return body, w.last, nil
+}
+
+// writer assigns sequence numbers to the writes of one transaction.
+type writer struct {
+	tx   Tx
+	now  int64
+	last int64
+}
+
+func (w *writer) put(ctx context.Context, r StoredRow) (int64, error) {
+	seq, err := w.tx.NextSeq(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("next seq: %w", err)
+	}
+	r.Version = seq
+	if err := w.tx.PutRow(ctx, r); err != nil {
+		return 0, fmt.Errorf("put row %s/%s: %w", r.Table, r.ID, err)
+	}
+	w.last = seq
+	return seq, nil
+}
+
+// change is one decoded change of a push.
+type change struct {
+	Table       string          `json:"table"`
+	ID          string          `json:"id"`
+	Op          string          `json:"op"`
+	BaseVersion int64           `json:"base_version"`
+	HLC         string          `json:"hlc"`
+	Row         json.RawMessage `json:"row"`
+}
+
+func rejected(c change, code, format string, args ...any) protocol.PushResult {
+	return protocol.PushResult{Table: c.Table, ID: c.ID, Status: protocol.StatusRejected,
+		Error: code + ": " + fmt.Sprintf(format, args...)}
+}
+
+func rejectedErr(c change, err error) protocol.PushResult {
+	if ve, ok := protocol.AsValidation(err); ok {
+		return protocol.PushResult{Table: c.Table, ID: c.ID, Status: protocol.StatusRejected, Error: ve.Reason()}
+	}
+	return rejected(c, protocol.CodeInvalidValue, "%s", err.Error())
+}
+
+// decodeChange reads one change loosely: a wrong type in a field rejects
+// this change only.
+func decodeChange(raw json.RawMessage) (change, *protocol.PushResult) {
+	var fields map[string]json.RawMessage
+	var c change
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		r := rejected(c, protocol.CodeInvalidValue, "a change must be a JSON object")
+		return c, &r
+	}
+	str := func(name string, dst *string) bool {
+		v, ok := fields[name]
+		if !ok || string(v) == "null" {
+			return true
+		}
+		return json.Unmarshal(v, dst) == nil
+	}
+	okTable, okID := str("table", &c.Table), str("id", &c.ID)
+	if !okTable || !okID {
+		r := rejected(c, protocol.CodeInvalidValue, "table and id must be text")
+		return c, &r
+	}
+	if !str("op", &c.Op) {
+		r := rejected(c, protocol.CodeInvalidValue, "op must be \"upsert\" or \"delete\"")
+		return c, &r
+	}
+	if !str("hlc", &c.HLC) {
+		r := rejected(c, protocol.CodeInvalidHLC, "hlc must be text")
+		return c, &r
+	}
+	if v, ok := fields["base_version"]; ok && string(v) != "null" {
+		if err := json.Unmarshal(v, &c.BaseVersion); err != nil || c.BaseVersion < 0 {
+			r := rejected(c, protocol.CodeInvalidValue, "base_version must be a whole number, 0 or more")
+			return c, &r
+		}
+	}
+	if v, ok := fields["row"]; ok && string(v) != "null" {
+		c.Row = v
+	}
+	return c, nil
+}
+
+// checkHLC validates a pushed HLC: well formed, naming the pusher, not too
+// far ahead of the server clock.
+func (e *Engine) checkHLC(s, deviceID string, now int64) *protocol.ValidationError {
+	ts, err := hlc.Parse(s)
+	if err != nil {
+		return &protocol.ValidationError{Code: protocol.CodeInvalidHLC, Message: "hlc is not ms-counter-device"}
+	}
+	if deviceID != "" && ts.Node != deviceID {
+		return &protocol.ValidationError{Code: protocol.CodeInvalidHLC, Message: "hlc names another device than the one pushing; re-stamp it with this device's id"}
+	}
+	if ts.Wall > now+e.MaxSkew.Milliseconds() {
+		return &protocol.ValidationError{Code: protocol.CodeClockAhead, Message: fmt.Sprintf("hlc is %s ahead of the server clock (allowed %s); correct the clock offset and re-stamp",
+			time.Duration(ts.Wall-now)*time.Millisecond, e.MaxSkew)}
+	}
+	return nil
+}
+
+func (e *Engine) pushOne(ctx context.Context, w *writer, dev Device, raw json.RawMessage) (protocol.PushResult, error) {
+	c, rej := decodeChange(raw)
+	if rej != nil {
+		return *rej, nil
+	}
+	t, ok := e.Registry.Lookup(c.Table)
+	if !ok {
+		return rejected(c, protocol.CodeUnknownTable, "unknown table %q", clip(c.Table, 64)), nil
+	}
+	if c.Op != protocol.OpUpsert && c.Op != protocol.OpDelete {
+		return rejected(c, protocol.CodeInvalidValue, "op must be \"upsert\" or \"delete\""), nil
+	}
+	if !protocol.ValidID(c.ID) {
+		return rejected(c, protocol.CodeInvalidValue, "id is not a UUID"), nil
+	}
+	if ve := e.checkHLC(c.HLC, dev.ID, w.now); ve != nil {
+		return rejectedErr(c, ve), nil
+	}
+	in := map[string]any{}
+	if c.Row != nil {
+		m, err := protocol.DecodeRow(c.Row)
+		if err != nil {
+			return rejected(c, protocol.CodeInvalidValue, "row must be a JSON object"), nil
+		}
+		in = m
+	} else if c.Op == protocol.OpUpsert {
+		return rejected(c, protocol.CodeMissingValue, "an upsert needs a row"), nil
+	}
+
+	cur, err := w.tx.GetRow(ctx, t.Name, c.ID)
+	exists := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return protocol.PushResult{}, fmt.Errorf("get row: %w", err)
+	}
+	if !exists {
+		purged, err := w.tx.IsPurged(ctx, t.Name, c.ID)
+		if err != nil {
+			return protocol.PushResult{}, fmt.Errorf("is purged: %w", err)
+		}
+		if purged {
+			return rejected(c, protocol.CodeRowDeleted, "this row was deleted and its tombstone purged; it cannot be written again"), nil
+		}
+	}
+	mode := protocol.Complete
+	if c.Op == protocol.OpDelete && exists {
+		mode = protocol.Partial
+	}
+	pushed, err := t.Validate(c.ID, in, mode)
+	if err != nil {
+		return rejectedErr(c, err), nil
+	}
+
+	var theirs protocol.Row
+	if exists {
+		if theirs, err = decodeRow(t, cur.Data); err != nil {
+			return protocol.PushResult{}, err
+		}
+	}
+	// mine is the pushed full state: nullable columns left out keep the
+	// server's value, bookkeeping is the server's.
+	mine := make(protocol.Row, len(t.Columns))
+	for _, col := range t.Columns {
+		if v, ok := pushed[col.Name]; ok {
+			mine[col.Name] = v
+		} else if theirs != nil {
+			mine[col.Name] = theirs[col.Name]
+		} else {
+			mine[col.Name] = nil
+		}
+	}
+	if c.Op == protocol.OpDelete && mine["deleted_at"] == nil {
+		mine["deleted_at"] = w.now
+	}
+	mine["server_updated_at"] = w.now
+
+	res := protocol.PushResult{Table: t.Name, ID: c.ID}
+	// No other device wrote the row since base → apply. A device never
+	// conflicts with itself: the last writer being the pusher means its
+	// base is stale only because an acknowledgement was lost.
+	if !exists || cur.Version <= c.BaseVersion || cur.DeviceID == dev.ID {
+		v, err := w.put(ctx, rowState(t, mine, c.HLC, dev.ID))
+		if err != nil {
+			return res, err
+		}
+		res.Status, res.Version = protocol.StatusApplied, &v
+		return res, nil
+	}
+
+	switch t.Policy {
+	case protocol.PolicyManual:
+		return e.manual(ctx, w, dev, t, c, cur, pushed, mine, theirs)
+	default:
+		return e.lww(ctx, w, dev, t, c, cur, mine, theirs)
+	}
+}
+
+func (e *Engine) lww(ctx context.Context, w *writer, dev Device, t protocol.Table, c change, cur StoredRow, mine, theirs protocol.Row) (protocol.PushResult, error) {
+	res := protocol.PushResult{Table: t.Name, ID: c.ID}
+	base, err := e.baseRow(ctx, w.tx, t, c)
+	if err != nil {
+		return res, err
+	}
+	rec := conflictRecord{
+		ID: uuid.NewString(), TableName: t.Name, RowID: c.ID, Status: protocol.ConflictAutoResolved,
+		Base: base, Mine: mine, Theirs: theirs, DeviceID: dev.ID, CreatedAt: w.now,
+		BaseVersion: c.BaseVersion, TheirsVersion: cur.Version, Fields: []string{},
+	}
+	winner := conflict.LWW(c.HLC, cur.HLC)
+	rec.Winner = string(winner)
+	if winner == conflict.WinnerMine {
+		v, err := w.put(ctx, rowState(t, mine, c.HLC, dev.ID))
+		if err != nil {
+			return res, err
+		}
+		rec.RowVersion = v
+		res.Status, res.Version = protocol.StatusApplied, &v
+	} else {
+		v := cur.Version
+		rec.RowVersion = v
+		res.Status, res.Version, res.Row = protocol.StatusSuperseded, &v, theirs
+	}
+	if _, err := w.put(ctx, rec.stored(c.HLC, dev.ID, w.now)); err != nil {
+		return res, err
+	}
+	res.ConflictID = rec.ID
+	return res, nil
+}
+
+func (e *Engine) manual(ctx context.Context, w *writer, dev Device, t protocol.Table, c change, cur StoredRow, pushed, mine, theirs protocol.Row) (protocol.PushResult, error) {
+	res := protocol.PushResult{Table: t.Name, ID: c.ID}
+	base, err := e.baseRow(ctx, w.tx, t, c)
+	if err != nil {
+		return res, err
+	}
+	// The merge sees the change as pushed (a column left out counts as
+	// unchanged from base), with the delete's deleted_at filled in.
+	m := pushed.Clone()
+	m["deleted_at"] = mine["deleted_at"]
+	if _, ok := pushed["deleted_at"]; !ok && c.Op != protocol.OpDelete {
+		delete(m, "deleted_at")
+	}
+	delete(m, "server_updated_at")
+	mr := conflict.Merge3(t, base, m, theirs)
+	if len(mr.Conflicts) == 0 {
+		if !mr.Changed {
+			v := cur.Version
+			res.Status, res.Version, res.Row = protocol.StatusMerged, &v, theirs
+			return res, nil
+		}
+		merged := mr.Row
+		merged["server_updated_at"] = w.now
+		h := c.HLC
+		if cur.HLC > h {
+			h = cur.HLC
+		}
+		v, err := w.put(ctx, rowState(t, merged, h, dev.ID))
+		if err != nil {
+			return res, err
+		}
+		res.Status, res.Version, res.Row = protocol.StatusMerged, &v, merged
+		return res, nil
+	}
+	rec := conflictRecord{
+		ID: uuid.NewString(), TableName: t.Name, RowID: c.ID, Status: protocol.ConflictOpen,
+		Base: base, Mine: mine, Theirs: theirs, DeviceID: dev.ID, CreatedAt: w.now,
+		BaseVersion: c.BaseVersion, TheirsVersion: cur.Version, RowVersion: cur.Version, Fields: mr.Conflicts,
+	}
+	if _, err := w.put(ctx, rec.stored(c.HLC, dev.ID, w.now)); err != nil {
+		return res, err
+	}
+	pins := []int64{cur.Version}
+	if base != nil {
+		pins = append(pins, c.BaseVersion)
+	}
+	if err := w.tx.Pin(ctx, rec.ID, t.Name, c.ID, pins...); err != nil {
+		return res, fmt.Errorf("pin conflict versions: %w", err)
+	}
+	v := cur.Version
+	res.Status, res.Version, res.Row, res.ConflictID = protocol.StatusConflict, &v, theirs, rec.ID
+	return res, nil
+}
+
+// baseRow returns the version the change was based on, nil when it was made
+// on no version or the version was purged.
+func (e *Engine) baseRow(ctx context.Context, tx Tx, t protocol.Table, c change) (protocol.Row, error) {
+	if c.BaseVersion <= 0 {
+		return nil, nil
+	}
+	r, err := tx.GetVersion(ctx, t.Name, c.ID, c.BaseVersion)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get base version: %w", err)
+	}
+	return decodeRow(t, r.Data)
+}
+
+func rowState(t protocol.Table, r protocol.Row, h, deviceID string) StoredRow {
+	data, _ := json.Marshal(r) // scalars only: cannot fail
+	return StoredRow{Table: t.Name, ID: r["id"].(string), HLC: h, DeviceID: deviceID, Deleted: r["deleted_at"] != nil, Data: data}
+}
+
+// decodeRow decodes a stored row back into normalised values.
+func decodeRow(t protocol.Table, data []byte) (protocol.Row, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode stored %s row: %w", t.Name, err)
+	}
+	out := make(protocol.Row, len(m))
+	for k, v := range m {
+		col, ok := t.Column(k)
+		if !ok {
+			out[k] = v
+			continue
+		}
+		if v == nil {
+			out[k] = nil
+			continue
+		}
+		nv, err := col.Normalize(v)
+		if err != nil {
+			return nil, fmt.Errorf("decode stored %s row: %w", t.Name, err)
+		}
+		out[k] = nv
+	}
+	return out, nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
