@@ -490,7 +490,7 @@ func (t *Tx) Unpin(ctx context.Context, conflictID string) error {
 
 // PurgeTombstones removes old unpinned tombstones and raises the horizon.
 func (t *Tx) PurgeTombstones(ctx context.Context, upTo int64) (int, error) {
-	const victims = `FROM rows r WHERE r.site = ? AND r.deleted = 1 AND r.version <= ?
+	const victims = `FROM rows AS r WHERE r.site = ? AND r.deleted = 1 AND r.version <= ?
 		AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.site = r.site AND p.tbl = r.tbl AND p.id = r.id)`
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO purged(site, tbl, id, version) SELECT r.site, r.tbl, r.id, r.version `+victims+`
 		ON CONFLICT(site, tbl, id) DO UPDATE SET version = excluded.version`, t.site, upTo); err != nil {

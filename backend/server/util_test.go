@@ -1,0 +1,56 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+type bufioReader struct{ lines chan string }
+
+func newLineReader(r io.Reader) *bufioReader {
+	br := &bufioReader{lines: make(chan string, 100)}
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			br.lines <- sc.Text()
+		}
+		close(br.lines)
+	}()
+	return br
+}
+
+// waitFor reads lines until one starts with prefix or the timeout passes.
+func (b *bufioReader) waitFor(t *testing.T, prefix string, d time.Duration) bool {
+	deadline := time.After(d)
+	for {
+		select {
+		case l, ok := <-b.lines:
+			if !ok {
+				return false
+			}
+			if strings.HasPrefix(l, prefix) {
+				return true
+			}
+		case <-deadline:
+			return false
+		}
+	}
+}
+
+type recorder struct {
+	*httptest.ResponseRecorder
+	body *bytes.Buffer
+}
+
+func newRecorder() recorder {
+	r := httptest.NewRecorder()
+	return recorder{r, r.Body}
+}
+
+func mustReq(method, path string) *http.Request { return httptest.NewRequest(method, path, nil) }
