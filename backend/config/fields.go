@@ -1,0 +1,147 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"unicode"
+
+	"filippo.io/age"
+)
+
+// Field names one setting, exactly as it is spelled in the JSON files.
+type Field string
+
+// The settings. Their JSON names are part of the IT contract (docs/deployment.md).
+const (
+	// ServerURL is the sync server's base URL, https://host[:port][/path].
+	ServerURL Field = "server_url"
+	// EnrollmentCode is a fleet enrollment code (outpost-server enroll --uses N)
+	// the app enrolls with on first start. It is a secret: never logged.
+	EnrollmentCode Field = "enrollment_code"
+	// CABundle is the absolute path of a PEM file of extra CA certificates
+	// trusted for the sync server, beside the system's.
+	CABundle Field = "ca_bundle"
+	// ProxyURL is the HTTP proxy for the sync server: empty uses the
+	// environment (HTTPS_PROXY, NO_PROXY), "direct" uses none, else an
+	// http://, https:// or socks5:// URL.
+	ProxyURL Field = "proxy_url"
+	// RecoveryPublicKey is the site recovery public key, an age recipient
+	// ("age1…"), that the database key is also wrapped with. Managed only.
+	RecoveryPublicKey Field = "recovery_public_key"
+	// KioskKeyFile is the absolute path of a key file used instead of the OS
+	// keychain on headless kiosks (the explicit opt-in). Managed only.
+	KioskKeyFile Field = "kiosk_key_file"
+)
+
+// ProxyDirect is the ProxyURL value that turns every proxy off, including
+// one from the environment.
+const ProxyDirect = "direct"
+
+// Fields lists every setting, in the order a settings screen shows them.
+var Fields = []Field{ServerURL, EnrollmentCode, CABundle, ProxyURL, RecoveryPublicKey, KioskKeyFile}
+
+type fieldSpec struct {
+	// managedOnly fields are machine-wide decisions of IT: a user file may not
+	// set them, and the operator never can.
+	managedOnly bool
+	// secret values are redacted by Settings.String.
+	secret   bool
+	validate func(string) error
+}
+
+var specs = map[Field]fieldSpec{
+	ServerURL:         {validate: validateServerURL},
+	EnrollmentCode:    {secret: true, validate: validateEnrollmentCode},
+	CABundle:          {validate: validateAbsPath},
+	ProxyURL:          {validate: validateProxyURL},
+	RecoveryPublicKey: {managedOnly: true, validate: validateRecipient},
+	KioskKeyFile:      {managedOnly: true, validate: validateAbsPath},
+}
+
+// Known reports whether f names a setting.
+func Known(f Field) bool {
+	_, ok := specs[f]
+	return ok
+}
+
+// Validate checks value for f. The empty string is valid for every field: it
+// means "none" (for ProxyURL: "from the environment").
+func Validate(f Field, value string) error {
+	spec, ok := specs[f]
+	if !ok {
+		return fmt.Errorf("%w %q", ErrUnknownField, f)
+	}
+	if value == "" {
+		return nil
+	}
+	if err := spec.validate(value); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidValue, err)
+	}
+	return nil
+}
+
+func validateServerURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return errors.New("must start with https:// (or http://)")
+	}
+	if u.Host == "" {
+		return errors.New("has no host name")
+	}
+	if u.User != nil {
+		return errors.New("must not carry a user name or password")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("must not have a query or fragment")
+	}
+	return nil
+}
+
+func validateProxyURL(s string) error {
+	if s == ProxyDirect {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5":
+	default:
+		return fmt.Errorf("must be %q or an http://, https:// or socks5:// URL", ProxyDirect)
+	}
+	if u.Host == "" {
+		return errors.New("has no host name")
+	}
+	return nil
+}
+
+func validateEnrollmentCode(s string) error {
+	if len(s) > 256 {
+		return errors.New("longer than 256 characters")
+	}
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return errors.New("contains control characters")
+	}
+	return nil
+}
+
+func validateAbsPath(s string) error {
+	if !filepath.IsAbs(s) {
+		return errors.New("must be an absolute path")
+	}
+	return nil
+}
+
+func validateRecipient(s string) error {
+	if _, err := age.ParseRecipients(strings.NewReader(s)); err != nil {
+		return fmt.Errorf("not an age public key (age1…): %w", err)
+	}
+	return nil
+}

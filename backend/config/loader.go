@@ -1,0 +1,123 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Loader reads and writes the configuration files. Its paths are fields so
+// tests (and a portable install) can point them elsewhere; "" skips a layer.
+type Loader struct {
+	ManagedPath string
+	UserPath    string
+	// Defaults are the built-in defaults, below everything else.
+	Defaults map[Field]string
+}
+
+// NewLoader returns a Loader for this OS's standard paths.
+func NewLoader() (*Loader, error) {
+	user, err := UserPath()
+	if err != nil {
+		return nil, err
+	}
+	return &Loader{ManagedPath: ManagedPath(), UserPath: user}, nil
+}
+
+// Load reads both files and resolves the settings. A missing file is an
+// empty layer; a broken one is an *Error naming the file and field.
+func (l *Loader) Load() (*Settings, error) {
+	m, err := loadManaged(l.ManagedPath)
+	if err != nil {
+		return nil, err
+	}
+	u, err := loadUser(l.UserPath)
+	if err != nil {
+		return nil, err
+	}
+	return resolve(l.Defaults, m, u), nil
+}
+
+// SetUser stores the operator's value for f in the user file and returns the
+// new settings. A locked field gives ErrLocked and changes nothing; so does an
+// invalid value (ErrInvalidValue) or a broken file.
+func (l *Loader) SetUser(f Field, value string) (*Settings, error) {
+	return l.updateUser(f, func(u layer) { u[f] = value }, value)
+}
+
+// ResetUser removes the operator's value for f, so the preset or default
+// applies again.
+func (l *Loader) ResetUser(f Field) (*Settings, error) {
+	return l.updateUser(f, func(u layer) { delete(u, f) }, "")
+}
+
+func (l *Loader) updateUser(f Field, change func(layer), value string) (*Settings, error) {
+	if l.UserPath == "" {
+		return nil, fmt.Errorf("set %s: no user config file", f)
+	}
+	if !Known(f) {
+		return nil, fmt.Errorf("set %s: %w", f, ErrUnknownField)
+	}
+	m, err := loadManaged(l.ManagedPath)
+	if err != nil {
+		return nil, err
+	}
+	if resolve(l.Defaults, m, nil).Locked(f) {
+		return nil, fmt.Errorf("set %s: %w", f, ErrLocked)
+	}
+	if err := Validate(f, value); err != nil {
+		return nil, fmt.Errorf("set %s: %w", f, err)
+	}
+	u, err := loadUser(l.UserPath)
+	if err != nil {
+		return nil, err
+	}
+	change(u)
+	if err := writeUser(l.UserPath, u); err != nil {
+		return nil, err
+	}
+	return resolve(l.Defaults, m, u), nil
+}
+
+// writeUser replaces the user file atomically (temp file, fsync, rename),
+// readable by its owner only: it may hold an enrollment code.
+func writeUser(path string, u layer) error {
+	doc := make(map[string]string, len(u))
+	for f, v := range u {
+		doc[string(f)] = v
+	}
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write config file %s: %w", path, err)
+	}
+	data = append(data, '\n')
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("write config file %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".config-*.json")
+	if err != nil {
+		return fmt.Errorf("write config file %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if err := tmp.Chmod(0o600); err != nil && !isWindows() {
+		tmp.Close()
+		return fmt.Errorf("write config file %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write config file %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write config file %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write config file %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write config file %s: %w", path, err)
+	}
+	return nil
+}

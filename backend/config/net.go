@@ -1,0 +1,53 @@
+package config
+
+import (
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+)
+
+// RootCAs returns the certificate pool for the sync server: nil (the system
+// pool) when no CA bundle is set, else the system pool plus every
+// certificate of the bundle. A bundle that cannot be read or holds no
+// certificate is an error, never silently skipped.
+func (s *Settings) RootCAs() (*x509.CertPool, error) {
+	path := s.CABundle()
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read CA bundle (%s): %w", CABundle, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("read CA bundle %s: no PEM certificate in it", path)
+	}
+	return pool, nil
+}
+
+// Proxy returns the proxy function for an http.Transport: the environment's
+// (HTTPS_PROXY, NO_PROXY) when ProxyURL is empty, none for ProxyDirect, else
+// the URL given.
+func (s *Settings) Proxy() (func(*http.Request) (*url.URL, error), error) {
+	switch p := s.ProxyURL(); p {
+	case "":
+		return http.ProxyFromEnvironment, nil
+	case ProxyDirect:
+		return nil, nil
+	default:
+		u, err := url.Parse(p)
+		if err != nil {
+			return nil, fmt.Errorf("proxy url: %w", err)
+		}
+		return http.ProxyURL(u), nil
+	}
+}
+
+func isWindows() bool { return runtime.GOOS == "windows" }
