@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -54,3 +55,5 @@ func newRecorder() recorder {
 }
 
 func mustReq(method, path string) *http.Request { return httptest.NewRequest(method, path, nil) }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

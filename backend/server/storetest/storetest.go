@@ -228,9 +228,9 @@ func testBatches(t *testing.T, st server.Store) {
 
 func testPurgeTombstones(t *testing.T, st server.Store) {
 	ctx := context.Background()
-	write(t, st, "s", "t", idA, false, `{}`)                                 // 1
-	write(t, st, "s", "t", idA, true, `{"deleted_at":1}`)                    // 2: tombstone
-	write(t, st, "s", "t", idB, true, `{"deleted_at":1}`)                    // 3: pinned tombstone
+	write(t, st, "s", "t", idA, false, `{}`)              // 1
+	write(t, st, "s", "t", idA, true, `{"deleted_at":1}`) // 2: tombstone
+	write(t, st, "s", "t", idB, true, `{"deleted_at":1}`) // 3: pinned tombstone
 	c := "9f1c2a0e-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
 	write(t, st, "s", "t", c, true, `{"deleted_at":1}`) // 4: beyond the horizon
 	tx, err := st.Begin(ctx, "s")
