@@ -94,16 +94,29 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, dev Device) 
 	if err := json.Unmarshal(body, &req); err != nil {
 		return malformed("The body must be a JSON object {\"batch_id\", \"changes\"}.")
 	}
-	var changes []json.RawMessage
-	if t := bytes.TrimSpace(req.Changes); len(t) == 0 || t[0] != '[' || json.Unmarshal(t, &changes) != nil {
-		return malformed("changes must be a list.")
-	}
-	if len(changes) > protocol.MaxBatchChanges {
-		return errf(http.StatusRequestEntityTooLarge, "too_many_changes", "A batch holds at most %d changes; this one has %d.", protocol.MaxBatchChanges, len(changes))
-	}
 	var batchID string
-	if json.Unmarshal(req.BatchID, &batchID) != nil || !protocol.ValidID(batchID) {
-		return errf(http.StatusUnprocessableEntity, protocol.CodeInvalidValue, "batch_id must be a UUID.")
+	validBatch := json.Unmarshal(req.BatchID, &batchID) == nil && protocol.ValidID(batchID)
+	var changes []json.RawMessage
+	var reqErr error
+	if t := bytes.TrimSpace(req.Changes); len(t) == 0 || t[0] != '[' || json.Unmarshal(t, &changes) != nil {
+		reqErr = malformed("changes must be a list.")
+	} else if len(changes) > protocol.MaxBatchChanges {
+		reqErr = errf(http.StatusRequestEntityTooLarge, "too_many_changes", "A batch holds at most %d changes; this one has %d.", protocol.MaxBatchChanges, len(changes))
+	} else if !validBatch {
+		reqErr = errf(http.StatusUnprocessableEntity, protocol.CodeInvalidValue, "batch_id must be a UUID.")
+	}
+	if reqErr != nil {
+		// A repeated batch answers its stored response whatever the
+		// repeat contains.
+		if validBatch {
+			if stored, err := s.engine.Replay(r.Context(), dev, batchID); err == nil {
+				s.writeJSON(w, r, http.StatusOK, stored)
+				return nil
+			} else if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		return reqErr
 	}
 	out, seq, err := s.engine.Push(r.Context(), dev, PushBatch{BatchID: batchID, Changes: changes})
 	if err != nil {

@@ -337,6 +337,12 @@ func TestServer_PushIdempotent(t *testing.T) {
 	if first.status != 200 || !bytes.Equal(first.raw, second.raw) || !bytes.Equal(first.raw, other.raw) {
 		t.Fatalf("repeats differ:\n%s\n%s\n%s", first.raw, second.raw, other.raw)
 	}
+	many := make([]any, 1001)
+	for _, repeat := range []any{map[string]any{"batch_id": batch, "changes": "not a list"}, map[string]any{"batch_id": batch, "changes": many}} {
+		if res := h.do("POST", "/v1/push", d.Token, repeat); res.status != 200 || !bytes.Equal(res.raw, first.raw) {
+			t.Fatalf("invalid repeat: %d %s", res.status, clipBytes(res.raw))
+		}
+	}
 	if got := h.pullAll(d, 0); len(got) != 1 {
 		t.Fatalf("repeat applied: %d rows", len(got))
 	}

@@ -79,6 +79,17 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 	return body, w.last, nil
 }
 
+// Replay returns the stored response of a batch the device already pushed,
+// or ErrNotFound.
+func (e *Engine) Replay(ctx context.Context, dev Device, batchID string) ([]byte, error) {
+	tx, err := e.Store.Begin(ctx, dev.SiteID)
+	if err != nil {
+		return nil, fmt.Errorf("begin replay: %w", err)
+	}
+	defer tx.Rollback()
+	return tx.GetBatch(ctx, dev.ID, batchID)
+}
+
 // writer assigns sequence numbers to the writes of one transaction.
 type writer struct {
 	tx   Tx
