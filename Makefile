@@ -1,0 +1,63 @@
+# Outpost — the door to the project. Two commands matter to a newcomer:
+#   make run    installs what is missing, builds, starts a local sync server and the app
+#   make test   installs what is missing and runs every test (Go, frontend, end-to-end)
+# Recipes stay short; anything longer lives in .ci/ scripts.
+
+SHELL   := /bin/bash
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+GO      ?= go
+export GOFLAGS ?= -mod=readonly
+
+.PHONY: all deps run test test-go test-fuzz test-frontend test-e2e lint build build-app build-server bench soak package clean
+
+all: build
+
+## deps: install Debian packages, Go modules and npm packages the build needs
+deps:
+	@bash .ci/install-deps
+	@$(GO) mod download
+	@bash .ci/npm-deps
+
+## run: build everything, start a local sync server on embedded SQLite and the desktop app
+run: deps build
+	@VERSION=$(VERSION) bash .ci/run-app
+
+## test: every test — lint, Go (with a real Secret Service), fuzz smoke, frontend, end-to-end
+test: deps lint test-go test-fuzz test-frontend test-e2e
+	@echo "make test: all suites passed"
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@$(GO) vet ./...
+
+test-go:
+	@bash .ci/with-session $(GO) test -race -count=1 ./...
+
+test-fuzz:
+	@bash .ci/fuzz
+
+test-frontend:
+	@bash .ci/frontend-test
+
+test-e2e: build
+	@bash .ci/with-session bash .ci/smoke
+	@bash .ci/with-session bash .ci/e2e
+
+build: build-server build-app
+
+build-server:
+	@mkdir -p build/bin
+	@$(GO) build -ldflags "$(LDFLAGS)" -o build/bin/outpost-server ./backend/cmd/outpost-server
+	@$(GO) build -ldflags "$(LDFLAGS)" -o build/bin/outpost-recover ./backend/cmd/outpost-recover
+
+build-app:
+	@VERSION=$(VERSION) bash .ci/build-app
+
+## bench: side-by-side benchmarks (minutes); results go to docs/benchmarks.md by hand
+bench: deps
+	@bash backend/store/bench/run.sh
+	@if [ -x backend/server/bench/run.sh ]; then bash backend/server/bench/run.sh; fi
+
+clean:
+	rm -rf build/bin build/test-artifacts frontend/dist/assets frontend/dist/index.html
