@@ -116,9 +116,7 @@ func (e *Engine) Purge(ctx context.Context, ret Retention) (PurgeStats, error) {
 		staleBefore := now.Add(-ret.StaleAfter).UnixMilli()
 		for _, d := range devs {
 			seen := max(d.LastSeen, d.CreatedAt)
-			// A device at cursor 0 gets the full current state on its
-			// next pull: it needs no tombstone.
-			if d.RevokedAt != 0 || seen < staleBefore || d.Cursor == 0 {
+			if d.RevokedAt != 0 || seen < staleBefore {
 				continue
 			}
 			horizon = min(horizon, d.Cursor)

@@ -146,7 +146,7 @@ func wrap(err error) error {
 			return fmt.Errorf("%w: %w", server.ErrUnavailable, err)
 		}
 	}
-	if errors.Is(err, sql.ErrConnDone) {
+	if errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "sql: database is closed") {
 		return fmt.Errorf("%w: %w", server.ErrUnavailable, err)
 	}
 	return err
