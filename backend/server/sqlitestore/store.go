@@ -36,6 +36,37 @@ const BusyTimeout = 10 * time.Second
 type Store struct {
 	w *sql.DB // one connection: the only writer
 	r *sql.DB // read-only pool
+	// Statements of the push path, prepared once on the writer connection
+	// (re-preparing each costs more than running it).
+	stmts map[string]*sql.Stmt
+}
+
+// Hot statements of a write transaction.
+const (
+	qSeq        = `SELECT seq FROM sites WHERE site = ?`
+	qSetSeq     = `UPDATE sites SET seq = ? WHERE site = ?`
+	qEnsureSite = `INSERT INTO sites(site, created_at) VALUES(?, ?) ON CONFLICT(site) DO NOTHING`
+	qGetRow     = `SELECT ` + rowCols + ` FROM rows WHERE site = ? AND tbl = ? AND id = ?`
+	qGetVersion = `SELECT tbl, id, version, hlc, device_id, 0, data FROM row_versions WHERE site = ? AND tbl = ? AND id = ? AND version = ?`
+	qPutRow     = `INSERT INTO rows(site, tbl, id, version, hlc, device_id, deleted, data) VALUES(?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(site, tbl, id) DO UPDATE SET version = excluded.version, hlc = excluded.hlc,
+		  device_id = excluded.device_id, deleted = excluded.deleted, data = excluded.data`
+	qPutVersion = `INSERT INTO row_versions(site, tbl, id, version, hlc, device_id, data) VALUES(?, ?, ?, ?, ?, ?, ?)`
+	qIsPurged   = `SELECT 1 FROM purged WHERE site = ? AND tbl = ? AND id = ?`
+	qGetBatch   = `SELECT response FROM batches WHERE device_id = ? AND batch_id = ?`
+	qPutBatch   = `INSERT INTO batches(device_id, batch_id, site, response, created_at) VALUES(?, ?, ?, ?, ?)`
+)
+
+func (s *Store) prepare(ctx context.Context) error {
+	s.stmts = map[string]*sql.Stmt{}
+	for _, q := range []string{qSeq, qSetSeq, qEnsureSite, qGetRow, qGetVersion, qPutRow, qPutVersion, qIsPurged, qGetBatch, qPutBatch} {
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", wrap(err))
+		}
+		s.stmts[q] = st
+	}
+	return nil
 }
 
 var _ server.Store = (*Store)(nil)
@@ -65,6 +96,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	s := &Store{w: w}
 	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -154,6 +189,9 @@ func wrap(err error) error {
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	for _, st := range s.stmts {
+		st.Close()
+	}
 	err := s.w.Close()
 	if s.r != nil {
 		err = errors.Join(err, s.r.Close())
@@ -181,11 +219,12 @@ func (s *Store) Begin(ctx context.Context, site string) (server.Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", wrap(err))
 	}
-	if err := ensureSite(ctx, tx, site); err != nil {
+	t := &Tx{tx: tx, site: site, s: s, seq: -1}
+	if _, err := t.stmt(ctx, qEnsureSite).ExecContext(ctx, site, time.Now().UnixMilli()); err != nil {
 		tx.Rollback()
-		return nil, fmt.Errorf("ensure site: %w", err)
+		return nil, fmt.Errorf("ensure site: %w", wrap(err))
 	}
-	return &Tx{tx: tx, site: site}, nil
+	return t, nil
 }
 
 const rowCols = `tbl, id, version, hlc, device_id, deleted, data`
@@ -411,46 +450,54 @@ func (s *Store) DeleteExpired(ctx context.Context, batchesBefore, failuresBefore
 type Tx struct {
 	tx   *sql.Tx
 	site string
+	s    *Store
+	// seq is the site's sequence as this transaction advanced it (-1 until
+	// read). The transaction holds the database write lock, so the counter
+	// row is read once and written back once, at commit.
+	seq, stored int64
 }
 
 var _ server.Tx = (*Tx)(nil)
 
-// NextSeq bumps the site's counter row.
+func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	return t.tx.StmtContext(ctx, t.s.stmts[q])
+}
+
+// NextSeq advances the site's counter row (written back at Commit).
 func (t *Tx) NextSeq(ctx context.Context) (int64, error) {
-	var seq int64
-	err := t.tx.QueryRowContext(ctx, `UPDATE sites SET seq = seq + 1 WHERE site = ? RETURNING seq`, t.site).Scan(&seq)
-	return seq, wrap(err)
+	if t.seq < 0 {
+		if err := t.stmt(ctx, qSeq).QueryRowContext(ctx, t.site).Scan(&t.seq); err != nil {
+			return 0, wrap(err)
+		}
+		t.stored = t.seq
+	}
+	t.seq++
+	return t.seq, nil
 }
 
 // GetRow reads a row's current state.
 func (t *Tx) GetRow(ctx context.Context, table, id string) (server.StoredRow, error) {
-	return scanRow(t.tx.QueryRowContext(ctx, `SELECT `+rowCols+` FROM rows WHERE site = ? AND tbl = ? AND id = ?`, t.site, table, id))
+	return scanRow(t.stmt(ctx, qGetRow).QueryRowContext(ctx, t.site, table, id))
 }
 
 // GetVersion reads one version of a row.
 func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (server.StoredRow, error) {
-	return scanRow(t.tx.QueryRowContext(ctx, `SELECT tbl, id, version, hlc, device_id, 0, data FROM row_versions
-		WHERE site = ? AND tbl = ? AND id = ? AND version = ?`, t.site, table, id, version))
+	return scanRow(t.stmt(ctx, qGetVersion).QueryRowContext(ctx, t.site, table, id, version))
 }
 
 // PutRow replaces the current state and appends to the history.
 func (t *Tx) PutRow(ctx context.Context, r server.StoredRow) error {
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO rows(site, tbl, id, version, hlc, device_id, deleted, data)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(site, tbl, id) DO UPDATE SET version = excluded.version, hlc = excluded.hlc,
-		  device_id = excluded.device_id, deleted = excluded.deleted, data = excluded.data`,
-		t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, r.Deleted, string(r.Data)); err != nil {
+	if _, err := t.stmt(ctx, qPutRow).ExecContext(ctx, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, r.Deleted, string(r.Data)); err != nil {
 		return wrap(err)
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO row_versions(site, tbl, id, version, hlc, device_id, data)
-		VALUES(?, ?, ?, ?, ?, ?, ?)`, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, string(r.Data))
+	_, err := t.stmt(ctx, qPutVersion).ExecContext(ctx, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, string(r.Data))
 	return wrap(err)
 }
 
 // IsPurged reports whether a tombstone with this id was purged.
 func (t *Tx) IsPurged(ctx context.Context, table, id string) (bool, error) {
 	var one int
-	err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM purged WHERE site = ? AND tbl = ? AND id = ?`, t.site, table, id).Scan(&one)
+	err := t.stmt(ctx, qIsPurged).QueryRowContext(ctx, t.site, table, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -460,14 +507,13 @@ func (t *Tx) IsPurged(ctx context.Context, table, id string) (bool, error) {
 // GetBatch reads a stored push response.
 func (t *Tx) GetBatch(ctx context.Context, deviceID, batchID string) ([]byte, error) {
 	var b []byte
-	err := t.tx.QueryRowContext(ctx, `SELECT response FROM batches WHERE device_id = ? AND batch_id = ?`, deviceID, batchID).Scan(&b)
+	err := t.stmt(ctx, qGetBatch).QueryRowContext(ctx, deviceID, batchID).Scan(&b)
 	return b, wrap(err)
 }
 
 // PutBatch stores a push response.
 func (t *Tx) PutBatch(ctx context.Context, deviceID, batchID string, response []byte, at int64) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO batches(device_id, batch_id, site, response, created_at) VALUES(?, ?, ?, ?, ?)`,
-		deviceID, batchID, t.site, response, at)
+	_, err := t.stmt(ctx, qPutBatch).ExecContext(ctx, deviceID, batchID, t.site, response, at)
 	return wrap(err)
 }
 
@@ -532,8 +578,16 @@ func (t *Tx) PurgeVersions(ctx context.Context, upTo int64) (int, error) {
 	return int(n), nil
 }
 
-// Commit commits the transaction.
-func (t *Tx) Commit() error { return wrap(t.tx.Commit()) }
+// Commit writes the sequence back and commits.
+func (t *Tx) Commit() error {
+	if t.seq > t.stored {
+		if _, err := t.stmt(context.Background(), qSetSeq).Exec(t.seq, t.site); err != nil {
+			t.tx.Rollback()
+			return fmt.Errorf("store sequence: %w", wrap(err))
+		}
+	}
+	return wrap(t.tx.Commit())
+}
 
 // Rollback abandons the transaction; after Commit it does nothing.
 func (t *Tx) Rollback() error {

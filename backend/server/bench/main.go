@@ -1,0 +1,347 @@
+// Command bench measures one outpost-server on embedded SQLite over loopback
+// with simulated devices (pure Go HTTP clients):
+//
+//   - open loop: N devices each push a batch of 100 production records every
+//     second and pull after each push; p50/p99 push latency and whether the
+//     server keeps up (no device falls behind its schedule);
+//   - closed loop: D devices push batches back to back; accepted rows/s.
+//
+// It starts the server binary given by -server as a child process and reads
+// its CPU time and peak memory from /proc. The output is a Markdown table.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+func main() {
+	bin := flag.String("server", "build/bin/outpost-server", "outpost-server binary")
+	openN := flag.String("open", "10,50,200", "device counts of the open loop")
+	closedN := flag.String("closed", "1,10,50", "device counts of the closed loop")
+	dur := flag.Duration("duration", 10*time.Second, "length of each run")
+	batch := flag.Int("batch", 100, "rows per push")
+	flag.Parse()
+	if err := run(*bin, ints(*openN), ints(*closedN), *dur, *batch); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func ints(s string) []int {
+	var out []int
+	for _, p := range strings.Split(s, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(p)); err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+type server struct {
+	cmd  *exec.Cmd
+	addr string
+	db   string
+	bin  string
+}
+
+func startServer(bin string) (*server, error) {
+	dir, err := os.MkdirTemp("", "outpost-bench")
+	if err != nil {
+		return nil, err
+	}
+	db := filepath.Join(dir, "server.db")
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--db", db)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil && m["msg"] == "listening" {
+				addr <- m["addr"].(string)
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return &server{cmd: cmd, addr: a, db: db, bin: bin}, nil
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		return nil, fmt.Errorf("server did not start")
+	}
+}
+
+func (s *server) stop() {
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+	os.RemoveAll(filepath.Dir(s.db))
+}
+
+// cpu returns the server's user+system CPU seconds so far.
+func (s *server) cpu() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / 100 // USER_HZ
+}
+
+// rss returns the server's peak resident memory in MiB.
+func (s *server) rss() float64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			kb, _ := strconv.ParseFloat(strings.Fields(l)[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+type device struct {
+	id, token string
+	cursor    int64
+	counter   int
+}
+
+var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1000, MaxConnsPerHost: 0}}
+
+func (s *server) enroll(n int) ([]*device, error) {
+	out, err := exec.Command(s.bin, "enroll", "--db", s.db, "--site", "bench", "--role", "operator", "--uses", strconv.Itoa(n)).Output()
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	code := lines[len(lines)-1]
+	var devs []*device
+	for i := 0; i < n; i++ {
+		body, _ := json.Marshal(map[string]string{"code": code, "device_name": fmt.Sprint("bench ", i), "platform": "linux"})
+		resp, err := client.Post("http://"+s.addr+"/v1/enroll", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		var en struct {
+			DeviceID string `json:"device_id"`
+			Token    string `json:"token"`
+		}
+		json.NewDecoder(resp.Body).Decode(&en)
+		resp.Body.Close()
+		if resp.StatusCode != 201 {
+			return nil, fmt.Errorf("enroll answered %d", resp.StatusCode)
+		}
+		devs = append(devs, &device{id: en.DeviceID, token: en.Token})
+	}
+	return devs, nil
+}
+
+func (s *server) push(d *device, rows int) (time.Duration, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{"batch_id":%q,"changes":[`, uuid.NewString())
+	now := time.Now().UnixMilli()
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		d.counter++
+		id := uuid.NewString()
+		fmt.Fprintf(&b, `{"table":"production_records","id":%q,"op":"upsert","base_version":0,"hlc":"%015d-%05d-%s","row":{"id":%q,"line_id":"L1","product_id":"P-100","quantity":%d,"operator_id":"op-7","created_at":%d,"updated_at":%d}}`,
+			id, now, d.counter%100000, d.id, id, i, now, now)
+	}
+	b.WriteString("]}")
+	start := time.Now()
+	req, _ := http.NewRequest("POST", "http://"+s.addr+"/v1/push", &b)
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return 0, fmt.Errorf("push answered %d", resp.StatusCode)
+	}
+	return time.Since(start), nil
+}
+
+func (s *server) pull(d *device) error {
+	for {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://%s/v1/pull?cursor=%d&limit=5000", s.addr, d.cursor), nil)
+		req.Header.Set("Authorization", "Bearer "+d.token)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		var p struct {
+			Cursor  int64 `json:"cursor"`
+			HasMore bool  `json:"has_more"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			return fmt.Errorf("pull answered %d: %v", resp.StatusCode, err)
+		}
+		d.cursor = p.Cursor
+		if !p.HasMore {
+			return nil
+		}
+	}
+}
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[int(float64(len(ds)-1)*p)]
+}
+
+func run(bin string, openN, closedN []int, dur time.Duration, rows int) error {
+	fmt.Printf("## Sync server on embedded SQLite (loopback, %d rows per push, %s per run)\n\n", rows, dur)
+	fmt.Println("| mode | devices | offered rows/s | accepted rows/s | push p50 | push p99 | kept up | server CPU | server peak RSS |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	for _, n := range openN {
+		if err := openLoop(bin, n, dur, rows); err != nil {
+			return err
+		}
+	}
+	for _, n := range closedN {
+		if err := closedLoop(bin, n, dur, rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openLoop: every device pushes once a second and pulls after each push.
+func openLoop(bin string, n int, dur time.Duration, rows int) error {
+	s, err := startServer(bin)
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	devs, err := s.enroll(n)
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var behind, accepted atomic.Int64
+	var firstErr atomic.Value
+	cpu0 := s.cpu()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, d := range devs {
+		wg.Add(1)
+		go func(i int, d *device) {
+			defer wg.Done()
+			// Spread the devices over the second.
+			next := start.Add(time.Duration(i) * time.Second / time.Duration(n))
+			for next.Before(start.Add(dur)) {
+				time.Sleep(time.Until(next))
+				l, err := s.push(d, rows)
+				if err == nil {
+					err = s.pull(d)
+				}
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				accepted.Add(int64(rows))
+				mu.Lock()
+				lat = append(lat, l)
+				mu.Unlock()
+				next = next.Add(time.Second)
+				if time.Now().After(next) {
+					behind.Add(1)
+				}
+			}
+		}(i, d)
+	}
+	wg.Wait()
+	if e := firstErr.Load(); e != nil {
+		return e.(error)
+	}
+	el := time.Since(start).Seconds()
+	cpu := (s.cpu() - cpu0) / el
+	kept := "yes"
+	if behind.Load() > 0 {
+		kept = fmt.Sprintf("no (%d late cycles)", behind.Load())
+	}
+	fmt.Printf("| open | %d | %d | %.0f | %s | %s | %s | %.0f%% | %.0f MiB |\n", n, n*rows, float64(accepted.Load())/el,
+		pct(lat, .5).Round(100*time.Microsecond), pct(lat, .99).Round(100*time.Microsecond), kept, cpu*100, s.rss())
+	return nil
+}
+
+// closedLoop: every device pushes back to back.
+func closedLoop(bin string, n int, dur time.Duration, rows int) error {
+	s, err := startServer(bin)
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	devs, err := s.enroll(n)
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var accepted atomic.Int64
+	var firstErr atomic.Value
+	cpu0 := s.cpu()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, d := range devs {
+		wg.Add(1)
+		go func(d *device) {
+			defer wg.Done()
+			for time.Since(start) < dur {
+				l, err := s.push(d, rows)
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				accepted.Add(int64(rows))
+				mu.Lock()
+				lat = append(lat, l)
+				mu.Unlock()
+			}
+		}(d)
+	}
+	wg.Wait()
+	if e := firstErr.Load(); e != nil {
+		return e.(error)
+	}
+	el := time.Since(start).Seconds()
+	cpu := (s.cpu() - cpu0) / el
+	fmt.Printf("| closed | %d | — | %.0f | %s | %s | — | %.0f%% | %.0f MiB |\n", n, float64(accepted.Load())/el,
+		pct(lat, .5).Round(100*time.Microsecond), pct(lat, .99).Round(100*time.Microsecond), cpu*100, s.rss())
+	return nil
+}
