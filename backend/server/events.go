@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -155,6 +156,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, dev Device
 		case seq := <-ch:
 			_, err = fmt.Fprintf(w, "event: change\ndata: {\"cursor\":%d}\n\n", seq)
 		case <-keep.C:
+			// A device revoked while its stream is open loses the stream
+			// at the next keep-alive.
+			if d, e := s.cfg.Store.DeviceByTokenHash(r.Context(), dev.TokenHash); errors.Is(e, ErrNotFound) || (e == nil && d.RevokedAt != 0) {
+				return nil
+			}
 			_, err = fmt.Fprint(w, ": keep-alive\n\n")
 		}
 		if err == nil {

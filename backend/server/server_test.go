@@ -56,6 +56,10 @@ func TestServer_HealthAndProtocol(t *testing.T) {
 		if res.status != 503 || res.errCode() != "database_unavailable" {
 			t.Fatalf("got %d %s", res.status, res.raw)
 		}
+		res = h2.do("POST", "/v1/push", "token", map[string]any{"batch_id": newID(), "changes": []any{}})
+		if res.status != 503 || res.errCode() != "database_unavailable" {
+			t.Fatalf("push on a closed database: %d %s", res.status, res.raw)
+		}
 	})
 }
 
@@ -800,6 +804,13 @@ func TestServer_Events(t *testing.T) {
 	}
 	if linesOther.waitFor(t, "event: change", 300*time.Millisecond) {
 		t.Fatal("another site's write reached this site's stream")
+	}
+	// Revoking a device ends its open stream.
+	if err := h.st.RevokeDevice(context.Background(), other.ID, time.Now().UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	if !linesOther.closed(3 * time.Second) {
+		t.Fatal("a revoked device's stream stayed open")
 	}
 	// Writes by another server sharing the database arrive through the poll.
 	other2 := server.New(server.Config{Store: h.st})

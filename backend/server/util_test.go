@@ -44,6 +44,21 @@ func (b *bufioReader) waitFor(t *testing.T, prefix string, d time.Duration) bool
 	}
 }
 
+// closed reports whether the stream ends within d.
+func (b *bufioReader) closed(d time.Duration) bool {
+	deadline := time.After(d)
+	for {
+		select {
+		case _, ok := <-b.lines:
+			if !ok {
+				return true
+			}
+		case <-deadline:
+			return false
+		}
+	}
+}
+
 type recorder struct {
 	*httptest.ResponseRecorder
 	body *bytes.Buffer
