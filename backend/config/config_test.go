@@ -474,3 +474,29 @@ func TestSettings_RootCAs(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleFiles keeps the examples IT copies valid: the one in docs/ and
+// the file the Windows installer writes (UTF-16LE, CRLF, locked list).
+func TestExampleFiles(t *testing.T) {
+	l := &Loader{ManagedPath: filepath.Join("..", "..", "docs", "config.example.json")}
+	s, err := l.Load()
+	if err != nil {
+		t.Fatalf("docs/config.example.json: %v", err)
+	}
+	if !s.Locked(ServerURL) || s.ProxyURL() != ProxyDirect || s.RecoveryPublicKey() == "" {
+		t.Fatalf("docs/config.example.json resolved to %s", s)
+	}
+
+	// As build/windows/installer/project.nsi writes it for
+	// /SERVER=https://outpost.example /ENROLL=AB"CD\EF /LOCK=server_url, proxy_url
+	nsis := "{\r\n  \"server_url\": \"https://outpost.example\",\r\n  \"enrollment_code\": \"AB\\\"CD\\\\EF\",\r\n  \"locked\": [\"server_url\",\"proxy_url\"]\r\n}\r\n"
+	dir := t.TempDir()
+	l = &Loader{ManagedPath: write(t, dir, "config.json", utf16le(nsis)), UserPath: write(t, dir, "user.json", `{"proxy_url":"http://p:1"}`)}
+	s, err = l.Load()
+	if err != nil {
+		t.Fatalf("installer-written file: %v", err)
+	}
+	if s.ServerURL() != "https://outpost.example" || s.EnrollmentCode() != `AB"CD\EF` || !s.Locked(ProxyURL) || s.ProxyURL() != "" {
+		t.Fatalf("installer-written file resolved to %s", s)
+	}
+}
