@@ -163,7 +163,7 @@ func (e *Engine) Resolve(ctx context.Context, dev Device, id string, req Resolve
 	if cur.Version != base {
 		return 0, 0, &StaleBaseError{Row: theirs, Version: cur.Version}
 	}
-	w := &writer{tx: tx, now: e.nowMS()}
+	w := newWriter(tx, e.nowMS())
 	row := make(protocol.Row, len(t.Columns))
 	for _, col := range t.Columns {
 		if v, ok := chosen[col.Name]; ok {

@@ -38,15 +38,14 @@ func newHub(st Store, interval time.Duration, log *slog.Logger) *hub {
 // subscribe returns a channel receiving the site's latest sequence after
 // new writes; ok is false once the hub is closed.
 func (h *hub) subscribe(ctx context.Context, site string) (ch chan int64, cancel func(), ok bool) {
+	st, stErr := h.store.SiteState(ctx, site) // outside the lock: a database read
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return nil, nil, false
 	}
-	if _, known := h.last[site]; !known {
-		if st, err := h.store.SiteState(ctx, site); err == nil {
-			h.last[site] = st.Seq
-		}
+	if _, known := h.last[site]; !known && stErr == nil {
+		h.last[site] = st.Seq
 	}
 	ch = make(chan int64, 1)
 	if h.subs[site] == nil {

@@ -274,6 +274,8 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
 	h.Add("Vary", "Accept-Encoding")
 	if len(body) > 1024 && acceptsGzip(r) {
 		var buf bytes.Buffer

@@ -77,18 +77,23 @@ type Store interface {
 }
 
 // Tx is one write transaction of one site (see Store.Begin). Every method
-// acts on that site only. Rollback after Commit is a no-op.
+// acts on that site only, and reads see the transaction's own writes.
+// Rollback after Commit is a no-op.
 type Tx interface {
 	// NextSeq increments the site's change sequence and returns it.
 	NextSeq(ctx context.Context) (int64, error)
 	// GetRow returns the current state of a row, or ErrNotFound.
 	GetRow(ctx context.Context, table, id string) (StoredRow, error)
+	// GetRows returns the current states of the rows of table among ids
+	// that exist, by id: one round trip for a whole push batch.
+	GetRows(ctx context.Context, table string, ids []string) (map[string]StoredRow, error)
 	// GetVersion returns one stored version of a row, or ErrNotFound.
 	GetVersion(ctx context.Context, table, id string, version int64) (StoredRow, error)
 	// PutRow makes r the row's current state and adds it to its history.
 	PutRow(ctx context.Context, r StoredRow) error
-	// IsPurged reports whether the row was a tombstone purged by retention.
-	IsPurged(ctx context.Context, table, id string) (bool, error)
+	// Purged returns which of ids were tombstones of table purged by
+	// retention (never to be written again).
+	Purged(ctx context.Context, table string, ids []string) (map[string]bool, error)
 
 	// GetBatch returns the stored response of (device, batch), or ErrNotFound.
 	GetBatch(ctx context.Context, deviceID, batchID string) ([]byte, error)

@@ -42,6 +42,11 @@ type PushBatch struct {
 // device returns its stored response byte for byte and applies nothing.
 // seq is the site's sequence after the batch (0 when nothing was written).
 func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte, seq int64, err error) {
+	now := e.nowMS()
+	changes := make([]prepared, len(b.Changes))
+	for i, raw := range b.Changes {
+		changes[i] = e.prepare(raw, dev, now)
+	}
 	tx, err := e.Store.Begin(ctx, dev.SiteID)
 	if err != nil {
 		return nil, 0, fmt.Errorf("begin push: %w", err)
@@ -56,11 +61,13 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 		return nil, 0, fmt.Errorf("get batch: %w", err)
 	}
 
-	now := e.nowMS()
 	resp := protocol.PushResponse{BatchID: b.BatchID, ServerTime: now, Results: make([]protocol.PushResult, 0, len(b.Changes))}
-	w := &writer{tx: tx, now: now}
-	for _, raw := range b.Changes {
-		res, err := e.pushOne(ctx, w, dev, raw)
+	w := newWriter(tx, now)
+	if err := e.prefetch(ctx, w, changes); err != nil {
+		return nil, 0, err
+	}
+	for _, c := range changes {
+		res, err := e.pushOne(ctx, w, dev, c)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -90,11 +97,20 @@ func (e *Engine) Replay(ctx context.Context, dev Device, batchID string) ([]byte
 	return tx.GetBatch(ctx, dev.ID, batchID)
 }
 
-// writer assigns sequence numbers to the writes of one transaction.
+// writer assigns sequence numbers to the writes of one transaction and
+// caches the current rows of a batch (fetched in one query per table).
 type writer struct {
-	tx   Tx
-	now  int64
-	last int64
+	tx     Tx
+	now    int64
+	last   int64
+	rows   map[rowKey]*StoredRow // nil value: known not to exist
+	purged map[rowKey]bool
+}
+
+type rowKey struct{ table, id string }
+
+func newWriter(tx Tx, now int64) *writer {
+	return &writer{tx: tx, now: now, rows: map[rowKey]*StoredRow{}, purged: map[rowKey]bool{}}
 }
 
 func (w *writer) put(ctx context.Context, r StoredRow) (int64, error) {
@@ -106,8 +122,68 @@ func (w *writer) put(ctx context.Context, r StoredRow) (int64, error) {
 	if err := w.tx.PutRow(ctx, r); err != nil {
 		return 0, fmt.Errorf("put row %s/%s: %w", r.Table, r.ID, err)
 	}
+	w.rows[rowKey{r.Table, r.ID}] = &r
 	w.last = seq
 	return seq, nil
+}
+
+// current returns the row's current state and whether it exists.
+func (w *writer) current(ctx context.Context, table, id string) (StoredRow, bool, error) {
+	if r, ok := w.rows[rowKey{table, id}]; ok {
+		if r == nil {
+			return StoredRow{}, false, nil
+		}
+		return *r, true, nil
+	}
+	r, err := w.tx.GetRow(ctx, table, id)
+	if errors.Is(err, ErrNotFound) {
+		return StoredRow{}, false, nil
+	}
+	if err != nil {
+		return StoredRow{}, false, fmt.Errorf("get row: %w", err)
+	}
+	return r, true, nil
+}
+
+// prefetch loads the current rows (and purge marks) the batch's changes
+// name, one query per table instead of one per change.
+func (e *Engine) prefetch(ctx context.Context, w *writer, changes []prepared) error {
+	ids := map[string][]string{}
+	seen := map[rowKey]bool{}
+	for _, c := range changes {
+		k := rowKey{c.Table, c.ID}
+		if c.rej != nil || seen[k] {
+			continue
+		}
+		seen[k] = true
+		ids[c.Table] = append(ids[c.Table], c.ID)
+	}
+	for table, list := range ids {
+		rows, err := w.tx.GetRows(ctx, table, list)
+		if err != nil {
+			return fmt.Errorf("get rows: %w", err)
+		}
+		var missing []string
+		for _, id := range list {
+			if r, ok := rows[id]; ok {
+				w.rows[rowKey{table, id}] = &r
+			} else {
+				w.rows[rowKey{table, id}] = nil
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		purged, err := w.tx.Purged(ctx, table, missing)
+		if err != nil {
+			return fmt.Errorf("purged: %w", err)
+		}
+		for id := range purged {
+			w.purged[rowKey{table, id}] = true
+		}
+	}
+	return nil
 }
 
 // change is one decoded change of a push.
@@ -190,56 +266,78 @@ func (e *Engine) checkHLC(s, deviceID string, now int64) *protocol.ValidationErr
 	return nil
 }
 
-func (e *Engine) pushOne(ctx context.Context, w *writer, dev Device, raw json.RawMessage) (protocol.PushResult, error) {
+// prepared is one change decoded and validated before the transaction
+// begins: that work needs no lock, so concurrent pushes do it in parallel.
+type prepared struct {
+	change
+	table  protocol.Table
+	in     map[string]any
+	pushed protocol.Row
+	rej    *protocol.PushResult
+}
+
+func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
 	c, rej := decodeChange(raw)
+	p := prepared{change: c, rej: rej}
 	if rej != nil {
-		return *rej, nil
+		return p
 	}
+	reject := func(r protocol.PushResult) prepared { p.rej = &r; return p }
 	t, ok := e.Registry.Lookup(c.Table)
 	if !ok {
-		return rejected(c, protocol.CodeUnknownTable, "unknown table %q", clip(c.Table, 64)), nil
+		return reject(rejected(c, protocol.CodeUnknownTable, "unknown table %q", clip(c.Table, 64)))
 	}
+	p.table = t
 	if c.Op != protocol.OpUpsert && c.Op != protocol.OpDelete {
-		return rejected(c, protocol.CodeInvalidValue, "op must be \"upsert\" or \"delete\""), nil
+		return reject(rejected(c, protocol.CodeInvalidValue, "op must be \"upsert\" or \"delete\""))
 	}
 	if !protocol.ValidID(c.ID) {
-		return rejected(c, protocol.CodeInvalidValue, "id is not a UUID"), nil
+		return reject(rejected(c, protocol.CodeInvalidValue, "id is not a UUID"))
 	}
-	if ve := e.checkHLC(c.HLC, dev.ID, w.now); ve != nil {
-		return rejectedErr(c, ve), nil
+	if ve := e.checkHLC(c.HLC, dev.ID, now); ve != nil {
+		return reject(rejectedErr(c, ve))
 	}
-	in := map[string]any{}
+	p.in = map[string]any{}
 	if c.Row != nil {
 		m, err := protocol.DecodeRow(c.Row)
 		if err != nil {
-			return rejected(c, protocol.CodeInvalidValue, "row must be a JSON object"), nil
+			return reject(rejected(c, protocol.CodeInvalidValue, "row must be a JSON object"))
 		}
-		in = m
+		p.in = m
 	} else if c.Op == protocol.OpUpsert {
-		return rejected(c, protocol.CodeMissingValue, "an upsert needs a row"), nil
+		return reject(rejected(c, protocol.CodeMissingValue, "an upsert needs a row"))
 	}
-
-	cur, err := w.tx.GetRow(ctx, t.Name, c.ID)
-	exists := err == nil
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return protocol.PushResult{}, fmt.Errorf("get row: %w", err)
-	}
-	if !exists {
-		purged, err := w.tx.IsPurged(ctx, t.Name, c.ID)
-		if err != nil {
-			return protocol.PushResult{}, fmt.Errorf("is purged: %w", err)
-		}
-		if purged {
-			return rejected(c, protocol.CodeRowDeleted, "this row was deleted and its tombstone purged; it cannot be written again"), nil
-		}
-	}
+	// An upsert must be complete; a delete may name only some columns
+	// (checked again in the transaction when the row does not exist).
 	mode := protocol.Complete
-	if c.Op == protocol.OpDelete && exists {
+	if c.Op == protocol.OpDelete {
 		mode = protocol.Partial
 	}
-	pushed, err := t.Validate(c.ID, in, mode)
+	pushed, err := t.Validate(c.ID, p.in, mode)
 	if err != nil {
-		return rejectedErr(c, err), nil
+		return reject(rejectedErr(c, err))
+	}
+	p.pushed = pushed
+	return p
+}
+
+func (e *Engine) pushOne(ctx context.Context, w *writer, dev Device, p prepared) (protocol.PushResult, error) {
+	if p.rej != nil {
+		return *p.rej, nil
+	}
+	c, t, pushed := p.change, p.table, p.pushed
+	cur, exists, err := w.current(ctx, t.Name, c.ID)
+	if err != nil {
+		return protocol.PushResult{}, err
+	}
+	if !exists && w.purged[rowKey{t.Name, c.ID}] {
+		return rejected(c, protocol.CodeRowDeleted, "this row was deleted and its tombstone purged; it cannot be written again"), nil
+	}
+	if !exists && c.Op == protocol.OpDelete {
+		// A delete of a row the server never saw carries the whole row.
+		if _, err := t.Validate(c.ID, p.in, protocol.Complete); err != nil {
+			return rejectedErr(c, err), nil
+		}
 	}
 
 	var theirs protocol.Row

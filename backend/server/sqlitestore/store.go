@@ -52,14 +52,13 @@ const (
 		ON CONFLICT(site, tbl, id) DO UPDATE SET version = excluded.version, hlc = excluded.hlc,
 		  device_id = excluded.device_id, deleted = excluded.deleted, data = excluded.data`
 	qPutVersion = `INSERT INTO row_versions(site, tbl, id, version, hlc, device_id, data) VALUES(?, ?, ?, ?, ?, ?, ?)`
-	qIsPurged   = `SELECT 1 FROM purged WHERE site = ? AND tbl = ? AND id = ?`
 	qGetBatch   = `SELECT response FROM batches WHERE device_id = ? AND batch_id = ?`
 	qPutBatch   = `INSERT INTO batches(device_id, batch_id, site, response, created_at) VALUES(?, ?, ?, ?, ?)`
 )
 
 func (s *Store) prepare(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{qSeq, qSetSeq, qEnsureSite, qGetRow, qGetVersion, qPutRow, qPutVersion, qIsPurged, qGetBatch, qPutBatch} {
+	for _, q := range []string{qSeq, qSetSeq, qEnsureSite, qGetRow, qGetVersion, qPutRow, qPutVersion, qGetBatch, qPutBatch} {
 		st, err := s.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", wrap(err))
@@ -494,14 +493,58 @@ func (t *Tx) PutRow(ctx context.Context, r server.StoredRow) error {
 	return wrap(err)
 }
 
-// IsPurged reports whether a tombstone with this id was purged.
-func (t *Tx) IsPurged(ctx context.Context, table, id string) (bool, error) {
-	var one int
-	err := t.stmt(ctx, qIsPurged).QueryRowContext(ctx, t.site, table, id).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+// GetRows reads the current states of many rows of one table.
+func (t *Tx) GetRows(ctx context.Context, table string, ids []string) (map[string]server.StoredRow, error) {
+	out := make(map[string]server.StoredRow, len(ids))
+	err := t.inChunks(ctx, `SELECT `+rowCols+` FROM rows WHERE site = ? AND tbl = ? AND id IN `, table, ids, func(rs *sql.Rows) error {
+		r, err := scanRow(rs)
+		out[r.ID] = r
+		return err
+	})
+	return out, err
+}
+
+// Purged reports which ids were purged tombstones.
+func (t *Tx) Purged(ctx context.Context, table string, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := t.inChunks(ctx, `SELECT id FROM purged WHERE site = ? AND tbl = ? AND id IN `, table, ids, func(rs *sql.Rows) error {
+		var id string
+		err := rs.Scan(&id)
+		out[id] = true
+		return err
+	})
+	return out, err
+}
+
+// inChunks runs query (ending in "IN ") with the site, the table and up to
+// 500 ids at a time, calling each for every result row.
+func (t *Tx) inChunks(ctx context.Context, query, table string, ids []string, each func(*sql.Rows) error) error {
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := make([]any, 0, n+2)
+		args = append(args, t.site, table)
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		rs, err := t.tx.QueryContext(ctx, query+"(?"+strings.Repeat(",?", n-1)+")", args...)
+		if err != nil {
+			return wrap(err)
+		}
+		for rs.Next() {
+			if err := each(rs); err != nil {
+				rs.Close()
+				return wrap(err)
+			}
+		}
+		if err := rs.Close(); err != nil {
+			return wrap(err)
+		}
+		if err := rs.Err(); err != nil {
+			return wrap(err)
+		}
+		ids = ids[n:]
 	}
-	return err == nil, wrap(err)
+	return nil
 }
 
 // GetBatch reads a stored push response.

@@ -86,6 +86,11 @@ func testRowsAndVersions(t *testing.T, st server.Store) {
 	if cur.Version != 2 || string(cur.Data) != `{"n":2}` || cur.HLC != "h002" || cur.DeviceID != "dev" {
 		t.Fatalf("current = %+v", cur)
 	}
+	many, err := tx.GetRows(ctx, "t", []string{idA, idB})
+	must(t, err)
+	if len(many) != 1 || many[idA].Version != 2 {
+		t.Fatalf("GetRows = %+v", many)
+	}
 	old, err := tx.GetVersion(ctx, "t", idA, 1)
 	must(t, err)
 	if string(old.Data) != `{"n":1}` {
@@ -249,11 +254,8 @@ func testPurgeTombstones(t *testing.T, st server.Store) {
 	tx, err = st.Begin(ctx, "s")
 	must(t, err)
 	defer tx.Rollback()
-	if p, err := tx.IsPurged(ctx, "t", idA); err != nil || !p {
-		t.Fatalf("IsPurged(a) = %v, %v", p, err)
-	}
-	if p, _ := tx.IsPurged(ctx, "t", idB); p {
-		t.Fatal("pinned tombstone purged")
+	if p, err := tx.Purged(ctx, "t", []string{idA, idB}); err != nil || !p[idA] || p[idB] || len(p) != 1 {
+		t.Fatalf("Purged = %v, %v (want only a: b is pinned)", p, err)
 	}
 	if _, err := tx.GetRow(ctx, "t", idA); !errors.Is(err, server.ErrNotFound) {
 		t.Fatalf("purged row still there: %v", err)
