@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+)
+
+// stmtCache keeps prepared statements of one pool. database/sql prepares a
+// *sql.Stmt on each connection it runs on and reuses it there, so a hot
+// query is parsed once per connection instead of once per call.
+//
+// The writer's statements are all prepared at open (prepareAll): preparing
+// on the one-connection writer while a transaction holds that connection
+// would wait forever. The readers prepare lazily.
+type stmtCache struct {
+	mu   sync.Mutex
+	db   *sql.DB
+	m    map[string]*sql.Stmt
+	lazy bool
+}
+
+func newStmtCache(db *sql.DB, lazy bool) *stmtCache {
+	return &stmtCache{db: db, m: map[string]*sql.Stmt{}, lazy: lazy}
+}
+
+func (c *stmtCache) prepareAll(ctx context.Context, qs ...string) error {
+	for _, q := range qs {
+		st, err := c.db.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		c.m[q] = st
+	}
+	return nil
+}
+
+// get returns the prepared statement for q, or nil when q is not cached
+// (the caller then runs q unprepared).
+func (c *stmtCache) get(ctx context.Context, q string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[q]; ok || !c.lazy {
+		return st
+	}
+	st, err := c.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil // the unprepared run reports the error
+	}
+	c.m[q] = st
+	return st
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	c.m = map[string]*sql.Stmt{}
+}
+
+// wtx is one write transaction on the writer connection.
+type wtx struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	cache *stmtCache
+	now   int64
+	s     *Store
+	last  string
+}
+
+// exec runs a cached statement inside the transaction.
+func (t *wtx) exec(q string, args ...any) (sql.Result, error) {
+	if st := t.cache.get(t.ctx, q); st != nil {
+		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	}
+	return t.tx.ExecContext(t.ctx, q, args...)
+}
+
+func (t *wtx) queryRow(q string, args ...any) *sql.Row {
+	if st := t.cache.get(t.ctx, q); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
+	return t.tx.QueryRowContext(t.ctx, q, args...)
+}
+
+// stamp returns a new HLC for an edit in this transaction. Taking it while
+// the writer is held makes HLC order equal commit order.
+func (t *wtx) stamp() string {
+	t.last = t.s.clock.Now(t.now).String()
+	return t.last
+}
+
+const upsertMeta = `INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`
+
+// write runs fn in one IMMEDIATE transaction on the writer and commits it
+// together with the clock's last reading, so restarts stay monotonic.
+func (s *Store) write(ctx context.Context, fn func(t *wtx) error) error {
+	release, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer release()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	t := &wtx{ctx: ctx, tx: tx, cache: s.wstmts, now: s.opts.Now(), s: s}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if t.last != "" {
+		if _, err := t.exec(upsertMeta, metaLastHLC, t.last); err != nil {
+			return fmt.Errorf("save clock: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// read runs fn in one read transaction on a reader, so that several queries
+// (a page and its total) see the same snapshot.
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	release, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer release()
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// readRow runs one cached single-row query on a reader, outside an explicit
+// transaction (the cheapest path for point reads).
+func (s *Store) readRow(ctx context.Context, q string, args []any, dest func(*sql.Row) error) error {
+	release, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer release()
+	if st := s.rstmts.get(ctx, q); st != nil {
+		return dest(st.QueryRowContext(ctx, args...))
+	}
+	return dest(s.r.QueryRowContext(ctx, q, args...))
+}

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"testing"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+// makeFixture writes testdata/schema_vN.db for the current schema version N:
+//
+//	go test ./backend/store -run TestMakeFixture -make-fixture
+//
+// Run it once per released schema version, before the next migration is
+// added, and commit the file with git add -f (*.db is ignored). Fixtures are
+// never regenerated afterwards: they stand for files users have on disk.
+var makeFixture = flag.Bool("make-fixture", false, "write testdata/schema_vN.db for the current schema")
+
+// fixtureKeyHex is the key of every fixture. It protects nothing.
+// ("outpost-fixture-key-0123456789ab" in ASCII.)
+const fixtureKeyHex = "6f7574706f73742d666978747572652d6b65792d303132333435363738396162"
+
+func fixtureKey(t *testing.T) []byte {
+	k, err := hex.DecodeString(fixtureKeyHex)
+	if err != nil || len(k) != 32 {
+		t.Fatalf("fixture key: %v (%d bytes)", err, len(k))
+	}
+	return k
+}
+
+// fixtureManifest is saved beside a fixture and says what it must contain.
+type fixtureManifest struct {
+	SchemaVersion int          `json:"schema_version"`
+	DeviceID      string       `json:"device_id"`
+	Records       []Record     `json:"records"`
+	LineConfigs   []LineConfig `json:"line_configs"`
+}
+
+func TestMakeFixture(t *testing.T) {
+	if !*makeFixture {
+		t.Skip("run with -make-fixture to write a fixture for the current schema")
+	}
+	ctx := context.Background()
+	v := SchemaVersion()
+	dst := filepath.Join("testdata", fmt.Sprintf("schema_v%d.db", v))
+	if _, err := os.Stat(dst); err == nil {
+		t.Fatalf("%s exists; fixtures of released versions are never regenerated", dst)
+	}
+	s, err := Open(ctx, Options{Path: dst, Key: fixtureKey(t), Now: fakeClock(1_760_000_000_000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := fixtureManifest{SchemaVersion: v, DeviceID: "3b241101-e2bb-4255-8caf-4136c566a962"}
+	for i, in := range []RecordInput{
+		{LineID: "L1", ProductID: "P-100", Quantity: 5, OperatorID: "op-7"},
+		{LineID: "L2", ProductID: "P-200", Quantity: 0, OperatorID: `'"; DROP TABLE x;-- ü☃`},
+		{LineID: "L1", ProductID: "P-300", Quantity: 1_000_000_000, OperatorID: "op-8"},
+	} {
+		r, err := s.CreateRecord(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch i {
+		case 0: // synced
+			if _, err := s.MarkSynced(ctx, protocol.TableProductionRecords, []Ack{{ID: r.ID, HLC: r.HLC, Version: 4, ServerUpdatedAt: 1_760_000_000_500}}); err != nil {
+				t.Fatal(err)
+			}
+		case 2: // deleted
+			if _, err := s.DeleteRecord(ctx, r.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := s.CreateLineConfig(ctx, LineConfigInput{LineID: "L1", Recipe: "R-1", TemperatureC: p(72.25), Notes: p("first\nsecond")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetDeviceID(ctx, m.DeviceID); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.ListRecords(ctx, RecordFilter{IncludeDeleted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Records = page.Records
+	if m.LineConfigs, err = s.ListLineConfigs(ctx, LineConfigFilter{IncludeDeleted: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.MarshalIndent(m, "", "  ")
+	if err := os.WriteFile(fmt.Sprintf("testdata/schema_v%d.json", v), append(b, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s; commit it with git add -f", dst)
+}
+
+// TestUpgradeFromFixtures opens a copy of every released schema's fixture:
+// it must migrate to the current schema, keep every row, and end with the
+// same schema as a database created fresh.
+func TestUpgradeFromFixtures(t *testing.T) {
+	ctx := context.Background()
+	fixtures, _ := filepath.Glob("testdata/schema_v*.db")
+	if len(fixtures) == 0 {
+		t.Fatal("no fixture in testdata/")
+	}
+	seen := map[int]bool{}
+	fresh := openTest(t, Options{})
+	want := schemaOf(t, fresh)
+	for _, fx := range fixtures {
+		t.Run(filepath.Base(fx), func(t *testing.T) {
+			v, _ := strconv.Atoi(regexp.MustCompile(`schema_v(\d+)\.db$`).FindStringSubmatch(fx)[1])
+			seen[v] = true
+			var m fixtureManifest
+			b, err := os.ReadFile(fx[:len(fx)-len(".db")] + ".json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := os.ReadFile(fx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(t.TempDir(), "outpost.db")
+			if err := os.WriteFile(p, raw, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s := openTest(t, Options{Path: p, Key: fixtureKey(t)})
+			info, err := s.Info(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.SchemaVersion != SchemaVersion() || !info.Encrypted {
+				t.Fatalf("after upgrade: %+v", info)
+			}
+			if got := schemaOf(t, s); !reflect.DeepEqual(got, want) {
+				t.Fatalf("upgraded schema differs from a fresh one:\n got %q\nwant %q", got, want)
+			}
+			if id, _ := s.DeviceID(ctx); id != m.DeviceID {
+				t.Fatalf("device id = %q, want %q", id, m.DeviceID)
+			}
+			for _, r := range m.Records {
+				got, err := s.GetRecord(ctx, r.ID)
+				if err != nil || !reflect.DeepEqual(got, r) {
+					t.Fatalf("record %s = %+v, %v; want %+v", r.ID, got, err, r)
+				}
+			}
+			for _, c := range m.LineConfigs {
+				got, err := s.GetLineConfig(ctx, c.ID)
+				if err != nil || !reflect.DeepEqual(got, c) {
+					t.Fatalf("line config %s = %+v, %v; want %+v", c.ID, got, err, c)
+				}
+			}
+			// And it takes new writes, later in HLC order than the old ones.
+			r, err := s.CreateRecord(ctx, validInput())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, old := range m.Records {
+				if r.HLC <= old.HLC {
+					t.Fatalf("new hlc %s not after fixture's %s", r.HLC, old.HLC)
+				}
+			}
+		})
+	}
+	// Every released schema version has a fixture.
+	for v := 1; v <= SchemaVersion(); v++ {
+		if !seen[v] {
+			t.Errorf("no testdata/schema_v%d.db: run TestMakeFixture with -make-fixture before the next migration", v)
+		}
+	}
+}
+
+// schemaOf lists the database's schema objects, normalised for comparison.
+func schemaOf(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, err := s.r.Query("SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var x string
+		if err := rows.Scan(&x); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, x)
+	}
+	sort.Strings(out)
+	return out
+}
