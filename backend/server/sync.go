@@ -55,6 +55,11 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 
 	stored, err := tx.GetBatch(ctx, dev.ID, b.BatchID)
 	if err == nil {
+		// Commit, not roll back: the stored answer is given only once the
+		// transaction that wrote it is durable (a store may group commits).
+		if err := tx.Commit(); err != nil {
+			return nil, 0, fmt.Errorf("commit replay: %w", err)
+		}
 		return stored, 0, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
@@ -94,7 +99,14 @@ func (e *Engine) Replay(ctx context.Context, dev Device, batchID string) ([]byte
 		return nil, fmt.Errorf("begin replay: %w", err)
 	}
 	defer tx.Rollback()
-	return tx.GetBatch(ctx, dev.ID, batchID)
+	stored, err := tx.GetBatch(ctx, dev.ID, batchID)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit replay: %w", err)
+	}
+	return stored, nil
 }
 
 // writer assigns sequence numbers to the writes of one transaction and

@@ -37,6 +37,7 @@ func main() {
 	closedN := flag.String("closed", "1,10,50", "device counts of the closed loop")
 	dur := flag.Duration("duration", 10*time.Second, "length of each run")
 	batch := flag.Int("batch", 100, "rows per push")
+	flag.IntVar(&perSite, "per-site", 10, "devices per site (each device pulls its site's changes)")
 	flag.Parse()
 	if err := run(*bin, ints(*openN), ints(*closedN), *dur, *batch); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -131,32 +132,37 @@ type device struct {
 	counter   int
 }
 
+var perSite = 10
+
 var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1000, MaxConnsPerHost: 0}}
 
 func (s *server) enroll(n int) ([]*device, error) {
-	out, err := exec.Command(s.bin, "enroll", "--db", s.db, "--site", "bench", "--role", "operator", "--uses", strconv.Itoa(n)).Output()
-	if err != nil {
-		return nil, fmt.Errorf("enroll: %w", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	code := lines[len(lines)-1]
 	var devs []*device
-	for i := 0; i < n; i++ {
-		body, _ := json.Marshal(map[string]string{"code": code, "device_name": fmt.Sprint("bench ", i), "platform": "linux"})
-		resp, err := client.Post("http://"+s.addr+"/v1/enroll", "application/json", bytes.NewReader(body))
+	for site := 0; len(devs) < n; site++ {
+		uses := min(perSite, n-len(devs))
+		out, err := exec.Command(s.bin, "enroll", "--db", s.db, "--site", fmt.Sprint("site-", site), "--role", "operator", "--uses", strconv.Itoa(uses)).Output()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("enroll: %w", err)
 		}
-		var en struct {
-			DeviceID string `json:"device_id"`
-			Token    string `json:"token"`
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		code := lines[len(lines)-1]
+		for i := 0; i < uses; i++ {
+			body, _ := json.Marshal(map[string]string{"code": code, "device_name": fmt.Sprint("bench ", len(devs)), "platform": "linux"})
+			resp, err := client.Post("http://"+s.addr+"/v1/enroll", "application/json", bytes.NewReader(body))
+			if err != nil {
+				return nil, err
+			}
+			var en struct {
+				DeviceID string `json:"device_id"`
+				Token    string `json:"token"`
+			}
+			json.NewDecoder(resp.Body).Decode(&en)
+			resp.Body.Close()
+			if resp.StatusCode != 201 {
+				return nil, fmt.Errorf("enroll answered %d", resp.StatusCode)
+			}
+			devs = append(devs, &device{id: en.DeviceID, token: en.Token})
 		}
-		json.NewDecoder(resp.Body).Decode(&en)
-		resp.Body.Close()
-		if resp.StatusCode != 201 {
-			return nil, fmt.Errorf("enroll answered %d", resp.StatusCode)
-		}
-		devs = append(devs, &device{id: en.DeviceID, token: en.Token})
 	}
 	return devs, nil
 }
@@ -224,7 +230,7 @@ func pct(ds []time.Duration, p float64) time.Duration {
 }
 
 func run(bin string, openN, closedN []int, dur time.Duration, rows int) error {
-	fmt.Printf("## Sync server on embedded SQLite (loopback, %d rows per push, %s per run)\n\n", rows, dur)
+	fmt.Printf("## Sync server on embedded SQLite (loopback, %d rows per push, %d devices per site, %s per run)\n\n", rows, perSite, dur)
 	fmt.Println("| mode | devices | offered rows/s | accepted rows/s | push p50 | push p99 | kept up | server CPU | server peak RSS |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, n := range openN {

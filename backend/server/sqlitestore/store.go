@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -39,6 +40,21 @@ type Store struct {
 	// Statements of the push path, prepared once on the writer connection
 	// (re-preparing each costs more than running it).
 	stmts map[string]*sql.Stmt
+
+	// The write lock of Begin and the group commit (group.go).
+	lock    chan struct{}
+	waiting atomic.Int32
+	cur     *group // guarded by lock
+}
+
+// sqlTx is what a group needs of *sql.Tx.
+type sqlTx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	StmtContext(ctx context.Context, stmt *sql.Stmt) *sql.Stmt
+	Commit() error
+	Rollback() error
 }
 
 // Hot statements of a write transaction.
@@ -93,7 +109,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w}
+	s := &Store{w: w, lock: make(chan struct{}, 1)}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -212,15 +228,27 @@ func ensureSite(ctx context.Context, ex interface {
 	return wrap(err)
 }
 
-// Begin starts an IMMEDIATE transaction on the single writer connection.
+// Begin waits for the write lock and starts a transaction inside the
+// current group (see group.go): a SAVEPOINT in an IMMEDIATE transaction on
+// the single writer connection.
 func (s *Store) Begin(ctx context.Context, site string) (server.Tx, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("begin: %w", wrap(err))
+	if err := s.acquire(ctx); err != nil {
+		return nil, fmt.Errorf("wait for the write lock: %w", err)
 	}
-	t := &Tx{tx: tx, site: site, s: s, seq: -1}
-	if _, err := t.stmt(ctx, qEnsureSite).ExecContext(ctx, site, time.Now().UnixMilli()); err != nil {
-		tx.Rollback()
+	g, err := s.openGroup()
+	if err != nil {
+		s.release()
+		return nil, err
+	}
+	t := &Tx{tx: g.tx, g: g, site: site, s: s, seq: -1}
+	bg := context.WithoutCancel(ctx)
+	if _, err := g.tx.ExecContext(bg, "SAVEPOINT batch"); err != nil {
+		s.endGroup(g, err)
+		s.release()
+		return nil, fmt.Errorf("savepoint: %w", wrap(err))
+	}
+	if _, err := t.stmt(bg, qEnsureSite).ExecContext(bg, site, time.Now().UnixMilli()); err != nil {
+		t.Rollback()
 		return nil, fmt.Errorf("ensure site: %w", wrap(err))
 	}
 	return t, nil
@@ -445,9 +473,13 @@ func (s *Store) DeleteExpired(ctx context.Context, batchesBefore, failuresBefore
 	return wrap(tx.Commit())
 }
 
-// Tx is one write transaction of one site.
+// Tx is one write transaction of one site: a savepoint of a group.
+// Statements run with the caller's values but never its cancellation: an
+// interrupted statement could roll back the whole group.
 type Tx struct {
-	tx   *sql.Tx
+	tx   sqlTx
+	g    *group
+	done bool
 	site string
 	s    *Store
 	// seq is the site's sequence as this transaction advanced it (-1 until
@@ -464,6 +496,7 @@ func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 
 // NextSeq advances the site's counter row (written back at Commit).
 func (t *Tx) NextSeq(ctx context.Context) (int64, error) {
+	ctx = context.WithoutCancel(ctx)
 	if t.seq < 0 {
 		if err := t.stmt(ctx, qSeq).QueryRowContext(ctx, t.site).Scan(&t.seq); err != nil {
 			return 0, wrap(err)
@@ -476,16 +509,19 @@ func (t *Tx) NextSeq(ctx context.Context) (int64, error) {
 
 // GetRow reads a row's current state.
 func (t *Tx) GetRow(ctx context.Context, table, id string) (server.StoredRow, error) {
+	ctx = context.WithoutCancel(ctx)
 	return scanRow(t.stmt(ctx, qGetRow).QueryRowContext(ctx, t.site, table, id))
 }
 
 // GetVersion reads one version of a row.
 func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (server.StoredRow, error) {
+	ctx = context.WithoutCancel(ctx)
 	return scanRow(t.stmt(ctx, qGetVersion).QueryRowContext(ctx, t.site, table, id, version))
 }
 
 // PutRow replaces the current state and appends to the history.
 func (t *Tx) PutRow(ctx context.Context, r server.StoredRow) error {
+	ctx = context.WithoutCancel(ctx)
 	if _, err := t.stmt(ctx, qPutRow).ExecContext(ctx, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, r.Deleted, string(r.Data)); err != nil {
 		return wrap(err)
 	}
@@ -495,6 +531,7 @@ func (t *Tx) PutRow(ctx context.Context, r server.StoredRow) error {
 
 // GetRows reads the current states of many rows of one table.
 func (t *Tx) GetRows(ctx context.Context, table string, ids []string) (map[string]server.StoredRow, error) {
+	ctx = context.WithoutCancel(ctx)
 	out := make(map[string]server.StoredRow, len(ids))
 	err := t.inChunks(ctx, `SELECT `+rowCols+` FROM rows WHERE site = ? AND tbl = ? AND id IN `, table, ids, func(rs *sql.Rows) error {
 		r, err := scanRow(rs)
@@ -506,6 +543,7 @@ func (t *Tx) GetRows(ctx context.Context, table string, ids []string) (map[strin
 
 // Purged reports which ids were purged tombstones.
 func (t *Tx) Purged(ctx context.Context, table string, ids []string) (map[string]bool, error) {
+	ctx = context.WithoutCancel(ctx)
 	out := map[string]bool{}
 	err := t.inChunks(ctx, `SELECT id FROM purged WHERE site = ? AND tbl = ? AND id IN `, table, ids, func(rs *sql.Rows) error {
 		var id string
@@ -549,6 +587,7 @@ func (t *Tx) inChunks(ctx context.Context, query, table string, ids []string, ea
 
 // GetBatch reads a stored push response.
 func (t *Tx) GetBatch(ctx context.Context, deviceID, batchID string) ([]byte, error) {
+	ctx = context.WithoutCancel(ctx)
 	var b []byte
 	err := t.stmt(ctx, qGetBatch).QueryRowContext(ctx, deviceID, batchID).Scan(&b)
 	return b, wrap(err)
@@ -556,12 +595,14 @@ func (t *Tx) GetBatch(ctx context.Context, deviceID, batchID string) ([]byte, er
 
 // PutBatch stores a push response.
 func (t *Tx) PutBatch(ctx context.Context, deviceID, batchID string, response []byte, at int64) error {
+	ctx = context.WithoutCancel(ctx)
 	_, err := t.stmt(ctx, qPutBatch).ExecContext(ctx, deviceID, batchID, t.site, response, at)
 	return wrap(err)
 }
 
 // Pin keeps row versions for a conflict.
 func (t *Tx) Pin(ctx context.Context, conflictID, table, id string, versions ...int64) error {
+	ctx = context.WithoutCancel(ctx)
 	for _, v := range versions {
 		if _, err := t.tx.ExecContext(ctx, `INSERT INTO pins(site, conflict_id, tbl, id, version) VALUES(?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`, t.site, conflictID, table, id, v); err != nil {
@@ -573,12 +614,14 @@ func (t *Tx) Pin(ctx context.Context, conflictID, table, id string, versions ...
 
 // Unpin releases a conflict's pins.
 func (t *Tx) Unpin(ctx context.Context, conflictID string) error {
+	ctx = context.WithoutCancel(ctx)
 	_, err := t.tx.ExecContext(ctx, `DELETE FROM pins WHERE site = ? AND conflict_id = ?`, t.site, conflictID)
 	return wrap(err)
 }
 
 // PurgeTombstones removes old unpinned tombstones and raises the horizon.
 func (t *Tx) PurgeTombstones(ctx context.Context, upTo int64) (int, error) {
+	ctx = context.WithoutCancel(ctx)
 	const victims = `FROM rows AS r WHERE r.site = ? AND r.deleted = 1 AND r.version <= ?
 		AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.site = r.site AND p.tbl = r.tbl AND p.id = r.id)`
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO purged(site, tbl, id, version) SELECT r.site, r.tbl, r.id, r.version `+victims+`
@@ -610,6 +653,7 @@ func (t *Tx) PurgeTombstones(ctx context.Context, upTo int64) (int, error) {
 
 // PurgeVersions removes superseded, unpinned history versions.
 func (t *Tx) PurgeVersions(ctx context.Context, upTo int64) (int, error) {
+	ctx = context.WithoutCancel(ctx)
 	res, err := t.tx.ExecContext(ctx, `DELETE FROM row_versions WHERE site = ? AND version <= ?
 		AND version < (SELECT r.version FROM rows r WHERE r.site = row_versions.site AND r.tbl = row_versions.tbl AND r.id = row_versions.id)
 		AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.site = row_versions.site AND p.tbl = row_versions.tbl
@@ -621,22 +665,62 @@ func (t *Tx) PurgeVersions(ctx context.Context, upTo int64) (int, error) {
 	return int(n), nil
 }
 
-// Commit writes the sequence back and commits.
+// Commit writes the sequence back, releases the savepoint and returns once
+// the group it belongs to is durably committed.
 func (t *Tx) Commit() error {
+	if t.done {
+		return sql.ErrTxDone
+	}
+	t.done = true
+	g, s := t.g, t.s
+	ctx := context.Background()
 	if t.seq > t.stored {
-		if _, err := t.stmt(context.Background(), qSetSeq).Exec(t.seq, t.site); err != nil {
-			t.tx.Rollback()
+		if _, err := t.stmt(ctx, qSetSeq).ExecContext(ctx, t.seq, t.site); err != nil {
+			t.undo()
 			return fmt.Errorf("store sequence: %w", wrap(err))
 		}
 	}
-	return wrap(t.tx.Commit())
+	if _, err := g.tx.ExecContext(ctx, "RELEASE batch"); err != nil {
+		s.endGroup(g, err)
+		s.release()
+		return fmt.Errorf("release savepoint: %w", wrap(err))
+	}
+	g.members++
+	s.handOff(g)
+	return s.wait(g)
 }
 
 // Rollback abandons the transaction; after Commit it does nothing.
 func (t *Tx) Rollback() error {
-	err := t.tx.Rollback()
-	if errors.Is(err, sql.ErrTxDone) {
+	if t.done {
 		return nil
 	}
-	return wrap(err)
+	t.done = true
+	return t.undo()
+}
+
+// undo rolls back to the savepoint and ends the turn; the group's other
+// members are unaffected.
+func (t *Tx) undo() error {
+	g, s := t.g, t.s
+	ctx := context.Background()
+	_, err := g.tx.ExecContext(ctx, "ROLLBACK TO batch")
+	if err == nil {
+		_, err = g.tx.ExecContext(ctx, "RELEASE batch")
+	}
+	if err != nil {
+		s.endGroup(g, err)
+		s.release()
+		return wrap(err)
+	}
+	if g.members == 0 && s.cur == g {
+		// Nothing of anyone's to commit: end the SQLite transaction.
+		g.tx.Rollback()
+		s.cur = nil
+		close(g.done)
+		s.release()
+		return nil
+	}
+	s.handOff(g)
+	return nil
 }

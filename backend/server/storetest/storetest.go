@@ -391,11 +391,14 @@ func testEnrollFailures(t *testing.T, st server.Store) {
 }
 
 // testConcurrentSeq checks that concurrent transactions of one site get
-// distinct, gapless sequence numbers, each visible with all smaller ones.
+// distinct, gapless sequence numbers, that rolled back ones leave no trace,
+// and that a committed write is visible to readers when Commit returns.
 func testConcurrentSeq(t *testing.T, st server.Store) {
 	ctx := context.Background()
-	const workers, each = 8, 10
+	const workers, each = 8, 12
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	committed := 0
 	errc := make(chan error, workers)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -412,6 +415,14 @@ func testConcurrentSeq(t *testing.T, st server.Store) {
 					id := fmt.Sprintf("%08d-0000-4000-8000-%012d", w, i)
 					err = tx.PutRow(ctx, server.StoredRow{Table: "t", ID: id, Version: v, HLC: "h", DeviceID: "d", Data: []byte(`{}`)})
 				}
+				if err == nil && i%3 == 2 {
+					err = tx.Rollback()
+					if err != nil {
+						errc <- err
+						return
+					}
+					continue
+				}
 				if err == nil {
 					err = tx.Commit()
 				} else {
@@ -421,6 +432,14 @@ func testConcurrentSeq(t *testing.T, st server.Store) {
 					errc <- err
 					return
 				}
+				rows, err := st.Changes(ctx, "s", v-1, 1)
+				if err != nil || len(rows) != 1 || rows[0].Version != v {
+					errc <- fmt.Errorf("version %d not visible after Commit returned: %v %v", v, rows, err)
+					return
+				}
+				mu.Lock()
+				committed++
+				mu.Unlock()
 			}
 		}(w)
 	}
@@ -431,8 +450,8 @@ func testConcurrentSeq(t *testing.T, st server.Store) {
 	}
 	rows, err := st.Changes(ctx, "s", 0, 1000)
 	must(t, err)
-	if len(rows) != workers*each {
-		t.Fatalf("%d rows, want %d", len(rows), workers*each)
+	if len(rows) != committed || committed != workers*each*2/3 {
+		t.Fatalf("%d rows, %d committed, want %d", len(rows), committed, workers*each*2/3)
 	}
 	for i, r := range rows {
 		if r.Version != int64(i+1) {

@@ -49,7 +49,7 @@ CREATE TABLE rows (
   PRIMARY KEY (site, tbl, id)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX rows_feed ON rows(site, version);
-CREATE INDEX rows_conflict ON rows(tbl, id);
+CREATE INDEX rows_conflict ON rows(id) WHERE tbl = 'sync_conflicts';
 
 -- Every stored version of every row: merge bases and history.
 CREATE TABLE row_versions (
