@@ -32,6 +32,10 @@ func newHub(st Store, interval time.Duration, log *slog.Logger) *hub {
 		subs: map[string]map[chan int64]struct{}{}, last: map[string]int64{}, done: make(chan struct{})}
 	h.wg.Add(1)
 	go h.poll()
+	if n, ok := st.(Notifier); ok {
+		h.wg.Add(1)
+		go h.listen(n)
+	}
 	return h
 }
 

@@ -920,3 +920,45 @@ func TestServer_Metrics(t *testing.T) {
 		t.Fatalf("request log: %s", logs)
 	}
 }
+
+// notifyingStore is a real store that also pushes notifications, like the
+// PostgreSQL store's LISTEN/NOTIFY.
+type notifyingStore struct {
+	server.Store
+	ch chan [2]any
+}
+
+func (n notifyingStore) Listen(ctx context.Context, fn func(string, int64)) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m := <-n.ch:
+			fn(m[0].(string), m[1].(int64))
+		}
+	}
+}
+
+func TestServer_EventsFromListener(t *testing.T) {
+	base := newHarness(t)
+	ns := notifyingStore{Store: base.st, ch: make(chan [2]any, 1)}
+	srv := server.New(server.Config{Store: ns, PollInterval: time.Hour, Logger: discardLogger()})
+	defer srv.Close()
+	ts := httptestServer(t, srv)
+	d := base.enroll("S", "operator")
+	req, _ := http.NewRequest("GET", ts+"/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+d.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := newLineReader(resp.Body)
+	if !lines.waitFor(t, ": connected", 2*time.Second) {
+		t.Fatal("stream did not open")
+	}
+	ns.ch <- [2]any{"S", int64(42)}
+	if !lines.waitFor(t, `data: {"cursor":42}`, 2*time.Second) {
+		t.Fatal("a notification from the store did not reach the stream")
+	}
+}

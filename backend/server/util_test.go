@@ -72,3 +72,9 @@ func newRecorder() recorder {
 func mustReq(method, path string) *http.Request { return httptest.NewRequest(method, path, nil) }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func httptestServer(t *testing.T, srv interface{ Handler() http.Handler }) string {
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
