@@ -18,6 +18,8 @@ PKGS=(
   dpkg-dev                  # dpkg-deb, dpkg-scanpackages
   openssl                   # the throwaway test CA in package-test
   python3                   # plistlib check of Info.plist
+  p7zip-full                # 7z lists and extracts the NSIS installer in the test
+  imagemagick               # convert: the Linux icon sizes from build/appicon.png
 )
 
 missing=()
@@ -32,5 +34,10 @@ SUDO=
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 echo "package/install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "package/install-deps: apt-get failed" >&2
+  exit 1
+fi

@@ -131,7 +131,10 @@ fi
 unset OUTPOST_GPG_PASSPHRASE
 
 # ---- build ----------------------------------------------------------------
-rm -rf "$STAGE"
+# Artifacts of an earlier run go first (the plain binaries of `make build` stay).
+rm -rf "$STAGE" "$OUT/apt"
+rm -f "$OUT"/outpost-*-windows-amd64* "$OUT"/outpost_*.deb "$OUT"/outpost-server_*.deb "$OUT"/outpost*.rpm \
+  "$OUT/SHA256SUMS"
 mkdir -p "$STAGE/linux" "$STAGE/windows"
 ARTIFACTS=()
 

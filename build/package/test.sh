@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# test.sh: `make package-test`. Builds every artifact with throwaway keys (a
+# test CA and code-signing certificate, a GPG key, all in a temporary folder,
+# never kept) through package.sh, then checks them as IT would:
+#   - Authenticode signatures of the exe, the installer, the exe inside the
+#     installer and the MSI, against the test CA (osslsigncode verify -CAfile)
+#   - the versions stamped into the binaries and installers
+#   - .deb: dpkg-deb -I/-c, the package signature, apt-get install -s, a real
+#     install into a throwaway root (dpkg --root) with the server's user, data
+#     folder and permissions, and a purge that keeps the data
+#   - .rpm: rpm -qip/-qlp and rpm -K against the test key
+#   - the apt repository: apt-get update through its signature (and a refusal
+#     with the wrong key), then apt-get install -s from it
+#   - desktop-file-validate, systemd-analyze verify, the macOS plists, shellcheck
+#   - sizes (the app installer must stay within 20 MB)
+# Ends with "N passed, N failed"; exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+START=$SECONDS
+export GOFLAGS="${GOFLAGS:--mod=mod}"
+
+bash build/package/install-deps.sh
+# One version for both builds, however the tree moves meanwhile.
+VERSION="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}"
+export VERSION
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+passed=0
+failed=0
+# check NAME CMD…: runs one check, prints its output only when it fails.
+check() {
+  local name=$1
+  shift
+  # A subshell outside any condition, so that set -e applies inside the
+  # check's functions: every step of a check must pass, not only its last.
+  local rc=0
+  set +e
+  (set -e; "$@") >"$T/check.log" 2>&1
+  rc=$?
+  set -e
+  if [ "$rc" -eq 0 ]; then
+    passed=$((passed + 1))
+    echo "ok    $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL  $name"
+    sed 's/^/      /' "$T/check.log" | tail -40
+  fi
+}
+# contains PATTERN CMD…: CMD succeeds and prints a line matching PATTERN.
+contains() {
+  local pattern=$1 out
+  shift
+  out=$("$@" 2>&1) || { echo "$out"; return 1; }
+  grep -Eq -- "$pattern" <<<"$out" || { echo "$out"; echo "(no line matches: $pattern)"; return 1; }
+}
+
+# ---- checks that need no build ---------------------------------------------
+plist() { python3 -c 'import plistlib, sys; plistlib.load(open(sys.argv[1], "rb"))' "$1"; }
+check "shellcheck packaging scripts" shellcheck build/package/*.sh build/darwin/*.sh \
+  build/linux/outpost-server/*.sh build/linux/outpost-server/outpostctl
+check "plist build/darwin/Info.plist" plist build/darwin/Info.plist
+check "plist build/darwin/entitlements.plist" plist build/darwin/entitlements.plist
+check "desktop-file-validate outpost.desktop" desktop-file-validate build/linux/outpost/outpost.desktop
+
+# ---- throwaway keys ----------------------------------------------------------
+K=$T/keys
+mkdir -m 700 "$K"
+keys() {
+  openssl req -x509 -newkey rsa:3072 -nodes -keyout "$K/ca.key" -out "$K/ca.pem" -days 2 \
+    -subj "/CN=Outpost Test CA (throwaway)" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+  openssl req -newkey rsa:3072 -keyout "$K/sign.key" -passout pass:sign-test-password \
+    -out "$K/sign.csr" -subj "/CN=Outpost Test Code Signing/O=Outpost"
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' >"$K/ext"
+  openssl x509 -req -in "$K/sign.csr" -CA "$K/ca.pem" -CAkey "$K/ca.key" -CAcreateserial -days 2 \
+    -extfile "$K/ext" -out "$K/sign.crt"
+  cat "$K/sign.crt" "$K/ca.pem" >"$K/chain.pem"
+
+  export GNUPGHOME=$K/gnupg
+  mkdir -m 700 "$GNUPGHOME"
+  gpg --batch --pinentry-mode loopback --passphrase gpg-test-pass \
+    --quick-gen-key "Outpost Test Packaging (throwaway) <packaging@outpost-app.invalid>" rsa3072 sign 2d
+  gpg --batch --pinentry-mode loopback --passphrase gpg-test-pass --armor --export-secret-keys >"$K/gpg.asc"
+  gpg --batch --armor --export >"$K/gpg-pub.asc"
+  gpg --batch --export >"$K/gpg-pub.gpg"
+  unset GNUPGHOME
+}
+check "generate a throwaway test CA, code-signing certificate and GPG key" keys
+
+# ---- build -----------------------------------------------------------------
+# First without keys (Linux only: the Go build cache makes it cheap): it must
+# say so, name its artifacts *-unsigned* and build no apt repository.
+unsigned_build() {
+  env -u OUTPOST_SIGN_CERT -u OUTPOST_SIGN_KEY -u OUTPOST_GPG_KEY PACKAGE_TARGETS=linux \
+    bash build/package/package.sh 2>&1 | tee "$T/unsigned.log"
+  grep -q "UNSIGNED" "$T/unsigned.log"
+  ls build/bin/outpost_*_amd64-unsigned.deb build/bin/outpost-server-*.x86_64-unsigned.rpm
+  [ ! -e build/bin/apt ]
+}
+check "package.sh without keys: says so, names artifacts *-unsigned*" unsigned_build
+
+build_start=$SECONDS
+build() {
+  OUTPOST_SIGN_CERT=$K/chain.pem OUTPOST_SIGN_KEY=$K/sign.key OUTPOST_SIGN_PASSWORD=sign-test-password \
+    OUTPOST_GPG_KEY=$K/gpg.asc OUTPOST_GPG_PASSPHRASE=gpg-test-pass \
+    bash build/package/package.sh
+}
+check "package.sh with signing keys" build
+build_secs=$((SECONDS - build_start))
+B=$ROOT/build/bin
+# first FILE…: the first of the (globbed) files that exists, or "".
+first() { local f; for f in "$@"; do [ -e "$f" ] && { echo "$f"; return; }; done; echo ""; }
+setup=$(first "$B"/outpost-*-windows-amd64-setup*.exe)
+exe=$(first "$B"/outpost-*-windows-amd64.exe "$B"/outpost-*-windows-amd64-unsigned.exe)
+msi=$(first "$B"/outpost-*-windows-amd64*.msi)
+app_deb=$(first "$B"/outpost_*_amd64*.deb)
+srv_deb=$(first "$B"/outpost-server_*_amd64*.deb)
+app_rpm=$(first "$B"/outpost-[0-9]*.x86_64*.rpm)
+srv_rpm=$(first "$B"/outpost-server-[0-9]*.x86_64*.rpm)
+repo=$B/apt
+
+no_unsigned() { ! ls "$B"/*-unsigned* 2>/dev/null; }
+check "no artifact is named unsigned in a signed build" no_unsigned
+
+# ---- Windows -----------------------------------------------------------------
+verify() { contains "Signature verification: ok" osslsigncode verify -CAfile "$K/ca.pem" -in "$1"; }
+check "Authenticode: $(basename "$exe")" verify "$exe"
+check "Authenticode: $(basename "$setup")" verify "$setup"
+check "Authenticode: $(basename "$msi")" verify "$msi"
+inner() {
+  7z x -y -o"$T/nsis" "$setup" >/dev/null
+  verify "$T/nsis/outpost.exe"
+  verify "$T/nsis/outpost-recover.exe"
+  cmp "$T/nsis/outpost.exe" "$exe"
+}
+check "installer holds the signed outpost.exe and outpost-recover.exe" inner
+check "outpost.exe carries version $VERSION" grep -qaF "$VERSION" "$exe"
+check "installer carries version $VERSION" contains "$VERSION" strings -el "$setup"
+check "MSI ProductVersion and per-machine scope" contains "^ALLUSERS	1" msiinfo export "$msi" Property
+
+# ---- Linux: packages -----------------------------------------------------------
+for deb in "$app_deb" "$srv_deb"; do
+  n=$(basename "$deb")
+  check "dpkg-deb -I $n" contains "^ Version: " dpkg-deb -I "$deb"
+  check "dpkg-deb -c $n" dpkg-deb -c "$deb"
+  debsig() {
+    local d
+    d=$T/debsig/$(basename "$1")
+    mkdir -p "$d"
+    (cd "$d" && ar x "$1")
+    [ -f "$d/_gpgorigin" ] || { echo "no _gpgorigin signature member"; return 1; }
+    mkdir -p "$T/verify-gnupg" && chmod 700 "$T/verify-gnupg"
+    GNUPGHOME=$T/verify-gnupg gpg --batch --import "$K/gpg-pub.asc"
+    (cd "$d" && cat debian-binary control.tar.* data.tar.*) |
+      GNUPGHOME=$T/verify-gnupg gpg --batch --verify "$d/_gpgorigin" -
+  }
+  check "GPG signature of $n" debsig "$deb"
+  check "apt-get install -s $n" contains "^Inst (outpost|outpost-server) " apt-get install -s "$deb"
+done
+check "app .deb depends on GTK 3 and WebKitGTK 4.1" contains "Depends: .*libgtk-3-0.*libwebkit2gtk-4.1-0" dpkg-deb -I "$app_deb"
+check "app .deb holds the .desktop entry and icons" contains "usr/share/icons/hicolor/512x512/apps/outpost.png" dpkg-deb -c "$app_deb"
+
+R=$T/root
+dpkg_root() {
+  mkdir -p "$R"/var/lib/dpkg/{info,updates,triggers} "$R/etc" "$R/usr/bin" "$R/var/lib"
+  : >"$R/var/lib/dpkg/status"
+  : >"$R/var/lib/dpkg/available"
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$R/etc/passwd"
+  printf 'root:x:0:\n' >"$R/etc/group"
+  printf 'root:*:19000:0:99999:7:::\n' >"$R/etc/shadow"
+  printf 'root:*::\n' >"$R/etc/gshadow"
+  chmod 640 "$R/etc/shadow" "$R/etc/gshadow"
+  # Scripts run without chroot, against $DPKG_ROOT (the postinstall honours it).
+  dpkg --root="$R" --force-depends --force-script-chrootless --log=/dev/null -i "$srv_deb" "$app_deb"
+  dpkg --root="$R" -l | grep -E '^ii +(outpost|outpost-server) '
+}
+check "dpkg --root: install both packages into a throwaway root" dpkg_root
+server_installed() {
+  grep -q '^outpost:' "$R/etc/passwd"
+  uid=$(awk -F: '$1=="outpost"{print $3}' "$R/etc/passwd")
+  [ "$(stat -c '%u %a' "$R/var/lib/outpost")" = "$uid 750" ] || { stat "$R/var/lib/outpost"; return 1; }
+  gid=$(awk -F: '$1=="outpost"{print $3}' "$R/etc/group")
+  [ "$(stat -c '%u %g %a' "$R/etc/outpost/server.env")" = "0 $gid 640" ] || { stat "$R/etc/outpost/server.env"; return 1; }
+  grep -q '^OUTPOST_DB=sqlite:///var/lib/outpost/server.db' "$R/etc/outpost/server.env"
+  test -x "$R/usr/bin/outpostctl"
+}
+check "server package: outpost user, /var/lib/outpost 0750, server.env root:outpost 0640" server_installed
+check "outpost-server --version prints $VERSION" contains "$VERSION" "$R/usr/bin/outpost-server" --version
+check "desktop-file-validate (installed entry)" desktop-file-validate "$R/usr/share/applications/outpost.desktop"
+unit_verify() {
+  # Verified inside the root, where /usr/bin/outpost-server exists.
+  SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --root="$R" \
+    /usr/lib/systemd/system/outpost-server.service 2>&1 | tee "$T/unit.log"
+  ! grep -iE 'outpost-server.service' "$T/unit.log" | grep -viE 'no such file|bad unit file setting' |
+    grep -iE 'fail|error|unknown|invalid' && ! grep -qi 'bad unit file setting' "$T/unit.log"
+}
+check "systemd-analyze verify outpost-server.service" unit_verify
+purge_keeps_data() {
+  echo data >"$R/var/lib/outpost/server.db"
+  dpkg --root="$R" --force-script-chrootless --log=/dev/null --purge outpost-server
+  [ -f "$R/var/lib/outpost/server.db" ] || { echo "purge deleted the server's data"; return 1; }
+  [ ! -e "$R/usr/bin/outpost-server" ]
+  [ ! -e "$R/etc/outpost/server.env" ]
+}
+check "dpkg --purge outpost-server keeps /var/lib/outpost" purge_keeps_data
+
+rpm_check() {
+  local db=$T/rpmdb
+  mkdir -p "$db"
+  rpm --dbpath "$db" --initdb
+  rpm --dbpath "$db" --import "$K/gpg-pub.asc"
+  rpm --dbpath "$db" -qip "$1"
+  rpm -qlp "$1" | grep -- "$2" >/dev/null
+  contains "(digests )?signatures OK" rpm --dbpath "$db" -K "$1"
+}
+check "rpm: $(basename "$app_rpm") (contents, signature)" rpm_check "$app_rpm" /usr/bin/outpost
+check "rpm: $(basename "$srv_rpm") (contents, signature)" rpm_check "$srv_rpm" /usr/lib/systemd/system/outpost-server.service
+check "rpm requires the Fedora GTK/WebKit names" contains "webkit2gtk4.1" rpm -qpR "$app_rpm"
+
+# ---- Linux: the signed apt repository ------------------------------------------
+A=$T/apt
+apt_opts() {
+  echo -o "Dir::Etc::SourceList=$A/sources.list" -o "Dir::Etc::SourceParts=$A/parts" \
+    -o "Dir::State::Lists=$A/lists" -o "Dir::Cache=$A/cache" -o "APT::Sandbox::User=root"
+}
+apt_repo() {
+  mkdir -p "$A/parts" "$A/lists/partial" "$A/cache/archives/partial"
+  echo "deb [signed-by=$1] file://$repo stable main" >"$A/sources.list"
+  rm -rf "$A/lists"/*Release* "$A/lists"/*Packages* 2>/dev/null || true
+  # shellcheck disable=SC2046
+  apt-get $(apt_opts) -q update 2>&1 | tee "$T/apt-update.log"
+  ! grep -qE '^(W|E):' "$T/apt-update.log"
+}
+check "apt-get update verifies the repository signature" apt_repo "$repo/outpost-archive-keyring.gpg"
+apt_install_from_repo() {
+  # shellcheck disable=SC2046
+  contains "^Inst outpost-server " apt-get $(apt_opts) -s install outpost outpost-server
+}
+check "apt-get install -s outpost outpost-server from the repository" apt_install_from_repo
+wrong_key() {
+  GNUPGHOME=$T/other-gnupg
+  mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
+  GNUPGHOME=$T/other-gnupg gpg --batch --passphrase '' --quick-gen-key "Someone else <x@invalid>" rsa2048 sign 1d
+  GNUPGHOME=$T/other-gnupg gpg --batch --export >"$T/other.gpg"
+  ! apt_repo "$T/other.gpg"
+}
+check "apt-get update refuses the repository under another key" wrong_key
+
+# ---- sizes -----------------------------------------------------------------------
+echo
+echo "artifacts (build/bin):"
+for f in "$setup" "$msi" "$exe" "$app_deb" "$app_rpm" "$srv_deb" "$srv_rpm"; do
+  [ -n "$f" ] && [ -f "$f" ] && awk -v b="$(stat -c %s "$f")" -v n="$(basename "$f")" 'BEGIN { printf "  %8.1f MB  %s\n", b / 1048576, n }'
+done
+[ -d "$repo" ] && printf '  %8s     %s\n' "$(du -sh "$repo" | cut -f1)" "apt/ (signed repository)"
+size_ok() { [ "$(stat -c %s "$setup")" -le $((20 * 1024 * 1024)) ]; }
+check "app installer within 20 MB" size_ok
+
+echo
+echo "package-test: build ${build_secs} s, total $((SECONDS - START)) s"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
