@@ -217,16 +217,41 @@ func TestServe_KillNine(t *testing.T) {
 	acked := map[string]bool{}
 	var lastBody string
 	var lastAnswer []byte
-	for b := 0; b < 10; b++ {
-		body, ids := pushBody(devID, 20)
-		st, raw := call(t, "POST", p.url("/v1/push"), token, body)
-		if st != 200 {
-			t.Fatalf("push: %d %s", st, raw)
-		}
-		for _, id := range ids {
-			acked[id] = true
-		}
-		lastBody, lastAnswer = body, raw
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	// Concurrent pushers, so that commits are grouped (the SQLite store
+	// shares one fsync between queued transactions).
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := 0; b < 5; b++ {
+				body, ids := pushBody(devID, 20)
+				req, _ := http.NewRequest("POST", p.url("/v1/push"), strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				raw, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Errorf("push: %d %s", resp.StatusCode, raw)
+					return
+				}
+				mu.Lock()
+				for _, id := range ids {
+					acked[id] = true
+				}
+				lastBody, lastAnswer = body, raw
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
 	}
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
