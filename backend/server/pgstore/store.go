@@ -1,0 +1,352 @@
+// Package pgstore is the sync server's storage on PostgreSQL 13 or later
+// (github.com/jackc/pgx/v5), for several server processes sharing one
+// database behind a load balancer.
+//
+// A site's write lock is its row in table sites, locked first in every write
+// transaction (SELECT … FOR NO KEY UPDATE) and held until commit, so the
+// site's change sequence is handed out in commit order across processes.
+// Transactions run at READ COMMITTED: every statement after the lock sees
+// what the previous holder committed (a repeated batch finds its record).
+// Writes that advance a sequence send NOTIFY in the same transaction, so the
+// event streams of every process wake at commit (see Listen).
+//
+// The schema lives in the first schema of the connection's search_path
+// (add ?search_path=NAME to the URL to pick one) and is migrated at Open
+// under an advisory lock, so instances may start at the same time.
+package pgstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/outpost-app/outpost/backend/server"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxConns         = 10
+	DefaultStatementTimeout = 30 * time.Second
+	DefaultConnectTimeout   = 10 * time.Second
+	// DefaultIdleInTxTimeout ends a session that sits idle inside a
+	// transaction (a frozen process holding a site's lock).
+	DefaultIdleInTxTimeout = time.Minute
+)
+
+// Options tune the connection pool. Zero values take the URL's setting
+// (pool_max_conns, statement_timeout, connect_timeout) or else the default.
+type Options struct {
+	// MaxConns bounds the pool of one server process.
+	MaxConns int32
+	// StatementTimeout bounds every statement, waits for a site's write
+	// lock included; a statement cancelled by it is ErrUnavailable (503).
+	StatementTimeout time.Duration
+	// ConnectTimeout bounds establishing one connection.
+	ConnectTimeout time.Duration
+}
+
+// Store is the PostgreSQL implementation of server.Store.
+type Store struct {
+	pool *pgxpool.Pool
+	// channel is the NOTIFY channel of this schema's writes.
+	channel string
+	// opTimeout bounds Commit and Rollback, which take no context.
+	opTimeout time.Duration
+}
+
+var (
+	_ server.Store    = (*Store)(nil)
+	_ server.Notifier = (*Store)(nil)
+)
+
+// Open connects to the database at url (postgres:// or postgresql://),
+// checks that it answers, and creates or migrates the schema. An
+// unreachable database is an error whose message says so in a sentence.
+func Open(ctx context.Context, url string, o Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// The parse error repeats the URL, password included: keep it out.
+		return nil, errors.New("the PostgreSQL URL is not valid (expected postgres://user@host:5432/dbname?sslmode=…)")
+	}
+	cc := cfg.ConnConfig
+	rp := cc.RuntimeParams
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	} else if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	stmt := o.StatementTimeout
+	if stmt <= 0 {
+		stmt = DefaultStatementTimeout
+	}
+	if o.StatementTimeout > 0 || rp["statement_timeout"] == "" {
+		rp["statement_timeout"] = fmt.Sprint(stmt.Milliseconds())
+	}
+	if rp["idle_in_transaction_session_timeout"] == "" {
+		rp["idle_in_transaction_session_timeout"] = fmt.Sprint(DefaultIdleInTxTimeout.Milliseconds())
+	}
+	if rp["application_name"] == "" {
+		rp["application_name"] = "outpost-server"
+	}
+	if o.ConnectTimeout > 0 || cc.ConnectTimeout == 0 {
+		ct := o.ConnectTimeout
+		if ct <= 0 {
+			ct = DefaultConnectTimeout
+		}
+		cc.ConnectTimeout = ct
+		d := &net.Dialer{Timeout: ct, KeepAlive: 15 * time.Second}
+		cc.DialFunc = d.DialContext
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	s := &Store{pool: pool, opTimeout: stmt + 5*time.Second}
+	where := fmt.Sprintf("%s:%d (database %q, user %q)", cc.Host, cc.Port, cc.Database, cc.User)
+	pctx, cancel := context.WithTimeout(ctx, 2*cc.ConnectTimeout+5*time.Second)
+	var schema string
+	err = pool.QueryRow(pctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema)
+	cancel()
+	if err != nil {
+		pool.Close()
+		if err = wrap(err); errors.Is(err, server.ErrUnavailable) {
+			return nil, fmt.Errorf("the PostgreSQL database at %s cannot be reached: %w", where, err)
+		}
+		return nil, fmt.Errorf("the PostgreSQL database at %s refused the connection: %w", where, err)
+	}
+	if schema == "" {
+		pool.Close()
+		return nil, fmt.Errorf("the PostgreSQL database at %s has no schema to create tables in: create it, or name one with ?search_path=", where)
+	}
+	s.channel = channelName(schema)
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// channelName is the NOTIFY channel of one schema: schemas sharing a
+// database (tests, several deployments) do not wake each other.
+func channelName(schema string) string {
+	ch := "outpost_changes:" + schema
+	if len(ch) > 63 { // NAMEDATALEN-1
+		sum := sha256.Sum256([]byte(schema))
+		ch = "outpost_changes:" + hex.EncodeToString(sum[:12])
+	}
+	return ch
+}
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return wrap(s.pool.QueryRow(ctx, `SELECT 1`).Scan(&one))
+}
+
+// SchemaVersion returns the database's migration version.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, wrap(err)
+}
+
+const rowCols = `tbl, id, version, hlc, device_id, deleted, data`
+
+func scanRow(sc pgx.Row) (server.StoredRow, error) {
+	var r server.StoredRow
+	err := sc.Scan(&r.Table, &r.ID, &r.Version, &r.HLC, &r.DeviceID, &r.Deleted, &r.Data)
+	return r, wrap(err)
+}
+
+func scanRows(rs pgx.Rows, err error) ([]server.StoredRow, error) {
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rs.Close()
+	out := []server.StoredRow{}
+	for rs.Next() {
+		r, err := scanRow(rs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, wrap(rs.Err())
+}
+
+// Changes reads one page of the site's feed in one snapshot.
+func (s *Store) Changes(ctx context.Context, site string, after int64, limit int) ([]server.StoredRow, error) {
+	return scanRows(s.pool.Query(ctx, `SELECT `+rowCols+` FROM rows WHERE site = $1 AND version > $2 ORDER BY version LIMIT $3`,
+		site, after, limit))
+}
+
+// SiteState returns the site's sequence and horizon.
+func (s *Store) SiteState(ctx context.Context, site string) (server.SiteState, error) {
+	var st server.SiteState
+	err := s.pool.QueryRow(ctx, `SELECT seq, horizon FROM sites WHERE site = $1`, site).Scan(&st.Seq, &st.Horizon)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return server.SiteState{}, nil
+	}
+	return st, wrap(err)
+}
+
+// History returns every stored version of a row.
+func (s *Store) History(ctx context.Context, site, table, id string) ([]server.StoredRow, error) {
+	return scanRows(s.pool.Query(ctx, `SELECT tbl, id, version, hlc, device_id, false, data FROM row_versions
+		WHERE site = $1 AND tbl = $2 AND id = $3 ORDER BY version`, site, table, id))
+}
+
+// ConflictSite returns the site holding conflict record id.
+func (s *Store) ConflictSite(ctx context.Context, id string) (string, error) {
+	var site string
+	err := s.pool.QueryRow(ctx, `SELECT site FROM rows WHERE tbl = 'sync_conflicts' AND id = $1 LIMIT 1`, id).Scan(&site)
+	return site, wrap(err)
+}
+
+// Sites lists every site.
+func (s *Store) Sites(ctx context.Context) ([]string, error) {
+	rs, err := s.pool.Query(ctx, `SELECT site FROM sites ORDER BY site`)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out, err := pgx.CollectRows(rs, pgx.RowTo[string])
+	if out == nil {
+		out = []string{}
+	}
+	return out, wrap(err)
+}
+
+const qEnsureSite = `INSERT INTO sites(site, created_at) VALUES($1, $2) ON CONFLICT (site) DO NOTHING`
+
+// CreateEnrollCode stores a code's hash, creating its site.
+func (s *Store) CreateEnrollCode(ctx context.Context, c server.EnrollCode) error {
+	return wrap(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, qEnsureSite, c.SiteID, time.Now().UnixMilli()); err != nil {
+			return fmt.Errorf("ensure site: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO enroll_codes(code_hash, site, role, uses_left, expires_at, created_at)
+			VALUES($1, $2, $3, $4, $5, $6)`, c.Hash, c.SiteID, c.Role, c.Uses, c.ExpiresAt, c.CreatedAt); err != nil {
+			return fmt.Errorf("insert code: %w", err)
+		}
+		return nil
+	}))
+}
+
+// Enroll consumes one use of a code and creates the device, atomically:
+// concurrent enrollments on several processes never overuse a code.
+func (s *Store) Enroll(ctx context.Context, codeHash string, d server.Device, now int64) (server.Device, error) {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `UPDATE enroll_codes SET uses_left = uses_left - 1
+			WHERE code_hash = $1 AND uses_left > 0 AND expires_at > $2 RETURNING site, role`, codeHash, now).
+			Scan(&d.SiteID, &d.Role)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return server.ErrInvalidCode
+		}
+		if err != nil {
+			return fmt.Errorf("use code: %w", err)
+		}
+		d.CreatedAt, d.LastSeen = now, now
+		if _, err := tx.Exec(ctx, `INSERT INTO devices(id, site, name, role, platform, token_hash, created_at, last_seen)
+			VALUES($1, $2, $3, $4, $5, $6, $7, $8)`, d.ID, d.SiteID, []byte(d.Name), d.Role, []byte(d.Platform), d.TokenHash, now, now); err != nil {
+			return fmt.Errorf("insert device: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, server.ErrInvalidCode) {
+			return server.Device{}, err
+		}
+		return server.Device{}, wrap(err)
+	}
+	return d, nil
+}
+
+const deviceCols = `id, site, name, role, platform, token_hash, created_at, last_seen, cursor, revoked_at`
+
+func scanDevice(sc pgx.Row) (server.Device, error) {
+	var d server.Device
+	var name, platform []byte
+	err := sc.Scan(&d.ID, &d.SiteID, &name, &d.Role, &platform, &d.TokenHash, &d.CreatedAt, &d.LastSeen, &d.Cursor, &d.RevokedAt)
+	d.Name, d.Platform = string(name), string(platform)
+	return d, wrap(err)
+}
+
+// DeviceByTokenHash finds a device by its token's hash.
+func (s *Store) DeviceByTokenHash(ctx context.Context, hash string) (server.Device, error) {
+	return scanDevice(s.pool.QueryRow(ctx, `SELECT `+deviceCols+` FROM devices WHERE token_hash = $1`, hash))
+}
+
+// ListDevices lists devices of one site or all.
+func (s *Store) ListDevices(ctx context.Context, site string) ([]server.Device, error) {
+	rs, err := s.pool.Query(ctx, `SELECT `+deviceCols+` FROM devices WHERE $1 = '' OR site = $1 ORDER BY site, created_at, id`, site)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rs.Close()
+	out := []server.Device{}
+	for rs.Next() {
+		d, err := scanDevice(rs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, wrap(rs.Err())
+}
+
+// RevokeDevice marks a device revoked; the first revocation time is kept.
+func (s *Store) RevokeDevice(ctx context.Context, id string, at int64) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END WHERE id = $2`, at, id)
+	if err != nil {
+		return wrap(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return server.ErrNotFound
+	}
+	return nil
+}
+
+// TouchDevice records last seen and (cursor >= 0) the device's cursor.
+func (s *Store) TouchDevice(ctx context.Context, id string, lastSeen, cursor int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE devices SET last_seen = greatest(last_seen, $1),
+		cursor = CASE WHEN $2::bigint >= 0 THEN $2::bigint ELSE cursor END WHERE id = $3`, lastSeen, cursor, id)
+	return wrap(err)
+}
+
+// RecordEnrollFailure notes one failed enrollment.
+func (s *Store) RecordEnrollFailure(ctx context.Context, addr string, at int64) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO enroll_failures(addr, at) VALUES($1, $2)`, addr, at)
+	return wrap(err)
+}
+
+// EnrollFailures counts recent failures of one address.
+func (s *Store) EnrollFailures(ctx context.Context, addr string, since int64) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM enroll_failures WHERE addr = $1 AND at >= $2`, addr, since).Scan(&n)
+	return n, wrap(err)
+}
+
+// DeleteExpired drops old batch records, throttle entries and codes.
+func (s *Store) DeleteExpired(ctx context.Context, batchesBefore, failuresBefore, now int64) error {
+	return wrap(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`DELETE FROM batches WHERE created_at < $1`, batchesBefore)
+		b.Queue(`DELETE FROM enroll_failures WHERE at < $1`, failuresBefore)
+		b.Queue(`DELETE FROM enroll_codes WHERE expires_at < $1`, now)
+		return tx.SendBatch(ctx, b).Close()
+	}))
+}

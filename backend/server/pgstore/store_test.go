@@ -1,0 +1,264 @@
+package pgstore_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/server"
+	"github.com/outpost-app/outpost/backend/server/pgstore"
+	"github.com/outpost-app/outpost/backend/server/pgstore/pgtest"
+	"github.com/outpost-app/outpost/backend/server/storetest"
+)
+
+func open(t *testing.T) server.Store {
+	st, err := pgstore.Open(context.Background(), pgtest.URL(t), pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestConformance(t *testing.T) { storetest.Run(t, open) }
+
+// TestOpen_ConcurrentMigration starts several stores on one empty schema at
+// once, as instances behind a load balancer do: all open, the schema is
+// migrated once, and reopening changes nothing.
+func TestOpen_ConcurrentMigration(t *testing.T) {
+	u := pgtest.URL(t)
+	ctx := context.Background()
+	const n = 4
+	stores := make([]*pgstore.Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = pgstore.Open(ctx, u, pgstore.Options{MaxConns: 2})
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("instance %d: %v", i, errs[i])
+		}
+		defer stores[i].Close()
+	}
+	v, err := stores[0].SchemaVersion(ctx)
+	if err != nil || v < 1 {
+		t.Fatalf("schema version %d, %v", v, err)
+	}
+	tx, err := stores[1].Begin(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.NextSeq(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := pgstore.Open(ctx, u, pgstore.Options{})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer again.Close()
+	if ss, err := again.SiteState(ctx, "s"); err != nil || ss.Seq != 1 {
+		t.Fatalf("after reopen seq = %d, %v", ss.Seq, err)
+	}
+}
+
+// TestOpen_Unreachable: a database that does not answer is an error naming
+// where it was looked for, in a sentence, and never the password.
+func TestOpen_Unreachable(t *testing.T) {
+	pgtest.Admin(t) // only meaningful beside the other PostgreSQL tests
+	ctx := context.Background()
+	_, err := pgstore.Open(ctx, "postgres://outpost:s3cret@127.0.0.1:1/outpost?sslmode=disable", pgstore.Options{ConnectTimeout: 2 * time.Second})
+	if err == nil {
+		t.Fatal("opened a database on port 1")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "cannot be reached") || !strings.Contains(msg, "127.0.0.1:1") || strings.Contains(msg, "s3cret") {
+		t.Fatalf("error = %q", msg)
+	}
+	if !errors.Is(err, server.ErrUnavailable) {
+		t.Fatalf("not ErrUnavailable: %v", err)
+	}
+	if _, err := pgstore.Open(ctx, "postgres://u:s3cret@host:notaport/db", pgstore.Options{}); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("bad URL: %v", err)
+	}
+}
+
+// TestStore_SiteLockSerializesProcesses: a second store (another process's
+// pool) waits on the site's lock and then sees what the first committed —
+// the batch record included, so a repeated batch is found, never reapplied.
+func TestStore_SiteLockSerializesProcesses(t *testing.T) {
+	u := pgtest.URL(t)
+	ctx := context.Background()
+	a, err := pgstore.Open(ctx, u, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := pgstore.Open(ctx, u, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	txA, err := a.Begin(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := txA.NextSeq(ctx)
+	if err := txA.PutRow(ctx, server.StoredRow{Table: "t", ID: "r1", Version: v, HLC: "h", DeviceID: "d", Data: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := txA.PutBatch(ctx, "d", "b1", []byte(`resp`), 1); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		txB, err := b.Begin(ctx, "s")
+		if err != nil {
+			got <- "begin: " + err.Error()
+			return
+		}
+		defer txB.Rollback()
+		resp, err := txB.GetBatch(ctx, "d", "b1")
+		if err != nil {
+			got <- "get batch: " + err.Error()
+			return
+		}
+		seq, _ := txB.NextSeq(ctx)
+		got <- string(resp) + " " + strings.Repeat("+", int(seq))
+	}()
+	select {
+	case g := <-got:
+		t.Fatalf("second writer did not wait for the site lock: %s", g)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := txA.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case g := <-got:
+		if g != "resp ++" {
+			t.Fatalf("second writer saw %q, want the batch and sequence 2", g)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("second writer still blocked after the first committed")
+	}
+}
+
+// TestStore_StatementTimeout: a writer waiting on a site's lock longer than
+// the statement timeout gets ErrUnavailable (503), not a hang.
+func TestStore_StatementTimeout(t *testing.T) {
+	u := pgtest.URL(t)
+	ctx := context.Background()
+	a, err := pgstore.Open(ctx, u, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := pgstore.Open(ctx, u, pgstore.Options{StatementTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	txA, err := a.Begin(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer txA.Rollback()
+	start := time.Now()
+	_, err = b.Begin(ctx, "s")
+	if !errors.Is(err, server.ErrUnavailable) {
+		t.Fatalf("Begin behind a held lock = %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("timed out after %v", d)
+	}
+}
+
+// TestStore_Listen: a commit that advances a site's sequence is delivered
+// to listeners of every store on the schema, and only after commit.
+func TestStore_Listen(t *testing.T) {
+	u := pgtest.URL(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := pgstore.Open(ctx, u, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := pgstore.Open(ctx, u, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	type note struct {
+		site string
+		seq  int64
+	}
+	notes := make(chan note, 16)
+	done := make(chan error, 1)
+	go func() { done <- b.Listen(ctx, func(site string, seq int64) { notes <- note{site, seq} }) }()
+	// Write until the listener (connecting concurrently) hears one.
+	write := func(site string) int64 {
+		tx, err := a.Begin(ctx, site)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := tx.NextSeq(ctx)
+		if err := tx.PutRow(ctx, server.StoredRow{Table: "t", ID: "r", Version: v, HLC: "h", DeviceID: "d", Data: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	deadline := time.After(10 * time.Second)
+	var heard note
+wait:
+	for {
+		v := write("site: with colons")
+		select {
+		case heard = <-notes:
+			if heard.site != "site: with colons" || heard.seq > v {
+				t.Fatalf("heard %+v after writing %d", heard, v)
+			}
+			break wait
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no notification within 10s")
+		}
+	}
+	for len(notes) > 0 {
+		<-notes
+	}
+	// A rolled back write notifies nobody.
+	tx, err := a.Begin(ctx, "quiet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.NextSeq(ctx)
+	tx.Rollback()
+	v := write("loud")
+	select {
+	case n := <-notes:
+		if n.site != "loud" || n.seq != v {
+			t.Fatalf("heard %+v, want loud %d", n, v)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notification for a committed write")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Listen after cancel = %v", err)
+	}
+}

@@ -1,0 +1,223 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/outpost-app/outpost/backend/server"
+)
+
+// Tx is one write transaction of one site, holding the site's row lock.
+type Tx struct {
+	s    *Store
+	tx   pgx.Tx
+	site string
+	// seq is the site's sequence as this transaction advanced it; stored is
+	// the value read under the lock. The counter row is written back once,
+	// at Commit.
+	seq, stored int64
+}
+
+var _ server.Tx = (*Tx)(nil)
+
+const (
+	qLockSite = `SELECT seq FROM sites WHERE site = $1 FOR NO KEY UPDATE`
+	qGetRow   = `SELECT ` + rowCols + ` FROM rows WHERE site = $1 AND tbl = $2 AND id = $3`
+	qPutRow   = `INSERT INTO rows(site, tbl, id, version, hlc, device_id, deleted, data) VALUES($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (site, tbl, id) DO UPDATE SET version = excluded.version, hlc = excluded.hlc,
+		  device_id = excluded.device_id, deleted = excluded.deleted, data = excluded.data`
+	qPutVersion = `INSERT INTO row_versions(site, tbl, id, version, hlc, device_id, data) VALUES($1, $2, $3, $4, $5, $6, $7)`
+)
+
+// Begin starts a READ COMMITTED transaction and, as its first statement,
+// locks the site's counter row (creating the site when unknown). Writers of
+// one site queue on that lock across every process; the lock is held until
+// commit, so sequence numbers become visible in the order they were handed
+// out. FOR NO KEY UPDATE excludes other writers exactly like FOR UPDATE but
+// lets enrollments (foreign keys to sites) proceed meanwhile.
+func (s *Store) Begin(ctx context.Context, site string) (server.Tx, error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", wrap(err))
+	}
+	t := &Tx{s: s, tx: tx, site: site}
+	err = tx.QueryRow(ctx, qLockSite, site).Scan(&t.seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if _, err = tx.Exec(ctx, qEnsureSite, site, time.Now().UnixMilli()); err == nil {
+			err = tx.QueryRow(ctx, qLockSite, site).Scan(&t.seq)
+		}
+	}
+	if err != nil {
+		t.Rollback()
+		return nil, fmt.Errorf("lock site: %w", wrap(err))
+	}
+	t.stored = t.seq
+	return t, nil
+}
+
+// NextSeq advances the site's counter (written back at Commit).
+func (t *Tx) NextSeq(ctx context.Context) (int64, error) {
+	t.seq++
+	return t.seq, nil
+}
+
+// GetRow reads a row's current state.
+func (t *Tx) GetRow(ctx context.Context, table, id string) (server.StoredRow, error) {
+	return scanRow(t.tx.QueryRow(ctx, qGetRow, t.site, table, id))
+}
+
+// GetVersion reads one version of a row.
+func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (server.StoredRow, error) {
+	return scanRow(t.tx.QueryRow(ctx, `SELECT tbl, id, version, hlc, device_id, false, data FROM row_versions
+		WHERE site = $1 AND tbl = $2 AND id = $3 AND version = $4`, t.site, table, id, version))
+}
+
+// PutRow replaces the current state and appends to the history, in one
+// round trip.
+func (t *Tx) PutRow(ctx context.Context, r server.StoredRow) error {
+	b := &pgx.Batch{}
+	b.Queue(qPutRow, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, r.Deleted, r.Data)
+	b.Queue(qPutVersion, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, r.Data)
+	return wrap(t.tx.SendBatch(ctx, b).Close())
+}
+
+// GetRows reads the current states of many rows of one table in one round
+// trip.
+func (t *Tx) GetRows(ctx context.Context, table string, ids []string) (map[string]server.StoredRow, error) {
+	rows, err := scanRows(t.tx.Query(ctx, `SELECT `+rowCols+` FROM rows WHERE site = $1 AND tbl = $2 AND id = ANY($3::text[])`,
+		t.site, table, ids))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]server.StoredRow, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out, nil
+}
+
+// Purged reports which ids were purged tombstones.
+func (t *Tx) Purged(ctx context.Context, table string, ids []string) (map[string]bool, error) {
+	rs, err := t.tx.Query(ctx, `SELECT id FROM purged WHERE site = $1 AND tbl = $2 AND id = ANY($3::text[])`, t.site, table, ids)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	got, err := pgx.CollectRows(rs, pgx.RowTo[string])
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := make(map[string]bool, len(got))
+	for _, id := range got {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// GetBatch reads a stored push response. Under the site lock it sees every
+// batch committed before the lock was granted, on any process.
+func (t *Tx) GetBatch(ctx context.Context, deviceID, batchID string) ([]byte, error) {
+	var b []byte
+	err := t.tx.QueryRow(ctx, `SELECT response FROM batches WHERE device_id = $1 AND batch_id = $2`, deviceID, batchID).Scan(&b)
+	return b, wrap(err)
+}
+
+// PutBatch stores a push response in the transaction that applied it.
+func (t *Tx) PutBatch(ctx context.Context, deviceID, batchID string, response []byte, at int64) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO batches(device_id, batch_id, site, response, created_at) VALUES($1, $2, $3, $4, $5)`,
+		deviceID, batchID, t.site, response, at)
+	return wrap(err)
+}
+
+// Pin keeps row versions for a conflict.
+func (t *Tx) Pin(ctx context.Context, conflictID, table, id string, versions ...int64) error {
+	if len(versions) == 0 {
+		return nil
+	}
+	_, err := t.tx.Exec(ctx, `INSERT INTO pins(site, conflict_id, tbl, id, version) SELECT $1, $2, $3, $4, v FROM unnest($5::bigint[]) AS v
+		ON CONFLICT DO NOTHING`, t.site, conflictID, table, id, versions)
+	return wrap(err)
+}
+
+// Unpin releases a conflict's pins.
+func (t *Tx) Unpin(ctx context.Context, conflictID string) error {
+	_, err := t.tx.Exec(ctx, `DELETE FROM pins WHERE site = $1 AND conflict_id = $2`, t.site, conflictID)
+	return wrap(err)
+}
+
+// PurgeTombstones removes old unpinned tombstones (with their history),
+// remembers their ids, and raises the horizon, in one statement.
+func (t *Tx) PurgeTombstones(ctx context.Context, upTo int64) (int, error) {
+	var n int
+	var maxV int64
+	err := t.tx.QueryRow(ctx, `WITH victims AS (
+			SELECT r.tbl, r.id, r.version FROM rows r
+			WHERE r.site = $1 AND r.deleted AND r.version <= $2
+			  AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.site = r.site AND p.tbl = r.tbl AND p.id = r.id)
+		), remember AS (
+			INSERT INTO purged(site, tbl, id, version) SELECT $1, tbl, id, version FROM victims
+			ON CONFLICT (site, tbl, id) DO UPDATE SET version = excluded.version
+		), history AS (
+			DELETE FROM row_versions v USING victims x WHERE v.site = $1 AND v.tbl = x.tbl AND v.id = x.id
+		), gone AS (
+			DELETE FROM rows r USING victims x WHERE r.site = $1 AND r.tbl = x.tbl AND r.id = x.id RETURNING r.version
+		)
+		SELECT count(*), coalesce(max(version), 0) FROM gone`, t.site, upTo).Scan(&n, &maxV)
+	if err != nil {
+		return 0, wrap(err)
+	}
+	if n > 0 {
+		if _, err := t.tx.Exec(ctx, `UPDATE sites SET horizon = greatest(horizon, $1) WHERE site = $2`, maxV, t.site); err != nil {
+			return 0, wrap(err)
+		}
+	}
+	return n, nil
+}
+
+// PurgeVersions removes superseded, unpinned history versions.
+func (t *Tx) PurgeVersions(ctx context.Context, upTo int64) (int, error) {
+	tag, err := t.tx.Exec(ctx, `DELETE FROM row_versions v WHERE v.site = $1 AND v.version <= $2
+		AND v.version < (SELECT r.version FROM rows r WHERE r.site = v.site AND r.tbl = v.tbl AND r.id = v.id)
+		AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.site = v.site AND p.tbl = v.tbl
+		  AND p.id = v.id AND p.version = v.version)`, t.site, upTo)
+	if err != nil {
+		return 0, wrap(err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// Commit writes the sequence back, queues the change notification, and
+// commits. PostgreSQL delivers NOTIFY only when (and after) the
+// transaction commits.
+func (t *Tx) Commit() error {
+	ctx, cancel := context.WithTimeout(context.Background(), t.s.opTimeout)
+	defer cancel()
+	if t.seq > t.stored {
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE sites SET seq = $1 WHERE site = $2`, t.seq, t.site)
+		b.Queue(`SELECT pg_notify($1, $2)`, t.s.channel, strconv.FormatInt(t.seq, 10)+":"+t.site)
+		if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+			t.Rollback()
+			return fmt.Errorf("store sequence: %w", wrap(err))
+		}
+	}
+	if err := t.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", wrap(err))
+	}
+	return nil
+}
+
+// Rollback abandons the transaction; after Commit it does nothing.
+func (t *Tx) Rollback() error {
+	ctx, cancel := context.WithTimeout(context.Background(), t.s.opTimeout)
+	defer cancel()
+	err := t.tx.Rollback(ctx)
+	if errors.Is(err, pgx.ErrTxClosed) {
+		return nil
+	}
+	return wrap(err)
+}
