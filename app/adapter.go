@@ -1,0 +1,109 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
+)
+
+// storeAdapter is the Store of the bound services over backend/store: it
+// converts between the UI's types and the store's and names the errors a
+// person can act on.
+type storeAdapter struct{ st *store.Store }
+
+var _ Store = (*storeAdapter)(nil)
+
+// ErrDeleted is returned for an edit of a deleted row.
+var ErrDeleted = &Error{Code: "deleted", Message: "This item was deleted. Undo the delete before editing it."}
+
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return ErrNotFound
+	case errors.Is(err, store.ErrDeleted):
+		return ErrDeleted
+	case errors.Is(err, store.ErrClosed):
+		return &Error{Code: CodeStoreClosed, Message: "The local database is closed. Start Outpost again."}
+	}
+	if _, ok := protocol.AsValidation(err); ok {
+		return err // FormatError puts it next to its field
+	}
+	return err
+}
+
+func fromRecord(r store.Record) Record {
+	return Record{
+		ID: r.ID, LineID: r.LineID, ProductID: r.ProductID, Quantity: r.Quantity, OperatorID: r.OperatorID,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DeletedAt: r.DeletedAt, Pending: r.Pending(),
+	}
+}
+
+func toRecordInput(in RecordInput) store.RecordInput {
+	return store.RecordInput{LineID: in.LineID, ProductID: in.ProductID, Quantity: in.Quantity, OperatorID: in.OperatorID}
+}
+
+func record(r store.Record, err error) (Record, error) {
+	if err != nil {
+		return Record{}, mapErr(err)
+	}
+	return fromRecord(r), nil
+}
+
+func (a *storeAdapter) ListRecords(ctx context.Context, f RecordFilter) (RecordPage, error) {
+	p, err := a.st.ListRecords(ctx, store.RecordFilter{
+		LineID: f.LineID, ProductID: f.ProductID, OperatorID: f.OperatorID,
+		From: f.From, To: f.To, Sort: f.Sort, Desc: f.Desc, Offset: f.Offset, Limit: f.Limit,
+	})
+	if err != nil {
+		return RecordPage{}, mapErr(err)
+	}
+	out := RecordPage{Records: make([]Record, len(p.Records)), Total: int(p.Total), Offset: f.Offset}
+	for i, r := range p.Records {
+		out.Records[i] = fromRecord(r)
+	}
+	return out, nil
+}
+
+func (a *storeAdapter) GetRecord(ctx context.Context, id string) (Record, error) {
+	return record(a.st.GetRecord(ctx, id))
+}
+
+func (a *storeAdapter) CreateRecord(ctx context.Context, in RecordInput) (Record, error) {
+	return record(a.st.CreateRecord(ctx, toRecordInput(in)))
+}
+
+func (a *storeAdapter) UpdateRecord(ctx context.Context, id string, in RecordInput) (Record, error) {
+	return record(a.st.UpdateRecord(ctx, id, toRecordInput(in)))
+}
+
+func (a *storeAdapter) DeleteRecord(ctx context.Context, id string) (Record, error) {
+	return record(a.st.DeleteRecord(ctx, id))
+}
+
+func (a *storeAdapter) RestoreRecord(ctx context.Context, id string) (Record, error) {
+	return record(a.st.RestoreRecord(ctx, id))
+}
+
+func (a *storeAdapter) Counts(ctx context.Context) (Counts, error) {
+	info, err := a.st.Info(ctx)
+	if err != nil {
+		return Counts{}, mapErr(err)
+	}
+	var c Counts
+	for _, t := range info.Tables {
+		switch t.Table {
+		case protocol.TableProductionRecords:
+			c.Records, c.DeletedRecords = int(t.Live), int(t.Deleted)
+		case protocol.TableLineConfigs:
+			c.LineConfigs = int(t.Live)
+		}
+	}
+	c.Pending = int(info.Pending)
+	return c, nil
+}
+
+func (a *storeAdapter) Close() error { return a.st.Close() }

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+// Error codes the UI branches on, besides the validation codes of
+// backend/protocol (missing_value, too_long, invalid_value, …).
+const (
+	CodeNotFound     = "not_found"
+	CodeStoreClosed  = "store_unavailable"
+	CodeTimeout      = "timeout"
+	CodeInternal     = "internal"
+	CodeInvalidInput = "invalid_value"
+)
+
+// Error is the value a rejected call hands to the WebView: a code to branch
+// on, a sentence for a person and, for validation errors, the field it is
+// about (the column name, e.g. "line_id").
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// ErrNotFound is returned for an id that names no row.
+var ErrNotFound = &Error{Code: CodeNotFound, Message: "That item no longer exists. It may have been deleted; refresh the list."}
+
+// fieldLabels names columns as the screens label them.
+var fieldLabels = map[string]string{
+	"id":                   "Id",
+	"line_id":              "Line",
+	"product_id":           "Product",
+	"operator_id":          "Operator",
+	"quantity":             "Quantity",
+	"recipe":               "Recipe",
+	"target_rate_per_hour": "Target rate",
+	"temperature_c":        "Temperature",
+	"speed_rpm":            "Speed",
+	"notes":                "Notes",
+}
+
+// FieldLabel returns the label a screen uses for a column.
+func FieldLabel(column string) string {
+	if l, ok := fieldLabels[column]; ok {
+		return l
+	}
+	return column
+}
+
+// FormatError turns any error a bound method returns into an *Error. It is
+// the Wails ErrorFormatter: errors are mapped here, once. Errors that are not
+// the user's to fix are logged with their detail and shown as a generic
+// sentence, so no internals reach the screen.
+func FormatError(err error) any { return toError(err) }
+
+func toError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if ve, ok := protocol.AsValidation(err); ok {
+		return &Error{Code: ve.Code, Field: ve.Column, Message: sentence(humanize(ve.Message, ve.Column))}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Code: CodeTimeout, Message: "The local database took too long to answer. Try again."}
+	}
+	slog.Error("bound call failed", "err", err)
+	return &Error{Code: CodeInternal, Message: "Something went wrong and the change was not saved. Try again; if it keeps happening, tell IT."}
+}
+
+// humanize replaces the column name in a validation message with its label.
+func humanize(msg, column string) string {
+	if column == "" {
+		return msg
+	}
+	return strings.ReplaceAll(msg, column, FieldLabel(column))
+}
+
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+func fieldError(code, column, format string, args ...any) *Error {
+	return &Error{Code: code, Field: column, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,177 @@
+package app
+
+import (
+	"context"
+	"strings"
+)
+
+// RecordService is bound into the WebView: production records.
+type RecordService struct{ core *Core }
+
+// NewRecordService returns the records service over core.
+func NewRecordService(core *Core) *RecordService { return &RecordService{core: core} }
+
+var sortKeys = map[string]bool{
+	SortUpdatedAt: true, SortCreatedAt: true, SortLine: true,
+	SortProduct: true, SortOperator: true, SortQuantity: true,
+}
+
+// List returns one page of records matching f. Soft-deleted records are left
+// out. An empty sort means newest change first.
+func (s *RecordService) List(f RecordFilter) (RecordPage, error) {
+	f.LineID = strings.TrimSpace(f.LineID)
+	f.ProductID = strings.TrimSpace(f.ProductID)
+	f.OperatorID = strings.TrimSpace(f.OperatorID)
+	if f.Sort == "" {
+		f.Sort, f.Desc = SortUpdatedAt, true
+	}
+	if !sortKeys[f.Sort] {
+		return RecordPage{}, fieldError(CodeInvalidInput, "sort", "The list cannot be sorted by %q.", f.Sort)
+	}
+	if f.From < 0 || f.To < 0 || (f.To != 0 && f.To <= f.From) {
+		return RecordPage{}, fieldError(CodeInvalidInput, "to", "The end date must be after the start date.")
+	}
+	if f.Offset < 0 {
+		f.Offset = 0
+	}
+	switch {
+	case f.Limit <= 0:
+		f.Limit = defaultLimit
+	case f.Limit > maxRecordLimit:
+		f.Limit = maxRecordLimit
+	}
+	return call(s.core, func(ctx context.Context, st Store) (RecordPage, error) {
+		p, err := st.ListRecords(ctx, f)
+		if p.Records == nil {
+			p.Records = []Record{}
+		}
+		return p, err
+	})
+}
+
+// Get returns one record, deleted or not.
+func (s *RecordService) Get(id string) (Record, error) {
+	return call(s.core, func(ctx context.Context, st Store) (Record, error) { return st.GetRecord(ctx, id) })
+}
+
+// Create stores a new record; text fields are trimmed (a scanner may add a
+// trailing newline or space).
+func (s *RecordService) Create(in RecordInput) (Record, error) {
+	in = in.trimmed()
+	return call(s.core, func(ctx context.Context, st Store) (Record, error) { return st.CreateRecord(ctx, in) })
+}
+
+// Update replaces the people's fields of record id.
+func (s *RecordService) Update(id string, in RecordInput) (Record, error) {
+	in = in.trimmed()
+	return call(s.core, func(ctx context.Context, st Store) (Record, error) { return st.UpdateRecord(ctx, id, in) })
+}
+
+// Delete soft-deletes record id (a tombstone that syncs); Restore undoes it.
+func (s *RecordService) Delete(id string) (Record, error) {
+	return call(s.core, func(ctx context.Context, st Store) (Record, error) { return st.DeleteRecord(ctx, id) })
+}
+
+// Restore undoes a soft delete of record id.
+func (s *RecordService) Restore(id string) (Record, error) {
+	return call(s.core, func(ctx context.Context, st Store) (Record, error) { return st.RestoreRecord(ctx, id) })
+}
+
+func (in RecordInput) trimmed() RecordInput {
+	in.LineID = strings.TrimSpace(in.LineID)
+	in.ProductID = strings.TrimSpace(in.ProductID)
+	in.OperatorID = strings.TrimSpace(in.OperatorID)
+	return in
+}
+
+// LineConfigService is bound into the WebView: line configurations.
+type LineConfigService struct{ core *Core }
+
+// NewLineConfigService returns the line configuration service over core.
+func NewLineConfigService(core *Core) *LineConfigService { return &LineConfigService{core: core} }
+
+// List returns every line configuration that is not deleted, by line.
+func (s *LineConfigService) List() ([]LineConfig, error) {
+	return call(s.core, func(ctx context.Context, st Store) ([]LineConfig, error) {
+		l, err := st.ListLineConfigs(ctx)
+		if l == nil {
+			l = []LineConfig{}
+		}
+		return l, err
+	})
+}
+
+// Get returns one line configuration.
+func (s *LineConfigService) Get(id string) (LineConfig, error) {
+	return call(s.core, func(ctx context.Context, st Store) (LineConfig, error) { return st.GetLineConfig(ctx, id) })
+}
+
+// Create stores a new line configuration.
+func (s *LineConfigService) Create(in LineConfigInput) (LineConfig, error) {
+	in = in.trimmed()
+	return call(s.core, func(ctx context.Context, st Store) (LineConfig, error) { return st.CreateLineConfig(ctx, in) })
+}
+
+// Update replaces the fields of line configuration id.
+func (s *LineConfigService) Update(id string, in LineConfigInput) (LineConfig, error) {
+	in = in.trimmed()
+	return call(s.core, func(ctx context.Context, st Store) (LineConfig, error) { return st.UpdateLineConfig(ctx, id, in) })
+}
+
+// Delete soft-deletes line configuration id.
+func (s *LineConfigService) Delete(id string) error {
+	_, err := call(s.core, func(ctx context.Context, st Store) (struct{}, error) {
+		return struct{}{}, st.DeleteLineConfig(ctx, id)
+	})
+	return err
+}
+
+func (in LineConfigInput) trimmed() LineConfigInput {
+	in.LineID = strings.TrimSpace(in.LineID)
+	in.Recipe = strings.TrimSpace(in.Recipe)
+	if in.Notes != nil && strings.TrimSpace(*in.Notes) == "" {
+		in.Notes = nil
+	}
+	return in
+}
+
+// SyncOffline is the sync state until a sync server is configured.
+const SyncOffline = "offline / no server configured"
+
+// StatusService is bound into the WebView: what the status screen and the
+// status bar show.
+type StatusService struct{ core *Core }
+
+// NewStatusService returns the status service over core.
+func NewStatusService(core *Core) *StatusService { return &StatusService{core: core} }
+
+// Get returns the app's status. It waits for the store to finish opening and
+// never fails: an open failure is reported in Status.Failure.
+func (s *StatusService) Get() (Status, error) {
+	c := s.core
+	st := Status{Version: c.version, Sync: SyncOffline}
+	select {
+	case <-c.ready:
+	case <-c.ctx.Done():
+		return st, &Error{Code: CodeStoreClosed, Message: "Outpost is shutting down."}
+	}
+	if c.failure != nil {
+		f := *c.failure
+		st.Failure = &f
+		return st, nil
+	}
+	st.StoreOpen = true
+	st.Encrypted = c.opened.Encrypted
+	st.CipherVersion = c.opened.CipherVersion
+	st.DBPath = c.opened.DBPath
+	st.KeySource = c.opened.KeySource
+	counts, err := call(c, func(ctx context.Context, s Store) (Counts, error) { return s.Counts(ctx) })
+	if err != nil {
+		return st, err
+	}
+	st.Counts = counts
+	return st, nil
+}
+
+// Version returns the app version stamped at build time.
+func (s *StatusService) Version() string { return s.core.version }

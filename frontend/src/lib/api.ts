@@ -1,0 +1,117 @@
+// api wraps the Wails bindings generated from app/ (frontend/wailsjs) and
+// turns every rejection into an ApiError carrying a sentence a person
+// understands. Screens and stores call this module, never the bindings.
+import * as Records from '../../wailsjs/go/app/RecordService';
+import * as Lines from '../../wailsjs/go/app/LineConfigService';
+import * as StatusSvc from '../../wailsjs/go/app/StatusService';
+import * as Schema from '../../wailsjs/go/app/SchemaService';
+import { app } from '../../wailsjs/go/models';
+
+export type Record = app.Record;
+export type RecordInput = app.RecordInput;
+export type RecordFilter = app.RecordFilter;
+export type RecordPage = app.RecordPage;
+export type LineConfig = app.LineConfig;
+export type LineConfigInput = app.LineConfigInput;
+export type Status = app.Status;
+export type Failure = app.Failure;
+export type FieldRule = app.FieldRule;
+
+/** ApiError is a failed call: a code to branch on, a sentence to show and,
+ * for validation errors, the column it is about. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly field?: string;
+  constructor(code: string, message: string, field?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.field = field || undefined;
+  }
+}
+
+/** Sentences for codes whose error carried no usable message. */
+const fallback: { [code: string]: string } = {
+  not_found: 'That item no longer exists. It may have been deleted; refresh the list.',
+  timeout: 'The local database took too long to answer. Try again.',
+  store_unavailable: 'The local database is not open. See the status screen for what to do.',
+  missing_value: 'This field is required.',
+  too_long: 'This is too long.',
+  invalid_value: 'This value is not valid.',
+  no_backend: 'Outpost’s backend is not reachable. Close Outpost and start it again.',
+  internal: 'Something went wrong and the change was not saved. Try again; if it keeps happening, tell IT.',
+};
+
+/** sentenceFor returns the fallback sentence for code. */
+export function sentenceFor(code: string): string {
+  return fallback[code] ?? fallback.internal;
+}
+
+function isObject(v: unknown): v is { [k: string]: unknown } {
+  return typeof v === 'object' && v !== null;
+}
+
+/** toApiError maps whatever a binding rejected with to an ApiError. The Go
+ * side's ErrorFormatter sends {code, message, field}; anything else (a plain
+ * string from Wails itself, a JS exception when the bindings are missing)
+ * becomes a generic sentence, never raw internals. */
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (typeof e === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(e);
+      if (isObject(parsed) && typeof parsed.code === 'string') return toApiError(parsed);
+    } catch {
+      /* not JSON: a message from the bridge itself */
+    }
+    return new ApiError('internal', sentenceFor('internal'));
+  }
+  if (isObject(e) && typeof e.code === 'string' && !(e instanceof Error)) {
+    const msg = typeof e.message === 'string' && e.message.trim() !== '' ? e.message : sentenceFor(e.code);
+    const field = typeof e.field === 'string' ? e.field : undefined;
+    return new ApiError(e.code, msg, field);
+  }
+  if (e instanceof TypeError && !hasBackend()) {
+    return new ApiError('no_backend', sentenceFor('no_backend'));
+  }
+  return new ApiError('internal', sentenceFor('internal'));
+}
+
+/** hasBackend reports whether the Wails bindings are injected. */
+export function hasBackend(): boolean {
+  const w = globalThis as unknown as { go?: { app?: unknown } };
+  return typeof w.go === 'object' && w.go !== null && w.go.app !== undefined;
+}
+
+async function wrap<T>(p: () => Promise<T>): Promise<T> {
+  try {
+    return await p();
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+export const records = {
+  list: (f: Partial<RecordFilter>) => wrap(() => Records.List(app.RecordFilter.createFrom(f))),
+  get: (id: string) => wrap(() => Records.Get(id)),
+  create: (r: RecordInput) => wrap(() => Records.Create(r)),
+  update: (id: string, r: RecordInput) => wrap(() => Records.Update(id, r)),
+  remove: (id: string) => wrap(() => Records.Delete(id)),
+  restore: (id: string) => wrap(() => Records.Restore(id)),
+};
+
+export const lineConfigs = {
+  list: () => wrap(() => Lines.List()),
+  get: (id: string) => wrap(() => Lines.Get(id)),
+  create: (c: LineConfigInput) => wrap(() => Lines.Create(c)),
+  update: (id: string, c: LineConfigInput) => wrap(() => Lines.Update(id, c)),
+  remove: (id: string) => wrap(() => Lines.Delete(id)),
+};
+
+export const status = {
+  get: () => wrap(() => StatusSvc.Get()),
+};
+
+export const schema = {
+  fields: (table: string) => wrap(() => Schema.Fields(table)),
+};

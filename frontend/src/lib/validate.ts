@@ -1,0 +1,81 @@
+// Validation of form fields against the rules the Go table registry declares
+// (app.SchemaService.Fields), so a person sees a message next to a field
+// before the store is asked. The store checks again; its errors land on the
+// same field through fieldErrorFrom.
+import type { FieldRule } from './api';
+import { ApiError } from './api';
+import { formatQuantity } from './format';
+
+/** FieldErrors maps a column name to the sentence shown next to its field. */
+export type FieldErrors = { [column: string]: string };
+
+/** A form value as typed: text for text fields; text or number for numbers. */
+export type FormValue = string | number | null | undefined;
+
+function blank(v: FormValue): boolean {
+  return v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
+}
+
+/** validateField returns the sentence for the first problem with v, or ''. */
+export function validateField(rule: FieldRule, v: FormValue): string {
+  if (blank(v)) {
+    return rule.required ? `${rule.label} is required.` : '';
+  }
+  if (rule.kind === 'text') {
+    const s = String(v).trim();
+    const n = [...s].length;
+    if (rule.maxLen > 0 && n > rule.maxLen) {
+      return `${rule.label} is ${n} characters long; the limit is ${rule.maxLen}.`;
+    }
+    if (n < rule.minLen) return `${rule.label} is required.`;
+    return '';
+  }
+  const num = typeof v === 'number' ? v : Number(String(v).trim().replace(',', '.'));
+  if (!Number.isFinite(num)) return `${rule.label} must be a number.`;
+  if (rule.kind === 'integer' && !Number.isInteger(num)) return `${rule.label} must be a whole number.`;
+  if (rule.hasRange && (num < rule.min || num > rule.max)) {
+    return `${rule.label} must be between ${formatQuantity(rule.min)} and ${formatQuantity(rule.max)}.`;
+  }
+  return '';
+}
+
+/** validateForm checks every rule against values and returns the problems. */
+export function validateForm(rules: FieldRule[], values: { [column: string]: FormValue }): FieldErrors {
+  const out: FieldErrors = {};
+  for (const r of rules) {
+    const msg = validateField(r, values[r.column]);
+    if (msg) out[r.column] = msg;
+  }
+  return out;
+}
+
+/** fieldErrorFrom places an error from the store next to its field; errors
+ * about no field go under the key "" (shown above the form's buttons). */
+export function fieldErrorFrom(e: unknown): FieldErrors {
+  if (e instanceof ApiError) return { [e.field ?? '']: e.message };
+  return { '': e instanceof Error ? e.message : String(e) };
+}
+
+/** parseOptionalNumber turns an optional numeric field's text into a number
+ * or undefined (blank). Call after validation. */
+export function parseOptionalNumber(v: FormValue): number | undefined {
+  if (blank(v)) return undefined;
+  return typeof v === 'number' ? v : Number(String(v).trim().replace(',', '.'));
+}
+
+/** Rules used until the Go side answered (and by tests): the v1 registry. */
+export const defaultRecordRules: FieldRule[] = [
+  { column: 'line_id', label: 'Line', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
+  { column: 'product_id', label: 'Product', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
+  { column: 'quantity', label: 'Quantity', kind: 'integer', required: true, minLen: 0, maxLen: 0, hasRange: true, min: 0, max: 1_000_000_000 },
+  { column: 'operator_id', label: 'Operator', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
+];
+
+export const defaultLineConfigRules: FieldRule[] = [
+  { column: 'line_id', label: 'Line', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
+  { column: 'recipe', label: 'Recipe', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
+  { column: 'target_rate_per_hour', label: 'Target rate', kind: 'integer', required: false, minLen: 0, maxLen: 0, hasRange: true, min: 0, max: 1_000_000_000 },
+  { column: 'temperature_c', label: 'Temperature', kind: 'number', required: false, minLen: 0, maxLen: 0, hasRange: false, min: 0, max: 0 },
+  { column: 'speed_rpm', label: 'Speed', kind: 'integer', required: false, minLen: 0, maxLen: 0, hasRange: true, min: 0, max: 1_000_000_000 },
+  { column: 'notes', label: 'Notes', kind: 'text', required: false, minLen: 0, maxLen: 4000, hasRange: false, min: 0, max: 0 },
+];

@@ -1,0 +1,162 @@
+// The records list: filter and sort state plus a page cache for the windowed
+// list. Only the pages a person scrolls to are fetched, so 100k rows cost no
+// more than the rows on screen.
+import { get, writable, type Readable } from 'svelte/store';
+import { records as recordsApi, toApiError, type ApiError, type Record, type RecordFilter, type RecordPage } from '../lib/api';
+import { dayEnd, dayStart } from '../lib/format';
+
+export type SortKey = 'updated_at' | 'created_at' | 'line_id' | 'product_id' | 'operator_id' | 'quantity';
+
+/** Filters as the filter bar holds them (dates as "YYYY-MM-DD"). */
+export interface Filters {
+  line: string;
+  product: string;
+  operator: string;
+  from: string;
+  to: string;
+}
+
+export const emptyFilters: Filters = { line: '', product: '', operator: '', from: '', to: '' };
+
+export interface ListState {
+  filters: Filters;
+  sort: SortKey;
+  desc: boolean;
+  /** total matches of the current query; -1 before the first answer */
+  total: number;
+  /** pages by page index; absent = not fetched */
+  pages: Map<number, Record[]>;
+  loading: boolean;
+  error: ApiError | null;
+  /** bumps on every new query, so views can reset their scroll */
+  generation: number;
+}
+
+/** toFilter converts the filter bar's state into the bound call's argument.
+ * The "to" date is inclusive for people: the query runs to the next midnight. */
+export function toFilter(f: Filters, sort: SortKey, desc: boolean, offset: number, limit: number): Partial<RecordFilter> {
+  return {
+    lineId: f.line.trim(),
+    productId: f.product.trim(),
+    operatorId: f.operator.trim(),
+    from: dayStart(f.from),
+    to: dayEnd(f.to),
+    sort,
+    desc,
+    offset,
+    limit,
+  };
+}
+
+export interface RecordList extends Readable<ListState> {
+  pageSize: number;
+  /** row returns the record at index, or undefined while its page loads. */
+  row(state: ListState, index: number): Record | undefined;
+  /** ensure fetches the pages covering rows [start, end). */
+  ensure(start: number, end: number): Promise<void>;
+  setFilters(f: Filters): Promise<void>;
+  setSort(key: SortKey): Promise<void>;
+  /** reload drops the cache and fetches the first page again (after a write). */
+  reload(): Promise<void>;
+  /** patch replaces a cached record in place (after an edit). */
+  patch(r: Record): void;
+}
+
+const maxCachedPages = 40;
+
+export function createRecordList(
+  list: (f: Partial<RecordFilter>) => Promise<RecordPage> = recordsApi.list,
+  pageSize = 200,
+): RecordList {
+  const state = writable<ListState>({
+    filters: { ...emptyFilters },
+    sort: 'updated_at',
+    desc: true,
+    total: -1,
+    pages: new Map(),
+    loading: false,
+    error: null,
+    generation: 0,
+  });
+  const inflight = new Map<string, Promise<void>>();
+
+  async function fetchPage(page: number): Promise<void> {
+    const s = get(state);
+    const key = `${s.generation}:${page}`;
+    const running = inflight.get(key);
+    if (running) return running;
+    const gen = s.generation;
+    const p = (async () => {
+      state.update((x) => ({ ...x, loading: true }));
+      try {
+        const res = await list(toFilter(s.filters, s.sort, s.desc, page * pageSize, pageSize));
+        state.update((x) => {
+          if (x.generation !== gen) return x; // an answer to an old query
+          const pages = new Map(x.pages);
+          pages.set(page, res.records ?? []);
+          evict(pages, page);
+          return { ...x, pages, total: res.total, loading: false, error: null };
+        });
+      } catch (e) {
+        state.update((x) => (x.generation !== gen ? x : { ...x, loading: false, error: toApiError(e) }));
+      } finally {
+        inflight.delete(key);
+      }
+    })();
+    inflight.set(key, p);
+    return p;
+  }
+
+  function evict(pages: Map<number, Record[]>, keep: number) {
+    if (pages.size <= maxCachedPages) return;
+    const far = [...pages.keys()].sort((a, b) => Math.abs(b - keep) - Math.abs(a - keep));
+    for (const p of far.slice(0, pages.size - maxCachedPages)) pages.delete(p);
+  }
+
+  async function requery(change: Partial<ListState>) {
+    state.update((x) => ({ ...x, ...change, pages: new Map(), generation: x.generation + 1, error: null }));
+    await fetchPage(0);
+  }
+
+  return {
+    subscribe: state.subscribe,
+    pageSize,
+    row(s, index) {
+      return s.pages.get(Math.floor(index / pageSize))?.[index % pageSize];
+    },
+    async ensure(start, end) {
+      const s = get(state);
+      const last = s.total >= 0 ? Math.min(end, s.total) : end;
+      const want: Promise<void>[] = [];
+      for (let p = Math.floor(Math.max(0, start) / pageSize); p * pageSize < Math.max(last, 1); p++) {
+        if (!s.pages.has(p)) want.push(fetchPage(p));
+      }
+      await Promise.all(want);
+    },
+    setFilters: (filters) => requery({ filters: { ...filters } }),
+    setSort(key) {
+      const s = get(state);
+      // A second click on the same column flips the direction; text columns
+      // start ascending, times and quantities newest/largest first.
+      const desc = s.sort === key ? !s.desc : !['line_id', 'product_id', 'operator_id'].includes(key);
+      return requery({ sort: key, desc });
+    },
+    reload: () => requery({}),
+    patch(r) {
+      state.update((x) => {
+        const pages = new Map(x.pages);
+        for (const [i, rows] of pages) {
+          const j = rows.findIndex((y) => y.id === r.id);
+          if (j >= 0) {
+            const copy = rows.slice();
+            copy[j] = r;
+            pages.set(i, copy);
+          }
+        }
+        return { ...x, pages };
+      });
+    },
+  };
+}
+
+export const recordList = createRecordList();

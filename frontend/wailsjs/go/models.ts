@@ -1,0 +1,275 @@
+export namespace app {
+	
+	export class Counts {
+	    records: number;
+	    deletedRecords: number;
+	    lineConfigs: number;
+	    pending: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Counts(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.records = source["records"];
+	        this.deletedRecords = source["deletedRecords"];
+	        this.lineConfigs = source["lineConfigs"];
+	        this.pending = source["pending"];
+	    }
+	}
+	export class Failure {
+	    code: string;
+	    title: string;
+	    message: string;
+	    detail: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Failure(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.code = source["code"];
+	        this.title = source["title"];
+	        this.message = source["message"];
+	        this.detail = source["detail"];
+	    }
+	}
+	export class FieldRule {
+	    column: string;
+	    label: string;
+	    kind: string;
+	    required: boolean;
+	    minLen: number;
+	    maxLen: number;
+	    hasRange: boolean;
+	    min: number;
+	    max: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new FieldRule(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.column = source["column"];
+	        this.label = source["label"];
+	        this.kind = source["kind"];
+	        this.required = source["required"];
+	        this.minLen = source["minLen"];
+	        this.maxLen = source["maxLen"];
+	        this.hasRange = source["hasRange"];
+	        this.min = source["min"];
+	        this.max = source["max"];
+	    }
+	}
+	export class LineConfig {
+	    id: string;
+	    lineId: string;
+	    recipe: string;
+	    targetRatePerHour?: number;
+	    temperatureC?: number;
+	    speedRpm?: number;
+	    notes?: string;
+	    createdAt: number;
+	    updatedAt: number;
+	    pending: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new LineConfig(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.lineId = source["lineId"];
+	        this.recipe = source["recipe"];
+	        this.targetRatePerHour = source["targetRatePerHour"];
+	        this.temperatureC = source["temperatureC"];
+	        this.speedRpm = source["speedRpm"];
+	        this.notes = source["notes"];
+	        this.createdAt = source["createdAt"];
+	        this.updatedAt = source["updatedAt"];
+	        this.pending = source["pending"];
+	    }
+	}
+	export class LineConfigInput {
+	    lineId: string;
+	    recipe: string;
+	    targetRatePerHour?: number;
+	    temperatureC?: number;
+	    speedRpm?: number;
+	    notes?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new LineConfigInput(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.lineId = source["lineId"];
+	        this.recipe = source["recipe"];
+	        this.targetRatePerHour = source["targetRatePerHour"];
+	        this.temperatureC = source["temperatureC"];
+	        this.speedRpm = source["speedRpm"];
+	        this.notes = source["notes"];
+	    }
+	}
+	export class Record {
+	    id: string;
+	    lineId: string;
+	    productId: string;
+	    quantity: number;
+	    operatorId: string;
+	    createdAt: number;
+	    updatedAt: number;
+	    deletedAt?: number;
+	    pending: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new Record(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.lineId = source["lineId"];
+	        this.productId = source["productId"];
+	        this.quantity = source["quantity"];
+	        this.operatorId = source["operatorId"];
+	        this.createdAt = source["createdAt"];
+	        this.updatedAt = source["updatedAt"];
+	        this.deletedAt = source["deletedAt"];
+	        this.pending = source["pending"];
+	    }
+	}
+	export class RecordFilter {
+	    lineId: string;
+	    productId: string;
+	    operatorId: string;
+	    from: number;
+	    to: number;
+	    sort: string;
+	    desc: boolean;
+	    offset: number;
+	    limit: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new RecordFilter(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.lineId = source["lineId"];
+	        this.productId = source["productId"];
+	        this.operatorId = source["operatorId"];
+	        this.from = source["from"];
+	        this.to = source["to"];
+	        this.sort = source["sort"];
+	        this.desc = source["desc"];
+	        this.offset = source["offset"];
+	        this.limit = source["limit"];
+	    }
+	}
+	export class RecordInput {
+	    lineId: string;
+	    productId: string;
+	    quantity: number;
+	    operatorId: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new RecordInput(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.lineId = source["lineId"];
+	        this.productId = source["productId"];
+	        this.quantity = source["quantity"];
+	        this.operatorId = source["operatorId"];
+	    }
+	}
+	export class RecordPage {
+	    records: Record[];
+	    total: number;
+	    offset: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new RecordPage(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.records = this.convertValues(source["records"], Record);
+	        this.total = source["total"];
+	        this.offset = source["offset"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Status {
+	    version: string;
+	    storeOpen: boolean;
+	    encrypted: boolean;
+	    cipherVersion: string;
+	    dbPath: string;
+	    keySource: string;
+	    counts: Counts;
+	    sync: string;
+	    failure?: Failure;
+	
+	    static createFrom(source: any = {}) {
+	        return new Status(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.version = source["version"];
+	        this.storeOpen = source["storeOpen"];
+	        this.encrypted = source["encrypted"];
+	        this.cipherVersion = source["cipherVersion"];
+	        this.dbPath = source["dbPath"];
+	        this.keySource = source["keySource"];
+	        this.counts = this.convertValues(source["counts"], Counts);
+	        this.sync = source["sync"];
+	        this.failure = this.convertValues(source["failure"], Failure);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+
+}
+
