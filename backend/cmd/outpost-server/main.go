@@ -30,6 +30,7 @@ import (
 
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/server"
+	"github.com/outpost-app/outpost/backend/server/pgstore"
 	"github.com/outpost-app/outpost/backend/server/sqlitestore"
 )
 
@@ -41,6 +42,7 @@ func main() {
 
 const usage = `usage:
   outpost-server serve  --listen ADDR --db URL [--tls-cert F --tls-key F] [--max-body 8MiB] [--metrics ADDR]
+                        [--db-max-conns 10] [--db-statement-timeout 30s]   (URL: sqlite:///path or postgres://…)
   outpost-server enroll --db URL --site SITE --role operator|manager [--ttl 24h] [--uses 1]
   outpost-server devices list   --db URL [--site SITE]
   outpost-server devices revoke --db URL --device DEVICE_ID
@@ -131,13 +133,21 @@ func parse(fs *flag.FlagSet, args []string) error {
 }
 
 // openStore opens the database named by url: sqlite:///abs/path, a plain
-// path, or (later) postgres://.
-func openStore(ctx context.Context, url string) (server.Store, error) {
+// path, or postgres:// (pg tunes its pool; see docs/postgres.md).
+func openStore(ctx context.Context, url string, pg ...pgstore.Options) (server.Store, error) {
 	switch {
 	case url == "":
 		return nil, usageError{errors.New("--db is required (for example --db sqlite:///var/lib/outpost/server.db)")}
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		return nil, errors.New("this build has no PostgreSQL store yet; use --db sqlite:///path")
+		var o pgstore.Options
+		if len(pg) > 0 {
+			o = pg[0]
+		}
+		st, err := pgstore.Open(ctx, url, o)
+		if err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		return st, nil
 	}
 	path := url
 	if p, ok := strings.CutPrefix(url, "sqlite://"); ok {
@@ -181,7 +191,17 @@ func (b *byteSize) Set(s string) error {
 func serve(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8787", "address to listen on")
-	db := fs.String("db", "", "database URL: sqlite:///path")
+	db := fs.String("db", "", "database URL: sqlite:///path or postgres://user@host/dbname")
+	var pg pgstore.Options
+	fs.Func("db-max-conns", "PostgreSQL connections of this process (default pool_max_conns in the URL, else 10)", func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 32)
+		pg.MaxConns = int32(n)
+		if err != nil || n <= 0 {
+			return errors.New("want a positive number")
+		}
+		return nil
+	})
+	fs.DurationVar(&pg.StatementTimeout, "db-statement-timeout", 0, "PostgreSQL statement timeout, site lock waits included (default 30s)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM)")
 	tlsKey := fs.String("tls-key", "", "TLS key file (PEM)")
 	maxBody := byteSize(protocol.DefaultMaxBody)
@@ -206,7 +226,7 @@ func serve(args []string, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	st, err := openStore(ctx, *db)
+	st, err := openStore(ctx, *db, pg)
 	if err != nil {
 		return err
 	}

@@ -117,10 +117,11 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	cancel()
 	if err != nil {
 		pool.Close()
-		if err = wrap(err); errors.Is(err, server.ErrUnavailable) {
-			return nil, fmt.Errorf("the PostgreSQL database at %s cannot be reached: %w", where, err)
+		if errors.Is(wrap(err), server.ErrUnavailable) {
+			return nil, unreachableError(fmt.Sprintf("the PostgreSQL database at %s cannot be reached (%s); check --db and that PostgreSQL is running",
+				where, oneLine(err)))
 		}
-		return nil, fmt.Errorf("the PostgreSQL database at %s refused the connection: %w", where, err)
+		return nil, fmt.Errorf("the PostgreSQL database at %s refused the connection (%s): check the user, password and database in --db", where, oneLine(err))
 	}
 	if schema == "" {
 		pool.Close()
@@ -132,6 +133,28 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// unreachableError is a sentence for people that is server.ErrUnavailable
+// for callers.
+type unreachableError string
+
+func (e unreachableError) Error() string { return string(e) }
+func (e unreachableError) Unwrap() error { return server.ErrUnavailable }
+
+// oneLine folds pgx's multi-line connect errors (one line per address
+// tried) into one line without repeats.
+func oneLine(err error) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, l := range strings.Split(err.Error(), "\n") {
+		l = strings.TrimSuffix(strings.TrimSpace(l), ":")
+		if l != "" && !seen[l] {
+			seen[l] = true
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, ": ")
 }
 
 // channelName is the NOTIFY channel of one schema: schemas sharing a
