@@ -25,7 +25,7 @@ import (
 
 // harness is a real server on loopback over a real SQLite file.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	st  *sqlitestore.Store
 	srv *server.Server
 	ts  *httptest.Server
@@ -35,7 +35,7 @@ type harness struct {
 
 type option func(*server.Config)
 
-func newHarness(t *testing.T, opts ...option) *harness {
+func newHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
 	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "server.db"))
 	if err != nil {

@@ -95,7 +95,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	common.Set("_journal_mode", "WAL")
 	common.Set("_busy_timeout", strconv.Itoa(int(BusyTimeout.Milliseconds())))
 	common.Set("_foreign_keys", "1")
-	common.Set("_synchronous", "FULL")
+	common.Set("_synchronous", "FULL")  // an acknowledged push survives power loss
+	common.Set("_cache_size", "-65536") // 64 MiB page cache per connection
 	wq := url.Values{}
 	for k, v := range common {
 		wq[k] = v

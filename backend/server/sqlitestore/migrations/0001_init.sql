@@ -36,7 +36,8 @@ CREATE TABLE enroll_failures (
 CREATE INDEX enroll_failures_addr ON enroll_failures(addr, at);
 
 -- Current state of every row, conflict records (tbl = 'sync_conflicts')
--- included: the pull feed.
+-- included: the pull feed. Rows hold a few hundred bytes of JSON, so these
+-- tables keep their rowid (WITHOUT ROWID suits small rows only).
 CREATE TABLE rows (
   site      TEXT NOT NULL,
   tbl       TEXT NOT NULL,
@@ -47,7 +48,7 @@ CREATE TABLE rows (
   deleted   INTEGER NOT NULL DEFAULT 0,
   data      TEXT NOT NULL,
   PRIMARY KEY (site, tbl, id)
-) WITHOUT ROWID;
+);
 CREATE UNIQUE INDEX rows_feed ON rows(site, version);
 CREATE INDEX rows_conflict ON rows(id) WHERE tbl = 'sync_conflicts';
 
@@ -61,7 +62,7 @@ CREATE TABLE row_versions (
   device_id TEXT NOT NULL,
   data      TEXT NOT NULL,
   PRIMARY KEY (site, tbl, id, version)
-) WITHOUT ROWID;
+);
 CREATE INDEX row_versions_site ON row_versions(site, version);
 
 -- Ids of tombstones purged by retention: never resurrected.
@@ -92,5 +93,5 @@ CREATE TABLE batches (
   response   BLOB NOT NULL,
   created_at INTEGER NOT NULL,
   PRIMARY KEY (device_id, batch_id)
-) WITHOUT ROWID;
+);
 CREATE INDEX batches_created ON batches(created_at);
