@@ -289,3 +289,38 @@ func TestStore_ListRecords(t *testing.T) {
 		}
 	})
 }
+
+// The virtual list's queries walk an index in order: no sort of the whole
+// table per page.
+func TestStore_ListRecordsPlans(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	for _, tc := range []struct {
+		q, index string
+	}{
+		{"SELECT id FROM production_records WHERE deleted_at IS NULL ORDER BY created_at DESC, rowid DESC LIMIT 200 OFFSET 10", "idx_production_live_created"},
+		{"SELECT id FROM production_records WHERE deleted_at IS NULL ORDER BY updated_at, rowid LIMIT 200 OFFSET 10", "idx_production_live_updated"},
+		{"SELECT id FROM production_records WHERE deleted_at IS NULL AND line_id = 'L1' ORDER BY created_at, rowid LIMIT 200", "idx_production_live_line"},
+		{"SELECT id FROM production_records WHERE deleted_at IS NULL AND operator_id = 'o' AND created_at >= 5 ORDER BY created_at, rowid LIMIT 200", "idx_production_live_operator"},
+		{"SELECT id FROM production_records WHERE deleted_at IS NULL ORDER BY quantity DESC, rowid DESC LIMIT 200", "idx_production_live_quantity"},
+	} {
+		rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		joined := strings.Join(plan, "; ")
+		if !strings.Contains(joined, tc.index) || strings.Contains(joined, "TEMP B-TREE") {
+			t.Errorf("plan of %q = %s, want %s and no sort", tc.q, joined, tc.index)
+		}
+	}
+}

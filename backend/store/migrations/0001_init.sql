@@ -19,15 +19,16 @@ CREATE TABLE production_records (
 CREATE INDEX idx_production_not_synced
   ON production_records(synced_at) WHERE synced_at IS NULL;
 
--- List filters and sorts (ListRecords). deleted_at rides along so that the
--- default "live rows only" filter and the total count are answered from the
--- index without reading table rows.
-CREATE INDEX idx_production_created ON production_records(created_at, deleted_at);
-CREATE INDEX idx_production_updated ON production_records(updated_at, deleted_at);
-CREATE INDEX idx_production_line ON production_records(line_id, created_at, deleted_at);
-CREATE INDEX idx_production_product ON production_records(product_id, created_at, deleted_at);
-CREATE INDEX idx_production_operator ON production_records(operator_id, created_at, deleted_at);
-CREATE INDEX idx_production_quantity ON production_records(quantity, deleted_at);
+-- List filters and sorts (ListRecords). Partial indexes over live rows: the
+-- list shows live rows unless asked otherwise, so "WHERE deleted_at IS NULL
+-- ORDER BY <col>, rowid LIMIT … OFFSET …" walks one index in order with no
+-- sort, and the total is a count over it. Listing deleted rows too sorts.
+CREATE INDEX idx_production_live_created ON production_records(created_at) WHERE deleted_at IS NULL;
+CREATE INDEX idx_production_live_updated ON production_records(updated_at) WHERE deleted_at IS NULL;
+CREATE INDEX idx_production_live_line ON production_records(line_id, created_at) WHERE deleted_at IS NULL;
+CREATE INDEX idx_production_live_product ON production_records(product_id, created_at) WHERE deleted_at IS NULL;
+CREATE INDEX idx_production_live_operator ON production_records(operator_id, created_at) WHERE deleted_at IS NULL;
+CREATE INDEX idx_production_live_quantity ON production_records(quantity) WHERE deleted_at IS NULL;
 
 CREATE TABLE line_configs (
   id TEXT PRIMARY KEY,
