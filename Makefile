@@ -9,7 +9,7 @@ LDFLAGS := -X main.version=$(VERSION)
 GO      ?= go
 export GOFLAGS ?= -mod=readonly
 
-.PHONY: all deps run test test-go test-fuzz test-frontend test-e2e lint build build-app build-server bench soak package clean
+.PHONY: all deps run test test-go test-fuzz test-frontend test-e2e lint build build-app build-server bench soak package package-test clean
 
 all: build
 
@@ -31,8 +31,10 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@$(GO) vet ./...
 
+# Go tests run inside a private D-Bus session with an unlocked gnome-keyring
+# (a real Secret Service), under Xvfb, beside a throwaway PostgreSQL cluster.
 test-go:
-	@bash .ci/with-session $(GO) test -race -count=1 ./...
+	@bash .ci/postgres bash .ci/with-session $(GO) test -race -count=1 -timeout 20m ./...
 
 test-fuzz:
 	@bash .ci/fuzz
@@ -58,6 +60,16 @@ build-app:
 bench: deps
 	@bash backend/store/bench/run.sh
 	@if [ -x backend/server/bench/run.sh ]; then bash backend/server/bench/run.sh; fi
+
+## package: signed (or clearly unsigned) installers into build/bin (see docs/deployment.md)
+package:
+	@bash build/package/install-deps.sh
+	@VERSION=$(VERSION) bash build/package/package.sh
+
+## package-test: builds the packages with a throwaway CA and GPG key and verifies them
+package-test:
+	@bash build/package/install-deps.sh
+	@VERSION=$(VERSION) bash build/package/test.sh
 
 clean:
 	rm -rf build/bin build/test-artifacts frontend/dist/assets frontend/dist/index.html
