@@ -66,7 +66,11 @@ if [[ $VERSION =~ ^v?([0-9]+)\.([0-9]+)\.([0-9]+)(-([0-9]+)-g([0-9a-f]+))?(-dirt
   MSI_VERSION="${BASH_REMATCH[1]}.${BASH_REMATCH[2]}.$((BASH_REMATCH[3] * 1000 + n))"
 else
   n=$(git rev-list --count HEAD 2>/dev/null || echo 0)
-  hash=$(git rev-parse --short HEAD 2>/dev/null || echo 0)
+  if [[ $VERSION =~ ^([0-9a-f]{7,40})(-dirty)?$ ]]; then
+    hash=${BASH_REMATCH[1]}
+  else
+    hash=$(git rev-parse --short HEAD 2>/dev/null || echo 0)
+  fi
   PKG_VERSION="0.0.0+git.$n.g$hash"
   VERSION4="0.0.0.$n"
   MSI_VERSION="0.0.$n"

@@ -191,11 +191,14 @@ check "server package: outpost user, /var/lib/outpost 0750, server.env root:outp
 check "outpost-server --version prints $VERSION" contains "$VERSION" "$R/usr/bin/outpost-server" --version
 check "desktop-file-validate (installed entry)" desktop-file-validate "$R/usr/share/applications/outpost.desktop"
 unit_verify() {
-  # Verified inside the root, where /usr/bin/outpost-server exists.
-  SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --root="$R" \
-    /usr/lib/systemd/system/outpost-server.service 2>&1 | tee "$T/unit.log"
-  ! grep -iE 'outpost-server.service' "$T/unit.log" | grep -viE 'no such file|bad unit file setting' |
-    grep -iE 'fail|error|unknown|invalid' && ! grep -qi 'bad unit file setting' "$T/unit.log"
+  # The installed unit, with ExecStart pointing at the installed binary (a
+  # throwaway root has no systemd of its own); any message is a failure.
+  mkdir -p "$T/unit"
+  sed "s#/usr/bin/outpost-server#$R/usr/bin/outpost-server#" \
+    "$R/usr/lib/systemd/system/outpost-server.service" >"$T/unit/outpost-server.service"
+  systemd-analyze verify "$T/unit/outpost-server.service" >"$T/unit.log" 2>&1
+  cat "$T/unit.log"
+  [ ! -s "$T/unit.log" ]
 }
 check "systemd-analyze verify outpost-server.service" unit_verify
 purge_keeps_data() {
