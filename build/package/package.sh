@@ -153,9 +153,11 @@ build_frontend() {
 }
 run "frontend build" build_frontend
 
-# The Wails CLI is built once with the host's compiler: the cross-compiler
-# variables below would otherwise apply to building the CLI itself.
-WAILS=$(go tool -n wails)
+# The pinned tools (go.mod's tool lines) are built with the host's compiler
+# first: the cross-compiler variables below would otherwise apply to them.
+WAILS=$PRIV/wails NFPM=$PRIV/nfpm
+run "go build the wails and nfpm tools" go build -o "$PRIV/" github.com/wailsapp/wails/v2/cmd/wails \
+  github.com/goreleaser/nfpm/v2/cmd/nfpm
 
 if [[ $TARGETS == *" windows "* ]]; then
   suffix=""
@@ -211,7 +213,6 @@ if [[ $TARGETS == *" linux "* ]]; then
   export OUTPOST_BIN=$STAGE OUTPOST_DOC=$ROOT/docs
   suffix=""
   $GPG_SIGNED || suffix="-unsigned"
-  NFPM=$(go tool -n nfpm)
   for pkg in outpost outpost-server; do
     for fmt in deb rpm; do
       if [ "$fmt" = deb ]; then
