@@ -75,6 +75,14 @@ func TestCLI_EnrollAndDevices(t *testing.T) {
 	}
 }
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // binary builds outpost-server once per test run.
 var (
 	buildOnce sync.Once
