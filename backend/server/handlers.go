@@ -20,7 +20,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.cfg.Store.Ping(r.Context()); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := s.cfg.Store.Ping(r.Context()); err != nil {
 		info(r).err = err
 		s.writeError(w, r, errf(http.StatusServiceUnavailable, "database_unavailable", "The server's database is not answering."))
 		return

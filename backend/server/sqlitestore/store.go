@@ -217,8 +217,8 @@ func (s *Store) Close() error {
 
 // Ping checks that the database answers a query.
 func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	return wrap(s.r.QueryRowContext(ctx, "SELECT 1 FROM sites LIMIT 1").Scan(&one))
+	var n int // reads the schema, so a broken or missing file shows
+	return wrap(s.r.QueryRowContext(ctx, "SELECT count(*) FROM sites").Scan(&n))
 }
 
 func ensureSite(ctx context.Context, ex interface {
