@@ -962,3 +962,28 @@ func TestServer_EventsFromListener(t *testing.T) {
 		t.Fatal("a notification from the store did not reach the stream")
 	}
 }
+
+// panickyStore fails the way a bug would.
+type panickyStore struct{ server.Store }
+
+func (panickyStore) DeviceByTokenHash(context.Context, string) (server.Device, error) {
+	panic("boom at /secret/path.go:42")
+}
+
+func TestServer_PanicIsA500WithoutInternals(t *testing.T) {
+	base := newHarness(t)
+	srv := server.New(server.Config{Store: panickyStore{base.st}, Logger: discardLogger()})
+	defer srv.Close()
+	url := httptestServer(t, srv)
+	req, _ := http.NewRequest("GET", url+"/v1/pull", nil)
+	req.Header.Set("Authorization", "Bearer x")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 500 || !strings.Contains(string(raw), `"code":"internal"`) || strings.Contains(string(raw), "boom") {
+		t.Fatalf("got %d %s", resp.StatusCode, raw)
+	}
+}
