@@ -31,17 +31,20 @@ type harness struct {
 	ts  *httptest.Server
 	log *bytes.Buffer
 	mu  sync.Mutex
+	// dbPath is the SQLite file.
+	dbPath string
 }
 
 type option func(*server.Config)
 
 func newHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
-	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "server.db"))
+	path := filepath.Join(t.TempDir(), "server.db")
+	st, err := sqlitestore.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, st: st, log: &bytes.Buffer{}}
+	h := &harness{t: t, st: st, log: &bytes.Buffer{}, dbPath: path}
 	cfg := server.Config{Store: st, Logger: slog.New(slog.NewJSONHandler(lockedWriter{h}, nil))}
 	for _, o := range opts {
 		o(&cfg)

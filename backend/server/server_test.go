@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -985,5 +987,59 @@ func TestServer_PanicIsA500WithoutInternals(t *testing.T) {
 	raw, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 500 || !strings.Contains(string(raw), `"code":"internal"`) || strings.Contains(string(raw), "boom") {
 		t.Fatalf("got %d %s", resp.StatusCode, raw)
+	}
+}
+
+func TestServer_SecretsStoredHashed(t *testing.T) {
+	h := newHarness(t)
+	code := h.code("S", "operator", 1)
+	res := h.do("POST", "/v1/enroll", "", map[string]any{"code": code})
+	if res.status != 201 {
+		t.Fatalf("enroll: %d", res.status)
+	}
+	token := res.str("token")
+	h.st.Close() // flush everything to the file
+	files, _ := filepath.Glob(filepath.Join(filepath.Dir(h.dbPath), "*"))
+	for _, f := range files {
+		raw, _ := os.ReadFile(f)
+		for _, secret := range []string{token, code, strings.ReplaceAll(code, "-", "")} {
+			if bytes.Contains(raw, []byte(secret)) {
+				t.Fatalf("%s holds a secret in clear", filepath.Base(f))
+			}
+		}
+	}
+}
+
+func TestServer_PullLimits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("pushes 5001 rows")
+	}
+	h := newHarness(t)
+	d := h.enroll("S", "operator")
+	total := 0
+	for total < 5001 {
+		var cs []map[string]any
+		for i := 0; i < 1000 && total < 5001; i++ {
+			id := newID()
+			// Bookkeeping columns a client may send are ignored.
+			cs = append(cs, change("production_records", id, "upsert", 0, d.hlc(0), record(id, map[string]any{"version": 99, "hlc": "x", "synced_at": 1, "server_updated_at": 2})))
+			total++
+		}
+		for _, r := range h.push(d, cs...).results() {
+			if r["status"] != "applied" {
+				t.Fatalf("push: %v", r)
+			}
+		}
+	}
+	res := h.do("GET", "/v1/pull?cursor=0", d.Token, nil)
+	if len(res.changes()) != 500 || res.body["has_more"] != true || num(res.body["cursor"]) != 500 {
+		t.Fatalf("default limit: %d changes, cursor %v", len(res.changes()), res.body["cursor"])
+	}
+	if row := res.changes()[0]["row"].(map[string]any); num(row["server_updated_at"]) == 2 || row["version"] != nil {
+		t.Fatalf("bookkeeping taken from the client: %v", row)
+	}
+	res = h.do("GET", "/v1/pull?cursor=0&limit=100000", d.Token, nil)
+	if len(res.changes()) != 5000 || res.body["has_more"] != true {
+		t.Fatalf("cap: %d changes", len(res.changes()))
 	}
 }
