@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlcipher "github.com/mutecomm/go-sqlcipher/v4"
@@ -39,6 +40,10 @@ type Store struct {
 	records protocol.Table
 	configs protocol.Table
 	clock   *hlc.Clock
+	// clockOffset (ms) is added to the device clock when stamping HLCs:
+	// the sync client measures it from the server's time (SetClockOffset),
+	// while updated_at stays the plain device clock shown to people.
+	clockOffset atomic.Int64
 
 	// verifyOnly marks the throwaway Store of Verify, whose connections
 	// must not change process-wide SQLCipher settings.

@@ -89,7 +89,7 @@ func (t *wtx) queryRow(q string, args ...any) *sql.Row {
 // stamp returns a new HLC for an edit in this transaction. Taking it while
 // the writer is held makes HLC order equal commit order.
 func (t *wtx) stamp() string {
-	t.last = t.s.clock.Now(t.now).String()
+	t.last = t.s.clock.Now(t.now + t.s.clockOffset.Load()).String()
 	return t.last
 }
 

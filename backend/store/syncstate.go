@@ -1,0 +1,1024 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/outpost-app/outpost/backend/hlc"
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+// This file holds the sync client's storage primitives (DESIGN.md section 3):
+// the batch being pushed, the settlement of push results and pull pages, the
+// row states beyond synced_at (table sync_rows), conflict records as pulled,
+// the quarantine, and the cursor. Each primitive is one write transaction, so
+// a crash leaves either the state before it or the state after it.
+
+// Row states of a synced row. Clean and Pending are not stored in sync_rows:
+// clean = synced_at set; pending = synced_at NULL with no entry, or with an
+// entry whose hlc is not the row's (edited again since it met the server).
+const (
+	StateClean          = "clean"
+	StatePending        = "pending"
+	StateInFlight       = "in_flight"
+	StateAwaitingReview = "awaiting_review"
+	// StateResolving is awaiting review whose resolution has been pulled
+	// while the resolved row state has not yet arrived.
+	StateResolving = "resolving"
+	StateRejected  = "rejected"
+)
+
+// Meta keys of the sync client.
+const (
+	metaCursor     = "sync_cursor"
+	metaPullSchema = "sync_pull_schema"
+)
+
+// ErrNoBatch: the batch named is not the one awaiting an answer (already
+// settled, or never written).
+var ErrNoBatch = errors.New("no such unanswered batch")
+
+// Batch is a push request persisted before its first send. Body is sent
+// byte for byte on every retry until the server answers.
+type Batch struct {
+	ID        string
+	Body      []byte
+	Changes   int
+	CreatedAt int64
+}
+
+// OpenBatch returns the batch awaiting an answer, or nil when there is none.
+func (s *Store) OpenBatch(ctx context.Context) (*Batch, error) {
+	var b Batch
+	err := s.readRow(ctx, "SELECT id, body, created_at FROM sync_batches ORDER BY created_at, id LIMIT 1", nil,
+		func(r *sql.Row) error { return r.Scan(&b.ID, &b.Body, &b.CreatedAt) })
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open batch: %w", err)
+	}
+	var req protocol.PushRequest
+	if err := json.Unmarshal(b.Body, &req); err != nil {
+		return nil, fmt.Errorf("open batch %s: decode: %w", b.ID, err)
+	}
+	b.Changes = len(req.Changes)
+	return &b, nil
+}
+
+// NewBatch takes up to limit pending rows (of every synced table, oldest
+// first), writes them as a new batch with their exact states and marks them
+// in flight, in one transaction. It returns nil when nothing is pending.
+// Call it only when OpenBatch is nil: one batch is in flight at a time.
+func (s *Store) NewBatch(ctx context.Context, limit int) (*Batch, error) {
+	if limit <= 0 || limit > protocol.MaxBatchChanges {
+		limit = protocol.MaxBatchChanges
+	}
+	var out *Batch
+	err := s.write(ctx, func(t *wtx) error {
+		req := protocol.PushRequest{BatchID: uuid.NewString(), Changes: []protocol.Change{}}
+		for _, tb := range []protocol.Table{s.records, s.configs} {
+			if len(req.Changes) >= limit {
+				break
+			}
+			chs, err := pendingChanges(t, tb, limit-len(req.Changes))
+			if err != nil {
+				return err
+			}
+			req.Changes = append(req.Changes, chs...)
+		}
+		if len(req.Changes) == 0 {
+			return nil
+		}
+		body, err := json.Marshal(req)
+		if err != nil {
+			return fmt.Errorf("encode batch: %w", err)
+		}
+		if _, err := t.tx.ExecContext(ctx, "INSERT INTO sync_batches(id, body, created_at) VALUES(?, ?, ?)", req.BatchID, body, t.now); err != nil {
+			return fmt.Errorf("save batch: %w", err)
+		}
+		for _, c := range req.Changes {
+			if _, err := t.tx.ExecContext(ctx, `INSERT INTO sync_rows(tbl, id, state, hlc, base_version, batch_id, changed_at)
+				VALUES(?, ?, 'in_flight', ?, ?, ?, ?)
+				ON CONFLICT(tbl, id) DO UPDATE SET state = 'in_flight', hlc = excluded.hlc, base_version = excluded.base_version,
+				batch_id = excluded.batch_id, conflict_id = NULL, reason = NULL, resolved_version = NULL, changed_at = excluded.changed_at`,
+				c.Table, c.ID, c.HLC, c.BaseVersion, req.BatchID, t.now); err != nil {
+				return fmt.Errorf("mark in flight %s: %w", c.ID, err)
+			}
+		}
+		out = &Batch{ID: req.BatchID, Body: body, Changes: len(req.Changes), CreatedAt: t.now}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("new batch: %w", err)
+	}
+	return out, nil
+}
+
+// wireColumns are the columns a push carries: every wire column but the
+// bookkeeping ones.
+func wireColumns(tb protocol.Table) []string {
+	var cols []string
+	for _, c := range tb.Columns {
+		if !protocol.IsBookkeeping(c.Name) {
+			cols = append(cols, c.Name)
+		}
+	}
+	return cols
+}
+
+// pendingChanges reads up to limit pushable rows of tb inside t: pending
+// rows with no sync_rows entry, and rows whose entry (awaiting review,
+// rejected) is for an older edit. A row edited while awaiting review is
+// pushed on the server state the conflict showed.
+func pendingChanges(t *wtx, tb protocol.Table, limit int) ([]protocol.Change, error) {
+	cols := wireColumns(tb)
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		sel[i] = "r." + c
+	}
+	// Names come from the registry, never from input.
+	q := "SELECT " + strings.Join(sel, ", ") + `, r.version, r.hlc, e.state, e.server_version
+		FROM ` + tb.Name + ` r LEFT JOIN sync_rows e ON e.tbl = '` + tb.Name + `' AND e.id = r.id
+		WHERE r.synced_at IS NULL AND (e.id IS NULL OR (e.state <> 'in_flight' AND e.hlc <> r.hlc))
+		ORDER BY r.rowid LIMIT ?`
+	rows, err := t.tx.QueryContext(t.ctx, q, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read pending %s: %w", tb.Name, err)
+	}
+	defer rows.Close()
+	var out []protocol.Change
+	for rows.Next() {
+		vals := make([]any, len(cols)+4)
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("read pending %s: %w", tb.Name, err)
+		}
+		row := make(map[string]any, len(cols))
+		for i, c := range cols {
+			row[c] = textOf(vals[i])
+		}
+		id, _ := row["id"].(string)
+		base, _ := vals[len(cols)].(int64)
+		h, _ := textOf(vals[len(cols)+1]).(string)
+		state, _ := textOf(vals[len(cols)+2]).(string)
+		if sv, ok := vals[len(cols)+3].(int64); ok && (state == StateAwaitingReview || state == StateResolving) {
+			base = sv
+		}
+		raw, err := json.Marshal(row)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s %s: %w", tb.Name, id, err)
+		}
+		op := protocol.OpUpsert
+		if row["deleted_at"] != nil {
+			op = protocol.OpDelete
+		}
+		out = append(out, protocol.Change{Table: tb.Name, ID: id, Op: op, BaseVersion: base, HLC: h, Row: raw})
+	}
+	return out, rows.Err()
+}
+
+func textOf(v any) any {
+	if b, ok := v.([]byte); ok {
+		return string(b)
+	}
+	return v
+}
+
+// PushOutcome counts how a batch's results settled its rows.
+type PushOutcome struct {
+	Applied, Merged, Superseded, Conflicts, Rejected int
+	// StillPending counts rows edited again while in flight: acknowledged
+	// at their new version, they stay pending.
+	StillPending int
+	// ClockAhead lists the rows rejected with clock_ahead, which the client
+	// re-stamps and resubmits by itself (Restamp).
+	ClockAhead []RowKey
+}
+
+// RowKey names one row of a synced table.
+type RowKey struct {
+	Table string `json:"table"`
+	ID    string `json:"id"`
+}
+
+// ApplyPushResults settles batch batchID with the server's answer, in one
+// transaction with the batch's removal (DESIGN.md section 3). Each result is
+// compared-and-set on the hlc that was pushed: a row edited since keeps its
+// newer edit pending, on the version the server reported.
+func (s *Store) ApplyPushResults(ctx context.Context, batchID string, resp protocol.PushResponse) (PushOutcome, error) {
+	var out PushOutcome
+	err := s.write(ctx, func(t *wtx) error {
+		var body []byte
+		err := t.tx.QueryRowContext(ctx, "SELECT body FROM sync_batches WHERE id = ?", batchID).Scan(&body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNoBatch
+		}
+		if err != nil {
+			return fmt.Errorf("read batch: %w", err)
+		}
+		var req protocol.PushRequest
+		if err := json.Unmarshal(body, &req); err != nil {
+			return fmt.Errorf("decode batch: %w", err)
+		}
+		if resp.BatchID != batchID || len(resp.Results) != len(req.Changes) {
+			return fmt.Errorf("answer for batch %q has %d results, the batch %d changes", resp.BatchID, len(resp.Results), len(req.Changes))
+		}
+		for i, c := range req.Changes {
+			res := resp.Results[i]
+			if res.Table != c.Table || res.ID != c.ID {
+				return fmt.Errorf("result %d names %s %s, the change %s %s", i, res.Table, res.ID, c.Table, c.ID)
+			}
+			if err := s.settle(t, c, res, resp.ServerTime, &out); err != nil {
+				return fmt.Errorf("settle %s %s: %w", c.Table, c.ID, err)
+			}
+		}
+		if _, err := t.tx.ExecContext(ctx, "DELETE FROM sync_rows WHERE state = 'in_flight' AND batch_id = ?", batchID); err != nil {
+			return fmt.Errorf("clear in flight: %w", err)
+		}
+		if _, err := t.tx.ExecContext(ctx, "DELETE FROM sync_batches WHERE id = ?", batchID); err != nil {
+			return fmt.Errorf("remove batch: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return PushOutcome{}, fmt.Errorf("apply push results of %s: %w", batchID, err)
+	}
+	return out, nil
+}
+
+// settle applies one push result to its row.
+func (s *Store) settle(t *wtx, c protocol.Change, res protocol.PushResult, serverTime int64, out *PushOutcome) error {
+	tb, ok := s.syncedTable(c.Table)
+	if !ok {
+		return ErrUnknownTable
+	}
+	var cur string
+	err := t.tx.QueryRowContext(t.ctx, "SELECT hlc FROM "+tb.Name+" WHERE id = ?", c.ID).Scan(&cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Discarded meanwhile: nothing local to settle.
+		_, err = t.tx.ExecContext(t.ctx, "DELETE FROM sync_rows WHERE tbl = ? AND id = ?", c.Table, c.ID)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	edited := cur != c.HLC
+	var version int64
+	if res.Version != nil {
+		version = *res.Version
+	}
+	clearEntry := func() error {
+		_, err := t.tx.ExecContext(t.ctx, "DELETE FROM sync_rows WHERE tbl = ? AND id = ?", c.Table, c.ID)
+		return err
+	}
+	switch res.Status {
+	case protocol.StatusApplied, protocol.StatusMerged, protocol.StatusSuperseded:
+		switch {
+		case edited:
+			out.StillPending++
+			if _, err := t.tx.ExecContext(t.ctx, "UPDATE "+tb.Name+" SET version = ?, server_updated_at = ? WHERE id = ?", version, serverTime, c.ID); err != nil {
+				return err
+			}
+		case res.Status == protocol.StatusApplied || res.Row == nil:
+			if _, err := t.tx.ExecContext(t.ctx, "UPDATE "+tb.Name+" SET synced_at = ?, version = ?, server_updated_at = ? WHERE id = ?", t.now, version, serverTime, c.ID); err != nil {
+				return err
+			}
+		default:
+			// The server's row replaces the local one. Its hlc is not in the
+			// result; the pull that follows brings it.
+			if err := writeServerRow(t, tb, c.ID, res.Row, version, c.HLC); err != nil {
+				return err
+			}
+		}
+		switch res.Status {
+		case protocol.StatusApplied:
+			out.Applied++
+		case protocol.StatusMerged:
+			out.Merged++
+		default:
+			out.Superseded++
+		}
+		return clearEntry()
+	case protocol.StatusConflict:
+		out.Conflicts++
+		srv, err := encodeRow(res.Row)
+		if err != nil {
+			return err
+		}
+		_, err = t.tx.ExecContext(t.ctx, `UPDATE sync_rows SET state = 'awaiting_review', batch_id = NULL, conflict_id = ?,
+			server_version = ?, server_row = ?, server_hlc = NULL, changed_at = ? WHERE tbl = ? AND id = ?`,
+			res.ConflictID, version, srv, t.now, c.Table, c.ID)
+		return err
+	case protocol.StatusRejected:
+		out.Rejected++
+		if strings.HasPrefix(res.Error, protocol.CodeClockAhead+":") || res.Error == protocol.CodeClockAhead {
+			out.ClockAhead = append(out.ClockAhead, RowKey{Table: c.Table, ID: c.ID})
+		}
+		_, err := t.tx.ExecContext(t.ctx, `UPDATE sync_rows SET state = 'rejected', batch_id = NULL, reason = ?, changed_at = ?
+			WHERE tbl = ? AND id = ?`, res.Error, t.now, c.Table, c.ID)
+		return err
+	}
+	return fmt.Errorf("unknown result status %q", res.Status)
+}
+
+func encodeRow(r map[string]any) (any, error) {
+	if r == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// writeServerRow makes the local row id equal to the server's state row at
+// version, clean. Columns the server did not send (a table it knows fewer
+// columns of) are kept; unknown columns are ignored.
+func writeServerRow(t *wtx, tb protocol.Table, id string, row map[string]any, version int64, h string) error {
+	var cols []string
+	var args []any
+	for _, c := range tb.Columns {
+		v, ok := row[c.Name]
+		if !ok || c.Name == "id" {
+			continue
+		}
+		nv, err := c.Normalize(v)
+		if err != nil {
+			return fmt.Errorf("server row: %w", err)
+		}
+		cols = append(cols, c.Name)
+		args = append(args, nv)
+	}
+	cols = append(cols, "synced_at", "version", "hlc")
+	args = append(args, t.now, version, h)
+	set := make([]string, len(cols))
+	ph := make([]string, len(cols))
+	for i, c := range cols {
+		set[i] = c + " = excluded." + c
+		ph[i] = "?"
+	}
+	q := "INSERT INTO " + tb.Name + " (id, " + strings.Join(cols, ", ") + ") VALUES (?, " + strings.Join(ph, ", ") +
+		") ON CONFLICT(id) DO UPDATE SET " + strings.Join(set, ", ")
+	if _, err := t.tx.ExecContext(t.ctx, q, append([]any{id}, args...)...); err != nil {
+		return fmt.Errorf("write server row: %w", err)
+	}
+	return nil
+}
+
+// PullOutcome counts what one pull page did locally.
+type PullOutcome struct {
+	// Written rows took the server's state; Kept rows were not clean and
+	// kept their local edit and version; Ignored changes were of tables this
+	// build does not know.
+	Written, Kept, Ignored, Conflicts, Resolved int
+}
+
+// ApplyPullPage applies one pull page and stores its cursor in one
+// transaction. A row that is not clean is never touched (neither its values
+// nor its version); the server state seen for it is remembered beside it, so
+// a conflict's resolution and a discard can adopt it.
+func (s *Store) ApplyPullPage(ctx context.Context, page protocol.PullResponse) (PullOutcome, error) {
+	var out PullOutcome
+	err := s.write(ctx, func(t *wtx) error {
+		for _, ch := range page.Changes {
+			if ts, err := hlc.Parse(ch.HLC); err == nil {
+				s.clock.Observe(ts, t.now+s.clockOffset.Load())
+			}
+			if ch.Table == protocol.TableConflicts {
+				if err := s.pullConflict(t, ch, &out); err != nil {
+					return fmt.Errorf("conflict %s: %w", ch.ID, err)
+				}
+				continue
+			}
+			tb, ok := s.syncedTable(ch.Table)
+			if !ok {
+				out.Ignored++
+				continue
+			}
+			if err := s.pullRow(t, tb, ch, &out); err != nil {
+				return fmt.Errorf("%s %s: %w", ch.Table, ch.ID, err)
+			}
+		}
+		if len(page.Changes) > 0 {
+			last := s.clock.Last()
+			if last.Node == "" {
+				last.Node = s.clock.Node()
+			}
+			t.last = last.String()
+		}
+		if _, err := t.tx.ExecContext(ctx, upsertMeta, metaCursor, fmt.Sprint(page.Cursor)); err != nil {
+			return fmt.Errorf("save cursor: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return PullOutcome{}, fmt.Errorf("apply pull page: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) pullRow(t *wtx, tb protocol.Table, ch protocol.PullChange, out *PullOutcome) error {
+	var synced sql.NullInt64
+	var version int64
+	var cur string
+	err := t.tx.QueryRowContext(t.ctx, "SELECT synced_at, version, hlc FROM "+tb.Name+" WHERE id = ?", ch.ID).Scan(&synced, &version, &cur)
+	missing := errors.Is(err, sql.ErrNoRows)
+	if err != nil && !missing {
+		return err
+	}
+	var state, entryHLC string
+	var resolvedV, serverV sql.NullInt64
+	err = t.tx.QueryRowContext(t.ctx, "SELECT state, hlc, resolved_version, server_version FROM sync_rows WHERE tbl = ? AND id = ?", tb.Name, ch.ID).
+		Scan(&state, &entryHLC, &resolvedV, &serverV)
+	hasEntry := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	switch {
+	case missing:
+		out.Written++
+		return writeServerRow(t, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+	case synced.Valid && !hasEntry:
+		if ch.Version < version {
+			return nil
+		}
+		out.Written++
+		return writeServerRow(t, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+	case !hasEntry:
+		out.Kept++
+		return nil
+	}
+	out.Kept++
+	if !serverV.Valid || ch.Version > serverV.Int64 {
+		srv, err := encodeRow(ch.Row)
+		if err != nil {
+			return err
+		}
+		if _, err := t.tx.ExecContext(t.ctx, "UPDATE sync_rows SET server_version = ?, server_hlc = ?, server_row = ? WHERE tbl = ? AND id = ?",
+			ch.Version, ch.HLC, srv, tb.Name, ch.ID); err != nil {
+			return err
+		}
+	}
+	if state == StateResolving && entryHLC == cur && resolvedV.Valid && ch.Version >= resolvedV.Int64 {
+		out.Kept--
+		out.Written++
+		out.Resolved++
+		if err := writeServerRow(t, tb, ch.ID, ch.Row, ch.Version, ch.HLC); err != nil {
+			return err
+		}
+		_, err := t.tx.ExecContext(t.ctx, "DELETE FROM sync_rows WHERE tbl = ? AND id = ?", tb.Name, ch.ID)
+		return err
+	}
+	return nil
+}
+
+// pullConflict stores a conflict record and, when it is closed, returns the
+// rows awaiting its review to clean (taking the resolved server state).
+func (s *Store) pullConflict(t *wtx, ch protocol.PullChange, out *PullOutcome) error {
+	tableName, _ := ch.Row["table_name"].(string)
+	rowID, _ := ch.Row["row_id"].(string)
+	status, _ := ch.Row["status"].(string)
+	data, err := json.Marshal(ch.Row)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO sync_conflicts(id, table_name, row_id, status, version, hlc, row) VALUES(?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET table_name = excluded.table_name, row_id = excluded.row_id, status = excluded.status,
+		version = excluded.version, hlc = excluded.hlc, row = excluded.row WHERE excluded.version >= sync_conflicts.version`,
+		ch.ID, tableName, rowID, status, ch.Version, ch.HLC, string(data)); err != nil {
+		return err
+	}
+	out.Conflicts++
+	if status == protocol.ConflictOpen {
+		return nil
+	}
+	tb, ok := s.syncedTable(tableName)
+	if !ok {
+		return nil
+	}
+	resolved, _ := toInt64(ch.Row["row_version"])
+	var entryHLC, cur string
+	var serverV sql.NullInt64
+	var serverRow sql.NullString
+	var serverHLC sql.NullString
+	err = t.tx.QueryRowContext(t.ctx, `SELECT e.hlc, r.hlc, e.server_version, e.server_row, e.server_hlc FROM sync_rows e JOIN `+tb.Name+` r ON r.id = e.id
+		WHERE e.tbl = ? AND e.id = ? AND e.conflict_id = ? AND e.state = 'awaiting_review'`, tb.Name, rowID, ch.ID).
+		Scan(&entryHLC, &cur, &serverV, &serverRow, &serverHLC)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if entryHLC != cur {
+		// Edited again since: that edit is pending and settles by itself.
+		return nil
+	}
+	if serverV.Valid && serverV.Int64 >= resolved && serverRow.Valid {
+		row, err := protocol.DecodeRow([]byte(serverRow.String))
+		if err != nil {
+			return err
+		}
+		if err := writeServerRow(t, tb, rowID, row, serverV.Int64, serverHLC.String); err != nil {
+			return err
+		}
+		out.Resolved++
+		_, err = t.tx.ExecContext(t.ctx, "DELETE FROM sync_rows WHERE tbl = ? AND id = ?", tb.Name, rowID)
+		return err
+	}
+	_, err = t.tx.ExecContext(t.ctx, "UPDATE sync_rows SET state = 'resolving', resolved_version = ? WHERE tbl = ? AND id = ?", resolved, tb.Name, rowID)
+	return err
+}
+
+func toInt64(v any) (int64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		i, err := n.Int64()
+		return i, err == nil
+	case float64:
+		return int64(n), true
+	case int64:
+		return n, true
+	}
+	return 0, false
+}
+
+// Cursor returns the pull cursor: the last change sequence applied, 0 before
+// the first pull or after ResetCursor.
+func (s *Store) Cursor(ctx context.Context) (int64, error) {
+	release, err := s.acquire()
+	if err != nil {
+		return 0, fmt.Errorf("cursor: %w", err)
+	}
+	defer release()
+	v, err := s.metaGet(ctx, s.r, metaCursor)
+	if err != nil || v == "" {
+		return 0, err
+	}
+	var c int64
+	if _, err := fmt.Sscan(v, &c); err != nil {
+		return 0, fmt.Errorf("cursor %q: %w", v, err)
+	}
+	return c, nil
+}
+
+// ResetCursor makes the next pull start from 0 (410 resync_required, or an
+// upgrade that knows new tables or columns). Pending edits are kept, and
+// only clean rows take the full state.
+func (s *Store) ResetCursor(ctx context.Context) error {
+	err := s.write(ctx, func(t *wtx) error {
+		_, err := t.tx.ExecContext(ctx, upsertMeta, metaCursor, "0")
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reset cursor: %w", err)
+	}
+	return nil
+}
+
+// RepullIfUpgraded resets the cursor once when this build's schema is newer
+// than the one the last pull was made with (an upgrade that added tables or
+// columns), and records the current schema. It reports whether it reset.
+func (s *Store) RepullIfUpgraded(ctx context.Context) (bool, error) {
+	var reset bool
+	want := fmt.Sprint(SchemaVersion())
+	err := s.write(ctx, func(t *wtx) error {
+		seen, err := s.metaGet(ctx, t.tx, metaPullSchema)
+		if err != nil || seen == want {
+			return err
+		}
+		cur, err := s.metaGet(ctx, t.tx, metaCursor)
+		if err != nil {
+			return err
+		}
+		if seen != "" || (cur != "" && cur != "0") {
+			reset = true
+			if _, err := t.tx.ExecContext(ctx, upsertMeta, metaCursor, "0"); err != nil {
+				return err
+			}
+		}
+		_, err = t.tx.ExecContext(ctx, upsertMeta, metaPullSchema, want)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("repull after upgrade: %w", err)
+	}
+	return reset, nil
+}
+
+// SetClockOffset sets the measured offset of the server's clock from the
+// device's (server − device, ms). HLCs stamped afterwards use the corrected
+// time; updated_at stays the device clock.
+func (s *Store) SetClockOffset(ms int64) { s.clockOffset.Store(ms) }
+
+// ClockOffset returns the offset set by SetClockOffset.
+func (s *Store) ClockOffset() int64 { return s.clockOffset.Load() }
+
+// Restamp gives the rows a fresh HLC from the corrected clock and makes them
+// pending again (same base): the automatic resubmit of clock_ahead
+// rejections. A clock that ran ahead of the corrected time is wound back
+// first, so the new stamps are within the server's skew.
+func (s *Store) Restamp(ctx context.Context, keys []RowKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(t *wtx) error {
+		now := t.now + s.clockOffset.Load()
+		if last := s.clock.Last(); last.Wall > now {
+			s.clock = hlc.NewClock(s.clock.Node(), hlc.Timestamp{Wall: now, Node: s.clock.Node()})
+		}
+		for _, k := range keys {
+			tb, ok := s.syncedTable(k.Table)
+			if !ok {
+				return fmt.Errorf("%s: %w", k.Table, ErrUnknownTable)
+			}
+			if _, err := t.tx.ExecContext(ctx, "UPDATE "+tb.Name+" SET hlc = ? WHERE id = ? AND synced_at IS NULL", t.stamp(), k.ID); err != nil {
+				return fmt.Errorf("re-stamp %s: %w", k.ID, err)
+			}
+			if _, err := t.tx.ExecContext(ctx, "DELETE FROM sync_rows WHERE tbl = ? AND id = ? AND state = 'rejected'", k.Table, k.ID); err != nil {
+				return fmt.Errorf("re-stamp %s: %w", k.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("re-stamp: %w", err)
+	}
+	return nil
+}
+
+// SyncCounts is what the status bar shows.
+type SyncCounts struct {
+	// Pending counts rows waiting to be pushed (not in flight, not held).
+	Pending        int64 `json:"pending"`
+	InFlight       int64 `json:"in_flight"`
+	AwaitingReview int64 `json:"awaiting_review"`
+	Rejected       int64 `json:"rejected"`
+	OpenConflicts  int64 `json:"open_conflicts"`
+}
+
+// Unsettled is every row the server has not accepted yet.
+func (c SyncCounts) Unsettled() int64 {
+	return c.Pending + c.InFlight + c.AwaitingReview + c.Rejected
+}
+
+// SyncCounts counts rows by state, from one snapshot.
+func (s *Store) SyncCounts(ctx context.Context) (SyncCounts, error) {
+	var c SyncCounts
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var total int64
+		for _, tb := range []string{protocol.TableProductionRecords, protocol.TableLineConfigs} {
+			var n int64
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+tb+" WHERE synced_at IS NULL").Scan(&n); err != nil {
+				return err
+			}
+			total += n
+			rows, err := tx.QueryContext(ctx, `SELECT e.state, count(*) FROM sync_rows e JOIN `+tb+` r ON r.id = e.id
+				WHERE e.tbl = ? AND r.synced_at IS NULL AND (e.state = 'in_flight' OR e.hlc = r.hlc) GROUP BY e.state`, tb)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var st string
+				var k int64
+				if err := rows.Scan(&st, &k); err != nil {
+					rows.Close()
+					return err
+				}
+				switch st {
+				case StateInFlight:
+					c.InFlight += k
+				case StateAwaitingReview, StateResolving:
+					c.AwaitingReview += k
+				case StateRejected:
+					c.Rejected += k
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		c.Pending = total - c.InFlight - c.AwaitingReview - c.Rejected
+		return tx.QueryRowContext(ctx, "SELECT count(*) FROM sync_conflicts WHERE status = 'open'").Scan(&c.OpenConflicts)
+	})
+	if err != nil {
+		return SyncCounts{}, fmt.Errorf("sync counts: %w", err)
+	}
+	return c, nil
+}
+
+// RowState returns the sync state of one row (StateClean … StateRejected).
+func (s *Store) RowState(ctx context.Context, table, id string) (string, error) {
+	tb, ok := s.syncedTable(table)
+	if !ok {
+		return "", fmt.Errorf("row state %q: %w", table, ErrUnknownTable)
+	}
+	var synced sql.NullInt64
+	var cur string
+	var state, eh sql.NullString
+	err := s.readRow(ctx, "SELECT r.synced_at, r.hlc, e.state, e.hlc FROM "+tb.Name+" r LEFT JOIN sync_rows e ON e.tbl = ? AND e.id = r.id WHERE r.id = ?",
+		[]any{tb.Name, id}, func(r *sql.Row) error { return r.Scan(&synced, &cur, &state, &eh) })
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("row state %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("row state %s: %w", id, err)
+	}
+	return rowState(synced.Valid, cur, state.String, eh.String), nil
+}
+
+// rowState derives a row's state from its synced_at, its hlc and its
+// sync_rows entry (state "" = none).
+func rowState(synced bool, rowHLC, entryState, entryHLC string) string {
+	switch {
+	case synced && entryState == "":
+		return StateClean
+	case entryState == StateInFlight:
+		return StateInFlight
+	case entryState == "" || entryHLC != rowHLC:
+		return StatePending
+	case entryState == StateResolving:
+		return StateAwaitingReview
+	}
+	return entryState
+}
+
+// QuarantinedRow is a rejected row: what the operator fixes or discards.
+type QuarantinedRow struct {
+	Table  string       `json:"table"`
+	ID     string       `json:"id"`
+	Reason string       `json:"reason"`
+	Since  int64        `json:"since"`
+	Row    protocol.Row `json:"row"`
+	// ServerVersion is the server's version of the row known here (0 = the
+	// server has none, or none was seen): what a discard returns to.
+	ServerVersion int64 `json:"server_version"`
+}
+
+// Quarantine lists the rejected rows, oldest first.
+func (s *Store) Quarantine(ctx context.Context) ([]QuarantinedRow, error) {
+	out := []QuarantinedRow{}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		for _, tb := range []protocol.Table{s.records, s.configs} {
+			cols := wireColumns(tb)
+			sel := make([]string, len(cols))
+			for i, c := range cols {
+				sel[i] = "r." + c
+			}
+			rows, err := tx.QueryContext(ctx, "SELECT "+strings.Join(sel, ", ")+", e.reason, e.changed_at, coalesce(e.server_version, r.version) FROM sync_rows e JOIN "+tb.Name+
+				" r ON r.id = e.id WHERE e.tbl = ? AND e.state = 'rejected' AND e.hlc = r.hlc ORDER BY e.changed_at", tb.Name)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				vals := make([]any, len(cols)+3)
+				ptrs := make([]any, len(vals))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					rows.Close()
+					return err
+				}
+				q := QuarantinedRow{Table: tb.Name, Row: protocol.Row{}}
+				for i, c := range cols {
+					q.Row[c] = textOf(vals[i])
+				}
+				q.ID, _ = q.Row["id"].(string)
+				q.Reason, _ = textOf(vals[len(cols)]).(string)
+				q.Since, _ = vals[len(cols)+1].(int64)
+				q.ServerVersion, _ = vals[len(cols)+2].(int64)
+				out = append(out, q)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: %w", err)
+	}
+	return out, nil
+}
+
+// Resubmit returns a rejected row to pending, on the same base, after the
+// operator fixed it (or to try again as it is).
+func (s *Store) Resubmit(ctx context.Context, table, id string) error {
+	if _, ok := s.syncedTable(table); !ok {
+		return fmt.Errorf("resubmit %q: %w", table, ErrUnknownTable)
+	}
+	err := s.write(ctx, func(t *wtx) error {
+		res, err := t.tx.ExecContext(ctx, "DELETE FROM sync_rows WHERE tbl = ? AND id = ? AND state = 'rejected'", table, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("resubmit %s: %w", id, err)
+	}
+	return nil
+}
+
+// ServerState is the server's state of one row, as pulled.
+type ServerState struct {
+	Version int64
+	HLC     string
+	Row     map[string]any
+}
+
+// KnownServerState returns the latest server state seen for a row that is
+// not clean, or nil when none was seen since it left clean.
+func (s *Store) KnownServerState(ctx context.Context, table, id string) (*ServerState, error) {
+	var v sql.NullInt64
+	var h, row sql.NullString
+	err := s.readRow(ctx, "SELECT server_version, server_hlc, server_row FROM sync_rows WHERE tbl = ? AND id = ?", []any{table, id},
+		func(r *sql.Row) error { return r.Scan(&v, &h, &row) })
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (!v.Valid || !row.Valid)) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("server state %s: %w", id, err)
+	}
+	r, err := protocol.DecodeRow([]byte(row.String))
+	if err != nil {
+		return nil, fmt.Errorf("server state %s: %w", id, err)
+	}
+	return &ServerState{Version: v.Int64, HLC: h.String, Row: r}, nil
+}
+
+// Discard drops a rejected row's local edit: the row takes server's state
+// (clean), or disappears when server is nil (the server never had it).
+func (s *Store) Discard(ctx context.Context, table, id string, server *ServerState) error {
+	tb, ok := s.syncedTable(table)
+	if !ok {
+		return fmt.Errorf("discard %q: %w", table, ErrUnknownTable)
+	}
+	err := s.write(ctx, func(t *wtx) error {
+		var state string
+		err := t.tx.QueryRowContext(ctx, "SELECT state FROM sync_rows WHERE tbl = ? AND id = ?", table, id).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && state != StateRejected) {
+			return fmt.Errorf("the row is not in quarantine: %w", ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if server == nil {
+			if _, err := t.tx.ExecContext(ctx, "DELETE FROM "+tb.Name+" WHERE id = ?", id); err != nil {
+				return err
+			}
+		} else if err := writeServerRow(t, tb, id, server.Row, server.Version, server.HLC); err != nil {
+			return err
+		}
+		_, err = t.tx.ExecContext(ctx, "DELETE FROM sync_rows WHERE tbl = ? AND id = ?", table, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("discard %s: %w", id, err)
+	}
+	return nil
+}
+
+// Conflict is a conflict record as pulled.
+type Conflict struct {
+	ID        string          `json:"id"`
+	TableName string          `json:"table_name"`
+	RowID     string          `json:"row_id"`
+	Status    string          `json:"status"`
+	Version   int64           `json:"version"`
+	Record    json.RawMessage `json:"record"`
+}
+
+// Conflicts lists the conflict records pulled, open ones only when open is
+// set, newest first.
+func (s *Store) Conflicts(ctx context.Context, open bool) ([]Conflict, error) {
+	q := "SELECT id, table_name, row_id, status, version, row FROM sync_conflicts"
+	if open {
+		q += " WHERE status = 'open'"
+	}
+	q += " ORDER BY version DESC"
+	out := []Conflict{}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c Conflict
+			var rec string
+			if err := rows.Scan(&c.ID, &c.TableName, &c.RowID, &c.Status, &c.Version, &rec); err != nil {
+				return err
+			}
+			c.Record = json.RawMessage(rec)
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("conflicts: %w", err)
+	}
+	return out, nil
+}
+
+// SyncedRow is one row of a synced table with its bookkeeping, for
+// comparisons with the server (the simulator's convergence check).
+type SyncedRow struct {
+	Version int64
+	HLC     string
+	State   string
+	Row     protocol.Row
+}
+
+// DumpTable returns every row of a synced table by id, with its state.
+func (s *Store) DumpTable(ctx context.Context, table string) (map[string]SyncedRow, error) {
+	tb, ok := s.syncedTable(table)
+	if !ok {
+		return nil, fmt.Errorf("dump %q: %w", table, ErrUnknownTable)
+	}
+	names := tb.ColumnNames()
+	sel := make([]string, len(names))
+	for i, c := range names {
+		sel[i] = "r." + c
+	}
+	out := map[string]SyncedRow{}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT "+strings.Join(sel, ", ")+", r.version, r.hlc, r.synced_at IS NOT NULL, coalesce(e.state, ''), coalesce(e.hlc, '') FROM "+
+			tb.Name+" r LEFT JOIN sync_rows e ON e.tbl = ? AND e.id = r.id", tb.Name)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			vals := make([]any, len(names)+5)
+			ptrs := make([]any, len(vals))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			r := SyncedRow{Row: protocol.Row{}}
+			for i, c := range names {
+				r.Row[c] = textOf(vals[i])
+			}
+			n := len(names)
+			r.Version, _ = vals[n].(int64)
+			r.HLC, _ = textOf(vals[n+1]).(string)
+			synced, _ := vals[n+2].(int64)
+			st, _ := textOf(vals[n+3]).(string)
+			eh, _ := textOf(vals[n+4]).(string)
+			r.State = rowState(synced == 1, r.HLC, st, eh)
+			out[r.Row["id"].(string)] = r
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dump %s: %w", table, err)
+	}
+	return out, nil
+}
+
+// ClearEnrollment forgets the server (unenroll): the device id, the cursor,
+// the pulled conflict records and the row states; rows are kept. The caller
+// checks first that nothing is unsettled, or that the operator accepted
+// losing it.
+func (s *Store) ClearEnrollment(ctx context.Context) error {
+	err := s.write(ctx, func(t *wtx) error {
+		for _, q := range []string{
+			"DELETE FROM meta WHERE key IN ('" + metaDeviceID + "', '" + metaCursor + "', '" + metaPullSchema + "')",
+			"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts",
+			// Edits not yet accepted carry the old device id: stamp them as
+			// made before enrollment, so the next enrollment re-stamps them.
+			"UPDATE production_records SET hlc = substr(hlc, 1, 21) || '-" + hlc.Unenrolled + "' WHERE synced_at IS NULL",
+			"UPDATE line_configs SET hlc = substr(hlc, 1, 21) || '-" + hlc.Unenrolled + "' WHERE synced_at IS NULL",
+		} {
+			if _, err := t.tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		s.clock.SetNode(hlc.Unenrolled)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("clear enrollment: %w", err)
+	}
+	return nil
+}

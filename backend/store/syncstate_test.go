@@ -1,0 +1,245 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+func v(n int64) *int64 { return &n }
+
+// pushAll builds a batch and returns its request.
+func pushAll(t *testing.T, s *Store) (*Batch, protocol.PushRequest) {
+	t.Helper()
+	b, err := s.NewBatch(context.Background(), 0)
+	if err != nil || b == nil {
+		t.Fatalf("NewBatch = %v, %v", b, err)
+	}
+	var req protocol.PushRequest
+	if err := json.Unmarshal(b.Body, &req); err != nil {
+		t.Fatal(err)
+	}
+	return b, req
+}
+
+func serverRow(r Record, qty int64) protocol.Row {
+	return protocol.Row{"id": r.ID, "line_id": r.LineID, "product_id": r.ProductID, "quantity": json.Number(itoa(qty)),
+		"operator_id": r.OperatorID, "created_at": r.CreatedAt, "updated_at": r.UpdatedAt, "deleted_at": nil, "server_updated_at": int64(77)}
+}
+
+func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func mustState(t *testing.T, s *Store, id, want string) {
+	t.Helper()
+	got, err := s.RowState(context.Background(), protocol.TableProductionRecords, id)
+	if err != nil || got != want {
+		t.Fatalf("state of %s = %q, %v; want %q", id, got, err, want)
+	}
+}
+
+func TestStore_PushSettlement(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	var recs []Record
+	for i := 0; i < 5; i++ {
+		r, err := s.CreateRecord(ctx, validInput())
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	b, req := pushAll(t, s)
+	if len(req.Changes) != 5 || req.Changes[0].BaseVersion != 0 || req.Changes[0].HLC != recs[0].HLC {
+		t.Fatalf("batch = %+v", req)
+	}
+	// Re-reading the open batch gives the same bytes; nothing else goes out.
+	if ob, err := s.OpenBatch(ctx); err != nil || ob == nil || string(ob.Body) != string(b.Body) {
+		t.Fatalf("OpenBatch = %v, %v", ob, err)
+	}
+	if nb, err := s.NewBatch(ctx, 0); err != nil || nb != nil {
+		t.Fatalf("second batch while in flight = %v, %v", nb, err)
+	}
+	mustState(t, s, recs[0].ID, StateInFlight)
+	// recs[1] is edited while in flight.
+	in := validInput()
+	in.Quantity = 99
+	if _, err := s.UpdateRecord(ctx, recs[1].ID, in); err != nil {
+		t.Fatal(err)
+	}
+	resp := protocol.PushResponse{BatchID: b.ID, ServerTime: 1234, Results: []protocol.PushResult{
+		{Table: req.Changes[0].Table, ID: recs[0].ID, Status: protocol.StatusApplied, Version: v(10)},
+		{Table: req.Changes[1].Table, ID: recs[1].ID, Status: protocol.StatusApplied, Version: v(11)},
+		{Table: req.Changes[2].Table, ID: recs[2].ID, Status: protocol.StatusSuperseded, Version: v(12), Row: serverRow(recs[2], 42)},
+		{Table: req.Changes[3].Table, ID: recs[3].ID, Status: protocol.StatusConflict, Version: v(13), ConflictID: uuid.NewString(), Row: serverRow(recs[3], 43)},
+		{Table: req.Changes[4].Table, ID: recs[4].ID, Status: protocol.StatusRejected, Error: "clock_ahead: too far ahead"},
+	}}
+	out, err := s.ApplyPushResults(ctx, b.ID, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Applied != 2 || out.StillPending != 1 || out.Superseded != 1 || out.Conflicts != 1 || out.Rejected != 1 || len(out.ClockAhead) != 1 {
+		t.Fatalf("outcome = %+v", out)
+	}
+	// A repeated answer finds no batch: applied once.
+	if _, err := s.ApplyPushResults(ctx, b.ID, resp); err == nil {
+		t.Fatal("second apply of the same answer succeeded")
+	}
+	r0, _ := s.GetRecord(ctx, recs[0].ID)
+	if r0.Pending() || r0.Version != 10 || *r0.ServerUpdatedAt != 1234 {
+		t.Fatalf("applied row = %+v", r0)
+	}
+	mustState(t, s, recs[0].ID, StateClean)
+	r1, _ := s.GetRecord(ctx, recs[1].ID)
+	if !r1.Pending() || r1.Version != 11 || r1.Quantity != 99 {
+		t.Fatalf("edited-in-flight row = %+v", r1)
+	}
+	mustState(t, s, recs[1].ID, StatePending)
+	r2, _ := s.GetRecord(ctx, recs[2].ID)
+	if r2.Pending() || r2.Quantity != 42 || r2.Version != 12 {
+		t.Fatalf("superseded row = %+v", r2)
+	}
+	mustState(t, s, recs[3].ID, StateAwaitingReview)
+	mustState(t, s, recs[4].ID, StateRejected)
+	c, err := s.SyncCounts(ctx)
+	if err != nil || c.Pending != 1 || c.AwaitingReview != 1 || c.Rejected != 1 || c.InFlight != 0 {
+		t.Fatalf("counts = %+v, %v", c, err)
+	}
+	// Next batch: only the re-edited row, on its new base.
+	b2, req2 := pushAll(t, s)
+	if len(req2.Changes) != 1 || req2.Changes[0].ID != recs[1].ID || req2.Changes[0].BaseVersion != 11 {
+		t.Fatalf("next batch = %+v", req2)
+	}
+	if _, err := s.ApplyPushResults(ctx, b2.ID, protocol.PushResponse{BatchID: b2.ID, Results: []protocol.PushResult{
+		{Table: protocol.TableProductionRecords, ID: recs[1].ID, Status: protocol.StatusApplied, Version: v(20)}}}); err != nil {
+		t.Fatal(err)
+	}
+	// clock_ahead: re-stamped with a corrected clock, pending again.
+	s.SetClockOffset(-60_000)
+	if err := s.Restamp(ctx, out.ClockAhead); err != nil {
+		t.Fatal(err)
+	}
+	mustState(t, s, recs[4].ID, StatePending)
+}
+
+func TestStore_PullNeverTouchesUnsettledRows(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	clean, _ := s.CreateRecord(ctx, validInput())
+	pending, _ := s.CreateRecord(ctx, validInput())
+	conflicted, _ := s.CreateRecord(ctx, validInput())
+	b, req := pushAll(t, s)
+	cid := uuid.NewString()
+	if _, err := s.ApplyPushResults(ctx, b.ID, protocol.PushResponse{BatchID: b.ID, ServerTime: 5, Results: []protocol.PushResult{
+		{Table: req.Changes[0].Table, ID: clean.ID, Status: protocol.StatusApplied, Version: v(1)},
+		{Table: req.Changes[1].Table, ID: pending.ID, Status: protocol.StatusApplied, Version: v(2)},
+		{Table: req.Changes[2].Table, ID: conflicted.ID, Status: protocol.StatusConflict, Version: v(3), ConflictID: cid, Row: serverRow(conflicted, 3)},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	in := validInput()
+	in.Quantity = 500
+	if _, err := s.UpdateRecord(ctx, pending.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	newID := uuid.NewString()
+	newRow := serverRow(Record{ID: newID, LineID: "L", ProductID: "P", OperatorID: "o", CreatedAt: 1, UpdatedAt: 1}, 8)
+	page := protocol.PullResponse{Cursor: 9, Changes: []protocol.PullChange{
+		{Table: protocol.TableProductionRecords, ID: clean.ID, Version: 4, HLC: "000000000000001-00000-dev", Row: serverRow(clean, 4)},
+		{Table: protocol.TableProductionRecords, ID: pending.ID, Version: 5, HLC: "000000000000001-00000-dev", Row: serverRow(pending, 5)},
+		{Table: protocol.TableProductionRecords, ID: conflicted.ID, Version: 6, HLC: "000000000000001-00000-dev", Row: serverRow(conflicted, 6)},
+		{Table: protocol.TableProductionRecords, ID: newID, Version: 7, HLC: "000000000000001-00000-dev", Row: newRow},
+		{Table: "future_table", ID: uuid.NewString(), Version: 8, HLC: "000000000000001-00000-dev", Row: protocol.Row{}},
+	}}
+	out, err := s.ApplyPullPage(ctx, page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Written != 2 || out.Kept != 2 || out.Ignored != 1 {
+		t.Fatalf("pull outcome = %+v", out)
+	}
+	if c, _ := s.Cursor(ctx); c != 9 {
+		t.Fatalf("cursor = %d", c)
+	}
+	if r, _ := s.GetRecord(ctx, clean.ID); r.Quantity != 4 || r.Version != 4 || r.Pending() {
+		t.Fatalf("clean row = %+v", r)
+	}
+	if r, _ := s.GetRecord(ctx, pending.ID); r.Quantity != 500 || r.Version != 2 || !r.Pending() {
+		t.Fatalf("pending row was touched: %+v", r)
+	}
+	if r, _ := s.GetRecord(ctx, conflicted.ID); r.Quantity != conflicted.Quantity || r.Version != conflicted.Version {
+		t.Fatalf("awaiting-review row was touched: %+v", r)
+	}
+	// The resolution (row first, then the closed record) returns it to clean.
+	rec := protocol.Row{"id": cid, "table_name": protocol.TableProductionRecords, "row_id": conflicted.ID,
+		"status": protocol.ConflictResolved, "row_version": json.Number("10")}
+	if _, err := s.ApplyPullPage(ctx, protocol.PullResponse{Cursor: 11, Changes: []protocol.PullChange{
+		{Table: protocol.TableProductionRecords, ID: conflicted.ID, Version: 10, HLC: "000000000000002-00000-mgr", Row: serverRow(conflicted, 10)},
+		{Table: protocol.TableConflicts, ID: cid, Version: 11, HLC: "000000000000002-00000-mgr", Row: rec},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.GetRecord(ctx, conflicted.ID); r.Quantity != 10 || r.Version != 10 || r.Pending() {
+		t.Fatalf("resolved row = %+v", r)
+	}
+	mustState(t, s, conflicted.ID, StateClean)
+}
+
+func TestStore_Quarantine(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	r, _ := s.CreateRecord(ctx, validInput())
+	reject := func() {
+		b, req := pushAll(t, s)
+		if _, err := s.ApplyPushResults(ctx, b.ID, protocol.PushResponse{BatchID: b.ID, Results: []protocol.PushResult{
+			{Table: req.Changes[0].Table, ID: r.ID, Status: protocol.StatusRejected, Error: "invalid_value: no"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reject()
+	q, err := s.Quarantine(ctx)
+	if err != nil || len(q) != 1 || q[0].ID != r.ID || q[0].Reason != "invalid_value: no" {
+		t.Fatalf("quarantine = %+v, %v", q, err)
+	}
+	// Nothing else is held up, and the row is not pushed again by itself.
+	if b, err := s.NewBatch(ctx, 0); err != nil || b != nil {
+		t.Fatalf("rejected row pushed again: %v, %v", b, err)
+	}
+	if err := s.Resubmit(ctx, protocol.TableProductionRecords, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	mustState(t, s, r.ID, StatePending)
+	reject()
+	if err := s.Discard(ctx, protocol.TableProductionRecords, r.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetRecord(ctx, r.ID); err == nil {
+		t.Fatal("discarded never-synced row still there")
+	}
+}
+
+func TestRowState(t *testing.T) {
+	tests := []struct {
+		synced              bool
+		rowHLC, state, eHLC string
+		want                string
+	}{
+		{true, "a", "", "", StateClean},
+		{false, "a", "", "", StatePending},
+		{false, "a", StateInFlight, "a", StateInFlight},
+		{false, "b", StateInFlight, "a", StateInFlight},
+		{false, "a", StateAwaitingReview, "a", StateAwaitingReview},
+		{false, "a", StateResolving, "a", StateAwaitingReview},
+		{false, "b", StateAwaitingReview, "a", StatePending},
+		{false, "a", StateRejected, "a", StateRejected},
+		{false, "b", StateRejected, "a", StatePending},
+	}
+	for _, tc := range tests {
+		if got := rowState(tc.synced, tc.rowHLC, tc.state, tc.eHLC); got != tc.want {
+			t.Errorf("rowState(%v, %q, %q, %q) = %q, want %q", tc.synced, tc.rowHLC, tc.state, tc.eHLC, got, tc.want)
+		}
+	}
+}
