@@ -1,0 +1,240 @@
+package pgstore_test
+
+// The server over pgstore in this process: event streams woken by LISTEN/
+// NOTIFY alone (the poll switched off), and a database that goes away and
+// comes back while the server runs.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/server"
+	"github.com/outpost-app/outpost/backend/server/pgstore"
+	"github.com/outpost-app/outpost/backend/server/pgstore/pgtest"
+)
+
+// serveStore runs a server over a new store on db and returns its base URL.
+func serveStore(t *testing.T, db string, poll time.Duration) (string, *pgstore.Store) {
+	t.Helper()
+	st, err := pgstore.Open(context.Background(), db, pgstore.Options{MaxConns: 4, StatementTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Config{Store: st, PollInterval: poll, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		ts.Close()
+		st.Close()
+	})
+	return ts.URL, st
+}
+
+func enrollAt(t *testing.T, st server.Store, base, site string) dev {
+	t.Helper()
+	code, err := server.CreateEnrollCode(context.Background(), st, site, "operator", time.Hour, 1, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, raw, err := call("POST", base+"/v1/enroll", "", []byte(`{"code":"`+code+`","device_name":"d","platform":"linux"}`))
+	if err != nil || status != 201 {
+		t.Fatalf("enroll: %d %s %v", status, raw, err)
+	}
+	var en struct {
+		DeviceID string `json:"device_id"`
+		Token    string `json:"token"`
+	}
+	json.Unmarshal(raw, &en)
+	return dev{en.DeviceID, en.Token}
+}
+
+// TestEvents_NotifyWakesOtherServer: with the poll effectively off (one
+// hour), only a notification can wake B's stream after a write through A.
+func TestEvents_NotifyWakesOtherServer(t *testing.T) {
+	db := pgtest.URL(t)
+	a, stA := serveStore(t, db, time.Hour)
+	b, stB := serveStore(t, db, time.Hour)
+	writer := enrollAt(t, stA, a, "S")
+	watcher := enrollAt(t, stB, b, "S")
+	req, _ := http.NewRequest("GET", b+"/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+watcher.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	events := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if l := sc.Text(); strings.HasPrefix(l, "data: ") {
+				events <- l
+			}
+		}
+		close(events)
+	}()
+	// B listens from a connection of its own, made as it starts: push
+	// until a wake-up arrives, so the test does not race that connection.
+	deadline := time.After(15 * time.Second)
+	for {
+		body, _ := batch(writer.ID, 1)
+		if status, raw, err := call("POST", a+"/v1/push", writer.Token, body); err != nil || status != 200 {
+			t.Fatalf("push: %d %s %v", status, raw, err)
+		}
+		select {
+		case l, ok := <-events:
+			if !ok {
+				t.Fatal("stream closed")
+			}
+			if !strings.Contains(l, `"cursor":`) {
+				t.Fatalf("event %q", l)
+			}
+			return
+		case <-time.After(300 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("B's stream was not woken by writes through A within 15s")
+		}
+	}
+}
+
+// proxy forwards TCP to the database and can cut it off, like a database
+// restart or a network partition.
+type proxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	down   bool
+	conns  map[net.Conn]struct{}
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	go p.serve()
+	t.Cleanup(func() {
+		ln.Close()
+		p.setDown(true)
+	})
+	return p
+}
+
+func (p *proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		if p.down {
+			p.mu.Unlock()
+			c.Close()
+			continue
+		}
+		p.mu.Unlock()
+		u, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns[c], p.conns[u] = struct{}{}, struct{}{}
+		p.mu.Unlock()
+		go func() { io.Copy(u, c); u.Close(); c.Close() }()
+		go func() { io.Copy(c, u); u.Close(); c.Close() }()
+	}
+}
+
+// setDown cuts every open connection and refuses new ones (true), or lets
+// them through again (false).
+func (p *proxy) setDown(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
+	if down {
+		for c := range p.conns {
+			c.Close()
+		}
+		p.conns = map[net.Conn]struct{}{}
+	}
+}
+
+// TestServer_DatabaseDownAndBack: while the database cannot be reached the
+// server answers 503 with the JSON error body (health included); when it
+// comes back, requests succeed again without a restart.
+func TestServer_DatabaseDownAndBack(t *testing.T) {
+	db := pgtest.URL(t)
+	u, err := url.Parse(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := newProxy(t, u.Host)
+	u.Host = px.ln.Addr().String()
+	base, st := serveStore(t, u.String(), time.Second)
+	d := enrollAt(t, st, base, "S")
+	push := func() (int, []byte) {
+		body, _ := batch(d.ID, 3)
+		status, raw, err := call("POST", base+"/v1/push", d.Token, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status, raw
+	}
+	if status, raw := push(); status != 200 {
+		t.Fatalf("push before: %d %s", status, raw)
+	}
+
+	px.setDown(true)
+	for _, tc := range []struct {
+		name string
+		do   func() (int, []byte)
+	}{
+		{"push", push},
+		{"pull", func() (int, []byte) {
+			s, raw, _ := call("GET", base+"/v1/pull?cursor=0", d.Token, nil)
+			return s, raw
+		}},
+		{"health", func() (int, []byte) {
+			s, raw, _ := call("GET", base+"/v1/health", "", nil)
+			return s, raw
+		}},
+	} {
+		status, raw := tc.do()
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if status != 503 || json.Unmarshal(raw, &e) != nil || !strings.Contains(e.Error.Code, "unavailable") || e.Error.Message == "" {
+			t.Fatalf("%s while the database is down: %d %s", tc.name, status, raw)
+		}
+	}
+
+	px.setDown(false)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		status, raw := push()
+		if status == 200 {
+			break
+		}
+		if status != 503 || time.Now().After(deadline) {
+			t.Fatalf("push after the database came back: %d %s", status, raw)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	status, raw, _ := call("GET", base+"/v1/pull?cursor=0", d.Token, nil)
+	if status != 200 || strings.Count(string(raw), `"table":"production_records"`) < 6 {
+		t.Fatalf("pull after recovery: %d %s", status, raw)
+	}
+}
