@@ -1,0 +1,691 @@
+package syncclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
+)
+
+// Store is what the client needs from the local database
+// (backend/store.Store implements it).
+type Store interface {
+	DeviceID(ctx context.Context) (string, error)
+	SetDeviceID(ctx context.Context, id string) error
+	ClearEnrollment(ctx context.Context) error
+	OpenBatch(ctx context.Context) (*store.Batch, error)
+	NewBatch(ctx context.Context, limit int) (*store.Batch, error)
+	ApplyPushResults(ctx context.Context, batchID string, resp protocol.PushResponse) (store.PushOutcome, error)
+	ApplyPullPage(ctx context.Context, page protocol.PullResponse) (store.PullOutcome, error)
+	Cursor(ctx context.Context) (int64, error)
+	ResetCursor(ctx context.Context) error
+	RepullIfUpgraded(ctx context.Context) (bool, error)
+	SetClockOffset(ms int64)
+	Restamp(ctx context.Context, keys []store.RowKey) error
+	SyncCounts(ctx context.Context) (store.SyncCounts, error)
+	Quarantine(ctx context.Context) ([]store.QuarantinedRow, error)
+	Resubmit(ctx context.Context, table, id string) error
+	Discard(ctx context.Context, table, id string, server *store.ServerState) error
+	KnownServerState(ctx context.Context, table, id string) (*store.ServerState, error)
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Options configures a Client. Store and Tokens are required.
+type Options struct {
+	Store  Store
+	Tokens TokenStore
+	HTTP   HTTPOptions
+	// DeviceName and Platform are sent at enrollment.
+	DeviceName, Platform string
+	// BatchSize is the number of changes per push (default 500, at most 1000).
+	BatchSize int
+	// PullLimit is the page size of pulls (default 1000, at most 5000).
+	PullLimit int
+	// Debounce is the quiet time after a local write before a sync
+	// (default 500 ms); MaxDelay bounds it under a stream of writes (2 s).
+	Debounce, MaxDelay time.Duration
+	// ProbeBase and ProbeMax bound the health probe's backoff (1 s, 60 s).
+	ProbeBase, ProbeMax time.Duration
+	// Poll is the fallback sync interval while online without events (60 s).
+	Poll time.Duration
+	// ClockWarn is the clock offset shown as a warning (5 min).
+	ClockWarn time.Duration
+	// OnStatus is called after every change of Status (progress included).
+	OnStatus func(Status)
+	// Now and Rand replace the clock and the jitter source (tests).
+	Now    func() time.Time
+	Rand   func() float64
+	Logger *slog.Logger
+}
+
+// Progress counts the work of the sync in progress.
+type Progress struct {
+	Phase  string `json:"phase"` // "push", "pull" or ""
+	Pushed int    `json:"pushed"`
+	Pulled int    `json:"pulled"`
+	// Cursor is the change sequence reached; Target the latest one the
+	// server announced (0 = unknown), for a progress bar.
+	Cursor int64 `json:"cursor"`
+	Target int64 `json:"target"`
+}
+
+// Status is what the status bar shows.
+type Status struct {
+	Enrolled  bool   `json:"enrolled"`
+	ServerURL string `json:"server_url"`
+	SiteID    string `json:"site_id"`
+	Role      string `json:"role"`
+	DeviceID  string `json:"device_id"`
+	Online    bool   `json:"online"`
+	Syncing   bool   `json:"syncing"`
+	store.SyncCounts
+	// LastSync is the end of the last successful sync (ms, device clock).
+	LastSync      int64    `json:"last_sync"`
+	LastError     string   `json:"last_error"`
+	ClockOffsetMS int64    `json:"clock_offset_ms"`
+	ClockWarning  bool     `json:"clock_warning"`
+	Progress      Progress `json:"progress"`
+}
+
+// Report counts what one sync did.
+type Report struct {
+	store.PushOutcome
+	Batches  int
+	Pulled   int
+	Resynced bool
+}
+
+// Client is the sync engine of one device: push, then pull, whenever
+// triggered. Its methods are safe for concurrent use; syncs never overlap.
+type Client struct {
+	o Options
+
+	syncMu sync.Mutex // one sync at a time
+
+	mu      sync.Mutex
+	status  Status
+	creds   *Credentials
+	api     *API
+	trigger chan struct{}
+	writes  chan struct{}
+}
+
+// New returns a client. Call Load (or Run, which loads) before use.
+func New(o Options) *Client {
+	if o.BatchSize <= 0 || o.BatchSize > protocol.MaxBatchChanges {
+		o.BatchSize = 500
+	}
+	if o.PullLimit <= 0 || o.PullLimit > protocol.MaxPullLimit {
+		o.PullLimit = 1000
+	}
+	if o.Debounce <= 0 {
+		o.Debounce = 500 * time.Millisecond
+	}
+	if o.MaxDelay <= 0 {
+		o.MaxDelay = 2 * time.Second
+	}
+	if o.ProbeBase <= 0 {
+		o.ProbeBase = time.Second
+	}
+	if o.ProbeMax <= 0 {
+		o.ProbeMax = time.Minute
+	}
+	if o.Poll <= 0 {
+		o.Poll = time.Minute
+	}
+	if o.ClockWarn <= 0 {
+		o.ClockWarn = 5 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Float64
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Client{o: o, trigger: make(chan struct{}, 1), writes: make(chan struct{}, 1)}
+}
+
+// Load reads the stored credentials (and finishes an enrollment that a
+// crash interrupted before the device id reached the database).
+func (c *Client) Load(ctx context.Context) error {
+	cr, err := c.o.Tokens.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if cr == nil {
+		c.setCreds(nil, nil)
+		return nil
+	}
+	api, err := NewAPI(cr.ServerURL, cr.Token, c.o.HTTP)
+	if err != nil {
+		return err
+	}
+	if id, err := c.o.Store.DeviceID(ctx); err != nil {
+		return err
+	} else if id != cr.DeviceID {
+		if err := c.o.Store.SetDeviceID(ctx, cr.DeviceID); err != nil {
+			return err
+		}
+	}
+	c.setCreds(cr, api)
+	return nil
+}
+
+func (c *Client) setCreds(cr *Credentials, api *API) {
+	c.mu.Lock()
+	c.creds, c.api = cr, api
+	c.status.Enrolled = cr != nil
+	if cr != nil {
+		c.status.ServerURL, c.status.SiteID, c.status.Role, c.status.DeviceID = cr.ServerURL, cr.SiteID, cr.Role, cr.DeviceID
+	} else {
+		c.status.ServerURL, c.status.SiteID, c.status.Role, c.status.DeviceID = "", "", "", ""
+		c.status.Online = false
+	}
+	c.mu.Unlock()
+	c.publish(context.Background())
+}
+
+func (c *Client) currentAPI() (*API, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.api == nil {
+		return nil, ErrNotEnrolled
+	}
+	return c.api, nil
+}
+
+// Enroll trades an enrollment code for credentials at serverURL, stores
+// them in the token store, then gives the database its device id
+// (re-stamping the edits made before enrollment).
+func (c *Client) Enroll(ctx context.Context, serverURL, code string) (Credentials, error) {
+	api, err := NewAPI(serverURL, "", c.o.HTTP)
+	if err != nil {
+		return Credentials{}, err
+	}
+	resp, err := api.Enroll(ctx, protocol.EnrollRequest{Code: code, DeviceName: c.o.DeviceName, Platform: c.o.Platform})
+	if err != nil {
+		return Credentials{}, fmt.Errorf("enroll: %w", err)
+	}
+	cr := Credentials{ServerURL: api.BaseURL(), DeviceID: resp.DeviceID, SiteID: resp.SiteID, Role: resp.Role, Token: resp.Token}
+	if err := c.o.Tokens.Save(ctx, cr); err != nil {
+		return Credentials{}, fmt.Errorf("enroll: %w", err)
+	}
+	if err := c.o.Store.SetDeviceID(ctx, cr.DeviceID); err != nil {
+		return Credentials{}, fmt.Errorf("enroll: %w", err)
+	}
+	authed, err := NewAPI(cr.ServerURL, cr.Token, c.o.HTTP)
+	if err != nil {
+		return Credentials{}, err
+	}
+	c.setCreds(&cr, authed)
+	c.Trigger()
+	return cr, nil
+}
+
+// ErrUnsettled: unenrolling now would lose edits the server has not
+// accepted; the error says how many.
+var ErrUnsettled = errors.New("edits on this device are not on the server yet")
+
+// Unenroll forgets the server. It pushes pending edits first; if some are
+// still not accepted (offline, awaiting review, rejected) it refuses with an
+// error wrapping ErrUnsettled that says what would be lost, unless force.
+func (c *Client) Unenroll(ctx context.Context, force bool) error {
+	if _, err := c.currentAPI(); err == nil {
+		if _, err := c.Sync(ctx); err != nil && !force {
+			c.o.Logger.Info("sync before unenroll failed", "err", err)
+		}
+	}
+	counts, err := c.o.Store.SyncCounts(ctx)
+	if err != nil {
+		return err
+	}
+	if n := counts.Unsettled(); n > 0 && !force {
+		return fmt.Errorf("%w: %d pending, %d being sent, %d awaiting a manager's review, %d rejected would be lost", ErrUnsettled,
+			counts.Pending, counts.InFlight, counts.AwaitingReview, counts.Rejected)
+	}
+	if err := c.o.Tokens.Delete(ctx); err != nil {
+		return err
+	}
+	if err := c.o.Store.ClearEnrollment(ctx); err != nil {
+		return err
+	}
+	c.setCreds(nil, nil)
+	return nil
+}
+
+// Trigger asks the running loop for a sync as soon as possible.
+func (c *Client) Trigger() {
+	select {
+	case c.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// Notify tells the client a local write happened; the loop syncs after the
+// debounce while online.
+func (c *Client) Notify() {
+	select {
+	case c.writes <- struct{}{}:
+	default:
+	}
+	c.publish(context.Background())
+}
+
+// Status returns the current status with fresh counts.
+func (c *Client) Status(ctx context.Context) Status {
+	counts, err := c.o.Store.SyncCounts(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err == nil {
+		c.status.SyncCounts = counts
+	}
+	return c.status
+}
+
+func (c *Client) publish(ctx context.Context) {
+	if c.o.OnStatus == nil {
+		return
+	}
+	c.o.OnStatus(c.Status(ctx))
+}
+
+func (c *Client) update(fn func(s *Status)) {
+	c.mu.Lock()
+	fn(&c.status)
+	c.mu.Unlock()
+	c.publish(context.Background())
+}
+
+// Sync runs one push-then-pull now and returns what it did.
+func (c *Client) Sync(ctx context.Context) (Report, error) {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	c.update(func(s *Status) { s.Syncing = true; s.Progress = Progress{Target: s.Progress.Target} })
+	rep, err := c.syncOnce(ctx)
+	if errors.Is(err, ErrResyncRequired) {
+		// Pending edits were pushed just before; re-pull from 0.
+		c.o.Logger.Info("server asked for a full re-sync")
+		if err = c.o.Store.ResetCursor(ctx); err == nil {
+			var r2 Report
+			r2, err = c.syncOnce(ctx)
+			r2.Resynced = true
+			r2.PushOutcome = addOutcome(rep.PushOutcome, r2.PushOutcome)
+			r2.Batches += rep.Batches
+			r2.Pulled += rep.Pulled
+			rep = r2
+		}
+	}
+	now := c.o.Now().UnixMilli()
+	c.update(func(s *Status) {
+		s.Syncing = false
+		s.Progress.Phase = ""
+		switch Decide(err) {
+		case ActIdle:
+			s.Online, s.LastSync, s.LastError = true, now, ""
+		case ActBackoff:
+			s.Online, s.LastError = false, Sentence(err)
+		default:
+			s.LastError = Sentence(err)
+		}
+	})
+	return rep, err
+}
+
+func addOutcome(a, b store.PushOutcome) store.PushOutcome {
+	a.Applied += b.Applied
+	a.Merged += b.Merged
+	a.Superseded += b.Superseded
+	a.Conflicts += b.Conflicts
+	a.Rejected += b.Rejected
+	a.StillPending += b.StillPending
+	a.ClockAhead = append(a.ClockAhead, b.ClockAhead...)
+	return a
+}
+
+func (c *Client) syncOnce(ctx context.Context) (Report, error) {
+	var rep Report
+	api, err := c.currentAPI()
+	if err != nil {
+		return rep, err
+	}
+	if _, err := c.o.Store.RepullIfUpgraded(ctx); err != nil {
+		return rep, err
+	}
+	// Push: the open batch first (re-sent byte for byte), then new ones.
+	restamps := 0
+	for {
+		b, err := c.o.Store.OpenBatch(ctx)
+		if err != nil {
+			return rep, err
+		}
+		if b == nil {
+			if b, err = c.o.Store.NewBatch(ctx, c.o.BatchSize); err != nil {
+				return rep, err
+			}
+		}
+		if b == nil {
+			break
+		}
+		c.update(func(s *Status) { s.Progress.Phase = "push" })
+		sent := c.o.Now().UnixMilli()
+		resp, err := api.Push(ctx, b.Body)
+		if err != nil {
+			return rep, err
+		}
+		c.measure(sent, resp.ServerTime)
+		out, err := c.o.Store.ApplyPushResults(ctx, b.ID, resp)
+		if err != nil {
+			return rep, err
+		}
+		rep.Batches++
+		rep.PushOutcome = addOutcome(rep.PushOutcome, out)
+		c.update(func(s *Status) { s.Progress.Pushed += b.Changes })
+		if len(out.ClockAhead) > 0 {
+			// The offset was just corrected from server_time: re-stamp and
+			// resubmit by ourselves (bounded, in case the server disagrees).
+			if restamps++; restamps > 3 {
+				c.o.Logger.Warn("clock_ahead persists after re-stamping", "rows", len(out.ClockAhead))
+				continue
+			}
+			if err := c.o.Store.Restamp(ctx, out.ClockAhead); err != nil {
+				return rep, err
+			}
+		}
+	}
+	// Pull pages until the server has no more.
+	cur, err := c.o.Store.Cursor(ctx)
+	if err != nil {
+		return rep, err
+	}
+	c.update(func(s *Status) { s.Progress.Phase = "pull"; s.Progress.Cursor = cur })
+	for {
+		page, err := api.Pull(ctx, cur, c.o.PullLimit)
+		if err != nil {
+			return rep, err
+		}
+		if _, err := c.o.Store.ApplyPullPage(ctx, page); err != nil {
+			return rep, err
+		}
+		rep.Pulled += len(page.Changes)
+		cur = page.Cursor
+		n := len(page.Changes)
+		c.update(func(s *Status) {
+			s.Progress.Pulled += n
+			s.Progress.Cursor = cur
+			if cur > s.Progress.Target {
+				s.Progress.Target = cur
+			}
+		})
+		if !page.HasMore {
+			break
+		}
+	}
+	return rep, nil
+}
+
+// measure sets the clock offset from one exchange.
+func (c *Client) measure(sent, serverTime int64) {
+	if serverTime <= 0 {
+		return
+	}
+	off := ClockOffset(sent, c.o.Now().UnixMilli(), serverTime)
+	c.o.Store.SetClockOffset(off)
+	c.mu.Lock()
+	c.status.ClockOffsetMS = off
+	c.status.ClockWarning = ClockWarning(off, c.o.ClockWarn)
+	c.mu.Unlock()
+}
+
+// Probe checks the server's health and measures the clock offset.
+func (c *Client) Probe(ctx context.Context) error {
+	api, err := c.currentAPI()
+	if err != nil {
+		return err
+	}
+	sent := c.o.Now().UnixMilli()
+	h, err := api.Health(ctx)
+	if err != nil {
+		return err
+	}
+	c.measure(sent, h.ServerTime)
+	return nil
+}
+
+// Run syncs until ctx ends: at start, after local writes (debounced), when
+// the event stream announces a change, on Trigger, and every Poll; while the
+// server is unreachable it probes health with capped exponential backoff and
+// jitter.
+func (c *Client) Run(ctx context.Context) {
+	if err := c.Load(ctx); err != nil {
+		c.update(func(s *Status) { s.LastError = Sentence(err) })
+	}
+	var (
+		attempt    int
+		streamStop context.CancelFunc
+		streamDone chan struct{}
+		debounce   *time.Timer
+		firstWrite time.Time
+	)
+	stopStream := func() {
+		if streamStop != nil {
+			streamStop()
+			<-streamDone
+			streamStop = nil
+		}
+	}
+	defer stopStream()
+	startStream := func() {
+		if streamDone != nil {
+			select {
+			case <-streamDone:
+				streamStop = nil
+			default:
+			}
+		}
+		if streamStop != nil {
+			return
+		}
+		api, err := c.currentAPI()
+		if err != nil {
+			return
+		}
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		streamStop, streamDone = cancel, done
+		go func() {
+			defer close(done)
+			err := api.Events(sctx, func(cursor int64) {
+				c.update(func(s *Status) {
+					if cursor > s.Progress.Target {
+						s.Progress.Target = cursor
+					}
+				})
+				c.Trigger()
+			})
+			if sctx.Err() == nil {
+				c.o.Logger.Debug("event stream ended", "err", err)
+				c.Trigger() // a sync finds out whether we are still online
+			}
+		}()
+	}
+	debounceC := func() <-chan time.Time {
+		if debounce == nil {
+			return nil
+		}
+		return debounce.C
+	}
+	wait := time.Duration(0)
+	for {
+		var timer <-chan time.Time
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			timer = t.C
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-timer:
+			case <-c.trigger:
+				t.Stop()
+			case <-c.writes:
+				t.Stop()
+			}
+		}
+		_, err := c.Sync(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		switch Decide(err) {
+		case ActIdle:
+			attempt = 0
+			startStream()
+		case ActBackoff:
+			stopStream()
+			wait = Backoff(attempt, c.o.ProbeBase, c.o.ProbeMax, c.o.Rand())
+			attempt++
+			c.o.Logger.Info("sync server unreachable", "retry_in", wait.Round(time.Millisecond), "err", err)
+			// Probe until the server answers, then sync.
+			for {
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				case <-c.trigger:
+					t.Stop()
+				}
+				if c.Probe(ctx) == nil {
+					break
+				}
+				wait = Backoff(attempt, c.o.ProbeBase, c.o.ProbeMax, c.o.Rand())
+				attempt++
+			}
+			wait = 0
+			continue
+		case ActResync, ActStop:
+			stopStream()
+		}
+		// Idle: wait for a trigger, a debounced write or the poll.
+		poll := time.NewTimer(c.o.Poll)
+		idle := true
+		for idle {
+			select {
+			case <-ctx.Done():
+				poll.Stop()
+				return
+			case <-c.trigger:
+				idle = false
+			case <-poll.C:
+				idle = false
+			case <-c.writes:
+				now := time.Now()
+				if debounce == nil {
+					firstWrite = now
+					debounce = time.NewTimer(c.o.Debounce)
+				} else {
+					debounce.Stop()
+					d := c.o.Debounce
+					if rest := c.o.MaxDelay - now.Sub(firstWrite); rest < d {
+						d = max(rest, 0)
+					}
+					debounce.Reset(d)
+				}
+			case <-debounceC():
+				debounce = nil
+				idle = false
+			}
+		}
+		poll.Stop()
+		if debounce != nil {
+			debounce.Stop()
+			debounce = nil
+		}
+		wait = 0
+	}
+}
+
+// Quarantine lists the rejected rows ("needs attention").
+func (c *Client) Quarantine(ctx context.Context) ([]store.QuarantinedRow, error) {
+	return c.o.Store.Quarantine(ctx)
+}
+
+// Resubmit sends a quarantined row again (after the operator fixed it).
+func (c *Client) Resubmit(ctx context.Context, table, id string) error {
+	if err := c.o.Store.Resubmit(ctx, table, id); err != nil {
+		return err
+	}
+	c.Notify()
+	return nil
+}
+
+// Discard drops a quarantined row's local edit: the row takes the server's
+// state (asked from the server when none was seen), or disappears when the
+// server never had it.
+func (c *Client) Discard(ctx context.Context, table, id string) error {
+	st, err := c.o.Store.KnownServerState(ctx, table, id)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		api, err := c.currentAPI()
+		if err != nil {
+			return err
+		}
+		vs, err := api.History(ctx, table, id)
+		if err != nil && !isNotFound(err) {
+			return fmt.Errorf("discard: read the server's state: %w", err)
+		}
+		if len(vs) > 0 {
+			last := vs[len(vs)-1]
+			st = &store.ServerState{Version: last.Version, HLC: last.HLC, Row: last.Row}
+		}
+	}
+	return c.o.Store.Discard(ctx, table, id, st)
+}
+
+func isNotFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == 404
+}
+
+// API returns the authenticated API (nil before enrollment): for manager
+// actions such as resolving conflicts.
+func (c *Client) API() *API {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.api
+}
+
+// Sentence turns a sync error into a sentence a person understands.
+func Sentence(err error) string {
+	var ae *APIError
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrNotEnrolled):
+		return "This computer is not connected to a sync server yet. Enter the server address and enrollment code in Settings."
+	case errors.Is(err, ErrUnauthorized):
+		return "The sync server no longer accepts this computer (it may have been removed by IT). Enroll it again with a new code."
+	case errors.Is(err, ErrProtocolTooOld):
+		return "The sync server needs a newer version of Outpost. Install the latest version; your work is kept on this computer."
+	case errors.Is(err, ErrOffline):
+		return "The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back."
+	case errors.As(err, &ae):
+		if ae.Message != "" {
+			return "The sync server refused the request: " + ae.Message
+		}
+		return fmt.Sprintf("The sync server refused the request (HTTP %d).", ae.Status)
+	}
+	return "Sync stopped because of a problem on this computer: " + err.Error()
+}
