@@ -500,3 +500,47 @@ func TestExampleFiles(t *testing.T) {
 		t.Fatalf("installer-written file resolved to %s", s)
 	}
 }
+
+func TestValidateFor_Paths(t *testing.T) {
+	cases := []struct {
+		goos, path string
+		ok         bool
+	}{
+		{"linux", "/etc/outpost/ca.pem", true},
+		{"linux", "etc/outpost/ca.pem", false},
+		{"linux", `C:\ProgramData\Outpost\ca.pem`, false},
+		{"darwin", "/Library/Application Support/Outpost/ca.pem", true},
+		{"windows", `C:\ProgramData\Outpost\ca.pem`, true},
+		{"windows", `d:/certs/ca.pem`, true},
+		{"windows", `\\fileserver\it\ca.pem`, true},
+		{"windows", `C:ca.pem`, false},
+		{"windows", `ca.pem`, false},
+		{"windows", `/etc/outpost/ca.pem`, false},
+		{"windows", `1:\ca.pem`, false},
+	}
+	for _, tc := range cases {
+		for _, f := range []Field{CABundle, KioskKeyFile} {
+			err := ValidateFor(tc.goos, f, tc.path)
+			if (err == nil) != tc.ok {
+				t.Errorf("ValidateFor(%s, %s, %q) = %v, want ok=%v", tc.goos, f, tc.path, err, tc.ok)
+			}
+		}
+	}
+}
+
+func TestLoader_WindowsFileCheckedOnAnyOS(t *testing.T) {
+	dir := t.TempDir()
+	file := "{\r\n  \"ca_bundle\": \"C:\\\\Program Files\\\\Site CA\\\\ca.pem\",\r\n  \"locked\": [\"*\"]\r\n}\r\n"
+	l := &Loader{ManagedPath: write(t, dir, "config.json", utf16le(file)), GOOS: "windows"}
+	s, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.CABundle() != `C:\Program Files\Site CA\ca.pem` {
+		t.Fatalf("ca_bundle = %q", s.CABundle())
+	}
+	l.GOOS = "linux"
+	if _, err := l.Load(); !errors.Is(err, ErrInvalidValue) {
+		t.Fatalf("as linux: %v, want ErrInvalidValue", err)
+	}
+}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path/filepath"
+	"runtime"
 	"strings"
 	"unicode"
 
@@ -49,7 +49,7 @@ type fieldSpec struct {
 	managedOnly bool
 	// secret values are redacted by Settings.String.
 	secret   bool
-	validate func(string) error
+	validate func(goos, value string) error
 }
 
 var specs = map[Field]fieldSpec{
@@ -67,9 +67,12 @@ func Known(f Field) bool {
 	return ok
 }
 
-// Validate checks value for f. The empty string is valid for every field: it
-// means "none" (for ProxyURL: "from the environment").
-func Validate(f Field, value string) error {
+// Validate checks value for f on this OS. The empty string is valid for
+// every field: it means "none" (for ProxyURL: "from the environment").
+func Validate(f Field, value string) error { return ValidateFor(runtime.GOOS, f, value) }
+
+// ValidateFor checks value for f as the app on goos would.
+func ValidateFor(goos string, f Field, value string) error {
 	spec, ok := specs[f]
 	if !ok {
 		return fmt.Errorf("%w %q", ErrUnknownField, f)
@@ -77,13 +80,13 @@ func Validate(f Field, value string) error {
 	if value == "" {
 		return nil
 	}
-	if err := spec.validate(value); err != nil {
+	if err := spec.validate(goos, value); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidValue, err)
 	}
 	return nil
 }
 
-func validateServerURL(s string) error {
+func validateServerURL(_, s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
 		return errors.New("not a URL")
@@ -103,7 +106,7 @@ func validateServerURL(s string) error {
 	return nil
 }
 
-func validateProxyURL(s string) error {
+func validateProxyURL(_, s string) error {
 	if s == ProxyDirect {
 		return nil
 	}
@@ -122,7 +125,7 @@ func validateProxyURL(s string) error {
 	return nil
 }
 
-func validateEnrollmentCode(s string) error {
+func validateEnrollmentCode(_, s string) error {
 	if len(s) > 256 {
 		return errors.New("longer than 256 characters")
 	}
@@ -132,14 +135,22 @@ func validateEnrollmentCode(s string) error {
 	return nil
 }
 
-func validateAbsPath(s string) error {
-	if !filepath.IsAbs(s) {
+// validateAbsPath checks for an absolute path of goos, so a Windows
+// configuration can be checked on Linux too (outpost-config check --os).
+func validateAbsPath(goos, s string) error {
+	abs := strings.HasPrefix(s, "/")
+	if goos == "windows" {
+		// C:\dir, C:/dir or \\server\share; never a drive-relative C:dir.
+		abs = len(s) >= 3 && s[1] == ':' && (s[2] == '\\' || s[2] == '/') &&
+			('a' <= s[0]|0x20 && s[0]|0x20 <= 'z') || strings.HasPrefix(s, `\\`)
+	}
+	if !abs {
 		return errors.New("must be an absolute path")
 	}
 	return nil
 }
 
-func validateRecipient(s string) error {
+func validateRecipient(_, s string) error {
 	if _, err := age.ParseRecipients(strings.NewReader(s)); err != nil {
 		return fmt.Errorf("not an age public key (age1…): %w", err)
 	}

@@ -212,13 +212,13 @@ func position(data []byte, offset int64) (line, col int) {
 	return line, col
 }
 
-func validateLayer(path, prefix string, l layer) error {
+func validateLayer(goos, path, prefix string, l layer) error {
 	for _, f := range Fields {
 		v, ok := l[f]
 		if !ok {
 			continue
 		}
-		if err := Validate(f, v); err != nil {
+		if err := ValidateFor(goos, f, v); err != nil {
 			return &Error{File: path, Field: prefix + string(f), Err: err}
 		}
 	}
@@ -226,7 +226,7 @@ func validateLayer(path, prefix string, l layer) error {
 }
 
 // loadManaged reads the managed file; a missing file is an empty layer.
-func loadManaged(path string) (*managedFile, error) {
+func loadManaged(goos, path string) (*managedFile, error) {
 	m := &managedFile{enforced: layer{}, presets: layer{}, locked: map[Field]bool{}}
 	if path == "" {
 		return m, nil
@@ -240,11 +240,11 @@ func loadManaged(path string) (*managedFile, error) {
 		return nil, err
 	}
 	m.enforced = doc.layer()
-	if err := validateLayer(path, "", m.enforced); err != nil {
+	if err := validateLayer(goos, path, "", m.enforced); err != nil {
 		return nil, err
 	}
 	m.presets = doc.Defaults.layer()
-	if err := validateLayer(path, "defaults.", m.presets); err != nil {
+	if err := validateLayer(goos, path, "defaults.", m.presets); err != nil {
 		return nil, err
 	}
 	for _, f := range Fields {
@@ -270,7 +270,7 @@ func loadManaged(path string) (*managedFile, error) {
 }
 
 // loadUser reads the user file; a missing file is an empty layer.
-func loadUser(path string) (layer, error) {
+func loadUser(goos, path string) (layer, error) {
 	if path == "" {
 		return layer{}, nil
 	}
@@ -294,7 +294,7 @@ func loadUser(path string) (layer, error) {
 			return nil, &Error{File: path, Field: string(f), Err: fmt.Errorf("%w: IT sets it in the machine-wide file", ErrManagedOnly)}
 		}
 	}
-	if err := validateLayer(path, "", l); err != nil {
+	if err := validateLayer(goos, path, "", l); err != nil {
 		return nil, err
 	}
 	return l, nil

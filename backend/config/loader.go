@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // Loader reads and writes the configuration files. Its paths are fields so
@@ -14,6 +15,16 @@ type Loader struct {
 	UserPath    string
 	// Defaults are the built-in defaults, below everything else.
 	Defaults map[Field]string
+	// GOOS is the OS whose path rules apply ("" = this one): checking a
+	// Windows config.json on Linux sets "windows".
+	GOOS string
+}
+
+func (l *Loader) goos() string {
+	if l.GOOS == "" {
+		return runtime.GOOS
+	}
+	return l.GOOS
 }
 
 // NewLoader returns a Loader for this OS's standard paths.
@@ -28,11 +39,11 @@ func NewLoader() (*Loader, error) {
 // Load reads both files and resolves the settings. A missing file is an
 // empty layer; a broken one is an *Error naming the file and field.
 func (l *Loader) Load() (*Settings, error) {
-	m, err := loadManaged(l.ManagedPath)
+	m, err := loadManaged(l.goos(), l.ManagedPath)
 	if err != nil {
 		return nil, err
 	}
-	u, err := loadUser(l.UserPath)
+	u, err := loadUser(l.goos(), l.UserPath)
 	if err != nil {
 		return nil, err
 	}
@@ -59,17 +70,17 @@ func (l *Loader) updateUser(f Field, change func(layer), value string) (*Setting
 	if !Known(f) {
 		return nil, fmt.Errorf("set %s: %w", f, ErrUnknownField)
 	}
-	m, err := loadManaged(l.ManagedPath)
+	m, err := loadManaged(l.goos(), l.ManagedPath)
 	if err != nil {
 		return nil, err
 	}
 	if resolve(l.Defaults, m, nil).Locked(f) {
 		return nil, fmt.Errorf("set %s: %w", f, ErrLocked)
 	}
-	if err := Validate(f, value); err != nil {
+	if err := ValidateFor(l.goos(), f, value); err != nil {
 		return nil, fmt.Errorf("set %s: %w", f, err)
 	}
-	u, err := loadUser(l.UserPath)
+	u, err := loadUser(l.goos(), l.UserPath)
 	if err != nil {
 		return nil, err
 	}

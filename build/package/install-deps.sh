@@ -19,6 +19,7 @@ PKGS=(
   openssl                   # the throwaway test CA in package-test
   python3                   # plistlib check of Info.plist
   p7zip-full                # 7z lists and extracts the NSIS installer in the test
+  wine64                    # runs the (64-bit) installer and uninstaller in the test
   imagemagick               # convert: the Linux icon sizes from build/appicon.png
 )
 

@@ -173,16 +173,20 @@ if [[ $TARGETS == *" windows "* ]]; then
   run "go build outpost-recover.exe" env GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$LDFLAGS" \
     -o "$STAGE/windows/outpost-recover.exe" ./backend/cmd/outpost-recover
   unset CGO_ENABLED CC CXX
+  run "go build outpost-config.exe" env GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -trimpath \
+    -ldflags "$LDFLAGS" -o "$STAGE/windows/outpost-config.exe" ./backend/config/cmd/outpost-config
   if $WIN_SIGNED; then
-    run "sign outpost.exe" sign "$STAGE/windows/outpost.exe"
-    run "sign outpost-recover.exe" sign "$STAGE/windows/outpost-recover.exe"
+    for f in outpost.exe outpost-recover.exe outpost-config.exe; do
+      run "sign $f" sign "$STAGE/windows/$f"
+    done
   fi
   cp "$STAGE/windows/outpost.exe" "$OUT/outpost-$PKG_VERSION-windows-amd64$suffix.exe"
   ARTIFACTS+=("outpost-$PKG_VERSION-windows-amd64$suffix.exe")
 
   setup="outpost-$PKG_VERSION-windows-amd64-setup$suffix.exe"
-  nsis_args=(-V2 -DARG_WAILS_AMD64_BINARY="$STAGE/windows/outpost.exe"
+  nsis_args=(-V2 -WX -DARG_WAILS_AMD64_BINARY="$STAGE/windows/outpost.exe"
     -DOUTPOST_RECOVER_BINARY="$STAGE/windows/outpost-recover.exe"
+    -DOUTPOST_CONFIG_BINARY="$STAGE/windows/outpost-config.exe"
     -DOUTPOST_VERSION="$VERSION" -DOUTPOST_VERSION4="$VERSION4" -DOUTPOST_OUTFILE="$OUT/$setup")
   $WIN_SIGNED && nsis_args+=(-DOUTPOST_SIGN_CMD="$ROOT/build/package/sign.sh")
   rm -f "$OUT/$setup"
@@ -203,6 +207,8 @@ if [[ $TARGETS == *" linux "* ]]; then
     -o "$STAGE/linux/outpost" .
   run "go build outpost-recover (linux)" go build -trimpath -ldflags "$LDFLAGS" \
     -o "$STAGE/linux/outpost-recover" ./backend/cmd/outpost-recover
+  run "go build outpost-config (linux)" env CGO_ENABLED=0 go build -trimpath -ldflags "$LDFLAGS" \
+    -o "$STAGE/linux/outpost-config" ./backend/config/cmd/outpost-config
   run "go build outpost-server (linux)" go build -trimpath -ldflags "$LDFLAGS" \
     -o "$STAGE/linux/outpost-server" ./backend/cmd/outpost-server
   for s in 16 32 48 64 128 256 512; do

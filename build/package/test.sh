@@ -141,6 +141,88 @@ check "outpost.exe carries version $VERSION" grep -qaF "$VERSION" "$exe"
 check "installer carries version $VERSION" contains "$VERSION" strings -el "$setup"
 check "MSI ProductVersion and per-machine scope" contains "^ALLUSERS	1" msiinfo export "$msi" Property
 
+# ---- Windows: the installer run for real, under Wine -------------------------------
+W=$T/wine
+export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+# wine_run EXE ARGS…: runs a Windows program in the throwaway prefix and waits
+# for it and everything it started (the uninstaller re-launches itself).
+wine_run() {
+  local rc=0
+  WINEPREFIX=$W timeout 300 wine "$@" || rc=$?
+  WINEPREFIX=$W wineserver -w
+  return "$rc"
+}
+PF="$W/drive_c/Program Files/Outpost"
+PD="$W/drive_c/ProgramData/Outpost"
+config_is() { # config_is JSON: the managed config.json holds exactly these settings
+  python3 - "$PD/config.json" "$1" <<'PY'
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+got = json.loads(raw.decode("utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"))
+want = json.loads(sys.argv[2])
+if got != want:
+    sys.exit("config.json is %r, want %r" % (got, want))
+PY
+}
+WANT_CONFIG='{"server_url": "https://outpost.example.com:8787/sync", "enrollment_code": "ABCD-EFGH-IJKL",
+  "ca_bundle": "C:\\Program Files\\Site CA\\ca.pem", "proxy_url": "direct", "locked": ["server_url", "proxy_url"]}'
+wine_install() {
+  WINEPREFIX=$W wineboot --init >/dev/null 2>&1
+  WINEPREFIX=$W wineserver -w
+  WINEPREFIX=$W wine winecfg -v win10 >/dev/null 2>&1 # the installer requires Windows 10
+  wine_run "$setup" /S /SERVER=https://outpost.example.com:8787/sync /ENROLL=ABCD-EFGH-IJKL \
+    '/CA=C:\Program Files\Site CA\ca.pem' /PROXY=direct /LOCK=server_url,proxy_url
+  for f in outpost.exe outpost-recover.exe outpost-config.exe uninstall.exe; do
+    [ -f "$PF/$f" ] || { echo "missing $PF/$f"; return 1; }
+  done
+  cmp "$PF/outpost.exe" "$exe"
+  config_is "$WANT_CONFIG"
+  WINEPREFIX=$W wine reg query 'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\Outpost' |
+    grep -E "DisplayVersion +REG_SZ +$VERSION"
+}
+check "wine: setup.exe /S /SERVER= /ENROLL= /CA= /PROXY= /LOCK= installs and writes config.json" wine_install
+wine_config_check() {
+  # The app's own rules, Windows paths included. (outpost-config.exe itself
+  # cannot run here: Go 1.26 needs bcryptprimitives.dll, which Wine 8 lacks.)
+  contains 'server_url +"https://outpost.example.com:8787/sync" +\(managed, locked\)' \
+    go run ./backend/config/cmd/outpost-config check --os windows --managed "$PD/config.json"
+}
+check "outpost-config check --os windows accepts the installer's config.json" wine_config_check
+wine_upgrade() {
+  wine_run "$setup" /S
+  config_is "$WANT_CONFIG"
+}
+check "wine: reinstall without parameters keeps config.json" wine_upgrade
+wine_uninstall() {
+  local profile
+  profile=$(find "$W/drive_c/users" -mindepth 1 -maxdepth 1 -type d ! -name Public | head -1)
+  mkdir -p "$profile/AppData/Local/Outpost" "$profile/AppData/Roaming/Outpost"
+  echo db >"$profile/AppData/Local/Outpost/outpost.db"
+  echo '{}' >"$profile/AppData/Roaming/Outpost/config.json"
+  wine_run "$PF/uninstall.exe" /S
+  [ ! -e "$PF/outpost.exe" ] || { echo "program not removed"; return 1; }
+  [ -f "$profile/AppData/Local/Outpost/outpost.db" ] || { echo "user database removed"; return 1; }
+  [ -f "$PD/config.json" ] || { echo "managed config removed"; return 1; }
+  ! WINEPREFIX=$W wine reg query 'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\Outpost' >/dev/null 2>&1
+}
+check "wine: uninstall.exe /S removes the program, keeps user data and config" wine_uninstall
+wine_purge() {
+  local profile
+  profile=$(find "$W/drive_c/users" -mindepth 1 -maxdepth 1 -type d ! -name Public | head -1)
+  wine_run "$setup" /S
+  wine_run "$PF/uninstall.exe" /S /PURGE
+  for d in "$profile/AppData/Local/Outpost" "$profile/AppData/Roaming/Outpost" "$PD" "$PF"; do
+    [ ! -e "$d" ] || { echo "$d survived /PURGE"; return 1; }
+  done
+}
+check "wine: uninstall.exe /S /PURGE removes every profile's data and config" wine_purge
+wine_config_file() {
+  printf '{"server_url": "https://copied.example.com", "locked": ["*"]}' >"$W/drive_c/site.json"
+  wine_run "$setup" /S '/CONFIG=C:\site.json'
+  config_is '{"server_url": "https://copied.example.com", "locked": ["*"]}'
+}
+check "wine: setup.exe /S /CONFIG= installs a prepared config.json" wine_config_file
+
 # ---- Linux: packages -----------------------------------------------------------
 for deb in "$app_deb" "$srv_deb"; do
   n=$(basename "$deb")

@@ -1,4 +1,5 @@
-Unicode true
+# A 64-bit installer: Outpost is x64-only, and wine64 can run it in tests.
+Target amd64-unicode
 # Outpost's Windows installer: per-machine, silent-capable (/S), writes the
 # managed configuration from command-line parameters, keeps user data on
 # uninstall unless /PURGE. See docs/deployment.md for the parameters.
@@ -9,6 +10,7 @@ Unicode true
 #   -DARG_WAILS_AMD64_BINARY=<signed outpost.exe>
 #   -DOUTPOST_VERSION=<git describe>   -DOUTPOST_VERSION4=<a.b.c.d>
 #   -DOUTPOST_OUTFILE=<installer path> -DOUTPOST_RECOVER_BINARY=<exe>
+#   -DOUTPOST_CONFIG_BINARY=<exe>
 #   -DOUTPOST_SIGN_CMD=<script that Authenticode-signs "%1" in place>
 
 !define INFO_PROJECTNAME   "Outpost"
@@ -70,6 +72,73 @@ ShowInstDetails show
 
 Var ConfigDir
 
+# GetArg: the value of one /NAME=value parameter, Windows-style: it ends at
+# the first space, unless quoted as /NAME="a b" or "/NAME=a b" (FileFunc's
+# GetOptions would cut a URL at its first "/").
+#   Push <command line>  Push "/NAME="  Call GetArg  Pop <value, "" if absent>
+Function GetArg
+  Exch $1        # the option, e.g. /SERVER=
+  Exch
+  Exch $0        # the command line
+  Push $2        # position
+  Push $3        # scratch
+  Push $4        # length of the option
+  Push $5        # the character that ends the value
+  Push $6        # the value
+  StrLen $4 $1
+  StrCpy $2 0
+  StrCpy $6 ""
+  find:
+    StrCpy $3 $0 $4 $2
+    StrCmp $3 "" done
+    StrCmp $3 $1 found    # StrCmp ignores case: /server= works too
+    IntOp $2 $2 + 1
+    Goto find
+  found:
+    StrCpy $5 " "
+    IntCmp $2 0 value
+    IntOp $3 $2 - 1
+    StrCpy $3 $0 1 $3
+    StrCmp $3 " " value
+    StrCmp $3 '"' 0 notarg
+    StrCpy $5 '"'         # "/NAME=a b"
+    Goto value
+  notarg:                 # inside another argument: keep looking
+    IntOp $2 $2 + 1
+    Goto find
+  value:
+    IntOp $2 $2 + $4
+    StrCmp $5 '"' read
+    StrCpy $3 $0 1 $2
+    StrCmp $3 '"' 0 read
+    StrCpy $5 '"'         # /NAME="a b"
+    IntOp $2 $2 + 1
+  read:
+    StrCpy $3 $0 1 $2
+    StrCmp $3 "" done
+    StrCmp $3 $5 done
+    StrCpy $6 "$6$3"
+    IntOp $2 $2 + 1
+    Goto read
+  done:
+  StrCpy $0 $6
+  Pop $6
+  Pop $5
+  Pop $4
+  Pop $3
+  Pop $2
+  Exch
+  Pop $1
+  Exch $0
+FunctionEnd
+
+!macro GetArg NAME OUT
+  Push $R0
+  Push "${NAME}"
+  Call GetArg
+  Pop ${OUT}
+!macroend
+
 # JSONEscape: $0 in, $0 out, with \ and " escaped for a JSON string.
 Function JSONEscape
   ${WordReplace} "$0" "\" "\\" "+" $0
@@ -110,22 +179,22 @@ Function CloseRunningApp
 done:
 FunctionEnd
 
-# WriteManagedConfig writes %ProgramData%\Outpost\config.json from the
+# WriteManagedConfig writes %ProgramData%\Outpost\config.json ($APPDATA in the all-users context) from the
 # parameters /SERVER= /ENROLL= /CA= /PROXY= /RECOVERY= /KIOSKKEY= /LOCK=,
 # or copies the file named by /CONFIG=. Without any of them an existing file
 # is left alone (upgrades keep IT's configuration).
 Function WriteManagedConfig
-  StrCpy $ConfigDir "$COMMONAPPDATA\Outpost"
+  StrCpy $ConfigDir "$APPDATA\Outpost"
   CreateDirectory "$ConfigDir"
   # Only administrators may write the managed configuration; everyone reads it.
   nsExec::Exec 'icacls "$ConfigDir" /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F *S-1-5-32-545:(OI)(CI)RX'
   Pop $0
 
   ${GetParameters} $R0
-  ClearErrors
-  ${GetOptions} "$R0" "/CONFIG=" $R1
-  ${IfNot} ${Errors}
+  !insertmacro GetArg "/CONFIG=" $R1
+  ${If} $R1 != ""
     DetailPrint "Managed configuration: copying $R1"
+    ClearErrors
     CopyFiles /SILENT "$R1" "$ConfigDir\config.json"
     IfErrors 0 +3
       SetErrorLevel 2
@@ -133,14 +202,13 @@ Function WriteManagedConfig
     Return
   ${EndIf}
 
-  StrCpy $R2 ""     # how many settings were given
-  ${GetOptions} "$R0" "/SERVER=" $R3
-  ${GetOptions} "$R0" "/ENROLL=" $R4
-  ${GetOptions} "$R0" "/CA=" $R5
-  ${GetOptions} "$R0" "/PROXY=" $R6
-  ${GetOptions} "$R0" "/RECOVERY=" $R7
-  ${GetOptions} "$R0" "/KIOSKKEY=" $R8
-  ${GetOptions} "$R0" "/LOCK=" $R9
+  !insertmacro GetArg "/SERVER=" $R3
+  !insertmacro GetArg "/ENROLL=" $R4
+  !insertmacro GetArg "/CA=" $R5
+  !insertmacro GetArg "/PROXY=" $R6
+  !insertmacro GetArg "/RECOVERY=" $R7
+  !insertmacro GetArg "/KIOSKKEY=" $R8
+  !insertmacro GetArg "/LOCK=" $R9
   StrCpy $R2 "$R3$R4$R5$R6$R7$R8$R9"
   ${If} $R2 == ""
     Return
@@ -194,6 +262,9 @@ Section
   !ifdef OUTPOST_RECOVER_BINARY
     File "/oname=outpost-recover.exe" "${OUTPOST_RECOVER_BINARY}"
   !endif
+  !ifdef OUTPOST_CONFIG_BINARY
+    File "/oname=outpost-config.exe" "${OUTPOST_CONFIG_BINARY}"
+  !endif
 
   Call WriteManagedConfig
 
@@ -224,6 +295,7 @@ Section "uninstall"
 
   Delete "$INSTDIR\${PRODUCT_EXECUTABLE}"
   Delete "$INSTDIR\outpost-recover.exe"
+  Delete "$INSTDIR\outpost-config.exe"
   Delete "$SMPROGRAMS\${INFO_PRODUCTNAME}.lnk"
   Delete "$DESKTOP\${INFO_PRODUCTNAME}.lnk"
   !insertmacro wails.deleteUninstaller
@@ -234,7 +306,7 @@ Section "uninstall"
   ${un.GetOptions} "$R0" "/PURGE" $R1
   ${IfNot} ${Errors}
     DetailPrint "Purging Outpost data of every profile"
-    RMDir /r "$COMMONAPPDATA\Outpost"
+    RMDir /r "$APPDATA\Outpost"
     StrCpy $R2 0
     loop:
       EnumRegKey $R3 HKLM "SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList" $R2
