@@ -42,6 +42,9 @@ type APIError struct {
 	Status  int
 	Code    string
 	Message string
+	// Row and Version accompany 409 stale_base: the row's current state.
+	Row     map[string]any
+	Version *int64
 }
 
 func (e *APIError) Error() string {
@@ -174,8 +177,10 @@ func (a *API) do(ctx context.Context, method, path string, body []byte, out any)
 	if resp.StatusCode/100 != 2 {
 		ae := &APIError{Status: resp.StatusCode}
 		var eb protocol.ErrorBody
-		if json.Unmarshal(data, &eb) == nil {
-			ae.Code, ae.Message = eb.Error.Code, eb.Error.Message
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if dec.Decode(&eb) == nil {
+			ae.Code, ae.Message, ae.Row, ae.Version = eb.Error.Code, eb.Error.Message, eb.Error.Row, eb.Error.Version
 		}
 		return fmt.Errorf("%s %s: %w", method, path, ae)
 	}

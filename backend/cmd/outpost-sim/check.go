@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/hlc"
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncclient"
+)
+
+// settle brings every device online and syncs in rounds until a whole round
+// pushes nothing: then every device has pulled the final state. Between
+// rounds the manager resolves open conflicts and quarantined rows are
+// discarded (DESIGN.md invariant 3: "once conflicts and quarantined rows are
+// settled").
+func settle(ctx context.Context, cfg Config, devs []*device, mgr *device) error {
+	all := append(append([]*device{}, devs...), mgr)
+	for _, d := range all {
+		d.net.offline.Store(false)
+	}
+	for round := 0; round < 15; round++ {
+		moved := false
+		for _, d := range all {
+			before := d.report.Batches
+			if err := retry(ctx, 40, d.sync); err != nil {
+				return fmt.Errorf("settle: device %d: %w", d.idx, err)
+			}
+			if d.report.Batches != before {
+				moved = true
+			}
+		}
+		n, err := resolveOpen(ctx, mgr)
+		if err != nil {
+			return fmt.Errorf("settle: resolve: %w", err)
+		}
+		for _, d := range all {
+			q, err := d.cl.Quarantine(ctx)
+			if err != nil {
+				return err
+			}
+			for _, r := range q {
+				if err := d.cl.Discard(ctx, r.Table, r.ID); err != nil {
+					return fmt.Errorf("settle: discard %s: %w", r.ID, err)
+				}
+				d.mu.Lock()
+				d.discarded[r.Table+"/"+r.ID] = true
+				d.mu.Unlock()
+				n++
+			}
+		}
+		if n > 0 {
+			moved = true
+		}
+		if !moved && round > 0 {
+			return nil
+		}
+	}
+	return nil
+}
+
+// conflictRecord is the part of a pulled conflict record the simulator reads.
+type conflictRecord struct {
+	TableName  string         `json:"table_name"`
+	RowID      string         `json:"row_id"`
+	Status     string         `json:"status"`
+	Mine       map[string]any `json:"mine"`
+	Theirs     map[string]any `json:"theirs"`
+	RowVersion int64          `json:"row_version"`
+}
+
+// resolveOpen has the manager decide every open conflict it has pulled,
+// mine or theirs at random. It returns how many it resolved.
+func resolveOpen(ctx context.Context, mgr *device) (int, error) {
+	cs, err := mgr.st.Conflicts(ctx, true)
+	if err != nil {
+		return 0, err
+	}
+	api := mgr.cl.API()
+	n := 0
+	for i, c := range cs {
+		var rec conflictRecord
+		if err := json.Unmarshal(c.Record, &rec); err != nil {
+			return n, err
+		}
+		chosen := rec.Theirs
+		if mgr.rng.IntN(2) == 0 {
+			chosen = rec.Mine
+		}
+		raw, _ := json.Marshal(chosen)
+		base := rec.RowVersion
+		for try := 0; try < 5; try++ {
+			h := hlc.Timestamp{Wall: time.Now().UnixMilli(), Counter: i % 99999, Node: mgr.cl.Status(ctx).DeviceID}
+			_, err = api.Resolve(ctx, c.ID, protocol.ResolveRequest{Row: raw, HLC: h.String(), BaseVersion: &base})
+			var ae *syncclient.APIError
+			if errors.As(err, &ae) && ae.Code == "stale_base" && ae.Version != nil {
+				base = *ae.Version // decide again on the new state
+				continue
+			}
+			if errors.As(err, &ae) && ae.Code == "already_resolved" {
+				err = nil
+			}
+			break
+		}
+		if err != nil && syncclient.Decide(err) != syncclient.ActBackoff {
+			return n, fmt.Errorf("conflict %s: %w", c.ID, err)
+		}
+		if err == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// check compares every device with the server, field by field (invariant
+// 3), and looks for lost and duplicated edits in the server's history.
+func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error {
+	api := mgr.cl.API()
+	reg := protocol.NewRegistry()
+	server := map[string]map[string]protocol.PullChange{}
+	var cursor int64
+	for {
+		page, err := pullRetry(ctx, api, cursor)
+		if err != nil {
+			return fmt.Errorf("check: read the server's state: %w", err)
+		}
+		for _, ch := range page.Changes {
+			if server[ch.Table] == nil {
+				server[ch.Table] = map[string]protocol.PullChange{}
+			}
+			server[ch.Table][ch.ID] = ch
+		}
+		cursor = page.Cursor
+		if !page.HasMore {
+			break
+		}
+	}
+	diverged := 0
+	mismatch := func(format string, args ...any) {
+		if len(sum.Mismatches) < 20 {
+			sum.Mismatches = append(sum.Mismatches, fmt.Sprintf(format, args...))
+		}
+	}
+	openConflicts := 0
+	for _, ch := range server[protocol.TableConflicts] {
+		if ch.Row["status"] == protocol.ConflictOpen {
+			openConflicts++
+		}
+	}
+	if openConflicts > 0 {
+		diverged++
+		mismatch("%d conflicts still open on the server", openConflicts)
+	}
+	for _, d := range append(append([]*device{}, devs...), mgr) {
+		for _, tb := range reg.Tables() {
+			local, err := d.st.DumpTable(ctx, tb.Name)
+			if err != nil {
+				return err
+			}
+			for id, sc := range server[tb.Name] {
+				lr, ok := local[id]
+				switch {
+				case !ok:
+					diverged++
+					mismatch("device %d lacks %s %s", d.idx, tb.Name, id)
+					continue
+				case lr.State != "clean":
+					diverged++
+					mismatch("device %d: %s %s is %s", d.idx, tb.Name, id, lr.State)
+				case lr.Version != sc.Version || lr.HLC != sc.HLC:
+					diverged++
+					mismatch("device %d: %s %s at version %d hlc %s, server %d %s", d.idx, tb.Name, id, lr.Version, lr.HLC, sc.Version, sc.HLC)
+				}
+				for _, col := range tb.Columns {
+					sv, err := col.Normalize(sc.Row[col.Name])
+					if err != nil && sc.Row[col.Name] != nil {
+						diverged++
+						mismatch("server %s %s.%s: %v", tb.Name, id, col.Name, err)
+						continue
+					}
+					if sv != lr.Row[col.Name] {
+						diverged++
+						mismatch("device %d: %s %s.%s = %v, server %v", d.idx, tb.Name, id, col.Name, lr.Row[col.Name], sv)
+					}
+				}
+			}
+			for id := range local {
+				if _, ok := server[tb.Name][id]; !ok {
+					diverged++
+					mismatch("device %d has %s %s the server does not", d.idx, tb.Name, id)
+				}
+			}
+		}
+	}
+
+	// Lost: each device's last edit of each row is in some version of the
+	// row's history, or in a conflict record's "mine". Duplicated: a state
+	// (hlc) recorded twice in a row's history.
+	mines := map[string][]map[string]any{}
+	for _, ch := range server[protocol.TableConflicts] {
+		rowID, _ := ch.Row["row_id"].(string)
+		if m, ok := ch.Row["mine"].(map[string]any); ok {
+			mines[rowID] = append(mines[rowID], m)
+		}
+	}
+	type hist struct{ versions []syncclient.HistoryEntry }
+	histories := map[string]hist{}
+	for _, d := range append(append([]*device{}, devs...), mgr) {
+		for k, e := range d.last {
+			if d.discarded[k] {
+				continue
+			}
+			h, ok := histories[k]
+			if !ok {
+				vs, err := historyRetry(ctx, api, e.table, e.id)
+				if err != nil {
+					return fmt.Errorf("check: history of %s: %w", k, err)
+				}
+				h = hist{versions: vs}
+				histories[k] = h
+				// A merge may keep the newer side's hlc with new contents, so
+				// a duplicate is the same hlc, writer and contents twice.
+				tb, _ := reg.Lookup(e.table)
+				seen := map[string]bool{}
+				for _, v := range vs {
+					key := v.HLC + "|" + v.DeviceID + "|" + peopleKey(tb, v.Row)
+					if seen[key] {
+						sum.Duplicated++
+						mismatch("%s: state %s recorded twice", k, v.HLC)
+					}
+					seen[key] = true
+				}
+			}
+			tb, _ := reg.Lookup(e.table)
+			found := false
+			for _, v := range h.versions {
+				if fieldsEqual(tb, e.fields, v.Row) {
+					found = true
+					break
+				}
+			}
+			for _, m := range mines[e.id] {
+				if !found && fieldsEqual(tb, e.fields, m) {
+					found = true
+				}
+			}
+			if !found {
+				sum.Lost++
+				mismatch("device %d's last edit of %s is nowhere on the server: %v", d.idx, k, e.fields)
+			}
+		}
+	}
+	sum.Converged = diverged == 0
+	return nil
+}
+
+// fieldsEqual reports whether row holds every field of want.
+func fieldsEqual(tb protocol.Table, want map[string]any, row map[string]any) bool {
+	for name, wv := range want {
+		col, ok := tb.Column(name)
+		if !ok {
+			return false
+		}
+		rv, err := col.Normalize(row[name])
+		if err != nil && row[name] != nil {
+			return false
+		}
+		nv, err := col.Normalize(wv)
+		if err != nil && wv != nil {
+			return false
+		}
+		if rv != nv {
+			return false
+		}
+	}
+	return true
+}
+
+func pullRetry(ctx context.Context, api *syncclient.API, cursor int64) (protocol.PullResponse, error) {
+	var page protocol.PullResponse
+	err := retry(ctx, 20, func(ctx context.Context) error {
+		var err error
+		page, err = api.Pull(ctx, cursor, protocol.MaxPullLimit)
+		return err
+	})
+	return page, err
+}
+
+func historyRetry(ctx context.Context, api *syncclient.API, table, id string) ([]syncclient.HistoryEntry, error) {
+	var vs []syncclient.HistoryEntry
+	err := retry(ctx, 20, func(ctx context.Context) error {
+		var err error
+		vs, err = api.History(ctx, table, id)
+		return err
+	})
+	return vs, err
+}
+
+// peopleKey renders a row's people's fields (and deleted_at) canonically.
+func peopleKey(tb protocol.Table, row map[string]any) string {
+	m := map[string]any{}
+	for _, c := range tb.Columns {
+		if c.People {
+			v, _ := c.Normalize(row[c.Name])
+			m[c.Name] = v
+		}
+	}
+	b, _ := json.Marshal(m) // map keys are sorted
+	return string(b)
+}

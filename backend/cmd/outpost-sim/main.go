@@ -1,0 +1,145 @@
+// Command outpost-sim is a headless device simulator: N simulated desktops,
+// each with its own encrypted store (key from a key file in a temporary
+// directory) and the real sync client, edit the same site (the same rows
+// from different devices too), drop offline and come back at random, then
+// sync until settled; it checks that every device holds exactly the
+// server's state, field by field, and that no edit was lost or applied
+// twice.
+//
+//	outpost-sim [--server URL --code C --manager-code C] --devices N --edits M
+//	            --offline-ratio P --seed S --duration D [--server-bin PATH] [--dir DIR]
+//
+// Without --server it starts outpost-server itself (beside this binary, on
+// PATH, or --server-bin) on a temporary embedded-SQLite database on
+// loopback and enrolls the devices through its enroll command. With
+// --server, enrollment codes come from --code (an operator code with at
+// least N uses) and --manager-code, or from --server-db (the server's --db,
+// for the enroll command).
+//
+// The last line of output is a JSON summary. Exit status 0 only if the
+// devices converged with nothing lost or duplicated; 1 otherwise; 2 for
+// usage errors.
+//
+// It links only go-sqlcipher (the device store), never the server's SQLite
+// store: the two drivers cannot share a binary (DESIGN.md section 1).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("outpost-sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	serverURL := fs.String("server", "", "sync server URL (default: start outpost-server on a temporary database)")
+	serverBin := fs.String("server-bin", "", "outpost-server binary (default: beside outpost-sim, then PATH)")
+	serverDB := fs.String("server-db", "", "with --server: the server's --db URL, to create enrollment codes")
+	code := fs.String("code", "", "with --server: an operator enrollment code with at least --devices uses")
+	mgrCode := fs.String("manager-code", "", "with --server: a manager enrollment code")
+	site := fs.String("site", "", "site of the codes created here (default sim-<seed>-<time>)")
+	devices := fs.Int("devices", 5, "number of simulated devices")
+	edits := fs.Int("edits", 500, "total number of edits over all devices")
+	offline := fs.Float64("offline-ratio", 0.3, "fraction of the time a device is offline (0–1)")
+	seed := fs.Uint64("seed", 1, "random seed")
+	duration := fs.Duration("duration", 0, "spread the edits over this time (0 = as fast as possible)")
+	dir := fs.String("dir", "", "directory for the devices' databases (default: a temporary one, removed)")
+	verbose := fs.Bool("v", false, "log the sync clients")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *devices < 1 || *edits < 0 || *offline < 0 || *offline > 1 {
+		fmt.Fprintln(stderr, "outpost-sim: --devices must be ≥ 1, --edits ≥ 0, --offline-ratio in 0–1")
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	work := *dir
+	if work == "" {
+		d, err := os.MkdirTemp("", "outpost-sim-")
+		if err != nil {
+			fmt.Fprintln(stderr, "outpost-sim:", err)
+			return 1
+		}
+		defer os.RemoveAll(d)
+		work = d
+	}
+	cfg := Config{Devices: *devices, Edits: *edits, OfflineRatio: *offline, Seed: *seed, Duration: *duration, Dir: work,
+		ServerURL: *serverURL, Code: *code, ManagerCode: *mgrCode}
+	if *verbose {
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	}
+	if *site == "" {
+		*site = fmt.Sprintf("sim-%d-%d", *seed, time.Now().UnixNano())
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "outpost-sim:", err)
+		out, _ := json.Marshal(Summary{Devices: *devices})
+		fmt.Fprintln(stdout, string(out))
+		return 1
+	}
+	if cfg.ServerURL == "" {
+		bin, err := findServerBin(*serverBin)
+		if err != nil {
+			fmt.Fprintln(stderr, "outpost-sim:", err)
+			return 2
+		}
+		srv, err := startServer(ctx, bin, work)
+		if err != nil {
+			return fail(err)
+		}
+		defer srv.Stop()
+		cfg.ServerURL = srv.URL()
+		*serverBin, *serverDB = bin, srv.db
+	}
+	if cfg.Code == "" || cfg.ManagerCode == "" {
+		if *serverDB == "" {
+			fmt.Fprintln(stderr, "outpost-sim: with --server, give --code and --manager-code, or --server-db to create them")
+			return 2
+		}
+		bin, err := findServerBin(*serverBin)
+		if err != nil {
+			fmt.Fprintln(stderr, "outpost-sim:", err)
+			return 2
+		}
+		if cfg.Code, err = enrollCode(ctx, bin, *serverDB, *site, "operator", *devices); err != nil {
+			return fail(err)
+		}
+		if cfg.ManagerCode, err = enrollCode(ctx, bin, *serverDB, *site, "manager", 1); err != nil {
+			return fail(err)
+		}
+	}
+	sum, err := Run(ctx, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	for _, m := range sum.Mismatches {
+		fmt.Fprintln(stderr, "mismatch:", m)
+	}
+	mm := sum.Mismatches
+	sum.Mismatches = nil
+	out, _ := json.Marshal(sum)
+	fmt.Fprintln(stdout, string(out))
+	sum.Mismatches = mm
+	if !sum.OK() {
+		return 1
+	}
+	return 0
+}

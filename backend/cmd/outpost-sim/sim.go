@@ -1,0 +1,395 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/keychain"
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
+	"github.com/outpost-app/outpost/backend/syncclient"
+)
+
+// Config is one simulation run.
+type Config struct {
+	// ServerURL is the server the devices talk to (a fault proxy in tests).
+	ServerURL string
+	// Code and ManagerCode enroll the devices (Devices uses) and the
+	// manager device that settles conflicts.
+	Code, ManagerCode string
+	Devices           int
+	Edits             int
+	OfflineRatio      float64
+	Seed              uint64
+	// Duration spreads the edits over this time (0 = as fast as possible).
+	Duration time.Duration
+	// Dir holds the devices' databases and key files.
+	Dir string
+	// Transport, when set, carries every device's requests (tests).
+	Transport http.RoundTripper
+	// SyncEvery is how many edits a device makes between syncs while
+	// online (default 10).
+	SyncEvery int
+	Logger    *slog.Logger
+}
+
+// Summary is the simulator's verdict, printed as JSON on the last line.
+type Summary struct {
+	Devices    int     `json:"devices"`
+	Edits      int     `json:"edits"`
+	Applied    int     `json:"applied"`
+	Merged     int     `json:"merged"`
+	Superseded int     `json:"superseded"`
+	Conflicts  int     `json:"conflicts"`
+	Rejected   int     `json:"rejected"`
+	Converged  bool    `json:"converged"`
+	Lost       int     `json:"lost"`
+	Duplicated int     `json:"duplicated"`
+	Seconds    float64 `json:"seconds"`
+	// Mismatches describes the first differences found (empty when converged).
+	Mismatches []string `json:"mismatches,omitempty"`
+}
+
+// OK reports whether the run passed: converged, nothing lost or duplicated.
+func (s Summary) OK() bool { return s.Converged && s.Lost == 0 && s.Duplicated == 0 }
+
+// netSwitch is a RoundTripper a device can unplug.
+type netSwitch struct {
+	base    http.RoundTripper
+	offline atomic.Bool
+}
+
+var errUnplugged = errors.New("simulated network outage")
+
+func (n *netSwitch) RoundTrip(r *http.Request) (*http.Response, error) {
+	if n.offline.Load() {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, errUnplugged
+	}
+	return n.base.RoundTrip(r)
+}
+
+// edit is the last state a device gave some fields of a row.
+type edit struct {
+	table, id string
+	fields    map[string]any
+}
+
+// device is one simulated desktop: its own encrypted store (key from a key
+// file in its directory) and sync client.
+type device struct {
+	idx    int
+	dir    string
+	st     *store.Store
+	cl     *syncclient.Client
+	tokens *syncclient.MemoryTokens
+	net    *netSwitch
+	rng    *rand.Rand
+
+	mu        sync.Mutex
+	last      map[string]edit // table/id → last edit of this device
+	discarded map[string]bool
+	report    syncclient.Report
+	edits     int
+}
+
+// openDevice opens (creating) the store of device idx in dir.
+func openDevice(ctx context.Context, dir string, idx int, base http.RoundTripper, seed uint64, log *slog.Logger) (*device, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	dbPath := filepath.Join(dir, "outpost.db")
+	_, statErr := os.Stat(dbPath)
+	key, _, err := keychain.NewKeyFile(filepath.Join(dir, "outpost.key")).GetOrCreate(ctx, statErr == nil)
+	if err != nil {
+		return nil, fmt.Errorf("device %d key: %w", idx, err)
+	}
+	st, err := store.Open(ctx, store.Options{Path: dbPath, Key: key, Synchronous: "NORMAL", CacheSizeKiB: 4096, ReadConns: 2})
+	if err != nil {
+		return nil, fmt.Errorf("device %d: %w", idx, err)
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	d := &device{idx: idx, dir: dir, st: st, tokens: &syncclient.MemoryTokens{}, net: &netSwitch{base: base},
+		rng: rand.New(rand.NewPCG(seed, uint64(idx)+1)), last: map[string]edit{}, discarded: map[string]bool{}}
+	d.cl = syncclient.New(syncclient.Options{Store: st, Tokens: d.tokens, HTTP: syncclient.HTTPOptions{Transport: d.net, Timeout: 30 * time.Second},
+		DeviceName: fmt.Sprintf("sim-%d", idx), Platform: "sim", Logger: log})
+	return d, nil
+}
+
+func (d *device) close() { d.st.Close() }
+
+// sync runs one push-then-pull and adds up its report.
+func (d *device) sync(ctx context.Context) error {
+	rep, err := d.cl.Sync(ctx)
+	d.mu.Lock()
+	d.report.PushOutcome.Applied += rep.Applied
+	d.report.Merged += rep.Merged
+	d.report.Superseded += rep.Superseded
+	d.report.Conflicts += rep.Conflicts
+	d.report.Rejected += rep.Rejected
+	d.report.Batches += rep.Batches
+	d.report.Pulled += rep.Pulled
+	d.mu.Unlock()
+	return err
+}
+
+func (d *device) remember(table, id string, fields map[string]any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.last[table+"/"+id] = edit{table: table, id: id, fields: fields}
+	d.edits++
+}
+
+var (
+	lines    = []string{"L1", "L2", "L3", "L4"}
+	products = []string{"P-100", "P-200", "P-300", `'"; DROP TABLE x;-- ü☃`, "=SUM(A1)"}
+	recipes  = []string{"R-A", "R-B", "R-C", "R-D"}
+)
+
+// editOnce makes one random edit.
+func (d *device) editOnce(ctx context.Context, configs []string) error {
+	r := d.rng.Float64()
+	switch {
+	case r < 0.45 || r < 0.75 && d.knownRecord(ctx) == "":
+		in := store.RecordInput{LineID: lines[d.rng.IntN(len(lines))], ProductID: products[d.rng.IntN(len(products))],
+			Quantity: d.rng.Int64N(1000), OperatorID: fmt.Sprintf("op-%d", d.idx)}
+		rec, err := d.st.CreateRecord(ctx, in)
+		if err != nil {
+			return err
+		}
+		d.remember(protocol.TableProductionRecords, rec.ID, recordFields(rec))
+	case r < 0.72:
+		id := d.knownRecord(ctx)
+		in := store.RecordInput{LineID: lines[d.rng.IntN(len(lines))], ProductID: products[d.rng.IntN(len(products))],
+			Quantity: d.rng.Int64N(1000), OperatorID: fmt.Sprintf("op-%d", d.idx)}
+		rec, err := d.st.UpdateRecord(ctx, id, in)
+		if errors.Is(err, store.ErrDeleted) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		d.remember(protocol.TableProductionRecords, rec.ID, recordFields(rec))
+	case r < 0.75:
+		id := d.knownRecord(ctx)
+		rec, err := d.st.DeleteRecord(ctx, id)
+		if err != nil {
+			return err
+		}
+		d.remember(protocol.TableProductionRecords, rec.ID, recordFields(rec))
+	default:
+		if len(configs) == 0 {
+			return nil
+		}
+		id := configs[d.rng.IntN(len(configs))]
+		c, err := d.st.GetLineConfig(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // not pulled yet
+		}
+		if err != nil {
+			return err
+		}
+		in := store.LineConfigInput{LineID: c.LineID, Recipe: c.Recipe, TargetRatePerHour: c.TargetRatePerHour,
+			TemperatureC: c.TemperatureC, SpeedRPM: c.SpeedRPM, Notes: c.Notes}
+		var field string
+		var val any
+		switch d.rng.IntN(4) {
+		case 0:
+			in.Recipe = recipes[d.rng.IntN(len(recipes))]
+			field, val = "recipe", in.Recipe
+		case 1:
+			n := int64(d.rng.IntN(5) * 100)
+			in.TargetRatePerHour, field, val = &n, "target_rate_per_hour", n
+		case 2:
+			n := int64(d.rng.IntN(5) * 10)
+			in.SpeedRPM, field, val = &n, "speed_rpm", n
+		default:
+			s := fmt.Sprintf("note %d from device %d", d.rng.IntN(3), d.idx)
+			in.Notes, field, val = &s, "notes", s
+		}
+		if _, err := d.st.UpdateLineConfig(ctx, id, in); err != nil {
+			if errors.Is(err, store.ErrDeleted) {
+				return nil
+			}
+			return err
+		}
+		d.remember(protocol.TableLineConfigs, id, map[string]any{field: val})
+	}
+	return nil
+}
+
+// knownRecord picks a record of the local store at random ("" when empty).
+func (d *device) knownRecord(ctx context.Context) string {
+	page, err := d.st.ListRecords(ctx, store.RecordFilter{Limit: 1, Offset: 0})
+	if err != nil || page.Total == 0 {
+		return ""
+	}
+	page, err = d.st.ListRecords(ctx, store.RecordFilter{Limit: 1, Offset: d.rng.IntN(int(min(page.Total, 1<<30)))})
+	if err != nil || len(page.Records) == 0 {
+		return ""
+	}
+	return page.Records[0].ID
+}
+
+func recordFields(r store.Record) map[string]any {
+	m := map[string]any{"line_id": r.LineID, "product_id": r.ProductID, "quantity": r.Quantity, "operator_id": r.OperatorID}
+	if r.DeletedAt != nil {
+		m["deleted_at"] = *r.DeletedAt
+	} else {
+		m["deleted_at"] = nil
+	}
+	return m
+}
+
+// Run runs a whole simulation against cfg.ServerURL.
+func Run(ctx context.Context, cfg Config) (Summary, error) {
+	start := time.Now()
+	if cfg.SyncEvery <= 0 {
+		cfg.SyncEvery = 10
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	sum := Summary{Devices: cfg.Devices}
+	devs := make([]*device, cfg.Devices)
+	defer func() {
+		for _, d := range devs {
+			if d != nil {
+				d.close()
+			}
+		}
+	}()
+	for i := range devs {
+		d, err := openDevice(ctx, filepath.Join(cfg.Dir, fmt.Sprintf("device-%03d", i)), i, cfg.Transport, cfg.Seed, cfg.Logger)
+		if err != nil {
+			return sum, err
+		}
+		devs[i] = d
+		if _, err := d.cl.Enroll(ctx, cfg.ServerURL, cfg.Code); err != nil {
+			return sum, fmt.Errorf("enroll device %d: %w", i, err)
+		}
+	}
+	mgr, err := openDevice(ctx, filepath.Join(cfg.Dir, "manager"), cfg.Devices, cfg.Transport, cfg.Seed, cfg.Logger)
+	if err != nil {
+		return sum, err
+	}
+	defer mgr.close()
+	if _, err := mgr.cl.Enroll(ctx, cfg.ServerURL, cfg.ManagerCode); err != nil {
+		return sum, fmt.Errorf("enroll manager: %w", err)
+	}
+
+	// The shared line configurations every device edits (the manual policy).
+	var configs []string
+	for _, l := range lines {
+		c, err := mgr.st.CreateLineConfig(ctx, store.LineConfigInput{LineID: l, Recipe: "R-A"})
+		if err != nil {
+			return sum, err
+		}
+		configs = append(configs, c.ID)
+	}
+	if err := retry(ctx, 20, mgr.sync); err != nil {
+		return sum, fmt.Errorf("manager's first sync: %w", err)
+	}
+
+	// Edits, spread over the devices, with random outages.
+	var wg sync.WaitGroup
+	errs := make(chan error, len(devs))
+	for i, d := range devs {
+		n := cfg.Edits / cfg.Devices
+		if i < cfg.Edits%cfg.Devices {
+			n++
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := d.run(ctx, n, cfg, configs); err != nil {
+				errs <- fmt.Errorf("device %d: %w", d.idx, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		return sum, err
+	}
+	if err := settle(ctx, cfg, devs, mgr); err != nil {
+		return sum, err
+	}
+	for _, d := range append(devs, mgr) {
+		sum.Edits += d.edits
+		sum.Applied += d.report.Applied
+		sum.Merged += d.report.Merged
+		sum.Superseded += d.report.Superseded
+		sum.Conflicts += d.report.Conflicts
+		sum.Rejected += d.report.Rejected
+	}
+	if err := check(ctx, &sum, devs, mgr); err != nil {
+		return sum, err
+	}
+	sum.Seconds = float64(time.Since(start).Milliseconds()) / 1000
+	return sum, nil
+}
+
+// run makes n edits, syncing every cfg.SyncEvery edits while online.
+func (d *device) run(ctx context.Context, n int, cfg Config, configs []string) error {
+	var pace time.Duration
+	if cfg.Duration > 0 && n > 0 {
+		pace = cfg.Duration / time.Duration(n)
+	}
+	if err := retry(ctx, 5, d.sync); err != nil && !errors.Is(err, syncclient.ErrOffline) {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		if i%cfg.SyncEvery == 0 {
+			d.net.offline.Store(d.rng.Float64() < cfg.OfflineRatio)
+		}
+		if err := d.editOnce(ctx, configs); err != nil {
+			return err
+		}
+		if (i+1)%cfg.SyncEvery == 0 && !d.net.offline.Load() {
+			if err := d.sync(ctx); err != nil && syncclient.Decide(err) == syncclient.ActStop {
+				return err
+			}
+		}
+		if pace > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(pace):
+			}
+		}
+	}
+	d.net.offline.Store(false)
+	return nil
+}
+
+// retry runs fn until it succeeds, tries times at most, backing off a
+// little: the network may be faulty on purpose.
+func retry(ctx context.Context, tries int, fn func(context.Context) error) error {
+	var err error
+	for i := 0; i < tries; i++ {
+		if err = fn(ctx); err == nil || syncclient.Decide(err) == syncclient.ActStop {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(syncclient.Backoff(i, 50*time.Millisecond, 2*time.Second, 0.5)):
+		}
+	}
+	return err
+}
