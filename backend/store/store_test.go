@@ -306,3 +306,27 @@ func TestClock_MonotonicAcrossRestart(t *testing.T) {
 		t.Fatalf("hlc %s: %v", r.HLC, err)
 	}
 }
+
+// Paths reach SQLite as file: URIs; characters that mean something in a URI
+// must not cut the path short.
+func TestOpen_PathWithURICharacters(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "Outpost data #1", "a?b%20c&d=e.db")
+	s := openTest(t, Options{Path: p})
+	if _, err := s.CreateRecord(ctx, validInput()); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("database not at %s: %v", p, err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(p))
+	for _, e := range entries {
+		if e.Name() != filepath.Base(p) && !strings.HasPrefix(e.Name(), filepath.Base(p)+"-") {
+			t.Fatalf("stray file %q beside the database", e.Name())
+		}
+	}
+	if err := Verify(ctx, p, testKey(1)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -98,7 +98,7 @@ func run(args []string) error {
 		}
 	}
 	if want["knobs"] {
-		if err := runKnobs(rc, *dir, enc, plain, sz, rng); err != nil {
+		if err := runKnobs(rc, *dir, enc, plain, sz, rng, 3, 2); err != nil {
 			return err
 		}
 	}

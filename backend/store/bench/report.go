@@ -17,6 +17,7 @@ func report(w io.Writer, files []string) error {
 		}
 		all = append(all, rs...)
 	}
+	all = fastest(all)
 	find := func(suite, system, op string) (Result, bool) {
 		for _, r := range all {
 			if r.Suite == suite && r.System == system && r.Op == op {
@@ -50,6 +51,7 @@ func report(w io.Writer, files []string) error {
 
 	ops := []struct{ op, what string }{
 		{"insert_batch", "100k inserts, one transaction"},
+		{"insert_batch_multirow", "100k inserts, one transaction, 100 rows per INSERT"},
 		{"insert_single_tx", "10k single-row transactions"},
 		{"pending_query", "pending query, 1k pending of 1M rows"},
 		{"point_read_cached", "100k point reads, cached"},
@@ -98,7 +100,7 @@ func report(w io.Writer, files []string) error {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "### Knobs (encrypted unless named plain; each against its baseline in the same run)")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| knob | operation | baseline | with the knob | time × |")
+	fmt.Fprintln(w, "| knob | operation | baseline | with the knob | time per row × |")
 	fmt.Fprintln(w, "| --- | --- | --- | --- | --- |")
 	for _, r := range all {
 		if r.Suite != "knob" || r.System == sysEnc {
@@ -116,7 +118,8 @@ func report(w io.Writer, files []string) error {
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %.2f× |\n", r.System, r.Op, fmtResult(b), fmtResult(r), r.UsPerOp()/b.UsPerOp())
+		perRow := func(x Result) float64 { return x.Seconds / float64(x.Rows) }
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %.2f× |\n", r.System, r.Op, fmtResult(b), fmtResult(r), perRow(r)/perRow(b))
 	}
 	return nil
 }
@@ -157,4 +160,24 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// fastest keeps, of repeated measurements of one (suite, system, op), the
+// fastest: on a shared machine, other load only ever adds time.
+func fastest(rs []Result) []Result {
+	type k struct{ suite, system, op string }
+	idx := map[k]int{}
+	var out []Result
+	for _, r := range rs {
+		key := k{r.Suite, r.System, r.Op}
+		if i, ok := idx[key]; ok {
+			if r.UsPerOp() < out[i].UsPerOp() {
+				out[i] = r
+			}
+			continue
+		}
+		idx[key] = len(out)
+		out = append(out, r)
+	}
+	return out
 }

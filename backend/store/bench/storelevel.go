@@ -70,12 +70,14 @@ func runStore(rc *recorder, dir, name string, opts store.Options, sz sizes, rng 
 
 	// The 1M-row table, filled through the API in 100k-row transactions.
 	opts.Path = dir + "/" + name + "-store-big.db"
-	s, err = store.Open(ctx, opts)
+	fill := opts
+	fill.CacheSizeKiB = fillCacheKiB
+	s, err = store.Open(ctx, fill)
 	if err != nil {
 		return err
 	}
 	var big []string
-	if err := rc.time("store", name, "fill_1m", 1, sz.big, "setup, CreateRecords in 100k-row transactions", func() error {
+	if err := rc.time("store", name, "fill_1m", 1, sz.big, "setup, CreateRecords in 100k-row transactions, 256 MiB cache", func() error {
 		for done := 0; done < sz.big; done += sz.batch {
 			n := min(sz.batch, sz.big-done)
 			recs, err := s.CreateRecords(ctx, ins[:n])

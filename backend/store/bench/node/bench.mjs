@@ -45,11 +45,11 @@ function time(op, n, rows, note, fn) {
   process.stderr.write(`driver  ${SYSTEM.padEnd(48)} ${op.padEnd(26)} ${(seconds / n * 1e6).toFixed(2).padStart(10)} µs/op ${(rows / seconds).toFixed(0).padStart(12)} rows/s  ${note}\n`);
 }
 
-function open(path) {
+function open(path, cacheKiB = 32768) {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.pragma('cache_size = -32768');
+  db.pragma(`cache_size = -${cacheKiB}`);
   db.pragma('temp_store = MEMORY');
   db.exec(seedSchema);
   return db;
@@ -78,6 +78,24 @@ let ins = db.prepare(insertSQL);
 time('insert_batch', 1, sz.batch, 'one transaction', () => {
   db.transaction(() => { for (let i = 0; i < sz.batch; i++) ins.run(...seedRow(ids[i], i, 0)); })();
 });
+db.close();
+remove(p);
+db = open(p);
+const multiRows = 100;
+const multiSQL = insertSQL.split('VALUES ')[0] + 'VALUES ' + Array(multiRows).fill('(?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)').join(', ');
+time('insert_batch_multirow', 1, sz.batch, `one transaction, ${multiRows} rows per INSERT`, () => {
+  const multi = db.prepare(multiSQL);
+  db.transaction(() => {
+    for (let start = 0; start < sz.batch; start += multiRows) {
+      const n = Math.min(multiRows, sz.batch - start);
+      const args = [];
+      for (let i = start; i < start + n; i++) args.push(...seedRow(ids[i], i, 0));
+      if (n === multiRows) multi.run(...args);
+      else db.prepare(insertSQL.split('VALUES ')[0] + 'VALUES ' + Array(n).fill('(?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)').join(', ')).run(...args);
+    }
+  })();
+});
+ins = db.prepare(insertSQL);
 time('insert_single_tx', sz.single, sz.single, 'synchronous=FULL', () => {
   const one = db.transaction((row) => ins.run(...row));
   for (let i = sz.batch; i < sz.batch + sz.single; i++) one(seedRow(ids[i], i, 0));
@@ -88,11 +106,11 @@ remove(p);
 // 3. The 1M-row table with 1k pending rows spread through it.
 p = join(dir, 'bsq-big.db');
 remove(p);
-db = open(p);
+db = open(p, 256 * 1024); // setup: the same fill cache as the Go side
 const big = newIDs(sz.big);
 const every = Math.floor(sz.big / sz.pending);
 ins = db.prepare(insertSQL);
-time('fill_1m', 1, sz.big, 'setup, one transaction', () => {
+time('fill_1m', 1, sz.big, 'setup, one transaction, 256 MiB cache', () => {
   db.transaction(() => { for (let i = 0; i < sz.big; i++) ins.run(...seedRow(big[i], i, every)); })();
 });
 db.close();
