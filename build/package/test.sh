@@ -170,6 +170,11 @@ wine_install() {
   WINEPREFIX=$W wineboot --init >/dev/null 2>&1
   WINEPREFIX=$W wineserver -w
   WINEPREFIX=$W wine winecfg -v win10 >/dev/null 2>&1 # the installer requires Windows 10
+  # Say WebView2 is present, so the installer never starts Microsoft's
+  # bootstrapper, which would try to download it: tests stay off the network.
+  WINEPREFIX=$W wine reg add \
+    'HKLM\SOFTWARE\WOW6432Node\Microsoft\EdgeUpdate\Clients\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}' \
+    /v pv /t REG_SZ /d 120.0.0.0 /f >/dev/null
   wine_run "$setup" /S /SERVER=https://outpost.example.com:8787/sync /ENROLL=ABCD-EFGH-IJKL \
     '/CA=C:\Program Files\Site CA\ca.pem' /PROXY=direct /LOCK=server_url,proxy_url
   for f in outpost.exe outpost-recover.exe outpost-config.exe uninstall.exe; do
