@@ -21,6 +21,14 @@ type Tx struct {
 	// the value read under the lock. The counter row is written back once,
 	// at Commit.
 	seq, stored int64
+	// queued holds writes not sent yet: they go in one round trip before
+	// the next read and at Commit, so a push of many rows costs a few
+	// round trips, not two per row. An error of a queued write surfaces
+	// at that flush, and fails the transaction all the same.
+	queued *pgx.Batch
+	// rows are the queued PutRow states, written by two multi-row
+	// statements at the flush.
+	rows []server.StoredRow
 }
 
 var _ server.Tx = (*Tx)(nil)
@@ -28,10 +36,12 @@ var _ server.Tx = (*Tx)(nil)
 const (
 	qLockSite = `SELECT seq FROM sites WHERE site = $1 FOR NO KEY UPDATE`
 	qGetRow   = `SELECT ` + rowCols + ` FROM rows WHERE site = $1 AND tbl = $2 AND id = $3`
-	qPutRow   = `INSERT INTO rows(site, tbl, id, version, hlc, device_id, deleted, data) VALUES($1, $2, $3, $4, $5, $6, $7, $8)
+	qPutRows  = `INSERT INTO rows(site, tbl, id, version, hlc, device_id, deleted, data)
+		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::bytea[])
 		ON CONFLICT (site, tbl, id) DO UPDATE SET version = excluded.version, hlc = excluded.hlc,
 		  device_id = excluded.device_id, deleted = excluded.deleted, data = excluded.data`
-	qPutVersion = `INSERT INTO row_versions(site, tbl, id, version, hlc, device_id, data) VALUES($1, $2, $3, $4, $5, $6, $7)`
+	qPutVersions = `INSERT INTO row_versions(site, tbl, id, version, hlc, device_id, data)
+		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::bytea[])`
 )
 
 // Begin starts a READ COMMITTED transaction and, as its first statement,
@@ -60,6 +70,44 @@ func (s *Store) Begin(ctx context.Context, site string) (server.Tx, error) {
 	return t, nil
 }
 
+// queue adds a write to the next flush.
+func (t *Tx) queue(sql string, args ...any) {
+	if t.queued == nil {
+		t.queued = &pgx.Batch{}
+	}
+	t.queued.Queue(sql, args...)
+}
+
+// flush sends the queued writes, so that reads see them.
+func (t *Tx) flush(ctx context.Context) error {
+	t.rowsFirst()
+	if t.queued == nil || t.queued.Len() == 0 {
+		return nil
+	}
+	b := t.queued
+	t.queued = nil
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("write: %w", wrap(err))
+	}
+	return nil
+}
+
+// rowsFirst moves the queued rows into the queue, ahead of the other
+// queued writes.
+func (t *Tx) rowsFirst() {
+	if len(t.rows) == 0 {
+		return
+	}
+	b := &pgx.Batch{}
+	t.queueRows(b)
+	if t.queued != nil {
+		for _, q := range t.queued.QueuedQueries {
+			b.Queue(q.SQL, q.Arguments...)
+		}
+	}
+	t.queued, t.rows = b, nil
+}
+
 // NextSeq advances the site's counter (written back at Commit).
 func (t *Tx) NextSeq(ctx context.Context) (int64, error) {
 	t.seq++
@@ -68,27 +116,63 @@ func (t *Tx) NextSeq(ctx context.Context) (int64, error) {
 
 // GetRow reads a row's current state.
 func (t *Tx) GetRow(ctx context.Context, table, id string) (server.StoredRow, error) {
+	if err := t.flush(ctx); err != nil {
+		return server.StoredRow{}, err
+	}
 	return scanRow(t.tx.QueryRow(ctx, qGetRow, t.site, table, id))
 }
 
 // GetVersion reads one version of a row.
 func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (server.StoredRow, error) {
+	if err := t.flush(ctx); err != nil {
+		return server.StoredRow{}, err
+	}
 	return scanRow(t.tx.QueryRow(ctx, `SELECT tbl, id, version, hlc, device_id, false, data FROM row_versions
 		WHERE site = $1 AND tbl = $2 AND id = $3 AND version = $4`, t.site, table, id, version))
 }
 
-// PutRow replaces the current state and appends to the history, in one
-// round trip.
+// PutRow replaces the current state and appends to the history (queued).
 func (t *Tx) PutRow(ctx context.Context, r server.StoredRow) error {
-	b := &pgx.Batch{}
-	b.Queue(qPutRow, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, r.Deleted, r.Data)
-	b.Queue(qPutVersion, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, r.Data)
-	return wrap(t.tx.SendBatch(ctx, b).Close())
+	t.rows = append(t.rows, r)
+	return nil
+}
+
+// queueRows adds the statements writing the queued rows to b: every state
+// to the history, the last state of each row as its current one (one
+// statement may not upsert a row twice).
+func (t *Tx) queueRows(b *pgx.Batch) {
+	n := len(t.rows)
+	var (
+		tbl, id, hlc, dev     = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		ver                   = make([]int64, 0, n)
+		data                  = make([][]byte, 0, n)
+		cTbl, cID, cHLC, cDev []string
+		cVer                  []int64
+		cDel                  []bool
+		cData                 [][]byte
+		last                  = make(map[[2]string]int, n)
+	)
+	for i, r := range t.rows {
+		tbl, id, ver, hlc, dev, data = append(tbl, r.Table), append(id, r.ID), append(ver, r.Version), append(hlc, r.HLC), append(dev, r.DeviceID), append(data, r.Data)
+		last[[2]string{r.Table, r.ID}] = i
+	}
+	for i, r := range t.rows {
+		if last[[2]string{r.Table, r.ID}] != i {
+			continue
+		}
+		cTbl, cID, cVer, cHLC, cDev, cDel, cData = append(cTbl, r.Table), append(cID, r.ID), append(cVer, r.Version),
+			append(cHLC, r.HLC), append(cDev, r.DeviceID), append(cDel, r.Deleted), append(cData, r.Data)
+	}
+	b.Queue(qPutRows, t.site, cTbl, cID, cVer, cHLC, cDev, cDel, cData)
+	b.Queue(qPutVersions, t.site, tbl, id, ver, hlc, dev, data)
 }
 
 // GetRows reads the current states of many rows of one table in one round
 // trip.
 func (t *Tx) GetRows(ctx context.Context, table string, ids []string) (map[string]server.StoredRow, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := scanRows(t.tx.Query(ctx, `SELECT `+rowCols+` FROM rows WHERE site = $1 AND tbl = $2 AND id = ANY($3::text[])`,
 		t.site, table, ids))
 	if err != nil {
@@ -103,6 +187,9 @@ func (t *Tx) GetRows(ctx context.Context, table string, ids []string) (map[strin
 
 // Purged reports which ids were purged tombstones.
 func (t *Tx) Purged(ctx context.Context, table string, ids []string) (map[string]bool, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	rs, err := t.tx.Query(ctx, `SELECT id FROM purged WHERE site = $1 AND tbl = $2 AND id = ANY($3::text[])`, t.site, table, ids)
 	if err != nil {
 		return nil, wrap(err)
@@ -121,16 +208,20 @@ func (t *Tx) Purged(ctx context.Context, table string, ids []string) (map[string
 // GetBatch reads a stored push response. Under the site lock it sees every
 // batch committed before the lock was granted, on any process.
 func (t *Tx) GetBatch(ctx context.Context, deviceID, batchID string) ([]byte, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	var b []byte
 	err := t.tx.QueryRow(ctx, `SELECT response FROM batches WHERE device_id = $1 AND batch_id = $2`, deviceID, batchID).Scan(&b)
 	return b, wrap(err)
 }
 
-// PutBatch stores a push response in the transaction that applied it.
+// PutBatch stores a push response in the transaction that applied it
+// (queued).
 func (t *Tx) PutBatch(ctx context.Context, deviceID, batchID string, response []byte, at int64) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO batches(device_id, batch_id, site, response, created_at) VALUES($1, $2, $3, $4, $5)`,
+	t.queue(`INSERT INTO batches(device_id, batch_id, site, response, created_at) VALUES($1, $2, $3, $4, $5)`,
 		deviceID, batchID, t.site, response, at)
-	return wrap(err)
+	return nil
 }
 
 // Pin keeps row versions for a conflict.
@@ -138,20 +229,23 @@ func (t *Tx) Pin(ctx context.Context, conflictID, table, id string, versions ...
 	if len(versions) == 0 {
 		return nil
 	}
-	_, err := t.tx.Exec(ctx, `INSERT INTO pins(site, conflict_id, tbl, id, version) SELECT $1, $2, $3, $4, v FROM unnest($5::bigint[]) AS v
+	t.queue(`INSERT INTO pins(site, conflict_id, tbl, id, version) SELECT $1, $2, $3, $4, v FROM unnest($5::bigint[]) AS v
 		ON CONFLICT DO NOTHING`, t.site, conflictID, table, id, versions)
-	return wrap(err)
+	return nil
 }
 
 // Unpin releases a conflict's pins.
 func (t *Tx) Unpin(ctx context.Context, conflictID string) error {
-	_, err := t.tx.Exec(ctx, `DELETE FROM pins WHERE site = $1 AND conflict_id = $2`, t.site, conflictID)
-	return wrap(err)
+	t.queue(`DELETE FROM pins WHERE site = $1 AND conflict_id = $2`, t.site, conflictID)
+	return nil
 }
 
 // PurgeTombstones removes old unpinned tombstones (with their history),
 // remembers their ids, and raises the horizon, in one statement.
 func (t *Tx) PurgeTombstones(ctx context.Context, upTo int64) (int, error) {
+	if err := t.flush(ctx); err != nil {
+		return 0, err
+	}
 	var n int
 	var maxV int64
 	err := t.tx.QueryRow(ctx, `WITH victims AS (
@@ -180,6 +274,9 @@ func (t *Tx) PurgeTombstones(ctx context.Context, upTo int64) (int, error) {
 
 // PurgeVersions removes superseded, unpinned history versions.
 func (t *Tx) PurgeVersions(ctx context.Context, upTo int64) (int, error) {
+	if err := t.flush(ctx); err != nil {
+		return 0, err
+	}
 	tag, err := t.tx.Exec(ctx, `DELETE FROM row_versions v WHERE v.site = $1 AND v.version <= $2
 		AND v.version < (SELECT r.version FROM rows r WHERE r.site = v.site AND r.tbl = v.tbl AND r.id = v.id)
 		AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.site = v.site AND p.tbl = v.tbl
@@ -190,20 +287,20 @@ func (t *Tx) PurgeVersions(ctx context.Context, upTo int64) (int, error) {
 	return int(tag.RowsAffected()), nil
 }
 
-// Commit writes the sequence back, queues the change notification, and
-// commits. PostgreSQL delivers NOTIFY only when (and after) the
-// transaction commits.
+// Commit sends the queued writes with the sequence and the change
+// notification, then commits. PostgreSQL delivers NOTIFY only when (and
+// after) the transaction commits.
 func (t *Tx) Commit() error {
 	ctx, cancel := context.WithTimeout(context.Background(), t.s.opTimeout)
 	defer cancel()
 	if t.seq > t.stored {
-		b := &pgx.Batch{}
-		b.Queue(`UPDATE sites SET seq = $1 WHERE site = $2`, t.seq, t.site)
-		b.Queue(`SELECT pg_notify($1, $2)`, t.s.channel, strconv.FormatInt(t.seq, 10)+":"+t.site)
-		if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
-			t.Rollback()
-			return fmt.Errorf("store sequence: %w", wrap(err))
-		}
+		t.rowsFirst()
+		t.queue(`UPDATE sites SET seq = $1 WHERE site = $2`, t.seq, t.site)
+		t.queue(`SELECT pg_notify($1, $2)`, t.s.channel, strconv.FormatInt(t.seq, 10)+":"+t.site)
+	}
+	if err := t.flush(ctx); err != nil {
+		t.Rollback()
+		return err
 	}
 	if err := t.tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", wrap(err))
