@@ -262,3 +262,76 @@ wait:
 		t.Fatalf("Listen after cancel = %v", err)
 	}
 }
+
+// TestTx_QueuedWrites: writes are queued until the next read or commit;
+// reads still see them, a row written twice in one transaction keeps both
+// versions in its history and the last as its state, and a queued write
+// that fails fails the commit with nothing applied.
+func TestTx_QueuedWrites(t *testing.T) {
+	st := open(t)
+	defer st.Close()
+	ctx := context.Background()
+	tx, err := st.Begin(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, data := range []string{`{"n":1}`, `{"n":2}`} {
+		v, _ := tx.NextSeq(ctx)
+		if err := tx.PutRow(ctx, server.StoredRow{Table: "t", ID: "a", Version: v, HLC: "h", DeviceID: "d", Data: []byte(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, err := tx.GetRow(ctx, "t", "a"); err != nil || r.Version != 2 || string(r.Data) != `{"n":2}` {
+		t.Fatalf("read own write: %+v %v", r, err)
+	}
+	v, _ := tx.NextSeq(ctx)
+	tx.PutRow(ctx, server.StoredRow{Table: "t", ID: "a", Version: v, HLC: "h", DeviceID: "d", Deleted: true, Data: []byte("{\"nul\":\"\x00\"}")})
+	tx.PutBatch(ctx, "d", "b", []byte("r"), 1)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	h, err := st.History(ctx, "s", "t", "a")
+	if err != nil || len(h) != 3 {
+		t.Fatalf("history = %+v, %v", h, err)
+	}
+	rows, _ := st.Changes(ctx, "s", 0, 10)
+	if len(rows) != 1 || rows[0].Version != 3 || !rows[0].Deleted || string(rows[0].Data) != "{\"nul\":\"\x00\"}" {
+		t.Fatalf("changes = %+v", rows)
+	}
+
+	tx, err = st.Begin(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ = tx.NextSeq(ctx)
+	tx.PutRow(ctx, server.StoredRow{Table: "t", ID: "z", Version: v, HLC: "h", DeviceID: "d", Data: []byte(`{}`)})
+	tx.PutBatch(ctx, "d", "b", []byte("again"), 2) // the same batch: a key violation
+	if err := tx.Commit(); err == nil {
+		t.Fatal("commit with a failing queued write succeeded")
+	}
+	if ss, _ := st.SiteState(ctx, "s"); ss.Seq != 3 {
+		t.Fatalf("seq after a failed commit = %d", ss.Seq)
+	}
+	if rows, _ := st.Changes(ctx, "s", 3, 10); len(rows) != 0 {
+		t.Fatalf("failed commit left %+v", rows)
+	}
+}
+
+// TestStore_DeviceTextVerbatim: device names and platforms are stored as
+// sent, NUL and all.
+func TestStore_DeviceTextVerbatim(t *testing.T) {
+	st := open(t)
+	defer st.Close()
+	ctx := context.Background()
+	if err := st.CreateEnrollCode(ctx, server.EnrollCode{Hash: "h", SiteID: "s", Role: "operator", Uses: 1, ExpiresAt: 1 << 50}); err != nil {
+		t.Fatal(err)
+	}
+	name := "Line 3 \x00 '; DROP TABLE devices; -- ☃"
+	if _, err := st.Enroll(ctx, "h", server.Device{ID: "d", Name: name, Platform: "\x00", TokenHash: "t"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.DeviceByTokenHash(ctx, "t")
+	if err != nil || d.Name != name || d.Platform != "\x00" {
+		t.Fatalf("device = %+v, %v", d, err)
+	}
+}
