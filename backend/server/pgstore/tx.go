@@ -131,6 +131,19 @@ func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (s
 		WHERE site = $1 AND tbl = $2 AND id = $3 AND version = $4`, t.site, table, id, version))
 }
 
+// WrittenByOthers reports whether a device other than deviceID wrote the row
+// at a version greater than after, in the stored history (this
+// transaction's writes included): the engine's optional server.OtherWriters.
+func (t *Tx) WrittenByOthers(ctx context.Context, table, id string, after int64, deviceID string) (bool, error) {
+	if err := t.flush(ctx); err != nil {
+		return false, err
+	}
+	var yes bool
+	err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM row_versions
+		WHERE site = $1 AND tbl = $2 AND id = $3 AND version > $4 AND device_id <> $5)`, t.site, table, id, after, deviceID).Scan(&yes)
+	return yes, wrap(err)
+}
+
 // PutRow replaces the current state and appends to the history (queued).
 func (t *Tx) PutRow(ctx context.Context, r server.StoredRow) error {
 	t.rows = append(t.rows, r)
