@@ -1,5 +1,6 @@
-// Command bench measures one outpost-server on embedded SQLite over loopback
-// with simulated devices (pure Go HTTP clients):
+// Command bench measures one outpost-server on embedded SQLite (or, with
+// -pg, one or several on PostgreSQL: see pg.go) over loopback with simulated
+// devices (pure Go HTTP clients):
 //
 //   - open loop: N devices each push a batch of 100 production records every
 //     second and pull after each push; p50/p99 push latency and whether the
@@ -20,7 +21,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,14 +60,35 @@ type server struct {
 	addr string
 	db   string
 	bin  string
+	drop func() // removes the database
+	// more are the other instances sharing db (-instances); devices are
+	// spread over all of them.
+	more []*server
 }
 
 func startServer(bin string) (*server, error) {
-	dir, err := os.MkdirTemp("", "outpost-bench")
+	db, drop, err := newDB()
 	if err != nil {
 		return nil, err
 	}
-	db := filepath.Join(dir, "server.db")
+	s, err := startProcess(bin, db)
+	if err != nil {
+		drop()
+		return nil, err
+	}
+	s.drop = drop
+	for len(s.more)+1 < *instances && *pgURL != "" {
+		m, err := startProcess(bin, db)
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		s.more = append(s.more, m)
+	}
+	return s, nil
+}
+
+func startProcess(bin, db string) (*server, error) {
 	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--db", db)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -97,13 +118,26 @@ func startServer(bin string) (*server, error) {
 }
 
 func (s *server) stop() {
+	for _, m := range s.more {
+		m.stop()
+	}
 	s.cmd.Process.Kill()
 	s.cmd.Wait()
-	os.RemoveAll(filepath.Dir(s.db))
+	if s.drop != nil {
+		s.drop()
+	}
 }
 
-// cpu returns the server's user+system CPU seconds so far.
+// cpu returns the servers' user+system CPU seconds so far.
 func (s *server) cpu() float64 {
+	c := s.cpu1()
+	for _, m := range s.more {
+		c += m.cpu1()
+	}
+	return c
+}
+
+func (s *server) cpu1() float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
 	if err != nil {
 		return 0
@@ -114,8 +148,16 @@ func (s *server) cpu() float64 {
 	return (u + st) / 100 // USER_HZ
 }
 
-// rss returns the server's peak resident memory in MiB.
+// rss returns the servers' peak resident memory in MiB (summed).
 func (s *server) rss() float64 {
+	r := s.rss1()
+	for _, m := range s.more {
+		r += m.rss1()
+	}
+	return r
+}
+
+func (s *server) rss1() float64 {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	for _, l := range strings.Split(string(b), "\n") {
 		if strings.HasPrefix(l, "VmHWM:") {
@@ -128,6 +170,7 @@ func (s *server) rss() float64 {
 
 type device struct {
 	id, token string
+	addr      string // the instance this device talks to
 	cursor    int64
 	counter   int
 }
@@ -148,7 +191,11 @@ func (s *server) enroll(n int) ([]*device, error) {
 		code := lines[len(lines)-1]
 		for i := 0; i < uses; i++ {
 			body, _ := json.Marshal(map[string]string{"code": code, "device_name": fmt.Sprint("bench ", len(devs)), "platform": "linux"})
-			resp, err := client.Post("http://"+s.addr+"/v1/enroll", "application/json", bytes.NewReader(body))
+			in := s
+			if k := len(devs) % (len(s.more) + 1); k > 0 {
+				in = s.more[k-1]
+			}
+			resp, err := client.Post("http://"+in.addr+"/v1/enroll", "application/json", bytes.NewReader(body))
 			if err != nil {
 				return nil, err
 			}
@@ -161,7 +208,7 @@ func (s *server) enroll(n int) ([]*device, error) {
 			if resp.StatusCode != 201 {
 				return nil, fmt.Errorf("enroll answered %d", resp.StatusCode)
 			}
-			devs = append(devs, &device{id: en.DeviceID, token: en.Token})
+			devs = append(devs, &device{id: en.DeviceID, token: en.Token, addr: in.addr})
 		}
 	}
 	return devs, nil
@@ -182,7 +229,7 @@ func (s *server) push(d *device, rows int) (time.Duration, error) {
 	}
 	b.WriteString("]}")
 	start := time.Now()
-	req, _ := http.NewRequest("POST", "http://"+s.addr+"/v1/push", &b)
+	req, _ := http.NewRequest("POST", "http://"+d.addr+"/v1/push", &b)
 	req.Header.Set("Authorization", "Bearer "+d.token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
@@ -199,7 +246,7 @@ func (s *server) push(d *device, rows int) (time.Duration, error) {
 
 func (s *server) pull(d *device) error {
 	for {
-		req, _ := http.NewRequest("GET", fmt.Sprintf("http://%s/v1/pull?cursor=%d&limit=5000", s.addr, d.cursor), nil)
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://%s/v1/pull?cursor=%d&limit=5000", d.addr, d.cursor), nil)
 		req.Header.Set("Authorization", "Bearer "+d.token)
 		resp, err := client.Do(req)
 		if err != nil {
@@ -230,7 +277,7 @@ func pct(ds []time.Duration, p float64) time.Duration {
 }
 
 func run(bin string, openN, closedN []int, dur time.Duration, rows int) error {
-	fmt.Printf("## Sync server on embedded SQLite (loopback, %d rows per push, %d devices per site, %s per run)\n\n", rows, perSite, dur)
+	fmt.Printf("## Sync server on %s (loopback, %d rows per push, %d devices per site, %s per run)\n\n", storeName(), rows, perSite, dur)
 	fmt.Println("| mode | devices | offered rows/s | accepted rows/s | push p50 | push p99 | kept up | server CPU | server peak RSS |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, n := range openN {
