@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -32,14 +33,17 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	addr := clientAddr(r)
 	now := s.cfg.Now()
-	n, err := s.cfg.Store.EnrollFailures(ctx, addr, now.Add(-60_000_000_000).UnixMilli())
-	if err != nil {
-		return fmt.Errorf("count enroll failures: %w", err)
-	}
-	if n >= s.cfg.EnrollFailureLimit {
-		return errf(http.StatusTooManyRequests, "rate_limited", "Too many failed enrollment attempts from this address; wait a minute and try again.")
-	}
+	// Only failed attempts are throttled (DESIGN.md 4): a valid code always
+	// enrolls; a failure after EnrollFailureLimit failures within a minute
+	// from this address is answered 429 instead of its own error.
 	fail := func(e error) error {
+		n, err := s.cfg.Store.EnrollFailures(ctx, addr, now.Add(-time.Minute).UnixMilli())
+		if err != nil {
+			return fmt.Errorf("count enroll failures: %w", err)
+		}
+		if n >= s.cfg.EnrollFailureLimit {
+			return errf(http.StatusTooManyRequests, "rate_limited", "Too many failed enrollment attempts from this address; wait a minute and try again.")
+		}
 		if err := s.cfg.Store.RecordEnrollFailure(ctx, addr, now.UnixMilli()); err != nil {
 			return fmt.Errorf("record enroll failure: %w", err)
 		}

@@ -116,6 +116,16 @@ type Tx interface {
 	Rollback() error
 }
 
+// OtherWriters is implemented by a Tx that can tell whether a device other
+// than deviceID wrote a row at a version greater than after (in the stored
+// history, the transaction's own writes included). The sync engine needs it
+// for "no other device has written the row since base_version": the pusher
+// being the row's last writer does not mean no other device wrote in
+// between. A Tx without it falls back to the last writer alone.
+type OtherWriters interface {
+	WrittenByOthers(ctx context.Context, table, id string, after int64, deviceID string) (bool, error)
+}
+
 // StoredRow is one state of one row as stored: Data is the JSON object of
 // every column (the pull feed's row), opaque to the store.
 type StoredRow struct {

@@ -78,6 +78,17 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 		}
 		resp.Results = append(resp.Results, res)
 	}
+	// version is the row's version after the whole batch: a row changed
+	// twice in one batch reports its last version in both results.
+	for i, res := range resp.Results {
+		if res.Version == nil {
+			continue
+		}
+		if r := w.rows[rowKey{res.Table, res.ID}]; r != nil && r.Version != *res.Version {
+			v := r.Version
+			resp.Results[i].Version = &v
+		}
+	}
 	body, err = json.Marshal(resp)
 	if err != nil {
 		return nil, 0, fmt.Errorf("encode push response: %w", err)
@@ -377,9 +388,22 @@ func (e *Engine) pushOne(ctx context.Context, w *writer, dev Device, p prepared)
 
 	res := protocol.PushResult{Table: t.Name, ID: c.ID}
 	// No other device wrote the row since base → apply. A device never
-	// conflicts with itself: the last writer being the pusher means its
-	// base is stale only because an acknowledgement was lost.
-	if !exists || cur.Version <= c.BaseVersion || cur.DeviceID == dev.ID {
+	// conflicts with itself: when every write since base is the pusher's,
+	// its base is stale only because an acknowledgement was lost. The
+	// pusher being the last writer is not enough: another device may have
+	// written in between (the pusher's own write then merged it in).
+	self := false
+	if exists && cur.Version > c.BaseVersion && cur.DeviceID == dev.ID {
+		self = true
+		if ow, ok := w.tx.(OtherWriters); ok {
+			others, err := ow.WrittenByOthers(ctx, t.Name, c.ID, c.BaseVersion, dev.ID)
+			if err != nil {
+				return res, fmt.Errorf("writers since base: %w", err)
+			}
+			self = !others
+		}
+	}
+	if !exists || cur.Version <= c.BaseVersion || self {
 		v, err := w.put(ctx, rowState(t, mine, c.HLC, dev.ID))
 		if err != nil {
 			return res, err

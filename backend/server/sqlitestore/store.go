@@ -489,7 +489,10 @@ type Tx struct {
 	seq, stored int64
 }
 
-var _ server.Tx = (*Tx)(nil)
+var (
+	_ server.Tx           = (*Tx)(nil)
+	_ server.OtherWriters = (*Tx)(nil)
+)
 
 func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	return t.tx.StmtContext(ctx, t.s.stmts[q])
@@ -518,6 +521,19 @@ func (t *Tx) GetRow(ctx context.Context, table, id string) (server.StoredRow, er
 func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (server.StoredRow, error) {
 	ctx = context.WithoutCancel(ctx)
 	return scanRow(t.stmt(ctx, qGetVersion).QueryRowContext(ctx, t.site, table, id, version))
+}
+
+// WrittenByOthers reports whether a device other than deviceID wrote the row
+// at a version greater than after (server.OtherWriters).
+func (t *Tx) WrittenByOthers(ctx context.Context, table, id string, after int64, deviceID string) (bool, error) {
+	ctx = context.WithoutCancel(ctx)
+	var one int
+	err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM row_versions WHERE site = ? AND tbl = ? AND id = ? AND version > ? AND device_id <> ? LIMIT 1`,
+		t.site, table, id, after, deviceID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, wrap(err)
 }
 
 // PutRow replaces the current state and appends to the history.
