@@ -41,6 +41,9 @@ type Config struct {
 	// online (default 10).
 	SyncEvery int
 	Logger    *slog.Logger
+	// AfterEnroll and BeforeSettle let tests act between the phases (turn
+	// faults on and off, look at the devices).
+	AfterEnroll, BeforeSettle func(devs []*device) error
 }
 
 // Summary is the simulator's verdict, printed as JSON on the last line.
@@ -305,6 +308,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return sum, fmt.Errorf("manager's first sync: %w", err)
 	}
 
+	if cfg.AfterEnroll != nil {
+		if err := cfg.AfterEnroll(devs); err != nil {
+			return sum, err
+		}
+	}
 	// Edits, spread over the devices, with random outages.
 	var wg sync.WaitGroup
 	errs := make(chan error, len(devs))
@@ -325,6 +333,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	close(errs)
 	for err := range errs {
 		return sum, err
+	}
+	if cfg.BeforeSettle != nil {
+		if err := cfg.BeforeSettle(devs); err != nil {
+			return sum, err
+		}
 	}
 	if err := settle(ctx, cfg, devs, mgr); err != nil {
 		return sum, err

@@ -1,0 +1,382 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
+	"github.com/outpost-app/outpost/backend/syncclient"
+	"github.com/outpost-app/outpost/backend/syncclient/faultproxy"
+)
+
+// The fault tests run the real outpost-server as a separate process (built
+// once in TestMain: this test binary links go-sqlcipher, the server
+// mattn/go-sqlite3) and real devices, with faults between them. Each ends
+// with the simulator's convergence check (invariant 3) and its lost and
+// duplicated counts.
+
+var serverBin string
+
+func TestMain(m *testing.M) {
+	if os.Getenv("OUTPOST_SIM_CHILD") != "" {
+		os.Exit(childDevice())
+	}
+	dir, err := os.MkdirTemp("", "outpost-sim-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	serverBin = filepath.Join(dir, "outpost-server")
+	cmd := exec.Command("go", "build", "-o", serverBin, "github.com/outpost-app/outpost/backend/cmd/outpost-server")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build outpost-server:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type env struct {
+	srv               *serverProc
+	code, managerCode string
+	dir               string
+}
+
+func newEnv(t *testing.T, devices int) *env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv, err := startServer(ctx, serverBin, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Kill)
+	site := "site-" + t.Name()
+	code, err := enrollCode(ctx, serverBin, srv.db, site, "operator", devices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr, err := enrollCode(ctx, serverBin, srv.db, site, "manager", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{srv: srv, code: code, managerCode: mgr, dir: dir}
+}
+
+func (e *env) proxy(t *testing.T) *faultproxy.Proxy {
+	t.Helper()
+	p, err := faultproxy.New(e.srv.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+func requireOK(t *testing.T, sum Summary) {
+	t.Helper()
+	out, _ := json.Marshal(sum)
+	t.Logf("summary: %s", out)
+	if !sum.OK() {
+		t.Fatalf("not converged or lost/duplicated edits: %v", sum.Mismatches)
+	}
+}
+
+func timeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestFaults_Network: latency, resets, responses dropped after the server
+// committed (lost acknowledgements) and a bandwidth limit during the whole
+// edit phase; after the faults stop, every device converges.
+func TestFaults_Network(t *testing.T) {
+	e := newEnv(t, 4)
+	p := e.proxy(t)
+	cfg := Config{ServerURL: p.URL(), Code: e.code, ManagerCode: e.managerCode, Devices: 4, Edits: 400,
+		OfflineRatio: 0.2, Seed: 7, Dir: t.TempDir(), SyncEvery: 5,
+		AfterEnroll: func([]*device) error {
+			p.Set(faultproxy.Faults{Latency: 2 * time.Millisecond, ResetRate: 0.03, DropResponseRate: 0.05, BytesPerSecond: 4 << 20})
+			return nil
+		},
+		BeforeSettle: func([]*device) error { p.Set(faultproxy.Faults{}); return nil },
+	}
+	sum, err := Run(timeout(t, 2*time.Minute), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("injected %d resets, %d dropped answers", p.Resets.Load(), p.Drops.Load())
+	if p.Drops.Load() == 0 {
+		t.Fatal("no answer was dropped: the lost-ack case was not exercised")
+	}
+	requireOK(t, sum)
+}
+
+// TestFaults_ServerDownWholeSession: the server cannot be reached for the
+// whole edit phase; edits keep working and pile up as pending, then drain.
+func TestFaults_ServerDownWholeSession(t *testing.T) {
+	e := newEnv(t, 3)
+	p := e.proxy(t)
+	cfg := Config{ServerURL: p.URL(), Code: e.code, ManagerCode: e.managerCode, Devices: 3, Edits: 150,
+		Seed: 3, Dir: t.TempDir(),
+		AfterEnroll: func([]*device) error { p.Set(faultproxy.Faults{Down: true}); return nil },
+		BeforeSettle: func(devs []*device) error {
+			for _, d := range devs {
+				c, err := d.st.SyncCounts(context.Background())
+				if err != nil {
+					return err
+				}
+				if c.Pending < int64(d.edits)/3 || c.InFlight > 1000 {
+					return fmt.Errorf("device %d after an offline session: %+v for %d edits", d.idx, c, d.edits)
+				}
+				st := d.cl.Status(context.Background())
+				if st.Online || st.LastError == "" {
+					return fmt.Errorf("device %d status while the server is down: %+v", d.idx, st)
+				}
+			}
+			p.Set(faultproxy.Faults{})
+			return nil
+		},
+	}
+	sum, err := Run(timeout(t, 2*time.Minute), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireOK(t, sum)
+}
+
+// TestFaults_KillServerMidBatch kills the server with SIGKILL while devices
+// push, twice, and restarts it on the same database.
+func TestFaults_KillServerMidBatch(t *testing.T) {
+	e := newEnv(t, 3)
+	stop := make(chan struct{})
+	killed := make(chan error, 1)
+	cfg := Config{ServerURL: e.srv.URL(), Code: e.code, ManagerCode: e.managerCode, Devices: 3, Edits: 600,
+		Seed: 11, Dir: t.TempDir(), SyncEvery: 3,
+		AfterEnroll: func([]*device) error {
+			go func() {
+				var err error
+				for i := 0; i < 2 && err == nil; i++ {
+					select {
+					case <-stop:
+						killed <- nil
+						return
+					case <-time.After(time.Duration(150+rand.IntN(200)) * time.Millisecond):
+					}
+					e.srv.Kill()
+					time.Sleep(200 * time.Millisecond)
+					err = e.srv.Restart(context.Background())
+				}
+				killed <- err
+			}()
+			return nil
+		},
+		BeforeSettle: func([]*device) error {
+			close(stop)
+			return <-killed
+		},
+	}
+	sum, err := Run(timeout(t, 2*time.Minute), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireOK(t, sum)
+}
+
+// childDevice runs one device in this process until it is killed: it syncs
+// in a loop. The parent passes the directory, credentials and sizes in the
+// environment (the token never touches a file).
+func childDevice() int {
+	ctx := context.Background()
+	idx, _ := strconv.Atoi(os.Getenv("OUTPOST_SIM_IDX"))
+	d, err := openDevice(ctx, os.Getenv("OUTPOST_SIM_DIR"), idx, nil, 1, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
+	var cr syncclient.Credentials
+	if err := json.Unmarshal([]byte(os.Getenv("OUTPOST_SIM_CREDS")), &cr); err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
+	d.tokens.Save(ctx, cr)
+	d.cl = syncclient.New(syncclient.Options{Store: d.st, Tokens: d.tokens, BatchSize: 50, PullLimit: 50})
+	if err := d.cl.Load(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
+	fmt.Println("ready")
+	for {
+		d.cl.Sync(ctx)
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// killChild runs the device in dir as a child process and kills it with
+// SIGKILL after a random moment, times times.
+func killChild(t *testing.T, dir string, idx int, creds syncclient.Credentials, times int) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cj, _ := json.Marshal(creds)
+	for i := 0; i < times; i++ {
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(), "OUTPOST_SIM_CHILD=1", "OUTPOST_SIM_DIR="+dir, "OUTPOST_SIM_IDX="+strconv.Itoa(idx),
+			"OUTPOST_SIM_CREDS="+string(cj))
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(150+rand.IntN(250)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	}
+}
+
+// TestFaults_KillDeviceMidPushAndPull kills a device process with SIGKILL
+// while it pushes 1500 rows in batches of 50 through a slow link, and
+// another while it pulls them in pages of 50; both restart and converge,
+// every row on the server exactly once.
+func TestFaults_KillDeviceMidPushAndPull(t *testing.T) {
+	ctx := timeout(t, 2*time.Minute)
+	e := newEnv(t, 2)
+	p := e.proxy(t)
+	// A slow link, so that each kill lands in the middle of the work.
+	p.Set(faultproxy.Faults{Latency: 20 * time.Millisecond})
+
+	pusherDir, pullerDir := filepath.Join(e.dir, "pusher"), filepath.Join(e.dir, "puller")
+	enroll := func(dir string, idx int, code string) (*device, syncclient.Credentials) {
+		d, err := openDevice(ctx, dir, idx, nil, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cr, err := d.cl.Enroll(ctx, p.URL(), code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, cr
+	}
+	pusher, pcr := enroll(pusherDir, 0, e.code)
+	ins := make([]store.RecordInput, 1500)
+	for i := range ins {
+		ins[i] = store.RecordInput{LineID: "L1", ProductID: "P", Quantity: int64(i), OperatorID: "op"}
+	}
+	recs, err := pusher.st.CreateRecords(ctx, ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]edit{}
+	for _, r := range recs {
+		last[protocol.TableProductionRecords+"/"+r.ID] = edit{table: protocol.TableProductionRecords, id: r.ID, fields: recordFields(r)}
+	}
+	pusher.close()
+	killChild(t, pusherDir, 0, pcr, 3)
+
+	puller, lcr := enroll(pullerDir, 1, e.managerCode)
+	puller.close()
+	// Let the pusher finish so the puller has everything to pull.
+	pusher, err = openDevice(ctx, pusherDir, 0, nil, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := pusher.st.SyncCounts(ctx); err != nil || c.Pending+c.InFlight == 0 || c.Pending+c.InFlight == int64(len(recs)) {
+		t.Errorf("pusher after 3 kills: %+v, %v (of %d rows): the kills did not land mid-push", c, err, len(recs))
+	} else {
+		t.Logf("pusher after 3 kills: %+v (of %d rows)", c, len(recs))
+	}
+	pusher.tokens.Save(ctx, pcr)
+	if err := pusher.cl.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := retry(ctx, 20, pusher.sync); err != nil {
+		t.Fatal(err)
+	}
+	killChild(t, pullerDir, 1, lcr, 3)
+	p.Set(faultproxy.Faults{})
+	puller, err = openDevice(ctx, pullerDir, 1, nil, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer puller.close()
+	defer pusher.close()
+	puller.tokens.Save(ctx, lcr)
+	if err := puller.cl.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cur, err := puller.st.Cursor(ctx); err != nil || cur == 0 || cur >= int64(len(recs)) {
+		t.Errorf("puller's cursor after 3 kills: %d, %v: the kills did not land mid-pull", cur, err)
+	} else {
+		t.Logf("puller's cursor after 3 kills: %d", cur)
+	}
+	if err := retry(ctx, 20, puller.sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := retry(ctx, 20, pusher.sync); err != nil {
+		t.Fatal(err)
+	}
+	pusher.last = last
+	sum := Summary{Devices: 2, Edits: len(recs)}
+	if err := check(ctx, &sum, []*device{pusher}, puller); err != nil {
+		t.Fatal(err)
+	}
+	requireOK(t, sum)
+}
+
+// TestLive_EventStream: two devices running their sync loops; an edit on one
+// reaches the other within seconds (debounced push, event stream, pull).
+func TestLive_EventStream(t *testing.T) {
+	ctx := timeout(t, time.Minute)
+	e := newEnv(t, 2)
+	var devs []*device
+	for i := 0; i < 2; i++ {
+		d, err := openDevice(ctx, filepath.Join(e.dir, fmt.Sprint("live", i)), i, nil, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.close()
+		d.cl = syncclient.New(syncclient.Options{Store: d.st, Tokens: d.tokens, Debounce: 100 * time.Millisecond, Poll: time.Hour})
+		if _, err := d.cl.Enroll(ctx, e.srv.URL(), e.code); err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { d.cl.Run(rctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		devs = append(devs, d)
+	}
+	time.Sleep(300 * time.Millisecond) // both loops synced once and hold their event streams
+	start := time.Now()
+	rec, err := devs[0].st.CreateRecord(ctx, store.RecordInput{LineID: "L", ProductID: "P", Quantity: 1, OperatorID: "o"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	devs[0].cl.Notify()
+	for {
+		if r, err := devs[1].st.GetRecord(ctx, rec.ID); err == nil && !r.Pending() {
+			t.Logf("arrived on the other device after %v", time.Since(start).Round(time.Millisecond))
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("the edit did not reach the other device within 5 s; status: %+v", devs[1].cl.Status(ctx))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st := devs[0].cl.Status(ctx); !st.Online || st.Pending != 0 || st.LastSync == 0 {
+		t.Fatalf("status = %+v", st)
+	}
+}
