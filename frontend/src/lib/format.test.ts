@@ -38,6 +38,7 @@ describe('format', () => {
     expect(pendingLabel(0)).toBe('Nothing waiting to sync');
     expect(pendingLabel(1, 'en-US')).toBe('1 change not yet synced');
     expect(pendingLabel(2500, 'en-US')).toBe('2,500 changes not yet synced');
-    expect(pendingNoun(1)).toBe('change not yet synced');
+    expect(pendingNoun(1)).toBe('change not synced');
+    expect(pendingNoun(0)).toBe('changes not synced');
   });
 });

@@ -61,6 +61,5 @@ export function pendingLabel(n: number, locale?: string): string {
 
 /** pendingNoun is the words after the pending count in the status bar. */
 export function pendingNoun(n: number): string {
-  if (n === 0) return 'changes waiting to sync';
-  return n === 1 ? 'change not yet synced' : 'changes not yet synced';
+  return n === 1 ? 'change not synced' : 'changes not synced';
 }

@@ -9,7 +9,7 @@ export interface Toast {
   action?: { label: string; run: () => void | Promise<void> };
 }
 
-export function createToasts(timeoutMs = 8000) {
+export function createToasts(timeoutMs = 6000) {
   const { subscribe, update } = writable<Toast[]>([]);
   let next = 1;
   const timers = new Map<number, ReturnType<typeof setTimeout>>();
@@ -23,7 +23,7 @@ export function createToasts(timeoutMs = 8000) {
 
   function show(kind: Toast['kind'], text: string, action?: Toast['action']): number {
     const id = next++;
-    update((l) => [...l.slice(-3), { id, kind, text, action }]);
+    update((l) => [...l.slice(-2), { id, kind, text, action }]);
     if (kind !== 'error') timers.set(id, setTimeout(() => dismiss(id), timeoutMs));
     return id;
   }

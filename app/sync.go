@@ -1,0 +1,347 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/store"
+	"github.com/outpost-app/outpost/backend/syncclient"
+)
+
+// SyncOptions configures the SyncService. main fills it.
+type SyncOptions struct {
+	// Tokens keeps the device credentials; default the OS keychain
+	// (syncclient.KeychainTokens, account "device-token").
+	Tokens syncclient.TokenStore
+	// ExtraCAFile is a PEM bundle trusted besides the system CAs.
+	ExtraCAFile string
+	// DeviceName is sent at enrollment (default the host name).
+	DeviceName string
+	// ServerURL and Code, when both set (managed config, or `make run`),
+	// enroll the device at start if it is not enrolled yet.
+	ServerURL, Code string
+	// OnStatus is called on every status change (main emits it to the UI as
+	// the "sync:status" event).
+	OnStatus func(SyncStatus)
+}
+
+// SyncStatus is the status bar's data: online, pending count, open
+// conflicts, last sync, clock offset warning and progress.
+type SyncStatus = syncclient.Status
+
+// QuarantinedRow is a row the server refused ("needs attention").
+type QuarantinedRow = store.QuarantinedRow
+
+// SyncService is bound into the WebView: sync status, sync now, enrollment,
+// unenrollment and the quarantine. It starts the sync client once the local
+// store is open (Wrap) and stops it at Shutdown.
+type SyncService struct {
+	opts SyncOptions
+
+	mu     sync.Mutex
+	client *syncclient.Client
+	ready  chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+	failed error
+}
+
+// NewSyncService returns the service; wire it with Wrap.
+func NewSyncService(opts SyncOptions) *SyncService {
+	if opts.Tokens == nil {
+		opts.Tokens = &syncclient.KeychainTokens{}
+	}
+	return &SyncService{opts: opts, ready: make(chan struct{})}
+}
+
+// Wrap returns an OpenFunc that opens the store with open, starts the sync
+// client on it, and tells the client about every local write (so it syncs
+// shortly after, debounced).
+func (s *SyncService) Wrap(open OpenFunc) OpenFunc {
+	return func(ctx context.Context) (Opened, error) {
+		o, err := open(ctx)
+		if err != nil {
+			s.fail(err)
+			return o, err
+		}
+		ad, ok := o.Store.(*storeAdapter)
+		if !ok {
+			err := errors.New("sync: the opened store is not the local database")
+			s.fail(err)
+			return o, nil // the app works without sync
+		}
+		s.start(ctx, ad.st)
+		o.Store = &notifyingStore{Store: o.Store, notify: s.notify}
+		return o, nil
+	}
+}
+
+func (s *SyncService) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed == nil {
+		s.failed = err
+		close(s.ready)
+	}
+}
+
+func (s *SyncService) start(ctx context.Context, st *store.Store) {
+	name := s.opts.DeviceName
+	if name == "" {
+		name = hostName()
+	}
+	cl := syncclient.New(syncclient.Options{
+		Store: st, Tokens: s.opts.Tokens, HTTP: syncclient.HTTPOptions{ExtraCAFile: s.opts.ExtraCAFile},
+		DeviceName: name, Platform: runtime.GOOS,
+		OnStatus: func(st syncclient.Status) {
+			if s.opts.OnStatus != nil {
+				s.opts.OnStatus(st)
+			}
+		},
+	})
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	s.mu.Lock()
+	s.client, s.cancel, s.done = cl, cancel, done
+	close(s.ready)
+	s.mu.Unlock()
+	go func() {
+		defer close(done)
+		if s.opts.ServerURL != "" && s.opts.Code != "" {
+			if err := cl.Load(rctx); err == nil && !cl.Status(rctx).Enrolled {
+				if _, err := cl.Enroll(rctx, s.opts.ServerURL, s.opts.Code); err != nil {
+					slog.Error("enroll with the configured server", "server", s.opts.ServerURL, "err", err)
+				}
+			}
+		}
+		cl.Run(rctx)
+	}()
+}
+
+// Shutdown stops the sync loop (the store is closed by Core afterwards).
+func (s *SyncService) Shutdown() {
+	s.mu.Lock()
+	cancel, done := s.cancel, s.done
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+func (s *SyncService) notify() {
+	s.mu.Lock()
+	cl := s.client
+	s.mu.Unlock()
+	if cl != nil {
+		cl.Notify()
+	}
+}
+
+// get waits for the store to open and returns the client.
+func (s *SyncService) get() (*syncclient.Client, error) {
+	select {
+	case <-s.ready:
+	case <-time.After(callTimeout):
+		return nil, &Error{Code: CodeTimeout, Message: "The local database is still opening. Try again in a moment."}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == nil {
+		return nil, &Error{Code: CodeStoreClosed, Message: "Sync is not available because the local database did not open."}
+	}
+	return s.client, nil
+}
+
+// Status returns the sync status.
+func (s *SyncService) Status() (SyncStatus, error) {
+	cl, err := s.get()
+	if err != nil {
+		return SyncStatus{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	return cl.Status(ctx), nil
+}
+
+// SyncNow pushes and pulls at once and returns the status after it.
+func (s *SyncService) SyncNow() (SyncStatus, error) {
+	cl, err := s.get()
+	if err != nil {
+		return SyncStatus{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, err = cl.Sync(ctx)
+	st := cl.Status(ctx)
+	if err != nil && syncclient.Decide(err) == syncclient.ActStop {
+		return st, syncError(err)
+	}
+	cl.Trigger() // the loop resumes its schedule (event stream, backoff)
+	return st, nil
+}
+
+// Enroll connects this device to the sync server at serverURL with an
+// enrollment code from IT. The token goes into the OS keychain.
+func (s *SyncService) Enroll(serverURL, code string) (SyncStatus, error) {
+	cl, err := s.get()
+	if err != nil {
+		return SyncStatus{}, err
+	}
+	serverURL, code = strings.TrimSpace(serverURL), strings.TrimSpace(code)
+	if serverURL == "" {
+		return SyncStatus{}, fieldError(CodeInvalidInput, "server_url", "Enter the sync server's address, for example https://sync.example.com.")
+	}
+	if code == "" {
+		return SyncStatus{}, fieldError(CodeInvalidInput, "code", "Enter the enrollment code IT gave you.")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	if _, err := cl.Enroll(ctx, serverURL, code); err != nil {
+		return cl.Status(ctx), syncError(err)
+	}
+	return cl.Status(ctx), nil
+}
+
+// Unenroll disconnects this device from the server. Pending edits are sent
+// first; if some are still not accepted, it refuses with a sentence saying
+// what would be lost unless force is set.
+func (s *SyncService) Unenroll(force bool) (SyncStatus, error) {
+	cl, err := s.get()
+	if err != nil {
+		return SyncStatus{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := cl.Unenroll(ctx, force); err != nil {
+		return cl.Status(ctx), syncError(err)
+	}
+	return cl.Status(ctx), nil
+}
+
+// Quarantine lists the rows the server refused, with its reasons.
+func (s *SyncService) Quarantine() ([]QuarantinedRow, error) {
+	cl, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	return cl.Quarantine(ctx)
+}
+
+// Resubmit sends a quarantined row again, after it was fixed.
+func (s *SyncService) Resubmit(table, id string) error {
+	cl, err := s.get()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	return mapErr(cl.Resubmit(ctx, table, id))
+}
+
+// Discard drops a quarantined row's local edit; the row returns to the
+// server's state.
+func (s *SyncService) Discard(table, id string) error {
+	cl, err := s.get()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	if err := cl.Discard(ctx, table, id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return mapErr(err)
+		}
+		return syncError(err)
+	}
+	return nil
+}
+
+// syncError turns a sync failure into the sentence the UI shows.
+func syncError(err error) error {
+	code := "sync_failed"
+	switch {
+	case errors.Is(err, syncclient.ErrOffline):
+		code = "offline"
+	case errors.Is(err, syncclient.ErrUnsettled):
+		return &Error{Code: "unsettled", Message: "Some of your work is not on the server yet: " +
+			strings.TrimPrefix(err.Error(), syncclient.ErrUnsettled.Error()+": ") +
+			". Connect to the server and sync first, or confirm to unenroll anyway and lose it."}
+	case errors.Is(err, syncclient.ErrUnauthorized):
+		code = "unauthorized"
+	}
+	var ae *syncclient.APIError
+	if errors.As(err, &ae) && ae.Code == "invalid_code" {
+		return &Error{Code: "invalid_code", Field: "code", Message: "The enrollment code was not accepted: it may be mistyped, used up or expired. Ask IT for a new one."}
+	}
+	return &Error{Code: code, Message: syncclient.Sentence(err)}
+}
+
+// notifyingStore tells the sync client about every successful local write.
+type notifyingStore struct {
+	Store
+	notify func()
+}
+
+func (n *notifyingStore) after(err error) {
+	if err == nil {
+		n.notify()
+	}
+}
+
+func (n *notifyingStore) CreateRecord(ctx context.Context, in RecordInput) (Record, error) {
+	r, err := n.Store.CreateRecord(ctx, in)
+	n.after(err)
+	return r, err
+}
+
+func (n *notifyingStore) UpdateRecord(ctx context.Context, id string, in RecordInput) (Record, error) {
+	r, err := n.Store.UpdateRecord(ctx, id, in)
+	n.after(err)
+	return r, err
+}
+
+func (n *notifyingStore) DeleteRecord(ctx context.Context, id string) (Record, error) {
+	r, err := n.Store.DeleteRecord(ctx, id)
+	n.after(err)
+	return r, err
+}
+
+func (n *notifyingStore) RestoreRecord(ctx context.Context, id string) (Record, error) {
+	r, err := n.Store.RestoreRecord(ctx, id)
+	n.after(err)
+	return r, err
+}
+
+func (n *notifyingStore) CreateLineConfig(ctx context.Context, in LineConfigInput) (LineConfig, error) {
+	c, err := n.Store.CreateLineConfig(ctx, in)
+	n.after(err)
+	return c, err
+}
+
+func (n *notifyingStore) UpdateLineConfig(ctx context.Context, id string, in LineConfigInput) (LineConfig, error) {
+	c, err := n.Store.UpdateLineConfig(ctx, id, in)
+	n.after(err)
+	return c, err
+}
+
+func (n *notifyingStore) DeleteLineConfig(ctx context.Context, id string) error {
+	err := n.Store.DeleteLineConfig(ctx, id)
+	n.after(err)
+	return err
+}
+
+func hostName() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "Outpost desktop"
+}

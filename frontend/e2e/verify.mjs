@@ -1,0 +1,48 @@
+// verify.mjs reads the JSON that app/internal/inspect printed from the
+// encrypted store after the end-to-end run and checks that it holds exactly
+// what the operator did through the UI. Exit code 1 with a list of problems
+// otherwise.
+import { readFileSync } from 'node:fs';
+
+const dump = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const problems = [];
+const expect = (ok, what) => ok || problems.push(what);
+
+expect(dump.encrypted === true, 'the store does not report encryption');
+
+const recs = dump.records;
+expect(recs.length === 2, `want 2 records (one edited, one deleted), found ${recs.length}: ${recs.map((r) => r.product_id).join(', ')}`);
+const a = recs.find((r) => r.product_id === 'P-E2E-A');
+const b = recs.find((r) => r.product_id === 'P-E2E-B');
+expect(a, 'record P-E2E-A is missing');
+expect(b, 'record P-E2E-B is missing');
+if (a) {
+  expect(a.line_id === 'L7' && a.operator_id === 'op-e2e', `P-E2E-A line/operator: ${a.line_id}/${a.operator_id}`);
+  expect(a.quantity === 45, `P-E2E-A quantity ${a.quantity}, want 45 (edited from 40)`);
+  expect(a.deleted_at === null, 'P-E2E-A is deleted');
+  expect(a.updated_at >= a.created_at, 'P-E2E-A updated_at before created_at');
+  expect(a.synced_at === null, 'P-E2E-A is not pending');
+}
+if (b) {
+  expect(b.quantity === 5 && b.line_id === 'L7' && b.operator_id === 'op-e2e', `P-E2E-B fields: ${JSON.stringify(b)}`);
+  expect(typeof b.deleted_at === 'number' && b.deleted_at > 0, 'P-E2E-B is not soft-deleted');
+}
+expect(!recs.some((r) => r.product_id === 'P-E2E-C'), 'the invalid entry P-E2E-C was saved');
+
+const lcs = dump.line_configs;
+expect(lcs.length === 1, `want 1 line config, found ${lcs.length}`);
+const c = lcs[0];
+if (c) {
+  expect(c.line_id === 'L7' && c.recipe === 'RECIPE-1', `line config line/recipe: ${c.line_id}/${c.recipe}`);
+  expect(c.target_rate_per_hour === 1200, `target rate ${c.target_rate_per_hour}`);
+  expect(c.temperature_c === 185.5, `temperature ${c.temperature_c}, want 185.5 (edited from 180)`);
+  expect(c.speed_rpm === 60, `speed ${c.speed_rpm}`);
+  expect(c.notes === null, `notes ${c.notes}`);
+  expect(c.deleted_at === null, 'the line config is deleted');
+}
+expect(dump.pending === 3, `pending ${dump.pending}, want 3 (2 records + 1 line config, none synced)`);
+
+if (problems.length) {
+  console.error('e2e: the store does not hold what the UI did:\n  - ' + problems.join('\n  - '));
+  process.exit(1);
+}
