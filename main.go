@@ -7,6 +7,7 @@ import (
 	"embed"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/wailsapp/wails/v2"
@@ -16,6 +17,7 @@ import (
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"github.com/outpost-app/outpost/app"
+	"github.com/outpost-app/outpost/backend/config"
 	"github.com/outpost-app/outpost/backend/keychain"
 )
 
@@ -44,14 +46,20 @@ func run() error {
 	if d := os.Getenv("OUTPOST_DATA_DIR"); d != "" {
 		dataDir = d // tests and portable installs
 	}
-	core := app.NewCore(version, app.OpenLocal(app.OpenOptions{
+	var appCtx context.Context
+	var emitCtx atomic.Pointer[context.Context] // read by the sync loop's goroutines
+	syncSvc := app.NewSyncService(syncOptions(func(s app.SyncStatus) {
+		if c := emitCtx.Load(); c != nil {
+			wruntime.EventsEmit(*c, "sync:status", s)
+		}
+	}))
+	core := app.NewCore(version, syncSvc.Wrap(app.OpenLocal(app.OpenOptions{
 		DataDir: dataDir,
 		// Both are IT's explicit opt-ins, never chosen silently.
 		KeyFile:   os.Getenv(keychain.EnvKeyFile),
 		Recipient: os.Getenv(keychain.EnvRecoveryRecipient),
-	}))
+	})))
 
-	var appCtx context.Context
 	return wails.Run(&options.App{
 		Title:            "Outpost",
 		Width:            1280,
@@ -62,9 +70,13 @@ func run() error {
 		AssetServer:      &assetserver.Options{Assets: assets},
 		OnStartup: func(ctx context.Context) {
 			appCtx = ctx
+			emitCtx.Store(&ctx)
 			core.Start(ctx)
 		},
-		OnShutdown: func(context.Context) { core.Shutdown() },
+		OnShutdown: func(context.Context) {
+			syncSvc.Shutdown()
+			core.Shutdown()
+		},
 		// A second start brings this window forward instead of opening the
 		// database a second time.
 		SingleInstanceLock: &options.SingleInstanceLock{
@@ -90,7 +102,28 @@ func run() error {
 			app.NewLineConfigService(core),
 			app.NewStatusService(core),
 			app.NewSchemaService(),
+			syncSvc,
 		},
 		Linux: &linux.Options{Icon: icon, ProgramName: "outpost"},
 	})
+}
+
+// syncOptions reads the sync server, fleet enrollment code and extra CA
+// bundle from the managed configuration; OUTPOST_SERVER_URL,
+// OUTPOST_ENROLL_CODE and OUTPOST_CA_BUNDLE override it (make run).
+func syncOptions(onStatus func(app.SyncStatus)) app.SyncOptions {
+	o := app.SyncOptions{OnStatus: onStatus}
+	if l, err := config.NewLoader(); err == nil {
+		if s, err := l.Load(); err == nil {
+			o.ServerURL, o.Code, o.ExtraCAFile = s.ServerURL(), s.EnrollmentCode(), s.CABundle()
+		} else {
+			slog.Error("read configuration", "err", err)
+		}
+	}
+	for env, dst := range map[string]*string{"OUTPOST_SERVER_URL": &o.ServerURL, "OUTPOST_ENROLL_CODE": &o.Code, "OUTPOST_CA_BUNDLE": &o.ExtraCAFile} {
+		if v := os.Getenv(env); v != "" {
+			*dst = v
+		}
+	}
+	return o
 }
