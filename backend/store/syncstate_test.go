@@ -243,3 +243,30 @@ func TestRowState(t *testing.T) {
 		}
 	}
 }
+
+func TestStore_RepullIfUpgraded(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	if reset, err := s.RepullIfUpgraded(ctx); err != nil || reset {
+		t.Fatalf("fresh store: reset = %v, %v", reset, err)
+	}
+	if _, err := s.ApplyPullPage(ctx, protocol.PullResponse{Cursor: 50}); err != nil {
+		t.Fatal(err)
+	}
+	if reset, err := s.RepullIfUpgraded(ctx); err != nil || reset {
+		t.Fatalf("same schema: reset = %v, %v", reset, err)
+	}
+	// A file last pulled by an older build (schema 1) re-pulls once.
+	if _, err := s.w.ExecContext(ctx, upsertMeta, metaPullSchema, "1"); err != nil {
+		t.Fatal(err)
+	}
+	if reset, err := s.RepullIfUpgraded(ctx); err != nil || !reset {
+		t.Fatalf("upgraded: reset = %v, %v", reset, err)
+	}
+	if c, _ := s.Cursor(ctx); c != 0 {
+		t.Fatalf("cursor = %d", c)
+	}
+	if reset, _ := s.RepullIfUpgraded(ctx); reset {
+		t.Fatal("re-pulled twice")
+	}
+}

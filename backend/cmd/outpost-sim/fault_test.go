@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-app/outpost/backend/keychain"
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/store"
 	"github.com/outpost-app/outpost/backend/syncclient"
@@ -378,5 +379,113 @@ func TestLive_EventStream(t *testing.T) {
 	}
 	if st := devs[0].cl.Status(ctx); !st.Online || st.Pending != 0 || st.LastSync == 0 {
 		t.Fatalf("status = %+v", st)
+	}
+}
+
+// TestClockAhead: a device whose clock runs 10 minutes ahead has its edits
+// rejected with clock_ahead; the client corrects its offset from
+// server_time, re-stamps them and resubmits them by itself, in the same sync.
+func TestClockAhead(t *testing.T) {
+	ctx := timeout(t, time.Minute)
+	e := newEnv(t, 1)
+	dir := filepath.Join(e.dir, "ahead")
+	key, _, err := keychain.NewKeyFile(filepath.Join(dir, "key")).GetOrCreate(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead := func() time.Time { return time.Now().Add(10 * time.Minute) }
+	st, err := store.Open(ctx, store.Options{Path: filepath.Join(dir, "outpost.db"), Key: key, Now: func() int64 { return ahead().UnixMilli() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cl := syncclient.New(syncclient.Options{Store: st, Tokens: &syncclient.MemoryTokens{}, Now: ahead})
+	if _, err := cl.Enroll(ctx, e.srv.URL(), e.code); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := st.CreateRecord(ctx, store.RecordInput{LineID: "L", ProductID: "P", Quantity: int64(i), OperatorID: "o"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := cl.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cl.Status(ctx)
+	if rep.Rejected != 5 || rep.Applied != 5 || s.Pending+s.Rejected+s.InFlight != 0 || !s.ClockWarning {
+		t.Fatalf("report %+v, status %+v", rep, s)
+	}
+	if s.ClockOffsetMS > -9*60_000 || s.ClockOffsetMS < -11*60_000 {
+		t.Fatalf("clock offset %d ms, want about -10 min", s.ClockOffsetMS)
+	}
+}
+
+// TestResyncAfterServerRestore: the server is restored from an older
+// backup, so the device's cursor is ahead of the site's sequence (410). The
+// device pushes its pending edit first, then re-pulls from 0.
+func TestResyncAfterServerRestore(t *testing.T) {
+	ctx := timeout(t, time.Minute)
+	e := newEnv(t, 1)
+	d, err := openDevice(ctx, filepath.Join(e.dir, "dev"), 0, nil, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	if _, err := d.cl.Enroll(ctx, e.srv.URL(), e.code); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(n int) {
+		for i := 0; i < n; i++ {
+			if _, err := d.st.CreateRecord(ctx, store.RecordInput{LineID: "L", ProductID: "P", Quantity: int64(i), OperatorID: "o"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := d.cl.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk(3)
+	dbFile := filepath.Join(e.dir, "server.db")
+	backup := func(from, to string) {
+		for _, suf := range []string{"", "-wal", "-shm"} {
+			b, err := os.ReadFile(from + suf)
+			if err != nil {
+				os.Remove(to + suf)
+				continue
+			}
+			if err := os.WriteFile(to+suf, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	e.srv.Stop()
+	backup(dbFile, dbFile+".bak")
+	if err := e.srv.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mk(5)
+	e.srv.Stop()
+	backup(dbFile+".bak", dbFile)
+	if err := e.srv.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := d.st.CreateRecord(ctx, store.RecordInput{LineID: "L", ProductID: "P", Quantity: 99, OperatorID: "o"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := d.cl.Sync(ctx)
+	if err != nil || !rep.Resynced || rep.Applied != 1 {
+		t.Fatalf("sync after restore: %+v, %v", rep, err)
+	}
+	if r, err := d.st.GetRecord(ctx, pending.ID); err != nil || r.Pending() {
+		t.Fatalf("pending edit after resync: %+v, %v", r, err)
+	}
+	page, err := d.cl.API().Pull(ctx, 0, 5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := d.st.Cursor(ctx); cur != page.Cursor {
+		t.Fatalf("cursor after resync %d, server's %d", cur, page.Cursor)
 	}
 }
