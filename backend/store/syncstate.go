@@ -284,6 +284,13 @@ func (s *Store) settle(t *wtx, c protocol.Change, res protocol.PushResult, serve
 	switch res.Status {
 	case protocol.StatusApplied, protocol.StatusMerged, protocol.StatusSuperseded:
 		switch {
+		case edited && res.Row != nil && res.Status != protocol.StatusApplied:
+			// Rebase the newer edit on the server's row: fields it did not
+			// change since the push take the server's values.
+			out.StillPending++
+			if err := rebase(t, tb, c, res.Row, version, serverTime); err != nil {
+				return err
+			}
 		case edited:
 			out.StillPending++
 			if _, err := t.tx.ExecContext(t.ctx, "UPDATE "+tb.Name+" SET version = ?, server_updated_at = ? WHERE id = ?", version, serverTime, c.ID); err != nil {
@@ -329,6 +336,42 @@ func (s *Store) settle(t *wtx, c protocol.Change, res protocol.PushResult, serve
 		return err
 	}
 	return fmt.Errorf("unknown result status %q", res.Status)
+}
+
+// rebase moves a row edited while its push was in flight onto the server's
+// row: each people's field the newer edit left as pushed takes the server's
+// value; the row stays pending, based on version.
+func rebase(t *wtx, tb protocol.Table, c protocol.Change, server map[string]any, version, serverTime int64) error {
+	pushed, err := protocol.DecodeRow(c.Row)
+	if err != nil {
+		return err
+	}
+	people := tb.PeopleColumns()
+	sel := strings.Join(people, ", ")
+	vals := make([]any, len(people))
+	ptrs := make([]any, len(people))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := t.tx.QueryRowContext(t.ctx, "SELECT "+sel+" FROM "+tb.Name+" WHERE id = ?", c.ID).Scan(ptrs...); err != nil {
+		return err
+	}
+	sets := []string{"version = ?", "server_updated_at = ?"}
+	args := []any{version, serverTime}
+	for i, name := range people {
+		col, _ := tb.Column(name)
+		pv, perr := col.Normalize(pushed[name])
+		sv, serr := col.Normalize(server[name])
+		if perr != nil || serr != nil {
+			continue
+		}
+		if textOf(vals[i]) == pv && sv != pv {
+			sets = append(sets, name+" = ?")
+			args = append(args, sv)
+		}
+	}
+	_, err = t.tx.ExecContext(t.ctx, "UPDATE "+tb.Name+" SET "+strings.Join(sets, ", ")+" WHERE id = ?", append(args, c.ID)...)
+	return err
 }
 
 func encodeRow(r map[string]any) (any, error) {

@@ -270,3 +270,31 @@ func TestStore_RepullIfUpgraded(t *testing.T) {
 		t.Fatal("re-pulled twice")
 	}
 }
+
+func TestStore_MergedWhileEditedIsRebased(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	c, err := s.CreateLineConfig(ctx, LineConfigInput{LineID: "L1", Recipe: "R-A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, req := pushAll(t, s)
+	notes := "mine, after the push"
+	if _, err := s.UpdateLineConfig(ctx, c.ID, LineConfigInput{LineID: "L1", Recipe: "R-A", Notes: &notes}); err != nil {
+		t.Fatal(err)
+	}
+	// Another device changed speed_rpm meanwhile: the server merged.
+	server := protocol.Row{"id": c.ID, "line_id": "L1", "recipe": "R-A", "target_rate_per_hour": nil, "temperature_c": nil,
+		"speed_rpm": json.Number("40"), "notes": nil, "created_at": c.CreatedAt, "updated_at": c.UpdatedAt, "deleted_at": nil}
+	if _, err := s.ApplyPushResults(ctx, b.ID, protocol.PushResponse{BatchID: b.ID, Results: []protocol.PushResult{
+		{Table: req.Changes[0].Table, ID: c.ID, Status: protocol.StatusMerged, Version: v(30), Row: server}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetLineConfig(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Pending() || got.Version != 30 || got.SpeedRPM == nil || *got.SpeedRPM != 40 || got.Notes == nil || *got.Notes != notes {
+		t.Fatalf("rebased row = %+v", got)
+	}
+}
