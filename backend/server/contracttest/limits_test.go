@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -128,23 +129,94 @@ func TestShutdown(t *testing.T) {
 	}
 	ended := make(chan struct{})
 	go func() { io.Copy(io.Discard, resp.Body); close(ended) }()
+
+	// A push in flight (its body half sent) is drained: it completes.
+	id := newID()
+	body, _ := json.Marshal(map[string]any{"batch_id": newID(), "changes": []any{d.upsert("production_records", id, 0, prodRow(id))}})
+	pr, pw := io.Pipe()
+	preq, _ := http.NewRequest("POST", s.base+"/v1/push", pr)
+	preq.Header.Set("Authorization", "Bearer "+d.token)
+	preq.ContentLength = int64(len(body))
+	pushDone := make(chan int, 1)
+	go func() {
+		resp, err := (&http.Client{}).Do(preq)
+		if err != nil {
+			pushDone <- -1
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		pushDone <- resp.StatusCode
+	}()
+	pw.Write(body[:len(body)/2])
 	time.Sleep(200 * time.Millisecond)
 
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	select {
+	case <-ended:
+	case <-time.After(2 * time.Second):
+		t.Errorf("the event stream was not closed at SIGTERM")
+	}
+	time.Sleep(300 * time.Millisecond)
+	pw.Write(body[len(body)/2:])
+	pw.Close()
+	select {
+	case st := <-pushDone:
+		if st != 200 {
+			t.Errorf("the push in flight at SIGTERM answered %d, want 200 (drained)", st)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("the push in flight at SIGTERM never completed")
+	}
 	exit, took, err := s.terminate(12 * time.Second)
+	took += time.Since(start) - took
 	if err != nil || exit != 0 {
 		t.Fatalf("SIGTERM with open event streams: exit %d after %v (%v)\n%s", exit, took, err, s.logTail())
 	}
 	if took > 5*time.Second {
-		t.Errorf("SIGTERM took %v with only event streams open", took)
-	}
-	select {
-	case <-ended:
-	case <-time.After(2 * time.Second):
-		t.Errorf("the event stream was not closed")
+		t.Errorf("SIGTERM took %v with only event streams and a short push open", took)
 	}
 	select {
 	case <-st.ended:
 	case <-time.After(2 * time.Second):
 		t.Errorf("the event stream was not closed")
+	}
+}
+
+// Draining is bounded (default 10 s): a request that never completes does
+// not keep the process alive, and it still exits 0.
+func TestShutdownBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the 10 s drain bound")
+	}
+	t.Parallel()
+	db := newDB()
+	s, err := startProc(db, nil, "--listen", "127.0.0.1:0", "--db", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.cmd.Process.Kill()
+	d := s.dev(t, site(t), "operator")
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequest("POST", s.base+"/v1/push", pr)
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.ContentLength = 1000
+	go func() {
+		if resp, err := (&http.Client{}).Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	pw.Write([]byte(`{"batch_id":`))
+	time.Sleep(200 * time.Millisecond)
+	exit, took, err := s.terminate(20 * time.Second)
+	if err != nil || exit != 0 {
+		t.Fatalf("SIGTERM with a stuck request: exit %d after %v (%v)\n%s", exit, took, err, s.logTail())
+	}
+	if took > 13*time.Second {
+		t.Errorf("SIGTERM with a stuck request took %v (bound: 10 s)", took)
 	}
 }

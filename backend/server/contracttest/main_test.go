@@ -439,10 +439,6 @@ func (s *srv) call(t testing.TB, method, path string, body any, opts ...reqOpt) 
 type device struct {
 	s                     *srv
 	id, token, site, role string
-
-	mu      sync.Mutex
-	lastMS  int64
-	counter int
 }
 
 // enroll enrolls n devices of site with role through one --uses n code.
@@ -471,18 +467,26 @@ func (d *device) call(t testing.TB, method, path string, body any, opts ...reqOp
 	return d.s.call(t, method, path, body, append([]reqOpt{bearer(d.token)}, opts...)...)
 }
 
-// hlc returns a fresh HLC of the device, monotonic.
+var (
+	clockMu      sync.Mutex
+	clockMS      int64
+	clockCounter int
+)
+
+// hlc returns a fresh HLC of the device. (ms, counter) grows across every
+// device of the run, so a later call always makes a greater HLC: "the later
+// edit wins" never depends on two edits sharing a millisecond.
 func (d *device) hlc() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	clockMu.Lock()
+	defer clockMu.Unlock()
 	ms := time.Now().UnixMilli()
-	if ms <= d.lastMS {
-		ms, d.counter = d.lastMS, d.counter+1
+	if ms <= clockMS {
+		ms, clockCounter = clockMS, clockCounter+1
 	} else {
-		d.counter = 0
+		clockCounter = 0
 	}
-	d.lastMS = ms
-	return hlcOf(ms, d.counter, d.id)
+	clockMS = ms
+	return hlcOf(ms, clockCounter, d.id)
 }
 
 func hlcOf(ms int64, counter int, node string) string {

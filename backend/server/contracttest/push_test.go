@@ -355,6 +355,10 @@ func TestPushVersionsMatchPull(t *testing.T) {
 			t.Errorf("change %d: push version %v, pull version %v", i, r["version"], pulled["version"])
 		}
 	}
+	// Each accepted write takes the next number of the site's sequence.
+	if _, cursor := d.feed(t); cursor != int64(len(changes)) {
+		t.Errorf("site sequence %d after %d writes in a fresh site", cursor, len(changes))
+	}
 	row, _ := f["production_records/"+ids[1]]["row"].(map[string]any)
 	if !same(row["quantity"], 77) {
 		t.Errorf("the later change of a row in one batch did not win: %v", row)

@@ -181,6 +181,18 @@ func TestResolve(t *testing.T) {
 		if !same(row["quantity"], 40) {
 			t.Errorf("revert of superseded: %v", row)
 		}
+
+		// Without base_version a revert is checked against the state the
+		// record was decided into (for an lww win: the winning write).
+		id2 := newID()
+		q1 := num(t, a.mustPush(t, a.upsert("production_records", id2, 0, prodRow(id2)))[0]["version"])
+		a.mustPush(t, a.upsert("production_records", id2, q1, with(prodRow(id2), "quantity", 20)))
+		win := b.mustPush(t, b.upsert("production_records", id2, q1, with(prodRow(id2), "quantity", 30)))[0]
+		wantStatus(t, "lww win", win, "applied")
+		r = mgr.call(t, "POST", "/v1/conflicts/"+str(win["conflict_id"])+"/resolve", map[string]any{"row": with(prodRow(id2), "quantity", 20), "hlc": mgr.hlc()})
+		if r.Status != 200 {
+			t.Fatalf("revert without base_version: %v", r)
+		}
 	})
 }
 
@@ -200,9 +212,13 @@ func TestSiteScoping(t *testing.T) {
 	id := newID()
 	a1.mustPush(t, a1.upsert("production_records", id, 0, with(prodRow(id), "operator_id", "site-a")))
 
-	// The same id in site B is a new row of B, no conflict with A's.
+	// The same id in site B is a new row of B, no conflict with A's; B's
+	// sequence is its own (its first write is 1, whatever A wrote).
 	res := opB.mustPush(t, opB.upsert("production_records", id, 0, with(prodRow(id), "operator_id", "site-b")))[0]
 	wantStatus(t, "same id in another site", res, "applied")
+	if num(t, res["version"]) != 1 {
+		t.Errorf("site B's first write has version %v, want 1 (a per-site sequence)", res["version"])
+	}
 	if res["conflict_id"] != nil {
 		t.Errorf("a write of site B conflicted with site A: %v", res)
 	}
