@@ -275,6 +275,31 @@ server_installed() {
   test -x "$R/usr/bin/outpostctl"
 }
 check "server package: outpost user, /var/lib/outpost 0750, server.env root:outpost 0640" server_installed
+server_runs() {
+  # The packaged binary with the packaged settings, only the database moved
+  # into the temporary folder and the port made free: it must serve.
+  local port=$((20000 + RANDOM % 20000)) pid ok=false
+  (
+    set -a
+    # shellcheck disable=SC1091
+    . "$R/etc/outpost/server.env"
+    set +a
+    OUTPOST_DB="sqlite://$T/server.db" OUTPOST_LISTEN="127.0.0.1:$port" exec "$R/usr/bin/outpost-server" serve
+  ) >"$T/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 50); do
+    if python3 -c 'import sys, urllib.request; sys.exit(0 if b"\"ok\"" in urllib.request.urlopen(sys.argv[1], timeout=2).read() else 1)' \
+      "http://127.0.0.1:$port/v1/health" 2>/dev/null; then
+      ok=true
+      break
+    fi
+    sleep 0.2
+  done
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" || true
+  $ok || { cat "$T/server.log"; return 1; }
+}
+check "packaged outpost-server serves /v1/health with the packaged server.env" server_runs
 check "outpost-server --version prints $VERSION" contains "$VERSION" "$R/usr/bin/outpost-server" --version
 check "desktop-file-validate (installed entry)" desktop-file-validate "$R/usr/share/applications/outpost.desktop"
 unit_verify() {
