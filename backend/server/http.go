@@ -168,6 +168,11 @@ func checkProtocol(r *http.Request) error {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
+		// "Any value below 1 gets 426": 0.5 too.
+		if f, ferr := strconv.ParseFloat(v, 64); ferr == nil && f < float64(protocol.MinVersion) {
+			return errf(http.StatusUpgradeRequired, "protocol_unsupported",
+				"This Outpost app is too old for the sync server (protocol %s; the server needs %d or later). Please update the app.", clip(v, 16), protocol.MinVersion)
+		}
 		return errf(http.StatusBadRequest, "malformed", "The %s header must be a whole number.", protocol.HeaderProtocol)
 	}
 	if n < protocol.MinVersion {

@@ -55,7 +55,7 @@ func TestProtocolHeader(t *testing.T) {
 		{"GET", "/v1/events", nil},
 	}
 	for _, e := range eps {
-		for _, v := range []string{"0", "-1", "-42"} {
+		for _, v := range []string{"0", "-1", "-42", "0.5"} {
 			r := d.call(t, e.method, e.path, e.body, hdr("Outpost-Protocol", v), from(freshAddr()))
 			er := wantError(t, r, 426, "")
 			if er != nil && !strings.Contains(strings.ToLower(str(er["message"])), "update") {

@@ -184,6 +184,23 @@ func TestLogsKeepSecrets(t *testing.T) {
 	}
 	all := strings.Join(lines, "\n")
 	norm := strings.ToUpper(strings.ReplaceAll(code, "-", ""))
+	// The server stores only hashes of codes and tokens: neither is in the
+	// database files.
+	files, _ := filepath.Glob(strings.TrimPrefix(db, "sqlite://") + "*")
+	if len(files) == 0 {
+		t.Errorf("no database files for %s", db)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range map[string]string{"token": d.token, "code": code, "normalised code": norm, "lower-case code": strings.ToLower(norm)} {
+			if strings.Contains(string(b), v) {
+				t.Errorf("%s holds the %s in clear", filepath.Base(f), name)
+			}
+		}
+	}
 	for name, v := range map[string]string{"token": d.token, "code": code, "normalised code": norm, "row content": secret} {
 		if strings.Contains(all, v) {
 			t.Errorf("the log contains the %s %q", name, v)

@@ -454,3 +454,118 @@ func TestNoSelfConflict(t *testing.T) {
 		t.Errorf("quantity %v, want 14", row["quantity"])
 	}
 }
+
+// The same batch sent several times at once: every answer is the one
+// stored response, and the batch is applied once.
+func TestPushIdempotentConcurrent(t *testing.T) {
+	t.Parallel()
+	s := shared(t)
+	d := s.dev(t, site(t), "operator")
+	var changes []map[string]any
+	for i := 0; i < 20; i++ {
+		id := newID()
+		changes = append(changes, d.upsert("production_records", id, 0, prodRow(id)))
+	}
+	body := map[string]any{"batch_id": newID(), "changes": changes}
+	const n = 6
+	replies := make(chan reply, n)
+	for i := 0; i < n; i++ {
+		go func() { replies <- d.call(t, "POST", "/v1/push", body) }()
+	}
+	var first []byte
+	for i := 0; i < n; i++ {
+		r := <-replies
+		results(t, r, len(changes))
+		if first == nil {
+			first = r.Raw
+		} else if !bytes.Equal(r.Raw, first) {
+			t.Errorf("concurrent repeats answered differently:\n%s\n%s", first, r.Raw)
+		}
+	}
+	if _, cursor := d.feed(t); cursor != int64(len(changes)) {
+		t.Errorf("site sequence %d after one batch of %d sent %d times", cursor, len(changes), n)
+	}
+}
+
+// Following the cursor while several devices push at once never misses a
+// write: sequence numbers are given in commit order.
+func TestNoGapUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	s := shared(t)
+	sname := site(t)
+	devs := s.enroll(t, sname, "operator", 5)
+	reader, writers := devs[0], devs[1:]
+	const batches, per = 25, 4
+	written := make(chan string, len(writers)*batches*per)
+	done := make(chan struct{})
+	errs := make(chan error, len(writers))
+	for _, w := range writers {
+		go func() {
+			for b := 0; b < batches; b++ {
+				var changes []map[string]any
+				for i := 0; i < per; i++ {
+					id := newID()
+					changes = append(changes, w.upsert("production_records", id, 0, prodRow(id)))
+				}
+				r := w.push(t, changes...)
+				if r.Status != 200 {
+					errs <- fmt.Errorf("push: %v", r)
+					return
+				}
+				for _, c := range changes {
+					written <- str(c["id"])
+				}
+			}
+			errs <- nil
+		}()
+	}
+	go func() {
+		for range writers {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		close(done)
+	}()
+	seen := map[string]bool{}
+	cursor := int64(0)
+	follow := func() {
+		r := reader.pull(t, fmt.Sprintf("cursor=%d&limit=7", cursor))
+		if r.Status != 200 {
+			t.Fatalf("pull: %v", r)
+		}
+		m := r.Obj()
+		for _, c := range list(t, m["changes"]) {
+			if v := num(t, c["version"]); v <= cursor {
+				t.Fatalf("version %d at or below the cursor %d", v, cursor)
+			}
+			seen[str(c["id"])] = true
+		}
+		cursor = num(t, m["cursor"])
+	}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+			follow()
+		}
+	}
+	for i := 0; i < 1000; i++ {
+		before := cursor
+		follow()
+		if cursor == before {
+			break
+		}
+	}
+	close(written)
+	missed := 0
+	for id := range written {
+		if !seen[id] {
+			missed++
+		}
+	}
+	if missed > 0 {
+		t.Errorf("following the cursor missed %d of %d writes", missed, len(writers)*batches*per)
+	}
+}
