@@ -174,8 +174,17 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Ping checks that the database answers a query.
+// bound limits one call to opTimeout: the statement timeout is enforced by
+// the database, and this also ends calls stuck on a database that stopped
+// answering at all (a network partition) or on a full pool.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opTimeout)
+}
+
+// Ping checks that the database answers a query, within 5 seconds.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	var one int
 	return wrap(s.pool.QueryRow(ctx, `SELECT 1`).Scan(&one))
 }
@@ -213,12 +222,16 @@ func scanRows(rs pgx.Rows, err error) ([]server.StoredRow, error) {
 
 // Changes reads one page of the site's feed in one snapshot.
 func (s *Store) Changes(ctx context.Context, site string, after int64, limit int) ([]server.StoredRow, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanRows(s.pool.Query(ctx, `SELECT `+rowCols+` FROM rows WHERE site = $1 AND version > $2 ORDER BY version LIMIT $3`,
 		site, after, limit))
 }
 
 // SiteState returns the site's sequence and horizon.
 func (s *Store) SiteState(ctx context.Context, site string) (server.SiteState, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var st server.SiteState
 	err := s.pool.QueryRow(ctx, `SELECT seq, horizon FROM sites WHERE site = $1`, site).Scan(&st.Seq, &st.Horizon)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -229,12 +242,16 @@ func (s *Store) SiteState(ctx context.Context, site string) (server.SiteState, e
 
 // History returns every stored version of a row.
 func (s *Store) History(ctx context.Context, site, table, id string) ([]server.StoredRow, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanRows(s.pool.Query(ctx, `SELECT tbl, id, version, hlc, device_id, false, data FROM row_versions
 		WHERE site = $1 AND tbl = $2 AND id = $3 ORDER BY version`, site, table, id))
 }
 
 // ConflictSite returns the site holding conflict record id.
 func (s *Store) ConflictSite(ctx context.Context, id string) (string, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var site string
 	err := s.pool.QueryRow(ctx, `SELECT site FROM rows WHERE tbl = 'sync_conflicts' AND id = $1 LIMIT 1`, id).Scan(&site)
 	return site, wrap(err)
@@ -242,6 +259,8 @@ func (s *Store) ConflictSite(ctx context.Context, id string) (string, error) {
 
 // Sites lists every site.
 func (s *Store) Sites(ctx context.Context) ([]string, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rs, err := s.pool.Query(ctx, `SELECT site FROM sites ORDER BY site`)
 	if err != nil {
 		return nil, wrap(err)
@@ -257,6 +276,8 @@ const qEnsureSite = `INSERT INTO sites(site, created_at) VALUES($1, $2) ON CONFL
 
 // CreateEnrollCode stores a code's hash, creating its site.
 func (s *Store) CreateEnrollCode(ctx context.Context, c server.EnrollCode) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return wrap(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, qEnsureSite, c.SiteID, time.Now().UnixMilli()); err != nil {
 			return fmt.Errorf("ensure site: %w", err)
@@ -272,6 +293,8 @@ func (s *Store) CreateEnrollCode(ctx context.Context, c server.EnrollCode) error
 // Enroll consumes one use of a code and creates the device, atomically:
 // concurrent enrollments on several processes never overuse a code.
 func (s *Store) Enroll(ctx context.Context, codeHash string, d server.Device, now int64) (server.Device, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `UPDATE enroll_codes SET uses_left = uses_left - 1
 			WHERE code_hash = $1 AND uses_left > 0 AND expires_at > $2 RETURNING site, role`, codeHash, now).
@@ -310,11 +333,15 @@ func scanDevice(sc pgx.Row) (server.Device, error) {
 
 // DeviceByTokenHash finds a device by its token's hash.
 func (s *Store) DeviceByTokenHash(ctx context.Context, hash string) (server.Device, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanDevice(s.pool.QueryRow(ctx, `SELECT `+deviceCols+` FROM devices WHERE token_hash = $1`, hash))
 }
 
 // ListDevices lists devices of one site or all.
 func (s *Store) ListDevices(ctx context.Context, site string) ([]server.Device, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rs, err := s.pool.Query(ctx, `SELECT `+deviceCols+` FROM devices WHERE $1 = '' OR site = $1 ORDER BY site, created_at, id`, site)
 	if err != nil {
 		return nil, wrap(err)
@@ -333,6 +360,8 @@ func (s *Store) ListDevices(ctx context.Context, site string) ([]server.Device, 
 
 // RevokeDevice marks a device revoked; the first revocation time is kept.
 func (s *Store) RevokeDevice(ctx context.Context, id string, at int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tag, err := s.pool.Exec(ctx, `UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END WHERE id = $2`, at, id)
 	if err != nil {
 		return wrap(err)
@@ -345,6 +374,8 @@ func (s *Store) RevokeDevice(ctx context.Context, id string, at int64) error {
 
 // TouchDevice records last seen and (cursor >= 0) the device's cursor.
 func (s *Store) TouchDevice(ctx context.Context, id string, lastSeen, cursor int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.pool.Exec(ctx, `UPDATE devices SET last_seen = greatest(last_seen, $1),
 		cursor = CASE WHEN $2::bigint >= 0 THEN $2::bigint ELSE cursor END WHERE id = $3`, lastSeen, cursor, id)
 	return wrap(err)
@@ -352,12 +383,16 @@ func (s *Store) TouchDevice(ctx context.Context, id string, lastSeen, cursor int
 
 // RecordEnrollFailure notes one failed enrollment.
 func (s *Store) RecordEnrollFailure(ctx context.Context, addr string, at int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.pool.Exec(ctx, `INSERT INTO enroll_failures(addr, at) VALUES($1, $2)`, addr, at)
 	return wrap(err)
 }
 
 // EnrollFailures counts recent failures of one address.
 func (s *Store) EnrollFailures(ctx context.Context, addr string, since int64) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM enroll_failures WHERE addr = $1 AND at >= $2`, addr, since).Scan(&n)
 	return n, wrap(err)
@@ -365,6 +400,8 @@ func (s *Store) EnrollFailures(ctx context.Context, addr string, since int64) (i
 
 // DeleteExpired drops old batch records, throttle entries and codes.
 func (s *Store) DeleteExpired(ctx context.Context, batchesBefore, failuresBefore, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return wrap(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		b.Queue(`DELETE FROM batches WHERE created_at < $1`, batchesBefore)

@@ -51,6 +51,8 @@ const (
 // out. FOR NO KEY UPDATE excludes other writers exactly like FOR UPDATE but
 // lets enrollments (foreign keys to sites) proceed meanwhile.
 func (s *Store) Begin(ctx context.Context, site string) (server.Tx, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", wrap(err))
@@ -80,6 +82,8 @@ func (t *Tx) queue(sql string, args ...any) {
 
 // flush sends the queued writes, so that reads see them.
 func (t *Tx) flush(ctx context.Context) error {
+	ctx, cancel := t.s.bound(ctx)
+	defer cancel()
 	t.rowsFirst()
 	if t.queued == nil || t.queued.Len() == 0 {
 		return nil
@@ -116,6 +120,8 @@ func (t *Tx) NextSeq(ctx context.Context) (int64, error) {
 
 // GetRow reads a row's current state.
 func (t *Tx) GetRow(ctx context.Context, table, id string) (server.StoredRow, error) {
+	ctx, cancel := t.s.bound(ctx)
+	defer cancel()
 	if err := t.flush(ctx); err != nil {
 		return server.StoredRow{}, err
 	}
@@ -124,6 +130,8 @@ func (t *Tx) GetRow(ctx context.Context, table, id string) (server.StoredRow, er
 
 // GetVersion reads one version of a row.
 func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (server.StoredRow, error) {
+	ctx, cancel := t.s.bound(ctx)
+	defer cancel()
 	if err := t.flush(ctx); err != nil {
 		return server.StoredRow{}, err
 	}
@@ -135,6 +143,8 @@ func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (s
 // at a version greater than after, in the stored history (this
 // transaction's writes included): the engine's optional server.OtherWriters.
 func (t *Tx) WrittenByOthers(ctx context.Context, table, id string, after int64, deviceID string) (bool, error) {
+	ctx, cancel := t.s.bound(ctx)
+	defer cancel()
 	if err := t.flush(ctx); err != nil {
 		return false, err
 	}
@@ -183,6 +193,8 @@ func (t *Tx) queueRows(b *pgx.Batch) {
 // GetRows reads the current states of many rows of one table in one round
 // trip.
 func (t *Tx) GetRows(ctx context.Context, table string, ids []string) (map[string]server.StoredRow, error) {
+	ctx, cancel := t.s.bound(ctx)
+	defer cancel()
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
@@ -200,6 +212,8 @@ func (t *Tx) GetRows(ctx context.Context, table string, ids []string) (map[strin
 
 // Purged reports which ids were purged tombstones.
 func (t *Tx) Purged(ctx context.Context, table string, ids []string) (map[string]bool, error) {
+	ctx, cancel := t.s.bound(ctx)
+	defer cancel()
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
@@ -221,6 +235,8 @@ func (t *Tx) Purged(ctx context.Context, table string, ids []string) (map[string
 // GetBatch reads a stored push response. Under the site lock it sees every
 // batch committed before the lock was granted, on any process.
 func (t *Tx) GetBatch(ctx context.Context, deviceID, batchID string) ([]byte, error) {
+	ctx, cancel := t.s.bound(ctx)
+	defer cancel()
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
@@ -256,6 +272,8 @@ func (t *Tx) Unpin(ctx context.Context, conflictID string) error {
 // PurgeTombstones removes old unpinned tombstones (with their history),
 // remembers their ids, and raises the horizon, in one statement.
 func (t *Tx) PurgeTombstones(ctx context.Context, upTo int64) (int, error) {
+	ctx, cancel := t.s.bound(ctx)
+	defer cancel()
 	if err := t.flush(ctx); err != nil {
 		return 0, err
 	}
@@ -287,6 +305,8 @@ func (t *Tx) PurgeTombstones(ctx context.Context, upTo int64) (int, error) {
 
 // PurgeVersions removes superseded, unpinned history versions.
 func (t *Tx) PurgeVersions(ctx context.Context, upTo int64) (int, error) {
+	ctx, cancel := t.s.bound(ctx)
+	defer cancel()
 	if err := t.flush(ctx); err != nil {
 		return 0, err
 	}
