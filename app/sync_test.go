@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,8 +12,8 @@ import (
 
 func TestSyncService_OfflineFirst(t *testing.T) {
 	dir := t.TempDir()
-	var last SyncStatus
-	svc := NewSyncService(SyncOptions{Tokens: &syncclient.MemoryTokens{}, OnStatus: func(s SyncStatus) { last = s }})
+	var published atomic.Int64 // OnStatus runs on the loop's and the callers' goroutines
+	svc := NewSyncService(SyncOptions{Tokens: &syncclient.MemoryTokens{}, OnStatus: func(SyncStatus) { published.Add(1) }})
 	ctx, cancel := context.WithCancel(context.Background())
 	core := NewCore("test", svc.Wrap(OpenLocal(OpenOptions{DataDir: dir, KeyFile: filepath.Join(dir, "key")})))
 	core.Start(ctx)
@@ -51,5 +52,7 @@ func TestSyncService_OfflineFirst(t *testing.T) {
 	if _, err := svc.SyncNow(); asError(t, err).Code != "sync_failed" {
 		t.Fatalf("sync now before enrollment: %v", err)
 	}
-	_ = last
+	if published.Load() == 0 {
+		t.Fatal("no status was published")
+	}
 }

@@ -20,6 +20,11 @@
 // devices converged with nothing lost or duplicated; 1 otherwise; 2 for
 // usage errors.
 //
+//	outpost-sim bench [--rows 1000000] [--push 100000]
+//
+// measures the initial sync of a large site against a raw local insert of
+// the same rows, and the push rate (make bench).
+//
 // It links only go-sqlcipher (the device store), never the server's SQLite
 // store: the two drivers cannot share a binary (DESIGN.md section 1).
 package main
@@ -43,6 +48,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "bench" {
+		return runBench(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("outpost-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	serverURL := fs.String("server", "", "sync server URL (default: start outpost-server on a temporary database)")
