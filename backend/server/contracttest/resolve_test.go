@@ -329,3 +329,28 @@ func TestEvents(t *testing.T) {
 		}
 	}
 }
+
+// The event stream carries a comment line every 15 s.
+func TestEventsKeepAlive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 15 s for a keep-alive comment")
+	}
+	t.Parallel()
+	s := shared(t)
+	d := s.dev(t, site(t), "operator")
+	st := d.events(t)
+	start := time.Now()
+	deadline := time.After(17 * time.Second)
+	for {
+		select {
+		case e := <-st.events:
+			if e.comment && e.event == "" && time.Since(start) > 10*time.Second {
+				return // a keep-alive, not the greeting
+			}
+		case <-deadline:
+			t.Fatal("no comment line within 17 s, want a keep-alive every 15 s")
+		case <-st.ended:
+			t.Fatal("the stream ended")
+		}
+	}
+}
