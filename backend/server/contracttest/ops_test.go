@@ -1,6 +1,7 @@
 package contracttest
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -205,5 +206,46 @@ func TestLogsKeepSecrets(t *testing.T) {
 		if strings.Contains(all, v) {
 			t.Errorf("the log contains the %s %q", name, v)
 		}
+	}
+}
+
+// No state lives only in a server's memory: after a restart on the same
+// database, tokens, rows, the sequence, stored batch responses and the
+// enrollment throttle are all still there.
+func TestRestartKeepsState(t *testing.T) {
+	t.Parallel()
+	db := newDB()
+	s1, err := startProc(db, nil, "--listen", "127.0.0.1:0", "--db", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s1.cmd.Process.Kill()
+	d := s1.dev(t, site(t), "operator")
+	id := newID()
+	batch := map[string]any{"batch_id": newID(), "changes": []any{d.upsert("production_records", id, 0, prodRow(id))}}
+	first := d.call(t, "POST", "/v1/push", batch)
+	results(t, first, 1)
+	addr := freshAddr()
+	for i := 0; i < 10; i++ {
+		s1.call(t, "POST", "/v1/enroll", map[string]any{"code": "NOPE-NOPE"}, from(addr))
+	}
+	_, cursor := d.feed(t)
+	if exit, _, err := s1.terminate(15 * time.Second); err != nil || exit != 0 {
+		t.Fatalf("SIGTERM: exit %d (%v)", exit, err)
+	}
+
+	s2 := startServer(t, db, nil, "--listen", "127.0.0.1:0", "--db", db)
+	d.s = s2
+	if r := d.call(t, "POST", "/v1/push", batch); r.Status != 200 || !bytes.Equal(r.Raw, first.Raw) {
+		t.Errorf("a batch repeated after a restart:\n got %v\nwant %s", r, first.Raw)
+	}
+	f, c2 := d.feed(t)
+	if c2 != cursor || f["production_records/"+id] == nil {
+		t.Errorf("after restart: cursor %d (was %d), rows %v", c2, cursor, f)
+	}
+	wantError(t, s2.call(t, "POST", "/v1/enroll", map[string]any{"code": "NOPE-NOPE"}, from(addr)), 429, "")
+	id2 := newID()
+	if v := num(t, d.mustPush(t, d.upsert("production_records", id2, 0, prodRow(id2)))[0]["version"]); v != cursor+1 {
+		t.Errorf("the sequence after a restart went on at %d, want %d", v, cursor+1)
 	}
 }
