@@ -53,6 +53,50 @@ type Batch struct {
 	CreatedAt int64
 }
 
+// txStmts prepares each distinct statement once per transaction: a batch
+// or a pull page runs the same few statements thousands of times.
+type txStmts struct {
+	t *wtx
+	m map[string]*sql.Stmt
+}
+
+func newTxStmts(t *wtx) *txStmts { return &txStmts{t: t, m: map[string]*sql.Stmt{}} }
+
+func (c *txStmts) get(q string) (*sql.Stmt, error) {
+	if st, ok := c.m[q]; ok {
+		return st, nil
+	}
+	st, err := c.t.tx.PrepareContext(c.t.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.m[q] = st
+	return st, nil
+}
+
+func (c *txStmts) exec(q string, args ...any) (sql.Result, error) {
+	st, err := c.get(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(c.t.ctx, args...)
+}
+
+func (c *txStmts) queryRow(q string, args ...any) *sql.Row {
+	st, err := c.get(q)
+	if err != nil {
+		// Let the unprepared query report the error at Scan.
+		return c.t.tx.QueryRowContext(c.t.ctx, q, args...)
+	}
+	return st.QueryRowContext(c.t.ctx, args...)
+}
+
+func (c *txStmts) close() {
+	for _, st := range c.m {
+		st.Close()
+	}
+}
+
 // OpenBatch returns the batch awaiting an answer, or nil when there is none.
 func (s *Store) OpenBatch(ctx context.Context) (*Batch, error) {
 	var b Batch
@@ -103,8 +147,10 @@ func (s *Store) NewBatch(ctx context.Context, limit int) (*Batch, error) {
 		if _, err := t.tx.ExecContext(ctx, "INSERT INTO sync_batches(id, body, created_at) VALUES(?, ?, ?)", req.BatchID, body, t.now); err != nil {
 			return fmt.Errorf("save batch: %w", err)
 		}
+		ps := newTxStmts(t)
+		defer ps.close()
 		for _, c := range req.Changes {
-			if _, err := t.tx.ExecContext(ctx, `INSERT INTO sync_rows(tbl, id, state, hlc, base_version, batch_id, changed_at)
+			if _, err := ps.exec(`INSERT INTO sync_rows(tbl, id, state, hlc, base_version, batch_id, changed_at)
 				VALUES(?, ?, 'in_flight', ?, ?, ?, ?)
 				ON CONFLICT(tbl, id) DO UPDATE SET state = 'in_flight', hlc = excluded.hlc, base_version = excluded.base_version,
 				batch_id = excluded.batch_id, conflict_id = NULL, reason = NULL, resolved_version = NULL, changed_at = excluded.changed_at`,
@@ -233,12 +279,14 @@ func (s *Store) ApplyPushResults(ctx context.Context, batchID string, resp proto
 		if resp.BatchID != batchID || len(resp.Results) != len(req.Changes) {
 			return fmt.Errorf("answer for batch %q has %d results, the batch %d changes", resp.BatchID, len(resp.Results), len(req.Changes))
 		}
+		ps := newTxStmts(t)
+		defer ps.close()
 		for i, c := range req.Changes {
 			res := resp.Results[i]
 			if res.Table != c.Table || res.ID != c.ID {
 				return fmt.Errorf("result %d names %s %s, the change %s %s", i, res.Table, res.ID, c.Table, c.ID)
 			}
-			if err := s.settle(t, c, res, resp.ServerTime, &out); err != nil {
+			if err := s.settle(ps, c, res, resp.ServerTime, &out); err != nil {
 				return fmt.Errorf("settle %s %s: %w", c.Table, c.ID, err)
 			}
 		}
@@ -257,16 +305,17 @@ func (s *Store) ApplyPushResults(ctx context.Context, batchID string, resp proto
 }
 
 // settle applies one push result to its row.
-func (s *Store) settle(t *wtx, c protocol.Change, res protocol.PushResult, serverTime int64, out *PushOutcome) error {
+func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, serverTime int64, out *PushOutcome) error {
+	t := ps.t
 	tb, ok := s.syncedTable(c.Table)
 	if !ok {
 		return ErrUnknownTable
 	}
 	var cur string
-	err := t.tx.QueryRowContext(t.ctx, "SELECT hlc FROM "+tb.Name+" WHERE id = ?", c.ID).Scan(&cur)
+	err := ps.queryRow("SELECT hlc FROM "+tb.Name+" WHERE id = ?", c.ID).Scan(&cur)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Discarded meanwhile: nothing local to settle.
-		_, err = t.tx.ExecContext(t.ctx, "DELETE FROM sync_rows WHERE tbl = ? AND id = ?", c.Table, c.ID)
+		_, err = ps.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", c.Table, c.ID)
 		return err
 	}
 	if err != nil {
@@ -278,7 +327,7 @@ func (s *Store) settle(t *wtx, c protocol.Change, res protocol.PushResult, serve
 		version = *res.Version
 	}
 	clearEntry := func() error {
-		_, err := t.tx.ExecContext(t.ctx, "DELETE FROM sync_rows WHERE tbl = ? AND id = ?", c.Table, c.ID)
+		_, err := ps.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", c.Table, c.ID)
 		return err
 	}
 	switch res.Status {
@@ -288,22 +337,22 @@ func (s *Store) settle(t *wtx, c protocol.Change, res protocol.PushResult, serve
 			// Rebase the newer edit on the server's row: fields it did not
 			// change since the push take the server's values.
 			out.StillPending++
-			if err := rebase(t, tb, c, res.Row, version, serverTime); err != nil {
+			if err := rebase(ps, tb, c, res.Row, version, serverTime); err != nil {
 				return err
 			}
 		case edited:
 			out.StillPending++
-			if _, err := t.tx.ExecContext(t.ctx, "UPDATE "+tb.Name+" SET version = ?, server_updated_at = ? WHERE id = ?", version, serverTime, c.ID); err != nil {
+			if _, err := ps.exec("UPDATE "+tb.Name+" SET version = ?, server_updated_at = ? WHERE id = ?", version, serverTime, c.ID); err != nil {
 				return err
 			}
 		case res.Status == protocol.StatusApplied || res.Row == nil:
-			if _, err := t.tx.ExecContext(t.ctx, "UPDATE "+tb.Name+" SET synced_at = ?, version = ?, server_updated_at = ? WHERE id = ?", t.now, version, serverTime, c.ID); err != nil {
+			if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = ?, version = ?, server_updated_at = ? WHERE id = ?", t.now, version, serverTime, c.ID); err != nil {
 				return err
 			}
 		default:
 			// The server's row replaces the local one. Its hlc is not in the
 			// result; the pull that follows brings it.
-			if err := writeServerRow(t, tb, c.ID, res.Row, version, c.HLC); err != nil {
+			if err := writeServerRow(ps, tb, c.ID, res.Row, version, c.HLC); err != nil {
 				return err
 			}
 		}
@@ -322,7 +371,7 @@ func (s *Store) settle(t *wtx, c protocol.Change, res protocol.PushResult, serve
 		if err != nil {
 			return err
 		}
-		_, err = t.tx.ExecContext(t.ctx, `UPDATE sync_rows SET state = 'awaiting_review', batch_id = NULL, conflict_id = ?,
+		_, err = ps.exec(`UPDATE sync_rows SET state = 'awaiting_review', batch_id = NULL, conflict_id = ?,
 			server_version = ?, server_row = ?, server_hlc = NULL, changed_at = ? WHERE tbl = ? AND id = ?`,
 			res.ConflictID, version, srv, t.now, c.Table, c.ID)
 		return err
@@ -331,7 +380,7 @@ func (s *Store) settle(t *wtx, c protocol.Change, res protocol.PushResult, serve
 		if strings.HasPrefix(res.Error, protocol.CodeClockAhead+":") || res.Error == protocol.CodeClockAhead {
 			out.ClockAhead = append(out.ClockAhead, RowKey{Table: c.Table, ID: c.ID})
 		}
-		_, err := t.tx.ExecContext(t.ctx, `UPDATE sync_rows SET state = 'rejected', batch_id = NULL, reason = ?, changed_at = ?
+		_, err := ps.exec(`UPDATE sync_rows SET state = 'rejected', batch_id = NULL, reason = ?, changed_at = ?
 			WHERE tbl = ? AND id = ?`, res.Error, t.now, c.Table, c.ID)
 		return err
 	}
@@ -341,7 +390,7 @@ func (s *Store) settle(t *wtx, c protocol.Change, res protocol.PushResult, serve
 // rebase moves a row edited while its push was in flight onto the server's
 // row: each people's field the newer edit left as pushed takes the server's
 // value; the row stays pending, based on version.
-func rebase(t *wtx, tb protocol.Table, c protocol.Change, server map[string]any, version, serverTime int64) error {
+func rebase(ps *txStmts, tb protocol.Table, c protocol.Change, server map[string]any, version, serverTime int64) error {
 	pushed, err := protocol.DecodeRow(c.Row)
 	if err != nil {
 		return err
@@ -353,7 +402,7 @@ func rebase(t *wtx, tb protocol.Table, c protocol.Change, server map[string]any,
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	if err := t.tx.QueryRowContext(t.ctx, "SELECT "+sel+" FROM "+tb.Name+" WHERE id = ?", c.ID).Scan(ptrs...); err != nil {
+	if err := ps.queryRow("SELECT "+sel+" FROM "+tb.Name+" WHERE id = ?", c.ID).Scan(ptrs...); err != nil {
 		return err
 	}
 	sets := []string{"version = ?", "server_updated_at = ?"}
@@ -370,7 +419,7 @@ func rebase(t *wtx, tb protocol.Table, c protocol.Change, server map[string]any,
 			args = append(args, sv)
 		}
 	}
-	_, err = t.tx.ExecContext(t.ctx, "UPDATE "+tb.Name+" SET "+strings.Join(sets, ", ")+" WHERE id = ?", append(args, c.ID)...)
+	_, err = ps.exec("UPDATE "+tb.Name+" SET "+strings.Join(sets, ", ")+" WHERE id = ?", append(args, c.ID)...)
 	return err
 }
 
@@ -388,7 +437,8 @@ func encodeRow(r map[string]any) (any, error) {
 // writeServerRow makes the local row id equal to the server's state row at
 // version, clean. Columns the server did not send (a table it knows fewer
 // columns of) are kept; unknown columns are ignored.
-func writeServerRow(t *wtx, tb protocol.Table, id string, row map[string]any, version int64, h string) error {
+func writeServerRow(ps *txStmts, tb protocol.Table, id string, row map[string]any, version int64, h string) error {
+	t := ps.t
 	var cols []string
 	var args []any
 	for _, c := range tb.Columns {
@@ -413,7 +463,7 @@ func writeServerRow(t *wtx, tb protocol.Table, id string, row map[string]any, ve
 	}
 	q := "INSERT INTO " + tb.Name + " (id, " + strings.Join(cols, ", ") + ") VALUES (?, " + strings.Join(ph, ", ") +
 		") ON CONFLICT(id) DO UPDATE SET " + strings.Join(set, ", ")
-	if _, err := t.tx.ExecContext(t.ctx, q, append([]any{id}, args...)...); err != nil {
+	if _, err := ps.exec(q, append([]any{id}, args...)...); err != nil {
 		return fmt.Errorf("write server row: %w", err)
 	}
 	return nil
@@ -434,12 +484,14 @@ type PullOutcome struct {
 func (s *Store) ApplyPullPage(ctx context.Context, page protocol.PullResponse) (PullOutcome, error) {
 	var out PullOutcome
 	err := s.write(ctx, func(t *wtx) error {
+		ps := newTxStmts(t)
+		defer ps.close()
 		for _, ch := range page.Changes {
 			if ts, err := hlc.Parse(ch.HLC); err == nil {
 				s.clock.Observe(ts, t.now+s.clockOffset.Load())
 			}
 			if ch.Table == protocol.TableConflicts {
-				if err := s.pullConflict(t, ch, &out); err != nil {
+				if err := s.pullConflict(ps, ch, &out); err != nil {
 					return fmt.Errorf("conflict %s: %w", ch.ID, err)
 				}
 				continue
@@ -449,7 +501,7 @@ func (s *Store) ApplyPullPage(ctx context.Context, page protocol.PullResponse) (
 				out.Ignored++
 				continue
 			}
-			if err := s.pullRow(t, tb, ch, &out); err != nil {
+			if err := s.pullRow(ps, tb, ch, &out); err != nil {
 				return fmt.Errorf("%s %s: %w", ch.Table, ch.ID, err)
 			}
 		}
@@ -471,33 +523,30 @@ func (s *Store) ApplyPullPage(ctx context.Context, page protocol.PullResponse) (
 	return out, nil
 }
 
-func (s *Store) pullRow(t *wtx, tb protocol.Table, ch protocol.PullChange, out *PullOutcome) error {
+func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, out *PullOutcome) error {
 	var synced sql.NullInt64
 	var version int64
 	var cur string
-	err := t.tx.QueryRowContext(t.ctx, "SELECT synced_at, version, hlc FROM "+tb.Name+" WHERE id = ?", ch.ID).Scan(&synced, &version, &cur)
+	var state, entryHLC sql.NullString
+	var resolvedV, serverV sql.NullInt64
+	err := ps.queryRow("SELECT r.synced_at, r.version, r.hlc, e.state, e.hlc, e.resolved_version, e.server_version FROM "+tb.Name+
+		" r LEFT JOIN sync_rows e ON e.tbl = '"+tb.Name+"' AND e.id = r.id WHERE r.id = ?", ch.ID).
+		Scan(&synced, &version, &cur, &state, &entryHLC, &resolvedV, &serverV)
 	missing := errors.Is(err, sql.ErrNoRows)
 	if err != nil && !missing {
 		return err
 	}
-	var state, entryHLC string
-	var resolvedV, serverV sql.NullInt64
-	err = t.tx.QueryRowContext(t.ctx, "SELECT state, hlc, resolved_version, server_version FROM sync_rows WHERE tbl = ? AND id = ?", tb.Name, ch.ID).
-		Scan(&state, &entryHLC, &resolvedV, &serverV)
-	hasEntry := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
+	hasEntry := state.Valid
 	switch {
 	case missing:
 		out.Written++
-		return writeServerRow(t, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+		return writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
 	case synced.Valid && !hasEntry:
 		if ch.Version < version {
 			return nil
 		}
 		out.Written++
-		return writeServerRow(t, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+		return writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
 	case !hasEntry:
 		out.Kept++
 		return nil
@@ -508,19 +557,19 @@ func (s *Store) pullRow(t *wtx, tb protocol.Table, ch protocol.PullChange, out *
 		if err != nil {
 			return err
 		}
-		if _, err := t.tx.ExecContext(t.ctx, "UPDATE sync_rows SET server_version = ?, server_hlc = ?, server_row = ? WHERE tbl = ? AND id = ?",
+		if _, err := ps.exec("UPDATE sync_rows SET server_version = ?, server_hlc = ?, server_row = ? WHERE tbl = ? AND id = ?",
 			ch.Version, ch.HLC, srv, tb.Name, ch.ID); err != nil {
 			return err
 		}
 	}
-	if state == StateResolving && entryHLC == cur && resolvedV.Valid && ch.Version >= resolvedV.Int64 {
+	if state.String == StateResolving && entryHLC.String == cur && resolvedV.Valid && ch.Version >= resolvedV.Int64 {
 		out.Kept--
 		out.Written++
 		out.Resolved++
-		if err := writeServerRow(t, tb, ch.ID, ch.Row, ch.Version, ch.HLC); err != nil {
+		if err := writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC); err != nil {
 			return err
 		}
-		_, err := t.tx.ExecContext(t.ctx, "DELETE FROM sync_rows WHERE tbl = ? AND id = ?", tb.Name, ch.ID)
+		_, err := ps.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", tb.Name, ch.ID)
 		return err
 	}
 	return nil
@@ -528,7 +577,7 @@ func (s *Store) pullRow(t *wtx, tb protocol.Table, ch protocol.PullChange, out *
 
 // pullConflict stores a conflict record and, when it is closed, returns the
 // rows awaiting its review to clean (taking the resolved server state).
-func (s *Store) pullConflict(t *wtx, ch protocol.PullChange, out *PullOutcome) error {
+func (s *Store) pullConflict(ps *txStmts, ch protocol.PullChange, out *PullOutcome) error {
 	tableName, _ := ch.Row["table_name"].(string)
 	rowID, _ := ch.Row["row_id"].(string)
 	status, _ := ch.Row["status"].(string)
@@ -536,7 +585,7 @@ func (s *Store) pullConflict(t *wtx, ch protocol.PullChange, out *PullOutcome) e
 	if err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO sync_conflicts(id, table_name, row_id, status, version, hlc, row) VALUES(?, ?, ?, ?, ?, ?, ?)
+	if _, err := ps.exec(`INSERT INTO sync_conflicts(id, table_name, row_id, status, version, hlc, row) VALUES(?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET table_name = excluded.table_name, row_id = excluded.row_id, status = excluded.status,
 		version = excluded.version, hlc = excluded.hlc, row = excluded.row WHERE excluded.version >= sync_conflicts.version`,
 		ch.ID, tableName, rowID, status, ch.Version, ch.HLC, string(data)); err != nil {
@@ -555,7 +604,7 @@ func (s *Store) pullConflict(t *wtx, ch protocol.PullChange, out *PullOutcome) e
 	var serverV sql.NullInt64
 	var serverRow sql.NullString
 	var serverHLC sql.NullString
-	err = t.tx.QueryRowContext(t.ctx, `SELECT e.hlc, r.hlc, e.server_version, e.server_row, e.server_hlc FROM sync_rows e JOIN `+tb.Name+` r ON r.id = e.id
+	err = ps.queryRow(`SELECT e.hlc, r.hlc, e.server_version, e.server_row, e.server_hlc FROM sync_rows e JOIN `+tb.Name+` r ON r.id = e.id
 		WHERE e.tbl = ? AND e.id = ? AND e.conflict_id = ? AND e.state = 'awaiting_review'`, tb.Name, rowID, ch.ID).
 		Scan(&entryHLC, &cur, &serverV, &serverRow, &serverHLC)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -573,14 +622,14 @@ func (s *Store) pullConflict(t *wtx, ch protocol.PullChange, out *PullOutcome) e
 		if err != nil {
 			return err
 		}
-		if err := writeServerRow(t, tb, rowID, row, serverV.Int64, serverHLC.String); err != nil {
+		if err := writeServerRow(ps, tb, rowID, row, serverV.Int64, serverHLC.String); err != nil {
 			return err
 		}
 		out.Resolved++
-		_, err = t.tx.ExecContext(t.ctx, "DELETE FROM sync_rows WHERE tbl = ? AND id = ?", tb.Name, rowID)
+		_, err = ps.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", tb.Name, rowID)
 		return err
 	}
-	_, err = t.tx.ExecContext(t.ctx, "UPDATE sync_rows SET state = 'resolving', resolved_version = ? WHERE tbl = ? AND id = ?", resolved, tb.Name, rowID)
+	_, err = ps.exec("UPDATE sync_rows SET state = 'resolving', resolved_version = ? WHERE tbl = ? AND id = ?", resolved, tb.Name, rowID)
 	return err
 }
 
@@ -927,7 +976,7 @@ func (s *Store) Discard(ctx context.Context, table, id string, server *ServerSta
 			if _, err := t.tx.ExecContext(ctx, "DELETE FROM "+tb.Name+" WHERE id = ?", id); err != nil {
 				return err
 			}
-		} else if err := writeServerRow(t, tb, id, server.Row, server.Version, server.HLC); err != nil {
+		} else if err := writeServerRow(newTxStmts(t), tb, id, server.Row, server.Version, server.HLC); err != nil {
 			return err
 		}
 		_, err = t.tx.ExecContext(ctx, "DELETE FROM sync_rows WHERE tbl = ? AND id = ?", table, id)

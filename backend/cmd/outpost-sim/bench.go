@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -45,8 +46,19 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	rows := fs.Int("rows", 1_000_000, "rows on the server for the initial sync")
 	pushN := fs.Int("push", 100_000, "pending rows pushed for the push rate")
 	serverBin := fs.String("server-bin", "", "outpost-server binary")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "outpost-sim bench:", err)
+			return 1
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	res, err := bench(context.Background(), *rows, *pushN, *serverBin, stderr)
 	if err != nil {
