@@ -27,7 +27,7 @@ import (
 // serveStore runs a server over a new store on db and returns its base URL.
 func serveStore(t *testing.T, db string, poll time.Duration) (string, *pgstore.Store) {
 	t.Helper()
-	st, err := pgstore.Open(context.Background(), db, pgstore.Options{MaxConns: 4, StatementTimeout: 5 * time.Second})
+	st, err := pgstore.Open(context.Background(), db, pgstore.Options{MaxConns: 4, StatementTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,11 @@ type proxy struct {
 	target string
 	mu     sync.Mutex
 	down   bool
-	conns  map[net.Conn]struct{}
+	hole   bool // accept, then never answer (a partition)
+	// swallowed are the connections accepted during the hole; the
+	// partition's end resets them.
+	swallowed []net.Conn
+	conns     map[net.Conn]struct{}
 }
 
 func newProxy(t *testing.T, target string) *proxy {
@@ -144,6 +148,11 @@ func (p *proxy) serve() {
 			c.Close()
 			continue
 		}
+		if p.hole {
+			p.swallowed = append(p.swallowed, c)
+			p.mu.Unlock()
+			continue
+		}
 		p.mu.Unlock()
 		u, err := net.Dial("tcp", p.target)
 		if err != nil {
@@ -153,9 +162,39 @@ func (p *proxy) serve() {
 		p.mu.Lock()
 		p.conns[c], p.conns[u] = struct{}{}, struct{}{}
 		p.mu.Unlock()
-		go func() { io.Copy(u, c); u.Close(); c.Close() }()
-		go func() { io.Copy(c, u); u.Close(); c.Close() }()
+		go p.pipe(u, c)
+		go p.pipe(c, u)
 	}
+}
+
+// pipe copies src to dst, dropping the bytes while the proxy is a hole.
+func (p *proxy) pipe(dst, src net.Conn) {
+	defer dst.Close()
+	defer src.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		p.mu.Lock()
+		hole := p.hole
+		p.mu.Unlock()
+		if n > 0 && !hole {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// setHole makes the database silent: open connections stop delivering in
+// both directions and new ones are accepted but never answered, as behind
+// a network partition (no error, no reset).
+func (p *proxy) setHole() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hole = true
 }
 
 // setDown cuts every open connection and refuses new ones (true), or lets
@@ -170,6 +209,11 @@ func (p *proxy) setDown(down bool) {
 		}
 		p.conns = map[net.Conn]struct{}{}
 	}
+	p.hole = false
+	for _, c := range p.swallowed {
+		c.Close()
+	}
+	p.swallowed = nil
 }
 
 // TestServer_DatabaseDownAndBack: while the database cannot be reached the
@@ -236,5 +280,46 @@ func TestServer_DatabaseDownAndBack(t *testing.T) {
 	status, raw, _ := call("GET", base+"/v1/pull?cursor=0", d.Token, nil)
 	if status != 200 || strings.Count(string(raw), `"table":"production_records"`) < 6 {
 		t.Fatalf("pull after recovery: %d %s", status, raw)
+	}
+}
+
+// TestServer_DatabaseSilent: a database that stops answering at all (no
+// error, no reset: a partition) is a 503 within the statement timeout plus
+// a few seconds, not a hung request; then it recovers.
+func TestServer_DatabaseSilent(t *testing.T) {
+	db := pgtest.URL(t)
+	u, err := url.Parse(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := newProxy(t, u.Host)
+	u.Host = px.ln.Addr().String()
+	base, st := serveStore(t, u.String(), time.Second)
+	d := enrollAt(t, st, base, "S")
+	px.setHole()
+	start := time.Now()
+	body, _ := batch(d.ID, 1)
+	status, raw, err := call("POST", base+"/v1/push", d.Token, body)
+	if err != nil || status != 503 || !strings.Contains(string(raw), "unavailable") {
+		t.Fatalf("push behind a partition: %d %s %v", status, raw, err)
+	}
+	if el := time.Since(start); el > 15*time.Second {
+		t.Fatalf("503 after %v", el)
+	}
+	t.Logf("503 after %v", time.Since(start).Round(time.Millisecond))
+	px.setDown(false)
+	start = time.Now()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		body, _ := batch(d.ID, 1)
+		status, raw, _ := call("POST", base+"/v1/push", d.Token, body)
+		if status == 200 {
+			t.Logf("recovered after %v", time.Since(start).Round(time.Millisecond))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recovery: %d %s", status, raw)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
