@@ -31,7 +31,10 @@ type Tx struct {
 	rows []server.StoredRow
 }
 
-var _ server.Tx = (*Tx)(nil)
+var (
+	_ server.Tx           = (*Tx)(nil)
+	_ server.OtherWriters = (*Tx)(nil)
+)
 
 const (
 	qLockSite = `SELECT seq FROM sites WHERE site = $1 FOR NO KEY UPDATE`
