@@ -72,6 +72,9 @@ func (k *KeychainTokens) call(ctx context.Context, fn func(b keychain.Backend, s
 	defer timer.Stop()
 	select {
 	case err := <-done:
+		if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			return fmt.Errorf("%w: %v", keychain.ErrUnavailable, err)
+		}
 		return err
 	case <-timer.C:
 		return fmt.Errorf("%w: the keychain did not answer within %s", keychain.ErrUnavailable, t)
