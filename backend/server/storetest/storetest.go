@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"Devices", testDevices},
 		{"EnrollFailures", testEnrollFailures},
 		{"ConcurrentSequence", testConcurrentSeq},
+		{"OtherWriters", testOtherWriters},
 		{"Ping", func(t *testing.T, st server.Store) {
 			if err := st.Ping(context.Background()); err != nil {
 				t.Fatalf("Ping: %v", err)
@@ -457,5 +458,45 @@ func testConcurrentSeq(t *testing.T, st server.Store) {
 		if r.Version != int64(i+1) {
 			t.Fatalf("row %d has version %d: gap or duplicate", i, r.Version)
 		}
+	}
+}
+
+// testOtherWriters: a Tx implementing server.OtherWriters sees every writer
+// of a row after a version, its own uncommitted writes included, per site.
+func testOtherWriters(t *testing.T, st server.Store) {
+	ctx := context.Background()
+	put := func(tx server.Tx, dev string) int64 {
+		v, err := tx.NextSeq(ctx)
+		must(t, err)
+		must(t, tx.PutRow(ctx, server.StoredRow{Table: "t", ID: idA, Version: v, HLC: "h", DeviceID: dev, Data: []byte(`{}`)}))
+		return v
+	}
+	tx, err := st.Begin(ctx, "s")
+	must(t, err)
+	defer tx.Rollback()
+	ow, ok := tx.(server.OtherWriters)
+	if !ok {
+		t.Skip("the store's Tx does not implement server.OtherWriters (the engine falls back to the last writer)")
+	}
+	v1 := put(tx, "a")
+	v2 := put(tx, "b") // another device writes
+	v3 := put(tx, "a") // a writes again: the last writer, not the only one since v1
+	for _, c := range []struct {
+		after int64
+		dev   string
+		want  bool
+	}{{v1, "a", true}, {v2, "a", false}, {v3, "a", false}, {0, "b", true}, {v2, "b", true}, {v3, "b", false}} {
+		got, err := ow.WrittenByOthers(ctx, "t", idA, c.after, c.dev)
+		must(t, err)
+		if got != c.want {
+			t.Errorf("WrittenByOthers(after %d, %s) = %v, want %v", c.after, c.dev, got, c.want)
+		}
+	}
+	must(t, tx.Commit())
+	tx, err = st.Begin(ctx, "other site")
+	must(t, err)
+	defer tx.Rollback()
+	if got, err := tx.(server.OtherWriters).WrittenByOthers(ctx, "t", idA, 0, "x"); err != nil || got {
+		t.Errorf("another site's writers: %v, %v", got, err)
 	}
 }
