@@ -67,13 +67,46 @@ func TestEvents_NotifyWakesOtherServer(t *testing.T) {
 	b, stB := serveStore(t, db, time.Hour)
 	writer := enrollAt(t, stA, a, "S")
 	watcher := enrollAt(t, stB, b, "S")
-	req, _ := http.NewRequest("GET", b+"/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+watcher.Token)
+	events := openEvents(t, b, watcher)
+	waitWake(t, a, writer, events)
+}
+
+// TestEvents_ListenReconnects: B's listening connection is cut (the
+// database restarts); B listens again by itself and later writes through A
+// still wake its stream, with the poll off.
+func TestEvents_ListenReconnects(t *testing.T) {
+	db := pgtest.URL(t)
+	u, err := url.Parse(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := newProxy(t, u.Host)
+	u.Host = px.ln.Addr().String()
+	a, stA := serveStore(t, db, time.Hour)
+	b, stB := serveStore(t, u.String(), time.Hour)
+	writer := enrollAt(t, stA, a, "S")
+	watcher := enrollAt(t, stB, b, "S")
+	events := openEvents(t, b, watcher)
+	waitWake(t, a, writer, events)
+	px.setDown(true)
+	time.Sleep(500 * time.Millisecond)
+	px.setDown(false)
+	for len(events) > 0 {
+		<-events
+	}
+	waitWake(t, a, writer, events)
+}
+
+// openEvents opens d's event stream on base and returns its data lines.
+func openEvents(t *testing.T, base string, d dev) chan string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+d.Token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	t.Cleanup(func() { resp.Body.Close() })
 	events := make(chan string, 64)
 	go func() {
 		sc := bufio.NewScanner(resp.Body)
@@ -84,12 +117,18 @@ func TestEvents_NotifyWakesOtherServer(t *testing.T) {
 		}
 		close(events)
 	}()
-	// B listens from a connection of its own, made as it starts: push
-	// until a wake-up arrives, so the test does not race that connection.
-	deadline := time.After(15 * time.Second)
+	return events
+}
+
+// waitWake pushes through base as writer until the stream wakes. The
+// listening connection is made concurrently (at start, or after a cut): push
+// until a wake-up arrives, so the test does not race it.
+func waitWake(t *testing.T, base string, writer dev, events chan string) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
 	for {
 		body, _ := batch(writer.ID, 1)
-		if status, raw, err := call("POST", a+"/v1/push", writer.Token, body); err != nil || status != 200 {
+		if status, raw, err := call("POST", base+"/v1/push", writer.Token, body); err != nil || status != 200 {
 			t.Fatalf("push: %d %s %v", status, raw, err)
 		}
 		select {
@@ -103,7 +142,7 @@ func TestEvents_NotifyWakesOtherServer(t *testing.T) {
 			return
 		case <-time.After(300 * time.Millisecond):
 		case <-deadline:
-			t.Fatal("B's stream was not woken by writes through A within 15s")
+			t.Fatal("the stream was not woken by writes through the other server within 20s")
 		}
 	}
 }
