@@ -273,3 +273,117 @@ export namespace app {
 
 }
 
+export namespace store {
+	
+	export class QuarantinedRow {
+	    table: string;
+	    id: string;
+	    reason: string;
+	    since: number;
+	    row: Record<string, any>;
+	    server_version: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new QuarantinedRow(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.table = source["table"];
+	        this.id = source["id"];
+	        this.reason = source["reason"];
+	        this.since = source["since"];
+	        this.row = source["row"];
+	        this.server_version = source["server_version"];
+	    }
+	}
+
+}
+
+export namespace syncclient {
+	
+	export class Progress {
+	    phase: string;
+	    pushed: number;
+	    pulled: number;
+	    cursor: number;
+	    target: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Progress(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.phase = source["phase"];
+	        this.pushed = source["pushed"];
+	        this.pulled = source["pulled"];
+	        this.cursor = source["cursor"];
+	        this.target = source["target"];
+	    }
+	}
+	export class Status {
+	    enrolled: boolean;
+	    server_url: string;
+	    site_id: string;
+	    role: string;
+	    device_id: string;
+	    online: boolean;
+	    syncing: boolean;
+	    pending: number;
+	    in_flight: number;
+	    awaiting_review: number;
+	    rejected: number;
+	    open_conflicts: number;
+	    last_sync: number;
+	    last_error: string;
+	    clock_offset_ms: number;
+	    clock_warning: boolean;
+	    progress: Progress;
+	
+	    static createFrom(source: any = {}) {
+	        return new Status(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.enrolled = source["enrolled"];
+	        this.server_url = source["server_url"];
+	        this.site_id = source["site_id"];
+	        this.role = source["role"];
+	        this.device_id = source["device_id"];
+	        this.online = source["online"];
+	        this.syncing = source["syncing"];
+	        this.pending = source["pending"];
+	        this.in_flight = source["in_flight"];
+	        this.awaiting_review = source["awaiting_review"];
+	        this.rejected = source["rejected"];
+	        this.open_conflicts = source["open_conflicts"];
+	        this.last_sync = source["last_sync"];
+	        this.last_error = source["last_error"];
+	        this.clock_offset_ms = source["clock_offset_ms"];
+	        this.clock_warning = source["clock_warning"];
+	        this.progress = this.convertValues(source["progress"], Progress);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+
+}
+
