@@ -41,6 +41,9 @@ var (
 	errReported = errors.New("bad flags")
 )
 
+// version is stamped at build time: -ldflags "-X main.version=…".
+var version = "dev"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
@@ -61,7 +64,7 @@ func main() {
 
 type options struct {
 	db, identity, export, keyFile, keygen, account string
-	printKey, reinstall                            bool
+	printKey, reinstall, showVersion               bool
 	timeout                                        time.Duration
 }
 
@@ -77,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fset.StringVar(&o.keyFile, "key-file", "", "with --reinstall-key: write the kiosk key `file` instead of the OS keychain")
 	fset.StringVar(&o.keygen, "keygen", "", "make a site recovery key pair: write the private key to this new `file`, print the public key")
 	fset.StringVar(&o.account, "account", keychain.DefaultAccount, "with --reinstall-key: keychain account (service \""+keychain.DefaultService+"\")")
+	fset.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fset.DurationVar(&o.timeout, "timeout", keychain.DefaultTimeout, "limit for each keychain call")
 	fset.Usage = func() {
 		fmt.Fprint(stderr, `usage:
@@ -94,6 +98,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fset.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fset.Arg(0))
+	}
+	if o.showVersion {
+		fmt.Fprintln(stdout, "outpost-recover", version)
+		return nil
 	}
 	if o.keygen != "" {
 		if o.db != "" || o.identity != "" || o.printKey || o.export != "" || o.reinstall {
