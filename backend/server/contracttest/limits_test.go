@@ -71,7 +71,9 @@ func TestEnvConfigLimitsRetention(t *testing.T) {
 	})
 
 	t.Run("row_deleted", func(t *testing.T) {
-		e := s.dev(t, site(t), "operator") // alone on its site: its cursor is the horizon
+		sname := site(t)
+		e := s.dev(t, sname, "operator")
+		lazy := s.dev(t, sname, "operator") // never pulls: holds the horizon at 0 until revoked
 		id, keep := newID(), newID()
 		res := e.mustPush(t, e.upsert("production_records", id, 0, prodRow(id)), e.upsert("production_records", keep, 0, prodRow(keep)))
 		del := e.mustPush(t, e.del("production_records", id, num(t, res[0]["version"]), nil))[0]
@@ -82,17 +84,26 @@ func TestEnvConfigLimitsRetention(t *testing.T) {
 		if r := e.pull(t, fmt.Sprintf("cursor=%d", cursor)); r.Status != 200 {
 			t.Fatalf("pull: %v", r)
 		}
-		// Wait for retention to purge it: cursor 0 serves the full current state.
+		purged := func() bool {
+			h := e.call(t, "GET", "/v1/history?table=production_records&id="+id, nil)
+			return h.Status == 200 && len(list(t, h.Obj()["versions"])) == 0
+		}
+		// An active device that has not pulled holds the horizon back.
+		time.Sleep(time.Second) // five retention periods
+		if purged() {
+			t.Fatalf("a tombstone was purged while an active device had not pulled it")
+		}
+		// A revoked device does not.
+		s.cli(t, "devices", "revoke", "--device", lazy.id)
 		eventually(t, 15*time.Second, func() error {
 			r := e.call(t, "GET", fmt.Sprintf("/v1/pull?cursor=%d", cursor), nil)
 			if r.Status != 200 {
 				return fmt.Errorf("pull: %v", r)
 			}
-			h := e.call(t, "GET", "/v1/history?table=production_records&id="+id, nil)
-			if h.Status == 200 && len(list(t, h.Obj()["versions"])) == 0 {
+			if purged() {
 				return nil
 			}
-			return fmt.Errorf("the tombstone was not purged: %v", h)
+			return fmt.Errorf("the tombstone was not purged once the only other device was revoked")
 		})
 		r := e.push(t, e.upsert("production_records", id, tomb, prodRow(id)))
 		rejection(t, "upsert of a purged tombstone", results(t, r, 1)[0], "row_deleted")

@@ -136,6 +136,24 @@ func TestManual(t *testing.T) {
 	}
 	sameFields(t, "pulled merged row", row, want)
 
+	// Same field changed to the same value on both sides: no conflict.
+	res = c.mustPush(t, c.upsert("line_configs", id, v1, with(orig, "recipe", "R2")))[0]
+	if res["status"] != "merged" && res["status"] != "applied" {
+		t.Errorf("the same change on both sides: %v", res)
+	}
+	if res["conflict_id"] != nil {
+		t.Errorf("the same change on both sides made a conflict: %v", res)
+	}
+	if num(t, res["version"]) != v3 {
+		// nothing new to write: the row stays at v3
+		row, ch := a.rowOf(t, "line_configs", id)
+		if !same(ch["version"], res["version"]) {
+			t.Errorf("version %v, pull %v", res["version"], ch["version"])
+		}
+		sameFields(t, "after the same change", row, want)
+		v3 = num(t, res["version"])
+	}
+
 	// Same field, different values: c changed recipe on v1.
 	res = c.mustPush(t, c.upsert("line_configs", id, v1, with(orig, "recipe", "R3")))[0]
 	wantStatus(t, "same field", res, "conflict")
@@ -390,5 +408,38 @@ func TestGzip(t *testing.T) {
 	r = s.call(t, "POST", "/v1/enroll", map[string]any{"code": code, "device_name": "gz", "platform": "linux"}, gzipped())
 	if r.Status != 201 {
 		t.Errorf("gzip enrollment: %v", r)
+	}
+}
+
+// lww ties on (ms, counter) are broken by the device id inside the HLC:
+// HLC strings compare as strings.
+func TestLWWTieBreak(t *testing.T) {
+	t.Parallel()
+	s := shared(t)
+	devs := s.enroll(t, site(t), "operator", 2)
+	lo, hi := devs[0], devs[1]
+	if lo.id > hi.id {
+		lo, hi = hi, lo
+	}
+	ms := time.Now().UnixMilli() - 1000
+	push := func(d *device, id string, base int64, q int) map[string]any {
+		c := d.upsert("production_records", id, base, with(prodRow(id), "quantity", q))
+		c["hlc"] = hlcOf(ms, 7, d.id)
+		return d.mustPush(t, c)[0]
+	}
+	// The greater device id wins a tie, whichever pushes second.
+	id := newID()
+	v1 := num(t, lo.mustPush(t, lo.upsert("production_records", id, 0, prodRow(id)))[0]["version"])
+	wantStatus(t, "lo", push(lo, id, v1, 1), "applied")
+	wantStatus(t, "hi after lo, same ms and counter", push(hi, id, v1, 2), "applied")
+	id2 := newID()
+	w1 := num(t, lo.mustPush(t, lo.upsert("production_records", id2, 0, prodRow(id2)))[0]["version"])
+	wantStatus(t, "hi", push(hi, id2, w1, 2), "applied")
+	wantStatus(t, "lo after hi, same ms and counter", push(lo, id2, w1, 1), "superseded")
+	for _, rid := range []string{id, id2} {
+		row, _ := lo.rowOf(t, "production_records", rid)
+		if !same(row["quantity"], 2) {
+			t.Errorf("row %s: quantity %v, want the greater device id's 2", rid, row["quantity"])
+		}
 	}
 }
