@@ -201,7 +201,8 @@ func TestEnroll(t *testing.T) {
 // other addresses and successful enrollments are not limited.
 func TestEnrollThrottle(t *testing.T) {
 	t.Parallel()
-	s := shared(t)
+	db := newDB() // a server of its own: its failures are counted apart from other tests'
+	s := startServer(t, db, nil, "--listen", "127.0.0.1:0", "--db", db)
 	addr, other := freshAddr(), freshAddr()
 	bad := map[string]any{"code": "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "device_name": "guess", "platform": "linux"}
 	for i := 1; i <= 10; i++ {
@@ -214,17 +215,18 @@ func TestEnrollThrottle(t *testing.T) {
 	wantError(t, r, 429, "")
 	wantError(t, s.call(t, "POST", "/v1/enroll", bad, from(addr)), 429, "")
 	// Another address is not limited.
-	wantError(t, s.call(t, "POST", "/v1/enroll", bad, from(other)), 401, "")
+	if loopbackAliases() {
+		wantError(t, s.call(t, "POST", "/v1/enroll", bad, from(other)), 401, "")
+	}
 	// A successful enrollment is never limited, even from the throttled address.
 	code := s.code(t, site(t), "operator", "--uses", "15")
 	good := map[string]any{"code": code, "device_name": "fleet", "platform": "linux"}
 	if r := s.call(t, "POST", "/v1/enroll", good, from(addr)); r.Status != 201 {
 		t.Errorf("a valid code from the throttled address: %v", r)
 	}
-	// Successful enrollments in a row from one address are not limited.
-	fleet := freshAddr()
+	// Successful enrollments in a row are not limited.
 	for i := 0; i < 14; i++ {
-		if r := s.call(t, "POST", "/v1/enroll", good, from(fleet)); r.Status != 201 {
+		if r := s.call(t, "POST", "/v1/enroll", good, from(addr)); r.Status != 201 {
 			t.Fatalf("fleet enrollment %d: %v", i+1, r)
 		}
 	}

@@ -350,7 +350,7 @@ func client(ip string) *http.Client {
 		return c
 	}
 	d := &net.Dialer{Timeout: 10 * time.Second}
-	if ip != "" {
+	if ip != "" && loopbackAliases() {
 		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(ip)}
 	}
 	c := &http.Client{
@@ -366,6 +366,31 @@ func client(ip string) *http.Client {
 }
 
 var lastFrom atomic.Int64
+
+var (
+	aliasOnce sync.Once
+	aliasOK   bool
+)
+
+// loopbackAliases reports whether this machine can send from 127.0.x.y
+// (Linux routes all of 127/8 to lo; other systems may not): without them,
+// from() sends from the default address.
+func loopbackAliases() bool {
+	aliasOnce.Do(func() {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return
+		}
+		defer l.Close()
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.9.9")}, Timeout: 2 * time.Second}
+		c, err := d.Dial("tcp", l.Addr().String())
+		if err == nil {
+			c.Close()
+			aliasOK = true
+		}
+	})
+	return aliasOK
+}
 
 // freshAddr returns a loopback address no other test uses: enrollment
 // failures are counted per client address.
