@@ -8,14 +8,20 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/outpost-app/outpost/backend/server"
 )
 
 // Tx is one write transaction of one site, holding the site's row lock.
 type Tx struct {
-	s    *Store
-	tx   pgx.Tx
+	s *Store
+	// conn is the pooled connection in a transaction: BEGIN and COMMIT are
+	// sent by this type, each pipelined with the statements beside it (one
+	// round trip for BEGIN and the lock, one for the last writes and COMMIT).
+	conn *pgxpool.Conn
+	done bool // committed or rolled back; conn released
 	site string
 	// seq is the site's sequence as this transaction advanced it; stored is
 	// the value read under the lock. The counter row is written back once,
@@ -56,15 +62,24 @@ const (
 func (s *Store) Begin(ctx context.Context, site string) (server.Tx, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", wrap(err))
 	}
-	t := &Tx{s: s, tx: tx, site: site}
-	err = tx.QueryRow(ctx, qLockSite, site).Scan(&t.seq)
+	t := &Tx{s: s, conn: conn, site: site}
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
+	b.Queue(qLockSite, site)
+	br := conn.SendBatch(ctx, b)
+	if _, err = br.Exec(); err == nil {
+		err = br.QueryRow().Scan(&t.seq)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		if _, err = tx.Exec(ctx, qEnsureSite, site, time.Now().UnixMilli()); err == nil {
-			err = tx.QueryRow(ctx, qLockSite, site).Scan(&t.seq)
+		if _, err = conn.Exec(ctx, qEnsureSite, site, time.Now().UnixMilli()); err == nil {
+			err = conn.QueryRow(ctx, qLockSite, site).Scan(&t.seq)
 		}
 	}
 	if err != nil {
@@ -93,7 +108,7 @@ func (t *Tx) flush(ctx context.Context) error {
 	}
 	b := t.queued
 	t.queued = nil
-	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := t.conn.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("write: %w", wrap(err))
 	}
 	return nil
@@ -128,7 +143,7 @@ func (t *Tx) GetRow(ctx context.Context, table, id string) (server.StoredRow, er
 	if err := t.flush(ctx); err != nil {
 		return server.StoredRow{}, err
 	}
-	return scanRow(t.tx.QueryRow(ctx, qGetRow, t.site, table, id))
+	return scanRow(t.conn.QueryRow(ctx, qGetRow, t.site, table, id))
 }
 
 // GetVersion reads one version of a row.
@@ -138,7 +153,7 @@ func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (s
 	if err := t.flush(ctx); err != nil {
 		return server.StoredRow{}, err
 	}
-	return scanRow(t.tx.QueryRow(ctx, `SELECT tbl, id, version, hlc, device_id, false, data FROM row_versions
+	return scanRow(t.conn.QueryRow(ctx, `SELECT tbl, id, version, hlc, device_id, false, data FROM row_versions
 		WHERE site = $1 AND tbl = $2 AND id = $3 AND version = $4`, t.site, table, id, version))
 }
 
@@ -152,7 +167,7 @@ func (t *Tx) WrittenByOthers(ctx context.Context, table, id string, after int64,
 		return false, err
 	}
 	var yes bool
-	err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM row_versions
+	err := t.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM row_versions
 		WHERE site = $1 AND tbl = $2 AND id = $3 AND version > $4 AND device_id <> $5)`, t.site, table, id, after, deviceID).Scan(&yes)
 	return yes, wrap(err)
 }
@@ -201,7 +216,7 @@ func (t *Tx) GetRows(ctx context.Context, table string, ids []string) (map[strin
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := scanRows(t.tx.Query(ctx, `SELECT `+rowCols+` FROM rows WHERE site = $1 AND tbl = $2 AND id = ANY($3::text[])`,
+	rows, err := scanRows(t.conn.Query(ctx, `SELECT `+rowCols+` FROM rows WHERE site = $1 AND tbl = $2 AND id = ANY($3::text[])`,
 		t.site, table, ids))
 	if err != nil {
 		return nil, err
@@ -220,7 +235,7 @@ func (t *Tx) Purged(ctx context.Context, table string, ids []string) (map[string
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	rs, err := t.tx.Query(ctx, `SELECT id FROM purged WHERE site = $1 AND tbl = $2 AND id = ANY($3::text[])`, t.site, table, ids)
+	rs, err := t.conn.Query(ctx, `SELECT id FROM purged WHERE site = $1 AND tbl = $2 AND id = ANY($3::text[])`, t.site, table, ids)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -244,7 +259,7 @@ func (t *Tx) GetBatch(ctx context.Context, deviceID, batchID string) ([]byte, er
 		return nil, err
 	}
 	var b []byte
-	err := t.tx.QueryRow(ctx, `SELECT response FROM batches WHERE device_id = $1 AND batch_id = $2`, deviceID, batchID).Scan(&b)
+	err := t.conn.QueryRow(ctx, `SELECT response FROM batches WHERE device_id = $1 AND batch_id = $2`, deviceID, batchID).Scan(&b)
 	return b, wrap(err)
 }
 
@@ -282,7 +297,7 @@ func (t *Tx) PurgeTombstones(ctx context.Context, upTo int64) (int, error) {
 	}
 	var n int
 	var maxV int64
-	err := t.tx.QueryRow(ctx, `WITH victims AS (
+	err := t.conn.QueryRow(ctx, `WITH victims AS (
 			SELECT r.tbl, r.id, r.version FROM rows r
 			WHERE r.site = $1 AND r.deleted AND r.version <= $2
 			  AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.site = r.site AND p.tbl = r.tbl AND p.id = r.id)
@@ -299,7 +314,7 @@ func (t *Tx) PurgeTombstones(ctx context.Context, upTo int64) (int, error) {
 		return 0, wrap(err)
 	}
 	if n > 0 {
-		if _, err := t.tx.Exec(ctx, `UPDATE sites SET horizon = greatest(horizon, $1) WHERE site = $2`, maxV, t.site); err != nil {
+		if _, err := t.conn.Exec(ctx, `UPDATE sites SET horizon = greatest(horizon, $1) WHERE site = $2`, maxV, t.site); err != nil {
 			return 0, wrap(err)
 		}
 	}
@@ -313,7 +328,7 @@ func (t *Tx) PurgeVersions(ctx context.Context, upTo int64) (int, error) {
 	if err := t.flush(ctx); err != nil {
 		return 0, err
 	}
-	tag, err := t.tx.Exec(ctx, `DELETE FROM row_versions v WHERE v.site = $1 AND v.version <= $2
+	tag, err := t.conn.Exec(ctx, `DELETE FROM row_versions v WHERE v.site = $1 AND v.version <= $2
 		AND v.version < (SELECT r.version FROM rows r WHERE r.site = v.site AND r.tbl = v.tbl AND r.id = v.id)
 		AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.site = v.site AND p.tbl = v.tbl
 		  AND p.id = v.id AND p.version = v.version)`, t.site, upTo)
@@ -329,18 +344,37 @@ func (t *Tx) PurgeVersions(ctx context.Context, upTo int64) (int, error) {
 func (t *Tx) Commit() error {
 	ctx, cancel := context.WithTimeout(context.Background(), t.s.opTimeout)
 	defer cancel()
+	if t.done {
+		return errors.New("commit: the transaction has ended")
+	}
+	t.rowsFirst()
 	if t.seq > t.stored {
-		t.rowsFirst()
 		t.queue(`UPDATE sites SET seq = $1 WHERE site = $2`, t.seq, t.site)
 		t.queue(`SELECT pg_notify($1, $2)`, t.s.channel, strconv.FormatInt(t.seq, 10)+":"+t.site)
 	}
-	if err := t.flush(ctx); err != nil {
-		t.Rollback()
-		return err
+	t.queue(`COMMIT`)
+	b := t.queued
+	t.queued = nil
+	br := t.conn.SendBatch(ctx, b)
+	var tag pgconn.CommandTag
+	var err error
+	for range b.Len() {
+		if tag, err = br.Exec(); err != nil {
+			break
+		}
 	}
-	if err := t.tx.Commit(ctx); err != nil {
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && tag.String() != "COMMIT" {
+		err = errors.New("the database rolled the transaction back")
+	}
+	if err != nil {
+		t.Rollback() // when the COMMIT never ran; releases the connection
 		return fmt.Errorf("commit: %w", wrap(err))
 	}
+	t.done = true
+	t.conn.Release()
 	return nil
 }
 
@@ -348,9 +382,16 @@ func (t *Tx) Commit() error {
 func (t *Tx) Rollback() error {
 	ctx, cancel := context.WithTimeout(context.Background(), t.s.opTimeout)
 	defer cancel()
-	err := t.tx.Rollback(ctx)
-	if errors.Is(err, pgx.ErrTxClosed) {
+	if t.done {
 		return nil
 	}
+	t.done = true
+	// A connection left inside a transaction (this ROLLBACK failed) or
+	// broken is destroyed by Release, never reused.
+	defer t.conn.Release()
+	if t.conn.Conn().IsClosed() {
+		return nil
+	}
+	_, err := t.conn.Exec(ctx, `ROLLBACK`)
 	return wrap(err)
 }
