@@ -443,3 +443,23 @@ func TestLWWTieBreak(t *testing.T) {
 		}
 	}
 }
+
+// Two devices create the same row id independently (base_version 0 on both):
+// the second is judged by the policy, and its record has base null.
+func TestCreateCreate(t *testing.T) {
+	t.Parallel()
+	s := shared(t)
+	devs := s.enroll(t, site(t), "operator", 2)
+	a, b := devs[0], devs[1]
+	lid, pid := newID(), newID()
+	a.mustPush(t, a.upsert("line_configs", lid, 0, with(lineRow(lid), "recipe", "A")), a.upsert("production_records", pid, 0, prodRow(pid)))
+	res := b.mustPush(t, b.upsert("line_configs", lid, 0, with(lineRow(lid), "recipe", "B")), b.upsert("production_records", pid, 0, with(prodRow(pid), "quantity", 99)))
+	wantStatus(t, "manual create-create", res[0], "conflict")
+	wantStatus(t, "lww create-create (later hlc)", res[1], "applied")
+	for _, r := range res {
+		rec, _ := conflictRecord(t, a, str(r["conflict_id"]))
+		if rec["base"] != nil {
+			t.Errorf("record of a create-create has base %v, want null", rec["base"])
+		}
+	}
+}
