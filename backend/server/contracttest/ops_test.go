@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -166,23 +167,25 @@ func TestLogsKeepSecrets(t *testing.T) {
 	s.call(t, "GET", "/v1/pull", nil, bearer("bogus-"+secret))
 	s.call(t, "POST", "/v1/enroll", map[string]any{"code": "WRONG-" + secret, "device_name": "x"})
 	requests += 5
-	time.Sleep(100 * time.Millisecond)
 
-	lines := s.logLines()
-	n := 0
-	for _, l := range lines {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Errorf("a log line is not structured (JSON): %q", l)
-			continue
+	var lines []string
+	eventually(t, 5*time.Second, func() error {
+		lines = s.logLines()
+		n := 0
+		for _, l := range lines {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatalf("a log line is not structured (JSON): %q", l)
+			}
+			if m["msg"] == "request" {
+				n++
+			}
 		}
-		if m["msg"] == "request" {
-			n++
+		if n < requests {
+			return fmt.Errorf("%d request log lines for %d requests", n, requests)
 		}
-	}
-	if n < requests {
-		t.Errorf("%d request log lines for %d requests", n, requests)
-	}
+		return nil
+	})
 	all := strings.Join(lines, "\n")
 	norm := strings.ToUpper(strings.ReplaceAll(code, "-", ""))
 	// The server stores only hashes of codes and tokens: neither is in the
