@@ -5,8 +5,11 @@ package main
 import (
 	"context"
 	"embed"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -17,8 +20,6 @@ import (
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"github.com/outpost-app/outpost/app"
-	"github.com/outpost-app/outpost/backend/config"
-	"github.com/outpost-app/outpost/backend/keychain"
 )
 
 //go:embed all:frontend/dist
@@ -31,6 +32,13 @@ var icon []byte
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "--version", "-version", "version":
+			fmt.Println(version)
+			return
+		}
+	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	if err := run(); err != nil {
 		slog.Error("outpost stopped", "err", err)
@@ -46,18 +54,36 @@ func run() error {
 	if d := os.Getenv("OUTPOST_DATA_DIR"); d != "" {
 		dataDir = d // tests and portable installs
 	}
+	// A Windows GUI program has no stderr: the log also goes to a file.
+	if f, err := openLog(filepath.Join(dataDir, "logs")); err == nil {
+		defer f.Close()
+		slog.SetDefault(slog.New(slog.NewTextHandler(io.MultiWriter(os.Stderr, f), nil)))
+	} else {
+		slog.Warn("no log file; logging to standard error only", "err", err)
+	}
+	slog.Info("outpost starting", "version", version, "data", dataDir)
+	cfg := app.LoadConfig(nil, nil)
+	if cfg.Err != nil {
+		slog.Error("read configuration", "err", cfg.Err)
+	} else {
+		// Secrets are shown as "(set)" in Fields.
+		for _, f := range cfg.Fields {
+			slog.Info("setting", "field", f.Field, "value", f.Value, "source", f.Source, "locked", f.Locked)
+		}
+	}
 	var appCtx context.Context
 	var emitCtx atomic.Pointer[context.Context] // read by the sync loop's goroutines
-	syncSvc := app.NewSyncService(syncOptions(func(s app.SyncStatus) {
+	syncSvc := app.NewSyncService(app.SyncOptions{Config: cfg, OnStatus: func(s app.SyncStatus) {
 		if c := emitCtx.Load(); c != nil {
 			wruntime.EventsEmit(*c, "sync:status", s)
 		}
-	}))
+	}})
 	core := app.NewCore(version, syncSvc.Wrap(app.OpenLocal(app.OpenOptions{
 		DataDir: dataDir,
-		// Both are IT's explicit opt-ins, never chosen silently.
-		KeyFile:   os.Getenv(keychain.EnvKeyFile),
-		Recipient: os.Getenv(keychain.EnvRecoveryRecipient),
+		// Both are IT's explicit opt-ins (managed config, else the
+		// environment), never chosen silently.
+		KeyFile:   cfg.KeyFile,
+		Recipient: cfg.Recipient,
 	})))
 
 	return wails.Run(&options.App{
@@ -108,22 +134,16 @@ func run() error {
 	})
 }
 
-// syncOptions reads the sync server, fleet enrollment code and extra CA
-// bundle from the managed configuration; OUTPOST_SERVER_URL,
-// OUTPOST_ENROLL_CODE and OUTPOST_CA_BUNDLE override it (make run).
-func syncOptions(onStatus func(app.SyncStatus)) app.SyncOptions {
-	o := app.SyncOptions{OnStatus: onStatus}
-	if l, err := config.NewLoader(); err == nil {
-		if s, err := l.Load(); err == nil {
-			o.ServerURL, o.Code, o.ExtraCAFile = s.ServerURL(), s.EnrollmentCode(), s.CABundle()
-		} else {
-			slog.Error("read configuration", "err", err)
-		}
+// openLog opens dir/outpost.log for appending (0600: it names paths and
+// servers, never secrets). A log over 10 MiB is moved to outpost.log.1 first,
+// so the file never grows without bound.
+func openLog(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
 	}
-	for env, dst := range map[string]*string{"OUTPOST_SERVER_URL": &o.ServerURL, "OUTPOST_ENROLL_CODE": &o.Code, "OUTPOST_CA_BUNDLE": &o.ExtraCAFile} {
-		if v := os.Getenv(env); v != "" {
-			*dst = v
-		}
+	path := filepath.Join(dir, "outpost.log")
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 10<<20 {
+		_ = os.Rename(path, path+".1")
 	}
-	return o
+	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 }

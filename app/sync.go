@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/outpost-app/outpost/backend/config"
 	"github.com/outpost-app/outpost/backend/store"
 	"github.com/outpost-app/outpost/backend/syncclient"
 )
@@ -29,6 +30,26 @@ type SyncOptions struct {
 	// OnStatus is called on every status change (main emits it to the UI as
 	// the "sync:status" event).
 	OnStatus func(SyncStatus)
+	// Config, when set, supplies ServerURL, Code and the transport (proxy and
+	// CAs) from the managed/user configuration; when it holds an error, sync
+	// does not start and the status says why in a sentence.
+	Config *Config
+}
+
+// SyncSettings is what the setup and settings screens show: the resolved
+// settings (secrets blanked, locked ones read-only), a configuration error
+// as a sentence, and the state of the automatic enrollment with a
+// configured code.
+type SyncSettings struct {
+	Fields      []config.FieldState `json:"fields"`
+	ConfigError string              `json:"configError"`
+	// CodeConfigured: an enrollment code is configured, so the setup screen
+	// may enroll without asking for one.
+	CodeConfigured bool `json:"codeConfigured"`
+	// AutoEnrolling: the app is enrolling with the configured code right now.
+	AutoEnrolling bool `json:"autoEnrolling"`
+	// AutoEnrollError is why the automatic enrollment failed, as a sentence.
+	AutoEnrollError string `json:"autoEnrollError"`
 }
 
 // SyncStatus is the status bar's data: online, pending count, open
@@ -50,12 +71,18 @@ type SyncService struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	failed error
+
+	autoEnrolling   bool
+	autoEnrollError string
 }
 
 // NewSyncService returns the service; wire it with Wrap.
 func NewSyncService(opts SyncOptions) *SyncService {
 	if opts.Tokens == nil {
 		opts.Tokens = &syncclient.KeychainTokens{}
+	}
+	if c := opts.Config; c != nil && c.Err == nil {
+		opts.ServerURL, opts.Code, opts.ExtraCAFile = c.ServerURL, c.EnrollCode, c.CAFile
 	}
 	return &SyncService{opts: opts, ready: make(chan struct{})}
 }
@@ -96,12 +123,17 @@ func (s *SyncService) start(ctx context.Context, st *store.Store) {
 	if name == "" {
 		name = hostName()
 	}
+	httpOpts := syncclient.HTTPOptions{ExtraCAFile: s.opts.ExtraCAFile}
+	if c := s.opts.Config; c != nil && c.Transport != nil {
+		// The transport already trusts the bundle and uses the proxy.
+		httpOpts = syncclient.HTTPOptions{Transport: c.Transport}
+	}
 	cl := syncclient.New(syncclient.Options{
-		Store: st, Tokens: s.opts.Tokens, HTTP: syncclient.HTTPOptions{ExtraCAFile: s.opts.ExtraCAFile},
+		Store: st, Tokens: s.opts.Tokens, HTTP: httpOpts,
 		DeviceName: name, Platform: runtime.GOOS,
 		OnStatus: func(st syncclient.Status) {
 			if s.opts.OnStatus != nil {
-				s.opts.OnStatus(st)
+				s.opts.OnStatus(s.decorate(st))
 			}
 		},
 	})
@@ -111,17 +143,67 @@ func (s *SyncService) start(ctx context.Context, st *store.Store) {
 	s.client, s.cancel, s.done = cl, cancel, done
 	close(s.ready)
 	s.mu.Unlock()
+	if msg := s.opts.Config.ErrSentence(); msg != "" {
+		// A broken configuration: the store works, sync stays off.
+		slog.Error("sync not started: the configuration could not be read", "err", s.opts.Config.Err)
+		close(done)
+		return
+	}
 	go func() {
 		defer close(done)
 		if s.opts.ServerURL != "" && s.opts.Code != "" {
 			if err := cl.Load(rctx); err == nil && !cl.Status(rctx).Enrolled {
-				if _, err := cl.Enroll(rctx, s.opts.ServerURL, s.opts.Code); err != nil {
+				s.setAuto(true, "")
+				_, err := cl.Enroll(rctx, s.opts.ServerURL, s.opts.Code)
+				msg := ""
+				if err != nil {
+					// The code is a secret: only the server and the error are logged.
 					slog.Error("enroll with the configured server", "server", s.opts.ServerURL, "err", err)
+					msg = toError(syncError(err)).Message
 				}
+				s.setAuto(false, msg)
 			}
 		}
 		cl.Run(rctx)
 	}()
+}
+
+func (s *SyncService) setAuto(running bool, errMsg string) {
+	s.mu.Lock()
+	s.autoEnrolling, s.autoEnrollError = running, errMsg
+	s.mu.Unlock()
+}
+
+// decorate adds what the client cannot know: a configuration error.
+func (s *SyncService) decorate(st SyncStatus) SyncStatus {
+	if msg := s.opts.Config.ErrSentence(); msg != "" {
+		st.LastError, st.Online = msg, false
+	}
+	return st
+}
+
+// configErr refuses network work while the configuration is broken.
+func (s *SyncService) configErr() error {
+	if msg := s.opts.Config.ErrSentence(); msg != "" {
+		return &Error{Code: "config_invalid", Message: msg}
+	}
+	return nil
+}
+
+// Settings returns what the setup and settings screens show.
+func (s *SyncService) Settings() (SyncSettings, error) {
+	out := SyncSettings{Fields: []config.FieldState{}}
+	if c := s.opts.Config; c != nil {
+		out.ConfigError = c.ErrSentence()
+		if c.Fields != nil {
+			out.Fields = c.Fields
+		}
+	}
+	out.CodeConfigured = s.opts.Code != "" && out.ConfigError == ""
+	s.mu.Lock()
+	out.AutoEnrolling, out.AutoEnrollError = s.autoEnrolling, s.autoEnrollError
+	s.mu.Unlock()
+	return out, nil
 }
 
 // Shutdown stops the sync loop (the store is closed by Core afterwards).
@@ -167,7 +249,7 @@ func (s *SyncService) Status() (SyncStatus, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	return cl.Status(ctx), nil
+	return s.decorate(cl.Status(ctx)), nil
 }
 
 // SyncNow pushes and pulls at once and returns the status after it.
@@ -175,6 +257,9 @@ func (s *SyncService) SyncNow() (SyncStatus, error) {
 	cl, err := s.get()
 	if err != nil {
 		return SyncStatus{}, err
+	}
+	if err := s.configErr(); err != nil {
+		return s.decorate(cl.Status(context.Background())), err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -188,13 +273,24 @@ func (s *SyncService) SyncNow() (SyncStatus, error) {
 }
 
 // Enroll connects this device to the sync server at serverURL with an
-// enrollment code from IT. The token goes into the OS keychain.
+// enrollment code from IT. The token goes into the OS keychain. An empty
+// code uses the configured one (which the screen never sees); a server
+// address IT manages cannot be replaced.
 func (s *SyncService) Enroll(serverURL, code string) (SyncStatus, error) {
 	cl, err := s.get()
 	if err != nil {
 		return SyncStatus{}, err
 	}
+	if err := s.configErr(); err != nil {
+		return SyncStatus{}, err
+	}
 	serverURL, code = strings.TrimSpace(serverURL), strings.TrimSpace(code)
+	if code == "" {
+		code = s.opts.Code
+	}
+	if c := s.opts.Config; c != nil && s.opts.ServerURL != "" && fieldLocked(c.Fields, config.ServerURL) {
+		serverURL = s.opts.ServerURL
+	}
 	if serverURL == "" {
 		return SyncStatus{}, fieldError(CodeInvalidInput, "server_url", "Enter the sync server's address, for example https://sync.example.com.")
 	}
@@ -203,10 +299,24 @@ func (s *SyncService) Enroll(serverURL, code string) (SyncStatus, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	if _, err := cl.Enroll(ctx, serverURL, code); err != nil {
+	cr, err := cl.Enroll(ctx, serverURL, code)
+	if err != nil {
 		return cl.Status(ctx), syncError(err)
 	}
+	if err := s.opts.Config.SetServerURL(cr.ServerURL); err != nil {
+		slog.Warn("remember the server address", "err", err)
+	}
+	s.setAuto(false, "")
 	return cl.Status(ctx), nil
+}
+
+func fieldLocked(fs []config.FieldState, f config.Field) bool {
+	for _, st := range fs {
+		if st.Field == f {
+			return st.Locked
+		}
+	}
+	return false
 }
 
 // Unenroll disconnects this device from the server. Pending edits are sent

@@ -270,6 +270,69 @@ export namespace app {
 		    return a;
 		}
 	}
+	export class SyncSettings {
+	    fields: config.FieldState[];
+	    configError: string;
+	    codeConfigured: boolean;
+	    autoEnrolling: boolean;
+	    autoEnrollError: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new SyncSettings(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.fields = this.convertValues(source["fields"], config.FieldState);
+	        this.configError = source["configError"];
+	        this.codeConfigured = source["codeConfigured"];
+	        this.autoEnrolling = source["autoEnrolling"];
+	        this.autoEnrollError = source["autoEnrollError"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+
+}
+
+export namespace config {
+	
+	export class FieldState {
+	    field: string;
+	    value: string;
+	    source: string;
+	    locked: boolean;
+	    secret: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new FieldState(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.field = source["field"];
+	        this.value = source["value"];
+	        this.source = source["source"];
+	        this.locked = source["locked"];
+	        this.secret = source["secret"];
+	    }
+	}
 
 }
 

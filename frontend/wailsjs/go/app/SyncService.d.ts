@@ -12,6 +12,8 @@ export function Quarantine():Promise<Array<store.QuarantinedRow>>;
 
 export function Resubmit(arg1:string,arg2:string):Promise<void>;
 
+export function Settings():Promise<app.SyncSettings>;
+
 export function Shutdown():Promise<void>;
 
 export function Status():Promise<syncclient.Status>;

@@ -18,6 +18,10 @@ export function Resubmit(arg1, arg2) {
   return window['go']['app']['SyncService']['Resubmit'](arg1, arg2);
 }
 
+export function Settings() {
+  return window['go']['app']['SyncService']['Settings']();
+}
+
 export function Shutdown() {
   return window['go']['app']['SyncService']['Shutdown']();
 }

@@ -1,0 +1,190 @@
+package app
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/config"
+	"github.com/outpost-app/outpost/backend/keychain"
+)
+
+// Environment variables a developer or a test may set. They fill a setting
+// only when the managed configuration does not lock it: an operator can never
+// escape IT's choices through the environment.
+const (
+	EnvServerURL = "OUTPOST_SERVER_URL"
+	EnvEnroll    = "OUTPOST_ENROLL_CODE"
+	EnvCABundle  = "OUTPOST_CA_BUNDLE"
+	EnvProxyURL  = "OUTPOST_PROXY_URL"
+)
+
+// Config is what the app runs with: the settings of backend/config
+// (managed > user > defaults), with unlocked fields filled from the
+// environment. When Err is set the configuration could not be read: the app
+// still opens its local store (work goes on offline) but sync does not start,
+// and ErrSentence tells the operator why.
+type Config struct {
+	ServerURL, EnrollCode, CAFile string
+	// KeyFile and Recipient come from the managed file; the environment
+	// (keychain.EnvKeyFile, keychain.EnvRecoveryRecipient) is only a
+	// fallback when it names none.
+	KeyFile, Recipient string
+	// Transport is the sync client's: the configured proxy and the system CAs
+	// plus the extra bundle.
+	Transport *http.Transport
+	// Fields is the settings screen's view, secrets blanked.
+	Fields []config.FieldState
+	Err    error
+
+	loader *config.Loader
+}
+
+// ErrSentence is Err as a sentence for the operator, or "".
+func (c *Config) ErrSentence() string {
+	if c == nil || c.Err == nil {
+		return ""
+	}
+	return "Sync is off because Outpost's settings could not be read: " + c.Err.Error() +
+		". Ask IT to correct the file; your work is kept on this computer meanwhile."
+}
+
+// LoadConfig resolves the configuration with l (nil: the OS's standard
+// files) and getenv (nil: os.Getenv).
+func LoadConfig(l *config.Loader, getenv func(string) string) *Config {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	c := &Config{loader: l}
+	// The explicit opt-ins from the environment, used when the managed
+	// file names none (or cannot be read).
+	c.KeyFile, c.Recipient = getenv(keychain.EnvKeyFile), getenv(keychain.EnvRecoveryRecipient)
+	if l == nil {
+		nl, err := config.NewLoader()
+		if err != nil {
+			c.Err = fmt.Errorf("find the settings files: %w", err)
+			return c
+		}
+		l, c.loader = nl, nl
+	}
+	s, err := l.Load()
+	if err != nil {
+		c.Err = err
+		return c
+	}
+	if v := s.KioskKeyFile(); v != "" {
+		c.KeyFile = v
+	}
+	if v := s.RecoveryPublicKey(); v != "" {
+		c.Recipient = v
+	}
+	c.ServerURL, c.EnrollCode, c.CAFile = s.ServerURL(), s.EnrollmentCode(), s.CABundle()
+	envCA, proxyURL := false, s.ProxyURL()
+	for _, o := range []struct {
+		field config.Field
+		env   string
+		dst   *string
+	}{
+		{config.ServerURL, EnvServerURL, &c.ServerURL},
+		{config.EnrollmentCode, EnvEnroll, &c.EnrollCode},
+		{config.CABundle, EnvCABundle, &c.CAFile},
+		{config.ProxyURL, EnvProxyURL, &proxyURL},
+	} {
+		if v := getenv(o.env); v != "" && !s.Locked(o.field) {
+			if err := config.Validate(o.field, v); err != nil {
+				c.Err = fmt.Errorf("environment variable %s: %w", o.env, err)
+				return c
+			}
+			*o.dst = v
+			envCA = envCA || o.field == config.CABundle
+		}
+	}
+	c.Fields = s.States()
+	for i := range c.Fields {
+		if c.Fields[i].Secret && c.Fields[i].Value != "" {
+			c.Fields[i].Value = "(set)"
+		}
+	}
+	proxy, err := s.Proxy()
+	if proxyURL != s.ProxyURL() {
+		proxy, err = proxyFunc(proxyURL)
+	}
+	if err != nil {
+		c.Err = err
+		return c
+	}
+	var pool *x509.CertPool
+	if envCA {
+		pool, err = caPool(c.CAFile)
+	} else {
+		pool, err = s.RootCAs()
+	}
+	if err != nil {
+		c.Err = err
+		return c
+	}
+	c.Transport = newTransport(proxy, pool)
+	return c
+}
+
+// SetServerURL remembers the server an operator enrolled with in the user
+// file (when IT does not manage it), so the setup screen shows it next time.
+func (c *Config) SetServerURL(u string) error {
+	if c == nil || c.loader == nil || c.Err != nil {
+		return nil
+	}
+	_, err := c.loader.SetUser(config.ServerURL, u)
+	if errors.Is(err, config.ErrLocked) {
+		return nil
+	}
+	return err
+}
+
+func proxyFunc(p string) (func(*http.Request) (*url.URL, error), error) {
+	switch p {
+	case "":
+		return http.ProxyFromEnvironment, nil
+	case config.ProxyDirect:
+		return nil, nil
+	}
+	u, err := url.Parse(p)
+	if err != nil {
+		return nil, fmt.Errorf("proxy url: %w", err)
+	}
+	return http.ProxyURL(u), nil
+}
+
+// caPool is config.Settings.RootCAs for a bundle named by the environment.
+func caPool(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read CA bundle: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("read CA bundle %s: no PEM certificate in it", path)
+	}
+	return pool, nil
+}
+
+// newTransport is the sync client's transport: the proxy and CA pool of the
+// configuration (a nil pool is the system's), TLS 1.2 or later.
+func newTransport(proxy func(*http.Request) (*url.URL, error), pool *x509.CertPool) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = proxy
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	tr.ResponseHeaderTimeout = 0 // the event stream waits long for headers' successors
+	tr.IdleConnTimeout = 90 * time.Second
+	return tr
+}
