@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/outpost-app/outpost/backend/server"
 	"github.com/outpost-app/outpost/backend/server/pgstore"
 	"github.com/outpost-app/outpost/backend/server/pgstore/pgtest"
@@ -333,5 +335,30 @@ func TestStore_DeviceTextVerbatim(t *testing.T) {
 	d, err := st.DeviceByTokenHash(ctx, "t")
 	if err != nil || d.Name != name || d.Platform != "\x00" {
 		t.Fatalf("device = %+v, %v", d, err)
+	}
+}
+
+// TestOpen_NewerSchemaRefused: a server older than the database's schema
+// refuses to start, saying what to do, and changes nothing.
+func TestOpen_NewerSchemaRefused(t *testing.T) {
+	u := pgtest.URL(t)
+	ctx := context.Background()
+	st, err := pgstore.Open(ctx, u, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := st.SchemaVersion(ctx)
+	st.Close()
+	c, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, `INSERT INTO schema_migrations(version, name) VALUES($1, 'from the future')`, v+1); err != nil {
+		t.Fatal(err)
+	}
+	_, err = pgstore.Open(ctx, u, pgstore.Options{})
+	if err == nil || !strings.Contains(err.Error(), "upgrade the server") {
+		t.Fatalf("Open on a newer schema = %v", err)
 	}
 }
