@@ -58,7 +58,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	// channel is the NOTIFY channel of this schema's writes.
 	channel string
-	// opTimeout bounds Commit and Rollback, which take no context.
+	// opTimeout bounds every call (see bound), and Commit and Rollback,
+	// which take no context.
 	opTimeout time.Duration
 }
 
