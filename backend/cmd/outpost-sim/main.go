@@ -90,7 +90,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		work = d
 	}
 	cfg := Config{Devices: *devices, Edits: *edits, OfflineRatio: *offline, Seed: *seed, Duration: *duration, Dir: work,
-		ServerURL: *serverURL, Code: *code, ManagerCode: *mgrCode}
+		ServerURL: *serverURL, Code: *code, ManagerCode: *mgrCode, Progress: stderr}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	}

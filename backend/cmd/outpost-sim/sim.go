@@ -41,6 +41,8 @@ type Config struct {
 	// online (default 10).
 	SyncEvery int
 	Logger    *slog.Logger
+	// Progress, when set, receives one line per phase (the command: stderr).
+	Progress io.Writer
 	// AfterEnroll and BeforeSettle let tests act between the phases (turn
 	// faults on and off, look at the devices).
 	AfterEnroll, BeforeSettle func(devs []*device) error
@@ -268,6 +270,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	sum := Summary{Devices: cfg.Devices}
+	phase := func(format string, args ...any) {
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "outpost-sim: %5.1fs "+format+"\n", append([]any{time.Since(start).Seconds()}, args...)...)
+		}
+	}
 	devs := make([]*device, cfg.Devices)
 	defer func() {
 		for _, d := range devs {
@@ -308,6 +315,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return sum, fmt.Errorf("manager's first sync: %w", err)
 	}
 
+	phase("%d devices and a manager enrolled", cfg.Devices)
 	if cfg.AfterEnroll != nil {
 		if err := cfg.AfterEnroll(devs); err != nil {
 			return sum, err
@@ -334,6 +342,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	for err := range errs {
 		return sum, err
 	}
+	phase("%d edits made", cfg.Edits)
 	if cfg.BeforeSettle != nil {
 		if err := cfg.BeforeSettle(devs); err != nil {
 			return sum, err
@@ -350,6 +359,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		sum.Conflicts += d.report.Conflicts
 		sum.Rejected += d.report.Rejected
 	}
+	phase("settled: every device synced, conflicts resolved, quarantine cleared")
 	if err := check(ctx, &sum, devs, mgr); err != nil {
 		return sum, err
 	}
