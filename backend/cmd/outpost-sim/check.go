@@ -80,6 +80,10 @@ func resolveOpen(ctx context.Context, mgr *device) (int, error) {
 		return 0, err
 	}
 	api := mgr.cl.API()
+	node := mgr.cl.Status(ctx).DeviceID
+	// The version each row reached with the resolutions made here: the next
+	// conflict of the same row is decided on it (no stale_base round trip).
+	latest := map[string]int64{}
 	n := 0
 	for i, c := range cs {
 		var rec conflictRecord
@@ -91,10 +95,14 @@ func resolveOpen(ctx context.Context, mgr *device) (int, error) {
 			chosen = rec.Mine
 		}
 		raw, _ := json.Marshal(chosen)
-		base := rec.RowVersion
+		base := max(rec.RowVersion, latest[rec.RowID])
 		for try := 0; try < 5; try++ {
-			h := hlc.Timestamp{Wall: time.Now().UnixMilli(), Counter: i % 99999, Node: mgr.cl.Status(ctx).DeviceID}
-			_, err = api.Resolve(ctx, c.ID, protocol.ResolveRequest{Row: raw, HLC: h.String(), BaseVersion: &base})
+			h := hlc.Timestamp{Wall: time.Now().UnixMilli(), Counter: i % 99999, Node: node}
+			var resp protocol.ResolveResponse
+			resp, err = api.Resolve(ctx, c.ID, protocol.ResolveRequest{Row: raw, HLC: h.String(), BaseVersion: &base})
+			if err == nil {
+				latest[rec.RowID] = resp.Version
+			}
 			var ae *syncclient.APIError
 			if errors.As(err, &ae) && ae.Code == "stale_base" && ae.Version != nil {
 				base = *ae.Version // decide again on the new state
