@@ -104,12 +104,7 @@ func LoadConfig(l *config.Loader, getenv func(string) string) *Config {
 			envCA = envCA || o.field == config.CABundle
 		}
 	}
-	c.Fields = s.States()
-	for i := range c.Fields {
-		if c.Fields[i].Secret && c.Fields[i].Value != "" {
-			c.Fields[i].Value = "(set)"
-		}
-	}
+	c.Fields = maskedStates(s)
 	proxy, err := s.Proxy()
 	if proxyURL != s.ProxyURL() {
 		proxy, err = proxyFunc(proxyURL)
@@ -138,11 +133,26 @@ func (c *Config) SetServerURL(u string) error {
 	if c == nil || c.loader == nil || c.Err != nil {
 		return nil
 	}
-	_, err := c.loader.SetUser(config.ServerURL, u)
+	s, err := c.loader.SetUser(config.ServerURL, u)
 	if errors.Is(err, config.ErrLocked) {
 		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	c.Fields = maskedStates(s)
+	return nil
+}
+
+// maskedStates is s.States() with secrets shown as "(set)".
+func maskedStates(s *config.Settings) []config.FieldState {
+	fs := s.States()
+	for i := range fs {
+		if fs[i].Secret && fs[i].Value != "" {
+			fs[i].Value = "(set)"
+		}
+	}
+	return fs
 }
 
 func proxyFunc(p string) (func(*http.Request) (*url.URL, error), error) {

@@ -193,14 +193,14 @@ func (s *SyncService) configErr() error {
 // Settings returns what the setup and settings screens show.
 func (s *SyncService) Settings() (SyncSettings, error) {
 	out := SyncSettings{Fields: []config.FieldState{}}
+	s.mu.Lock()
 	if c := s.opts.Config; c != nil {
 		out.ConfigError = c.ErrSentence()
 		if c.Fields != nil {
-			out.Fields = c.Fields
+			out.Fields = append(out.Fields, c.Fields...)
 		}
 	}
 	out.CodeConfigured = s.opts.Code != "" && out.ConfigError == ""
-	s.mu.Lock()
 	out.AutoEnrolling, out.AutoEnrollError = s.autoEnrolling, s.autoEnrollError
 	s.mu.Unlock()
 	return out, nil
@@ -303,10 +303,13 @@ func (s *SyncService) Enroll(serverURL, code string) (SyncStatus, error) {
 	if err != nil {
 		return cl.Status(ctx), syncError(err)
 	}
-	if err := s.opts.Config.SetServerURL(cr.ServerURL); err != nil {
+	s.mu.Lock()
+	err = s.opts.Config.SetServerURL(cr.ServerURL)
+	s.autoEnrolling, s.autoEnrollError = false, ""
+	s.mu.Unlock()
+	if err != nil {
 		slog.Warn("remember the server address", "err", err)
 	}
-	s.setAuto(false, "")
 	return cl.Status(ctx), nil
 }
 

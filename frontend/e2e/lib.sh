@@ -94,3 +94,42 @@ assert_encrypted() {
   [ -s "$DB" ] || die "no database at $DB"
   if head -c 16 "$DB" | grep -q "SQLite format 3"; then die "$DB is a plain SQLite file"; fi
 }
+
+# --- a real sync server beside the app (.ci/e2e) ---------------------------
+SERVER_BIN="${SERVER_BIN:-$ROOT/build/bin/outpost-server}"
+SERVER_PID=""
+SERVER_URL=""
+SERVER_DB=""
+
+# start_server LOG: outpost-server on embedded SQLite in the session's temp
+# dir, on a free loopback port; sets SERVER_URL and SERVER_DB.
+start_server() {
+  local port
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  SERVER_DB="sqlite://${OUTPOST_SESSION_TMP:?run inside .ci/with-session}/server.db"
+  SERVER_URL="http://127.0.0.1:$port"
+  "$SERVER_BIN" serve --listen "127.0.0.1:$port" --db "$SERVER_DB" >"$1" 2>&1 &
+  SERVER_PID=$!
+  wait_for 20 "the sync server" curl -fsS "$SERVER_URL/v1/health"
+}
+
+stop_server() {
+  [ -n "$SERVER_PID" ] || return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+# enroll_code SITE ROLE: a single-use enrollment code.
+enroll_code() { "$SERVER_BIN" enroll --db "$SERVER_DB" --site "$1" --role "$2" --ttl 1h | tail -n1; }
+
+# api METHOD PATH TOKEN [BODY]: one JSON request to the server.
+api() {
+  local args=(-fsS -X "$1" -H 'Content-Type: application/json' -H 'Outpost-Protocol: 1')
+  [ -n "$3" ] && args+=(-H "Authorization: Bearer $3")
+  [ $# -ge 4 ] && args+=(--data-binary "$4")
+  curl "${args[@]}" "$SERVER_URL$2"
+}
+
+uuid() { cat /proc/sys/kernel/random/uuid; }
+now_ms() { date +%s%3N; }

@@ -11,7 +11,9 @@ const expect = (ok, what) => ok || problems.push(what);
 expect(dump.encrypted === true, 'the store does not report encryption');
 
 const recs = dump.records;
-expect(recs.length === 2, `want 2 records (one edited, one deleted), found ${recs.length}: ${recs.map((r) => r.product_id).join(', ')}`);
+expect(recs.length === 3, `want 3 records (one edited, one deleted, one from the other device), found ${recs.length}: ${recs.map((r) => r.product_id).join(', ')}`);
+const remote = recs.find((r) => r.product_id === 'P-E2E-REMOTE');
+expect(remote && remote.quantity === 77 && remote.line_id === 'L9' && remote.synced_at !== null, `the other device's record: ${JSON.stringify(remote)}`);
 const a = recs.find((r) => r.product_id === 'P-E2E-A');
 const b = recs.find((r) => r.product_id === 'P-E2E-B');
 expect(a, 'record P-E2E-A is missing');
@@ -21,7 +23,7 @@ if (a) {
   expect(a.quantity === 45, `P-E2E-A quantity ${a.quantity}, want 45 (edited from 40)`);
   expect(a.deleted_at === null, 'P-E2E-A is deleted');
   expect(a.updated_at >= a.created_at, 'P-E2E-A updated_at before created_at');
-  expect(a.synced_at === null, 'P-E2E-A is not pending');
+  expect(a.synced_at !== null, 'P-E2E-A was not synced');
 }
 if (b) {
   expect(b.quantity === 5 && b.line_id === 'L7' && b.operator_id === 'op-e2e', `P-E2E-B fields: ${JSON.stringify(b)}`);
@@ -40,7 +42,7 @@ if (c) {
   expect(c.notes === null, `notes ${c.notes}`);
   expect(c.deleted_at === null, 'the line config is deleted');
 }
-expect(dump.pending === 3, `pending ${dump.pending}, want 3 (2 records + 1 line config, none synced)`);
+expect(dump.pending === 0, `pending ${dump.pending}, want 0 (everything synced)`);
 
 if (problems.length) {
   console.error('e2e: the store does not hold what the UI did:\n  - ' + problems.join('\n  - '));

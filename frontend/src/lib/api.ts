@@ -5,7 +5,9 @@ import * as Records from '../../wailsjs/go/app/RecordService';
 import * as Lines from '../../wailsjs/go/app/LineConfigService';
 import * as StatusSvc from '../../wailsjs/go/app/StatusService';
 import * as Schema from '../../wailsjs/go/app/SchemaService';
-import { app } from '../../wailsjs/go/models';
+import * as SyncSvc from '../../wailsjs/go/app/SyncService';
+import { EventsOn } from '../../wailsjs/runtime/runtime';
+import { app, syncclient, store, config } from '../../wailsjs/go/models';
 
 export type Record = app.Record;
 export type RecordInput = app.RecordInput;
@@ -16,6 +18,11 @@ export type LineConfigInput = app.LineConfigInput;
 export type Status = app.Status;
 export type Failure = app.Failure;
 export type FieldRule = app.FieldRule;
+export type SyncStatus = syncclient.Status;
+export type SyncProgress = syncclient.Progress;
+export type SyncSettings = app.SyncSettings;
+export type SettingState = config.FieldState;
+export type QuarantinedRow = store.QuarantinedRow;
 
 /** ApiError is a failed call: a code to branch on, a sentence to show and,
  * for validation errors, the column it is about. */
@@ -39,6 +46,10 @@ const fallback: { [code: string]: string } = {
   too_long: 'This is too long.',
   invalid_value: 'This value is not valid.',
   no_backend: 'Outpost’s backend is not reachable. Close Outpost and start it again.',
+  offline: 'The sync server cannot be reached. Your work is kept on this computer and is sent when the connection is back.',
+  sync_failed: 'Syncing did not work. Try again in a moment.',
+  unauthorized: 'The sync server no longer accepts this computer. Ask IT to enroll it again.',
+  invalid_code: 'The enrollment code was not accepted: it may be mistyped, used up or expired. Ask IT for a new one.',
   internal: 'Something went wrong and the change was not saved. Try again; if it keeps happening, tell IT.',
 };
 
@@ -115,3 +126,23 @@ export const status = {
 export const schema = {
   fields: (table: string) => wrap(() => Schema.Fields(table)),
 };
+
+export const sync = {
+  status: () => wrap(() => SyncSvc.Status()),
+  syncNow: () => wrap(() => SyncSvc.SyncNow()),
+  enroll: (serverUrl: string, code: string) => wrap(() => SyncSvc.Enroll(serverUrl, code)),
+  unenroll: (force: boolean) => wrap(() => SyncSvc.Unenroll(force)),
+  quarantine: () => wrap(() => SyncSvc.Quarantine()),
+  resubmit: (table: string, id: string) => wrap(() => SyncSvc.Resubmit(table, id)),
+  discard: (table: string, id: string) => wrap(() => SyncSvc.Discard(table, id)),
+  settings: () => wrap(() => SyncSvc.Settings()),
+};
+
+/** onSyncStatus calls fn with every status the Go side emits ("sync:status");
+ * it returns the unsubscribe function. Without the Wails runtime (tests, a
+ * plain browser) it does nothing. */
+export function onSyncStatus(fn: (s: SyncStatus) => void): () => void {
+  const w = globalThis as unknown as { runtime?: { EventsOnMultiple?: unknown } };
+  if (!w.runtime || typeof w.runtime.EventsOnMultiple !== 'function') return () => {};
+  return EventsOn('sync:status', (s: SyncStatus) => fn(s));
+}

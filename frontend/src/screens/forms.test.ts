@@ -10,7 +10,7 @@ const noop = () => {};
 
 beforeEach(() => {
   localStorage.clear();
-  prefs.set({ theme: 'dark', lastLine: '', lastOperator: '' });
+  prefs.set({ theme: 'dark', lastLine: '', lastOperator: '', setupSkipped: false });
 });
 afterEach(() => {
   cleanup();

@@ -1,11 +1,12 @@
 import { writable } from 'svelte/store';
 
-export type Screen = 'records' | 'lines' | 'status';
+export type Screen = 'records' | 'lines' | 'status' | 'sync';
 
 export const screens: { id: Screen; label: string; key: string }[] = [
   { id: 'records', label: 'Records', key: '1' },
   { id: 'lines', label: 'Line configs', key: '2' },
   { id: 'status', label: 'Status', key: '3' },
+  { id: 'sync', label: 'Sync', key: '4' },
 ];
 
 export const screen = writable<Screen>('records');

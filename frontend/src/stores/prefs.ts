@@ -9,6 +9,9 @@ export interface Prefs {
   theme: Theme;
   lastLine: string;
   lastOperator: string;
+  /** setupSkipped: the operator chose to work offline instead of connecting
+   * at first start; the sync screen still offers to connect. */
+  setupSkipped: boolean;
 }
 
 const KEY = 'outpost.prefs.v1';
@@ -18,7 +21,7 @@ function defaults(): Prefs {
     typeof window !== 'undefined' &&
     typeof window.matchMedia === 'function' &&
     window.matchMedia('(prefers-color-scheme: light)').matches;
-  return { theme: light ? 'light' : 'dark', lastLine: '', lastOperator: '' };
+  return { theme: light ? 'light' : 'dark', lastLine: '', lastOperator: '', setupSkipped: false };
 }
 
 /** loadPrefs reads the saved preferences, falling back to defaults for
@@ -34,6 +37,7 @@ export function loadPrefs(storage: Storage | undefined = globalThis.localStorage
       theme: p.theme === 'light' || p.theme === 'dark' ? p.theme : d.theme,
       lastLine: typeof p.lastLine === 'string' ? p.lastLine : '',
       lastOperator: typeof p.lastOperator === 'string' ? p.lastOperator : '',
+      setupSkipped: p.setupSkipped === true,
     };
   } catch {
     return d;
@@ -44,6 +48,7 @@ export function loadPrefs(storage: Storage | undefined = globalThis.localStorage
 export function createPrefs(storage: Storage | undefined = globalThis.localStorage): Writable<Prefs> & {
   toggleTheme(): void;
   remember(line: string, operator: string): void;
+  skipSetup(skipped: boolean): void;
 } {
   const store = writable<Prefs>(loadPrefs(storage));
   store.subscribe((p) => {
@@ -57,6 +62,7 @@ export function createPrefs(storage: Storage | undefined = globalThis.localStora
     ...store,
     toggleTheme: () => store.update((p) => ({ ...p, theme: p.theme === 'dark' ? 'light' : 'dark' })),
     remember: (line, operator) => store.update((p) => ({ ...p, lastLine: line, lastOperator: operator })),
+    skipSetup: (skipped) => store.update((p) => ({ ...p, setupSkipped: skipped })),
   };
 }
 

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { clockWarning, headline, progressLabel, reasonText, rowSummary, unsettledText, unsynced } from './sync';
+import { createPrefs } from '../stores/prefs';
+import { get } from 'svelte/store';
+import type { SyncStatus } from './api';
+
+const st = (over: Partial<SyncStatus> = {}): SyncStatus =>
+  ({
+    enrolled: true,
+    server_url: 'https://sync.example.com',
+    site_id: 'demo',
+    role: 'manager',
+    device_id: 'd',
+    online: true,
+    syncing: false,
+    pending: 0,
+    in_flight: 0,
+    awaiting_review: 0,
+    rejected: 0,
+    open_conflicts: 0,
+    last_sync: 0,
+    last_error: '',
+    clock_offset_ms: 0,
+    clock_warning: false,
+    progress: { phase: '', pushed: 0, pulled: 0, cursor: 0, target: 0 },
+    ...over,
+  }) as SyncStatus;
+
+describe('headline', () => {
+  it.each([
+    [null, 'off', 'Sync starting'],
+    [st({ enrolled: false }), 'off', 'Not connected'],
+    [st({ syncing: true }), 'busy', 'Syncing'],
+    [st(), 'ok', 'Online'],
+    [st({ online: false }), 'warn', 'Offline'],
+  ])('%#', (s, tone, label) => {
+    expect(headline(s)).toEqual({ tone, label });
+  });
+});
+
+describe('clockWarning', () => {
+  it('is empty within the threshold', () => {
+    expect(clockWarning(st({ clock_offset_ms: 60_000 }))).toBe('');
+  });
+  it('says ahead or behind, in minutes or hours', () => {
+    // offset = server − device: negative means this computer runs ahead.
+    expect(clockWarning(st({ clock_warning: true, clock_offset_ms: -7 * 60_000 }))).toMatch(/7 minutes ahead of the server/);
+    expect(clockWarning(st({ clock_warning: true, clock_offset_ms: 3 * 3600_000 }))).toMatch(/3 hours behind the server/);
+  });
+});
+
+describe('progressLabel', () => {
+  it('counts sent and received rows, with a share when the end is known', () => {
+    expect(progressLabel(st())).toBe('');
+    expect(progressLabel(st({ syncing: true, progress: { phase: 'push', pushed: 1500, pulled: 0, cursor: 0, target: 0 } }), 'en-US')).toBe(
+      'Sending… 1,500 sent',
+    );
+    expect(
+      progressLabel(st({ syncing: true, progress: { phase: 'pull', pushed: 0, pulled: 25_000, cursor: 25_000, target: 100_000 } }), 'en-US'),
+    ).toBe('Receiving… 25,000 received (25%)');
+    expect(progressLabel(st({ syncing: true, progress: { phase: 'pull', pushed: 0, pulled: 3, cursor: 3, target: 0 } }), 'en-US')).toBe(
+      'Receiving… 3 received',
+    );
+  });
+});
+
+describe('quarantine texts', () => {
+  it('shows the server sentence without its code', () => {
+    expect(reasonText('too_long: notes is longer than 4000 characters')).toBe('Notes is longer than 4000 characters');
+    expect(reasonText('')).toMatch(/without a reason/);
+    expect(reasonText('something odd')).toBe('something odd');
+  });
+  it('summarises rows per table', () => {
+    expect(rowSummary('production_records', { line_id: 'L7', product_id: 'P-1', quantity: 40, operator_id: 'op' })).toBe(
+      'Line L7 · P-1 × 40 · operator op',
+    );
+    expect(rowSummary('line_configs', { line_id: 'L7', recipe: 'R' })).toBe('Line L7 · recipe R');
+  });
+});
+
+describe('unenroll loss', () => {
+  it('lists exactly what would be lost', () => {
+    expect(unsettledText(st())).toBe('');
+    expect(unsynced(st({ pending: 2, in_flight: 1 }))).toBe(3);
+    expect(unsettledText(st({ pending: 2, in_flight: 1, awaiting_review: 1, rejected: 2 }))).toBe(
+      '3 changes not yet sent, 1 change awaiting a manager’s review, 2 changes the server refused',
+    );
+  });
+});
+
+describe('setup skip preference', () => {
+  it('is remembered', () => {
+    const m = new Map<string, string>();
+    const storage = { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v) } as unknown as Storage;
+    const p = createPrefs(storage);
+    expect(get(p).setupSkipped).toBe(false);
+    p.skipSetup(true);
+    expect(get(createPrefs(storage)).setupSkipped).toBe(true);
+  });
+});

@@ -1,0 +1,79 @@
+import { get } from 'svelte/store';
+import { describe, expect, it } from 'vitest';
+import { createSyncStore, ago, progressOf } from './sync';
+import type { SyncStatus } from '../lib/api';
+
+const status = (over: Partial<SyncStatus> = {}): SyncStatus =>
+  ({
+    enrolled: true,
+    server_url: 'https://sync.example.com',
+    site_id: 's',
+    role: 'operator',
+    device_id: 'd',
+    online: true,
+    syncing: false,
+    pending: 0,
+    in_flight: 0,
+    awaiting_review: 0,
+    rejected: 0,
+    open_conflicts: 0,
+    last_sync: 0,
+    last_error: '',
+    clock_offset_ms: 0,
+    clock_warning: false,
+    progress: { phase: '', pushed: 0, pulled: 0, cursor: 0, target: 0 },
+    ...over,
+  }) as SyncStatus;
+
+describe('sync store', () => {
+  it('takes the polled status, then pushed events', async () => {
+    let emit: ((...d: unknown[]) => void) | null = null;
+    const s = createSyncStore(
+      () => Promise.resolve(status({ pending: 2 })),
+      (name, cb) => {
+        expect(name).toBe('sync:status');
+        emit = cb;
+        return () => (emit = null);
+      },
+    );
+    expect(get(s).phase).toBe('loading');
+    const stop = s.start(60_000);
+    await s.refresh();
+    const a = get(s);
+    expect(a.phase === 'ready' && a.status.pending).toBe(2);
+    emit!(status({ pending: 0, syncing: true }));
+    const b = get(s);
+    expect(b.phase === 'ready' && b.status.syncing).toBe(true);
+    stop();
+    expect(emit).toBeNull();
+  });
+
+  it('holds the error sentence when the backend fails', async () => {
+    const s = createSyncStore(() => Promise.reject({ code: 'store_unavailable', message: 'The database is not open.' }));
+    await s.refresh();
+    const v = get(s);
+    expect(v.phase === 'error' && v.error.message).toBe('The database is not open.');
+  });
+});
+
+describe('ago', () => {
+  it.each([
+    [0, 'never'],
+    [1000, 'just now'],
+    [30_000, '30 s ago'],
+    [5 * 60_000, '5 min ago'],
+    [3 * 3600_000, '3 h ago'],
+    [72 * 3600_000, '3 days ago'],
+  ])('%d ms ago → %s', (d, want) => {
+    const now = 1_800_000_000_000;
+    expect(ago(d === 0 ? 0 : now - d, now)).toBe(want);
+  });
+});
+
+describe('progressOf', () => {
+  it('is the pulled share of the announced target while pulling', () => {
+    expect(progressOf(status({ syncing: true, progress: { phase: 'pull', pushed: 0, pulled: 500, cursor: 250, target: 1000 } }))).toBe(0.25);
+    expect(progressOf(status({ syncing: false, progress: { phase: 'pull', pushed: 0, pulled: 5, cursor: 5, target: 10 } }))).toBeNull();
+    expect(progressOf(status({ syncing: true, progress: { phase: 'push', pushed: 5, pulled: 0, cursor: 0, target: 10 } }))).toBeNull();
+  });
+});
