@@ -486,11 +486,21 @@ func (s *Store) ApplyPullPage(ctx context.Context, page protocol.PullResponse) (
 	err := s.write(ctx, func(t *wtx) error {
 		ps := newTxStmts(t)
 		defer ps.close()
+		pre, err := s.prefetch(ps, page.Changes)
+		if err != nil {
+			return fmt.Errorf("read local rows: %w", err)
+		}
 		for _, ch := range page.Changes {
 			if ts, err := hlc.Parse(ch.HLC); err == nil {
 				s.clock.Observe(ts, t.now+s.clockOffset.Load())
 			}
 			if ch.Table == protocol.TableConflicts {
+				// A conflict record may change its row's entry: read that
+				// row afresh if it comes later in the page.
+				if rt, _ := ch.Row["table_name"].(string); rt != "" {
+					rid, _ := ch.Row["row_id"].(string)
+					delete(pre, rt+"/"+rid)
+				}
 				if err := s.pullConflict(ps, ch, &out); err != nil {
 					return fmt.Errorf("conflict %s: %w", ch.ID, err)
 				}
@@ -501,7 +511,12 @@ func (s *Store) ApplyPullPage(ctx context.Context, page protocol.PullResponse) (
 				out.Ignored++
 				continue
 			}
-			if err := s.pullRow(ps, tb, ch, &out); err != nil {
+			l, ok := pre[ch.Table+"/"+ch.ID]
+			var lp *localRow
+			if ok {
+				lp = &l
+			}
+			if err := s.pullRow(ps, tb, ch, &out, lp); err != nil {
 				return fmt.Errorf("%s %s: %w", ch.Table, ch.ID, err)
 			}
 		}
@@ -523,19 +538,81 @@ func (s *Store) ApplyPullPage(ctx context.Context, page protocol.PullResponse) (
 	return out, nil
 }
 
-func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, out *PullOutcome) error {
-	var synced sql.NullInt64
-	var version int64
-	var cur string
-	var state, entryHLC sql.NullString
-	var resolvedV, serverV sql.NullInt64
-	err := ps.queryRow("SELECT r.synced_at, r.version, r.hlc, e.state, e.hlc, e.resolved_version, e.server_version FROM "+tb.Name+
-		" r LEFT JOIN sync_rows e ON e.tbl = '"+tb.Name+"' AND e.id = r.id WHERE r.id = ?", ch.ID).
-		Scan(&synced, &version, &cur, &state, &entryHLC, &resolvedV, &serverV)
-	missing := errors.Is(err, sql.ErrNoRows)
-	if err != nil && !missing {
-		return err
+// localRow is what a pull needs to know of a local row and its entry.
+type localRow struct {
+	missing           bool
+	synced            sql.NullInt64
+	version           int64
+	cur               string
+	state, entryHLC   sql.NullString
+	resolvedV, server sql.NullInt64
+}
+
+const localRowCols = "r.synced_at, r.version, r.hlc, e.state, e.hlc, e.resolved_version, e.server_version"
+
+func (l *localRow) dest() []any {
+	return []any{&l.synced, &l.version, &l.cur, &l.state, &l.entryHLC, &l.resolvedV, &l.server}
+}
+
+// prefetch reads the local state of a page's rows in a few queries instead
+// of one per row. Rows it does not return are missing locally.
+func (s *Store) prefetch(ps *txStmts, changes []protocol.PullChange) (map[string]localRow, error) {
+	byTable := map[string][]string{}
+	for _, ch := range changes {
+		if _, ok := s.syncedTable(ch.Table); ok {
+			byTable[ch.Table] = append(byTable[ch.Table], ch.ID)
+		}
 	}
+	out := make(map[string]localRow, len(changes))
+	const chunk = 400 // SQLite 3.33 allows 999 bound variables
+	for table, ids := range byTable {
+		for _, id := range ids {
+			out[table+"/"+id] = localRow{missing: true}
+		}
+		for i := 0; i < len(ids); i += chunk {
+			part := ids[i:min(i+chunk, len(ids))]
+			args := make([]any, len(part))
+			for j, id := range part {
+				args[j] = id
+			}
+			q := "SELECT r.id, " + localRowCols + " FROM " + table + " r LEFT JOIN sync_rows e ON e.tbl = '" + table +
+				"' AND e.id = r.id WHERE r.id IN (?" + strings.Repeat(", ?", len(part)-1) + ")"
+			rows, err := ps.t.tx.QueryContext(ps.t.ctx, q, args...)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var id string
+				var l localRow
+				if err := rows.Scan(append([]any{&id}, l.dest()...)...); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				out[table+"/"+id] = l
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, out *PullOutcome, pre *localRow) error {
+	var l localRow
+	if pre != nil {
+		l = *pre
+	} else {
+		err := ps.queryRow("SELECT "+localRowCols+" FROM "+tb.Name+
+			" r LEFT JOIN sync_rows e ON e.tbl = '"+tb.Name+"' AND e.id = r.id WHERE r.id = ?", ch.ID).Scan(l.dest()...)
+		l.missing = errors.Is(err, sql.ErrNoRows)
+		if err != nil && !l.missing {
+			return err
+		}
+	}
+	missing, synced, version, cur := l.missing, l.synced, l.version, l.cur
+	state, entryHLC, resolvedV, serverV := l.state, l.entryHLC, l.resolvedV, l.server
 	hasEntry := state.Valid
 	switch {
 	case missing:
