@@ -129,6 +129,7 @@ func run() error {
 			app.NewStatusService(core),
 			app.NewSchemaService(),
 			syncSvc,
+			app.NewConflictService(syncSvc),
 		},
 		Linux: &linux.Options{Icon: icon, ProgramName: "outpost"},
 	})

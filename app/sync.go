@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/outpost-app/outpost/backend/config"
@@ -74,6 +75,38 @@ type SyncService struct {
 
 	autoEnrolling   bool
 	autoEnrollError string
+
+	st          *store.Store
+	lastSync    int64
+	sendingDecs atomic.Bool
+}
+
+// store returns the open local store, or nil.
+func (s *SyncService) store() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st == nil {
+		return nil
+	}
+	return s.st
+}
+
+// afterSync sends queued conflict decisions once a sync succeeded (the
+// server is reachable), one sender at a time.
+func (s *SyncService) afterSync(cl *syncclient.Client, st SyncStatus) {
+	s.mu.Lock()
+	fresh := st.Online && !st.Syncing && st.LastSync != s.lastSync
+	if fresh {
+		s.lastSync = st.LastSync
+	}
+	s.mu.Unlock()
+	if !fresh || !s.sendingDecs.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.sendingDecs.Store(false)
+		s.sendQueued(cl)
+	}()
 }
 
 // NewSyncService returns the service; wire it with Wrap.
@@ -128,10 +161,14 @@ func (s *SyncService) start(ctx context.Context, st *store.Store) {
 		// The transport already trusts the bundle and uses the proxy.
 		httpOpts = syncclient.HTTPOptions{Transport: c.Transport}
 	}
-	cl := syncclient.New(syncclient.Options{
+	var cl *syncclient.Client
+	cl = syncclient.New(syncclient.Options{
 		Store: st, Tokens: s.opts.Tokens, HTTP: httpOpts,
 		DeviceName: name, Platform: runtime.GOOS,
 		OnStatus: func(st syncclient.Status) {
+			if cl != nil {
+				s.afterSync(cl, st)
+			}
 			if s.opts.OnStatus != nil {
 				s.opts.OnStatus(s.decorate(st))
 			}
@@ -140,7 +177,7 @@ func (s *SyncService) start(ctx context.Context, st *store.Store) {
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	s.mu.Lock()
-	s.client, s.cancel, s.done = cl, cancel, done
+	s.client, s.cancel, s.done, s.st = cl, cancel, done, st
 	close(s.ready)
 	s.mu.Unlock()
 	if msg := s.opts.Config.ErrSentence(); msg != "" {

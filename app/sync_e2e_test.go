@@ -21,6 +21,9 @@ var (
 	serverOnce sync.Once
 	serverBin  string
 	serverErr  error
+	// lastServerDB is the database of the server startServer started last
+	// (for more enrollment codes).
+	lastServerDB string
 )
 
 // startServer runs the real outpost-server as a separate process (this test
@@ -50,6 +53,7 @@ func startServer(t *testing.T) (string, string) {
 	addr := l.Addr().String()
 	l.Close()
 	db := "sqlite://" + filepath.Join(t.TempDir(), "server.db")
+	lastServerDB = db
 	cmd := exec.Command(serverBin, "serve", "--listen", addr, "--db", db, "--log-level", "warn")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

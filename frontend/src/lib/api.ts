@@ -6,6 +6,7 @@ import * as Lines from '../../wailsjs/go/app/LineConfigService';
 import * as StatusSvc from '../../wailsjs/go/app/StatusService';
 import * as Schema from '../../wailsjs/go/app/SchemaService';
 import * as SyncSvc from '../../wailsjs/go/app/SyncService';
+import * as ConflictSvc from '../../wailsjs/go/app/ConflictService';
 import { EventsOn } from '../../wailsjs/runtime/runtime';
 import { app, syncclient, store, config } from '../../wailsjs/go/models';
 
@@ -23,6 +24,8 @@ export type SyncProgress = syncclient.Progress;
 export type SyncSettings = app.SyncSettings;
 export type SettingState = config.FieldState;
 export type QuarantinedRow = store.QuarantinedRow;
+export type Conflict = app.Conflict;
+export type HistoryEntry = syncclient.HistoryEntry;
 
 /** ApiError is a failed call: a code to branch on, a sentence to show and,
  * for validation errors, the column it is about. */
@@ -146,3 +149,10 @@ export function onSyncStatus(fn: (s: SyncStatus) => void): () => void {
   if (!w.runtime || typeof w.runtime.EventsOnMultiple !== 'function') return () => {};
   return EventsOn('sync:status', (s: SyncStatus) => fn(s));
 }
+
+export const conflicts = {
+  list: () => wrap(() => ConflictSvc.List()),
+  resolve: (id: string, row: { [k: string]: unknown }, baseVersion: number, reason: string) =>
+    wrap(() => ConflictSvc.Resolve(id, row, baseVersion, reason)),
+  history: (table: string, id: string) => wrap(() => ConflictSvc.History(table, id)),
+};

@@ -1,12 +1,13 @@
 import { writable } from 'svelte/store';
 
-export type Screen = 'records' | 'lines' | 'status' | 'sync';
+export type Screen = 'records' | 'lines' | 'status' | 'sync' | 'conflicts';
 
 export const screens: { id: Screen; label: string; key: string }[] = [
   { id: 'records', label: 'Records', key: '1' },
   { id: 'lines', label: 'Line configs', key: '2' },
   { id: 'status', label: 'Status', key: '3' },
   { id: 'sync', label: 'Sync', key: '4' },
+  { id: 'conflicts', label: 'Conflicts', key: '5' },
 ];
 
 export const screen = writable<Screen>('records');

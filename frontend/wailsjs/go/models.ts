@@ -1,5 +1,53 @@
 export namespace app {
 	
+	export class Conflict {
+	    id: string;
+	    table: string;
+	    rowId: string;
+	    status: string;
+	    base: any;
+	    mine: any;
+	    theirs: any;
+	    winner: string;
+	    fields: string[];
+	    deviceId: string;
+	    createdAt: number;
+	    resolvedAt: number;
+	    resolvedBy: string;
+	    reason: string;
+	    theirsVersion: number;
+	    decision: string;
+	    decisionError: string;
+	    staleRow: any;
+	    staleVersion: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Conflict(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.table = source["table"];
+	        this.rowId = source["rowId"];
+	        this.status = source["status"];
+	        this.base = source["base"];
+	        this.mine = source["mine"];
+	        this.theirs = source["theirs"];
+	        this.winner = source["winner"];
+	        this.fields = source["fields"];
+	        this.deviceId = source["deviceId"];
+	        this.createdAt = source["createdAt"];
+	        this.resolvedAt = source["resolvedAt"];
+	        this.resolvedBy = source["resolvedBy"];
+	        this.reason = source["reason"];
+	        this.theirsVersion = source["theirsVersion"];
+	        this.decision = source["decision"];
+	        this.decisionError = source["decisionError"];
+	        this.staleRow = source["staleRow"];
+	        this.staleVersion = source["staleVersion"];
+	    }
+	}
 	export class Counts {
 	    records: number;
 	    deletedRecords: number;
@@ -365,6 +413,24 @@ export namespace store {
 
 export namespace syncclient {
 	
+	export class HistoryEntry {
+	    version: number;
+	    hlc: string;
+	    device_id: string;
+	    row: Record<string, any>;
+	
+	    static createFrom(source: any = {}) {
+	        return new HistoryEntry(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.version = source["version"];
+	        this.hlc = source["hlc"];
+	        this.device_id = source["device_id"];
+	        this.row = source["row"];
+	    }
+	}
 	export class Progress {
 	    phase: string;
 	    pushed: number;

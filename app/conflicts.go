@@ -1,0 +1,209 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
+	"github.com/outpost-app/outpost/backend/syncclient"
+)
+
+// Conflict is one conflict record as the inbox shows it: the common
+// ancestor (base), the device's change (mine) and the server's state it met
+// (theirs), with who, when and why once decided. Queued and Stale describe a
+// decision made on this computer that the server has not accepted yet.
+type Conflict struct {
+	ID     string `json:"id"`
+	Table  string `json:"table"`
+	RowID  string `json:"rowId"`
+	Status string `json:"status"` // open, auto_resolved, resolved
+	// Base, Mine, Theirs and StaleRow are full rows (objects; Base may be
+	// null). Typed any: the generated TypeScript's app.Record class would
+	// shadow TypeScript's Record<K, V>.
+	Base          any      `json:"base"`
+	Mine          any      `json:"mine"`
+	Theirs        any      `json:"theirs"`
+	Winner        string   `json:"winner"`
+	Fields        []string `json:"fields"`
+	DeviceID      string   `json:"deviceId"`
+	CreatedAt     int64    `json:"createdAt"`
+	ResolvedAt    int64    `json:"resolvedAt"`
+	ResolvedBy    string   `json:"resolvedBy"`
+	Reason        string   `json:"reason"`
+	TheirsVersion int64    `json:"theirsVersion"`
+	// Decision is this computer's decision while the server has not
+	// accepted it: "queued" (waits for the connection) or "stale" (the row
+	// moved on: StaleRow is the server's current state, decide again).
+	Decision      string `json:"decision"`
+	DecisionError string `json:"decisionError"`
+	StaleRow      any    `json:"staleRow"`
+	StaleVersion  int64  `json:"staleVersion"`
+}
+
+// HistoryEntry is one stored version of a record.
+type HistoryEntry = syncclient.HistoryEntry
+
+// ConflictService is bound into the WebView: the conflict inbox, decisions
+// and record history. Only manager computers resolve; the server refuses
+// others too.
+type ConflictService struct {
+	sync *SyncService
+}
+
+// NewConflictService returns the service over the sync service's client.
+func NewConflictService(s *SyncService) *ConflictService { return &ConflictService{sync: s} }
+
+type conflictStore interface {
+	Conflicts(ctx context.Context, open bool) ([]store.Conflict, error)
+	Resolutions(ctx context.Context) ([]store.Resolution, error)
+}
+
+// List returns every conflict pulled to this computer: open ones first, then
+// auto-resolved and resolved, newest first within each.
+func (c *ConflictService) List() ([]Conflict, error) {
+	cl, err := c.sync.get()
+	if err != nil {
+		return nil, err
+	}
+	st, ok := c.sync.store().(conflictStore)
+	if !ok {
+		return nil, &Error{Code: CodeStoreClosed, Message: "Conflicts are not available because the local database did not open."}
+	}
+	_ = cl
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	recs, err := st.Conflicts(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	decisions, err := st.Resolutions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]store.Resolution{}
+	for _, d := range decisions {
+		byID[d.ConflictID] = d
+	}
+	out := make([]Conflict, 0, len(recs))
+	for _, r := range recs {
+		var w struct {
+			Status        string         `json:"status"`
+			Base          map[string]any `json:"base"`
+			Mine          map[string]any `json:"mine"`
+			Theirs        map[string]any `json:"theirs"`
+			Winner        string         `json:"winner"`
+			Fields        []string       `json:"fields"`
+			DeviceID      string         `json:"device_id"`
+			CreatedAt     int64          `json:"created_at"`
+			ResolvedAt    *int64         `json:"resolved_at"`
+			ResolvedBy    *string        `json:"resolved_by"`
+			Reason        *string        `json:"reason"`
+			TheirsVersion int64          `json:"theirs_version"`
+		}
+		if err := json.Unmarshal(r.Record, &w); err != nil {
+			slog.Warn("skip unreadable conflict record", "id", r.ID, "err", err)
+			continue
+		}
+		v := Conflict{ID: r.ID, Table: r.TableName, RowID: r.RowID, Status: r.Status, Mine: w.Mine, Theirs: w.Theirs,
+			Winner: w.Winner, Fields: w.Fields, DeviceID: w.DeviceID, CreatedAt: w.CreatedAt, TheirsVersion: w.TheirsVersion}
+		if w.Base != nil {
+			v.Base = w.Base
+		}
+		if w.ResolvedAt != nil {
+			v.ResolvedAt = *w.ResolvedAt
+		}
+		if w.ResolvedBy != nil {
+			v.ResolvedBy = *w.ResolvedBy
+		}
+		if w.Reason != nil {
+			v.Reason = *w.Reason
+		}
+		if d, ok := byID[r.ID]; ok && r.Status == "open" {
+			v.Decision, v.DecisionError, v.StaleVersion = d.State, d.Error, d.StaleVersion
+			if d.StaleRow != nil {
+				v.StaleRow = map[string]any(d.StaleRow)
+			}
+		}
+		if v.Fields == nil {
+			v.Fields = []string{}
+		}
+		out = append(out, v)
+	}
+	rank := map[string]int{"open": 0, "auto_resolved": 1, "resolved": 2}
+	sortStable(out, func(a, b Conflict) bool { return rank[a.Status] < rank[b.Status] })
+	return out, nil
+}
+
+func sortStable(xs []Conflict, less func(a, b Conflict) bool) {
+	for i := 1; i < len(xs); i++ {
+		for j := i; j > 0 && less(xs[j], xs[j-1]); j-- {
+			xs[j], xs[j-1] = xs[j-1], xs[j]
+		}
+	}
+}
+
+// Resolve decides conflict id: row is the chosen full state (people's
+// fields), baseVersion the server version the decision was made against,
+// reason is required. The decision is kept on this computer and sent at once
+// when online, else when the connection is back. It returns the decision's
+// state: "sent", "queued" or "stale" (the row moved on: decide again).
+func (c *ConflictService) Resolve(id string, row map[string]any, baseVersion int64, reason string) (string, error) {
+	cl, err := c.sync.get()
+	if err != nil {
+		return "", err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return "", fieldError(CodeInvalidInput, "reason", "Write why you decided this way: the site sees it with the decision.")
+	}
+	if row == nil {
+		return "", fieldError(CodeInvalidInput, "row", "Choose a value for every field first.")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	r, err := cl.Resolve(ctx, id, protocol.Row(row), baseVersion, reason)
+	if errors.Is(err, syncclient.ErrNotManager) {
+		return "", &Error{Code: "forbidden", Message: "Only a manager's computer can resolve conflicts."}
+	}
+	if err != nil {
+		return "", syncError(err)
+	}
+	if r.State == "" {
+		return "sent", nil
+	}
+	return r.State, nil
+}
+
+// History returns every version of a record the server keeps, oldest first.
+func (c *ConflictService) History(table, id string) ([]HistoryEntry, error) {
+	cl, err := c.sync.get()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	h, err := cl.History(ctx, table, id)
+	if err != nil {
+		return nil, syncError(err)
+	}
+	if h == nil {
+		h = []HistoryEntry{}
+	}
+	return h, nil
+}
+
+// sendQueued sends decisions made offline; called after each sync.
+func (s *SyncService) sendQueued(cl *syncclient.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if n, err := cl.SendResolutions(ctx); err != nil {
+		slog.Debug("queued resolutions wait", "err", err)
+	} else if n > 0 {
+		slog.Info("sent queued resolutions", "count", n)
+	}
+}

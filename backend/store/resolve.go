@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+// Resolution states.
+const (
+	// ResolutionQueued: decided here, not yet accepted by the server (offline,
+	// or not sent yet).
+	ResolutionQueued = "queued"
+	// ResolutionStale: the server answered 409 stale_base: the row moved on
+	// while the manager decided. The conflict stays open and the manager
+	// decides again on StaleRow; the decision is never re-sent by itself.
+	ResolutionStale = "stale"
+)
+
+// Resolution is a manager's decision on a conflict, kept in the local
+// database until the server accepts it, so a decision made offline survives
+// a restart and is sent when the server is reachable.
+type Resolution struct {
+	ConflictID   string       `json:"conflict_id"`
+	Row          protocol.Row `json:"row"`
+	HLC          string       `json:"hlc"`
+	BaseVersion  int64        `json:"base_version"`
+	Reason       string       `json:"reason"`
+	State        string       `json:"state"`
+	QueuedAt     int64        `json:"queued_at"`
+	Error        string       `json:"error,omitempty"`
+	StaleRow     protocol.Row `json:"stale_row,omitempty"`
+	StaleVersion int64        `json:"stale_version,omitempty"`
+}
+
+// The queue is one table of JSON bodies. It is created on first use rather
+// than in a numbered migration: it holds nothing the server needs to rebuild
+// and an older app simply ignores it.
+// TODO(store owner): fold into the next numbered migration.
+const resolutionsDDL = `CREATE TABLE IF NOT EXISTS sync_resolutions (
+  conflict_id TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  body TEXT NOT NULL
+)`
+
+// QueueResolution stores a decision on conflict r.ConflictID (replacing an
+// earlier one), stamped with a fresh HLC of this device, and returns it.
+func (s *Store) QueueResolution(ctx context.Context, r Resolution) (Resolution, error) {
+	err := s.write(ctx, func(t *wtx) error {
+		if _, err := t.tx.ExecContext(ctx, resolutionsDDL); err != nil {
+			return err
+		}
+		r.HLC = t.stamp()
+		r.State, r.QueuedAt, r.Error, r.StaleRow, r.StaleVersion = ResolutionQueued, t.now, "", nil, 0
+		body, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		_, err = t.tx.ExecContext(ctx, "INSERT OR REPLACE INTO sync_resolutions (conflict_id, state, body) VALUES (?, ?, ?)",
+			r.ConflictID, r.State, string(body))
+		return err
+	})
+	if err != nil {
+		return Resolution{}, fmt.Errorf("queue resolution %s: %w", r.ConflictID, err)
+	}
+	return r, nil
+}
+
+// Resolutions lists the decisions not yet accepted by the server.
+func (s *Store) Resolutions(ctx context.Context) ([]Resolution, error) {
+	out := []Resolution{}
+	err := s.write(ctx, func(t *wtx) error {
+		if _, err := t.tx.ExecContext(ctx, resolutionsDDL); err != nil {
+			return err
+		}
+		rows, err := t.tx.QueryContext(ctx, "SELECT body FROM sync_resolutions ORDER BY rowid")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var body string
+			if err := rows.Scan(&body); err != nil {
+				return err
+			}
+			var r Resolution
+			if err := json.Unmarshal([]byte(body), &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resolutions: %w", err)
+	}
+	return out, nil
+}
+
+// DropResolution forgets the decision on conflictID (accepted, or the
+// conflict was already resolved elsewhere).
+func (s *Store) DropResolution(ctx context.Context, conflictID string) error {
+	err := s.write(ctx, func(t *wtx) error {
+		if _, err := t.tx.ExecContext(ctx, resolutionsDDL); err != nil {
+			return err
+		}
+		_, err := t.tx.ExecContext(ctx, "DELETE FROM sync_resolutions WHERE conflict_id = ?", conflictID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("drop resolution %s: %w", conflictID, err)
+	}
+	return nil
+}
+
+// MarkResolutionStale records the server's refusal of a decision: the row's
+// current state and version (409 stale_base) or another reason, so the inbox
+// shows it and the manager decides again.
+func (s *Store) MarkResolutionStale(ctx context.Context, conflictID, reason string, row protocol.Row, version int64) error {
+	err := s.write(ctx, func(t *wtx) error {
+		if _, err := t.tx.ExecContext(ctx, resolutionsDDL); err != nil {
+			return err
+		}
+		var body string
+		err := t.tx.QueryRowContext(ctx, "SELECT body FROM sync_resolutions WHERE conflict_id = ?", conflictID).Scan(&body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		var r Resolution
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			return err
+		}
+		r.State, r.Error, r.StaleRow, r.StaleVersion = ResolutionStale, reason, row, version
+		nb, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		_, err = t.tx.ExecContext(ctx, "UPDATE sync_resolutions SET state = ?, body = ? WHERE conflict_id = ?", r.State, string(nb), conflictID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mark resolution %s stale: %w", conflictID, err)
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+func TestStore_ResolutionQueue(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "outpost.db")
+	s := openTest(t, Options{Path: path})
+	if got, err := s.Resolutions(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("empty queue: %v, %v", got, err)
+	}
+	r, err := s.QueueResolution(ctx, Resolution{ConflictID: "c1", Row: protocol.Row{"temperature_c": 185.5}, BaseVersion: 7, Reason: "why"})
+	if err != nil || r.HLC == "" || r.State != ResolutionQueued {
+		t.Fatalf("queue: %+v, %v", r, err)
+	}
+	// A second decision on the same conflict replaces the first.
+	r2, err := s.QueueResolution(ctx, Resolution{ConflictID: "c1", Row: protocol.Row{"temperature_c": 190.0}, BaseVersion: 7, Reason: "better"})
+	if err != nil || r2.HLC <= r.HLC {
+		t.Fatalf("requeue: %+v, %v (hlc must grow)", r2, err)
+	}
+	if err := s.MarkResolutionStale(ctx, "c1", "stale_base: moved on", protocol.Row{"temperature_c": 200.0}, 9); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkResolutionStale(ctx, "nope", "x", nil, 0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("stale of an unknown decision: %v", err)
+	}
+	// The queue survives a restart.
+	s.Close()
+	s = openTest(t, Options{Path: path})
+	got, err := s.Resolutions(ctx)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+	g := got[0]
+	if g.State != ResolutionStale || g.StaleVersion != 9 || g.StaleRow["temperature_c"] != 200.0 || g.Reason != "better" || g.BaseVersion != 7 {
+		t.Fatalf("stored decision: %+v", g)
+	}
+	if err := s.DropResolution(ctx, "c1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Resolutions(ctx); len(got) != 0 {
+		t.Fatalf("after drop: %+v", got)
+	}
+}

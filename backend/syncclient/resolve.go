@@ -1,0 +1,140 @@
+package syncclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
+)
+
+// ResolveStore is what conflict resolution needs from the local database
+// (backend/store.Store implements it): the durable queue of decisions.
+type ResolveStore interface {
+	QueueResolution(ctx context.Context, r store.Resolution) (store.Resolution, error)
+	Resolutions(ctx context.Context) ([]store.Resolution, error)
+	DropResolution(ctx context.Context, conflictID string) error
+	MarkResolutionStale(ctx context.Context, conflictID, reason string, row protocol.Row, version int64) error
+}
+
+var _ ResolveStore = (*store.Store)(nil)
+
+// ErrNotManager: only manager devices resolve conflicts.
+var ErrNotManager = errors.New("only a manager's computer can resolve conflicts")
+
+func (c *Client) resolveStore() (ResolveStore, error) {
+	rs, ok := c.o.Store.(ResolveStore)
+	if !ok {
+		return nil, errors.New("resolve: the local store keeps no resolution queue")
+	}
+	return rs, nil
+}
+
+// Resolve records a manager's decision on conflict id — the chosen full row,
+// decided against the server's version baseVersion — in the local queue,
+// then tries to send it at once. Offline, it stays queued and is sent by
+// SendResolutions later. The returned resolution says where it stands.
+func (c *Client) Resolve(ctx context.Context, id string, row protocol.Row, baseVersion int64, reason string) (store.Resolution, error) {
+	c.mu.Lock()
+	role := c.status.Role
+	c.mu.Unlock()
+	if role != "manager" {
+		return store.Resolution{}, ErrNotManager
+	}
+	rs, err := c.resolveStore()
+	if err != nil {
+		return store.Resolution{}, err
+	}
+	r, err := rs.QueueResolution(ctx, store.Resolution{ConflictID: id, Row: row, BaseVersion: baseVersion, Reason: reason})
+	if err != nil {
+		return store.Resolution{}, err
+	}
+	if err := c.sendOne(ctx, rs, &r); err != nil && Decide(err) != ActBackoff && !errors.Is(err, ErrNotEnrolled) {
+		return r, err
+	}
+	return r, nil
+}
+
+// SendResolutions sends every queued decision; accepted ones leave the
+// queue (the pull brings the resolution to every device), refused ones are
+// marked stale for the manager to decide again. It stops at the first
+// network error (the rest wait for the next call).
+func (c *Client) SendResolutions(ctx context.Context) (sent int, err error) {
+	rs, err := c.resolveStore()
+	if err != nil {
+		return 0, err
+	}
+	list, err := rs.Resolutions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for i := range list {
+		if list[i].State != store.ResolutionQueued {
+			continue
+		}
+		if err := c.sendOne(ctx, rs, &list[i]); err != nil {
+			return sent, err
+		}
+		if list[i].State == "" {
+			sent++
+		}
+	}
+	if sent > 0 {
+		c.Trigger() // pull the resolutions
+	}
+	return sent, nil
+}
+
+// sendOne sends r; on success it drops it from the queue and clears
+// r.State. A 409 stale_base marks it stale with the server's current row;
+// 409 already_resolved drops it (another manager decided first: the pull
+// shows that decision). Network errors leave it queued and are returned.
+func (c *Client) sendOne(ctx context.Context, rs ResolveStore, r *store.Resolution) error {
+	api, err := c.currentAPI()
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(r.Row)
+	if err != nil {
+		return fmt.Errorf("resolve %s: %w", r.ConflictID, err)
+	}
+	req := protocol.ResolveRequest{Row: body, HLC: r.HLC}
+	if r.BaseVersion > 0 {
+		base := r.BaseVersion
+		req.BaseVersion = &base
+	}
+	if r.Reason != "" {
+		reason := r.Reason
+		req.Reason = &reason
+	}
+	_, err = api.Resolve(ctx, r.ConflictID, req)
+	var ae *APIError
+	switch {
+	case err == nil:
+		r.State = ""
+		return rs.DropResolution(ctx, r.ConflictID)
+	case errors.As(err, &ae) && ae.Code == "already_resolved":
+		r.State = ""
+		return rs.DropResolution(ctx, r.ConflictID)
+	case errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != 401 && ae.Status != 429:
+		var v int64
+		if ae.Version != nil {
+			v = *ae.Version
+		}
+		r.State, r.Error, r.StaleRow, r.StaleVersion = store.ResolutionStale, ae.Message, ae.Row, v
+		return rs.MarkResolutionStale(ctx, r.ConflictID, ae.Code+": "+ae.Message, ae.Row, v)
+	}
+	return err
+}
+
+// History returns every stored version of a row from the server, oldest
+// first (GET /v1/history; online only).
+func (c *Client) History(ctx context.Context, table, id string) ([]HistoryEntry, error) {
+	api, err := c.currentAPI()
+	if err != nil {
+		return nil, err
+	}
+	return api.History(ctx, table, id)
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { classify, defaultChoices, deleteSide, diffRows, filterInbox, emptyInboxFilter, mergedRow, sortInbox, wordDiff, parseTyped } from './conflict';
+
+const base = { id: 'c1', line_id: 'L1', recipe: 'R-1', target_rate_per_hour: 100, temperature_c: 180, speed_rpm: 60, notes: 'run slow on nights', deleted_at: null };
+const mine = { ...base, temperature_c: 185, notes: 'run fast on nights', speed_rpm: 70 };
+const theirs = { ...base, temperature_c: 190, notes: 'run slow on nights', recipe: 'R-2', speed_rpm: 70 };
+
+describe('classify', () => {
+  it.each([
+    [1, 1, 1, 'same'],
+    [1, 2, 1, 'mine'],
+    [1, 1, 2, 'theirs'],
+    [1, 2, 2, 'both-same'],
+    [1, 2, 3, 'conflict'],
+    [null, undefined, null, 'same'],
+  ])('%s/%s/%s → %s', (b, m, t, want) => {
+    expect(classify(b, m, t)).toBe(want);
+    // symmetric: swapping the sides swaps mine and theirs only
+    const swapped = classify(b, t, m);
+    expect(swapped).toBe(want === 'mine' ? 'theirs' : want === 'theirs' ? 'mine' : want);
+  });
+  it('without a base, any difference is a conflict', () => {
+    expect(classify(null, 1, 2, false)).toBe('conflict');
+    expect(classify(null, 1, 1, false)).toBe('same');
+  });
+});
+
+describe('diffRows', () => {
+  it('classifies every people field of the table', () => {
+    const d = diffRows('line_configs', base, mine, theirs);
+    const kinds = Object.fromEntries(d.map((f) => [f.field, f.kind]));
+    expect(kinds).toEqual({
+      line_id: 'same',
+      recipe: 'theirs',
+      target_rate_per_hour: 'same',
+      temperature_c: 'conflict',
+      speed_rpm: 'both-same',
+      notes: 'mine',
+      deleted_at: 'same',
+    });
+  });
+});
+
+describe('wordDiff', () => {
+  it('marks the changed words only', () => {
+    const parts = wordDiff('run slow on nights', 'run fast on nights');
+    expect(parts.filter((p) => p.removed).map((p) => p.text.trim())).toEqual(['slow']);
+    expect(parts.filter((p) => p.added).map((p) => p.text.trim())).toEqual(['fast']);
+    expect(parts.filter((p) => !p.added && !p.removed).map((p) => p.text).join('')).toContain('on nights');
+  });
+});
+
+describe('mergedRow', () => {
+  it('takes each choice and reports undecided conflicts', () => {
+    const d = diffRows('line_configs', base, mine, theirs);
+    const choices = defaultChoices(d);
+    let m = mergedRow(d, choices, theirs);
+    expect(m.undecided).toEqual(['temperature_c']);
+    expect(m.row.notes).toBe('run fast on nights'); // only mine changed it
+    expect(m.row.recipe).toBe('R-2'); // only theirs changed it
+    choices.temperature_c = { typed: '187.5' };
+    m = mergedRow(d, choices, theirs);
+    expect(m.undecided).toEqual([]);
+    expect(m.row.temperature_c).toBe(187.5);
+    expect(m.row.id).toBe('c1');
+  });
+  it('parses typed values like the other states', () => {
+    expect(parseTyped(' 42 ', [1, 2])).toBe(42);
+    expect(parseTyped('', ['a'])).toBeNull();
+    expect(parseTyped('text', ['a'])).toBe('text');
+  });
+});
+
+describe('delete vs edit', () => {
+  it('names the side that deleted', () => {
+    expect(deleteSide({ deleted_at: 5 }, { deleted_at: null })).toBe('mine');
+    expect(deleteSide({ deleted_at: null }, { deleted_at: 7 })).toBe('theirs');
+    expect(deleteSide({}, {})).toBeNull();
+  });
+});
+
+describe('inbox', () => {
+  const c = (status: string, createdAt: number, table = 'line_configs', line = 'L1', deviceId = 'dev-a') => ({
+    status, createdAt, table, deviceId, mine: { line_id: line }, theirs: { line_id: line },
+  });
+  it('puts open first, then auto-resolved, then resolved, newest first', () => {
+    const xs = sortInbox([c('resolved', 3), c('open', 1), c('auto_resolved', 5), c('open', 2)]);
+    expect(xs.map((x) => `${x.status}:${x.createdAt}`)).toEqual(['open:2', 'open:1', 'auto_resolved:5', 'resolved:3']);
+  });
+  it('filters by status, table, line, device and date', () => {
+    const xs = [c('open', 10, 'line_configs', 'L1', 'dev-a'), c('open', 20, 'production_records', 'L2', 'dev-b')];
+    expect(filterInbox(xs, { ...emptyInboxFilter, table: 'production_records' })).toHaveLength(1);
+    expect(filterInbox(xs, { ...emptyInboxFilter, line: 'l1' })).toHaveLength(1);
+    expect(filterInbox(xs, { ...emptyInboxFilter, device: 'B' })).toHaveLength(1);
+    expect(filterInbox(xs, { ...emptyInboxFilter, from: 15 })).toHaveLength(1);
+    expect(filterInbox(xs, { ...emptyInboxFilter, status: 'resolved' })).toHaveLength(0);
+  });
+});

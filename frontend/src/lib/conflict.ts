@@ -1,0 +1,196 @@
+// The conflict diff model: which fields differ between base (the common
+// ancestor), mine (the device's change) and theirs (the server's state), the
+// word-level changes inside text, and the row a manager's choices produce.
+// Pure functions, tested with Vitest.
+import { diffWords } from 'diff';
+
+export type Side = 'base' | 'mine' | 'theirs';
+export type Row = { [k: string]: unknown };
+
+/** The people's fields of each synced table, in display order. */
+export const tableFields: { [table: string]: string[] } = {
+  production_records: ['line_id', 'product_id', 'quantity', 'operator_id', 'deleted_at'],
+  line_configs: ['line_id', 'recipe', 'target_rate_per_hour', 'temperature_c', 'speed_rpm', 'notes', 'deleted_at'],
+};
+
+export const fieldLabels: { [f: string]: string } = {
+  line_id: 'Line',
+  product_id: 'Product',
+  quantity: 'Quantity',
+  operator_id: 'Operator',
+  recipe: 'Recipe',
+  target_rate_per_hour: 'Target rate / h',
+  temperature_c: 'Temperature °C',
+  speed_rpm: 'Speed rpm',
+  notes: 'Notes',
+  deleted_at: 'Deleted',
+};
+
+/** Kinds of a field in a three-way comparison. */
+export type FieldKind =
+  | 'same' // nobody changed it
+  | 'mine' // only the device changed it
+  | 'theirs' // only the server side changed it
+  | 'both-same' // both changed it to the same value
+  | 'conflict'; // both changed it, differently
+
+export interface FieldDiff {
+  field: string;
+  label: string;
+  base: unknown;
+  mine: unknown;
+  theirs: unknown;
+  kind: FieldKind;
+}
+
+/** same compares two field values (null and undefined are equal). */
+export function same(a: unknown, b: unknown): boolean {
+  const na = a === undefined ? null : a;
+  const nb = b === undefined ? null : b;
+  if (typeof na === 'number' && typeof nb === 'number') return na === nb;
+  return JSON.stringify(na) === JSON.stringify(nb);
+}
+
+/** classify compares one field across the three states. Without a base
+ * (both sides created the row), any difference is a conflict. */
+export function classify(base: unknown, mine: unknown, theirs: unknown, hasBase = true): FieldKind {
+  if (!hasBase) return same(mine, theirs) ? 'same' : 'conflict';
+  const m = !same(base, mine);
+  const t = !same(base, theirs);
+  if (!m && !t) return 'same';
+  if (m && !t) return 'mine';
+  if (!m && t) return 'theirs';
+  return same(mine, theirs) ? 'both-same' : 'conflict';
+}
+
+/** fieldsOf returns the field list of a table, or the union of the rows'
+ * keys (bookkeeping left out) for a table the UI does not know. */
+export function fieldsOf(table: string, rows: (Row | null | undefined)[]): string[] {
+  if (tableFields[table]) return tableFields[table];
+  const skip = new Set(['id', 'created_at', 'updated_at', 'synced_at', 'server_updated_at', 'version', 'hlc']);
+  const out: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r ?? {})) if (!skip.has(k) && !out.includes(k)) out.push(k);
+  return out;
+}
+
+/** diffRows builds the per-field comparison of a conflict. */
+export function diffRows(table: string, base: Row | null | undefined, mine: Row, theirs: Row): FieldDiff[] {
+  const hasBase = !!base;
+  return fieldsOf(table, [base, mine, theirs]).map((field) => {
+    const b = base?.[field] ?? null;
+    const m = mine?.[field] ?? null;
+    const t = theirs?.[field] ?? null;
+    return { field, label: fieldLabels[field] ?? field, base: b, mine: m, theirs: t, kind: classify(b, m, t, hasBase) };
+  });
+}
+
+/** isDeleteVsEdit: one side deleted the row while the other edited it. */
+export function deleteSide(mine: Row, theirs: Row): Side | null {
+  const md = mine?.deleted_at != null;
+  const td = theirs?.deleted_at != null;
+  if (md && !td) return 'mine';
+  if (td && !md) return 'theirs';
+  return null;
+}
+
+export interface WordPart {
+  text: string;
+  added?: boolean;
+  removed?: boolean;
+}
+
+/** wordDiff returns the word-level changes from a to b (strings of any value). */
+export function wordDiff(a: unknown, b: unknown): WordPart[] {
+  const sa = a === null || a === undefined ? '' : String(a);
+  const sb = b === null || b === undefined ? '' : String(b);
+  return diffWords(sa, sb).map((p) => ({ text: p.value, added: p.added || undefined, removed: p.removed || undefined }));
+}
+
+/** Choice of one field: a side, or a typed value. */
+export type Choice = { side: Side } | { typed: string };
+
+/** defaultChoices proposes a choice per field: the side that changed it, and
+ * for a real conflict nothing (the manager must decide). */
+export function defaultChoices(diffs: FieldDiff[]): { [field: string]: Choice | undefined } {
+  const out: { [field: string]: Choice | undefined } = {};
+  for (const d of diffs) {
+    if (d.kind === 'mine') out[d.field] = { side: 'mine' };
+    else if (d.kind === 'conflict') out[d.field] = undefined;
+    else out[d.field] = { side: 'theirs' };
+  }
+  return out;
+}
+
+/** parseTyped turns a typed value into the field's type, following the type
+ * the other states hold (numbers stay numbers, empty clears a nullable). */
+export function parseTyped(text: string, like: unknown[]): unknown {
+  const t = text.trim();
+  if (t === '') return null;
+  if (like.some((v) => typeof v === 'number')) {
+    const n = Number(t);
+    return Number.isFinite(n) ? n : t;
+  }
+  return text;
+}
+
+/** mergedRow builds the resolved row: theirs as the start (bookkeeping and
+ * id included), each field from its choice. It returns the row and the
+ * fields still undecided. */
+export function mergedRow(
+  diffs: FieldDiff[],
+  choices: { [field: string]: Choice | undefined },
+  theirs: Row,
+): { row: Row; undecided: string[] } {
+  const row: Row = { ...theirs };
+  const undecided: string[] = [];
+  for (const d of diffs) {
+    const c = choices[d.field];
+    if (!c) {
+      undecided.push(d.field);
+      continue;
+    }
+    row[d.field] = 'side' in c ? d[c.side] : parseTyped(c.typed, [d.base, d.mine, d.theirs]);
+  }
+  return { row, undecided };
+}
+
+/** display renders a field value for people. */
+export function display(field: string, v: unknown): string {
+  if (v === null || v === undefined || v === '') return '—';
+  if (field === 'deleted_at' && typeof v === 'number') return `deleted ${new Date(v).toISOString().slice(0, 16).replace('T', ' ')}`;
+  return String(v);
+}
+
+/** statusOrder sorts the inbox: open first, then auto-resolved, then resolved. */
+export function sortInbox<T extends { status: string; createdAt: number }>(xs: T[]): T[] {
+  const rank: { [s: string]: number } = { open: 0, auto_resolved: 1, resolved: 2 };
+  return [...xs].sort((a, b) => (rank[a.status] ?? 3) - (rank[b.status] ?? 3) || b.createdAt - a.createdAt);
+}
+
+export interface InboxFilter {
+  status: '' | 'open' | 'auto_resolved' | 'resolved';
+  table: string;
+  line: string;
+  device: string;
+  from: number; // ms, inclusive; 0 = any
+  to: number; // ms, exclusive; 0 = any
+}
+
+export const emptyInboxFilter: InboxFilter = { status: '', table: '', line: '', device: '', from: 0, to: 0 };
+
+/** filterInbox applies the inbox filters (line matches any side's line_id). */
+export function filterInbox<
+  T extends { status: string; table: string; deviceId: string; createdAt: number; mine: Row; theirs: Row },
+>(xs: T[], f: InboxFilter): T[] {
+  const line = f.line.trim().toLowerCase();
+  const device = f.device.trim().toLowerCase();
+  return xs.filter(
+    (c) =>
+      (!f.status || c.status === f.status) &&
+      (!f.table || c.table === f.table) &&
+      (!line || [c.mine?.line_id, c.theirs?.line_id].some((l) => String(l ?? '').toLowerCase().includes(line))) &&
+      (!device || c.deviceId.toLowerCase().includes(device)) &&
+      (!f.from || c.createdAt >= f.from) &&
+      (!f.to || c.createdAt < f.to),
+  );
+}
