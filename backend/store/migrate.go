@@ -65,6 +65,28 @@ func SchemaVersion() int {
 	return ms[len(ms)-1].version
 }
 
+// localOnlyTag on a migration's first line says it adds nothing the
+// server sends (a local index or rollup): it does not make the sync client
+// re-pull everything after the upgrade.
+const localOnlyTag = "(local only)"
+
+// SyncSchemaVersion is the number of the last migration that changed what
+// a pull brings (tables or columns of the feed); RepullIfUpgraded compares
+// it with the one the last pull was made under.
+func SyncSchemaVersion() int {
+	ms, err := loadMigrations()
+	if err != nil {
+		return 0
+	}
+	for i := len(ms) - 1; i >= 0; i-- {
+		first, _, _ := strings.Cut(ms[i].sql, "\n")
+		if !strings.Contains(first, localOnlyTag) {
+			return ms[i].version
+		}
+	}
+	return 0
+}
+
 // migrate applies the migrations newer than the file's user_version in one
 // transaction, so a crash leaves the file at the old version or the new one.
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -758,10 +758,10 @@ func (s *Store) ResetCursor(ctx context.Context) error {
 
 // RepullIfUpgraded resets the cursor once when this build's schema is newer
 // than the one the last pull was made with (an upgrade that added tables or
-// columns), and records the current schema. It reports whether it reset.
+// columns; local-only migrations do not count), and records the current schema. It reports whether it reset.
 func (s *Store) RepullIfUpgraded(ctx context.Context) (bool, error) {
 	var reset bool
-	want := fmt.Sprint(SchemaVersion())
+	want := fmt.Sprint(SyncSchemaVersion())
 	err := s.write(ctx, func(t *wtx) error {
 		seen, err := s.metaGet(ctx, t.tx, metaPullSchema)
 		if err != nil || seen == want {
