@@ -231,14 +231,15 @@ type RollupChange struct {
 }
 
 // RollupChangedSince reports the hours whose totals changed after revision
-// rev (0: the current revision, and no range). Every write of a record —
+// rev; with rev = math.MaxInt64 it only reads the current revision. Every write of a record —
 // local, pulled, discarded — moves the revision, so a dashboard polls this
 // cheaply and re-reads only when the change touches what it shows.
 func (s *Store) RollupChangedSince(ctx context.Context, rev int64) (RollupChange, error) {
 	var c RollupChange
 	var from, to sql.NullInt64
-	err := s.readRow(ctx, "SELECT coalesce(max(rev), ?), min(hour), max(hour) FROM production_hourly WHERE rev > ?",
-		[]any{rev, rev}, func(r *sql.Row) error { return r.Scan(&c.Rev, &from, &to) })
+	err := s.readRow(ctx, `SELECT coalesce((SELECT max(rev) FROM production_hourly), 0),
+		(SELECT min(hour) FROM production_hourly WHERE rev > ?1), (SELECT max(hour) FROM production_hourly WHERE rev > ?1)`,
+		[]any{rev}, func(r *sql.Row) error { return r.Scan(&c.Rev, &from, &to) })
 	if err != nil {
 		return RollupChange{}, fmt.Errorf("rollup changes: %w", err)
 	}
