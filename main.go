@@ -86,6 +86,17 @@ func run() error {
 		Recipient: cfg.Recipient,
 	})))
 
+	dashSvc := app.NewDashboardService(core, app.DashboardOptions{})
+	exportSvc := app.NewExportService(core, dashSvc, app.ExportOptions{
+		SaveDialog: func(title, name string) (string, error) {
+			return wruntime.SaveFileDialog(appCtx, wruntime.SaveDialogOptions{
+				Title: title, DefaultFilename: name,
+				Filters: []wruntime.FileFilter{{DisplayName: "CSV (*.csv)", Pattern: "*.csv"}},
+			})
+		},
+		Emit: func(name string, data any) { wruntime.EventsEmit(appCtx, name, data) },
+	})
+
 	return wails.Run(&options.App{
 		Title:            "Outpost",
 		Width:            1280,
@@ -98,6 +109,7 @@ func run() error {
 			appCtx = ctx
 			emitCtx.Store(&ctx)
 			core.Start(ctx)
+			go dashSvc.Watch(ctx, func(name string, data any) { wruntime.EventsEmit(ctx, name, data) })
 		},
 		OnShutdown: func(context.Context) {
 			syncSvc.Shutdown()
@@ -130,6 +142,8 @@ func run() error {
 			app.NewSchemaService(),
 			syncSvc,
 			app.NewConflictService(syncSvc),
+			dashSvc,
+			exportSvc,
 		},
 		Linux: &linux.Options{Icon: icon, ProgramName: "outpost"},
 	})
