@@ -109,7 +109,7 @@ func run() error {
 			appCtx = ctx
 			emitCtx.Store(&ctx)
 			core.Start(ctx)
-			go dashSvc.Watch(ctx, func(name string, data any) { wruntime.EventsEmit(ctx, name, data) })
+			go app.WatchData(ctx, dashSvc, func(name string, data any) { wruntime.EventsEmit(ctx, name, data) })
 		},
 		OnShutdown: func(context.Context) {
 			syncSvc.Shutdown()

@@ -89,7 +89,7 @@ type DataChanged struct {
 	To   int64 `json:"to"`
 }
 
-// EventDataChanged is emitted by DashboardService.Watch.
+// EventDataChanged is emitted by WatchData.
 const EventDataChanged = "data:changed"
 
 // DashboardOptions configures the dashboard. Zero values take defaults.
@@ -100,7 +100,7 @@ type DashboardOptions struct {
 	// Shifts default to period.DefaultShifts (06–14, 14–22, 22–06).
 	Shifts []period.Shift
 	Now    func() time.Time
-	// Poll is how often Watch looks for changes (default 1 s).
+	// Poll is how often WatchData looks for changes (default 1 s).
 	Poll time.Duration
 }
 
@@ -238,7 +238,7 @@ func (s *DashboardService) Get(q DashboardQuery) (Dashboard, error) {
 	}
 	return callLocal(s.core, func(ctx context.Context, st *store.Store) (Dashboard, error) {
 		// The revision first: a change landing during the reads is
-		// announced again by Watch.
+		// announced again by WatchData.
 		ch, err := st.RollupChangedSince(ctx, 1<<62)
 		if err != nil {
 			return Dashboard{}, err
@@ -336,12 +336,13 @@ func (s *DashboardService) Changes(rev int64) (DataChanged, error) {
 	})
 }
 
-// Watch emits EventDataChanged whenever production records change, with
-// the hours they touched, until ctx ends. It polls the rollup's revision
+// WatchData emits EventDataChanged whenever production records change, with
+// the hours they touched, until ctx ends. (A function, not a method: Wails
+// would bind a method into the WebView.) It polls the rollup's revision
 // (one indexed read) so that every writer is seen: local edits, pulled
 // pages, discards and resolutions alike. It returns at once when the
 // store did not open.
-func (s *DashboardService) Watch(ctx context.Context, emit func(name string, data any)) {
+func WatchData(ctx context.Context, s *DashboardService, emit func(name string, data any)) {
 	select {
 	case <-s.core.ready:
 	case <-ctx.Done():

@@ -102,7 +102,7 @@ func TestDashboardService_WatchEmitsChanges(t *testing.T) {
 	got := make(chan DataChanged, 10)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go svc.Watch(ctx, func(name string, data any) {
+	go WatchData(ctx, svc, func(name string, data any) {
 		if name == EventDataChanged {
 			got <- data.(DataChanged)
 		}
