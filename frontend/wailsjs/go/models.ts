@@ -66,6 +66,190 @@ export namespace app {
 	        this.pending = source["pending"];
 	    }
 	}
+	export class Ranked {
+	    id: string;
+	    quantity: number;
+	    records: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Ranked(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.quantity = source["quantity"];
+	        this.records = source["records"];
+	    }
+	}
+	export class LineActual {
+	    lineId: string;
+	    quantity: number;
+	    records: number;
+	    targetRate?: number;
+	    target?: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new LineActual(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.lineId = source["lineId"];
+	        this.quantity = source["quantity"];
+	        this.records = source["records"];
+	        this.targetRate = source["targetRate"];
+	        this.target = source["target"];
+	    }
+	}
+	export class DashboardTotal {
+	    bucket: number;
+	    lineId: string;
+	    productId: string;
+	    quantity: number;
+	    records: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new DashboardTotal(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.bucket = source["bucket"];
+	        this.lineId = source["lineId"];
+	        this.productId = source["productId"];
+	        this.quantity = source["quantity"];
+	        this.records = source["records"];
+	    }
+	}
+	export class DashboardBucket {
+	    from: number;
+	    to: number;
+	    label: string;
+	    hours: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new DashboardBucket(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.from = source["from"];
+	        this.to = source["to"];
+	        this.label = source["label"];
+	        this.hours = source["hours"];
+	    }
+	}
+	export class Dashboard {
+	    from: number;
+	    to: number;
+	    now: number;
+	    granularity: string;
+	    timeZone: string;
+	    shifts: period.Shift[];
+	    buckets: DashboardBucket[];
+	    totals: DashboardTotal[];
+	    lines: LineActual[];
+	    topProducts: Ranked[];
+	    topOperators: Ranked[];
+	    rev: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Dashboard(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.from = source["from"];
+	        this.to = source["to"];
+	        this.now = source["now"];
+	        this.granularity = source["granularity"];
+	        this.timeZone = source["timeZone"];
+	        this.shifts = this.convertValues(source["shifts"], period.Shift);
+	        this.buckets = this.convertValues(source["buckets"], DashboardBucket);
+	        this.totals = this.convertValues(source["totals"], DashboardTotal);
+	        this.lines = this.convertValues(source["lines"], LineActual);
+	        this.topProducts = this.convertValues(source["topProducts"], Ranked);
+	        this.topOperators = this.convertValues(source["topOperators"], Ranked);
+	        this.rev = source["rev"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	export class DashboardQuery {
+	    preset: string;
+	    from: number;
+	    to: number;
+	    granularity: string;
+	    lineId: string;
+	    shifts: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new DashboardQuery(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.preset = source["preset"];
+	        this.from = source["from"];
+	        this.to = source["to"];
+	        this.granularity = source["granularity"];
+	        this.lineId = source["lineId"];
+	        this.shifts = source["shifts"];
+	    }
+	}
+	
+	export class DataChanged {
+	    rev: number;
+	    from: number;
+	    to: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new DataChanged(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.rev = source["rev"];
+	        this.from = source["from"];
+	        this.to = source["to"];
+	    }
+	}
+	export class ExportResult {
+	    id: string;
+	    path: string;
+	    rows: number;
+	    cancelled: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new ExportResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.path = source["path"];
+	        this.rows = source["rows"];
+	        this.cancelled = source["cancelled"];
+	    }
+	}
 	export class Failure {
 	    code: string;
 	    title: string;
@@ -112,6 +296,7 @@ export namespace app {
 	        this.max = source["max"];
 	    }
 	}
+	
 	export class LineConfig {
 	    id: string;
 	    lineId: string;
@@ -164,6 +349,7 @@ export namespace app {
 	        this.notes = source["notes"];
 	    }
 	}
+	
 	export class Record {
 	    id: string;
 	    lineId: string;
@@ -379,6 +565,25 @@ export namespace config {
 	        this.source = source["source"];
 	        this.locked = source["locked"];
 	        this.secret = source["secret"];
+	    }
+	}
+
+}
+
+export namespace period {
+	
+	export class Shift {
+	    name: string;
+	    start: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Shift(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.start = source["start"];
 	    }
 	}
 
