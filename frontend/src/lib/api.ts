@@ -7,6 +7,8 @@ import * as StatusSvc from '../../wailsjs/go/app/StatusService';
 import * as Schema from '../../wailsjs/go/app/SchemaService';
 import * as SyncSvc from '../../wailsjs/go/app/SyncService';
 import * as ConflictSvc from '../../wailsjs/go/app/ConflictService';
+import * as DashboardSvc from '../../wailsjs/go/app/DashboardService';
+import * as ExportSvc from '../../wailsjs/go/app/ExportService';
 import { EventsOn } from '../../wailsjs/runtime/runtime';
 import { app, syncclient, store, config } from '../../wailsjs/go/models';
 
@@ -26,6 +28,11 @@ export type SettingState = config.FieldState;
 export type QuarantinedRow = store.QuarantinedRow;
 export type Conflict = app.Conflict;
 export type HistoryEntry = syncclient.HistoryEntry;
+export type Dashboard = app.Dashboard;
+export type DashboardQuery = app.DashboardQuery;
+export type DataChanged = app.DataChanged;
+export type ExportResult = app.ExportResult;
+export type ExportProgress = app.ExportProgress;
 
 /** ApiError is a failed call: a code to branch on, a sentence to show and,
  * for validation errors, the column it is about. */
@@ -156,3 +163,24 @@ export const conflicts = {
     wrap(() => ConflictSvc.Resolve(id, row, baseVersion, reason)),
   history: (table: string, id: string) => wrap(() => ConflictSvc.History(table, id)),
 };
+
+export const dashboard = {
+  get: (q: Partial<DashboardQuery>) => wrap(() => DashboardSvc.Get(app.DashboardQuery.createFrom(q))),
+  changes: (rev: number) => wrap(() => DashboardSvc.Changes(rev)),
+};
+
+export const exports = {
+  newId: () => wrap(() => ExportSvc.NewExportID()),
+  records: (id: string, f: Partial<RecordFilter>) => wrap(() => ExportSvc.ExportRecords(id, app.RecordFilter.createFrom(f))),
+  dashboard: (id: string, q: Partial<DashboardQuery>) => wrap(() => ExportSvc.ExportDashboard(id, app.DashboardQuery.createFrom(q))),
+  cancel: (id: string) => wrap(() => ExportSvc.Cancel(id)),
+};
+
+/** onEvent subscribes to a Go event ("data:changed", "export:progress");
+ * it returns the unsubscribe function, and does nothing without the Wails
+ * runtime (tests, a plain browser). */
+export function onEvent<T>(name: string, fn: (data: T) => void): () => void {
+  const w = globalThis as unknown as { runtime?: { EventsOnMultiple?: unknown } };
+  if (!w.runtime || typeof w.runtime.EventsOnMultiple !== 'function') return () => {};
+  return EventsOn(name, (d: T) => fn(d));
+}

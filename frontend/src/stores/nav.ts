@@ -1,6 +1,6 @@
 import { writable } from 'svelte/store';
 
-export type Screen = 'records' | 'lines' | 'status' | 'sync' | 'conflicts';
+export type Screen = 'records' | 'lines' | 'status' | 'sync' | 'conflicts' | 'dashboard';
 
 export const screens: { id: Screen; label: string; key: string }[] = [
   { id: 'records', label: 'Records', key: '1' },
@@ -8,6 +8,7 @@ export const screens: { id: Screen; label: string; key: string }[] = [
   { id: 'status', label: 'Status', key: '3' },
   { id: 'sync', label: 'Sync', key: '4' },
   { id: 'conflicts', label: 'Conflicts', key: '5' },
+  { id: 'dashboard', label: 'Dashboard', key: '6' },
 ];
 
 export const screen = writable<Screen>('records');
