@@ -64,8 +64,26 @@ func (a *storeAdapter) ListRecords(ctx context.Context, f RecordFilter) (RecordP
 	out := RecordPage{Records: make([]Record, len(p.Records)), Total: int(p.Total), Offset: f.Offset}
 	for i, r := range p.Records {
 		out.Records[i] = fromRecord(r)
+		out.Records[i].SyncState = a.reviewState(ctx, protocol.TableProductionRecords, r.ID, r.Pending())
 	}
 	return out, nil
+}
+
+// reviewState is the SyncState of a pending row: only rows not yet accepted
+// can await review or be rejected, so clean rows cost no query.
+func (a *storeAdapter) reviewState(ctx context.Context, table, id string, pending bool) string {
+	if !pending {
+		return ""
+	}
+	st, err := a.st.RowState(ctx, table, id)
+	if err != nil {
+		return ""
+	}
+	switch st {
+	case store.StateAwaitingReview, store.StateRejected:
+		return st
+	}
+	return ""
 }
 
 func (a *storeAdapter) GetRecord(ctx context.Context, id string) (Record, error) {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/store"
 )
 
@@ -36,6 +37,7 @@ func (a *storeAdapter) ListLineConfigs(ctx context.Context) ([]LineConfig, error
 	out := make([]LineConfig, len(l))
 	for i, c := range l {
 		out[i] = fromLineConfig(c)
+		out[i].SyncState = a.reviewState(ctx, protocol.TableLineConfigs, c.ID, c.Pending())
 	}
 	return out, nil
 }

@@ -112,8 +112,22 @@ func TestConflictService_ResolveAgainstServer(t *testing.T) {
 		return *c.TemperatureC
 	}
 
+	syncState := func(d device) string {
+		l, _ := d.lines.List()
+		for _, c := range l {
+			if c.ID == lc.ID {
+				return c.SyncState
+			}
+		}
+		return "missing"
+	}
+
 	// 1. Resolved with a reason; both devices converge to the decision.
 	c1 := conflictOn(185, 190)
+	// A's edit met the conflict: the operator sees it awaiting review.
+	if st := syncState(a); st != "awaiting_review" {
+		t.Fatalf("A's line config after the conflict: sync state %q", st)
+	}
 	if c1.Base == nil || c1.TheirsVersion == 0 {
 		t.Fatalf("conflict without base or theirs version: %+v", c1)
 	}
@@ -145,6 +159,9 @@ func TestConflictService_ResolveAgainstServer(t *testing.T) {
 			}
 			return false
 		})
+		if st := syncState(d); st != "" {
+			t.Fatalf("%s's line config after the decision: sync state %q", name, st)
+		}
 	}
 
 	// 2. The row moves on while A decides: 409 stale_base, still open, and

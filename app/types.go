@@ -18,6 +18,9 @@ type Record struct {
 	DeletedAt *int64 `json:"deletedAt,omitempty"`
 	// Pending is true while the server has not accepted the last local change.
 	Pending bool `json:"pending"`
+	// SyncState refines Pending: "awaiting_review" (the change met a
+	// conflict a manager decides), "rejected" (needs attention), or "".
+	SyncState string `json:"syncState,omitempty"`
 }
 
 // RecordInput holds the fields a person enters for a record.
@@ -74,6 +77,8 @@ type LineConfig struct {
 	CreatedAt         int64    `json:"createdAt"`
 	UpdatedAt         int64    `json:"updatedAt"`
 	Pending           bool     `json:"pending"`
+	// SyncState: see Record.SyncState.
+	SyncState string `json:"syncState,omitempty"`
 }
 
 // LineConfigInput holds the fields a person edits on a line configuration;

@@ -32,8 +32,11 @@ if (b) {
 expect(!recs.some((r) => r.product_id === 'P-E2E-C'), 'the invalid entry P-E2E-C was saved');
 
 const lcs = dump.line_configs;
-expect(lcs.length === 1, `want 1 line config, found ${lcs.length}`);
-const c = lcs[0];
+expect(lcs.length === 2, `want 2 line configs (one from the UI, one from the conflict), found ${lcs.length}`);
+const c = lcs.find((x) => x.recipe === 'RECIPE-1');
+const cf = lcs.find((x) => x.recipe === 'RECIPE-CONFLICT');
+expect(cf && cf.temperature_c === 185 && cf.speed_rpm === 70 && cf.notes === 'Run fast on nights, check seals',
+  `the resolved line config in the app: ${JSON.stringify(cf)}`);
 if (c) {
   expect(c.line_id === 'L7' && c.recipe === 'RECIPE-1', `line config line/recipe: ${c.line_id}/${c.recipe}`);
   expect(c.target_rate_per_hour === 1200, `target rate ${c.target_rate_per_hour}`);

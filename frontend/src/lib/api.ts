@@ -32,7 +32,13 @@ export type Dashboard = app.Dashboard;
 export type DashboardQuery = app.DashboardQuery;
 export type DataChanged = app.DataChanged;
 export type ExportResult = app.ExportResult;
-export type ExportProgress = app.ExportProgress;
+/** ExportProgress is the payload of "export:progress" (app.ExportProgress). */
+export interface ExportProgress {
+  id: string;
+  written: number;
+  total: number;
+  done: boolean;
+}
 
 /** ApiError is a failed call: a code to branch on, a sentence to show and,
  * for validation errors, the column it is about. */

@@ -14,6 +14,15 @@ export interface Filters {
   operator: string;
   from: string;
   to: string;
+  /** an exact time window "fromMs/toMs" (a dashboard bar); it replaces
+   * the dates while set */
+  window?: string;
+}
+
+/** parseWindow reads Filters.window; [0, 0] when unset or malformed. */
+export function parseWindow(w: string | undefined): [number, number] {
+  const m = /^(\d+)\/(\d+)$/.exec(w ?? '');
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }
 
 export const emptyFilters: Filters = { line: '', product: '', operator: '', from: '', to: '' };
@@ -35,12 +44,13 @@ export interface ListState {
 /** toFilter converts the filter bar's state into the bound call's argument.
  * The "to" date is inclusive for people: the query runs to the next midnight. */
 export function toFilter(f: Filters, sort: SortKey, desc: boolean, offset: number, limit: number): Partial<RecordFilter> {
+  const [wFrom, wTo] = parseWindow(f.window);
   return {
     lineId: f.line.trim(),
     productId: f.product.trim(),
     operatorId: f.operator.trim(),
-    from: dayStart(f.from),
-    to: dayEnd(f.to),
+    from: wTo ? wFrom : dayStart(f.from),
+    to: wTo ? wTo : dayEnd(f.to),
     sort,
     desc,
     offset,

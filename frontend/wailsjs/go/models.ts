@@ -308,6 +308,7 @@ export namespace app {
 	    createdAt: number;
 	    updatedAt: number;
 	    pending: boolean;
+	    syncState?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new LineConfig(source);
@@ -325,6 +326,7 @@ export namespace app {
 	        this.createdAt = source["createdAt"];
 	        this.updatedAt = source["updatedAt"];
 	        this.pending = source["pending"];
+	        this.syncState = source["syncState"];
 	    }
 	}
 	export class LineConfigInput {
@@ -360,6 +362,7 @@ export namespace app {
 	    updatedAt: number;
 	    deletedAt?: number;
 	    pending: boolean;
+	    syncState?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new Record(source);
@@ -376,6 +379,7 @@ export namespace app {
 	        this.updatedAt = source["updatedAt"];
 	        this.deletedAt = source["deletedAt"];
 	        this.pending = source["pending"];
+	        this.syncState = source["syncState"];
 	    }
 	}
 	export class RecordFilter {
