@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,10 +22,24 @@ type device struct {
 	lines     *LineConfigService
 }
 
-func newDevice(t *testing.T, url, code string) device {
+// cuttable is a transport whose network can be cut.
+type cuttable struct{ down atomic.Bool }
+
+func (c *cuttable) RoundTrip(r *http.Request) (*http.Response, error) {
+	if c.down.Load() {
+		return nil, errors.New("network is down")
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func newDevice(t *testing.T, url, code string, net ...*cuttable) device {
 	t.Helper()
 	dir := t.TempDir()
-	svc := NewSyncService(SyncOptions{Tokens: &syncclient.MemoryTokens{}, ServerURL: url, Code: code})
+	o := SyncOptions{Tokens: &syncclient.MemoryTokens{}, ServerURL: url, Code: code}
+	if len(net) > 0 {
+		o.Transport = net[0]
+	}
+	svc := NewSyncService(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	core := NewCore("test", svc.Wrap(OpenLocal(OpenOptions{DataDir: dir, KeyFile: filepath.Join(dir, "key")})))
 	core.Start(ctx)
@@ -66,7 +83,8 @@ func enrollCode(t *testing.T, db, role string) string {
 func TestConflictService_ResolveAgainstServer(t *testing.T) {
 	url, codeA := startServer(t)
 	db := lastServerDB
-	a := newDevice(t, url, codeA)
+	aNet := &cuttable{}
+	a := newDevice(t, url, codeA, aNet)
 	b := newDevice(t, url, enrollCode(t, db, "manager"))
 	for _, d := range []device{a, b} {
 		eventually(t, "enrollment", func() bool { st, err := d.sync.Status(); return err == nil && st.Enrolled && st.Online })
@@ -164,7 +182,33 @@ func TestConflictService_ResolveAgainstServer(t *testing.T) {
 		}
 	}
 
-	// 2. The row moves on while A decides: 409 stale_base, still open, and
+	// 2. Decided offline: kept on A, shown as queued, sent after the next
+	// successful sync; both devices converge.
+	c3 := conflictOn(150, 155)
+	aNet.down.Store(true)
+	chosen = map[string]any{}
+	for k, v := range c3.Mine.(map[string]any) {
+		chosen[k] = v
+	}
+	state, err = a.conflicts.Resolve(c3.ID, chosen, c3.TheirsVersion, "decided in the cold room")
+	if err != nil || state != "queued" {
+		t.Fatalf("resolve offline: %q, %v", state, err)
+	}
+	if cs, _ := a.conflicts.List(); !hasDecision(cs, c3.ID, "queued") {
+		t.Fatal("the offline decision is not shown as queued")
+	}
+	aNet.down.Store(false)
+	if _, err := a.sync.SyncNow(); err != nil {
+		t.Fatal(err)
+	}
+	for name, d := range map[string]device{"A": a, "B": b} {
+		eventually(t, name+" to take the offline decision", func() bool {
+			d.sync.SyncNow()
+			return temperature(d) == 150
+		})
+	}
+
+	// 3. The row moves on while A decides: 409 stale_base, still open, and
 	// the inbox shows the server's new state.
 	c2 := conflictOn(170, 175)
 	if _, err := b.lines.Update(lc.ID, LineConfigInput{LineID: "L1", Recipe: "R2", TemperatureC: temp(176)}); err != nil {
@@ -194,4 +238,13 @@ func TestConflictService_ResolveAgainstServer(t *testing.T) {
 		return
 	}
 	t.Fatal("the conflict left the inbox")
+}
+
+func hasDecision(cs []Conflict, id, decision string) bool {
+	for _, c := range cs {
+		if c.ID == id {
+			return c.Decision == decision
+		}
+	}
+	return false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"os"
 	"runtime"
 	"strings"
@@ -31,6 +32,8 @@ type SyncOptions struct {
 	// OnStatus is called on every status change (main emits it to the UI as
 	// the "sync:status" event).
 	OnStatus func(SyncStatus)
+	// Transport replaces the HTTP transport (tests cut the network with it).
+	Transport http.RoundTripper
 	// Config, when set, supplies ServerURL, Code and the transport (proxy and
 	// CAs) from the managed/user configuration; when it holds an error, sync
 	// does not start and the status says why in a sentence.
@@ -160,6 +163,9 @@ func (s *SyncService) start(ctx context.Context, st *store.Store) {
 	if c := s.opts.Config; c != nil && c.Transport != nil {
 		// The transport already trusts the bundle and uses the proxy.
 		httpOpts = syncclient.HTTPOptions{Transport: c.Transport}
+	}
+	if s.opts.Transport != nil {
+		httpOpts = syncclient.HTTPOptions{Transport: s.opts.Transport}
 	}
 	var cl *syncclient.Client
 	cl = syncclient.New(syncclient.Options{
