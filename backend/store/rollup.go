@@ -100,12 +100,12 @@ func (s *Store) Aggregate(ctx context.Context, by string, bounds []int64, lineID
 	whole, partial := split(bounds)
 	acc := map[Total]*Total{}
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		rollupQ := "SELECT b.column1, h.line_id, h." + src.col + ", sum(h.quantity), sum(h.records) FROM b JOIN " + src.table +
+		rollupQ := "SELECT b.column1, h.line_id, h." + src.col + ", sum(h.quantity), sum(h.records) FROM b CROSS JOIN " + src.table +
 			" h ON h.hour >= b.column2 AND h.hour < b.column3"
 		if err := sumIntervals(ctx, tx, rollupQ, whole, lineID, acc); err != nil {
 			return fmt.Errorf("rollup: %w", err)
 		}
-		scanQ := "SELECT b.column1, h.line_id, h." + src.col + ", sum(h.quantity), count(*) FROM b JOIN production_records h" +
+		scanQ := "SELECT b.column1, h.line_id, h." + src.col + ", sum(h.quantity), count(*) FROM b CROSS JOIN production_records h" +
 			" ON h.deleted_at IS NULL AND h.created_at >= b.column2 AND h.created_at < b.column3"
 		if err := sumIntervals(ctx, tx, scanQ, partial, lineID, acc); err != nil {
 			return fmt.Errorf("edges: %w", err)
@@ -135,7 +135,7 @@ func (s *Store) AggregateScan(ctx context.Context, by string, bounds []int64, li
 	}
 	acc := map[Total]*Total{}
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		q := "SELECT b.column1, h.line_id, h." + src.col + ", sum(h.quantity), count(*) FROM b JOIN production_records h" +
+		q := "SELECT b.column1, h.line_id, h." + src.col + ", sum(h.quantity), count(*) FROM b CROSS JOIN production_records h" +
 			" ON h.deleted_at IS NULL AND h.created_at >= b.column2 AND h.created_at < b.column3"
 		return sumIntervals(ctx, tx, q, all, lineID, acc)
 	})
