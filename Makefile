@@ -59,6 +59,8 @@ build-app:
 ## bench: side-by-side benchmarks (minutes); results go to docs/benchmarks.md by hand
 bench: deps
 	@bash backend/store/bench/run.sh
+	@echo "== dashboard queries, 1M encrypted records, 90 days (docs/store.md, Rollups)" >&2
+	@GOFLAGS=-mod=mod go test ./backend/store/bench -run '^$$' -bench Dashboard -benchtime 5x -timeout 40m
 	@if [ -x backend/server/bench/run.sh ]; then bash backend/server/bench/run.sh; fi
 
 ## package: signed (or clearly unsigned) installers into build/bin (see docs/deployment.md)
