@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartModel, maxStacks, okabeIto, otherColour, overlaps, percentOf, progressLabel, recordsWindow, shortLabel, targetPerBucket } from './dashboard';
+import { axisLabels, chartModel, maxStacks, okabeIto, otherColour, overlaps, percentOf, progressLabel, recordsWindow, shortLabel, targetPerBucket } from './dashboard';
 import type { Dashboard } from './api';
 
 const H = 3_600_000;
@@ -94,5 +94,18 @@ describe('helpers', () => {
     const m = chartModel(d);
     expect(recordsWindow(d, 1, m.stacks[0], 'L1')).toEqual({ line: 'L1', product: 'P-b', operator: '', from: '', to: '', window: `${H}/${2 * H}` });
     expect(recordsWindow(d, 0, null, '').product).toBe('');
+  });
+});
+
+describe('axisLabels', () => {
+  it('keeps the zone on the repeated hour of a fall-back day', () => {
+    const d = dash({
+      buckets: [
+        { from: 0, to: H, label: 'Sun 25 Oct 01:00 CEST', hours: 1 },
+        { from: H, to: 2 * H, label: 'Sun 25 Oct 02:00 CEST', hours: 1 },
+        { from: 2 * H, to: 3 * H, label: 'Sun 25 Oct 02:00 CET', hours: 1 },
+      ] as Dashboard['buckets'],
+    });
+    expect(axisLabels(d)).toEqual(['01:00', '02:00 CEST', '02:00 CET']);
   });
 });

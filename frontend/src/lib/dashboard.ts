@@ -57,7 +57,20 @@ export function chartModel(d: Dashboard): ChartModel {
     totals[t.bucket] += t.quantity;
   }
   if (other) stacks.push(other);
-  return { labels: d.buckets.map((b) => shortLabel(b.label, d.granularity)), stacks, target: targetPerBucket(d), totals };
+  return { labels: axisLabels(d), stacks, target: targetPerBucket(d), totals };
+}
+
+/** axisLabels gives each bucket its short label; on a fall-back day the
+ * repeated hour keeps its zone ("02:00 CEST", "02:00 CET"). */
+export function axisLabels(d: Dashboard): string[] {
+  const short = d.buckets.map((b) => shortLabel(b.label, d.granularity));
+  const seen = new Map<string, number>();
+  for (const l of short) seen.set(l, (seen.get(l) ?? 0) + 1);
+  return short.map((l, i) => {
+    if ((seen.get(l) ?? 0) < 2 || d.granularity !== 'hour') return l;
+    const zone = /(\S+)$/.exec(d.buckets[i].label)?.[1] ?? '';
+    return `${l} ${zone}`;
+  });
 }
 
 /** targetPerBucket sums the shown lines' target rates over each bucket's
