@@ -79,7 +79,7 @@ func TestStore_RollupProperty(t *testing.T) {
 	for step := 0; step < 400; step++ {
 		clock.Store(base + rng.Int64N(28*hourMs))
 		var what string
-		switch op := rng.IntN(10); {
+		switch op := rng.IntN(11); {
 		case op < 3 || len(ids) == 0:
 			what = "create"
 			n := 1 + rng.IntN(3)
@@ -109,6 +109,15 @@ func TestStore_RollupProperty(t *testing.T) {
 			if _, err := s.RestoreRecord(ctx, pick()); err != nil {
 				t.Fatal(err)
 			}
+		case op == 10:
+			// A row removed outright, as Discard removes a rejected row
+			// the server never had.
+			what = "discard"
+			i := rng.IntN(len(ids))
+			if _, err := s.w.ExecContext(ctx, "DELETE FROM production_records WHERE id = ?", ids[i]); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids[:i], ids[i+1:]...)
 		case op == 6:
 			what = "sync"
 			id := pick()
