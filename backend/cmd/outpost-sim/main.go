@@ -9,8 +9,9 @@
 //	outpost-sim [--server URL --code C --manager-code C] --devices N --edits M
 //	            --offline-ratio P --seed S --duration D [--server-bin PATH] [--dir DIR]
 //
-// Without --server it starts outpost-server itself (beside this binary, on
-// PATH, or --server-bin) on a temporary embedded-SQLite database on
+// Without --server it starts outpost-server itself (--server-bin, beside this
+// binary, on PATH, or — under `go run` in the source tree — built into the
+// user cache directory) on a temporary embedded-SQLite database on
 // loopback and enrolls the devices through its enroll command. With
 // --server, enrollment codes come from --code (an operator code with at
 // least N uses) and --manager-code, or from --server-db (the server's --db,

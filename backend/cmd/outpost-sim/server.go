@@ -42,6 +42,10 @@ func findServerBin(flagValue string) (string, error) {
 	if p, err := exec.LookPath("outpost-server"); err == nil {
 		return p, nil
 	}
+	// `go run ./backend/cmd/outpost-sim` from the source tree: build it.
+	if p, err := buildServer(); err == nil {
+		return p, nil
+	}
 	return "", errors.New("outpost-server not found beside outpost-sim nor on PATH: build it (go build -o DIR/outpost-server ./backend/cmd/outpost-server) or pass --server-bin")
 }
 
@@ -164,4 +168,33 @@ func enrollCode(ctx context.Context, bin, db, site, role string, uses int) (stri
 		return "", errors.New("outpost-server enroll printed no code")
 	}
 	return last, nil
+}
+
+// buildServer builds outpost-server from the module in the working
+// directory (go run from a checkout), into a cache directory.
+func buildServer() (string, error) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.Command(goBin, "list", "-m").Output()
+	if err != nil || strings.TrimSpace(string(out)) != "github.com/outpost-app/outpost" {
+		return "", errors.New("not in the Outpost source tree")
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	dir = filepath.Join(dir, "outpost-sim")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "outpost-server")
+	cmd := exec.Command(goBin, "build", "-o", bin, "github.com/outpost-app/outpost/backend/cmd/outpost-server")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	fmt.Fprintln(os.Stderr, "outpost-sim: building outpost-server into", bin)
+	if err := cmd.Run(); err != nil {
+		return "", err
+	}
+	return bin, nil
 }
