@@ -37,23 +37,10 @@ type Resolution struct {
 	StaleVersion int64        `json:"stale_version,omitempty"`
 }
 
-// The queue is one table of JSON bodies. It is created on first use rather
-// than in a numbered migration: it holds nothing the server needs to rebuild
-// and an older app simply ignores it.
-// TODO(store owner): fold into the next numbered migration.
-const resolutionsDDL = `CREATE TABLE IF NOT EXISTS sync_resolutions (
-  conflict_id TEXT PRIMARY KEY,
-  state TEXT NOT NULL,
-  body TEXT NOT NULL
-)`
-
 // QueueResolution stores a decision on conflict r.ConflictID (replacing an
 // earlier one), stamped with a fresh HLC of this device, and returns it.
 func (s *Store) QueueResolution(ctx context.Context, r Resolution) (Resolution, error) {
 	err := s.write(ctx, func(t *wtx) error {
-		if _, err := t.tx.ExecContext(ctx, resolutionsDDL); err != nil {
-			return err
-		}
 		r.HLC = t.stamp()
 		r.State, r.QueuedAt, r.Error, r.StaleRow, r.StaleVersion = ResolutionQueued, t.now, "", nil, 0
 		body, err := json.Marshal(r)
@@ -73,29 +60,23 @@ func (s *Store) QueueResolution(ctx context.Context, r Resolution) (Resolution, 
 // Resolutions lists the decisions not yet accepted by the server.
 func (s *Store) Resolutions(ctx context.Context) ([]Resolution, error) {
 	out := []Resolution{}
-	err := s.write(ctx, func(t *wtx) error {
-		if _, err := t.tx.ExecContext(ctx, resolutionsDDL); err != nil {
-			return err
-		}
-		rows, err := t.tx.QueryContext(ctx, "SELECT body FROM sync_resolutions ORDER BY rowid")
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var body string
-			if err := rows.Scan(&body); err != nil {
-				return err
-			}
-			var r Resolution
-			if err := json.Unmarshal([]byte(body), &r); err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
-	})
+	rows, err := s.r.QueryContext(ctx, "SELECT body FROM sync_resolutions ORDER BY rowid")
 	if err != nil {
+		return nil, fmt.Errorf("resolutions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, fmt.Errorf("resolutions: %w", err)
+		}
+		var r Resolution
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			return nil, fmt.Errorf("resolutions: decode %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("resolutions: %w", err)
 	}
 	return out, nil
@@ -105,9 +86,6 @@ func (s *Store) Resolutions(ctx context.Context) ([]Resolution, error) {
 // conflict was already resolved elsewhere).
 func (s *Store) DropResolution(ctx context.Context, conflictID string) error {
 	err := s.write(ctx, func(t *wtx) error {
-		if _, err := t.tx.ExecContext(ctx, resolutionsDDL); err != nil {
-			return err
-		}
 		_, err := t.tx.ExecContext(ctx, "DELETE FROM sync_resolutions WHERE conflict_id = ?", conflictID)
 		return err
 	})
@@ -122,9 +100,6 @@ func (s *Store) DropResolution(ctx context.Context, conflictID string) error {
 // shows it and the manager decides again.
 func (s *Store) MarkResolutionStale(ctx context.Context, conflictID, reason string, row protocol.Row, version int64) error {
 	err := s.write(ctx, func(t *wtx) error {
-		if _, err := t.tx.ExecContext(ctx, resolutionsDDL); err != nil {
-			return err
-		}
 		var body string
 		err := t.tx.QueryRowContext(ctx, "SELECT body FROM sync_resolutions WHERE conflict_id = ?", conflictID).Scan(&body)
 		if errors.Is(err, sql.ErrNoRows) {
