@@ -221,7 +221,7 @@ func (s *DashboardService) Get(q DashboardQuery) (Dashboard, error) {
 	now := s.opts.Now()
 	d := Dashboard{
 		From: from.UnixMilli(), To: to.UnixMilli(), Now: now.UnixMilli(), Granularity: gran,
-		TimeZone: s.opts.Location.String(), Shifts: shifts,
+		TimeZone: zoneName(s.opts.Location, now), Shifts: shifts,
 		Buckets: make([]DashboardBucket, len(bs)), Totals: []DashboardTotal{}, Lines: []LineActual{},
 		TopProducts: []Ranked{}, TopOperators: []Ranked{},
 	}
@@ -308,6 +308,15 @@ func (s *DashboardService) Get(q DashboardQuery) (Dashboard, error) {
 		d.TopOperators = top(operators)
 		return d, nil
 	})
+}
+
+// zoneName names loc for people: its IANA name, or for the process's
+// local zone (whose name is "Local") the abbreviation and offset now.
+func zoneName(loc *time.Location, now time.Time) string {
+	if n := loc.String(); n != "Local" && n != "" {
+		return n
+	}
+	return now.In(loc).Format("MST -07:00")
 }
 
 func top(m map[string]*Ranked) []Ranked {

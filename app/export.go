@@ -246,7 +246,7 @@ func isoTime(ms int64) string { return time.UnixMilli(ms).Format(time.RFC3339) }
 
 func writeDashboard(d Dashboard, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
 	loc, err := time.LoadLocation(d.TimeZone)
-	if err != nil {
+	if err != nil { // "UTC +00:00"-style names are the device's zone
 		loc = time.Local
 	}
 	local := func(ms int64) string { return time.UnixMilli(ms).In(loc).Format(time.RFC3339) }
