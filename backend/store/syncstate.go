@@ -40,6 +40,27 @@ const (
 	metaPullSchema = "sync_pull_schema"
 )
 
+// MaxBatchBytes bounds the encoded size of a new batch, so that it stays
+// under the server's body limit (8 MiB by default) whatever the rows hold.
+const MaxBatchBytes = 2 << 20
+
+// DropBatch forgets an unanswered batch the server refused as a whole (413:
+// nothing of it was applied): its rows are pending again, to be sent in
+// smaller batches.
+func (s *Store) DropBatch(ctx context.Context, id string) error {
+	err := s.write(ctx, func(t *wtx) error {
+		if _, err := t.tx.ExecContext(ctx, "DELETE FROM sync_rows WHERE state = 'in_flight' AND batch_id = ?", id); err != nil {
+			return err
+		}
+		_, err := t.tx.ExecContext(ctx, "DELETE FROM sync_batches WHERE id = ?", id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("drop batch %s: %w", id, err)
+	}
+	return nil
+}
+
 // ErrNoBatch: the batch named is not the one awaiting an answer (already
 // settled, or never written).
 var ErrNoBatch = errors.New("no such unanswered batch")
@@ -127,15 +148,24 @@ func (s *Store) NewBatch(ctx context.Context, limit int) (*Batch, error) {
 	var out *Batch
 	err := s.write(ctx, func(t *wtx) error {
 		req := protocol.PushRequest{BatchID: uuid.NewString(), Changes: []protocol.Change{}}
+		size := 0
 		for _, tb := range []protocol.Table{s.records, s.configs} {
-			if len(req.Changes) >= limit {
+			if len(req.Changes) >= limit || size >= MaxBatchBytes {
 				break
 			}
 			chs, err := pendingChanges(t, tb, limit-len(req.Changes))
 			if err != nil {
 				return err
 			}
-			req.Changes = append(req.Changes, chs...)
+			// Keep the body well under the server's limit (8 MiB by
+			// default, counted decompressed): long texts make large rows.
+			for _, c := range chs {
+				if len(req.Changes) > 0 && size+len(c.Row)+200 > MaxBatchBytes {
+					break
+				}
+				size += len(c.Row) + 200
+				req.Changes = append(req.Changes, c)
+			}
 		}
 		if len(req.Changes) == 0 {
 			return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
@@ -32,6 +33,7 @@ type Store interface {
 	Quarantine(ctx context.Context) ([]store.QuarantinedRow, error)
 	Resubmit(ctx context.Context, table, id string) error
 	Discard(ctx context.Context, table, id string, server *store.ServerState) error
+	DropBatch(ctx context.Context, id string) error
 	KnownServerState(ctx context.Context, table, id string) (*store.ServerState, error)
 }
 
@@ -363,13 +365,14 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 	}
 	// Push: the open batch first (re-sent byte for byte), then new ones.
 	restamps := 0
+	batchSize := c.o.BatchSize
 	for {
 		b, err := c.o.Store.OpenBatch(ctx)
 		if err != nil {
 			return rep, err
 		}
 		if b == nil {
-			if b, err = c.o.Store.NewBatch(ctx, c.o.BatchSize); err != nil {
+			if b, err = c.o.Store.NewBatch(ctx, batchSize); err != nil {
 				return rep, err
 			}
 		}
@@ -379,6 +382,16 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 		c.update(func(s *Status) { s.Progress.Phase = "push" })
 		sent := c.o.Now().UnixMilli()
 		resp, err := api.Push(ctx, b.Body)
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusRequestEntityTooLarge && b.Changes > 1 {
+			// Refused as a whole, so nothing of it was applied: send its
+			// rows again in smaller batches.
+			if err := c.o.Store.DropBatch(ctx, b.ID); err != nil {
+				return rep, err
+			}
+			batchSize = max(1, b.Changes/2)
+			continue
+		}
 		if err != nil {
 			return rep, err
 		}

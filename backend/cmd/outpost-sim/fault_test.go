@@ -521,3 +521,45 @@ func TestResyncAfterServerRestore(t *testing.T) {
 		t.Fatalf("cursor after resync %d, server's %d", cur, page.Cursor)
 	}
 }
+
+// TestPush_TooLargeIsSplit: a server with a small body limit refuses a big
+// batch as a whole (413); the client drops it and sends the rows in smaller
+// batches, each exactly once.
+func TestPush_TooLargeIsSplit(t *testing.T) {
+	ctx := timeout(t, time.Minute)
+	dir := t.TempDir()
+	srv, err := startServer(ctx, serverBin, dir, "--max-body", "32KiB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Kill)
+	code, err := enrollCode(ctx, serverBin, srv.db, "big", "operator", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := openDevice(ctx, filepath.Join(dir, "dev"), 0, nil, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	if _, err := d.cl.Enroll(ctx, srv.URL(), code); err != nil {
+		t.Fatal(err)
+	}
+	ins := make([]store.RecordInput, 400)
+	for i := range ins {
+		ins[i] = store.RecordInput{LineID: "L", ProductID: fmt.Sprintf("%0128d", i), Quantity: int64(i), OperatorID: fmt.Sprintf("%0128d", i)}
+	}
+	if _, err := d.st.CreateRecords(ctx, ins); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := d.cl.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Applied != len(ins) || rep.Batches < 4 {
+		t.Fatalf("report %+v", rep)
+	}
+	if c, _ := d.st.SyncCounts(ctx); c.Unsettled() != 0 {
+		t.Fatalf("counts %+v", c)
+	}
+}

@@ -25,6 +25,8 @@ type serverProc struct {
 	addr string
 	cmd  *exec.Cmd
 	log  *os.File
+	// extra are more serve flags (tests).
+	extra []string
 }
 
 // findServerBin looks for outpost-server: the flag, beside this binary,
@@ -60,12 +62,12 @@ func freeAddr() (string, error) {
 }
 
 // startServer starts outpost-server on a new database in dir.
-func startServer(ctx context.Context, bin, dir string) (*serverProc, error) {
+func startServer(ctx context.Context, bin, dir string, extra ...string) (*serverProc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	p := &serverProc{bin: bin, db: "sqlite://" + filepath.Join(dir, "server.db"), addr: addr}
+	p := &serverProc{bin: bin, db: "sqlite://" + filepath.Join(dir, "server.db"), addr: addr, extra: extra}
 	return p, p.start(ctx)
 }
 
@@ -78,7 +80,8 @@ func (p *serverProc) start(ctx context.Context) error {
 		return err
 	}
 	// Retention off: the convergence check reads every row's history.
-	cmd := exec.Command(p.bin, "serve", "--listen", p.addr, "--db", p.db, "--retention", "0", "--log-level", "warn")
+	args := append([]string{"serve", "--listen", p.addr, "--db", p.db, "--retention", "0", "--log-level", "warn"}, p.extra...)
+	cmd := exec.Command(p.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = cleanEnv()
 	if err := cmd.Start(); err != nil {
