@@ -61,7 +61,13 @@ bench: deps
 	@bash backend/store/bench/run.sh
 	@echo "== dashboard queries, 1M encrypted records, 90 days (docs/store.md, Rollups)" >&2
 	@GOFLAGS=-mod=mod go test ./backend/store/bench -run '^$$' -bench Dashboard -benchtime 5x -timeout 40m
-	@if [ -x backend/server/bench/run.sh ]; then bash backend/server/bench/run.sh; fi
+	@bash backend/server/bench/run.sh
+	@bash backend/cmd/outpost-sim/bench.sh
+
+## soak: long runs that do not belong in make test (large simulations, long fuzzing)
+soak:
+	@bash .ci/with-session $(GO) test -tags soak -count=1 -timeout 30m ./backend/cmd/outpost-sim
+	@FUZZTIME=2m bash .ci/fuzz
 
 ## package: signed (or clearly unsigned) installers into build/bin (see docs/deployment.md)
 package:
