@@ -487,12 +487,21 @@ func writeServerRow(ps *txStmts, tb protocol.Table, id string, row map[string]an
 	args = append(args, t.now, version, h)
 	set := make([]string, len(cols))
 	ph := make([]string, len(cols))
+	// The update runs only when it changes something besides synced_at: a
+	// row that is already clean and equal, column for column, to this
+	// server state (a device's own pushed rows coming back in the pull that
+	// follows the push, a re-pull from cursor 0) is left alone instead of
+	// being rewritten in every index and rollup for nothing.
+	differs := []string{"synced_at IS NULL"}
 	for i, c := range cols {
 		set[i] = c + " = excluded." + c
 		ph[i] = "?"
+		if c != "synced_at" {
+			differs = append(differs, c+" IS NOT excluded."+c)
+		}
 	}
 	q := "INSERT INTO " + tb.Name + " (id, " + strings.Join(cols, ", ") + ") VALUES (?, " + strings.Join(ph, ", ") +
-		") ON CONFLICT(id) DO UPDATE SET " + strings.Join(set, ", ")
+		") ON CONFLICT(id) DO UPDATE SET " + strings.Join(set, ", ") + " WHERE " + strings.Join(differs, " OR ")
 	if _, err := ps.exec(q, append([]any{id}, args...)...); err != nil {
 		return fmt.Errorf("write server row: %w", err)
 	}
