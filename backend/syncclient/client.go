@@ -48,7 +48,8 @@ type Options struct {
 	DeviceName, Platform string
 	// BatchSize is the number of changes per push (default 500, at most 1000).
 	BatchSize int
-	// PullLimit is the page size of pulls (default 1000, at most 5000).
+	// PullLimit is the page size of pulls (default and most: 5000, the
+	// server's cap; each page is one local transaction, fewer commits).
 	PullLimit int
 	// Debounce is the quiet time after a local write before a sync
 	// (default 500 ms); MaxDelay bounds it under a stream of writes (2 s).
@@ -125,7 +126,7 @@ func New(o Options) *Client {
 		o.BatchSize = 500
 	}
 	if o.PullLimit <= 0 || o.PullLimit > protocol.MaxPullLimit {
-		o.PullLimit = 1000
+		o.PullLimit = protocol.MaxPullLimit
 	}
 	if o.Debounce <= 0 {
 		o.Debounce = 500 * time.Millisecond
@@ -421,10 +422,37 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	c.update(func(s *Status) { s.Progress.Phase = "pull"; s.Progress.Cursor = cur })
+	// The next page is fetched (server query, transfer, gunzip, JSON decode)
+	// while the current one is applied: the two overlap on separate cores.
+	// Pages are still applied one at a time, in order, each in one local
+	// transaction with its cursor; a prefetched page whose predecessor
+	// failed to apply is dropped unapplied.
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type fetched struct {
+		page protocol.PullResponse
+		err  error
+	}
+	fetch := func(cursor int64) <-chan fetched {
+		ch := make(chan fetched, 1)
+		go func() {
+			page, err := api.Pull(pctx, cursor, c.o.PullLimit)
+			ch <- fetched{page, err}
+		}()
+		return ch
+	}
+	next := fetch(cur)
 	for {
-		page, err := api.Pull(ctx, cur, c.o.PullLimit)
-		if err != nil {
-			return rep, err
+		f := <-next
+		if f.err != nil {
+			if ctx.Err() != nil {
+				return rep, ctx.Err()
+			}
+			return rep, f.err
+		}
+		page := f.page
+		if page.HasMore {
+			next = fetch(page.Cursor)
 		}
 		if _, err := c.o.Store.ApplyPullPage(ctx, page); err != nil {
 			return rep, err
