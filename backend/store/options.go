@@ -29,7 +29,7 @@ type Options struct {
 	// MemorySecurity turns SQLCipher's cipher_memory_security on: all memory
 	// SQLite frees is zeroed and its allocations are locked in RAM. It is a
 	// process-wide setting (it also slows unencrypted databases in the same
-	// process) and costs up to ~2.5× on writes; it is off by default because
+	// process) and makes batched writes ~1.5× slower; it is off by default because
 	// it only wipes freed memory: the key and the live page cache stay in
 	// memory either way, and at-rest protection (the point of the
 	// encryption) does not depend on it. Sites that fear memory dumps or

@@ -23,6 +23,7 @@ func runKnobs(rc *recorder, dir string, base, plain drvConfig, sz sizes, rng *ra
 	// Writes: batch of sz.batch and single-row commits.
 	writes := []insertCase{
 		{base, sz.single / 5, 1},
+		{plain, sz.single / 5, 1},
 		{with("enc memsec ON", func(c *drvConfig) { c.memsec = true }), sz.single / 5, 1},
 		{plainWith("plain memsec ON", func(c *drvConfig) { c.memsec = true }), sz.single / 5, 1},
 		{with("enc cache 2 MiB (SQLite default)", func(c *drvConfig) { c.cacheKiB = 2000 }), sz.single / 5, 1},

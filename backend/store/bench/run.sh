@@ -7,6 +7,9 @@
 #   BENCH_QUICK=1 backend/store/bench/run.sh   small sizes, to check it runs
 #   BENCH_DIR=/path …                      where the databases go (default: a temp dir)
 #   BENCH_REPEAT=N …                       rounds of the side-by-side suites (default 2)
+#   BENCH_RESULTS=dir …                    keep the JSON results there; the report then also
+#                                          merges results already in dir (fastest wins), so
+#                                          runs made at different times add up
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +50,13 @@ done
 echo "== the store's API, encrypted and unencrypted; knobs" >&2
 "$work/bench" run -dir "$work" -suites store,knobs -out "$work/store.json" "${quick[@]}"
 
-echo "## Local store benchmark — $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -sr), Go $(go env GOVERSION), Node $(node --version), best of $repeat rounds"
+results=("$work"/driver-*.json "$work"/o3-*.json "$work"/node-*.json "$work/store.json")
+if [[ -n "${BENCH_RESULTS:-}" ]]; then
+  mkdir -p "$BENCH_RESULTS"
+  stamp=$(date -u +%Y%m%dT%H%M%S)
+  for f in "${results[@]}"; do cp "$f" "$BENCH_RESULTS/$stamp-$(basename "$f")"; done
+  results=("$BENCH_RESULTS"/*.json)
+fi
+echo "## Local store benchmark — $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -sr), Go $(go env GOVERSION), Node $(node --version), fastest of ${#results[@]} result files"
 echo
-"$work/bench" report "$work"/driver-*.json "$work"/o3-*.json "$work"/node-*.json "$work/store.json"
+"$work/bench" report "${results[@]}"
