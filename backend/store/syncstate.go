@@ -363,13 +363,25 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 	switch res.Status {
 	case protocol.StatusApplied, protocol.StatusMerged, protocol.StatusSuperseded:
 		switch {
-		case edited && res.Row != nil && res.Status != protocol.StatusApplied:
-			// Rebase the newer edit on the server's row: fields it did not
-			// change since the push take the server's values.
+		case edited && res.Row != nil && res.Status == protocol.StatusMerged:
+			// Rebase the newer edit on the server's merged row: fields it
+			// did not change since the push take the server's values.
 			out.StillPending++
 			if err := rebase(ps, tb, c, res.Row, version, serverTime); err != nil {
 				return err
 			}
+		case edited && res.Status == protocol.StatusSuperseded:
+			// lww: another device's whole row won over the pushed state
+			// (kept in the conflict record). The newer edit is a whole row
+			// too, made without seeing the winner: it is neither rebased
+			// (that would replace the fields it kept as pushed — the person's
+			// values — with the winner's, and the state made here would
+			// exist nowhere) nor moved onto the winner's version (that would
+			// overwrite the winner unjudged). It stays pending, untouched, on
+			// the version it was made on, so the server judges it against
+			// the winner by lww: applied, or superseded and kept in a
+			// conflict record (invariant 1).
+			out.StillPending++
 		case edited:
 			out.StillPending++
 			if _, err := ps.exec("UPDATE "+tb.Name+" SET version = ?, server_updated_at = ? WHERE id = ?", version, serverTime, c.ID); err != nil {

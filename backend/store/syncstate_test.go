@@ -298,3 +298,72 @@ func TestStore_MergedWhileEditedIsRebased(t *testing.T) {
 		t.Fatalf("rebased row = %+v", got)
 	}
 }
+
+// lww: a row edited again while its push was in flight, whose push another
+// device's write then superseded. The newer edit is kept exactly as the
+// person made it (not rebased onto the winner: its fields equal to the
+// pushed state, here the operator, must not take the winner's values, or
+// that state would exist nowhere), on the version it was made on, so the
+// server judges it against the winner (invariant 1: applied, or kept in a
+// conflict record). The fault test TestFaults_KillServerMidBatch lost such
+// an edit when the server's death kept a batch open across the edit.
+func TestStore_SupersededWhileEditedKeepsTheEdit(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	r, err := s.CreateRecord(ctx, RecordInput{LineID: "L4", ProductID: "P-300", Quantity: 7, OperatorID: "op-0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := pushAll(t, s)
+	if _, err := s.ApplyPushResults(ctx, b.ID, protocol.PushResponse{BatchID: b.ID, Results: []protocol.PushResult{
+		{Table: protocol.TableProductionRecords, ID: r.ID, Status: protocol.StatusApplied, Version: v(5)}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Edit 1 goes out; the answer does not come back (the server died).
+	if _, err := s.UpdateRecord(ctx, r.ID, RecordInput{LineID: "L1", ProductID: "P-100", Quantity: 1, OperatorID: "op-0"}); err != nil {
+		t.Fatal(err)
+	}
+	b1, req1 := pushAll(t, s)
+	if req1.Changes[0].BaseVersion != 5 {
+		t.Fatalf("first batch = %+v", req1)
+	}
+	// Edit 2 while the batch is open: same operator as edit 1.
+	mine := RecordInput{LineID: "L3", ProductID: "=SUM(A1)", Quantity: 575, OperatorID: "op-0"}
+	e2, err := s.UpdateRecord(ctx, r.ID, mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The re-sent batch: another device's later write won by lww.
+	winner := protocol.Row{"id": r.ID, "line_id": "L2", "product_id": "P-200", "quantity": json.Number("2"),
+		"operator_id": "op-1", "created_at": r.CreatedAt, "updated_at": r.UpdatedAt + 1, "deleted_at": nil, "server_updated_at": int64(77)}
+	out, err := s.ApplyPushResults(ctx, b1.ID, protocol.PushResponse{BatchID: b1.ID, ServerTime: 1234, Results: []protocol.PushResult{
+		{Table: protocol.TableProductionRecords, ID: r.ID, Status: protocol.StatusSuperseded, Version: v(9), Row: winner,
+			ConflictID: uuid.NewString()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Superseded != 1 || out.StillPending != 1 {
+		t.Fatalf("outcome = %+v", out)
+	}
+	got, err := s.GetRecord(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Pending() || got.LineID != mine.LineID || got.ProductID != mine.ProductID || got.Quantity != mine.Quantity ||
+		got.OperatorID != mine.OperatorID || got.HLC != e2.HLC || got.Version != 5 {
+		t.Fatalf("edited row after a superseded push = %+v; want edit 2 %+v, pending on version 5", got, mine)
+	}
+	mustState(t, s, r.ID, StatePending)
+	// The next batch carries edit 2 exactly, on the base it was made on.
+	_, req2 := pushAll(t, s)
+	if len(req2.Changes) != 1 || req2.Changes[0].BaseVersion != 5 || req2.Changes[0].HLC != e2.HLC {
+		t.Fatalf("next batch = %+v", req2)
+	}
+	sent, err := protocol.DecodeRow(req2.Changes[0].Row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent["operator_id"] != "op-0" || sent["line_id"] != "L3" || sent["product_id"] != "=SUM(A1)" {
+		t.Fatalf("next batch sends %v", sent)
+	}
+}
