@@ -1,0 +1,465 @@
+// Command bridge serves the built frontend to a plain browser over the real
+// app services, for the Playwright tests (frontend/e2e/browser.test.mjs).
+// It opens a real encrypted store in a temp dir (key in a key file), wires
+// the services as main.go does, and exposes them over HTTP:
+//
+//	POST /call/{Service}/{Method}  JSON array of arguments → JSON result, or
+//	                               500 with app.FormatError's {code,message,field}
+//	GET  /events                   server-sent events: the app's runtime events
+//	GET  /                         frontend/dist with a shim defining
+//	                               window.go.app.* (fetch) and window.runtime
+//	GET  /state                    JSON for the test: conflicts and line configs
+//
+// With --server-bin it starts a real outpost-server process, enrolls this
+// device (manager) and a second in-process device, and makes a real
+// manual-policy conflict on a line configuration; --seed adds production
+// records for the dashboard. The first line on stdout is "listening URL".
+// This binary links go-sqlcipher only: the server runs as its own process.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/outpost-app/outpost/app"
+	"github.com/outpost-app/outpost/backend/syncclient"
+)
+
+func main() {
+	dist := flag.String("dist", "frontend/dist", "built frontend")
+	serverBin := flag.String("server-bin", "", "outpost-server binary: start a sync server and make a real conflict")
+	seed := flag.Bool("seed", false, "seed production records for the dashboard")
+	listen := flag.String("listen", "127.0.0.1:0", "listen address")
+	flag.Parse()
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err := run(*dist, *serverBin, *seed, *listen); err != nil {
+		fmt.Fprintln(os.Stderr, "bridge:", err)
+		os.Exit(1)
+	}
+}
+
+// hub relays runtime events to every /events client.
+type hub struct {
+	mu   sync.Mutex
+	subs map[chan []byte]struct{}
+}
+
+func (h *hub) emit(name string, data any) {
+	b, err := json.Marshal(map[string]any{"name": name, "data": data})
+	if err != nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.subs {
+		select {
+		case c <- b:
+		default: // a slow client misses an event; the screens also poll
+		}
+	}
+}
+
+// cuttable is a transport whose network can be cut (to edit offline).
+type cuttable struct{ down atomic.Bool }
+
+func (c *cuttable) RoundTrip(r *http.Request) (*http.Response, error) {
+	if c.down.Load() {
+		return nil, errors.New("network is down")
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+type device struct {
+	core  *app.Core
+	sync  *app.SyncService
+	lines *app.LineConfigService
+}
+
+func newDevice(ctx context.Context, dir, url, code string, tr http.RoundTripper, onStatus func(app.SyncStatus)) device {
+	o := app.SyncOptions{Tokens: &syncclient.MemoryTokens{}, ServerURL: url, Code: code, Transport: tr, OnStatus: onStatus, DeviceName: filepath.Base(dir)}
+	svc := app.NewSyncService(o)
+	core := app.NewCore("bridge", svc.Wrap(app.OpenLocal(app.OpenOptions{DataDir: dir, KeyFile: filepath.Join(dir, "key")})))
+	core.Start(ctx)
+	return device{core: core, sync: svc, lines: app.NewLineConfigService(core)}
+}
+
+func run(dist, serverBin string, seed bool, listen string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	tmp, err := os.MkdirTemp("", "outpost-bridge-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	events := &hub{subs: map[chan []byte]struct{}{}}
+
+	var url, codeA, codeB string
+	if serverBin != "" {
+		var srv *exec.Cmd
+		url, codeA, codeB, srv, err = startServer(serverBin, tmp)
+		if srv != nil {
+			defer func() { srv.Process.Kill(); srv.Wait() }()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, d := range []string{"a", "b"} {
+		if err := os.MkdirAll(filepath.Join(tmp, d), 0o700); err != nil {
+			return err
+		}
+	}
+	aNet := &cuttable{}
+	a := newDevice(ctx, filepath.Join(tmp, "a"), url, codeA, aNet, func(s app.SyncStatus) { events.emit("sync:status", s) })
+	defer func() { a.sync.Shutdown(); a.core.Shutdown() }()
+	dashSvc := app.NewDashboardService(a.core, app.DashboardOptions{})
+	exportSvc := app.NewExportService(a.core, dashSvc, app.ExportOptions{
+		SaveDialog: func(title, name string) (string, error) { return filepath.Join(tmp, name), nil },
+		Emit:       events.emit,
+	})
+	go app.WatchData(ctx, dashSvc, events.emit)
+	records := app.NewRecordService(a.core)
+	conflicts := app.NewConflictService(a.sync)
+	services := map[string]any{
+		"RecordService":     records,
+		"LineConfigService": a.lines,
+		"StatusService":     app.NewStatusService(a.core),
+		"SchemaService":     app.NewSchemaService(),
+		"SyncService":       a.sync,
+		"ConflictService":   conflicts,
+		"DashboardService":  dashSvc,
+		"ExportService":     exportSvc,
+	}
+
+	if serverBin != "" {
+		b := newDevice(ctx, filepath.Join(tmp, "b"), url, codeB, nil, nil)
+		defer func() { b.sync.Shutdown(); b.core.Shutdown() }()
+		if err := makeConflict(a, b, aNet, conflicts); err != nil {
+			return fmt.Errorf("seed conflict: %w", err)
+		}
+	}
+	if seed {
+		if err := seedRecords(records); err != nil {
+			return fmt.Errorf("seed records: %w", err)
+		}
+	}
+
+	shim, index, err := page(dist)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /call/{service}/{method}", func(w http.ResponseWriter, r *http.Request) {
+		call(w, r, services[r.PathValue("service")], r.PathValue("method"))
+	})
+	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) {
+		fl, ok := w.(http.Flusher)
+		if !ok {
+			http.Error(w, "no streaming", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-store")
+		c := make(chan []byte, 64)
+		events.mu.Lock()
+		events.subs[c] = struct{}{}
+		events.mu.Unlock()
+		defer func() { events.mu.Lock(); delete(events.subs, c); events.mu.Unlock() }()
+		fmt.Fprint(w, ": hello\n\n")
+		fl.Flush()
+		for {
+			select {
+			case b := <-c:
+				fmt.Fprintf(w, "data: %s\n\n", b)
+				fl.Flush()
+			case <-r.Context().Done():
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
+		cs, err1 := conflicts.List()
+		lcs, err2 := a.lines.List()
+		if err := errors.Join(err1, err2); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"conflicts": cs, "lineConfigs": lcs})
+	})
+	files := http.FileServer(http.Dir(dist))
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" || r.URL.Path == "/index.html" {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write(index)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("GET /bridge-shim.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		w.Write(shim)
+	})
+
+	l, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux}
+	go func() { <-ctx.Done(); srv.Close() }()
+	fmt.Printf("listening http://%s\n", l.Addr())
+	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// call decodes the JSON argument array into method's parameters, calls it
+// and writes the result or the formatted error.
+func call(w http.ResponseWriter, r *http.Request, svc any, name string) {
+	if svc == nil {
+		writeJSON(w, http.StatusNotFound, app.FormatError(errors.New("no such service")))
+		return
+	}
+	m := reflect.ValueOf(svc).MethodByName(name)
+	if !m.IsValid() {
+		writeJSON(w, http.StatusNotFound, app.FormatError(fmt.Errorf("no such method %s", name)))
+		return
+	}
+	var raw []json.RawMessage
+	if err := json.NewDecoder(r.Body).Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
+		writeJSON(w, http.StatusBadRequest, app.FormatError(err))
+		return
+	}
+	t := m.Type()
+	if len(raw) != t.NumIn() {
+		writeJSON(w, http.StatusBadRequest, app.FormatError(fmt.Errorf("%s takes %d arguments, got %d", name, t.NumIn(), len(raw))))
+		return
+	}
+	args := make([]reflect.Value, t.NumIn())
+	for i := range args {
+		p := reflect.New(t.In(i))
+		if err := json.Unmarshal(raw[i], p.Interface()); err != nil {
+			writeJSON(w, http.StatusBadRequest, app.FormatError(err))
+			return
+		}
+		args[i] = p.Elem()
+	}
+	out := m.Call(args)
+	var result any
+	for _, v := range out {
+		if v.Type() == reflect.TypeFor[error]() {
+			if !v.IsNil() {
+				writeJSON(w, http.StatusInternalServerError, app.FormatError(v.Interface().(error)))
+				return
+			}
+			continue
+		}
+		result = v.Interface()
+	}
+	writeJSON(w, http.StatusOK, result)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// page returns the shim and index.html with the shim injected before the
+// app's module script.
+func page(dist string) ([]byte, []byte, error) {
+	index, err := os.ReadFile(filepath.Join(dist, "index.html"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("the frontend is not built (cd frontend && npm run build): %w", err)
+	}
+	tag := `<script src="/bridge-shim.js"></script>`
+	s := string(index)
+	if i := strings.Index(s, "<script"); i >= 0 {
+		s = s[:i] + tag + "\n    " + s[i:]
+	} else {
+		s = strings.Replace(s, "</head>", tag+"</head>", 1)
+	}
+	return []byte(shimJS), []byte(s), nil
+}
+
+const shimJS = `(() => {
+  const services = ['RecordService', 'LineConfigService', 'StatusService', 'SchemaService', 'SyncService', 'ConflictService', 'DashboardService', 'ExportService'];
+  const call = async (svc, method, args) => {
+    const res = await fetch('/call/' + svc + '/' + method, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(args) });
+    const body = await res.json();
+    if (!res.ok) throw body;
+    return body;
+  };
+  const app = {};
+  for (const s of services) app[s] = new Proxy({}, { get: (_, m) => (...args) => call(s, String(m), args) });
+  window.go = { app };
+  const listeners = new Map();
+  const runtime = {
+    EventsOnMultiple(name, cb, max) {
+      const l = { cb, left: max };
+      if (!listeners.has(name)) listeners.set(name, []);
+      listeners.get(name).push(l);
+      return () => { const ls = listeners.get(name) || []; const i = ls.indexOf(l); if (i >= 0) ls.splice(i, 1); };
+    },
+    EventsOff(...names) { for (const n of names) listeners.delete(n); },
+    EventsOffAll() { listeners.clear(); },
+    EventsEmit(name, ...data) { dispatch(name, data); },
+  };
+  function dispatch(name, data) {
+    const ls = listeners.get(name) || [];
+    for (const l of [...ls]) {
+      try { l.cb(...data); } catch (e) { console.error(e); }
+      if (l.left > 0 && --l.left === 0) ls.splice(ls.indexOf(l), 1);
+    }
+  }
+  window.runtime = new Proxy(runtime, { get: (t, k) => (k in t ? t[k] : () => undefined) });
+  const es = new EventSource('/events');
+  es.onmessage = (e) => { const m = JSON.parse(e.data); dispatch(m.name, [m.data]); };
+})();
+`
+
+// startServer starts outpost-server on a free port with a SQLite database
+// and enrolls two managers. It returns the URL and the two codes.
+func startServer(bin, dir string) (url, codeA, codeB string, cmd *exec.Cmd, err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", "", "", nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	db := "sqlite://" + filepath.Join(dir, "server.db")
+	cmd = exec.Command(bin, "serve", "--listen", addr, "--db", db, "--log-level", "warn")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", "", "", nil, err
+	}
+	url = "http://" + addr
+	for i := 0; ; i++ {
+		if resp, err := http.Get(url + "/v1/health"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i > 400 {
+			return "", "", "", cmd, errors.New("outpost-server did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	enroll := func(role string) (string, error) {
+		var out bytes.Buffer
+		e := exec.Command(bin, "enroll", "--db", db, "--site", "s1", "--role", role)
+		e.Stdout, e.Stderr = &out, os.Stderr
+		if err := e.Run(); err != nil {
+			return "", err
+		}
+		var code string
+		for sc := bufio.NewScanner(&out); sc.Scan(); {
+			if l := strings.TrimSpace(sc.Text()); l != "" {
+				code = l
+			}
+		}
+		return code, nil
+	}
+	if codeA, err = enroll("manager"); err != nil {
+		return "", "", "", cmd, err
+	}
+	if codeB, err = enroll("manager"); err != nil {
+		return "", "", "", cmd, err
+	}
+	return url, codeA, codeB, cmd, nil
+}
+
+func eventually(what string, ok func() bool) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil
+}
+
+// makeConflict: A (bridged) and B, two managers, edit the same
+// line configuration from the same version: both change the temperature, A
+// the notes, B the speed. B syncs first; A's push meets B's change.
+func makeConflict(a, b device, aNet *cuttable, conflicts *app.ConflictService) error {
+	for _, d := range []device{a, b} {
+		if err := eventually("enrollment", func() bool { st, err := d.sync.Status(); return err == nil && st.Enrolled && st.Online }); err != nil {
+			return err
+		}
+	}
+	f := func(v float64) *float64 { return &v }
+	i := func(v int64) *int64 { return &v }
+	s := func(v string) *string { return &v }
+	in := app.LineConfigInput{LineID: "L7", Recipe: "RECIPE-SUMMER", TargetRatePerHour: i(1200), TemperatureC: f(180), SpeedRPM: i(60), Notes: s("Check seals")}
+	lc, err := a.lines.Create(in)
+	if err != nil {
+		return err
+	}
+	if err := eventually("B to pull the line config", func() bool { _, err := b.lines.Get(lc.ID); return err == nil }); err != nil {
+		return err
+	}
+	aNet.down.Store(true) // A edits offline: both edits start from the same version
+	mine := in
+	mine.TemperatureC, mine.Notes = f(185), s("Check seals every shift")
+	if _, err := a.lines.Update(lc.ID, mine); err != nil {
+		return err
+	}
+	theirs := in
+	theirs.TemperatureC, theirs.SpeedRPM = f(190), i(70)
+	if _, err := b.lines.Update(lc.ID, theirs); err != nil {
+		return err
+	}
+	if err := eventually("B's edit on the server", func() bool { st, _ := b.sync.Status(); return st.Pending == 0 && st.InFlight == 0 }); err != nil {
+		return err
+	}
+	aNet.down.Store(false)
+	return eventually("the open conflict in A's inbox", func() bool {
+		a.sync.SyncNow()
+		cs, _ := conflicts.List()
+		for _, c := range cs {
+			if c.Status == "open" && c.RowID == lc.ID {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// seedRecords: production records now, with known totals per line
+// (L1 = 300, L2 = 150, L3 = 45).
+func seedRecords(records *app.RecordService) error {
+	for _, r := range []app.RecordInput{
+		{LineID: "L1", ProductID: "P-100", Quantity: 120, OperatorID: "op-1"},
+		{LineID: "L1", ProductID: "P-100", Quantity: 180, OperatorID: "op-2"},
+		{LineID: "L2", ProductID: "P-200", Quantity: 100, OperatorID: "op-1"},
+		{LineID: "L2", ProductID: "P-201", Quantity: 50, OperatorID: "op-3"},
+		{LineID: "L3", ProductID: "P-300", Quantity: 45, OperatorID: "op-2"},
+	} {
+		if _, err := records.Create(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
