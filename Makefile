@@ -45,6 +45,7 @@ test-frontend:
 test-e2e: build
 	@bash .ci/with-session bash .ci/smoke
 	@bash .ci/with-session bash .ci/e2e
+	@bash .ci/with-session bash .ci/e2e-browser
 
 build: build-server build-app
 
