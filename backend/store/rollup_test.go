@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sync/atomic"
@@ -180,15 +179,8 @@ func isDeleted(err error) bool { return err != nil && errors.Is(err, ErrDeleted)
 // TestStore_RollupMigration upgrades the schema-2 fixture and checks the
 // migration built the rollup from its rows.
 func TestStore_RollupMigration(t *testing.T) {
-	fx := filepath.Join("testdata", "schema_v2.db")
-	raw, err := os.ReadFile(fx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := filepath.Join(t.TempDir(), "outpost.db")
-	if err := os.WriteFile(p, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	restoreFixture(t, filepath.Join("testdata", "schema_v2.sql"), p, fixtureKey(t))
 	s := openTest(t, Options{Path: p, Key: fixtureKey(t)})
 	var n int
 	if err := s.r.QueryRow("SELECT count(*) FROM production_hourly WHERE records > 0").Scan(&n); err != nil || n == 0 {

@@ -17,14 +17,15 @@ import (
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
-// makeFixture writes testdata/schema_vN.db for the current schema version N:
+// makeFixture writes testdata/schema_vN.sql (a dump of a database written by
+// the current schema version N; see fixture_test.go):
 //
 //	go test ./backend/store -run TestMakeFixture -make-fixture
 //
 // Run it once per released schema version, before the next migration is
-// added, and commit the file with git add -f (*.db is ignored). Fixtures are
-// never regenerated afterwards: they stand for files users have on disk.
-var makeFixture = flag.Bool("make-fixture", false, "write testdata/schema_vN.db for the current schema")
+// added, and commit the dump. Fixtures are never regenerated afterwards: they
+// stand for files users have on disk.
+var makeFixture = flag.Bool("make-fixture", false, "write testdata/schema_vN.sql for the current schema")
 
 // fixtureKeyHex is the key of every fixture. It protects nothing.
 // ("outpost-fixture-key-0123456789ab" in ASCII.)
@@ -52,11 +53,12 @@ func TestMakeFixture(t *testing.T) {
 	}
 	ctx := context.Background()
 	v := SchemaVersion()
-	dst := filepath.Join("testdata", fmt.Sprintf("schema_v%d.db", v))
+	dst := filepath.Join("testdata", fmt.Sprintf("schema_v%d.sql", v))
 	if _, err := os.Stat(dst); err == nil {
 		t.Fatalf("%s exists; fixtures of released versions are never regenerated", dst)
 	}
-	s, err := Open(ctx, Options{Path: dst, Key: fixtureKey(t), Now: fakeClock(1_760_000_000_000)})
+	dbPath := filepath.Join(t.TempDir(), "fixture.db")
+	s, err := Open(ctx, Options{Path: dbPath, Key: fixtureKey(t), Now: fakeClock(1_760_000_000_000)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,11 +100,12 @@ func TestMakeFixture(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	dumpFixture(t, dbPath, fixtureKey(t), dst)
 	b, _ := json.MarshalIndent(m, "", "  ")
 	if err := os.WriteFile(fmt.Sprintf("testdata/schema_v%d.json", v), append(b, '\n'), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("wrote %s; commit it with git add -f", dst)
+	t.Logf("wrote %s; commit it", dst)
 }
 
 // TestUpgradeFromFixtures opens a copy of every released schema's fixture:
@@ -110,7 +113,7 @@ func TestMakeFixture(t *testing.T) {
 // same schema as a database created fresh.
 func TestUpgradeFromFixtures(t *testing.T) {
 	ctx := context.Background()
-	fixtures, _ := filepath.Glob("testdata/schema_v*.db")
+	fixtures, _ := filepath.Glob("testdata/schema_v*.sql")
 	if len(fixtures) == 0 {
 		t.Fatal("no fixture in testdata/")
 	}
@@ -119,24 +122,18 @@ func TestUpgradeFromFixtures(t *testing.T) {
 	want := schemaOf(t, fresh)
 	for _, fx := range fixtures {
 		t.Run(filepath.Base(fx), func(t *testing.T) {
-			v, _ := strconv.Atoi(regexp.MustCompile(`schema_v(\d+)\.db$`).FindStringSubmatch(fx)[1])
+			v, _ := strconv.Atoi(regexp.MustCompile(`schema_v(\d+)\.sql$`).FindStringSubmatch(fx)[1])
 			seen[v] = true
 			var m fixtureManifest
-			b, err := os.ReadFile(fx[:len(fx)-len(".db")] + ".json")
+			b, err := os.ReadFile(fx[:len(fx)-len(".sql")] + ".json")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := json.Unmarshal(b, &m); err != nil {
 				t.Fatal(err)
 			}
-			raw, err := os.ReadFile(fx)
-			if err != nil {
-				t.Fatal(err)
-			}
 			p := filepath.Join(t.TempDir(), "outpost.db")
-			if err := os.WriteFile(p, raw, 0o600); err != nil {
-				t.Fatal(err)
-			}
+			restoreFixture(t, fx, p, fixtureKey(t))
 			s := openTest(t, Options{Path: p, Key: fixtureKey(t)})
 			info, err := s.Info(ctx)
 			if err != nil {
@@ -178,7 +175,7 @@ func TestUpgradeFromFixtures(t *testing.T) {
 	// Every released schema version has a fixture.
 	for v := 1; v <= SchemaVersion(); v++ {
 		if !seen[v] {
-			t.Errorf("no testdata/schema_v%d.db: run TestMakeFixture with -make-fixture before the next migration", v)
+			t.Errorf("no testdata/schema_v%d.sql: run TestMakeFixture with -make-fixture before the next migration", v)
 		}
 	}
 }
