@@ -316,42 +316,11 @@ type RecordPage struct {
 // entries are not decrypted into rows), fast enough for a virtual list over
 // 100k records.
 func (s *Store) ListRecords(ctx context.Context, f RecordFilter) (RecordPage, error) {
-	col, ok := sortColumns[f.Sort]
-	if f.Sort == "" {
-		col, ok = "created_at", true
+	rq, err := f.query()
+	if err != nil {
+		return RecordPage{}, fmt.Errorf("list records: %w", err)
 	}
-	if !ok {
-		return RecordPage{}, fmt.Errorf("list records: %w", &protocol.ValidationError{
-			Code: protocol.CodeInvalidValue, Column: "sort", Message: fmt.Sprintf("records cannot be sorted by %q", truncate(f.Sort, 40)),
-		})
-	}
-	var where []string
-	var args []any
-	if !f.IncludeDeleted {
-		where = append(where, "deleted_at IS NULL")
-	}
-	for _, c := range []struct{ col, v string }{{"line_id", f.LineID}, {"product_id", f.ProductID}, {"operator_id", f.OperatorID}} {
-		if c.v != "" {
-			where = append(where, c.col+" = ?")
-			args = append(args, c.v)
-		}
-	}
-	if f.From > 0 {
-		where = append(where, "created_at >= ?")
-		args = append(args, f.From)
-	}
-	if f.To > 0 {
-		where = append(where, "created_at < ?")
-		args = append(args, f.To)
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
+	cond, args, col, dir := rq.cond, rq.args, rq.col, rq.dir
 	limit := f.Limit
 	switch {
 	case limit <= 0:
@@ -362,7 +331,7 @@ func (s *Store) ListRecords(ctx context.Context, f RecordFilter) (RecordPage, er
 	offset := max(f.Offset, 0)
 
 	page := RecordPage{Records: []Record{}}
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err = s.read(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM production_records"+cond, args...).Scan(&page.Total); err != nil {
 			return fmt.Errorf("count: %w", err)
 		}
@@ -397,4 +366,54 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "…"
+}
+
+// recordQuery is a RecordFilter turned into SQL: the WHERE clause with its
+// arguments, and the whitelisted sort column and direction.
+type recordQuery struct {
+	cond     string
+	args     []any
+	col, dir string
+}
+
+// query builds the SQL of a records filter, shared by ListRecords and
+// EachRecord so a list and its export select exactly the same rows. The sort
+// column comes from a whitelist, never from the input.
+func (f RecordFilter) query() (recordQuery, error) {
+	col, ok := sortColumns[f.Sort]
+	if f.Sort == "" {
+		col, ok = "created_at", true
+	}
+	if !ok {
+		return recordQuery{}, &protocol.ValidationError{
+			Code: protocol.CodeInvalidValue, Column: "sort", Message: fmt.Sprintf("records cannot be sorted by %q", truncate(f.Sort, 40)),
+		}
+	}
+	var where []string
+	var args []any
+	if !f.IncludeDeleted {
+		where = append(where, "deleted_at IS NULL")
+	}
+	for _, c := range []struct{ col, v string }{{"line_id", f.LineID}, {"product_id", f.ProductID}, {"operator_id", f.OperatorID}} {
+		if c.v != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	if f.From > 0 {
+		where = append(where, "created_at >= ?")
+		args = append(args, f.From)
+	}
+	if f.To > 0 {
+		where = append(where, "created_at < ?")
+		args = append(args, f.To)
+	}
+	q := recordQuery{args: args, col: col, dir: " ASC"}
+	if len(where) > 0 {
+		q.cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	if f.Desc {
+		q.dir = " DESC"
+	}
+	return q, nil
 }
