@@ -1,5 +1,7 @@
 package protocol
 
+import "github.com/google/uuid"
+
 // Kind is the type of a column's values.
 type Kind int
 
@@ -54,6 +56,11 @@ type Column struct {
 	MinInt, MaxInt int64
 	// UUID requires a text value to be a canonical UUID.
 	UUID bool
+	// Enum, when set, lists the only values a text column accepts.
+	Enum []string
+	// Check, when set, is a further rule on a normalised non-null value; it
+	// returns a sentence saying what is wrong, or "".
+	Check func(v any) string
 }
 
 // Table is one synced table: its name, policy and wire columns (every column
@@ -63,6 +70,15 @@ type Table struct {
 	Name    string
 	Policy  Policy
 	Columns []Column
+	// ManagerOnly tables (site data) are written by manager devices only:
+	// the server rejects other devices' changes with "forbidden".
+	ManagerOnly bool
+	// Key names the column whose value identifies a row: the row id must be
+	// KeyID(table, value), so two managers adding the same code write the
+	// same row (a manual conflict), never two rows. The value cannot change.
+	Key string
+	// Singleton tables hold one row per site, whose id is KeyID(table, "site").
+	Singleton bool
 }
 
 // Bookkeeping columns never accepted from a client: if a push carries them
@@ -151,6 +167,70 @@ const (
 	TableConflicts         = "sync_conflicts"
 )
 
+// Site data tables (master data), written by manager devices only.
+const (
+	TableLines        = "lines"
+	TableProducts     = "products"
+	TablePeople       = "people"
+	TableSiteSettings = "site_settings"
+)
+
+// People's roles (a person's, not a device's: see RoleOperator/RoleManager
+// for devices).
+const (
+	PersonOperator   = "operator"
+	PersonSupervisor = "supervisor"
+	PersonManager    = "manager"
+)
+
+// PersonRoles are the roles a person may have, least to most trusted.
+var PersonRoles = []string{PersonOperator, PersonSupervisor, PersonManager}
+
+// Limits of site data values.
+const (
+	nameMax     = 128
+	pinHashMax  = 255
+	timeZoneMax = 64
+	shiftsMax   = 512
+	// MaxClockSkewMS bounds the site's allowed clock skew setting (a day).
+	MaxClockSkewMS = 24 * 60 * 60 * 1000
+	// MinIdleSignOutS and MaxIdleSignOutS bound the idle sign-out setting.
+	MinIdleSignOutS = 30
+	MaxIdleSignOutS = 24 * 60 * 60
+)
+
+func text(name string, people, nullable bool, maxLen int) Column {
+	minLen := 1
+	if nullable {
+		minLen = 0
+	}
+	return Column{Name: name, Kind: Text, People: people, Nullable: nullable, MinLen: minLen, MaxLen: maxLen}
+}
+
+func flag(name string) Column {
+	return Column{Name: name, Kind: Int, People: true, HasRange: true, MinInt: 0, MaxInt: 1}
+}
+
+// updatedBy names the person whose edit a row's state is (a badge id): not a
+// people's field, so it never conflicts by itself; the merge takes it from
+// the side with the later updated_at.
+func updatedBy() Column {
+	c := text("updated_by", false, true, identMax)
+	return c
+}
+
+// SiteSettingsID is the id of a site's one site_settings row.
+func SiteSettingsID() string { return KeyID(TableSiteSettings, "site") }
+
+// keySpace is the namespace of KeyID's name-based UUIDs.
+var keySpace = uuid.MustParse("6f1d4c2e-8a4b-5c55-9a37-0a7f3b1e2d90")
+
+// KeyID is the id of the row of table whose key column holds key: a
+// name-based (version 5) UUID, the same on every device and the server.
+func KeyID(table, key string) string {
+	return uuid.NewSHA1(keySpace, []byte(table+"\x00"+key)).String()
+}
+
 // Registry is the set of synced tables a build knows. The zero value is
 // empty; use NewRegistry for v1's tables.
 type Registry struct {
@@ -158,8 +238,9 @@ type Registry struct {
 	byName map[string]int
 }
 
-// NewRegistry returns the v1 table registry: production_records (lww) and
-// line_configs (manual). Adding a table is a migration on each side plus one
+// NewRegistry returns the v1 table registry: production_records (lww),
+// line_configs (manual), and the site data tables lines, products, people and
+// site_settings (manual, manager devices only). Adding a table is a migration on each side plus one
 // declaration here.
 func NewRegistry() *Registry {
 	return newRegistry(
@@ -183,6 +264,49 @@ func NewRegistry() *Registry {
 				{Name: "temperature_c", Kind: Real, Nullable: true, People: true},
 				{Name: "speed_rpm", Kind: Int, Nullable: true, People: true, HasRange: true, MinInt: 0, MaxInt: 1_000_000_000},
 				{Name: "notes", Kind: Text, Nullable: true, People: true, MaxLen: notesMax},
+				updatedBy(),
+			}, tail()),
+		},
+		Table{
+			Name: TableLines, Policy: PolicyManual, ManagerOnly: true, Key: "code",
+			Columns: cols(head(), []Column{
+				identifier("code"),
+				text("name", true, false, nameMax),
+				text("area", true, true, nameMax),
+				flag("active"),
+				updatedBy(),
+			}, tail()),
+		},
+		Table{
+			Name: TableProducts, Policy: PolicyManual, ManagerOnly: true, Key: "code",
+			Columns: cols(head(), []Column{
+				identifier("code"),
+				text("name", true, false, nameMax),
+				text("unit", true, true, 32),
+				flag("active"),
+				updatedBy(),
+			}, tail()),
+		},
+		Table{
+			Name: TablePeople, Policy: PolicyManual, ManagerOnly: true, Key: "badge_id",
+			Columns: cols(head(), []Column{
+				identifier("badge_id"),
+				text("display_name", true, false, nameMax),
+				{Name: "role", Kind: Text, People: true, MinLen: 1, MaxLen: 16, Enum: PersonRoles},
+				flag("active"),
+				{Name: "pin_hash", Kind: Text, People: true, Nullable: true, MaxLen: pinHashMax, Check: checkPINHash},
+				updatedBy(),
+			}, tail()),
+		},
+		Table{
+			Name: TableSiteSettings, Policy: PolicyManual, ManagerOnly: true, Singleton: true,
+			Columns: cols(head(), []Column{
+				{Name: "time_zone", Kind: Text, People: true, MinLen: 1, MaxLen: timeZoneMax, Check: checkTimeZone},
+				{Name: "shifts", Kind: Text, People: true, MinLen: 1, MaxLen: shiftsMax, Check: checkShifts},
+				{Name: "clock_skew_ms", Kind: Int, People: true, Nullable: true, HasRange: true, MinInt: 1000, MaxInt: MaxClockSkewMS},
+				{Name: "idle_signout_s", Kind: Int, People: true, Nullable: true, HasRange: true, MinInt: MinIdleSignOutS, MaxInt: MaxIdleSignOutS},
+				{Name: "pin_roles", Kind: Text, People: true, Nullable: true, MaxLen: 64, Check: checkPINRoles},
+				updatedBy(),
 			}, tail()),
 		},
 	)

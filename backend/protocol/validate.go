@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -22,6 +23,9 @@ const (
 	CodeInvalidHLC    = "invalid_hlc"
 	CodeClockAhead    = "clock_ahead"
 	CodeRowDeleted    = "row_deleted"
+	// CodeForbidden: the device may not write this table (site data is
+	// written by manager devices only). An additive code of contract v1.
+	CodeForbidden = "forbidden"
 )
 
 // ValidationError says why one change or one row was refused. Column is empty
@@ -126,6 +130,9 @@ func (t Table) Validate(id string, in map[string]any, mode ValidateMode) (Row, e
 		return nil, invalid(CodeInvalidValue, "id", "row id does not match the change's id")
 	}
 	out["id"] = id
+	if ve := t.checkKey(id, out); ve != nil {
+		return nil, ve
+	}
 	if mode == Complete {
 		for _, c := range t.Columns {
 			if c.Nullable || c.Name == "id" {
@@ -166,6 +173,14 @@ func (c Column) Normalize(v any) (any, error) {
 		}
 		if c.UUID && !ValidID(s) {
 			return nil, invalid(CodeInvalidValue, c.Name, "%s must be a UUID", c.Name)
+		}
+		if len(c.Enum) > 0 && !oneOf(s, c.Enum) {
+			return nil, invalid(CodeInvalidValue, c.Name, "%s must be one of %s", c.Name, strings.Join(c.Enum, ", "))
+		}
+		if c.Check != nil {
+			if msg := c.Check(s); msg != "" {
+				return nil, invalid(CodeInvalidValue, c.Name, "%s", msg)
+			}
 		}
 		return s, nil
 	case Int, Time:

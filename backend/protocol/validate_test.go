@@ -151,3 +151,56 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+func TestSiteDataTables(t *testing.T) {
+	reg := NewRegistry()
+	lines, _ := reg.Lookup(TableLines)
+	people, _ := reg.Lookup(TablePeople)
+	settings, _ := reg.Lookup(TableSiteSettings)
+	now := int64(1_700_000_000_000)
+	base := func(m map[string]any) map[string]any {
+		m["created_at"], m["updated_at"] = now, now
+		return m
+	}
+	lineID := KeyID(TableLines, "L1")
+	for _, tc := range []struct {
+		name string
+		t    Table
+		id   string
+		row  map[string]any
+		code string
+	}{
+		{"line ok", lines, lineID, base(map[string]any{"code": "L1", "name": "Line 1", "active": int64(1)}), ""},
+		{"line id not derived from code", lines, KeyID(TableLines, "L2"), base(map[string]any{"code": "L1", "name": "Line 1", "active": int64(1)}), CodeInvalidValue},
+		{"line random id", lines, "0b7e7a8e-6c54-4a43-9b8a-0c6a0f1f4f2e", base(map[string]any{"code": "L1", "name": "Line 1", "active": int64(1)}), CodeInvalidValue},
+		{"active not a flag", lines, lineID, base(map[string]any{"code": "L1", "name": "Line 1", "active": int64(2)}), CodeInvalidValue},
+		{"line without name", lines, lineID, base(map[string]any{"code": "L1", "active": int64(1)}), CodeMissingValue},
+		{"person ok", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "manager", "active": int64(1), "pin_hash": "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"}), ""},
+		{"person bad role", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "admin", "active": int64(1)}), CodeInvalidValue},
+		{"person clear PIN", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "operator", "active": int64(1), "pin_hash": "4711"}), CodeInvalidValue},
+		{"settings ok", settings, SiteSettingsID(), base(map[string]any{"time_zone": "Europe/Berlin", "shifts": "Early=06:00,Late=14:00,Night=22:00", "pin_roles": "supervisor,manager"}), ""},
+		{"settings other id", settings, lineID, base(map[string]any{"time_zone": "UTC", "shifts": "06:00"}), CodeInvalidValue},
+		{"settings bad zone", settings, SiteSettingsID(), base(map[string]any{"time_zone": "Mars/Olympus", "shifts": "06:00"}), CodeInvalidValue},
+		{"settings Local zone", settings, SiteSettingsID(), base(map[string]any{"time_zone": "Local", "shifts": "06:00"}), CodeInvalidValue},
+		{"settings bad shifts", settings, SiteSettingsID(), base(map[string]any{"time_zone": "UTC", "shifts": "06:00,06:00"}), CodeInvalidValue},
+		{"settings bad pin roles", settings, SiteSettingsID(), base(map[string]any{"time_zone": "UTC", "shifts": "06:00", "pin_roles": "root"}), CodeInvalidValue},
+		{"settings idle too short", settings, SiteSettingsID(), base(map[string]any{"time_zone": "UTC", "shifts": "06:00", "idle_signout_s": int64(5)}), CodeInvalidValue},
+	} {
+		_, err := tc.t.Validate(tc.id, tc.row, Complete)
+		ve, _ := AsValidation(err)
+		switch {
+		case tc.code == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.code != "" && (ve == nil || ve.Code != tc.code):
+			t.Errorf("%s: got %v, want %s", tc.name, err, tc.code)
+		}
+	}
+	for _, tb := range []Table{lines, people, settings} {
+		if !tb.ManagerOnly || tb.Policy != PolicyManual {
+			t.Errorf("%s: site data must be manual and manager-only", tb.Name)
+		}
+	}
+	if KeyID(TableLines, "L1") == KeyID(TableProducts, "L1") {
+		t.Error("KeyID must differ between tables")
+	}
+}

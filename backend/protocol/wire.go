@@ -111,6 +111,11 @@ type ResolveRequest struct {
 	HLC         string          `json:"hlc"`
 	BaseVersion *int64          `json:"base_version,omitempty"`
 	Reason      *string         `json:"reason,omitempty"`
+	// PersonID and PersonName name the person who decided (badge id and
+	// display name, additive to contract v1); the record keeps them as
+	// resolved_by_person and resolved_by_name.
+	PersonID   *string `json:"person_id,omitempty"`
+	PersonName *string `json:"person_name,omitempty"`
 }
 
 // ResolveResponse is the resolve endpoint's answer.
