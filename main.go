@@ -86,6 +86,14 @@ func run() error {
 		Recipient: cfg.Recipient,
 	})))
 
+	sessSvc := app.NewSessionService(core, syncSvc, app.SessionOptions{
+		Emit: func(name string, data any) {
+			if c := emitCtx.Load(); c != nil {
+				wruntime.EventsEmit(*c, name, data)
+			}
+		},
+	})
+	siteSvc := app.NewSiteService(core, syncSvc, sessSvc)
 	dashSvc := app.NewDashboardService(core, app.DashboardOptions{})
 	exportSvc := app.NewExportService(core, dashSvc, app.ExportOptions{
 		SaveDialog: func(title, name string) (string, error) {
@@ -144,6 +152,8 @@ func run() error {
 			app.NewConflictService(syncSvc),
 			dashSvc,
 			exportSvc,
+			sessSvc,
+			siteSvc,
 		},
 		Linux: &linux.Options{Icon: icon, ProgramName: "outpost"},
 	})

@@ -25,17 +25,27 @@ type Conflict struct {
 	// Base, Mine, Theirs and StaleRow are full rows (objects; Base may be
 	// null). Typed any: the generated TypeScript's app.Record class would
 	// shadow TypeScript's Record<K, V>.
-	Base          any      `json:"base"`
-	Mine          any      `json:"mine"`
-	Theirs        any      `json:"theirs"`
-	Winner        string   `json:"winner"`
-	Fields        []string `json:"fields"`
-	DeviceID      string   `json:"deviceId"`
-	CreatedAt     int64    `json:"createdAt"`
-	ResolvedAt    int64    `json:"resolvedAt"`
-	ResolvedBy    string   `json:"resolvedBy"`
-	Reason        string   `json:"reason"`
-	TheirsVersion int64    `json:"theirsVersion"`
+	Base       any      `json:"base"`
+	Mine       any      `json:"mine"`
+	Theirs     any      `json:"theirs"`
+	Winner     string   `json:"winner"`
+	Fields     []string `json:"fields"`
+	DeviceID   string   `json:"deviceId"`
+	CreatedAt  int64    `json:"createdAt"`
+	ResolvedAt int64    `json:"resolvedAt"`
+	// ResolvedBy is the device that decided; ResolvedByPerson the badge id
+	// of the person signed in there and ResolvedByName their name (else the
+	// badge id, else a short device id).
+	ResolvedBy       string `json:"resolvedBy"`
+	ResolvedByPerson string `json:"resolvedByPerson"`
+	ResolvedByName   string `json:"resolvedByName"`
+	// MineBy is who made the pushed ("mine") edit: the record's operator_id,
+	// else the row's updated_by; MineByName their display name (else the
+	// badge id, else a short device id).
+	MineBy        string `json:"mineBy"`
+	MineByName    string `json:"mineByName"`
+	Reason        string `json:"reason"`
+	TheirsVersion int64  `json:"theirsVersion"`
 	// Decision is this computer's decision while the server has not
 	// accepted it: "queued" (waits for the connection) or "stale" (the row
 	// moved on: StaleRow is the server's current state, decide again).
@@ -45,8 +55,17 @@ type Conflict struct {
 	StaleVersion  int64  `json:"staleVersion"`
 }
 
-// HistoryEntry is one stored version of a record.
-type HistoryEntry = syncclient.HistoryEntry
+// HistoryEntry is one stored version of a record: who wrote it (the
+// device, and ByName: the person's name from the row's operator_id or
+// updated_by, else their badge id, else a short device id).
+type HistoryEntry struct {
+	Version  int64  `json:"version"`
+	HLC      string `json:"hlc"`
+	DeviceID string `json:"device_id"`
+	// Row is the full row (an object; typed any: see Conflict.Base).
+	Row    any    `json:"row"`
+	ByName string `json:"byName"`
+}
 
 // ConflictService is bound into the WebView: the conflict inbox, decisions
 // and record history. Only manager computers resolve; the server refuses
@@ -191,10 +210,23 @@ func (c *ConflictService) History(table, id string) ([]HistoryEntry, error) {
 	if err != nil {
 		return nil, syncError(err)
 	}
-	if h == nil {
-		h = []HistoryEntry{}
+	out := make([]HistoryEntry, len(h))
+	for i, e := range h {
+		out[i] = HistoryEntry{Version: e.Version, HLC: e.HLC, DeviceID: e.DeviceID, Row: e.Row, ByName: shortDevice(e.DeviceID)}
 	}
-	return h, nil
+	return out, nil
+}
+
+// shortDevice is the name of last resort for a device: its id's first
+// eight characters.
+func shortDevice(id string) string {
+	if len(id) > 8 {
+		return "device " + id[:8]
+	}
+	if id == "" {
+		return ""
+	}
+	return "device " + id
 }
 
 // sendQueued sends decisions made offline; called after each sync.

@@ -11,6 +11,9 @@ type Record struct {
 	ProductID  string `json:"productId"`
 	Quantity   int64  `json:"quantity"`
 	OperatorID string `json:"operatorId"`
+	// OperatorName is the display name of the person whose badge id is
+	// OperatorID ("" when the site's people do not know it).
+	OperatorName string `json:"operatorName"`
 	// CreatedAt and UpdatedAt are ms since the Unix epoch, device clock.
 	CreatedAt int64 `json:"createdAt"`
 	UpdatedAt int64 `json:"updatedAt"`

@@ -139,6 +139,8 @@ func run(dist, serverBin string, seed bool, listen string) error {
 	go app.WatchData(ctx, dashSvc, events.emit)
 	records := app.NewRecordService(a.core)
 	conflicts := app.NewConflictService(a.sync)
+	sessions := app.NewSessionService(a.core, a.sync, app.SessionOptions{Emit: events.emit})
+	site := app.NewSiteService(a.core, a.sync, sessions)
 	services := map[string]any{
 		"RecordService":     records,
 		"LineConfigService": a.lines,
@@ -148,6 +150,8 @@ func run(dist, serverBin string, seed bool, listen string) error {
 		"ConflictService":   conflicts,
 		"DashboardService":  dashSvc,
 		"ExportService":     exportSvc,
+		"SessionService":    sessions,
+		"SiteService":       site,
 	}
 
 	if serverBin != "" {
@@ -304,7 +308,7 @@ func page(dist string) ([]byte, []byte, error) {
 }
 
 const shimJS = `(() => {
-  const services = ['RecordService', 'LineConfigService', 'StatusService', 'SchemaService', 'SyncService', 'ConflictService', 'DashboardService', 'ExportService'];
+  const services = ['RecordService', 'LineConfigService', 'StatusService', 'SchemaService', 'SyncService', 'ConflictService', 'DashboardService', 'ExportService', 'SessionService', 'SiteService'];
   const call = async (svc, method, args) => {
     const res = await fetch('/call/' + svc + '/' + method, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(args) });
     const body = await res.json();

@@ -14,6 +14,10 @@ export namespace app {
 	    createdAt: number;
 	    resolvedAt: number;
 	    resolvedBy: string;
+	    resolvedByPerson: string;
+	    resolvedByName: string;
+	    mineBy: string;
+	    mineByName: string;
 	    reason: string;
 	    theirsVersion: number;
 	    decision: string;
@@ -40,6 +44,10 @@ export namespace app {
 	        this.createdAt = source["createdAt"];
 	        this.resolvedAt = source["resolvedAt"];
 	        this.resolvedBy = source["resolvedBy"];
+	        this.resolvedByPerson = source["resolvedByPerson"];
+	        this.resolvedByName = source["resolvedByName"];
+	        this.mineBy = source["mineBy"];
+	        this.mineByName = source["mineByName"];
 	        this.reason = source["reason"];
 	        this.theirsVersion = source["theirsVersion"];
 	        this.decision = source["decision"];
@@ -296,6 +304,54 @@ export namespace app {
 	        this.max = source["max"];
 	    }
 	}
+	export class HistoryEntry {
+	    version: number;
+	    hlc: string;
+	    device_id: string;
+	    row: any;
+	    byName: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new HistoryEntry(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.version = source["version"];
+	        this.hlc = source["hlc"];
+	        this.device_id = source["device_id"];
+	        this.row = source["row"];
+	        this.byName = source["byName"];
+	    }
+	}
+	export class Line {
+	    id: string;
+	    code: string;
+	    name: string;
+	    area: string;
+	    active: boolean;
+	    updatedBy: string;
+	    updatedAt: number;
+	    pending: boolean;
+	    syncState?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Line(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.code = source["code"];
+	        this.name = source["name"];
+	        this.area = source["area"];
+	        this.active = source["active"];
+	        this.updatedBy = source["updatedBy"];
+	        this.updatedAt = source["updatedAt"];
+	        this.pending = source["pending"];
+	        this.syncState = source["syncState"];
+	    }
+	}
 	
 	export class LineConfig {
 	    id: string;
@@ -351,6 +407,140 @@ export namespace app {
 	        this.notes = source["notes"];
 	    }
 	}
+	export class LineInput {
+	    code: string;
+	    name: string;
+	    area: string;
+	    active: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new LineInput(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.code = source["code"];
+	        this.name = source["name"];
+	        this.area = source["area"];
+	        this.active = source["active"];
+	    }
+	}
+	export class Person {
+	    id: string;
+	    badgeId: string;
+	    displayName: string;
+	    role: string;
+	    active: boolean;
+	    hasPin: boolean;
+	    needsPin: boolean;
+	    updatedBy: string;
+	    updatedAt: number;
+	    pending: boolean;
+	    syncState?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Person(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.badgeId = source["badgeId"];
+	        this.displayName = source["displayName"];
+	        this.role = source["role"];
+	        this.active = source["active"];
+	        this.hasPin = source["hasPin"];
+	        this.needsPin = source["needsPin"];
+	        this.updatedBy = source["updatedBy"];
+	        this.updatedAt = source["updatedAt"];
+	        this.pending = source["pending"];
+	        this.syncState = source["syncState"];
+	    }
+	}
+	export class PersonChoice {
+	    badgeId: string;
+	    displayName: string;
+	    role: string;
+	    needsPin: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new PersonChoice(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.badgeId = source["badgeId"];
+	        this.displayName = source["displayName"];
+	        this.role = source["role"];
+	        this.needsPin = source["needsPin"];
+	    }
+	}
+	export class PersonInput {
+	    badgeId: string;
+	    displayName: string;
+	    role: string;
+	    active: boolean;
+	    pin?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new PersonInput(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.badgeId = source["badgeId"];
+	        this.displayName = source["displayName"];
+	        this.role = source["role"];
+	        this.active = source["active"];
+	        this.pin = source["pin"];
+	    }
+	}
+	export class Product {
+	    id: string;
+	    code: string;
+	    name: string;
+	    unit: string;
+	    active: boolean;
+	    updatedBy: string;
+	    updatedAt: number;
+	    pending: boolean;
+	    syncState?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Product(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.code = source["code"];
+	        this.name = source["name"];
+	        this.unit = source["unit"];
+	        this.active = source["active"];
+	        this.updatedBy = source["updatedBy"];
+	        this.updatedAt = source["updatedAt"];
+	        this.pending = source["pending"];
+	        this.syncState = source["syncState"];
+	    }
+	}
+	export class ProductInput {
+	    code: string;
+	    name: string;
+	    unit: string;
+	    active: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new ProductInput(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.code = source["code"];
+	        this.name = source["name"];
+	        this.unit = source["unit"];
+	        this.active = source["active"];
+	    }
+	}
 	
 	export class Record {
 	    id: string;
@@ -358,6 +548,7 @@ export namespace app {
 	    productId: string;
 	    quantity: number;
 	    operatorId: string;
+	    operatorName: string;
 	    createdAt: number;
 	    updatedAt: number;
 	    deletedAt?: number;
@@ -375,6 +566,7 @@ export namespace app {
 	        this.productId = source["productId"];
 	        this.quantity = source["quantity"];
 	        this.operatorId = source["operatorId"];
+	        this.operatorName = source["operatorName"];
 	        this.createdAt = source["createdAt"];
 	        this.updatedAt = source["updatedAt"];
 	        this.deletedAt = source["deletedAt"];
@@ -461,6 +653,165 @@ export namespace app {
 		    }
 		    return a;
 		}
+	}
+	export class Session {
+	    required: boolean;
+	    signedIn: boolean;
+	    person?: PersonChoice;
+	    idleSeconds: number;
+	    expiresAt: number;
+	    deviceRole: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Session(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.required = source["required"];
+	        this.signedIn = source["signedIn"];
+	        this.person = this.convertValues(source["person"], PersonChoice);
+	        this.idleSeconds = source["idleSeconds"];
+	        this.expiresAt = source["expiresAt"];
+	        this.deviceRole = source["deviceRole"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class SignInStep {
+	    person: PersonChoice;
+	    needsPin: boolean;
+	    lockedUntil: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new SignInStep(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.person = this.convertValues(source["person"], PersonChoice);
+	        this.needsPin = source["needsPin"];
+	        this.lockedUntil = source["lockedUntil"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class SiteSettings {
+	    timeZone: string;
+	    shifts: string;
+	    clockSkewMinutes: number;
+	    idleSignOutSeconds: number;
+	    pinRoles: string[];
+	    configured: boolean;
+	    pending: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new SiteSettings(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.timeZone = source["timeZone"];
+	        this.shifts = source["shifts"];
+	        this.clockSkewMinutes = source["clockSkewMinutes"];
+	        this.idleSignOutSeconds = source["idleSignOutSeconds"];
+	        this.pinRoles = source["pinRoles"];
+	        this.configured = source["configured"];
+	        this.pending = source["pending"];
+	    }
+	}
+	export class SiteData {
+	    lines: Line[];
+	    products: Product[];
+	    people: Person[];
+	    settings: SiteSettings;
+	    canEdit: boolean;
+	    editBlocked: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new SiteData(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.lines = this.convertValues(source["lines"], Line);
+	        this.products = this.convertValues(source["products"], Product);
+	        this.people = this.convertValues(source["people"], Person);
+	        this.settings = this.convertValues(source["settings"], SiteSettings);
+	        this.canEdit = source["canEdit"];
+	        this.editBlocked = source["editBlocked"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	export class SiteSettingsInput {
+	    timeZone: string;
+	    shifts: string;
+	    clockSkewMinutes: number;
+	    idleSignOutSeconds: number;
+	    pinRoles: string[];
+	
+	    static createFrom(source: any = {}) {
+	        return new SiteSettingsInput(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.timeZone = source["timeZone"];
+	        this.shifts = source["shifts"];
+	        this.clockSkewMinutes = source["clockSkewMinutes"];
+	        this.idleSignOutSeconds = source["idleSignOutSeconds"];
+	        this.pinRoles = source["pinRoles"];
+	    }
 	}
 	export class Status {
 	    version: string;
@@ -622,24 +973,6 @@ export namespace store {
 
 export namespace syncclient {
 	
-	export class HistoryEntry {
-	    version: number;
-	    hlc: string;
-	    device_id: string;
-	    row: Record<string, any>;
-	
-	    static createFrom(source: any = {}) {
-	        return new HistoryEntry(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.version = source["version"];
-	        this.hlc = source["hlc"];
-	        this.device_id = source["device_id"];
-	        this.row = source["row"];
-	    }
-	}
 	export class Progress {
 	    phase: string;
 	    pushed: number;
