@@ -89,12 +89,12 @@ func seedRows(noBase bool, rows ...[]byte) []byte {
 }
 
 // row codes in line_configs column order: id, line_id, recipe,
-// target_rate_per_hour, temperature_c, speed_rpm, notes, created_at,
-// updated_at, deleted_at, server_updated_at.
+// target_rate_per_hour, temperature_c, speed_rpm, notes, updated_by,
+// created_at, updated_at, deleted_at, server_updated_at.
 func seedRow(over map[int]byte) []byte {
 	r := []byte{
 		code(vText, 0), code(vText, 1), code(vText, 2), code(vInt, 1), code(vHalf, 1), code(vInt, 2),
-		code(vText, 3), code(vInt, 1), code(vInt, 2), vNil, code(vInt, 3),
+		code(vText, 3), code(vText, 0), code(vInt, 1), code(vInt, 2), vNil, code(vInt, 3),
 	}
 	for i, v := range over {
 		r[i] = v
@@ -107,9 +107,15 @@ const (
 	iRate      = 3
 	iTemp      = 4
 	iNotes     = 6
-	iUpdatedAt = 8
-	iDeletedAt = 9
+	iUpdatedBy = 7
+	iUpdatedAt = 9
+	iDeletedAt = 10
 )
+
+// seedColumns names the columns the seed indices point at, so a change of
+// line_configs' columns shows here instead of silently shifting the seeds.
+var seedColumns = map[int]string{iRecipe: "recipe", iRate: "target_rate_per_hour", iTemp: "temperature_c",
+	iNotes: "notes", iUpdatedBy: "updated_by", iUpdatedAt: "updated_at", iDeletedAt: "deleted_at"}
 
 func FuzzMerge3(f *testing.F) {
 	base := seedRow(nil)
@@ -123,8 +129,21 @@ func FuzzMerge3(f *testing.F) {
 	f.Add(seedRows(true, nil, seedRow(map[int]byte{iRecipe: vS1}), seedRow(map[int]byte{iRecipe: vS2})), "R-1", "R-1 ")
 	f.Add(seedRows(true, nil, seedRow(map[int]byte{iNotes: vAbsent}), seedRow(nil)), "", "")
 	f.Add([]byte{}, "", "")
+	// updated_by follows the later updated_at, on either side.
+	f.Add(seedRows(false, base, seedRow(map[int]byte{iNotes: vS1, iUpdatedBy: vS1, iUpdatedAt: code(vInt, 3)}),
+		seedRow(map[int]byte{iRecipe: vS2, iUpdatedBy: vS2})), "ann", "bob")
+	f.Add(seedRows(false, base, seedRow(map[int]byte{iNotes: vS1, iUpdatedBy: vAbsent, iUpdatedAt: code(vInt, 3)}),
+		seedRow(map[int]byte{iUpdatedBy: vS2, iUpdatedAt: code(vHalf, 2)})), "", "bob")
 
 	tab := lineConfigs(f)
+	if len(seedRow(nil)) != len(tab.Columns) {
+		f.Fatalf("seedRow has %d columns, line_configs %d", len(seedRow(nil)), len(tab.Columns))
+	}
+	for i, name := range seedColumns {
+		if tab.Columns[i].Name != name {
+			f.Fatalf("seed index %d is %s, want %s: update the seed indices", i, tab.Columns[i].Name, name)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte, s1, s2 string) {
 		base, mine, theirs := decodeRows(tab, data, s1, s2)
 		before := fmt.Sprintf("%#v %#v %#v", base, mine, theirs)
@@ -173,6 +192,22 @@ func FuzzMerge3(f *testing.F) {
 
 		if len(res.Conflicts) != 0 {
 			return
+		}
+		// Attribution goes with the later updated_at, whichever side pushed:
+		// when the two updated_at differ and both sides name an author, the
+		// merge names the later edit's author in either order.
+		if c, ok := Compare(mine["updated_at"], theirs["updated_at"]); ok && c != 0 {
+			mb, mOK := mine["updated_by"]
+			tb, tOK := theirs["updated_by"]
+			if mOK && tOK {
+				want := tb
+				if c > 0 {
+					want = mb
+				}
+				if !Equal(res.Row["updated_by"], want) || !Equal(sw.Row["updated_by"], want) {
+					t.Fatalf("updated_by %#v, swapped %#v; want the later edit's %#v", res.Row["updated_by"], sw.Row["updated_by"], want)
+				}
+			}
 		}
 		// Idempotence: a result merged with itself is itself, and the same
 		// push judged again against the merged state changes nothing.

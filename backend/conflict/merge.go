@@ -49,7 +49,9 @@ type MergeResult struct {
 //
 // The other columns are not people's: id stays; updated_at takes the later of
 // mine and theirs; created_at keeps the value the row was created with (base's,
-// else theirs'); server_updated_at is theirs'; any other column is theirs'.
+// else theirs'); server_updated_at is theirs'. Any other column (updated_by:
+// who made the state) follows updated_at: it is mine's when mine's updated_at
+// is the later one and mine carries the column, else theirs'.
 //
 // The conflict set does not depend on the order of mine and theirs, and a
 // clean merge yields the same people's fields in either order.
@@ -65,9 +67,10 @@ func Merge3(t protocol.Table, base, mine, theirs protocol.Row) MergeResult {
 		mineDeleted, theirsDeleted bool // its row is deleted
 	)
 
+	mineLater := later(mine, theirs)
 	for _, c := range t.Columns {
 		if !isPeople(c) {
-			if v, ok := mergeBookkeeping(c.Name, base, mine, theirs); ok {
+			if v, ok := mergeBookkeeping(c.Name, base, mine, theirs, mineLater); ok {
 				out[c.Name] = v
 			}
 			continue
@@ -146,31 +149,41 @@ func side(row, base protocol.Row, name string) (v any, ok bool) {
 	return nil, false
 }
 
+// later reports whether mine's updated_at is the later one: strictly greater
+// than theirs', or present when theirs has none. A tie keeps theirs.
+func later(mine, theirs protocol.Row) bool {
+	m, mOK := mine[colUpdatedAt]
+	th, tOK := theirs[colUpdatedAt]
+	switch {
+	case mOK && tOK:
+		c, ok := Compare(m, th)
+		return ok && c > 0
+	default:
+		return mOK
+	}
+}
+
 // mergeBookkeeping returns the merged value of a column that is not a
-// people's field, and false when no row has one.
-func mergeBookkeeping(name string, base, mine, theirs protocol.Row) (any, bool) {
+// people's field, and false when no row has one. mineLater says whose
+// updated_at wins (see later).
+func mergeBookkeeping(name string, base, mine, theirs protocol.Row, mineLater bool) (any, bool) {
 	switch name {
 	case colID:
 		return first(name, theirs, mine, base)
 	case colUpdatedAt:
-		m, mOK := mine[name]
-		th, tOK := theirs[name]
-		switch {
-		case mOK && tOK:
-			if c, ok := Compare(m, th); ok && c > 0 {
-				return m, true
-			}
-			return th, true
-		case mOK:
-			return m, true
-		case tOK:
-			return th, true
+		if mineLater {
+			return first(name, mine)
 		}
-		return first(name, base)
+		return first(name, theirs, base)
 	case colCreatedAt:
 		return first(name, base, theirs, mine)
 	case colServerUpdatedAt:
 		return first(name, theirs)
+	}
+	// Attribution (updated_by) goes with the state whose updated_at wins:
+	// the later edit's author, not always the server's.
+	if mineLater {
+		return first(name, mine, theirs, base)
 	}
 	return first(name, theirs, mine, base)
 }

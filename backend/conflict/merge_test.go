@@ -28,7 +28,7 @@ func baseRow() protocol.Row {
 	return protocol.Row{
 		"id": rid, "line_id": "L1", "recipe": "R-1",
 		"target_rate_per_hour": int64(100), "temperature_c": 20.5, "speed_rpm": int64(1200),
-		"notes": "first", "created_at": int64(1000), "updated_at": int64(2000),
+		"notes": "first", "updated_by": "B-100", "created_at": int64(1000), "updated_at": int64(2000),
 		"deleted_at": nil, "server_updated_at": int64(2001),
 	}
 }
@@ -303,6 +303,64 @@ func TestMerge3(t *testing.T) {
 			want:   with(b, "server_updated_at", int64(7000)),
 		},
 		{
+			name: "updated_by follows the later updated_at: mine",
+			base: b,
+			mine: with(b, "notes", "mine note", "updated_by", "ann", "updated_at", int64(3000)),
+			theirs: with(b, "recipe", "R-2", "updated_by", "bob", "updated_at", int64(2500),
+				"server_updated_at", int64(2600)),
+			want: with(b, "recipe", "R-2", "notes", "mine note", "updated_by", "ann", "updated_at", int64(3000),
+				"server_updated_at", int64(2600)),
+			wantChanged: true,
+		},
+		{
+			name: "updated_by follows the later updated_at: theirs",
+			base: b,
+			mine: with(b, "notes", "mine note", "updated_by", "ann", "updated_at", int64(2500)),
+			theirs: with(b, "recipe", "R-2", "updated_by", "bob", "updated_at", int64(3000),
+				"server_updated_at", int64(3001)),
+			want: with(b, "recipe", "R-2", "notes", "mine note", "updated_by", "bob", "updated_at", int64(3000),
+				"server_updated_at", int64(3001)),
+			wantChanged: true,
+		},
+		{
+			name:        "updated_by on an updated_at tie keeps theirs",
+			base:        b,
+			mine:        with(b, "notes", "mine note", "updated_by", "ann", "updated_at", int64(3000)),
+			theirs:      with(b, "recipe", "R-2", "updated_by", "bob", "updated_at", int64(3000)),
+			want:        with(b, "recipe", "R-2", "notes", "mine note", "updated_by", "bob", "updated_at", int64(3000)),
+			wantChanged: true,
+		},
+		{
+			name:        "updated_by left out by a later mine keeps theirs'",
+			base:        b,
+			mine:        with(b, "notes", "mine note", "updated_by", absent, "updated_at", int64(3000)),
+			theirs:      with(b, "recipe", "R-2", "updated_by", "bob", "updated_at", int64(2500)),
+			want:        with(b, "recipe", "R-2", "notes", "mine note", "updated_by", "bob", "updated_at", int64(3000)),
+			wantChanged: true,
+		},
+		{
+			name:        "updated_by cleared by the later side",
+			base:        b,
+			mine:        with(b, "notes", "mine note", "updated_by", nil, "updated_at", int64(3000)),
+			theirs:      with(b, "recipe", "R-2", "updated_by", "bob", "updated_at", int64(2500)),
+			want:        with(b, "recipe", "R-2", "notes", "mine note", "updated_by", nil, "updated_at", int64(3000)),
+			wantChanged: true,
+		},
+		{
+			name:   "updated_by alone is not a people's change",
+			base:   b,
+			mine:   with(b, "updated_by", "ann", "updated_at", int64(3000)),
+			theirs: b,
+			want:   with(b, "updated_by", "ann", "updated_at", int64(3000)),
+		},
+		{
+			name:   "updated_by differing on both sides never conflicts",
+			base:   b,
+			mine:   with(b, "notes", "same", "updated_by", "ann", "updated_at", int64(2100)),
+			theirs: with(b, "notes", "same", "updated_by", "bob", "updated_at", int64(2200)),
+			want:   with(b, "notes", "same", "updated_by", "bob", "updated_at", int64(2200)),
+		},
+		{
 			name:        "hostile strings merge verbatim",
 			base:        b,
 			mine:        with(b, "notes", hostile),
@@ -365,7 +423,15 @@ func TestMerge3(t *testing.T) {
 				if d := DiffPeople(tab, sw.Row, tt.want); d != nil {
 					t.Errorf("people's fields differ in %q: got %v, want %v", d, sw.Row, tt.want)
 				}
-				for _, name := range []string{"id", "updated_at"} {
+				names := []string{"id", "updated_at"}
+				// Attribution is symmetric too when the two edits' times
+				// differ and both name an author.
+				_, mBy := tt.mine["updated_by"]
+				_, tBy := tt.theirs["updated_by"]
+				if c, ok := Compare(tt.mine["updated_at"], tt.theirs["updated_at"]); ok && c != 0 && mBy && tBy {
+					names = append(names, "updated_by")
+				}
+				for _, name := range names {
 					if !Equal(sw.Row[name], tt.want[name]) {
 						t.Errorf("%s = %v, want %v", name, sw.Row[name], tt.want[name])
 					}
