@@ -21,13 +21,16 @@ type LineConfig struct {
 	TemperatureC      *float64 `json:"temperature_c"`
 	SpeedRPM          *int64   `json:"speed_rpm"`
 	Notes             *string  `json:"notes"`
-	CreatedAt         int64    `json:"created_at"`
-	UpdatedAt         int64    `json:"updated_at"`
-	DeletedAt         *int64   `json:"deleted_at"`
-	SyncedAt          *int64   `json:"synced_at"`
-	ServerUpdatedAt   *int64   `json:"server_updated_at"`
-	Version           int64    `json:"version"`
-	HLC               string   `json:"hlc"`
+	// UpdatedBy is the badge id of the person whose edit this state is
+	// (nil before sign-in existed, or on a site without people).
+	UpdatedBy       *string `json:"updated_by"`
+	CreatedAt       int64   `json:"created_at"`
+	UpdatedAt       int64   `json:"updated_at"`
+	DeletedAt       *int64  `json:"deleted_at"`
+	SyncedAt        *int64  `json:"synced_at"`
+	ServerUpdatedAt *int64  `json:"server_updated_at"`
+	Version         int64   `json:"version"`
+	HLC             string  `json:"hlc"`
 }
 
 // Pending reports whether the last local change awaits the server.
@@ -42,6 +45,10 @@ type LineConfigInput struct {
 	TemperatureC      *float64 `json:"temperature_c"`
 	SpeedRPM          *int64   `json:"speed_rpm"`
 	Notes             *string  `json:"notes"`
+	// UpdatedBy is the signed-in person's badge id (nil: nobody signed in).
+	// It is not a people's field: an edit that changes only it changes
+	// nothing.
+	UpdatedBy *string `json:"updated_by"`
 }
 
 // LineConfigFilter selects line configurations; the zero value lists every
@@ -51,17 +58,18 @@ type LineConfigFilter struct {
 	IncludeDeleted bool   `json:"include_deleted"`
 }
 
-const lineConfigCols = `id, line_id, recipe, target_rate_per_hour, temperature_c, speed_rpm, notes,
+const lineConfigCols = `id, line_id, recipe, target_rate_per_hour, temperature_c, speed_rpm, notes, updated_by,
 	created_at, updated_at, deleted_at, synced_at, server_updated_at, version, hlc`
 
 func scanLineConfig(sc scanner) (LineConfig, error) {
 	var c LineConfig
 	var rate, rpm, deleted, synced, server sql.Null[int64]
 	var temp sql.Null[float64]
-	var notes sql.Null[string]
-	err := sc.Scan(&c.ID, &c.LineID, &c.Recipe, &rate, &temp, &rpm, &notes,
+	var notes, by sql.Null[string]
+	err := sc.Scan(&c.ID, &c.LineID, &c.Recipe, &rate, &temp, &rpm, &notes, &by,
 		&c.CreatedAt, &c.UpdatedAt, &deleted, &synced, &server, &c.Version, &c.HLC)
 	c.TargetRatePerHour, c.TemperatureC, c.SpeedRPM, c.Notes = ptr(rate), ptr(temp), ptr(rpm), ptr(notes)
+	c.UpdatedBy = ptr(by)
 	c.DeletedAt, c.SyncedAt, c.ServerUpdatedAt = ptr(deleted), ptr(synced), ptr(server)
 	return c, err
 }
@@ -77,15 +85,15 @@ func (s *Store) validateLineConfig(id string, in LineConfigInput, createdAt, upd
 	_, err := s.configs.Validate(id, map[string]any{
 		"line_id": in.LineID, "recipe": in.Recipe,
 		"target_rate_per_hour": orNil(in.TargetRatePerHour), "temperature_c": orNil(in.TemperatureC),
-		"speed_rpm": orNil(in.SpeedRPM), "notes": orNil(in.Notes),
+		"speed_rpm": orNil(in.SpeedRPM), "notes": orNil(in.Notes), "updated_by": orNil(in.UpdatedBy),
 		"created_at": createdAt, "updated_at": updatedAt,
 	}, protocol.Complete)
 	return err
 }
 
 const insertLineConfig = `INSERT INTO line_configs (id, line_id, recipe, target_rate_per_hour, temperature_c,
-	speed_rpm, notes, created_at, updated_at, deleted_at, synced_at, server_updated_at, version, hlc)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0, ?)`
+	speed_rpm, notes, updated_by, created_at, updated_at, deleted_at, synced_at, server_updated_at, version, hlc)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0, ?)`
 
 // CreateLineConfig stores a new line configuration, pending sync. Invalid
 // input returns a wrapped *protocol.ValidationError naming the field.
@@ -99,7 +107,7 @@ func (s *Store) CreateLineConfig(ctx context.Context, in LineConfigInput) (LineC
 		setLineConfigInput(&c, in)
 		c.UpdatedAt, c.HLC = t.now, t.stamp()
 		_, err := t.exec(insertLineConfig, c.ID, c.LineID, c.Recipe, orNil(c.TargetRatePerHour), orNil(c.TemperatureC),
-			orNil(c.SpeedRPM), orNil(c.Notes), c.CreatedAt, c.UpdatedAt, c.HLC)
+			orNil(c.SpeedRPM), orNil(c.Notes), orNil(c.UpdatedBy), c.CreatedAt, c.UpdatedAt, c.HLC)
 		return err
 	})
 	if err != nil {
@@ -112,6 +120,7 @@ func setLineConfigInput(c *LineConfig, in LineConfigInput) {
 	c.LineID, c.Recipe = in.LineID, in.Recipe
 	c.TargetRatePerHour, c.TemperatureC = clonePtr(in.TargetRatePerHour), clonePtr(in.TemperatureC)
 	c.SpeedRPM, c.Notes = clonePtr(in.SpeedRPM), clonePtr(in.Notes)
+	c.UpdatedBy = clonePtr(in.UpdatedBy)
 }
 
 func clonePtr[T any](p *T) *T {
@@ -161,13 +170,13 @@ func getLineConfigTx(t *wtx, id string) (LineConfig, error) {
 }
 
 const updateLineConfig = `UPDATE line_configs SET line_id = ?, recipe = ?, target_rate_per_hour = ?,
-	temperature_c = ?, speed_rpm = ?, notes = ?, updated_at = ?, deleted_at = ?, synced_at = NULL, hlc = ?
+	temperature_c = ?, speed_rpm = ?, notes = ?, updated_by = ?, updated_at = ?, deleted_at = ?, synced_at = NULL, hlc = ?
 	WHERE id = ?`
 
 func saveLineConfig(t *wtx, c *LineConfig) error {
 	c.UpdatedAt, c.SyncedAt, c.HLC = t.now, nil, t.stamp()
 	if _, err := t.exec(updateLineConfig, c.LineID, c.Recipe, orNil(c.TargetRatePerHour), orNil(c.TemperatureC),
-		orNil(c.SpeedRPM), orNil(c.Notes), c.UpdatedAt, orNil(c.DeletedAt), c.HLC, c.ID); err != nil {
+		orNil(c.SpeedRPM), orNil(c.Notes), orNil(c.UpdatedBy), c.UpdatedAt, orNil(c.DeletedAt), c.HLC, c.ID); err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
 	return nil

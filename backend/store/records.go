@@ -79,7 +79,10 @@ const insertRecord = `INSERT INTO production_records (id, line_id, product_id, q
 	VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0, ?)`
 
 // CreateRecord stores a new record with a fresh UUID, pending sync. Invalid
-// input returns a wrapped *protocol.ValidationError naming the field.
+// input returns a wrapped *protocol.ValidationError naming the field; so
+// does a line_id (product_id) that is not the code of a live, active line
+// (product) when the site has lines (products): CodeUnknownCode or
+// CodeInactiveCode.
 func (s *Store) CreateRecord(ctx context.Context, in RecordInput) (Record, error) {
 	recs, err := s.createRecords(ctx, []RecordInput{in})
 	if err != nil {
@@ -102,6 +105,7 @@ func (s *Store) CreateRecords(ctx context.Context, ins []RecordInput) ([]Record,
 func (s *Store) createRecords(ctx context.Context, ins []RecordInput) ([]Record, error) {
 	out := make([]Record, 0, len(ins))
 	err := s.write(ctx, func(t *wtx) error {
+		codes := newCodeChecker(t)
 		for i, in := range ins {
 			id, err := newRecordID()
 			if err != nil {
@@ -111,7 +115,11 @@ func (s *Store) createRecords(ctx context.Context, ins []RecordInput) ([]Record,
 				ID: id, LineID: in.LineID, ProductID: in.ProductID, Quantity: in.Quantity,
 				OperatorID: in.OperatorID, CreatedAt: t.now, UpdatedAt: t.now,
 			}
-			if err := s.validateRecord(r.ID, in, r.CreatedAt, r.UpdatedAt); err != nil {
+			err = s.validateRecord(r.ID, in, r.CreatedAt, r.UpdatedAt)
+			if err == nil {
+				err = codes.checkRecordCodes(in, true, true)
+			}
+			if err != nil {
 				if len(ins) > 1 {
 					return fmt.Errorf("record %d: %w", i, err)
 				}
@@ -186,7 +194,10 @@ const updateRecord = `UPDATE production_records SET line_id = ?, product_id = ?,
 
 // UpdateRecord replaces the people's fields of record id. An edit that
 // changes nothing returns the record as it is (nothing to sync). A deleted
-// record returns ErrDeleted: restore it first.
+// record returns ErrDeleted: restore it first. A changed line_id or
+// product_id is checked against the site's lines and products as in
+// CreateRecord; an unchanged one is not, so a record on a line retired since
+// can still be corrected.
 func (s *Store) UpdateRecord(ctx context.Context, id string, in RecordInput) (Record, error) {
 	var r Record
 	err := s.write(ctx, func(t *wtx) error {
@@ -203,6 +214,9 @@ func (s *Store) UpdateRecord(ctx context.Context, id string, in RecordInput) (Re
 		if cur.LineID == in.LineID && cur.ProductID == in.ProductID && cur.Quantity == in.Quantity && cur.OperatorID == in.OperatorID {
 			r = cur
 			return nil
+		}
+		if err := newCodeChecker(t).checkRecordCodes(in, in.LineID != cur.LineID, in.ProductID != cur.ProductID); err != nil {
+			return err
 		}
 		r = cur
 		r.LineID, r.ProductID, r.Quantity, r.OperatorID = in.LineID, in.ProductID, in.Quantity, in.OperatorID

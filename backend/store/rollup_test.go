@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -312,24 +313,49 @@ func TestStore_LineTargets(t *testing.T) {
 	}
 }
 
-// TestStore_LocalOnlyMigrationNoRepull: the rollup migration adds nothing a
-// pull brings, so a device last pulled under schema 2 does not re-pull.
+// TestStore_LocalOnlyMigrationNoRepull: the rollup (0003) and resolution
+// queue (0004) migrations add nothing a pull brings, so SyncSchemaVersion
+// skips them: a device last pulled under sync schema 2 (builds 2 to 4) is
+// only re-pulled for 0005's site data tables, and once; one already pulled
+// under 5 is not.
 func TestStore_LocalOnlyMigrationNoRepull(t *testing.T) {
 	ctx := context.Background()
-	if SyncSchemaVersion() != 2 || SchemaVersion() < 3 {
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		first, _, _ := strings.Cut(m.sql, "\n")
+		if local := strings.Contains(first, localOnlyTag); local != (m.version == 3 || m.version == 4) {
+			t.Errorf("%s: local only = %v", m.name, local)
+		}
+	}
+	if SyncSchemaVersion() != 5 || SchemaVersion() != 5 {
 		t.Fatalf("SyncSchemaVersion = %d, SchemaVersion = %d", SyncSchemaVersion(), SchemaVersion())
 	}
-	s := openTest(t, Options{})
-	if _, err := s.ApplyPullPage(ctx, protocol.PullResponse{Cursor: 50}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.w.ExecContext(ctx, upsertMeta, metaPullSchema, "2"); err != nil {
-		t.Fatal(err)
-	}
-	if reset, err := s.RepullIfUpgraded(ctx); err != nil || reset {
-		t.Fatalf("reset = %v, %v", reset, err)
-	}
-	if c, _ := s.Cursor(ctx); c != 50 {
-		t.Fatalf("cursor = %d", c)
+	for _, tc := range []struct {
+		seen      string
+		wantReset bool
+	}{{"2", true}, {"5", false}} {
+		s := openTest(t, Options{})
+		if _, err := s.ApplyPullPage(ctx, protocol.PullResponse{Cursor: 50}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.w.ExecContext(ctx, upsertMeta, metaPullSchema, tc.seen); err != nil {
+			t.Fatal(err)
+		}
+		if reset, err := s.RepullIfUpgraded(ctx); err != nil || reset != tc.wantReset {
+			t.Fatalf("pulled under %s: reset = %v, %v", tc.seen, reset, err)
+		}
+		want := int64(50)
+		if tc.wantReset {
+			want = 0
+		}
+		if c, _ := s.Cursor(ctx); c != want {
+			t.Fatalf("pulled under %s: cursor = %d", tc.seen, c)
+		}
+		if reset, _ := s.RepullIfUpgraded(ctx); reset {
+			t.Fatalf("pulled under %s: re-pulled twice", tc.seen)
+		}
 	}
 }

@@ -414,9 +414,9 @@ func (s *Store) Info(ctx context.Context) (Info, error) {
 	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&in.SchemaVersion); err != nil {
 		return Info{}, fmt.Errorf("info: user_version: %w", err)
 	}
-	for _, t := range []string{protocol.TableProductionRecords, protocol.TableLineConfigs} {
+	for _, t := range syncTableNames() {
 		tc := TableCount{Table: t}
-		// t is one of two constants, never input.
+		// t is a registry name, never input.
 		q := "SELECT count(*) - count(deleted_at), count(deleted_at), (SELECT count(*) FROM " + t + " WHERE synced_at IS NULL) FROM " + t
 		if err := tx.QueryRowContext(ctx, q).Scan(&tc.Live, &tc.Deleted, &tc.Pending); err != nil {
 			return Info{}, fmt.Errorf("info: count %s: %w", t, err)

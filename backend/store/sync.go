@@ -17,16 +17,38 @@ const (
 	metaLastHLC  = "last_hlc"
 )
 
-// syncedTables lists the tables the store keeps, by name; a table name from
-// a caller is only ever a key into it.
+// syncTables are the synced tables the store keeps, in the registry's
+// order: every table of the registry but the conflict feed (sync_conflicts,
+// kept apart in its own table). Every table and column name that goes into
+// SQL comes from here, never from input.
+var syncTables = func() []protocol.Table {
+	var out []protocol.Table
+	for _, t := range protocol.NewRegistry().Tables() {
+		if t.Name != protocol.TableConflicts {
+			out = append(out, t)
+		}
+	}
+	return out
+}()
+
+// syncedTable looks a synced table up by name; a table name from a caller is
+// only ever a key into syncTables.
 func (s *Store) syncedTable(name string) (protocol.Table, bool) {
-	switch name {
-	case protocol.TableProductionRecords:
-		return s.records, true
-	case protocol.TableLineConfigs:
-		return s.configs, true
+	for _, t := range syncTables {
+		if t.Name == name {
+			return t, true
+		}
 	}
 	return protocol.Table{}, false
+}
+
+// syncTableNames returns the names of syncTables.
+func syncTableNames() []string {
+	out := make([]string, len(syncTables))
+	for i, t := range syncTables {
+		out[i] = t.Name
+	}
+	return out
 }
 
 // loadClock restores the HLC from meta: the device id (Unenrolled until
@@ -99,8 +121,9 @@ func (s *Store) SetDeviceID(ctx context.Context, id string) error {
 			return err
 		}
 		suffix := "-" + hlc.Unenrolled
-		for _, tb := range []string{protocol.TableProductionRecords, protocol.TableLineConfigs} {
-			// The HLC prefix "%015d-%05d" is 21 characters; tb is a constant.
+		for _, tb := range syncTableNames() {
+			// The HLC prefix "%015d-%05d" is 21 characters; tb is a
+			// registry name.
 			q := "UPDATE " + tb + " SET hlc = substr(hlc, 1, 21) || ? WHERE synced_at IS NULL AND substr(hlc, 22) = ?"
 			if _, err := t.tx.ExecContext(ctx, q, "-"+id, suffix); err != nil {
 				return fmt.Errorf("re-stamp %s: %w", tb, err)
@@ -118,13 +141,22 @@ func (s *Store) SetDeviceID(ctx context.Context, id string) error {
 // PendingCount returns how many rows of all synced tables await the server.
 func (s *Store) PendingCount(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.readRow(ctx, `SELECT (SELECT count(*) FROM production_records WHERE synced_at IS NULL)
-		+ (SELECT count(*) FROM line_configs WHERE synced_at IS NULL)`, nil, func(r *sql.Row) error { return r.Scan(&n) })
+	err := s.readRow(ctx, pendingCountQuery, nil, func(r *sql.Row) error { return r.Scan(&n) })
 	if err != nil {
 		return 0, fmt.Errorf("pending count: %w", err)
 	}
 	return n, nil
 }
+
+// pendingCountQuery sums the pending rows of every synced table, each
+// counted through its partial index on synced_at.
+var pendingCountQuery = func() string {
+	parts := make([]string, len(syncTables))
+	for i, t := range syncTables {
+		parts[i] = "(SELECT count(*) FROM " + t.Name + " WHERE synced_at IS NULL)"
+	}
+	return "SELECT " + strings.Join(parts, " + ")
+}()
 
 // PendingRow is one row to push: its full current state (every wire column
 // but the bookkeeping ones) with the version it is based on.
@@ -257,8 +289,9 @@ func ackEdited(table string) string {
 
 // writerStatements are the statements prepared on the writer at open.
 func writerStatements() []string {
-	qs := []string{upsertMeta, insertRecord, getRecord, updateRecord, insertLineConfig, getLineConfig, updateLineConfig}
-	for _, t := range []string{protocol.TableProductionRecords, protocol.TableLineConfigs} {
+	qs := []string{upsertMeta, insertRecord, getRecord, updateRecord, insertLineConfig, getLineConfig, updateLineConfig,
+		qHasLines, qLineActive, qHasProducts, qProductActive}
+	for _, t := range syncTableNames() {
 		qs = append(qs, ackClean(t), ackEdited(t))
 	}
 	return qs

@@ -149,7 +149,7 @@ func (s *Store) NewBatch(ctx context.Context, limit int) (*Batch, error) {
 	err := s.write(ctx, func(t *wtx) error {
 		req := protocol.PushRequest{BatchID: uuid.NewString(), Changes: []protocol.Change{}}
 		size := 0
-		for _, tb := range []protocol.Table{s.records, s.configs} {
+		for _, tb := range syncTables {
 			if len(req.Changes) >= limit || size >= MaxBatchBytes {
 				break
 			}
@@ -898,7 +898,7 @@ func (s *Store) SyncCounts(ctx context.Context) (SyncCounts, error) {
 	var c SyncCounts
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		var total int64
-		for _, tb := range []string{protocol.TableProductionRecords, protocol.TableLineConfigs} {
+		for _, tb := range syncTableNames() {
 			var n int64
 			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+tb+" WHERE synced_at IS NULL").Scan(&n); err != nil {
 				return err
@@ -991,7 +991,7 @@ type QuarantinedRow struct {
 func (s *Store) Quarantine(ctx context.Context) ([]QuarantinedRow, error) {
 	out := []QuarantinedRow{}
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		for _, tb := range []protocol.Table{s.records, s.configs} {
+		for _, tb := range syncTables {
 			cols := wireColumns(tb)
 			sel := make([]string, len(cols))
 			for i, c := range cols {
@@ -1221,15 +1221,17 @@ func (s *Store) DumpTable(ctx context.Context, table string) (map[string]SyncedR
 // checks first that nothing is unsettled, or that the operator accepted
 // losing it.
 func (s *Store) ClearEnrollment(ctx context.Context) error {
+	qs := []string{
+		"DELETE FROM meta WHERE key IN ('" + metaDeviceID + "', '" + metaCursor + "', '" + metaPullSchema + "')",
+		"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts",
+	}
+	for _, tb := range syncTableNames() {
+		// Edits not yet accepted carry the old device id: stamp them as
+		// made before enrollment, so the next enrollment re-stamps them.
+		qs = append(qs, "UPDATE "+tb+" SET hlc = substr(hlc, 1, 21) || '-"+hlc.Unenrolled+"' WHERE synced_at IS NULL")
+	}
 	err := s.write(ctx, func(t *wtx) error {
-		for _, q := range []string{
-			"DELETE FROM meta WHERE key IN ('" + metaDeviceID + "', '" + metaCursor + "', '" + metaPullSchema + "')",
-			"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts",
-			// Edits not yet accepted carry the old device id: stamp them as
-			// made before enrollment, so the next enrollment re-stamps them.
-			"UPDATE production_records SET hlc = substr(hlc, 1, 21) || '-" + hlc.Unenrolled + "' WHERE synced_at IS NULL",
-			"UPDATE line_configs SET hlc = substr(hlc, 1, 21) || '-" + hlc.Unenrolled + "' WHERE synced_at IS NULL",
-		} {
+		for _, q := range qs {
 			if _, err := t.tx.ExecContext(ctx, q); err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/outpost-app/outpost/backend/protocol"
 )
@@ -45,6 +46,89 @@ type fixtureManifest struct {
 	DeviceID      string       `json:"device_id"`
 	Records       []Record     `json:"records"`
 	LineConfigs   []LineConfig `json:"line_configs"`
+	// SiteRows (schema 5 on) holds the site data rows by table, as
+	// SiteRow.Fields; numbers are normalised with the registry on reading.
+	SiteRows map[string][]protocol.Row `json:"site_rows,omitempty"`
+	// SigninAttempts (schema 5 on) by badge.
+	SigninAttempts map[string]Attempts `json:"signin_attempts,omitempty"`
+}
+
+// fixtureSiteData writes the site data of a schema 5+ fixture: a row of each
+// table in several states, a line config with updated_by, and a lockout.
+func fixtureSiteData(t *testing.T, s *Store, m *fixtureManifest) {
+	ctx := context.Background()
+	if _, err := s.CreateLineConfig(ctx, LineConfigInput{LineID: "L2", Recipe: "R-2", SpeedRPM: p(int64(900)), UpdatedBy: p("mgr-1")}); err != nil {
+		t.Fatal(err)
+	}
+	m.SiteRows = map[string][]protocol.Row{}
+	for _, w := range []struct {
+		table  string
+		fields map[string]any
+		synced int64 // server version, 0 = pending
+	}{
+		{protocol.TableLines, map[string]any{"code": "L1", "name": "Line one", "area": "Hall A", "active": true, "updated_by": "mgr-1"}, 3},
+		{protocol.TableLines, map[string]any{"code": "L2", "name": `Line "two" ü☃`, "active": false}, 0},
+		{protocol.TableProducts, map[string]any{"code": "P-100", "name": "Widget", "unit": "pcs", "active": int64(1)}, 0},
+		{protocol.TablePeople, map[string]any{"badge_id": "op-7", "display_name": "Olga Operator", "role": "operator", "active": 1}, 0},
+		{protocol.TablePeople, map[string]any{"badge_id": "mgr-1", "display_name": "Max Manager", "role": "manager", "active": 1,
+			"pin_hash": "$argon2id$v=19$m=65536,t=1,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"}, 5},
+		{protocol.TableSiteSettings, map[string]any{"time_zone": "Europe/Berlin", "shifts": "Early=06:00,Late=14:00,Night=22:00",
+			"idle_signout_s": 300, "pin_roles": "supervisor,manager"}, 0},
+	} {
+		r, err := s.PutSiteRow(ctx, w.table, w.fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.synced > 0 {
+			if _, err := s.MarkSynced(ctx, w.table, []Ack{{ID: r.ID(), HLC: r.HLC, Version: w.synced, ServerUpdatedAt: 1_760_000_000_900}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tb := range []string{protocol.TableLines, protocol.TableProducts, protocol.TablePeople, protocol.TableSiteSettings} {
+		rows, err := s.SiteRows(ctx, tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			m.SiteRows[tb] = append(m.SiteRows[tb], r.Fields)
+		}
+	}
+	a, err := s.RecordSigninFailure(ctx, "op-7", 1_760_000_001_000, 5, 5*time.Minute, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SigninAttempts = map[string]Attempts{"op-7": a}
+}
+
+// checkFixtureSiteData checks that the upgraded store holds the fixture's
+// site data as the fixture says.
+func checkFixtureSiteData(t *testing.T, s *Store, m fixtureManifest) {
+	ctx := context.Background()
+	for table, rows := range m.SiteRows {
+		tb, _ := siteTable(table)
+		for _, want := range rows {
+			id, _ := want["id"].(string)
+			got, err := s.SiteRow(ctx, table, id)
+			if err != nil {
+				t.Fatalf("%s %s: %v", table, id, err)
+			}
+			for _, c := range tb.Columns {
+				w, err := c.Normalize(want[c.Name])
+				if err != nil {
+					t.Fatalf("%s %s: fixture %s: %v", table, id, c.Name, err)
+				}
+				if got.Fields[c.Name] != w {
+					t.Fatalf("%s %s: %s = %#v, want %#v", table, id, c.Name, got.Fields[c.Name], w)
+				}
+			}
+		}
+	}
+	for badge, want := range m.SigninAttempts {
+		if got, err := s.SigninAttempts(ctx, badge); err != nil || got != want {
+			t.Fatalf("sign-in attempts of %s = %+v, %v; want %+v", badge, got, err, want)
+		}
+	}
 }
 
 func TestMakeFixture(t *testing.T) {
@@ -85,6 +169,9 @@ func TestMakeFixture(t *testing.T) {
 	}
 	if _, err := s.CreateLineConfig(ctx, LineConfigInput{LineID: "L1", Recipe: "R-1", TemperatureC: p(72.25), Notes: p("first\nsecond")}); err != nil {
 		t.Fatal(err)
+	}
+	if v >= 5 {
+		fixtureSiteData(t, s, &m)
 	}
 	if err := s.SetDeviceID(ctx, m.DeviceID); err != nil {
 		t.Fatal(err)
@@ -160,6 +247,7 @@ func TestUpgradeFromFixtures(t *testing.T) {
 					t.Fatalf("line config %s = %+v, %v; want %+v", c.ID, got, err, c)
 				}
 			}
+			checkFixtureSiteData(t, s, m)
 			// And it takes new writes, later in HLC order than the old ones.
 			r, err := s.CreateRecord(ctx, validInput())
 			if err != nil {
