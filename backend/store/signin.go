@@ -91,10 +91,7 @@ func (s *Store) RecordSigninFailure(ctx context.Context, badge string, now int64
 			a.Locks++
 			a.Failures = 0
 		}
-		_, err = t.tx.ExecContext(ctx, `INSERT INTO signin_attempts (badge_id, failures, locks, locked_until, last_failure)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT(badge_id) DO UPDATE SET failures = excluded.failures, locks = excluded.locks,
-			locked_until = excluded.locked_until, last_failure = excluded.last_failure`,
-			badge, a.Failures, a.Locks, a.LockedUntil, a.LastFailure)
+		_, err = t.tx.ExecContext(ctx, upsertAttempts, badge, a.Failures, a.Locks, a.LockedUntil, a.LastFailure)
 		return err
 	})
 	if err != nil {
@@ -102,6 +99,26 @@ func (s *Store) RecordSigninFailure(ctx context.Context, badge string, now int64
 	}
 	return a, nil
 }
+
+// PutSigninAttempts replaces badge's state with a (computed by the caller,
+// e.g. backend/signin's Fail); a zero a is kept as a row of zeros.
+func (s *Store) PutSigninAttempts(ctx context.Context, badge string, a Attempts) error {
+	if err := checkBadge(badge); err != nil {
+		return fmt.Errorf("put sign-in attempts: %w", err)
+	}
+	err := s.write(ctx, func(t *wtx) error {
+		_, err := t.tx.ExecContext(ctx, upsertAttempts, badge, a.Failures, a.Locks, a.LockedUntil, a.LastFailure)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("put sign-in attempts: %w", err)
+	}
+	return nil
+}
+
+const upsertAttempts = `INSERT INTO signin_attempts (badge_id, failures, locks, locked_until, last_failure)
+	VALUES (?, ?, ?, ?, ?) ON CONFLICT(badge_id) DO UPDATE SET failures = excluded.failures, locks = excluded.locks,
+	locked_until = excluded.locked_until, last_failure = excluded.last_failure`
 
 // ClearSigninFailures forgets badge's failures and lockouts (a successful
 // sign-in).

@@ -194,7 +194,6 @@ func (s *Store) PutSiteRow(ctx context.Context, table string, fields map[string]
 		if _, ok := in["deleted_at"]; !ok {
 			merged["deleted_at"] = nil
 		}
-		merged["id"] = id
 		if !exists {
 			merged["created_at"] = t.now
 		}
