@@ -35,6 +35,10 @@ type Resolution struct {
 	Error        string       `json:"error,omitempty"`
 	StaleRow     protocol.Row `json:"stale_row,omitempty"`
 	StaleVersion int64        `json:"stale_version,omitempty"`
+	// PersonID and PersonName name the person who decided (badge id and
+	// display name; "" when the site has no people yet).
+	PersonID   string `json:"person_id,omitempty"`
+	PersonName string `json:"person_name,omitempty"`
 }
 
 // QueueResolution stores a decision on conflict r.ConflictID (replacing an

@@ -21,7 +21,8 @@ func TestStore_ResolutionQueue(t *testing.T) {
 		t.Fatalf("queue: %+v, %v", r, err)
 	}
 	// A second decision on the same conflict replaces the first.
-	r2, err := s.QueueResolution(ctx, Resolution{ConflictID: "c1", Row: protocol.Row{"temperature_c": 190.0}, BaseVersion: 7, Reason: "better"})
+	r2, err := s.QueueResolution(ctx, Resolution{ConflictID: "c1", Row: protocol.Row{"temperature_c": 190.0}, BaseVersion: 7, Reason: "better",
+		PersonID: "mgr-1", PersonName: `Max "the boss" Müller`})
 	if err != nil || r2.HLC <= r.HLC {
 		t.Fatalf("requeue: %+v, %v (hlc must grow)", r2, err)
 	}
@@ -39,7 +40,8 @@ func TestStore_ResolutionQueue(t *testing.T) {
 		t.Fatalf("after reopen: %+v, %v", got, err)
 	}
 	g := got[0]
-	if g.State != ResolutionStale || g.StaleVersion != 9 || g.StaleRow["temperature_c"] != 200.0 || g.Reason != "better" || g.BaseVersion != 7 {
+	if g.State != ResolutionStale || g.StaleVersion != 9 || g.StaleRow["temperature_c"] != 200.0 || g.Reason != "better" || g.BaseVersion != 7 ||
+		g.PersonID != "mgr-1" || g.PersonName != `Max "the boss" Müller` {
 		t.Fatalf("stored decision: %+v", g)
 	}
 	if err := s.DropResolution(ctx, "c1"); err != nil {
