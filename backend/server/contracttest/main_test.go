@@ -663,6 +663,10 @@ func without(row map[string]any, keys ...string) map[string]any {
 var prodColumns = []string{"id", "line_id", "product_id", "quantity", "operator_id", "created_at", "updated_at", "deleted_at", "server_updated_at"}
 var lineColumns = []string{"id", "line_id", "recipe", "target_rate_per_hour", "temperature_c", "speed_rpm", "notes", "created_at", "updated_at", "deleted_at", "server_updated_at"}
 
+// lineAdditive are line_configs columns added within v1 (clients ignore
+// columns they do not know): updated_by, who made the state (issue 10).
+var lineAdditive = []string{"updated_by"}
+
 func str(v any) string { s, _ := v.(string); return s }
 
 func num(t testing.TB, v any) int64 {

@@ -286,7 +286,7 @@ func TestPull(t *testing.T) {
 		row, _ := c["row"].(map[string]any)
 		cols := prodColumns
 		if c["table"] == "line_configs" {
-			cols = lineColumns
+			cols = append(append([]string{}, lineColumns...), lineAdditive...)
 		}
 		hasKeys(t, fmt.Sprint(c["table"], " row"), row, cols...)
 		lacksKeys(t, "pulled row", row, "synced_at", "version", "hlc")
