@@ -26,7 +26,12 @@ type conflictRecord struct {
 	CreatedAt  int64        `json:"created_at"`
 	ResolvedAt *int64       `json:"resolved_at"`
 	ResolvedBy *string      `json:"resolved_by"`
-	Reason     *string      `json:"reason"`
+	// ResolvedByPerson and ResolvedByName name the person who decided
+	// (badge id and display name; additive to contract v1): null when the
+	// resolution named nobody, and on records not resolved.
+	ResolvedByPerson *string `json:"resolved_by_person"`
+	ResolvedByName   *string `json:"resolved_by_name"`
+	Reason           *string `json:"reason"`
 	// BaseVersion is the version mine was based on, TheirsVersion the
 	// version of theirs, RowVersion the row's version right after the
 	// conflict was decided: a resolution without base_version is checked
@@ -79,7 +84,13 @@ type ResolveRequest struct {
 	HLC         string
 	BaseVersion *int64
 	Reason      *string
+	// PersonID and PersonName name the person who decided (1–128
+	// characters each when given).
+	PersonID, PersonName *string
 }
+
+// maxPersonLen bounds a resolution's person_id and person_name.
+const maxPersonLen = 128
 
 // ConflictForDevice checks that conflict id exists and belongs to dev's
 // site: ErrNotFound when it does not exist, ErrForbidden when it belongs to
@@ -179,6 +190,7 @@ func (e *Engine) Resolve(ctx context.Context, dev Device, id string, req Resolve
 	}
 	rec.Status = protocol.ConflictResolved
 	rec.ResolvedAt, rec.ResolvedBy, rec.Reason = &w.now, &dev.ID, req.Reason
+	rec.ResolvedByPerson, rec.ResolvedByName = req.PersonID, req.PersonName
 	rec.RowVersion = v
 	if _, err := w.put(ctx, rec.stored(req.HLC, cr.DeviceID, w.now)); err != nil {
 		return 0, 0, err

@@ -190,11 +190,13 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, dev Devic
 		HLC         string          `json:"hlc"`
 		BaseVersion *int64          `json:"base_version"`
 		Reason      *string         `json:"reason"`
+		PersonID    *string         `json:"person_id"`
+		PersonName  *string         `json:"person_name"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil {
-		return malformed("The body must be a JSON object {\"row\", \"hlc\", \"base_version\", \"reason\"}.")
+		return malformed("The body must be a JSON object {\"row\", \"hlc\", \"base_version\", \"reason\", \"person_id\", \"person_name\"}.")
 	}
-	req := ResolveRequest{HLC: raw.HLC, BaseVersion: raw.BaseVersion, Reason: raw.Reason}
+	req := ResolveRequest{HLC: raw.HLC, BaseVersion: raw.BaseVersion, Reason: raw.Reason, PersonID: raw.PersonID, PersonName: raw.PersonName}
 	if len(raw.Row) > 0 && string(raw.Row) != "null" {
 		m, err := protocol.DecodeRow(raw.Row)
 		if err != nil {
@@ -204,6 +206,20 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, dev Devic
 	}
 	if req.Reason != nil && utf8.RuneCountInString(*req.Reason) > 4000 {
 		return errf(http.StatusUnprocessableEntity, protocol.CodeTooLong, "reason is longer than 4000 characters.")
+	}
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"person_id", req.PersonID}, {"person_name", req.PersonName}} {
+		if f.v == nil {
+			continue
+		}
+		switch n := utf8.RuneCountInString(*f.v); {
+		case n == 0:
+			return errf(http.StatusUnprocessableEntity, protocol.CodeInvalidValue, "%s must be 1 to %d characters when given; leave it out when no person signed in.", f.name, maxPersonLen)
+		case n > maxPersonLen:
+			return errf(http.StatusUnprocessableEntity, protocol.CodeTooLong, "%s is longer than %d characters.", f.name, maxPersonLen)
+		}
 	}
 	chosen, err := s.engine.ValidateResolve(r.Context(), dev, id, req)
 	if ve, ok := protocol.AsValidation(err); ok {

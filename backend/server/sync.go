@@ -311,6 +311,11 @@ func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
 		return reject(rejected(c, protocol.CodeUnknownTable, "unknown table %q", clip(c.Table, 64)))
 	}
 	p.table = t
+	if t.ManagerOnly && dev.Role != protocol.RoleManager {
+		// Site data is written by manager devices only; the rest of the
+		// batch is unaffected.
+		return reject(rejected(c, protocol.CodeForbidden, "only manager devices may change site data (%s)", t.Name))
+	}
 	if c.Op != protocol.OpUpsert && c.Op != protocol.OpDelete {
 		return reject(rejected(c, protocol.CodeInvalidValue, "op must be \"upsert\" or \"delete\""))
 	}
