@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/server"
 	"github.com/outpost-app/outpost/backend/server/pgstore"
 	"github.com/outpost-app/outpost/backend/server/pgstore/pgtest"
@@ -69,6 +71,48 @@ func TestEvents_NotifyWakesOtherServer(t *testing.T) {
 	watcher := enrollAt(t, stB, b, "S")
 	events := openEvents(t, b, watcher)
 	waitWake(t, a, writer, events)
+}
+
+// TestEvents_ImportNotifies: a site data import made by another process
+// (the CLI, its own store on the same database) wakes a server's streams
+// through NOTIFY alone, with the poll off.
+func TestEvents_ImportNotifies(t *testing.T) {
+	db := pgtest.URL(t)
+	a, stA := serveStore(t, db, time.Hour)
+	watcher := enrollAt(t, stA, a, "S")
+	events := openEvents(t, a, watcher)
+	waitWake(t, a, watcher, events) // the server listens now
+
+	cli, err := pgstore.Open(context.Background(), db, pgstore.Options{MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	reg := protocol.NewRegistry()
+	rows, problems, err := server.ParseSiteCSV(reg, protocol.TableProducts, strings.NewReader("code,name,unit\nP1,Bolt,pcs\n"))
+	if err != nil || len(problems) > 0 {
+		t.Fatal(err, problems)
+	}
+	eng := &server.Engine{Store: cli, Registry: reg, Now: time.Now}
+	res, err := eng.ImportSiteRows(context.Background(), "S", protocol.TableProducts, rows, server.ImportOptions{})
+	if err != nil || res.Imported != 1 {
+		t.Fatalf("import: %+v %v", res, err)
+	}
+	want := fmt.Sprintf(`data: {"cursor":%d}`, res.Seq)
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case l, ok := <-events:
+			if !ok {
+				t.Fatal("stream closed")
+			}
+			if l == want {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %q: the import's NOTIFY did not wake the stream", want)
+		}
+	}
 }
 
 // TestEvents_ListenReconnects: B's listening connection is cut (the

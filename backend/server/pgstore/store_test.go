@@ -26,6 +26,8 @@ func open(t *testing.T) server.Store {
 
 func TestConformance(t *testing.T) { storetest.Run(t, open) }
 
+func TestSiteData(t *testing.T) { storetest.RunSiteData(t, open) }
+
 // TestOpen_ConcurrentMigration starts several stores on one empty schema at
 // once, as instances behind a load balancer do: all open, the schema is
 // migrated once, and reopening changes nothing.
