@@ -34,9 +34,10 @@ func (c *Client) resolveStore() (ResolveStore, error) {
 
 // Resolve records a manager's decision on conflict id — the chosen full row,
 // decided against the server's version baseVersion — in the local queue,
-// then tries to send it at once. Offline, it stays queued and is sent by
-// SendResolutions later. The returned resolution says where it stands.
-func (c *Client) Resolve(ctx context.Context, id string, row protocol.Row, baseVersion int64, reason string) (store.Resolution, error) {
+// then tries to send it at once. Offline, it stays queued (with who
+// decided) and is sent by SendResolutions later. The returned resolution
+// says where it stands.
+func (c *Client) Resolve(ctx context.Context, id string, row protocol.Row, baseVersion int64, reason string, by Decider) (store.Resolution, error) {
 	c.mu.Lock()
 	role := c.status.Role
 	c.mu.Unlock()
@@ -47,7 +48,10 @@ func (c *Client) Resolve(ctx context.Context, id string, row protocol.Row, baseV
 	if err != nil {
 		return store.Resolution{}, err
 	}
-	r, err := rs.QueueResolution(ctx, store.Resolution{ConflictID: id, Row: row, BaseVersion: baseVersion, Reason: reason})
+	r, err := rs.QueueResolution(ctx, store.Resolution{
+		ConflictID: id, Row: row, BaseVersion: baseVersion, Reason: reason,
+		PersonID: by.PersonID, PersonName: by.PersonName,
+	})
 	if err != nil {
 		return store.Resolution{}, err
 	}
@@ -55,6 +59,12 @@ func (c *Client) Resolve(ctx context.Context, id string, row protocol.Row, baseV
 		return r, err
 	}
 	return r, nil
+}
+
+// Decider names the person who made a decision: their badge id and display
+// name (both "" when the site has no people, or sign-in is not required).
+type Decider struct {
+	PersonID, PersonName string
 }
 
 // SendResolutions sends every queued decision; accepted ones leave the
@@ -108,6 +118,10 @@ func (c *Client) sendOne(ctx context.Context, rs ResolveStore, r *store.Resoluti
 	if r.Reason != "" {
 		reason := r.Reason
 		req.Reason = &reason
+	}
+	if r.PersonID != "" {
+		id, name := r.PersonID, r.PersonName
+		req.PersonID, req.PersonName = &id, &name
 	}
 	_, err = api.Resolve(ctx, r.ConflictID, req)
 	var ae *APIError
