@@ -72,6 +72,8 @@ func run() error {
 		}
 	}
 	var appCtx context.Context
+	sessCtx, stopSessions := context.WithCancel(context.Background())
+	defer stopSessions()
 	var emitCtx atomic.Pointer[context.Context] // read by the sync loop's goroutines
 	syncSvc := app.NewSyncService(app.SyncOptions{Config: cfg, OnStatus: func(s app.SyncStatus) {
 		if c := emitCtx.Load(); c != nil {
@@ -118,8 +120,10 @@ func run() error {
 			emitCtx.Store(&ctx)
 			core.Start(ctx)
 			go app.WatchData(ctx, dashSvc, func(name string, data any) { wruntime.EventsEmit(ctx, name, data) })
+			go app.WatchSessions(sessCtx, sessSvc) // idle sign-out
 		},
 		OnShutdown: func(context.Context) {
+			stopSessions()
 			syncSvc.Shutdown()
 			core.Shutdown()
 		},

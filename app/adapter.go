@@ -46,11 +46,22 @@ func toRecordInput(in RecordInput) store.RecordInput {
 	return store.RecordInput{LineID: in.LineID, ProductID: in.ProductID, Quantity: in.Quantity, OperatorID: in.OperatorID}
 }
 
-func record(r store.Record, err error) (Record, error) {
+func (a *storeAdapter) record(ctx context.Context, r store.Record, err error) (Record, error) {
 	if err != nil {
 		return Record{}, mapErr(err)
 	}
-	return fromRecord(r), nil
+	out := fromRecord(r)
+	out.OperatorName = a.personName(ctx, r.OperatorID)
+	return out, nil
+}
+
+// personName is the display name of badge, "" when no person has it.
+func (a *storeAdapter) personName(ctx context.Context, badge string) string {
+	p, err := a.st.PersonByBadge(ctx, badge)
+	if err != nil {
+		return ""
+	}
+	return p.Text("display_name")
 }
 
 func (a *storeAdapter) ListRecords(ctx context.Context, f RecordFilter) (RecordPage, error) {
@@ -61,9 +72,17 @@ func (a *storeAdapter) ListRecords(ctx context.Context, f RecordFilter) (RecordP
 	if err != nil {
 		return RecordPage{}, mapErr(err)
 	}
+	names := map[string]string{}
+	if len(p.Records) > 0 {
+		// One read for the page, not one per row.
+		if names, err = a.st.PeopleNames(ctx); err != nil {
+			return RecordPage{}, mapErr(err)
+		}
+	}
 	out := RecordPage{Records: make([]Record, len(p.Records)), Total: int(p.Total), Offset: f.Offset}
 	for i, r := range p.Records {
 		out.Records[i] = fromRecord(r)
+		out.Records[i].OperatorName = names[r.OperatorID]
 		out.Records[i].SyncState = a.reviewState(ctx, protocol.TableProductionRecords, r.ID, r.Pending())
 	}
 	return out, nil
@@ -87,23 +106,28 @@ func (a *storeAdapter) reviewState(ctx context.Context, table, id string, pendin
 }
 
 func (a *storeAdapter) GetRecord(ctx context.Context, id string) (Record, error) {
-	return record(a.st.GetRecord(ctx, id))
+	r, err := a.st.GetRecord(ctx, id)
+	return a.record(ctx, r, err)
 }
 
 func (a *storeAdapter) CreateRecord(ctx context.Context, in RecordInput) (Record, error) {
-	return record(a.st.CreateRecord(ctx, toRecordInput(in)))
+	r, err := a.st.CreateRecord(ctx, toRecordInput(in))
+	return a.record(ctx, r, err)
 }
 
 func (a *storeAdapter) UpdateRecord(ctx context.Context, id string, in RecordInput) (Record, error) {
-	return record(a.st.UpdateRecord(ctx, id, toRecordInput(in)))
+	r, err := a.st.UpdateRecord(ctx, id, toRecordInput(in))
+	return a.record(ctx, r, err)
 }
 
 func (a *storeAdapter) DeleteRecord(ctx context.Context, id string) (Record, error) {
-	return record(a.st.DeleteRecord(ctx, id))
+	r, err := a.st.DeleteRecord(ctx, id)
+	return a.record(ctx, r, err)
 }
 
 func (a *storeAdapter) RestoreRecord(ctx context.Context, id string) (Record, error) {
-	return record(a.st.RestoreRecord(ctx, id))
+	r, err := a.st.RestoreRecord(ctx, id)
+	return a.record(ctx, r, err)
 }
 
 func (a *storeAdapter) Counts(ctx context.Context) (Counts, error) {

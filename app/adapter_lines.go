@@ -16,10 +16,15 @@ func fromLineConfig(c store.LineConfig) LineConfig {
 }
 
 func toLineConfigInput(in LineConfigInput) store.LineConfigInput {
-	return store.LineConfigInput{
+	out := store.LineConfigInput{
 		LineID: in.LineID, Recipe: in.Recipe,
 		TargetRatePerHour: in.TargetRatePerHour, TemperatureC: in.TemperatureC, SpeedRPM: in.SpeedRPM, Notes: in.Notes,
 	}
+	if in.updatedBy != "" {
+		by := in.updatedBy
+		out.UpdatedBy = &by
+	}
+	return out
 }
 
 func lineConfig(c store.LineConfig, err error) (LineConfig, error) {

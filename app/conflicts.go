@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -80,6 +81,50 @@ func NewConflictService(s *SyncService) *ConflictService { return &ConflictServi
 type conflictStore interface {
 	Conflicts(ctx context.Context, open bool) ([]store.Conflict, error)
 	Resolutions(ctx context.Context) ([]store.Resolution, error)
+	PeopleNames(ctx context.Context) (map[string]string, error)
+}
+
+// names turns a person's badge id into a display name: the site's people
+// (nil when unknown) know it, else the badge id itself, else a short device
+// id stands in.
+type names map[string]string
+
+func (n names) of(badge, deviceID string) string {
+	if badge != "" {
+		if name := n[badge]; name != "" {
+			return name
+		}
+		return badge
+	}
+	return shortDevice(deviceID)
+}
+
+// author is who made a row's state: a record's operator, else the row's
+// updated_by ("" when neither is set).
+func author(table string, row map[string]any) string {
+	if row == nil {
+		return ""
+	}
+	if table == "" || table == "production_records" {
+		if s, _ := row["operator_id"].(string); s != "" {
+			return s
+		}
+	}
+	s, _ := row["updated_by"].(string)
+	return s
+}
+
+func (c *ConflictService) names(ctx context.Context) names {
+	st, ok := c.sync.store().(conflictStore)
+	if !ok {
+		return nil
+	}
+	n, err := st.PeopleNames(ctx)
+	if err != nil {
+		slog.Warn("read people's names", "err", err)
+		return nil
+	}
+	return n
 }
 
 // List returns every conflict pulled to this computer: open ones first, then
@@ -108,6 +153,7 @@ func (c *ConflictService) List() ([]Conflict, error) {
 	for _, d := range decisions {
 		byID[d.ConflictID] = d
 	}
+	people := c.names(ctx)
 	out := make([]Conflict, 0, len(recs))
 	for _, r := range recs {
 		var w struct {
@@ -121,6 +167,8 @@ func (c *ConflictService) List() ([]Conflict, error) {
 			CreatedAt     int64          `json:"created_at"`
 			ResolvedAt    *int64         `json:"resolved_at"`
 			ResolvedBy    *string        `json:"resolved_by"`
+			ByPerson      *string        `json:"resolved_by_person"`
+			ByName        *string        `json:"resolved_by_name"`
 			Reason        *string        `json:"reason"`
 			TheirsVersion int64          `json:"theirs_version"`
 		}
@@ -138,6 +186,17 @@ func (c *ConflictService) List() ([]Conflict, error) {
 		}
 		if w.ResolvedBy != nil {
 			v.ResolvedBy = *w.ResolvedBy
+		}
+		v.MineBy = author(r.TableName, w.Mine)
+		v.MineByName = people.of(v.MineBy, v.DeviceID)
+		if w.ByPerson != nil {
+			v.ResolvedByPerson = *w.ByPerson
+		}
+		switch {
+		case w.ByName != nil && *w.ByName != "":
+			v.ResolvedByName = *w.ByName
+		case v.ResolvedBy != "" || v.ResolvedByPerson != "":
+			v.ResolvedByName = people.of(v.ResolvedByPerson, v.ResolvedBy)
 		}
 		if w.Reason != nil {
 			v.Reason = *w.Reason
@@ -185,7 +244,11 @@ func (c *ConflictService) Resolve(id string, row map[string]any, baseVersion int
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	r, err := cl.Resolve(ctx, id, protocol.Row(row), baseVersion, reason)
+	by, err := c.decider(ctx)
+	if err != nil {
+		return "", err
+	}
+	r, err := cl.Resolve(ctx, id, protocol.Row(row), baseVersion, reason, by)
 	if errors.Is(err, syncclient.ErrNotManager) {
 		return "", &Error{Code: "forbidden", Message: "Only a manager's computer can resolve conflicts."}
 	}
@@ -196,6 +259,32 @@ func (c *ConflictService) Resolve(id string, row map[string]any, baseVersion int
 		return "sent", nil
 	}
 	return r.State, nil
+}
+
+// decider is the person deciding a conflict: when sign-in is required, a
+// signed-in manager (a manager's computer is not enough).
+func (c *ConflictService) decider(ctx context.Context) (syncclient.Decider, error) {
+	if c.sync.deviceRole() != protocol.RoleManager {
+		return syncclient.Decider{}, &Error{Code: CodeForbidden, Message: "Only a manager's computer can resolve conflicts."}
+	}
+	st, ok := c.sync.store().(*store.Store)
+	if !ok || c.sync.sess == nil {
+		return syncclient.Decider{}, nil
+	}
+	a, err := actorOf(ctx, c.sync.sess, st)
+	if err != nil {
+		return syncclient.Decider{}, err
+	}
+	if !a.required {
+		return syncclient.Decider{}, nil
+	}
+	switch {
+	case a.person == nil:
+		return syncclient.Decider{}, &Error{Code: CodeSignInRequired, Message: "Sign in as a manager to resolve conflicts."}
+	case a.person.Role != protocol.PersonManager:
+		return syncclient.Decider{}, &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only a manager can resolve conflicts; %s is signed in as %s.", a.person.DisplayName, a.person.Role)}
+	}
+	return syncclient.Decider{PersonID: a.person.BadgeID, PersonName: a.person.DisplayName}, nil
 }
 
 // History returns every version of a record the server keeps, oldest first.
@@ -210,9 +299,11 @@ func (c *ConflictService) History(table, id string) ([]HistoryEntry, error) {
 	if err != nil {
 		return nil, syncError(err)
 	}
+	people := c.names(ctx)
 	out := make([]HistoryEntry, len(h))
 	for i, e := range h {
-		out[i] = HistoryEntry{Version: e.Version, HLC: e.HLC, DeviceID: e.DeviceID, Row: e.Row, ByName: shortDevice(e.DeviceID)}
+		out[i] = HistoryEntry{Version: e.Version, HLC: e.HLC, DeviceID: e.DeviceID, Row: e.Row,
+			ByName: people.of(author(table, e.Row), e.DeviceID)}
 	}
 	return out, nil
 }

@@ -65,6 +65,9 @@ type Core struct {
 	ctx     context.Context
 	opened  Opened
 	failure *Failure
+
+	// sess, when set (NewSessionService), says who is signed in.
+	sess *SessionService
 }
 
 // NewCore returns a Core that opens the store with open when Start is called.

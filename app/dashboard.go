@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"sort"
 	"time"
@@ -157,9 +158,7 @@ const (
 )
 
 // resolve turns q into a range, its buckets and the shifts, validated.
-func (s *DashboardService) resolve(q DashboardQuery) (time.Time, time.Time, []period.Bucket, []period.Shift, string, error) {
-	loc := s.opts.Location
-	shifts := s.opts.Shifts
+func (s *DashboardService) resolve(q DashboardQuery, loc *time.Location, shifts []period.Shift) (time.Time, time.Time, []period.Bucket, []period.Shift, string, error) {
 	if q.Shifts != "" {
 		sh, err := period.ParseShifts(q.Shifts)
 		if err != nil {
@@ -211,32 +210,52 @@ func (s *DashboardService) resolve(q DashboardQuery) (time.Time, time.Time, []pe
 	return from, to, bs, shifts, gran, nil
 }
 
-// Get returns the dashboard for q: production per bucket, line and product,
-// each line against its target, and the top products and operators.
-func (s *DashboardService) Get(q DashboardQuery) (Dashboard, error) {
-	from, to, bs, shifts, gran, err := s.resolve(q)
+// siteClock is the time zone and shifts of the site's settings, read on
+// every query (a pulled change applies at once), else the options'.
+func (s *DashboardService) siteClock(ctx context.Context, st *store.Store) (*time.Location, []period.Shift) {
+	loc, shifts := s.opts.Location, s.opts.Shifts
+	set, err := readSettings(ctx, st)
 	if err != nil {
-		return Dashboard{}, err
+		slog.Warn("read the site's settings", "err", err)
+		return loc, shifts
 	}
-	now := s.opts.Now()
-	d := Dashboard{
-		From: from.UnixMilli(), To: to.UnixMilli(), Now: now.UnixMilli(), Granularity: gran,
-		TimeZone: zoneName(s.opts.Location, now), Shifts: shifts,
-		Buckets: make([]DashboardBucket, len(bs)), Totals: []DashboardTotal{}, Lines: []LineActual{},
-		TopProducts: []Ranked{}, TopOperators: []Ranked{},
+	if l := set.location(); l != nil {
+		loc = l
 	}
-	bounds := make([]int64, 0, len(bs)+1)
-	for i, b := range bs {
-		d.Buckets[i] = DashboardBucket{From: b.From, To: b.To, Label: b.Label, Hours: b.Hours()}
-		if len(bounds) == 0 || bounds[len(bounds)-1] != b.From {
-			if len(bounds) > 0 {
-				return Dashboard{}, &Error{Code: CodeInternal, Message: "The dashboard's time buckets have a gap."}
-			}
-			bounds = append(bounds, b.From)
-		}
-		bounds = append(bounds, b.To)
+	if sh := set.shiftList(); sh != nil {
+		shifts = sh
 	}
+	return loc, shifts
+}
+
+// Get returns the dashboard for q: production per bucket, line and product,
+// each line against its target, and the top products and operators, in the
+// site's time zone and shifts.
+func (s *DashboardService) Get(q DashboardQuery) (Dashboard, error) {
 	return callLocal(s.core, func(ctx context.Context, st *store.Store) (Dashboard, error) {
+		loc, siteShifts := s.siteClock(ctx, st)
+		from, to, bs, shifts, gran, err := s.resolve(q, loc, siteShifts)
+		if err != nil {
+			return Dashboard{}, err
+		}
+		now := s.opts.Now()
+		d := Dashboard{
+			From: from.UnixMilli(), To: to.UnixMilli(), Now: now.UnixMilli(), Granularity: gran,
+			TimeZone: zoneName(loc, now), Shifts: shifts,
+			Buckets: make([]DashboardBucket, len(bs)), Totals: []DashboardTotal{}, Lines: []LineActual{},
+			TopProducts: []Ranked{}, TopOperators: []Ranked{},
+		}
+		bounds := make([]int64, 0, len(bs)+1)
+		for i, b := range bs {
+			d.Buckets[i] = DashboardBucket{From: b.From, To: b.To, Label: b.Label, Hours: b.Hours()}
+			if len(bounds) == 0 || bounds[len(bounds)-1] != b.From {
+				if len(bounds) > 0 {
+					return Dashboard{}, &Error{Code: CodeInternal, Message: "The dashboard's time buckets have a gap."}
+				}
+				bounds = append(bounds, b.From)
+			}
+			bounds = append(bounds, b.To)
+		}
 		// The revision first: a change landing during the reads is
 		// announced again by WatchData.
 		ch, err := st.RollupChangedSince(ctx, 1<<62)

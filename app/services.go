@@ -58,23 +58,77 @@ func (s *RecordService) Get(id string) (Record, error) {
 // trailing newline or space).
 func (s *RecordService) Create(in RecordInput) (Record, error) {
 	in = in.trimmed()
-	return call(s.core, func(ctx context.Context, st Store) (Record, error) { return st.CreateRecord(ctx, in) })
+	return call(s.core, func(ctx context.Context, st Store) (Record, error) {
+		if err := s.core.asOperator(ctx, st, &in); err != nil {
+			return Record{}, err
+		}
+		return st.CreateRecord(ctx, in)
+	})
 }
 
 // Update replaces the people's fields of record id.
 func (s *RecordService) Update(id string, in RecordInput) (Record, error) {
 	in = in.trimmed()
-	return call(s.core, func(ctx context.Context, st Store) (Record, error) { return st.UpdateRecord(ctx, id, in) })
+	return call(s.core, func(ctx context.Context, st Store) (Record, error) {
+		if err := s.core.asOperator(ctx, st, &in); err != nil {
+			return Record{}, err
+		}
+		return st.UpdateRecord(ctx, id, in)
+	})
 }
 
 // Delete soft-deletes record id (a tombstone that syncs); Restore undoes it.
 func (s *RecordService) Delete(id string) (Record, error) {
-	return call(s.core, func(ctx context.Context, st Store) (Record, error) { return st.DeleteRecord(ctx, id) })
+	return call(s.core, func(ctx context.Context, st Store) (Record, error) {
+		if _, err := s.core.signedIn(ctx, st); err != nil {
+			return Record{}, err
+		}
+		return st.DeleteRecord(ctx, id)
+	})
 }
 
 // Restore undoes a soft delete of record id.
 func (s *RecordService) Restore(id string) (Record, error) {
-	return call(s.core, func(ctx context.Context, st Store) (Record, error) { return st.RestoreRecord(ctx, id) })
+	return call(s.core, func(ctx context.Context, st Store) (Record, error) {
+		if _, err := s.core.signedIn(ctx, st); err != nil {
+			return Record{}, err
+		}
+		return st.RestoreRecord(ctx, id)
+	})
+}
+
+// signedIn returns who acts; when the site requires sign-in and nobody is
+// signed in, it refuses with sign_in_required.
+func (c *Core) signedIn(ctx context.Context, s Store) (actor, error) {
+	if c.sess == nil {
+		return actor{}, nil
+	}
+	st, err := localStore(s)
+	if err != nil {
+		return actor{}, nil // a test double: no people
+	}
+	a, err := actorOf(ctx, c.sess, st)
+	if err != nil {
+		return a, err
+	}
+	if a.required && a.person == nil {
+		return a, errSignInRequired
+	}
+	return a, nil
+}
+
+// asOperator sets a record's operator to the signed-in person when the
+// site requires sign-in (what was typed is ignored); otherwise the typed
+// operator stays, as before the site had people.
+func (c *Core) asOperator(ctx context.Context, s Store, in *RecordInput) error {
+	a, err := c.signedIn(ctx, s)
+	if err != nil {
+		return err
+	}
+	if a.required {
+		in.OperatorID = a.person.BadgeID
+	}
+	return nil
 }
 
 func (in RecordInput) trimmed() RecordInput {
@@ -109,18 +163,35 @@ func (s *LineConfigService) Get(id string) (LineConfig, error) {
 // Create stores a new line configuration.
 func (s *LineConfigService) Create(in LineConfigInput) (LineConfig, error) {
 	in = in.trimmed()
-	return call(s.core, func(ctx context.Context, st Store) (LineConfig, error) { return st.CreateLineConfig(ctx, in) })
+	return call(s.core, func(ctx context.Context, st Store) (LineConfig, error) {
+		a, err := s.core.signedIn(ctx, st)
+		if err != nil {
+			return LineConfig{}, err
+		}
+		in.updatedBy = a.badge()
+		return st.CreateLineConfig(ctx, in)
+	})
 }
 
 // Update replaces the fields of line configuration id.
 func (s *LineConfigService) Update(id string, in LineConfigInput) (LineConfig, error) {
 	in = in.trimmed()
-	return call(s.core, func(ctx context.Context, st Store) (LineConfig, error) { return st.UpdateLineConfig(ctx, id, in) })
+	return call(s.core, func(ctx context.Context, st Store) (LineConfig, error) {
+		a, err := s.core.signedIn(ctx, st)
+		if err != nil {
+			return LineConfig{}, err
+		}
+		in.updatedBy = a.badge()
+		return st.UpdateLineConfig(ctx, id, in)
+	})
 }
 
 // Delete soft-deletes line configuration id.
 func (s *LineConfigService) Delete(id string) error {
 	_, err := call(s.core, func(ctx context.Context, st Store) (struct{}, error) {
+		if _, err := s.core.signedIn(ctx, st); err != nil {
+			return struct{}{}, err
+		}
 		return struct{}{}, st.DeleteLineConfig(ctx, id)
 	})
 	return err

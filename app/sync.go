@@ -82,6 +82,24 @@ type SyncService struct {
 	st          *store.Store
 	lastSync    int64
 	sendingDecs atomic.Bool
+
+	// sess, when set (NewSessionService), names who resolves conflicts.
+	sess *SessionService
+}
+
+// deviceRole is this device's enrollment role, "" when not enrolled (or
+// sync is not running).
+func (s *SyncService) deviceRole() string {
+	if s == nil {
+		return ""
+	}
+	s.mu.Lock()
+	cl := s.client
+	s.mu.Unlock()
+	if cl == nil {
+		return ""
+	}
+	return cl.Role()
 }
 
 // store returns the open local store, or nil.
@@ -217,12 +235,34 @@ func (s *SyncService) setAuto(running bool, errMsg string) {
 	s.mu.Unlock()
 }
 
-// decorate adds what the client cannot know: a configuration error.
+// decorate adds what the client cannot know: a configuration error, and
+// the clock warning against the site's allowed clock difference (read on
+// every status, so a pulled setting applies at once).
 func (s *SyncService) decorate(st SyncStatus) SyncStatus {
 	if msg := s.opts.Config.ErrSentence(); msg != "" {
 		st.LastError, st.Online = msg, false
 	}
+	if th := s.clockWarn(); th > 0 {
+		st.ClockWarning = syncclient.ClockWarning(st.ClockOffsetMS, th)
+	}
 	return st
+}
+
+// clockWarn is the site's clock_skew_ms, 0 when not set.
+func (s *SyncService) clockWarn() time.Duration {
+	s.mu.Lock()
+	lst := s.st
+	s.mu.Unlock()
+	if lst == nil {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	set, err := readSettings(ctx, lst)
+	if err != nil || !set.configured {
+		return 0
+	}
+	return time.Duration(set.skewMS) * time.Millisecond
 }
 
 // configErr refuses network work while the configuration is broken.

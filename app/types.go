@@ -93,6 +93,10 @@ type LineConfigInput struct {
 	TemperatureC      *float64 `json:"temperatureC,omitempty"`
 	SpeedRPM          *int64   `json:"speedRpm,omitempty"`
 	Notes             *string  `json:"notes,omitempty"`
+
+	// updatedBy is the signed-in person's badge id, set by the service
+	// (never by the WebView).
+	updatedBy string
 }
 
 // Counts are the row counts the first screen shows.

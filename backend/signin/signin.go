@@ -372,47 +372,48 @@ func (m *Manager) Touch() (Session, bool) {
 	return s, true
 }
 
-// Current returns the session. An expired session is ended, and so is one
-// whose person has since been deactivated or removed (their name and role
-// are refreshed otherwise).
+// Current returns the session, after Refresh.
 func (m *Manager) Current(ctx context.Context) Session {
-	s, _ := m.current(ctx)
+	s, _ := m.Refresh(ctx)
 	return s
 }
 
-// Expire ends the session if its idle deadline has passed (or its person
-// is no longer active) and reports whether it did.
-func (m *Manager) Expire(ctx context.Context) (Session, bool) { return m.current(ctx) }
-
-func (m *Manager) current(ctx context.Context) (Session, bool) {
-	m.mu.Lock()
-	cur := m.cur
-	if cur != nil && m.expiredLocked() {
-		m.cur, m.expires = nil, time.Time{}
-		s := m.sessionLocked()
-		m.mu.Unlock()
-		return s, true
-	}
-	m.mu.Unlock()
-	if cur != nil && m.o.Directory != nil {
-		p, ok, err := m.o.Directory.Person(ctx, cur.BadgeID)
-		if err == nil {
-			m.mu.Lock()
-			if m.cur == cur { // still the same session
-				if !ok || !p.Active {
-					m.cur, m.expires = nil, time.Time{}
-					s := m.sessionLocked()
-					m.mu.Unlock()
-					return s, true
-				}
-				np := p
-				m.cur = &np
-			}
-			m.mu.Unlock()
-		}
-	}
+// Expire ends the session if its idle deadline has passed and reports
+// whether it did. It reads nothing (a timer calls it).
+func (m *Manager) Expire() (Session, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.cur != nil && m.expiredLocked() {
+		m.cur, m.expires = nil, time.Time{}
+		return m.sessionLocked(), true
+	}
+	return m.sessionLocked(), false
+}
+
+// Refresh ends an expired session, and one whose person has since been
+// deactivated or removed (their name and role are refreshed otherwise); it
+// reports whether it ended the session.
+func (m *Manager) Refresh(ctx context.Context) (Session, bool) {
+	if s, ended := m.Expire(); ended || !s.SignedIn {
+		return s, ended
+	}
+	m.mu.Lock()
+	cur := m.cur
+	m.mu.Unlock()
+	if cur == nil {
+		return Session{}, false
+	}
+	p, ok, err := m.o.Directory.Person(ctx, cur.BadgeID)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err == nil && m.cur == cur { // still the same session
+		if !ok || !p.Active {
+			m.cur, m.expires = nil, time.Time{}
+			return m.sessionLocked(), true
+		}
+		np := p
+		m.cur = &np
+	}
 	return m.sessionLocked(), false
 }
 

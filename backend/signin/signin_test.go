@@ -289,26 +289,26 @@ func TestIdleExpiry(t *testing.T) {
 		t.Fatalf("touch: %+v %v", s, ok)
 	}
 	f.clk.add(59 * time.Second)
-	if _, expired := f.m.Expire(ctx); expired {
+	if _, expired := f.m.Expire(); expired {
 		t.Fatal("expired a second early")
 	}
 	f.clk.add(time.Second)
-	if s, expired := f.m.Expire(ctx); !expired || s.SignedIn {
+	if s, expired := f.m.Expire(); !expired || s.SignedIn {
 		t.Fatalf("not expired at the deadline: %+v", s)
 	}
-	if _, expired := f.m.Expire(ctx); expired {
+	if _, expired := f.m.Expire(); expired {
 		t.Fatal("expired twice")
 	}
 	if _, ok := f.m.Touch(); ok {
 		t.Fatal("touch revived an ended session")
 	}
-	// Current ends an expired session too (the timer may be late).
+	// Refresh ends an expired session too (the timer may be late).
 	if _, err := f.m.SignIn(ctx, "OP-100", ""); err != nil {
 		t.Fatal(err)
 	}
 	f.clk.add(2 * time.Minute)
-	if s := f.m.Current(ctx); s.SignedIn {
-		t.Fatalf("Current after the deadline: %+v", s)
+	if s, ended := f.m.Refresh(ctx); s.SignedIn || !ended {
+		t.Fatalf("Refresh after the deadline: %+v", s)
 	}
 	if _, ok := f.m.Touch(); ok {
 		t.Fatal("touch after expiry")
@@ -329,7 +329,10 @@ func TestDeactivatedWhileSignedIn(t *testing.T) {
 	}
 	p.Active = false
 	f.dir.people["MGR-1"] = p
-	if s, ended := f.m.Expire(ctx); !ended || s.SignedIn {
+	if _, ended := f.m.Expire(); ended {
+		t.Fatal("Expire (a timer, no reads) ended the session before its deadline")
+	}
+	if s, ended := f.m.Refresh(ctx); !ended || s.SignedIn {
 		t.Fatalf("deactivated person still signed in: %+v", s)
 	}
 	if _, err := f.m.SignIn(ctx, "MGR-1", "2468"); !errors.Is(err, ErrInactive) {

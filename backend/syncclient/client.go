@@ -295,6 +295,14 @@ func (c *Client) Status(ctx context.Context) Status {
 	return c.status
 }
 
+// Role is the device's enrollment role ("operator", "manager"), "" when
+// it is not enrolled. It reads nothing.
+func (c *Client) Role() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status.Role
+}
+
 func (c *Client) publish(ctx context.Context) {
 	if c.o.OnStatus == nil {
 		return

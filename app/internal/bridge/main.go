@@ -141,6 +141,7 @@ func run(dist, serverBin string, seed bool, listen string) error {
 	conflicts := app.NewConflictService(a.sync)
 	sessions := app.NewSessionService(a.core, a.sync, app.SessionOptions{Emit: events.emit})
 	site := app.NewSiteService(a.core, a.sync, sessions)
+	go app.WatchSessions(ctx, sessions)
 	services := map[string]any{
 		"RecordService":     records,
 		"LineConfigService": a.lines,
