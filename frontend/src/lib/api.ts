@@ -9,6 +9,8 @@ import * as SyncSvc from '../../wailsjs/go/app/SyncService';
 import * as ConflictSvc from '../../wailsjs/go/app/ConflictService';
 import * as DashboardSvc from '../../wailsjs/go/app/DashboardService';
 import * as ExportSvc from '../../wailsjs/go/app/ExportService';
+import * as SiteSvc from '../../wailsjs/go/app/SiteService';
+import * as SessionSvc from '../../wailsjs/go/app/SessionService';
 import { EventsOn } from '../../wailsjs/runtime/runtime';
 import { app, syncclient, store, config } from '../../wailsjs/go/models';
 
@@ -27,7 +29,7 @@ export type SyncSettings = app.SyncSettings;
 export type SettingState = config.FieldState;
 export type QuarantinedRow = store.QuarantinedRow;
 export type Conflict = app.Conflict;
-export type HistoryEntry = syncclient.HistoryEntry;
+export type HistoryEntry = app.HistoryEntry;
 export type Dashboard = app.Dashboard;
 export type DashboardQuery = app.DashboardQuery;
 export type DataChanged = app.DataChanged;
@@ -67,6 +69,15 @@ const fallback: { [code: string]: string } = {
   unauthorized: 'The sync server no longer accepts this computer. Ask IT to enroll it again.',
   invalid_code: 'The enrollment code was not accepted: it may be mistyped, used up or expired. Ask IT for a new one.',
   internal: 'Something went wrong and the change was not saved. Try again; if it keeps happening, tell IT.',
+  sign_in_required: 'Sign in first: scan your badge or pick your name.',
+  forbidden: 'Your role does not allow this. Ask a manager.',
+  wrong_pin: 'That PIN is not right. Try again.',
+  locked: 'Too many wrong PINs: signing in with this badge is locked for a while. Ask a manager.',
+  unknown_badge: 'This badge is not known at this site. Ask a manager to add you.',
+  inactive: 'This person is no longer active at this site. Ask a manager.',
+  pin_not_set: 'Your role needs a PIN, and none is set yet. Ask a manager to set your PIN.',
+  unknown_code: 'This code is not in the site’s list.',
+  inactive_code: 'This code is no longer active.',
 };
 
 /** sentenceFor returns the fallback sentence for code. */
@@ -190,3 +201,148 @@ export function onEvent<T>(name: string, fn: (data: T) => void): () => void {
   if (!w.runtime || typeof w.runtime.EventsOnMultiple !== 'function') return () => {};
   return EventsOn(name, (d: T) => fn(d));
 }
+
+// Site data and people (issue 10): app.SiteService and app.SessionService.
+// The types are the generated ones' shapes as plain interfaces (the
+// generated classes carry a convertValues method, so stores and tests could
+// not build them as object literals); the checks below make svelte-check
+// fail if the generated types drift from them.
+
+export interface SiteLine {
+  id: string;
+  code: string;
+  name: string;
+  area: string;
+  active: boolean;
+  updatedBy: string;
+  updatedAt: number;
+  pending: boolean;
+  syncState?: string;
+}
+export interface SiteProduct {
+  id: string;
+  code: string;
+  name: string;
+  unit: string;
+  active: boolean;
+  updatedBy: string;
+  updatedAt: number;
+  pending: boolean;
+  syncState?: string;
+}
+export interface Person {
+  id: string;
+  badgeId: string;
+  displayName: string;
+  role: string;
+  active: boolean;
+  hasPin: boolean;
+  needsPin: boolean;
+  updatedBy: string;
+  updatedAt: number;
+  pending: boolean;
+  syncState?: string;
+}
+export interface SiteSettings {
+  timeZone: string;
+  shifts: string;
+  clockSkewMinutes: number;
+  idleSignOutSeconds: number;
+  pinRoles: string[];
+  configured: boolean;
+  pending: boolean;
+}
+export interface SiteData {
+  lines: SiteLine[];
+  products: SiteProduct[];
+  people: Person[];
+  settings: SiteSettings;
+  canEdit: boolean;
+  /** why the site data cannot be edited here, in a sentence */
+  editBlocked: string;
+}
+export interface LineInput {
+  code: string;
+  name: string;
+  area: string;
+  active: boolean;
+}
+export interface ProductInput {
+  code: string;
+  name: string;
+  unit: string;
+  active: boolean;
+}
+export interface PersonInput {
+  badgeId: string;
+  displayName: string;
+  role: string;
+  active: boolean;
+  /** absent: keep the PIN; "": clear it; digits: set it */
+  pin?: string;
+}
+export interface SiteSettingsInput {
+  timeZone: string;
+  shifts: string;
+  clockSkewMinutes: number;
+  idleSignOutSeconds: number;
+  pinRoles: string[];
+}
+export interface PersonChoice {
+  badgeId: string;
+  displayName: string;
+  role: string;
+  needsPin: boolean;
+}
+export interface Session {
+  /** the site has active people: a person must sign in */
+  required: boolean;
+  signedIn: boolean;
+  person?: PersonChoice | null;
+  idleSeconds: number;
+  /** ms; when the idle sign-out happens without activity */
+  expiresAt: number;
+  deviceRole: string;
+}
+export interface SignInStep {
+  person: PersonChoice;
+  needsPin: boolean;
+  /** ms; 0 = not locked */
+  lockedUntil: number;
+}
+
+/** Same: A is assignable to B and has every key of B (B adds nothing the
+ * Go side does not send or take). */
+type Same<A, B> = [A] extends [B] ? ([Exclude<keyof B, keyof A>] extends [never] ? true : false) : false;
+const generatedMatch: [
+  Same<app.Line, SiteLine>,
+  Same<app.Product, SiteProduct>,
+  Same<app.Person, Person>,
+  Same<app.SiteSettings, SiteSettings>,
+  Same<app.SiteData, SiteData>,
+  Same<app.PersonChoice, PersonChoice>,
+  Same<app.Session, Session>,
+  Same<app.SignInStep, SignInStep>,
+  Same<LineInput, app.LineInput>,
+  Same<ProductInput, app.ProductInput>,
+  Same<PersonInput, app.PersonInput>,
+  Same<SiteSettingsInput, app.SiteSettingsInput>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
+void generatedMatch;
+
+export const site = {
+  get: (): Promise<SiteData> => wrap(() => SiteSvc.Get()),
+  saveLine: (l: LineInput): Promise<SiteLine> => wrap(() => SiteSvc.SaveLine(l)),
+  saveProduct: (p: ProductInput): Promise<SiteProduct> => wrap(() => SiteSvc.SaveProduct(p)),
+  savePerson: (p: PersonInput): Promise<Person> => wrap(() => SiteSvc.SavePerson(p)),
+  saveSettings: (st: SiteSettingsInput): Promise<SiteSettings> => wrap(() => SiteSvc.SaveSettings(st)),
+};
+
+export const session = {
+  current: (): Promise<Session> => wrap(() => SessionSvc.Current()),
+  people: (): Promise<PersonChoice[]> => wrap(() => SessionSvc.People()),
+  identify: (badgeOrName: string): Promise<SignInStep> => wrap(() => SessionSvc.Identify(badgeOrName)),
+  signIn: (badgeId: string, pin: string): Promise<Session> => wrap(() => SessionSvc.SignIn(badgeId, pin)),
+  signOut: (): Promise<Session> => wrap(() => SessionSvc.SignOut()),
+  touch: (): Promise<Session> => wrap(() => SessionSvc.Touch()),
+};
