@@ -5,6 +5,7 @@
 //	outpost-server enroll --db URL --site SITE --role operator|manager [--ttl 24h] [--uses 1]
 //	outpost-server devices list   --db URL [--site SITE]
 //	outpost-server devices revoke --db URL --device DEVICE_ID
+//	outpost-server site import    --db URL --site SITE --table lines|products|people|site_settings --file F.csv|-
 //
 // Every flag can also be set by an OUTPOST_* environment variable named
 // after it (--max-body → OUTPOST_MAX_BODY); a flag on the command line wins.
@@ -46,6 +47,8 @@ const usage = `usage:
   outpost-server enroll --db URL --site SITE --role operator|manager [--ttl 24h] [--uses 1]
   outpost-server devices list   --db URL [--site SITE]
   outpost-server devices revoke --db URL --device DEVICE_ID
+  outpost-server site import    --db URL --site SITE --table lines|products|people|site_settings
+                                --file F.csv|- [--dry-run]
   outpost-server version
 Every flag may also come from OUTPOST_<FLAG> (e.g. OUTPOST_DB, OUTPOST_LISTEN, OUTPOST_MAX_BODY).
 `
@@ -76,6 +79,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
+	case "site":
+		if len(args) < 2 || args[1] != "import" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = siteImport(args[2:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "outpost-server", version)
 		return 0
