@@ -1,6 +1,6 @@
 import { writable } from 'svelte/store';
 
-export type Screen = 'records' | 'lines' | 'status' | 'sync' | 'conflicts' | 'dashboard';
+export type Screen = 'records' | 'lines' | 'status' | 'sync' | 'conflicts' | 'dashboard' | 'site';
 
 export const screens: { id: Screen; label: string; key: string }[] = [
   { id: 'records', label: 'Records', key: '1' },
@@ -9,6 +9,7 @@ export const screens: { id: Screen; label: string; key: string }[] = [
   { id: 'sync', label: 'Sync', key: '4' },
   { id: 'conflicts', label: 'Conflicts', key: '5' },
   { id: 'dashboard', label: 'Dashboard', key: '6' },
+  { id: 'site', label: 'Site', key: '7' },
 ];
 
 export const screen = writable<Screen>('records');

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError } from './api';
+import { intProblem, pinProblem, placeError, requiredProblem, shiftsProblem } from './sitedata';
+
+describe('site data checks', () => {
+  it('a PIN is empty (keep) or 4–32 digits', () => {
+    expect(pinProblem('')).toBe('');
+    expect(pinProblem('1234')).toBe('');
+    expect(pinProblem('123')).toBe('A PIN has at least 4 digits.');
+    expect(pinProblem('12a4')).toBe('A PIN is digits only.');
+    expect(pinProblem('1'.repeat(33))).toBe('A PIN has at most 32 digits.');
+  });
+
+  it.each([
+    ['Early=06:00,Late=14:00,Night=22:00', ''],
+    ['06:00, 18:00', ''],
+    [' Day = 7:30 ', ''],
+    ['', 'Write at least one shift as Name=HH:MM (e.g. Early=06:00,Late=14:00,Night=22:00).'],
+    ['Early=6', 'Write each shift as Name=HH:MM, separated by commas (e.g. Early=06:00,Late=14:00,Night=22:00); “Early=6” is not.'],
+    ['Late=24:00', '“Late=24:00” is not a time of day (00:00–23:59).'],
+    ['A=06:00,B=6:00', 'Two shifts start at 06:00.'],
+  ])('shifts %j → %j', (s, want) => {
+    expect(shiftsProblem(s)).toBe(want);
+  });
+
+  it('optional whole numbers in a range', () => {
+    expect(intProblem('Idle sign-out', '', 30, 86400)).toBe('');
+    expect(intProblem('Idle sign-out', '300', 30, 86400)).toBe('');
+    expect(intProblem('Idle sign-out', '10', 30, 86400)).toBe('Idle sign-out must be between 30 and 86,400.');
+    expect(intProblem('Idle sign-out', '1.5', 30, 86400)).toBe('Idle sign-out must be a whole number.');
+  });
+
+  it('required texts', () => {
+    expect(requiredProblem('Name', '  ')).toBe('Name is required.');
+    expect(requiredProblem('Name', 'x'.repeat(129))).toBe('Name is 129 characters long; the limit is 128.');
+  });
+
+  it('places the Go error beside the field its column names', () => {
+    const aliases = { time_zone: 'tz', badge_id: 'badge', badgeid: 'badge' };
+    expect(placeError(new ApiError('invalid_value', 'Time zone “Mars/Base” is not known.', 'time_zone'), aliases)).toEqual({
+      tz: 'Time zone “Mars/Base” is not known.',
+    });
+    expect(placeError(new ApiError('invalid_value', 'x', 'badgeId'), aliases)).toEqual({ badge: 'x' });
+    expect(placeError(new ApiError('forbidden', 'Only a manager can change site data.'), aliases)).toEqual({
+      '': 'Only a manager can change site data.',
+    });
+    expect(placeError(new ApiError('invalid_value', 'y', 'updated_by'), aliases)).toEqual({ '': 'y' });
+  });
+});

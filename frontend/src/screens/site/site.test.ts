@@ -1,0 +1,178 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
+import SiteScreen from './SiteScreen.svelte';
+import { installBackend, removeBackend } from '../../test/fakeBackend';
+import { siteData, line, person } from '../../test/siteFixtures';
+import type { SiteData } from '../../lib/api';
+
+afterEach(() => {
+  cleanup();
+  removeBackend();
+});
+
+function backend(data: SiteData, over: { [m: string]: (...a: unknown[]) => Promise<unknown> } = {}) {
+  const calls = { saveLine: vi.fn(), savePerson: vi.fn(), saveSettings: vi.fn() };
+  installBackend({
+    SiteService: {
+      Get: () => Promise.resolve(data),
+      SaveLine: (l: unknown) => {
+        calls.saveLine(l);
+        return Promise.resolve(line((l as { code: string }).code));
+      },
+      SavePerson: (p: unknown) => {
+        calls.savePerson(p);
+        return Promise.resolve(person('B-1', 'Ana Lima'));
+      },
+      SaveSettings: (s: unknown) => {
+        calls.saveSettings(s);
+        return Promise.resolve({ ...data.settings, ...(s as object), configured: true });
+      },
+      ...over,
+    },
+  });
+  return calls;
+}
+
+describe('SiteScreen', () => {
+  it('is read-only with the reason when this terminal cannot edit', async () => {
+    backend(siteData({ canEdit: false, editBlocked: 'Site data is changed on a manager computer; this one is enrolled as an operator.' }));
+    render(SiteScreen);
+    expect((await screen.findByTestId('site-readonly')).textContent).toContain('this one is enrolled as an operator');
+    expect(screen.queryByTestId('site-add')).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: 'L1' }));
+    expect((screen.getByLabelText('Name') as HTMLInputElement).closest('fieldset')!.disabled).toBe(true);
+    expect(screen.queryByTestId('site-save')).toBeNull();
+  });
+
+  it('lists lines with their state, pending rows marked', async () => {
+    backend(siteData({ lines: [line('L1'), line('L2', { pending: true }), line('L3', { active: false, syncState: 'rejected' })] }));
+    render(SiteScreen);
+    const table = await screen.findByRole('table', { name: 'Production lines' });
+    const row2 = within(table).getByTestId('site-row-L2');
+    expect(within(row2).getByTestId('not-synced').textContent).toBe('Not synced');
+    const row3 = within(table).getByTestId('site-row-L3');
+    expect(row3.textContent).toContain('Inactive');
+    expect(within(row3).getByTestId('needs-attention')).toBeTruthy();
+  });
+
+  it('adds a line; a Go field error lands beside its field', async () => {
+    backend(siteData(), {
+      SaveLine: (l: unknown) =>
+        (l as { code: string }).code === 'L1'
+          ? Promise.reject({ code: 'invalid_value', field: 'name', message: 'Name is 200 characters long; the limit is 128.' })
+          : Promise.resolve(line('L7')),
+    });
+    render(SiteScreen);
+    await fireEvent.click(await screen.findByTestId('site-add'));
+    await fireEvent.click(screen.getByTestId('site-save'));
+    expect(screen.getByTestId('error-sd-code').textContent).toBe('Code is required.');
+    expect(screen.getByTestId('error-sd-name').textContent).toBe('Name is required.');
+    await fireEvent.input(screen.getByLabelText('Code'), { target: { value: 'L1' } });
+    await fireEvent.input(screen.getByLabelText('Name'), { target: { value: 'x' } });
+    await fireEvent.click(screen.getByTestId('site-save'));
+    await vi.waitFor(() => expect(screen.getByTestId('error-sd-name').textContent).toBe('Name is 200 characters long; the limit is 128.'));
+    expect(document.activeElement?.id).toBe('sd-name');
+  });
+
+  it('edits a product: the code is fixed, active can be switched off', async () => {
+    const saveProduct = vi.fn((p: unknown) => Promise.resolve(p));
+    backend(siteData(), { SaveProduct: saveProduct });
+    render(SiteScreen);
+    await fireEvent.click(await screen.findByTestId('site-tab-products'));
+    await fireEvent.click(screen.getByRole('button', { name: 'P-100' }));
+    expect((screen.getByLabelText('Code') as HTMLInputElement).readOnly).toBe(true);
+    await fireEvent.click(screen.getByLabelText('Active'));
+    await fireEvent.input(screen.getByLabelText('Unit'), { target: { value: 'kg' } });
+    await fireEvent.click(screen.getByTestId('site-save'));
+    await vi.waitFor(() => expect(saveProduct).toHaveBeenCalled());
+    expect(saveProduct.mock.calls[0][0]).toEqual({ code: 'P-100', name: 'Product P-100', unit: 'kg', active: false });
+  });
+
+  it('people: role, PIN set / kept / cleared, never shown back', async () => {
+    const calls = backend(siteData());
+    render(SiteScreen);
+    await fireEvent.click(await screen.findByTestId('site-tab-people'));
+    const row = screen.getByTestId('site-row-B-9');
+    expect(row.textContent).toContain('PIN set');
+    await fireEvent.click(within(row).getByRole('button', { name: 'Max Weber' }));
+    expect(screen.getByTestId('pin-set')).toBeTruthy();
+    const pin = screen.getByLabelText('New PIN') as HTMLInputElement;
+    expect(pin.type).toBe('password');
+    expect(pin.value).toBe('');
+    // Empty keeps the PIN: no pin in the input.
+    await fireEvent.click(screen.getByTestId('site-save'));
+    await vi.waitFor(() => expect(calls.savePerson).toHaveBeenCalledTimes(1));
+    expect(calls.savePerson.mock.calls[0][0]).toEqual({ badgeId: 'B-9', displayName: 'Max Weber', role: 'manager', active: true });
+    await vi.waitFor(() => expect((screen.getByTestId('site-save') as HTMLButtonElement).disabled).toBe(false));
+    // A short PIN is refused beside the field.
+    await fireEvent.input(pin, { target: { value: '12' } });
+    await fireEvent.click(screen.getByTestId('site-save'));
+    expect(screen.getByTestId('error-sp-pin').textContent).toBe('A PIN has at least 4 digits.');
+    // Letters never get in; a good PIN is sent, then the field is emptied.
+    await fireEvent.input(pin, { target: { value: '12a3456' } });
+    expect(pin.value).toBe('123456');
+    await fireEvent.click(screen.getByTestId('site-save'));
+    await vi.waitFor(() => expect(calls.savePerson).toHaveBeenCalledTimes(2));
+    expect(calls.savePerson.mock.calls[1][0]).toMatchObject({ badgeId: 'B-9', pin: '123456' });
+    await vi.waitFor(() => expect((screen.getByTestId('site-save') as HTMLButtonElement).disabled).toBe(false));
+    expect((screen.getByLabelText('New PIN') as HTMLInputElement).value).toBe('');
+    // Remove the PIN: pin "".
+    await fireEvent.click(screen.getByTestId('person-pin-clear'));
+    await fireEvent.click(screen.getByTestId('site-save'));
+    await vi.waitFor(() => expect(calls.savePerson).toHaveBeenCalledTimes(3));
+    expect(calls.savePerson.mock.calls[2][0]).toMatchObject({ pin: '' });
+  });
+
+  it('a new person with a role that needs a PIN is warned, and the role is a select', async () => {
+    backend(siteData());
+    render(SiteScreen);
+    await fireEvent.click(await screen.findByTestId('site-tab-people'));
+    await fireEvent.click(screen.getByTestId('site-add'));
+    await fireEvent.input(screen.getByLabelText('Name'), { target: { value: 'Eva' } });
+    expect(screen.queryByTestId('person-pin-needed')).toBeNull();
+    const role = screen.getByLabelText('Role') as HTMLSelectElement;
+    expect([...role.options].map((o) => o.textContent)).toEqual(['Operator', 'Supervisor', 'Manager']);
+    await fireEvent.change(role, { target: { value: 'supervisor' } });
+    expect(screen.getByTestId('person-pin-needed').textContent).toContain('Eva cannot sign in');
+  });
+
+  it('settings: checks beside the fields, then saves with the Go field errors placed', async () => {
+    backend(siteData(), {
+      SaveSettings: () => Promise.reject({ code: 'invalid_value', field: 'time_zone', message: 'Time zone “Mars/Base” is not a known time zone.' }),
+    });
+    render(SiteScreen);
+    await fireEvent.click(await screen.findByTestId('site-tab-settings'));
+    const shifts = screen.getByLabelText('Shifts') as HTMLInputElement;
+    expect(shifts.value).toBe('Early=06:00,Late=14:00,Night=22:00');
+    await fireEvent.input(shifts, { target: { value: 'Early=06:00,Late=6:00' } });
+    await fireEvent.input(screen.getByLabelText('Idle sign-out (seconds)'), { target: { value: '5' } });
+    await fireEvent.click(screen.getByTestId('site-save'));
+    expect(screen.getByTestId('error-st-shifts').textContent).toBe('Two shifts start at 06:00.');
+    expect(screen.getByTestId('error-st-idle').textContent).toBe('Idle sign-out must be between 30 and 86,400.');
+    await fireEvent.input(shifts, { target: { value: 'Early=06:00,Late=18:00' } });
+    await fireEvent.input(screen.getByLabelText('Idle sign-out (seconds)'), { target: { value: '120' } });
+    await fireEvent.input(screen.getByLabelText('Time zone'), { target: { value: 'Mars/Base' } });
+    await fireEvent.click(screen.getByTestId('st-pin-operator'));
+    await fireEvent.click(screen.getByTestId('site-save'));
+    await vi.waitFor(() => expect(screen.getByTestId('error-st-tz').textContent).toBe('Time zone “Mars/Base” is not a known time zone.'));
+    expect(document.activeElement?.id).toBe('st-tz');
+  });
+
+  it('settings are sent with numbers and the roles in order', async () => {
+    const calls = backend(siteData());
+    render(SiteScreen);
+    await fireEvent.click(await screen.findByTestId('site-tab-settings'));
+    await fireEvent.input(screen.getByLabelText('Allowed clock skew (minutes)'), { target: { value: '10' } });
+    await fireEvent.click(screen.getByTestId('st-pin-operator'));
+    await fireEvent.click(screen.getByTestId('st-pin-supervisor'));
+    await fireEvent.click(screen.getByTestId('site-save'));
+    await vi.waitFor(() => expect(calls.saveSettings).toHaveBeenCalled());
+    expect(calls.saveSettings.mock.calls[0][0]).toEqual({
+      timeZone: 'Europe/Berlin',
+      shifts: 'Early=06:00,Late=14:00,Night=22:00',
+      clockSkewMinutes: 10,
+      idleSignOutSeconds: 0,
+      pinRoles: ['operator', 'manager'],
+    });
+  });
+});
