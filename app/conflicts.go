@@ -248,6 +248,9 @@ func (c *ConflictService) Resolve(id string, row map[string]any, baseVersion int
 	if err != nil {
 		return "", err
 	}
+	if by.PersonID != "" {
+		row = c.stampDecider(ctx, id, row, by.PersonID)
+	}
 	r, err := cl.Resolve(ctx, id, protocol.Row(row), baseVersion, reason, by)
 	if errors.Is(err, syncclient.ErrNotManager) {
 		return "", &Error{Code: "forbidden", Message: "Only a manager's computer can resolve conflicts."}
@@ -259,6 +262,38 @@ func (c *ConflictService) Resolve(id string, row map[string]any, baseVersion int
 		return "sent", nil
 	}
 	return r.State, nil
+}
+
+var registry = protocol.NewRegistry()
+
+// stampDecider sets updated_by of the chosen row to the deciding person
+// when its table has the column: the decision is their edit (history shows
+// their name).
+func (c *ConflictService) stampDecider(ctx context.Context, id string, row map[string]any, badge string) map[string]any {
+	st, ok := c.sync.store().(conflictStore)
+	if !ok {
+		return row
+	}
+	open, err := st.Conflicts(ctx, true)
+	if err != nil {
+		return row
+	}
+	for _, r := range open {
+		if r.ID != id {
+			continue
+		}
+		if tb, ok := registry.Lookup(r.TableName); ok {
+			if _, has := tb.Column("updated_by"); has {
+				out := make(map[string]any, len(row)+1)
+				for k, v := range row {
+					out[k] = v
+				}
+				out["updated_by"] = badge
+				return out
+			}
+		}
+	}
+	return row
 }
 
 // decider is the person deciding a conflict: when sign-in is required, a
