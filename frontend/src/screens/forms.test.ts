@@ -1,10 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { get } from 'svelte/store';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import EntryForm from './records/EntryForm.svelte';
 import LineConfigForm from './lines/LineConfigForm.svelte';
 import FailureScreen from './status/FailureScreen.svelte';
 import { installBackend, removeBackend } from '../test/fakeBackend';
 import { prefs } from '../stores/prefs';
+import { session, noSession } from '../stores/session';
+import { siteData as siteStore } from '../stores/site';
+import { siteData } from '../test/siteFixtures';
 
 const noop = () => {};
 
@@ -15,6 +19,7 @@ beforeEach(() => {
 afterEach(() => {
   cleanup();
   removeBackend();
+  session.set(noSession);
 });
 
 describe('EntryForm', () => {
@@ -78,6 +83,55 @@ describe('EntryForm', () => {
     expect(qty.value).toBe('41');
     await fireEvent.click(screen.getByLabelText('Decrease by 1'));
     expect(qty.value).toBe('40');
+  });
+});
+
+describe('EntryForm with site data and people', () => {
+  const ana = { badgeId: 'B-1', displayName: 'Ana Lima', role: 'operator', needsPin: false };
+
+  it('takes the operator from the signed-in person, read-only', async () => {
+    const create = vi.fn((r: unknown) => Promise.resolve({ id: 'n1', createdAt: 1, updatedAt: 1, pending: true, operatorName: 'Ana Lima', ...(r as object) }));
+    installBackend({ RecordService: { Create: create } });
+    prefs.remember('L1', 'typed-before');
+    session.set({ ...noSession, required: true, signedIn: true, person: ana });
+    const onsaved = vi.fn();
+    render(EntryForm, { onsaved, oncancel: noop, ondelete: noop });
+    const op = screen.getByLabelText('Operator') as HTMLInputElement;
+    expect(op.readOnly).toBe(true);
+    expect(op.value).toBe('Ana Lima');
+    expect(screen.getByText('Badge B-1 · signed in')).toBeTruthy();
+    await fireEvent.input(screen.getByLabelText('Product'), { target: { value: 'P-100' } });
+    await fireEvent.input(screen.getByLabelText('Quantity'), { target: { value: '5' } });
+    await fireEvent.click(screen.getByTestId('save-record'));
+    await vi.waitFor(() => expect(onsaved).toHaveBeenCalled());
+    expect(create).toHaveBeenCalledWith({ lineId: 'L1', productId: 'P-100', operatorId: 'B-1', quantity: 5 });
+    // The typed operator of before sign-in is kept for when the site has no people.
+    expect(get(prefs).lastOperator).toBe('typed-before');
+  });
+
+  it('offers the active codes and shows the Go sentence for an unknown product next to the field', async () => {
+    installBackend({
+      SiteService: { Get: () => Promise.resolve(siteData()) },
+      RecordService: {
+        Create: () => Promise.reject({ code: 'unknown_code', field: 'product_id', message: 'Product "P9" is not in this site\'s list of products.' }),
+      },
+    });
+    await siteStore.load();
+    session.set({ ...noSession, required: true, signedIn: true, person: ana });
+    render(EntryForm, { onsaved: noop, oncancel: noop, ondelete: noop });
+    const product = screen.getByLabelText('Product') as HTMLInputElement;
+    const options = [...document.querySelectorAll(`#${product.getAttribute('list')} option`)].map((o) => (o as HTMLOptionElement).value);
+    expect(options).toEqual(['P-100']); // inactive P-OLD not offered
+    const lineList = (screen.getByLabelText('Line') as HTMLInputElement).getAttribute('list');
+    expect([...document.querySelectorAll(`#${lineList} option`)].map((o) => (o as HTMLOptionElement).value)).toEqual(['L1', 'L2', 'L10']);
+    await fireEvent.input(screen.getByLabelText('Line'), { target: { value: 'L2' } });
+    expect(document.getElementById('f-line-hint')?.textContent).toBe('Line L2'); // the line's name as a hint
+    await fireEvent.input(product, { target: { value: 'P9' } });
+    await fireEvent.input(screen.getByLabelText('Quantity'), { target: { value: '3' } });
+    await fireEvent.click(screen.getByTestId('save-record'));
+    await vi.waitFor(() => expect(screen.getByTestId('error-f-product').textContent).toBe('Product "P9" is not in this site\'s list of products.'));
+    expect(product.getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(product);
   });
 });
 
