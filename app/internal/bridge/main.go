@@ -13,7 +13,14 @@
 // With --server-bin it starts a real outpost-server process, enrolls this
 // device (manager) and a second in-process device, and makes a real
 // manual-policy conflict on a line configuration; --seed adds production
-// records for the dashboard. The first line on stdout is "listening URL".
+// records for the dashboard. --site-data (with --server-bin) first imports
+// the site's data with `outpost-server site import`: lines L1–L3 (L9
+// retired), products P-100, P-200, P-201, P-300 (P-900 retired), people
+// OP-100 "Ana Operator" (operator, no PIN) and MGR-1 "Mia Manager" (manager,
+// PIN 2468), settings (UTC, idle sign-out 1 h); the conflict's edits are
+// then made by signed-in people (MGR-1 on this device, OP-100 on the other)
+// and the records by OP-100, and this device ends signed out: the browser
+// starts at the sign-in screen. The first line on stdout is "listening URL".
 // This binary links go-sqlcipher only: the server runs as its own process.
 package main
 
@@ -48,10 +55,15 @@ func main() {
 	dist := flag.String("dist", "frontend/dist", "built frontend")
 	serverBin := flag.String("server-bin", "", "outpost-server binary: start a sync server and make a real conflict")
 	seed := flag.Bool("seed", false, "seed production records for the dashboard")
+	siteData := flag.Bool("site-data", false, "import site data (lines, products, people, settings) into the server first; needs --server-bin")
 	listen := flag.String("listen", "127.0.0.1:0", "listen address")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err := run(*dist, *serverBin, *seed, *listen); err != nil {
+	if *siteData && *serverBin == "" {
+		fmt.Fprintln(os.Stderr, "bridge: --site-data needs --server-bin")
+		os.Exit(2)
+	}
+	if err := run(*dist, *serverBin, *seed, *siteData, *listen); err != nil {
 		fmt.Fprintln(os.Stderr, "bridge:", err)
 		os.Exit(1)
 	}
@@ -92,6 +104,7 @@ type device struct {
 	core  *app.Core
 	sync  *app.SyncService
 	lines *app.LineConfigService
+	sess  *app.SessionService
 }
 
 func newDevice(ctx context.Context, dir, url, code string, tr http.RoundTripper, onStatus func(app.SyncStatus)) device {
@@ -102,7 +115,13 @@ func newDevice(ctx context.Context, dir, url, code string, tr http.RoundTripper,
 	return device{core: core, sync: svc, lines: app.NewLineConfigService(core)}
 }
 
-func run(dist, serverBin string, seed bool, listen string) error {
+// withSession gives d a session service (sign-in) emitting to emit.
+func (d *device) withSession(emit func(string, any)) *app.SessionService {
+	d.sess = app.NewSessionService(d.core, d.sync, app.SessionOptions{Emit: emit})
+	return d.sess
+}
+
+func run(dist, serverBin string, seed, siteData bool, listen string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	tmp, err := os.MkdirTemp("", "outpost-bridge-")
@@ -115,7 +134,7 @@ func run(dist, serverBin string, seed bool, listen string) error {
 	var url, codeA, codeB string
 	if serverBin != "" {
 		var srv *exec.Cmd
-		url, codeA, codeB, srv, err = startServer(serverBin, tmp)
+		url, codeA, codeB, srv, err = startServer(serverBin, tmp, siteData)
 		if srv != nil {
 			defer func() { srv.Process.Kill(); srv.Wait() }()
 		}
@@ -139,7 +158,7 @@ func run(dist, serverBin string, seed bool, listen string) error {
 	go app.WatchData(ctx, dashSvc, events.emit)
 	records := app.NewRecordService(a.core)
 	conflicts := app.NewConflictService(a.sync)
-	sessions := app.NewSessionService(a.core, a.sync, app.SessionOptions{Emit: events.emit})
+	sessions := a.withSession(events.emit)
 	site := app.NewSiteService(a.core, a.sync, sessions)
 	go app.WatchSessions(ctx, sessions)
 	services := map[string]any{
@@ -155,16 +174,51 @@ func run(dist, serverBin string, seed bool, listen string) error {
 		"SiteService":       site,
 	}
 
+	if siteData {
+		if err := eventually("the site's people on this device", func() bool {
+			a.sync.SyncNow()
+			s, err := sessions.Current()
+			return err == nil && s.Required
+		}); err != nil {
+			return err
+		}
+		if _, err := sessions.SignIn("MGR-1", "2468"); err != nil {
+			return fmt.Errorf("sign in the manager: %w", err)
+		}
+	}
 	if serverBin != "" {
 		b := newDevice(ctx, filepath.Join(tmp, "b"), url, codeB, nil, nil)
 		defer func() { b.sync.Shutdown(); b.core.Shutdown() }()
+		if siteData {
+			bs := b.withSession(nil)
+			if err := eventually("the site's people on the other device", func() bool {
+				b.sync.SyncNow()
+				s, err := bs.Current()
+				return err == nil && s.Required
+			}); err != nil {
+				return err
+			}
+			if _, err := bs.SignIn("OP-100", ""); err != nil {
+				return fmt.Errorf("sign in the operator on the other device: %w", err)
+			}
+		}
 		if err := makeConflict(a, b, aNet, conflicts); err != nil {
 			return fmt.Errorf("seed conflict: %w", err)
 		}
 	}
 	if seed {
+		if siteData {
+			if _, err := sessions.SignIn("OP-100", ""); err != nil {
+				return fmt.Errorf("sign in the operator: %w", err)
+			}
+		}
 		if err := seedRecords(records); err != nil {
 			return fmt.Errorf("seed records: %w", err)
+		}
+	}
+	if siteData {
+		if _, err := sessions.SignOut(); err != nil {
+			return err
 		}
 	}
 
@@ -206,11 +260,12 @@ func run(dist, serverBin string, seed bool, listen string) error {
 	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
 		cs, err1 := conflicts.List()
 		lcs, err2 := a.lines.List()
-		if err := errors.Join(err1, err2); err != nil {
+		sess, err3 := sessions.Current()
+		if err := errors.Join(err1, err2, err3); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"conflicts": cs, "lineConfigs": lcs})
+		writeJSON(w, http.StatusOK, map[string]any{"conflicts": cs, "lineConfigs": lcs, "session": sess})
 	})
 	files := http.FileServer(http.Dir(dist))
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
@@ -345,8 +400,9 @@ const shimJS = `(() => {
 `
 
 // startServer starts outpost-server on a free port with a SQLite database
-// and enrolls two managers. It returns the URL and the two codes.
-func startServer(bin, dir string) (url, codeA, codeB string, cmd *exec.Cmd, err error) {
+// and enrolls two managers (after importing the site data when siteData is
+// set). It returns the URL and the two codes.
+func startServer(bin, dir string, siteData bool) (url, codeA, codeB string, cmd *exec.Cmd, err error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", "", "", nil, err
@@ -385,6 +441,11 @@ func startServer(bin, dir string) (url, codeA, codeB string, cmd *exec.Cmd, err 
 		}
 		return code, nil
 	}
+	if siteData {
+		if err := importSiteData(bin, db, dir); err != nil {
+			return "", "", "", cmd, err
+		}
+	}
 	if codeA, err = enroll("manager"); err != nil {
 		return "", "", "", cmd, err
 	}
@@ -392,6 +453,31 @@ func startServer(bin, dir string) (url, codeA, codeB string, cmd *exec.Cmd, err 
 		return "", "", "", cmd, err
 	}
 	return url, codeA, codeB, cmd, nil
+}
+
+// siteCSV is the site data --site-data imports, one CSV per table.
+var siteCSV = []struct{ table, csv string }{
+	{"lines", "code,name,area,active\nL1,Line 1,Hall A,1\nL2,Line 2,Hall A,1\nL3,Line 3,Hall B,1\nL9,Line 9 (retired),Hall B,0\n"},
+	{"products", "code,name,unit,active\nP-100,Bracket 40 mm,pcs,1\nP-200,\"Housing, left\",pcs,1\nP-201,\"Housing, right\",pcs,1\nP-300,Granulate blend,kg,1\nP-900,Old clip,pcs,0\n"},
+	{"people", "badge_id,display_name,role,active,pin\nOP-100,Ana Operator,operator,1,\nMGR-1,Mia Manager,manager,1,2468\n"},
+	{"site_settings", "time_zone,shifts,clock_skew_ms,idle_signout_s,pin_roles\nUTC,\"Early=06:00,Late=14:00,Night=22:00\",,3600,\n"},
+}
+
+// importSiteData loads siteCSV into site s1 with `outpost-server site import`.
+func importSiteData(bin, db, dir string) error {
+	for _, t := range siteCSV {
+		f := filepath.Join(dir, t.table+".csv")
+		if err := os.WriteFile(f, []byte(t.csv), 0o600); err != nil {
+			return err
+		}
+		var out bytes.Buffer
+		c := exec.Command(bin, "site", "import", "--db", db, "--site", "s1", "--table", t.table, "--file", f)
+		c.Stdout, c.Stderr = io.Discard, &out
+		if err := c.Run(); err != nil {
+			return fmt.Errorf("site import %s: %w: %s", t.table, err, strings.TrimSpace(out.String()))
+		}
+	}
+	return nil
 }
 
 func eventually(what string, ok func() bool) error {
