@@ -46,6 +46,20 @@ var fieldLabels = map[string]string{
 	"temperature_c":        "Temperature",
 	"speed_rpm":            "Speed",
 	"notes":                "Notes",
+	"code":                 "Code",
+	"name":                 "Name",
+	"area":                 "Area",
+	"unit":                 "Unit",
+	"active":               "Active",
+	"badge_id":             "Badge",
+	"display_name":         "Name",
+	"role":                 "Role",
+	"pin":                  "PIN",
+	"time_zone":            "Time zone",
+	"shifts":               "Shifts",
+	"clock_skew_ms":        "Allowed clock difference",
+	"idle_signout_s":       "Idle sign-out",
+	"pin_roles":            "Roles that need a PIN",
 }
 
 // FieldLabel returns the label a screen uses for a column.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -175,6 +176,9 @@ func (s *SiteService) SavePerson(in PersonInput) (Person, error) {
 	fields := map[string]any{
 		"badge_id": badge, "display_name": strings.TrimSpace(in.DisplayName),
 		"role": strings.ToLower(strings.TrimSpace(in.Role)), "active": in.Active,
+	}
+	if role := fields["role"].(string); !slices.Contains(protocol.PersonRoles, role) {
+		return Person{}, fieldError(CodeInvalidInput, "role", "Choose a role: %s.", strings.Join(protocol.PersonRoles, ", "))
 	}
 	if in.PIN != nil && *in.PIN != "" {
 		if err := pin.Check(*in.PIN); err != nil {

@@ -268,6 +268,10 @@ func TestSite_SaveAndRead(t *testing.T) {
 	wantCode(t, "operator first", err, CodeInvalidInput, "role")
 	_, err = tm.site.SavePerson(PersonInput{BadgeID: "MGR-1", DisplayName: "Mia Manager", Role: "manager", Active: true})
 	wantCode(t, "manager without a PIN", err, CodeInvalidInput, "role")
+	_, err = tm.site.SavePerson(PersonInput{BadgeID: "MGR-1", DisplayName: "Mia Manager", Role: "boss", Active: true})
+	if e := asError(t, err); e.Field != "role" || !strings.Contains(e.Message, "operator, supervisor, manager") {
+		t.Fatalf("unknown role: %+v", e)
+	}
 	for _, bad := range []string{"12", "abcd", "1234567890123456789012345678901234"} {
 		_, err = tm.site.SavePerson(PersonInput{BadgeID: "MGR-1", DisplayName: "Mia Manager", Role: "manager", Active: true, PIN: &bad})
 		wantCode(t, "PIN "+bad, err, CodeInvalidInput, "pin")
