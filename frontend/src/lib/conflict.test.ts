@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify, defaultChoices, deleteSide, diffRows, filterInbox, emptyInboxFilter, mergedRow, sortInbox, wordDiff, parseTyped } from './conflict';
+import { byName, classify, defaultChoices, deleteSide, diffRows, filterInbox, emptyInboxFilter, mergedRow, sortInbox, wordDiff, parseTyped } from './conflict';
 
 const base = { id: 'c1', line_id: 'L1', recipe: 'R-1', target_rate_per_hour: 100, temperature_c: 180, speed_rpm: 60, notes: 'run slow on nights', deleted_at: null };
 const mine = { ...base, temperature_c: 185, notes: 'run fast on nights', speed_rpm: 70 };
@@ -94,5 +94,22 @@ describe('inbox', () => {
     expect(filterInbox(xs, { ...emptyInboxFilter, device: 'B' })).toHaveLength(1);
     expect(filterInbox(xs, { ...emptyInboxFilter, from: 15 })).toHaveLength(1);
     expect(filterInbox(xs, { ...emptyInboxFilter, status: 'resolved' })).toHaveLength(0);
+  });
+  it('"Person or device" matches who made the change by name too', () => {
+    const xs = [
+      { ...c('open', 10, 'production_records', 'L1', 'dev-a'), mineByName: 'Ana Lima' },
+      { ...c('open', 20, 'production_records', 'L1', 'dev-b'), mineByName: 'device dev-b' },
+    ];
+    expect(filterInbox(xs, { ...emptyInboxFilter, device: 'ana' }).map((x) => x.createdAt)).toEqual([10]);
+    expect(filterInbox(xs, { ...emptyInboxFilter, device: 'dev-' })).toHaveLength(2);
+  });
+});
+
+describe('byName', () => {
+  it('prefers the name the Go side found, else the short device id', () => {
+    expect(byName('Ana Lima', '0123456789abcdef')).toBe('Ana Lima');
+    expect(byName('B-1', '0123456789abcdef')).toBe('B-1');
+    expect(byName('', '0123456789abcdef')).toBe('device 01234567');
+    expect(byName(undefined, '')).toBe('unknown');
   });
 });

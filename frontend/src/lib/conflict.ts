@@ -161,6 +161,15 @@ export function display(field: string, v: unknown): string {
   return String(v);
 }
 
+/** byName names who made a change: the person's name the Go side found
+ * (it already falls back to the badge id, then "device 1234abcd"), else the
+ * short device id. */
+export function byName(name: string | undefined | null, deviceId: string | undefined | null): string {
+  if (name && name.trim()) return name;
+  if (deviceId) return `device ${deviceId.slice(0, 8)}`;
+  return 'unknown';
+}
+
 /** statusOrder sorts the inbox: open first, then auto-resolved, then resolved. */
 export function sortInbox<T extends { status: string; createdAt: number }>(xs: T[]): T[] {
   const rank: { [s: string]: number } = { open: 0, auto_resolved: 1, resolved: 2 };
@@ -178,9 +187,10 @@ export interface InboxFilter {
 
 export const emptyInboxFilter: InboxFilter = { status: '', table: '', line: '', device: '', from: 0, to: 0 };
 
-/** filterInbox applies the inbox filters (line matches any side's line_id). */
+/** filterInbox applies the inbox filters (line matches any side's line_id;
+ * "device" matches the device id or the name of who made the change). */
 export function filterInbox<
-  T extends { status: string; table: string; deviceId: string; createdAt: number; mine: Row; theirs: Row },
+  T extends { status: string; table: string; deviceId: string; mineByName?: string; createdAt: number; mine: Row; theirs: Row },
 >(xs: T[], f: InboxFilter): T[] {
   const line = f.line.trim().toLowerCase();
   const device = f.device.trim().toLowerCase();
@@ -189,7 +199,7 @@ export function filterInbox<
       (!f.status || c.status === f.status) &&
       (!f.table || c.table === f.table) &&
       (!line || [c.mine?.line_id, c.theirs?.line_id].some((l) => String(l ?? '').toLowerCase().includes(line))) &&
-      (!device || c.deviceId.toLowerCase().includes(device)) &&
+      (!device || c.deviceId.toLowerCase().includes(device) || (c.mineByName ?? '').toLowerCase().includes(device)) &&
       (!f.from || c.createdAt >= f.from) &&
       (!f.to || c.createdAt < f.to),
   );
