@@ -131,7 +131,9 @@ func (s *SiteService) put(table string, fields map[string]any, check func(ctx co
 		if err != nil {
 			return r, mapErr(err)
 		}
-		s.sync.notify()
+		if s.sync != nil {
+			s.sync.notify()
+		}
 		return r, nil
 	})
 }

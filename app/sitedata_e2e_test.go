@@ -148,27 +148,48 @@ func TestSiteData_EndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "B to pull the line config", func() bool { b.sync.SyncNow(); _, err := b.lines.Get(lc.ID); return err == nil })
-	aNet.down.Store(true)
-	if _, err := a.lines.Update(lc.ID, LineConfigInput{LineID: "L1", Recipe: "R", TemperatureC: temp(185)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.lines.Update(lc.ID, LineConfigInput{LineID: "L1", Recipe: "R", TemperatureC: temp(190)}); err != nil {
-		t.Fatal(err)
-	}
-	b.synced(t, "B's edit on the server")
-	aNet.down.Store(false)
-	var open Conflict
-	eventually(t, "the open conflict in A's inbox", func() bool {
-		a.sync.SyncNow()
-		cs, _ := a.conflicts.List()
-		for _, c := range cs {
-			if c.Status == "open" && c.RowID == lc.ID {
-				open = c
-				return true
-			}
+	conflictOn := func(ta, tb float64) Conflict {
+		t.Helper()
+		aNet.down.Store(true)
+		if _, err := a.lines.Update(lc.ID, LineConfigInput{LineID: "L1", Recipe: "R", TemperatureC: temp(ta)}); err != nil {
+			t.Fatal(err)
 		}
-		return false
-	})
+		if _, err := b.lines.Update(lc.ID, LineConfigInput{LineID: "L1", Recipe: "R", TemperatureC: temp(tb)}); err != nil {
+			t.Fatal(err)
+		}
+		b.synced(t, "B's edit on the server")
+		aNet.down.Store(false)
+		var open Conflict
+		eventually(t, "the open conflict in A's inbox", func() bool {
+			a.sync.SyncNow()
+			cs, _ := a.conflicts.List()
+			for _, c := range cs {
+				if c.Status == "open" && c.RowID == lc.ID {
+					open = c
+					return true
+				}
+			}
+			return false
+		})
+		return open
+	}
+	resolved := func(dev siteDevice, id string) Conflict {
+		t.Helper()
+		var got Conflict
+		eventually(t, "the decision on every device", func() bool {
+			dev.sync.SyncNow()
+			cs, _ := dev.conflicts.List()
+			for _, c := range cs {
+				if c.ID == id && c.Status == "resolved" {
+					got = c
+					return true
+				}
+			}
+			return false
+		})
+		return got
+	}
+	open := conflictOn(185, 190)
 	if open.MineBy != "MGR-1" || open.MineByName != "Mia Manager" {
 		t.Fatalf("conflict's author: %q %q", open.MineBy, open.MineByName)
 	}
@@ -194,18 +215,7 @@ func TestSiteData_EndToEnd(t *testing.T) {
 		t.Fatalf("resolve: %q %v", state, err)
 	}
 	for name, dev := range map[string]siteDevice{"A": a, "B": b} {
-		var got Conflict
-		eventually(t, name+" to see the decision", func() bool {
-			dev.sync.SyncNow()
-			cs, _ := dev.conflicts.List()
-			for _, c := range cs {
-				if c.ID == open.ID && c.Status == "resolved" {
-					got = c
-					return true
-				}
-			}
-			return false
-		})
+		got := resolved(dev, open.ID)
 		if got.ResolvedByPerson != "MGR-1" || got.ResolvedByName != "Mia Manager" || got.ResolvedBy == "" {
 			t.Fatalf("%s: resolved by %q / %q / %q", name, got.ResolvedBy, got.ResolvedByPerson, got.ResolvedByName)
 		}
@@ -221,6 +231,24 @@ func TestSiteData_EndToEnd(t *testing.T) {
 	all := strings.Join(who, ",")
 	if !strings.Contains(all, "Olga Operator") || !strings.HasSuffix(all, "Mia Manager") {
 		t.Fatalf("history names: %q", who)
+	}
+
+	// Decided offline: the queued decision keeps who made it, also after
+	// another person signs in meanwhile.
+	second := conflictOn(150, 155)
+	aNet.down.Store(true)
+	if state, err := a.conflicts.Resolve(second.ID, second.Mine.(map[string]any), second.TheirsVersion, "cold room"); err != nil || state != "queued" {
+		t.Fatalf("resolve offline: %q %v", state, err)
+	}
+	if _, err := a.sess.SignIn("OP-100", ""); err != nil {
+		t.Fatal(err)
+	}
+	aNet.down.Store(false)
+	if got := resolved(b, second.ID); got.ResolvedByPerson != "MGR-1" || got.ResolvedByName != "Mia Manager" {
+		t.Fatalf("offline decision resolved by %q / %q", got.ResolvedByPerson, got.ResolvedByName)
+	}
+	if _, err := a.sess.SignIn("MGR-1", mgrPIN); err != nil {
+		t.Fatal(err)
 	}
 	if s, _ := a.sess.Current(); !s.SignedIn || s.ExpiresAt < time.Now().UnixMilli() || s.Person.BadgeID != "MGR-1" {
 		t.Fatalf("A's session: %+v", s)
