@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, records, sentenceFor, toApiError } from './api';
+import { ApiError, records, sentenceFor, session, site, toApiError } from './api';
 import { installBackend, removeBackend } from '../test/fakeBackend';
 
 describe('toApiError', () => {
@@ -74,5 +74,45 @@ describe('records api', () => {
   it('reports a missing backend as a sentence, not a TypeError', async () => {
     removeBackend();
     await expect(records.get('x')).rejects.toMatchObject({ code: 'no_backend' });
+  });
+});
+
+describe('site data and sign-in api', () => {
+  afterEach(removeBackend);
+
+  it('has a sentence for every sign-in and site data code the Go side sends', () => {
+    for (const code of ['sign_in_required', 'forbidden', 'wrong_pin', 'locked', 'unknown_badge', 'inactive', 'pin_not_set', 'unknown_code', 'inactive_code']) {
+      expect(sentenceFor(code)).not.toBe(sentenceFor('internal'));
+      expect(toApiError({ code, message: '' }).message).toBe(sentenceFor(code));
+    }
+  });
+
+  it('keeps the Go sentence of a refused sign-in and the field of a refused code', async () => {
+    installBackend({
+      SessionService: { SignIn: () => Promise.reject({ code: 'wrong_pin', message: 'Wrong PIN. 2 attempts left.' }) },
+      RecordService: {
+        Create: () => Promise.reject({ code: 'inactive_code', field: 'product_id', message: 'Product "P1" is no longer active.' }),
+      },
+    });
+    await expect(session.signIn('B-1', '0000')).rejects.toMatchObject({ code: 'wrong_pin', message: 'Wrong PIN. 2 attempts left.' });
+    await expect(records.create({ lineId: 'L1', productId: 'P1', operatorId: 'B-1', quantity: 1 })).rejects.toMatchObject({
+      code: 'inactive_code',
+      field: 'product_id',
+    });
+  });
+
+  it('passes inputs through the generated bindings, PIN absent when kept', async () => {
+    let got: unknown;
+    installBackend({
+      SiteService: {
+        SavePerson: (p: unknown) => {
+          got = p;
+          return Promise.resolve(p);
+        },
+      },
+    });
+    await site.savePerson({ badgeId: 'B-1', displayName: 'Ana', role: 'operator', active: true });
+    expect(got).toEqual({ badgeId: 'B-1', displayName: 'Ana', role: 'operator', active: true });
+    expect(Object.keys(got as object)).not.toContain('pin');
   });
 });

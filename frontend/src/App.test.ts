@@ -1,0 +1,120 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import App from './App.svelte';
+import { installBackend, removeBackend } from './test/fakeBackend';
+import { installRuntime, removeRuntime } from './test/fakeRuntime';
+import { siteData } from './test/siteFixtures';
+import { prefs } from './stores/prefs';
+import { screen as nav } from './stores/nav';
+import { session, noSession } from './stores/session';
+import type { Session } from './lib/api';
+
+const appStatus = {
+  version: '1.0.0', storeOpen: true, encrypted: true, cipherVersion: '4.6.1', dbPath: '/x', keySource: 'Secret Service',
+  counts: { records: 0, deletedRecords: 0, lineConfigs: 0, pending: 0 }, sync: '',
+};
+const syncStatus = (enrolled: boolean) => ({
+  enrolled, server_url: 'https://s', site_id: 'demo', role: 'operator', device_id: 'd', online: true, syncing: false,
+  pending: 0, in_flight: 0, awaiting_review: 0, rejected: 0, open_conflicts: 0, last_sync: 1, last_error: '',
+  clock_offset_ms: 0, clock_warning: false, progress: { phase: '', pushed: 0, pulled: 0, cursor: 0, target: 0 },
+});
+const ana = { badgeId: 'B-1', displayName: 'Ana Lima', role: 'operator', needsPin: false };
+const required: Session = { ...noSession, required: true, deviceRole: 'operator' };
+const anaIn: Session = { ...required, signedIn: true, person: ana, idleSeconds: 300, expiresAt: 1 };
+
+function backend(opts: { enrolled?: boolean; current?: Session } = {}) {
+  const signIn = vi.fn(() => Promise.resolve(anaIn));
+  const signOut = vi.fn(() => Promise.resolve(required));
+  installBackend({
+    StatusService: { Get: () => Promise.resolve(appStatus) },
+    SyncService: {
+      Status: () => Promise.resolve(syncStatus(opts.enrolled ?? true)),
+      Settings: () => Promise.resolve({ fields: [], configError: '', codeConfigured: false, autoEnrolling: false, autoEnrollError: '' }),
+    },
+    SessionService: {
+      Current: () => Promise.resolve(opts.current ?? required),
+      People: () => Promise.resolve([ana]),
+      Identify: () => Promise.resolve({ person: ana, needsPin: false, lockedUntil: 0 }),
+      SignIn: signIn,
+      SignOut: signOut,
+      Touch: () => Promise.resolve(anaIn),
+    },
+    SiteService: { Get: () => Promise.resolve(siteData({ canEdit: false, editBlocked: 'Only a manager computer edits site data.' })) },
+    LineConfigService: { List: () => Promise.resolve([]) },
+    SchemaService: { Fields: () => Promise.resolve([]) },
+    RecordService: { List: () => Promise.resolve({ records: [], total: 0, offset: 0 }) },
+  });
+  return { signIn, signOut };
+}
+
+let rt: ReturnType<typeof installRuntime>;
+beforeEach(() => {
+  localStorage.clear();
+  prefs.set({ theme: 'dark', lastLine: '', lastOperator: '', setupSkipped: false });
+  nav.set('records');
+  session.set(noSession);
+  rt = installRuntime();
+});
+afterEach(() => {
+  cleanup();
+  removeBackend();
+  removeRuntime();
+});
+
+describe('App and sign-in', () => {
+  it('shows the sign-in screen instead of the screens, with the status bar; a scan signs in', async () => {
+    const { signIn } = backend();
+    render(App);
+    await screen.findByTestId('signin-screen');
+    expect(screen.getByRole('contentinfo', { name: 'Status' })).toBeTruthy();
+    expect(screen.queryByRole('tab', { name: 'Records' })).toBeNull();
+    expect(screen.queryByTestId('save-record')).toBeNull();
+    // Alt+1 does not get around it.
+    await fireEvent.keyDown(window, { key: '1', altKey: true });
+    expect(screen.getByTestId('signin-screen')).toBeTruthy();
+    const badge = screen.getByLabelText('Badge');
+    await fireEvent.input(badge, { target: { value: 'B-1' } });
+    await fireEvent.keyDown(badge, { key: 'Enter' });
+    await screen.findByTestId('save-record');
+    expect(signIn).toHaveBeenCalledWith('B-1', '');
+    expect(screen.getByTestId('signed-in-as').textContent?.replace(/\s+/g, ' ').trim()).toBe('Signed in as Ana Lima · Operator');
+    expect((document.getElementById('f-operator') as HTMLInputElement).value).toBe('Ana Lima');
+  });
+
+  it('follows session:changed (idle sign-out on the Go side) and Switch operator', async () => {
+    const { signOut } = backend({ current: anaIn });
+    render(App);
+    await screen.findByTestId('save-record');
+    rt.emit('session:changed', required);
+    await screen.findByTestId('signin-screen');
+    rt.emit('session:changed', anaIn);
+    await screen.findByTestId('save-record');
+    await fireEvent.click(screen.getByRole('button', { name: 'Switch operator' }));
+    expect(screen.getByTestId('signin-screen')).toBeTruthy(); // at once, before the Go side answers
+    expect(signOut).toHaveBeenCalled();
+  });
+
+  it('the setup screen keeps priority over sign-in', async () => {
+    backend({ enrolled: false });
+    render(App);
+    await screen.findByTestId('setup-screen');
+    expect(screen.queryByTestId('signin-screen')).toBeNull();
+  });
+
+  it('a site without people works as before: no sign-in, operator typed', async () => {
+    backend({ current: { ...noSession, deviceRole: 'operator' } });
+    render(App);
+    await screen.findByTestId('save-record');
+    expect(screen.queryByTestId('signed-in-as')).toBeNull();
+    expect((document.getElementById('f-operator') as HTMLInputElement).readOnly).toBe(false);
+  });
+
+  it('Alt+7 opens the site screen, read-only here with the reason', async () => {
+    backend({ current: anaIn });
+    render(App);
+    await screen.findByTestId('save-record');
+    await fireEvent.keyDown(window, { key: '7', altKey: true });
+    expect((await screen.findByTestId('site-readonly')).textContent).toContain('Only a manager computer edits site data.');
+    expect(screen.getByRole('tab', { name: 'Site' }).getAttribute('aria-selected')).toBe('true');
+  });
+});
