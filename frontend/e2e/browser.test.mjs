@@ -8,88 +8,18 @@
 // Screenshots go to build/test-artifacts/ and are copied to docs/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
+import { start, eventually } from './harness.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const ART = join(ROOT, 'build/test-artifacts');
-const DOCS = join(ROOT, 'docs/screenshots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-
-let tmp, bridge, url, browser, page;
-let bridgeLog = '';
-
-async function shot(name) {
-  const file = join(ART, `browser-${name}.png`);
-  await page.screenshot({ path: file });
-  copyFileSync(file, join(DOCS, `browser-${name}.png`));
-}
-
-async function bridgeCall(service, method, ...args) {
-  const res = await fetch(`${url}/call/${service}/${method}`, { method: 'POST', body: JSON.stringify(args) });
-  return res.json();
-}
-
-async function eventually(what, fn, ms = 30000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+let h, url, page, shot;
+const bridgeCall = (...a) => h.call(...a);
 
 before(async () => {
-  mkdirSync(ART, { recursive: true });
-  mkdirSync(DOCS, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'outpost-browser-e2e-'));
-  const env = { ...process.env, GOFLAGS: process.env.GOFLAGS || '-mod=mod' };
-  for (const [out, pkg] of [
-    ['bridge', './app/internal/bridge'],
-    ['outpost-server', './backend/cmd/outpost-server'],
-  ]) {
-    execFileSync('go', ['build', '-o', join(tmp, out), pkg], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  }
-  bridge = spawn(join(tmp, 'bridge'), ['--dist', join(ROOT, 'frontend/dist'), '--server-bin', join(tmp, 'outpost-server'), '--seed'], {
-    cwd: tmp,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  bridge.stderr.on('data', (d) => (bridgeLog += d));
-  url = await new Promise((ok, fail) => {
-    const t = setTimeout(() => fail(new Error(`the bridge did not start in 90 s:\n${bridgeLog}`)), 90000);
-    bridge.on('exit', (code) => fail(new Error(`the bridge exited (${code}):\n${bridgeLog}`)));
-    createInterface({ input: bridge.stdout }).on('line', (l) => {
-      const m = /^listening (\S+)/.exec(l);
-      if (m) {
-        clearTimeout(t);
-        ok(m[1]);
-      }
-    });
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (e) => (bridgeLog += `\n[page error] ${e.message}`));
-  await page.goto(url);
+  h = await start(['--seed']);
+  ({ url, page, shot } = h);
 });
 
 after(async () => {
-  await browser?.close();
-  if (bridge && bridge.exitCode === null) {
-    const gone = new Promise((r) => bridge.once('exit', r));
-    bridge.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-    if (bridge.exitCode === null) bridge.kill('SIGKILL');
-  }
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await h?.stop();
 });
 
 test('conflict inbox: highlighted fields, field-by-field resolution with a reason', async (t) => {
