@@ -122,3 +122,31 @@ test('manager signs in by name and PIN and resolves a conflict; names in the inb
   assert.ok(names.some((n) => /Mia Manager/.test(n)), `history names: ${names.join(' | ')}`);
   await shot('conflict-names');
 });
+
+test('manager adds a product on the site data screen; operators can then record it', async () => {
+  const { page, shot } = h;
+  // Still signed in as the manager (previous test), on a manager device.
+  await page.locator('#tab-site').click();
+  await page.getByTestId('site-tab-products').click();
+  await page.getByTestId('site-row-P-100').waitFor();
+  await page.getByTestId('site-add').click();
+  await page.locator('#sd-code').fill('P-400');
+  await page.locator('#sd-name').fill('Lid, "round" =1+1');
+  await page.locator('#sd-extra').fill('pcs');
+  await page.getByTestId('site-save').click();
+  await page.getByTestId('site-row-P-400').waitFor();
+  await shot('site-products');
+
+  // Stored verbatim, synced to the server, and accepted on a record.
+  const p = await eventually('the new product synced', async () => {
+    await h.call('SyncService', 'SyncNow');
+    const d = await h.call('SiteService', 'Get');
+    const x = d.products.find((q) => q.code === 'P-400');
+    return x && !x.pending ? x : undefined;
+  });
+  assert.equal(p.name, 'Lid, "round" =1+1');
+  assert.equal(p.updatedBy, 'MGR-1');
+  const rec = await h.call('RecordService', 'Create', { lineId: 'L3', productId: 'P-400', quantity: 5, operatorId: '' });
+  assert.equal(rec.productId, 'P-400', JSON.stringify(rec));
+  assert.equal(rec.operatorId, 'MGR-1');
+});
