@@ -50,6 +50,12 @@ export function activeCodes(rows: { code: string; active: boolean }[] | undefine
   return (rows ?? []).filter((r) => r.active).map((r) => ({ code: r.code, name: (r as { name?: string }).name ?? '' }));
 }
 
+/** personName names a badge id from the site's people (updated_by holds
+ * badge ids), or gives the badge id back when nobody has it. */
+export function personName(d: SiteData | null, badgeId: string): string {
+  return d?.people.find((p) => p.badgeId === badgeId)?.displayName ?? badgeId;
+}
+
 export interface SiteStore extends Readable<SiteState> {
   load(): Promise<void>;
   saveLine(l: LineInput): Promise<SiteLine>;
