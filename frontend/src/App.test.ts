@@ -117,4 +117,20 @@ describe('App and sign-in', () => {
     expect((await screen.findByTestId('site-readonly')).textContent).toContain('Only a manager computer edits site data.');
     expect(screen.getByRole('tab', { name: 'Site' }).getAttribute('aria-selected')).toBe('true');
   });
+
+  it('the next person starts at Records; the same person comes back where they were', async () => {
+    backend({ current: anaIn });
+    render(App);
+    await screen.findByTestId('save-record');
+    await fireEvent.keyDown(window, { key: '7', altKey: true });
+    await screen.findByTestId('site-screen');
+    rt.emit('session:changed', required); // idle sign-out
+    await screen.findByTestId('signin-screen');
+    rt.emit('session:changed', anaIn);
+    await screen.findByTestId('site-screen');
+    rt.emit('session:changed', required);
+    await screen.findByTestId('signin-screen');
+    rt.emit('session:changed', { ...anaIn, person: { badgeId: 'B-2', displayName: 'Jonas Becker', role: 'operator', needsPin: false } });
+    await screen.findByTestId('save-record');
+  });
 });
