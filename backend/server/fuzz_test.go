@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/server"
 	"github.com/outpost-app/outpost/backend/server/sqlitestore"
 )
@@ -125,5 +126,44 @@ func FuzzResolveBody(f *testing.F) {
 		req.Header.Set("Authorization", "Bearer "+token)
 		h.ServeHTTP(rec, req)
 		checkAnswer(t, rec, 400, 403, 404, 405, 409, 422)
+	})
+}
+
+// FuzzParseSiteCSV: any import file either parses into rows that pass the
+// registry's checks (keys unique) or is refused with problems by line,
+// never a panic.
+func FuzzParseSiteCSV(f *testing.F) {
+	reg := protocol.NewRegistry()
+	tables := []string{protocol.TableLines, protocol.TableProducts, protocol.TablePeople, protocol.TableSiteSettings}
+	f.Add(uint8(0), []byte("code,name,area,active\nL1,Line 1,Hall A,1\nL2,\"Line, 2\",,no\n"))
+	f.Add(uint8(1), []byte("\ufeffcode,name,unit\r\nP-1,=cmd|' /C calc'!A0,pcs\r\n"))
+	f.Add(uint8(2), []byte("badge_id,display_name,role,active,pin\nB1,Ana,operator,1,\nB2,Bo,manager,yes,24680\nB2,Dup,manager,1,1\n"))
+	f.Add(uint8(3), []byte("time_zone,shifts,clock_skew_ms,idle_signout_s,pin_roles\nUTC,\"06:00,14:00\",60000,300,manager\n"))
+	f.Add(uint8(2), []byte("badge_id,display_name,role\n\"B1\nB2\",x,operator\n\"unterminated"))
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		table := tables[int(which)%len(tables)]
+		rows, problems, err := server.ParseSiteCSV(reg, table, bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for _, p := range problems {
+			if p.Line < 1 {
+				t.Fatalf("problem without a line: %+v", p)
+			}
+		}
+		seen := map[any]bool{}
+		tb, _ := reg.Lookup(table)
+		for _, r := range rows {
+			if r.Line < 2 {
+				t.Fatalf("row on line %d: the header is line 1", r.Line)
+			}
+			if tb.Key != "" {
+				k := r.Values[tb.Key]
+				if seen[k] {
+					t.Fatalf("duplicate key %v accepted", k)
+				}
+				seen[k] = true
+			}
+		}
 	})
 }
