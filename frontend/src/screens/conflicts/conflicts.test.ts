@@ -81,3 +81,20 @@ describe('ConflictsScreen with people', () => {
     expect(screen.queryByTestId('resolve-blocked')).toBeNull();
   });
 });
+
+describe('ConflictsScreen header', () => {
+  it('has a space between when it was decided and who decided', async () => {
+    installBackend({
+      ConflictService: {
+        List: () => Promise.resolve([conflict({ status: 'resolved', resolvedAt: 1_700_000_100_000, resolvedBy: 'mgr-device-1', resolvedByName: 'Max Weber' })]),
+        History: () => Promise.resolve([]),
+      },
+    });
+    render(ConflictsScreen);
+    const by = await screen.findByTestId('conflict-resolved-by');
+    const line = by.parentElement!.textContent!.replace(/\s+/g, ' ');
+    expect(line).toMatch(/decided \S.* by Max Weber/);
+    expect(line).not.toMatch(/\Sby Max Weber/);
+  });
+});
+
