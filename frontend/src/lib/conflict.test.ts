@@ -1,5 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { byName, classify, defaultChoices, deleteSide, diffRows, filterInbox, emptyInboxFilter, mergedRow, sortInbox, wordDiff, parseTyped } from './conflict';
+import {
+  byName,
+  classify,
+  defaultChoices,
+  deleteSide,
+  diffRows,
+  filterInbox,
+  emptyInboxFilter,
+  mergedRow,
+  sortInbox,
+  wordDiff,
+  parseTyped,
+  decisionVersion,
+  decidedRow,
+  decidedSides,
+} from './conflict';
 
 const base = { id: 'c1', line_id: 'L1', recipe: 'R-1', target_rate_per_hour: 100, temperature_c: 180, speed_rpm: 60, notes: 'run slow on nights', deleted_at: null };
 const mine = { ...base, temperature_c: 185, notes: 'run fast on nights', speed_rpm: 70 };
@@ -111,5 +126,43 @@ describe('byName', () => {
     expect(byName('B-1', '0123456789abcdef')).toBe('B-1');
     expect(byName('', '0123456789abcdef')).toBe('device 01234567');
     expect(byName(undefined, '')).toBe('unknown');
+  });
+});
+
+describe('the decision of a resolved conflict', () => {
+  const record = (version: number, over: object) => ({ version, row: { id: 'k1', status: 'open', row_version: 0, ...over } });
+
+  it('takes the row version from the latest resolved version of the conflict record', () => {
+    expect(decisionVersion([record(3, {}), record(8, { status: 'resolved', row_version: 9 })])).toBe(9);
+    // in any order, the latest resolved record wins
+    expect(decisionVersion([record(12, { status: 'resolved', row_version: 13 }), record(8, { status: 'resolved', row_version: 9 })])).toBe(13);
+  });
+
+  it('knows no decision from an open record, a record without row_version, or nothing', () => {
+    expect(decisionVersion([record(3, {})])).toBe(0);
+    expect(decisionVersion([{ version: 4, row: { status: 'resolved' } }])).toBe(0);
+    expect(decisionVersion([])).toBe(0);
+    expect(decisionVersion(null)).toBe(0);
+  });
+
+  it('finds the decided row in the row history, or nothing when it is gone', () => {
+    const versions = [
+      { version: 2, row: { ...base } },
+      { version: 9, row: { ...theirs, temperature_c: 185 } },
+    ];
+    expect(decidedRow(versions, 9)?.temperature_c).toBe(185);
+    expect(decidedRow(versions, 5)).toBeNull();
+    expect(decidedRow(versions, 0)).toBeNull();
+  });
+
+  it('names the sides that hold the decided value', () => {
+    const d = diffRows('line_configs', base, mine, theirs);
+    const temp = d.find((x) => x.field === 'temperature_c')!;
+    expect(decidedSides(temp, 185)).toEqual(['mine']);
+    expect(decidedSides(temp, 187)).toEqual([]);
+    const speed = d.find((x) => x.field === 'speed_rpm')!;
+    expect(decidedSides(speed, 70)).toEqual(['mine', 'theirs']);
+    const deleted = d.find((x) => x.field === 'deleted_at')!;
+    expect(decidedSides(deleted, undefined)).toEqual(['base', 'mine', 'theirs']);
   });
 });

@@ -154,6 +154,49 @@ export function mergedRow(
   return { row, undecided };
 }
 
+/** A stored version as ConflictService.History returns it (of a row, or of
+ * a conflict record when asked for table "sync_conflicts"). */
+export interface StoredVersion {
+  version: number;
+  row?: Row | null;
+}
+
+/** The table of the conflict records themselves: History of a conflict id
+ * there lists the record's versions. */
+export const conflictsTable = 'sync_conflicts';
+
+/** decisionVersion finds which version of the row a resolved conflict made:
+ * the server writes the row's version right after the decision into the
+ * conflict record (row_version, not part of app.Conflict), so it is read
+ * from the record's latest resolved version. 0 when none says so. */
+export function decisionVersion(recordVersions: StoredVersion[] | null | undefined): number {
+  let best = 0;
+  let at = -Infinity;
+  for (const v of recordVersions ?? []) {
+    const r = v.row ?? {};
+    const n = Number(r.row_version);
+    if (r.status === 'resolved' && Number.isFinite(n) && n > 0 && v.version > at) {
+      at = v.version;
+      best = n;
+    }
+  }
+  return best;
+}
+
+/** decidedRow is the row as the decision left it: its version `version`
+ * in the row's history, or null (unknown version, or purged by the
+ * server's retention). */
+export function decidedRow(rowVersions: StoredVersion[] | null | undefined, version: number): Row | null {
+  if (!version) return null;
+  return (rowVersions ?? []).find((v) => v.version === version)?.row ?? null;
+}
+
+/** decidedSides lists the sides whose value equals the decided one (none:
+ * the manager typed the value). */
+export function decidedSides(d: FieldDiff, value: unknown): Side[] {
+  return (['base', 'mine', 'theirs'] as const).filter((s) => same(d[s], value));
+}
+
 /** display renders a field value for people. */
 export function display(field: string, v: unknown): string {
   if (v === null || v === undefined || v === '') return '—';

@@ -98,3 +98,113 @@ describe('ConflictsScreen header', () => {
   });
 });
 
+describe('ConflictsScreen, a resolved conflict', () => {
+  // The decision took mine's quantity (7) and theirs' operator (B-2).
+  const decidedRow = { ...row, quantity: 7, operator_id: 'B-2', server_updated_at: 1_700_000_100_000 };
+  const resolved = conflict({
+    status: 'resolved', resolvedAt: 1_700_000_100_000, resolvedBy: 'mgr-device-1', resolvedByPerson: 'B-9', resolvedByName: 'Max Weber', reason: 'Counted again',
+  });
+  function history(rowVersions: object[], recordVersions: object[] = [{ version: 4, hlc: '4', device_id: 'x', row: { id: 'c1', status: 'open', row_version: 0 }, byName: '' }, { version: 6, hlc: '6', device_id: 'x', row: { id: 'c1', status: 'resolved', row_version: 5 }, byName: '' }]) {
+    return vi.fn((table: unknown) => Promise.resolve(table === 'sync_conflicts' ? recordVersions : rowVersions));
+  }
+  const rowVersions = [
+    { version: 3, hlc: '3', device_id: 'eeeeffff00001111', row: theirsRow(), byName: '' },
+    { version: 5, hlc: '5', device_id: 'mgr-device-1', row: decidedRow, byName: 'Max Weber' },
+  ];
+  function theirsRow() {
+    return { ...row, quantity: 9, operator_id: 'B-2' };
+  }
+  const cell = (field: string, side: number) => document.querySelectorAll(`tr[data-field="${field}"] button.cell`)[side] as HTMLButtonElement;
+
+  it('shows the decided row read-only, the values taken highlighted, and no Resolve', async () => {
+    const History = history(rowVersions);
+    installBackend({ ConflictService: { List: () => Promise.resolve([resolved]), History } });
+    session.set({ ...noSession, required: true, signedIn: true, person: max });
+    render(ConflictsScreen);
+    expect((await screen.findByTestId('decided-quantity')).textContent!.trim()).toBe('7');
+    expect(screen.getByTestId('decided-operator_id').textContent!.trim()).toBe('B-2');
+    expect(History).toHaveBeenCalledWith('sync_conflicts', 'c1');
+    expect(History).toHaveBeenCalledWith('production_records', 'r1');
+    // quantity: mine (7) was taken; operator: theirs (B-2)
+    expect([0, 1, 2].map((i) => cell('quantity', i).getAttribute('aria-pressed'))).toEqual(['false', 'true', 'false']);
+    expect([0, 1, 2].map((i) => cell('operator_id', i).getAttribute('aria-pressed'))).toEqual(['false', 'false', 'true']);
+    // a field nobody changed is not marked as a choice
+    expect([0, 1, 2].map((i) => cell('line_id', i).getAttribute('aria-pressed'))).toEqual(['false', 'false', 'false']);
+    expect(cell('quantity', 0).disabled).toBe(true);
+    expect(screen.queryByPlaceholderText('choose or type')).toBeNull();
+    expect(screen.queryAllByRole('textbox', { name: /Result for/ })).toHaveLength(0);
+    expect(screen.queryByTestId('resolve')).toBeNull();
+    expect(document.getElementById('reason')).toBeNull();
+    expect(screen.getByTestId('decided-note').textContent).toContain('version 5');
+    // M (choose mine) does nothing on a decided conflict
+    await fireEvent.keyDown(window, { key: 'j' });
+    await fireEvent.keyDown(window, { key: 'b' });
+    expect(cell('quantity', 0).getAttribute('aria-pressed')).toBe('false');
+    // History marks the decided version
+    await fireEvent.click(screen.getByTestId('history'));
+    const mark = await screen.findByTestId('history-decision');
+    expect(mark.closest('li')!.textContent).toContain('v5');
+  });
+
+  it('says a value was typed in when no side holds it', async () => {
+    const typed = [{ ...rowVersions[1], row: { ...decidedRow, quantity: 8 } }];
+    installBackend({ ConflictService: { List: () => Promise.resolve([resolved]), History: history(typed) } });
+    render(ConflictsScreen);
+    const q = await screen.findByTestId('decided-quantity');
+    expect(q.textContent).toContain('8');
+    expect(q.textContent).toContain('typed in');
+    expect([0, 1, 2].map((i) => cell('quantity', i).getAttribute('aria-pressed'))).toEqual(['false', 'false', 'false']);
+  });
+
+  it('without the server, leaves the Result column out and says where to look', async () => {
+    installBackend({
+      ConflictService: { List: () => Promise.resolve([resolved]), History: () => Promise.reject({ code: 'offline', message: '' }) },
+    });
+    session.set({ ...noSession, required: true, signedIn: true, person: max });
+    render(ConflictsScreen);
+    const note = await screen.findByTestId('decided-unknown');
+    expect(note.textContent).toContain('Decided: see History.');
+    expect(note.textContent).toContain('cannot be reached');
+    expect(screen.queryByRole('columnheader', { name: 'Result' })).toBeNull();
+    expect(document.querySelectorAll('td.result')).toHaveLength(0);
+    expect(document.querySelectorAll('button.cell[aria-pressed="true"]')).toHaveLength(0);
+    expect(screen.queryByTestId('resolve')).toBeNull();
+  });
+
+  it('when the server no longer keeps the decided version, says so instead of guessing', async () => {
+    installBackend({ ConflictService: { List: () => Promise.resolve([resolved]), History: history([rowVersions[0]]) } });
+    render(ConflictsScreen);
+    expect((await screen.findByTestId('decided-unknown')).textContent).toContain('no longer keeps the decided version (v5)');
+    expect(document.querySelectorAll('td.result')).toHaveLength(0);
+  });
+
+  it('an auto-resolved conflict keeps the manager’s Revert', async () => {
+    const History = vi.fn(() => Promise.resolve([]));
+    installBackend({ ConflictService: { List: () => Promise.resolve([conflict({ status: 'auto_resolved', winner: 'theirs' })]), History } });
+    session.set({ ...noSession, required: true, signedIn: true, person: max });
+    render(ConflictsScreen);
+    expect((await screen.findByTestId('resolve')).textContent).toContain('Revert to the result');
+    expect(screen.getByRole('columnheader', { name: 'Result' })).toBeTruthy();
+    expect(History).not.toHaveBeenCalled();
+  });
+});
+
+describe('ConflictsScreen, deciding', () => {
+  it('keeps the "Resolved" notice when the conflict comes back resolved at once', async () => {
+    let list = [conflict()];
+    const Resolve = vi.fn(() => {
+      list = [conflict({ status: 'resolved', resolvedAt: 1_700_000_100_000, resolvedBy: 'd', resolvedByName: 'Max Weber', reason: 'Counted again' })];
+      return Promise.resolve('sent');
+    });
+    installBackend({ ConflictService: { List: () => Promise.resolve(list), Resolve, History: () => Promise.resolve([]) } });
+    session.set({ ...noSession, required: true, signedIn: true, person: max });
+    render(ConflictsScreen);
+    await screen.findByTestId('resolve');
+    await fireEvent.click(screen.getByRole('button', { name: 'Theirs' }));
+    await fireEvent.input(screen.getByLabelText(/Reason/), { target: { value: 'Counted again' } });
+    await fireEvent.click(screen.getByTestId('resolve'));
+    await vi.waitFor(() => expect(screen.queryByTestId('resolve')).toBeNull());
+    expect(screen.getByTestId('resolve-notice').textContent).toContain('Resolved.');
+    expect(Resolve).toHaveBeenCalledWith('c1', expect.objectContaining({ quantity: 9 }), 3, 'Counted again');
+  });
+});
