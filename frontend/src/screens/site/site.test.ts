@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import SiteScreen from './SiteScreen.svelte';
 import { installBackend, removeBackend } from '../../test/fakeBackend';
-import { siteData, line, person } from '../../test/siteFixtures';
+import { siteData, line, person, product } from '../../test/siteFixtures';
 import type { SiteData } from '../../lib/api';
 
 afterEach(() => {
@@ -174,5 +174,27 @@ describe('SiteScreen', () => {
       idleSignOutSeconds: 0,
       pinRoles: ['operator', 'manager'],
     });
+  });
+  it('names who last changed a row (updated_by is a badge id), the badge id when nobody has it', async () => {
+    backend(
+      siteData({
+        products: [product('P-100', { updatedBy: 'B-9', pending: true }), product('P-200', { updatedBy: 'GONE-1' }), product('P-300')],
+        people: [person('B-9', 'Max Weber', { role: 'manager' }), person('B-1', 'Ana Lima', { updatedBy: 'B-9' })],
+      }),
+    );
+    render(SiteScreen);
+    await fireEvent.click(await screen.findByTestId('site-tab-products'));
+    await fireEvent.click(screen.getByRole('button', { name: 'P-100' }));
+    const text = () => screen.getByTestId('site-last-changed').textContent!.replace(/\s+/g, ' ');
+    expect(text()).toMatch(/^Last changed \S.* by Max Weber · not yet synced$/);
+    expect(screen.getByTestId('site-updated-by').title).toBe('badge B-9');
+    await fireEvent.click(screen.getByRole('button', { name: 'P-200' }));
+    expect(text()).toMatch(/ by GONE-1$/);
+    await fireEvent.click(screen.getByRole('button', { name: 'P-300' }));
+    expect(text()).not.toContain(' by ');
+    expect(screen.queryByTestId('site-updated-by')).toBeNull();
+    await fireEvent.click(screen.getByTestId('site-tab-people'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Ana Lima' }));
+    expect(text()).toMatch(/ by Max Weber$/);
   });
 });
