@@ -7,6 +7,7 @@ import { siteData } from './test/siteFixtures';
 import { prefs } from './stores/prefs';
 import { screen as nav } from './stores/nav';
 import { session, noSession } from './stores/session';
+import { toasts } from './stores/toasts';
 import type { Session } from './lib/api';
 
 const appStatus = {
@@ -132,5 +133,18 @@ describe('App and sign-in', () => {
     await screen.findByTestId('signin-screen');
     rt.emit('session:changed', { ...anaIn, person: { badgeId: 'B-2', displayName: 'Jonas Becker', role: 'operator', needsPin: false } });
     await screen.findByTestId('save-record');
+  });
+  it('signing out takes the last person’s notices along (no Undo of their delete for the next one)', async () => {
+    backend({ current: anaIn });
+    render(App);
+    await screen.findByTestId('save-record');
+    toasts.info('Deleted: 5 × P-100 on L1.', { label: 'Undo', run: () => {} });
+    toasts.error('Not saved.');
+    expect(await screen.findByText('Deleted: 5 × P-100 on L1.')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Switch operator' }));
+    await screen.findByTestId('signin-screen');
+    expect(screen.queryByText('Deleted: 5 × P-100 on L1.')).toBeNull();
+    expect(screen.queryByText('Not saved.')).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Undo' })).toBeNull();
   });
 });

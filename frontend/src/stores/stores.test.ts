@@ -2,7 +2,7 @@ import { get } from 'svelte/store';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createStatusStore } from './status';
 import { createPrefs, loadPrefs } from './prefs';
-import { createToasts } from './toasts';
+import { createToasts, toastTimes } from './toasts';
 import { createRecordList, toFilter, emptyFilters } from './records';
 import { createLines } from './lines';
 import { ApiError, type Record, type RecordFilter, type RecordPage, type Status } from '../lib/api';
@@ -97,13 +97,39 @@ describe('toasts', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  it('drops notices after the timeout but keeps errors', () => {
-    const t = createToasts(1000);
+  it('drops notices after their time but keeps errors', () => {
+    const t = createToasts({ successMs: 1000, infoMs: 3000 });
     t.success('Saved.');
+    t.info('Deleted.', { label: 'Undo', run: () => {} });
     t.error('Not saved.');
-    expect(get(t)).toHaveLength(2);
+    expect(get(t)).toHaveLength(3);
     vi.advanceTimersByTime(1500);
+    expect(get(t).map((x) => x.kind)).toEqual(['info', 'error']);
+    vi.advanceTimersByTime(2000);
     expect(get(t).map((x) => x.kind)).toEqual(['error']);
+    vi.advanceTimersByTime(60_000);
+    expect(get(t).map((x) => x.text)).toEqual(['Not saved.']);
+  });
+
+  it('a success goes by itself within a few seconds by default', () => {
+    const t = createToasts();
+    t.success('Saved: 77 × P-300 on L2.');
+    vi.advanceTimersByTime(toastTimes.successMs - 1);
+    expect(get(t)).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(get(t)).toHaveLength(0);
+    expect(toastTimes.successMs).toBeLessThanOrEqual(5000);
+  });
+
+  it('keeps three at most; clear drops all, errors too', () => {
+    const t = createToasts();
+    for (const n of [1, 2, 3, 4]) t.success(`Saved ${n}.`);
+    expect(get(t).map((x) => x.text)).toEqual(['Saved 2.', 'Saved 3.', 'Saved 4.']);
+    t.error('Not saved.');
+    t.clear();
+    expect(get(t)).toEqual([]);
+    vi.advanceTimersByTime(60_000);
+    expect(get(t)).toEqual([]);
   });
 
   it('carries an undo action', async () => {

@@ -1,5 +1,8 @@
 // Short notices at the bottom of the screen, optionally with one action
-// (Undo). Errors stay until dismissed; other notices leave after a while.
+// (Undo). Errors stay until dismissed; a success leaves by itself after a
+// few seconds, other notices (an Undo among them) a little later. Signing
+// out clears them all: the next person at the terminal must not see the
+// last one's notices, nor undo their delete.
 import { writable } from 'svelte/store';
 
 export interface Toast {
@@ -9,8 +12,19 @@ export interface Toast {
   action?: { label: string; run: () => void | Promise<void> };
 }
 
-export function createToasts(timeoutMs = 6000) {
-  const { subscribe, update } = writable<Toast[]>([]);
+export interface ToastTimes {
+  /** ms a success stays */
+  successMs?: number;
+  /** ms an info notice stays (long enough to reach its Undo) */
+  infoMs?: number;
+}
+
+/** How long notices stay by default; errors stay until dismissed. */
+export const toastTimes = { successMs: 4000, infoMs: 6000 };
+
+export function createToasts(times: ToastTimes = {}) {
+  const ms = { ...toastTimes, ...times };
+  const { subscribe, update, set } = writable<Toast[]>([]);
   let next = 1;
   const timers = new Map<number, ReturnType<typeof setTimeout>>();
 
@@ -23,14 +37,33 @@ export function createToasts(timeoutMs = 6000) {
 
   function show(kind: Toast['kind'], text: string, action?: Toast['action']): number {
     const id = next++;
-    update((l) => [...l.slice(-2), { id, kind, text, action }]);
-    if (kind !== 'error') timers.set(id, setTimeout(() => dismiss(id), timeoutMs));
+    update((l) => {
+      // At most three at once: the oldest goes (with its timer).
+      const kept = l.slice(-2);
+      for (const x of l) if (!kept.includes(x)) dismissTimer(x.id);
+      return [...kept, { id, kind, text, action }];
+    });
+    if (kind !== 'error') timers.set(id, setTimeout(() => dismiss(id), kind === 'success' ? ms.successMs : ms.infoMs));
     return id;
+  }
+
+  function dismissTimer(id: number) {
+    const t = timers.get(id);
+    if (t) clearTimeout(t);
+    timers.delete(id);
+  }
+
+  /** clear drops every notice, errors too (someone else is at the terminal). */
+  function clear() {
+    for (const t of timers.values()) clearTimeout(t);
+    timers.clear();
+    set([]);
   }
 
   return {
     subscribe,
     dismiss,
+    clear,
     info: (text: string, action?: Toast['action']) => show('info', text, action),
     success: (text: string, action?: Toast['action']) => show('success', text, action),
     error: (text: string) => show('error', text),
