@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/outpost-app/outpost/backend/protocol"
@@ -34,6 +35,9 @@ type SessionService struct {
 	sync *SyncService
 	opts SessionOptions
 	m    *signin.Manager
+	// told is whether the last Session the WebView got said sign-in is
+	// required (1) or not (0); -1 before the first.
+	told atomic.Int32
 }
 
 // NewSessionService returns the session service and attaches it to core
@@ -46,6 +50,7 @@ func NewSessionService(core *Core, sync *SyncService, opts SessionOptions) *Sess
 		opts.Poll = 5 * time.Second
 	}
 	s := &SessionService{core: core, sync: sync, opts: opts}
+	s.told.Store(-1)
 	d := &siteDirectory{core: core}
 	s.m = signin.New(signin.Options{Directory: d, Attempts: d, Now: opts.Now})
 	core.sess = s
@@ -110,6 +115,11 @@ func signInRequired(ctx context.Context, st *store.Store) (bool, error) {
 // view is the Session the WebView sees.
 func (s *SessionService) view(ctx context.Context, st *store.Store, cur signin.Session, required bool) Session {
 	out := Session{Required: required, SignedIn: cur.SignedIn, DeviceRole: s.sync.deviceRole()}
+	if required {
+		s.told.Store(1)
+	} else {
+		s.told.Store(0)
+	}
 	rules, err := siteRules(ctx, st)
 	if err != nil {
 		slog.Warn("read the site's sign-in rules", "err", err)
@@ -317,7 +327,29 @@ func WatchSessions(ctx context.Context, s *SessionService) {
 			}
 			s.emit(v)
 		}
+		s.followRequired()
 	}
+}
+
+// followRequired emits session:changed when whether the site asks for
+// sign-in is no longer what the WebView was last told: a pull that brings
+// the site's first people (or deactivates the last one) changes it while
+// the app is open.
+func (s *SessionService) followRequired() {
+	told := s.told.Load()
+	if told < 0 {
+		return // the WebView has not asked yet; it will get the truth
+	}
+	_, _ = callLocal(s.core, func(ctx context.Context, st *store.Store) (struct{}, error) {
+		req, err := signInRequired(ctx, st)
+		if err != nil || req == (told == 1) {
+			return struct{}{}, err
+		}
+		slog.Info("sign-in requirement changed", "required", req)
+		cur, _ := s.m.Refresh(ctx)
+		s.emit(s.view(ctx, st, cur, req))
+		return struct{}{}, nil
+	})
 }
 
 // signInError names a sign-in failure in a sentence.

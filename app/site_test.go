@@ -605,3 +605,19 @@ func TestSyncStatus_ClockWarningFollowsTheSiteSetting(t *testing.T) {
 		t.Fatal("30 s warned with a site setting of 1 minute")
 	}
 }
+
+// A pull that brings the site's first people while the app is open must
+// put the sign-in screen up: the WebView hears of it by session:changed.
+func TestSession_PeopleArrivingWhileOpen(t *testing.T) {
+	tm := newTerminal(t, "operator")
+	if s, err := tm.sess.Current(); err != nil || s.Required {
+		t.Fatalf("before people: %+v %v", s, err)
+	}
+	tm.seed(t, protocol.TablePeople, person("OP-100", "Olga Operator", "operator", true, ""))
+	eventually(t, "the sign-in requirement event", func() bool { ev, n := tm.lastEvent(); return n == 1 && ev.Required && !ev.SignedIn })
+	// Told once: no repeat while nothing changes.
+	time.Sleep(100 * time.Millisecond)
+	if _, n := tm.lastEvent(); n != 1 {
+		t.Fatalf("%d events, want 1", n)
+	}
+}
