@@ -54,6 +54,14 @@ type Conflict struct {
 	DecisionError string `json:"decisionError"`
 	StaleRow      any    `json:"staleRow"`
 	StaleVersion  int64  `json:"staleVersion"`
+	// RowVersion is the row's version the conflict record names: for a
+	// resolved conflict, the version the decision made. Decided is the row
+	// as decided, read from this computer (works offline): set when the
+	// conflict is resolved and the local row is clean at RowVersion, else
+	// nil (the row moved on, or has not arrived yet): the server's history
+	// holds it then.
+	RowVersion int64 `json:"rowVersion"`
+	Decided    any   `json:"decided"`
 }
 
 // HistoryEntry is one stored version of a record: who wrote it (the
@@ -82,6 +90,7 @@ type conflictStore interface {
 	Conflicts(ctx context.Context, open bool) ([]store.Conflict, error)
 	Resolutions(ctx context.Context) ([]store.Resolution, error)
 	PeopleNames(ctx context.Context) (map[string]string, error)
+	SyncedRowByID(ctx context.Context, table, id string) (store.SyncedRow, error)
 }
 
 // names turns a person's badge id into a display name: the site's people
@@ -171,13 +180,15 @@ func (c *ConflictService) List() ([]Conflict, error) {
 			ByName        *string        `json:"resolved_by_name"`
 			Reason        *string        `json:"reason"`
 			TheirsVersion int64          `json:"theirs_version"`
+			RowVersion    int64          `json:"row_version"`
 		}
 		if err := json.Unmarshal(r.Record, &w); err != nil {
 			slog.Warn("skip unreadable conflict record", "id", r.ID, "err", err)
 			continue
 		}
 		v := Conflict{ID: r.ID, Table: r.TableName, RowID: r.RowID, Status: r.Status, Mine: w.Mine, Theirs: w.Theirs,
-			Winner: w.Winner, Fields: w.Fields, DeviceID: w.DeviceID, CreatedAt: w.CreatedAt, TheirsVersion: w.TheirsVersion}
+			Winner: w.Winner, Fields: w.Fields, DeviceID: w.DeviceID, CreatedAt: w.CreatedAt, TheirsVersion: w.TheirsVersion,
+			RowVersion: w.RowVersion}
 		if w.Base != nil {
 			v.Base = w.Base
 		}
@@ -207,6 +218,9 @@ func (c *ConflictService) List() ([]Conflict, error) {
 				v.StaleRow = map[string]any(d.StaleRow)
 			}
 		}
+		if r.Status == protocol.ConflictResolved {
+			v.Decided = decidedRow(ctx, st, r.TableName, r.RowID, v.RowVersion)
+		}
 		if v.Fields == nil {
 			v.Fields = []string{}
 		}
@@ -215,6 +229,28 @@ func (c *ConflictService) List() ([]Conflict, error) {
 	rank := map[string]int{"open": 0, "auto_resolved": 1, "resolved": 2}
 	sortStable(out, func(a, b Conflict) bool { return rank[a.Status] < rank[b.Status] })
 	return out, nil
+}
+
+// decidedRow is the row a resolved conflict's decision made, as this
+// computer holds it: the local row when it is clean (equals the server's
+// version) at version, the one the decision made. Anything else — the row
+// moved on since, is edited here, has not arrived yet, or is gone — gives
+// nil: only the server's history knows the decided state then.
+func decidedRow(ctx context.Context, st conflictStore, table, id string, version int64) any {
+	if version <= 0 {
+		return nil
+	}
+	r, err := st.SyncedRowByID(ctx, table, id)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrUnknownTable) {
+			slog.Warn("read the decided row", "table", table, "id", id, "err", err)
+		}
+		return nil
+	}
+	if r.State != store.StateClean || r.Version != version {
+		return nil
+	}
+	return map[string]any(r.Row)
 }
 
 func sortStable(xs []Conflict, less func(a, b Conflict) bool) {

@@ -24,6 +24,8 @@ export namespace app {
 	    decisionError: string;
 	    staleRow: any;
 	    staleVersion: number;
+	    rowVersion: number;
+	    decided: any;
 	
 	    static createFrom(source: any = {}) {
 	        return new Conflict(source);
@@ -54,6 +56,8 @@ export namespace app {
 	        this.decisionError = source["decisionError"];
 	        this.staleRow = source["staleRow"];
 	        this.staleVersion = source["staleVersion"];
+	        this.rowVersion = source["rowVersion"];
+	        this.decided = source["decided"];
 	    }
 	}
 	export class Counts {
