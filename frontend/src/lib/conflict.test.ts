@@ -14,6 +14,7 @@ import {
   decisionVersion,
   decidedRow,
   decidedSides,
+  localDecision,
 } from './conflict';
 
 const base = { id: 'c1', line_id: 'L1', recipe: 'R-1', target_rate_per_hour: 100, temperature_c: 180, speed_rpm: 60, notes: 'run slow on nights', deleted_at: null };
@@ -153,6 +154,23 @@ describe('the decision of a resolved conflict', () => {
     expect(decidedRow(versions, 9)?.temperature_c).toBe(185);
     expect(decidedRow(versions, 5)).toBeNull();
     expect(decidedRow(versions, 0)).toBeNull();
+  });
+
+  it('takes the decision from this computer when the Go side found the local row clean at the decided version', () => {
+    const row = { ...theirs, temperature_c: 185 };
+    expect(localDecision({ status: 'resolved', decided: row, rowVersion: 9 })).toEqual({ row, version: 9 });
+  });
+
+  it('has no local decision for a conflict not resolved, without the row, or without the version', () => {
+    const row = { ...theirs, temperature_c: 185 };
+    expect(localDecision({ status: 'open', decided: row, rowVersion: 9 })).toBeNull();
+    expect(localDecision({ status: 'auto_resolved', decided: row, rowVersion: 9 })).toBeNull();
+    expect(localDecision({ status: 'resolved', decided: null, rowVersion: 9 })).toBeNull();
+    expect(localDecision({ status: 'resolved', rowVersion: 9 })).toBeNull();
+    expect(localDecision({ status: 'resolved', decided: row, rowVersion: 0 })).toBeNull();
+    expect(localDecision({ status: 'resolved', decided: row })).toBeNull();
+    expect(localDecision({ status: 'resolved', decided: [row], rowVersion: 9 })).toBeNull();
+    expect(localDecision(null)).toBeNull();
   });
 
   it('names the sides that hold the decided value', () => {

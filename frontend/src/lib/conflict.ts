@@ -165,10 +165,12 @@ export interface StoredVersion {
  * there lists the record's versions. */
 export const conflictsTable = 'sync_conflicts';
 
-/** decisionVersion finds which version of the row a resolved conflict made:
- * the server writes the row's version right after the decision into the
- * conflict record (row_version, not part of app.Conflict), so it is read
- * from the record's latest resolved version. 0 when none says so. */
+/** decisionVersion finds which version of the row a resolved conflict made,
+ * from the server's history of the conflict record: the server writes the
+ * row's version right after the decision into the record (row_version), so
+ * it is read from the record's latest resolved version. 0 when none says
+ * so. (app.Conflict carries it too, as rowVersion, from the record pulled
+ * here; see localDecision.) */
 export function decisionVersion(recordVersions: StoredVersion[] | null | undefined): number {
   let best = 0;
   let at = -Infinity;
@@ -189,6 +191,27 @@ export function decisionVersion(recordVersions: StoredVersion[] | null | undefin
 export function decidedRow(rowVersions: StoredVersion[] | null | undefined, version: number): Row | null {
   if (!version) return null;
   return (rowVersions ?? []).find((v) => v.version === version)?.row ?? null;
+}
+
+/** The decision of a resolved conflict: the row as decided and the row's
+ * version the decision made. */
+export interface Decision {
+  row: Row;
+  version: number;
+}
+
+/** localDecision is the decision of a resolved conflict as this computer
+ * holds it: the Go side sets `decided` when the local row is clean at the
+ * version the decision made (`rowVersion`), so it needs no server. null
+ * when the conflict is not resolved, or the local row is not the decided
+ * state (edited here, moved on since, not arrived): then the server's
+ * history has to tell. */
+export function localDecision(c: { status: string; decided?: unknown; rowVersion?: number } | null | undefined): Decision | null {
+  if (!c || c.status !== 'resolved') return null;
+  const row = c.decided;
+  const version = Number(c.rowVersion);
+  if (!row || typeof row !== 'object' || Array.isArray(row) || !Number.isFinite(version) || version <= 0) return null;
+  return { row: row as Row, version };
 }
 
 /** decidedSides lists the sides whose value equals the decided one (none:

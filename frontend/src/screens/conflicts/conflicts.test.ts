@@ -178,6 +178,73 @@ describe('ConflictsScreen, a resolved conflict', () => {
     expect(document.querySelectorAll('td.result')).toHaveLength(0);
   });
 
+  describe('decided on this computer (decided, rowVersion)', () => {
+    const offline = () => syncStatus.set({ ...status('manager'), online: false } as SyncStatus);
+    const noServer = () => vi.fn(() => Promise.reject({ code: 'offline', message: '' }));
+    afterEach(() => vi.useRealTimers());
+
+    it('offline, shows the decided row from local data without asking the server', async () => {
+      offline();
+      const History = noServer();
+      installBackend({ ConflictService: { List: () => Promise.resolve([{ ...resolved, rowVersion: 5, decided: decidedRow }]), History } });
+      session.set({ ...noSession, required: true, signedIn: true, person: max });
+      render(ConflictsScreen);
+      expect((await screen.findByTestId('decided-quantity')).textContent!.trim()).toBe('7');
+      expect(screen.getByTestId('decided-operator_id').textContent!.trim()).toBe('B-2');
+      expect(screen.getByTestId('decided-note').textContent).toContain('version 5');
+      expect(screen.getByRole('columnheader', { name: 'Result' })).toBeTruthy();
+      expect([0, 1, 2].map((i) => cell('quantity', i).getAttribute('aria-pressed'))).toEqual(['false', 'true', 'false']);
+      expect([0, 1, 2].map((i) => cell('operator_id', i).getAttribute('aria-pressed'))).toEqual(['false', 'false', 'true']);
+      expect(screen.queryByTestId('decided-unknown')).toBeNull();
+      expect(screen.queryByTestId('decided-loading')).toBeNull();
+      expect(screen.queryByTestId('resolve')).toBeNull();
+      expect(History).not.toHaveBeenCalled();
+    });
+
+    it('without the decided row here, falls back to the server’s history and keeps the offline message', async () => {
+      offline();
+      const History = noServer();
+      installBackend({ ConflictService: { List: () => Promise.resolve([{ ...resolved, rowVersion: 5, decided: null }]), History } });
+      render(ConflictsScreen);
+      const note = await screen.findByTestId('decided-unknown');
+      expect(note.textContent).toContain('Decided: see History.');
+      expect(note.textContent).toContain('cannot be reached');
+      expect(History).toHaveBeenCalledWith('sync_conflicts', 'c1');
+      expect(document.querySelectorAll('td.result')).toHaveLength(0);
+    });
+
+    it('online without the decided row here, reads it from the server', async () => {
+      const History = history(rowVersions);
+      installBackend({ ConflictService: { List: () => Promise.resolve([{ ...resolved, rowVersion: 5, decided: null }]), History } });
+      render(ConflictsScreen);
+      expect((await screen.findByTestId('decided-quantity')).textContent!.trim()).toBe('7');
+      expect(History).toHaveBeenCalledWith('production_records', 'r1');
+    });
+
+    it('follows the local row: shown once it arrives, the server asked again once it is edited here', async () => {
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+      offline();
+      const History = noServer();
+      let list: object[] = [{ ...resolved, rowVersion: 5, decided: null }];
+      installBackend({ ConflictService: { List: () => Promise.resolve(list), History } });
+      render(ConflictsScreen);
+      await screen.findByTestId('decided-unknown');
+      expect(History).toHaveBeenCalledTimes(1);
+      // The decided row is pulled: the next refresh of the inbox brings it.
+      list = [{ ...resolved, rowVersion: 5, decided: decidedRow }];
+      vi.advanceTimersByTime(5000);
+      expect((await screen.findByTestId('decided-quantity')).textContent!.trim()).toBe('7');
+      expect(screen.queryByTestId('decided-unknown')).toBeNull();
+      expect(History).toHaveBeenCalledTimes(1);
+      // Edited here since: this computer no longer holds the decision.
+      list = [{ ...resolved, rowVersion: 5, decided: null }];
+      vi.advanceTimersByTime(5000);
+      expect((await screen.findByTestId('decided-unknown')).textContent).toContain('cannot be reached');
+      expect(History).toHaveBeenCalledTimes(2);
+      expect(document.querySelectorAll('td.result')).toHaveLength(0);
+    });
+  });
+
   it('an auto-resolved conflict keeps the manager’s Revert', async () => {
     const History = vi.fn(() => Promise.resolve([]));
     installBackend({ ConflictService: { List: () => Promise.resolve([conflict({ status: 'auto_resolved', winner: 'theirs' })]), History } });
