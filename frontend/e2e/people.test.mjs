@@ -149,4 +149,15 @@ test('manager adds a product on the site data screen; operators can then record 
   const rec = await h.call('RecordService', 'Create', { lineId: 'L3', productId: 'P-400', quantity: 5, operatorId: '' });
   assert.equal(rec.productId, 'P-400', JSON.stringify(rec));
   assert.equal(rec.operatorId, 'MGR-1');
+
+  // The people and the site settings, as a manager sees them.
+  await page.getByTestId('site-tab-people').click();
+  await page.getByTestId('site-row-MGR-1').click();
+  await page.getByTestId('person-form').waitFor();
+  assert.equal(await page.locator('#sp-pin').inputValue(), '', 'a PIN is never shown back');
+  await shot('site-people');
+  await page.getByTestId('site-tab-settings').click();
+  await page.getByTestId('settings-form').waitFor();
+  assert.equal(await page.locator('#st-tz').inputValue(), 'UTC');
+  await shot('site-settings');
 });
