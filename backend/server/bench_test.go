@@ -18,7 +18,13 @@ import (
 
 // BenchmarkEngine_Push100 measures the sync algorithm and the SQLite store
 // on batches of 100 new production records, without HTTP.
-func BenchmarkEngine_Push100(b *testing.B) {
+func BenchmarkEngine_Push100(b *testing.B) { benchEnginePush(b, 100) }
+
+// BenchmarkEngine_Push1000: the same with batches of 1000 (the largest a
+// push may carry).
+func BenchmarkEngine_Push1000(b *testing.B) { benchEnginePush(b, 1000) }
+
+func benchEnginePush(b *testing.B, size int) {
 	st, err := sqlitestore.Open(context.Background(), filepath.Join(b.TempDir(), "b.db"))
 	if err != nil {
 		b.Fatal(err)
@@ -28,7 +34,7 @@ func BenchmarkEngine_Push100(b *testing.B) {
 	dev := server.Device{ID: "d1", SiteID: "S"}
 	batches := make([][]json.RawMessage, b.N)
 	for i := range batches {
-		for j := 0; j < 100; j++ {
+		for j := 0; j < size; j++ {
 			id := newID()
 			raw, _ := json.Marshal(change("production_records", id, "upsert", 0, fmt.Sprintf("%015d-%05d-d1", time.Now().UnixMilli(), j), record(id, nil)))
 			batches[i] = append(batches[i], raw)
@@ -40,7 +46,7 @@ func BenchmarkEngine_Push100(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "rows/s")
 }
 
 // BenchmarkHTTP_Push100 measures a push of 100 new rows through HTTP on

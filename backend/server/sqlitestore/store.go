@@ -29,6 +29,22 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// driverName is mattn/go-sqlite3 with the settings its DSN cannot carry,
+// applied to every connection as it opens (so a reconnect keeps them).
+const driverName = "sqlite3_outpost_server"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		// Temporary files in memory: above all the sub-journal, which keeps
+		// the original of every page a push changes inside its SAVEPOINT
+		// (group commit, group.go). On disk that is two write calls per
+		// page; it is never needed after a crash (the WAL is), so memory
+		// loses nothing.
+		_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
+		return err
+	}})
+}
+
 // BusyTimeout is how long a write waits for another process's write lock
 // (the CLI working on a running server's database) before giving up.
 const BusyTimeout = 10 * time.Second
@@ -63,18 +79,25 @@ const (
 	qSetSeq     = `UPDATE sites SET seq = ? WHERE site = ?`
 	qEnsureSite = `INSERT INTO sites(site, created_at) VALUES(?, ?) ON CONFLICT(site) DO NOTHING`
 	qGetRow     = `SELECT ` + rowCols + ` FROM rows WHERE site = ? AND tbl = ? AND id = ?`
-	qGetVersion = `SELECT tbl, id, version, hlc, device_id, 0, data FROM row_versions WHERE site = ? AND tbl = ? AND id = ? AND version = ?`
-	qPutRow     = `INSERT INTO rows(site, tbl, id, version, hlc, device_id, deleted, data) VALUES(?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(site, tbl, id) DO UPDATE SET version = excluded.version, hlc = excluded.hlc,
-		  device_id = excluded.device_id, deleted = excluded.deleted, data = excluded.data`
-	qPutVersion = `INSERT INTO row_versions(site, tbl, id, version, hlc, device_id, data) VALUES(?, ?, ?, ?, ?, ?, ?)`
+	qGetVersion = `SELECT v.tbl, v.id, v.version, v.hlc, v.device_id, 0, v.data FROM rows r
+		JOIN row_versions v ON v.rid = r.rid AND v.version = ? WHERE r.site = ? AND r.tbl = ? AND r.id = ?`
+	// PutRow inserts, or else updates, the current state. Not one UPSERT:
+	// ON CONFLICT DO UPDATE makes SQLite keep a statement journal (a copy
+	// of every page the statement changes) for each row; these
+	// single-row statements need none. The history is keyed by rows.rid
+	// (migration 0002).
+	qInsertRow = `INSERT INTO rows(site, tbl, id, version, hlc, device_id, deleted, data) VALUES(?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(site, tbl, id) DO NOTHING`
+	qRowID      = `SELECT rid FROM rows WHERE site = ? AND tbl = ? AND id = ?`
+	qUpdateRow  = `UPDATE rows SET version = ?, hlc = ?, device_id = ?, deleted = ?, data = ? WHERE rid = ?`
+	qPutVersion = `INSERT INTO row_versions(rid, version, site, tbl, id, hlc, device_id, data) VALUES(?, ?, ?, ?, ?, ?, ?, ?)`
 	qGetBatch   = `SELECT response FROM batches WHERE device_id = ? AND batch_id = ?`
 	qPutBatch   = `INSERT INTO batches(device_id, batch_id, site, response, created_at) VALUES(?, ?, ?, ?, ?)`
 )
 
 func (s *Store) prepare(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{qSeq, qSetSeq, qEnsureSite, qGetRow, qGetVersion, qPutRow, qPutVersion, qGetBatch, qPutBatch} {
+	for _, q := range []string{qSeq, qSetSeq, qEnsureSite, qGetRow, qGetVersion, qInsertRow, qRowID, qUpdateRow, qPutVersion, qGetBatch, qPutBatch} {
 		st, err := s.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", wrap(err))
@@ -102,7 +125,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		wq[k] = v
 	}
 	wq.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite3", "file:"+escapePath(path)+"?"+wq.Encode())
+	w, err := sql.Open(driverName, "file:"+escapePath(path)+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -121,7 +144,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	rq := common
 	rq.Set("_query_only", "1")
-	r, err := sql.Open("sqlite3", "file:"+escapePath(path)+"?"+rq.Encode())
+	r, err := sql.Open(driverName, "file:"+escapePath(path)+"?"+rq.Encode())
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -295,8 +318,8 @@ func (s *Store) SiteState(ctx context.Context, site string) (server.SiteState, e
 
 // History returns every stored version of a row.
 func (s *Store) History(ctx context.Context, site, table, id string) ([]server.StoredRow, error) {
-	rs, err := s.r.QueryContext(ctx, `SELECT tbl, id, version, hlc, device_id, 0, data FROM row_versions
-		WHERE site = ? AND tbl = ? AND id = ? ORDER BY version`, site, table, id)
+	rs, err := s.r.QueryContext(ctx, `SELECT v.tbl, v.id, v.version, v.hlc, v.device_id, 0, v.data FROM rows r
+		JOIN row_versions v ON v.rid = r.rid WHERE r.site = ? AND r.tbl = ? AND r.id = ? ORDER BY v.version`, site, table, id)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -520,7 +543,7 @@ func (t *Tx) GetRow(ctx context.Context, table, id string) (server.StoredRow, er
 // GetVersion reads one version of a row.
 func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (server.StoredRow, error) {
 	ctx = context.WithoutCancel(ctx)
-	return scanRow(t.stmt(ctx, qGetVersion).QueryRowContext(ctx, t.site, table, id, version))
+	return scanRow(t.stmt(ctx, qGetVersion).QueryRowContext(ctx, version, t.site, table, id))
 }
 
 // WrittenByOthers reports whether a device other than deviceID wrote the row
@@ -528,7 +551,8 @@ func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (s
 func (t *Tx) WrittenByOthers(ctx context.Context, table, id string, after int64, deviceID string) (bool, error) {
 	ctx = context.WithoutCancel(ctx)
 	var one int
-	err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM row_versions WHERE site = ? AND tbl = ? AND id = ? AND version > ? AND device_id <> ? LIMIT 1`,
+	err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM rows r JOIN row_versions v ON v.rid = r.rid
+		WHERE r.site = ? AND r.tbl = ? AND r.id = ? AND v.version > ? AND v.device_id <> ? LIMIT 1`,
 		t.site, table, id, after, deviceID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -539,10 +563,25 @@ func (t *Tx) WrittenByOthers(ctx context.Context, table, id string, after int64,
 // PutRow replaces the current state and appends to the history.
 func (t *Tx) PutRow(ctx context.Context, r server.StoredRow) error {
 	ctx = context.WithoutCancel(ctx)
-	if _, err := t.stmt(ctx, qPutRow).ExecContext(ctx, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, r.Deleted, string(r.Data)); err != nil {
+	data := string(r.Data)
+	res, err := t.stmt(ctx, qInsertRow).ExecContext(ctx, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, r.Deleted, data)
+	if err != nil {
 		return wrap(err)
 	}
-	_, err := t.stmt(ctx, qPutVersion).ExecContext(ctx, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, string(r.Data))
+	var rid int64
+	if n, _ := res.RowsAffected(); n == 1 {
+		if rid, err = res.LastInsertId(); err != nil {
+			return wrap(err)
+		}
+	} else {
+		if err := t.stmt(ctx, qRowID).QueryRowContext(ctx, t.site, r.Table, r.ID).Scan(&rid); err != nil {
+			return wrap(err)
+		}
+		if _, err := t.stmt(ctx, qUpdateRow).ExecContext(ctx, r.Version, r.HLC, r.DeviceID, r.Deleted, data, rid); err != nil {
+			return wrap(err)
+		}
+	}
+	_, err = t.stmt(ctx, qPutVersion).ExecContext(ctx, rid, r.Version, t.site, r.Table, r.ID, r.HLC, r.DeviceID, data)
 	return wrap(err)
 }
 
@@ -649,10 +688,7 @@ func (t *Tx) PurgeTombstones(ctx context.Context, upTo int64) (int, error) {
 	if err := t.tx.QueryRowContext(ctx, `SELECT max(r.version) `+victims, t.site, upTo).Scan(&maxV); err != nil {
 		return 0, wrap(err)
 	}
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM row_versions WHERE site = ? AND EXISTS (
-		SELECT 1 FROM rows r WHERE r.site = row_versions.site AND r.tbl = row_versions.tbl AND r.id = row_versions.id
-		AND r.deleted = 1 AND r.version <= ?
-		AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.site = r.site AND p.tbl = r.tbl AND p.id = r.id))`, t.site, upTo); err != nil {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM row_versions WHERE rid IN (SELECT r.rid `+victims+`)`, t.site, upTo); err != nil {
 		return 0, wrap(err)
 	}
 	res, err := t.tx.ExecContext(ctx, `DELETE `+victims, t.site, upTo)
@@ -672,7 +708,7 @@ func (t *Tx) PurgeTombstones(ctx context.Context, upTo int64) (int, error) {
 func (t *Tx) PurgeVersions(ctx context.Context, upTo int64) (int, error) {
 	ctx = context.WithoutCancel(ctx)
 	res, err := t.tx.ExecContext(ctx, `DELETE FROM row_versions WHERE site = ? AND version <= ?
-		AND version < (SELECT r.version FROM rows r WHERE r.site = row_versions.site AND r.tbl = row_versions.tbl AND r.id = row_versions.id)
+		AND version < (SELECT r.version FROM rows r WHERE r.rid = row_versions.rid)
 		AND NOT EXISTS (SELECT 1 FROM pins p WHERE p.site = row_versions.site AND p.tbl = row_versions.tbl
 		  AND p.id = row_versions.id AND p.version = row_versions.version)`, t.site, upTo)
 	if err != nil {

@@ -2,6 +2,8 @@ package sqlitestore_test
 
 import (
 	"context"
+	"database/sql"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -52,5 +54,75 @@ func TestOpen_MigratesOnceAndReopens(t *testing.T) {
 	ss, err := st.SiteState(ctx, "s")
 	if err != nil || ss.Seq != 1 {
 		t.Fatalf("after reopen seq = %d, %v", ss.Seq, err)
+	}
+}
+
+// A database made by an older server (schema 1) upgrades on open and keeps
+// every row, every history version and the rules that read them.
+func TestOpen_UpgradesSchema1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	init1, err := os.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{string(init1), `PRAGMA user_version = 1`,
+		`INSERT INTO sites(site, seq, created_at) VALUES('s', 3, 1)`,
+		`INSERT INTO rows VALUES('s', 'production_records', 'a', 3, 'h3', 'd2', 0, '{"v":3}')`,
+		`INSERT INTO rows VALUES('s', 'production_records', 'b', 2, 'h2', 'd1', 1, '{"v":2}')`,
+		`INSERT INTO row_versions VALUES('s', 'production_records', 'a', 1, 'h1', 'd1', '{"v":1}')`,
+		`INSERT INTO row_versions VALUES('s', 'production_records', 'b', 2, 'h2', 'd1', '{"v":2}')`,
+		`INSERT INTO row_versions VALUES('s', 'production_records', 'a', 3, 'h3', 'd2', '{"v":3}')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	st, err := sqlitestore.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if v, err := st.SchemaVersion(ctx); err != nil || v != 2 {
+		t.Fatalf("schema version %d, %v", v, err)
+	}
+	h, err := st.History(ctx, "s", "production_records", "a")
+	if err != nil || len(h) != 2 || h[0].Version != 1 || string(h[0].Data) != `{"v":1}` || h[1].Version != 3 || h[1].DeviceID != "d2" {
+		t.Fatalf("history after upgrade: %+v, %v", h, err)
+	}
+	ch, err := st.Changes(ctx, "s", 0, 10)
+	if err != nil || len(ch) != 2 || ch[0].ID != "b" || !ch[0].Deleted || ch[1].ID != "a" || ch[1].HLC != "h3" {
+		t.Fatalf("feed after upgrade: %+v, %v", ch, err)
+	}
+	tx, err := st.Begin(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if r, err := tx.GetVersion(ctx, "production_records", "a", 1); err != nil || string(r.Data) != `{"v":1}` {
+		t.Fatalf("version 1 after upgrade: %+v, %v", r, err)
+	}
+	ow := tx.(server.OtherWriters)
+	if others, err := ow.WrittenByOthers(ctx, "production_records", "a", 1, "d1"); err != nil || !others {
+		t.Fatalf("d2 wrote a after version 1: got %v, %v", others, err)
+	}
+	if others, err := ow.WrittenByOthers(ctx, "production_records", "a", 1, "d2"); err != nil || others {
+		t.Fatalf("only d2 wrote a after version 1: got %v, %v", others, err)
+	}
+	seq, _ := tx.NextSeq(ctx)
+	if err := tx.PutRow(ctx, server.StoredRow{Table: "production_records", ID: "a", Version: seq, HLC: "h4", DeviceID: "d1", Data: []byte(`{"v":4}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := st.History(ctx, "s", "production_records", "a"); len(h) != 3 || h[2].Version != 4 {
+		t.Fatalf("history after a write: %+v", h)
 	}
 }
