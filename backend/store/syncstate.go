@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -481,11 +483,17 @@ func encodeRow(r map[string]any) (any, error) {
 // columns of) are kept; unknown columns are ignored.
 func writeServerRow(ps *txStmts, tb protocol.Table, id string, row map[string]any, version int64, h string) error {
 	t := ps.t
+	all := true
 	var cols []string
-	var args []any
+	args := make([]any, 0, len(tb.Columns)+3)
+	args = append(args, id)
 	for _, c := range tb.Columns {
 		v, ok := row[c.Name]
-		if !ok || c.Name == "id" {
+		if c.Name == "id" {
+			continue
+		}
+		if !ok {
+			all = false
 			continue
 		}
 		nv, err := c.Normalize(v)
@@ -495,8 +503,43 @@ func writeServerRow(ps *txStmts, tb protocol.Table, id string, row map[string]an
 		cols = append(cols, c.Name)
 		args = append(args, nv)
 	}
-	cols = append(cols, "synced_at", "version", "hlc")
 	args = append(args, t.now, version, h)
+	var q string
+	if all {
+		// Every column sent (the usual case): the table's statement, built
+		// once instead of once per row.
+		q = serverRowSQL(tb)
+	} else {
+		q = buildServerRowSQL(tb.Name, cols)
+	}
+	if _, err := ps.exec(q, args...); err != nil {
+		return fmt.Errorf("write server row: %w", err)
+	}
+	return nil
+}
+
+var serverRowSQLs sync.Map // table name → statement with every column
+
+func serverRowSQL(tb protocol.Table) string {
+	if q, ok := serverRowSQLs.Load(tb.Name); ok {
+		return q.(string)
+	}
+	var cols []string
+	for _, c := range tb.Columns {
+		if c.Name != "id" {
+			cols = append(cols, c.Name)
+		}
+	}
+	q := buildServerRowSQL(tb.Name, cols)
+	serverRowSQLs.Store(tb.Name, q)
+	return q
+}
+
+// buildServerRowSQL is the upsert of writeServerRow for the wire columns
+// cols (without id), in the table's order; its arguments are id, cols,
+// synced_at, version, hlc.
+func buildServerRowSQL(table string, cols []string) string {
+	cols = append(cols[:len(cols):len(cols)], "synced_at", "version", "hlc")
 	set := make([]string, len(cols))
 	ph := make([]string, len(cols))
 	// The update runs only when it changes something besides synced_at: a
@@ -512,12 +555,8 @@ func writeServerRow(ps *txStmts, tb protocol.Table, id string, row map[string]an
 			differs = append(differs, c+" IS NOT excluded."+c)
 		}
 	}
-	q := "INSERT INTO " + tb.Name + " (id, " + strings.Join(cols, ", ") + ") VALUES (?, " + strings.Join(ph, ", ") +
+	return "INSERT INTO " + table + " (id, " + strings.Join(cols, ", ") + ") VALUES (?, " + strings.Join(ph, ", ") +
 		") ON CONFLICT(id) DO UPDATE SET " + strings.Join(set, ", ") + " WHERE " + strings.Join(differs, " OR ")
-	if _, err := ps.exec(q, append([]any{id}, args...)...); err != nil {
-		return fmt.Errorf("write server row: %w", err)
-	}
-	return nil
 }
 
 // PullOutcome counts what one pull page did locally.
@@ -533,60 +572,113 @@ type PullOutcome struct {
 // nor its version); the server state seen for it is remembered beside it, so
 // a conflict's resolution and a discard can adopt it.
 func (s *Store) ApplyPullPage(ctx context.Context, page protocol.PullResponse) (PullOutcome, error) {
-	var out PullOutcome
-	err := s.write(ctx, func(t *wtx) error {
-		ps := newTxStmts(t)
-		defer ps.close()
-		pre, err := s.prefetch(ps, page.Changes)
-		if err != nil {
-			return fmt.Errorf("read local rows: %w", err)
+	first := true
+	out, _, err := s.applyPages(ctx, func() (protocol.PullResponse, bool) {
+		if !first {
+			return protocol.PullResponse{}, false
 		}
-		for _, ch := range page.Changes {
-			if ts, err := hlc.Parse(ch.HLC); err == nil {
-				s.clock.Observe(ts, t.now+s.clockOffset.Load())
-			}
-			if ch.Table == protocol.TableConflicts {
-				// A conflict record may change its row's entry: read that
-				// row afresh if it comes later in the page.
-				if rt, _ := ch.Row["table_name"].(string); rt != "" {
-					rid, _ := ch.Row["row_id"].(string)
-					delete(pre, rt+"/"+rid)
-				}
-				if err := s.pullConflict(ps, ch, &out); err != nil {
-					return fmt.Errorf("conflict %s: %w", ch.ID, err)
-				}
-				continue
-			}
-			tb, ok := s.syncedTable(ch.Table)
-			if !ok {
-				out.Ignored++
-				continue
-			}
-			l, ok := pre[ch.Table+"/"+ch.ID]
-			var lp *localRow
-			if ok {
-				lp = &l
-			}
-			if err := s.pullRow(ps, tb, ch, &out, lp); err != nil {
-				return fmt.Errorf("%s %s: %w", ch.Table, ch.ID, err)
-			}
-		}
-		if len(page.Changes) > 0 {
-			last := s.clock.Last()
-			if last.Node == "" {
-				last.Node = s.clock.Node()
-			}
-			t.last = last.String()
-		}
-		if _, err := t.tx.ExecContext(ctx, upsertMeta, metaCursor, fmt.Sprint(page.Cursor)); err != nil {
-			return fmt.Errorf("save cursor: %w", err)
-		}
-		return nil
+		first = false
+		return page, true
 	})
 	if err != nil {
 		return PullOutcome{}, fmt.Errorf("apply pull page: %w", err)
 	}
 	return out, nil
+}
+
+// ApplyPullPages applies consecutive pull pages in ONE transaction, with
+// the cursor of the last page applied: the catch-up of a device far behind
+// (an initial sync) commits, encrypts and syncs the pages it touches once per
+// batch instead of once per page. Each page is applied exactly as
+// ApplyPullPage applies it (only clean rows are overwritten), and the data
+// and the cursor still commit together: a crash loses only the uncommitted
+// batch, which the next pull fetches again from the committed cursor.
+//
+// next returns the pages in order; ok false ends the batch, which then
+// commits. next runs while the store's writer is held: it must not call
+// the Store, and it should keep the batch short (local edits wait for it).
+// ApplyPullPages returns what the pages did and how many were applied;
+// nothing of them is kept when it returns an error.
+func (s *Store) ApplyPullPages(ctx context.Context, next func() (page protocol.PullResponse, ok bool)) (PullOutcome, int, error) {
+	out, pages, err := s.applyPages(ctx, next)
+	if err != nil {
+		return PullOutcome{}, 0, fmt.Errorf("apply pull pages: %w", err)
+	}
+	return out, pages, nil
+}
+
+func (s *Store) applyPages(ctx context.Context, next func() (protocol.PullResponse, bool)) (PullOutcome, int, error) {
+	var out PullOutcome
+	pages := 0
+	err := s.write(ctx, func(t *wtx) error {
+		ps := newTxStmts(t)
+		defer ps.close()
+		for {
+			page, ok := next()
+			if !ok {
+				return nil
+			}
+			if err := s.applyPage(ps, page, &out); err != nil {
+				return err
+			}
+			pages++
+		}
+	})
+	if err != nil {
+		return PullOutcome{}, 0, err
+	}
+	return out, pages, nil
+}
+
+// applyPage applies one pull page and records its cursor inside ps's
+// transaction.
+func (s *Store) applyPage(ps *txStmts, page protocol.PullResponse, out *PullOutcome) error {
+	t := ps.t
+	pre, err := s.prefetch(ps, page.Changes)
+	if err != nil {
+		return fmt.Errorf("read local rows: %w", err)
+	}
+	for _, ch := range page.Changes {
+		if ts, err := hlc.Parse(ch.HLC); err == nil {
+			s.clock.Observe(ts, t.now+s.clockOffset.Load())
+		}
+		if ch.Table == protocol.TableConflicts {
+			// A conflict record may change its row's entry: read that
+			// row afresh if it comes later in the page.
+			if rt, _ := ch.Row["table_name"].(string); rt != "" {
+				rid, _ := ch.Row["row_id"].(string)
+				delete(pre, rt+"/"+rid)
+			}
+			if err := s.pullConflict(ps, ch, out); err != nil {
+				return fmt.Errorf("conflict %s: %w", ch.ID, err)
+			}
+			continue
+		}
+		tb, ok := s.syncedTable(ch.Table)
+		if !ok {
+			out.Ignored++
+			continue
+		}
+		l, ok := pre[ch.Table+"/"+ch.ID]
+		var lp *localRow
+		if ok {
+			lp = &l
+		}
+		if err := s.pullRow(ps, tb, ch, out, lp); err != nil {
+			return fmt.Errorf("%s %s: %w", ch.Table, ch.ID, err)
+		}
+	}
+	if len(page.Changes) > 0 {
+		last := s.clock.Last()
+		if last.Node == "" {
+			last.Node = s.clock.Node()
+		}
+		t.last = last.String()
+	}
+	if _, err := ps.exec(upsertMeta, metaCursor, strconv.FormatInt(page.Cursor, 10)); err != nil {
+		return fmt.Errorf("save cursor: %w", err)
+	}
+	return nil
 }
 
 // localRow is what a pull needs to know of a local row and its entry.

@@ -23,7 +23,7 @@ type Store interface {
 	OpenBatch(ctx context.Context) (*store.Batch, error)
 	NewBatch(ctx context.Context, limit int) (*store.Batch, error)
 	ApplyPushResults(ctx context.Context, batchID string, resp protocol.PushResponse) (store.PushOutcome, error)
-	ApplyPullPage(ctx context.Context, page protocol.PullResponse) (store.PullOutcome, error)
+	ApplyPullPages(ctx context.Context, next func() (protocol.PullResponse, bool)) (store.PullOutcome, int, error)
 	Cursor(ctx context.Context) (int64, error)
 	ResetCursor(ctx context.Context) error
 	RepullIfUpgraded(ctx context.Context) (bool, error)
@@ -51,6 +51,16 @@ type Options struct {
 	// PullLimit is the page size of pulls (default and most: 5000, the
 	// server's cap; each page is one local transaction, fewer commits).
 	PullLimit int
+	// PullBatchPages, PullBatchRows and PullBatchTime bound a catch-up
+	// batch: while the server has more, consecutive pull pages are applied
+	// in one local transaction (with the last page's cursor) until the batch
+	// holds PullBatchPages pages (default 10) or PullBatchRows rows (default
+	// 50000), or has held the store's writer for PullBatchTime (default 1 s;
+	// local edits wait for it). PullBatchPages 1 applies one page per
+	// transaction. A crash loses at most the batch, pulled again.
+	PullBatchPages int
+	PullBatchRows  int
+	PullBatchTime  time.Duration
 	// Debounce is the quiet time after a local write before a sync
 	// (default 500 ms); MaxDelay bounds it under a stream of writes (2 s).
 	Debounce, MaxDelay time.Duration
@@ -127,6 +137,15 @@ func New(o Options) *Client {
 	}
 	if o.PullLimit <= 0 || o.PullLimit > protocol.MaxPullLimit {
 		o.PullLimit = protocol.MaxPullLimit
+	}
+	if o.PullBatchPages <= 0 {
+		o.PullBatchPages = 10
+	}
+	if o.PullBatchRows <= 0 {
+		o.PullBatchRows = 50_000
+	}
+	if o.PullBatchTime <= 0 {
+		o.PullBatchTime = time.Second
 	}
 	if o.Debounce <= 0 {
 		o.Debounce = 500 * time.Millisecond
@@ -432,9 +451,18 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 	c.update(func(s *Status) { s.Progress.Phase = "pull"; s.Progress.Cursor = cur })
 	// The next page is fetched (server query, transfer, gunzip, JSON decode)
 	// while the current one is applied: the two overlap on separate cores.
-	// Pages are still applied one at a time, in order, each in one local
-	// transaction with its cursor; a prefetched page whose predecessor
-	// failed to apply is dropped unapplied.
+	// Pages are applied in order. While the server has more (a catch-up, an
+	// initial sync), consecutive pages go into one local transaction, the
+	// batch, committed with the cursor of its last page: a commit encrypts
+	// and syncs every page it dirtied, and a batch of pages dirties most
+	// index pages once instead of once per page. Data and cursor still
+	// commit together, so a crash loses only the uncommitted batch, pulled
+	// again from the committed cursor. A batch ends at PullBatchPages pages
+	// or PullBatchRows rows,
+	// after PullBatchTime (it holds the writer: local edits wait), when the
+	// next page is not there within that time, at the last page, or at a
+	// failed fetch (the pages applied so far are committed first). A
+	// prefetched page whose batch failed to commit is dropped unapplied.
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type fetched struct {
@@ -450,7 +478,11 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 		return ch
 	}
 	next := fetch(cur)
-	for {
+	// The batches of one sync grow from one page (1, 2, 4, … up to
+	// PullBatchPages): a short catch-up holds the writer briefly, and the
+	// first rows and the progress bar show up after one page.
+	limit := 1
+	for more := true; more; limit = min(2*limit, c.o.PullBatchPages) {
 		f := <-next
 		if f.err != nil {
 			if ctx.Err() != nil {
@@ -458,25 +490,69 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 			}
 			return rep, f.err
 		}
-		page := f.page
-		if page.HasMore {
-			next = fetch(page.Cursor)
-		}
-		if _, err := c.o.Store.ApplyPullPage(ctx, page); err != nil {
+		held := &f.page
+		var fetchErr error
+		rows, pages, last := 0, 0, cur
+		var start time.Time
+		_, _, err := c.o.Store.ApplyPullPages(ctx, func() (protocol.PullResponse, bool) {
+			if held == nil {
+				if !more || pages >= limit || rows >= c.o.PullBatchRows {
+					return protocol.PullResponse{}, false
+				}
+				wait := c.o.PullBatchTime - time.Since(start)
+				if wait <= 0 {
+					return protocol.PullResponse{}, false
+				}
+				t := time.NewTimer(wait)
+				defer t.Stop()
+				select {
+				case f := <-next:
+					if f.err != nil {
+						// End the batch here: what it holds commits.
+						fetchErr = f.err
+						more = false
+						return protocol.PullResponse{}, false
+					}
+					held = &f.page
+				case <-t.C:
+					// Not there yet: commit, and wait for it outside the
+					// transaction (next is still the page on its way).
+					return protocol.PullResponse{}, false
+				}
+			}
+			page := *held
+			held = nil
+			if rows == 0 {
+				start = time.Now()
+			}
+			more = page.HasMore
+			if more {
+				next = fetch(page.Cursor)
+			}
+			rows += len(page.Changes)
+			pages++
+			last = page.Cursor
+			// Progress for the bar; published after the commit (the store's
+			// writer is held here, and publishing reads the store).
+			n := len(page.Changes)
+			c.mu.Lock()
+			c.status.Progress.Pulled += n
+			c.status.Progress.Cursor = last
+			c.status.Progress.Target = max(c.status.Progress.Target, last)
+			c.mu.Unlock()
+			return page, true
+		})
+		if err != nil {
 			return rep, err
 		}
-		rep.Pulled += len(page.Changes)
-		cur = page.Cursor
-		n := len(page.Changes)
-		c.update(func(s *Status) {
-			s.Progress.Pulled += n
-			s.Progress.Cursor = cur
-			if cur > s.Progress.Target {
-				s.Progress.Target = cur
+		rep.Pulled += rows
+		cur = last
+		c.publish(context.Background())
+		if fetchErr != nil {
+			if ctx.Err() != nil {
+				return rep, ctx.Err()
 			}
-		})
-		if !page.HasMore {
-			break
+			return rep, fetchErr
 		}
 	}
 	return rep, nil
