@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/outpost-app/outpost/backend/hlc"
@@ -48,6 +49,9 @@ func settle(ctx context.Context, cfg Config, devs []*device, mgr *device) error 
 				}
 				d.mu.Lock()
 				d.discarded[r.Table+"/"+r.ID] = true
+				if strings.HasPrefix(r.Reason, protocol.CodeForbidden+":") {
+					d.forbidden[r.Table+"/"+r.ID] = true
+				}
 				d.mu.Unlock()
 				n++
 			}
@@ -157,6 +161,12 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 		if ch.Row["status"] == protocol.ConflictOpen {
 			openConflicts++
 		}
+		if t, _ := ch.Row["table_name"].(string); isSiteTable(t) {
+			sum.SiteConflicts++
+		}
+	}
+	for _, t := range siteTables {
+		sum.SiteRows += len(server[t])
 	}
 	if openConflicts > 0 {
 		diverged++
@@ -214,26 +224,39 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 			mines[rowID] = append(mines[rowID], m)
 		}
 	}
-	type hist struct{ versions []syncclient.HistoryEntry }
-	histories := map[string]hist{}
+	histories := map[string][]syncclient.HistoryEntry{}
+	historyOf := func(table, id string) ([]syncclient.HistoryEntry, error) {
+		k := table + "/" + id
+		if h, ok := histories[k]; ok {
+			return h, nil
+		}
+		vs, err := historyRetry(ctx, api, table, id)
+		var ae *syncclient.APIError
+		if errors.As(err, &ae) && ae.Status == 404 {
+			err = nil // the server never had the row
+		}
+		if err != nil {
+			return nil, fmt.Errorf("check: history of %s: %w", k, err)
+		}
+		histories[k] = vs
+		return vs, nil
+	}
 	for _, d := range append(append([]*device{}, devs...), mgr) {
 		for k, e := range d.last {
 			if d.discarded[k] {
 				continue
 			}
-			h, ok := histories[k]
-			if !ok {
-				vs, err := historyRetry(ctx, api, e.table, e.id)
-				if err != nil {
-					return fmt.Errorf("check: history of %s: %w", k, err)
-				}
-				h = hist{versions: vs}
-				histories[k] = h
+			_, seen := histories[k]
+			h, err := historyOf(e.table, e.id)
+			if err != nil {
+				return err
+			}
+			if !seen {
 				// A merge may keep the newer side's hlc with new contents, so
 				// a duplicate is the same hlc, writer and contents twice.
 				tb, _ := reg.Lookup(e.table)
 				seen := map[string]bool{}
-				for _, v := range vs {
+				for _, v := range h {
 					key := v.HLC + "|" + v.DeviceID + "|" + peopleKey(tb, v.Row)
 					if seen[key] {
 						sum.Duplicated++
@@ -244,7 +267,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 			}
 			tb, _ := reg.Lookup(e.table)
 			found := false
-			for _, v := range h.versions {
+			for _, v := range h {
 				if fieldsEqual(tb, e.fields, v.Row) {
 					found = true
 					break
@@ -261,13 +284,70 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 			}
 		}
 	}
+	if err := checkForbidden(ctx, sum, devs, server, historyOf, mismatch); err != nil {
+		return err
+	}
+	for _, d := range devs {
+		for _, m := range d.codeErrors {
+			mismatch("%s", m)
+		}
+	}
 	sum.Converged = diverged == 0
+	return nil
+}
+
+// checkForbidden checks that the operator devices' writes of site data were
+// reported, not applied: every row an operator device wrote was refused
+// with "forbidden" (and settled), and no version of a site data row on the
+// server, nor of a row an operator made up, was written by an operator
+// device.
+func checkForbidden(ctx context.Context, sum *Summary, devs []*device, server map[string]map[string]protocol.PullChange,
+	historyOf func(table, id string) ([]syncclient.HistoryEntry, error), mismatch func(string, ...any)) error {
+	operators := map[string]int{}
+	rows := map[[2]string]bool{}
+	for _, d := range devs {
+		if d.manager {
+			continue
+		}
+		operators[d.cl.Status(ctx).DeviceID] = d.idx
+		for k := range d.forced {
+			if !d.forbidden[k] {
+				sum.ForbiddenUnreported++
+				mismatch("device %d's write of %s was never refused as forbidden", d.idx, k)
+			}
+			table, id, _ := strings.Cut(k, "/")
+			rows[[2]string{table, id}] = true
+		}
+	}
+	for _, t := range siteTables {
+		for id := range server[t] {
+			rows[[2]string{t, id}] = true
+		}
+	}
+	for r := range rows {
+		h, err := historyOf(r[0], r[1])
+		if err != nil {
+			return err
+		}
+		for _, v := range h {
+			if idx, ok := operators[v.DeviceID]; ok {
+				sum.ForbiddenApplied++
+				mismatch("%s %s version %d was written by operator device %d", r[0], r[1], v.Version, idx)
+			}
+		}
+	}
 	return nil
 }
 
 // fieldsEqual reports whether row holds every field of want.
 func fieldsEqual(tb protocol.Table, want map[string]any, row map[string]any) bool {
 	for name, wv := range want {
+		if _, ok := wv.(anyDeletion); ok {
+			if row[name] == nil {
+				return false
+			}
+			continue
+		}
 		col, ok := tb.Column(name)
 		if !ok {
 			return false

@@ -56,7 +56,13 @@ type env struct {
 	dir               string
 }
 
-func newEnv(t *testing.T, devices int) *env {
+// newEnv starts a server with codes for devices operator devices and the
+// settling manager.
+func newEnv(t *testing.T, devices int) *env { t.Helper(); return newEnvRoles(t, devices, 0) }
+
+// newEnvRoles starts a server with codes for operators operator devices and
+// managers manager devices besides the settling manager.
+func newEnvRoles(t *testing.T, operators, managers int) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -66,11 +72,11 @@ func newEnv(t *testing.T, devices int) *env {
 	}
 	t.Cleanup(srv.Kill)
 	site := "site-" + t.Name()
-	code, err := enrollCode(ctx, serverBin, srv.db, site, "operator", devices)
+	code, err := enrollCode(ctx, serverBin, srv.db, site, "operator", max(1, operators))
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgr, err := enrollCode(ctx, serverBin, srv.db, site, "manager", 1)
+	mgr, err := enrollCode(ctx, serverBin, srv.db, site, "manager", managers+1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +131,55 @@ func TestFaults_Network(t *testing.T) {
 		t.Fatal("no answer was dropped: the lost-ack case was not exercised")
 	}
 	requireOK(t, sum)
+}
+
+// TestSiteData_ManagersAndOperators: two manager devices and four operator
+// devices, offline half the time, edit the site data (lines, products,
+// people with PIN hashes, the settings) besides records and line
+// configurations, over a network that drops answers. The managers' edits of
+// the same master rows meet as manual conflicts or merges, which the
+// settling manager resolves; the operators' writes of site data are refused
+// ("forbidden"), discarded and never applied; records name only active
+// codes of the device's lists, and the store refuses the others. Every
+// device ends with the server's site tables.
+func TestSiteData_ManagersAndOperators(t *testing.T) {
+	e := newEnvRoles(t, 4, 2)
+	p := e.proxy(t)
+	cfg := Config{ServerURL: p.URL(), Code: e.code, ManagerCode: e.managerCode, Devices: 6, Managers: 2, Edits: 480,
+		OfflineRatio: 0.5, Seed: 10, Dir: t.TempDir(), SyncEvery: 8,
+		AfterEnroll: func(devs []*device) error {
+			// Besides the random ones, one sure collision: both managers
+			// pull the settings, then each sets its own time zone, apart.
+			ctx := context.Background()
+			for i, tz := range []string{"Asia/Tokyo", "America/Chicago"} {
+				d := devs[i] // devices 0 and 1 are the managers
+				if err := retry(ctx, 20, d.sync); err != nil {
+					return err
+				}
+				if _, err := d.putSite(ctx, protocol.TableSiteSettings, map[string]any{}, map[string]any{"time_zone": tz}); err != nil {
+					return err
+				}
+			}
+			p.Set(faultproxy.Faults{DropResponseRate: 0.03})
+			return nil
+		},
+		BeforeSettle: func([]*device) error { p.Set(faultproxy.Faults{}); return nil },
+	}
+	sum, err := Run(timeout(t, 2*time.Minute), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireOK(t, sum)
+	switch {
+	case sum.SiteEdits < 40 || sum.SiteRows < 16:
+		t.Errorf("the managers made %d site data edits over %d rows: too few to mean much", sum.SiteEdits, sum.SiteRows)
+	case sum.SiteConflicts == 0:
+		t.Error("no two managers' edits of a master row met: the manual policy was not exercised")
+	case sum.ForbiddenEdits == 0 || sum.Forbidden == 0:
+		t.Errorf("operators' site data writes: %d made, %d refused: the forbidden case was not exercised", sum.ForbiddenEdits, sum.Forbidden)
+	case sum.Refused == 0:
+		t.Error("no record named a code the lists refuse: the store's check was not exercised")
+	}
 }
 
 // TestFaults_ServerDownWholeSession: the server cannot be reached for the

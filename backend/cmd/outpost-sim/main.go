@@ -4,9 +4,16 @@
 // from different devices too), drop offline and come back at random, then
 // sync until settled; it checks that every device holds exactly the
 // server's state, field by field, and that no edit was lost or applied
-// twice.
+// twice. --managers of the devices are manager devices: they also edit the
+// site data (lines, products, people, site settings), so two managers'
+// concurrent edits of a master row meet as manual conflicts or merges. The
+// operator devices now and then write site data into their own store too:
+// the check requires each such write to be refused by the server
+// ("forbidden") and none applied. Records take their line and product codes
+// from the device's local lists, now and then one the lists refuse: the
+// store must refuse exactly those.
 //
-//	outpost-sim [--server URL --code C --manager-code C] --devices N --edits M
+//	outpost-sim [--server URL --code C --manager-code C] --devices N --managers K --edits M
 //	            --offline-ratio P --seed S --duration D [--server-bin PATH] [--dir DIR]
 //
 // Without --server it starts outpost-server itself (--server-bin, beside this
@@ -14,12 +21,16 @@
 // user cache directory) on a temporary embedded-SQLite database on
 // loopback and enrolls the devices through its enroll command. With
 // --server, enrollment codes come from --code (an operator code with at
-// least N uses) and --manager-code, or from --server-db (the server's --db,
-// for the enroll command).
+// least N-K uses) and --manager-code (K+1 uses: the managers and the one
+// that settles conflicts), or from --server-db (the server's --db, for the
+// enroll command).
 //
-// The last line of output is a JSON summary. Exit status 0 only if the
-// devices converged with nothing lost or duplicated; 1 otherwise; 2 for
-// usage errors.
+// The last line of output is a JSON summary (site_edits, site_rows,
+// site_conflicts, forbidden_edits, forbidden and refused count the site
+// data's part). Exit status 0 only if the devices converged with nothing
+// lost or duplicated, every operator's write of site data refused and none
+// applied, and the store's code checks agreeing with the lists; 1
+// otherwise; 2 for usage errors.
 //
 //	outpost-sim bench [--rows 1000000] [--push 100000]
 //
@@ -57,10 +68,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	serverURL := fs.String("server", "", "sync server URL (default: start outpost-server on a temporary database)")
 	serverBin := fs.String("server-bin", "", "outpost-server binary (default: beside outpost-sim, then PATH)")
 	serverDB := fs.String("server-db", "", "with --server: the server's --db URL, to create enrollment codes")
-	code := fs.String("code", "", "with --server: an operator enrollment code with at least --devices uses")
-	mgrCode := fs.String("manager-code", "", "with --server: a manager enrollment code")
+	code := fs.String("code", "", "with --server: an operator enrollment code with at least --devices minus --managers uses")
+	mgrCode := fs.String("manager-code", "", "with --server: a manager enrollment code with at least --managers + 1 uses")
 	site := fs.String("site", "", "site of the codes created here (default sim-<seed>-<time>)")
 	devices := fs.Int("devices", 5, "number of simulated devices")
+	managers := fs.Int("managers", 1, "how many of the devices are manager devices (they edit site data)")
 	edits := fs.Int("edits", 500, "total number of edits over all devices")
 	offline := fs.Float64("offline-ratio", 0.3, "fraction of the time a device is offline (0–1)")
 	seed := fs.Uint64("seed", 1, "random seed")
@@ -73,8 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if *devices < 1 || *edits < 0 || *offline < 0 || *offline > 1 {
-		fmt.Fprintln(stderr, "outpost-sim: --devices must be ≥ 1, --edits ≥ 0, --offline-ratio in 0–1")
+	if *devices < 1 || *managers < 0 || *managers > *devices || *edits < 0 || *offline < 0 || *offline > 1 {
+		fmt.Fprintln(stderr, "outpost-sim: --devices must be ≥ 1, --managers in 0–devices, --edits ≥ 0, --offline-ratio in 0–1")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -90,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer os.RemoveAll(d)
 		work = d
 	}
-	cfg := Config{Devices: *devices, Edits: *edits, OfflineRatio: *offline, Seed: *seed, Duration: *duration, Dir: work,
+	cfg := Config{Devices: *devices, Managers: *managers, Edits: *edits, OfflineRatio: *offline, Seed: *seed, Duration: *duration, Dir: work,
 		ServerURL: *serverURL, Code: *code, ManagerCode: *mgrCode, Progress: stderr}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
@@ -128,10 +140,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "outpost-sim:", err)
 			return 2
 		}
-		if cfg.Code, err = enrollCode(ctx, bin, *serverDB, *site, "operator", *devices); err != nil {
+		if cfg.Code, err = enrollCode(ctx, bin, *serverDB, *site, "operator", max(1, *devices-*managers)); err != nil {
 			return fail(err)
 		}
-		if cfg.ManagerCode, err = enrollCode(ctx, bin, *serverDB, *site, "manager", 1); err != nil {
+		if cfg.ManagerCode, err = enrollCode(ctx, bin, *serverDB, *site, "manager", *managers+1); err != nil {
 			return fail(err)
 		}
 	}

@@ -24,13 +24,18 @@ import (
 type Config struct {
 	// ServerURL is the server the devices talk to (a fault proxy in tests).
 	ServerURL string
-	// Code and ManagerCode enroll the devices (Devices uses) and the
-	// manager device that settles conflicts.
+	// Code enrolls the operator devices (Devices-Managers uses);
+	// ManagerCode the manager devices among them and the manager device
+	// that settles conflicts (Managers+1 uses).
 	Code, ManagerCode string
 	Devices           int
-	Edits             int
-	OfflineRatio      float64
-	Seed              uint64
+	// Managers is how many of the Devices are manager devices: they edit
+	// the site data (lines, products, people, settings) too. The others are
+	// operator devices, whose attempts at site data the server refuses.
+	Managers     int
+	Edits        int
+	OfflineRatio float64
+	Seed         uint64
 	// Duration spreads the edits over this time (0 = as fast as possible).
 	Duration time.Duration
 	// Dir holds the devices' databases and key files.
@@ -50,13 +55,33 @@ type Config struct {
 
 // Summary is the simulator's verdict, printed as JSON on the last line.
 type Summary struct {
-	Devices    int     `json:"devices"`
-	Edits      int     `json:"edits"`
-	Applied    int     `json:"applied"`
-	Merged     int     `json:"merged"`
-	Superseded int     `json:"superseded"`
-	Conflicts  int     `json:"conflicts"`
-	Rejected   int     `json:"rejected"`
+	Devices    int `json:"devices"`
+	Edits      int `json:"edits"`
+	Applied    int `json:"applied"`
+	Merged     int `json:"merged"`
+	Superseded int `json:"superseded"`
+	Conflicts  int `json:"conflicts"`
+	Rejected   int `json:"rejected"`
+	// SiteEdits are the managers' edits of site data (part of Edits);
+	// SiteRows the site data rows on the server at the end; SiteConflicts
+	// the conflict records of site data rows on the server.
+	SiteEdits     int `json:"site_edits"`
+	SiteRows      int `json:"site_rows"`
+	SiteConflicts int `json:"site_conflicts"`
+	// ForbiddenEdits are the operator devices' local writes of site data;
+	// Forbidden the rows the server refused with "forbidden" (each settled
+	// by a discard). ForbiddenUnreported counts forced rows that were never
+	// refused, ForbiddenApplied the server's versions written by an
+	// operator device: both must be 0.
+	ForbiddenEdits      int `json:"forbidden_edits"`
+	Forbidden           int `json:"forbidden"`
+	ForbiddenUnreported int `json:"forbidden_unreported"`
+	ForbiddenApplied    int `json:"forbidden_applied"`
+	// Refused counts record edits the store refused because a code is not
+	// an active line or product of the device's lists (not edits);
+	// CodeErrors the store's verdicts that disagreed with those lists.
+	Refused    int     `json:"refused"`
+	CodeErrors int     `json:"code_errors"`
 	Converged  bool    `json:"converged"`
 	Lost       int     `json:"lost"`
 	Duplicated int     `json:"duplicated"`
@@ -65,8 +90,12 @@ type Summary struct {
 	Mismatches []string `json:"mismatches,omitempty"`
 }
 
-// OK reports whether the run passed: converged, nothing lost or duplicated.
-func (s Summary) OK() bool { return s.Converged && s.Lost == 0 && s.Duplicated == 0 }
+// OK reports whether the run passed: converged, nothing lost or duplicated,
+// every forbidden write reported and none applied, the store's code checks
+// as the lists say.
+func (s Summary) OK() bool {
+	return s.Converged && s.Lost == 0 && s.Duplicated == 0 && s.ForbiddenUnreported == 0 && s.ForbiddenApplied == 0 && s.CodeErrors == 0
+}
 
 // netSwitch is a RoundTripper a device can unplug.
 type netSwitch struct {
@@ -95,19 +124,30 @@ type edit struct {
 // device is one simulated desktop: its own encrypted store (key from a key
 // file in its directory) and sync client.
 type device struct {
-	idx    int
-	dir    string
-	st     *store.Store
-	cl     *syncclient.Client
-	tokens *syncclient.MemoryTokens
-	net    *netSwitch
-	rng    *rand.Rand
+	idx     int
+	dir     string
+	manager bool
+	st      *store.Store
+	cl      *syncclient.Client
+	tokens  *syncclient.MemoryTokens
+	net     *netSwitch
+	rng     *rand.Rand
 
 	mu        sync.Mutex
 	last      map[string]edit // table/id → last edit of this device
 	discarded map[string]bool
 	report    syncclient.Report
 	edits     int
+	siteEdits int
+	// forced are the site data rows this operator device wrote locally;
+	// forbidden the rows the server refused with "forbidden".
+	forced, forbidden map[string]bool
+	// bases are the clean states site data rows were last edited from.
+	bases       map[string]protocol.Row
+	forcedEdits int
+	refused     int
+	codeErrors  []string
+	codeErrorN  int
 }
 
 // openDevice opens (creating) the store of device idx in dir.
@@ -129,7 +169,8 @@ func openDevice(ctx context.Context, dir string, idx int, base http.RoundTripper
 		base = http.DefaultTransport
 	}
 	d := &device{idx: idx, dir: dir, st: st, tokens: &syncclient.MemoryTokens{}, net: &netSwitch{base: base},
-		rng: rand.New(rand.NewPCG(seed, uint64(idx)+1)), last: map[string]edit{}, discarded: map[string]bool{}}
+		rng: rand.New(rand.NewPCG(seed, uint64(idx)+1)), last: map[string]edit{}, discarded: map[string]bool{},
+		forced: map[string]bool{}, forbidden: map[string]bool{}, bases: map[string]protocol.Row{}}
 	d.cl = syncclient.New(syncclient.Options{Store: st, Tokens: d.tokens, HTTP: syncclient.HTTPOptions{Transport: d.net, Timeout: 30 * time.Second},
 		DeviceName: fmt.Sprintf("sim-%d", idx), Platform: "sim", Logger: log})
 	return d, nil
@@ -165,27 +206,61 @@ var (
 	recipes  = []string{"R-A", "R-B", "R-C", "R-D"}
 )
 
+// Shares of the edits: a manager device edits site data this often, an
+// operator device tries to this often.
+const (
+	managerSiteShare  = 0.5
+	operatorSiteShare = 0.06
+)
+
 // editOnce makes one random edit.
 func (d *device) editOnce(ctx context.Context, configs []string) error {
+	if d.manager && d.rng.Float64() < managerSiteShare {
+		return d.editSite(ctx)
+	}
+	if !d.manager && d.rng.Float64() < operatorSiteShare {
+		return d.forceSite(ctx)
+	}
 	r := d.rng.Float64()
 	switch {
 	case r < 0.45 || r < 0.75 && d.knownRecord(ctx) == "":
-		in := store.RecordInput{LineID: lines[d.rng.IntN(len(lines))], ProductID: products[d.rng.IntN(len(products))],
-			Quantity: d.rng.Int64N(1000), OperatorID: fmt.Sprintf("op-%d", d.idx)}
-		rec, err := d.st.CreateRecord(ctx, in)
+		line, product, refuse, err := d.recordCodes(ctx, nil)
 		if err != nil {
+			return err
+		}
+		op, err := d.operatorID(ctx)
+		if err != nil {
+			return err
+		}
+		in := store.RecordInput{LineID: line, ProductID: product, Quantity: d.rng.Int64N(1000), OperatorID: op}
+		rec, err := d.st.CreateRecord(ctx, in)
+		if handled, err := d.judgeCodes("a new record", line, product, refuse, err); handled || err != nil {
 			return err
 		}
 		d.remember(protocol.TableProductionRecords, rec.ID, recordFields(rec))
 	case r < 0.72:
 		id := d.knownRecord(ctx)
-		in := store.RecordInput{LineID: lines[d.rng.IntN(len(lines))], ProductID: products[d.rng.IntN(len(products))],
-			Quantity: d.rng.Int64N(1000), OperatorID: fmt.Sprintf("op-%d", d.idx)}
+		cur, err := d.st.GetRecord(ctx, id)
+		if err != nil {
+			return err
+		}
+		if cur.DeletedAt != nil {
+			return nil
+		}
+		line, product, refuse, err := d.recordCodes(ctx, &cur)
+		if err != nil {
+			return err
+		}
+		op, err := d.operatorID(ctx)
+		if err != nil {
+			return err
+		}
+		in := store.RecordInput{LineID: line, ProductID: product, Quantity: d.rng.Int64N(1000), OperatorID: op}
 		rec, err := d.st.UpdateRecord(ctx, id, in)
 		if errors.Is(err, store.ErrDeleted) {
 			return nil
 		}
-		if err != nil {
+		if handled, err := d.judgeCodes("an edited record", line, product, refuse, err); handled || err != nil {
 			return err
 		}
 		d.remember(protocol.TableProductionRecords, rec.ID, recordFields(rec))
@@ -289,8 +364,16 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			return sum, err
 		}
 		devs[i] = d
-		if _, err := d.cl.Enroll(ctx, cfg.ServerURL, cfg.Code); err != nil {
+		code, role := cfg.Code, protocol.RoleOperator
+		if i < cfg.Managers {
+			d.manager, code, role = true, cfg.ManagerCode, protocol.RoleManager
+		}
+		cr, err := d.cl.Enroll(ctx, cfg.ServerURL, code)
+		if err != nil {
 			return sum, fmt.Errorf("enroll device %d: %w", i, err)
+		}
+		if cr.Role != role {
+			return sum, fmt.Errorf("device %d enrolled as %s, want %s: check the enrollment codes", i, cr.Role, role)
 		}
 	}
 	mgr, err := openDevice(ctx, filepath.Join(cfg.Dir, "manager"), cfg.Devices, cfg.Transport, cfg.Seed, cfg.Logger)
@@ -298,11 +381,16 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return sum, err
 	}
 	defer mgr.close()
+	mgr.manager = true
 	if _, err := mgr.cl.Enroll(ctx, cfg.ServerURL, cfg.ManagerCode); err != nil {
 		return sum, fmt.Errorf("enroll manager: %w", err)
 	}
 
-	// The shared line configurations every device edits (the manual policy).
+	// The site's first master data, and the shared line configurations
+	// every device edits (both under the manual policy).
+	if err := seedSiteData(ctx, mgr); err != nil {
+		return sum, fmt.Errorf("seed site data: %w", err)
+	}
 	var configs []string
 	for _, l := range lines {
 		c, err := mgr.st.CreateLineConfig(ctx, store.LineConfigInput{LineID: l, Recipe: "R-A"})
@@ -315,7 +403,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return sum, fmt.Errorf("manager's first sync: %w", err)
 	}
 
-	phase("%d devices and a manager enrolled", cfg.Devices)
+	phase("%d devices (%d of them managers) and the settling manager enrolled", cfg.Devices, cfg.Managers)
 	if cfg.AfterEnroll != nil {
 		if err := cfg.AfterEnroll(devs); err != nil {
 			return sum, err
@@ -358,6 +446,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		sum.Superseded += d.report.Superseded
 		sum.Conflicts += d.report.Conflicts
 		sum.Rejected += d.report.Rejected
+		sum.SiteEdits += d.siteEdits
+		sum.ForbiddenEdits += d.forcedEdits
+		sum.Forbidden += len(d.forbidden)
+		sum.Refused += d.refused
+		sum.CodeErrors += d.codeErrorN
 	}
 	phase("settled: every device synced, conflicts resolved, quarantine cleared")
 	if err := check(ctx, &sum, devs, mgr); err != nil {
