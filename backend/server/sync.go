@@ -300,11 +300,17 @@ type prepared struct {
 }
 
 func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
-	c, rej := decodeChange(raw)
-	p := prepared{change: c, rej: rej}
-	if rej != nil {
-		return p
+	// One pass for the common shape; decodeChange (and DecodeRow below)
+	// for everything else, whose answers are the contract's.
+	c, row, kind, fast := fastChange(raw)
+	if !fast {
+		var rej *protocol.PushResult
+		c, rej = decodeChange(raw)
+		if rej != nil {
+			return prepared{change: c, rej: rej}
+		}
 	}
+	p := prepared{change: c}
 	reject := func(r protocol.PushResult) prepared { p.rej = &r; return p }
 	t, ok := e.Registry.Lookup(c.Table)
 	if !ok {
@@ -327,7 +333,12 @@ func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
 	}
 	p.in = map[string]any{}
 	if c.Row != nil {
-		m, err := protocol.DecodeRow(c.Row)
+		m, err := row, error(nil)
+		if !fast {
+			m, err = protocol.DecodeRow(c.Row)
+		} else if kind != rowObject {
+			err = errRowNotObject
+		}
 		if err != nil {
 			return reject(rejected(c, protocol.CodeInvalidValue, "row must be a JSON object"))
 		}
@@ -527,18 +538,22 @@ func (e *Engine) baseRow(ctx context.Context, tx Tx, t protocol.Table, c change)
 	return decodeRow(t, r.Data)
 }
 
+var errRowNotObject = errors.New("row is not a JSON object")
+
 func rowState(t protocol.Table, r protocol.Row, h, deviceID string) StoredRow {
-	data, _ := json.Marshal(r) // scalars only: cannot fail
+	data := encodeRow(t, r) // = json.Marshal(r)
 	return StoredRow{Table: t.Name, ID: r["id"].(string), HLC: h, DeviceID: deviceID, Deleted: r["deleted_at"] != nil, Data: data}
 }
 
 // decodeRow decodes a stored row back into normalised values.
 func decodeRow(t protocol.Table, data []byte) (protocol.Row, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("decode stored %s row: %w", t.Name, err)
+	m, ok := fastObject(data)
+	if !ok {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil {
+			return nil, fmt.Errorf("decode stored %s row: %w", t.Name, err)
+		}
 	}
 	out := make(protocol.Row, len(m))
 	for k, v := range m {
