@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -103,6 +104,7 @@ func fileSum(t *testing.T, dir string) [32]byte {
 }
 
 func TestOpenLocal_FailuresNeverTouchTheDatabase(t *testing.T) {
+	logs := captureLog(t)
 	core, dir := newCore(t)
 	if _, err := NewRecordService(core).Create(RecordInput{LineID: "L1", ProductID: "P", Quantity: 1, OperatorID: "op"}); err != nil {
 		t.Fatal(err)
@@ -162,6 +164,17 @@ func TestOpenLocal_FailuresNeverTouchTheDatabase(t *testing.T) {
 			}
 			if fileSum(t, dir) != before {
 				t.Fatal("the database changed")
+			}
+			// Invariant 4: neither key is shown or logged.
+			tried, _ := os.ReadFile(keyPath)
+			shown, _ := json.Marshal(st)
+			for _, k := range []string{strings.TrimSpace(string(goodKey)), strings.TrimSpace(string(tried))} {
+				if len(k) < 16 {
+					continue // not a key ("not hex")
+				}
+				if strings.Contains(string(shown), k) || strings.Contains(logs.String(), k) {
+					t.Fatalf("a database key is shown or logged: %s\n%s", shown, logs.String())
+				}
 			}
 		})
 	}

@@ -348,6 +348,9 @@ func TestSite_SaveAndRead(t *testing.T) {
 			t.Fatalf("settings %+v: %+v, want field %s", c.in, e, c.field)
 		}
 	}
+	if d, err := tm.site.Get(); err != nil || d.Settings.Configured {
+		t.Fatalf("refused settings were written: %+v %v", d.Settings, err)
+	}
 	set, err := tm.site.SaveSettings(SiteSettingsInput{TimeZone: "Europe/Berlin", Shifts: "Early=06:00,Late=14:00,Night=22:00",
 		ClockSkewMinutes: 2, IdleSignOutSeconds: 120, PinRoles: []string{"manager"}})
 	if err != nil || !set.Configured || set.ClockSkewMinutes != 2 || set.IdleSignOutSeconds != 120 || strings.Join(set.PinRoles, ",") != "manager" {
@@ -562,6 +565,9 @@ func TestConflicts_ResolveNeedsAManagerSignedIn(t *testing.T) {
 	}
 	_, err = NewConflictService(op.sync).Resolve(id, row, 3, "why")
 	wantCode(t, "operator device", err, CodeForbidden, "")
+	if q, err := op.store(t).Resolutions(context.Background()); err != nil || len(q) != 0 {
+		t.Fatalf("a refused decision was queued: %+v %v", q, err)
+	}
 }
 
 func TestDashboard_FollowsTheSiteSettings(t *testing.T) {
