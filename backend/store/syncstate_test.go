@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/google/uuid"
@@ -366,4 +367,70 @@ func TestStore_SupersededWhileEditedKeepsTheEdit(t *testing.T) {
 	if sent["operator_id"] != "op-0" || sent["line_id"] != "L3" || sent["product_id"] != "=SUM(A1)" {
 		t.Fatalf("next batch sends %v", sent)
 	}
+}
+
+// Invariants 2 and 6 on the push answer: an answer that does not fit the
+// batch (another batch's id, too few results, a result naming another row
+// or table, an unknown status, a server row that does not validate) is
+// refused as a whole, even when results before the bad one would settle:
+// the batch stays open with the same bytes, its rows stay in flight and
+// unchanged, and the right answer then settles it once.
+func TestStore_MalformedPushAnswerChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	a, _ := s.CreateRecord(ctx, validInput())
+	b2, _ := s.CreateRecord(ctx, validInput())
+	batch, req := pushAll(t, s)
+	tbl := protocol.TableProductionRecords
+	ok := func() []protocol.PushResult {
+		return []protocol.PushResult{
+			{Table: tbl, ID: a.ID, Status: protocol.StatusApplied, Version: v(1)},
+			{Table: tbl, ID: b2.ID, Status: protocol.StatusApplied, Version: v(2)},
+		}
+	}
+	badRow := serverRow(b2, 3)
+	badRow["quantity"] = "three"
+	tests := []struct {
+		name    string
+		batchID string
+		results func() []protocol.PushResult
+	}{
+		{"another batch's id", uuid.NewString(), ok},
+		{"too few results", batch.ID, func() []protocol.PushResult { return ok()[:1] }},
+		{"too many results", batch.ID, func() []protocol.PushResult { return append(ok(), ok()[0]) }},
+		{"a result for another row", batch.ID, func() []protocol.PushResult { r := ok(); r[1].ID = uuid.NewString(); return r }},
+		{"a result for another table", batch.ID, func() []protocol.PushResult { r := ok(); r[1].Table = protocol.TableLineConfigs; return r }},
+		{"an unknown status after a good result", batch.ID, func() []protocol.PushResult { r := ok(); r[1].Status = "maybe"; return r }},
+		{"a merged row that does not validate", batch.ID, func() []protocol.PushResult {
+			r := ok()
+			r[1] = protocol.PushResult{Table: tbl, ID: b2.ID, Status: protocol.StatusMerged, Version: v(3), Row: badRow}
+			return r
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.ApplyPushResults(ctx, batch.ID, protocol.PushResponse{BatchID: tc.batchID, ServerTime: 9, Results: tc.results()}); err == nil {
+				t.Fatal("a malformed answer was accepted")
+			}
+			if ob, err := s.OpenBatch(ctx); err != nil || ob == nil || ob.ID != batch.ID || string(ob.Body) != string(batch.Body) {
+				t.Fatalf("open batch after a refused answer = %+v, %v", ob, err)
+			}
+			for _, r := range []Record{a, b2} {
+				mustState(t, s, r.ID, StateInFlight)
+				got, err := s.GetRecord(ctx, r.ID)
+				if err != nil || got.Version != 0 || !got.Pending() || got.Quantity != r.Quantity || got.HLC != r.HLC {
+					t.Fatalf("row %s after a refused answer = %+v, %v", r.ID, got, err)
+				}
+			}
+		})
+	}
+	out, err := s.ApplyPushResults(ctx, batch.ID, protocol.PushResponse{BatchID: batch.ID, ServerTime: 9, Results: ok()})
+	if err != nil || out.Applied != len(req.Changes) {
+		t.Fatalf("the right answer = %+v, %v", out, err)
+	}
+	if _, err := s.ApplyPushResults(ctx, batch.ID, protocol.PushResponse{BatchID: batch.ID, ServerTime: 9, Results: ok()}); !errors.Is(err, ErrNoBatch) {
+		t.Fatalf("the same answer again = %v, want ErrNoBatch", err)
+	}
+	mustState(t, s, a.ID, StateClean)
+	mustState(t, s, b2.ID, StateClean)
 }
