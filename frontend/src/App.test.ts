@@ -4,6 +4,7 @@ import App from './App.svelte';
 import { installBackend, removeBackend } from './test/fakeBackend';
 import { installRuntime, removeRuntime } from './test/fakeRuntime';
 import { siteData } from './test/siteFixtures';
+import { syncStatusOf } from './test/syncFixtures';
 import { prefs } from './stores/prefs';
 import { screen as nav } from './stores/nav';
 import { session, noSession } from './stores/session';
@@ -14,11 +15,8 @@ const appStatus = {
   version: '1.0.0', storeOpen: true, encrypted: true, cipherVersion: '4.6.1', dbPath: '/x', keySource: 'Secret Service',
   counts: { records: 0, deletedRecords: 0, lineConfigs: 0, pending: 0 }, sync: '',
 };
-const syncStatus = (enrolled: boolean) => ({
-  enrolled, server_url: 'https://s', site_id: 'demo', role: 'operator', device_id: 'd', online: true, syncing: false,
-  pending: 0, in_flight: 0, awaiting_review: 0, rejected: 0, open_conflicts: 0, last_sync: 1, last_error: '',
-  clock_offset_ms: 0, clock_warning: false, progress: { phase: '', pushed: 0, pulled: 0, cursor: 0, target: 0 },
-});
+const syncStatus = (enrolled: boolean) =>
+  syncStatusOf({ enrolled, server_url: 'https://s', role: 'operator', last_sync: 1 });
 const ana = { badgeId: 'B-1', displayName: 'Ana Lima', role: 'operator', needsPin: false };
 const required: Session = { ...noSession, required: true, deviceRole: 'operator' };
 const anaIn: Session = { ...required, signedIn: true, person: ana, idleSeconds: 300, expiresAt: 1 };

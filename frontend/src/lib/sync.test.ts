@@ -3,28 +3,9 @@ import { clockWarning, headline, progressLabel, reasonText, rowSummary, unsettle
 import { createPrefs } from '../stores/prefs';
 import { get } from 'svelte/store';
 import type { SyncStatus } from './api';
+import { syncStatusOf } from '../test/syncFixtures';
 
-const st = (over: Partial<SyncStatus> = {}): SyncStatus =>
-  ({
-    enrolled: true,
-    server_url: 'https://sync.example.com',
-    site_id: 'demo',
-    role: 'manager',
-    device_id: 'd',
-    online: true,
-    syncing: false,
-    pending: 0,
-    in_flight: 0,
-    awaiting_review: 0,
-    rejected: 0,
-    open_conflicts: 0,
-    last_sync: 0,
-    last_error: '',
-    clock_offset_ms: 0,
-    clock_warning: false,
-    progress: { phase: '', pushed: 0, pulled: 0, cursor: 0, target: 0 },
-    ...over,
-  }) as SyncStatus;
+const st = (over: Partial<SyncStatus> = {}): SyncStatus => syncStatusOf(over);
 
 describe('headline', () => {
   it.each([

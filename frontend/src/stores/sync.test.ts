@@ -2,28 +2,9 @@ import { get } from 'svelte/store';
 import { describe, expect, it } from 'vitest';
 import { createSyncStore, ago, progressOf } from './sync';
 import type { SyncStatus } from '../lib/api';
+import { syncStatusOf } from '../test/syncFixtures';
 
-const status = (over: Partial<SyncStatus> = {}): SyncStatus =>
-  ({
-    enrolled: true,
-    server_url: 'https://sync.example.com',
-    site_id: 's',
-    role: 'operator',
-    device_id: 'd',
-    online: true,
-    syncing: false,
-    pending: 0,
-    in_flight: 0,
-    awaiting_review: 0,
-    rejected: 0,
-    open_conflicts: 0,
-    last_sync: 0,
-    last_error: '',
-    clock_offset_ms: 0,
-    clock_warning: false,
-    progress: { phase: '', pushed: 0, pulled: 0, cursor: 0, target: 0 },
-    ...over,
-  }) as SyncStatus;
+const status = (over: Partial<SyncStatus> = {}): SyncStatus => syncStatusOf({ site_id: 's', role: 'operator', ...over });
 
 describe('sync store', () => {
   it('takes the polled status, then pushed events', async () => {

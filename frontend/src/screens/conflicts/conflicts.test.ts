@@ -2,16 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import ConflictsScreen from './ConflictsScreen.svelte';
 import { installBackend, removeBackend } from '../../test/fakeBackend';
+import { syncStatusOf } from '../../test/syncFixtures';
 import { syncStatus } from '../../stores/sync';
 import { session, noSession } from '../../stores/session';
 import type { SyncStatus } from '../../lib/api';
 
-const status = (role: string) =>
-  ({
-    enrolled: true, server_url: 'https://s', site_id: 'demo', role, device_id: 'd', online: true, syncing: false,
-    pending: 0, in_flight: 0, awaiting_review: 0, rejected: 0, open_conflicts: 1, last_sync: 1, last_error: '',
-    clock_offset_ms: 0, clock_warning: false, progress: { phase: '', pushed: 0, pulled: 0, cursor: 0, target: 0 },
-  }) as unknown as SyncStatus;
+const status = (role: string) => syncStatusOf({ server_url: 'https://s', role, open_conflicts: 1, last_sync: 1 });
 
 const row = { id: 'r1', line_id: 'L1', product_id: 'P-100', quantity: 5, operator_id: 'B-1', deleted_at: null };
 const conflict = (over: object = {}) => ({

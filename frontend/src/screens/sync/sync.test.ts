@@ -4,14 +4,12 @@ import { get } from 'svelte/store';
 import SetupScreen from './SetupScreen.svelte';
 import SyncScreen from './SyncScreen.svelte';
 import { installBackend, removeBackend } from '../../test/fakeBackend';
+import { syncStatusOf } from '../../test/syncFixtures';
 import { prefs } from '../../stores/prefs';
 import { syncSettings, syncStatus } from '../../stores/sync';
 
-const status = (over: object = {}) => ({
-  enrolled: false, server_url: '', site_id: '', role: '', device_id: '', online: false, syncing: false,
-  pending: 0, in_flight: 0, awaiting_review: 0, rejected: 0, open_conflicts: 0, last_sync: 0, last_error: '',
-  clock_offset_ms: 0, clock_warning: false, progress: { phase: '', pushed: 0, pulled: 0, cursor: 0, target: 0 }, ...over,
-});
+const status = (over: object = {}) =>
+  syncStatusOf({ enrolled: false, server_url: '', site_id: '', role: '', device_id: '', online: false, ...over });
 const settings = (over: object = {}) => ({
   fields: [
     { field: 'server_url', value: 'https://sync.plant1.example.com', source: 'managed', locked: true, secret: false },
