@@ -97,42 +97,12 @@ func siteRowID(tb protocol.Table, fields map[string]any) (string, error) {
 	return protocol.KeyID(tb.Name, v.(string)), nil
 }
 
-// siteRowQuery selects a site table's wire columns with the row's state.
-func siteRowQuery(tb protocol.Table) string {
-	names := tb.ColumnNames()
-	sel := make([]string, len(names))
-	for i, c := range names {
-		sel[i] = "r." + c
-	}
-	// Names come from the registry, never from input.
-	return "SELECT " + strings.Join(sel, ", ") + ", r.version, r.hlc, r.synced_at IS NOT NULL, coalesce(e.state, ''), coalesce(e.hlc, '') FROM " +
-		tb.Name + " r LEFT JOIN sync_rows e ON e.tbl = '" + tb.Name + "' AND e.id = r.id"
-}
-
 func scanSiteRow(tb protocol.Table, sc scanner) (SiteRow, error) {
-	names := tb.ColumnNames()
-	vals := make([]any, len(names)+5)
-	ptrs := make([]any, len(vals))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := sc.Scan(ptrs...); err != nil {
+	r, synced, err := scanSyncedRow(tb.ColumnNames(), sc)
+	if err != nil {
 		return SiteRow{}, err
 	}
-	r := SiteRow{Fields: make(protocol.Row, len(names))}
-	for i, c := range names {
-		r.Fields[c] = textOf(vals[i])
-	}
-	n := len(names)
-	r.Version, _ = vals[n].(int64)
-	h, _ := textOf(vals[n+1]).(string)
-	synced, _ := vals[n+2].(int64)
-	st, _ := textOf(vals[n+3]).(string)
-	eh, _ := textOf(vals[n+4]).(string)
-	r.HLC = h
-	r.Pending = synced != 1
-	r.SyncState = rowState(synced == 1, h, st, eh)
-	return r, nil
+	return SiteRow{Fields: r.Row, Pending: !synced, SyncState: r.State, Version: r.Version, HLC: r.HLC}, nil
 }
 
 // PutSiteRow writes a row of a site data table (lines, products, people,
@@ -174,7 +144,7 @@ func (s *Store) PutSiteRow(ctx context.Context, table string, fields map[string]
 	if err != nil {
 		return SiteRow{}, fmt.Errorf("put %s row: %w", table, err)
 	}
-	sel := siteRowQuery(tb) + " WHERE r.id = ?"
+	sel := syncedRowQuery(tb) + " WHERE r.id = ?"
 	var out SiteRow
 	err = s.write(ctx, func(t *wtx) error {
 		cur, err := scanSiteRow(tb, t.tx.QueryRowContext(ctx, sel, id))
@@ -258,7 +228,7 @@ func (s *Store) SiteRows(ctx context.Context, table string) ([]SiteRow, error) {
 	if tb.Key != "" {
 		order = "r." + tb.Key + ", r.id"
 	}
-	q := siteRowQuery(tb) + " WHERE r.deleted_at IS NULL ORDER BY " + order
+	q := syncedRowQuery(tb) + " WHERE r.deleted_at IS NULL ORDER BY " + order
 	out := []SiteRow{}
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, q)
@@ -293,7 +263,7 @@ func (s *Store) SiteRow(ctx context.Context, table, id string) (SiteRow, error) 
 		return SiteRow{}, fmt.Errorf("site row %s %q: %w", table, id, ErrNotFound)
 	}
 	var r SiteRow
-	err := s.readRow(ctx, siteRowQuery(tb)+" WHERE r.id = ?", []any{id}, func(row *sql.Row) error {
+	err := s.readRow(ctx, syncedRowQuery(tb)+" WHERE r.id = ?", []any{id}, func(row *sql.Row) error {
 		var err error
 		r, err = scanSiteRow(tb, row)
 		return err

@@ -23,36 +23,56 @@ func (s *Store) SyncedRowByID(ctx context.Context, table, id string) (SyncedRow,
 	if !ok {
 		return SyncedRow{}, fmt.Errorf("synced row %q: %w", table, ErrUnknownTable)
 	}
-	names := tb.ColumnNames()
-	sel := make([]string, len(names))
-	for i, c := range names {
-		sel[i] = "r." + c
-	}
-	// Names come from the registry, never from input.
-	q := "SELECT " + strings.Join(sel, ", ") + ", r.version, r.hlc, r.synced_at IS NOT NULL, coalesce(e.state, ''), coalesce(e.hlc, '') FROM " +
-		tb.Name + " r LEFT JOIN sync_rows e ON e.tbl = ? AND e.id = r.id WHERE r.id = ?"
-	vals := make([]any, len(names)+5)
-	ptrs := make([]any, len(vals))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	err := s.readRow(ctx, q, []any{tb.Name, id}, func(r *sql.Row) error { return r.Scan(ptrs...) })
+	var out SyncedRow
+	err := s.readRow(ctx, syncedRowQuery(tb)+" WHERE r.id = ?", []any{id}, func(r *sql.Row) error {
+		var err error
+		out, _, err = scanSyncedRow(tb.ColumnNames(), r)
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return SyncedRow{}, fmt.Errorf("synced row %s %q: %w", tb.Name, id, ErrNotFound)
 	}
 	if err != nil {
 		return SyncedRow{}, fmt.Errorf("synced row %s %q: %w", tb.Name, id, err)
 	}
-	out := SyncedRow{Row: make(protocol.Row, len(names))}
+	return out, nil
+}
+
+// syncedRowQuery selects a synced table's wire columns with the row's
+// version, hlc and sync state (what scanSyncedRow reads): the one query of
+// DumpTable, SyncedRowByID and the site data reads.
+func syncedRowQuery(tb protocol.Table) string {
+	names := tb.ColumnNames()
+	sel := make([]string, len(names))
 	for i, c := range names {
-		out.Row[c] = textOf(vals[i])
+		sel[i] = "r." + c
+	}
+	// Names come from the registry, never from input.
+	return "SELECT " + strings.Join(sel, ", ") + ", r.version, r.hlc, r.synced_at IS NOT NULL, coalesce(e.state, ''), coalesce(e.hlc, '') FROM " +
+		tb.Name + " r LEFT JOIN sync_rows e ON e.tbl = '" + tb.Name + "' AND e.id = r.id"
+}
+
+// scanSyncedRow reads one row of syncedRowQuery over the columns names
+// (tb.ColumnNames()); synced reports synced_at IS NOT NULL.
+func scanSyncedRow(names []string, sc scanner) (r SyncedRow, synced bool, err error) {
+	vals := make([]any, len(names)+5)
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := sc.Scan(ptrs...); err != nil {
+		return SyncedRow{}, false, err
+	}
+	r.Row = make(protocol.Row, len(names))
+	for i, c := range names {
+		r.Row[c] = textOf(vals[i])
 	}
 	n := len(names)
-	out.Version, _ = vals[n].(int64)
-	out.HLC, _ = textOf(vals[n+1]).(string)
-	synced, _ := vals[n+2].(int64)
+	r.Version, _ = vals[n].(int64)
+	r.HLC, _ = textOf(vals[n+1]).(string)
+	s, _ := vals[n+2].(int64)
 	st, _ := textOf(vals[n+3]).(string)
 	eh, _ := textOf(vals[n+4]).(string)
-	out.State = rowState(synced == 1, out.HLC, st, eh)
-	return out, nil
+	r.State = rowState(s == 1, r.HLC, st, eh)
+	return r, s == 1, nil
 }

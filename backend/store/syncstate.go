@@ -1266,38 +1266,18 @@ func (s *Store) DumpTable(ctx context.Context, table string) (map[string]SyncedR
 		return nil, fmt.Errorf("dump %q: %w", table, ErrUnknownTable)
 	}
 	names := tb.ColumnNames()
-	sel := make([]string, len(names))
-	for i, c := range names {
-		sel[i] = "r." + c
-	}
 	out := map[string]SyncedRow{}
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT "+strings.Join(sel, ", ")+", r.version, r.hlc, r.synced_at IS NOT NULL, coalesce(e.state, ''), coalesce(e.hlc, '') FROM "+
-			tb.Name+" r LEFT JOIN sync_rows e ON e.tbl = ? AND e.id = r.id", tb.Name)
+		rows, err := tx.QueryContext(ctx, syncedRowQuery(tb))
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			vals := make([]any, len(names)+5)
-			ptrs := make([]any, len(vals))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
+			r, _, err := scanSyncedRow(names, rows)
+			if err != nil {
 				return err
 			}
-			r := SyncedRow{Row: protocol.Row{}}
-			for i, c := range names {
-				r.Row[c] = textOf(vals[i])
-			}
-			n := len(names)
-			r.Version, _ = vals[n].(int64)
-			r.HLC, _ = textOf(vals[n+1]).(string)
-			synced, _ := vals[n+2].(int64)
-			st, _ := textOf(vals[n+3]).(string)
-			eh, _ := textOf(vals[n+4]).(string)
-			r.State = rowState(synced == 1, r.HLC, st, eh)
 			out[r.Row["id"].(string)] = r
 		}
 		return rows.Err()
