@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"EnrollFailures", testEnrollFailures},
 		{"ConcurrentSequence", testConcurrentSeq},
 		{"OtherWriters", testOtherWriters},
+		{"PushFailureAppliesNothing", testPushFailure},
 		{"Ping", func(t *testing.T, st server.Store) {
 			if err := st.Ping(context.Background()); err != nil {
 				t.Fatalf("Ping: %v", err)
