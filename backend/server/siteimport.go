@@ -450,23 +450,8 @@ func (e *Engine) importSnapshot(ctx context.Context, site, table string, ids []s
 }
 
 func readImportRows(ctx context.Context, tx Tx, table string, ids []string) (importSnap, error) {
-	rows, err := tx.GetRows(ctx, table, ids)
-	if err != nil {
-		return importSnap{}, fmt.Errorf("get rows: %w", err)
-	}
-	var missing []string
-	for _, id := range ids {
-		if _, ok := rows[id]; !ok {
-			missing = append(missing, id)
-		}
-	}
-	purged := map[string]bool{}
-	if len(missing) > 0 {
-		if purged, err = tx.Purged(ctx, table, missing); err != nil {
-			return importSnap{}, fmt.Errorf("purged: %w", err)
-		}
-	}
-	return importSnap{rows: rows, purged: purged}, nil
+	rows, purged, err := readRows(ctx, tx, table, ids)
+	return importSnap{rows: rows, purged: purged}, err
 }
 
 // planImport merges each row onto its current state and validates it.

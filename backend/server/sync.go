@@ -182,31 +182,46 @@ func (e *Engine) prefetch(ctx context.Context, w *writer, changes []prepared) er
 		ids[c.Table] = append(ids[c.Table], c.ID)
 	}
 	for table, list := range ids {
-		rows, err := w.tx.GetRows(ctx, table, list)
+		rows, purged, err := readRows(ctx, w.tx, table, list)
 		if err != nil {
-			return fmt.Errorf("get rows: %w", err)
+			return err
 		}
-		var missing []string
 		for _, id := range list {
 			if r, ok := rows[id]; ok {
 				w.rows[rowKey{table, id}] = &r
 			} else {
 				w.rows[rowKey{table, id}] = nil
-				missing = append(missing, id)
 			}
-		}
-		if len(missing) == 0 {
-			continue
-		}
-		purged, err := w.tx.Purged(ctx, table, missing)
-		if err != nil {
-			return fmt.Errorf("purged: %w", err)
 		}
 		for id := range purged {
 			w.purged[rowKey{table, id}] = true
 		}
 	}
 	return nil
+}
+
+// readRows reads the current states of the rows of table among ids, and
+// which of the missing ones are purged tombstones: one query each (the
+// second only when some are missing). The push and the import both plan on
+// it.
+func readRows(ctx context.Context, tx Tx, table string, ids []string) (map[string]StoredRow, map[string]bool, error) {
+	rows, err := tx.GetRows(ctx, table, ids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("get rows: %w", err)
+	}
+	var missing []string
+	for _, id := range ids {
+		if _, ok := rows[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	purged := map[string]bool{}
+	if len(missing) > 0 {
+		if purged, err = tx.Purged(ctx, table, missing); err != nil {
+			return nil, nil, fmt.Errorf("purged: %w", err)
+		}
+	}
+	return rows, purged, nil
 }
 
 // change is one decoded change of a push.
