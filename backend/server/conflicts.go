@@ -175,14 +175,7 @@ func (e *Engine) Resolve(ctx context.Context, dev Device, id string, req Resolve
 		return 0, 0, &StaleBaseError{Row: theirs, Version: cur.Version}
 	}
 	w := newWriter(tx, e.nowMS())
-	row := make(protocol.Row, len(t.Columns))
-	for _, col := range t.Columns {
-		if v, ok := chosen[col.Name]; ok {
-			row[col.Name] = v
-		} else {
-			row[col.Name] = theirs[col.Name]
-		}
-	}
+	row := overlay(t, chosen, theirs)
 	row["server_updated_at"] = w.now
 	v, err := w.put(ctx, rowState(t, row, req.HLC, dev.ID))
 	if err != nil {

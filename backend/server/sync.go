@@ -402,16 +402,7 @@ func (e *Engine) pushOne(ctx context.Context, w *writer, dev Device, p prepared)
 	}
 	// mine is the pushed full state: nullable columns left out keep the
 	// server's value, bookkeeping is the server's.
-	mine := make(protocol.Row, len(t.Columns))
-	for _, col := range t.Columns {
-		if v, ok := pushed[col.Name]; ok {
-			mine[col.Name] = v
-		} else if theirs != nil {
-			mine[col.Name] = theirs[col.Name]
-		} else {
-			mine[col.Name] = nil
-		}
-	}
+	mine := overlay(t, pushed, theirs)
 	if c.Op == protocol.OpDelete && mine["deleted_at"] == nil {
 		mine["deleted_at"] = w.now
 	}
@@ -551,6 +542,20 @@ func (e *Engine) baseRow(ctx context.Context, tx Tx, t protocol.Table, c change)
 		return nil, fmt.Errorf("get base version: %w", err)
 	}
 	return decodeRow(t, r.Data)
+}
+
+// overlay returns a full state of a row of t: the columns given in given,
+// every other column from theirs (null when theirs is nil, a new row).
+func overlay(t protocol.Table, given, theirs protocol.Row) protocol.Row {
+	out := make(protocol.Row, len(t.Columns))
+	for _, col := range t.Columns {
+		if v, ok := given[col.Name]; ok {
+			out[col.Name] = v
+		} else {
+			out[col.Name] = theirs[col.Name] // nil map: nil
+		}
+	}
+	return out
 }
 
 var errRowNotObject = errors.New("row is not a JSON object")
