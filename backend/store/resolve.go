@@ -92,9 +92,20 @@ func (s *Store) Resolutions(ctx context.Context) ([]Resolution, error) {
 }
 
 // DropResolution forgets the decision on conflictID (accepted, or the
-// conflict was already resolved elsewhere).
-func (s *Store) DropResolution(ctx context.Context, conflictID string) error {
+// conflict was already resolved elsewhere). With hlc set, only the decision
+// stamped hlc is forgotten: a newer one queued while it was being sent
+// stays queued (the server judges it on its own).
+func (s *Store) DropResolution(ctx context.Context, conflictID, hlc string) error {
 	err := s.write(ctx, func(t *wtx) error {
+		if hlc != "" {
+			r, err := queuedResolution(t, conflictID)
+			if errors.Is(err, ErrNotFound) || (err == nil && r.HLC != hlc) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
 		_, err := t.tx.ExecContext(ctx, "DELETE FROM sync_resolutions WHERE conflict_id = ?", conflictID)
 		return err
 	})
@@ -104,22 +115,37 @@ func (s *Store) DropResolution(ctx context.Context, conflictID string) error {
 	return nil
 }
 
+// queuedResolution reads the decision on conflictID inside t, or
+// ErrNotFound.
+func queuedResolution(t *wtx, conflictID string) (Resolution, error) {
+	var body string
+	err := t.tx.QueryRowContext(t.ctx, "SELECT body FROM sync_resolutions WHERE conflict_id = ?", conflictID).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Resolution{}, ErrNotFound
+	}
+	if err != nil {
+		return Resolution{}, err
+	}
+	var r Resolution
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		return Resolution{}, fmt.Errorf("decode %w", err)
+	}
+	return r, nil
+}
+
 // MarkResolutionStale records the server's refusal of a decision: the row's
 // current state and version (409 stale_base) or another reason, so the inbox
-// shows it and the manager decides again.
-func (s *Store) MarkResolutionStale(ctx context.Context, conflictID, reason string, row protocol.Row, version int64) error {
+// shows it and the manager decides again. With hlc set, only the decision
+// stamped hlc is marked: a newer one, queued while the refused one was
+// being sent, stays queued to be sent (the refusal was not about it).
+func (s *Store) MarkResolutionStale(ctx context.Context, conflictID, hlc, reason string, row protocol.Row, version int64) error {
 	err := s.write(ctx, func(t *wtx) error {
-		var body string
-		err := t.tx.QueryRowContext(ctx, "SELECT body FROM sync_resolutions WHERE conflict_id = ?", conflictID).Scan(&body)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		r, err := queuedResolution(t, conflictID)
 		if err != nil {
 			return err
 		}
-		var r Resolution
-		if err := json.Unmarshal([]byte(body), &r); err != nil {
-			return err
+		if hlc != "" && r.HLC != hlc {
+			return nil
 		}
 		r.State, r.Error, r.StaleRow, r.StaleVersion = ResolutionStale, reason, row, version
 		nb, err := json.Marshal(r)

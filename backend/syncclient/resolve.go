@@ -15,8 +15,11 @@ import (
 type ResolveStore interface {
 	QueueResolution(ctx context.Context, r store.Resolution) (store.Resolution, error)
 	Resolutions(ctx context.Context) ([]store.Resolution, error)
-	DropResolution(ctx context.Context, conflictID string) error
-	MarkResolutionStale(ctx context.Context, conflictID, reason string, row protocol.Row, version int64) error
+	// DropResolution and MarkResolutionStale act only on the decision
+	// stamped hlc ("" = whichever is queued): one queued while it was
+	// being sent is judged by the server on its own.
+	DropResolution(ctx context.Context, conflictID, hlc string) error
+	MarkResolutionStale(ctx context.Context, conflictID, hlc, reason string, row protocol.Row, version int64) error
 }
 
 var _ ResolveStore = (*store.Store)(nil)
@@ -128,17 +131,17 @@ func (c *Client) sendOne(ctx context.Context, rs ResolveStore, r *store.Resoluti
 	switch {
 	case err == nil:
 		r.State = ""
-		return rs.DropResolution(ctx, r.ConflictID)
+		return rs.DropResolution(ctx, r.ConflictID, r.HLC)
 	case errors.As(err, &ae) && ae.Code == "already_resolved":
 		r.State = ""
-		return rs.DropResolution(ctx, r.ConflictID)
+		return rs.DropResolution(ctx, r.ConflictID, r.HLC)
 	case errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != 401 && ae.Status != 429:
 		var v int64
 		if ae.Version != nil {
 			v = *ae.Version
 		}
 		r.State, r.Error, r.StaleRow, r.StaleVersion = store.ResolutionStale, ae.Message, ae.Row, v
-		return rs.MarkResolutionStale(ctx, r.ConflictID, ae.Code+": "+ae.Message, ae.Row, v)
+		return rs.MarkResolutionStale(ctx, r.ConflictID, r.HLC, ae.Code+": "+ae.Message, ae.Row, v)
 	}
 	return err
 }
