@@ -73,6 +73,7 @@ func FuzzPushBody(f *testing.F) {
 	f.Add([]byte(`{"batch_id":"9f1c2a0e-1b2c-4d3e-8f9a-0b1c2d3e4f5a","changes":[{"table":"line_configs","id":"8f1c2a0e-1b2c-4d3e-8f9a-0b1c2d3e4f5a","op":"delete","base_version":"x","hlc":7,"row":[]}]}`))
 	f.Add([]byte(`{"batch_id":null,"changes":{}}`))
 	f.Add([]byte(`[`))
+	pushed := map[string]bool{} // batch ids answered 200 by this process's server
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("POST", "/v1/push", bytes.NewReader(body))
@@ -82,11 +83,21 @@ func FuzzPushBody(f *testing.F) {
 		if rec.Code == 200 {
 			var in struct{ Changes []json.RawMessage }
 			json.Unmarshal(body, &in)
+			var id struct {
+				BatchID string `json:"batch_id"`
+			}
+			json.Unmarshal(body, &id)
 			res, ok := m["results"].([]any)
 			if !ok {
 				t.Fatalf("results not a list: %s", rec.Body.Bytes())
 			}
-			_ = res
+			// One result per change, in order, unless the batch id was
+			// answered before (then the stored response, whatever this
+			// body holds).
+			if !pushed[id.BatchID] && len(res) != len(in.Changes) {
+				t.Fatalf("%d results for %d changes: %s", len(res), len(in.Changes), rec.Body.Bytes())
+			}
+			pushed[id.BatchID] = true
 		}
 	})
 }
