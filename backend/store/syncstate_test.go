@@ -434,3 +434,84 @@ func TestStore_MalformedPushAnswerChangesNothing(t *testing.T) {
 	mustState(t, s, a.ID, StateClean)
 	mustState(t, s, b2.ID, StateClean)
 }
+
+// Invariant 1 when a conflict's resolution is pulled: a row edited again
+// while it awaited review keeps that edit (pending, pushed next), whether the
+// resolved row comes before the closed record, after it, or in the next
+// page; a row not edited again takes the resolved state and is clean.
+func TestStore_ResolutionPulledKeepsAnEditMadeSince(t *testing.T) {
+	ctx := context.Background()
+	const h = "000000000000002-00000-mgr"
+	tbl := protocol.TableProductionRecords
+	tests := []struct {
+		name   string
+		edited bool
+		pages  func(resolvedRow, record protocol.PullChange) []protocol.PullResponse
+	}{
+		{"row then record, one page", true, func(r, c protocol.PullChange) []protocol.PullResponse {
+			return []protocol.PullResponse{{Cursor: 11, Changes: []protocol.PullChange{r, c}}}
+		}},
+		{"record then row, one page", true, func(r, c protocol.PullChange) []protocol.PullResponse {
+			return []protocol.PullResponse{{Cursor: 11, Changes: []protocol.PullChange{c, r}}}
+		}},
+		{"record, then the row in the next page", true, func(r, c protocol.PullChange) []protocol.PullResponse {
+			return []protocol.PullResponse{{Cursor: 10, Changes: []protocol.PullChange{c}}, {Cursor: 11, Changes: []protocol.PullChange{r}}}
+		}},
+		{"not edited: row then record", false, func(r, c protocol.PullChange) []protocol.PullResponse {
+			return []protocol.PullResponse{{Cursor: 11, Changes: []protocol.PullChange{r, c}}}
+		}},
+		{"not edited: record, then the row in the next page", false, func(r, c protocol.PullChange) []protocol.PullResponse {
+			return []protocol.PullResponse{{Cursor: 10, Changes: []protocol.PullChange{c}}, {Cursor: 11, Changes: []protocol.PullChange{r}}}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTest(t, Options{})
+			r, err := s.CreateRecord(ctx, validInput())
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := pushAll(t, s)
+			cid := uuid.NewString()
+			if _, err := s.ApplyPushResults(ctx, b.ID, protocol.PushResponse{BatchID: b.ID, Results: []protocol.PushResult{
+				{Table: tbl, ID: r.ID, Status: protocol.StatusConflict, Version: v(3), ConflictID: cid, Row: serverRow(r, 3)}}}); err != nil {
+				t.Fatal(err)
+			}
+			mine := r
+			if tc.edited {
+				in := validInput()
+				in.Quantity = 77
+				if mine, err = s.UpdateRecord(ctx, r.ID, in); err != nil {
+					t.Fatal(err)
+				}
+			}
+			row := protocol.PullChange{Table: tbl, ID: r.ID, Version: 10, HLC: h, Row: serverRow(r, 10)}
+			rec := protocol.PullChange{Table: protocol.TableConflicts, ID: cid, Version: 10, HLC: h, Row: protocol.Row{"id": cid, "table_name": tbl,
+				"row_id": r.ID, "status": protocol.ConflictResolved, "row_version": json.Number("10")}}
+			for _, p := range tc.pages(row, rec) {
+				if _, err := s.ApplyPullPage(ctx, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := s.GetRecord(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.edited {
+				if got.Pending() || got.Quantity != 10 || got.Version != 10 {
+					t.Fatalf("resolved row = %+v, want the resolved state, clean", got)
+				}
+				mustState(t, s, r.ID, StateClean)
+				return
+			}
+			if !got.Pending() || got.Quantity != 77 || got.HLC != mine.HLC {
+				t.Fatalf("row edited while awaiting review = %+v after the resolution; want the edit %+v kept", got, mine)
+			}
+			mustState(t, s, r.ID, StatePending)
+			_, req := pushAll(t, s)
+			if len(req.Changes) != 1 || req.Changes[0].ID != r.ID || req.Changes[0].HLC != mine.HLC {
+				t.Fatalf("next batch = %+v, want the edit", req)
+			}
+		})
+	}
+}
