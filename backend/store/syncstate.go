@@ -214,7 +214,10 @@ func wireColumns(tb protocol.Table) []string {
 // pendingChanges reads up to limit pushable rows of tb inside t: pending
 // rows with no sync_rows entry, and rows whose entry (awaiting review,
 // rejected) is for an older edit. A row edited while awaiting review is
-// pushed on the server state the conflict showed.
+// pushed on the server state the conflict showed (the entry's
+// base_version, set when the conflict was answered), never on a later
+// state a pull brought: the server must judge the edit against every
+// write since the conflict (DESIGN.md section 3).
 func pendingChanges(t *wtx, tb protocol.Table, limit int) ([]protocol.Change, error) {
 	cols := wireColumns(tb)
 	sel := make([]string, len(cols))
@@ -222,7 +225,7 @@ func pendingChanges(t *wtx, tb protocol.Table, limit int) ([]protocol.Change, er
 		sel[i] = "r." + c
 	}
 	// Names come from the registry, never from input.
-	q := "SELECT " + strings.Join(sel, ", ") + `, r.version, r.hlc, e.state, e.server_version
+	q := "SELECT " + strings.Join(sel, ", ") + `, r.version, r.hlc, e.state, e.server_version, e.base_version
 		FROM ` + tb.Name + ` r LEFT JOIN sync_rows e ON e.tbl = '` + tb.Name + `' AND e.id = r.id
 		WHERE r.synced_at IS NULL AND (e.id IS NULL OR (e.state <> 'in_flight' AND e.hlc <> r.hlc))
 		ORDER BY r.rowid LIMIT ?`
@@ -233,7 +236,7 @@ func pendingChanges(t *wtx, tb protocol.Table, limit int) ([]protocol.Change, er
 	defer rows.Close()
 	var out []protocol.Change
 	for rows.Next() {
-		vals := make([]any, len(cols)+4)
+		vals := make([]any, len(cols)+5)
 		ptrs := make([]any, len(vals))
 		for i := range vals {
 			ptrs[i] = &vals[i]
@@ -249,8 +252,15 @@ func pendingChanges(t *wtx, tb protocol.Table, limit int) ([]protocol.Change, er
 		base, _ := vals[len(cols)].(int64)
 		h, _ := textOf(vals[len(cols)+1]).(string)
 		state, _ := textOf(vals[len(cols)+2]).(string)
-		if sv, ok := vals[len(cols)+3].(int64); ok && (state == StateAwaitingReview || state == StateResolving) {
-			base = sv
+		switch state {
+		case StateAwaitingReview:
+			if bv, ok := vals[len(cols)+4].(int64); ok {
+				base = bv
+			}
+		case StateResolving:
+			if sv, ok := vals[len(cols)+3].(int64); ok {
+				base = sv
+			}
 		}
 		raw, err := json.Marshal(row)
 		if err != nil {
@@ -415,9 +425,12 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 		if err != nil {
 			return err
 		}
+		// base_version becomes the conflict's server version: a new edit of
+		// this row is pushed on it (pendingChanges), whatever pulls bring
+		// into server_version meanwhile.
 		_, err = ps.exec(`UPDATE sync_rows SET state = 'awaiting_review', batch_id = NULL, conflict_id = ?,
-			server_version = ?, server_row = ?, server_hlc = NULL, changed_at = ? WHERE tbl = ? AND id = ?`,
-			res.ConflictID, version, srv, t.now, c.Table, c.ID)
+			base_version = ?, server_version = ?, server_row = ?, server_hlc = NULL, changed_at = ? WHERE tbl = ? AND id = ?`,
+			res.ConflictID, version, version, srv, t.now, c.Table, c.ID)
 		return err
 	case protocol.StatusRejected:
 		out.Rejected++

@@ -515,3 +515,36 @@ func TestStore_ResolutionPulledKeepsAnEditMadeSince(t *testing.T) {
 		})
 	}
 }
+
+// A row edited while awaiting review is pushed on the server state the
+// conflict showed, not on a later state a pull brought meanwhile: the
+// server must judge the edit against the write it did not see (DESIGN.md
+// section 3). With the later base, the edit would overwrite that write
+// unjudged.
+func TestStore_EditWhileAwaitingReviewKeepsTheConflictBase(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	r, _ := s.CreateRecord(ctx, validInput())
+	b, req := pushAll(t, s)
+	if _, err := s.ApplyPushResults(ctx, b.ID, protocol.PushResponse{BatchID: b.ID, Results: []protocol.PushResult{
+		{Table: req.Changes[0].Table, ID: r.ID, Status: protocol.StatusConflict, Version: v(3), ConflictID: uuid.NewString(), Row: serverRow(r, 3)},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	// Another device writes the row again (version 10); the pull keeps the
+	// awaiting-review row as it is.
+	if _, err := s.ApplyPullPage(ctx, protocol.PullResponse{Cursor: 10, Changes: []protocol.PullChange{
+		{Table: protocol.TableProductionRecords, ID: r.ID, Version: 10, HLC: "000000000000001-00000-other", Row: serverRow(r, 10)},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	in := validInput()
+	in.Quantity = 77
+	if _, err := s.UpdateRecord(ctx, r.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	_, req2 := pushAll(t, s)
+	if len(req2.Changes) != 1 || req2.Changes[0].ID != r.ID || req2.Changes[0].BaseVersion != 3 {
+		t.Fatalf("re-edit pushed as %+v; want base_version 3 (the conflict's), not the pulled 10", req2.Changes)
+	}
+}
