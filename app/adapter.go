@@ -79,30 +79,43 @@ func (a *storeAdapter) ListRecords(ctx context.Context, f RecordFilter) (RecordP
 			return RecordPage{}, mapErr(err)
 		}
 	}
+	var pending []string
+	for _, r := range p.Records {
+		if r.Pending() {
+			pending = append(pending, r.ID)
+		}
+	}
+	states := a.reviewStates(ctx, protocol.TableProductionRecords, pending)
 	out := RecordPage{Records: make([]Record, len(p.Records)), Total: int(p.Total), Offset: f.Offset}
 	for i, r := range p.Records {
 		out.Records[i] = fromRecord(r)
 		out.Records[i].OperatorName = names[r.OperatorID]
-		out.Records[i].SyncState = a.reviewState(ctx, protocol.TableProductionRecords, r.ID, r.Pending())
+		out.Records[i].SyncState = states[r.ID]
 	}
 	return out, nil
 }
 
-// reviewState is the SyncState of a pending row: only rows not yet accepted
-// can await review or be rejected, so clean rows cost no query.
-func (a *storeAdapter) reviewState(ctx context.Context, table, id string, pending bool) string {
-	if !pending {
-		return ""
+// reviewStates is the SyncState of a list's pending rows: only rows not
+// yet accepted can await review or be rejected, so clean rows are not
+// asked about, and the rest in one query per page, not one per row (a
+// terminal offline for a shift lists hundreds of pending rows). Rows
+// missing from the map have no SyncState.
+func (a *storeAdapter) reviewStates(ctx context.Context, table string, pending []string) map[string]string {
+	out := map[string]string{}
+	if len(pending) == 0 {
+		return out
 	}
-	st, err := a.st.RowState(ctx, table, id)
+	states, err := a.st.RowStates(ctx, table, pending)
 	if err != nil {
-		return ""
+		return out
 	}
-	switch st {
-	case store.StateAwaitingReview, store.StateRejected:
-		return st
+	for id, st := range states {
+		switch st {
+		case store.StateAwaitingReview, store.StateRejected:
+			out[id] = st
+		}
 	}
-	return ""
+	return out
 }
 
 func (a *storeAdapter) GetRecord(ctx context.Context, id string) (Record, error) {

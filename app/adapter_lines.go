@@ -39,10 +39,17 @@ func (a *storeAdapter) ListLineConfigs(ctx context.Context) ([]LineConfig, error
 	if err != nil {
 		return nil, mapErr(err)
 	}
+	var pending []string
+	for _, c := range l {
+		if c.Pending() {
+			pending = append(pending, c.ID)
+		}
+	}
+	states := a.reviewStates(ctx, protocol.TableLineConfigs, pending)
 	out := make([]LineConfig, len(l))
 	for i, c := range l {
 		out[i] = fromLineConfig(c)
-		out[i].SyncState = a.reviewState(ctx, protocol.TableLineConfigs, c.ID, c.Pending())
+		out[i].SyncState = states[c.ID]
 	}
 	return out, nil
 }

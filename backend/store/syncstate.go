@@ -1044,6 +1044,51 @@ func (s *Store) SyncCounts(ctx context.Context) (SyncCounts, error) {
 	return c, nil
 }
 
+// RowStates returns the state of each of ids (rows of table) that exists,
+// in one query per chunk of ids: a list page asks for all its rows at once,
+// not one query per row.
+func (s *Store) RowStates(ctx context.Context, table string, ids []string) (map[string]string, error) {
+	tb, ok := s.syncedTable(table)
+	if !ok {
+		return nil, fmt.Errorf("row states %q: %w", table, ErrUnknownTable)
+	}
+	out := make(map[string]string, len(ids))
+	const chunk = 500 // under SQLite's default limit of 999 parameters
+	for len(ids) > 0 {
+		n := min(chunk, len(ids))
+		part := ids[:n]
+		ids = ids[n:]
+		args := make([]any, 0, n+1)
+		args = append(args, tb.Name)
+		for _, id := range part {
+			args = append(args, id)
+		}
+		q := "SELECT r.id, r.synced_at, r.hlc, e.state, e.hlc FROM " + tb.Name +
+			" r LEFT JOIN sync_rows e ON e.tbl = ? AND e.id = r.id WHERE r.id IN (?" + strings.Repeat(", ?", n-1) + ")"
+		err := s.read(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id, cur string
+				var synced sql.NullInt64
+				var state, eh sql.NullString
+				if err := rows.Scan(&id, &synced, &cur, &state, &eh); err != nil {
+					return err
+				}
+				out[id] = rowState(synced.Valid, cur, state.String, eh.String)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return nil, fmt.Errorf("row states %s: %w", table, err)
+		}
+	}
+	return out, nil
+}
+
 // RowState returns the sync state of one row (StateClean … StateRejected).
 func (s *Store) RowState(ctx context.Context, table, id string) (string, error) {
 	tb, ok := s.syncedTable(table)

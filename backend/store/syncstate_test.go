@@ -548,3 +548,67 @@ func TestStore_EditWhileAwaitingReviewKeepsTheConflictBase(t *testing.T) {
 		t.Fatalf("re-edit pushed as %+v; want base_version 3 (the conflict's), not the pulled 10", req2.Changes)
 	}
 }
+
+// RowStates answers what RowState answers, row by row, for a whole list at
+// once (more ids than one query's chunk included); unknown ids are absent.
+func TestStore_RowStatesMatchRowState(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	in := make([]RecordInput, 620)
+	for i := range in {
+		in[i] = validInput()
+	}
+	recs, err := s.CreateRecords(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, req := pushAll(t, s)
+	res := make([]protocol.PushResult, len(req.Changes))
+	for i, c := range req.Changes {
+		res[i] = protocol.PushResult{Table: c.Table, ID: c.ID, Status: protocol.StatusApplied, Version: v(int64(i + 1))}
+		switch i % 4 {
+		case 1:
+			res[i] = protocol.PushResult{Table: c.Table, ID: c.ID, Status: protocol.StatusConflict, Version: v(int64(i + 1)), ConflictID: uuid.NewString(), Row: serverRow(recs[i], 1)}
+		case 2:
+			res[i] = protocol.PushResult{Table: c.Table, ID: c.ID, Status: protocol.StatusRejected, Error: "invalid_value: no"}
+		}
+	}
+	if _, err := s.ApplyPushResults(ctx, b.ID, protocol.PushResponse{BatchID: b.ID, Results: res}); err != nil {
+		t.Fatal(err)
+	}
+	edit := validInput()
+	edit.Quantity = 4242
+	if _, err := s.UpdateRecord(ctx, recs[3].ID, edit); err != nil { // clean → pending
+		t.Fatal(err)
+	}
+	ids := []string{uuid.NewString()}
+	for _, r := range recs {
+		ids = append(ids, r.ID)
+	}
+	got, err := s.RowStates(ctx, protocol.TableProductionRecords, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(recs) {
+		t.Fatalf("%d states for %d rows", len(got), len(recs))
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		want, err := s.RowState(ctx, protocol.TableProductionRecords, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[r.ID] != want {
+			t.Fatalf("row %s: RowStates %q, RowState %q", r.ID, got[r.ID], want)
+		}
+		seen[want] = true
+	}
+	for _, st := range []string{StateClean, StatePending, StateAwaitingReview, StateRejected} {
+		if !seen[st] {
+			t.Errorf("no row in state %s: the test does not cover it", st)
+		}
+	}
+	if _, err := s.RowStates(ctx, "nope", ids); !errors.Is(err, ErrUnknownTable) {
+		t.Fatalf("unknown table: %v", err)
+	}
+}
