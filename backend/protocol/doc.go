@@ -15,6 +15,18 @@ const MinVersion = 1
 // HeaderProtocol is the request header carrying the client's protocol version.
 const HeaderProtocol = "Outpost-Protocol"
 
+// HeaderTimeline is the request header of push and resolve naming the
+// server timeline the device knows (DESIGN.md section 3, "Timelines").
+const HeaderTimeline = "Outpost-Timeline"
+
+// Error codes of the timelines rules: 409 timeline_changed (a push or
+// resolve naming another timeline, or on a base_version above the site's
+// sequence) and 410 resync_required.
+const (
+	CodeTimelineChanged = "timeline_changed"
+	CodeResyncRequired  = "resync_required"
+)
+
 // Limits of the v1 contract.
 const (
 	MaxBatchChanges  = 1000

@@ -103,6 +103,9 @@ type PullResponse struct {
 	Changes []PullChange `json:"changes"`
 	Cursor  int64        `json:"cursor"`
 	HasMore bool         `json:"has_more"`
+	// Timeline is the server database's timeline id (additive, DESIGN.md
+	// section 3): another one than the device knows means a restore.
+	Timeline string `json:"timeline,omitempty"`
 }
 
 // ResolveRequest is POST /v1/conflicts/{id}/resolve's body.
@@ -128,12 +131,17 @@ type ErrorBody struct {
 	Error ErrorDetail `json:"error"`
 }
 
-// ErrorDetail names the error. Row and Version accompany 409 stale_base.
+// ErrorDetail names the error. Row and Version accompany 409 stale_base;
+// Sequence and Timeline accompany 410 resync_required (additive): the site's
+// current sequence and the server's timeline, so a device tells a horizon
+// resync from a restore.
 type ErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Row     Row    `json:"row,omitempty"`
-	Version *int64 `json:"version,omitempty"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Row      Row    `json:"row,omitempty"`
+	Version  *int64 `json:"version,omitempty"`
+	Sequence *int64 `json:"sequence,omitempty"`
+	Timeline string `json:"timeline,omitempty"`
 }
 
 // EventChange is the data of an "event: change" server-sent event.
