@@ -309,34 +309,41 @@ func (m *Manager) SignIn(ctx context.Context, badgeID, pinCode string) (Session,
 	return s, nil
 }
 
+// checkPIN counts the attempt before the PIN is checked, so that a guess
+// is counted even when the check is cut short (a crash, a kill) and a
+// terminal that cannot record attempts (full disk, read-only database)
+// refuses every PIN instead of allowing unlimited guesses. The right PIN
+// clears the count again; a failure to clear refuses the sign-in too.
 func (m *Manager) checkPIN(ctx context.Context, p Person, code string) error {
-	a, err := m.o.Attempts.Attempts(ctx, p.BadgeID)
+	before, err := m.o.Attempts.Attempts(ctx, p.BadgeID)
 	if err != nil {
 		return fmt.Errorf("signin: read failed attempts: %w", err)
 	}
 	now := m.o.Now()
-	if a.Locked(now) {
-		return &LockedError{Until: a.LockedUntil}
+	if before.Locked(now) {
+		return &LockedError{Until: before.LockedUntil}
 	}
 	if code == "" {
-		return &WrongPINError{Left: MaxFailures - a.Failures, Empty: true}
+		return &WrongPINError{Left: MaxFailures - before.Failures, Empty: true}
+	}
+	a := Fail(before, now)
+	if err := m.o.Attempts.PutAttempts(ctx, p.BadgeID, a); err != nil {
+		return fmt.Errorf("signin: record the attempt: %w", err)
 	}
 	switch err := m.o.Verify(code, p.PINHash); {
 	case err == nil:
-		if a.Failures > 0 || a.Locks > 0 {
-			if err := m.o.Attempts.ClearAttempts(ctx, p.BadgeID); err != nil {
-				return fmt.Errorf("signin: clear failed attempts: %w", err)
-			}
+		if err := m.o.Attempts.ClearAttempts(ctx, p.BadgeID); err != nil {
+			return fmt.Errorf("signin: clear failed attempts: %w", err)
 		}
 		return nil
 	case errors.Is(err, pin.ErrMismatch):
 	default:
-		// A hash this build cannot read: only a new PIN helps.
+		// A hash this build cannot read: no guess was checked, so the
+		// attempt is taken back. Only a new PIN helps.
+		if perr := m.o.Attempts.PutAttempts(ctx, p.BadgeID, before); perr != nil {
+			return fmt.Errorf("signin: take back the attempt: %w", perr)
+		}
 		return fmt.Errorf("%w: %v", ErrPINNotSet, err)
-	}
-	a = Fail(a, now)
-	if err := m.o.Attempts.PutAttempts(ctx, p.BadgeID, a); err != nil {
-		return fmt.Errorf("signin: record a failed attempt: %w", err)
 	}
 	if a.Locked(now) {
 		return &LockedError{Until: a.LockedUntil}
@@ -428,7 +435,15 @@ func (m *Manager) Deadline() time.Time {
 	return m.expires
 }
 
-func (m *Manager) expiredLocked() bool { return !m.o.Now().Before(m.expires) }
+// expiredLocked compares both clocks: Go's monotonic clock (immune to the
+// wall clock being set) stops while the computer is suspended on Linux and
+// macOS, so a night asleep would not count; the wall clock (Round(0)
+// strips the monotonic reading) counts it. Whichever says the deadline
+// passed ends the session.
+func (m *Manager) expiredLocked() bool {
+	now := m.o.Now()
+	return !now.Before(m.expires) || !now.Round(0).Before(m.expires.Round(0))
+}
 
 func (m *Manager) sessionLocked() Session {
 	if m.cur == nil {
