@@ -26,6 +26,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"time"
 
@@ -226,13 +227,38 @@ func check(ctx context.Context, db *sql.DB) error {
 }
 
 // export writes an unencrypted copy of the database to out, which must not
-// exist yet.
+// exist yet. The file is created first, 0600 and exclusively (O_EXCL: never
+// through a name someone else prepared, such as a symlink), so the plaintext
+// is readable by its owner only; SQLite then fills the empty file, and gives
+// its journal the same mode.
 func export(ctx context.Context, path string, key []byte, out string) error {
-	if _, err := os.Lstat(out); err == nil {
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("export: %s already exists: choose a new file", out)
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	}
+	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
+	// The umask can only narrow 0600; Chmod makes it exact on a file
+	// system that ignores the mode at creation.
+	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
+		f.Close()
+		os.Remove(out)
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(out)
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := exportInto(ctx, path, key, out); err != nil {
+		os.Remove(out)
+		return err
+	}
+	return nil
+}
+
+// exportInto copies the database at path into the empty file out.
+func exportInto(ctx context.Context, path string, key []byte, out string) error {
 	db, err := openDB(path, key)
 	if err != nil {
 		return err
@@ -248,7 +274,6 @@ func export(ctx context.Context, path string, key []byte, out string) error {
 	}
 	if _, err := conn.ExecContext(ctx, "SELECT sqlcipher_export('plaintext')"); err != nil {
 		conn.ExecContext(context.WithoutCancel(ctx), "DETACH DATABASE plaintext")
-		os.Remove(out)
 		return fmt.Errorf("export: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, "DETACH DATABASE plaintext"); err != nil {

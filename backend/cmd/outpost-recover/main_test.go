@@ -323,3 +323,41 @@ func TestRecover_NoMattnSQLite(t *testing.T) {
 		t.Fatal("go-sqlcipher missing from the dependencies: is go list looking at the right package?")
 	}
 }
+
+// TestRecover_ExportPrivate: the plaintext export holds the whole database
+// in clear, so it is created for its owner only (0600, whatever the umask),
+// and never through a name another user prepared (a symlink is refused).
+func TestRecover_ExportPrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes are ACLs on Windows")
+	}
+	s := newSite(t)
+	out := filepath.Join(s.dir, "plaintext.db")
+	r := runCLI(t, "--db", s.db, "--identity", s.identity, "--export", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("export mode %v, want 0600", fi.Mode().Perm())
+	}
+	if line, _ := readRow(t, out, nil); line != "line-3" {
+		t.Fatalf("export row %q", line)
+	}
+
+	target := filepath.Join(s.dir, "elsewhere.db")
+	link := filepath.Join(s.dir, "link.db")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, "--db", s.db, "--identity", s.identity, "--export", link)
+	if r.code != 1 || !strings.Contains(r.stderr, "already exists") {
+		t.Fatalf("export through a dangling symlink: exit %d, %q", r.code, r.stderr)
+	}
+	if _, err := os.Lstat(target); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("export followed a symlink")
+	}
+}
