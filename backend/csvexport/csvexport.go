@@ -1,6 +1,6 @@
 // Package csvexport writes CSV files people open in spreadsheets: RFC 4180
-// (CRLF line ends, fields quoted when they hold a quote, comma or line
-// break), UTF-8 with a byte order mark so Excel reads non-ASCII right, and
+// (CRLF line ends, fields quoted when they hold a quote, comma, semicolon,
+// tab or line break), UTF-8 with a byte order mark so Excel reads non-ASCII right, and
 // text cells that a spreadsheet would run as a formula neutralised.
 package csvexport
 
@@ -32,26 +32,66 @@ func NewWriter(w io.Writer) (*Writer, error) {
 	return &Writer{bw: bw}, nil
 }
 
-// Neutralize returns s with a leading ' when a spreadsheet would read it as
-// a formula: it starts with =, +, -, @, a tab or a carriage return (OWASP's
-// CSV injection list). The ' shows in the cell, so the value stays
-// readable and is never run.
+// Neutralize returns s with a ' inserted wherever a spreadsheet could start
+// reading a formula: at the start of the text and right after every
+// separator (',' or ';'), tab or line break inside it, when what follows
+// (after any spaces and quotes) is one of OWASP's formula prefixes =, +, -,
+// @, tab or carriage return. Text such as "L1;=HYPERLINK(…)" is one quoted
+// cell to a reader that honours quotes, but German and French spreadsheets
+// split on ';', and a reader that meets the quote mid-field (after an
+// unquoted cell with a comma) splits inside it: every piece it can make then
+// starts with ' and stays text. The ' shows in the cell, so the value stays
+// readable and is never run; nothing else changes.
 func Neutralize(s string) string {
-	if s == "" {
+	var b strings.Builder
+	last := 0
+	for i := 0; i <= len(s); i++ {
+		if (i == 0 || isBoundary(s[i-1])) && formulaAhead(s[i:]) {
+			if b.Len() == 0 {
+				b.Grow(len(s) + 2)
+			}
+			b.WriteString(s[last:i])
+			b.WriteByte('\'')
+			last = i
+		}
+	}
+	if last == 0 && b.Len() == 0 {
 		return s
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
+	b.WriteString(s[last:])
+	return b.String()
 }
 
-// field writes one field, quoted when it holds a quote, a comma or a line
-// break (RFC 4180: quotes doubled). Unlike encoding/csv with UseCRLF, a lone
-// \r or a \n inside a value is kept byte for byte.
+// isBoundary reports whether a spreadsheet may start a new cell (or row)
+// after c: a separator of some locale, a tab or a line break.
+func isBoundary(c byte) bool {
+	switch c {
+	case ',', ';', '\t', '\r', '\n':
+		return true
+	}
+	return false
+}
+
+// formulaAhead reports whether t starts, after spaces and quotes, with a
+// formula prefix.
+func formulaAhead(t string) bool {
+	t = strings.TrimLeft(t, " \"")
+	if t == "" {
+		return false
+	}
+	switch t[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
+}
+
+// field writes one field, quoted when it holds a quote, a separator of any
+// locale (',' or ';'), a tab or a line break (RFC 4180: quotes doubled).
+// Unlike encoding/csv with UseCRLF, a lone \r or a \n inside a value is kept
+// byte for byte.
 func (w *Writer) field(s string) {
-	if !strings.ContainsAny(s, "\",\r\n") {
+	if !strings.ContainsAny(s, "\",;\t\r\n") {
 		w.bw.WriteString(s)
 		return
 	}

