@@ -63,14 +63,7 @@ func run() error {
 	}
 	slog.Info("outpost starting", "version", version, "data", dataDir)
 	cfg := app.LoadConfig(nil, nil)
-	if cfg.Err != nil {
-		slog.Error("read configuration", "err", cfg.Err)
-	} else {
-		// Secrets are shown as "(set)" in Fields.
-		for _, f := range cfg.Fields {
-			slog.Info("setting", "field", f.Field, "value", f.Value, "source", f.Source, "locked", f.Locked)
-		}
-	}
+	cfg.Log(slog.Default()) // secrets as "(set)", no proxy password
 	var appCtx context.Context
 	sessCtx, stopSessions := context.WithCancel(context.Background())
 	defer stopSessions()

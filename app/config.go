@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -127,6 +128,19 @@ func LoadConfig(l *config.Loader, getenv func(string) string) *Config {
 	return c
 }
 
+// Log writes the configuration to logger: every setting with its source and
+// lock (secrets as "(set)", a proxy password as "xxxxx"), or why it could not
+// be read.
+func (c *Config) Log(logger *slog.Logger) {
+	if c.Err != nil {
+		logger.Error("read configuration", "err", c.Err)
+		return
+	}
+	for _, f := range c.Fields {
+		logger.Info("setting", "field", f.Field, "value", f.Value, "source", f.Source, "locked", f.Locked)
+	}
+}
+
 // SetServerURL remembers the server an operator enrolled with in the user
 // file (when IT does not manage it), so the setup screen shows it next time.
 func (c *Config) SetServerURL(u string) error {
@@ -164,6 +178,11 @@ func proxyFunc(p string) (func(*http.Request) (*url.URL, error), error) {
 	}
 	u, err := url.Parse(p)
 	if err != nil {
+		// url.Error repeats the URL, password and all: keep only why.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("proxy url: %w", err)
 	}
 	return http.ProxyURL(u), nil

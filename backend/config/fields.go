@@ -48,7 +48,10 @@ type fieldSpec struct {
 	// set them, and the operator never can.
 	managedOnly bool
 	// secret values are redacted by Settings.String.
-	secret   bool
+	secret bool
+	// redact, when set, returns the value as it may be shown and logged
+	// (the password of a proxy URL blanked); the value itself is used as is.
+	redact   func(value string) string
 	validate func(goos, value string) error
 }
 
@@ -56,7 +59,7 @@ var specs = map[Field]fieldSpec{
 	ServerURL:         {validate: validateServerURL},
 	EnrollmentCode:    {secret: true, validate: validateEnrollmentCode},
 	CABundle:          {validate: validateAbsPath},
-	ProxyURL:          {validate: validateProxyURL},
+	ProxyURL:          {validate: validateProxyURL, redact: redactURL},
 	RecoveryPublicKey: {managedOnly: true, validate: validateRecipient},
 	KioskKeyFile:      {managedOnly: true, validate: validateAbsPath},
 }
@@ -65,6 +68,26 @@ var specs = map[Field]fieldSpec{
 func Known(f Field) bool {
 	_, ok := specs[f]
 	return ok
+}
+
+// Redact returns value of f as a screen or a log line may show it: a
+// password in a URL (proxy_url's user:password@) is replaced by "xxxxx".
+// Secrets (enrollment_code) are the caller's to hide whole (FieldState.Secret).
+func Redact(f Field, value string) string {
+	if r := specs[f].redact; r != nil && value != "" {
+		return r(value)
+	}
+	return value
+}
+
+// redactURL blanks the password of a URL. A value that does not parse is
+// shown as nothing at all: it could hold anything.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(not a URL)"
+	}
+	return u.Redacted()
 }
 
 // Validate checks value for f on this OS. The empty string is valid for

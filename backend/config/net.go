@@ -2,6 +2,7 @@ package config
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -44,6 +45,11 @@ func (s *Settings) Proxy() (func(*http.Request) (*url.URL, error), error) {
 	default:
 		u, err := url.Parse(p)
 		if err != nil {
+			// url.Error repeats the URL, password and all: keep only why.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
 			return nil, fmt.Errorf("proxy url: %w", err)
 		}
 		return http.ProxyURL(u), nil

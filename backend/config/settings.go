@@ -104,24 +104,27 @@ type FieldState struct {
 	Secret bool   `json:"secret"` // show as "set"/"not set", never log
 }
 
-// States lists every field in display order, for a settings screen.
+// States lists every field in display order, for a settings screen. Values
+// are shown as Redact shows them (no proxy password); secrets are marked and
+// left to the caller to blank.
 func (s *Settings) States() []FieldState {
 	out := make([]FieldState, 0, len(Fields))
 	for _, f := range Fields {
-		out = append(out, FieldState{Field: f, Value: s.Get(f), Source: s.Source(f).String(),
+		out = append(out, FieldState{Field: f, Value: Redact(f, s.Get(f)), Source: s.Source(f).String(),
 			Locked: s.Locked(f), Secret: specs[f].secret})
 	}
 	return out
 }
 
-// String describes the settings for a log line, secrets redacted.
+// String describes the settings for a log line, secrets and passwords
+// redacted.
 func (s *Settings) String() string {
 	var b strings.Builder
 	for i, f := range Fields {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		v := s.Get(f)
+		v := Redact(f, s.Get(f))
 		if specs[f].secret && v != "" {
 			v = "[set]"
 		}
