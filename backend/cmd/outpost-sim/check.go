@@ -23,11 +23,28 @@ func settle(ctx context.Context, cfg Config, devs []*device, mgr *device) error 
 	for _, d := range all {
 		d.net.offline.Store(false)
 	}
-	for round := 0; round < 15; round++ {
+	nem := cfg.Nemesis
+	rounds := 15
+	if nem != nil {
+		rounds = nem.stuckRounds() + 5
+	}
+	for round := 0; round < rounds; round++ {
 		moved := false
 		for _, d := range all {
 			before := d.report.Batches
-			if err := retry(ctx, 40, d.sync); err != nil {
+			if nem != nil {
+				// A device that cannot sync is judged (stuck), not fatal;
+				// one already past the rounds it had is left alone.
+				if d.settleErr != nil && round >= nem.stuckRounds() {
+					continue
+				}
+				sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+				d.settleErr = retry(sctx, 4, d.sync)
+				cancel()
+				if d.settleErr != nil {
+					moved = true
+				}
+			} else if err := retry(ctx, 40, d.sync); err != nil {
 				return fmt.Errorf("settle: device %d: %w", d.idx, err)
 			}
 			if d.report.Batches != before {
@@ -35,8 +52,11 @@ func settle(ctx context.Context, cfg Config, devs []*device, mgr *device) error 
 			}
 		}
 		n, err := resolveOpen(ctx, mgr)
-		if err != nil {
+		if err != nil && nem == nil {
 			return fmt.Errorf("settle: resolve: %w", err)
+		}
+		if err != nil {
+			moved = true
 		}
 		for _, d := range all {
 			q, err := d.cl.Quarantine(ctx)
@@ -59,6 +79,15 @@ func settle(ctx context.Context, cfg Config, devs []*device, mgr *device) error 
 		if n > 0 {
 			moved = true
 		}
+		if nem != nil {
+			for _, d := range all {
+				fp, err := d.fingerprint(ctx)
+				if err != nil {
+					return fmt.Errorf("settle: device %d: %w", d.idx, err)
+				}
+				d.settleFP = append(d.settleFP, fp)
+			}
+		}
 		if !moved && round > 0 {
 			return nil
 		}
@@ -74,6 +103,16 @@ type conflictRecord struct {
 	Mine       map[string]any `json:"mine"`
 	Theirs     map[string]any `json:"theirs"`
 	RowVersion int64          `json:"row_version"`
+	DeviceID   string         `json:"device_id"`
+}
+
+// decision is a conflict the settling manager decided: the side it chose,
+// the side it did not, the version its resolution wrote.
+type decision struct {
+	table, rowID, device string
+	chosen, rejected     map[string]any
+	version              int64
+	at                   time.Time
 }
 
 // resolveOpen has the manager decide every open conflict it has pulled,
@@ -94,9 +133,9 @@ func resolveOpen(ctx context.Context, mgr *device) (int, error) {
 		if err := json.Unmarshal(c.Record, &rec); err != nil {
 			return n, err
 		}
-		chosen := rec.Theirs
+		chosen, rejected := rec.Theirs, rec.Mine
 		if mgr.rng.IntN(2) == 0 {
-			chosen = rec.Mine
+			chosen, rejected = rec.Mine, rec.Theirs
 		}
 		raw, _ := json.Marshal(chosen)
 		base := max(rec.RowVersion, latest[rec.RowID])
@@ -106,6 +145,10 @@ func resolveOpen(ctx context.Context, mgr *device) (int, error) {
 			resp, err = api.Resolve(ctx, c.ID, protocol.ResolveRequest{Row: raw, HLC: h.String(), BaseVersion: &base})
 			if err == nil {
 				latest[rec.RowID] = resp.Version
+				mgr.mu.Lock()
+				mgr.decisions = append(mgr.decisions, decision{table: rec.TableName, rowID: rec.RowID, device: rec.DeviceID,
+					chosen: chosen, rejected: rejected, version: resp.Version, at: time.Now()})
+				mgr.mu.Unlock()
 			}
 			var ae *syncclient.APIError
 			if errors.As(err, &ae) && ae.Code == "stale_base" && ae.Version != nil {
@@ -172,6 +215,10 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 		diverged++
 		mismatch("%d conflicts still open on the server", openConflicts)
 	}
+	// Each device's rows against the server's, field by field: a row that
+	// differs counts once in diverged, or in resurrected when the device
+	// holds live a row the server holds deleted or no longer holds at all
+	// (its tombstone purged).
 	for _, d := range append(append([]*device{}, devs...), mgr) {
 		for _, tb := range reg.Tables() {
 			local, err := d.st.DumpTable(ctx, tb.Name)
@@ -180,39 +227,56 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 			}
 			for id, sc := range server[tb.Name] {
 				lr, ok := local[id]
-				switch {
-				case !ok:
+				if !ok {
 					diverged++
 					mismatch("device %d lacks %s %s", d.idx, tb.Name, id)
 					continue
+				}
+				if sc.Row["deleted_at"] != nil && lr.Row["deleted_at"] == nil && lr.State == "clean" {
+					sum.Resurrected++
+					mismatch("device %d holds %s %s live, the server deleted it", d.idx, tb.Name, id)
+					continue
+				}
+				differs := false
+				switch {
 				case lr.State != "clean":
-					diverged++
+					differs = true
 					mismatch("device %d: %s %s is %s", d.idx, tb.Name, id, lr.State)
 				case lr.Version != sc.Version || lr.HLC != sc.HLC:
-					diverged++
+					differs = true
 					mismatch("device %d: %s %s at version %d hlc %s, server %d %s", d.idx, tb.Name, id, lr.Version, lr.HLC, sc.Version, sc.HLC)
 				}
 				for _, col := range tb.Columns {
 					sv, err := col.Normalize(sc.Row[col.Name])
 					if err != nil && sc.Row[col.Name] != nil {
-						diverged++
+						differs = true
 						mismatch("server %s %s.%s: %v", tb.Name, id, col.Name, err)
 						continue
 					}
 					if sv != lr.Row[col.Name] {
-						diverged++
+						differs = true
 						mismatch("device %d: %s %s.%s = %v, server %v", d.idx, tb.Name, id, col.Name, lr.Row[col.Name], sv)
 					}
 				}
+				if differs {
+					diverged++
+				}
 			}
-			for id := range local {
+			for id, lr := range local {
 				if _, ok := server[tb.Name][id]; !ok {
+					if _, hasDel := lr.Row["deleted_at"]; hasDel && lr.Row["deleted_at"] == nil && lr.State == "clean" {
+						sum.Resurrected++
+						mismatch("device %d holds %s %s live, the server no longer has it", d.idx, tb.Name, id)
+						continue
+					}
 					diverged++
 					mismatch("device %d has %s %s the server does not", d.idx, tb.Name, id)
 				}
 			}
 		}
 	}
+	sum.Diverged = diverged
+	sum.server = server
 
 	// Lost: each device's last edit of each row is in some version of the
 	// row's history, or in a conflict record's "mine". Duplicated: a state
@@ -278,6 +342,17 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 					found = true
 				}
 			}
+			if !found && sum.retention && e.hlc != "" {
+				// Retention purged the superseded versions: an edit that a
+				// later write (a greater HLC) followed may have been
+				// purged from the history, not lost.
+				for _, v := range h {
+					if v.HLC > e.hlc {
+						found = true
+						break
+					}
+				}
+			}
 			if !found {
 				sum.Lost++
 				mismatch("device %d's last edit of %s is nowhere on the server: %v", d.idx, k, e.fields)
@@ -292,7 +367,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 			mismatch("%s", m)
 		}
 	}
-	sum.Converged = diverged == 0
+	sum.Converged = diverged == 0 && sum.Resurrected == 0
 	return nil
 }
 

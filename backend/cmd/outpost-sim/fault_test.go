@@ -253,35 +253,6 @@ func TestFaults_KillServerMidBatch(t *testing.T) {
 	requireOK(t, sum)
 }
 
-// childDevice runs one device in this process until it is killed: it syncs
-// in a loop. The parent passes the directory, credentials and sizes in the
-// environment (the token never touches a file).
-func childDevice() int {
-	ctx := context.Background()
-	idx, _ := strconv.Atoi(os.Getenv("OUTPOST_SIM_IDX"))
-	d, err := openDevice(ctx, os.Getenv("OUTPOST_SIM_DIR"), idx, nil, 1, nil)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		return 1
-	}
-	var cr syncclient.Credentials
-	if err := json.Unmarshal([]byte(os.Getenv("OUTPOST_SIM_CREDS")), &cr); err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		return 1
-	}
-	d.tokens.Save(ctx, cr)
-	d.cl = syncclient.New(syncclient.Options{Store: d.st, Tokens: d.tokens, BatchSize: 50, PullLimit: 50})
-	if err := d.cl.Load(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		return 1
-	}
-	fmt.Println("ready")
-	for {
-		d.cl.Sync(ctx)
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // killChild runs the device in dir as a child process and kills it with
 // SIGKILL at a random moment after it is ready, times times; after each
 // kill, probe looks at the dead device's store and says whether the kill

@@ -56,12 +56,22 @@ import (
 )
 
 func main() {
+	if os.Getenv("OUTPOST_SIM_CHILD") != "" {
+		os.Exit(childDevice()) // a device process of a nemesis run (crash.go)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "bench" {
-		return runBench(args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "bench":
+			return runBench(args[1:], stdout, stderr)
+		case "nemesis":
+			return runNemesisCmd(args[1:], stdout, stderr)
+		case "soak":
+			return runSoak(args[1:], stdout, stderr)
+		}
 	}
 	fs := flag.NewFlagSet("outpost-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)

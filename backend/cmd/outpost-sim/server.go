@@ -25,8 +25,12 @@ type serverProc struct {
 	addr string
 	cmd  *exec.Cmd
 	log  *os.File
-	// extra are more serve flags (tests).
+	// extra are more serve flags (tests, the nemesis's retention); they
+	// come after the defaults, so they override them.
 	extra []string
+	// logPath is where the server's output goes (default: beside a
+	// SQLite database).
+	logPath string
 }
 
 // findServerBin looks for outpost-server: the flag, beside this binary,
@@ -75,7 +79,10 @@ func startServer(ctx context.Context, bin, dir string, extra ...string) (*server
 func (p *serverProc) URL() string { return "http://" + p.addr }
 
 func (p *serverProc) start(ctx context.Context) error {
-	logf, err := os.OpenFile(strings.TrimPrefix(p.db, "sqlite://")+".log", os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if p.logPath == "" {
+		p.logPath = strings.TrimPrefix(p.db, "sqlite://") + ".log"
+	}
+	logf, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,20 @@ type Config struct {
 	// AfterEnroll and BeforeSettle let tests act between the phases (turn
 	// faults on and off, look at the devices).
 	AfterEnroll, BeforeSettle func(devs []*device) error
+	// ServerURLs, when set, are several server instances: device i talks
+	// to ServerURLs[i % len] (ServerURL is then ignored).
+	ServerURLs []string
+	// Nemesis, when set, draws faults during the edit phase and judges the
+	// run by its counters (nemesis.go).
+	Nemesis *Nemesis
+}
+
+// serverURL is the server instance device i talks to.
+func (c Config) serverURL(i int) string {
+	if len(c.ServerURLs) > 0 {
+		return c.ServerURLs[i%len(c.ServerURLs)]
+	}
+	return c.ServerURL
 }
 
 // Summary is the simulator's verdict, printed as JSON on the last line.
@@ -80,12 +94,30 @@ type Summary struct {
 	// Refused counts record edits the store refused because a code is not
 	// an active line or product of the device's lists (not edits);
 	// CodeErrors the store's verdicts that disagreed with those lists.
-	Refused    int     `json:"refused"`
-	CodeErrors int     `json:"code_errors"`
-	Converged  bool    `json:"converged"`
-	Lost       int     `json:"lost"`
-	Duplicated int     `json:"duplicated"`
-	Seconds    float64 `json:"seconds"`
+	Refused    int  `json:"refused"`
+	CodeErrors int  `json:"code_errors"`
+	Converged  bool `json:"converged"`
+	Lost       int  `json:"lost"`
+	Duplicated int  `json:"duplicated"`
+	// Diverged counts rows a device holds otherwise than the server
+	// (field by field, version, hlc, state; open conflicts left on the
+	// server count too); Resurrected rows a device holds live that the
+	// server deleted or purged. A nemesis run adds DecisionsOverturned (a
+	// manager's decision undone by anything but a later decision or an
+	// edit made after it) and Stuck (devices not converged within the
+	// settling rounds after the last fault).
+	Diverged            int     `json:"diverged"`
+	DecisionsOverturned int     `json:"decisions_overturned"`
+	Resurrected         int     `json:"resurrected"`
+	Stuck               int     `json:"stuck"`
+	Seconds             float64 `json:"seconds"`
+	// Seed and Nemesis say how to replay a nemesis run.
+	Seed    uint64        `json:"seed,omitempty"`
+	Nemesis *NemesisStats `json:"nemesis,omitempty"`
+	// server is the server's state the check read; retention says the
+	// server purged history during the run (nemesis.go).
+	server    map[string]map[string]protocol.PullChange
+	retention bool
 	// Mismatches describes the first differences found (empty when converged).
 	Mismatches []string `json:"mismatches,omitempty"`
 }
@@ -94,7 +126,8 @@ type Summary struct {
 // every forbidden write reported and none applied, the store's code checks
 // as the lists say.
 func (s Summary) OK() bool {
-	return s.Converged && s.Lost == 0 && s.Duplicated == 0 && s.ForbiddenUnreported == 0 && s.ForbiddenApplied == 0 && s.CodeErrors == 0
+	return s.Converged && s.Lost == 0 && s.Duplicated == 0 && s.ForbiddenUnreported == 0 && s.ForbiddenApplied == 0 && s.CodeErrors == 0 &&
+		s.Diverged == 0 && s.DecisionsOverturned == 0 && s.Resurrected == 0 && s.Stuck == 0
 }
 
 // netSwitch is a RoundTripper a device can unplug.
@@ -119,6 +152,9 @@ func (n *netSwitch) RoundTrip(r *http.Request) (*http.Response, error) {
 type edit struct {
 	table, id string
 	fields    map[string]any
+	// hlc is the edit's HLC where the simulator read it (records, line
+	// configurations): the lost check of a run with retention needs it.
+	hlc string
 }
 
 // device is one simulated desktop: its own encrypted store (key from a key
@@ -148,32 +184,101 @@ type device struct {
 	refused     int
 	codeErrors  []string
 	codeErrorN  int
+
+	// The nemesis's handles (nemesis.go): op is held by the device's
+	// edit-and-sync steps and by a fault that replaces the device's
+	// process (a crash, an upgrade), so the two never overlap; clock is the
+	// device clock's offset from the real one (ms); opts and base reopen
+	// the store and client the same way after a crash.
+	op    sync.Mutex
+	clock *atomic.Int64
+	opts  deviceOptions
+	base  http.RoundTripper
+	log   *slog.Logger
+	// cfgEdits are this device's edits of line configurations, field by
+	// field (the decisions check reads them).
+	cfgEdits []cfgEdit
+	// deleteShare adds deletes of records to the mix, reviewShare is how
+	// often a line configuration edit picks a row awaiting review (a
+	// nemesis run sets both).
+	deleteShare, reviewShare float64
+	// settleFP are the device's fingerprints after each settling round.
+	settleFP []string
+	// decisions are the conflict decisions this (settling manager) device
+	// made.
+	decisions []decision
+	// settleErr is the error of the device's last settling sync.
+	settleErr error
+}
+
+// deviceOptions are the knobs a nemesis run turns on a device.
+type deviceOptions struct {
+	// BatchSize and PullLimit are the sync client's (0 = its defaults);
+	// small pages make a pull from 0 a chain of pages, as on a large site.
+	BatchSize, PullLimit int
+}
+
+// cfgEdit is one field of a line configuration a device set, when.
+type cfgEdit struct {
+	id, field string
+	value     any
+	at        time.Time
 }
 
 // openDevice opens (creating) the store of device idx in dir.
 func openDevice(ctx context.Context, dir string, idx int, base http.RoundTripper, seed uint64, log *slog.Logger) (*device, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	dbPath := filepath.Join(dir, "outpost.db")
-	_, statErr := os.Stat(dbPath)
-	key, _, err := keychain.NewKeyFile(filepath.Join(dir, "outpost.key")).GetOrCreate(ctx, statErr == nil)
-	if err != nil {
-		return nil, fmt.Errorf("device %d key: %w", idx, err)
-	}
-	st, err := store.Open(ctx, store.Options{Path: dbPath, Key: key, Synchronous: "NORMAL", CacheSizeKiB: 4096, ReadConns: 2})
-	if err != nil {
-		return nil, fmt.Errorf("device %d: %w", idx, err)
-	}
+	return openDeviceOpts(ctx, dir, idx, base, seed, log, deviceOptions{})
+}
+
+// openDeviceOpts opens device idx with the nemesis's knobs.
+func openDeviceOpts(ctx context.Context, dir string, idx int, base http.RoundTripper, seed uint64, log *slog.Logger, opts deviceOptions) (*device, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	d := &device{idx: idx, dir: dir, st: st, tokens: &syncclient.MemoryTokens{}, net: &netSwitch{base: base},
+	d := &device{idx: idx, dir: dir, tokens: &syncclient.MemoryTokens{}, net: &netSwitch{base: base},
 		rng: rand.New(rand.NewPCG(seed, uint64(idx)+1)), last: map[string]edit{}, discarded: map[string]bool{},
-		forced: map[string]bool{}, forbidden: map[string]bool{}, bases: map[string]protocol.Row{}}
-	d.cl = syncclient.New(syncclient.Options{Store: st, Tokens: d.tokens, HTTP: syncclient.HTTPOptions{Transport: d.net, Timeout: 30 * time.Second},
-		DeviceName: fmt.Sprintf("sim-%d", idx), Platform: "sim", Logger: log})
+		forced: map[string]bool{}, forbidden: map[string]bool{}, bases: map[string]protocol.Row{},
+		clock: &atomic.Int64{}, opts: opts, base: base, log: log}
+	if err := d.open(ctx); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// now is the device's clock: the real one moved by the nemesis's jumps.
+func (d *device) now() time.Time {
+	return time.Now().Add(time.Duration(d.clock.Load()) * time.Millisecond)
+}
+
+// key returns the device's database key from the key file in its directory
+// (the simulator's stand-in for the OS keychain), creating it for a new
+// database.
+func deviceKey(ctx context.Context, dir string) ([]byte, error) {
+	_, statErr := os.Stat(filepath.Join(dir, "outpost.db"))
+	key, _, err := keychain.NewKeyFile(filepath.Join(dir, "outpost.key")).GetOrCreate(ctx, statErr == nil)
+	return key, err
+}
+
+// open opens the device's store and a sync client on it (again after a
+// crash: the credentials stay in d.tokens, as in the keychain).
+func (d *device) open(ctx context.Context) error {
+	if err := os.MkdirAll(d.dir, 0o700); err != nil {
+		return fmt.Errorf("device %d: %w", d.idx, err)
+	}
+	key, err := deviceKey(ctx, d.dir)
+	if err != nil {
+		return fmt.Errorf("device %d key: %w", d.idx, err)
+	}
+	st, err := store.Open(ctx, store.Options{Path: filepath.Join(d.dir, "outpost.db"), Key: key, Synchronous: "NORMAL", CacheSizeKiB: 4096, ReadConns: 2,
+		Now: func() int64 { return d.now().UnixMilli() }})
+	if err != nil {
+		return fmt.Errorf("device %d: %w", d.idx, err)
+	}
+	d.st = st
+	d.cl = syncclient.New(syncclient.Options{Store: st, Tokens: d.tokens, HTTP: syncclient.HTTPOptions{Transport: d.net, Timeout: 30 * time.Second},
+		DeviceName: fmt.Sprintf("sim-%d", d.idx), Platform: "sim", Logger: d.log, BatchSize: d.opts.BatchSize, PullLimit: d.opts.PullLimit,
+		Now: d.now})
+	return nil
 }
 
 func (d *device) close() { d.st.Close() }
@@ -191,6 +296,14 @@ func (d *device) sync(ctx context.Context) error {
 	d.report.Pulled += rep.Pulled
 	d.mu.Unlock()
 	return err
+}
+
+// rememberAt is remember with the edit's HLC.
+func (d *device) rememberAt(table, id string, fields map[string]any, hlc string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.last[table+"/"+id] = edit{table: table, id: id, fields: fields, hlc: hlc}
+	d.edits++
 }
 
 func (d *device) remember(table, id string, fields map[string]any) {
@@ -224,20 +337,7 @@ func (d *device) editOnce(ctx context.Context, configs []string) error {
 	r := d.rng.Float64()
 	switch {
 	case r < 0.45 || r < 0.75 && d.knownRecord(ctx) == "":
-		line, product, refuse, err := d.recordCodes(ctx, nil)
-		if err != nil {
-			return err
-		}
-		op, err := d.operatorID(ctx)
-		if err != nil {
-			return err
-		}
-		in := store.RecordInput{LineID: line, ProductID: product, Quantity: d.rng.Int64N(1000), OperatorID: op}
-		rec, err := d.st.CreateRecord(ctx, in)
-		if handled, err := d.judgeCodes("a new record", line, product, refuse, err); handled || err != nil {
-			return err
-		}
-		d.remember(protocol.TableProductionRecords, rec.ID, recordFields(rec))
+		return d.createRecord(ctx)
 	case r < 0.72:
 		id := d.knownRecord(ctx)
 		cur, err := d.st.GetRecord(ctx, id)
@@ -263,19 +363,34 @@ func (d *device) editOnce(ctx context.Context, configs []string) error {
 		if handled, err := d.judgeCodes("an edited record", line, product, refuse, err); handled || err != nil {
 			return err
 		}
-		d.remember(protocol.TableProductionRecords, rec.ID, recordFields(rec))
-	case r < 0.75:
+		d.rememberAt(protocol.TableProductionRecords, rec.ID, recordFields(rec), rec.HLC)
+	case r < 0.75 || d.deleteShare > 0 && r < 0.75+d.deleteShare:
 		id := d.knownRecord(ctx)
 		rec, err := d.st.DeleteRecord(ctx, id)
 		if err != nil {
 			return err
 		}
-		d.remember(protocol.TableProductionRecords, rec.ID, recordFields(rec))
+		d.rememberAt(protocol.TableProductionRecords, rec.ID, recordFields(rec), rec.HLC)
 	default:
 		if len(configs) == 0 {
 			return nil
 		}
 		id := configs[d.rng.IntN(len(configs))]
+		if d.reviewShare > 0 && d.rng.Float64() < d.reviewShare {
+			// Re-edit a row awaiting review, as an operator does who
+			// corrects something else on a line whose change a manager has
+			// not decided yet (or has, unseen).
+			states, err := d.st.RowStates(ctx, protocol.TableLineConfigs, configs)
+			if err != nil {
+				return err
+			}
+			for _, cid := range configs {
+				if states[cid] == store.StateAwaitingReview {
+					id = cid
+					break
+				}
+			}
+		}
 		c, err := d.st.GetLineConfig(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil // not pulled yet
@@ -301,14 +416,37 @@ func (d *device) editOnce(ctx context.Context, configs []string) error {
 			s := fmt.Sprintf("note %d from device %d", d.rng.IntN(3), d.idx)
 			in.Notes, field, val = &s, "notes", s
 		}
-		if _, err := d.st.UpdateLineConfig(ctx, id, in); err != nil {
+		saved, err := d.st.UpdateLineConfig(ctx, id, in)
+		if err != nil {
 			if errors.Is(err, store.ErrDeleted) {
 				return nil
 			}
 			return err
 		}
-		d.remember(protocol.TableLineConfigs, id, map[string]any{field: val})
+		d.rememberAt(protocol.TableLineConfigs, id, map[string]any{field: val}, saved.HLC)
+		d.mu.Lock()
+		d.cfgEdits = append(d.cfgEdits, cfgEdit{id: id, field: field, value: val, at: time.Now()})
+		d.mu.Unlock()
 	}
+	return nil
+}
+
+// createRecord writes a new production record.
+func (d *device) createRecord(ctx context.Context) error {
+	line, product, refuse, err := d.recordCodes(ctx, nil)
+	if err != nil {
+		return err
+	}
+	op, err := d.operatorID(ctx)
+	if err != nil {
+		return err
+	}
+	in := store.RecordInput{LineID: line, ProductID: product, Quantity: d.rng.Int64N(1000), OperatorID: op}
+	rec, err := d.st.CreateRecord(ctx, in)
+	if handled, err := d.judgeCodes("a new record", line, product, refuse, err); handled || err != nil {
+		return err
+	}
+	d.rememberAt(protocol.TableProductionRecords, rec.ID, recordFields(rec), rec.HLC)
 	return nil
 }
 
@@ -359,30 +497,19 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		}
 	}()
 	for i := range devs {
-		d, err := openDevice(ctx, filepath.Join(cfg.Dir, fmt.Sprintf("device-%03d", i)), i, cfg.Transport, cfg.Seed, cfg.Logger)
+		d, err := cfg.newDevice(ctx, i, i < cfg.Managers)
 		if err != nil {
 			return sum, err
 		}
 		devs[i] = d
-		code, role := cfg.Code, protocol.RoleOperator
-		if i < cfg.Managers {
-			d.manager, code, role = true, cfg.ManagerCode, protocol.RoleManager
-		}
-		cr, err := d.cl.Enroll(ctx, cfg.ServerURL, code)
-		if err != nil {
-			return sum, fmt.Errorf("enroll device %d: %w", i, err)
-		}
-		if cr.Role != role {
-			return sum, fmt.Errorf("device %d enrolled as %s, want %s: check the enrollment codes", i, cr.Role, role)
-		}
 	}
-	mgr, err := openDevice(ctx, filepath.Join(cfg.Dir, "manager"), cfg.Devices, cfg.Transport, cfg.Seed, cfg.Logger)
+	mgr, err := openDeviceOpts(ctx, filepath.Join(cfg.Dir, "manager"), cfg.Devices, cfg.Transport, cfg.Seed, cfg.Logger, cfg.deviceOptions())
 	if err != nil {
 		return sum, err
 	}
 	defer mgr.close()
 	mgr.manager = true
-	if _, err := mgr.cl.Enroll(ctx, cfg.ServerURL, cfg.ManagerCode); err != nil {
+	if _, err := mgr.cl.Enroll(ctx, cfg.serverURL(0), cfg.ManagerCode); err != nil {
 		return sum, fmt.Errorf("enroll manager: %w", err)
 	}
 
@@ -411,12 +538,8 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	// Edits, spread over the devices, with random outages.
 	var wg sync.WaitGroup
-	errs := make(chan error, len(devs))
-	for i, d := range devs {
-		n := cfg.Edits / cfg.Devices
-		if i < cfg.Edits%cfg.Devices {
-			n++
-		}
+	errs := make(chan error, len(devs)+64)
+	startDevice := func(d *device, n int, cfg Config) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -424,6 +547,21 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 				errs <- fmt.Errorf("device %d: %w", d.idx, err)
 			}
 		}()
+	}
+	for i, d := range devs {
+		n := cfg.Edits / cfg.Devices
+		if i < cfg.Edits%cfg.Devices {
+			n++
+		}
+		startDevice(d, n, cfg)
+	}
+	if cfg.Nemesis != nil {
+		var nerr error
+		devs, nerr = cfg.Nemesis.run(ctx, cfg, devs, mgr, startDevice)
+		if nerr != nil {
+			wg.Wait()
+			return sum, nerr
+		}
 	}
 	wg.Wait()
 	close(errs)
@@ -433,6 +571,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	phase("%d edits made", cfg.Edits)
 	if cfg.BeforeSettle != nil {
 		if err := cfg.BeforeSettle(devs); err != nil {
+			return sum, err
+		}
+	}
+	if cfg.Nemesis != nil {
+		if err := cfg.Nemesis.afterFaults(ctx); err != nil {
 			return sum, err
 		}
 	}
@@ -453,11 +596,50 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		sum.CodeErrors += d.codeErrorN
 	}
 	phase("settled: every device synced, conflicts resolved, quarantine cleared")
+	sum.retention = cfg.Nemesis != nil
 	if err := check(ctx, &sum, devs, mgr); err != nil {
 		return sum, err
 	}
+	if cfg.Nemesis != nil {
+		if err := cfg.Nemesis.judge(ctx, &sum, devs, mgr); err != nil {
+			return sum, err
+		}
+	}
 	sum.Seconds = float64(time.Since(start).Milliseconds()) / 1000
 	return sum, nil
+}
+
+// deviceOptions are the knobs of the run's devices.
+func (c Config) deviceOptions() deviceOptions {
+	if c.Nemesis != nil {
+		return c.Nemesis.Devices
+	}
+	return deviceOptions{}
+}
+
+// newDevice opens and enrolls device i (a manager device when manager).
+func (c Config) newDevice(ctx context.Context, i int, manager bool) (*device, error) {
+	d, err := openDeviceOpts(ctx, filepath.Join(c.Dir, fmt.Sprintf("device-%03d", i)), i, c.Transport, c.Seed, c.Logger, c.deviceOptions())
+	if err != nil {
+		return nil, err
+	}
+	if c.Nemesis != nil {
+		d.deleteShare, d.reviewShare = 0.05, 0.4
+	}
+	code, role := c.Code, protocol.RoleOperator
+	if manager {
+		d.manager, code, role = true, c.ManagerCode, protocol.RoleManager
+	}
+	cr, err := d.cl.Enroll(ctx, c.serverURL(i), code)
+	if err != nil {
+		d.close()
+		return nil, fmt.Errorf("enroll device %d: %w", i, err)
+	}
+	if cr.Role != role {
+		d.close()
+		return nil, fmt.Errorf("device %d enrolled as %s, want %s: check the enrollment codes", i, cr.Role, role)
+	}
+	return d, nil
 }
 
 // run makes n edits, syncing every cfg.SyncEvery edits while online.
@@ -466,20 +648,12 @@ func (d *device) run(ctx context.Context, n int, cfg Config, configs []string) e
 	if cfg.Duration > 0 && n > 0 {
 		pace = cfg.Duration / time.Duration(n)
 	}
-	if err := retry(ctx, 5, d.sync); err != nil && !errors.Is(err, syncclient.ErrOffline) {
+	if err := retry(ctx, 5, d.sync); err != nil && !errors.Is(err, syncclient.ErrOffline) && cfg.Nemesis == nil {
 		return err
 	}
 	for i := 0; i < n; i++ {
-		if i%cfg.SyncEvery == 0 {
-			d.net.offline.Store(d.rng.Float64() < cfg.OfflineRatio)
-		}
-		if err := d.editOnce(ctx, configs); err != nil {
+		if err := d.step(ctx, i, cfg, configs); err != nil {
 			return err
-		}
-		if (i+1)%cfg.SyncEvery == 0 && !d.net.offline.Load() {
-			if err := d.sync(ctx); err != nil && syncclient.Decide(err) == syncclient.ActStop {
-				return err
-			}
 		}
 		if pace > 0 {
 			select {
@@ -490,6 +664,27 @@ func (d *device) run(ctx context.Context, n int, cfg Config, configs []string) e
 		}
 	}
 	d.net.offline.Store(false)
+	return nil
+}
+
+// step makes edit i, and syncs every cfg.SyncEvery edits while online;
+// a crash or an upgrade of the device waits for it, and it for them.
+func (d *device) step(ctx context.Context, i int, cfg Config, configs []string) error {
+	d.op.Lock()
+	defer d.op.Unlock()
+	if i%cfg.SyncEvery == 0 {
+		d.net.offline.Store(d.rng.Float64() < cfg.OfflineRatio)
+	}
+	if err := d.editOnce(ctx, configs); err != nil {
+		return err
+	}
+	if (i+1)%cfg.SyncEvery == 0 && !d.net.offline.Load() {
+		// Under the nemesis a failing sync is what the app shows and
+		// outlives (the settling rounds judge the device).
+		if err := d.sync(ctx); err != nil && syncclient.Decide(err) == syncclient.ActStop && cfg.Nemesis == nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncclient/faultproxy"
+)
+
+// Nemesis turns a run into an adversary's run (issue 15): while the
+// devices edit, it plays a seeded fault schedule against the server
+// processes, the network and the devices (schedule.go lists the kinds),
+// and after the last fault it judges the run by counters that must all be
+// 0: lost, duplicated, diverged, decisions_overturned, resurrected and
+// stuck (docs/architecture.md, "The simulator as a nemesis").
+type Nemesis struct {
+	Schedule Schedule
+	Cluster  *cluster
+	// Devices are the knobs of every device (small pull pages, so that a
+	// pull from 0 is a chain of pages as on a large site).
+	Devices deviceOptions
+	// StuckRounds is how many settling rounds after the last fault a
+	// device has to converge in (default 5).
+	StuckRounds int
+
+	mu       sync.Mutex
+	errs     []error
+	enrolled int
+	// Counts of the faults played (for the summary).
+	deviceKills, clockJumps, upgrades, decideRounds int
+}
+
+// NemesisStats are the faults a run played, in its summary.
+type NemesisStats struct {
+	Store       string `json:"store"`
+	Instances   int    `json:"instances"`
+	ServerKills int    `json:"server_kills"`
+	Restores    int    `json:"restores"`
+	// RestoresUnmarked are the restores nobody marked with
+	// `outpost-server restored` (the schedule said so, or the server has
+	// no such command).
+	RestoresUnmarked int    `json:"restores_unmarked"`
+	DeviceKills      int    `json:"device_kills"`
+	ClockJumps       int    `json:"clock_jumps"`
+	Enrolled         int    `json:"enrolled_mid_run"`
+	Upgrades         int    `json:"upgrades"`
+	Decisions        int    `json:"decisions"`
+	NetworkFaults    int    `json:"network_faults"`
+	Faults           string `json:"faults"`
+}
+
+func (n *Nemesis) fail(err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.errs = append(n.errs, err)
+}
+
+// run plays the schedule from now on, while the devices edit; it returns
+// when every fault has been played and undone, with the devices that
+// enrolled meanwhile added to devs.
+func (n *Nemesis) run(ctx context.Context, cfg Config, devs []*device, mgr *device, start func(*device, int, Config)) ([]*device, error) {
+	begin := time.Now()
+	var wg sync.WaitGroup
+	var devMu sync.Mutex
+	deviceAt := func(i int) *device {
+		devMu.Lock()
+		defer devMu.Unlock()
+		return devs[i%len(devs)]
+	}
+	for _, f := range n.Schedule {
+		sleep(ctx, time.Until(begin.Add(f.At)))
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := n.play(ctx, f, cfg, deviceAt, mgr, func() error {
+				n.mu.Lock()
+				n.enrolled++
+				idx := cfg.Devices + n.enrolled
+				n.mu.Unlock()
+				d, err := cfg.newDevice(ctx, idx, false)
+				if err != nil {
+					return err
+				}
+				devMu.Lock()
+				devs = append(devs, d)
+				devMu.Unlock()
+				left := cfg.Duration - time.Since(begin)
+				c := cfg
+				c.Duration = max(0, left)
+				start(d, max(1, cfg.Edits/cfg.Devices/2), c)
+				return nil
+			}); err != nil {
+				n.fail(fmt.Errorf("fault %s: %w", f, err))
+			}
+		}()
+	}
+	wg.Wait()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	devMu.Lock()
+	defer devMu.Unlock()
+	if len(n.errs) > 0 {
+		return devs, n.errs[0]
+	}
+	return devs, nil
+}
+
+// play plays one fault.
+func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(int) *device, mgr *device, enroll func() error) error {
+	c := n.Cluster
+	window := func(faults faultproxy.Faults) {
+		px := c.proxies[f.Target%len(c.proxies)]
+		px.Set(faults)
+		sleep(ctx, time.Duration(f.Arg)*time.Millisecond)
+		px.Set(faultproxy.Faults{})
+	}
+	switch f.Kind {
+	case faultPartition:
+		window(faultproxy.Faults{Down: true})
+	case faultDelay:
+		window(faultproxy.Faults{Latency: time.Duration(5+f.Arg%16) * time.Millisecond})
+	case faultReset:
+		window(faultproxy.Faults{ResetRate: 0.2})
+	case faultDrop:
+		window(faultproxy.Faults{DropResponseRate: 0.3})
+	case faultKillServer:
+		return c.KillServer(ctx, f.Target, time.Duration(f.Arg)*time.Millisecond)
+	case faultBackup:
+		return c.Backup(ctx)
+	case faultRestore:
+		return c.Restore(ctx, f.Arg == 1)
+	case faultKillDevice:
+		d := deviceAt(f.Target)
+		d.op.Lock()
+		defer d.op.Unlock()
+		switch f.Arg {
+		case killMidPush:
+			// Enough pending rows for several batches.
+			for i := 0; i < 60; i++ {
+				if err := d.createRecord(ctx); err != nil {
+					return err
+				}
+			}
+		default:
+			// Asleep a while, so that there is something to catch up on.
+			sleep(ctx, 700*time.Millisecond)
+		}
+		n.mu.Lock()
+		n.deviceKills++
+		n.mu.Unlock()
+		return d.crash(ctx, int(f.Arg), time.Duration(30+d.rng.IntN(400))*time.Millisecond)
+	case faultClockAhead, faultClockBack:
+		d := deviceAt(f.Target)
+		jump := f.Arg
+		if f.Kind == faultClockBack {
+			jump = -jump
+		}
+		d.clock.Store(jump)
+		n.mu.Lock()
+		n.clockJumps++
+		n.mu.Unlock()
+	case faultEnroll:
+		return enroll()
+	case faultUpgrade:
+		d := deviceAt(f.Target)
+		d.op.Lock()
+		defer d.op.Unlock()
+		n.mu.Lock()
+		n.upgrades++
+		n.mu.Unlock()
+		return d.upgrade(ctx)
+	case faultDecide:
+		mgr.op.Lock()
+		defer mgr.op.Unlock()
+		n.mu.Lock()
+		n.decideRounds++
+		n.mu.Unlock()
+		if err := retry(ctx, 3, mgr.sync); err != nil {
+			return nil // the server is down or partitioned: decide next time
+		}
+		if _, err := resolveOpen(ctx, mgr); err != nil && ctx.Err() == nil {
+			return nil // refused under faults: the settling rounds decide again
+		}
+	}
+	return nil
+}
+
+// afterFaults undoes what faults left behind: every server instance runs,
+// no proxy injects anything. The settling rounds start after it.
+func (n *Nemesis) afterFaults(ctx context.Context) error {
+	return n.Cluster.EnsureUp(ctx)
+}
+
+// Stats are the faults played.
+func (n *Nemesis) Stats() NemesisStats {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := n.Cluster
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	net := 0
+	for _, f := range n.Schedule {
+		switch f.Kind {
+		case faultPartition, faultDelay, faultReset, faultDrop:
+			net++
+		}
+	}
+	return NemesisStats{Store: c.kind, Instances: len(c.procs), ServerKills: c.kills, Restores: c.restores, RestoresUnmarked: c.unmarked,
+		DeviceKills: n.deviceKills, ClockJumps: n.clockJumps, Enrolled: n.enrolled, Upgrades: n.upgrades, Decisions: n.decideRounds,
+		NetworkFaults: net, Faults: n.Schedule.String()}
+}
+
+// fingerprint is a digest of a device's synced rows: id, version, hlc
+// and state of each (equal to the server's fingerprint when the device
+// holds exactly the server's rows, all clean).
+func (d *device) fingerprint(ctx context.Context) (string, error) {
+	var lines []string
+	for _, tb := range registry.Tables() {
+		rows, err := d.st.DumpTable(ctx, tb.Name)
+		if err != nil {
+			return "", err
+		}
+		for id, r := range rows {
+			lines = append(lines, fmt.Sprintf("%s/%s %d %s %s", tb.Name, id, r.Version, r.HLC, r.State))
+		}
+	}
+	return digest(lines), nil
+}
+
+// serverFingerprint is the fingerprint a converged device has.
+func serverFingerprint(server map[string]map[string]protocol.PullChange) string {
+	var lines []string
+	for table, rows := range server {
+		for id, ch := range rows {
+			lines = append(lines, fmt.Sprintf("%s/%s %d %s clean", table, id, ch.Version, ch.HLC))
+		}
+	}
+	return digest(lines)
+}
+
+func digest(lines []string) string {
+	sort.Strings(lines)
+	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return hex.EncodeToString(h[:8])
+}
+
+func (n *Nemesis) stuckRounds() int {
+	if n.StuckRounds > 0 {
+		return n.StuckRounds
+	}
+	return 5
+}
+
+// judge adds the nemesis's counters to sum (after check read the server):
+// stuck devices and overturned decisions.
+func (n *Nemesis) judge(ctx context.Context, sum *Summary, devs []*device, mgr *device) error {
+	st := n.Stats()
+	sum.Nemesis = &st
+	all := append(append([]*device{}, devs...), mgr)
+	sum.Devices = len(devs)
+
+	// Stuck: not holding exactly the server's rows after any of the first
+	// stuckRounds settling rounds.
+	want := serverFingerprint(sum.server)
+	for _, d := range all {
+		ok := false
+		for r, fp := range d.settleFP {
+			if r >= n.stuckRounds() {
+				break
+			}
+			if fp == want {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			sum.Stuck++
+			msg := fmt.Sprintf("device %d did not converge within %d settling rounds", d.idx, n.stuckRounds())
+			if d.settleErr != nil {
+				msg += ": " + d.settleErr.Error()
+			}
+			if len(sum.Mismatches) < 20 {
+				sum.Mismatches = append(sum.Mismatches, msg)
+			}
+		}
+	}
+
+	// Overturned: the row's last decision chose one side of a field; the
+	// server now holds the other side's value, and no edit explains it (a
+	// later decision would be the last one; an edit of that field to that
+	// value by another device than the conflict's, or by the conflict's
+	// device after the decision, is a new write, judged as usual).
+	ids := map[string]int{}
+	for _, d := range all {
+		ids[d.cl.Status(ctx).DeviceID] = d.idx
+	}
+	last := map[string]decision{}
+	for _, dc := range mgr.decisions {
+		if n.Cluster.rewound(dc.at) {
+			continue // the restore took it back with everything after the backup
+		}
+		if prev, ok := last[dc.rowID]; !ok || dc.version > prev.version {
+			last[dc.rowID] = dc
+		}
+	}
+	tb, _ := registry.Lookup(protocol.TableLineConfigs)
+	for _, dc := range last {
+		if dc.table != protocol.TableLineConfigs {
+			continue
+		}
+		row, ok := sum.server[dc.table][dc.rowID]
+		if !ok {
+			continue
+		}
+		for _, col := range tb.Columns {
+			if !col.People || col.Name == "updated_at" || col.Name == "created_at" || col.Name == "updated_by" {
+				continue
+			}
+			if sameValue(tb, col.Name, dc.chosen[col.Name], dc.rejected[col.Name]) ||
+				!sameValue(tb, col.Name, row.Row[col.Name], dc.rejected[col.Name]) {
+				continue
+			}
+			explained := false
+			for _, d := range all {
+				for _, e := range d.cfgEdits {
+					if e.id != dc.rowID || e.field != col.Name || !sameValue(tb, col.Name, e.value, row.Row[col.Name]) {
+						continue
+					}
+					if idx, isConflicts := ids[dc.device]; !isConflicts || idx != d.idx || e.at.After(dc.at) {
+						explained = true
+					}
+				}
+			}
+			if !explained {
+				sum.DecisionsOverturned++
+				if len(sum.Mismatches) < 20 {
+					sum.Mismatches = append(sum.Mismatches, fmt.Sprintf("decision on %s %s (version %d) overturned: %s = %v, decided %v",
+						dc.table, dc.rowID, dc.version, col.Name, row.Row[col.Name], dc.chosen[col.Name]))
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+//	outpost-sim nemesis --seed N [--devices D] [--store sqlite|pg|pg2] [--faults SCHEDULE] [--pg URL]
+//
+// runs one nemesis run (nemesis.go) and prints its JSON summary; a failing
+// run prints the command that replays it on stderr and exits 1.
+//
+//	outpost-sim soak [--seeds A-B] [--minutes 60] [--stores sqlite,pg,pg2] [--pg URL]
+//
+// runs the campaign: one nemesis run per seed, a JSON line each, then a
+// closing summary line; it stops at the end of the range or of the time.
+
+func nemesisFlags(fs *flag.FlagSet) (*NemesisConfig, *string) {
+	nc := &NemesisConfig{}
+	fs.StringVar(&nc.ServerBin, "server-bin", "", "outpost-server binary (default: beside outpost-sim, then PATH)")
+	fs.StringVar(&nc.PGAdmin, "pg", os.Getenv("OUTPOST_TEST_PG"), "PostgreSQL cluster URL for the pg and pg2 stores (default $OUTPOST_TEST_PG)")
+	fs.DurationVar(&nc.Length, "length", 6*time.Second, "the edit phase, over which the faults fall")
+	fs.BoolVar(&nc.Unmarked, "unmarked-restores", false, "also restore backups nobody marks with `outpost-server restored`")
+	faults := fs.String("faults", "", "the fault schedule to play (as a failing run prints it; default drawn from the seed)")
+	return nc, faults
+}
+
+func runNemesisCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("outpost-sim nemesis", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	nc, faults := nemesisFlags(fs)
+	fs.Uint64Var(&nc.Seed, "seed", 1, "random seed")
+	fs.IntVar(&nc.Devices, "devices", 0, "devices (default drawn from the seed, 2–20)")
+	fs.StringVar(&nc.Store, "store", "", "server store: sqlite, pg or pg2 (two instances on one PostgreSQL); default drawn from the seed among those available")
+	verbose := fs.Bool("v", false, "print the phases")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *faults != "" {
+		s, err := ParseSchedule(*faults)
+		if err != nil {
+			fmt.Fprintln(stderr, "outpost-sim:", err)
+			return 2
+		}
+		nc.Faults = s
+	}
+	nc.Stores = availableStores(nc.PGAdmin)
+	if *verbose {
+		nc.Progress = stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	line, ok := nemesisLine(ctx, *nc, 3*time.Minute)
+	fmt.Fprintln(stdout, line)
+	if !ok {
+		fmt.Fprintln(stderr, "replay:", replayCommand(*nc))
+		return 1
+	}
+	return 0
+}
+
+// availableStores are the stores a drawn run may use: PostgreSQL only
+// with a cluster.
+func availableStores(pg string) []string {
+	if pg == "" {
+		return []string{storeSQLite}
+	}
+	return []string{storeSQLite, storePG, storePG2}
+}
+
+// nemesisLine runs one nemesis run within limit and returns its JSON line
+// and whether it passed. A run that could not run at all (a server that
+// would not start) is a failure with an "error".
+func nemesisLine(ctx context.Context, nc NemesisConfig, limit time.Duration) (string, bool) {
+	rctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	sum, err := RunNemesis(rctx, nc)
+	type line struct {
+		Summary
+		Error      string   `json:"error,omitempty"`
+		Mismatches []string `json:"first_mismatches,omitempty"`
+		Replay     string   `json:"replay,omitempty"`
+	}
+	l := line{Summary: sum}
+	ok := err == nil && sum.OK()
+	if err != nil {
+		l.Error = err.Error()
+	}
+	if !ok {
+		l.Mismatches = sum.Mismatches[:min(len(sum.Mismatches), 5)]
+		l.Replay = replayCommand(nc)
+	}
+	l.Summary.Mismatches = nil
+	b, _ := json.Marshal(l)
+	return string(b), ok
+}
+
+// campaign is the closing line of a soak.
+type campaign struct {
+	Campaign            string   `json:"campaign"`
+	Runs                int      `json:"runs"`
+	Failed              int      `json:"failed"`
+	Errors              int      `json:"errors"`
+	Lost                int      `json:"lost"`
+	Duplicated          int      `json:"duplicated"`
+	Diverged            int      `json:"diverged"`
+	DecisionsOverturned int      `json:"decisions_overturned"`
+	Resurrected         int      `json:"resurrected"`
+	Stuck               int      `json:"stuck"`
+	Stores              any      `json:"stores"`
+	Faults              any      `json:"faults"`
+	FailingSeeds        []uint64 `json:"failing_seeds"`
+	Minutes             float64  `json:"minutes"`
+}
+
+func runSoak(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("outpost-sim soak", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	nc, _ := nemesisFlags(fs)
+	seeds := fs.String("seeds", "1-1000", "seed range A-B (inclusive)")
+	minutes := fs.Float64("minutes", 60, "stop starting runs after this many minutes")
+	stores := fs.String("stores", "", "comma-separated stores the runs draw from (default sqlite, pg, pg2 with a PostgreSQL cluster)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	from, to, err := seedRange(*seeds)
+	if err != nil {
+		fmt.Fprintln(stderr, "outpost-sim:", err)
+		return 2
+	}
+	nc.Stores = availableStores(nc.PGAdmin)
+	if *stores != "" {
+		nc.Stores = strings.Split(*stores, ",")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	deadline := start.Add(time.Duration(*minutes * float64(time.Minute)))
+	c := campaign{Campaign: fmt.Sprintf("seeds %d-%d", from, to), FailingSeeds: []uint64{}}
+	perStore, perFault := map[string]int{}, map[string]int{}
+	last := from - 1
+	for seed := from; seed <= to && time.Now().Before(deadline) && ctx.Err() == nil; seed++ {
+		run := *nc
+		run.Seed = seed
+		line, ok := nemesisLine(ctx, run, 3*time.Minute)
+		fmt.Fprintln(stdout, line)
+		last = seed
+		var s struct {
+			Summary
+			Error string `json:"error"`
+		}
+		json.Unmarshal([]byte(line), &s)
+		c.Runs++
+		if !ok {
+			c.Failed++
+			c.FailingSeeds = append(c.FailingSeeds, seed)
+		}
+		if s.Error != "" {
+			c.Errors++
+		}
+		c.Lost += s.Lost
+		c.Duplicated += s.Duplicated
+		c.Diverged += s.Diverged
+		c.DecisionsOverturned += s.DecisionsOverturned
+		c.Resurrected += s.Resurrected
+		c.Stuck += s.Stuck
+		if s.Nemesis != nil {
+			perStore[s.Nemesis.Store]++
+			sched, _ := ParseSchedule(s.Nemesis.Faults)
+			for _, f := range sched {
+				perFault[f.Kind]++
+			}
+		}
+	}
+	c.Campaign = fmt.Sprintf("seeds %d-%d", from, last)
+	c.Stores, c.Faults = perStore, perFault
+	c.Minutes = float64(time.Since(start).Round(time.Second)) / float64(time.Minute)
+	b, _ := json.Marshal(c)
+	fmt.Fprintln(stdout, string(b))
+	if c.Failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// seedRange parses "A-B" (or "A").
+func seedRange(s string) (uint64, uint64, error) {
+	a, b, found := strings.Cut(s, "-")
+	from, err := strconv.ParseUint(a, 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("--seeds %q: want A-B", s)
+	}
+	to := from
+	if found {
+		if to, err = strconv.ParseUint(b, 10, 64); err != nil || to < from {
+			return 0, 0, fmt.Errorf("--seeds %q: want A-B with A ≤ B", s)
+		}
+	}
+	return from, to, nil
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"time"
+)
+
+// NemesisConfig is one nemesis run. What it leaves at zero is drawn from
+// the seed, so that the seed alone replays the run's shape; Faults, when
+// given, replaces the drawn schedule (a failing run prints it).
+type NemesisConfig struct {
+	Seed uint64
+	// Devices (2–20 drawn) and Store (among Stores: sqlite, pg, pg2).
+	Devices int
+	Store   string
+	Stores  []string
+	// PGAdmin is the PostgreSQL cluster for pg and pg2 (each run creates
+	// and drops a database of its own).
+	PGAdmin   string
+	ServerBin string
+	// Dir holds the run's databases (a temporary directory when empty).
+	Dir    string
+	Faults Schedule
+	// Length is the edit phase, over which the faults fall (default 6 s).
+	Length time.Duration
+	// Unmarked lets the schedule restore backups nobody marks with
+	// `outpost-server restored`.
+	Unmarked bool
+	Progress io.Writer
+}
+
+// plan draws what nc leaves open from its seed.
+func (nc NemesisConfig) plan() (NemesisConfig, *rand.Rand, int, time.Duration) {
+	rng := rand.New(rand.NewPCG(nc.Seed, 0x6e656d65736973))
+	devices := 2 + rng.IntN(19)
+	if nc.Devices == 0 {
+		nc.Devices = devices
+	}
+	stores := nc.Stores
+	if len(stores) == 0 {
+		stores = []string{storeSQLite}
+	}
+	store := stores[rng.IntN(len(stores))]
+	if nc.Store == "" {
+		nc.Store = store
+	}
+	if nc.Length <= 0 {
+		nc.Length = 6 * time.Second
+	}
+	pullLimit := 20 + rng.IntN(60)
+	staleAfter := time.Duration(3+rng.IntN(5)) * time.Second
+	instances := 1
+	if nc.Store == storePG2 {
+		instances = 2
+	}
+	if nc.Faults == nil {
+		nc.Faults = DrawSchedule(rng, nc.Length, nc.Devices, instances, nc.Unmarked)
+	}
+	return nc, rng, pullLimit, staleAfter
+}
+
+// RunNemesis runs one nemesis run: its own server processes on a fresh
+// database, the devices, the faults, the settling rounds and the verdict.
+func RunNemesis(ctx context.Context, nc NemesisConfig) (Summary, error) {
+	nc, _, pullLimit, staleAfter := nc.plan()
+	sum := Summary{Devices: nc.Devices, Seed: nc.Seed}
+	dir := nc.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "outpost-nemesis-")
+		if err != nil {
+			return sum, fmt.Errorf("nemesis run: %w", err)
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	bin, err := findServerBin(nc.ServerBin)
+	if err != nil {
+		return sum, err
+	}
+	c, err := startCluster(ctx, bin, dir, nc.Store, nc.PGAdmin, staleAfter)
+	if err != nil {
+		return sum, fmt.Errorf("nemesis run: %w", err)
+	}
+	defer c.Close()
+	managers := 1 + nc.Devices/8
+	site := fmt.Sprintf("nemesis-%d", nc.Seed)
+	code, err := enrollCode(ctx, bin, c.db, site, "operator", nc.Devices-managers+nc.Faults.Count(faultEnroll)+1)
+	if err != nil {
+		return sum, err
+	}
+	mgrCode, err := enrollCode(ctx, bin, c.db, site, "manager", managers+1)
+	if err != nil {
+		return sum, err
+	}
+	nem := &Nemesis{Schedule: nc.Faults, Cluster: c, Devices: deviceOptions{PullLimit: pullLimit}}
+	cfg := Config{ServerURLs: c.URLs(), Code: code, ManagerCode: mgrCode, Devices: nc.Devices, Managers: managers,
+		Edits: nc.Devices * 25, OfflineRatio: 0.2, Seed: nc.Seed, Duration: nc.Length, Dir: dir, SyncEvery: 5,
+		Progress: nc.Progress, Nemesis: nem}
+	sum, err = Run(ctx, cfg)
+	sum.Seed = nc.Seed
+	if sum.Nemesis == nil {
+		st := nem.Stats()
+		sum.Nemesis = &st
+	}
+	return sum, err
+}
+
+// replayCommand is the command line that replays a nemesis run.
+func replayCommand(nc NemesisConfig) string {
+	nc, _, _, _ = nc.plan()
+	return fmt.Sprintf("outpost-sim nemesis --seed %d --devices %d --store %s --faults '%s'", nc.Seed, nc.Devices, nc.Store, nc.Faults)
+}
