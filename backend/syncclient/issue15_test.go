@@ -1,0 +1,157 @@
+package syncclient
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
+)
+
+// The defects of issue 15 on the device's side, each end to end with the
+// real server: retention really purges, the restore really copies the
+// server's file back.
+
+func liveIDs(t *testing.T, d *device, table string) map[string]store.SyncedRow {
+	t.Helper()
+	rows, err := d.st.DumpTable(context.Background(), table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, r := range rows {
+		if r.Row["deleted_at"] != nil {
+			delete(rows, id)
+		}
+	}
+	return rows
+}
+
+// Defect 2: a device unseen for longer than --stale-after does not hold the
+// horizon back; the tombstone of a row it holds is purged; its 410 resync
+// from 0 brings only live rows. The row must not stay live on it: the full
+// pass removes a clean row it did not bring.
+func TestFullPass_ResyncRemovesARowWhoseTombstoneWasPurged(t *testing.T) {
+	ctx := context.Background()
+	srv := startRealServer(t, "--retention", "150ms", "--stale-after", "1500ms")
+	a := newDevice(t, srv, "a", "operator")
+	b := newDevice(t, srv, "b", "operator")
+	// One page for the whole site: the pass needs no page after the first
+	// (a multi-page pass behind the horizon is defect 1, the server's).
+	a.c.o.PullLimit = protocol.MaxPullLimit
+	var ids []string
+	for i := 0; i < 5; i++ {
+		r, err := a.st.CreateRecord(ctx, store.RecordInput{LineID: "L1", ProductID: "P1", Quantity: int64(i), OperatorID: "op"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	a.sync(t)
+	b.sync(t)
+	if _, err := b.st.DeleteRecord(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	b.sync(t)
+	// a stays away longer than --stale-after; b keeps syncing, so its
+	// committed cursor passes the tombstone and retention purges it.
+	time.Sleep(1700 * time.Millisecond)
+	b.sync(t)
+	b.sync(t)
+	time.Sleep(500 * time.Millisecond)
+	rep := a.sync(t)
+	if !rep.Resynced {
+		t.Fatalf("a was not sent back to 0 (the tombstone was not purged?): %+v", rep)
+	}
+	if _, ok := liveIDs(t, a, protocol.TableProductionRecords)[ids[0]]; ok {
+		t.Fatalf("row %s, deleted on b and its tombstone purged, is still live on a after a full pass", ids[0])
+	}
+	if got := len(liveIDs(t, a, protocol.TableProductionRecords)); got != 4 {
+		t.Fatalf("a holds %d live records, want 4", got)
+	}
+}
+
+// Defect 3: A sets temperature 120, B's 80 came first: A's row awaits
+// review. A manager resolves for 80. A, still offline, edits only the
+// notes: the push must not carry 120 over the decision.
+func TestReEditUnderReview_KeepsTheManagersDecision(t *testing.T) {
+	ctx := context.Background()
+	srv := startRealServer(t)
+	a := newDevice(t, srv, "a", "operator")
+	b := newDevice(t, srv, "b", "operator")
+	m := newDevice(t, srv, "m", "manager")
+	lc, err := a.st.CreateLineConfig(ctx, store.LineConfigInput{LineID: "L1", Recipe: "R", TemperatureC: ptrTo(100.0), Notes: ptrTo("n0")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.sync(t)
+	b.sync(t)
+	m.sync(t)
+	edit := func(d *device, fn func(in *store.LineConfigInput)) {
+		t.Helper()
+		cur, err := d.st.GetLineConfig(ctx, lc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What the edit form sends: the values it shows, one field changed.
+		in := store.LineConfigInput{LineID: cur.LineID, Recipe: cur.Recipe, TargetRatePerHour: cur.TargetRatePerHour,
+			TemperatureC: cur.TemperatureC, SpeedRPM: cur.SpeedRPM, Notes: cur.Notes}
+		fn(&in)
+		if _, err := d.st.UpdateLineConfig(ctx, lc.ID, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit(b, func(in *store.LineConfigInput) { in.TemperatureC = ptrTo(80.0) })
+	b.sync(t)
+	edit(a, func(in *store.LineConfigInput) { in.TemperatureC = ptrTo(120.0) })
+	a.sync(t)
+	if st, _ := a.st.RowState(ctx, protocol.TableLineConfigs, lc.ID); st != store.StateAwaitingReview {
+		t.Fatalf("a's row is %s, want awaiting review", st)
+	}
+	// The manager decides for B's 80.
+	m.sync(t)
+	open, err := m.st.Conflicts(ctx, true)
+	if err != nil || len(open) != 1 {
+		t.Fatalf("manager's open conflicts: %v, %v", open, err)
+	}
+	var rec struct {
+		Theirs protocol.Row `json:"theirs"`
+	}
+	if err := json.Unmarshal(open[0].Record, &rec); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := m.st.GetLineConfig(ctx, lc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.c.Resolve(ctx, open[0].ID, rec.Theirs, cur.Version, "80 is the spec", Decider{}); err != nil {
+		t.Fatal(err)
+	}
+	// A, still offline, edits only the notes, then syncs.
+	edit(a, func(in *store.LineConfigInput) { in.Notes = ptrTo("checked") })
+	a.sync(t)
+	a.sync(t)
+	m.sync(t)
+	for _, d := range []*device{m, a} {
+		got, err := d.st.GetLineConfig(ctx, lc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.TemperatureC == nil || *got.TemperatureC != 80 || got.Notes == nil || *got.Notes != "checked" {
+			t.Fatalf("%s holds temperature %v, notes %v; want the manager's 80 with a's notes", d.name, deref(got.TemperatureC), deref(got.Notes))
+		}
+	}
+	if open, _ := m.st.Conflicts(ctx, true); len(open) != 0 {
+		t.Fatalf("open conflicts after the notes edit: %d", len(open))
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
