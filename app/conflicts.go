@@ -186,11 +186,13 @@ func (c *ConflictService) List() ([]Conflict, error) {
 			slog.Warn("skip unreadable conflict record", "id", r.ID, "err", err)
 			continue
 		}
-		v := Conflict{ID: r.ID, Table: r.TableName, RowID: r.RowID, Status: r.Status, Mine: w.Mine, Theirs: w.Theirs,
+		// Rows leave for the WebView redacted: a PIN hash becomes a token.
+		sec := &c.sync.secrets
+		v := Conflict{ID: r.ID, Table: r.TableName, RowID: r.RowID, Status: r.Status, Mine: sec.row(w.Mine), Theirs: sec.row(w.Theirs),
 			Winner: w.Winner, Fields: w.Fields, DeviceID: w.DeviceID, CreatedAt: w.CreatedAt, TheirsVersion: w.TheirsVersion,
 			RowVersion: w.RowVersion}
 		if w.Base != nil {
-			v.Base = w.Base
+			v.Base = sec.row(w.Base)
 		}
 		if w.ResolvedAt != nil {
 			v.ResolvedAt = *w.ResolvedAt
@@ -215,11 +217,13 @@ func (c *ConflictService) List() ([]Conflict, error) {
 		if d, ok := byID[r.ID]; ok && r.Status == "open" {
 			v.Decision, v.DecisionError, v.StaleVersion = d.State, d.Error, d.StaleVersion
 			if d.StaleRow != nil {
-				v.StaleRow = map[string]any(d.StaleRow)
+				v.StaleRow = sec.row(map[string]any(d.StaleRow))
 			}
 		}
 		if r.Status == protocol.ConflictResolved {
-			v.Decided = decidedRow(ctx, st, r.TableName, r.RowID, v.RowVersion)
+			if d := decidedRow(ctx, st, r.TableName, r.RowID, v.RowVersion); d != nil {
+				v.Decided = sec.redact(d)
+			}
 		}
 		if v.Fields == nil {
 			v.Fields = []string{}
@@ -284,6 +288,10 @@ func (c *ConflictService) Resolve(id string, row map[string]any, baseVersion int
 	if err != nil {
 		return "", err
 	}
+	row, err = c.reveal(ctx, id, row)
+	if err != nil {
+		return "", err
+	}
 	if by.PersonID != "" {
 		row = c.stampDecider(ctx, id, row, by.PersonID)
 	}
@@ -332,6 +340,41 @@ func (c *ConflictService) stampDecider(ctx context.Context, id string, row map[s
 	return row
 }
 
+// reveal puts back the secrets (PIN hashes) the WebView got as tokens into
+// a chosen row: each must be the value one side of the open conflict id
+// holds (base, mine, theirs, or the server's newer state of a stale
+// decision).
+func (c *ConflictService) reveal(ctx context.Context, id string, row map[string]any) (map[string]any, error) {
+	var sides []map[string]any
+	if st, ok := c.sync.store().(conflictStore); ok {
+		open, err := st.Conflicts(ctx, true)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range open {
+			if r.ID != id {
+				continue
+			}
+			var w struct {
+				Base, Mine, Theirs map[string]any
+			}
+			if err := json.Unmarshal(r.Record, &w); err == nil {
+				sides = append(sides, w.Base, w.Mine, w.Theirs)
+			}
+		}
+		decisions, err := st.Resolutions(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range decisions {
+			if d.ConflictID == id && d.StaleRow != nil {
+				sides = append(sides, map[string]any(d.StaleRow))
+			}
+		}
+	}
+	return c.sync.secrets.reveal(row, sides...)
+}
+
 // decider is the person deciding a conflict: when sign-in is required, a
 // signed-in manager (a manager's computer is not enough).
 func (c *ConflictService) decider(ctx context.Context) (syncclient.Decider, error) {
@@ -373,7 +416,7 @@ func (c *ConflictService) History(table, id string) ([]HistoryEntry, error) {
 	people := c.names(ctx)
 	out := make([]HistoryEntry, len(h))
 	for i, e := range h {
-		out[i] = HistoryEntry{Version: e.Version, HLC: e.HLC, DeviceID: e.DeviceID, Row: e.Row,
+		out[i] = HistoryEntry{Version: e.Version, HLC: e.HLC, DeviceID: e.DeviceID, Row: c.sync.secrets.row(e.Row),
 			ByName: people.of(author(table, e.Row), e.DeviceID)}
 	}
 	return out, nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/outpost-app/outpost/backend/config"
+	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/store"
 	"github.com/outpost-app/outpost/backend/syncclient"
 )
@@ -85,6 +86,9 @@ type SyncService struct {
 
 	// sess, when set (NewSessionService), names who resolves conflicts.
 	sess *SessionService
+	// secrets redacts PIN hashes from every row the WebView gets (the
+	// quarantine here, the conflict inbox and history).
+	secrets redactor
 }
 
 // deviceRole is this device's enrollment role, "" when not enrolled (or
@@ -429,7 +433,11 @@ func (s *SyncService) Quarantine() ([]QuarantinedRow, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	return cl.Quarantine(ctx)
+	q, err := cl.Quarantine(ctx)
+	for i := range q {
+		q[i].Row = s.secrets.redact(q[i].Row).(protocol.Row)
+	}
+	return q, err
 }
 
 // Resubmit sends a quarantined row again, after it was fixed.

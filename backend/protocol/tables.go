@@ -1,6 +1,10 @@
 package protocol
 
-import "github.com/google/uuid"
+import (
+	"slices"
+
+	"github.com/google/uuid"
+)
 
 // Kind is the type of a column's values.
 type Kind int
@@ -61,6 +65,11 @@ type Column struct {
 	// Check, when set, is a further rule on a normalised non-null value; it
 	// returns a sentence saying what is wrong, or "".
 	Check func(v any) string
+	// Secret columns (a PIN hash) sync like any other but never leave the
+	// desktop's Go process toward its WebView, a log, an export or an error
+	// message: the app shows whether the value is set or changed, never the
+	// value (app/redact.go).
+	Secret bool
 }
 
 // Table is one synced table: its name, policy and wire columns (every column
@@ -294,7 +303,7 @@ func NewRegistry() *Registry {
 				text("display_name", true, false, nameMax),
 				{Name: "role", Kind: Text, People: true, MinLen: 1, MaxLen: 16, Enum: PersonRoles},
 				flag("active"),
-				{Name: "pin_hash", Kind: Text, People: true, Nullable: true, MaxLen: pinHashMax, Check: checkPINHash},
+				{Name: "pin_hash", Kind: Text, People: true, Nullable: true, MaxLen: pinHashMax, Check: checkPINHash, Secret: true},
 				updatedBy(),
 			}, tail()),
 		},
@@ -319,6 +328,20 @@ func newRegistry(tables ...Table) *Registry {
 		r.tables = append(r.tables, t)
 	}
 	return r
+}
+
+// SecretColumns returns the names of the columns marked Secret in any
+// table.
+func (r *Registry) SecretColumns() []string {
+	var out []string
+	for _, t := range r.tables {
+		for _, c := range t.Columns {
+			if c.Secret && !slices.Contains(out, c.Name) {
+				out = append(out, c.Name)
+			}
+		}
+	}
+	return out
 }
 
 // Tables returns the synced tables in declaration order.
