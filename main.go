@@ -77,8 +77,9 @@ func run() error {
 		DataDir: dataDir,
 		// Both are IT's explicit opt-ins (managed config, else the
 		// environment), never chosen silently.
-		KeyFile:   cfg.KeyFile,
-		Recipient: cfg.Recipient,
+		KeyFile:    cfg.KeyFile,
+		KeyFileErr: cfg.KeyFileErr,
+		Recipient:  cfg.Recipient,
 	})))
 
 	sessSvc := app.NewSessionService(core, syncSvc, app.SessionOptions{

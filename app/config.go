@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/outpost-app/outpost/backend/config"
@@ -36,6 +37,9 @@ type Config struct {
 	// (keychain.EnvKeyFile, keychain.EnvRecoveryRecipient) is only a
 	// fallback when it names none.
 	KeyFile, Recipient string
+	// KeyFileErr is set when the managed file names a kiosk key file that is
+	// not valid: the store must not open with anything else.
+	KeyFileErr error
 	// Transport is the sync client's: the configured proxy and the system CAs
 	// plus the extra bundle.
 	Transport *http.Transport
@@ -51,7 +55,9 @@ func (c *Config) ErrSentence() string {
 	if c == nil || c.Err == nil {
 		return ""
 	}
-	return "Sync is off because Outpost's settings could not be read: " + c.Err.Error() +
+	// errors.Join puts one problem a line; the status bar shows one line.
+	msg := strings.ReplaceAll(c.Err.Error(), "\n", "; ")
+	return "Sync is off because Outpost's settings could not be read: " + msg +
 		". Ask IT to correct the file; your work is kept on this computer meanwhile."
 }
 
@@ -73,16 +79,28 @@ func LoadConfig(l *config.Loader, getenv func(string) string) *Config {
 		}
 		l, c.loader = nl, nl
 	}
+	// Load keeps every valid field when another is bad: the key file and the
+	// recovery key apply even when sync cannot start.
 	s, err := l.Load()
-	if err != nil {
-		c.Err = err
-		return c
-	}
 	if v := s.KioskKeyFile(); v != "" {
 		c.KeyFile = v
 	}
 	if v := s.RecoveryPublicKey(); v != "" {
 		c.Recipient = v
+	}
+	// A key file or recovery key IT named but got wrong is not replaced by
+	// the environment's (or the keychain): the store refuses to open, and
+	// no recovery file is written for someone else's key.
+	if bad := managedFieldError(err, l.ManagedPath, config.KioskKeyFile); bad != nil {
+		c.KeyFile, c.KeyFileErr = "", bad
+	}
+	if managedFieldError(err, l.ManagedPath, config.RecoveryPublicKey) != nil {
+		c.Recipient = ""
+	}
+	if err != nil {
+		c.Err = err
+		c.Fields = maskedStates(s)
+		return c
 	}
 	c.ServerURL, c.EnrollCode, c.CAFile = s.ServerURL(), s.EnrollmentCode(), s.CABundle()
 	envCA, proxyURL := false, s.ProxyURL()
@@ -155,6 +173,26 @@ func (c *Config) SetServerURL(u string) error {
 		return err
 	}
 	c.Fields = maskedStates(s)
+	return nil
+}
+
+// managedFieldError returns the problem err reports for field f of the
+// managed file at path, or nil. err may join several problems.
+func managedFieldError(err error, path string, f config.Field) error {
+	if err == nil {
+		return nil
+	}
+	var ce *config.Error
+	if errors.As(err, &ce) && ce.File == path && ce.Field == string(f) {
+		return ce
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if found := managedFieldError(e, path, f); found != nil {
+				return found
+			}
+		}
+	}
 	return nil
 }
 

@@ -24,6 +24,10 @@ type OpenOptions struct {
 	// (keychain.EnvRecoveryRecipient): the key is also kept wrapped with it
 	// beside the database.
 	Recipient string
+	// KeyFileErr, when set, is why the key file IT named is not valid
+	// (Config.KeyFileErr): nothing is opened, neither with the keychain nor
+	// with another file.
+	KeyFileErr error
 	// Keychain overrides the keychain options (tests).
 	Keychain keychain.Options
 }
@@ -35,6 +39,14 @@ type OpenOptions struct {
 // wrong.
 func OpenLocal(opts OpenOptions) OpenFunc {
 	return func(ctx context.Context) (Opened, error) {
+		if opts.KeyFileErr != nil {
+			return Opened{}, &OpenError{Failure: Failure{
+				Code:  "key_file_setting_invalid",
+				Title: "The key file setting is not valid",
+				Message: "IT's configuration names a key file for this computer's database, but the setting is not valid. " +
+					"Ask IT to correct kiosk_key_file in the managed configuration; the database is not opened until then.",
+			}, Err: opts.KeyFileErr}
+		}
 		path := filepath.Join(opts.DataDir, DBFileName)
 		src := keychain.SourceFor(opts.KeyFile, opts.Keychain)
 		exists, err := dbExists(path)

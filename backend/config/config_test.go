@@ -205,7 +205,7 @@ func TestLoader_Errors(t *testing.T) {
 		mentioned string // a phrase the message must hold
 	}{
 		{"unknown field", `{"server_url":"https://a.example","sever_url":"x"}`, "", ErrUnknownField, "managed", "sever_url", "known fields"},
-		{"unknown field in defaults", `{"defaults":{"colour":"red"}}`, "", ErrUnknownField, "managed", "colour", "unknown field"},
+		{"unknown field in defaults", `{"defaults":{"colour":"red"}}`, "", ErrUnknownField, "managed", "defaults.colour", "unknown field"},
 		{"unknown locked name", `{"locked":["server_url","proxy"]}`, "", ErrUnknownField, "managed", "locked[1]", `"proxy"`},
 		{"malformed JSON", "{\n  \"server_url\": \"https://a.example\",\n}", "", ErrMalformed, "managed", "", "line 3"},
 		{"truncated JSON", `{"server_url":"https://a.`, "", ErrMalformed, "managed", "", "ends too early"},

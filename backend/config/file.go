@@ -20,57 +20,8 @@ const maxFileSize = 1 << 20
 // LockAll in the managed "locked" list locks every field.
 const LockAll = "*"
 
-// fileValues is the set of settings a file may carry. Pointers tell "absent"
-// (nil, or JSON null) from "set, possibly to the empty string".
-type fileValues struct {
-	ServerURL         *string `json:"server_url"`
-	EnrollmentCode    *string `json:"enrollment_code"`
-	CABundle          *string `json:"ca_bundle"`
-	ProxyURL          *string `json:"proxy_url"`
-	RecoveryPublicKey *string `json:"recovery_public_key"`
-	KioskKeyFile      *string `json:"kiosk_key_file"`
-}
-
-// fileDoc is the whole schema; the user file may use only its fileValues.
-type fileDoc struct {
-	fileValues
-	Locked   []string    `json:"locked"`
-	Defaults *fileValues `json:"defaults"`
-}
-
-func (v *fileValues) ptr(f Field) **string {
-	switch f {
-	case ServerURL:
-		return &v.ServerURL
-	case EnrollmentCode:
-		return &v.EnrollmentCode
-	case CABundle:
-		return &v.CABundle
-	case ProxyURL:
-		return &v.ProxyURL
-	case RecoveryPublicKey:
-		return &v.RecoveryPublicKey
-	case KioskKeyFile:
-		return &v.KioskKeyFile
-	}
-	panic("config: no such field " + string(f))
-}
-
 // layer holds the fields one source sets.
 type layer map[Field]string
-
-func (v *fileValues) layer() layer {
-	l := layer{}
-	if v == nil {
-		return l
-	}
-	for _, f := range Fields {
-		if p := *v.ptr(f); p != nil {
-			l[f] = *p
-		}
-	}
-	return l
-}
 
 // managedFile is a parsed managed configuration.
 type managedFile struct {
@@ -133,19 +84,161 @@ func toUTF8(data []byte) ([]byte, error) {
 	return data, nil
 }
 
-// parseDoc decodes data strictly: one JSON object, known fields only, right
-// types, nothing after it.
-func parseDoc(path string, data []byte) (*fileDoc, error) {
+// doc is a file as parsed: every field whose JSON type is right, and the
+// problems with the others. Values are not validated yet.
+type doc struct {
+	values layer
+	// bad are the known top-level fields present with the wrong type.
+	bad map[Field]bool
+	// locked is the "locked" list; lockedBad: it is present but cannot be
+	// read whole (not a list, or an entry that is not a string).
+	locked    []string
+	lockedBad bool
+	hasLocked bool
+	// defaults is the "defaults" object's fields; hasDefaults: present.
+	defaults    layer
+	hasDefaults bool
+	problems    []error
+}
+
+// parseDoc decodes data field by field, so one bad value costs only its own
+// field: a file that is not one JSON object (syntax, trailing data, another
+// type) is an error and nil; otherwise every field with the right type is
+// kept and every other one is a problem naming it.
+func parseDoc(path string, data []byte) (*doc, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var doc fileDoc
-	if err := dec.Decode(&doc); err != nil {
+	var raw map[string]json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
 		return nil, decodeError(path, data, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, &Error{File: path, Err: fmt.Errorf("%w: unexpected data after the JSON object", ErrMalformed)}
 	}
-	return &doc, nil
+	if raw == nil { // the file is "null"
+		return nil, &Error{File: path, Err: fmt.Errorf("%w: the top level must be a JSON object {…}, not null", ErrMalformed)}
+	}
+	d := &doc{values: layer{}, bad: map[Field]bool{}}
+	for _, name := range sortedKeys(raw) {
+		v := raw[name]
+		switch {
+		case Known(Field(name)):
+			s, ok, err := stringValue(v)
+			if err != nil {
+				d.bad[Field(name)] = true
+				d.problems = append(d.problems, &Error{File: path, Field: name, Err: err})
+			} else if ok {
+				d.values[Field(name)] = s
+			}
+		case name == "locked":
+			d.hasLocked = !isNull(v)
+			d.locked, d.lockedBad = lockedList(path, v, &d.problems)
+		case name == "defaults":
+			d.hasDefaults = !isNull(v)
+			d.defaults = defaultsObject(path, v, &d.problems)
+		default:
+			d.problems = append(d.problems, &Error{File: path, Field: name,
+				Err: fmt.Errorf("%w (known fields: %s)", ErrUnknownField, knownList())})
+		}
+	}
+	return d, nil
+}
+
+func sortedKeys(m map[string]json.RawMessage) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
+
+// jsonType names the JSON type of v as encoding/json's errors do.
+func jsonType(v json.RawMessage) string {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return "nothing"
+	}
+	switch v[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// stringValue decodes a setting: a string (ok), null (absent), or a
+// wrong-type error.
+func stringValue(v json.RawMessage) (s string, ok bool, err error) {
+	if isNull(v) {
+		return "", false, nil
+	}
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", false, fmt.Errorf("%w: want a string, got %s", ErrWrongType, jsonType(v))
+	}
+	return s, true, nil
+}
+
+// lockedList decodes "locked". bad reports a list that cannot be read
+// whole: the caller then locks every field, since IT meant to lock
+// something.
+func lockedList(path string, v json.RawMessage, problems *[]error) (names []string, bad bool) {
+	if isNull(v) {
+		return nil, false
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(v, &items); err != nil {
+		*problems = append(*problems, &Error{File: path, Field: "locked",
+			Err: fmt.Errorf("%w: want a list of field names, got %s", ErrWrongType, jsonType(v))})
+		return nil, true
+	}
+	for i, it := range items {
+		var name string
+		if err := json.Unmarshal(it, &name); err != nil {
+			*problems = append(*problems, &Error{File: path, Field: fmt.Sprintf("locked[%d]", i),
+				Err: fmt.Errorf("%w: want a field name (string), got %s", ErrWrongType, jsonType(it))})
+			bad = true
+			continue
+		}
+		names = append(names, name)
+	}
+	return names, bad
+}
+
+// defaultsObject decodes "defaults" field by field.
+func defaultsObject(path string, v json.RawMessage, problems *[]error) layer {
+	l := layer{}
+	if isNull(v) {
+		return l
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(v, &raw); err != nil {
+		*problems = append(*problems, &Error{File: path, Field: "defaults",
+			Err: fmt.Errorf("%w: want an object, got %s", ErrWrongType, jsonType(v))})
+		return l
+	}
+	for _, name := range sortedKeys(raw) {
+		if !Known(Field(name)) {
+			*problems = append(*problems, &Error{File: path, Field: "defaults." + name,
+				Err: fmt.Errorf("%w (known fields: %s)", ErrUnknownField, fieldList())})
+			continue
+		}
+		s, ok, err := stringValue(raw[name])
+		if err != nil {
+			*problems = append(*problems, &Error{File: path, Field: "defaults." + name, Err: err})
+		} else if ok {
+			l[Field(name)] = s
+		}
+	}
+	return l
 }
 
 // decodeError turns encoding/json's errors into ones that name the field, or
@@ -162,25 +255,8 @@ func decodeError(path string, data []byte, err error) error {
 		line, col := position(data, syn.Offset)
 		return &Error{File: path, Err: fmt.Errorf("%w: line %d, column %d: %s", ErrMalformed, line, col, strings.TrimPrefix(syn.Error(), "json: "))}
 	case errors.As(err, &typ):
-		// encoding/json spells a promoted field with its embedded struct's name.
-		typ.Field = strings.TrimPrefix(typ.Field, "fileValues.")
-		if typ.Field == "" {
-			return &Error{File: path, Err: fmt.Errorf("%w: the top level must be a JSON object {…}, not a %s", ErrMalformed, typ.Value)}
-		}
-		want := "a string"
-		switch {
-		case typ.Field == "locked":
-			want = "a list of field names"
-		case strings.HasPrefix(typ.Field, "locked."):
-			want = "a field name (string)"
-		case typ.Field == "defaults":
-			want = "an object"
-		}
-		return &Error{File: path, Field: typ.Field, Err: fmt.Errorf("%w: want %s, got %s", ErrWrongType, want, typ.Value)}
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
-		return &Error{File: path, Field: name, Err: fmt.Errorf("%w (known fields: %s)", ErrUnknownField, knownList())}
+		// Fields are decoded one by one: only the top level reaches here.
+		return &Error{File: path, Err: fmt.Errorf("%w: the top level must be a JSON object {…}, not a %s", ErrMalformed, typ.Value)}
 	}
 	return &Error{File: path, Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
 }
@@ -212,90 +288,148 @@ func position(data []byte, offset int64) (line, col int) {
 	return line, col
 }
 
-func validateLayer(goos, path, prefix string, l layer) error {
+// validateLayer drops every invalid value of l and returns the fields
+// dropped and the problems.
+func validateLayer(goos, path, prefix string, l layer) (dropped []Field, problems []error) {
 	for _, f := range Fields {
 		v, ok := l[f]
 		if !ok {
 			continue
 		}
 		if err := ValidateFor(goos, f, v); err != nil {
-			return &Error{File: path, Field: prefix + string(f), Err: err}
+			delete(l, f)
+			dropped = append(dropped, f)
+			problems = append(problems, &Error{File: path, Field: prefix + string(f), Err: err})
 		}
 	}
-	return nil
+	return dropped, problems
 }
 
-// loadManaged reads the managed file; a missing file is an empty layer.
+// lockedEverything is the managed layer when the managed file cannot be
+// read: nothing IT set is known, so the operator may change nothing.
+func lockedEverything() *managedFile {
+	m := &managedFile{enforced: layer{}, presets: layer{}, locked: map[Field]bool{}}
+	for _, f := range Fields {
+		m.locked[f] = true
+	}
+	return m
+}
+
+// loadManaged reads the managed file; a missing file is an empty layer. It
+// always returns a layer, and an error naming every problem: each valid
+// field is kept (a kiosk keeps its key file when another field is bad), a
+// field IT set badly stays locked at its default (the operator cannot fill
+// it in), an unreadable "locked" list or entry locks every field, and a file
+// that cannot be read or parsed at all locks every field.
 func loadManaged(goos, path string) (*managedFile, error) {
 	m := &managedFile{enforced: layer{}, presets: layer{}, locked: map[Field]bool{}}
 	if path == "" {
 		return m, nil
 	}
 	data, err := readFile(path)
-	if err != nil || data == nil {
-		return m, err
-	}
-	doc, err := parseDoc(path, data)
 	if err != nil {
-		return nil, err
+		return lockedEverything(), err
 	}
-	m.enforced = doc.layer()
-	if err := validateLayer(goos, path, "", m.enforced); err != nil {
-		return nil, err
+	if data == nil {
+		return m, nil
 	}
-	m.presets = doc.Defaults.layer()
-	if err := validateLayer(goos, path, "defaults.", m.presets); err != nil {
-		return nil, err
+	d, err := parseDoc(path, data)
+	if err != nil {
+		return lockedEverything(), err
 	}
+	problems := d.problems
+	for f := range d.bad {
+		m.locked[f] = true
+	}
+	m.enforced = d.values
+	dropped, p := validateLayer(goos, path, "", m.enforced)
+	problems = append(problems, p...)
+	for _, f := range dropped {
+		m.locked[f] = true
+	}
+	m.presets = d.defaults
+	_, p = validateLayer(goos, path, "defaults.", m.presets)
+	problems = append(problems, p...)
 	for _, f := range Fields {
 		if _, ok := m.presets[f]; ok && specs[f].managedOnly {
-			return nil, &Error{File: path, Field: "defaults." + string(f),
-				Err: fmt.Errorf("%w: an operator may not change it, so set it at the top level, not under defaults", ErrManagedOnly)}
+			delete(m.presets, f)
+			problems = append(problems, &Error{File: path, Field: "defaults." + string(f),
+				Err: fmt.Errorf("%w: an operator may not change it, so set it at the top level, not under defaults", ErrManagedOnly)})
 		}
 	}
-	for i, name := range doc.Locked {
+	lockAll := d.lockedBad
+	for i, name := range d.locked {
 		if name == LockAll {
-			for _, f := range Fields {
-				m.locked[f] = true
-			}
+			lockAll = true
 			continue
 		}
 		if !Known(Field(name)) {
-			return nil, &Error{File: path, Field: fmt.Sprintf("locked[%d]", i),
-				Err: fmt.Errorf("%w %q (lockable: %s, or %q for all)", ErrUnknownField, name, fieldList(), LockAll)}
+			// IT meant to lock something: lock everything rather than guess.
+			lockAll = true
+			problems = append(problems, &Error{File: path, Field: fmt.Sprintf("locked[%d]", i),
+				Err: fmt.Errorf("%w %q (lockable: %s, or %q for all); every field is locked until it is corrected", ErrUnknownField, name, fieldList(), LockAll)})
+			continue
 		}
 		m.locked[Field(name)] = true
 	}
-	return m, nil
+	if lockAll {
+		for _, f := range Fields {
+			m.locked[f] = true
+		}
+	}
+	return m, joinProblems(problems)
 }
 
-// loadUser reads the user file; a missing file is an empty layer.
+// loadUser reads the user file; a missing file is an empty layer. It always
+// returns a layer: the file's valid fields, without what a user file may not
+// set (locks, presets, managed-only fields) or what is invalid, each
+// reported.
 func loadUser(goos, path string) (layer, error) {
 	if path == "" {
 		return layer{}, nil
 	}
 	data, err := readFile(path)
-	if err != nil || data == nil {
+	if err != nil {
 		return layer{}, err
 	}
-	doc, err := parseDoc(path, data)
+	if data == nil {
+		return layer{}, nil
+	}
+	d, err := parseDoc(path, data)
 	if err != nil {
-		return nil, err
+		return layer{}, err
 	}
-	if doc.Locked != nil {
-		return nil, &Error{File: path, Field: "locked", Err: fmt.Errorf("%w: only the managed file can lock settings", ErrManagedOnly)}
+	problems := d.problems
+	if d.hasLocked || d.lockedBad {
+		problems = append(problems, &Error{File: path, Field: "locked", Err: fmt.Errorf("%w: only the managed file can lock settings", ErrManagedOnly)})
 	}
-	if doc.Defaults != nil {
-		return nil, &Error{File: path, Field: "defaults", Err: fmt.Errorf("%w: only the managed file can pre-set defaults", ErrManagedOnly)}
+	if d.hasDefaults {
+		problems = append(problems, &Error{File: path, Field: "defaults", Err: fmt.Errorf("%w: only the managed file can pre-set defaults", ErrManagedOnly)})
 	}
-	l := doc.layer()
+	l := d.values
+	for f := range d.bad {
+		delete(l, f)
+	}
 	for _, f := range Fields {
 		if _, ok := l[f]; ok && specs[f].managedOnly {
-			return nil, &Error{File: path, Field: string(f), Err: fmt.Errorf("%w: IT sets it in the machine-wide file", ErrManagedOnly)}
+			delete(l, f)
+			problems = append(problems, &Error{File: path, Field: string(f), Err: fmt.Errorf("%w: IT sets it in the machine-wide file", ErrManagedOnly)})
 		}
 	}
-	if err := validateLayer(goos, path, "", l); err != nil {
-		return nil, err
-	}
-	return l, nil
+	_, p := validateLayer(goos, path, "", l)
+	problems = append(problems, p...)
+	return l, joinProblems(problems)
+}
+
+// joinProblems joins problems in the order of their field names (nil for
+// none), so the same file always gives the same message, the first problem
+// first.
+func joinProblems(problems []error) error {
+	sort.SliceStable(problems, func(i, j int) bool {
+		var a, b *Error
+		errors.As(problems[i], &a)
+		errors.As(problems[j], &b)
+		return a != nil && b != nil && a.Field < b.Field
+	})
+	return errors.Join(problems...)
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,17 +38,14 @@ func NewLoader() (*Loader, error) {
 }
 
 // Load reads both files and resolves the settings. A missing file is an
-// empty layer; a broken one is an *Error naming the file and field.
+// empty layer. It always returns the settings, and with them an error for
+// every problem found (each an *Error naming the file and field, joined):
+// one bad value costs only its own field, never the rest of the file, and
+// what cannot be read fails closed (see loadManaged and loadUser).
 func (l *Loader) Load() (*Settings, error) {
-	m, err := loadManaged(l.goos(), l.ManagedPath)
-	if err != nil {
-		return nil, err
-	}
-	u, err := loadUser(l.goos(), l.UserPath)
-	if err != nil {
-		return nil, err
-	}
-	return resolve(l.Defaults, m, u), nil
+	m, merr := loadManaged(l.goos(), l.ManagedPath)
+	u, uerr := loadUser(l.goos(), l.UserPath)
+	return resolve(l.Defaults, m, u), errors.Join(merr, uerr)
 }
 
 // SetUser stores the operator's value for f in the user file and returns the
