@@ -182,6 +182,26 @@ func saveLineConfig(t *wtx, c *LineConfig) error {
 	return nil
 }
 
+// editLineConfig saves c as a local edit; an edit of a row awaiting review
+// starts from the conflict's server state (reedit.go), and c is read back.
+func (s *Store) editLineConfig(t *wtx, c *LineConfig) error {
+	re, err := beforeEdit(t, s.configs, c.ID)
+	if err != nil {
+		return err
+	}
+	if err := saveLineConfig(t, c); err != nil {
+		return err
+	}
+	if re == nil {
+		return nil
+	}
+	if err := re.afterEdit(t); err != nil {
+		return err
+	}
+	*c, err = getLineConfigTx(t, c.ID)
+	return err
+}
+
 // UpdateLineConfig replaces every field of line configuration id (nil clears
 // an optional one). An edit that changes nothing returns the row as it is; a
 // deleted row returns ErrDeleted.
@@ -203,7 +223,7 @@ func (s *Store) UpdateLineConfig(ctx context.Context, id string, in LineConfigIn
 			return nil
 		}
 		setLineConfigInput(&c, in)
-		return saveLineConfig(t, &c)
+		return s.editLineConfig(t, &c)
 	})
 	if err != nil {
 		return LineConfig{}, fmt.Errorf("update line config %s: %w", id, err)
@@ -222,7 +242,7 @@ func (s *Store) DeleteLineConfig(ctx context.Context, id string) (LineConfig, er
 		}
 		now := t.now
 		c.DeletedAt = &now
-		return saveLineConfig(t, &c)
+		return s.editLineConfig(t, &c)
 	})
 	if err != nil {
 		return LineConfig{}, fmt.Errorf("delete line config %s: %w", id, err)
@@ -239,7 +259,7 @@ func (s *Store) RestoreLineConfig(ctx context.Context, id string) (LineConfig, e
 			return err
 		}
 		c.DeletedAt = nil
-		return saveLineConfig(t, &c)
+		return s.editLineConfig(t, &c)
 	})
 	if err != nil {
 		return LineConfig{}, fmt.Errorf("restore line config %s: %w", id, err)

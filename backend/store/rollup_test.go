@@ -316,8 +316,7 @@ func TestStore_LineTargets(t *testing.T) {
 // TestStore_LocalOnlyMigrationNoRepull: the rollup (0003) and resolution
 // queue (0004) migrations add nothing a pull brings, so SyncSchemaVersion
 // skips them: a device last pulled under sync schema 2 (builds 2 to 4) is
-// only re-pulled for 0005's site data tables, and once; one already pulled
-// under 5 is not.
+// re-pulled once; one already pulled under 6 is not.
 func TestStore_LocalOnlyMigrationNoRepull(t *testing.T) {
 	ctx := context.Background()
 	ms, err := loadMigrations()
@@ -330,13 +329,16 @@ func TestStore_LocalOnlyMigrationNoRepull(t *testing.T) {
 			t.Errorf("%s: local only = %v", m.name, local)
 		}
 	}
-	if SyncSchemaVersion() != 5 || SchemaVersion() != 5 {
+	// 0006 (full passes) is not local only on purpose: an upgraded device
+	// re-pulls once as a full pass, which removes the rows whose tombstones
+	// were purged while it was behind (issue 15, defect 2).
+	if SyncSchemaVersion() != 6 || SchemaVersion() != 6 {
 		t.Fatalf("SyncSchemaVersion = %d, SchemaVersion = %d", SyncSchemaVersion(), SchemaVersion())
 	}
 	for _, tc := range []struct {
 		seen      string
 		wantReset bool
-	}{{"2", true}, {"5", false}} {
+	}{{"2", true}, {"5", true}, {"6", false}} {
 		s := openTest(t, Options{})
 		if _, err := s.ApplyPullPage(ctx, protocol.PullResponse{Cursor: 50}); err != nil {
 			t.Fatal(err)

@@ -176,6 +176,12 @@ func (s *Store) PutSiteRow(ctx context.Context, table string, fields map[string]
 			out = cur
 			return nil
 		}
+		var re *reEdit
+		if exists {
+			if re, err = beforeEdit(t, tb, id); err != nil {
+				return err
+			}
+		}
 		var cols []string
 		var args []any
 		for _, c := range tb.Columns {
@@ -194,6 +200,9 @@ func (s *Store) PutSiteRow(ctx context.Context, table string, fields map[string]
 			", synced_at = NULL, hlc = excluded.hlc"
 		if _, err := t.tx.ExecContext(ctx, q, append(args, t.stamp())...); err != nil {
 			return fmt.Errorf("write: %w", err)
+		}
+		if err := re.afterEdit(t); err != nil {
+			return err
 		}
 		if out, err = scanSiteRow(tb, t.tx.QueryRowContext(ctx, sel, id)); err != nil {
 			return fmt.Errorf("read back: %w", err)

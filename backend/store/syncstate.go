@@ -253,13 +253,12 @@ func pendingChanges(t *wtx, tb protocol.Table, limit int) ([]protocol.Change, er
 		h, _ := textOf(vals[len(cols)+1]).(string)
 		state, _ := textOf(vals[len(cols)+2]).(string)
 		switch state {
-		case StateAwaitingReview:
+		case StateAwaitingReview, StateResolving:
+			// The re-edit started from the conflict's server state
+			// (editFromTheirs): it is pushed on that state's version, so
+			// the server merges it with whatever was decided since.
 			if bv, ok := vals[len(cols)+4].(int64); ok {
 				base = bv
-			}
-		case StateResolving:
-			if sv, ok := vals[len(cols)+3].(int64); ok {
-				base = sv
 			}
 		}
 		raw, err := json.Marshal(row)
@@ -428,9 +427,11 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 		// base_version becomes the conflict's server version: a new edit of
 		// this row is pushed on it (pendingChanges), whatever pulls bring
 		// into server_version meanwhile.
+		// base_row keeps that state ("theirs"): a re-edit starts from it
+		// (StartFromTheirs), so it is pushed as a change of theirs.
 		_, err = ps.exec(`UPDATE sync_rows SET state = 'awaiting_review', batch_id = NULL, conflict_id = ?,
-			base_version = ?, server_version = ?, server_row = ?, server_hlc = NULL, changed_at = ? WHERE tbl = ? AND id = ?`,
-			res.ConflictID, version, version, srv, t.now, c.Table, c.ID)
+			base_version = ?, server_version = ?, server_row = ?, base_row = ?, server_hlc = NULL, changed_at = ? WHERE tbl = ? AND id = ?`,
+			res.ConflictID, version, version, srv, srv, t.now, c.Table, c.ID)
 		return err
 	case protocol.StatusRejected:
 		out.Rejected++
@@ -578,6 +579,11 @@ type PullOutcome struct {
 	// kept their local edit and version; Ignored changes were of tables this
 	// build does not know.
 	Written, Kept, Ignored, Conflicts, Resolved int
+	// Removed counts clean rows a full pass ended without bringing: the
+	// server no longer has them (DESIGN.md section 3, "Full passes").
+	Removed int
+	// PassEnded: the pages ended a full pass.
+	PassEnded bool
 }
 
 // ApplyPullPage applies one pull page and stores its cursor in one
@@ -626,12 +632,23 @@ func (s *Store) applyPages(ctx context.Context, next func() (protocol.PullRespon
 	err := s.write(ctx, func(t *wtx) error {
 		ps := newTxStmts(t)
 		defer ps.close()
+		st, err := s.pullState(ctx, t.tx)
+		if err != nil {
+			return err
+		}
+		pa := pageApply{cursor: st.Cursor, pass: st.Pass, timeline: st.Timeline}
 		for {
 			page, ok := next()
 			if !ok {
 				return nil
 			}
+			if err := s.beforePage(ps, &pa, page); err != nil {
+				return err
+			}
 			if err := s.applyPage(ps, page, &out); err != nil {
+				return err
+			}
+			if err := s.afterPage(ps, &pa, page, &out); err != nil {
 				return err
 			}
 			pages++
@@ -780,6 +797,13 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 		}
 		out.Written++
 		return writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+	case !hasEntry && ch.HLC == cur:
+		// Pending, and the server holds this very edit (its hlc is this
+		// device's, unique to the edit): the edit's batch was forgotten on
+		// a timeline change, or its answer was lost with the batch dropped.
+		// The row is clean at the server's version, not pushed again.
+		out.Written++
+		return writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
 	case !hasEntry:
 		out.Kept++
 		return nil
@@ -898,13 +922,14 @@ func (s *Store) Cursor(ctx context.Context) (int64, error) {
 	return c, nil
 }
 
-// ResetCursor makes the next pull start from 0 (410 resync_required, or an
-// upgrade that knows new tables or columns). Pending edits are kept, and
-// only clean rows take the full state.
+// ResetCursor makes the next pull start from 0 as a full pass (410
+// resync_required, or an upgrade that knows new tables or columns), and
+// restarts a pass in progress. Pending edits are kept; only clean rows take
+// the full state, and the clean rows the pass does not bring are removed
+// when it ends.
 func (s *Store) ResetCursor(ctx context.Context) error {
 	err := s.write(ctx, func(t *wtx) error {
-		_, err := t.tx.ExecContext(ctx, upsertMeta, metaCursor, "0")
-		return err
+		return s.restartPass(t, PassFull)
 	})
 	if err != nil {
 		return fmt.Errorf("reset cursor: %w", err)
@@ -929,7 +954,7 @@ func (s *Store) RepullIfUpgraded(ctx context.Context) (bool, error) {
 		}
 		if seen != "" || (cur != "" && cur != "0") {
 			reset = true
-			if _, err := t.tx.ExecContext(ctx, upsertMeta, metaCursor, "0"); err != nil {
+			if err := s.restartPass(t, PassFull); err != nil {
 				return err
 			}
 		}
@@ -1352,8 +1377,9 @@ func (s *Store) DumpTable(ctx context.Context, table string) (map[string]SyncedR
 // losing it.
 func (s *Store) ClearEnrollment(ctx context.Context) error {
 	qs := []string{
-		"DELETE FROM meta WHERE key IN ('" + metaDeviceID + "', '" + metaCursor + "', '" + metaPullSchema + "')",
-		"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts",
+		"DELETE FROM meta WHERE key IN ('" + metaDeviceID + "', '" + metaCursor + "', '" + metaPullSchema + "', '" +
+			metaPass + "', '" + metaTimeline + "')",
+		"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts", "DELETE FROM sync_pass_rows",
 	}
 	for _, tb := range syncTableNames() {
 		// Edits not yet accepted carry the old device id: stamp them as

@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+// Full passes (DESIGN.md section 3, "Full passes, committed cursors and
+// timelines"): a pull chain that begins at cursor 0 brings every live row
+// of the server. The store records that a pass is in progress (meta
+// sync_pass) and which rows it has brought (sync_pass_rows), with each
+// page, in the page's transaction; so a pass resumed after a restart is
+// still one pass. The page that ends it (has_more false) removes the clean
+// rows it did not bring: their tombstones were purged, or the server lost
+// them. Rows that are not clean are kept, and settled by the next push.
+
+// Kinds of pass (meta sync_pass).
+const (
+	// PassFull is a pass after a first sync, a 410 resync, an upgrade
+	// re-pull or an enrollment.
+	PassFull = "full"
+	// PassTimeline is the pass after a timeline change: it must end before
+	// the next push (ChangeTimeline).
+	PassTimeline = "timeline"
+)
+
+// Meta keys of full passes and timelines.
+const (
+	metaPass     = "sync_pass"
+	metaTimeline = "sync_timeline"
+)
+
+// PullState is where the next pull starts.
+type PullState struct {
+	// Cursor is the last change sequence committed here.
+	Cursor int64
+	// Pass is the kind of pass in progress ("" = none). A pull from
+	// cursor 0 starts one.
+	Pass string
+	// Timeline is the server timeline this device follows ("" = none seen
+	// yet: it adopts the first).
+	Timeline string
+}
+
+// FullPass reports whether the next pull belongs to a full pass.
+func (p PullState) FullPass() bool { return p.Pass != "" || p.Cursor == 0 }
+
+// PullState reads the cursor, the pass in progress and the timeline in one
+// snapshot.
+func (s *Store) PullState(ctx context.Context) (PullState, error) {
+	var p PullState
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		p, err = s.pullState(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return PullState{}, fmt.Errorf("pull state: %w", err)
+	}
+	return p, nil
+}
+
+func (s *Store) pullState(ctx context.Context, q queryer) (PullState, error) {
+	var p PullState
+	cur, err := s.metaGet(ctx, q, metaCursor)
+	if err != nil {
+		return p, err
+	}
+	if cur != "" {
+		if p.Cursor, err = strconv.ParseInt(cur, 10, 64); err != nil {
+			return p, fmt.Errorf("cursor %q: %w", cur, err)
+		}
+	}
+	if p.Pass, err = s.metaGet(ctx, q, metaPass); err != nil {
+		return p, err
+	}
+	p.Timeline, err = s.metaGet(ctx, q, metaTimeline)
+	return p, err
+}
+
+// restartPass sets the cursor to 0 and starts a new pass inside t: a
+// timeline pass stays one (it must still end before the next push).
+func (s *Store) restartPass(t *wtx, kind string) error {
+	ctx := t.ctx
+	if kind != PassTimeline {
+		cur, err := s.metaGet(ctx, t.tx, metaPass)
+		if err != nil {
+			return err
+		}
+		if cur == PassTimeline {
+			kind = PassTimeline
+		}
+	}
+	if _, err := t.tx.ExecContext(ctx, upsertMeta, metaCursor, "0"); err != nil {
+		return fmt.Errorf("reset cursor: %w", err)
+	}
+	if _, err := t.tx.ExecContext(ctx, upsertMeta, metaPass, kind); err != nil {
+		return fmt.Errorf("mark pass: %w", err)
+	}
+	if _, err := t.tx.ExecContext(ctx, "DELETE FROM sync_pass_rows"); err != nil {
+		return fmt.Errorf("clear pass rows: %w", err)
+	}
+	return nil
+}
+
+// pageApply is the state of one ApplyPullPages transaction: where the
+// pages start, and the pass and timeline they belong to.
+type pageApply struct {
+	cursor   int64
+	pass     string
+	timeline string
+}
+
+// beforePage checks the page's timeline and starts a pass when the page is
+// pulled from cursor 0, inside ps's transaction.
+func (s *Store) beforePage(ps *txStmts, pa *pageApply, page protocol.PullResponse) error {
+	t := ps.t
+	if page.Timeline != "" && page.Timeline != pa.timeline {
+		if pa.timeline != "" {
+			return &TimelineChangedError{Timeline: page.Timeline}
+		}
+		// The first timeline seen is adopted.
+		if _, err := ps.exec(upsertMeta, metaTimeline, page.Timeline); err != nil {
+			return fmt.Errorf("save timeline: %w", err)
+		}
+		pa.timeline = page.Timeline
+	}
+	if pa.pass == "" && pa.cursor == 0 {
+		pa.pass = PassFull
+		if _, err := ps.exec(upsertMeta, metaPass, pa.pass); err != nil {
+			return fmt.Errorf("mark pass: %w", err)
+		}
+		if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM sync_pass_rows"); err != nil {
+			return fmt.Errorf("clear pass rows: %w", err)
+		}
+	}
+	if pa.pass == "" {
+		return nil
+	}
+	for _, ch := range page.Changes {
+		if _, ok := s.syncedTable(ch.Table); !ok && ch.Table != protocol.TableConflicts {
+			continue
+		}
+		if _, err := ps.exec("INSERT OR IGNORE INTO sync_pass_rows(tbl, id) VALUES(?, ?)", ch.Table, ch.ID); err != nil {
+			return fmt.Errorf("note pass row: %w", err)
+		}
+	}
+	return nil
+}
+
+// afterPage ends the pass when page is its last.
+func (s *Store) afterPage(ps *txStmts, pa *pageApply, page protocol.PullResponse, out *PullOutcome) error {
+	pa.cursor = page.Cursor
+	if pa.pass == "" || page.HasMore {
+		return nil
+	}
+	n, err := s.endPass(ps.t)
+	if err != nil {
+		return fmt.Errorf("end full pass: %w", err)
+	}
+	out.Removed += n
+	out.PassEnded = true
+	pa.pass = ""
+	return nil
+}
+
+// endPass removes the clean rows and the conflict records the pass did not
+// bring, and forgets the pass. A row that is not clean (pending, in
+// flight, awaiting review, rejected) is never removed: the next push
+// settles it.
+func (s *Store) endPass(t *wtx) (int, error) {
+	removed := 0
+	for _, tb := range syncTables {
+		// Names come from the registry, never from input.
+		res, err := t.tx.ExecContext(t.ctx, `DELETE FROM `+tb.Name+` WHERE synced_at IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = `+tb.Name+`.id)
+			AND NOT EXISTS (SELECT 1 FROM sync_pass_rows p WHERE p.tbl = ? AND p.id = `+tb.Name+`.id)`, tb.Name, tb.Name)
+		if err != nil {
+			return 0, fmt.Errorf("remove %s rows the server no longer has: %w", tb.Name, err)
+		}
+		n, _ := res.RowsAffected()
+		removed += int(n)
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM sync_conflicts WHERE NOT EXISTS
+		(SELECT 1 FROM sync_pass_rows p WHERE p.tbl = ? AND p.id = sync_conflicts.id)`, protocol.TableConflicts); err != nil {
+		return 0, fmt.Errorf("remove conflict records the server no longer has: %w", err)
+	}
+	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM sync_pass_rows"); err != nil {
+		return 0, fmt.Errorf("clear pass rows: %w", err)
+	}
+	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM meta WHERE key = ?", metaPass); err != nil {
+		return 0, fmt.Errorf("clear pass: %w", err)
+	}
+	return removed, nil
+}

@@ -1,0 +1,18 @@
+-- 0006: full passes and timelines (DESIGN.md section 3, issue 15).
+-- sync_pass_rows holds the rows a full pass (a pull chain from cursor 0)
+-- has brought so far, written with each page in the page's transaction;
+-- when the pass ends, clean rows it did not bring are removed (their
+-- tombstones were purged) and the table is emptied. Whether a pass is in
+-- progress and the server's timeline are meta keys (sync_pass,
+-- sync_timeline). sync_rows.base_row keeps the server state a conflict
+-- showed ("theirs"): a re-edit of a row awaiting review starts from it.
+-- Not local only: an upgraded device re-pulls from 0 once, as a full pass,
+-- so rows whose tombstones were purged while it was behind leave it.
+
+CREATE TABLE sync_pass_rows (
+  tbl TEXT NOT NULL,
+  id TEXT NOT NULL,
+  PRIMARY KEY (tbl, id)
+) WITHOUT ROWID;
+
+ALTER TABLE sync_rows ADD COLUMN base_row TEXT;  -- JSON, awaiting_review/resolving

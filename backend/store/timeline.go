@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/outpost-app/outpost/backend/hlc"
+)
+
+// Timelines (DESIGN.md section 3): the server's database carries a timeline
+// id that a restore from a backup changes. A device follows one timeline;
+// when the server's is another, what the device knows of the server
+// (versions, cursor, unanswered batches, conflict states) may describe
+// writes the restored server never had.
+
+// ErrTimelineChanged: the server's timeline is not the one this device
+// follows (the server was restored from a backup).
+var ErrTimelineChanged = errors.New("the sync server was restored from a backup")
+
+// TimelineChangedError carries the server's new timeline ("" = not known
+// yet: the next pull answer brings it).
+type TimelineChangedError struct {
+	Timeline string
+}
+
+func (e *TimelineChangedError) Error() string {
+	if e.Timeline == "" {
+		return ErrTimelineChanged.Error()
+	}
+	return fmt.Sprintf("%v (timeline %s)", ErrTimelineChanged, e.Timeline)
+}
+
+// Is makes errors.Is(err, ErrTimelineChanged) true.
+func (e *TimelineChangedError) Is(target error) bool { return target == ErrTimelineChanged }
+
+// ChangeTimeline moves the device to the server's new timeline in one
+// transaction: it adopts timeline ("" = adopt the next one a pull
+// brings); moves unanswered batches back to pending (their ids are dropped:
+// the new timeline never saw them); sets every row's known server version
+// to 0 and forgets remembered server states; makes pending, on base 0,
+// every clean row whose hlc names this device (its own accepted writes,
+// which the restore may have lost) and every row awaiting review (its
+// conflict record may be gone); marks queued conflict decisions stale (the
+// manager decides again on what the server now holds); and starts a
+// timeline pass from cursor 0, which must end before the next push: a
+// pending row the pass brings back with the row's own hlc is clean again,
+// so only what the restore really lost is pushed again.
+func (s *Store) ChangeTimeline(ctx context.Context, timeline string) error {
+	err := s.write(ctx, func(t *wtx) error {
+		node, err := s.metaGet(ctx, t.tx, metaDeviceID)
+		if err != nil {
+			return err
+		}
+		if timeline == "" {
+			_, err = t.tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", metaTimeline)
+		} else {
+			_, err = t.tx.ExecContext(ctx, upsertMeta, metaTimeline, timeline)
+		}
+		if err != nil {
+			return fmt.Errorf("adopt timeline: %w", err)
+		}
+		// Unanswered batches, conflict states and held rows: every entry but
+		// a rejection, which stays in quarantine (its reason still holds).
+		type stmt struct {
+			q    string
+			args []any
+		}
+		qs := []stmt{
+			{q: "DELETE FROM sync_batches"},
+			{q: "DELETE FROM sync_rows WHERE state <> 'rejected'"},
+			{q: "UPDATE sync_rows SET base_version = 0, server_version = NULL, server_hlc = NULL, server_row = NULL, base_row = NULL"},
+		}
+		for _, tb := range syncTables {
+			if node != "" && node != hlc.Unenrolled {
+				// hlc = %015d-%05d-<device id>: the device id starts at 23.
+				qs = append(qs, stmt{q: "UPDATE " + tb.Name + " SET synced_at = NULL WHERE synced_at IS NOT NULL AND substr(hlc, 23) = ?", args: []any{node}})
+			}
+			qs = append(qs, stmt{q: "UPDATE " + tb.Name + " SET version = 0 WHERE version <> 0"})
+		}
+		for _, st := range qs {
+			if _, err := t.tx.ExecContext(ctx, st.q, st.args...); err != nil {
+				return fmt.Errorf("reset sync state: %w", err)
+			}
+		}
+		if err := staleResolutions(t, "timeline_changed: the sync server was restored from a backup; decide again on what it holds now"); err != nil {
+			return err
+		}
+		return s.restartPass(t, PassTimeline)
+	})
+	if err != nil {
+		return fmt.Errorf("change timeline: %w", err)
+	}
+	return nil
+}
+
+// staleResolutions marks every queued decision stale with reason.
+func staleResolutions(t *wtx, reason string) error {
+	rows, err := t.tx.QueryContext(t.ctx, "SELECT conflict_id, body FROM sync_resolutions WHERE state = ?", ResolutionQueued)
+	if err != nil {
+		return fmt.Errorf("read queued decisions: %w", err)
+	}
+	type item struct{ id, body string }
+	var items []item
+	for rows.Next() {
+		var it item
+		if err := rows.Scan(&it.id, &it.body); err != nil {
+			rows.Close()
+			return fmt.Errorf("read queued decisions: %w", err)
+		}
+		items = append(items, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read queued decisions: %w", err)
+	}
+	for _, it := range items {
+		var r Resolution
+		if err := json.Unmarshal([]byte(it.body), &r); err != nil {
+			return fmt.Errorf("decode decision %s: %w", it.id, err)
+		}
+		r.State, r.Error, r.StaleRow, r.StaleVersion = ResolutionStale, reason, nil, 0
+		nb, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if _, err := t.tx.ExecContext(t.ctx, "UPDATE sync_resolutions SET state = ?, body = ? WHERE conflict_id = ?", r.State, string(nb), it.id); err != nil {
+			return fmt.Errorf("mark decision %s stale: %w", it.id, err)
+		}
+	}
+	return nil
+}
