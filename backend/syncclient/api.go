@@ -16,9 +16,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
 )
 
 // Sentinel errors callers branch on.
@@ -45,6 +47,10 @@ type APIError struct {
 	// Row and Version accompany 409 stale_base: the row's current state.
 	Row     map[string]any
 	Version *int64
+	// Sequence and Timeline accompany 410 resync_required (servers that
+	// send them): the site's current sequence and the server's timeline.
+	Sequence *int64
+	Timeline string
 }
 
 func (e *APIError) Error() string {
@@ -56,6 +62,8 @@ func (e *APIError) Unwrap() error {
 	switch {
 	case e.Status == http.StatusGone:
 		return ErrResyncRequired
+	case e.Status == http.StatusConflict && e.Code == protocol.CodeTimelineChanged:
+		return store.ErrTimelineChanged
 	case e.Status == http.StatusUnauthorized:
 		return ErrUnauthorized
 	case e.Status == http.StatusUpgradeRequired:
@@ -81,10 +89,14 @@ type HTTPOptions struct {
 // request bodies, Outpost-Protocol: 1, the bearer token, the system proxy
 // (HTTPS_PROXY …) and the system CA pool.
 type API struct {
-	base   *url.URL
-	token  string
-	http   *http.Client // with a timeout
-	stream *http.Client // without one: the event stream lives long
+	base  *url.URL
+	token string
+	// timeline is the server timeline the device follows, sent on push and
+	// resolve (Outpost-Timeline) once known.
+	mu       sync.Mutex
+	timeline string
+	http     *http.Client // with a timeout
+	stream   *http.Client // without one: the event stream lives long
 }
 
 // NewAPI returns an API for the server at baseURL (http or https) using
@@ -126,6 +138,20 @@ func NewAPI(baseURL, token string, opts HTTPOptions) (*API, error) {
 	}, nil
 }
 
+// SetTimeline sets the timeline push and resolve name ("" = none known yet:
+// the header is left out).
+func (a *API) SetTimeline(timeline string) {
+	a.mu.Lock()
+	a.timeline = timeline
+	a.mu.Unlock()
+}
+
+func (a *API) currentTimeline() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.timeline
+}
+
 // BaseURL returns the server address.
 func (a *API) BaseURL() string { return a.base.String() }
 
@@ -158,9 +184,17 @@ func (a *API) newRequest(ctx context.Context, method, path string, body []byte) 
 // do sends one request and decodes a 2xx JSON answer into out, keeping
 // numbers exact. Network failures wrap ErrOffline.
 func (a *API) do(ctx context.Context, method, path string, body []byte, out any) error {
+	return a.doTimeline(ctx, method, path, body, "", out)
+}
+
+// doTimeline is do with the Outpost-Timeline header when timeline is set.
+func (a *API) doTimeline(ctx context.Context, method, path string, body []byte, timeline string, out any) error {
 	req, err := a.newRequest(ctx, method, path, body)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if timeline != "" {
+		req.Header.Set(protocol.HeaderTimeline, timeline)
 	}
 	resp, err := a.http.Do(req)
 	if err != nil {
@@ -181,6 +215,7 @@ func (a *API) do(ctx context.Context, method, path string, body []byte, out any)
 		dec.UseNumber()
 		if dec.Decode(&eb) == nil {
 			ae.Code, ae.Message, ae.Row, ae.Version = eb.Error.Code, eb.Error.Message, eb.Error.Row, eb.Error.Version
+			ae.Sequence, ae.Timeline = eb.Error.Sequence, eb.Error.Timeline
 		}
 		return fmt.Errorf("%s %s: %w", method, path, ae)
 	}
@@ -211,17 +246,43 @@ func (a *API) Enroll(ctx context.Context, req protocol.EnrollRequest) (protocol.
 	return out, err
 }
 
-// Push sends a persisted batch body exactly as stored.
+// Push sends a persisted batch body exactly as stored, naming the
+// timeline set with SetTimeline.
 func (a *API) Push(ctx context.Context, body []byte) (protocol.PushResponse, error) {
 	var out protocol.PushResponse
-	err := a.do(ctx, http.MethodPost, "/v1/push", body, &out)
+	err := a.doTimeline(ctx, http.MethodPost, "/v1/push", body, a.currentTimeline(), &out)
 	return out, err
 }
 
-// Pull reads one page of changes after cursor.
+// Pull reads one page of changes after cursor (a reader that commits
+// nothing: the cursor counts as committed, as for older clients).
 func (a *API) Pull(ctx context.Context, cursor int64, limit int) (protocol.PullResponse, error) {
+	return a.PullPage(ctx, PullParams{Cursor: cursor, Limit: limit, Committed: -1})
+}
+
+// PullParams are the parameters of one pull request.
+type PullParams struct {
+	Cursor int64
+	Limit  int
+	// Committed is the cursor the device has durably committed locally
+	// (committed=, DESIGN.md section 3): pages it prefetched ahead of its
+	// commits are not counted by retention. Negative: not sent.
+	Committed int64
+	// Full marks a page of a full pass (full=1): the chain began at 0.
+	Full bool
+}
+
+// PullPage reads one page of changes after p.Cursor.
+func (a *API) PullPage(ctx context.Context, p PullParams) (protocol.PullResponse, error) {
+	q := fmt.Sprintf("/v1/pull?cursor=%d&limit=%d", p.Cursor, p.Limit)
+	if p.Committed >= 0 {
+		q += fmt.Sprintf("&committed=%d", min(p.Committed, p.Cursor))
+	}
+	if p.Full {
+		q += "&full=1"
+	}
 	var out protocol.PullResponse
-	err := a.do(ctx, http.MethodGet, fmt.Sprintf("/v1/pull?cursor=%d&limit=%d", cursor, limit), nil, &out)
+	err := a.do(ctx, http.MethodGet, q, nil, &out)
 	return out, err
 }
 
@@ -247,7 +308,7 @@ func (a *API) History(ctx context.Context, table, id string) ([]HistoryEntry, er
 func (a *API) Resolve(ctx context.Context, id string, req protocol.ResolveRequest) (protocol.ResolveResponse, error) {
 	body, _ := json.Marshal(req)
 	var out protocol.ResolveResponse
-	err := a.do(ctx, http.MethodPost, "/v1/conflicts/"+url.PathEscape(id)+"/resolve", body, &out)
+	err := a.doTimeline(ctx, http.MethodPost, "/v1/conflicts/"+url.PathEscape(id)+"/resolve", body, a.currentTimeline(), &out)
 	return out, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/outpost-app/outpost/backend/protocol"
@@ -25,7 +26,9 @@ type Store interface {
 	ApplyPushResults(ctx context.Context, batchID string, resp protocol.PushResponse) (store.PushOutcome, error)
 	ApplyPullPages(ctx context.Context, next func() (protocol.PullResponse, bool)) (store.PullOutcome, int, error)
 	Cursor(ctx context.Context) (int64, error)
+	PullState(ctx context.Context) (store.PullState, error)
 	ResetCursor(ctx context.Context) error
+	ChangeTimeline(ctx context.Context, timeline string) error
 	RepullIfUpgraded(ctx context.Context) (bool, error)
 	SetClockOffset(ms int64)
 	Restamp(ctx context.Context, keys []store.RowKey) error
@@ -110,9 +113,25 @@ type Status struct {
 // Report counts what one sync did.
 type Report struct {
 	store.PushOutcome
-	Batches  int
-	Pulled   int
+	Batches int
+	Pulled  int
+	// Removed counts clean rows full passes removed (the server no longer
+	// has them).
+	Removed  int
 	Resynced bool
+	// TimelineChanged: the server was found restored from a backup and the
+	// device moved to its new timeline (store.ChangeTimeline).
+	TimelineChanged bool
+}
+
+func (r Report) add(o Report) Report {
+	r.PushOutcome = addOutcome(r.PushOutcome, o.PushOutcome)
+	r.Batches += o.Batches
+	r.Pulled += o.Pulled
+	r.Removed += o.Removed
+	r.Resynced = r.Resynced || o.Resynced
+	r.TimelineChanged = r.TimelineChanged || o.TimelineChanged
+	return r
 }
 
 // Client is the sync engine of one device: push, then pull, whenever
@@ -342,18 +361,40 @@ func (c *Client) Sync(ctx context.Context) (Report, error) {
 	defer c.syncMu.Unlock()
 	c.update(func(s *Status) { s.Syncing = true; s.Progress = Progress{Target: s.Progress.Target} })
 	rep, err := c.syncOnce(ctx)
-	if errors.Is(err, ErrResyncRequired) {
-		// Pending edits were pushed just before; re-pull from 0.
-		c.o.Logger.Info("server asked for a full re-sync")
-		if err = c.o.Store.ResetCursor(ctx); err == nil {
-			var r2 Report
+	// A resync or a timeline change restarts the sync; a server that keeps
+	// asking is left for the next sync.
+	for retry := 0; retry < 3 && err != nil; retry++ {
+		var r2 Report
+		switch {
+		case errors.Is(err, store.ErrTimelineChanged):
+			// The server was restored from a backup: one local transaction
+			// moves the device to the new timeline, and the next sync runs
+			// a full pass before it pushes (DESIGN.md section 3).
+			var tce *store.TimelineChangedError
+			timeline := ""
+			if errors.As(err, &tce) {
+				timeline = tce.Timeline
+			}
+			c.o.Logger.Warn("the sync server was restored from a backup; re-reading its state", "timeline", timeline)
+			if err = c.o.Store.ChangeTimeline(ctx, timeline); err != nil {
+				break
+			}
+			r2, err = c.syncOnce(ctx)
+			r2.TimelineChanged = true
+		case errors.Is(err, ErrResyncRequired):
+			// Behind the purge horizon. Pending edits were pushed just
+			// before; re-pull from 0 as a full pass.
+			c.o.Logger.Info("server asked for a full re-sync")
+			if err = c.o.Store.ResetCursor(ctx); err != nil {
+				break
+			}
 			r2, err = c.syncOnce(ctx)
 			r2.Resynced = true
-			r2.PushOutcome = addOutcome(rep.PushOutcome, r2.PushOutcome)
-			r2.Batches += rep.Batches
-			r2.Pulled += rep.Pulled
-			rep = r2
+		default:
+			retry = 3
+			continue
 		}
+		rep = rep.add(r2)
 	}
 	now := c.o.Now().UnixMilli()
 	c.update(func(s *Status) {
@@ -391,6 +432,22 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 	if _, err := c.o.Store.RepullIfUpgraded(ctx); err != nil {
 		return rep, err
 	}
+	ps, err := c.o.Store.PullState(ctx)
+	if err != nil {
+		return rep, err
+	}
+	if ps.Pass == store.PassTimeline {
+		// After a timeline change, the full pass ends before the next push:
+		// the writes the restored server kept come back clean, and only
+		// what the restore lost is pushed again.
+		if err := c.pull(ctx, api, &rep); err != nil {
+			return rep, err
+		}
+		if ps, err = c.o.Store.PullState(ctx); err != nil {
+			return rep, err
+		}
+	}
+	api.SetTimeline(ps.Timeline)
 	// Push: the open batch first (re-sent byte for byte), then new ones.
 	restamps := 0
 	batchSize := c.o.BatchSize
@@ -443,11 +500,23 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 			}
 		}
 	}
-	// Pull pages until the server has no more.
-	cur, err := c.o.Store.Cursor(ctx)
+	return rep, c.pull(ctx, api, &rep)
+}
+
+// pull pulls pages from the committed cursor until the server has no more.
+func (c *Client) pull(ctx context.Context, api *API, rep *Report) error {
+	ps, err := c.o.Store.PullState(ctx)
 	if err != nil {
-		return rep, err
+		return err
 	}
+	cur := ps.Cursor
+	// Every page of a chain that began at 0 belongs to the full pass; the
+	// server serves them whatever its purge horizon (full=1).
+	full := ps.FullPass()
+	// committed is what the device has durably applied: the server counts
+	// only that for retention, never the pages fetched ahead of a commit.
+	var committed atomic.Int64
+	committed.Store(cur)
 	c.update(func(s *Status) { s.Progress.Phase = "pull"; s.Progress.Cursor = cur })
 	// The next page is fetched (server query, transfer, gunzip, JSON decode)
 	// while the current one is applied: the two overlap on separate cores.
@@ -472,8 +541,8 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 	fetch := func(cursor int64) <-chan fetched {
 		ch := make(chan fetched, 1)
 		go func() {
-			page, err := api.Pull(pctx, cursor, c.o.PullLimit)
-			ch <- fetched{page, err}
+			page, err := api.PullPage(pctx, PullParams{Cursor: cursor, Limit: c.o.PullLimit, Committed: committed.Load(), Full: full})
+			ch <- fetched{page, classify410(err, cursor, ps.Timeline)}
 		}()
 		return ch
 	}
@@ -486,15 +555,15 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 		f := <-next
 		if f.err != nil {
 			if ctx.Err() != nil {
-				return rep, ctx.Err()
+				return ctx.Err()
 			}
-			return rep, f.err
+			return f.err
 		}
 		held := &f.page
 		var fetchErr error
 		rows, pages, last := 0, 0, cur
 		var start time.Time
-		_, _, err := c.o.Store.ApplyPullPages(ctx, func() (protocol.PullResponse, bool) {
+		out, _, err := c.o.Store.ApplyPullPages(ctx, func() (protocol.PullResponse, bool) {
 			if held == nil {
 				if !more || pages >= limit || rows >= c.o.PullBatchRows {
 					return protocol.PullResponse{}, false
@@ -543,19 +612,37 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 			return page, true
 		})
 		if err != nil {
-			return rep, err
+			return err
 		}
+		committed.Store(last)
 		rep.Pulled += rows
+		rep.Removed += out.Removed
 		cur = last
 		c.publish(context.Background())
 		if fetchErr != nil {
 			if ctx.Err() != nil {
-				return rep, ctx.Err()
+				return ctx.Err()
 			}
-			return rep, fetchErr
+			return fetchErr
 		}
 	}
-	return rep, nil
+	return nil
+}
+
+// classify410 tells a restore from a horizon resync in a 410 answer to a
+// pull from cursor: a cursor above the site's sequence, or another
+// timeline than the device follows, is a timeline change (DESIGN.md
+// section 4); otherwise the device pushes, then re-pulls from 0. A server
+// that does not send sequence is taken at its word (a resync).
+func classify410(err error, cursor int64, timeline string) error {
+	var ae *APIError
+	if err == nil || !errors.As(err, &ae) || ae.Status != http.StatusGone {
+		return err
+	}
+	if (ae.Sequence != nil && cursor > *ae.Sequence) || (ae.Timeline != "" && timeline != "" && ae.Timeline != timeline) {
+		return fmt.Errorf("pull from %d: %s: %w", cursor, ae.Message, &store.TimelineChangedError{Timeline: ae.Timeline})
+	}
+	return err
 }
 
 // measure sets the clock offset from one exchange.

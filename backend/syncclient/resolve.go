@@ -126,9 +126,22 @@ func (c *Client) sendOne(ctx context.Context, rs ResolveStore, r *store.Resoluti
 		id, name := r.PersonID, r.PersonName
 		req.PersonID, req.PersonName = &id, &name
 	}
+	if ps, err := c.o.Store.PullState(ctx); err == nil {
+		api.SetTimeline(ps.Timeline)
+	}
 	_, err = api.Resolve(ctx, r.ConflictID, req)
 	var ae *APIError
 	switch {
+	case errors.Is(err, store.ErrTimelineChanged):
+		// The server was restored from a backup: the decision was made on
+		// a state it may no longer hold. The manager decides again; the
+		// next sync moves the device to the new timeline.
+		r.State, r.Error = store.ResolutionStale, refusalMessage(err)
+		if err := rs.MarkResolutionStale(ctx, r.ConflictID, r.HLC, protocol.CodeTimelineChanged+": "+r.Error, nil, 0); err != nil {
+			return err
+		}
+		c.Trigger()
+		return nil
 	case err == nil:
 		r.State = ""
 		return rs.DropResolution(ctx, r.ConflictID, r.HLC)
@@ -154,4 +167,12 @@ func (c *Client) History(ctx context.Context, table, id string) ([]HistoryEntry,
 		return nil, err
 	}
 	return api.History(ctx, table, id)
+}
+
+func refusalMessage(err error) string {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Message != "" {
+		return ae.Message
+	}
+	return "the sync server was restored from a backup"
 }

@@ -108,7 +108,7 @@ func Decide(err error) Action {
 	switch {
 	case err == nil:
 		return ActIdle
-	case errors.Is(err, ErrResyncRequired):
+	case errors.Is(err, ErrResyncRequired), errors.Is(err, store.ErrTimelineChanged):
 		return ActResync
 	case errors.Is(err, ErrNotEnrolled), errors.Is(err, ErrUnauthorized), errors.Is(err, ErrProtocolTooOld):
 		return ActStop
