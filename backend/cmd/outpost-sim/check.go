@@ -227,6 +227,9 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 			}
 			for id, sc := range server[tb.Name] {
 				lr, ok := local[id]
+				if !ok && sum.retention && sc.Row["deleted_at"] != nil {
+					continue // a tombstone: a full pass brings only live rows
+				}
 				if !ok {
 					diverged++
 					mismatch("device %d lacks %s %s", d.idx, tb.Name, id)
@@ -269,8 +272,11 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 						mismatch("device %d holds %s %s live, the server no longer has it", d.idx, tb.Name, id)
 						continue
 					}
+					if sum.retention && lr.Row["deleted_at"] != nil && lr.State == "clean" {
+						continue // a tombstone the server purged
+					}
 					diverged++
-					mismatch("device %d has %s %s the server does not", d.idx, tb.Name, id)
+					mismatch("device %d has %s %s (%s) the server does not", d.idx, tb.Name, id, lr.State)
 				}
 			}
 		}
@@ -304,6 +310,12 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 		}
 		histories[k] = vs
 		return vs, nil
+	}
+	deleted := map[string]bool{}
+	for _, d := range append(append([]*device{}, devs...), mgr) {
+		for k := range d.deleted {
+			deleted[k] = true
+		}
 	}
 	for _, d := range append(append([]*device{}, devs...), mgr) {
 		for k, e := range d.last {
@@ -341,6 +353,9 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 				if !found && fieldsEqual(tb, e.fields, m) {
 					found = true
 				}
+			}
+			if !found && sum.retention && len(h) == 0 && deleted[k] {
+				found = true // deleted, and its tombstone purged
 			}
 			if !found && sum.retention && e.hlc != "" {
 				// Retention purged the superseded versions: an edit that a

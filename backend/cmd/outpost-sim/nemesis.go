@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -220,9 +221,10 @@ func (n *Nemesis) Stats() NemesisStats {
 		NetworkFaults: net, Faults: n.Schedule.String()}
 }
 
-// fingerprint is a digest of a device's synced rows: id, version, hlc
-// and state of each (equal to the server's fingerprint when the device
-// holds exactly the server's rows, all clean).
+// fingerprint is a digest of a device's synced rows but its clean
+// tombstones: id, version, hlc and state of each (equal to the server's
+// fingerprint when the device holds exactly the server's live rows, all
+// clean).
 func (d *device) fingerprint(ctx context.Context) (string, error) {
 	var lines []string
 	for _, tb := range registry.Tables() {
@@ -231,6 +233,9 @@ func (d *device) fingerprint(ctx context.Context) (string, error) {
 			return "", err
 		}
 		for id, r := range rows {
+			if r.Row["deleted_at"] != nil && r.State == "clean" {
+				continue // tombstones come and go with retention
+			}
 			lines = append(lines, fmt.Sprintf("%s/%s %d %s %s", tb.Name, id, r.Version, r.HLC, r.State))
 		}
 	}
@@ -240,8 +245,12 @@ func (d *device) fingerprint(ctx context.Context) (string, error) {
 // serverFingerprint is the fingerprint a converged device has.
 func serverFingerprint(server map[string]map[string]protocol.PullChange) string {
 	var lines []string
-	for table, rows := range server {
+	for _, tb := range registry.Tables() {
+		table, rows := tb.Name, server[tb.Name]
 		for id, ch := range rows {
+			if ch.Row["deleted_at"] != nil {
+				continue
+			}
 			lines = append(lines, fmt.Sprintf("%s/%s %d %s clean", table, id, ch.Version, ch.HLC))
 		}
 	}
@@ -250,6 +259,9 @@ func serverFingerprint(server map[string]map[string]protocol.PullChange) string 
 
 func digest(lines []string) string {
 	sort.Strings(lines)
+	if dbg := os.Getenv("OUTPOST_SIM_DEBUG_FP"); dbg != "" {
+		os.WriteFile(fmt.Sprintf("%s-%d", dbg, time.Now().UnixNano()), []byte(strings.Join(lines, "\n")), 0o600)
+	}
 	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
 	return hex.EncodeToString(h[:8])
 }

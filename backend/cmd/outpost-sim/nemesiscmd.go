@@ -42,7 +42,8 @@ func runNemesisCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&nc.Seed, "seed", 1, "random seed")
 	fs.IntVar(&nc.Devices, "devices", 0, "devices (default drawn from the seed, 2–20)")
 	fs.StringVar(&nc.Store, "store", "", "server store: sqlite, pg or pg2 (two instances on one PostgreSQL); default drawn from the seed among those available")
-	verbose := fs.Bool("v", false, "print the phases")
+	fs.StringVar(&nc.Dir, "dir", "", "keep the run's databases and logs in this directory (default: a temporary one, removed)")
+	verbose := fs.Bool("v", false, "print the phases and every mismatch")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -88,6 +89,11 @@ func nemesisLine(ctx context.Context, nc NemesisConfig, limit time.Duration) (st
 	rctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	sum, err := RunNemesis(rctx, nc)
+	if nc.Progress != nil {
+		for _, m := range sum.Mismatches {
+			fmt.Fprintln(nc.Progress, "mismatch:", m)
+		}
+	}
 	type line struct {
 		Summary
 		Error      string   `json:"error,omitempty"`

@@ -76,6 +76,8 @@ func RunNemesis(ctx context.Context, nc NemesisConfig) (Summary, error) {
 		}
 		defer os.RemoveAll(d)
 		dir = d
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return sum, fmt.Errorf("nemesis run: %w", err)
 	}
 	bin, err := findServerBin(nc.ServerBin)
 	if err != nil {

@@ -209,6 +209,8 @@ type device struct {
 	decisions []decision
 	// settleErr is the error of the device's last settling sync.
 	settleErr error
+	// deleted are the rows this device deleted (table/id).
+	deleted map[string]bool
 }
 
 // deviceOptions are the knobs a nemesis run turns on a device.
@@ -238,7 +240,7 @@ func openDeviceOpts(ctx context.Context, dir string, idx int, base http.RoundTri
 	d := &device{idx: idx, dir: dir, tokens: &syncclient.MemoryTokens{}, net: &netSwitch{base: base},
 		rng: rand.New(rand.NewPCG(seed, uint64(idx)+1)), last: map[string]edit{}, discarded: map[string]bool{},
 		forced: map[string]bool{}, forbidden: map[string]bool{}, bases: map[string]protocol.Row{},
-		clock: &atomic.Int64{}, opts: opts, base: base, log: log}
+		clock: &atomic.Int64{}, opts: opts, base: base, log: log, deleted: map[string]bool{}}
 	if err := d.open(ctx); err != nil {
 		return nil, err
 	}
@@ -304,6 +306,9 @@ func (d *device) rememberAt(table, id string, fields map[string]any, hlc string)
 	defer d.mu.Unlock()
 	d.last[table+"/"+id] = edit{table: table, id: id, fields: fields, hlc: hlc}
 	d.edits++
+	if fields["deleted_at"] != nil {
+		d.deleted[table+"/"+id] = true
+	}
 }
 
 func (d *device) remember(table, id string, fields map[string]any) {
@@ -366,6 +371,9 @@ func (d *device) editOnce(ctx context.Context, configs []string) error {
 		d.rememberAt(protocol.TableProductionRecords, rec.ID, recordFields(rec), rec.HLC)
 	case r < 0.75 || d.deleteShare > 0 && r < 0.75+d.deleteShare:
 		id := d.knownRecord(ctx)
+		if id == "" {
+			return nil
+		}
 		rec, err := d.st.DeleteRecord(ctx, id)
 		if err != nil {
 			return err

@@ -265,6 +265,14 @@ func (d *device) putSite(ctx context.Context, table string, key, set map[string]
 		return false, nil // changed nothing: not an edit
 	}
 	d.rememberSite(table, id, exists, before, fields)
+	d.mu.Lock()
+	e := d.last[table+"/"+id]
+	e.hlc = row.HLC
+	d.last[table+"/"+id] = e
+	if fields["deleted_at"] != nil {
+		d.deleted[table+"/"+id] = true
+	}
+	d.mu.Unlock()
 	return true, nil
 }
 
