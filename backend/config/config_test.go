@@ -385,7 +385,8 @@ func TestPaths(t *testing.T) {
 		{"freebsd", "", "/etc/outpost/config.json"},
 	}
 	for _, tc := range managed {
-		if got := managedPath(tc.goos, env(map[string]string{"ProgramData": tc.programData})); got != tc.want {
+		folder := func() (string, error) { return tc.programData, nil }
+		if got := managedPath(tc.goos, folder); got != tc.want {
 			t.Errorf("managedPath(%s) = %q, want %q", tc.goos, got, tc.want)
 		}
 	}

@@ -11,18 +11,24 @@ import (
 const FileName = "config.json"
 
 // ManagedPath returns the machine-wide file IT writes:
-// %ProgramData%\Outpost\config.json on Windows, /Library/Application
-// Support/Outpost/config.json on macOS, /etc/outpost/config.json elsewhere.
-// No environment variable moves it: an operator must not be able to point
-// the app at a file of their own and escape the locks.
-func ManagedPath() string { return managedPath(runtime.GOOS, os.Getenv) }
+// <ProgramData>\Outpost\config.json on Windows, where <ProgramData> is the
+// known folder FOLDERID_ProgramData (normally C:\ProgramData), /Library/
+// Application Support/Outpost/config.json on macOS, /etc/outpost/config.json
+// elsewhere. No environment variable moves it (%ProgramData% is a variable
+// any user can set for their own processes): an operator must not be able to
+// point the app at a file of their own and escape the locks.
+func ManagedPath() string { return managedPath(runtime.GOOS, programData) }
 
-func managedPath(goos string, getenv func(string) string) string {
+// defaultProgramData is used when the known folder cannot be read: a fixed
+// path, never the environment's.
+const defaultProgramData = `C:\ProgramData`
+
+func managedPath(goos string, programData func() (string, error)) string {
 	switch goos {
 	case "windows":
-		dir := getenv("ProgramData")
-		if dir == "" {
-			dir = `C:\ProgramData`
+		dir, err := programData()
+		if err != nil || dir == "" {
+			dir = defaultProgramData
 		}
 		return dir + `\Outpost\` + FileName
 	case "darwin":
