@@ -20,7 +20,11 @@
 // PIN 2468), settings (UTC, idle sign-out 1 h); the conflict's edits are
 // then made by signed-in people (MGR-1 on this device, OP-100 on the other)
 // and the records by OP-100, and this device ends signed out: the browser
-// starts at the sign-in screen. The first line on stdout is "listening URL".
+// starts at the sign-in screen. --people-conflict (with --site-data) then
+// adds SUP-1 "Sam Supervisor" (PIN 13572468) and makes both devices' managers
+// change that PIN from the same version: an open people conflict whose rows
+// hold PIN hashes (none may reach the browser). The first line on stdout is
+// "listening URL".
 // This binary links go-sqlcipher only: the server runs as its own process.
 package main
 
@@ -57,13 +61,18 @@ func main() {
 	seed := flag.Bool("seed", false, "seed production records for the dashboard")
 	siteData := flag.Bool("site-data", false, "import site data (lines, products, people, settings) into the server first; needs --server-bin")
 	listen := flag.String("listen", "127.0.0.1:0", "listen address")
+	peopleConflict := flag.Bool("people-conflict", false, "also make a conflict on a person's PIN; needs --site-data")
 	flag.Parse()
+	if *peopleConflict && !*siteData {
+		fmt.Fprintln(os.Stderr, "bridge: --people-conflict needs --site-data")
+		os.Exit(2)
+	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if *siteData && *serverBin == "" {
 		fmt.Fprintln(os.Stderr, "bridge: --site-data needs --server-bin")
 		os.Exit(2)
 	}
-	if err := run(*dist, *serverBin, *seed, *siteData, *listen); err != nil {
+	if err := run(*dist, *serverBin, *seed, *siteData, *peopleConflict, *listen); err != nil {
 		fmt.Fprintln(os.Stderr, "bridge:", err)
 		os.Exit(1)
 	}
@@ -121,7 +130,7 @@ func (d *device) withSession(emit func(string, any)) *app.SessionService {
 	return d.sess
 }
 
-func run(dist, serverBin string, seed, siteData bool, listen string) error {
+func run(dist, serverBin string, seed, siteData, peopleConflict bool, listen string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	tmp, err := os.MkdirTemp("", "outpost-bridge-")
@@ -204,6 +213,15 @@ func run(dist, serverBin string, seed, siteData bool, listen string) error {
 		}
 		if err := makeConflict(a, b, aNet, conflicts); err != nil {
 			return fmt.Errorf("seed conflict: %w", err)
+		}
+		if peopleConflict {
+			if _, err := b.sess.SignIn("MGR-1", "2468"); err != nil {
+				return fmt.Errorf("sign in the manager on the other device: %w", err)
+			}
+			siteB := app.NewSiteService(b.core, b.sync, b.sess)
+			if err := makePeopleConflict(a, b, aNet, site, siteB, conflicts); err != nil {
+				return fmt.Errorf("seed the people conflict: %w", err)
+			}
 		}
 	}
 	if seed {
@@ -531,6 +549,57 @@ func makeConflict(a, b device, aNet *cuttable, conflicts *app.ConflictService) e
 		cs, _ := conflicts.List()
 		for _, c := range cs {
 			if c.Status == "open" && c.RowID == lc.ID {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// makePeopleConflict: A's manager adds SUP-1 with a PIN; once B has it,
+// A (offline) and B each give SUP-1 a new PIN from that version. B syncs
+// first; A's push meets B's change on pin_hash: an open people conflict.
+func makePeopleConflict(a, b device, aNet *cuttable, siteA, siteB *app.SiteService, conflicts *app.ConflictService) error {
+	p := func(s string) *string { return &s }
+	sup := app.PersonInput{BadgeID: "SUP-1", DisplayName: "Sam Supervisor", Role: "supervisor", Active: true, PIN: p("13572468")}
+	if _, err := siteA.SavePerson(sup); err != nil {
+		return fmt.Errorf("add SUP-1: %w", err)
+	}
+	if err := eventually("B to pull SUP-1", func() bool {
+		a.sync.SyncNow()
+		b.sync.SyncNow()
+		d, err := siteB.Get()
+		for _, x := range d.People {
+			if err == nil && x.BadgeID == "SUP-1" && !x.Pending {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		return err
+	}
+	aNet.down.Store(true)
+	sup.PIN = p("24681357")
+	if _, err := siteA.SavePerson(sup); err != nil {
+		return fmt.Errorf("A changes SUP-1's PIN: %w", err)
+	}
+	sup.PIN = p("97531864")
+	if _, err := siteB.SavePerson(sup); err != nil {
+		return fmt.Errorf("B changes SUP-1's PIN: %w", err)
+	}
+	if err := eventually("B's edit on the server", func() bool {
+		b.sync.SyncNow()
+		st, _ := b.sync.Status()
+		return st.Pending == 0 && st.InFlight == 0
+	}); err != nil {
+		return err
+	}
+	aNet.down.Store(false)
+	return eventually("the open people conflict in A's inbox", func() bool {
+		a.sync.SyncNow()
+		cs, _ := conflicts.List()
+		for _, c := range cs {
+			if c.Status == "open" && c.Table == "people" {
 				return true
 			}
 		}

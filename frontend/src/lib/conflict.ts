@@ -24,7 +24,36 @@ export const fieldLabels: { [f: string]: string } = {
   speed_rpm: 'Speed rpm',
   notes: 'Notes',
   deleted_at: 'Deleted',
+  badge_id: 'Badge',
+  display_name: 'Name',
+  role: 'Role',
+  active: 'Active',
+  pin_hash: 'PIN',
+  updated_by: 'Changed by',
 };
+
+/** Secret fields never reach the WebView: the Go side sends a token
+ * ("secret:" and hex digits, equal for equal values) instead of a PIN hash,
+ * and the screens only say whether it is set, changed or removed. */
+export const secretFields = new Set(['pin_hash']);
+export const secretToken = 'secret:';
+
+/** isSecret: field is a secret one, or v is a token standing for a secret. */
+export function isSecret(field: string, v?: unknown): boolean {
+  return secretFields.has(field) || (typeof v === 'string' && v.startsWith(secretToken));
+}
+
+/** secretChange says in words what happened to a secret between two states
+ * (a token or null): "PIN set", "PIN changed", "PIN removed", or "" when
+ * nothing changed. */
+export function secretChange(before: unknown, after: unknown): string {
+  const b = before != null && before !== '';
+  const a = after != null && after !== '';
+  if (!b && a) return 'PIN set';
+  if (b && !a) return 'PIN removed';
+  if (a && b && before !== after) return 'PIN changed';
+  return '';
+}
 
 /** Kinds of a field in a three-way comparison. */
 export type FieldKind =
@@ -222,6 +251,7 @@ export function decidedSides(d: FieldDiff, value: unknown): Side[] {
 
 /** display renders a field value for people. */
 export function display(field: string, v: unknown): string {
+  if (isSecret(field, v)) return v === null || v === undefined || v === '' ? 'No PIN' : 'PIN set';
   if (v === null || v === undefined || v === '') return '—';
   if (field === 'deleted_at' && typeof v === 'number') return `deleted ${new Date(v).toISOString().slice(0, 16).replace('T', ' ')}`;
   return String(v);

@@ -88,6 +88,14 @@ export function tableLabel(table: string): string {
       return 'Production record';
     case 'line_configs':
       return 'Line configuration';
+    case 'people':
+      return 'Person';
+    case 'lines':
+      return 'Line';
+    case 'products':
+      return 'Product';
+    case 'site_settings':
+      return 'Site settings';
     default:
       return table;
   }

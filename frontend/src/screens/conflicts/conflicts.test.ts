@@ -271,3 +271,51 @@ describe('ConflictsScreen, deciding', () => {
     expect(Resolve).toHaveBeenCalledWith('c1', expect.objectContaining({ quantity: 9 }), 3, 'Counted again');
   });
 });
+
+describe('ConflictsScreen on a people conflict', () => {
+  const person = { id: 'p1', badge_id: 'MGR-2', display_name: 'Max Manager', role: 'manager', active: 1, pin_hash: 'secret:00aa11bb22cc33dd', deleted_at: null };
+  const people = (over: object = {}) =>
+    conflict({
+      table: 'people', rowId: 'p1', fields: ['pin_hash'], base: person,
+      mine: { ...person, pin_hash: 'secret:44ee55ff66007711' }, theirs: { ...person, pin_hash: null }, ...over,
+    });
+
+  it('says PIN changed / removed instead of any value, and offers no field to type a PIN', async () => {
+    const resolve = vi.fn(() => Promise.resolve('sent'));
+    installBackend({
+      ConflictService: {
+        List: () => Promise.resolve([people()]),
+        Resolve: resolve,
+        History: () =>
+          Promise.resolve([
+            { version: 1, hlc: '1', device_id: 'aaaabbbbccccdddd', row: { ...person, pin_hash: null }, byName: 'Mia Manager' },
+            { version: 2, hlc: '2', device_id: 'aaaabbbbccccdddd', row: person, byName: 'Mia Manager' },
+            { version: 3, hlc: '3', device_id: 'aaaabbbbccccdddd', row: { ...person, pin_hash: 'secret:44ee55ff66007711' }, byName: 'Mia Manager' },
+          ]),
+      },
+    });
+    session.set({ ...noSession, required: true, signedIn: true, person: max });
+    const { container } = render(ConflictsScreen);
+    const rowEl = await vi.waitFor(() => {
+      const r = container.querySelector('tr[data-field="pin_hash"]');
+      if (!r) throw new Error('no PIN row');
+      return r as HTMLElement;
+    });
+    const cells = [...rowEl.querySelectorAll('td')].map((c) => c.textContent?.trim());
+    expect(cells.slice(0, 3)).toEqual(['PIN set', 'PIN changed', 'PIN removed']);
+    expect(rowEl.querySelector('input')).toBeNull();
+    expect(container.innerHTML).not.toContain('secret:');
+    await fireEvent.click(screen.getByTestId('history'));
+    const list = await screen.findByTestId('history-list');
+    expect(list.textContent).toContain('PIN: No PIN');
+    expect(list.textContent).toContain('PIN: PIN set');
+    expect(list.textContent).toContain('PIN: PIN changed');
+    expect(container.innerHTML).not.toContain('secret:');
+    // Taking mine sends mine's token back: the Go side turns it into the hash.
+    await fireEvent.click(screen.getByRole('button', { name: 'Mine' }));
+    await fireEvent.input(screen.getByLabelText(/Reason/), { target: { value: 'The newer PIN' } });
+    await fireEvent.click(screen.getByTestId('resolve'));
+    await vi.waitFor(() => expect(resolve).toHaveBeenCalled());
+    expect((resolve.mock.calls[0] as unknown[])[1]).toMatchObject({ pin_hash: 'secret:44ee55ff66007711' });
+  });
+});
