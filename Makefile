@@ -9,7 +9,7 @@ LDFLAGS := -X main.version=$(VERSION)
 GO      ?= go
 export GOFLAGS ?= -mod=readonly
 
-.PHONY: all deps run test test-go test-fuzz test-frontend test-e2e lint build build-app build-server bench soak package package-test clean
+.PHONY: all deps run test test-go test-fuzz test-frontend test-e2e screenshots lint build build-app build-server bench soak package package-test clean
 
 all: build
 
@@ -42,10 +42,16 @@ test-fuzz:
 test-frontend:
 	@bash .ci/frontend-test
 
+# End-to-end suites write their screenshots and logs to build/test-artifacts/
+# only: a test run leaves the tracked tree as it found it.
 test-e2e: build
 	@bash .ci/with-session bash .ci/smoke
 	@bash .ci/with-session bash .ci/e2e
 	@bash .ci/with-session bash .ci/e2e-browser
+
+## screenshots: refresh docs/screenshots/ from the end-to-end suites (by hand, when a screen changed on purpose)
+screenshots: deps build
+	@bash .ci/screenshots
 
 build: build-server build-app
 

@@ -5,7 +5,7 @@
 // holds a real conflict made by two devices, plus seeded production records.
 //
 // Run from the repository root: node --test frontend/e2e/browser.test.mjs
-// Screenshots go to build/test-artifacts/ and are copied to docs/screenshots/.
+// Screenshots go to build/test-artifacts/; `make screenshots` copies them to docs/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { start, eventually } from './harness.mjs';

@@ -1,10 +1,10 @@
 // harness.mjs starts what the Playwright tests drive: app/internal/bridge
 // (the built frontend over the real Go services, a real encrypted store and
 // a real outpost-server process) and Debian's Chromium (playwright-core,
-// never a downloaded browser). Screenshots go to build/test-artifacts/ and
-// are copied to docs/screenshots/.
+// never a downloaded browser). Screenshots go to build/test-artifacts/ only;
+// `make screenshots` copies them to docs/screenshots/.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,6 @@ import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ART = join(ROOT, 'build/test-artifacts');
-const DOCS = join(ROOT, 'docs/screenshots');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 // eventually polls fn until it returns a truthy value (or ms pass).
@@ -31,7 +30,6 @@ export async function eventually(what, fn, ms = 30000) {
 // browser page on it. The result's stop() ends both and removes the data.
 export async function start(flags) {
   mkdirSync(ART, { recursive: true });
-  mkdirSync(DOCS, { recursive: true });
   const tmp = mkdtempSync(join(tmpdir(), 'outpost-browser-e2e-'));
   const env = { ...process.env, GOFLAGS: process.env.GOFLAGS || '-mod=mod' };
   for (const [out, pkg] of [
@@ -65,11 +63,9 @@ export async function start(flags) {
   h.page.on('pageerror', (e) => (h.log += `\n[page error] ${e.message}`));
   await h.page.goto(h.url);
 
-  // shot saves a screenshot as browser-<name>.png in both places.
+  // shot saves a screenshot as build/test-artifacts/browser-<name>.png.
   h.shot = async (name) => {
-    const file = join(ART, `browser-${name}.png`);
-    await h.page.screenshot({ path: file });
-    copyFileSync(file, join(DOCS, `browser-${name}.png`));
+    await h.page.screenshot({ path: join(ART, `browser-${name}.png`) });
   };
   // call invokes a bound Go method through the bridge.
   h.call = async (service, method, ...args) => {
