@@ -43,6 +43,9 @@ type Config struct {
 	// Transport is the sync client's: the configured proxy and the system CAs
 	// plus the extra bundle.
 	Transport *http.Transport
+	// AllowInsecureHTTP is the managed file's allow_insecure_http: a server
+	// address may use plain http:// to another computer.
+	AllowInsecureHTTP bool
 	// Fields is the settings screen's view, secrets blanked.
 	Fields []config.FieldState
 	Err    error
@@ -82,6 +85,7 @@ func LoadConfig(l *config.Loader, getenv func(string) string) *Config {
 	// Load keeps every valid field when another is bad: the key file and the
 	// recovery key apply even when sync cannot start.
 	s, err := l.Load()
+	c.AllowInsecureHTTP = s.AllowInsecureHTTP()
 	if v := s.KioskKeyFile(); v != "" {
 		c.KeyFile = v
 	}
@@ -118,6 +122,12 @@ func LoadConfig(l *config.Loader, getenv func(string) string) *Config {
 			if err := config.Validate(o.field, v); err != nil {
 				c.Err = fmt.Errorf("environment variable %s: %w", o.env, err)
 				return c
+			}
+			if o.field == config.ServerURL {
+				if err := config.CheckServerURL(v, c.AllowInsecureHTTP); err != nil {
+					c.Err = fmt.Errorf("environment variable %s: %w", o.env, err)
+					return c
+				}
 			}
 			*o.dst = v
 			envCA = envCA || o.field == config.CABundle
@@ -157,6 +167,21 @@ func (c *Config) Log(logger *slog.Logger) {
 	for _, f := range c.Fields {
 		logger.Info("setting", "field", f.Field, "value", f.Value, "source", f.Source, "locked", f.Locked)
 	}
+}
+
+// CheckServerURL refuses a server address that would send the device token
+// in clear (plain http:// to another computer) unless IT allows it, as a
+// sentence for the address field of the Setup and Sync screens. c may be nil
+// (no configuration: nothing is allowed).
+func (c *Config) CheckServerURL(u string) error {
+	allow := c != nil && c.AllowInsecureHTTP
+	if err := config.CheckServerURL(u, allow); err != nil {
+		return fieldError(CodeInvalidInput, "server_url",
+			"This address uses plain http://, so the computer's key would be sent to the server unencrypted. "+
+				"Use the https:// address of the sync server, or ask IT to allow http:// (%s in the managed configuration).",
+			config.AllowInsecureHTTP)
+	}
+	return nil
 }
 
 // SetServerURL remembers the server an operator enrolled with in the user

@@ -381,6 +381,9 @@ func (s *SyncService) Enroll(serverURL, code string) (SyncStatus, error) {
 	if serverURL == "" {
 		return SyncStatus{}, fieldError(CodeInvalidInput, "server_url", "Enter the sync server's address, for example https://sync.example.com.")
 	}
+	if err := s.opts.Config.CheckServerURL(serverURL); err != nil {
+		return SyncStatus{}, err // plain http:// would carry the code and the token in clear
+	}
 	if code == "" {
 		return SyncStatus{}, fieldError(CodeInvalidInput, "code", "Enter the enrollment code IT gave you.")
 	}

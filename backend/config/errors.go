@@ -17,6 +17,9 @@ var (
 	ErrInvalidValue = errors.New("invalid value")
 	// ErrManagedOnly: a user file sets a field only IT may set.
 	ErrManagedOnly = errors.New("managed configuration only")
+	// ErrInsecureHTTP: server_url uses plain http:// to another computer
+	// without the managed file's allow_insecure_http.
+	ErrInsecureHTTP = errors.New("plain http:// to another computer")
 	// ErrLocked: the operator tried to change a setting IT manages.
 	ErrLocked = errors.New("locked by the managed configuration")
 )

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"runtime"
 	"strings"
@@ -35,6 +36,36 @@ const (
 	// keychain on headless kiosks (the explicit opt-in). Managed only.
 	KioskKeyFile Field = "kiosk_key_file"
 )
+
+// AllowInsecureHTTP is the managed file's switch (a JSON boolean, managed
+// file only) that lets server_url use plain http:// to another computer.
+// Without it such an address is refused: the device token and the
+// enrollment code would travel in clear.
+const AllowInsecureHTTP = "allow_insecure_http"
+
+// CheckServerURL refuses a server address that would send the device token
+// in clear: plain http:// to anything but this computer (localhost,
+// 127.0.0.0/8, ::1), unless allowInsecure (the managed file's
+// allow_insecure_http). "" and addresses that are not URLs pass: Validate
+// judges those.
+func CheckServerURL(s string, allowInsecure bool) error {
+	u, err := url.Parse(s)
+	if s == "" || err != nil || allowInsecure || !strings.EqualFold(u.Scheme, "http") || isLoopback(u.Hostname()) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s would send this computer's key to the sync server in clear; use https://, "+
+		"or IT allows plain http:// with %q: true in the managed configuration", ErrInsecureHTTP, u.Host, AllowInsecureHTTP)
+}
+
+// isLoopback reports whether host names this computer: "localhost" or a
+// loopback address. Other names are not resolved (DNS can say anything).
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
 
 // ProxyDirect is the ProxyURL value that turns every proxy off, including
 // one from the environment.

@@ -28,6 +28,8 @@ type managedFile struct {
 	enforced layer
 	presets  layer
 	locked   map[Field]bool
+	// allowInsecure: allow_insecure_http is true.
+	allowInsecure bool
 }
 
 // readFile returns the file's bytes as UTF-8, or (nil, nil) when it does not
@@ -95,6 +97,9 @@ type doc struct {
 	locked    []string
 	lockedBad bool
 	hasLocked bool
+	// allowInsecure is allow_insecure_http; hasAllow: present (not null).
+	allowInsecure bool
+	hasAllow      bool
 	// defaults is the "defaults" object's fields; hasDefaults: present.
 	defaults    layer
 	hasDefaults bool
@@ -132,6 +137,14 @@ func parseDoc(path string, data []byte) (*doc, error) {
 		case name == "locked":
 			d.hasLocked = !isNull(v)
 			d.locked, d.lockedBad = lockedList(path, v, &d.problems)
+		case name == AllowInsecureHTTP:
+			d.hasAllow = !isNull(v)
+			if d.hasAllow {
+				if err := json.Unmarshal(v, &d.allowInsecure); err != nil {
+					d.problems = append(d.problems, &Error{File: path, Field: name,
+						Err: fmt.Errorf("%w: want true or false, got %s", ErrWrongType, jsonType(v))})
+				}
+			}
 		case name == "defaults":
 			d.hasDefaults = !isNull(v)
 			d.defaults = defaultsObject(path, v, &d.problems)
@@ -262,7 +275,7 @@ func decodeError(path string, data []byte, err error) error {
 }
 
 func knownList() string {
-	return fieldList() + "; and in the managed file only: locked, defaults"
+	return fieldList() + "; and in the managed file only: " + AllowInsecureHTTP + ", locked, defaults"
 }
 
 func fieldList() string {
@@ -357,6 +370,7 @@ func loadManaged(goos, path string) (*managedFile, error) {
 				Err: fmt.Errorf("%w: an operator may not change it, so set it at the top level, not under defaults", ErrManagedOnly)})
 		}
 	}
+	m.allowInsecure = d.allowInsecure
 	lockAll := d.lockedBad
 	for i, name := range d.locked {
 		if name == LockAll {
@@ -402,6 +416,9 @@ func loadUser(goos, path string) (layer, error) {
 	problems := d.problems
 	if d.hasLocked || d.lockedBad {
 		problems = append(problems, &Error{File: path, Field: "locked", Err: fmt.Errorf("%w: only the managed file can lock settings", ErrManagedOnly)})
+	}
+	if d.hasAllow {
+		problems = append(problems, &Error{File: path, Field: AllowInsecureHTTP, Err: fmt.Errorf("%w: only IT can allow plain http://, in the managed file", ErrManagedOnly)})
 	}
 	if d.hasDefaults {
 		problems = append(problems, &Error{File: path, Field: "defaults", Err: fmt.Errorf("%w: only the managed file can pre-set defaults", ErrManagedOnly)})

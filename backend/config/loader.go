@@ -45,7 +45,29 @@ func NewLoader() (*Loader, error) {
 func (l *Loader) Load() (*Settings, error) {
 	m, merr := loadManaged(l.goos(), l.ManagedPath)
 	u, uerr := loadUser(l.goos(), l.UserPath)
-	return resolve(l.Defaults, m, u), errors.Join(merr, uerr)
+	s := resolve(l.Defaults, m, u)
+	return s, errors.Join(merr, uerr, l.refuseInsecure(s))
+}
+
+// refuseInsecure drops a server_url that would send the token in clear
+// (CheckServerURL) and reports it against the file and field it came from.
+// A managed one leaves the field locked, empty.
+func (l *Loader) refuseInsecure(s *Settings) error {
+	err := CheckServerURL(s.ServerURL(), s.AllowInsecureHTTP())
+	if err == nil {
+		return nil
+	}
+	ce := &Error{File: l.ManagedPath, Field: string(ServerURL), Err: err}
+	switch s.Source(ServerURL) {
+	case SourcePreset:
+		ce.Field = "defaults." + string(ServerURL)
+	case SourceUser:
+		ce.File = l.UserPath
+	case SourceDefault:
+		ce.File = "(built-in defaults)"
+	}
+	s.values[ServerURL], s.sources[ServerURL] = "", SourceDefault
+	return ce
 }
 
 // SetUser stores the operator's value for f in the user file and returns the
@@ -77,6 +99,11 @@ func (l *Loader) updateUser(f Field, change func(layer), value string) (*Setting
 	}
 	if err := ValidateFor(l.goos(), f, value); err != nil {
 		return nil, fmt.Errorf("set %s: %w", f, err)
+	}
+	if f == ServerURL {
+		if err := CheckServerURL(value, m.allowInsecure); err != nil {
+			return nil, fmt.Errorf("set %s: %w", f, err)
+		}
 	}
 	u, err := loadUser(l.goos(), l.UserPath)
 	if err != nil {

@@ -38,6 +38,8 @@ type Settings struct {
 	values  map[Field]string
 	sources map[Field]Source
 	locked  map[Field]bool
+	// allowInsecure is the managed file's allow_insecure_http.
+	allowInsecure bool
 }
 
 // resolve merges the layers field by field: managed > user > presets >
@@ -47,7 +49,8 @@ func resolve(defaults layer, m *managedFile, user layer) *Settings {
 	if m == nil {
 		m = &managedFile{}
 	}
-	s := &Settings{values: map[Field]string{}, sources: map[Field]Source{}, locked: map[Field]bool{}}
+	s := &Settings{values: map[Field]string{}, sources: map[Field]Source{}, locked: map[Field]bool{},
+		allowInsecure: m.allowInsecure}
 	for _, f := range Fields {
 		_, enforced := m.enforced[f]
 		s.locked[f] = enforced || m.locked[f] || specs[f].managedOnly
@@ -76,6 +79,10 @@ func (s *Settings) Source(f Field) Source { return s.sources[f] }
 // sets it, locks it, or it is a managed-only field. A settings screen shows
 // such a field read-only, and Loader.SetUser refuses it.
 func (s *Settings) Locked(f Field) bool { return s.locked[f] }
+
+// AllowInsecureHTTP reports whether the managed file allows server_url to
+// use plain http:// to another computer (allow_insecure_http).
+func (s *Settings) AllowInsecureHTTP() bool { return s.allowInsecure }
 
 // ServerURL returns the sync server's base URL, or "".
 func (s *Settings) ServerURL() string { return s.Get(ServerURL) }
