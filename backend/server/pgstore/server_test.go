@@ -79,9 +79,15 @@ func TestEvents_NotifyWakesOtherServer(t *testing.T) {
 func TestEvents_ImportNotifies(t *testing.T) {
 	db := pgtest.URL(t)
 	a, stA := serveStore(t, db, time.Hour)
+	b, stB := serveStore(t, db, time.Hour)
 	watcher := enrollAt(t, stA, a, "S")
+	writer := enrollAt(t, stB, b, "S")
 	events := openEvents(t, a, watcher)
-	waitWake(t, a, watcher, events) // the server listens now
+	// A's stream woken by writes through B proves that A listens now (and
+	// has read the sites' sequences after its LISTEN), so only the import's
+	// NOTIFY can wake it below. A write through A itself would prove
+	// nothing: A wakes its own streams directly, LISTEN or not.
+	waitWake(t, b, writer, events)
 
 	cli, err := pgstore.Open(context.Background(), db, pgstore.Options{MaxConns: 2})
 	if err != nil {
@@ -139,6 +145,52 @@ func TestEvents_ListenReconnects(t *testing.T) {
 		<-events
 	}
 	waitWake(t, a, writer, events)
+}
+
+// TestEvents_ListenCatchesUp: a write committed while B's listening
+// connection is cut sends its NOTIFY to nobody; B, listening again, reads
+// the sites' sequences and wakes its stream without a later write, with
+// the poll off.
+func TestEvents_ListenCatchesUp(t *testing.T) {
+	db := pgtest.URL(t)
+	u, err := url.Parse(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := newProxy(t, u.Host)
+	u.Host = px.ln.Addr().String()
+	a, stA := serveStore(t, db, time.Hour)
+	b, stB := serveStore(t, u.String(), time.Hour)
+	writer := enrollAt(t, stA, a, "S")
+	watcher := enrollAt(t, stB, b, "S")
+	events := openEvents(t, b, watcher)
+	waitWake(t, a, writer, events)
+	px.setDown(true)
+	body, _ := batch(writer.ID, 1)
+	status, raw, err := call("POST", a+"/v1/push", writer.Token, body)
+	if err != nil || status != 200 {
+		t.Fatalf("push while B cannot listen: %d %s %v", status, raw, err)
+	}
+	seq, err := stA.SiteState(context.Background(), "S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	px.setDown(false)
+	want := fmt.Sprintf(`data: {"cursor":%d}`, seq.Seq)
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case l, ok := <-events:
+			if !ok {
+				t.Fatal("stream closed")
+			}
+			if l == want {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %q: the write made while B's listener was cut never woke B's stream", want)
+		}
+	}
 }
 
 // openEvents opens d's event stream on base and returns its data lines.
