@@ -138,6 +138,7 @@ func (s *Store) beforePage(ps *txStmts, pa *pageApply, page protocol.PullRespons
 			return fmt.Errorf("clear pass rows: %w", err)
 		}
 	}
+	ps.pass = pa.pass != ""
 	if pa.pass == "" {
 		return nil
 	}
@@ -158,7 +159,7 @@ func (s *Store) afterPage(ps *txStmts, pa *pageApply, page protocol.PullResponse
 	if pa.pass == "" || page.HasMore {
 		return nil
 	}
-	n, err := s.endPass(ps.t)
+	n, err := s.endPass(ps.t, page.Cursor, pa.timeline == "")
 	if err != nil {
 		return fmt.Errorf("end full pass: %w", err)
 	}
@@ -172,9 +173,29 @@ func (s *Store) afterPage(ps *txStmts, pa *pageApply, page protocol.PullResponse
 // bring, and forgets the pass. A row that is not clean (pending, in
 // flight, awaiting review, rejected) is never removed: the next push
 // settles it.
-func (s *Store) endPass(t *wtx) (int, error) {
+//
+// With a server that names no timeline (one older than these rules, which
+// cannot say in its 410 that it was restored), a clean row of this
+// device's own (its hlc names the device) at a version above the pass's
+// last cursor is most likely a write the server lost in a restore: it is
+// pushed again on base 0 instead of removed (never lose an edit; at worst
+// the server refuses it as row_deleted and it waits in quarantine).
+func (s *Store) endPass(t *wtx, cursor int64, oldServer bool) (int, error) {
 	removed := 0
+	node, err := s.metaGet(t.ctx, t.tx, metaDeviceID)
+	if err != nil {
+		return 0, err
+	}
 	for _, tb := range syncTables {
+		if oldServer && node != "" {
+			if _, err := t.tx.ExecContext(t.ctx, `UPDATE `+tb.Name+` SET synced_at = NULL, version = 0
+				WHERE synced_at IS NOT NULL AND version > ? AND substr(hlc, 23) = ?
+				AND NOT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = `+tb.Name+`.id)
+				AND NOT EXISTS (SELECT 1 FROM sync_pass_rows p WHERE p.tbl = ? AND p.id = `+tb.Name+`.id)`,
+				cursor, node, tb.Name, tb.Name); err != nil {
+				return 0, fmt.Errorf("keep %s rows of this device the server lost: %w", tb.Name, err)
+			}
+		}
 		// Names come from the registry, never from input.
 		res, err := t.tx.ExecContext(t.ctx, `DELETE FROM `+tb.Name+` WHERE synced_at IS NOT NULL
 			AND NOT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = `+tb.Name+`.id)

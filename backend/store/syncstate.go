@@ -81,6 +81,8 @@ type Batch struct {
 type txStmts struct {
 	t *wtx
 	m map[string]*sql.Stmt
+	// pass: the pull page being applied belongs to a full pass.
+	pass bool
 }
 
 func newTxStmts(t *wtx) *txStmts { return &txStmts{t: t, m: map[string]*sql.Stmt{}} }
@@ -792,7 +794,18 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 		out.Written++
 		return writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
 	case synced.Valid && !hasEntry:
-		if ch.Version < version {
+		if ch.Version < version && ps.pass {
+			// A full pass brings each row's latest version: a clean row
+			// here at a later one is a write the server lost (a restore
+			// its timeline did not show). This device's own write is
+			// pushed again on base 0; another's takes the server's state
+			// (its device pushes it again).
+			if ts, err := hlc.Parse(cur); err == nil && ts.Node == s.clock.Node() {
+				out.Kept++
+				_, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0 WHERE id = ?", ch.ID)
+				return err
+			}
+		} else if ch.Version < version {
 			return nil
 		}
 		out.Written++

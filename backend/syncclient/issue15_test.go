@@ -155,3 +155,135 @@ func deref[T any](p *T) any {
 	}
 	return *p
 }
+
+// Defect 4: a server restored from an older backup. Writes made after the
+// backup are gone from it: a's edit of r1 and its new r2, b's new r3 (all
+// clean on the devices, at versions above the restored sequence). Every
+// device must push its own lost writes again (on base 0) and pull every
+// re-issued sequence number: at the end each device holds exactly the
+// server's rows, and the server holds every write.
+//
+// "marked": the administrator ran `outpost-server restored` (a new
+// timeline); b writes more before anyone syncs, so the restored sequence
+// passes a's cursor and only the timeline can tell. "unmarked": no one ran
+// it; the devices sync at once, and their cursors above the sequence the
+// 410 answers tell them. Both need the server's side of issue 15 (the
+// restored command, the 410's sequence).
+func TestRestoredServer_DevicesRecoverWhatTheRestoreLost(t *testing.T) {
+	for _, mark := range []bool{true, false} {
+		name := map[bool]string{true: "marked", false: "unmarked"}[mark]
+		t.Run(name, func(t *testing.T) { testRestore(t, mark) })
+	}
+}
+
+func testRestore(t *testing.T, mark bool) {
+	ctx := context.Background()
+	srv := startRealServer(t)
+	a := newDevice(t, srv, "a", "operator")
+	b := newDevice(t, srv, "b", "operator")
+	create := func(d *device, q int64) string {
+		t.Helper()
+		r, err := d.st.CreateRecord(ctx, store.RecordInput{LineID: "L1", ProductID: "P1", Quantity: q, OperatorID: d.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.ID
+	}
+	r0 := create(a, 1)
+	r1 := create(a, 2)
+	a.sync(t)
+	b.sync(t)
+
+	backup := t.TempDir()
+	srv.stop()
+	srv.backup(backup)
+	srv.start()
+
+	// After the backup: a edits r1 and creates r2, b creates r3.
+	got, err := a.st.GetRecord(ctx, r1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.st.UpdateRecord(ctx, r1, store.RecordInput{LineID: got.LineID, ProductID: got.ProductID, Quantity: 50, OperatorID: got.OperatorID}); err != nil {
+		t.Fatal(err)
+	}
+	r2 := create(a, 3)
+	a.sync(t)
+	b.sync(t)
+	r3 := create(b, 4)
+	b.sync(t)
+	a.sync(t)
+
+	srv.stop()
+	if mark {
+		if !srv.restoreFrom(backup, true) {
+			t.Error("outpost-server has no `restored` command (the server's side of issue 15)")
+		}
+	} else {
+		srv.restoreFrom(backup, false)
+	}
+	srv.start()
+	if !mark {
+		// The devices sync before anyone writes: their cursors are above
+		// the restored sequence.
+		b.sync(t)
+		a.sync(t)
+	}
+
+	// b writes more after the restore: the restored sequence passes a's
+	// cursor, reusing the numbers a has seen.
+	var later []string
+	for i := 0; i < 6; i++ {
+		later = append(later, create(b, int64(10+i)))
+	}
+	for i := 0; i < 3; i++ {
+		b.sync(t)
+		a.sync(t)
+	}
+	c := newDevice(t, srv, "c", "operator") // a fresh device reads the server
+	c.sync(t)
+
+	want := map[string]int64{r0: 1, r1: 50, r2: 3, r3: 4}
+	for i, id := range later {
+		want[id] = int64(10 + i)
+	}
+	for _, d := range []*device{c, a, b} {
+		rows := liveIDs(t, d, protocol.TableProductionRecords)
+		for id, q := range want {
+			r, ok := rows[id]
+			if !ok {
+				t.Errorf("%s: record %s (quantity %d) missing", d.name, id, q)
+				continue
+			}
+			if n, _ := toInt(r.Row["quantity"]); n != q || r.State != store.StateClean {
+				t.Errorf("%s: record %s has quantity %v, state %s; want %d, clean", d.name, id, r.Row["quantity"], r.State, q)
+			}
+		}
+		if len(rows) != len(want) {
+			t.Errorf("%s holds %d live records, want %d", d.name, len(rows), len(want))
+		}
+	}
+	// Same versions everywhere: the devices follow the restored server's
+	// sequence, not the numbers they knew before.
+	cr := liveIDs(t, c, protocol.TableProductionRecords)
+	for _, d := range []*device{a, b} {
+		for id, r := range liveIDs(t, d, protocol.TableProductionRecords) {
+			if cr[id].Version != r.Version {
+				t.Errorf("%s: record %s at version %d, the server's is %d", d.name, id, r.Version, cr[id].Version)
+			}
+		}
+	}
+}
+
+func toInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case float64:
+		return int64(n), true
+	case json.Number:
+		i, err := n.Int64()
+		return i, err == nil
+	}
+	return 0, false
+}

@@ -144,9 +144,9 @@ func (s *realServer) backup(dir string) {
 }
 
 // restoreFrom replaces the (stopped) server's database with the copy in
-// dir, as an administrator restoring a backup does, then runs
-// `outpost-server restored` when this server build knows it (reported).
-func (s *realServer) restoreFrom(dir string) (marked bool) {
+// dir, as an administrator restoring a backup does; with mark, it then runs
+// `outpost-server restored` and reports whether the server knew it.
+func (s *realServer) restoreFrom(dir string, mark bool) (marked bool) {
 	s.t.Helper()
 	for _, suf := range []string{"", "-wal", "-shm"} {
 		os.Remove(s.db + suf)
@@ -160,6 +160,9 @@ func (s *realServer) restoreFrom(dir string) (marked bool) {
 		if err := os.WriteFile(s.db+suf, b, 0o600); err != nil {
 			s.t.Fatal(err)
 		}
+	}
+	if !mark {
+		return false
 	}
 	out, err := exec.Command(s.bin, "restored", "--db", "sqlite://"+s.db).CombinedOutput()
 	if err != nil {
