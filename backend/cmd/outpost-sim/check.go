@@ -357,16 +357,12 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 			if !found && sum.retention && len(h) == 0 && deleted[k] {
 				found = true // deleted, and its tombstone purged
 			}
-			if !found && sum.retention && e.hlc != "" {
-				// Retention purged the superseded versions: an edit that a
-				// later write (a greater HLC) followed may have been
-				// purged from the history, not lost.
-				for _, v := range h {
-					if v.HLC > e.hlc {
-						found = true
-						break
-					}
-				}
+			if !found && sum.retention && len(h) > 0 && !sameValue(tb, "updated_at", h[0].Row["updated_at"], h[0].Row["created_at"]) {
+				// Retention purged the row's first versions (the oldest
+				// one left is not the row's creation): a superseded edit
+				// may have been purged from the history, not lost. The
+				// diverged and resurrected counts still judge the row.
+				found = true
 			}
 			if !found {
 				sum.Lost++

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"os"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -301,9 +301,8 @@ func (n *Nemesis) judge(ctx context.Context, sum *Summary, devs []*device, mgr *
 			if d.settleErr != nil {
 				msg += ": " + d.settleErr.Error()
 			}
-			if len(sum.Mismatches) < 20 {
-				sum.Mismatches = append(sum.Mismatches, msg)
-			}
+			// First: it says the most about the rows that follow.
+			sum.Mismatches = append([]string{msg}, sum.Mismatches[:min(len(sum.Mismatches), 24)]...)
 		}
 	}
 
