@@ -186,6 +186,10 @@ func (s *SiteService) SavePerson(in PersonInput) (Person, error) {
 		if err := pin.Check(*in.PIN); err != nil {
 			return Person{}, fieldError(CodeInvalidInput, "pin", "%s", sentence(err.Error()))
 		}
+		role := fields["role"].(string)
+		if n := signin.MinPINLen(role); len(*in.PIN) < n {
+			return Person{}, fieldError(CodeInvalidInput, "pin", "A %s's PIN has at least %d digits: it opens site data and conflict decisions.", role, n)
+		}
 	}
 	var rules signin.Rules
 	r, err := s.put(protocol.TablePeople, fields, func(ctx context.Context, st *store.Store) error {

@@ -232,7 +232,7 @@ func TestSite_WhoMayEdit(t *testing.T) {
 					return err
 				},
 				func() error {
-					p := "1357"
+					p := "135790"
 					_, err := tm.site.SavePerson(PersonInput{BadgeID: "MGR-2", DisplayName: "Max", Role: "manager", Active: true, PIN: &p})
 					return err
 				},
@@ -279,7 +279,17 @@ func TestSite_SaveAndRead(t *testing.T) {
 	if n, _ := st.CountLive(ctx, protocol.TablePeople); n != 0 {
 		t.Fatalf("refused saves wrote %d people", n)
 	}
-	good := "2468"
+	// A manager's (or supervisor's) new PIN has at least 6 digits; an
+	// operator's 4 (issue 17).
+	for _, role := range []string{"manager", "supervisor"} {
+		short := "24681"
+		_, err = tm.site.SavePerson(PersonInput{BadgeID: "MGR-1", DisplayName: "Mia Manager", Role: role, Active: true, PIN: &short})
+		wantCode(t, "a 5-digit "+role+" PIN", err, CodeInvalidInput, "pin")
+		if e := asError(t, err); !strings.Contains(e.Message, "at least 6 digits") {
+			t.Fatalf("short %s PIN: %q", role, e.Message)
+		}
+	}
+	good := "246813"
 	m, err := tm.site.SavePerson(PersonInput{BadgeID: " MGR-1 ", DisplayName: "Mia Manager", Role: "Manager", Active: true, PIN: &good})
 	if err != nil || m.BadgeID != "MGR-1" || m.Role != "manager" || !m.HasPIN || !m.NeedsPIN || !m.Pending || m.UpdatedBy != "" {
 		t.Fatalf("manager: %+v %v", m, err)

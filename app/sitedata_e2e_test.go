@@ -63,7 +63,7 @@ func TestSiteData_EndToEnd(t *testing.T) {
 	b := newSiteDevice(t, url, enrollCode(t, db, "operator"), &cuttable{})
 
 	// The manager's computer: the first person is a manager with a PIN.
-	mgrPIN := "2468"
+	mgrPIN := "246813"
 	if _, err := a.site.SavePerson(PersonInput{BadgeID: "MGR-1", DisplayName: "Mia Manager", Role: "manager", Active: true, PIN: &mgrPIN}); err != nil {
 		t.Fatal(err)
 	}

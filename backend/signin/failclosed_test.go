@@ -132,3 +132,12 @@ func TestIdleExpiry_CountsTimeAsleep(t *testing.T) {
 		t.Fatal("not expired after the idle time awake")
 	}
 }
+
+// TestMinPINLen: supervisors' and managers' new PINs are longer (issue 17).
+func TestMinPINLen(t *testing.T) {
+	for role, want := range map[string]int{"operator": 4, "supervisor": 6, "manager": 6, "": 4} {
+		if got := MinPINLen(role); got != want {
+			t.Errorf("MinPINLen(%q) = %d, want %d", role, got, want)
+		}
+	}
+}

@@ -34,6 +34,20 @@ const (
 // DefaultPINRoles are the roles that need a PIN when the site names none.
 var DefaultPINRoles = []string{protocol.PersonSupervisor, protocol.PersonManager}
 
+// MinTrustedPINLen is the fewest digits of a new PIN for a supervisor or
+// a manager: their PIN opens site data (people and their PINs) and
+// conflict decisions, so it must outlast more guesses than an operator's.
+// Operators keep pin.MinLen (4). PINs set before this rule still work.
+const MinTrustedPINLen = 6
+
+// MinPINLen is the fewest digits a new PIN of a person with role has.
+func MinPINLen(role string) int {
+	if role == protocol.PersonSupervisor || role == protocol.PersonManager {
+		return MinTrustedPINLen
+	}
+	return pin.MinLen
+}
+
 // Person is one of the site's people as the policy sees them.
 type Person struct {
 	BadgeID     string

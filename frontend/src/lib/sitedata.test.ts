@@ -9,6 +9,11 @@ describe('site data checks', () => {
     expect(pinProblem('123')).toBe('A PIN has at least 4 digits.');
     expect(pinProblem('12a4')).toBe('A PIN is digits only.');
     expect(pinProblem('1'.repeat(33))).toBe('A PIN has at most 32 digits.');
+    // Supervisors and managers: at least 6 digits (issue 17).
+    expect(pinProblem('12345', 'manager')).toBe("A manager's PIN has at least 6 digits.");
+    expect(pinProblem('12345', 'supervisor')).toBe("A supervisor's PIN has at least 6 digits.");
+    expect(pinProblem('123456', 'manager')).toBe('');
+    expect(pinProblem('1234', 'operator')).toBe('');
   });
 
   it.each([

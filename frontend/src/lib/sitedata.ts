@@ -5,12 +5,21 @@
 import { ApiError } from './api';
 import type { FieldErrors } from './validate';
 
+/** minPinLength is the fewest digits of a new PIN for role: 6 for
+ * supervisors and managers, whose PIN opens site data and conflict
+ * decisions, 4 for operators (backend/signin.MinPINLen). */
+export function minPinLength(role: string): number {
+  return role === 'supervisor' || role === 'manager' ? 6 : 4;
+}
+
 /** pinProblem checks a PIN typed in the people form: empty keeps the
- * current PIN; otherwise 4–32 digits (backend/pin.Check). */
-export function pinProblem(pin: string): string {
+ * current PIN; otherwise minPinLength(role)–32 digits (backend/pin.Check,
+ * backend/signin.MinPINLen). */
+export function pinProblem(pin: string, role = 'operator'): string {
   if (pin === '') return '';
   if (!/^[0-9]+$/.test(pin)) return 'A PIN is digits only.';
-  if (pin.length < 4) return 'A PIN has at least 4 digits.';
+  const min = minPinLength(role);
+  if (pin.length < min) return min > 4 ? `A ${role}'s PIN has at least ${min} digits.` : `A PIN has at least ${min} digits.`;
   if (pin.length > 32) return 'A PIN has at most 32 digits.';
   return '';
 }

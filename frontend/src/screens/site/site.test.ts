@@ -104,10 +104,10 @@ describe('SiteScreen', () => {
     await vi.waitFor(() => expect(calls.savePerson).toHaveBeenCalledTimes(1));
     expect(calls.savePerson.mock.calls[0][0]).toEqual({ badgeId: 'B-9', displayName: 'Max Weber', role: 'manager', active: true });
     await vi.waitFor(() => expect((screen.getByTestId('site-save') as HTMLButtonElement).disabled).toBe(false));
-    // A short PIN is refused beside the field.
-    await fireEvent.input(pin, { target: { value: '12' } });
+    // A short PIN is refused beside the field: a manager's has 6 digits.
+    await fireEvent.input(pin, { target: { value: '12345' } });
     await fireEvent.click(screen.getByTestId('site-save'));
-    expect(screen.getByTestId('error-sp-pin').textContent).toBe('A PIN has at least 4 digits.');
+    expect(screen.getByTestId('error-sp-pin').textContent).toBe("A manager's PIN has at least 6 digits.");
     // Letters never get in; a good PIN is sent, then the field is emptied.
     await fireEvent.input(pin, { target: { value: '12a3456' } });
     expect(pin.value).toBe('123456');
