@@ -87,6 +87,9 @@ type ResolveRequest struct {
 	// PersonID and PersonName name the person who decided (1–128
 	// characters each when given).
 	PersonID, PersonName *string
+	// Timeline is the timeline the device names (Outpost-Timeline), ""
+	// when it names none.
+	Timeline string
 }
 
 // maxPersonLen bounds a resolution's person_id and person_name.
@@ -145,6 +148,13 @@ func (e *Engine) Resolve(ctx context.Context, dev Device, id string, req Resolve
 		return 0, 0, fmt.Errorf("begin resolve: %w", err)
 	}
 	defer tx.Rollback()
+	var base0 int64
+	if req.BaseVersion != nil {
+		base0 = *req.BaseVersion
+	}
+	if err := position(ctx, tx, req.Timeline, base0); err != nil {
+		return 0, 0, err
+	}
 	cr, err := tx.GetRow(ctx, protocol.TableConflicts, id)
 	if err != nil {
 		return 0, 0, fmt.Errorf("get conflict: %w", err)

@@ -33,60 +33,80 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	addr := clientAddr(r)
 	now := s.cfg.Now()
-	// Only failed attempts are throttled (DESIGN.md 4): a valid code always
-	// enrolls; a failure after EnrollFailureLimit failures within a minute
-	// from this address is answered 429 instead of its own error.
-	fail := func(e error) error {
-		n, err := s.cfg.Store.EnrollFailures(ctx, addr, now.Add(-time.Minute).UnixMilli())
-		if err != nil {
-			return fmt.Errorf("count enroll failures: %w", err)
-		}
-		if n >= s.cfg.EnrollFailureLimit {
-			return errf(http.StatusTooManyRequests, "rate_limited", "Too many failed enrollment attempts from this address; wait a minute and try again.")
-		}
-		if err := s.cfg.Store.RecordEnrollFailure(ctx, addr, now.UnixMilli()); err != nil {
-			return fmt.Errorf("record enroll failure: %w", err)
-		}
-		return e
+	// The throttle (DESIGN.md 4): every attempt first takes a failure slot,
+	// atomically with counting the address's failures of the last minute,
+	// so parallel attempts never pass the limit; over the limit, every
+	// attempt is 429 until the minute has passed, a right code included
+	// (else the throttle would not stop guessing). Only a success gives
+	// its slot back.
+	slot, ok, err := s.cfg.Store.TakeEnrollSlot(ctx, addr, now.UnixMilli(), now.Add(-time.Minute).UnixMilli(), s.cfg.EnrollFailureLimit)
+	if err != nil {
+		return fmt.Errorf("take enroll slot: %w", err)
+	}
+	if !ok {
+		return errf(http.StatusTooManyRequests, "rate_limited", "Too many failed enrollment attempts from this address; wait a minute and try again.")
 	}
 	body, err := s.readBody(w, r)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	var req protocol.EnrollRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		return fail(malformed("The body must be a JSON object {\"code\", \"device_name\", \"platform\"}."))
+		return malformed("The body must be a JSON object {\"code\", \"device_name\", \"platform\"}.")
 	}
 	req.DeviceName = strings.TrimSpace(req.DeviceName)
 	if req.DeviceName == "" {
 		req.DeviceName = "unnamed device"
 	}
 	if utf8.RuneCountInString(req.DeviceName) > 128 {
-		return fail(errf(http.StatusUnprocessableEntity, protocol.CodeTooLong, "device_name is longer than 128 characters."))
+		return errf(http.StatusUnprocessableEntity, protocol.CodeTooLong, "device_name is longer than 128 characters.")
 	}
 	if utf8.RuneCountInString(req.Platform) > 64 {
-		return fail(errf(http.StatusUnprocessableEntity, protocol.CodeTooLong, "platform is longer than 64 characters."))
+		return errf(http.StatusUnprocessableEntity, protocol.CodeTooLong, "platform is longer than 64 characters.")
 	}
 	code := normalizeCode(req.Code)
 	if code == "" {
-		return fail(errf(http.StatusUnprocessableEntity, protocol.CodeMissingValue, "code is required."))
+		return errf(http.StatusUnprocessableEntity, protocol.CodeMissingValue, "code is required.")
 	}
 	token := newToken()
 	dev, err := s.cfg.Store.Enroll(ctx, HashSecret(code), Device{
 		ID: uuid.NewString(), Name: req.DeviceName, Platform: req.Platform, TokenHash: HashSecret(token),
 	}, now.UnixMilli())
 	if errors.Is(err, ErrInvalidCode) {
-		return fail(errf(http.StatusUnauthorized, "invalid_code", "The enrollment code is unknown, expired or already used."))
+		return errf(http.StatusUnauthorized, "invalid_code", "The enrollment code is unknown, expired or already used.")
 	}
 	if err != nil {
 		return fmt.Errorf("enroll: %w", err)
+	}
+	if err := s.cfg.Store.ReleaseEnrollSlot(ctx, slot); err != nil {
+		// The device is enrolled; the slot only counts against the
+		// address for a minute.
+		s.cfg.Logger.Warn("release enroll slot", "err", err)
 	}
 	info(r).deviceID, info(r).site = dev.ID, dev.SiteID
 	s.writeJSON(w, r, http.StatusCreated, protocol.EnrollResponse{DeviceID: dev.ID, Token: token, SiteID: dev.SiteID, Role: dev.Role})
 	return nil
 }
 
+// namedTimeline returns the timeline the request names in its
+// Outpost-Timeline header ("" when none).
+func namedTimeline(r *http.Request) (string, error) {
+	v := strings.TrimSpace(r.Header.Get(protocol.HeaderTimeline))
+	if v == "" {
+		return "", nil
+	}
+	id, err := uuid.Parse(v)
+	if err != nil || len(v) != 36 {
+		return "", malformed("The %s header must be the timeline (a UUID) a pull answer named.", protocol.HeaderTimeline)
+	}
+	return id.String(), nil
+}
+
 func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, dev Device) error {
+	timeline, err := namedTimeline(r)
+	if err != nil {
+		return err
+	}
 	body, err := s.readBody(w, r)
 	if err != nil {
 		return err
@@ -113,7 +133,7 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, dev Device) 
 		// A repeated batch answers its stored response whatever the
 		// repeat contains.
 		if validBatch {
-			if stored, err := s.engine.Replay(r.Context(), dev, batchID); err == nil {
+			if stored, err := s.engine.Replay(r.Context(), dev, batchID, timeline); err == nil {
 				s.writeJSON(w, r, http.StatusOK, stored)
 				return nil
 			} else if !errors.Is(err, ErrNotFound) {
@@ -122,7 +142,7 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, dev Device) 
 		}
 		return reqErr
 	}
-	out, seq, err := s.engine.Push(r.Context(), dev, PushBatch{BatchID: batchID, Changes: changes})
+	out, seq, err := s.engine.Push(r.Context(), dev, PushBatch{BatchID: batchID, Changes: changes, Timeline: timeline})
 	if err != nil {
 		return err
 	}
@@ -136,39 +156,69 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, dev Device) 
 
 func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, dev Device) error {
 	q := r.URL.Query()
-	cursor := int64(0)
-	if v := q.Get("cursor"); v != "" {
-		c, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || c < 0 {
-			return errf(http.StatusBadRequest, "invalid_cursor", "cursor must be a whole number, 0 or more.")
+	whole := func(name, code string) (int64, bool, error) {
+		v := q.Get(name)
+		if v == "" {
+			return 0, false, nil
 		}
-		cursor = c
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, false, errf(http.StatusBadRequest, code, "%s must be a whole number, 0 or more.", name)
+		}
+		return n, true, nil
 	}
-	limit := protocol.DefaultPullLimit
+	cursor, _, err := whole("cursor", "invalid_cursor")
+	if err != nil {
+		return err
+	}
+	req := PullRequest{Device: dev, Cursor: cursor, Limit: protocol.DefaultPullLimit}
+	if c, ok, err := whole("committed", "invalid_committed"); err != nil {
+		return err
+	} else if ok {
+		req.Committed = &c
+	}
+	switch q.Get("full") {
+	case "", "0":
+	case "1":
+		req.Full = true
+	default:
+		return errf(http.StatusBadRequest, "invalid_full", "full must be 1 (a page of a full pass) or 0.")
+	}
 	if v := q.Get("limit"); v != "" {
 		l, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || l < 1 {
 			return errf(http.StatusBadRequest, "invalid_limit", "limit must be a whole number, 1 or more.")
 		}
-		limit = int(min(l, protocol.MaxPullLimit))
+		req.Limit = int(min(l, protocol.MaxPullLimit))
 	}
-	resp, err := s.engine.Pull(r.Context(), dev.SiteID, cursor, limit)
-	if errors.Is(err, ErrResyncRequired) {
-		return errf(http.StatusGone, "resync_required", "This device's sync position is no longer valid on the server; push pending edits, then pull again from cursor 0.")
-	}
+	resp, err := s.engine.Pull(r.Context(), req)
 	if err != nil {
 		return err
-	}
-	if cursor != dev.Cursor {
-		if err := s.cfg.Store.TouchDevice(r.Context(), dev.ID, s.cfg.Now().UnixMilli(), cursor); err != nil {
-			s.cfg.Logger.Warn("record device cursor", "device", dev.ID, "err", err)
-		}
 	}
 	s.writeJSON(w, r, http.StatusOK, resp)
 	return nil
 }
 
 func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, dev Device) error {
+	// A decision made on another timeline is refused before anything else:
+	// its conflict may not even exist on this one.
+	timeline, err := namedTimeline(r)
+	if err != nil {
+		return err
+	}
+	if timeline != "" {
+		tl, err := s.cfg.Store.Timeline(r.Context())
+		if err != nil {
+			return fmt.Errorf("read timeline: %w", err)
+		}
+		if tl != timeline {
+			st, err := s.cfg.Store.SiteState(r.Context(), dev.SiteID)
+			if err != nil {
+				return fmt.Errorf("site state: %w", err)
+			}
+			return &TimelineError{Seq: st.Seq, Timeline: tl}
+		}
+	}
 	if dev.Role != protocol.RoleManager {
 		return errf(http.StatusForbidden, "forbidden", "Only manager devices may resolve conflicts.")
 	}
@@ -196,7 +246,7 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, dev Devic
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return malformed("The body must be a JSON object {\"row\", \"hlc\", \"base_version\", \"reason\", \"person_id\", \"person_name\"}.")
 	}
-	req := ResolveRequest{HLC: raw.HLC, BaseVersion: raw.BaseVersion, Reason: raw.Reason, PersonID: raw.PersonID, PersonName: raw.PersonName}
+	req := ResolveRequest{HLC: raw.HLC, BaseVersion: raw.BaseVersion, Reason: raw.Reason, PersonID: raw.PersonID, PersonName: raw.PersonName, Timeline: timeline}
 	if len(raw.Row) > 0 && string(raw.Row) != "null" {
 		m, err := protocol.DecodeRow(raw.Row)
 		if err != nil {

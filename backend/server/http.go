@@ -25,6 +25,10 @@ type apiError struct {
 	Message string
 	Row     protocol.Row
 	Version *int64
+	// Sequence and Timeline accompany 410 resync_required and 409
+	// timeline_changed.
+	Sequence *int64
+	Timeline string
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -226,8 +230,8 @@ func (s *Server) authenticate(r *http.Request) (Device, error) {
 		return Device{}, errf(http.StatusUnauthorized, "device_revoked", "This device was revoked by an administrator and can no longer sync.")
 	}
 	now := s.cfg.Now().UnixMilli()
-	if now-dev.LastSeen > 30_000 {
-		if err := s.cfg.Store.TouchDevice(r.Context(), dev.ID, now, -1); err != nil {
+	if now-dev.LastSeen > touchEvery.Milliseconds() {
+		if err := s.cfg.Store.TouchDevice(r.Context(), dev.ID, now); err != nil {
 			s.cfg.Logger.Warn("touch device", "device", dev.ID, "err", err)
 		} else {
 			dev.LastSeen = now
@@ -241,8 +245,18 @@ func (s *Server) authenticate(r *http.Request) (Device, error) {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	var sb *StaleBaseError
+	var re *ResyncError
+	var te *TimelineError
 	switch {
 	case errors.As(err, &ae):
+	case errors.As(err, &re):
+		seq := re.Seq
+		ae = &apiError{Status: http.StatusGone, Code: "resync_required", Sequence: &seq, Timeline: re.Timeline,
+			Message: "This device's sync position is no longer valid on the server; push pending edits, then pull again from cursor 0."}
+	case errors.As(err, &te):
+		seq := te.Seq
+		ae = &apiError{Status: http.StatusConflict, Code: protocol.CodeTimelineChanged, Sequence: &seq, Timeline: te.Timeline,
+			Message: "The server was restored from a backup since this device last synced (another timeline); nothing was applied. Adopt the server's timeline and sync again from cursor 0."}
 	case errors.As(err, &sb):
 		v := sb.Version
 		ae = &apiError{Status: http.StatusConflict, Code: "stale_base", Message: "The row changed since the version this decision was made against; decide again on the current state.", Row: sb.Row, Version: &v}
@@ -259,7 +273,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.Status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "60")
 	}
-	s.writeJSON(w, r, ae.Status, protocol.ErrorBody{Error: protocol.ErrorDetail{Code: ae.Code, Message: ae.Message, Row: ae.Row, Version: ae.Version}})
+	s.writeJSON(w, r, ae.Status, protocol.ErrorBody{Error: protocol.ErrorDetail{Code: ae.Code, Message: ae.Message, Row: ae.Row, Version: ae.Version,
+		Sequence: ae.Sequence, Timeline: ae.Timeline}})
 }
 
 // writeJSON answers v as JSON, gzipped whenever the client accepts gzip

@@ -3,18 +3,27 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 )
 
-// ErrResyncRequired: the cursor is behind the purge horizon or ahead of the
-// site's sequence; the device must re-pull from 0.
-var ErrResyncRequired = errors.New("resync required")
+// ResyncError answers 410 resync_required: the cursor is behind the purge
+// horizon, ahead of the site's sequence (a restored server), or a full pass
+// the server cannot vouch for. Seq and Timeline let the device tell a
+// timeline change (a cursor above Seq, another timeline) from a horizon
+// resync.
+type ResyncError struct {
+	Seq      int64
+	Timeline string
+}
 
-// pullChange is protocol.PullChange with the stored row passed through
+func (e *ResyncError) Error() string {
+	return fmt.Sprintf("resync required (sequence %d, timeline %s)", e.Seq, e.Timeline)
+}
+
+// PullChange is one change of a pull page, the stored row passed through
 // unparsed.
-type pullChange struct {
+type PullChange struct {
 	Table   string          `json:"table"`
 	ID      string          `json:"id"`
 	Version int64           `json:"version"`
@@ -22,35 +31,118 @@ type pullChange struct {
 	Row     json.RawMessage `json:"row"`
 }
 
-type pullResponse struct {
-	Changes []pullChange `json:"changes"`
-	Cursor  int64        `json:"cursor"`
-	HasMore bool         `json:"has_more"`
+// PullAnswer is GET /v1/pull's answer.
+type PullAnswer struct {
+	Changes  []PullChange `json:"changes"`
+	Cursor   int64        `json:"cursor"`
+	HasMore  bool         `json:"has_more"`
+	Timeline string       `json:"timeline"`
 }
 
-// Pull returns one page of the site's feed after cursor.
-func (e *Engine) Pull(ctx context.Context, site string, cursor int64, limit int) (any, error) {
-	st, err := e.Store.SiteState(ctx, site)
+// PullRequest is one pull of a device.
+type PullRequest struct {
+	// Device is the puller as authenticated: its site and its full pass
+	// record.
+	Device Device
+	Cursor int64
+	// Committed is the cursor the device says it has committed (clamped to
+	// Cursor); nil counts Cursor, as older clients expect.
+	Committed *int64
+	// Full says the device considers this page part of a full pass; it is
+	// honoured only when the server's record shows a pass that began at 0.
+	Full  bool
+	Limit int
+}
+
+// Pull returns one page of the site's feed after req.Cursor and records the
+// device's position (DESIGN.md 3, "Full passes, committed cursors and
+// timelines"):
+//
+//   - the page, its cursor, the sequence, the horizon and the timeline are
+//     read in one snapshot (Store.ReadPage);
+//   - a cursor above the site's sequence is 410, and ends any pass;
+//   - a chain that begins at cursor 0 is a full pass: every page of it is
+//     served whatever the horizon until a page answers has_more false — a
+//     pass needs no tombstones, it brings every live row. When the horizon
+//     rose above the cursor since the pass began (a tombstone above the
+//     pass's position was purged: the row may be one the pass already
+//     brought), the pass must start again: 410;
+//   - full=1 on a page whose device has no pass in progress in the
+//     server's record is 410 (the pass starts again from 0);
+//   - otherwise a cursor behind the horizon is 410;
+//   - the device's committed cursor (min(committed, cursor)) is recorded on
+//     every pull, decreases included; retention counts only it.
+func (e *Engine) Pull(ctx context.Context, req PullRequest) (PullAnswer, error) {
+	dev := req.Device
+	committed := req.Cursor
+	if req.Committed != nil {
+		committed = min(*req.Committed, req.Cursor)
+	}
+	rec := PullRecord{LastSeen: e.nowMS(), Cursor: req.Cursor, Committed: committed}
+	page, err := e.Store.ReadPage(ctx, dev.SiteID, req.Cursor, req.Limit+1)
 	if err != nil {
-		return nil, fmt.Errorf("site state: %w", err)
+		return PullAnswer{}, fmt.Errorf("read page: %w", err)
 	}
-	if cursor > st.Seq || (cursor != 0 && cursor < st.Horizon) {
-		return nil, ErrResyncRequired
+	st := page.State
+	inPass := dev.PassHorizon >= 0
+	var refuse bool
+	switch {
+	case req.Cursor > st.Seq:
+		refuse = true
+	case req.Cursor == 0:
+		rec.Pass, rec.PassHorizon = PassBegin, st.Horizon
+	case req.Full && !inPass:
+		// The device believes it is in a full pass, but the server's
+		// record shows none that began at 0 (it ended, or a restore
+		// forgot it): a pass that did not start at 0 must never remove
+		// rows it did not receive, so it starts again.
+		refuse = true
+	case req.Cursor >= st.Horizon:
+		// Nothing purged above the cursor: served as usual.
+	case inPass && st.Horizon <= dev.PassHorizon:
+		// Behind the horizon, but nothing was purged since the pass
+		// began: every tombstone it misses is of a row it never brought.
+	default:
+		refuse = true
 	}
-	rows, err := e.Store.Changes(ctx, site, cursor, limit+1)
-	if err != nil {
-		return nil, fmt.Errorf("changes: %w", err)
+	if refuse {
+		rec.Pass, rec.Committed = PassEnd, 0
+		e.recordPull(ctx, dev, rec)
+		return PullAnswer{}, &ResyncError{Seq: st.Seq, Timeline: page.Timeline}
 	}
-	resp := pullResponse{Changes: make([]pullChange, 0, min(len(rows), limit)), Cursor: cursor}
-	if len(rows) > limit {
-		rows, resp.HasMore = rows[:limit], true
+	resp := PullAnswer{Changes: make([]PullChange, 0, min(len(page.Rows), req.Limit)), Cursor: req.Cursor, Timeline: page.Timeline}
+	rows := page.Rows
+	if len(rows) > req.Limit {
+		rows, resp.HasMore = rows[:req.Limit], true
 	}
 	for _, r := range rows {
-		resp.Changes = append(resp.Changes, pullChange{Table: r.Table, ID: r.ID, Version: r.Version, HLC: r.HLC, Row: r.Data})
+		resp.Changes = append(resp.Changes, PullChange{Table: r.Table, ID: r.ID, Version: r.Version, HLC: r.HLC, Row: r.Data})
 		resp.Cursor = r.Version
 	}
+	if !resp.HasMore {
+		rec.Pass = PassEnd
+	}
+	e.recordPull(ctx, dev, rec)
 	return resp, nil
 }
+
+// recordPull stores what a pull says about its device, skipping the write
+// when nothing changes. A failure is not the puller's problem: the record
+// only ever lags (retention then waits longer, a pass restarts).
+func (e *Engine) recordPull(ctx context.Context, dev Device, rec PullRecord) {
+	inPass := dev.PassHorizon >= 0
+	same := rec.Cursor == dev.Cursor && rec.Committed == dev.Committed &&
+		(rec.Pass == PassKeep || (rec.Pass == PassEnd && !inPass) || (rec.Pass == PassBegin && dev.PassHorizon == rec.PassHorizon))
+	if same && rec.LastSeen-dev.LastSeen < touchEvery.Milliseconds() {
+		return
+	}
+	if err := e.Store.RecordPull(ctx, dev.ID, rec); err != nil && e.Log != nil {
+		e.Log.Warn("record device position", "device", dev.ID, "err", err)
+	}
+}
+
+// touchEvery bounds how often a device's last-seen time is written.
+const touchEvery = 30 * time.Second
 
 // HistoryEntry is one stored version of a row.
 type HistoryEntry struct {
@@ -93,7 +185,7 @@ type PurgeStats struct {
 }
 
 // Purge removes, per site, tombstones and superseded row versions that every
-// active device has pulled past (revoked devices and devices unseen for
+// active device has committed (revoked devices and devices unseen for
 // longer than StaleAfter do not count), keeping versions open conflicts
 // need; then expired batch records, enrollment codes and throttle entries.
 func (e *Engine) Purge(ctx context.Context, ret Retention) (PurgeStats, error) {
@@ -119,7 +211,9 @@ func (e *Engine) Purge(ctx context.Context, ret Retention) (PurgeStats, error) {
 			if d.RevokedAt != 0 || seen < staleBefore {
 				continue
 			}
-			horizon = min(horizon, d.Cursor)
+			// What the device has committed, never the cursor it asked
+			// from: it asks for pages before it commits the ones before.
+			horizon = min(horizon, d.Committed)
 		}
 		if horizon <= 0 {
 			continue

@@ -78,7 +78,7 @@ func New(cfg Config) *Server {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &Server{
 		cfg:     cfg,
-		engine:  &Engine{Store: cfg.Store, Registry: cfg.Registry, MaxSkew: cfg.MaxSkew, Now: cfg.Now},
+		engine:  &Engine{Store: cfg.Store, Registry: cfg.Registry, MaxSkew: cfg.MaxSkew, Now: cfg.Now, Log: cfg.Logger},
 		metrics: newMetrics(reg),
 		reg:     reg,
 	}

@@ -149,10 +149,19 @@ func TestServer_EnrollThrottle(t *testing.T) {
 	if res.status != 429 || res.errCode() != "rate_limited" || res.header.Get("Retry-After") == "" {
 		t.Fatalf("11th failure: %d %s", res.status, res.raw)
 	}
-	// Only failed attempts are throttled (DESIGN.md 4: successful
-	// enrollments are not rate limited): a right code still enrolls.
-	if res := h.do("POST", "/v1/enroll", "", map[string]any{"code": good}); res.status != 201 {
+	// Over the limit every attempt is 429 until the minute has passed, a
+	// right code included (DESIGN.md 4: otherwise the throttle would not
+	// stop guessing).
+	if res := h.do("POST", "/v1/enroll", "", map[string]any{"code": good}); res.status != 429 || res.errCode() != "rate_limited" {
 		t.Fatalf("a valid code from a throttled address: %d %s", res.status, res.raw)
+	}
+	// A success gives its slot back: below the limit, right codes never
+	// count as failures.
+	h3 := newHarness(t)
+	for range 12 {
+		if res := h3.do("POST", "/v1/enroll", "", map[string]any{"code": h3.code("S", "operator", 1)}); res.status != 201 {
+			t.Fatalf("enrollments that succeed are throttled: %d %s", res.status, res.raw)
+		}
 	}
 	// The throttle lives in the database.
 	n, err := h.st.EnrollFailures(context.Background(), "127.0.0.1", 0)

@@ -34,6 +34,18 @@ type Store interface {
 	// Readers never see a version before every smaller version of the site
 	// is visible.
 	Changes(ctx context.Context, site string, after int64, limit int) ([]StoredRow, error)
+	// ReadPage reads, in one read-only snapshot, the site's sequence and
+	// horizon, the database's timeline and Changes(site, after, limit):
+	// a pull page, its cursor and the horizon check agree with each other
+	// whatever commits meanwhile (REPEATABLE READ on PostgreSQL, one read
+	// transaction on SQLite).
+	ReadPage(ctx context.Context, site string, after int64, limit int) (Page, error)
+	// Timeline returns the database's timeline id (a UUID).
+	Timeline(ctx context.Context) (string, error)
+	// Restored gives the database the new timeline id and forgets every
+	// device's committed cursor and full pass: positions on the old
+	// timeline mean nothing on the new one. Run after restoring a backup.
+	Restored(ctx context.Context, timeline string) error
 	// SiteState returns the site's change sequence and purge horizon (zero
 	// values for an unknown site).
 	SiteState(ctx context.Context, site string) (SiteState, error)
@@ -58,12 +70,21 @@ type Store interface {
 	ListDevices(ctx context.Context, site string) ([]Device, error)
 	// RevokeDevice marks the device revoked at time at (idempotent).
 	RevokeDevice(ctx context.Context, id string, at int64) error
-	// TouchDevice records that the device was seen at lastSeen and, when
-	// cursor >= 0, that it has pulled up to cursor.
-	TouchDevice(ctx context.Context, id string, lastSeen, cursor int64) error
+	// TouchDevice records that the device was seen at lastSeen.
+	TouchDevice(ctx context.Context, id string, lastSeen int64) error
+	// RecordPull records a device's pull: when it was seen, the cursor it
+	// asked from, the cursor it has committed, and what became of its full
+	// pass.
+	RecordPull(ctx context.Context, id string, p PullRecord) error
 
-	// RecordEnrollFailure notes a failed enrollment from addr at time at.
-	RecordEnrollFailure(ctx context.Context, addr string, at int64) error
+	// TakeEnrollSlot counts the failures from addr at or after since and,
+	// when fewer than limit, records a failure at time at and returns its
+	// slot; both atomically, so parallel attempts never pass the limit.
+	// ok is false (and nothing recorded) when the limit is reached.
+	TakeEnrollSlot(ctx context.Context, addr string, at, since int64, limit int) (slot int64, ok bool, err error)
+	// ReleaseEnrollSlot removes a slot TakeEnrollSlot took: the attempt did
+	// not fail after all.
+	ReleaseEnrollSlot(ctx context.Context, slot int64) error
 	// EnrollFailures counts the failures from addr at or after since.
 	EnrollFailures(ctx context.Context, addr string, since int64) (int, error)
 	// DeleteExpired removes batch records older than batchesBefore, enroll
@@ -82,6 +103,11 @@ type Store interface {
 type Tx interface {
 	// NextSeq increments the site's change sequence and returns it.
 	NextSeq(ctx context.Context) (int64, error)
+	// Seq returns the site's change sequence (this transaction's own
+	// NextSeq calls included).
+	Seq(ctx context.Context) (int64, error)
+	// Timeline returns the database's timeline id, read under the lock.
+	Timeline(ctx context.Context) (string, error)
 	// GetRow returns the current state of a row, or ErrNotFound.
 	GetRow(ctx context.Context, table, id string) (StoredRow, error)
 	// GetRows returns the current states of the rows of table among ids
@@ -145,6 +171,13 @@ type SiteState struct {
 	Horizon int64
 }
 
+// Page is one pull page read in one snapshot (Store.ReadPage).
+type Page struct {
+	State    SiteState
+	Timeline string
+	Rows     []StoredRow
+}
+
 // Device is an enrolled device.
 type Device struct {
 	ID        string
@@ -155,9 +188,38 @@ type Device struct {
 	TokenHash string
 	CreatedAt int64
 	LastSeen  int64 // 0 = never
-	Cursor    int64
-	RevokedAt int64 // 0 = active
+	// Cursor is the cursor the device last pulled from; Committed the
+	// cursor it last said it has committed (retention counts only this).
+	Cursor, Committed int64
+	// PassHorizon is the site's purge horizon when the device's current
+	// full pass (a pull chain that began at cursor 0) began, or -1 when no
+	// full pass is in progress.
+	PassHorizon int64
+	RevokedAt   int64 // 0 = active
 }
+
+// PullRecord is what one pull tells about its device (Store.RecordPull).
+type PullRecord struct {
+	LastSeen  int64
+	Cursor    int64
+	Committed int64
+	// Pass says what becomes of the device's full pass.
+	Pass PassChange
+	// PassHorizon is the horizon a pass that begins (PassBegin) keeps.
+	PassHorizon int64
+}
+
+// PassChange is what a pull does to its device's full pass record.
+type PassChange int
+
+const (
+	// PassKeep leaves the record as it is.
+	PassKeep PassChange = iota
+	// PassBegin records a pass that began now (at cursor 0).
+	PassBegin
+	// PassEnd records that no pass is in progress.
+	PassEnd
+)
 
 // EnrollCode is an enrollment code as stored: only its hash.
 type EnrollCode struct {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,6 +27,8 @@ type Engine struct {
 	MaxSkew time.Duration
 	// Now is the server clock.
 	Now func() time.Time
+	// Log receives warnings the requests do not answer (nil: none).
+	Log *slog.Logger
 }
 
 func (e *Engine) nowMS() int64 { return e.Now().UnixMilli() }
@@ -35,6 +38,39 @@ func (e *Engine) nowMS() int64 { return e.Now().UnixMilli() }
 type PushBatch struct {
 	BatchID string
 	Changes []json.RawMessage
+	// Timeline is the timeline the device names (Outpost-Timeline), ""
+	// when it names none.
+	Timeline string
+}
+
+// TimelineError answers 409 timeline_changed: the request names another
+// timeline than the database's, or is based on a version above the site's
+// sequence (a restore nobody marked). Nothing of it was applied.
+type TimelineError struct {
+	Seq      int64
+	Timeline string
+}
+
+func (e *TimelineError) Error() string {
+	return fmt.Sprintf("timeline changed (now %s at sequence %d)", e.Timeline, e.Seq)
+}
+
+// position reads the database's timeline and the site's sequence under the
+// transaction's lock and refuses a request naming another timeline, or
+// based on a version above the sequence.
+func position(ctx context.Context, tx Tx, named string, base int64) error {
+	tl, err := tx.Timeline(ctx)
+	if err != nil {
+		return fmt.Errorf("read timeline: %w", err)
+	}
+	seq, err := tx.Seq(ctx)
+	if err != nil {
+		return fmt.Errorf("read sequence: %w", err)
+	}
+	if (named != "" && named != tl) || base > seq {
+		return &TimelineError{Seq: seq, Timeline: tl}
+	}
+	return nil
 }
 
 // Push applies a batch for dev in one transaction under the site's write
@@ -53,6 +89,11 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 	}
 	defer tx.Rollback()
 
+	// Another timeline first: whatever the batch, this device's view of
+	// the server is from before a restore.
+	if err := position(ctx, tx, b.Timeline, 0); err != nil {
+		return nil, 0, err
+	}
 	stored, err := tx.GetBatch(ctx, dev.ID, b.BatchID)
 	if err == nil {
 		// Commit, not roll back: the stored answer is given only once the
@@ -64,6 +105,16 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 	}
 	if !errors.Is(err, ErrNotFound) {
 		return nil, 0, fmt.Errorf("get batch: %w", err)
+	}
+	// A base above the sequence: the server lost writes the device saw
+	// (restored from a backup nobody marked). Applying on it would judge
+	// nothing against the writes made since the restore.
+	var maxBase int64
+	for _, c := range changes {
+		maxBase = max(maxBase, c.BaseVersion)
+	}
+	if err := position(ctx, tx, "", maxBase); err != nil {
+		return nil, 0, err
 	}
 
 	resp := protocol.PushResponse{BatchID: b.BatchID, ServerTime: now, Results: make([]protocol.PushResult, 0, len(b.Changes))}
@@ -103,13 +154,16 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 }
 
 // Replay returns the stored response of a batch the device already pushed,
-// or ErrNotFound.
-func (e *Engine) Replay(ctx context.Context, dev Device, batchID string) ([]byte, error) {
+// or ErrNotFound; a *TimelineError when timeline names another timeline.
+func (e *Engine) Replay(ctx context.Context, dev Device, batchID, timeline string) ([]byte, error) {
 	tx, err := e.Store.Begin(ctx, dev.SiteID)
 	if err != nil {
 		return nil, fmt.Errorf("begin replay: %w", err)
 	}
 	defer tx.Rollback()
+	if err := position(ctx, tx, timeline, 0); err != nil {
+		return nil, err
+	}
 	stored, err := tx.GetBatch(ctx, dev.ID, batchID)
 	if err != nil {
 		return nil, err
@@ -496,6 +550,7 @@ func (e *Engine) manual(ctx context.Context, w *writer, dev Device, t protocol.T
 			return res, nil
 		}
 		merged := mr.Row
+		keepCreated(t, merged, theirs)
 		merged["server_updated_at"] = w.now
 		h := c.HLC
 		if cur.HLC > h {
@@ -546,6 +601,9 @@ func (e *Engine) baseRow(ctx context.Context, tx Tx, t protocol.Table, c change)
 
 // overlay returns a full state of a row of t: the columns given in given,
 // every other column from theirs (null when theirs is nil, a new row).
+// created_at is theirs whenever the server holds the row: it never changes
+// once written (DESIGN.md 3; checksum buckets depend on it), whatever a
+// later write sends, under every policy.
 func overlay(t protocol.Table, given, theirs protocol.Row) protocol.Row {
 	out := make(protocol.Row, len(t.Columns))
 	for _, col := range t.Columns {
@@ -555,7 +613,22 @@ func overlay(t protocol.Table, given, theirs protocol.Row) protocol.Row {
 			out[col.Name] = theirs[col.Name] // nil map: nil
 		}
 	}
+	keepCreated(t, out, theirs)
 	return out
+}
+
+// keepCreated sets row's created_at to theirs' when the server holds the
+// row (theirs not nil) and the table has the column.
+func keepCreated(t protocol.Table, row, theirs protocol.Row) {
+	if theirs == nil {
+		return
+	}
+	if _, ok := t.Column("created_at"); !ok {
+		return
+	}
+	if v, ok := theirs["created_at"]; ok && v != nil {
+		row["created_at"] = v
+	}
 }
 
 var errRowNotObject = errors.New("row is not a JSON object")

@@ -229,6 +229,54 @@ func (s *Store) Changes(ctx context.Context, site string, after int64, limit int
 		site, after, limit))
 }
 
+// ReadPage reads the site's state, the timeline and one page of the feed in
+// one REPEATABLE READ, read-only transaction: one snapshot.
+func (s *Store) ReadPage(ctx context.Context, site string, after int64, limit int) (server.Page, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var p server.Page
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT coalesce((SELECT seq FROM sites WHERE site = $1), 0),
+			coalesce((SELECT horizon FROM sites WHERE site = $1), 0), (SELECT timeline FROM server_info)`, site).
+			Scan(&p.State.Seq, &p.State.Horizon, &p.Timeline)
+		if err != nil {
+			return fmt.Errorf("read site state: %w", err)
+		}
+		p.Rows, err = scanRows(tx.Query(ctx, `SELECT `+rowCols+` FROM rows WHERE site = $1 AND version > $2 ORDER BY version LIMIT $3`,
+			site, after, limit))
+		return err
+	})
+	if err != nil {
+		return server.Page{}, wrap(err)
+	}
+	return p, nil
+}
+
+// Timeline returns the database's timeline id.
+func (s *Store) Timeline(ctx context.Context) (string, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var tl string
+	err := s.pool.QueryRow(ctx, `SELECT timeline FROM server_info`).Scan(&tl)
+	return tl, wrap(err)
+}
+
+// Restored sets a new timeline and forgets every device's position, in one
+// transaction.
+func (s *Store) Restored(ctx context.Context, timeline string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return wrap(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE server_info SET timeline = $1`, timeline); err != nil {
+			return fmt.Errorf("set timeline: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE devices SET committed = 0, pass_horizon = -1`); err != nil {
+			return fmt.Errorf("forget device positions: %w", err)
+		}
+		return nil
+	}))
+}
+
 // SiteState returns the site's sequence and horizon.
 func (s *Store) SiteState(ctx context.Context, site string) (server.SiteState, error) {
 	ctx, cancel := s.bound(ctx)
@@ -322,12 +370,12 @@ func (s *Store) Enroll(ctx context.Context, codeHash string, d server.Device, no
 	return d, nil
 }
 
-const deviceCols = `id, site, name, role, platform, token_hash, created_at, last_seen, cursor, revoked_at`
+const deviceCols = `id, site, name, role, platform, token_hash, created_at, last_seen, cursor, committed, pass_horizon, revoked_at`
 
 func scanDevice(sc pgx.Row) (server.Device, error) {
 	var d server.Device
 	var name, platform []byte
-	err := sc.Scan(&d.ID, &d.SiteID, &name, &d.Role, &platform, &d.TokenHash, &d.CreatedAt, &d.LastSeen, &d.Cursor, &d.RevokedAt)
+	err := sc.Scan(&d.ID, &d.SiteID, &name, &d.Role, &platform, &d.TokenHash, &d.CreatedAt, &d.LastSeen, &d.Cursor, &d.Committed, &d.PassHorizon, &d.RevokedAt)
 	d.Name, d.Platform = string(name), string(platform)
 	return d, wrap(err)
 }
@@ -373,20 +421,64 @@ func (s *Store) RevokeDevice(ctx context.Context, id string, at int64) error {
 	return nil
 }
 
-// TouchDevice records last seen and (cursor >= 0) the device's cursor.
-func (s *Store) TouchDevice(ctx context.Context, id string, lastSeen, cursor int64) error {
+// TouchDevice records when the device was last seen.
+func (s *Store) TouchDevice(ctx context.Context, id string, lastSeen int64) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	_, err := s.pool.Exec(ctx, `UPDATE devices SET last_seen = greatest(last_seen, $1),
-		cursor = CASE WHEN $2::bigint >= 0 THEN $2::bigint ELSE cursor END WHERE id = $3`, lastSeen, cursor, id)
+	_, err := s.pool.Exec(ctx, `UPDATE devices SET last_seen = greatest(last_seen, $1) WHERE id = $2`, lastSeen, id)
 	return wrap(err)
 }
 
-// RecordEnrollFailure notes one failed enrollment.
-func (s *Store) RecordEnrollFailure(ctx context.Context, addr string, at int64) error {
+// RecordPull records a device's pull.
+func (s *Store) RecordPull(ctx context.Context, id string, p server.PullRecord) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO enroll_failures(addr, at) VALUES($1, $2)`, addr, at)
+	_, err := s.pool.Exec(ctx, `UPDATE devices SET last_seen = greatest(last_seen, $1), cursor = $2, committed = $3,
+		pass_horizon = CASE $4::int WHEN 1 THEN $5::bigint WHEN 2 THEN -1 ELSE pass_horizon END WHERE id = $6`,
+		p.LastSeen, p.Cursor, p.Committed, int(p.Pass), p.PassHorizon, id)
+	return wrap(err)
+}
+
+// enrollLockClass is the first key of the advisory locks that serialise
+// the enrollment attempts of one address ("OUTE").
+const enrollLockClass int32 = 0x4f555445
+
+// TakeEnrollSlot records a failure unless the address has limit of them
+// since since. The count and the insert run under a transaction-scoped
+// advisory lock of the address, so parallel attempts on any process queue
+// and never pass the limit.
+func (s *Store) TakeEnrollSlot(ctx context.Context, addr string, at, since int64, limit int) (int64, bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var slot int64
+	ok := false
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, enrollLockClass, addr); err != nil {
+			return fmt.Errorf("lock address: %w", err)
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO enroll_failures(addr, at) SELECT $1, $2
+			WHERE (SELECT count(*) FROM enroll_failures WHERE addr = $1 AND at >= $3) < $4 RETURNING id`,
+			addr, at, since, limit).Scan(&slot)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("take slot: %w", err)
+		}
+		ok = true
+		return nil
+	})
+	if err != nil {
+		return 0, false, wrap(err)
+	}
+	return slot, ok, nil
+}
+
+// ReleaseEnrollSlot removes a slot.
+func (s *Store) ReleaseEnrollSlot(ctx context.Context, slot int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `DELETE FROM enroll_failures WHERE id = $1`, slot)
 	return wrap(err)
 }
 

@@ -27,6 +27,8 @@ type Tx struct {
 	// the value read under the lock. The counter row is written back once,
 	// at Commit.
 	seq, stored int64
+	// timeline is the database's timeline, read with the lock.
+	timeline string
 	// queued holds writes not sent yet: they go in one round trip before
 	// the next read and at Commit, so a push of many rows costs a few
 	// round trips, not two per row. An error of a queued write surfaces
@@ -43,7 +45,7 @@ var (
 )
 
 const (
-	qLockSite = `SELECT seq FROM sites WHERE site = $1 FOR NO KEY UPDATE`
+	qLockSite = `SELECT seq, (SELECT timeline FROM server_info) FROM sites WHERE site = $1 FOR NO KEY UPDATE`
 	qGetRow   = `SELECT ` + rowCols + ` FROM rows WHERE site = $1 AND tbl = $2 AND id = $3`
 	qPutRows  = `INSERT INTO rows(site, tbl, id, version, hlc, device_id, deleted, data)
 		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::bytea[])
@@ -72,14 +74,14 @@ func (s *Store) Begin(ctx context.Context, site string) (server.Tx, error) {
 	b.Queue(qLockSite, site)
 	br := conn.SendBatch(ctx, b)
 	if _, err = br.Exec(); err == nil {
-		err = br.QueryRow().Scan(&t.seq)
+		err = br.QueryRow().Scan(&t.seq, &t.timeline)
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		if _, err = conn.Exec(ctx, qEnsureSite, site, time.Now().UnixMilli()); err == nil {
-			err = conn.QueryRow(ctx, qLockSite, site).Scan(&t.seq)
+			err = conn.QueryRow(ctx, qLockSite, site).Scan(&t.seq, &t.timeline)
 		}
 	}
 	if err != nil {
@@ -135,6 +137,12 @@ func (t *Tx) NextSeq(ctx context.Context) (int64, error) {
 	t.seq++
 	return t.seq, nil
 }
+
+// Seq returns the site's sequence as this transaction advanced it.
+func (t *Tx) Seq(ctx context.Context) (int64, error) { return t.seq, nil }
+
+// Timeline returns the database's timeline, read with the site's lock.
+func (t *Tx) Timeline(ctx context.Context) (string, error) { return t.timeline, nil }
 
 // GetRow reads a row's current state.
 func (t *Tx) GetRow(ctx context.Context, table, id string) (server.StoredRow, error) {

@@ -306,6 +306,65 @@ func (s *Store) Changes(ctx context.Context, site string, after int64, limit int
 	return out, wrap(rs.Err())
 }
 
+// ReadPage reads the site's state, the timeline and one page of the feed in
+// one read transaction: in WAL mode its snapshot begins at the first read
+// and holds until the end, whatever the writer commits meanwhile.
+func (s *Store) ReadPage(ctx context.Context, site string, after int64, limit int) (server.Page, error) {
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return server.Page{}, fmt.Errorf("begin read: %w", wrap(err))
+	}
+	defer tx.Rollback()
+	var p server.Page
+	err = tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sites WHERE site = ?), 0),
+		coalesce((SELECT horizon FROM sites WHERE site = ?), 0), (SELECT timeline FROM server_info)`, site, site).
+		Scan(&p.State.Seq, &p.State.Horizon, &p.Timeline)
+	if err != nil {
+		return server.Page{}, fmt.Errorf("read site state: %w", wrap(err))
+	}
+	rs, err := tx.QueryContext(ctx, `SELECT `+rowCols+` FROM rows WHERE site = ? AND version > ? ORDER BY version LIMIT ?`, site, after, limit)
+	if err != nil {
+		return server.Page{}, fmt.Errorf("read page: %w", wrap(err))
+	}
+	defer rs.Close()
+	p.Rows = []server.StoredRow{}
+	for rs.Next() {
+		r, err := scanRow(rs)
+		if err != nil {
+			return server.Page{}, err
+		}
+		p.Rows = append(p.Rows, r)
+	}
+	if err := rs.Err(); err != nil {
+		return server.Page{}, wrap(err)
+	}
+	return p, nil
+}
+
+// Timeline returns the database's timeline id.
+func (s *Store) Timeline(ctx context.Context) (string, error) {
+	var tl string
+	err := s.r.QueryRowContext(ctx, `SELECT timeline FROM server_info`).Scan(&tl)
+	return tl, wrap(err)
+}
+
+// Restored sets a new timeline and forgets every device's position, in one
+// transaction.
+func (s *Store) Restored(ctx context.Context, timeline string) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", wrap(err))
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE server_info SET timeline = ?`, timeline); err != nil {
+		return fmt.Errorf("set timeline: %w", wrap(err))
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE devices SET committed = 0, pass_horizon = -1`); err != nil {
+		return fmt.Errorf("forget device positions: %w", wrap(err))
+	}
+	return wrap(tx.Commit())
+}
+
 // SiteState returns the site's sequence and horizon.
 func (s *Store) SiteState(ctx context.Context, site string) (server.SiteState, error) {
 	var st server.SiteState
@@ -412,11 +471,11 @@ func (s *Store) Enroll(ctx context.Context, codeHash string, d server.Device, no
 	return d, nil
 }
 
-const deviceCols = `id, site, name, role, platform, token_hash, created_at, last_seen, cursor, revoked_at`
+const deviceCols = `id, site, name, role, platform, token_hash, created_at, last_seen, cursor, committed, pass_horizon, revoked_at`
 
 func scanDevice(sc interface{ Scan(...any) error }) (server.Device, error) {
 	var d server.Device
-	err := sc.Scan(&d.ID, &d.SiteID, &d.Name, &d.Role, &d.Platform, &d.TokenHash, &d.CreatedAt, &d.LastSeen, &d.Cursor, &d.RevokedAt)
+	err := sc.Scan(&d.ID, &d.SiteID, &d.Name, &d.Role, &d.Platform, &d.TokenHash, &d.CreatedAt, &d.LastSeen, &d.Cursor, &d.Committed, &d.PassHorizon, &d.RevokedAt)
 	return d, wrap(err)
 }
 
@@ -455,16 +514,38 @@ func (s *Store) RevokeDevice(ctx context.Context, id string, at int64) error {
 	return nil
 }
 
-// TouchDevice records last seen and (cursor >= 0) the device's cursor.
-func (s *Store) TouchDevice(ctx context.Context, id string, lastSeen, cursor int64) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE devices SET last_seen = max(last_seen, ?),
-		cursor = CASE WHEN ? >= 0 THEN ? ELSE cursor END WHERE id = ?`, lastSeen, cursor, cursor, id)
+// TouchDevice records when the device was last seen.
+func (s *Store) TouchDevice(ctx context.Context, id string, lastSeen int64) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE devices SET last_seen = max(last_seen, ?) WHERE id = ?`, lastSeen, id)
 	return wrap(err)
 }
 
-// RecordEnrollFailure notes one failed enrollment.
-func (s *Store) RecordEnrollFailure(ctx context.Context, addr string, at int64) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO enroll_failures(addr, at) VALUES(?, ?)`, addr, at)
+// RecordPull records a device's pull.
+func (s *Store) RecordPull(ctx context.Context, id string, p server.PullRecord) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE devices SET last_seen = max(last_seen, ?), cursor = ?, committed = ?,
+		pass_horizon = CASE ? WHEN 1 THEN ? WHEN 2 THEN -1 ELSE pass_horizon END WHERE id = ?`,
+		p.LastSeen, p.Cursor, p.Committed, int(p.Pass), p.PassHorizon, id)
+	return wrap(err)
+}
+
+// TakeEnrollSlot records a failure unless the address has limit of them
+// since since: one statement on the single writer connection, atomic.
+func (s *Store) TakeEnrollSlot(ctx context.Context, addr string, at, since int64, limit int) (int64, bool, error) {
+	res, err := s.w.ExecContext(ctx, `INSERT INTO enroll_failures(addr, at) SELECT ?, ?
+		WHERE (SELECT count(*) FROM enroll_failures WHERE addr = ? AND at >= ?) < ?`, addr, at, addr, since, limit)
+	if err != nil {
+		return 0, false, wrap(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, false, nil
+	}
+	slot, err := res.LastInsertId()
+	return slot, err == nil, wrap(err)
+}
+
+// ReleaseEnrollSlot removes a slot.
+func (s *Store) ReleaseEnrollSlot(ctx context.Context, slot int64) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM enroll_failures WHERE rowid = ?`, slot)
 	return wrap(err)
 }
 
@@ -524,14 +605,31 @@ func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 // NextSeq advances the site's counter row (written back at Commit).
 func (t *Tx) NextSeq(ctx context.Context) (int64, error) {
 	ctx = context.WithoutCancel(ctx)
+	if _, err := t.Seq(ctx); err != nil {
+		return 0, err
+	}
+	t.seq++
+	return t.seq, nil
+}
+
+// Seq returns the site's sequence as this transaction advanced it.
+func (t *Tx) Seq(ctx context.Context) (int64, error) {
+	ctx = context.WithoutCancel(ctx)
 	if t.seq < 0 {
 		if err := t.stmt(ctx, qSeq).QueryRowContext(ctx, t.site).Scan(&t.seq); err != nil {
 			return 0, wrap(err)
 		}
 		t.stored = t.seq
 	}
-	t.seq++
 	return t.seq, nil
+}
+
+// Timeline returns the database's timeline id.
+func (t *Tx) Timeline(ctx context.Context) (string, error) {
+	ctx = context.WithoutCancel(ctx)
+	var tl string
+	err := t.tx.QueryRowContext(ctx, `SELECT timeline FROM server_info`).Scan(&tl)
+	return tl, wrap(err)
 }
 
 // GetRow reads a row's current state.

@@ -89,8 +89,12 @@ func TestOpen_UpgradesSchema1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if v, err := st.SchemaVersion(ctx); err != nil || v != 2 {
+	if v, err := st.SchemaVersion(ctx); err != nil || v != 3 {
 		t.Fatalf("schema version %d, %v", v, err)
+	}
+	// 0003: the database gets a timeline on upgrade.
+	if tl, err := st.Timeline(ctx); err != nil || len(tl) != 36 {
+		t.Fatalf("timeline after upgrade: %q, %v", tl, err)
 	}
 	h, err := st.History(ctx, "s", "production_records", "a")
 	if err != nil || len(h) != 2 || h[0].Version != 1 || string(h[0].Data) != `{"v":1}` || h[1].Version != 3 || h[1].DeviceID != "d2" {

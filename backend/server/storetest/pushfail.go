@@ -70,7 +70,7 @@ func testPushFailure(t *testing.T, st server.Store) {
 	if ss.Seq != 0 || len(rows) != 0 {
 		t.Fatalf("a failed push left seq %d and %d rows", ss.Seq, len(rows))
 	}
-	if _, err := e.Replay(ctx, d, b.BatchID); !errors.Is(err, server.ErrNotFound) {
+	if _, err := e.Replay(ctx, d, b.BatchID, ""); !errors.Is(err, server.ErrNotFound) {
 		t.Fatalf("a failed push left its batch record: %v", err)
 	}
 

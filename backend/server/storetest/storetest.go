@@ -29,6 +29,10 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"EnrollCodes", testEnroll},
 		{"Devices", testDevices},
 		{"EnrollFailures", testEnrollFailures},
+		{"EnrollSlotsParallel", testEnrollSlotsParallel},
+		{"Timeline", testTimeline},
+		{"ReadPage", testReadPage},
+		{"ReadPageOneSnapshot", testReadPageSnapshot},
 		{"ConcurrentSequence", testConcurrentSeq},
 		{"OtherWriters", testOtherWriters},
 		{"PushFailureAppliesNothing", testPushFailure},
@@ -351,11 +355,37 @@ func testDevices(t *testing.T, st server.Store) {
 	if _, err := st.DeviceByTokenHash(ctx, "zz"); !errors.Is(err, server.ErrNotFound) {
 		t.Fatalf("unknown token: %v", err)
 	}
-	must(t, st.TouchDevice(ctx, "d1", 50, 7))
-	must(t, st.TouchDevice(ctx, "d1", 40, -1))
+	if d.Committed != 0 || d.PassHorizon != -1 {
+		t.Fatalf("a new device's position = %+v, want committed 0 and no pass", d)
+	}
+	must(t, st.TouchDevice(ctx, "d1", 50))
+	must(t, st.TouchDevice(ctx, "d1", 40))
 	d, _ = st.DeviceByTokenHash(ctx, "t1")
-	if d.LastSeen != 50 || d.Cursor != 7 {
+	if d.LastSeen != 50 {
 		t.Fatalf("after touch = %+v", d)
+	}
+	// RecordPull: the cursor, the committed cursor (decreases included)
+	// and the full pass record.
+	for i, step := range []struct {
+		rec                        server.PullRecord
+		cursor, committed, passHor int64
+		lastSeen                   int64
+	}{
+		{server.PullRecord{LastSeen: 60, Cursor: 0, Committed: 0, Pass: server.PassBegin, PassHorizon: 4}, 0, 0, 4, 60},
+		{server.PullRecord{LastSeen: 55, Cursor: 9, Committed: 7}, 9, 7, 4, 60},
+		{server.PullRecord{LastSeen: 70, Cursor: 12, Committed: 3, Pass: server.PassEnd}, 12, 3, -1, 70},
+		{server.PullRecord{LastSeen: 80, Cursor: 12, Committed: 12, Pass: server.PassKeep}, 12, 12, -1, 80},
+		{server.PullRecord{LastSeen: 90, Cursor: 0, Committed: 0, Pass: server.PassBegin, PassHorizon: 0}, 0, 0, 0, 90},
+	} {
+		must(t, st.RecordPull(ctx, "d1", step.rec))
+		d, _ = st.DeviceByTokenHash(ctx, "t1")
+		if d.Cursor != step.cursor || d.Committed != step.committed || d.PassHorizon != step.passHor || d.LastSeen != step.lastSeen {
+			t.Fatalf("step %d: device = %+v, want cursor %d, committed %d, pass horizon %d, last seen %d",
+				i, d, step.cursor, step.committed, step.passHor, step.lastSeen)
+		}
+	}
+	if other, _ := st.DeviceByTokenHash(ctx, "t2"); other.Cursor != 0 || other.Committed != 0 || other.PassHorizon != -1 {
+		t.Fatalf("another device changed: %+v", other)
 	}
 	all, err := st.ListDevices(ctx, "")
 	must(t, err)
@@ -378,17 +408,69 @@ func testDevices(t *testing.T, st server.Store) {
 func testEnrollFailures(t *testing.T, st server.Store) {
 	ctx := context.Background()
 	for i := int64(0); i < 5; i++ {
-		must(t, st.RecordEnrollFailure(ctx, "1.2.3.4", 100+i))
+		_, ok, err := st.TakeEnrollSlot(ctx, "1.2.3.4", 100+i, 0, 10)
+		must(t, err)
+		if !ok {
+			t.Fatalf("slot %d refused under the limit", i)
+		}
 	}
-	must(t, st.RecordEnrollFailure(ctx, "5.6.7.8", 103))
+	slot, ok, err := st.TakeEnrollSlot(ctx, "5.6.7.8", 103, 0, 10)
+	must(t, err)
+	if !ok {
+		t.Fatal("another address's first slot refused")
+	}
 	n, err := st.EnrollFailures(ctx, "1.2.3.4", 102)
 	must(t, err)
 	if n != 3 {
 		t.Fatalf("failures = %d, want 3", n)
 	}
+	// The limit counts failures since since: 3 of 1.2.3.4's are since 102.
+	if _, ok, err := st.TakeEnrollSlot(ctx, "1.2.3.4", 106, 102, 3); err != nil || ok {
+		t.Fatalf("a slot over the limit: %v, %v", ok, err)
+	}
+	must(t, st.ReleaseEnrollSlot(ctx, slot))
+	if n, _ := st.EnrollFailures(ctx, "5.6.7.8", 0); n != 0 {
+		t.Fatalf("a released slot still counts: %d", n)
+	}
 	must(t, st.DeleteExpired(ctx, 0, 104, 0))
 	if n, _ := st.EnrollFailures(ctx, "1.2.3.4", 0); n != 1 {
 		t.Fatalf("after expiry = %d, want 1", n)
+	}
+}
+
+// testEnrollSlotsParallel: slots taken in parallel never pass the limit.
+func testEnrollSlotsParallel(t *testing.T, st server.Store) {
+	ctx := context.Background()
+	const attempts, limit = 40, 10
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	taken, refused := 0, 0
+	errc := make(chan error, attempts)
+	for i := range attempts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, ok, err := st.TakeEnrollSlot(ctx, "9.9.9.9", int64(1000+i), 0, limit)
+			if err != nil {
+				errc <- err
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if ok {
+				taken++
+			} else {
+				refused++
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	if taken != limit || refused != attempts-limit {
+		t.Fatalf("%d slots taken and %d refused in parallel, want %d and %d", taken, refused, limit, attempts-limit)
 	}
 }
 
