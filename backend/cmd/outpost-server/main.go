@@ -6,6 +6,7 @@
 //	outpost-server devices list   --db URL [--site SITE]
 //	outpost-server devices revoke --db URL --device DEVICE_ID
 //	outpost-server site import    --db URL --site SITE --table lines|products|people|site_settings --file F.csv|-
+//	outpost-server restored --db URL   (after restoring the database from a backup)
 //
 // Every flag can also be set by an OUTPOST_* environment variable named
 // after it (--max-body → OUTPOST_MAX_BODY); a flag on the command line wins.
@@ -49,6 +50,9 @@ const usage = `usage:
   outpost-server devices revoke --db URL --device DEVICE_ID
   outpost-server site import    --db URL --site SITE --table lines|products|people|site_settings
                                 --file F.csv|- [--dry-run]
+  outpost-server restored --db URL
+                        run once after restoring the database from a backup, before serving:
+                        gives it a new timeline, so devices re-check everything they hold
   outpost-server version
 Every flag may also come from OUTPOST_<FLAG> (e.g. OUTPOST_DB, OUTPOST_LISTEN, OUTPOST_MAX_BODY).
 `
@@ -85,6 +89,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		err = siteImport(args[2:], stdout, stderr)
+	case "restored":
+		err = restored(args[1:], stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "outpost-server", version)
 		return 0
@@ -356,7 +362,7 @@ func devicesList(args []string, stdout io.Writer) error {
 		return fmt.Errorf("list devices: %w", err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEVICE_ID\tNAME\tSITE\tROLE\tPLATFORM\tLAST_SEEN\tCURSOR\tSTATUS")
+	fmt.Fprintln(tw, "DEVICE_ID\tNAME\tSITE\tROLE\tPLATFORM\tLAST_SEEN\tCURSOR\tCOMMITTED\tSTATUS")
 	for _, d := range devs {
 		seen := "never"
 		if d.LastSeen > 0 {
@@ -366,7 +372,7 @@ func devicesList(args []string, stdout io.Writer) error {
 		if d.RevokedAt != 0 {
 			status = "revoked " + time.UnixMilli(d.RevokedAt).UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, oneLine(d.Name), oneLine(d.SiteID), d.Role, oneLine(d.Platform), seen, d.Cursor, status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", d.ID, oneLine(d.Name), oneLine(d.SiteID), d.Role, oneLine(d.Platform), seen, d.Cursor, d.Committed, status)
 	}
 	return tw.Flush()
 }
@@ -403,5 +409,34 @@ func devicesRevoke(args []string, stdout io.Writer) error {
 		return fmt.Errorf("revoke device: %w", err)
 	}
 	fmt.Fprintf(stdout, "revoked device %s; its requests are refused from now on\n", *id)
+	return nil
+}
+
+// restored marks the database as restored from a backup: a new timeline,
+// every device's position forgotten (server.Restored). Devices learn of it
+// from their next pull, push or resolve and recover by a full pass, so no
+// device keeps rows the restore lost or skips the re-issued sequence
+// numbers.
+func restored(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("restored", flag.ContinueOnError)
+	db := fs.String("db", "", "database URL of the restored database")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	old, err := st.Timeline(ctx)
+	if err != nil {
+		return fmt.Errorf("read timeline: %w", err)
+	}
+	tl, err := server.Restored(ctx, st)
+	if err != nil {
+		return fmt.Errorf("mark restored: %w", err)
+	}
+	fmt.Fprintf(stdout, "timeline %s replaced by %s: devices will re-check everything they hold at their next sync\n", old, tl)
 	return nil
 }

@@ -63,7 +63,7 @@ func TestCLI_EnrollAndDevices(t *testing.T) {
 			t.Fatalf("%v: exit %d, stderr %q", bad, code, errs)
 		}
 	}
-	if code, out, _ := runCLI(t, "devices", "list"); code != 0 || !strings.Contains(out, "LAST_SEEN") || !strings.Contains(out, "CURSOR") {
+	if code, out, _ := runCLI(t, "devices", "list"); code != 0 || !strings.Contains(out, "LAST_SEEN") || !strings.Contains(out, "CURSOR") || !strings.Contains(out, "COMMITTED") {
 		t.Fatalf("devices list: %d %q", code, out)
 	}
 	if code, _, errs := runCLI(t, "devices", "revoke", "--device", "nope"); code != 1 || !strings.Contains(errs, "no device") {
@@ -72,6 +72,30 @@ func TestCLI_EnrollAndDevices(t *testing.T) {
 	os.Unsetenv("OUTPOST_DB")
 	if code, _, errs := runCLI(t, "devices", "list", "--db", ""); code != 2 || !strings.Contains(errs, "--db") {
 		t.Fatalf("no db: %d %q", code, errs)
+	}
+}
+
+// restored gives the database a new timeline each time it runs, and needs
+// --db.
+func TestCLI_Restored(t *testing.T) {
+	db := "sqlite://" + filepath.Join(t.TempDir(), "s.db")
+	timelines := map[string]bool{}
+	for range 2 {
+		code, out, errs := runCLI(t, "restored", "--db", db)
+		f := strings.Fields(strings.ReplaceAll(out, ":", " "))
+		if code != 0 || len(f) < 5 || f[0] != "timeline" || f[2] != "replaced" {
+			t.Fatalf("restored: %d %q %q", code, out, errs)
+		}
+		if _, err := uuid.Parse(f[4]); err != nil || f[1] == f[4] || timelines[f[4]] {
+			t.Fatalf("restored printed %q", out)
+		}
+		timelines[f[1]], timelines[f[4]] = true, true
+	}
+	if code, _, errs := runCLI(t, "restored"); code != 2 || !strings.Contains(errs, "--db") {
+		t.Fatalf("restored without --db: %d %q", code, errs)
+	}
+	if code, out, _ := runCLI(t, "help"); code != 0 || !strings.Contains(out, "restored --db URL") {
+		t.Fatalf("help does not name restored: %q", out)
 	}
 }
 
