@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -371,6 +372,9 @@ func (s *SyncService) Enroll(serverURL, code string) (SyncStatus, error) {
 	if err := s.configErr(); err != nil {
 		return SyncStatus{}, err
 	}
+	if err := s.mayEnroll(); err != nil {
+		return SyncStatus{}, err
+	}
 	serverURL, code = strings.TrimSpace(serverURL), strings.TrimSpace(code)
 	if code == "" {
 		code = s.opts.Code
@@ -420,6 +424,9 @@ func (s *SyncService) Unenroll(force bool) (SyncStatus, error) {
 	if err != nil {
 		return SyncStatus{}, err
 	}
+	if err := s.managerWithPIN("disconnect this computer from the server"); err != nil {
+		return SyncStatus{}, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := cl.Unenroll(ctx, force); err != nil {
@@ -463,6 +470,9 @@ func (s *SyncService) Discard(table, id string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
+	if err := s.mayDiscard(ctx, cl, table, id); err != nil {
+		return err
+	}
 	if err := cl.Discard(ctx, table, id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return mapErr(err)
@@ -470,6 +480,98 @@ func (s *SyncService) Discard(table, id string) error {
 		return syncError(err)
 	}
 	return nil
+}
+
+// actor is who acts on this terminal for a sync action; ok is false when
+// sign-in does not apply (no session service, or the store is not open).
+func (s *SyncService) actor(ctx context.Context) (actor, bool, error) {
+	s.mu.Lock()
+	st := s.st
+	s.mu.Unlock()
+	if s.sess == nil || st == nil {
+		return actor{}, false, nil
+	}
+	a, err := actorOf(ctx, s.sess, st)
+	return a, err == nil, err
+}
+
+// managerWithPIN refuses what (a phrase: "disconnect this computer from
+// the server") unless a manager who signed in with a PIN is signed in. A
+// site without people has no sign-in on its terminals: anyone may then.
+func (s *SyncService) managerWithPIN(what string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	a, ok, err := s.actor(ctx)
+	if err != nil || !ok || !a.required {
+		return err
+	}
+	switch p := a.person; {
+	case p == nil:
+		return &Error{Code: CodeSignInRequired, Message: fmt.Sprintf("Sign in as a manager to %s.", what)}
+	case p.Role != protocol.PersonManager:
+		return &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only a manager can %s; %s is signed in as %s.", what, p.DisplayName, p.Role)}
+	case p.PINHash == "":
+		return &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only a manager who signs in with a PIN can %s; %s has no PIN: set one on the Site screen first.", what, p.DisplayName)}
+	}
+	return nil
+}
+
+// mayEnroll: a terminal's first enrollment (not enrolled, and no people
+// on it yet) needs only IT's code; enrolling again (enrolled, or the
+// site's people are here from before) needs a manager with a PIN, so an
+// operator cannot move the terminal to a server of their own. With no
+// people on the terminal there is no sign-in, so managerWithPIN lets both
+// through; with people it asks for the manager in both.
+func (s *SyncService) mayEnroll() error {
+	return s.managerWithPIN("connect this computer to a server again")
+}
+
+// mayDiscard: a change the server refused is thrown away only by the
+// person who made it (the row's operator_id, else updated_by), a
+// supervisor or a manager.
+func (s *SyncService) mayDiscard(ctx context.Context, cl *syncclient.Client, table, id string) error {
+	a, ok, err := s.actor(ctx)
+	if err != nil || !ok || !a.required {
+		return err
+	}
+	if a.person == nil {
+		return &Error{Code: CodeSignInRequired, Message: "Sign in to discard a change: only the person who made it, a supervisor or a manager may."}
+	}
+	p := a.person
+	if p.Role == protocol.PersonSupervisor || p.Role == protocol.PersonManager {
+		return nil
+	}
+	q, err := cl.Quarantine(ctx)
+	if err != nil {
+		return err
+	}
+	by := ""
+	for _, r := range q {
+		if r.Table == table && r.ID == id {
+			by = author(table, r.Row)
+		}
+	}
+	if by != "" && by == p.BadgeID {
+		return nil
+	}
+	who := "the person who made it,"
+	if by != "" {
+		who = s.personName(ctx, by) + ", who made this change,"
+	}
+	return &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only %s a supervisor or a manager can discard it; %s is signed in as %s.", who, p.DisplayName, p.Role)}
+}
+
+// personName is the display name of badge, else the badge id.
+func (s *SyncService) personName(ctx context.Context, badge string) string {
+	s.mu.Lock()
+	st := s.st
+	s.mu.Unlock()
+	if st != nil {
+		if n, err := st.PeopleNames(ctx); err == nil && n[badge] != "" {
+			return n[badge]
+		}
+	}
+	return badge
 }
 
 // syncError turns a sync failure into the sentence the UI shows.
