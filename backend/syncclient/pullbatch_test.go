@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -26,6 +27,7 @@ type pullServer struct {
 	mu      sync.Mutex
 	changes []protocol.PullChange
 	asked   []int64
+	queries []url.Values
 	failAt  int64
 }
 
@@ -50,6 +52,7 @@ func (p *pullServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 	p.mu.Lock()
 	p.asked = append(p.asked, cursor)
+	p.queries = append(p.queries, r.URL.Query())
 	fail := cursor == p.failAt
 	if fail {
 		p.failAt = -1
