@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,8 @@ func open(t *testing.T) server.Store {
 func TestConformance(t *testing.T) { storetest.Run(t, open) }
 
 func TestSiteData(t *testing.T) { storetest.RunSiteData(t, open) }
+
+func TestPasses(t *testing.T) { storetest.RunPasses(t, open) }
 
 // TestOpen_ConcurrentMigration starts several stores on one empty schema at
 // once, as instances behind a load balancer do: all open, the schema is
@@ -362,5 +365,59 @@ func TestOpen_NewerSchemaRefused(t *testing.T) {
 	_, err = pgstore.Open(ctx, u, pgstore.Options{})
 	if err == nil || !strings.Contains(err.Error(), "upgrade the server") {
 		t.Fatalf("Open on a newer schema = %v", err)
+	}
+}
+
+// TestOpen_UpgradesSchema1 (issue 15): a database made by a server of schema
+// 1 gets a timeline, committed cursors and pass records on upgrade; its
+// devices start with committed 0 (their recorded cursor may be a
+// prefetched page's) and no pass, and enrollment slots work on old rows.
+func TestOpen_UpgradesSchema1(t *testing.T) {
+	u := pgtest.URL(t)
+	ctx := context.Background()
+	init1, err := os.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{string(init1),
+		`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+		`INSERT INTO schema_migrations(version, name) VALUES (1, '0001_init.sql')`,
+		`INSERT INTO sites(site, seq, created_at) VALUES ('s', 7, 1)`,
+		`INSERT INTO devices(id, site, name, role, platform, token_hash, created_at, last_seen, cursor) VALUES ('d1', 's', 'n', 'operator', 'linux', 't1', 1, 2, 7)`,
+		`INSERT INTO enroll_failures(addr, at) VALUES ('1.2.3.4', 100)`,
+	} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	c.Close(ctx)
+	st, err := pgstore.Open(ctx, u, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if tl, err := st.Timeline(ctx); err != nil || len(tl) != 36 {
+		t.Fatalf("timeline after upgrade: %q, %v", tl, err)
+	}
+	d, err := st.DeviceByTokenHash(ctx, "t1")
+	if err != nil || d.Cursor != 7 || d.Committed != 0 || d.PassHorizon != -1 {
+		t.Fatalf("device after upgrade: %+v, %v", d, err)
+	}
+	slot, ok, err := st.TakeEnrollSlot(ctx, "1.2.3.4", 101, 0, 2)
+	if err != nil || !ok {
+		t.Fatalf("slot after upgrade: %v, %v", ok, err)
+	}
+	if _, ok, _ := st.TakeEnrollSlot(ctx, "1.2.3.4", 102, 0, 2); ok {
+		t.Fatal("a slot over the limit with an old failure")
+	}
+	if err := st.ReleaseEnrollSlot(ctx, slot); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := st.EnrollFailures(ctx, "1.2.3.4", 0); n != 1 {
+		t.Fatalf("failures after release = %d, want 1", n)
 	}
 }

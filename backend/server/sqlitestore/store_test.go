@@ -24,6 +24,8 @@ func TestConformance(t *testing.T) { storetest.Run(t, open) }
 
 func TestSiteData(t *testing.T) { storetest.RunSiteData(t, open) }
 
+func TestPasses(t *testing.T) { storetest.RunPasses(t, open) }
+
 func TestOpen_MigratesOnceAndReopens(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a b?c#.db") // URI-special characters in the path
 	ctx := context.Background()
