@@ -71,9 +71,9 @@ bench: deps
 	@bash backend/server/bench/run.sh
 	@bash backend/cmd/outpost-sim/bench.sh
 
-## soak: long runs that do not belong in make test (large simulations, long fuzzing)
+## soak: long runs that do not belong in make test: the nemesis campaign (SEEDS=a-b, MINUTES=60), long fuzzing
 soak:
-	@bash .ci/with-session $(GO) test -tags soak -count=1 -timeout 30m ./backend/cmd/outpost-sim
+	@SEEDS=$(SEEDS) MINUTES=$(MINUTES) bash .ci/postgres bash backend/cmd/outpost-sim/soak.sh
 	@FUZZTIME=2m bash .ci/fuzz
 
 ## package: signed (or clearly unsigned) installers into build/bin (see docs/deployment.md)

@@ -30,7 +30,9 @@ type NemesisConfig struct {
 	// Unmarked lets the schedule restore backups nobody marks with
 	// `outpost-server restored`.
 	Unmarked bool
-	Progress io.Writer
+	// EditsPerDevice is each device's share of the edits (default 25).
+	EditsPerDevice int
+	Progress       io.Writer
 }
 
 // plan draws what nc leaves open from its seed.
@@ -50,6 +52,9 @@ func (nc NemesisConfig) plan() (NemesisConfig, *rand.Rand, int, time.Duration) {
 	}
 	if nc.Length <= 0 {
 		nc.Length = 6 * time.Second
+	}
+	if nc.EditsPerDevice <= 0 {
+		nc.EditsPerDevice = 25
 	}
 	pullLimit := 20 + rng.IntN(60)
 	staleAfter := time.Duration(3+rng.IntN(5)) * time.Second
@@ -90,17 +95,17 @@ func RunNemesis(ctx context.Context, nc NemesisConfig) (Summary, error) {
 	defer c.Close()
 	managers := 1 + nc.Devices/8
 	site := fmt.Sprintf("nemesis-%d", nc.Seed)
-	code, err := enrollCode(ctx, bin, c.db, site, "operator", nc.Devices-managers+nc.Faults.Count(faultEnroll)+1)
+	code, err := enrollCode(ctx, bin, c.db, site, "operator", nc.Devices-managers+2*nc.Faults.Count(faultEnroll)+5)
 	if err != nil {
 		return sum, err
 	}
-	mgrCode, err := enrollCode(ctx, bin, c.db, site, "manager", managers+1)
+	mgrCode, err := enrollCode(ctx, bin, c.db, site, "manager", managers+5)
 	if err != nil {
 		return sum, err
 	}
 	nem := &Nemesis{Schedule: nc.Faults, Cluster: c, Devices: deviceOptions{PullLimit: pullLimit}}
 	cfg := Config{ServerURLs: c.URLs(), Code: code, ManagerCode: mgrCode, Devices: nc.Devices, Managers: managers,
-		Edits: nc.Devices * 25, OfflineRatio: 0.2, Seed: nc.Seed, Duration: nc.Length, Dir: dir, SyncEvery: 5,
+		Edits: nc.Devices * max(1, nc.EditsPerDevice), OfflineRatio: 0.2, Seed: nc.Seed, Duration: nc.Length, Dir: dir, SyncEvery: 5,
 		Progress: nc.Progress, Nemesis: nem}
 	sum, err = Run(ctx, cfg)
 	sum.Seed = nc.Seed

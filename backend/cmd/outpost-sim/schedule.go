@@ -178,5 +178,23 @@ func DrawSchedule(rng *rand.Rand, length time.Duration, devices, instances int, 
 		s = append(s, f)
 	}
 	sort.SliceStable(s, func(i, j int) bool { return s[i].At < s[j].At })
+	// A device enrolled between a backup and its restore is unknown to the
+	// restored server (401: enroll again), an operator's matter rather
+	// than sync's: such enrollments move after the restore.
+	var from, to time.Duration = -1, -1
+	for _, f := range s {
+		switch f.Kind {
+		case faultBackup:
+			from = f.At
+		case faultRestore:
+			to = f.At
+		}
+	}
+	for i, f := range s {
+		if f.Kind == faultEnroll && f.At >= from && f.At <= to && from >= 0 {
+			s[i].At = to + 100*time.Millisecond
+		}
+	}
+	sort.SliceStable(s, func(i, j int) bool { return s[i].At < s[j].At })
 	return s
 }

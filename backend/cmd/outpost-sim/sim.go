@@ -638,7 +638,16 @@ func (c Config) newDevice(ctx context.Context, i int, manager bool) (*device, er
 	if manager {
 		d.manager, code, role = true, c.ManagerCode, protocol.RoleManager
 	}
-	cr, err := d.cl.Enroll(ctx, c.serverURL(i), code)
+	var cr syncclient.Credentials
+	tries := 1
+	if c.Nemesis != nil {
+		tries = 30 // a device enrolling mid-run may meet a server that is down
+	}
+	err = retry(ctx, tries, func(ctx context.Context) error {
+		var err error
+		cr, err = d.cl.Enroll(ctx, c.serverURL(i), code)
+		return err
+	})
 	if err != nil {
 		d.close()
 		return nil, fmt.Errorf("enroll device %d: %w", i, err)
