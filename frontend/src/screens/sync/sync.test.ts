@@ -7,6 +7,8 @@ import { installBackend, removeBackend } from '../../test/fakeBackend';
 import { syncStatusOf } from '../../test/syncFixtures';
 import { prefs } from '../../stores/prefs';
 import { syncSettings, syncStatus } from '../../stores/sync';
+import { session, noSession } from '../../stores/session';
+import { managerWithPinReason, discardReason } from './permissions';
 
 const status = (over: object = {}) =>
   syncStatusOf({ enrolled: false, server_url: '', site_id: '', role: '', device_id: '', online: false, ...over });
@@ -25,6 +27,7 @@ beforeEach(() => {
 afterEach(() => {
   cleanup();
   removeBackend();
+  session.set(noSession);
 });
 
 describe('SetupScreen', () => {
@@ -72,5 +75,83 @@ describe('SyncScreen unenroll', () => {
     expect(unenroll).toHaveBeenCalledWith(false);
     await fireEvent.click(screen.getByTestId('unenroll-force'));
     await vi.waitFor(() => expect(unenroll).toHaveBeenCalledWith(true));
+  });
+});
+
+// Issue 17, hole 4: disconnecting, enrolling again and discarding need the
+// right person once the site has people; the buttons say why not.
+const ana = { badgeId: 'OP-100', displayName: 'Ana Lima', role: 'operator', needsPin: false };
+const ben = { badgeId: 'OP-200', displayName: 'Ben Ott', role: 'operator', needsPin: false };
+const max = { badgeId: 'MGR-1', displayName: 'Max Weber', role: 'manager', needsPin: true };
+const noPin = { badgeId: 'MGR-2', displayName: 'Mo Manager', role: 'manager', needsPin: false };
+const sam = { badgeId: 'SUP-1', displayName: 'Sam Supervisor', role: 'supervisor', needsPin: true };
+const signedIn = (person: typeof ana | null) => ({ ...noSession, required: true, signedIn: !!person, person });
+
+describe('permissions', () => {
+  it('a manager with a PIN, once the site has people', () => {
+    const what = 'disconnect this computer from the server';
+    expect(managerWithPinReason(noSession, what)).toBe('');
+    expect(managerWithPinReason(signedIn(null), what)).toBe('Sign in as a manager to disconnect this computer from the server.');
+    expect(managerWithPinReason(signedIn(ana), what)).toBe('Only a manager can disconnect this computer from the server; Ana Lima is signed in as operator.');
+    expect(managerWithPinReason(signedIn(noPin), what)).toContain('Only a manager who signs in with a PIN');
+    expect(managerWithPinReason(signedIn(max), what)).toBe('');
+  });
+  it('discard: who made the change, a supervisor or a manager', () => {
+    const rec = { operator_id: 'OP-100', updated_by: null };
+    expect(discardReason(noSession, 'production_records', rec)).toBe('');
+    expect(discardReason(signedIn(null), 'production_records', rec)).toContain('Sign in to discard');
+    expect(discardReason(signedIn(ana), 'production_records', rec)).toBe('');
+    expect(discardReason(signedIn(ben), 'production_records', rec)).toBe('Only OP-100, who made this change, a supervisor or a manager can discard it.');
+    expect(discardReason(signedIn(ben), 'line_configs', { updated_by: 'OP-200' })).toBe('');
+    expect(discardReason(signedIn(sam), 'line_configs', { updated_by: 'OP-100' })).toBe('');
+    expect(discardReason(signedIn(max), 'lines', {})).toBe('');
+  });
+});
+
+describe('SyncScreen with people', () => {
+  const refused = { table: 'production_records', id: 'r1', reason: 'invalid_value: quantity', since: 1, row: { id: 'r1', line_id: 'L1', product_id: 'P', quantity: 5, operator_id: 'OP-100' }, server_version: 0 };
+  const backend = (over: object = {}) =>
+    installBackend({
+      SyncService: { Settings: () => Promise.resolve(settings()), Quarantine: () => Promise.resolve([refused]), ...over },
+    });
+  const enrolled = () =>
+    syncStatus.set(status({ enrolled: true, online: true, server_url: 'https://s', site_id: 'demo', role: 'manager', rejected: 1 }) as never);
+
+  it("an operator sees Disconnect and another's Discard disabled, with the reason", async () => {
+    backend();
+    enrolled();
+    session.set(signedIn(ben));
+    render(SyncScreen);
+    await screen.findByTestId('discard');
+    expect((screen.getByTestId('unenroll') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId('unenroll-blocked').textContent).toBe('Only a manager can disconnect this computer from the server; Ben Ott is signed in as operator.');
+    expect((screen.getByTestId('discard') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId('discard-blocked').textContent).toContain('Only OP-100, who made this change');
+    // The author may discard their own change.
+    session.set(signedIn(ana));
+    await vi.waitFor(() => expect((screen.getByTestId('discard') as HTMLButtonElement).disabled).toBe(false));
+    expect(screen.queryByTestId('discard-blocked')).toBeNull();
+  });
+
+  it("shows the Go side's refusal", async () => {
+    const unenroll = vi.fn(() => Promise.reject({ code: 'forbidden', message: 'Only a manager can disconnect this computer from the server; Max Weber is signed in as operator.' }));
+    backend({ Unenroll: unenroll });
+    enrolled();
+    session.set(signedIn(max));
+    render(SyncScreen);
+    expect(screen.queryByTestId('unenroll-blocked')).toBeNull();
+    await fireEvent.click(screen.getByTestId('unenroll'));
+    await vi.waitFor(() => expect(screen.getByTestId('sync-screen-error').textContent).toContain('Only a manager can disconnect'));
+  });
+
+  it('enrolling again after a disconnect needs a manager with a PIN', async () => {
+    backend();
+    syncStatus.set(status() as never);
+    session.set(signedIn(ana));
+    render(SyncScreen);
+    expect((await screen.findByTestId('enroll-blocked')).textContent).toBe('Only a manager can connect this computer to a server again; Ana Lima is signed in as operator.');
+    expect((screen.getByTestId('enroll-submit') as HTMLButtonElement).disabled).toBe(true);
+    session.set(signedIn(max));
+    await vi.waitFor(() => expect((screen.getByTestId('enroll-submit') as HTMLButtonElement).disabled).toBe(false));
   });
 });
