@@ -309,8 +309,8 @@ func (n *Nemesis) judge(ctx context.Context, sum *Summary, devs []*device, mgr *
 	// Overturned: the row's last decision chose one side of a field; the
 	// server now holds the other side's value, and no edit explains it (a
 	// later decision would be the last one; an edit of that field to that
-	// value by another device than the conflict's, or by the conflict's
-	// device after the decision, is a new write, judged as usual).
+	// value made after the decision, or by another device than the
+	// conflict's after the edit that lost, is a new write, judged as usual).
 	ids := map[string]int{}
 	for _, d := range all {
 		ids[d.cl.Status(ctx).DeviceID] = d.idx
@@ -341,13 +341,24 @@ func (n *Nemesis) judge(ctx context.Context, sum *Summary, devs []*device, mgr *
 				!sameValue(tb, col.Name, row.Row[col.Name], dc.rejected[col.Name]) {
 				continue
 			}
+			// t0: when the conflict's device made the edit that lost.
+			var t0 time.Time
+			cidx, known := ids[dc.device]
+			for _, d := range all {
+				for _, e := range d.cfgEdits {
+					if d.idx == cidx && known && e.id == dc.rowID && e.field == col.Name && e.at.Before(dc.at) &&
+						sameValue(tb, col.Name, e.value, dc.rejected[col.Name]) && e.at.After(t0) {
+						t0 = e.at
+					}
+				}
+			}
 			explained := false
 			for _, d := range all {
 				for _, e := range d.cfgEdits {
 					if e.id != dc.rowID || e.field != col.Name || !sameValue(tb, col.Name, e.value, row.Row[col.Name]) {
 						continue
 					}
-					if idx, isConflicts := ids[dc.device]; !isConflicts || idx != d.idx || e.at.After(dc.at) {
+					if (!known || d.idx != cidx) && e.at.After(t0) || e.at.After(dc.at) {
 						explained = true
 					}
 				}
