@@ -104,7 +104,8 @@ func FuzzPushBody(f *testing.F) {
 
 func FuzzPullQuery(f *testing.F) {
 	h, token, _ := fuzzServer(f)
-	for _, s := range []string{"cursor=0", "cursor=1&limit=1", "cursor=-1", "limit=99999999999999999999", "cursor=%00", "cursor=1e3"} {
+	for _, s := range []string{"cursor=0", "cursor=1&limit=1", "cursor=-1", "limit=99999999999999999999", "cursor=%00", "cursor=1e3",
+		"cursor=3&committed=9&full=1", "cursor=0&committed=-1", "full=yes", "cursor=2&full=1&full=0"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
