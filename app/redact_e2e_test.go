@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -115,6 +116,13 @@ func TestSecrets_PeopleConflictShowsNoHash(t *testing.T) {
 	show(b.site.Get())
 	show(b.sess.People())
 	show(a.conflicts.List())
+	// Every other bound method that takes no argument, on both computers:
+	// a method added later that returns rows is checked too.
+	for _, d := range []siteDevice{a, b} {
+		shown = append(shown, callBound(t, d.sync, d.conflicts, d.sess, d.site, d.records, d.lines, NewStatusService(d.core), NewSchemaService())...)
+		show(d.records.List(RecordFilter{}))
+		shown = append(shown, NewSchemaService().Fields(protocol.TablePeople))
+	}
 
 	// What the inbox shows instead: tokens, equal where the hashes are.
 	tok := func(row any) string { m, _ := row.(map[string]any); s, _ := m["pin_hash"].(string); return s }
@@ -155,4 +163,32 @@ func TestSecrets_PeopleConflictShowsNoHash(t *testing.T) {
 	if strings.Contains(string(out), "$argon2") || strings.Contains(string(out), "argon2id") {
 		t.Fatalf("a PIN hash reaches the WebView:\n%s", out)
 	}
+}
+
+// callBound calls every exported method without parameters of each bound
+// service (but Shutdown) and returns the answers and errors, as the
+// WebView would get them.
+func callBound(t *testing.T, services ...any) []any {
+	t.Helper()
+	var out []any
+	for _, svc := range services {
+		v := reflect.ValueOf(svc)
+		for i := 0; i < v.NumMethod(); i++ {
+			m, name := v.Method(i), v.Type().Method(i).Name
+			if m.Type().NumIn() != 0 || name == "Shutdown" || name == "SignOut" {
+				continue
+			}
+			for _, r := range m.Call(nil) {
+				if err, ok := r.Interface().(error); ok && err != nil {
+					out = append(out, FormatError(err))
+					continue
+				}
+				out = append(out, map[string]any{reflect.TypeOf(svc).String() + "." + name: r.Interface()})
+			}
+		}
+	}
+	if len(out) < 8 {
+		t.Fatalf("only %d answers from the bound methods", len(out))
+	}
+	return out
 }
