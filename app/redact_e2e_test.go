@@ -18,6 +18,7 @@ import (
 // PIN through tokens, and a manager resolving with a side's token stores
 // that side's hash (the PIN works afterwards); a value typed in is refused.
 func TestSecrets_PeopleConflictShowsNoHash(t *testing.T) {
+	logs := captureLog(t)
 	url, codeA := startServer(t)
 	db := lastServerDB
 	aNet := &cuttable{}
@@ -162,6 +163,9 @@ func TestSecrets_PeopleConflictShowsNoHash(t *testing.T) {
 	}
 	if strings.Contains(string(out), "$argon2") || strings.Contains(string(out), "argon2id") {
 		t.Fatalf("a PIN hash reaches the WebView:\n%s", out)
+	}
+	if log := logs.String(); !strings.Contains(log, "signed in") || strings.Contains(log, "argon2") {
+		t.Fatalf("the log misses the sign-ins or holds a PIN hash:\n%s", log)
 	}
 }
 
