@@ -5,18 +5,24 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
 // Full passes (DESIGN.md section 3, "Full passes, committed cursors and
 // timelines"): a pull chain that begins at cursor 0 brings every live row
-// of the server. The store records that a pass is in progress (meta
-// sync_pass) and which rows it has brought (sync_pass_rows), with each
-// page, in the page's transaction; so a pass resumed after a restart is
-// still one pass. The page that ends it (has_more false) removes the clean
-// rows it did not bring: their tombstones were purged, or the server lost
-// them. Rows that are not clean are kept, and settled by the next push.
+// of the server. When a pass starts, the store marks it (meta sync_pass)
+// and lists the clean rows and conflict records it holds (sync_pass_rows:
+// the rows the pass has not brought yet); each page strikes the rows it
+// brings off the list, in the page's transaction, so a pass resumed after
+// a restart is still one pass. The page that ends it (has_more false)
+// removes the rows left on the list that are still clean: their tombstones
+// were purged, or the server lost them. Rows that are not clean are kept,
+// and settled by the next push. A row that becomes clean during the pass
+// (a page, a push result, a resolution) came from the server: it is not on
+// the list. An initial sync on an empty device lists nothing and pays
+// nothing.
 
 // Kinds of pass (meta sync_pass).
 const (
@@ -101,10 +107,35 @@ func (s *Store) restartPass(t *wtx, kind string) error {
 	if _, err := t.tx.ExecContext(ctx, upsertMeta, metaPass, kind); err != nil {
 		return fmt.Errorf("mark pass: %w", err)
 	}
-	if _, err := t.tx.ExecContext(ctx, "DELETE FROM sync_pass_rows"); err != nil {
+	return listPassRows(t)
+}
+
+// listPassRows starts the list of rows a new pass has not brought yet: the
+// clean rows and the conflict records held now.
+func listPassRows(t *wtx) error {
+	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM sync_pass_rows"); err != nil {
 		return fmt.Errorf("clear pass rows: %w", err)
 	}
+	for _, tb := range syncTables {
+		// Names come from the registry, never from input.
+		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO sync_pass_rows(tbl, id) SELECT ?, r.id FROM `+tb.Name+` r
+			WHERE r.synced_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = r.id)`, tb.Name, tb.Name); err != nil {
+			return fmt.Errorf("list %s rows for the pass: %w", tb.Name, err)
+		}
+	}
+	if _, err := t.tx.ExecContext(t.ctx, "INSERT INTO sync_pass_rows(tbl, id) SELECT ?, id FROM sync_conflicts", protocol.TableConflicts); err != nil {
+		return fmt.Errorf("list conflict records for the pass: %w", err)
+	}
 	return nil
+}
+
+// passListed reports whether the pass's list holds any row.
+func passListed(t *wtx) (bool, error) {
+	var has bool
+	if err := t.tx.QueryRowContext(t.ctx, "SELECT EXISTS (SELECT 1 FROM sync_pass_rows)").Scan(&has); err != nil {
+		return false, fmt.Errorf("read pass rows: %w", err)
+	}
+	return has, nil
 }
 
 // pageApply is the state of one ApplyPullPages transaction: where the
@@ -113,6 +144,9 @@ type pageApply struct {
 	cursor   int64
 	pass     string
 	timeline string
+	// listed: the pass's list of rows not brought yet may hold rows (pages
+	// of a pass on an empty list strike nothing off).
+	listed bool
 }
 
 // beforePage checks the page's timeline and starts a pass when the page is
@@ -134,20 +168,33 @@ func (s *Store) beforePage(ps *txStmts, pa *pageApply, page protocol.PullRespons
 		if _, err := ps.exec(upsertMeta, metaPass, pa.pass); err != nil {
 			return fmt.Errorf("mark pass: %w", err)
 		}
-		if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM sync_pass_rows"); err != nil {
-			return fmt.Errorf("clear pass rows: %w", err)
+		if err := listPassRows(t); err != nil {
+			return err
+		}
+		var err error
+		if pa.listed, err = passListed(t); err != nil {
+			return err
 		}
 	}
 	ps.pass = pa.pass != ""
-	if pa.pass == "" {
+	if pa.pass == "" || !pa.listed {
 		return nil
 	}
+	// Strike the page's rows off the list, a few hundred per statement.
+	byTable := map[string][]any{}
 	for _, ch := range page.Changes {
-		if _, ok := s.syncedTable(ch.Table); !ok && ch.Table != protocol.TableConflicts {
-			continue
+		if _, ok := s.syncedTable(ch.Table); ok || ch.Table == protocol.TableConflicts {
+			byTable[ch.Table] = append(byTable[ch.Table], ch.ID)
 		}
-		if _, err := ps.exec("INSERT OR IGNORE INTO sync_pass_rows(tbl, id) VALUES(?, ?)", ch.Table, ch.ID); err != nil {
-			return fmt.Errorf("note pass row: %w", err)
+	}
+	const chunk = 400 // SQLite 3.33 allows 999 bound variables
+	for table, ids := range byTable {
+		for i := 0; i < len(ids); i += chunk {
+			part := ids[i:min(i+chunk, len(ids))]
+			q := "DELETE FROM sync_pass_rows WHERE tbl = ? AND id IN (?" + strings.Repeat(", ?", len(part)-1) + ")"
+			if _, err := t.tx.ExecContext(t.ctx, q, append([]any{table}, part...)...); err != nil {
+				return fmt.Errorf("strike pass rows off: %w", err)
+			}
 		}
 	}
 	return nil
@@ -191,7 +238,7 @@ func (s *Store) endPass(t *wtx, cursor int64, oldServer bool) (int, error) {
 			if _, err := t.tx.ExecContext(t.ctx, `UPDATE `+tb.Name+` SET synced_at = NULL, version = 0
 				WHERE synced_at IS NOT NULL AND version > ? AND substr(hlc, 23) = ?
 				AND NOT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = `+tb.Name+`.id)
-				AND NOT EXISTS (SELECT 1 FROM sync_pass_rows p WHERE p.tbl = ? AND p.id = `+tb.Name+`.id)`,
+				AND id IN (SELECT id FROM sync_pass_rows WHERE tbl = ?)`,
 				cursor, node, tb.Name, tb.Name); err != nil {
 				return 0, fmt.Errorf("keep %s rows of this device the server lost: %w", tb.Name, err)
 			}
@@ -199,15 +246,15 @@ func (s *Store) endPass(t *wtx, cursor int64, oldServer bool) (int, error) {
 		// Names come from the registry, never from input.
 		res, err := t.tx.ExecContext(t.ctx, `DELETE FROM `+tb.Name+` WHERE synced_at IS NOT NULL
 			AND NOT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = `+tb.Name+`.id)
-			AND NOT EXISTS (SELECT 1 FROM sync_pass_rows p WHERE p.tbl = ? AND p.id = `+tb.Name+`.id)`, tb.Name, tb.Name)
+			AND id IN (SELECT id FROM sync_pass_rows WHERE tbl = ?)`, tb.Name, tb.Name)
 		if err != nil {
 			return 0, fmt.Errorf("remove %s rows the server no longer has: %w", tb.Name, err)
 		}
 		n, _ := res.RowsAffected()
 		removed += int(n)
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM sync_conflicts WHERE NOT EXISTS
-		(SELECT 1 FROM sync_pass_rows p WHERE p.tbl = ? AND p.id = sync_conflicts.id)`, protocol.TableConflicts); err != nil {
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM sync_conflicts WHERE id IN
+		(SELECT id FROM sync_pass_rows WHERE tbl = ?)`, protocol.TableConflicts); err != nil {
 		return 0, fmt.Errorf("remove conflict records the server no longer has: %w", err)
 	}
 	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM sync_pass_rows"); err != nil {

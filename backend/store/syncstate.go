@@ -639,6 +639,11 @@ func (s *Store) applyPages(ctx context.Context, next func() (protocol.PullRespon
 			return err
 		}
 		pa := pageApply{cursor: st.Cursor, pass: st.Pass, timeline: st.Timeline}
+		if pa.pass != "" {
+			if pa.listed, err = passListed(t); err != nil {
+				return err
+			}
+		}
 		for {
 			page, ok := next()
 			if !ok {

@@ -1,8 +1,9 @@
 -- 0006: full passes and timelines (DESIGN.md section 3, issue 15).
--- sync_pass_rows holds the rows a full pass (a pull chain from cursor 0)
--- has brought so far, written with each page in the page's transaction;
--- when the pass ends, clean rows it did not bring are removed (their
--- tombstones were purged) and the table is emptied. Whether a pass is in
+-- sync_pass_rows lists the rows a full pass (a pull chain from cursor 0)
+-- has not brought yet: the clean rows and conflict records held when it
+-- started, struck off by each page in the page's transaction; when the pass
+-- ends, the listed rows still clean are removed (their tombstones were
+-- purged) and the list is emptied. Whether a pass is in
 -- progress and the server's timeline are meta keys (sync_pass,
 -- sync_timeline). sync_rows.base_row keeps the server state a conflict
 -- showed ("theirs"): a re-edit of a row awaiting review starts from it.
