@@ -11,7 +11,12 @@ import (
 // storeAdapter is the Store of the bound services over backend/store: it
 // converts between the UI's types and the store's and names the errors a
 // person can act on.
-type storeAdapter struct{ st *store.Store }
+type storeAdapter struct {
+	st *store.Store
+	// release, when set, runs after the store closes (the data directory's
+	// lock, see lockDataDir).
+	release func()
+}
 
 var _ Store = (*storeAdapter)(nil)
 
@@ -161,4 +166,11 @@ func (a *storeAdapter) Counts(ctx context.Context) (Counts, error) {
 	return c, nil
 }
 
-func (a *storeAdapter) Close() error { return a.st.Close() }
+// Close closes the store, then releases the data directory.
+func (a *storeAdapter) Close() error {
+	err := a.st.Close()
+	if a.release != nil {
+		a.release()
+	}
+	return err
+}

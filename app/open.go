@@ -47,6 +47,18 @@ func OpenLocal(opts OpenOptions) OpenFunc {
 					"Ask IT to correct kiosk_key_file in the managed configuration; the database is not opened until then.",
 			}, Err: opts.KeyFileErr}
 		}
+		// Before anything reads or creates the database: a second instance
+		// on this data directory stops here with a sentence.
+		lock, err := lockDataDir(opts.DataDir)
+		if err != nil {
+			return Opened{}, classify(err)
+		}
+		opened := false
+		defer func() {
+			if !opened {
+				lock.Unlock()
+			}
+		}()
 		path := filepath.Join(opts.DataDir, DBFileName)
 		src := keychain.SourceFor(opts.KeyFile, opts.Keychain)
 		exists, err := dbExists(path)
@@ -84,8 +96,9 @@ func OpenLocal(opts OpenOptions) OpenFunc {
 			st.Close()
 			return Opened{}, classify(err)
 		}
+		opened = true
 		return Opened{
-			Store:         &storeAdapter{st: st},
+			Store:         &storeAdapter{st: st, release: func() { lock.Unlock() }},
 			DBPath:        info.Path,
 			Encrypted:     info.Encrypted,
 			CipherVersion: info.CipherVersion,
@@ -122,6 +135,13 @@ func classify(err error) error {
 		Message: "Close every Outpost window and start Outpost again. If this keeps happening, call IT and give them the details below.",
 	}
 	switch {
+	case errors.Is(err, ErrAlreadyRunning):
+		f = Failure{
+			Code:  "already_running",
+			Title: "Outpost is already running",
+			Message: "Outpost is already open on this computer with this database (another window, or one started in another session). " +
+				"Close the other Outpost first, then start this one again. Two copies must not work on one database at the same time.",
+		}
 	case errors.Is(err, keychain.ErrUnavailable):
 		f = Failure{
 			Code:  "keychain_unavailable",
