@@ -3,6 +3,7 @@ package syncclient
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -32,14 +33,22 @@ func liveIDs(t *testing.T, d *device, table string) map[string]store.SyncedRow {
 // horizon back; the tombstone of a row it holds is purged; its 410 resync
 // from 0 brings only live rows. The row must not stay live on it: the full
 // pass removes a clean row it did not bring.
+//
+// With pages of 3 rows the pass also runs past the horizon (page 2 asks
+// from a cursor below it): the server serves a pass whatever its horizon
+// (defect 1, the server's side).
 func TestFullPass_ResyncRemovesARowWhoseTombstoneWasPurged(t *testing.T) {
+	for _, limit := range []int{protocol.MaxPullLimit, 3} {
+		t.Run(strconv.Itoa(limit)+"_per_page", func(t *testing.T) { testResyncRemoves(t, limit) })
+	}
+}
+
+func testResyncRemoves(t *testing.T, pageLimit int) {
 	ctx := context.Background()
 	srv := startRealServer(t, "--retention", "150ms", "--stale-after", "1500ms")
 	a := newDevice(t, srv, "a", "operator")
 	b := newDevice(t, srv, "b", "operator")
-	// One page for the whole site: the pass needs no page after the first
-	// (a multi-page pass behind the horizon is defect 1, the server's).
-	a.c.o.PullLimit = protocol.MaxPullLimit
+	a.c.o.PullLimit = pageLimit
 	var ids []string
 	for i := 0; i < 5; i++ {
 		r, err := a.st.CreateRecord(ctx, store.RecordInput{LineID: "L1", ProductID: "P1", Quantity: int64(i), OperatorID: "op"})
