@@ -30,6 +30,8 @@ type Nemesis struct {
 	// StuckRounds is how many settling rounds after the last fault a
 	// device has to converge in (default 5).
 	StuckRounds int
+	// StaleAfter is the servers' --stale-after.
+	StaleAfter time.Duration
 
 	mu       sync.Mutex
 	errs     []error

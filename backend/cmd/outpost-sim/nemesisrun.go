@@ -103,7 +103,7 @@ func RunNemesis(ctx context.Context, nc NemesisConfig) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	nem := &Nemesis{Schedule: nc.Faults, Cluster: c, Devices: deviceOptions{PullLimit: pullLimit}}
+	nem := &Nemesis{Schedule: nc.Faults, Cluster: c, Devices: deviceOptions{PullLimit: pullLimit}, StaleAfter: staleAfter}
 	cfg := Config{ServerURLs: c.URLs(), Code: code, ManagerCode: mgrCode, Devices: nc.Devices, Managers: managers,
 		Edits: nc.Devices * max(1, nc.EditsPerDevice), OfflineRatio: 0.2, Seed: nc.Seed, Duration: nc.Length, Dir: dir, SyncEvery: 5,
 		Progress: nc.Progress, Nemesis: nem}

@@ -118,6 +118,11 @@ type Summary struct {
 	// server purged history during the run (nemesis.go).
 	server    map[string]map[string]protocol.PullChange
 	retention bool
+	// staleAfter is the server's --stale-after in a nemesis run; a batch
+	// re-sent after it is applied again by design and counted in
+	// ReappliedAfterStale, not in Duplicated.
+	staleAfter          time.Duration
+	ReappliedAfterStale int `json:"reapplied_after_stale,omitempty"`
 	// Mismatches describes the first differences found (empty when converged).
 	Mismatches []string `json:"mismatches,omitempty"`
 }
@@ -604,7 +609,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		sum.CodeErrors += d.codeErrorN
 	}
 	phase("settled: every device synced, conflicts resolved, quarantine cleared")
-	sum.retention = cfg.Nemesis != nil
+	if cfg.Nemesis != nil {
+		sum.retention, sum.staleAfter = true, cfg.Nemesis.StaleAfter
+	}
 	if err := check(ctx, &sum, devs, mgr); err != nil {
 		return sum, err
 	}
