@@ -30,6 +30,8 @@ func TestLoader_PlainHTTPServer(t *testing.T) {
 		{"allowed by the user file: refused", "", `{"allow_insecure_http":true,"server_url":"http://sync.example.com"}`, "", "allow_insecure_http", false},
 		{"allow is not a bool", `{"allow_insecure_http":"yes","server_url":"http://sync.example.com"}`, "", "", "allow_insecure_http", false},
 		{"allow false", `{"allow_insecure_http":false,"server_url":"http://sync.example.com"}`, "", "", "server_url", false},
+		{"allowed as a preset: refused", `{"defaults":{"allow_insecure_http":true},"server_url":"http://sync.example.com"}`, "", "", "defaults.allow_insecure_http", false},
+		{"a locked server_url ignores the user file", `{"locked":["server_url"]}`, `{"server_url":"http://sync.example.com"}`, "", "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,18 +60,21 @@ func TestLoader_PlainHTTPServer(t *testing.T) {
 
 func TestCheckServerURL(t *testing.T) {
 	for u, ok := range map[string]bool{
-		"":                           true,
-		"https://sync.example.com":   true,
-		"http://127.0.0.1":           true,
-		"http://127.8.9.10:1":        true,
-		"http://localhost":           true,
-		"http://LOCALHOST:80":        true,
-		"http://[::1]:8787":          true,
-		"http://sync.example.com":    false,
-		"http://192.168.1.10:8787":   false,
-		"HTTP://sync.example.com":    false,
-		"http://localhost.evil.com":  false,
-		"http://[::ffff:10.0.0.1]:1": false,
+		"":                                 true,
+		"https://sync.example.com":         true,
+		"http://127.0.0.1":                 true,
+		"http://127.8.9.10:1":              true,
+		"http://localhost":                 true,
+		"http://LOCALHOST:80":              true,
+		"http://[::1]:8787":                true,
+		"http://sync.example.com":          false,
+		"http://192.168.1.10:8787":         false,
+		"HTTP://sync.example.com":          false,
+		"http://localhost.evil.com":        false,
+		"http://[::ffff:10.0.0.1]:1":       false,
+		"http://127.0.0.1@evil.example":    false,
+		"http://localhost:80@evil.example": false,
+		"http://127.0.0.1.nip.io":          false,
 	} {
 		err := CheckServerURL(u, false)
 		if (err == nil) != ok {
