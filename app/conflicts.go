@@ -341,17 +341,18 @@ func (c *ConflictService) stampDecider(ctx context.Context, id string, row map[s
 }
 
 // reveal puts back the secrets (PIN hashes) the WebView got as tokens into
-// a chosen row: each must be the value one side of the open conflict id
-// holds (base, mine, theirs, or the server's newer state of a stale
-// decision).
+// a chosen row: each must be the value one side of conflict id holds
+// (base, mine, theirs, or the server's newer state of a stale decision).
+// Every conflict is searched, not only open ones: an auto-resolved one can
+// be reverted.
 func (c *ConflictService) reveal(ctx context.Context, id string, row map[string]any) (map[string]any, error) {
 	var sides []map[string]any
 	if st, ok := c.sync.store().(conflictStore); ok {
-		open, err := st.Conflicts(ctx, true)
+		all, err := st.Conflicts(ctx, false)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range open {
+		for _, r := range all {
 			if r.ID != id {
 				continue
 			}
