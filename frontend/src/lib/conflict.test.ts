@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   byName,
+  display,
+  isSecret,
+  secretChange,
   classify,
   defaultChoices,
   deleteSide,
@@ -182,5 +185,19 @@ describe('the decision of a resolved conflict', () => {
     expect(decidedSides(speed, 70)).toEqual(['mine', 'theirs']);
     const deleted = d.find((x) => x.field === 'deleted_at')!;
     expect(decidedSides(deleted, undefined)).toEqual(['base', 'mine', 'theirs']);
+  });
+});
+
+describe('secrets (issue 17)', () => {
+  it('a PIN is shown as set / changed / removed, never as its value', () => {
+    expect(display('pin_hash', null)).toBe('No PIN');
+    expect(display('pin_hash', 'secret:00aa11bb22cc33dd')).toBe('PIN set');
+    expect(display('other', 'secret:00aa11bb22cc33dd')).toBe('PIN set');
+    expect(secretChange(null, 'secret:1')).toBe('PIN set');
+    expect(secretChange('secret:1', 'secret:2')).toBe('PIN changed');
+    expect(secretChange('secret:1', null)).toBe('PIN removed');
+    expect(secretChange('secret:1', 'secret:1')).toBe('');
+    expect(isSecret('pin_hash')).toBe(true);
+    expect(isSecret('notes', 'plain')).toBe(false);
   });
 });
