@@ -891,6 +891,8 @@ func Sentence(err error) string {
 		return "The sync server no longer accepts this computer (it may have been removed by IT). Enroll it again with a new code."
 	case errors.Is(err, ErrProtocolTooOld):
 		return "The sync server needs a newer version of Outpost. Install the latest version; your work is kept on this computer."
+	case errors.Is(err, store.ErrTimelineChanged):
+		return "The sync server was restored from a backup. This computer re-reads what the server holds and sends again what it lost; your work is kept here."
 	case errors.Is(err, ErrOffline):
 		return "The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back."
 	case errors.As(err, &ae):

@@ -84,6 +84,8 @@ func TestDecide(t *testing.T) {
 		{fmt.Errorf("push: %w", &APIError{Status: 401, Code: "device_revoked"}), ActStop},
 		{fmt.Errorf("push: %w", &APIError{Status: 426}), ActStop},
 		{fmt.Errorf("push: %w", &APIError{Status: 413}), ActStop},
+		{fmt.Errorf("push: %w", &APIError{Status: 409, Code: "timeline_changed"}), ActResync},
+		{fmt.Errorf("pull: %w", &store.TimelineChangedError{Timeline: "t2"}), ActResync},
 		{ErrNotEnrolled, ActStop},
 		{errors.New("database is locked"), ActBackoff},
 	}
@@ -138,5 +140,37 @@ func TestReadEvents(t *testing.T) {
 	err := readEvents(strings.NewReader(": keepalive\n\nevent: change\ndata: {\"cursor\":7}\n\n: x\nevent: change\ndata: {\"cursor\":9}\n\n"), func(c int64) { got = append(got, c) })
 	if !errors.Is(err, ErrOffline) || len(got) != 2 || got[0] != 7 || got[1] != 9 {
 		t.Fatalf("readEvents = %v, %v", got, err)
+	}
+}
+
+// A 410 for a cursor above the answer's sequence, or naming another
+// timeline, is a timeline change; otherwise (or from a server that does not
+// send sequence) a horizon resync.
+func TestClassify410(t *testing.T) {
+	seq := func(n int64) *int64 { return &n }
+	gone := func(sq *int64, tl string) error {
+		return fmt.Errorf("pull: %w", &APIError{Status: 410, Code: "resync_required", Sequence: sq, Timeline: tl})
+	}
+	for _, tc := range []struct {
+		name     string
+		err      error
+		cursor   int64
+		known    string
+		timeline bool
+	}{
+		{"behind the horizon", gone(seq(50), "t1"), 10, "t1", false},
+		{"cursor above the sequence", gone(seq(5), "t1"), 10, "t1", true},
+		{"another timeline", gone(seq(50), "t2"), 10, "t1", true},
+		{"no timeline known yet", gone(seq(50), "t2"), 10, "", false},
+		{"old server", gone(nil, ""), 10, "t1", false},
+		{"not a 410", fmt.Errorf("pull: %w", &APIError{Status: 503}), 10, "t1", false},
+	} {
+		err := classify410(tc.err, tc.cursor, tc.known)
+		if got := errors.Is(err, store.ErrTimelineChanged); got != tc.timeline {
+			t.Errorf("%s: timeline change = %v, want %v (%v)", tc.name, got, tc.timeline, err)
+		}
+		if tc.timeline && errors.Is(err, ErrResyncRequired) {
+			t.Errorf("%s: a timeline change must not read as a horizon resync", tc.name)
+		}
 	}
 }
