@@ -300,3 +300,46 @@ func errorsIsTimeline(err error) bool {
 	var tce *TimelineChangedError
 	return errors.As(err, &tce) && tce.Timeline == "t2" && errors.Is(err, ErrTimelineChanged)
 }
+
+// Every way back to cursor 0 starts a pass: an upgrade re-pull, a 410
+// resync (ResetCursor), a new enrollment after unenrolling; and unenrolling
+// forgets the pass and the timeline.
+func TestStore_EveryPullFromZeroIsAPass(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	if _, err := s.ApplyPullPage(ctx, protocol.PullResponse{Timeline: "t1", Changes: []protocol.PullChange{pulled(uuid.NewString(), 4, 1)}, Cursor: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, upsertMeta, metaPullSchema, "5"); err != nil {
+		t.Fatal(err)
+	}
+	if reset, err := s.RepullIfUpgraded(ctx); err != nil || !reset {
+		t.Fatalf("upgrade re-pull: %v, %v", reset, err)
+	}
+	if st, _ := s.PullState(ctx); st.Pass != PassFull || st.Cursor != 0 || st.Timeline != "t1" {
+		t.Fatalf("after the upgrade re-pull: %+v", st)
+	}
+	// A timeline pass stays one when a 410 restarts it.
+	if err := s.ChangeTimeline(ctx, "t2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ResetCursor(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.PullState(ctx); st.Pass != PassTimeline || st.Timeline != "t2" {
+		t.Fatalf("a 410 during the timeline pass: %+v", st)
+	}
+	if err := s.ClearEnrollment(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := s.PullState(ctx)
+	if st.Pass != "" || st.Timeline != "" || st.Cursor != 0 || !st.FullPass() {
+		t.Fatalf("after unenrolling: %+v", st)
+	}
+	// The next server's first page starts a pass that removes the clean rows
+	// it does not have.
+	out, err := s.ApplyPullPage(ctx, protocol.PullResponse{Timeline: "other", Changes: []protocol.PullChange{}, Cursor: 0})
+	if err != nil || !out.PassEnded || out.Removed != 1 {
+		t.Fatalf("first pull from the new server: %+v, %v", out, err)
+	}
+}
