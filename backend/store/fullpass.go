@@ -226,7 +226,9 @@ func (s *Store) afterPage(ps *txStmts, pa *pageApply, page protocol.PullResponse
 // device's own (its hlc names the device) at a version above the pass's
 // last cursor is most likely a write the server lost in a restore: it is
 // pushed again on base 0 instead of removed (never lose an edit; at worst
-// the server refuses it as row_deleted and it waits in quarantine).
+// the server refuses it as row_deleted and it waits in quarantine). A
+// tombstone is removed as usual: a deleted row the server does not have is
+// deleted everywhere already.
 func (s *Store) endPass(t *wtx, cursor int64, oldServer bool) (int, error) {
 	removed := 0
 	node, err := s.metaGet(t.ctx, t.tx, metaDeviceID)
@@ -236,7 +238,7 @@ func (s *Store) endPass(t *wtx, cursor int64, oldServer bool) (int, error) {
 	for _, tb := range syncTables {
 		if oldServer && node != "" {
 			if _, err := t.tx.ExecContext(t.ctx, `UPDATE `+tb.Name+` SET synced_at = NULL, version = 0
-				WHERE synced_at IS NOT NULL AND version > ? AND substr(hlc, 23) = ?
+				WHERE synced_at IS NOT NULL AND deleted_at IS NULL AND version > ? AND substr(hlc, 23) = ?
 				AND NOT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = `+tb.Name+`.id)
 				AND id IN (SELECT id FROM sync_pass_rows WHERE tbl = ?)`,
 				cursor, node, tb.Name, tb.Name); err != nil {
