@@ -79,15 +79,20 @@ func FormatError(err error) any { return toError(err) }
 func toError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
+		if m := scrubText(e.Message); m != e.Message {
+			c := *e
+			c.Message = m
+			return &c
+		}
 		return e
 	}
 	if ve, ok := protocol.AsValidation(err); ok {
-		return &Error{Code: ve.Code, Field: ve.Column, Message: sentence(humanize(ve.Message, ve.Column))}
+		return &Error{Code: ve.Code, Field: ve.Column, Message: scrubText(sentence(humanize(ve.Message, ve.Column)))}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Code: CodeTimeout, Message: "The local database took too long to answer. Try again."}
 	}
-	slog.Error("bound call failed", "err", err)
+	slog.Error("bound call failed", "err", scrubText(err.Error()))
 	return &Error{Code: CodeInternal, Message: "Something went wrong and the change was not saved. Try again; if it keeps happening, tell IT."}
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -152,4 +153,18 @@ func (r *redactor) reveal(row map[string]any, sides ...map[string]any) (map[stri
 		}
 	}
 	return out, nil
+}
+
+// hashInText finds a PIN hash inside a sentence: "$argon2id$" and what
+// follows up to a space or a quote.
+var hashInText = regexp.MustCompile(`\$argon2id\$[^\s"'\x60]*`)
+
+// scrubText replaces every PIN hash in s (an error message, a log line)
+// with "[PIN hash]": the last guard of the errors a bound method returns
+// and of what FormatError logs.
+func scrubText(s string) string {
+	if !strings.Contains(s, protocol.PINHashPrefix) {
+		return s
+	}
+	return hashInText.ReplaceAllString(s, "[PIN hash]")
 }

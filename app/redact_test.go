@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -61,5 +62,25 @@ func TestRedactor(t *testing.T) {
 	var other redactor
 	if other.token(h1) == r.token(h1) {
 		t.Fatal("two runs gave the same token: the key is not random")
+	}
+}
+
+// TestFormatError_ScrubsPINHashes: an error that quotes a PIN hash reaches
+// neither the WebView nor the log with it.
+func TestFormatError_ScrubsPINHashes(t *testing.T) {
+	logs := captureLog(t)
+	const h = "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaDE"
+	for _, err := range []error{
+		&Error{Code: CodeInvalidInput, Message: "row " + h + " was refused."},
+		&protocol.ValidationError{Code: protocol.CodeInvalidValue, Column: "pin_hash", Message: "pin_hash " + h + " is bad"},
+		errors.New(`store: "` + h + `" broke`),
+	} {
+		b, _ := json.Marshal(FormatError(err))
+		if strings.Contains(string(b), "argon2") {
+			t.Errorf("FormatError(%v) = %s", err, b)
+		}
+	}
+	if log := logs.String(); !strings.Contains(log, "bound call failed") || strings.Contains(log, "argon2") {
+		t.Fatalf("log:\n%s", log)
 	}
 }
