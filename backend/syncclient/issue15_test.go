@@ -3,7 +3,10 @@ package syncclient
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -295,4 +298,91 @@ func toInt(v any) (int64, bool) {
 		return i, err == nil
 	}
 	return 0, false
+}
+
+// cancelAfterPull is a transport that cancels the sync (the app is closed)
+// once the server has answered a pull from a cursor at or above at: the
+// server has seen the device ask past pages it had not committed yet.
+type cancelAfterPull struct {
+	at     int64
+	cancel context.CancelFunc
+	fired  bool
+	mu     sync.Mutex
+}
+
+func (c *cancelAfterPull) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if r.URL.Path == "/v1/pull" {
+		cur, _ := strconv.ParseInt(r.URL.Query().Get("cursor"), 10, 64)
+		c.mu.Lock()
+		if cur >= c.at && c.cancel != nil && !c.fired {
+			c.fired = true
+			c.cancel()
+		}
+		c.mu.Unlock()
+	}
+	return resp, err
+}
+
+// Defect 2 as the issue tells it: the device asks for pages ahead of the
+// batch that commits them; the app is closed mid catch-up; retention purges;
+// the app reopens. The server counts only what the device said it
+// committed, so the tombstone the device never applied is kept for it and
+// the row it deletes leaves the device — with no resync.
+func TestCommittedCursor_ClosedMidCatchUpKeepsTheTombstone(t *testing.T) {
+	ctx := context.Background()
+	srv := startRealServer(t, "--retention", "100ms")
+	b := newDevice(t, srv, "b", "operator")
+	tr := &cancelAfterPull{at: 30}
+	st := openStore(t, filepath.Join(t.TempDir(), "a.db"))
+	t.Cleanup(func() { st.Close() })
+	a := &device{name: "a", st: st, c: New(Options{Store: st, Tokens: &MemoryTokens{}, PullLimit: 3, PullBatchTime: time.Minute,
+		HTTP: HTTPOptions{Transport: tr}})}
+	if _, err := a.c.Enroll(ctx, srv.url(), srv.enroll("operator")); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	mk := func(n int) {
+		for i := 0; i < n; i++ {
+			r, err := b.st.CreateRecord(ctx, store.RecordInput{LineID: "L1", ProductID: "P1", Quantity: int64(len(ids)), OperatorID: "b"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, r.ID)
+		}
+		b.sync(t)
+	}
+	mk(12)
+	a.sync(t) // a holds the 12 rows, cursor 12
+	mk(13)    // 13…25
+	if _, err := b.st.DeleteRecord(ctx, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	b.sync(t) // the tombstone: 26
+	mk(14)    // 27…40
+	b.sync(t)
+	// a catches up in pages of 3, batches of 1, 2, 4 pages: the tombstone
+	// is in the third batch, and a asks from 30 before that batch commits.
+	sctx, cancel := context.WithCancel(ctx)
+	tr.mu.Lock()
+	tr.cancel = cancel
+	tr.mu.Unlock()
+	if _, err := a.c.Sync(sctx); err == nil {
+		t.Log("the catch-up finished before the close (the race went the other way)")
+	}
+	cur, _ := a.st.Cursor(ctx)
+	t.Logf("a closed at committed cursor %d", cur)
+	b.sync(t)
+	b.sync(t)
+	time.Sleep(400 * time.Millisecond) // retention runs
+	rep := a.sync(t)
+	if _, ok := liveIDs(t, a, protocol.TableProductionRecords)[ids[1]]; ok {
+		t.Fatalf("row %s, deleted at 26, is live on a after it reopened (committed %d)", ids[1], cur)
+	}
+	if rep.Resynced {
+		t.Fatalf("a needed a resync: retention purged past what a had committed (%d)", cur)
+	}
+	if n := len(liveIDs(t, a, protocol.TableProductionRecords)); n != len(ids)-1 {
+		t.Fatalf("a holds %d live rows, want %d", n, len(ids)-1)
+	}
 }
