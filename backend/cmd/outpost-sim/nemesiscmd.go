@@ -29,7 +29,7 @@ func nemesisFlags(fs *flag.FlagSet) (*NemesisConfig, *string) {
 	nc := &NemesisConfig{}
 	fs.StringVar(&nc.ServerBin, "server-bin", "", "outpost-server binary (default: beside outpost-sim, then PATH)")
 	fs.StringVar(&nc.PGAdmin, "pg", os.Getenv("OUTPOST_TEST_PG"), "PostgreSQL cluster URL for the pg and pg2 stores (default $OUTPOST_TEST_PG)")
-	fs.DurationVar(&nc.Length, "length", 6*time.Second, "the edit phase, over which the faults fall")
+	fs.DurationVar(&nc.Length, "length", 5*time.Second, "the edit phase, over which the faults fall")
 	fs.BoolVar(&nc.Unmarked, "unmarked-restores", false, "also restore backups nobody marks with `outpost-server restored`")
 	faults := fs.String("faults", "", "the fault schedule to play (as a failing run prints it; default drawn from the seed)")
 	return nc, faults

@@ -25,7 +25,7 @@ type NemesisConfig struct {
 	// Dir holds the run's databases (a temporary directory when empty).
 	Dir    string
 	Faults Schedule
-	// Length is the edit phase, over which the faults fall (default 6 s).
+	// Length is the edit phase, over which the faults fall (default 5 s).
 	Length time.Duration
 	// Unmarked lets the schedule restore backups nobody marks with
 	// `outpost-server restored`.
@@ -51,7 +51,7 @@ func (nc NemesisConfig) plan() (NemesisConfig, *rand.Rand, int, time.Duration) {
 		nc.Store = store
 	}
 	if nc.Length <= 0 {
-		nc.Length = 6 * time.Second
+		nc.Length = 5 * time.Second
 	}
 	if nc.EditsPerDevice <= 0 {
 		nc.EditsPerDevice = 25
@@ -119,5 +119,5 @@ func RunNemesis(ctx context.Context, nc NemesisConfig) (Summary, error) {
 // replayCommand is the command line that replays a nemesis run.
 func replayCommand(nc NemesisConfig) string {
 	nc, _, _, _ = nc.plan()
-	return fmt.Sprintf("outpost-sim nemesis --seed %d --devices %d --store %s --faults '%s'", nc.Seed, nc.Devices, nc.Store, nc.Faults)
+	return fmt.Sprintf("outpost-sim nemesis --seed %d --devices %d --store %s --length %s --faults '%s'", nc.Seed, nc.Devices, nc.Store, nc.Length, nc.Faults)
 }
