@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,6 +121,17 @@ func (s *timelineServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		json.NewEncoder(w).Encode(resp)
 	default:
+		if strings.HasPrefix(r.URL.Path, "/v1/conflicts/") {
+			h := r.Header.Get(protocol.HeaderTimeline)
+			s.log = append(s.log, "resolve "+h)
+			if h != s.timeline {
+				w.WriteHeader(http.StatusConflict)
+				w.Write([]byte(`{"error":{"code":"timeline_changed","message":"the server was restored"}}`))
+				return
+			}
+			w.Write([]byte(`{"version":99}`))
+			return
+		}
 		http.NotFound(w, r)
 	}
 }
@@ -183,5 +195,49 @@ func TestClient_TimelineChangeRunsAFullPassBeforeThePush(t *testing.T) {
 	}
 	if n := len(ts.rows); n != 3 {
 		t.Fatalf("server holds %d rows, want 3 (the kept one once)", n)
+	}
+}
+
+// A decision sent with the timeline the device follows, after a restore the
+// device has not noticed yet, is refused (409 timeline_changed): it is kept,
+// marked stale for the manager to decide again on what the server holds
+// now, never re-sent by itself.
+func TestClient_ResolveOnAnotherTimelineIsMarkedStale(t *testing.T) {
+	ctx := context.Background()
+	ts := &timelineServer{timeline: "t1"}
+	srv := httptest.NewServer(ts)
+	defer srv.Close()
+	st := openStore(t, filepath.Join(t.TempDir(), "o.db"))
+	defer st.Close()
+	tok := &MemoryTokens{}
+	if err := tok.Save(ctx, Credentials{ServerURL: srv.URL, DeviceID: "dev-m", SiteID: "s", Role: "manager", Token: "tok"}); err != nil {
+		t.Fatal(err)
+	}
+	c := New(Options{Store: st, Tokens: tok})
+	if err := c.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Sync(ctx); err != nil { // adopts t1
+		t.Fatal(err)
+	}
+	ts.mu.Lock()
+	ts.timeline = "t2"
+	ts.mu.Unlock()
+	r, err := c.Resolve(ctx, "0b1c2d3e-0000-4000-8000-00000000000c", protocol.Row{"id": "x"}, 4, "", Decider{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.State != store.ResolutionStale {
+		t.Fatalf("decision after the restore: %+v", r)
+	}
+	rs, _ := st.Resolutions(ctx)
+	if len(rs) != 1 || rs[0].State != store.ResolutionStale || !strings.HasPrefix(rs[0].Error, protocol.CodeTimelineChanged) {
+		t.Fatalf("queue: %+v", rs)
+	}
+	if sent, err := c.SendResolutions(ctx); err != nil || sent != 0 {
+		t.Fatalf("a stale decision was sent again: %d, %v", sent, err)
+	}
+	if got := ts.log[len(ts.log)-1]; got != "resolve t1" {
+		t.Fatalf("last request %q, want the one refused", got)
 	}
 }
