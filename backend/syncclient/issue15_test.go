@@ -235,11 +235,26 @@ func testRestore(t *testing.T, mark bool) {
 		srv.restoreFrom(backup, false)
 	}
 	srv.start()
+	r2Want := int64(3)
 	if !mark {
-		// The devices sync before anyone writes: their cursors are above
-		// the restored sequence.
-		b.sync(t)
-		a.sync(t)
+		// a edits r2 (version 4, above the restored sequence) offline: its
+		// push is on a base the server never issued (409 timeline_changed
+		// by the safety net). b syncs before anyone writes: its cursor is
+		// above the restored sequence (410 with the sequence).
+		got, err := a.st.GetRecord(ctx, r2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.st.UpdateRecord(ctx, r2, store.RecordInput{LineID: got.LineID, ProductID: got.ProductID, Quantity: 33, OperatorID: got.OperatorID}); err != nil {
+			t.Fatal(err)
+		}
+		r2Want = 33
+		if rep := a.sync(t); !rep.TimelineChanged {
+			t.Errorf("a's push on base %d: no timeline change seen (%+v)", got.Version, rep)
+		}
+		if rep := b.sync(t); !rep.TimelineChanged {
+			t.Errorf("b's pull above the restored sequence: no timeline change seen (%+v)", rep)
+		}
 	}
 
 	// b writes more after the restore: the restored sequence passes a's
@@ -255,7 +270,7 @@ func testRestore(t *testing.T, mark bool) {
 	c := newDevice(t, srv, "c", "operator") // a fresh device reads the server
 	c.sync(t)
 
-	want := map[string]int64{r0: 1, r1: 50, r2: 3, r3: 4}
+	want := map[string]int64{r0: 1, r1: 50, r2: r2Want, r3: 4}
 	for i, id := range later {
 		want[id] = int64(10 + i)
 	}
