@@ -152,7 +152,7 @@ func LoadConfig(l *config.Loader, getenv func(string) string) *Config {
 		c.Err = err
 		return c
 	}
-	c.Transport = newTransport(proxy, pool)
+	c.Transport = newTransport(proxy, pool, c.AllowInsecureHTTP)
 	return c
 }
 
@@ -271,12 +271,33 @@ func caPool(path string) (*x509.CertPool, error) {
 }
 
 // newTransport is the sync client's transport: the proxy and CA pool of the
-// configuration (a nil pool is the system's), TLS 1.2 or later.
-func newTransport(proxy func(*http.Request) (*url.URL, error), pool *x509.CertPool) *http.Transport {
+// configuration (a nil pool is the system's), TLS 1.2 or later. Unless
+// allowInsecure (the managed allow_insecure_http), plain http:// requests go
+// out only to this computer: whatever asks for another host over http (an
+// address stored by an enrollment made before the rule, a redirect from the
+// https:// server, which keeps the bearer token on the same host) gets
+// config.ErrInsecureHTTP and nothing is sent.
+func newTransport(proxy func(*http.Request) (*url.URL, error), pool *x509.CertPool, allowInsecure bool) *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = proxy
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	tr.ResponseHeaderTimeout = 0 // the event stream waits long for headers' successors
 	tr.IdleConnTimeout = 90 * time.Second
+	if !allowInsecure {
+		tr.RegisterProtocol("http", loopbackOnly{next: tr.Clone()})
+	}
 	return tr
+}
+
+// loopbackOnly sends plain http:// requests to this computer only.
+type loopbackOnly struct{ next http.RoundTripper }
+
+func (l loopbackOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := config.CheckServerURL(req.URL.String(), false); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("refused before sending: %w", err)
+	}
+	return l.next.RoundTrip(req)
 }

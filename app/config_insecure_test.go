@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,5 +87,50 @@ func writeFile(t *testing.T, path, body string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConfig_TransportRefusesPlainHTTP: the sync client's transport itself
+// sends nothing over plain http:// to another computer, whatever asked for
+// it: a server address stored at an enrollment made before this rule, or a
+// redirect from the https:// server (Go keeps the Authorization header on a
+// redirect to the same host, even from https:// to http://).
+func TestConfig_TransportRefusesPlainHTTP(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none.json")
+	c := LoadConfig(&config.Loader{ManagedPath: none, UserPath: none}, func(string) string { return "" })
+	if c.Err != nil {
+		t.Fatal(c.Err)
+	}
+	client := &http.Client{Transport: c.Transport}
+	req, _ := http.NewRequest("GET", "http://sync.example.invalid/v1/health", nil)
+	req.Header.Set("Authorization", "Bearer secret-token")
+	if _, err := client.Do(req); !errors.Is(err, config.ErrInsecureHTTP) {
+		t.Fatalf("plain http to another computer: %v", err)
+	}
+
+	// A loopback server answers; its redirect to another computer over
+	// plain http is refused.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/away" {
+			http.Redirect(w, r, "http://sync.example.invalid/v1/health", http.StatusTemporaryRedirect)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	resp, err := client.Get(srv.URL + "/v1/health")
+	if err != nil {
+		t.Fatalf("loopback refused: %v", err)
+	}
+	resp.Body.Close()
+	if _, err := client.Get(srv.URL + "/away"); !errors.Is(err, config.ErrInsecureHTTP) {
+		t.Fatalf("redirect to plain http: %v", err)
+	}
+
+	managed := filepath.Join(t.TempDir(), "managed.json")
+	writeFile(t, managed, `{"allow_insecure_http":true}`)
+	allowed := LoadConfig(&config.Loader{ManagedPath: managed, UserPath: none}, func(string) string { return "" })
+	if _, err := (&http.Client{Transport: allowed.Transport}).Do(req); err == nil || errors.Is(err, config.ErrInsecureHTTP) {
+		t.Fatalf("allowed plain http was refused by the guard: %v", err)
 	}
 }
