@@ -88,6 +88,10 @@ type Table struct {
 	Key string
 	// Singleton tables hold one row per site, whose id is KeyID(table, "site").
 	Singleton bool
+	// TimePartitioned tables are checksummed in buckets by the UTC day of a
+	// row's created_at (which never changes) instead of by the first byte of
+	// SHA-256(id) (DESIGN.md section 8).
+	TimePartitioned bool
 }
 
 // Bookkeeping columns never accepted from a client: if a push carries them
@@ -254,8 +258,9 @@ type Registry struct {
 func NewRegistry() *Registry {
 	return newRegistry(
 		Table{
-			Name:   TableProductionRecords,
-			Policy: PolicyLWW,
+			Name:            TableProductionRecords,
+			Policy:          PolicyLWW,
+			TimePartitioned: true,
 			Columns: cols(head(), []Column{
 				identifier("line_id"),
 				identifier("product_id"),
