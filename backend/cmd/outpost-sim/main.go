@@ -32,6 +32,14 @@
 // applied, and the store's code checks agreeing with the lists; 1
 // otherwise; 2 for usage errors.
 //
+//	outpost-sim nemesis --seed N [--devices D --store sqlite|pg|pg2 --faults SCHEDULE]
+//	outpost-sim --seed N --faults SCHEDULE …   (the same: a failing run's replay line)
+//	outpost-sim soak [--seeds A-B --minutes 60]
+//
+// run the simulator as a nemesis: seeded fault schedules against real
+// server processes and crashing devices, judged by counters that must be
+// 0 (nemesis.go, nemesiscmd.go; make soak runs the campaign).
+//
 //	outpost-sim bench [--rows 1000000] [--push 100000]
 //
 // measures the initial sync of a large site against a raw local insert of
@@ -51,6 +59,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -71,6 +80,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runNemesisCmd(args[1:], stdout, stderr)
 		case "soak":
 			return runSoak(args[1:], stdout, stderr)
+		}
+	}
+	for _, a := range args {
+		if a == "-faults" || a == "--faults" || strings.HasPrefix(a, "-faults=") || strings.HasPrefix(a, "--faults=") {
+			// outpost-sim --seed N --faults …: the replay of a nemesis run.
+			return runNemesisCmd(args, stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("outpost-sim", flag.ContinueOnError)

@@ -119,5 +119,5 @@ func RunNemesis(ctx context.Context, nc NemesisConfig) (Summary, error) {
 // replayCommand is the command line that replays a nemesis run.
 func replayCommand(nc NemesisConfig) string {
 	nc, _, _, _ = nc.plan()
-	return fmt.Sprintf("outpost-sim nemesis --seed %d --devices %d --store %s --length %s --faults '%s'", nc.Seed, nc.Devices, nc.Store, nc.Length, nc.Faults)
+	return fmt.Sprintf("outpost-sim --seed %d --devices %d --store %s --length %s --faults '%s'", nc.Seed, nc.Devices, nc.Store, nc.Length, nc.Faults)
 }
