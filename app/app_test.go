@@ -52,11 +52,11 @@ func asError(t *testing.T, err error) *Error {
 	if err == nil {
 		t.Fatal("want an error, got nil")
 	}
-	e, ok := FormatError(err).(*Error)
-	if !ok {
-		t.Fatalf("FormatError(%v) is %T, want *Error", err, FormatError(err))
+	var e Error
+	if s, ok := FormatError(err).(string); !ok || json.Unmarshal([]byte(s), &e) != nil {
+		t.Fatalf("FormatError(%v) = %#v, want the JSON of an *Error", err, FormatError(err))
 	}
-	return e
+	return &e
 }
 
 func TestOpenLocal_NewDatabaseIsEncrypted(t *testing.T) {
@@ -375,14 +375,14 @@ func TestSchemaService_Fields(t *testing.T) {
 }
 
 func TestFormatError(t *testing.T) {
-	if e := FormatError(context.DeadlineExceeded).(*Error); e.Code != CodeTimeout {
+	if e := asError(t, context.DeadlineExceeded); e.Code != CodeTimeout {
 		t.Fatalf("deadline: %+v", e)
 	}
-	e := FormatError(errors.New("disk I/O error at /secret/path")).(*Error)
+	e := asError(t, errors.New("disk I/O error at /secret/path"))
 	if e.Code != CodeInternal || strings.Contains(e.Message, "/secret/path") {
 		t.Fatalf("internal errors must not leak: %+v", e)
 	}
-	if e := FormatError(ErrNotFound).(*Error); e != ErrNotFound {
+	if e := asError(t, ErrNotFound); *e != *ErrNotFound {
 		t.Fatalf("not found: %+v", e)
 	}
 }

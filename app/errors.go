@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,11 +71,23 @@ func FieldLabel(column string) string {
 	return column
 }
 
-// FormatError turns any error a bound method returns into an *Error. It is
-// the Wails ErrorFormatter: errors are mapped here, once. Errors that are not
-// the user's to fix are logged with their detail and shown as a generic
-// sentence, so no internals reach the screen.
-func FormatError(err error) any { return toError(err) }
+// FormatError turns any error a bound method returns into the JSON text of
+// an *Error. It is the Wails ErrorFormatter: errors are mapped here, once.
+// Errors that are not the user's to fix are logged with their detail and
+// shown as a generic sentence, so no internals reach the screen.
+//
+// It returns a string, not the *Error: Wails v2.16's dispatcher puts the
+// formatter's value in the callback message as is, and the desktop runtime
+// rejects the promise with `new Error(value)`, which turns an object into
+// "[object Object]". The string arrives whole as the Error's message, and
+// frontend/src/lib/api.ts parses it back (wire_test.go, frontend/e2e/wails-wire).
+func FormatError(err error) any {
+	b, mErr := json.Marshal(toError(err))
+	if mErr != nil { // cannot happen: *Error holds strings only
+		return `{"code":"internal","message":""}`
+	}
+	return string(b)
+}
 
 func toError(err error) *Error {
 	var e *Error

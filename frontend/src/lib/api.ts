@@ -89,21 +89,31 @@ function isObject(v: unknown): v is { [k: string]: unknown } {
   return typeof v === 'object' && v !== null;
 }
 
+/** parseGoError reads the JSON text of the Go side's {code, message, field}
+ * (app.FormatError), or returns undefined. */
+function parseGoError(s: string): ApiError | undefined {
+  try {
+    const parsed: unknown = JSON.parse(s);
+    if (isObject(parsed) && typeof parsed.code === 'string') return toApiError(parsed);
+  } catch {
+    /* not JSON: a message from Wails or the bridge itself */
+  }
+  return undefined;
+}
+
 /** toApiError maps whatever a binding rejected with to an ApiError. The Go
- * side's ErrorFormatter sends {code, message, field}; anything else (a plain
- * string from Wails itself, a JS exception when the bindings are missing)
- * becomes a generic sentence, never raw internals. */
+ * side's ErrorFormatter sends the JSON text of {code, message, field}: the
+ * Wails runtime rejects with `new Error(that text)` (an object would arrive
+ * as "[object Object]"), so the Error's message is parsed back. Anything else
+ * (a plain string from Wails itself, a JS exception when the bindings are
+ * missing) becomes a generic sentence, never raw internals. */
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
-  if (typeof e === 'string') {
-    try {
-      const parsed: unknown = JSON.parse(e);
-      if (isObject(parsed) && typeof parsed.code === 'string') return toApiError(parsed);
-    } catch {
-      /* not JSON: a message from the bridge itself */
-    }
-    return new ApiError('internal', sentenceFor('internal'));
+  if (e instanceof Error && !(e instanceof TypeError)) {
+    const parsed = parseGoError(e.message);
+    if (parsed) return parsed;
   }
+  if (typeof e === 'string') return parseGoError(e) ?? new ApiError('internal', sentenceFor('internal'));
   if (isObject(e) && typeof e.code === 'string' && !(e instanceof Error)) {
     const msg = typeof e.message === 'string' && e.message.trim() !== '' ? e.message : sentenceFor(e.code);
     const field = typeof e.field === 'string' ? e.field : undefined;
