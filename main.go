@@ -152,6 +152,7 @@ func run() error {
 			exportSvc,
 			sessSvc,
 			siteSvc,
+			app.NewPrefsService(core), // the entry form's line and operator, in the encrypted store
 		},
 		Linux: &linux.Options{Icon: icon, ProgramName: "outpost"},
 	})

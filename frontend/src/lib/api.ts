@@ -11,6 +11,7 @@ import * as DashboardSvc from '../../wailsjs/go/app/DashboardService';
 import * as ExportSvc from '../../wailsjs/go/app/ExportService';
 import * as SiteSvc from '../../wailsjs/go/app/SiteService';
 import * as SessionSvc from '../../wailsjs/go/app/SessionService';
+import * as PrefsSvc from '../../wailsjs/go/app/PrefsService';
 import { EventsOn } from '../../wailsjs/runtime/runtime';
 import { app, syncclient, store, config } from '../../wailsjs/go/models';
 
@@ -173,6 +174,15 @@ export const sync = {
   resubmit: (table: string, id: string) => wrap(() => SyncSvc.Resubmit(table, id)),
   discard: (table: string, id: string) => wrap(() => SyncSvc.Discard(table, id)),
   settings: () => wrap(() => SyncSvc.Settings()),
+};
+
+/** prefs: this terminal's preferences kept in the encrypted store (the
+ * theme alone stays in localStorage, see stores/prefs). */
+export const prefs = {
+  get: () => wrap(() => PrefsSvc.Get()),
+  remember: (line: string, operator: string) => wrap(() => PrefsSvc.Remember(line, operator)),
+  skipSetup: (skipped: boolean) => wrap(() => PrefsSvc.SkipSetup(skipped)),
+  setDashboardShifts: (shifts: string) => wrap(() => PrefsSvc.SetDashboardShifts(shifts)),
 };
 
 /** onSyncStatus calls fn with every status the Go side emits ("sync:status");

@@ -70,12 +70,26 @@ describe('unenroll loss', () => {
 });
 
 describe('setup skip preference', () => {
-  it('is remembered', () => {
+  it('is remembered by the Go side, not in localStorage', async () => {
     const m = new Map<string, string>();
     const storage = { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v) } as unknown as Storage;
-    const p = createPrefs(storage);
+    let skipped = false;
+    const kept = () => ({ lastLine: '', lastOperator: '', setupSkipped: skipped, dashboardShifts: '' });
+    const backend = {
+      get: () => Promise.resolve(kept()),
+      remember: () => Promise.resolve(kept()),
+      skipSetup: (s: boolean) => {
+        skipped = s;
+        return Promise.resolve(kept());
+      },
+      setDashboardShifts: () => Promise.resolve(kept()),
+    };
+    const p = createPrefs(storage, backend);
     expect(get(p).setupSkipped).toBe(false);
     p.skipSetup(true);
-    expect(get(createPrefs(storage)).setupSkipped).toBe(true);
+    const again = createPrefs(storage, backend);
+    await again.load();
+    expect(get(again).setupSkipped).toBe(true);
+    expect([...m.values()].join()).not.toContain('setupSkipped');
   });
 });

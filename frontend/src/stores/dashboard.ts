@@ -13,6 +13,7 @@ import {
   type DataChanged,
 } from '../lib/api';
 import { overlaps } from '../lib/dashboard';
+import { prefs } from './prefs';
 
 export interface DashState {
   query: Partial<DashboardQuery>;
@@ -33,22 +34,15 @@ export interface DashboardStore extends Readable<DashState> {
   start(pollMs?: number): () => void;
 }
 
-const shiftsKey = 'outpost.dashboard.shifts';
-
+/** savedShifts are the shift starts this terminal last typed ('' = the
+ * site's), kept by the Go side with the other preferences (stores/prefs),
+ * not in localStorage. */
 export function savedShifts(): string {
-  try {
-    return localStorage.getItem(shiftsKey) ?? '';
-  } catch {
-    return '';
-  }
+  return get(prefs).dashboardShifts;
 }
 
 export function saveShifts(s: string) {
-  try {
-    localStorage.setItem(shiftsKey, s);
-  } catch {
-    /* private mode: not remembered */
-  }
+  prefs.setDashboardShifts(s);
 }
 
 export function createDashboard(

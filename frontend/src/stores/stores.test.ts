@@ -1,25 +1,10 @@
 import { get } from 'svelte/store';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createStatusStore } from './status';
-import { createPrefs, loadPrefs } from './prefs';
 import { createToasts, toastTimes } from './toasts';
 import { createRecordList, toFilter, emptyFilters } from './records';
 import { createLines } from './lines';
 import { ApiError, type Record, type RecordFilter, type RecordPage, type Status } from '../lib/api';
-
-function memoryStorage(): Storage {
-  const m = new Map<string, string>();
-  return {
-    get length() {
-      return m.size;
-    },
-    clear: () => m.clear(),
-    getItem: (k) => m.get(k) ?? null,
-    key: (i) => [...m.keys()][i] ?? null,
-    removeItem: (k) => void m.delete(k),
-    setItem: (k, v) => void m.set(k, String(v)),
-  };
-}
 
 const status = (pending: number): Status =>
   ({
@@ -67,29 +52,6 @@ describe('status store', () => {
     await vi.advanceTimersByTimeAsync(5000);
     expect(fn).toHaveBeenCalledTimes(4);
     vi.useRealTimers();
-  });
-});
-
-describe('prefs', () => {
-  it('remembers line, operator and theme across restarts', () => {
-    const st = memoryStorage();
-    const p = createPrefs(st);
-    p.remember('L3', 'op-17');
-    p.toggleTheme();
-    const again = loadPrefs(st);
-    expect(again.lastLine).toBe('L3');
-    expect(again.lastOperator).toBe('op-17');
-    expect(again.theme).toBe(get(p).theme);
-  });
-
-  it('ignores malformed saved data', () => {
-    const st = memoryStorage();
-    st.setItem('outpost.prefs.v1', '{"theme":"purple","lastLine":7');
-    expect(loadPrefs(st)).toMatchObject({ lastLine: '', lastOperator: '' });
-    st.setItem('outpost.prefs.v1', '{"theme":"purple","lastLine":7}');
-    const p = loadPrefs(st);
-    expect(['dark', 'light']).toContain(p.theme);
-    expect(p.lastLine).toBe('');
   });
 });
 

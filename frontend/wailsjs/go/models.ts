@@ -901,6 +901,24 @@ export namespace app {
 		    return a;
 		}
 	}
+	export class TerminalPrefs {
+	    lastLine: string;
+	    lastOperator: string;
+	    setupSkipped: boolean;
+	    dashboardShifts: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new TerminalPrefs(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.lastLine = source["lastLine"];
+	        this.lastOperator = source["lastOperator"];
+	        this.setupSkipped = source["setupSkipped"];
+	        this.dashboardShifts = source["dashboardShifts"];
+	    }
+	}
 
 }
 

@@ -22,7 +22,7 @@ const settings = (over: object = {}) => ({
 
 beforeEach(() => {
   localStorage.clear();
-  prefs.set({ theme: 'dark', lastLine: '', lastOperator: '', setupSkipped: false });
+  prefs.set({ theme: 'dark', lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '' });
 });
 afterEach(() => {
   cleanup();
