@@ -480,8 +480,10 @@ func TestClockAhead(t *testing.T) {
 }
 
 // TestResyncAfterServerRestore: the server is restored from an older
-// backup, so the device's cursor is ahead of the site's sequence (410). The
-// device pushes its pending edit first, then re-pulls from 0.
+// backup nobody marked, so the device's cursor is ahead of the site's
+// sequence (410 with the sequence): a timeline change. The device pushes
+// again the writes the restore lost and its pending edit, and ends at the
+// server's cursor.
 func TestResyncAfterServerRestore(t *testing.T) {
 	ctx := timeout(t, time.Minute)
 	e := newEnv(t, 1)
@@ -532,8 +534,11 @@ func TestResyncAfterServerRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The cursor above the restored sequence is a timeline change (DESIGN.md
+	// section 3): the device re-pushes on base 0 its own 5 writes the
+	// restore lost, with the pending edit, after a full pass.
 	rep, err := d.cl.Sync(ctx)
-	if err != nil || !rep.Resynced || rep.Applied != 1 {
+	if err != nil || !rep.TimelineChanged || rep.Applied != 6 {
 		t.Fatalf("sync after restore: %+v, %v", rep, err)
 	}
 	if r, err := d.st.GetRecord(ctx, pending.ID); err != nil || r.Pending() {
