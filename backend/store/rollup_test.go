@@ -313,8 +313,8 @@ func TestStore_LineTargets(t *testing.T) {
 	}
 }
 
-// TestStore_LocalOnlyMigrationNoRepull: the rollup (0003) and resolution
-// queue (0004) migrations add nothing a pull brings, so SyncSchemaVersion
+// TestStore_LocalOnlyMigrationNoRepull: the rollup (0003), resolution
+// queue (0004) and checksum (0007) migrations add nothing a pull brings, so SyncSchemaVersion
 // skips them: a device last pulled under sync schema 2 (builds 2 to 4) is
 // re-pulled once; one already pulled under 6 is not.
 func TestStore_LocalOnlyMigrationNoRepull(t *testing.T) {
@@ -325,14 +325,14 @@ func TestStore_LocalOnlyMigrationNoRepull(t *testing.T) {
 	}
 	for _, m := range ms {
 		first, _, _ := strings.Cut(m.sql, "\n")
-		if local := strings.Contains(first, localOnlyTag); local != (m.version == 3 || m.version == 4) {
+		if local := strings.Contains(first, localOnlyTag); local != (m.version == 3 || m.version == 4 || m.version == 7) {
 			t.Errorf("%s: local only = %v", m.name, local)
 		}
 	}
 	// 0006 (full passes) is not local only on purpose: an upgraded device
 	// re-pulls once as a full pass, which removes the rows whose tombstones
 	// were purged while it was behind (issue 15, defect 2).
-	if SyncSchemaVersion() != 6 || SchemaVersion() != 6 {
+	if SyncSchemaVersion() != 6 || SchemaVersion() != 7 {
 		t.Fatalf("SyncSchemaVersion = %d, SchemaVersion = %d", SyncSchemaVersion(), SchemaVersion())
 	}
 	for _, tc := range []struct {

@@ -97,6 +97,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.closePools()
 		return nil, fmt.Errorf("open store %s: %w", p, err)
 	}
+	// Rows the upgrade to 0007 noted (or a direct edit of the file) get
+	// their known state and checksums now, in one transaction.
+	if err := s.write(ctx, func(*wtx) error { return nil }); err != nil {
+		s.closePools()
+		return nil, fmt.Errorf("open store %s: settle checksums: %w", p, err)
+	}
 	return s, nil
 }
 

@@ -270,6 +270,12 @@ func (s *Store) MarkSynced(ctx context.Context, table string, acks []Ack) (int, 
 			if _, err := w.exec(ackEdited(t.Name), a.Version, a.ServerUpdatedAt, a.ID); err != nil {
 				return fmt.Errorf("ack %s: %w", a.ID, err)
 			}
+			ps := newTxStmts(w)
+			err = s.rememberVersion(ps, t, a.ID, a.Version)
+			ps.close()
+			if err != nil {
+				return fmt.Errorf("ack %s: %w", a.ID, err)
+			}
 		}
 		return nil
 	})

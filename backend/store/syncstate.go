@@ -383,6 +383,9 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 			if err := rebase(ps, tb, c, res.Row, version, serverTime); err != nil {
 				return err
 			}
+			if err := s.rememberServer(ps, tb, c.ID, version, res.Row); err != nil {
+				return err
+			}
 		case edited && res.Status == protocol.StatusSuperseded:
 			// lww: another device's whole row won over the pushed state
 			// (kept in the conflict record). The newer edit is a whole row
@@ -395,9 +398,18 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 			// the winner by lww: applied, or superseded and kept in a
 			// conflict record (invariant 1).
 			out.StillPending++
+			if res.Row != nil {
+				if err := s.rememberServer(ps, tb, c.ID, version, res.Row); err != nil {
+					return err
+				}
+			}
 		case edited:
 			out.StillPending++
 			if _, err := ps.exec("UPDATE "+tb.Name+" SET version = ?, server_updated_at = ? WHERE id = ?", version, serverTime, c.ID); err != nil {
+				return err
+			}
+			// The server now holds the state that was pushed.
+			if err := s.rememberPushed(ps, tb, c, version); err != nil {
 				return err
 			}
 		case res.Status == protocol.StatusApplied || res.Row == nil:
@@ -422,6 +434,11 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 		return clearEntry()
 	case protocol.StatusConflict:
 		out.Conflicts++
+		if res.Row != nil {
+			if err := s.rememberServer(ps, tb, c.ID, version, res.Row); err != nil {
+				return err
+			}
+		}
 		srv, err := encodeRow(res.Row)
 		if err != nil {
 			return err
@@ -807,8 +824,10 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 			// (its device pushes it again).
 			if ts, err := hlc.Parse(cur); err == nil && ts.Node == s.clock.Node() {
 				out.Kept++
-				_, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0 WHERE id = ?", ch.ID)
-				return err
+				if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0 WHERE id = ?", ch.ID); err != nil {
+					return err
+				}
+				return s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
 			}
 		} else if ch.Version < version {
 			return nil
@@ -824,10 +843,13 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 		return writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
 	case !hasEntry:
 		out.Kept++
-		return nil
+		return s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
 	}
 	out.Kept++
 	if !serverV.Valid || ch.Version > serverV.Int64 {
+		if err := s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row); err != nil {
+			return err
+		}
 		srv, err := encodeRow(ch.Row)
 		if err != nil {
 			return err

@@ -84,6 +84,10 @@ func (s *Store) ChangeTimeline(ctx context.Context, timeline string) error {
 				return fmt.Errorf("reset sync state: %w", err)
 			}
 		}
+		// No server state this device knew holds on the new timeline.
+		if err := forgetKnown(t); err != nil {
+			return err
+		}
 		if err := staleResolutions(t, "timeline_changed: the sync server was restored from a backup; decide again on what it holds now"); err != nil {
 			return err
 		}

@@ -112,6 +112,11 @@ func (s *Store) write(ctx context.Context, fn func(t *wtx) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
+	// Whatever fn changed, the known server states and the checksums
+	// follow in this transaction (checksums.go).
+	if err := s.settleKnown(t); err != nil {
+		return err
+	}
 	if t.last != "" {
 		if _, err := t.exec(upsertMeta, metaLastHLC, t.last); err != nil {
 			return fmt.Errorf("save clock: %w", err)

@@ -248,6 +248,8 @@ func TestUpgradeFromFixtures(t *testing.T) {
 				}
 			}
 			checkFixtureSiteData(t, s, m)
+			// 0007 computed the checksums of the rows the file held.
+			checkSums(t, s, "after upgrade")
 			// And it takes new writes, later in HLC order than the old ones.
 			r, err := s.CreateRecord(ctx, validInput())
 			if err != nil {
