@@ -184,7 +184,13 @@ func (e *Engine) Resolve(ctx context.Context, dev Device, id string, req Resolve
 	if cur.Version != base {
 		return 0, 0, &StaleBaseError{Row: theirs, Version: cur.Version}
 	}
-	w := newWriter(tx, e.nowMS())
+	w := newWriter(tx, e.Registry, e.nowMS())
+	w.rows[rowKey{protocol.TableConflicts, id}] = &cr
+	if theirs != nil {
+		w.rows[rowKey{t.Name, rec.RowID}] = &cur
+	} else {
+		w.rows[rowKey{t.Name, rec.RowID}] = nil
+	}
 	row := overlay(t, chosen, theirs)
 	row["server_updated_at"] = w.now
 	v, err := w.put(ctx, rowState(t, row, req.HLC, dev.ID))

@@ -177,6 +177,11 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, dev Device) 
 	} else if ok {
 		req.Committed = &c
 	}
+	if v, ok, err := whole("verified", "invalid_verified"); err != nil {
+		return err
+	} else if ok {
+		req.Verified = &v
+	}
 	switch q.Get("full") {
 	case "", "0":
 	case "1":

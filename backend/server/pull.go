@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/outpost-app/outpost/backend/checksum"
 )
 
 // ResyncError answers 410 resync_required: the cursor is behind the purge
@@ -37,6 +39,10 @@ type PullAnswer struct {
 	Cursor   int64        `json:"cursor"`
 	HasMore  bool         `json:"has_more"`
 	Timeline string       `json:"timeline"`
+	// Checksums, on the page that answers has_more false only, is the
+	// checksum of every table with live rows at Cursor (DESIGN.md section
+	// 8), read in the page's snapshot; {} when the site has none.
+	Checksums map[string]checksum.Wire `json:"checksums,omitzero"`
 }
 
 // PullRequest is one pull of a device.
@@ -52,6 +58,9 @@ type PullRequest struct {
 	// honoured only when the server's record shows a pass that began at 0.
 	Full  bool
 	Limit int
+	// Verified, when not nil, is the cursor the device says it last
+	// verified its data at (DESIGN.md section 8); recorded, never checked.
+	Verified *int64
 }
 
 // Pull returns one page of the site's feed after req.Cursor and records the
@@ -78,7 +87,7 @@ func (e *Engine) Pull(ctx context.Context, req PullRequest) (PullAnswer, error) 
 	if req.Committed != nil {
 		committed = min(*req.Committed, req.Cursor)
 	}
-	rec := PullRecord{LastSeen: e.nowMS(), Cursor: req.Cursor, Committed: committed}
+	rec := PullRecord{LastSeen: e.nowMS(), Cursor: req.Cursor, Committed: committed, Verified: req.Verified}
 	page, err := e.Store.ReadPage(ctx, dev.SiteID, req.Cursor, req.Limit+1)
 	if err != nil {
 		return PullAnswer{}, fmt.Errorf("read page: %w", err)
@@ -121,6 +130,12 @@ func (e *Engine) Pull(ctx context.Context, req PullRequest) (PullAnswer, error) 
 	}
 	if !resp.HasMore {
 		rec.Pass = PassEnd
+		resp.Checksums = make(map[string]checksum.Wire, len(page.Sums))
+		for table, sum := range page.Sums {
+			if sum.Count != 0 {
+				resp.Checksums[table] = sum.Wire()
+			}
+		}
 	}
 	e.recordPull(ctx, dev, rec)
 	return resp, nil
@@ -131,7 +146,7 @@ func (e *Engine) Pull(ctx context.Context, req PullRequest) (PullAnswer, error) 
 // only ever lags (retention then waits longer, a pass restarts).
 func (e *Engine) recordPull(ctx context.Context, dev Device, rec PullRecord) {
 	inPass := dev.PassHorizon >= 0
-	same := rec.Cursor == dev.Cursor && rec.Committed == dev.Committed &&
+	same := rec.Verified == nil && rec.Cursor == dev.Cursor && rec.Committed == dev.Committed &&
 		(rec.Pass == PassKeep || (rec.Pass == PassEnd && !inPass) || (rec.Pass == PassBegin && dev.PassHorizon == rec.PassHorizon))
 	if same && rec.LastSeen-dev.LastSeen < touchEvery.Milliseconds() {
 		return

@@ -133,5 +133,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/conflicts/{id}/resolve", s.authed(s.handleResolve))
 	m.HandleFunc("GET /v1/events", s.authed(s.handleEvents))
 	m.HandleFunc("GET /v1/history", s.authed(s.handleHistory))
+	m.HandleFunc("GET /v1/checksums", s.authed(s.handleChecksums))
+	m.HandleFunc("GET /v1/rows", s.authed(s.handleRows))
 	s.mux = m
 }

@@ -538,7 +538,7 @@ func (e *Engine) writeImport(ctx context.Context, site string, t protocol.Table,
 		}
 	}
 	h := hlc.Timestamp{Wall: now, Node: AdminDeviceID}.String()
-	w := newWriter(tx, now)
+	w := newWriter(tx, e.Registry, now)
 	for _, p := range plans {
 		if !p.changed {
 			continue

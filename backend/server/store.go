@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+
+	"github.com/outpost-app/outpost/backend/checksum"
 )
 
 // Sentinel errors of the storage layer; stores return them (wrapped or not)
@@ -38,8 +40,21 @@ type Store interface {
 	// horizon, the database's timeline and Changes(site, after, limit):
 	// a pull page, its cursor and the horizon check agree with each other
 	// whatever commits meanwhile (REPEATABLE READ on PostgreSQL, one read
-	// transaction on SQLite).
+	// transaction on SQLite). When fewer than limit rows come back (the
+	// last page), it also reads the checksum of every table with live rows
+	// (Page.Sums) in the same snapshot.
 	ReadPage(ctx context.Context, site string, after int64, limit int) (Page, error)
+	// Checksums returns, in one snapshot, the site's sequence and the
+	// checksum of every non-empty bucket of table (DESIGN.md section 8).
+	Checksums(ctx context.Context, site, table string) (seq int64, buckets map[string]checksum.Sum, err error)
+	// BucketRows returns, in one snapshot, the site's sequence and the live
+	// rows of bucket whose id is greater than after (bytewise), in
+	// ascending byte order of id, at most limit of them.
+	BucketRows(ctx context.Context, site, bucket, after string, limit int) (seq int64, rows []StoredRow, err error)
+	// RebuildChecksums recomputes every site's checksums from its rows
+	// (`outpost-server checksums rebuild`), holding every site's write
+	// lock; it returns the number of live rows counted.
+	RebuildChecksums(ctx context.Context) (int64, error)
 	// Timeline returns the database's timeline id (a UUID).
 	Timeline(ctx context.Context) (string, error)
 	// Restored gives the database the new timeline id and forgets every
@@ -116,7 +131,13 @@ type Tx interface {
 	// GetVersion returns one stored version of a row, or ErrNotFound.
 	GetVersion(ctx context.Context, table, id string, version int64) (StoredRow, error)
 	// PutRow makes r the row's current state and adds it to its history.
+	// A new row keeps r.Bucket for good; an existing row keeps its own.
 	PutRow(ctx context.Context, r StoredRow) error
+	// AddSum adds d (a count and a sum mod 2^64, either may be "negative")
+	// to the checksum of bucket of table and to the table's. The engine
+	// calls it with every PutRow; the store writes the sums before the
+	// transaction commits, in it.
+	AddSum(table, bucket string, d checksum.Sum)
 	// Purged returns which of ids were tombstones of table purged by
 	// retention (never to be written again).
 	Purged(ctx context.Context, table string, ids []string) (map[string]bool, error)
@@ -162,6 +183,9 @@ type StoredRow struct {
 	DeviceID string // the device whose write this is
 	Deleted  bool   // a tombstone (deleted_at set)
 	Data     []byte
+	// Bucket is the row's checksum bucket (DESIGN.md section 8), fixed
+	// when the row is first written.
+	Bucket string
 }
 
 // SiteState is a site's change sequence and purge horizon: cursors below
@@ -176,6 +200,9 @@ type Page struct {
 	State    SiteState
 	Timeline string
 	Rows     []StoredRow
+	// Sums is the checksum of every table with live rows, read only for a
+	// page of fewer rows than asked (nil otherwise).
+	Sums map[string]checksum.Sum
 }
 
 // Device is an enrolled device.
@@ -196,6 +223,10 @@ type Device struct {
 	// full pass is in progress.
 	PassHorizon int64
 	RevokedAt   int64 // 0 = active
+	// Verified is the cursor the device last said it verified its data
+	// at (DESIGN.md section 8), VerifiedAt when it said so; -1 and 0 until
+	// it does.
+	Verified, VerifiedAt int64
 }
 
 // PullRecord is what one pull tells about its device (Store.RecordPull).
@@ -207,6 +238,9 @@ type PullRecord struct {
 	Pass PassChange
 	// PassHorizon is the horizon a pass that begins (PassBegin) keeps.
 	PassHorizon int64
+	// Verified, when not nil, is the cursor the device says it verified
+	// at; it is recorded with the pull's time.
+	Verified *int64
 }
 
 // PassChange is what a pull does to its device's full pass record.

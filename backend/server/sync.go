@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/outpost-app/outpost/backend/checksum"
 	"github.com/outpost-app/outpost/backend/conflict"
 	"github.com/outpost-app/outpost/backend/hlc"
 	"github.com/outpost-app/outpost/backend/protocol"
@@ -118,7 +119,7 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 	}
 
 	resp := protocol.PushResponse{BatchID: b.BatchID, ServerTime: now, Results: make([]protocol.PushResult, 0, len(b.Changes))}
-	w := newWriter(tx, now)
+	w := newWriter(tx, e.Registry, now)
 	if err := e.prefetch(ctx, w, changes); err != nil {
 		return nil, 0, err
 	}
@@ -178,6 +179,7 @@ func (e *Engine) Replay(ctx context.Context, dev Device, batchID, timeline strin
 // caches the current rows of a batch (fetched in one query per table).
 type writer struct {
 	tx     Tx
+	reg    *protocol.Registry
 	now    int64
 	last   int64
 	rows   map[rowKey]*StoredRow // nil value: known not to exist
@@ -186,19 +188,40 @@ type writer struct {
 
 type rowKey struct{ table, id string }
 
-func newWriter(tx Tx, now int64) *writer {
-	return &writer{tx: tx, now: now, rows: map[rowKey]*StoredRow{}, purged: map[rowKey]bool{}}
+func newWriter(tx Tx, reg *protocol.Registry, now int64) *writer {
+	return &writer{tx: tx, reg: reg, now: now, rows: map[rowKey]*StoredRow{}, purged: map[rowKey]bool{}}
 }
 
+// put writes r as the row's new state at the next sequence number and
+// moves the row's contribution to the checksums (DESIGN.md section 8): the
+// previous state's hash out, the new one's in, live states only. Every row
+// write of the engine goes through here, so the sums move in the same
+// transaction as the rows.
 func (w *writer) put(ctx context.Context, r StoredRow) (int64, error) {
+	old, exists, err := w.current(ctx, r.Table, r.ID)
+	if err != nil {
+		return 0, err
+	}
 	seq, err := w.tx.NextSeq(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("next seq: %w", err)
 	}
 	r.Version = seq
+	r.Bucket = old.Bucket
+	if !exists || r.Bucket == "" {
+		r.Bucket = checksum.RowBucket(w.reg, r.Table, r.ID, r.Data)
+	}
 	if err := w.tx.PutRow(ctx, r); err != nil {
 		return 0, fmt.Errorf("put row %s/%s: %w", r.Table, r.ID, err)
 	}
+	var d checksum.Sum
+	if exists && !old.Deleted {
+		d.Sub(checksum.Hash(old.Table, old.ID, old.Version))
+	}
+	if !r.Deleted {
+		d.Add(checksum.Hash(r.Table, r.ID, r.Version))
+	}
+	w.tx.AddSum(r.Table, r.Bucket, d)
 	w.rows[rowKey{r.Table, r.ID}] = &r
 	w.last = seq
 	return seq, nil
@@ -521,6 +544,7 @@ func (e *Engine) lww(ctx context.Context, w *writer, dev Device, t protocol.Tabl
 		rec.RowVersion = v
 		res.Status, res.Version, res.Row = protocol.StatusSuperseded, &v, theirs
 	}
+	w.rows[rowKey{protocol.TableConflicts, rec.ID}] = nil // a new record
 	if _, err := w.put(ctx, rec.stored(c.HLC, dev.ID, w.now)); err != nil {
 		return res, err
 	}
@@ -568,6 +592,7 @@ func (e *Engine) manual(ctx context.Context, w *writer, dev Device, t protocol.T
 		Base: base, Mine: mine, Theirs: theirs, DeviceID: dev.ID, CreatedAt: w.now,
 		BaseVersion: c.BaseVersion, TheirsVersion: cur.Version, RowVersion: cur.Version, Fields: mr.Conflicts,
 	}
+	w.rows[rowKey{protocol.TableConflicts, rec.ID}] = nil // a new record
 	if _, err := w.put(ctx, rec.stored(c.HLC, dev.ID, w.now)); err != nil {
 		return res, err
 	}

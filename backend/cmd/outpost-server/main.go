@@ -50,6 +50,8 @@ const usage = `usage:
   outpost-server devices revoke --db URL --device DEVICE_ID
   outpost-server site import    --db URL --site SITE --table lines|products|people|site_settings
                                 --file F.csv|- [--dry-run]
+  outpost-server checksums rebuild --db URL
+                        recompute every site's checksums (DESIGN.md section 8) from its rows
   outpost-server restored --db URL
                         run once after restoring the database from a backup, before serving:
                         gives it a new timeline, so devices re-check everything they hold
@@ -89,6 +91,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		err = siteImport(args[2:], stdout, stderr)
+	case "checksums":
+		if len(args) < 2 || args[1] != "rebuild" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = checksumsRebuild(args[2:], stdout)
 	case "restored":
 		err = restored(args[1:], stdout)
 	case "version", "--version", "-version":
@@ -362,7 +370,7 @@ func devicesList(args []string, stdout io.Writer) error {
 		return fmt.Errorf("list devices: %w", err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEVICE_ID\tNAME\tSITE\tROLE\tPLATFORM\tLAST_SEEN\tCURSOR\tCOMMITTED\tSTATUS")
+	fmt.Fprintln(tw, "DEVICE_ID\tNAME\tSITE\tROLE\tPLATFORM\tLAST_SEEN\tCURSOR\tCOMMITTED\tVERIFIED\tVERIFIED_AT\tSTATUS")
 	for _, d := range devs {
 		seen := "never"
 		if d.LastSeen > 0 {
@@ -372,7 +380,13 @@ func devicesList(args []string, stdout io.Writer) error {
 		if d.RevokedAt != 0 {
 			status = "revoked " + time.UnixMilli(d.RevokedAt).UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", d.ID, oneLine(d.Name), oneLine(d.SiteID), d.Role, oneLine(d.Platform), seen, d.Cursor, d.Committed, status)
+		verified, verifiedAt := "never", "never"
+		if d.Verified >= 0 {
+			verified = strconv.FormatInt(d.Verified, 10)
+			verifiedAt = time.UnixMilli(d.VerifiedAt).UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", d.ID, oneLine(d.Name), oneLine(d.SiteID), d.Role, oneLine(d.Platform), seen,
+			d.Cursor, d.Committed, verified, verifiedAt, status)
 	}
 	return tw.Flush()
 }
@@ -438,5 +452,29 @@ func restored(args []string, stdout io.Writer) error {
 		return fmt.Errorf("mark restored: %w", err)
 	}
 	fmt.Fprintf(stdout, "timeline %s replaced by %s: devices will re-check everything they hold at their next sync\n", old, tl)
+	return nil
+}
+
+// checksumsRebuild recomputes every site's checksums from its rows, under
+// every site's write lock (Store.RebuildChecksums): for a database whose
+// sums are in doubt (written by hand, restored from parts). Running
+// servers may stay up; their writes wait for it.
+func checksumsRebuild(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("checksums rebuild", flag.ContinueOnError)
+	db := fs.String("db", "", "database URL")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.RebuildChecksums(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild checksums: %w", err)
+	}
+	fmt.Fprintf(stdout, "checksums rebuilt from %d live rows\n", n)
 	return nil
 }

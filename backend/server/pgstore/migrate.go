@@ -35,6 +35,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s is out of sequence", base)
 		}
 	}
+	s.schema = len(names)
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		// A long migration must not hit the request statement timeout.
 		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
@@ -63,6 +64,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			if _, err := tx.Exec(ctx, string(body)); err != nil {
 				return fmt.Errorf("apply migration %s: %w", names[i], err)
+			}
+			if i+1 == checksumsMigration {
+				if _, err := rebuildChecksums(ctx, tx); err != nil {
+					return fmt.Errorf("apply migration %s: %w", names[i], err)
+				}
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations(version, name) VALUES($1, $2)`,
 				i+1, strings.TrimPrefix(names[i], "migrations/")); err != nil {

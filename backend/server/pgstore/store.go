@@ -61,6 +61,9 @@ type Store struct {
 	// opTimeout bounds every call (see bound), and Commit and Rollback,
 	// which take no context.
 	opTimeout time.Duration
+	// schema is the number of migrations this build knows: a write
+	// transaction on a database migrated further is refused.
+	schema int
 }
 
 var (
@@ -197,11 +200,11 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return v, wrap(err)
 }
 
-const rowCols = `tbl, id, version, hlc, device_id, deleted, data`
+const rowCols = `tbl, id, version, hlc, device_id, deleted, data, bucket`
 
 func scanRow(sc pgx.Row) (server.StoredRow, error) {
 	var r server.StoredRow
-	err := sc.Scan(&r.Table, &r.ID, &r.Version, &r.HLC, &r.DeviceID, &r.Deleted, &r.Data)
+	err := sc.Scan(&r.Table, &r.ID, &r.Version, &r.HLC, &r.DeviceID, &r.Deleted, &r.Data, &r.Bucket)
 	return r, wrap(err)
 }
 
@@ -244,7 +247,14 @@ func (s *Store) ReadPage(ctx context.Context, site string, after int64, limit in
 		}
 		p.Rows, err = scanRows(tx.Query(ctx, `SELECT `+rowCols+` FROM rows WHERE site = $1 AND version > $2 ORDER BY version LIMIT $3`,
 			site, after, limit))
-		return err
+		if err != nil || len(p.Rows) >= limit {
+			return err
+		}
+		p.Sums, err = scanSums(tx.Query(ctx, `SELECT tbl, cnt, sum FROM checksums WHERE site = $1 AND bucket = '' AND cnt <> 0`, site))
+		if err != nil {
+			return fmt.Errorf("read checksums: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return server.Page{}, wrap(err)
@@ -293,7 +303,7 @@ func (s *Store) SiteState(ctx context.Context, site string) (server.SiteState, e
 func (s *Store) History(ctx context.Context, site, table, id string) ([]server.StoredRow, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return scanRows(s.pool.Query(ctx, `SELECT tbl, id, version, hlc, device_id, false, data FROM row_versions
+	return scanRows(s.pool.Query(ctx, `SELECT tbl, id, version, hlc, device_id, false, data, '' FROM row_versions
 		WHERE site = $1 AND tbl = $2 AND id = $3 ORDER BY version`, site, table, id))
 }
 
@@ -370,12 +380,12 @@ func (s *Store) Enroll(ctx context.Context, codeHash string, d server.Device, no
 	return d, nil
 }
 
-const deviceCols = `id, site, name, role, platform, token_hash, created_at, last_seen, cursor, committed, pass_horizon, revoked_at`
+const deviceCols = `id, site, name, role, platform, token_hash, created_at, last_seen, cursor, committed, pass_horizon, revoked_at, verified, verified_at`
 
 func scanDevice(sc pgx.Row) (server.Device, error) {
 	var d server.Device
 	var name, platform []byte
-	err := sc.Scan(&d.ID, &d.SiteID, &name, &d.Role, &platform, &d.TokenHash, &d.CreatedAt, &d.LastSeen, &d.Cursor, &d.Committed, &d.PassHorizon, &d.RevokedAt)
+	err := sc.Scan(&d.ID, &d.SiteID, &name, &d.Role, &platform, &d.TokenHash, &d.CreatedAt, &d.LastSeen, &d.Cursor, &d.Committed, &d.PassHorizon, &d.RevokedAt, &d.Verified, &d.VerifiedAt)
 	d.Name, d.Platform = string(name), string(platform)
 	return d, wrap(err)
 }
@@ -433,9 +443,15 @@ func (s *Store) TouchDevice(ctx context.Context, id string, lastSeen int64) erro
 func (s *Store) RecordPull(ctx context.Context, id string, p server.PullRecord) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	verified, has := int64(0), p.Verified != nil
+	if has {
+		verified = *p.Verified
+	}
 	_, err := s.pool.Exec(ctx, `UPDATE devices SET last_seen = greatest(last_seen, $1), cursor = $2, committed = $3,
-		pass_horizon = CASE $4::int WHEN 1 THEN $5::bigint WHEN 2 THEN -1 ELSE pass_horizon END WHERE id = $6`,
-		p.LastSeen, p.Cursor, p.Committed, int(p.Pass), p.PassHorizon, id)
+		pass_horizon = CASE $4::int WHEN 1 THEN $5::bigint WHEN 2 THEN -1 ELSE pass_horizon END,
+		verified = CASE WHEN $7::boolean THEN $8::bigint ELSE verified END,
+		verified_at = CASE WHEN $7::boolean THEN $1::bigint ELSE verified_at END WHERE id = $6`,
+		p.LastSeen, p.Cursor, p.Committed, int(p.Pass), p.PassHorizon, id, has, verified)
 	return wrap(err)
 }
 

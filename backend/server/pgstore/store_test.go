@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/outpost-app/outpost/backend/checksum"
 	"github.com/outpost-app/outpost/backend/server"
 	"github.com/outpost-app/outpost/backend/server/pgstore"
 	"github.com/outpost-app/outpost/backend/server/pgstore/pgtest"
@@ -368,6 +369,37 @@ func TestOpen_NewerSchemaRefused(t *testing.T) {
 	}
 }
 
+// TestBegin_NewerSchemaRefused: a running server whose database a newer
+// server migrated meanwhile writes nothing more (it would write rows
+// without what the newer schema keeps with them, the checksums of an old
+// one).
+func TestBegin_NewerSchemaRefused(t *testing.T) {
+	u := pgtest.URL(t)
+	ctx := context.Background()
+	st, err := pgstore.Open(ctx, u, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	v, _ := st.SchemaVersion(ctx)
+	c, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, `INSERT INTO schema_migrations(version, name) VALUES($1, 'from the future')`, v+1); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := st.Begin(ctx, "s")
+	if err == nil {
+		tx.Rollback()
+		t.Fatal("Begin on a newer schema succeeded")
+	}
+	if !strings.Contains(err.Error(), "upgrade the server") {
+		t.Fatalf("Begin: %v", err)
+	}
+}
+
 // TestOpen_UpgradesSchema1 (issue 15): a database made by a server of schema
 // 1 gets a timeline, committed cursors and pass records on upgrade; its
 // devices start with committed 0 (their recorded cursor may be a
@@ -389,6 +421,9 @@ func TestOpen_UpgradesSchema1(t *testing.T) {
 		`INSERT INTO sites(site, seq, created_at) VALUES ('s', 7, 1)`,
 		`INSERT INTO devices(id, site, name, role, platform, token_hash, created_at, last_seen, cursor) VALUES ('d1', 's', 'n', 'operator', 'linux', 't1', 1, 2, 7)`,
 		`INSERT INTO enroll_failures(addr, at) VALUES ('1.2.3.4', 100)`,
+		`INSERT INTO rows VALUES ('s', 'production_records', 'a', 3, 'h3', 'd1', false, '{"created_at":1764979200000}'::bytea)`,
+		`INSERT INTO rows VALUES ('s', 'production_records', 'b', 2, 'h2', 'd1', true, '{"created_at":1764979200000}'::bytea)`,
+		`INSERT INTO rows VALUES ('s', 'line_configs', 'c', 1, 'h1', 'd1', false, '{}'::bytea)`,
 	} {
 		if _, err := c.Exec(ctx, q); err != nil {
 			t.Fatalf("%.60s: %v", q, err)
@@ -404,8 +439,21 @@ func TestOpen_UpgradesSchema1(t *testing.T) {
 		t.Fatalf("timeline after upgrade: %q, %v", tl, err)
 	}
 	d, err := st.DeviceByTokenHash(ctx, "t1")
-	if err != nil || d.Cursor != 7 || d.Committed != 0 || d.PassHorizon != -1 {
+	if err != nil || d.Cursor != 7 || d.Committed != 0 || d.PassHorizon != -1 || d.Verified != -1 {
 		t.Fatalf("device after upgrade: %+v, %v", d, err)
+	}
+	// 0003 (issue 16): the checksums of the rows already stored.
+	p, err := st.ReadPage(ctx, "s", 0, 10)
+	wantRec := checksum.Sum{Count: 1, Sum: checksum.Hash("production_records", "a", 3)}
+	wantLine := checksum.Sum{Count: 1, Sum: checksum.Hash("line_configs", "c", 1)}
+	if err != nil || len(p.Sums) != 2 || p.Sums["production_records"] != wantRec || p.Sums["line_configs"] != wantLine {
+		t.Fatalf("page checksums after upgrade: %+v, %v", p.Sums, err)
+	}
+	if _, b, err := st.Checksums(ctx, "s", "production_records"); err != nil || len(b) != 1 || b["production_records:2025-12-06"] != wantRec {
+		t.Fatalf("buckets after upgrade: %+v, %v", b, err)
+	}
+	if _, rows, err := st.BucketRows(ctx, "s", "production_records:2025-12-06", "", 10); err != nil || len(rows) != 1 || rows[0].ID != "a" {
+		t.Fatalf("bucket rows after upgrade: %+v, %v", rows, err)
 	}
 	slot, ok, err := st.TakeEnrollSlot(ctx, "1.2.3.4", 101, 0, 2)
 	if err != nil || !ok {

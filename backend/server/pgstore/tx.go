@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/outpost-app/outpost/backend/checksum"
 	"github.com/outpost-app/outpost/backend/server"
 )
 
@@ -37,6 +38,9 @@ type Tx struct {
 	// rows are the queued PutRow states, written by two multi-row
 	// statements at the flush.
 	rows []server.StoredRow
+	// sums are the checksum changes of this transaction (AddSum), written
+	// at Commit.
+	sums map[sumKey]checksum.Sum
 }
 
 var (
@@ -45,10 +49,11 @@ var (
 )
 
 const (
-	qLockSite = `SELECT seq, (SELECT timeline FROM server_info) FROM sites WHERE site = $1 FOR NO KEY UPDATE`
-	qGetRow   = `SELECT ` + rowCols + ` FROM rows WHERE site = $1 AND tbl = $2 AND id = $3`
-	qPutRows  = `INSERT INTO rows(site, tbl, id, version, hlc, device_id, deleted, data)
-		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::bytea[])
+	qLockSite = `SELECT seq, (SELECT timeline FROM server_info), (SELECT max(version) FROM schema_migrations)
+		FROM sites WHERE site = $1 FOR NO KEY UPDATE`
+	qGetRow  = `SELECT ` + rowCols + ` FROM rows WHERE site = $1 AND tbl = $2 AND id = $3`
+	qPutRows = `INSERT INTO rows(site, tbl, id, version, hlc, device_id, deleted, data, bucket)
+		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::bytea[], $9::text[])
 		ON CONFLICT (site, tbl, id) DO UPDATE SET version = excluded.version, hlc = excluded.hlc,
 		  device_id = excluded.device_id, deleted = excluded.deleted, data = excluded.data`
 	qPutVersions = `INSERT INTO row_versions(site, tbl, id, version, hlc, device_id, data)
@@ -73,16 +78,20 @@ func (s *Store) Begin(ctx context.Context, site string) (server.Tx, error) {
 	b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
 	b.Queue(qLockSite, site)
 	br := conn.SendBatch(ctx, b)
+	var schema int
 	if _, err = br.Exec(); err == nil {
-		err = br.QueryRow().Scan(&t.seq, &t.timeline)
+		err = br.QueryRow().Scan(&t.seq, &t.timeline, &schema)
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		if _, err = conn.Exec(ctx, qEnsureSite, site, time.Now().UnixMilli()); err == nil {
-			err = conn.QueryRow(ctx, qLockSite, site).Scan(&t.seq, &t.timeline)
+			err = conn.QueryRow(ctx, qLockSite, site).Scan(&t.seq, &t.timeline, &schema)
 		}
+	}
+	if err == nil && schema > s.schema {
+		err = fmt.Errorf("%w (version %d, this server's %d)", errSchemaNewer, schema, s.schema)
 	}
 	if err != nil {
 		t.Rollback()
@@ -161,7 +170,7 @@ func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (s
 	if err := t.flush(ctx); err != nil {
 		return server.StoredRow{}, err
 	}
-	return scanRow(t.conn.QueryRow(ctx, `SELECT tbl, id, version, hlc, device_id, false, data FROM row_versions
+	return scanRow(t.conn.QueryRow(ctx, `SELECT tbl, id, version, hlc, device_id, false, data, '' FROM row_versions
 		WHERE site = $1 AND tbl = $2 AND id = $3 AND version = $4`, t.site, table, id, version))
 }
 
@@ -198,6 +207,7 @@ func (t *Tx) queueRows(b *pgx.Batch) {
 		cTbl, cID, cHLC, cDev []string
 		cVer                  []int64
 		cDel                  []bool
+		cBucket               []string
 		cData                 [][]byte
 		last                  = make(map[[2]string]int, n)
 	)
@@ -211,8 +221,9 @@ func (t *Tx) queueRows(b *pgx.Batch) {
 		}
 		cTbl, cID, cVer, cHLC, cDev, cDel, cData = append(cTbl, r.Table), append(cID, r.ID), append(cVer, r.Version),
 			append(cHLC, r.HLC), append(cDev, r.DeviceID), append(cDel, r.Deleted), append(cData, r.Data)
+		cBucket = append(cBucket, r.Bucket)
 	}
-	b.Queue(qPutRows, t.site, cTbl, cID, cVer, cHLC, cDev, cDel, cData)
+	b.Queue(qPutRows, t.site, cTbl, cID, cVer, cHLC, cDev, cDel, cData, cBucket)
 	b.Queue(qPutVersions, t.site, tbl, id, ver, hlc, dev, data)
 }
 
@@ -356,6 +367,7 @@ func (t *Tx) Commit() error {
 		return errors.New("commit: the transaction has ended")
 	}
 	t.rowsFirst()
+	t.queueSums()
 	if t.seq > t.stored {
 		t.queue(`UPDATE sites SET seq = $1 WHERE site = $2`, t.seq, t.site)
 		t.queue(`SELECT pg_notify($1, $2)`, t.s.channel, strconv.FormatInt(t.seq, 10)+":"+t.site)

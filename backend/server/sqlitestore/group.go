@@ -55,6 +55,18 @@ func (s *Store) openGroup() (*group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", wrap(err))
 	}
+	// A newer server may have migrated the file since it was opened: this
+	// process would write rows without what the newer schema keeps with
+	// them (an old one, the checksums).
+	var schema int
+	if err := tx.QueryRowContext(context.Background(), "PRAGMA user_version").Scan(&schema); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("read schema version: %w", wrap(err))
+	}
+	if schema > s.schema {
+		tx.Rollback()
+		return nil, fmt.Errorf("database schema version %d is newer than this server's %d: upgrade the server", schema, s.schema)
+	}
 	s.cur = &group{tx: tx, started: time.Now(), done: make(chan struct{})}
 	return s.cur, nil
 }

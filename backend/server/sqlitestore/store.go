@@ -23,6 +23,7 @@ import (
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
+	"github.com/outpost-app/outpost/backend/checksum"
 	"github.com/outpost-app/outpost/backend/server"
 )
 
@@ -61,6 +62,9 @@ type Store struct {
 	lock    chan struct{}
 	waiting atomic.Int32
 	cur     *group // guarded by lock
+	// schema is the number of migrations this build knows: a write on a
+	// database migrated further is refused.
+	schema int
 }
 
 // sqlTx is what a group needs of *sql.Tx.
@@ -79,14 +83,14 @@ const (
 	qSetSeq     = `UPDATE sites SET seq = ? WHERE site = ?`
 	qEnsureSite = `INSERT INTO sites(site, created_at) VALUES(?, ?) ON CONFLICT(site) DO NOTHING`
 	qGetRow     = `SELECT ` + rowCols + ` FROM rows WHERE site = ? AND tbl = ? AND id = ?`
-	qGetVersion = `SELECT v.tbl, v.id, v.version, v.hlc, v.device_id, 0, v.data FROM rows r
+	qGetVersion = `SELECT v.tbl, v.id, v.version, v.hlc, v.device_id, 0, v.data, r.bucket FROM rows r
 		JOIN row_versions v ON v.rid = r.rid AND v.version = ? WHERE r.site = ? AND r.tbl = ? AND r.id = ?`
 	// PutRow inserts, or else updates, the current state. Not one UPSERT:
 	// ON CONFLICT DO UPDATE makes SQLite keep a statement journal (a copy
 	// of every page the statement changes) for each row; these
 	// single-row statements need none. The history is keyed by rows.rid
 	// (migration 0002).
-	qInsertRow = `INSERT INTO rows(site, tbl, id, version, hlc, device_id, deleted, data) VALUES(?, ?, ?, ?, ?, ?, ?, ?)
+	qInsertRow = `INSERT INTO rows(site, tbl, id, version, hlc, device_id, deleted, data, bucket) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(site, tbl, id) DO NOTHING`
 	qRowID      = `SELECT rid FROM rows WHERE site = ? AND tbl = ? AND id = ?`
 	qUpdateRow  = `UPDATE rows SET version = ?, hlc = ?, device_id = ?, deleted = ?, data = ? WHERE rid = ?`
@@ -97,7 +101,7 @@ const (
 
 func (s *Store) prepare(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{qSeq, qSetSeq, qEnsureSite, qGetRow, qGetVersion, qInsertRow, qRowID, qUpdateRow, qPutVersion, qGetBatch, qPutBatch} {
+	for _, q := range []string{qSeq, qSetSeq, qEnsureSite, qGetRow, qGetVersion, qInsertRow, qRowID, qUpdateRow, qPutVersion, qGetBatch, qPutBatch, qGetSum, qUpdateSum, qInsertSum} {
 		st, err := s.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", wrap(err))
@@ -166,6 +170,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("list migrations: %w", err)
 	}
 	sort.Strings(names)
+	s.schema = len(names)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin migration: %w", wrap(err))
@@ -185,6 +190,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			return fmt.Errorf("apply migration %s: %w", names[i], wrap(err))
+		}
+		if i+1 == checksumsMigration {
+			if _, err := rebuildChecksums(ctx, tx); err != nil {
+				return fmt.Errorf("apply migration %s: %w", names[i], err)
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(names))); err != nil {
@@ -278,12 +288,12 @@ func (s *Store) Begin(ctx context.Context, site string) (server.Tx, error) {
 	return t, nil
 }
 
-const rowCols = `tbl, id, version, hlc, device_id, deleted, data`
+const rowCols = `tbl, id, version, hlc, device_id, deleted, data, bucket`
 
 func scanRow(sc interface{ Scan(...any) error }) (server.StoredRow, error) {
 	var r server.StoredRow
 	var data string
-	err := sc.Scan(&r.Table, &r.ID, &r.Version, &r.HLC, &r.DeviceID, &r.Deleted, &data)
+	err := sc.Scan(&r.Table, &r.ID, &r.Version, &r.HLC, &r.DeviceID, &r.Deleted, &data, &r.Bucket)
 	r.Data = []byte(data)
 	return r, wrap(err)
 }
@@ -338,6 +348,11 @@ func (s *Store) ReadPage(ctx context.Context, site string, after int64, limit in
 	if err := rs.Err(); err != nil {
 		return server.Page{}, wrap(err)
 	}
+	if len(p.Rows) < limit {
+		if p.Sums, err = readSums(ctx, tx, site); err != nil {
+			return server.Page{}, err
+		}
+	}
 	return p, nil
 }
 
@@ -377,7 +392,7 @@ func (s *Store) SiteState(ctx context.Context, site string) (server.SiteState, e
 
 // History returns every stored version of a row.
 func (s *Store) History(ctx context.Context, site, table, id string) ([]server.StoredRow, error) {
-	rs, err := s.r.QueryContext(ctx, `SELECT v.tbl, v.id, v.version, v.hlc, v.device_id, 0, v.data FROM rows r
+	rs, err := s.r.QueryContext(ctx, `SELECT v.tbl, v.id, v.version, v.hlc, v.device_id, 0, v.data, r.bucket FROM rows r
 		JOIN row_versions v ON v.rid = r.rid WHERE r.site = ? AND r.tbl = ? AND r.id = ? ORDER BY v.version`, site, table, id)
 	if err != nil {
 		return nil, wrap(err)
@@ -471,11 +486,11 @@ func (s *Store) Enroll(ctx context.Context, codeHash string, d server.Device, no
 	return d, nil
 }
 
-const deviceCols = `id, site, name, role, platform, token_hash, created_at, last_seen, cursor, committed, pass_horizon, revoked_at`
+const deviceCols = `id, site, name, role, platform, token_hash, created_at, last_seen, cursor, committed, pass_horizon, revoked_at, verified, verified_at`
 
 func scanDevice(sc interface{ Scan(...any) error }) (server.Device, error) {
 	var d server.Device
-	err := sc.Scan(&d.ID, &d.SiteID, &d.Name, &d.Role, &d.Platform, &d.TokenHash, &d.CreatedAt, &d.LastSeen, &d.Cursor, &d.Committed, &d.PassHorizon, &d.RevokedAt)
+	err := sc.Scan(&d.ID, &d.SiteID, &d.Name, &d.Role, &d.Platform, &d.TokenHash, &d.CreatedAt, &d.LastSeen, &d.Cursor, &d.Committed, &d.PassHorizon, &d.RevokedAt, &d.Verified, &d.VerifiedAt)
 	return d, wrap(err)
 }
 
@@ -522,9 +537,14 @@ func (s *Store) TouchDevice(ctx context.Context, id string, lastSeen int64) erro
 
 // RecordPull records a device's pull.
 func (s *Store) RecordPull(ctx context.Context, id string, p server.PullRecord) error {
+	verified, has := int64(0), p.Verified != nil
+	if has {
+		verified = *p.Verified
+	}
 	_, err := s.w.ExecContext(ctx, `UPDATE devices SET last_seen = max(last_seen, ?), cursor = ?, committed = ?,
-		pass_horizon = CASE ? WHEN 1 THEN ? WHEN 2 THEN -1 ELSE pass_horizon END WHERE id = ?`,
-		p.LastSeen, p.Cursor, p.Committed, int(p.Pass), p.PassHorizon, id)
+		pass_horizon = CASE ? WHEN 1 THEN ? WHEN 2 THEN -1 ELSE pass_horizon END,
+		verified = CASE WHEN ? THEN ? ELSE verified END, verified_at = CASE WHEN ? THEN ? ELSE verified_at END WHERE id = ?`,
+		p.LastSeen, p.Cursor, p.Committed, int(p.Pass), p.PassHorizon, has, verified, has, p.LastSeen, id)
 	return wrap(err)
 }
 
@@ -591,6 +611,9 @@ type Tx struct {
 	// read). The transaction holds the database write lock, so the counter
 	// row is read once and written back once, at commit.
 	seq, stored int64
+	// sums are the checksum changes of this transaction (AddSum), written
+	// at Commit.
+	sums map[sumKey]checksum.Sum
 }
 
 var (
@@ -662,7 +685,7 @@ func (t *Tx) WrittenByOthers(ctx context.Context, table, id string, after int64,
 func (t *Tx) PutRow(ctx context.Context, r server.StoredRow) error {
 	ctx = context.WithoutCancel(ctx)
 	data := string(r.Data)
-	res, err := t.stmt(ctx, qInsertRow).ExecContext(ctx, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, r.Deleted, data)
+	res, err := t.stmt(ctx, qInsertRow).ExecContext(ctx, t.site, r.Table, r.ID, r.Version, r.HLC, r.DeviceID, r.Deleted, data, r.Bucket)
 	if err != nil {
 		return wrap(err)
 	}
@@ -825,6 +848,10 @@ func (t *Tx) Commit() error {
 	t.done = true
 	g, s := t.g, t.s
 	ctx := context.Background()
+	if err := t.writeSums(ctx); err != nil {
+		t.undo()
+		return err
+	}
 	if t.seq > t.stored {
 		if _, err := t.stmt(ctx, qSetSeq).ExecContext(ctx, t.seq, t.site); err != nil {
 			t.undo()

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/outpost-app/outpost/backend/checksum"
 	"github.com/outpost-app/outpost/backend/server"
 	"github.com/outpost-app/outpost/backend/server/sqlitestore"
 	"github.com/outpost-app/outpost/backend/server/storetest"
@@ -91,8 +93,17 @@ func TestOpen_UpgradesSchema1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if v, err := st.SchemaVersion(ctx); err != nil || v != 3 {
+	if v, err := st.SchemaVersion(ctx); err != nil || v != 4 {
 		t.Fatalf("schema version %d, %v", v, err)
+	}
+	// 0004: the checksums of the rows already stored, by the migration.
+	seq, sums, err := st.Checksums(ctx, "s", "production_records")
+	want := checksum.Sum{Count: 1, Sum: checksum.Hash("production_records", "a", 3)}
+	if err != nil || seq != 3 || len(sums) != 1 || sums["production_records:1970-01-01"] != want {
+		t.Fatalf("checksums after upgrade: %d %+v, %v", seq, sums, err)
+	}
+	if p, err := st.ReadPage(ctx, "s", 0, 10); err != nil || p.Sums["production_records"] != want {
+		t.Fatalf("page checksums after upgrade: %+v, %v", p.Sums, err)
 	}
 	// 0003: the database gets a timeline on upgrade.
 	if tl, err := st.Timeline(ctx); err != nil || len(tl) != 36 {
@@ -121,7 +132,7 @@ func TestOpen_UpgradesSchema1(t *testing.T) {
 	if others, err := ow.WrittenByOthers(ctx, "production_records", "a", 1, "d2"); err != nil || others {
 		t.Fatalf("only d2 wrote a after version 1: got %v, %v", others, err)
 	}
-	seq, _ := tx.NextSeq(ctx)
+	seq, _ = tx.NextSeq(ctx)
 	if err := tx.PutRow(ctx, server.StoredRow{Table: "production_records", ID: "a", Version: seq, HLC: "h4", DeviceID: "d1", Data: []byte(`{"v":4}`)}); err != nil {
 		t.Fatal(err)
 	}
@@ -130,5 +141,33 @@ func TestOpen_UpgradesSchema1(t *testing.T) {
 	}
 	if h, _ := st.History(ctx, "s", "production_records", "a"); len(h) != 3 || h[2].Version != 4 {
 		t.Fatalf("history after a write: %+v", h)
+	}
+}
+
+// A server refuses to write on a database a newer server migrated since it
+// opened it: it would write rows without what the newer schema keeps.
+func TestBegin_RefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	st, err := sqlitestore.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`PRAGMA user_version = 99`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	tx, err := st.Begin(ctx, "s")
+	if err == nil {
+		tx.Rollback()
+		t.Fatal("Begin on a newer schema succeeded")
+	}
+	if !strings.Contains(err.Error(), "newer than this server") {
+		t.Fatalf("Begin: %v", err)
 	}
 }

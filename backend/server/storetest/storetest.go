@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"ConcurrentSequence", testConcurrentSeq},
 		{"OtherWriters", testOtherWriters},
 		{"PushFailureAppliesNothing", testPushFailure},
+		{"Checksums", testChecksums},
+		{"Verified", testVerified},
 		{"Ping", func(t *testing.T, st server.Store) {
 			if err := st.Ping(context.Background()); err != nil {
 				t.Fatalf("Ping: %v", err)

@@ -1,0 +1,26 @@
+-- 0003: verified convergence (DESIGN.md section 8; issue 16); the same
+-- model as the SQLite store's 0004_checksums.sql.
+--
+-- A row's checksum bucket, fixed when the row is first written; the index
+-- lists a bucket's rows in byte order of id (GET /v1/rows). Existing rows
+-- get theirs from the migration's Go step (rebuildChecksums, the one
+-- implementation of the hash both stores share), in this same transaction.
+ALTER TABLE rows ADD COLUMN bucket text COLLATE "C" NOT NULL DEFAULT '';
+CREATE INDEX rows_bucket ON rows(site, bucket, id);
+
+-- The checksum of every bucket of every table of a site, and of the whole
+-- table (bucket ''): cnt live rows, sum = Σ H mod 2^64 stored as the bigint
+-- of the same 64 bits. Kept in the transaction of every row write.
+CREATE TABLE checksums (
+  site   text COLLATE "C" NOT NULL,
+  tbl    text COLLATE "C" NOT NULL,
+  bucket text COLLATE "C" NOT NULL,
+  cnt    bigint NOT NULL,
+  sum    bigint NOT NULL,
+  PRIMARY KEY (site, tbl, bucket)
+);
+
+-- The cursor each device last said it verified its data at (-1: never)
+-- and when.
+ALTER TABLE devices ADD COLUMN verified bigint NOT NULL DEFAULT -1;
+ALTER TABLE devices ADD COLUMN verified_at bigint NOT NULL DEFAULT 0;

@@ -1,0 +1,231 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/outpost-app/outpost/backend/checksum"
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/server"
+)
+
+// checksumsMigration is the number of the migration that made the
+// checksums: the migration step that reaches it computes those of the rows
+// already stored.
+const checksumsMigration = 4
+
+// sumKey names one checksum row: bucket "" is the whole table's.
+type sumKey struct{ table, bucket string }
+
+// Statements of the checksums, prepared with the push path's.
+const (
+	qGetSum    = `SELECT cnt, sum FROM checksums WHERE site = ? AND tbl = ? AND bucket = ?`
+	qUpdateSum = `UPDATE checksums SET cnt = ?, sum = ? WHERE site = ? AND tbl = ? AND bucket = ?`
+	qInsertSum = `INSERT INTO checksums(site, tbl, bucket, cnt, sum) VALUES(?, ?, ?, ?, ?)`
+)
+
+// AddSum accumulates d for the bucket and its table; writeSums stores them
+// before the savepoint is released.
+func (t *Tx) AddSum(table, bucket string, d checksum.Sum) {
+	if d == (checksum.Sum{}) {
+		return
+	}
+	if t.sums == nil {
+		t.sums = map[sumKey]checksum.Sum{}
+	}
+	for _, k := range []sumKey{{table, bucket}, {table, ""}} {
+		s := t.sums[k]
+		s.Merge(d)
+		t.sums[k] = s
+	}
+}
+
+// writeSums adds the accumulated sums to the stored ones (read, add mod
+// 2^64 in Go — SQLite's integers would overflow into floats — and write
+// back; the transaction holds the write lock).
+func (t *Tx) writeSums(ctx context.Context) error {
+	for k, d := range t.sums {
+		var cur checksum.Sum
+		var sum int64
+		err := t.stmt(ctx, qGetSum).QueryRowContext(ctx, t.site, k.table, k.bucket).Scan(&cur.Count, &sum)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			cur.Merge(d)
+			_, err = t.stmt(ctx, qInsertSum).ExecContext(ctx, t.site, k.table, k.bucket, cur.Count, int64(cur.Sum))
+		case err == nil:
+			cur.Sum = uint64(sum)
+			cur.Merge(d)
+			_, err = t.stmt(ctx, qUpdateSum).ExecContext(ctx, cur.Count, int64(cur.Sum), t.site, k.table, k.bucket)
+		}
+		if err != nil {
+			return fmt.Errorf("write checksum %s %s: %w", k.table, k.bucket, wrap(err))
+		}
+	}
+	t.sums = nil
+	return nil
+}
+
+// readSums reads the checksums of the site's tables with live rows.
+func readSums(ctx context.Context, tx *sql.Tx, site string) (map[string]checksum.Sum, error) {
+	rs, err := tx.QueryContext(ctx, `SELECT tbl, cnt, sum FROM checksums WHERE site = ? AND bucket = '' AND cnt <> 0`, site)
+	if err != nil {
+		return nil, fmt.Errorf("read checksums: %w", wrap(err))
+	}
+	defer rs.Close()
+	out := map[string]checksum.Sum{}
+	for rs.Next() {
+		var table string
+		var s checksum.Sum
+		var sum int64
+		if err := rs.Scan(&table, &s.Count, &sum); err != nil {
+			return nil, wrap(err)
+		}
+		s.Sum = uint64(sum)
+		out[table] = s
+	}
+	return out, wrap(rs.Err())
+}
+
+// Checksums reads the sequence and the table's non-empty buckets in one
+// read transaction.
+func (s *Store) Checksums(ctx context.Context, site, table string) (int64, map[string]checksum.Sum, error) {
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, nil, fmt.Errorf("begin read: %w", wrap(err))
+	}
+	defer tx.Rollback()
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sites WHERE site = ?), 0)`, site).Scan(&seq); err != nil {
+		return 0, nil, fmt.Errorf("read sequence: %w", wrap(err))
+	}
+	rs, err := tx.QueryContext(ctx, `SELECT bucket, cnt, sum FROM checksums WHERE site = ? AND tbl = ? AND bucket <> '' AND cnt <> 0`, site, table)
+	if err != nil {
+		return 0, nil, fmt.Errorf("read checksums: %w", wrap(err))
+	}
+	defer rs.Close()
+	out := map[string]checksum.Sum{}
+	for rs.Next() {
+		var b string
+		var c checksum.Sum
+		var sum int64
+		if err := rs.Scan(&b, &c.Count, &sum); err != nil {
+			return 0, nil, wrap(err)
+		}
+		c.Sum = uint64(sum)
+		out[b] = c
+	}
+	return seq, out, wrap(rs.Err())
+}
+
+// BucketRows reads the sequence and a bucket's live rows after an id in one
+// read transaction (BINARY collation: byte order).
+func (s *Store) BucketRows(ctx context.Context, site, bucket, after string, limit int) (int64, []server.StoredRow, error) {
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, nil, fmt.Errorf("begin read: %w", wrap(err))
+	}
+	defer tx.Rollback()
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sites WHERE site = ?), 0)`, site).Scan(&seq); err != nil {
+		return 0, nil, fmt.Errorf("read sequence: %w", wrap(err))
+	}
+	rs, err := tx.QueryContext(ctx, `SELECT `+rowCols+` FROM rows WHERE site = ? AND bucket = ? AND id > ? AND deleted = 0
+		ORDER BY id LIMIT ?`, site, bucket, after, limit)
+	if err != nil {
+		return 0, nil, fmt.Errorf("read bucket: %w", wrap(err))
+	}
+	defer rs.Close()
+	out := []server.StoredRow{}
+	for rs.Next() {
+		r, err := scanRow(rs)
+		if err != nil {
+			return 0, nil, err
+		}
+		out = append(out, r)
+	}
+	return seq, out, wrap(rs.Err())
+}
+
+// RebuildChecksums recomputes every checksum from the rows, on the writer
+// connection (so after every push already queued for it).
+func (s *Store) RebuildChecksums(ctx context.Context) (int64, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("begin: %w", wrap(err))
+	}
+	defer tx.Rollback()
+	n, err := rebuildChecksums(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	return n, wrap(tx.Commit())
+}
+
+// rebuildChecksums gives every row without a bucket its bucket and replaces
+// every checksum by the sums of the rows. It returns the live rows counted.
+func rebuildChecksums(ctx context.Context, tx *sql.Tx) (int64, error) {
+	reg := protocol.NewRegistry()
+	type site = string
+	sums := map[site]map[sumKey]checksum.Sum{}
+	type fix struct {
+		rid    int64
+		bucket string
+	}
+	var fixes []fix
+	var live int64
+	rs, err := tx.QueryContext(ctx, `SELECT rid, site, tbl, id, version, deleted, bucket,
+		CASE WHEN bucket = '' THEN data ELSE '' END FROM rows`)
+	if err != nil {
+		return 0, fmt.Errorf("read rows: %w", wrap(err))
+	}
+	for rs.Next() {
+		var rid, version int64
+		var st, table, id, bucket, data string
+		var deleted bool
+		if err := rs.Scan(&rid, &st, &table, &id, &version, &deleted, &bucket, &data); err != nil {
+			rs.Close()
+			return 0, fmt.Errorf("read rows: %w", wrap(err))
+		}
+		if bucket == "" {
+			bucket = checksum.RowBucket(reg, table, id, []byte(data))
+			fixes = append(fixes, fix{rid, bucket})
+		}
+		if deleted {
+			continue
+		}
+		live++
+		if sums[st] == nil {
+			sums[st] = map[sumKey]checksum.Sum{}
+		}
+		h := checksum.Hash(table, id, version)
+		for _, k := range []sumKey{{table, bucket}, {table, ""}} {
+			c := sums[st][k]
+			c.Add(h)
+			sums[st][k] = c
+		}
+	}
+	if err := rs.Close(); err != nil {
+		return 0, wrap(err)
+	}
+	if err := rs.Err(); err != nil {
+		return 0, fmt.Errorf("read rows: %w", wrap(err))
+	}
+	for _, f := range fixes {
+		if _, err := tx.ExecContext(ctx, `UPDATE rows SET bucket = ? WHERE rid = ?`, f.bucket, f.rid); err != nil {
+			return 0, fmt.Errorf("set bucket: %w", wrap(err))
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM checksums`); err != nil {
+		return 0, fmt.Errorf("clear checksums: %w", wrap(err))
+	}
+	for st, m := range sums {
+		for k, c := range m {
+			if _, err := tx.ExecContext(ctx, qInsertSum, st, k.table, k.bucket, c.Count, int64(c.Sum)); err != nil {
+				return 0, fmt.Errorf("write checksum: %w", wrap(err))
+			}
+		}
+	}
+	return live, nil
+}

@@ -1,0 +1,26 @@
+-- 0004: verified convergence (DESIGN.md section 8; issue 16).
+--
+-- A row's checksum bucket, fixed when the row is first written; the index
+-- lists a bucket's rows in byte order of id (GET /v1/rows). Existing rows
+-- get theirs from the migration's Go step (rebuildChecksums: SQLite has no
+-- SHA-256), in this same transaction.
+ALTER TABLE rows ADD COLUMN bucket TEXT NOT NULL DEFAULT '';
+CREATE INDEX rows_bucket ON rows(site, bucket, id);
+
+-- The checksum of every bucket of every table of a site, and of the whole
+-- table (bucket ''): cnt live rows, sum = Σ H mod 2^64 stored as the int64
+-- of the same 64 bits. Kept in the transaction of every row write; the
+-- migration's Go step computes those of existing rows.
+CREATE TABLE checksums (
+  site   TEXT NOT NULL,
+  tbl    TEXT NOT NULL,
+  bucket TEXT NOT NULL,
+  cnt    INTEGER NOT NULL,
+  sum    INTEGER NOT NULL,
+  PRIMARY KEY (site, tbl, bucket)
+) WITHOUT ROWID;
+
+-- The cursor each device last said it verified its data at (-1: never)
+-- and when.
+ALTER TABLE devices ADD COLUMN verified INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE devices ADD COLUMN verified_at INTEGER NOT NULL DEFAULT 0;
