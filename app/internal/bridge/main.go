@@ -3,11 +3,14 @@
 // It opens a real encrypted store in a temp dir (key in a key file), wires
 // the services as main.go does, and exposes them over HTTP:
 //
-//	POST /call/{Service}/{Method}  JSON array of arguments → JSON result, or
-//	                               500 with app.FormatError's {code,message,field}
+//	POST /call/{Service}/{Method}  JSON array of arguments → with ?callbackID=
+//	                               the Wails dispatcher's callback message
+//	                               (wails.go); without, the JSON result or 500
+//	                               with app.FormatError's JSON text
 //	GET  /events                   server-sent events: the app's runtime events
-//	GET  /                         frontend/dist with a shim defining
-//	                               window.go.app.* (fetch) and window.runtime
+//	GET  /                         frontend/dist with the real Wails runtime
+//	                               JS and a shim standing in for the window's
+//	                               IPC (wails.go)
 //	GET  /state                    JSON for the test: conflicts and line configs
 //
 // With --server-bin it starts a real outpost-server process, enrolls this
@@ -44,7 +47,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -240,10 +242,19 @@ func run(dist, serverBin string, seed, siteData, peopleConflict bool, listen str
 		}
 	}
 
-	shim, index, err := page(dist)
+	index, err := page(dist)
 	if err != nil {
 		return err
 	}
+	abs, err := filepath.Abs(dist)
+	if err != nil {
+		return err
+	}
+	runtimeJS, err := wailsRuntime(filepath.Dir(filepath.Dir(abs)))
+	if err != nil {
+		return fmt.Errorf("the Wails runtime: %w", err)
+	}
+	shim := shimJS(services)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /call/{service}/{method}", func(w http.ResponseWriter, r *http.Request) {
 		call(w, r, services[r.PathValue("service")], r.PathValue("method"))
@@ -298,6 +309,10 @@ func run(dist, serverBin string, seed, siteData, peopleConflict bool, listen str
 		w.Header().Set("Content-Type", "text/javascript")
 		w.Write(shim)
 	})
+	mux.HandleFunc("GET /wails/runtime.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		w.Write(runtimeJS)
+	})
 
 	l, err := net.Listen("tcp", listen)
 	if err != nil {
@@ -312,48 +327,24 @@ func run(dist, serverBin string, seed, siteData, peopleConflict bool, listen str
 	return nil
 }
 
-// call decodes the JSON argument array into method's parameters, calls it
-// and writes the result or the formatted error.
+// call decodes the JSON argument array and calls the method. For the page
+// (a callbackID in the query) it answers as the Wails dispatcher does, see
+// wails.go; for the tests' own calls (harness.mjs) it writes the result, or
+// 500 with app.FormatError's JSON text.
 func call(w http.ResponseWriter, r *http.Request, svc any, name string) {
-	if svc == nil {
-		writeJSON(w, http.StatusNotFound, app.FormatError(errors.New("no such service")))
-		return
-	}
-	m := reflect.ValueOf(svc).MethodByName(name)
-	if !m.IsValid() {
-		writeJSON(w, http.StatusNotFound, app.FormatError(fmt.Errorf("no such method %s", name)))
-		return
-	}
 	var raw []json.RawMessage
 	if err := json.NewDecoder(r.Body).Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
 		writeJSON(w, http.StatusBadRequest, app.FormatError(err))
 		return
 	}
-	t := m.Type()
-	if len(raw) != t.NumIn() {
-		writeJSON(w, http.StatusBadRequest, app.FormatError(fmt.Errorf("%s takes %d arguments, got %d", name, t.NumIn(), len(raw))))
+	if id := r.URL.Query().Get("callbackID"); id != "" {
+		writeJSON(w, http.StatusOK, answer(svc, name, raw, id))
 		return
 	}
-	args := make([]reflect.Value, t.NumIn())
-	for i := range args {
-		p := reflect.New(t.In(i))
-		if err := json.Unmarshal(raw[i], p.Interface()); err != nil {
-			writeJSON(w, http.StatusBadRequest, app.FormatError(err))
-			return
-		}
-		args[i] = p.Elem()
-	}
-	out := m.Call(args)
-	var result any
-	for _, v := range out {
-		if v.Type() == reflect.TypeFor[error]() {
-			if !v.IsNil() {
-				writeJSON(w, http.StatusInternalServerError, app.FormatError(v.Interface().(error)))
-				return
-			}
-			continue
-		}
-		result = v.Interface()
+	result, err := invoke(svc, name, raw)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, app.FormatError(err))
+		return
 	}
 	writeJSON(w, http.StatusOK, result)
 }
@@ -364,58 +355,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// page returns the shim and index.html with the shim injected before the
-// app's module script.
-func page(dist string) ([]byte, []byte, error) {
+// page returns index.html with the shim and the real Wails runtime injected
+// before the app's module script, as the desktop window injects them.
+func page(dist string) ([]byte, error) {
 	index, err := os.ReadFile(filepath.Join(dist, "index.html"))
 	if err != nil {
-		return nil, nil, fmt.Errorf("the frontend is not built (cd frontend && npm run build): %w", err)
+		return nil, fmt.Errorf("the frontend is not built (cd frontend && npm run build): %w", err)
 	}
-	tag := `<script src="/bridge-shim.js"></script>`
+	tag := `<script src="/bridge-shim.js"></script><script src="/wails/runtime.js"></script>`
 	s := string(index)
 	if i := strings.Index(s, "<script"); i >= 0 {
 		s = s[:i] + tag + "\n    " + s[i:]
 	} else {
 		s = strings.Replace(s, "</head>", tag+"</head>", 1)
 	}
-	return []byte(shimJS), []byte(s), nil
+	return []byte(s), nil
 }
-
-const shimJS = `(() => {
-  const services = ['RecordService', 'LineConfigService', 'StatusService', 'SchemaService', 'SyncService', 'ConflictService', 'DashboardService', 'ExportService', 'SessionService', 'SiteService'];
-  const call = async (svc, method, args) => {
-    const res = await fetch('/call/' + svc + '/' + method, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(args) });
-    const body = await res.json();
-    if (!res.ok) throw body;
-    return body;
-  };
-  const app = {};
-  for (const s of services) app[s] = new Proxy({}, { get: (_, m) => (...args) => call(s, String(m), args) });
-  window.go = { app };
-  const listeners = new Map();
-  const runtime = {
-    EventsOnMultiple(name, cb, max) {
-      const l = { cb, left: max };
-      if (!listeners.has(name)) listeners.set(name, []);
-      listeners.get(name).push(l);
-      return () => { const ls = listeners.get(name) || []; const i = ls.indexOf(l); if (i >= 0) ls.splice(i, 1); };
-    },
-    EventsOff(...names) { for (const n of names) listeners.delete(n); },
-    EventsOffAll() { listeners.clear(); },
-    EventsEmit(name, ...data) { dispatch(name, data); },
-  };
-  function dispatch(name, data) {
-    const ls = listeners.get(name) || [];
-    for (const l of [...ls]) {
-      try { l.cb(...data); } catch (e) { console.error(e); }
-      if (l.left > 0 && --l.left === 0) ls.splice(ls.indexOf(l), 1);
-    }
-  }
-  window.runtime = new Proxy(runtime, { get: (t, k) => (k in t ? t[k] : () => undefined) });
-  const es = new EventSource('/events');
-  es.onmessage = (e) => { const m = JSON.parse(e.data); dispatch(m.name, [m.data]); };
-})();
-`
 
 // startServer starts outpost-server on a free port with a SQLite database
 // and enrolls two managers (after importing the site data when siteData is

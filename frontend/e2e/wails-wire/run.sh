@@ -8,7 +8,9 @@
 #      module's internal/frontend/dispatcher package (Go forbids importing it
 #      and overlays may not touch the module cache), answers a bound call
 #      failing with each error through the real Dispatcher.ProcessMessage;
-#   3. frontend/src/lib/wailsRuntime.test.ts hands those answers to the real
+#   3. app/internal/bridge (what the browser tests run on) answers the same
+#      calls byte for byte as the dispatcher did;
+#   4. frontend/src/lib/wailsRuntime.test.ts hands those answers to the real
 #      runtime JS (runtime_prod_desktop.js, what the window injects) and
 #      asserts the sentences api.ts and the sign-in screen show.
 # Quiet on success but for one line.
@@ -34,6 +36,12 @@ printf 'go %s\n\nuse (\n\t%s\n\t%s\n)\n' "$(go list -m -f '{{.GoVersion}}')" "$P
 GOFLAGS= GOWORK="$tmp/go.work" OUTPOST_WIRE_IN="$tmp/formatted.json" OUTPOST_WIRE_OUT="$tmp/answers.json" \
   go test -count=1 -run '^TestOutpostWire$' github.com/wailsapp/wails/v2/internal/frontend/dispatcher >"$log" 2>&1 ||
   fail "the Wails dispatcher did not answer"
+
+# The bridge the browser tests use answers byte for byte as the dispatcher.
+OUTPOST_WIRE_IN="$tmp/formatted.json" OUTPOST_WIRE_ANSWERS="$tmp/answers.json" \
+  go test -count=1 -v -run '^TestAnswer_LikeTheWailsDispatcher$' ./app/internal/bridge/ >"$log" 2>&1 &&
+  grep -q -- '--- PASS: TestAnswer_LikeTheWailsDispatcher' "$log" ||
+  fail "the bridge does not answer as the Wails dispatcher does"
 
 (cd frontend && WAILS_RUNTIME_JS="$runtime_js" OUTPOST_WIRE_ANSWERS="$tmp/answers.json" \
   npx --no-install vitest run --reporter=json --outputFile="$tmp/vitest.json" src/lib/wailsRuntime.test.ts) >"$log" 2>&1 ||
