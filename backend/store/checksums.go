@@ -226,6 +226,10 @@ func forgetKnown(t *wtx) error {
 			return fmt.Errorf("forget known states: %w", err)
 		}
 	}
+	// A verification on the old timeline proves nothing on the new one.
+	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM meta WHERE key = ?", metaVerified); err != nil {
+		return fmt.Errorf("forget verification: %w", err)
+	}
 	return nil
 }
 

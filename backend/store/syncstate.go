@@ -1418,7 +1418,7 @@ func (s *Store) DumpTable(ctx context.Context, table string) (map[string]SyncedR
 func (s *Store) ClearEnrollment(ctx context.Context) error {
 	qs := []string{
 		"DELETE FROM meta WHERE key IN ('" + metaDeviceID + "', '" + metaCursor + "', '" + metaPullSchema + "', '" +
-			metaPass + "', '" + metaTimeline + "')",
+			metaPass + "', '" + metaTimeline + "', '" + metaVerified + "')",
 		"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts", "DELETE FROM sync_pass_rows",
 	}
 	for _, tb := range syncTableNames() {

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/outpost-app/outpost/backend/checksum"
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/store"
 )
@@ -270,10 +271,28 @@ type PullParams struct {
 	Committed int64
 	// Full marks a page of a full pass (full=1): the chain began at 0.
 	Full bool
+	// Verified is the cursor the device last verified its data at
+	// (verified=, DESIGN.md section 8); 0: not sent.
+	Verified int64
+}
+
+// PullAnswer is a pull page with the checksums the server adds to the page
+// that answers has_more false (DESIGN.md section 8): per table of the feed
+// with a live row, at the page's cursor. Nil Checksums on a final page: a
+// server older than verification.
+type PullAnswer struct {
+	protocol.PullResponse
+	Checksums map[string]checksum.Wire `json:"checksums,omitempty"`
 }
 
 // PullPage reads one page of changes after p.Cursor.
 func (a *API) PullPage(ctx context.Context, p PullParams) (protocol.PullResponse, error) {
+	out, err := a.PullAnswer(ctx, p)
+	return out.PullResponse, err
+}
+
+// PullAnswer reads one page of changes after p.Cursor with its checksums.
+func (a *API) PullAnswer(ctx context.Context, p PullParams) (PullAnswer, error) {
 	q := fmt.Sprintf("/v1/pull?cursor=%d&limit=%d", p.Cursor, p.Limit)
 	if p.Committed >= 0 {
 		q += fmt.Sprintf("&committed=%d", min(p.Committed, p.Cursor))
@@ -281,7 +300,44 @@ func (a *API) PullPage(ctx context.Context, p PullParams) (protocol.PullResponse
 	if p.Full {
 		q += "&full=1"
 	}
-	var out protocol.PullResponse
+	if p.Verified > 0 {
+		q += fmt.Sprintf("&verified=%d", p.Verified)
+	}
+	var out PullAnswer
+	err := a.do(ctx, http.MethodGet, q, nil, &out)
+	return out, err
+}
+
+// ChecksumsAnswer is GET /v1/checksums' answer: the checksum of every
+// non-empty bucket of one table at the site's sequence Cursor.
+type ChecksumsAnswer struct {
+	Cursor  int64                    `json:"cursor"`
+	Buckets map[string]checksum.Wire `json:"buckets"`
+}
+
+// Checksums reads the bucket checksums of table.
+func (a *API) Checksums(ctx context.Context, table string) (ChecksumsAnswer, error) {
+	var out ChecksumsAnswer
+	err := a.do(ctx, http.MethodGet, "/v1/checksums?table="+url.QueryEscape(table), nil, &out)
+	return out, err
+}
+
+// RowsAnswer is one page of GET /v1/rows: live rows of one bucket in
+// ascending order of id, after the request's after=.
+type RowsAnswer struct {
+	Cursor  int64                 `json:"cursor"`
+	Rows    []protocol.PullChange `json:"rows"`
+	HasMore bool                  `json:"has_more"`
+}
+
+// Rows reads one page of bucket's live rows after id after ("" = from the
+// start).
+func (a *API) Rows(ctx context.Context, bucket, after string) (RowsAnswer, error) {
+	q := "/v1/rows?bucket=" + url.QueryEscape(bucket)
+	if after != "" {
+		q += "&after=" + url.QueryEscape(after)
+	}
+	var out RowsAnswer
 	err := a.do(ctx, http.MethodGet, q, nil, &out)
 	return out, err
 }

@@ -108,6 +108,9 @@ type Status struct {
 	ClockOffsetMS int64    `json:"clock_offset_ms"`
 	ClockWarning  bool     `json:"clock_warning"`
 	Progress      Progress `json:"progress"`
+	// Verify is the last verification against the server's checksums
+	// (DESIGN.md section 8), or why the last sync did not verify.
+	Verify Verification `json:"verify"`
 }
 
 // Report counts what one sync did.
@@ -122,6 +125,8 @@ type Report struct {
 	// TimelineChanged: the server was found restored from a backup and the
 	// device moved to its new timeline (store.ChangeTimeline).
 	TimelineChanged bool
+	// Verify: what the verification after the last pull did.
+	Verify VerifyOutcome
 }
 
 func (r Report) add(o Report) Report {
@@ -131,6 +136,7 @@ func (r Report) add(o Report) Report {
 	r.Removed += o.Removed
 	r.Resynced = r.Resynced || o.Resynced
 	r.TimelineChanged = r.TimelineChanged || o.TimelineChanged
+	r.Verify = o.Verify
 	return r
 }
 
@@ -147,6 +153,11 @@ type Client struct {
 	api     *API
 	trigger chan struct{}
 	writes  chan struct{}
+
+	// Guarded by syncMu: the final page of the last pull, and the
+	// unresolved buckets reported last (reported once, not at every sync).
+	final          *PullAnswer
+	lastUnresolved string
 }
 
 // New returns a client. Call Load (or Run, which loads) before use.
@@ -202,6 +213,15 @@ func (c *Client) Load(ctx context.Context) error {
 	cr, err := c.o.Tokens.Load(ctx)
 	if err != nil {
 		return err
+	}
+	if st, ok := c.o.Store.(verifier); ok {
+		v, err := st.LastVerification(ctx)
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.status.Verify.At, c.status.Verify.Cursor, c.status.Verify.Tables = v.At, v.Cursor, v.Tables
+		c.mu.Unlock()
 	}
 	if cr == nil {
 		c.setCreds(nil, nil)
@@ -500,7 +520,14 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 			}
 		}
 	}
-	return rep, c.pull(ctx, api, &rep)
+	c.final = nil
+	if err := c.pull(ctx, api, &rep); err != nil {
+		return rep, err
+	}
+	if c.final != nil {
+		rep.Verify = c.verify(ctx, api, *c.final)
+	}
+	return rep, nil
 }
 
 // pull pulls pages from the committed cursor until the server has no more.
@@ -535,13 +562,16 @@ func (c *Client) pull(ctx context.Context, api *API, rep *Report) error {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type fetched struct {
-		page protocol.PullResponse
+		page PullAnswer
 		err  error
 	}
+	c.mu.Lock()
+	verified := c.status.Verify.Cursor
+	c.mu.Unlock()
 	fetch := func(cursor int64) <-chan fetched {
 		ch := make(chan fetched, 1)
 		go func() {
-			page, err := api.PullPage(pctx, PullParams{Cursor: cursor, Limit: c.o.PullLimit, Committed: committed.Load(), Full: full})
+			page, err := api.PullAnswer(pctx, PullParams{Cursor: cursor, Limit: c.o.PullLimit, Committed: committed.Load(), Full: full, Verified: verified})
 			ch <- fetched{page, classify410(err, cursor, ps.Timeline)}
 		}()
 		return ch
@@ -560,6 +590,7 @@ func (c *Client) pull(ctx context.Context, api *API, rep *Report) error {
 			return f.err
 		}
 		held := &f.page
+		var final *PullAnswer
 		var fetchErr error
 		rows, pages, last := 0, 0, cur
 		var start time.Time
@@ -595,6 +626,9 @@ func (c *Client) pull(ctx context.Context, api *API, rep *Report) error {
 				start = time.Now()
 			}
 			more = page.HasMore
+			if !more {
+				final = &page
+			}
 			if more {
 				next = fetch(page.Cursor)
 			}
@@ -609,11 +643,13 @@ func (c *Client) pull(ctx context.Context, api *API, rep *Report) error {
 			c.status.Progress.Cursor = last
 			c.status.Progress.Target = max(c.status.Progress.Target, last)
 			c.mu.Unlock()
-			return page, true
+			return page.PullResponse, true
 		})
 		if err != nil {
 			return err
 		}
+		// The final page committed: it is what verification compares.
+		c.final, final = final, nil
 		committed.Store(last)
 		rep.Pulled += rows
 		rep.Removed += out.Removed
