@@ -7,15 +7,21 @@
 // answered to a call failing with each error: the messages the Linux window
 // hands to window.wails.Callback). Without them it is skipped.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { ApiError, records, session, sync } from './api';
 import { signInProblem } from './signin';
 import SignInScreen from '../screens/signin/SignInScreen.svelte';
 import { createSignInFlow } from '../stores/session';
 
-const runtimeJS = process.env.WAILS_RUNTIME_JS ?? '';
-const answersFile = process.env.OUTPOST_WIRE_ANSWERS ?? '';
+// Node's process and fs, untyped: the frontend's types are the browser's.
+const env = (globalThis as unknown as { process: { env: { [k: string]: string | undefined } } }).process.env;
+const runtimeJS = env.WAILS_RUNTIME_JS ?? '';
+const answersFile = env.OUTPOST_WIRE_ANSWERS ?? '';
+const nodeFs = 'node:fs';
+async function readText(path: string): Promise<string> {
+  const fs = (await import(/* @vite-ignore */ nodeFs)) as { readFileSync: (p: string, enc: string) => string };
+  return fs.readFileSync(path, 'utf8');
+}
 
 /** Which recorded dispatcher answer a bound call gets. */
 const failing: { [method: string]: (args: unknown[]) => string | null } = {
@@ -44,8 +50,8 @@ describe.runIf(runtimeJS !== '' && answersFile !== '')('the real Wails runtime',
   let answers: { [name: string]: string } = {};
   const invoked: string[] = [];
 
-  beforeAll(() => {
-    answers = JSON.parse(readFileSync(answersFile, 'utf8'));
+  beforeAll(async () => {
+    answers = JSON.parse(await readText(answersFile));
     const w = window as unknown as WailsWindow;
     const bindings: { [svc: string]: { [m: string]: object } } = {};
     for (const name of Object.keys(failing)) {
@@ -65,7 +71,7 @@ describe.runIf(runtimeJS !== '' && answersFile !== '')('the real Wails runtime',
           : answers[which].replace('@@CALLBACK@@', call.callbackID);
       setTimeout(() => w.wails!.Callback(answer), 0);
     };
-    (0, eval)(readFileSync(runtimeJS, 'utf8'));
+    (0, eval)(await readText(runtimeJS));
     expect(typeof w.wails?.Callback).toBe('function');
   });
 
