@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clockWarning, headline, progressLabel, reasonText, rowSummary, unsettledText, unsynced } from './sync';
+import { clockWarning, headline, progressLabel, reasonText, rowSummary, unsettledText, unsynced, verifiedLabel, verifiedTables } from './sync';
 import { createPrefs } from '../stores/prefs';
 import { get } from 'svelte/store';
 import type { SyncStatus } from './api';
@@ -91,5 +91,35 @@ describe('setup skip preference', () => {
     await again.load();
     expect(get(again).setupSkipped).toBe(true);
     expect([...m.values()].join()).not.toContain('setupSkipped');
+  });
+});
+
+describe('verification', () => {
+  const at = new Date(2026, 11, 7, 14, 2, 30).getTime();
+  const verify = (over: object = {}) => ({ at, cursor: 120, tables: { production_records: 1200, people: 4 }, problem: '', repaired: 0, unresolved: 0, ...over });
+  it('says when the device was last verified, beside the sync state', () => {
+    expect(verifiedLabel(st({ verify: verify() } as Partial<SyncStatus>))).toEqual({ tone: 'ok', label: 'Verified with the server at 14:02' });
+  });
+  it('says why not: repairing, or cannot verify', () => {
+    expect(verifiedLabel(st({ verify: verify({ problem: '3 rows differ; repairing' }) } as Partial<SyncStatus>))).toEqual({
+      tone: 'busy',
+      label: '3 rows differ; repairing',
+    });
+    expect(
+      verifiedLabel(st({ verify: verify({ problem: 'cannot verify: the sync server cannot be reached' }) } as Partial<SyncStatus>)).label,
+    ).toBe('Cannot verify: the sync server cannot be reached');
+  });
+  it('shows nothing before a first verification, or when not connected', () => {
+    expect(verifiedLabel(st()).label).toBe('');
+    expect(verifiedLabel(st({ verify: verify({ at: 0 }) } as Partial<SyncStatus>)).label).toBe('');
+    expect(verifiedLabel(st({ enrolled: false, verify: verify() } as Partial<SyncStatus>)).label).toBe('');
+    expect(verifiedLabel(null).label).toBe('');
+  });
+  it('lists the verified tables with their counts', () => {
+    expect(verifiedTables(st({ verify: verify() } as Partial<SyncStatus>))).toEqual([
+      { table: 'people', label: 'People', count: 4 },
+      { table: 'production_records', label: 'Production records', count: 1200 },
+    ]);
+    expect(verifiedTables(st())).toEqual([]);
   });
 });

@@ -121,3 +121,60 @@ export function unsettledText(s: SyncStatus): string {
   add(s.rejected || 0, 'change the server refused', 'changes the server refused');
   return parts.join(', ');
 }
+
+/** Verify is the last verification against the server's checksums
+ * (syncclient.Verification, DESIGN.md section 8). */
+export interface Verify {
+  at: number;
+  cursor: number;
+  tables: { [table: string]: number } | null;
+  problem: string;
+  repaired: number;
+  unresolved: number;
+}
+
+/** verifyOf reads a status's verification, null when it has none. */
+export function verifyOf(s: SyncStatus | null): Verify | null {
+  const v = (s as unknown as { verify?: Verify } | null)?.verify;
+  return v ? v : null;
+}
+
+/** clockTime renders ms as the local "HH:MM". */
+export function clockTime(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+/** verifiedLabel is the status bar's line beside the sync state: "Verified
+ * with the server at 14:02", or why not ("3 rows differ; repairing",
+ * "cannot verify: …"), or "" before any verification. */
+export function verifiedLabel(s: SyncStatus | null): { tone: Tone; label: string } {
+  const v = verifyOf(s);
+  if (!s || !s.enrolled || !v) return { tone: 'off', label: '' };
+  if (v.problem) {
+    const label = v.problem.charAt(0).toUpperCase() + v.problem.slice(1);
+    return { tone: v.problem.includes('repairing') ? 'busy' : 'warn', label };
+  }
+  if (!v.at) return { tone: 'off', label: '' };
+  return { tone: 'ok', label: `Verified with the server at ${clockTime(v.at)}` };
+}
+
+const tablesLabel: { [table: string]: string } = {
+  production_records: 'Production records',
+  line_configs: 'Line configurations',
+  lines: 'Lines',
+  products: 'Products',
+  people: 'People',
+  site_settings: 'Site settings',
+  sync_conflicts: 'Conflict records',
+};
+
+/** verifiedTables lists the tables of the last verification with their
+ * live rows, by the people's name of each table. */
+export function verifiedTables(s: SyncStatus | null): { table: string; label: string; count: number }[] {
+  const v = verifyOf(s);
+  if (!v || !v.tables) return [];
+  return Object.entries(v.tables)
+    .map(([table, count]) => ({ table, label: tablesLabel[table] ?? table, count }))
+    .sort((a, b) => a.label.localeCompare(b.label));
+}
