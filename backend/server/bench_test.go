@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-app/outpost/backend/checksum"
 	"github.com/outpost-app/outpost/backend/server"
 	"github.com/outpost-app/outpost/backend/server/sqlitestore"
 )
@@ -75,4 +77,31 @@ func BenchmarkHTTP_Push100(b *testing.B) {
 		resp.Body.Close()
 	}
 	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkChecksums_BytesPerRound reports the bytes the checksums add to a
+// sync round (DESIGN.md section 8: the final page's "checksums" member) for
+// a site with the six synced tables, each holding a million live rows (the
+// count's digits are the only part that grows), plain and gzipped.
+func BenchmarkChecksums_BytesPerRound(b *testing.B) {
+	tables := []string{"production_records", "line_configs", "lines", "products", "people", "site_settings"}
+	a := server.PullAnswer{Checksums: map[string]checksum.Wire{}}
+	for i, t := range tables {
+		a.Checksums[t] = checksum.Sum{Count: 1_000_000, Sum: checksum.Hash(t, "x", int64(i))}.Wire()
+	}
+	var plain, zipped int
+	for b.Loop() {
+		body, err := json.Marshal(map[string]any{"checksums": a.Checksums})
+		if err != nil {
+			b.Fatal(err)
+		}
+		plain = len(body) - len(`{}`) + len(`,`) // the member and its comma inside the page
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(body)
+		zw.Close()
+		zipped = buf.Len()
+	}
+	b.ReportMetric(float64(plain), "bytes/round")
+	b.ReportMetric(float64(zipped), "gzip-bytes/round")
 }
