@@ -115,13 +115,15 @@ func (c *Client) verify(ctx context.Context, api *API, final PullAnswer) VerifyO
 		}
 		if len(out.Unresolved) > 0 {
 			key := strings.Join(out.Unresolved, ",")
+			msg := fmt.Sprintf("cannot verify: %d %s still %s from the server after repair", len(out.Unresolved),
+				plural(len(out.Unresolved), "group of rows", "groups of rows"), plural(len(out.Unresolved), "differs", "differ"))
 			if key == c.lastUnresolved {
 				// Reported already: not again at every sync.
-				return problem(c.currentProblem(), false)
+				return problem(msg, false)
 			}
 			c.lastUnresolved = key
 			c.o.Logger.Error("verification: a difference repair could not clear", "buckets", key)
-			return problem(fmt.Sprintf("%d %s still differ from the server after repair", len(out.Unresolved), plural(len(out.Unresolved), "bucket", "buckets")), true)
+			return problem(msg, true)
 		}
 	}
 	c.lastUnresolved = ""
@@ -205,12 +207,6 @@ func (c *Client) repairTable(ctx context.Context, api *API, st verifier, table s
 		}
 	}
 	return nil
-}
-
-func (c *Client) currentProblem() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.status.Verify.Problem
 }
 
 // fromWire reads a wire checksum; absent (the zero Wire) is the empty set.
