@@ -58,7 +58,7 @@ describe('SiteScreen', () => {
   it('adds a line; a Go field error lands beside its field', async () => {
     backend(siteData(), {
       SaveLine: (l: unknown) =>
-        (l as { code: string }).code === 'L1'
+        (l as { code: string }).code === 'L5'
           ? Promise.reject({ code: 'invalid_value', field: 'name', message: 'Name is 200 characters long; the limit is 128.' })
           : Promise.resolve(line('L7')),
     });
@@ -67,7 +67,7 @@ describe('SiteScreen', () => {
     await fireEvent.click(screen.getByTestId('site-save'));
     expect(screen.getByTestId('error-sd-code').textContent).toBe('Code is required.');
     expect(screen.getByTestId('error-sd-name').textContent).toBe('Name is required.');
-    await fireEvent.input(screen.getByLabelText('Code'), { target: { value: 'L1' } });
+    await fireEvent.input(screen.getByLabelText('Code'), { target: { value: 'L5' } });
     await fireEvent.input(screen.getByLabelText('Name'), { target: { value: 'x' } });
     await fireEvent.click(screen.getByTestId('site-save'));
     await vi.waitFor(() => expect(screen.getByTestId('error-sd-name').textContent).toBe('Name is 200 characters long; the limit is 128.'));
