@@ -126,7 +126,7 @@ func TestVerify_UnresolvedReportedOnce(t *testing.T) {
 	day := int64(1760000000000)
 	r1 := record("00000000-0000-4000-8000-000000000001", 4, day)
 	stray := record("00000000-0000-4000-8000-000000000002", 5, day+3*86_400_000) // created on another day
-	phantom := record("00000000-0000-4000-8000-000000000003", 6, day) // counted, never listed
+	phantom := record("00000000-0000-4000-8000-000000000003", 6, day)            // counted, never listed
 	bucket := checksum.Bucket(protocol.TableProductionRecords, r1.ID, true, day)
 	cs := &checksumServer{
 		page:      protocol.PullResponse{Cursor: 6, Changes: []protocol.PullChange{r1}},
