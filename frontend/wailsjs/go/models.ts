@@ -1015,6 +1015,28 @@ export namespace syncclient {
 	        this.target = source["target"];
 	    }
 	}
+	export class Verification {
+	    at: number;
+	    cursor: number;
+	    tables: Record<string, number>;
+	    problem: string;
+	    repaired: number;
+	    unresolved: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Verification(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.at = source["at"];
+	        this.cursor = source["cursor"];
+	        this.tables = source["tables"];
+	        this.problem = source["problem"];
+	        this.repaired = source["repaired"];
+	        this.unresolved = source["unresolved"];
+	    }
+	}
 	export class Status {
 	    enrolled: boolean;
 	    server_url: string;
@@ -1033,6 +1055,7 @@ export namespace syncclient {
 	    clock_offset_ms: number;
 	    clock_warning: boolean;
 	    progress: Progress;
+	    verify: Verification;
 	
 	    static createFrom(source: any = {}) {
 	        return new Status(source);
@@ -1057,6 +1080,7 @@ export namespace syncclient {
 	        this.clock_offset_ms = source["clock_offset_ms"];
 	        this.clock_warning = source["clock_warning"];
 	        this.progress = this.convertValues(source["progress"], Progress);
+	        this.verify = this.convertValues(source["verify"], Verification);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
