@@ -30,11 +30,15 @@ func Hash(table, id string, version int64) uint64 {
 }
 
 // Bucket returns the bucket of a row: "<table>:<YYYY-MM-DD>", the UTC day of
-// createdAtMS (ms since the Unix epoch), for a time-partitioned table;
-// "<table>:<hh>", hh the first byte of SHA-256(id) in lowercase hex, for
-// every other table.
+// createdAtMS (ms since the Unix epoch; a value outside 0 … the end of year
+// 9999, which validation never lets in, counts as 0), for a time-partitioned
+// table; "<table>:<hh>", hh the first byte of SHA-256(id) in lowercase hex,
+// for every other table.
 func Bucket(table, id string, partitioned bool, createdAtMS int64) string {
 	if partitioned {
+		if createdAtMS < 0 || createdAtMS > maxTime {
+			createdAtMS = 0
+		}
 		return table + ":" + time.UnixMilli(createdAtMS).UTC().Format(time.DateOnly)
 	}
 	d := sha256.Sum256([]byte(id))
@@ -65,7 +69,7 @@ func createdAt(data []byte) int64 {
 		return 0
 	}
 	ms, err := row.CreatedAt.Int64()
-	if err != nil || ms < 0 || ms > maxTime {
+	if err != nil {
 		return 0
 	}
 	return ms

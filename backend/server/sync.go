@@ -207,8 +207,10 @@ func (w *writer) put(ctx context.Context, r StoredRow) (int64, error) {
 		return 0, fmt.Errorf("next seq: %w", err)
 	}
 	r.Version = seq
-	r.Bucket = old.Bucket
-	if !exists || r.Bucket == "" {
+	if exists {
+		r.Bucket = old.Bucket // fixed by the row's first write
+	}
+	if r.Bucket == "" {
 		r.Bucket = checksum.RowBucket(w.reg, r.Table, r.ID, r.Data)
 	}
 	if err := w.tx.PutRow(ctx, r); err != nil {
@@ -660,7 +662,12 @@ var errRowNotObject = errors.New("row is not a JSON object")
 
 func rowState(t protocol.Table, r protocol.Row, h, deviceID string) StoredRow {
 	data := encodeRow(t, r) // = json.Marshal(r)
-	return StoredRow{Table: t.Name, ID: r["id"].(string), HLC: h, DeviceID: deviceID, Deleted: r["deleted_at"] != nil, Data: data}
+	id := r["id"].(string)
+	var bucket string // a new row's; put computes it from data when empty
+	if ms, ok := r["created_at"].(int64); ok && t.TimePartitioned {
+		bucket = checksum.Bucket(t.Name, id, true, ms)
+	}
+	return StoredRow{Table: t.Name, ID: id, HLC: h, DeviceID: deviceID, Deleted: r["deleted_at"] != nil, Data: data, Bucket: bucket}
 }
 
 // decodeRow decodes a stored row back into normalised values.
