@@ -160,6 +160,14 @@ func resolveOpen(ctx context.Context, mgr *device) (int, error) {
 			}
 			break
 		}
+		if err != nil && syncclient.Decide(err) == syncclient.ActBackoff {
+			// No answer (a reset, a dropped answer, a server killed): the
+			// resolution may have been applied with a state the ledger
+			// does not know, so the row's earlier decisions are not judged.
+			mgr.mu.Lock()
+			mgr.unknownDecisions = append(mgr.unknownDecisions, decision{table: rec.TableName, rowID: rec.RowID, at: time.Now()})
+			mgr.mu.Unlock()
+		}
 		if err != nil && syncclient.Decide(err) != syncclient.ActBackoff {
 			return n, fmt.Errorf("conflict %s: %w", c.ID, err)
 		}

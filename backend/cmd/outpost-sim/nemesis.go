@@ -331,6 +331,15 @@ func (n *Nemesis) judge(ctx context.Context, sum *Summary, devs []*device, mgr *
 		if dc.table != protocol.TableLineConfigs {
 			continue
 		}
+		unknown := false
+		for _, u := range mgr.unknownDecisions {
+			if u.rowID == dc.rowID && u.at.After(dc.at) {
+				unknown = true // a later resolution whose answer was lost
+			}
+		}
+		if unknown {
+			continue
+		}
 		row, ok := sum.server[dc.table][dc.rowID]
 		if !ok {
 			continue

@@ -212,6 +212,9 @@ type device struct {
 	// decisions are the conflict decisions this (settling manager) device
 	// made.
 	decisions []decision
+	// unknownDecisions are resolutions sent without an answer (the row
+	// and when): applied or not, the ledger cannot say.
+	unknownDecisions []decision
 	// settleErr is the error of the device's last settling sync.
 	settleErr error
 	// deleted are the rows this device deleted (table/id).
