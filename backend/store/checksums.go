@@ -141,79 +141,134 @@ func (s *Store) rememberServer(ps *txStmts, tb protocol.Table, id string, versio
 // sync_known_dirty: a clean row counts its own state, a row that is gone
 // counts nothing, a row that is not clean keeps its remembered state (one
 // without any, only after the upgrade to 0007, counts its base version).
+// One query per table reads the noted rows with their entries and known
+// states; only changed known states are written, and the sums move once
+// per bucket.
 func (s *Store) settleKnown(t *wtx) error {
-	ps := newTxStmts(t)
-	defer ps.close()
-	for {
-		rows, err := t.tx.QueryContext(t.ctx, "SELECT tbl, id FROM sync_known_dirty LIMIT 500")
-		if err != nil {
-			return fmt.Errorf("read changed rows: %w", err)
-		}
-		var keys []RowKey
-		for rows.Next() {
-			var k RowKey
-			if err := rows.Scan(&k.Table, &k.ID); err != nil {
-				rows.Close()
-				return fmt.Errorf("read changed rows: %w", err)
-			}
-			keys = append(keys, k)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read changed rows: %w", err)
-		}
-		if len(keys) == 0 {
-			return nil
-		}
-		for _, k := range keys {
-			if err := s.settleRow(ps, k); err != nil {
-				return fmt.Errorf("settle known state of %s %s: %w", k.Table, k.ID, err)
-			}
-			if _, err := ps.exec("DELETE FROM sync_known_dirty WHERE tbl = ? AND id = ?", k.Table, k.ID); err != nil {
-				return fmt.Errorf("settle known state: %w", err)
-			}
-		}
+	var noted bool
+	if err := t.queryRow(qAnyDirty).Scan(&noted); err != nil {
+		return fmt.Errorf("read changed rows: %w", err)
 	}
-}
-
-func (s *Store) settleRow(ps *txStmts, k RowKey) error {
-	if k.Table == protocol.TableConflicts {
-		var v int64
-		err := ps.queryRow("SELECT version FROM sync_conflicts WHERE id = ?", k.ID).Scan(&v)
-		if errors.Is(err, sql.ErrNoRows) {
-			return setKnown(ps, k.Table, k.ID, nil)
-		}
-		if err != nil {
-			return err
-		}
-		return setKnown(ps, k.Table, k.ID, stateOf(conflictsTable, k.ID, v, true, 0))
-	}
-	tb, ok := s.syncedTable(k.Table)
-	if !ok {
-		return setKnown(ps, k.Table, k.ID, nil)
-	}
-	var synced, deleted sql.NullInt64
-	var version, created int64
-	var entry bool
-	err := ps.queryRow("SELECT r.synced_at, r.version, r.deleted_at, r.created_at, EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = r.id) FROM "+
-		tb.Name+" r WHERE r.id = ?", tb.Name, k.ID).Scan(&synced, &version, &deleted, &created, &entry)
-	if errors.Is(err, sql.ErrNoRows) {
-		return setKnown(ps, tb.Name, k.ID, nil)
-	}
-	if err != nil {
-		return err
-	}
-	if synced.Valid && !entry {
-		return setKnown(ps, tb.Name, k.ID, stateOf(tb, k.ID, version, !deleted.Valid, created))
-	}
-	var has bool
-	if err := ps.queryRow("SELECT EXISTS (SELECT 1 FROM sync_known WHERE tbl = ? AND id = ?)", tb.Name, k.ID).Scan(&has); err != nil {
-		return err
-	}
-	if has || version <= 0 {
+	if !noted {
 		return nil
 	}
-	return setKnown(ps, tb.Name, k.ID, stateOf(tb, k.ID, version, !deleted.Valid, created))
+	ps := newTxStmts(t)
+	defer ps.close()
+	deltas := map[string]*sumDelta{}
+	move := func(table string, st *knownState, sign int64) {
+		if st == nil || !st.live {
+			return
+		}
+		d := deltas[st.bucket]
+		if d == nil {
+			d = &sumDelta{table: table}
+			deltas[st.bucket] = d
+		}
+		d.n += sign
+		d.sum += uint64(sign) * st.h
+	}
+	for _, tb := range append(syncTables[:len(syncTables):len(syncTables)], conflictsTable) {
+		noted, err := notedRows(t, tb)
+		if err != nil {
+			return fmt.Errorf("settle known states of %s: %w", tb.Name, err)
+		}
+		for _, n := range noted {
+			if n.old != nil && n.new != nil && *n.old == *n.new {
+				continue
+			}
+			if n.old == nil && n.new == nil {
+				continue
+			}
+			move(tb.Name, n.old, -1)
+			move(tb.Name, n.new, 1)
+			var err error
+			if n.new == nil {
+				_, err = ps.exec("DELETE FROM sync_known WHERE tbl = ? AND id = ?", tb.Name, n.id)
+			} else {
+				_, err = ps.exec(upsertKnown, tb.Name, n.id, n.new.version, n.new.live, n.new.bucket, int64(n.new.h))
+			}
+			if err != nil {
+				return fmt.Errorf("settle known state of %s %s: %w", tb.Name, n.id, err)
+			}
+		}
+	}
+	for bucket, d := range deltas {
+		if d.n == 0 && d.sum == 0 {
+			continue
+		}
+		if err := addSum(ps, d.table, bucket, d.n, d.sum); err != nil {
+			return err
+		}
+	}
+	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM sync_known_dirty"); err != nil {
+		return fmt.Errorf("settle known states: %w", err)
+	}
+	return nil
+}
+
+const qAnyDirty = "SELECT EXISTS (SELECT 1 FROM sync_known_dirty)"
+
+const upsertKnown = `INSERT INTO sync_known(tbl, id, version, live, bucket, h) VALUES(?, ?, ?, ?, ?, ?)
+	ON CONFLICT(tbl, id) DO UPDATE SET version = excluded.version, live = excluded.live, bucket = excluded.bucket, h = excluded.h`
+
+type sumDelta struct {
+	table string
+	n     int64
+	sum   uint64
+}
+
+// notedRow is one noted row: its known state before and after settling.
+type notedRow struct {
+	id       string
+	old, new *knownState
+}
+
+// notedRows reads the rows of tb noted in sync_known_dirty with what
+// settling needs, and derives their new known states.
+func notedRows(t *wtx, tb protocol.Table) ([]notedRow, error) {
+	var q string
+	if tb.Name == protocol.TableConflicts {
+		q = `SELECT d.id, c.version IS NOT NULL, 1, coalesce(c.version, 0), NULL, 0, 0, k.version, k.live, k.bucket, k.h
+			FROM sync_known_dirty d LEFT JOIN sync_conflicts c ON c.id = d.id
+			LEFT JOIN sync_known k ON k.tbl = d.tbl AND k.id = d.id WHERE d.tbl = ?`
+	} else {
+		// Names come from the registry, never from input.
+		q = `SELECT d.id, r.id IS NOT NULL, r.synced_at IS NOT NULL, coalesce(r.version, 0), r.deleted_at, coalesce(r.created_at, 0),
+			EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = d.tbl AND e.id = d.id), k.version, k.live, k.bucket, k.h
+			FROM sync_known_dirty d LEFT JOIN ` + tb.Name + ` r ON r.id = d.id
+			LEFT JOIN sync_known k ON k.tbl = d.tbl AND k.id = d.id WHERE d.tbl = ?`
+	}
+	rows, err := t.tx.QueryContext(t.ctx, q, tb.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []notedRow
+	for rows.Next() {
+		var n notedRow
+		var exists, synced, entry bool
+		var version, created int64
+		var deleted, kv, kh sql.NullInt64
+		var kl sql.NullBool
+		var kb sql.NullString
+		if err := rows.Scan(&n.id, &exists, &synced, &version, &deleted, &created, &entry, &kv, &kl, &kb, &kh); err != nil {
+			return nil, err
+		}
+		if kv.Valid {
+			n.old = &knownState{version: kv.Int64, live: kl.Bool, bucket: kb.String, h: uint64(kh.Int64)}
+		}
+		switch {
+		case !exists:
+		case synced && !entry:
+			n.new = stateOf(tb, n.id, version, !deleted.Valid, created)
+		case n.old != nil:
+			n.new = n.old
+		default:
+			n.new = stateOf(tb, n.id, version, !deleted.Valid, created)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
 }
 
 // forgetKnown drops the known states and sums of the synced tables (a

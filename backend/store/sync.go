@@ -296,7 +296,7 @@ func ackEdited(table string) string {
 // writerStatements are the statements prepared on the writer at open.
 func writerStatements() []string {
 	qs := []string{upsertMeta, insertRecord, getRecord, updateRecord, insertLineConfig, getLineConfig, updateLineConfig,
-		qHasLines, qLineActive, qHasProducts, qProductActive}
+		qHasLines, qLineActive, qHasProducts, qProductActive, qAnyDirty, upsertKnown}
 	for _, t := range syncTableNames() {
 		qs = append(qs, ackClean(t), ackEdited(t))
 	}
