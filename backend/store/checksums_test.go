@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -434,5 +435,29 @@ func TestStore_ChecksumsSeeDirectEdits(t *testing.T) {
 		}
 		before = after
 		checkSums(t, s, q)
+	}
+}
+
+// TestStore_VerificationKeptUntilTimelineChange: the last verification
+// survives a reopen and is dropped by a timeline change (it proves nothing
+// about the restored server).
+func TestStore_VerificationKeptUntilTimelineChange(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v.db")
+	s := openTest(t, Options{Path: path})
+	want := Verification{Cursor: 42, At: 1_700_000_000_500, Tables: map[string]int64{protocol.TableProductionRecords: 3}}
+	if err := s.SaveVerification(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openTest(t, Options{Path: path})
+	if got, err := s.LastVerification(ctx); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("after reopening: %+v, %v", got, err)
+	}
+	if err := s.ChangeTimeline(ctx, "t2"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.LastVerification(ctx); err != nil || got.At != 0 {
+		t.Fatalf("after a timeline change: %+v, %v", got, err)
 	}
 }

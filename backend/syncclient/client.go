@@ -320,8 +320,19 @@ func (c *Client) Unenroll(ctx context.Context, force bool) error {
 	if err := c.o.Store.ClearEnrollment(ctx); err != nil {
 		return err
 	}
+	c.forgetVerification()
 	c.setCreds(nil, nil)
 	return nil
+}
+
+// forgetVerification drops the last verification from the status (the
+// store dropped it with the enrollment or the timeline): it proves nothing
+// about another server or timeline, and verified= is not sent until the
+// next one.
+func (c *Client) forgetVerification() {
+	c.update(func(s *Status) {
+		s.Verify = Verification{Repaired: s.Verify.Repaired, Unresolved: s.Verify.Unresolved}
+	})
 }
 
 // Trigger asks the running loop for a sync as soon as possible.
@@ -399,6 +410,7 @@ func (c *Client) Sync(ctx context.Context) (Report, error) {
 			if err = c.o.Store.ChangeTimeline(ctx, timeline); err != nil {
 				break
 			}
+			c.forgetVerification()
 			r2, err = c.syncOnce(ctx)
 			r2.TimelineChanged = true
 		case errors.Is(err, ErrResyncRequired):

@@ -116,6 +116,16 @@ func TestVerify_SendsVerifiedCursor(t *testing.T) {
 	if v.At != now.UnixMilli() || v.Cursor != 4 || v.Tables[protocol.TableProductionRecords] != 1 || v.Tables[protocol.TableLineConfigs] != 0 {
 		t.Fatalf("verification after a restart: %+v", v)
 	}
+	// Unenrolled, the device is verified with no server.
+	if err := c2.Unenroll(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if v := c2.Status(context.Background()).Verify; v.At != 0 || v.Cursor != 0 {
+		t.Fatalf("verification after unenrolling: %+v", v)
+	}
+	if v, err := st.LastVerification(context.Background()); err != nil || v.At != 0 {
+		t.Fatalf("stored verification after unenrolling: %+v, %v", v, err)
+	}
 }
 
 // TestVerify_UnresolvedReportedOnce: a difference repair cannot clear (the
