@@ -1,12 +1,14 @@
 package contracttest
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -204,9 +206,57 @@ func verify(t *testing.T, d *device, what string) (expected, int64) {
 // The checksums of DESIGN.md section 8, recomputed from pulled rows, are
 // exactly the server's after pushes, deletes, merges, conflicts (lww and
 // manual), resolutions, imports and purges; a purge changes no sum.
+//
+// On SQLite, and on PostgreSQL when OUTPOST_TEST_PG names a cluster (a fresh
+// schema, made with psql; run through .ci/postgres).
 func TestChecksumsMatchPulledRows(t *testing.T) {
 	t.Parallel()
-	db := newDB()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		checksumScenario(t, newDB())
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		checksumScenario(t, pgDB(t))
+	})
+}
+
+// pgDB returns the URL of a fresh schema of the OUTPOST_TEST_PG cluster,
+// dropped after the test; it skips without one (fails when
+// OUTPOST_REQUIRE_PG=1).
+func pgDB(t *testing.T) string {
+	admin := os.Getenv("OUTPOST_TEST_PG")
+	if admin == "" {
+		if os.Getenv("OUTPOST_REQUIRE_PG") == "1" {
+			t.Fatal("OUTPOST_REQUIRE_PG=1 but OUTPOST_TEST_PG is unset")
+		}
+		t.Skip("OUTPOST_TEST_PG is unset: run through .ci/postgres for the PostgreSQL store")
+	}
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Fatalf("psql: %v", err)
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	schema := "outpost_contract_" + hex.EncodeToString(b[:])
+	run := func(sql string) {
+		if out, err := exec.Command(psql, admin, "-v", "ON_ERROR_STOP=1", "-qc", sql).CombinedOutput(); err != nil {
+			t.Fatalf("psql %s: %v\n%s", sql, err, out)
+		}
+	}
+	run("CREATE SCHEMA " + schema)
+	t.Cleanup(func() { run("DROP SCHEMA " + schema + " CASCADE") })
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func checksumScenario(t *testing.T, db string) {
 	s := startServer(t, db, []string{"OUTPOST_LISTEN=127.0.0.1:0", "OUTPOST_DB=" + db, "OUTPOST_RETENTION=200ms"})
 	sname := site(t)
 	ops := s.enroll(t, sname, "operator", 2)
