@@ -461,3 +461,36 @@ func TestStore_VerificationKeptUntilTimelineChange(t *testing.T) {
 		t.Fatalf("after a timeline change: %+v, %v", got, err)
 	}
 }
+
+// TestStore_RepairConflictBucket: a bucket of conflict records is repaired
+// like any other: a listed record the device lacks is stored, one the
+// listing lacks is removed.
+func TestStore_RepairConflictBucket(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	rec := func(id string, version int64) protocol.PullChange {
+		return protocol.PullChange{Table: protocol.TableConflicts, ID: id, Version: version, HLC: "001760000000000-00000-" + otherDevice,
+			Row: protocol.Row{"table_name": protocol.TableProductionRecords, "row_id": "r", "status": "open"}}
+	}
+	// Two ids in one bucket: the first byte of SHA-256(id) decides.
+	var same []string
+	for i := 0; len(same) < 3; i++ {
+		id := fmt.Sprintf("c%d", i)
+		if len(same) == 0 || checksum.Bucket(protocol.TableConflicts, id, false, 0) == checksum.Bucket(protocol.TableConflicts, same[0], false, 0) {
+			same = append(same, id)
+		}
+	}
+	bucket := checksum.Bucket(protocol.TableConflicts, same[0], false, 0)
+	if _, err := s.ApplyPullPage(ctx, protocol.PullResponse{Cursor: 2, Changes: []protocol.PullChange{rec(same[0], 1), rec(same[1], 2)}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.ApplyBucketListing(ctx, protocol.TableConflicts, bucket, []protocol.PullChange{rec(same[0], 1), rec(same[2], 3)})
+	if err != nil || res.Removed != 1 || res.Device != res.Listed || res.Device.Count != 2 {
+		t.Fatalf("repair = %+v, %v", res, err)
+	}
+	cs, err := s.Conflicts(ctx, false)
+	if err != nil || len(cs) != 2 || cs[0].ID != same[2] || cs[1].ID != same[0] {
+		t.Fatalf("conflicts after repair = %+v, %v", cs, err)
+	}
+	checkSums(t, s, "after repair")
+}
