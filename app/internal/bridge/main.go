@@ -183,6 +183,7 @@ func run(dist, serverBin string, seed, siteData, peopleConflict bool, listen str
 		"ExportService":     exportSvc,
 		"SessionService":    sessions,
 		"SiteService":       site,
+		"PrefsService":      app.NewPrefsService(a.core),
 	}
 
 	if siteData {
