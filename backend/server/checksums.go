@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/outpost-app/outpost/backend/checksum"
 	"github.com/outpost-app/outpost/backend/protocol"
@@ -99,7 +101,13 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request, dev Device) 
 	if q.Has("table") && q.Get("table") != table {
 		return errf(http.StatusBadRequest, CodeInvalidBucket, "table must be the bucket's table.")
 	}
-	out, err := s.engine.BucketRows(r.Context(), dev.SiteID, bucket, q.Get("after"), MaxBucketRows)
+	// An id is UTF-8 text without NUL (PostgreSQL's text can hold no
+	// other): an after that is not is refused, never sent to the store.
+	after := q.Get("after")
+	if !utf8.ValidString(after) || strings.ContainsRune(after, 0) {
+		return errf(http.StatusBadRequest, CodeInvalidAfter, "after must be a row id (UTF-8 text without NUL).")
+	}
+	out, err := s.engine.BucketRows(r.Context(), dev.SiteID, bucket, after, MaxBucketRows)
 	if err != nil {
 		return err
 	}
@@ -110,3 +118,7 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request, dev Device) 
 // CodeInvalidBucket answers a GET /v1/rows whose bucket is malformed, of an
 // unknown table, or of another table than its table parameter.
 const CodeInvalidBucket = "invalid_bucket"
+
+// CodeInvalidAfter answers a GET /v1/rows whose after is not UTF-8 text
+// without NUL (no row id is).
+const CodeInvalidAfter = "invalid_after"

@@ -1053,3 +1053,21 @@ func TestServer_PullLimits(t *testing.T) {
 		t.Fatalf("cap: %d changes", len(res.changes()))
 	}
 }
+
+// TestServer_RowsAfterNotText: GET /v1/rows with an after that no row id
+// can be (NUL, invalid UTF-8) is 400 invalid_after with the error body.
+// PostgreSQL's text cannot hold such bytes: sent to the store, the query
+// failed and the device got 500 internal.
+func TestServer_RowsAfterNotText(t *testing.T) {
+	h := newHarness(t)
+	d := h.enroll("S", "operator")
+	for _, after := range []string{"%00", "%ff", "a%c3", "x%00y"} {
+		res := h.do("GET", "/v1/rows?bucket=line_configs:0a&after="+after, d.Token, nil)
+		if res.status != 400 || res.errCode() != server.CodeInvalidAfter {
+			t.Errorf("after=%s: %d %s", after, res.status, res.raw)
+		}
+	}
+	if res := h.do("GET", "/v1/rows?bucket=line_configs:0a&after=z", d.Token, nil); res.status != 200 {
+		t.Errorf("after=z: %d %s", res.status, res.raw)
+	}
+}

@@ -458,3 +458,18 @@ func TestServer_DatabaseSilent(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestServer_RowsAfterNotText: an after no row id can be (NUL, invalid
+// UTF-8) is 400 invalid_after; PostgreSQL's text cannot hold such bytes,
+// and sent to the database the query failed: 500 internal.
+func TestServer_RowsAfterNotText(t *testing.T) {
+	db := pgtest.URL(t)
+	base, st := serveStore(t, db, time.Hour)
+	d := enrollAt(t, st, base, "S")
+	for _, after := range []string{"%00", "%ff", "a%c3"} {
+		status, raw, err := call("GET", base+"/v1/rows?bucket=line_configs:0a&after="+after, d.Token, nil)
+		if err != nil || status != 400 || !strings.Contains(string(raw), `"code":"invalid_after"`) {
+			t.Errorf("after=%s: %d %s %v", after, status, raw, err)
+		}
+	}
+}
