@@ -205,6 +205,11 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, dev Device) 
 }
 
 func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, dev Device) error {
+	// Token, then role (DESIGN.md 4's order): a device that may not resolve
+	// is told so whatever timeline it names.
+	if dev.Role != protocol.RoleManager {
+		return errf(http.StatusForbidden, "forbidden", "Only manager devices may resolve conflicts.")
+	}
 	// A decision made on another timeline is refused before anything else:
 	// its conflict may not even exist on this one.
 	timeline, err := namedTimeline(r)
@@ -223,9 +228,6 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, dev Devic
 			}
 			return &TimelineError{Seq: st.Seq, Timeline: tl}
 		}
-	}
-	if dev.Role != protocol.RoleManager {
-		return errf(http.StatusForbidden, "forbidden", "Only manager devices may resolve conflicts.")
 	}
 	id := r.PathValue("id")
 	switch err := s.engine.ConflictForDevice(r.Context(), dev, id); {

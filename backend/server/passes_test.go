@@ -289,6 +289,16 @@ func TestServer_Timeline(t *testing.T) {
 		return h.do("POST", "/v1/conflicts/"+cid+"/resolve", a.Token, map[string]any{
 			"row": config(id, map[string]any{"recipe": "R9"}), "hlc": a.hlc(0), "base_version": base}, "Outpost-Timeline", header)
 	}
+	// DESIGN.md 4's order: token, role, then the rest. An operator is
+	// refused 403 whatever timeline it names (it got 409 timeline_changed,
+	// or 400 for a malformed header, before its role was looked at).
+	for _, header := range []string{other, "yesterday"} {
+		res := h.do("POST", "/v1/conflicts/"+cid+"/resolve", b.Token, map[string]any{
+			"row": config(id, map[string]any{"recipe": "R9"}), "hlc": b.hlc(0), "base_version": cur}, "Outpost-Timeline", header)
+		if res.status != 403 || res.errCode() != "forbidden" {
+			t.Fatalf("resolve by an operator naming timeline %q: %d %s", header, res.status, res.raw)
+		}
+	}
 	before = seq()
 	for _, tc := range []struct {
 		name   string
