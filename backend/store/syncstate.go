@@ -324,14 +324,18 @@ func (s *Store) ApplyPushResults(ctx context.Context, batchID string, resp proto
 		}
 		ps := newTxStmts(t)
 		defer ps.close()
+		var refetch int64
 		for i, c := range req.Changes {
 			res := resp.Results[i]
 			if res.Table != c.Table || res.ID != c.ID {
 				return fmt.Errorf("result %d names %s %s, the change %s %s", i, res.Table, res.ID, c.Table, c.ID)
 			}
-			if err := s.settle(ps, c, res, resp.ServerTime, &out); err != nil {
+			if err := s.settle(ps, c, res, resp.ServerTime, &out, &refetch); err != nil {
 				return fmt.Errorf("settle %s %s: %w", c.Table, c.ID, err)
 			}
+		}
+		if err := s.refetchFrom(ps, refetch); err != nil {
+			return err
 		}
 		if _, err := t.tx.ExecContext(ctx, "DELETE FROM sync_rows WHERE state = 'in_flight' AND batch_id = ?", batchID); err != nil {
 			return fmt.Errorf("clear in flight: %w", err)
@@ -347,8 +351,41 @@ func (s *Store) ApplyPushResults(ctx context.Context, batchID string, resp proto
 	return out, nil
 }
 
-// settle applies one push result to its row.
-func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, serverTime int64, out *PushOutcome) error {
+// refetchFrom moves the cursor back below version (0 = nothing to fetch)
+// when the pull has passed it already, inside ps's transaction.
+//
+// A superseded or merged result carries the server's row but not its hlc:
+// the row is written clean at the result's version with the pushed hlc
+// until the pull brings the server's. When the pull has already passed
+// that version (it brought the winner while the row was pending: always
+// so after a timeline pass, whose pages come before the push), it would
+// never bring it again, and the row would stay clean at the server's
+// version under this device's hlc: another state than the server's, which
+// a later timeline change would even take for this device's own write.
+// Pulling again from just below the version brings the server's hlc (a
+// clean row equal to a pulled state is left alone, so the rows between
+// cost a read each).
+func (s *Store) refetchFrom(ps *txStmts, version int64) error {
+	if version <= 0 {
+		return nil
+	}
+	st, err := s.pullState(ps.t.ctx, ps.t.tx)
+	if err != nil {
+		return fmt.Errorf("read the cursor: %w", err)
+	}
+	if version > st.Cursor {
+		return nil // the next pull brings it
+	}
+	if _, err := ps.exec(upsertMeta, metaCursor, strconv.FormatInt(version-1, 10)); err != nil {
+		return fmt.Errorf("move the cursor back to %d: %w", version-1, err)
+	}
+	return nil
+}
+
+// settle applies one push result to its row. A row written clean with a
+// server row whose hlc the result does not carry lowers *refetch to its
+// version (refetchFrom).
+func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, serverTime int64, out *PushOutcome, refetch *int64) error {
 	t := ps.t
 	tb, ok := s.syncedTable(c.Table)
 	if !ok {
@@ -418,9 +455,13 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 			}
 		default:
 			// The server's row replaces the local one. Its hlc is not in the
-			// result; the pull that follows brings it.
+			// result; the pull that follows brings it, from below version
+			// if it has passed it (refetchFrom).
 			if err := writeServerRow(ps, tb, c.ID, res.Row, version, c.HLC); err != nil {
 				return err
+			}
+			if version > 0 && (*refetch == 0 || version < *refetch) {
+				*refetch = version
 			}
 		}
 		switch res.Status {

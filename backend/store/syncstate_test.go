@@ -612,3 +612,64 @@ func TestStore_RowStatesMatchRowState(t *testing.T) {
 		t.Fatalf("unknown table: %v", err)
 	}
 }
+
+// A superseded result carries the server's row but not its hlc. When the
+// pull has already brought that version (while the row was pending: always
+// so after a timeline pass), the cursor goes back below it, so the next
+// pull brings the server's hlc; the row must not stay clean at the server's
+// version under this device's hlc (issue 15, found by the nemesis after
+// marked restores). A version the pull has not reached leaves the cursor.
+func TestStore_SupersededAtAPulledVersionIsPulledAgain(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	r, err := s.CreateRecord(ctx, validInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.CreateRecord(ctx, validInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const theirHLC = "009999999999999-00000-0b0b0b0b-0000-4000-8000-000000000000"
+	page := protocol.PullResponse{Cursor: 9, Changes: []protocol.PullChange{
+		{Table: protocol.TableProductionRecords, ID: r.ID, Version: 7, HLC: theirHLC, Row: serverRow(r, 42)}}}
+	if _, err := s.ApplyPullPage(ctx, page); err != nil {
+		t.Fatal(err)
+	}
+	mustState(t, s, r.ID, StatePending)
+	b, req := pushAll(t, s)
+	if len(req.Changes) != 2 {
+		t.Fatalf("batch = %+v", req)
+	}
+	res := map[string]protocol.PushResult{
+		r.ID:     {Table: protocol.TableProductionRecords, ID: r.ID, Status: protocol.StatusSuperseded, Version: v(7), Row: serverRow(r, 42), ConflictID: uuid.NewString()},
+		other.ID: {Table: protocol.TableProductionRecords, ID: other.ID, Status: protocol.StatusSuperseded, Version: v(12), Row: serverRow(other, 43), ConflictID: uuid.NewString()},
+	}
+	resp := protocol.PushResponse{BatchID: b.ID, ServerTime: 1234}
+	for _, c := range req.Changes {
+		resp.Results = append(resp.Results, res[c.ID])
+	}
+	if _, err := s.ApplyPushResults(ctx, b.ID, resp); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := s.Cursor(ctx)
+	if err != nil || cur != 6 {
+		t.Fatalf("cursor after a result at the pulled version 7 = %d, %v; want 6 (the next pull brings version 7 again)", cur, err)
+	}
+	// The server's feed from 6: the row at 7 with its hlc, the other at 12.
+	page = protocol.PullResponse{Cursor: 12, Changes: []protocol.PullChange{
+		{Table: protocol.TableProductionRecords, ID: r.ID, Version: 7, HLC: theirHLC, Row: serverRow(r, 42)},
+		{Table: protocol.TableProductionRecords, ID: other.ID, Version: 12, HLC: theirHLC, Row: serverRow(other, 43)}}}
+	if _, err := s.ApplyPullPage(ctx, page); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.DumpTable(ctx, protocol.TableProductionRecords)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{r.ID, other.ID} {
+		if got := rows[id]; got.HLC != theirHLC || got.State != StateClean {
+			t.Errorf("%s: hlc %s, %s; want the server's %s, clean", id, got.HLC, got.State, theirHLC)
+		}
+	}
+}

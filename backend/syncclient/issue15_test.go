@@ -401,3 +401,71 @@ func TestCommittedCursor_ClosedMidCatchUpKeepsTheTombstone(t *testing.T) {
 		t.Fatalf("a holds %d live rows, want %d", n, len(ids)-1)
 	}
 }
+
+// Defect 4, the lost write that loses: a's edit of r (clean on a, lost by
+// the marked restore) is older than b's edit of r made after the restore.
+// a's timeline pass brings b's write while a's row is pending on base 0;
+// a's push is superseded at that very version. a must end with the
+// server's row — its values, its version AND its hlc — not the server's
+// values under a's own lost hlc at a version its pull has already passed
+// (the nemesis found devices stuck that way: the restored server re-issued
+// the sequence number to b's write).
+func TestRestoredServer_SupersededLostWriteTakesTheServersHLC(t *testing.T) {
+	ctx := context.Background()
+	srv := startRealServer(t)
+	a := newDevice(t, srv, "a", "operator")
+	b := newDevice(t, srv, "b", "operator")
+	r, err := a.st.CreateRecord(ctx, store.RecordInput{LineID: "L1", ProductID: "P1", Quantity: 1, OperatorID: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.sync(t)
+	b.sync(t)
+
+	backup := t.TempDir()
+	srv.stop()
+	srv.backup(backup)
+	srv.start()
+
+	update := func(d *device, q int64) {
+		t.Helper()
+		got, err := d.st.GetRecord(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.st.UpdateRecord(ctx, r.ID, store.RecordInput{LineID: got.LineID, ProductID: got.ProductID, Quantity: q, OperatorID: got.OperatorID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(a, 50) // accepted, then lost by the restore
+	a.sync(t)
+
+	srv.stop()
+	if !srv.restoreFrom(backup, true) {
+		t.Fatal("outpost-server restored failed")
+	}
+	srv.start()
+
+	time.Sleep(5 * time.Millisecond) // b's hlc is later than a's
+	update(b, 70)
+	if rep := b.sync(t); !rep.TimelineChanged {
+		t.Fatalf("b did not see the restore: %+v", rep)
+	}
+	if rep := a.sync(t); !rep.TimelineChanged || rep.Superseded != 1 {
+		t.Fatalf("a: want a timeline change and its lost write superseded by b's, got %+v", rep)
+	}
+	a.sync(t)
+	c := newDevice(t, srv, "c", "operator")
+	c.sync(t)
+	want := liveIDs(t, c, protocol.TableProductionRecords)[r.ID]
+	for _, d := range []*device{a, b} {
+		got := liveIDs(t, d, protocol.TableProductionRecords)[r.ID]
+		if got.Version != want.Version || got.HLC != want.HLC || got.State != store.StateClean {
+			t.Errorf("%s holds %s at version %d hlc %s (%s); the server's is version %d hlc %s",
+				d.name, r.ID, got.Version, got.HLC, got.State, want.Version, want.HLC)
+		}
+		if n, _ := toInt(got.Row["quantity"]); n != 70 {
+			t.Errorf("%s: quantity %v, want b's 70", d.name, got.Row["quantity"])
+		}
+	}
+}
