@@ -128,7 +128,13 @@ func (s *Store) RebuildChecksums(ctx context.Context) (int64, error) {
 		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `SELECT site FROM sites ORDER BY site FOR NO KEY UPDATE`); err != nil {
+		// Every writer takes its site's row FOR NO KEY UPDATE (ROW SHARE)
+		// or creates the site (ROW EXCLUSIVE): EXCLUSIVE waits for them
+		// and holds them all off, a site created meanwhile included.
+		// Locking only the existing sites' rows let a new site's first
+		// write commit between the read of the rows and the DELETE below,
+		// which removed its sums. Readers (ACCESS SHARE) go on.
+		if _, err := tx.Exec(ctx, `LOCK TABLE sites IN EXCLUSIVE MODE`); err != nil {
 			return fmt.Errorf("lock sites: %w", err)
 		}
 		var err error

@@ -469,3 +469,77 @@ func TestOpen_UpgradesSchema1(t *testing.T) {
 		t.Fatalf("failures after release = %d, want 1", n)
 	}
 }
+
+// TestRebuildChecksums_NewSiteMeanwhile: a site's first write that commits
+// while `outpost-server checksums rebuild` runs keeps its sums. The rebuild
+// locked only the sites that existed (FOR NO KEY UPDATE), so a new site's
+// first push went ahead between its read of the rows and its DELETE FROM
+// checksums, which then removed the new site's sums: live rows with count
+// 0, a device never verified. Here the rebuild is held between the two by
+// a row lock on a row it must give a bucket.
+func TestRebuildChecksums_NewSiteMeanwhile(t *testing.T) {
+	u := pgtest.URL(t)
+	ctx := context.Background()
+	a, err := pgstore.Open(ctx, u, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := pgstore.Open(ctx, u, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	write := func(st server.Store, site, bucket string) int64 {
+		tx, err := st.Begin(ctx, site)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		defer tx.Rollback()
+		v, _ := tx.NextSeq(ctx)
+		if err := tx.PutRow(ctx, server.StoredRow{Table: "t", ID: "r", Version: v, HLC: "h", DeviceID: "d", Data: []byte(`{}`), Bucket: bucket}); err != nil {
+			t.Error(err)
+		}
+		tx.AddSum("t", bucket, checksum.Sum{Count: 1, Sum: checksum.Hash("t", "r", v)})
+		if err := tx.Commit(); err != nil {
+			t.Error(err)
+		}
+		return v
+	}
+	write(a, "old", "t:00")
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE rows SET bucket = '' WHERE site = 'old'`); err != nil {
+		t.Fatal(err)
+	}
+	blocker, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blocker.Exec(ctx, `SELECT 1 FROM rows WHERE site = 'old' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt := make(chan error, 1)
+	go func() { _, err := a.RebuildChecksums(ctx); rebuilt <- err }()
+	time.Sleep(300 * time.Millisecond) // the rebuild has read the rows and waits to give one its bucket
+	var v int64
+	written := make(chan struct{})
+	go func() { v = write(b, "new", "t:01"); close(written) }()
+	time.Sleep(300 * time.Millisecond)
+	blocker.Rollback(ctx)
+	if err := <-rebuilt; err != nil {
+		t.Fatal(err)
+	}
+	<-written
+	_, sums, err := b.Checksums(ctx, "new", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (checksum.Sum{Count: 1, Sum: checksum.Hash("t", "r", v)}); sums["t:01"] != want {
+		t.Fatalf("new site's sums after the rebuild: %+v, want %+v", sums, want)
+	}
+}
