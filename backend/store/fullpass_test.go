@@ -343,3 +343,39 @@ func TestStore_EveryPullFromZeroIsAPass(t *testing.T) {
 		t.Fatalf("first pull from the new server: %+v, %v", out, err)
 	}
 }
+
+// A conflict record is a row of the feed too: after a timeline change its
+// version on the old timeline says nothing. A manager resolved conflict X
+// after the backup (the record resolved at version 36); the restored
+// server holds X open at version 32. The timeline pass must bring X back
+// open, so the manager decides again (issue 15: the nemesis found
+// conflicts left open on the server, every device holding them resolved
+// at their old, higher version).
+func TestStore_TimelinePassBringsAConflictRecordBackAtALowerVersion(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	if err := s.SetDeviceID(ctx, uuid.NewString()); err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.NewString()
+	record := func(status string, version int64) protocol.PullChange {
+		return protocol.PullChange{Table: protocol.TableConflicts, ID: id, Version: version, HLC: "001760000000000-00000-" + otherDevice,
+			Row: protocol.Row{"id": id, "table_name": protocol.TableProductionRecords, "row_id": uuid.NewString(), "status": status, "row_version": json.Number("3")}}
+	}
+	if _, err := s.ApplyPullPage(ctx, protocol.PullResponse{Timeline: "t1", Cursor: 36, Changes: []protocol.PullChange{record(protocol.ConflictResolved, 36)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ChangeTimeline(ctx, "t2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApplyPullPage(ctx, protocol.PullResponse{Timeline: "t2", Cursor: 32, Changes: []protocol.PullChange{record(protocol.ConflictOpen, 32)}}); err != nil {
+		t.Fatal(err)
+	}
+	open, err := s.Conflicts(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open) != 1 || open[0].ID != id || open[0].Version != 32 {
+		t.Fatalf("open conflicts after the timeline pass: %+v; want %s open at version 32, as the restored server holds it", open, id)
+	}
+}

@@ -923,10 +923,14 @@ func (s *Store) pullConflict(ps *txStmts, ch protocol.PullChange, out *PullOutco
 	if err != nil {
 		return err
 	}
+	// A page of a full pass brings the record's current state, whatever
+	// version was held: after a timeline change the held one may be of the
+	// old timeline, above the restored server's (a decision the restore
+	// lost: the record is open again, and must show so).
 	if _, err := ps.exec(`INSERT INTO sync_conflicts(id, table_name, row_id, status, version, hlc, row) VALUES(?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET table_name = excluded.table_name, row_id = excluded.row_id, status = excluded.status,
-		version = excluded.version, hlc = excluded.hlc, row = excluded.row WHERE excluded.version >= sync_conflicts.version`,
-		ch.ID, tableName, rowID, status, ch.Version, ch.HLC, string(data)); err != nil {
+		version = excluded.version, hlc = excluded.hlc, row = excluded.row WHERE excluded.version >= sync_conflicts.version OR ?`,
+		ch.ID, tableName, rowID, status, ch.Version, ch.HLC, string(data), ps.pass); err != nil {
 		return err
 	}
 	out.Conflicts++
