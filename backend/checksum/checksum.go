@@ -142,3 +142,25 @@ type Wire struct {
 
 // Wire returns s as sent.
 func (s Sum) Wire() Wire { return Wire{Count: s.Count, Sum: Hex(s.Sum)} }
+
+// Key names one stored checksum: Bucket "" is the whole table's.
+type Key struct{ Table, Bucket string }
+
+// Pending accumulates the sums a transaction moves, per bucket and per
+// table, until the store writes them before commit.
+type Pending map[Key]Sum
+
+// Add moves d into the bucket's and its table's sums.
+func (p *Pending) Add(table, bucket string, d Sum) {
+	if d == (Sum{}) {
+		return
+	}
+	if *p == nil {
+		*p = Pending{}
+	}
+	for _, k := range []Key{{table, bucket}, {table, ""}} {
+		s := (*p)[k]
+		s.Merge(d)
+		(*p)[k] = s
+	}
+}

@@ -17,9 +17,6 @@ import (
 // already stored.
 const checksumsMigration = 3
 
-// sumKey names one checksum row: bucket "" is the whole table's.
-type sumKey struct{ table, bucket string }
-
 // qAddSums adds this transaction's checksum changes in one statement. The
 // sums are the 64 bits of a uint64 in a bigint: numeric arithmetic mod 2^64,
 // brought back to the signed range, wraps as Go's uint64 does.
@@ -30,19 +27,7 @@ const qAddSums = `INSERT INTO checksums(site, tbl, bucket, cnt, sum)
 	    + 18446744073709551616) % 18446744073709551616 - 9223372036854775808)::bigint`
 
 // AddSum accumulates d for the bucket and its table; Commit queues them.
-func (t *Tx) AddSum(table, bucket string, d checksum.Sum) {
-	if d == (checksum.Sum{}) {
-		return
-	}
-	if t.sums == nil {
-		t.sums = map[sumKey]checksum.Sum{}
-	}
-	for _, k := range []sumKey{{table, bucket}, {table, ""}} {
-		s := t.sums[k]
-		s.Merge(d)
-		t.sums[k] = s
-	}
-}
+func (t *Tx) AddSum(table, bucket string, d checksum.Sum) { t.sums.Add(table, bucket, d) }
 
 // queueSums queues the statement adding the accumulated sums.
 func (t *Tx) queueSums() {
@@ -52,7 +37,7 @@ func (t *Tx) queueSums() {
 	n := len(t.sums)
 	tbl, bucket, cnt, sum := make([]string, 0, n), make([]string, 0, n), make([]int64, 0, n), make([]int64, 0, n)
 	for k, d := range t.sums {
-		tbl, bucket, cnt, sum = append(tbl, k.table), append(bucket, k.bucket), append(cnt, d.Count), append(sum, int64(d.Sum))
+		tbl, bucket, cnt, sum = append(tbl, k.Table), append(bucket, k.Bucket), append(cnt, d.Count), append(sum, int64(d.Sum))
 	}
 	t.queue(qAddSums, t.site, tbl, bucket, cnt, sum)
 	t.sums = nil

@@ -40,7 +40,7 @@ type Tx struct {
 	rows []server.StoredRow
 	// sums are the checksum changes of this transaction (AddSum), written
 	// at Commit.
-	sums map[sumKey]checksum.Sum
+	sums checksum.Pending
 }
 
 var (

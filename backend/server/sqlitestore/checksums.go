@@ -16,9 +16,6 @@ import (
 // already stored.
 const checksumsMigration = 4
 
-// sumKey names one checksum row: bucket "" is the whole table's.
-type sumKey struct{ table, bucket string }
-
 // Statements of the checksums, prepared with the push path's.
 const (
 	qGetSum    = `SELECT cnt, sum FROM checksums WHERE site = ? AND tbl = ? AND bucket = ?`
@@ -28,19 +25,7 @@ const (
 
 // AddSum accumulates d for the bucket and its table; writeSums stores them
 // before the savepoint is released.
-func (t *Tx) AddSum(table, bucket string, d checksum.Sum) {
-	if d == (checksum.Sum{}) {
-		return
-	}
-	if t.sums == nil {
-		t.sums = map[sumKey]checksum.Sum{}
-	}
-	for _, k := range []sumKey{{table, bucket}, {table, ""}} {
-		s := t.sums[k]
-		s.Merge(d)
-		t.sums[k] = s
-	}
-}
+func (t *Tx) AddSum(table, bucket string, d checksum.Sum) { t.sums.Add(table, bucket, d) }
 
 // writeSums adds the accumulated sums to the stored ones (read, add mod
 // 2^64 in Go — SQLite's integers would overflow into floats — and write
@@ -49,18 +34,18 @@ func (t *Tx) writeSums(ctx context.Context) error {
 	for k, d := range t.sums {
 		var cur checksum.Sum
 		var sum int64
-		err := t.stmt(ctx, qGetSum).QueryRowContext(ctx, t.site, k.table, k.bucket).Scan(&cur.Count, &sum)
+		err := t.stmt(ctx, qGetSum).QueryRowContext(ctx, t.site, k.Table, k.Bucket).Scan(&cur.Count, &sum)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			cur.Merge(d)
-			_, err = t.stmt(ctx, qInsertSum).ExecContext(ctx, t.site, k.table, k.bucket, cur.Count, int64(cur.Sum))
+			_, err = t.stmt(ctx, qInsertSum).ExecContext(ctx, t.site, k.Table, k.Bucket, cur.Count, int64(cur.Sum))
 		case err == nil:
 			cur.Sum = uint64(sum)
 			cur.Merge(d)
-			_, err = t.stmt(ctx, qUpdateSum).ExecContext(ctx, cur.Count, int64(cur.Sum), t.site, k.table, k.bucket)
+			_, err = t.stmt(ctx, qUpdateSum).ExecContext(ctx, cur.Count, int64(cur.Sum), t.site, k.Table, k.Bucket)
 		}
 		if err != nil {
-			return fmt.Errorf("write checksum %s %s: %w", k.table, k.bucket, wrap(err))
+			return fmt.Errorf("write checksum %s %s: %w", k.Table, k.Bucket, wrap(err))
 		}
 	}
 	t.sums = nil
@@ -168,7 +153,7 @@ func (s *Store) RebuildChecksums(ctx context.Context) (int64, error) {
 func rebuildChecksums(ctx context.Context, tx *sql.Tx) (int64, error) {
 	reg := protocol.NewRegistry()
 	type site = string
-	sums := map[site]map[sumKey]checksum.Sum{}
+	sums := map[site]checksum.Pending{}
 	type fix struct {
 		rid    int64
 		bucket string
@@ -196,15 +181,11 @@ func rebuildChecksums(ctx context.Context, tx *sql.Tx) (int64, error) {
 			continue
 		}
 		live++
-		if sums[st] == nil {
-			sums[st] = map[sumKey]checksum.Sum{}
-		}
-		h := checksum.Hash(table, id, version)
-		for _, k := range []sumKey{{table, bucket}, {table, ""}} {
-			c := sums[st][k]
-			c.Add(h)
-			sums[st][k] = c
-		}
+		var one checksum.Sum
+		one.Add(checksum.Hash(table, id, version))
+		p := sums[st]
+		p.Add(table, bucket, one)
+		sums[st] = p
 	}
 	if err := rs.Close(); err != nil {
 		return 0, wrap(err)
@@ -222,7 +203,7 @@ func rebuildChecksums(ctx context.Context, tx *sql.Tx) (int64, error) {
 	}
 	for st, m := range sums {
 		for k, c := range m {
-			if _, err := tx.ExecContext(ctx, qInsertSum, st, k.table, k.bucket, c.Count, int64(c.Sum)); err != nil {
+			if _, err := tx.ExecContext(ctx, qInsertSum, st, k.Table, k.Bucket, c.Count, int64(c.Sum)); err != nil {
 				return 0, fmt.Errorf("write checksum: %w", wrap(err))
 			}
 		}

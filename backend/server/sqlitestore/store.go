@@ -613,7 +613,7 @@ type Tx struct {
 	seq, stored int64
 	// sums are the checksum changes of this transaction (AddSum), written
 	// at Commit.
-	sums map[sumKey]checksum.Sum
+	sums checksum.Pending
 }
 
 var (
