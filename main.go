@@ -40,27 +40,55 @@ func main() {
 		}
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
-	if err := run(); err != nil {
-		slog.Error("outpost stopped", "err", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
 	dataDir, err := app.DataDir()
 	if err != nil {
-		return err
+		slog.Error("outpost stopped", "err", err)
+		os.Exit(1)
 	}
 	if d := os.Getenv("OUTPOST_DATA_DIR"); d != "" {
 		dataDir = d // tests and portable installs
 	}
-	// A Windows GUI program has no stderr: the log also goes to a file.
-	if f, err := openLog(filepath.Join(dataDir, "logs")); err == nil {
+	if err := withLog(filepath.Join(dataDir, "logs"), os.Stderr, func() error { return run(dataDir) }); err != nil {
+		os.Exit(1)
+	}
+}
+
+// withLog runs fn with the default logger writing to stderr and to
+// dir/outpost.log, and logs why fn stopped before the file closes. A Windows
+// GUI program has no standard error: writes to it fail, and must not stop
+// the file from getting every line (io.MultiWriter would).
+func withLog(dir string, stderr io.Writer, fn func() error) error {
+	w := stderr
+	if f, err := openLog(dir); err == nil {
 		defer f.Close()
-		slog.SetDefault(slog.New(slog.NewTextHandler(io.MultiWriter(os.Stderr, f), nil)))
+		w = bestEffort{f, stderr}
 	} else {
 		slog.Warn("no log file; logging to standard error only", "err", err)
 	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(w, nil)))
+	err := fn()
+	if err != nil {
+		slog.Error("outpost stopped", "err", err)
+	} else {
+		slog.Info("outpost stopped")
+	}
+	return err
+}
+
+// bestEffort writes to the log file, then to standard error; a failing
+// standard error is ignored.
+type bestEffort struct {
+	file   io.Writer
+	stderr io.Writer
+}
+
+func (b bestEffort) Write(p []byte) (int, error) {
+	n, err := b.file.Write(p)
+	_, _ = b.stderr.Write(p)
+	return n, err
+}
+
+func run(dataDir string) error {
 	slog.Info("outpost starting", "version", version, "data", dataDir)
 	cfg := app.LoadConfig(nil, nil)
 	cfg.Log(slog.Default()) // secrets as "(set)", no proxy password
