@@ -1,13 +1,16 @@
 package keychain
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"unicode/utf16"
 )
 
 // EnvKeyFile names the environment variable through which IT opts a headless
@@ -140,15 +143,46 @@ func readKeyFile(path string) ([]byte, error) {
 	if err := checkPrivate(path, info.Mode()); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(file, 4*KeySize))
+	// Room for the key in UTF-16 with a byte order mark and a line end.
+	data, err := io.ReadAll(io.LimitReader(file, 8*KeySize))
 	if err != nil {
 		return nil, fmt.Errorf("read key file: %w", err)
 	}
-	key, err := DecodeKey(string(data))
+	text, err := keyText(data)
+	if err != nil {
+		return nil, fmt.Errorf("read key file %s: %w", path, err)
+	}
+	key, err := DecodeKey(text)
 	if err != nil {
 		return nil, fmt.Errorf("read key file %s: %w", path, err)
 	}
 	return key, nil
+}
+
+// keyText returns the text of a key file: UTF-8, with or without a byte order
+// mark, or UTF-16 with one. Windows PowerShell 5.1 writes the last two by
+// default (Set-Content -Encoding UTF8, Out-File and >), as config.json
+// accepts; IT should not have to know.
+func keyText(data []byte) (string, error) {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
+		return string(data[3:]), nil
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}), bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		order := binary.ByteOrder(binary.LittleEndian)
+		if data[0] == 0xFE {
+			order = binary.BigEndian
+		}
+		data = data[2:]
+		if len(data)%2 != 0 {
+			return "", fmt.Errorf("%w: odd length for UTF-16 text", ErrInvalidKey)
+		}
+		u := make([]uint16, len(data)/2)
+		for i := range u {
+			u[i] = order.Uint16(data[2*i:])
+		}
+		return string(utf16.Decode(u)), nil
+	}
+	return string(data), nil
 }
 
 func writeKeyFile(path string, key []byte) error {

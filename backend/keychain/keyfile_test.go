@@ -126,3 +126,49 @@ func TestKeyFile_StageNextPromote(t *testing.T) {
 		t.Fatalf("next file left behind: %v", err)
 	}
 }
+
+// TestKeyFile_Encodings: key files written by Windows PowerShell 5.1 (UTF-8
+// with a byte order mark, UTF-16 LE) are read like config.json is (issue 22).
+func TestKeyFile_Encodings(t *testing.T) {
+	want := make([]byte, keychain.KeySize)
+	for i := range want {
+		want[i] = byte(i)
+	}
+	tests := []struct {
+		file    string
+		wantErr error
+	}{
+		{file: "plain.txt"},
+		{file: "crlf.txt"},
+		{file: "utf8-bom.txt"},
+		{file: "utf16le-bom.txt"},
+		{file: "utf16be-bom.txt"},
+		{file: "utf16le-odd.txt", wantErr: keychain.ErrInvalidKey},
+		{file: "utf16le-nobom.txt", wantErr: keychain.ErrInvalidKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "db.key")
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			keys, err := keychain.NewKeyFile(path).Candidates(t.Context())
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("Candidates: %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Candidates: %v", err)
+			}
+			if len(keys) != 1 || !bytes.Equal(keys[0], want) {
+				t.Fatalf("Candidates = %x, want %x", keys, want)
+			}
+		})
+	}
+}
