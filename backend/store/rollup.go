@@ -280,3 +280,52 @@ func (s *Store) LineTargets(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, nil
 }
+
+// LineTarget is a line's target rate per hour (from its latest live
+// configuration) and Since, when the line was first configured (the
+// created_at of its earliest live configuration, ms): a target counts only
+// from then, never for the hours before anyone set it.
+type LineTarget struct {
+	Rate  int64
+	Since int64
+}
+
+// LineTargetsSince returns LineTargets with the time each line was first
+// configured; a line whose latest configuration has no target is absent.
+func (s *Store) LineTargetsSince(ctx context.Context) (map[string]LineTarget, error) {
+	out := map[string]LineTarget{}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT line_id, target_rate_per_hour, created_at FROM line_configs
+			WHERE deleted_at IS NULL ORDER BY line_id, updated_at, id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		since := map[string]int64{}
+		for rows.Next() {
+			var line string
+			var rate sql.NullInt64
+			var created int64
+			if err := rows.Scan(&line, &rate, &created); err != nil {
+				return err
+			}
+			if at, ok := since[line]; !ok || created < at {
+				since[line] = created
+			}
+			if rate.Valid {
+				out[line] = LineTarget{Rate: rate.Int64}
+			} else {
+				delete(out, line)
+			}
+		}
+		for line, t := range out {
+			t.Since = since[line]
+			out[line] = t
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("line targets since: %w", err)
+	}
+	return out, nil
+}

@@ -361,3 +361,33 @@ func TestStore_LocalOnlyMigrationNoRepull(t *testing.T) {
 		}
 	}
 }
+
+// TestStore_LineTargetsSince: a line's target counts from when the line was
+// first configured (its earliest live configuration), at its latest rate.
+func TestStore_LineTargetsSince(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	mk := func(line string, rate *int64) LineConfig {
+		c, err := s.CreateLineConfig(ctx, LineConfigInput{LineID: line, Recipe: "R", TargetRatePerHour: rate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	first := mk("L1", p(int64(100)))
+	mk("L1", p(int64(120)))
+	gone := mk("L2", p(int64(70)))
+	if _, err := s.DeleteLineConfig(ctx, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	l2 := mk("L2", p(int64(50)))
+	mk("L3", nil)
+	got, err := s.LineTargetsSince(ctx)
+	want := map[string]LineTarget{
+		"L1": {Rate: 120, Since: first.CreatedAt},
+		"L2": {Rate: 50, Since: l2.CreatedAt},
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("LineTargetsSince = %+v, %v; want %+v", got, err, want)
+	}
+}
