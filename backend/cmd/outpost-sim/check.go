@@ -235,8 +235,11 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 			}
 			for id, sc := range server[tb.Name] {
 				lr, ok := local[id]
-				if !ok && sum.retention && sc.Row["deleted_at"] != nil {
-					continue // a tombstone: a full pass brings only live rows
+				if !ok && (sum.retention || d.wasCorrupted(tb.Name, id)) && sc.Row["deleted_at"] != nil {
+					// A tombstone: a full pass brings only live rows, and a
+					// repair removes a clean row its bucket's listing (live
+					// rows only) lacks.
+					continue
 				}
 				if !ok {
 					diverged++
@@ -394,6 +397,21 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 		for _, m := range d.codeErrors {
 			mismatch("%s", m)
 		}
+	}
+	// Verified: every device proved at its last sync that it holds the
+	// server's state at the final cursor (DESIGN.md section 8), and each
+	// row the nemesis corrupted in a device's file is back at the server's
+	// state.
+	all := append(append([]*device{}, devs...), mgr)
+	for _, d := range all {
+		v := d.cl.Status(ctx).Verify
+		if v.Cursor != cursor || v.Problem != "" {
+			sum.Unverified++
+			mismatch("device %d not verified at the final cursor %d: verified at %d; %q", d.idx, cursor, v.Cursor, v.Problem)
+		}
+	}
+	if err := judgeCorruption(ctx, sum, all, server, mismatch); err != nil {
+		return err
 	}
 	sum.Converged = diverged == 0 && sum.Resurrected == 0
 	return nil

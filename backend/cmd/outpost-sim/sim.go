@@ -106,11 +106,21 @@ type Summary struct {
 	// manager's decision undone by anything but a later decision or an
 	// edit made after it) and Stuck (devices not converged within the
 	// settling rounds after the last fault).
-	Diverged            int     `json:"diverged"`
-	DecisionsOverturned int     `json:"decisions_overturned"`
-	Resurrected         int     `json:"resurrected"`
-	Stuck               int     `json:"stuck"`
-	Seconds             float64 `json:"seconds"`
+	Diverged            int `json:"diverged"`
+	DecisionsOverturned int `json:"decisions_overturned"`
+	Resurrected         int `json:"resurrected"`
+	Stuck               int `json:"stuck"`
+	// Unverified counts devices not verified at the final cursor after
+	// settling (DESIGN.md section 8: every device proves it holds the
+	// server's state). Corrupted are the rows the nemesis corrupted in the
+	// devices' files, Unrepaired those a device did not bring back to the
+	// server's state; Repairs the buckets the devices' verifications
+	// repaired (issue 16).
+	Unverified int     `json:"unverified"`
+	Corrupted  int     `json:"corrupted"`
+	Unrepaired int     `json:"unrepaired"`
+	Repairs    int     `json:"repairs"`
+	Seconds    float64 `json:"seconds"`
 	// Seed and Nemesis say how to replay a nemesis run.
 	Seed    uint64        `json:"seed,omitempty"`
 	Nemesis *NemesisStats `json:"nemesis,omitempty"`
@@ -129,10 +139,12 @@ type Summary struct {
 
 // OK reports whether the run passed: converged, nothing lost or duplicated,
 // every forbidden write reported and none applied, the store's code checks
-// as the lists say.
+// as the lists say, every device verified at the final cursor and every
+// corrupted row repaired.
 func (s Summary) OK() bool {
 	return s.Converged && s.Lost == 0 && s.Duplicated == 0 && s.ForbiddenUnreported == 0 && s.ForbiddenApplied == 0 && s.CodeErrors == 0 &&
-		s.Diverged == 0 && s.DecisionsOverturned == 0 && s.Resurrected == 0 && s.Stuck == 0
+		s.Diverged == 0 && s.DecisionsOverturned == 0 && s.Resurrected == 0 && s.Stuck == 0 &&
+		s.Unverified == 0 && s.Unrepaired == 0
 }
 
 // netSwitch is a RoundTripper a device can unplug.
@@ -219,6 +231,10 @@ type device struct {
 	settleErr error
 	// deleted are the rows this device deleted (table/id).
 	deleted map[string]bool
+	// corrupted are the rows the nemesis corrupted in the device's file
+	// (corrupt.go); repairs the buckets its verifications repaired.
+	corrupted []corruptedRow
+	repairs   int
 }
 
 // deviceOptions are the knobs a nemesis run turns on a device.
@@ -304,6 +320,7 @@ func (d *device) sync(ctx context.Context) error {
 	d.report.Rejected += rep.Rejected
 	d.report.Batches += rep.Batches
 	d.report.Pulled += rep.Pulled
+	d.repairs += rep.Verify.Buckets
 	d.mu.Unlock()
 	return err
 }
@@ -610,6 +627,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		sum.Forbidden += len(d.forbidden)
 		sum.Refused += d.refused
 		sum.CodeErrors += d.codeErrorN
+		sum.Repairs += d.repairs
 	}
 	phase("settled: every device synced, conflicts resolved, quarantine cleared")
 	if cfg.Nemesis != nil {
