@@ -120,9 +120,9 @@ func run(dataDir string) error {
 	siteSvc := app.NewSiteService(core, syncSvc, sessSvc)
 	dashSvc := app.NewDashboardService(core, app.DashboardOptions{})
 	exportSvc := app.NewExportService(core, dashSvc, app.ExportOptions{
-		SaveDialog: func(title, name string) (string, error) {
+		SaveDialog: func(title, dir, name string) (string, error) {
 			return wruntime.SaveFileDialog(appCtx, wruntime.SaveDialogOptions{
-				Title: title, DefaultFilename: name,
+				Title: title, DefaultDirectory: dir, DefaultFilename: name,
 				Filters: []wruntime.FileFilter{{DisplayName: "CSV (*.csv)", Pattern: "*.csv"}},
 			})
 		},

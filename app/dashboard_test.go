@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,7 +57,7 @@ func TestDashboardService_Get(t *testing.T) {
 	if tg := *d.Lines[2].Target; tg < 0 || tg > 24*60 {
 		t.Fatalf("target so far = %d", tg)
 	}
-	if len(d.TopProducts) != 2 || d.TopProducts[0] != (Ranked{ID: "P-1", Quantity: 17, Records: 2}) {
+	if len(d.TopProducts) != 2 || d.TopProducts[0].ID != "P-1" || d.TopProducts[0].Quantity != 17 || d.TopProducts[0].Records != 2 {
 		t.Fatalf("top products = %+v", d.TopProducts)
 	}
 	if len(d.TopOperators) != 2 || d.TopOperators[0].ID != "ann" || d.TopOperators[0].Quantity != 15 {
@@ -156,7 +157,7 @@ func TestExportService_Records(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "records.csv")
 	ev := &fakeEvents{}
 	svc := NewExportService(core, NewDashboardService(core, DashboardOptions{}), ExportOptions{
-		SaveDialog: func(title, name string) (string, error) { return out, nil },
+		SaveDialog: func(title, dir, name string) (string, error) { return out, nil },
 		Emit:       ev.emit, Chunk: 3,
 	})
 	res, err := svc.ExportRecords("x1", RecordFilter{LineID: "L1"})
@@ -171,7 +172,7 @@ func TestExportService_Records(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != len(hostile)+1 || rows[0][4] != "product_id" {
+	if len(rows) != len(hostile)+1 || rows[0][4] != "Product" {
 		t.Fatalf("rows = %q", rows)
 	}
 	got := map[string]bool{}
@@ -211,7 +212,7 @@ func TestExportService_Cancel(t *testing.T) {
 		}
 	}
 	svc = NewExportService(core, NewDashboardService(core, DashboardOptions{}), ExportOptions{
-		SaveDialog: func(title, name string) (string, error) { return out, nil },
+		SaveDialog: func(title, dir, name string) (string, error) { return out, nil },
 		Emit:       ev.emit, Chunk: 5,
 	})
 	res, err := svc.ExportRecords("c1", RecordFilter{})
@@ -222,7 +223,7 @@ func TestExportService_Cancel(t *testing.T) {
 		t.Fatalf("a cancelled export left files: %v", ents)
 	}
 	// Closing the save dialog is a cancel too, with nothing written.
-	svc.opts.SaveDialog = func(string, string) (string, error) { return "", nil }
+	svc.opts.SaveDialog = func(string, string, string) (string, error) { return "", nil }
 	if res, err := svc.ExportRecords("c2", RecordFilter{}); err != nil || !res.Cancelled {
 		t.Fatalf("dialog closed: %+v, %v", res, err)
 	}
@@ -236,15 +237,127 @@ func TestExportService_Dashboard(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "dash.csv")
 	svc := NewExportService(core, NewDashboardService(core, DashboardOptions{}), ExportOptions{
-		SaveDialog: func(string, string) (string, error) { return out, nil },
+		SaveDialog: func(string, string, string) (string, error) { return out, nil },
 	})
 	res, err := svc.ExportDashboard("", DashboardQuery{Preset: "today"})
-	if err != nil || res.Rows != 2 {
+	if err != nil || res.Rows != 1 {
 		t.Fatalf("export = %+v, %v", res, err)
 	}
 	b, _ := os.ReadFile(out)
 	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(b), "\ufeff"))).ReadAll()
-	if err != nil || len(rows) != 3 || rows[1][4] != "'-L1" || rows[1][5] != "'=P" || rows[1][6] != "4" || rows[2][0] != "line" {
+	if err != nil || len(rows) != 2 || rows[1][3] != "'-L1" || rows[1][5] != "'=P" || rows[1][7] != "4" {
 		t.Fatalf("rows = %q, %v", rows, err)
 	}
+}
+
+// TestDashboardService_ShiftQuestion: per line, this shift and this hour
+// against the line's own target counted from when it was configured, per
+// unit (kg and pieces never summed), a projection, and people's names.
+func TestDashboardService_ShiftQuestion(t *testing.T) {
+	core, _ := newCore(t)
+	demoSite(t, core)
+	putSite(t, core, "lines", map[string]any{"code": "L2", "name": "Filling", "active": true})
+	t0 := time.Now().UTC()
+	rate1, rate2 := int64(60), int64(20)
+	lc := NewLineConfigService(core)
+	if _, err := lc.Create(LineConfigInput{LineID: "L1", Recipe: "R", TargetRatePerHour: &rate1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.Create(LineConfigInput{LineID: "L2", Recipe: "R", TargetRatePerHour: &rate2}); err != nil {
+		t.Fatal(err)
+	}
+	recs := NewRecordService(core)
+	var l2at int64
+	for _, in := range []RecordInput{
+		{LineID: "L1", ProductID: "P-300", Quantity: 40, OperatorID: "B-7"},
+		{LineID: "L1", ProductID: "P-100", Quantity: 12, OperatorID: "B-7"},
+		{LineID: "L2", ProductID: "P-300", Quantity: 30, OperatorID: "B-9"},
+	} {
+		r, err := recs.Create(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l2at = r.CreatedAt
+	}
+	start := t0.Add(-time.Hour).Truncate(time.Minute)
+	end := t0.Add(6 * time.Hour).Truncate(time.Minute)
+	shifts := fmt.Sprintf("Early=%s,Late=%s", start.Format("15:04"), end.Format("15:04"))
+	now := t0.Add(30 * time.Minute)
+	svc := NewDashboardService(core, DashboardOptions{Location: time.UTC, Now: func() time.Time { return now }})
+	d, err := svc.Get(DashboardQuery{Preset: "today", Shifts: shifts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := d.Shift
+	if sh == nil || sh.Name != "Early" || sh.From != start.UnixMilli() || sh.To != end.UnixMilli() {
+		t.Fatalf("shift = %+v", sh)
+	}
+	if len(sh.Lines) != 2 {
+		t.Fatalf("shift lines = %+v", sh.Lines)
+	}
+	l1, l2 := sh.Lines[0], sh.Lines[1]
+	if l1.LineID != "L1" || l1.LineName != "Packing" || !l1.Mixed || len(l1.Units) != 2 || l1.Projected != nil {
+		t.Errorf("L1 (kg and pieces) = %+v", l1)
+	}
+	units := map[string]int64{}
+	for _, u := range l1.Units {
+		units[u.Unit] = u.Quantity
+	}
+	if units["kg"] != 40 || units["pcs"] != 12 {
+		t.Errorf("L1 per unit = %v", units)
+	}
+	// The target counts from the configuration (about t0), not from the
+	// shift's start an hour earlier: 60/h × 0.5 h, 20/h × 0.5 h.
+	near := func(got *int64, want int64) bool { return got != nil && *got >= want-1 && *got <= want+1 }
+	if !near(l1.Target, 30) || !near(l2.Target, 10) {
+		t.Errorf("targets so far = %v, %v; want 30, 10", deref(l1.Target), deref(l2.Target))
+	}
+	if !near(l2.ShiftTarget, 20*6) || l2.Unit != "kg" || l2.Mixed || l2.Quantity != 30 {
+		t.Errorf("L2 = %+v (shift target %v)", l2, deref(l2.ShiftTarget))
+	}
+	// 30 kg in the 1.5 h since the shift began: 20/h for the 5.5 h left.
+	if !near(l2.Projected, 140) {
+		t.Errorf("L2 projected = %v, want 140", deref(l2.Projected))
+	}
+	hourFrom := now.Truncate(time.Hour)
+	wantHour := int64(0)
+	if l2at >= hourFrom.UnixMilli() {
+		wantHour = 30
+	}
+	if sh.HourFrom != max(hourFrom.UnixMilli(), sh.From) || l2.HourQuantity != wantHour || l2.HourTarget == nil || *l2.HourTarget > 20 || *l2.HourTarget <= 0 {
+		t.Errorf("hour %d: L2 = %+v (hour target %v)", sh.HourFrom, l2, deref(l2.HourTarget))
+	}
+	// The range's lines: per unit too, the target from the configuration.
+	for _, l := range d.Lines {
+		if l.LineID == "L2" && (!near(l.Target, 10) || l.Unit != "kg") {
+			t.Errorf("range line L2 = %+v", l)
+		}
+		if l.LineID == "L1" && (!l.Mixed || l.LineName != "Packing") {
+			t.Errorf("range line L1 = %+v", l)
+		}
+	}
+	// Operators by name (an unknown badge stays a badge); products with
+	// their names and units, never a sum across units.
+	ops := map[string]string{}
+	for _, o := range d.TopOperators {
+		ops[o.ID] = o.Name
+	}
+	if ops["B-7"] != "Ana Operator" || ops["B-9"] != "B-9" {
+		t.Errorf("top operators = %+v", d.TopOperators)
+	}
+	for _, p := range d.TopProducts {
+		if p.ID == "P-300" && (p.Name != "Flour" || p.Unit != "kg" || p.Quantity != 70) {
+			t.Errorf("top product = %+v", p)
+		}
+	}
+	if len(d.Products) != 2 {
+		t.Errorf("products = %+v", d.Products)
+	}
+}
+
+func deref(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -38,9 +39,13 @@ type ExportResult struct {
 // ExportOptions wires the export to the window. main passes Wails'
 // runtime.SaveFileDialog and runtime.EventsEmit; tests pass fakes.
 type ExportOptions struct {
-	// SaveDialog asks where to save; "" means the person cancelled.
-	SaveDialog func(title, defaultName string) (string, error)
-	Emit       func(name string, data any)
+	// SaveDialog asks where to save, starting in dir with defaultName
+	// filled in; "" means the person cancelled.
+	SaveDialog func(title, dir, defaultName string) (string, error)
+	// Documents is the folder the save dialog starts in (default: the
+	// person's Documents folder, see documentsDir).
+	Documents func() string
+	Emit      func(name string, data any)
 	// Chunk is how many rows are written between progress events and
 	// cancellation checks (default 2000).
 	Chunk int
@@ -70,6 +75,12 @@ func NewExportService(core *Core, dash *DashboardService, opts ExportOptions) *E
 	if opts.Emit == nil {
 		opts.Emit = func(string, any) {}
 	}
+	if opts.Documents == nil {
+		opts.Documents = func() string {
+			home, _ := os.UserHomeDir()
+			return documentsDir(runtime.GOOS, home, os.Getenv)
+		}
+	}
 	return &ExportService{core: core, dash: dash, opts: opts, running: map[string]context.CancelFunc{}}
 }
 
@@ -92,24 +103,38 @@ var ErrExportCancelled = errors.New("export cancelled")
 
 // ExportRecords writes the records matching f (the records list's filter:
 // line, product, operator, time range, sort; live records only) to a CSV
-// file the person chooses.
+// file the person chooses: local times a spreadsheet reads as dates, names
+// and the unit beside the codes, the record's id last.
 func (s *ExportService) ExportRecords(id string, f RecordFilter) (ExportResult, error) {
 	name := fmt.Sprintf("outpost-records-%s.csv", s.opts.Now().Format("2006-01-02-1504"))
 	return s.export(id, "Export records", name, func(ctx context.Context, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
-		return writeRecords(ctx, s.core, f, w, progress)
+		return s.writeRecords(ctx, f, w, progress)
 	})
 }
 
 // ExportDashboard writes the dashboard's numbers for q to a CSV file: one
-// row per bucket, line and product, then each line against its target.
+// table, a row per period, line and product, with names and the unit.
 func (s *ExportService) ExportDashboard(id string, q DashboardQuery) (ExportResult, error) {
-	d, err := s.dash.Get(q)
+	v, err := s.dash.view(q)
 	if err != nil {
 		return ExportResult{}, err
 	}
 	name := fmt.Sprintf("outpost-dashboard-%s.csv", s.opts.Now().Format("2006-01-02-1504"))
 	return s.export(id, "Export dashboard", name, func(ctx context.Context, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
-		return writeDashboard(d, w, progress)
+		return writeDashboard(v, w, progress)
+	})
+}
+
+// ExportLines writes each line against its target over q's range to a CSV
+// file: one table, a row per line and unit (kg and pieces never added).
+func (s *ExportService) ExportLines(id string, q DashboardQuery) (ExportResult, error) {
+	v, err := s.dash.view(q)
+	if err != nil {
+		return ExportResult{}, err
+	}
+	name := fmt.Sprintf("outpost-lines-%s.csv", s.opts.Now().Format("2006-01-02-1504"))
+	return s.export(id, "Export lines against target", name, func(ctx context.Context, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
+		return writeLines(v, w, progress)
 	})
 }
 
@@ -123,7 +148,7 @@ func (s *ExportService) export(id, title, defaultName string, write writeFunc) (
 	if s.opts.SaveDialog == nil {
 		return res, &Error{Code: CodeInternal, Message: "Saving files is not available here."}
 	}
-	path, err := s.opts.SaveDialog(title, defaultName)
+	path, err := s.opts.SaveDialog(title, s.opts.Documents(), defaultName)
 	if err != nil {
 		return res, &Error{Code: "export_failed", Message: "The save dialog could not be opened."}
 	}
@@ -211,16 +236,22 @@ func (s *ExportService) writeFile(ctx context.Context, id, path string, write wr
 }
 
 // recordHeader is the records export's header row.
-var recordHeader = []any{"id", "created_at", "updated_at", "line_id", "product_id", "quantity", "operator_id", "pending"}
+var recordHeader = []any{"Created", "Updated", "Line", "Line name", "Product", "Product name", "Quantity", "Unit",
+	"Operator badge", "Operator", "Not yet synced", "Record id"}
 
-func writeRecords(ctx context.Context, c *Core, f RecordFilter, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
+func (s *ExportService) writeRecords(ctx context.Context, f RecordFilter, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
 	if err := w.Write(recordHeader...); err != nil {
 		return 0, err
 	}
 	var n int64
-	_, err := callLocal(c, func(cctx context.Context, st *store.Store) (struct{}, error) {
+	_, err := callLocal(s.core, func(cctx context.Context, st *store.Store) (struct{}, error) {
+		loc, _ := s.dash.siteClock(cctx, st)
+		names, err := readSiteNames(cctx, st)
+		if err != nil {
+			return struct{}{}, err
+		}
 		// The export outlives one call's timeout: it runs on ctx.
-		err := st.EachRecord(ctx, store.RecordFilter{
+		err = st.EachRecord(ctx, store.RecordFilter{
 			LineID: f.LineID, ProductID: f.ProductID, OperatorID: f.OperatorID,
 			From: f.From, To: f.To, Sort: f.Sort, Desc: f.Desc,
 		}, func(r store.Record, total int64) error {
@@ -228,7 +259,9 @@ func writeRecords(ctx context.Context, c *Core, f RecordFilter, w *csvexport.Wri
 			if r.Pending() {
 				pending = "yes"
 			}
-			if err := w.Write(r.ID, isoTime(r.CreatedAt), isoTime(r.UpdatedAt), r.LineID, r.ProductID, r.Quantity, r.OperatorID, pending); err != nil {
+			product, unit := names.product(r.ProductID)
+			if err := w.Write(localTime(loc, r.CreatedAt), localTime(loc, r.UpdatedAt), r.LineID, names.line(r.LineID),
+				r.ProductID, product, r.Quantity, unit, r.OperatorID, names.people[r.OperatorID], pending, r.ID); err != nil {
 				return err
 			}
 			n++
@@ -242,22 +275,26 @@ func writeRecords(ctx context.Context, c *Core, f RecordFilter, w *csvexport.Wri
 	return n, err
 }
 
-func isoTime(ms int64) string { return time.UnixMilli(ms).Format(time.RFC3339) }
+// localTime writes ms as a local time in loc that spreadsheets read as a
+// date and time ("2026-12-06 23:41:17"), not as text.
+func localTime(loc *time.Location, ms int64) string {
+	return time.UnixMilli(ms).In(loc).Format("2006-01-02 15:04:05")
+}
 
-func writeDashboard(d Dashboard, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
-	loc, err := time.LoadLocation(d.TimeZone)
-	if err != nil { // "UTC +00:00"-style names are the device's zone
-		loc = time.Local
-	}
-	local := func(ms int64) string { return time.UnixMilli(ms).In(loc).Format(time.RFC3339) }
-	total := int64(len(d.Totals) + len(d.Lines))
-	if err := w.Write("section", "bucket_start", "bucket_end", "bucket", "line_id", "product_id", "quantity", "records", "target_rate_per_hour", "target"); err != nil {
+// writeDashboard writes the dashboard's bars: one row per period, line and
+// product.
+func writeDashboard(v dashView, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
+	d := v.Dashboard
+	total := int64(len(d.Totals))
+	if err := w.Write("From", "To", "Period", "Line", "Line name", "Product", "Product name", "Quantity", "Unit", "Records"); err != nil {
 		return 0, err
 	}
 	var n int64
 	for _, t := range d.Totals {
 		b := d.Buckets[t.Bucket]
-		if err := w.Write("bucket", local(b.From), local(b.To), b.Label, t.LineID, t.ProductID, t.Quantity, t.Records, nil, nil); err != nil {
+		product, unit := v.names.product(t.ProductID)
+		if err := w.Write(localTime(v.loc, b.From), localTime(v.loc, b.To), b.Label, t.LineID, v.names.line(t.LineID),
+			t.ProductID, product, t.Quantity, unit, t.Records); err != nil {
 			return n, err
 		}
 		n++
@@ -265,13 +302,37 @@ func writeDashboard(d Dashboard, w *csvexport.Writer, progress func(n, total int
 			return n, err
 		}
 	}
+	return n, progress(n, n)
+}
+
+// writeLines writes each line against its target: one row per line and
+// unit; the target only beside a line's one unit (a line that made kg and
+// pieces cannot be compared with one number).
+func writeLines(v dashView, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
+	d := v.Dashboard
+	if err := w.Write("From", "To", "Line", "Line name", "Quantity", "Unit", "Records", "Target per hour", "Target", "Target counted from"); err != nil {
+		return 0, err
+	}
+	var n int64
 	for _, l := range d.Lines {
-		if err := w.Write("line", local(d.From), local(d.To), "", l.LineID, "", l.Quantity, l.Records, l.TargetRate, l.Target); err != nil {
-			return n, err
+		units := l.Units
+		if len(units) == 0 {
+			units = []UnitQuantity{{}}
 		}
-		n++
-		if err := progress(n, total); err != nil {
-			return n, err
+		for _, u := range units {
+			var rate, tgt, since any
+			if !l.Mixed && l.TargetRate != nil {
+				rate, tgt = *l.TargetRate, *l.Target
+				since = localTime(v.loc, max(l.TargetSince, d.From))
+			}
+			if err := w.Write(localTime(v.loc, d.From), localTime(v.loc, d.To), l.LineID, v.names.line(l.LineID),
+				u.Quantity, u.Unit, u.Records, rate, tgt, since); err != nil {
+				return n, err
+			}
+			n++
+			if err := progress(n, 0); err != nil {
+				return n, err
+			}
 		}
 	}
 	return n, progress(n, n)

@@ -163,7 +163,7 @@ func run(dist, serverBin string, seed, siteData, peopleConflict bool, listen str
 	defer func() { a.sync.Shutdown(); a.core.Shutdown() }()
 	dashSvc := app.NewDashboardService(a.core, app.DashboardOptions{})
 	exportSvc := app.NewExportService(a.core, dashSvc, app.ExportOptions{
-		SaveDialog: func(title, name string) (string, error) { return filepath.Join(tmp, name), nil },
+		SaveDialog: func(title, dir, name string) (string, error) { return filepath.Join(tmp, name), nil },
 		Emit:       events.emit,
 	})
 	go app.WatchData(ctx, dashSvc, events.emit)
