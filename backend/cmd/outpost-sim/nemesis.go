@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"sort"
 	"strings"
@@ -19,8 +20,8 @@ import (
 // devices edit, it plays a seeded fault schedule against the server
 // processes, the network and the devices (schedule.go lists the kinds),
 // and after the last fault it judges the run by counters that must all be
-// 0: lost, duplicated, diverged, decisions_overturned, resurrected and
-// stuck (docs/architecture.md, "The simulator as a nemesis").
+// 0: lost, duplicated, diverged, decisions_overturned, resurrected, stuck,
+// unverified and unrepaired (docs/architecture.md, "The simulator as a nemesis").
 type Nemesis struct {
 	Schedule Schedule
 	Cluster  *cluster
@@ -37,7 +38,7 @@ type Nemesis struct {
 	errs     []error
 	enrolled int
 	// Counts of the faults played (for the summary).
-	deviceKills, clockJumps, upgrades, decideRounds int
+	deviceKills, clockJumps, upgrades, decideRounds, corruptions int
 }
 
 // NemesisStats are the faults a run played, in its summary.
@@ -49,14 +50,16 @@ type NemesisStats struct {
 	// RestoresUnmarked are the restores nobody marked with
 	// `outpost-server restored` (the schedule said so, or the server has
 	// no such command).
-	RestoresUnmarked int    `json:"restores_unmarked"`
-	DeviceKills      int    `json:"device_kills"`
-	ClockJumps       int    `json:"clock_jumps"`
-	Enrolled         int    `json:"enrolled_mid_run"`
-	Upgrades         int    `json:"upgrades"`
-	Decisions        int    `json:"decisions"`
-	NetworkFaults    int    `json:"network_faults"`
-	Faults           string `json:"faults"`
+	RestoresUnmarked int `json:"restores_unmarked"`
+	DeviceKills      int `json:"device_kills"`
+	ClockJumps       int `json:"clock_jumps"`
+	Enrolled         int `json:"enrolled_mid_run"`
+	Upgrades         int `json:"upgrades"`
+	Decisions        int `json:"decisions"`
+	// Corruptions are the corrupt faults played (the rows: Summary.Corrupted).
+	Corruptions   int    `json:"corruptions"`
+	NetworkFaults int    `json:"network_faults"`
+	Faults        string `json:"faults"`
 }
 
 func (n *Nemesis) fail(err error) {
@@ -182,6 +185,18 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 		n.upgrades++
 		n.mu.Unlock()
 		return d.upgrade(ctx)
+	case faultCorrupt:
+		d := deviceAt(f.Target)
+		d.op.Lock()
+		defer d.op.Unlock()
+		n.mu.Lock()
+		n.corruptions++
+		n.mu.Unlock()
+		// Its own stream, so that the rows picked do not move the device's
+		// edits (and a replay picks the same ones from the same file).
+		rng := rand.New(rand.NewPCG(uint64(f.At.Milliseconds()), uint64(f.Target)))
+		_, err := d.corrupt(ctx, rng, int(f.Arg))
+		return err
 	case faultDecide:
 		mgr.op.Lock()
 		defer mgr.op.Unlock()
@@ -220,7 +235,7 @@ func (n *Nemesis) Stats() NemesisStats {
 	}
 	return NemesisStats{Store: c.kind, Instances: len(c.procs), ServerKills: c.kills, Restores: c.restores, RestoresUnmarked: c.unmarked,
 		DeviceKills: n.deviceKills, ClockJumps: n.clockJumps, Enrolled: n.enrolled, Upgrades: n.upgrades, Decisions: n.decideRounds,
-		NetworkFaults: net, Faults: n.Schedule.String()}
+		Corruptions: n.corruptions, NetworkFaults: net, Faults: n.Schedule.String()}
 }
 
 // fingerprint is a digest of a device's synced rows but its clean

@@ -64,8 +64,8 @@ func TestNemesis_Sample(t *testing.T) {
 	}{
 		{"network and server kills", storeSQLite, 101, 3,
 			"decide@300/0/0,drop@400/0/900,kill-server@1500/0/200,decide@2000/0/0,partition@2500/0/500,reset@3200/0/600,delay@3900/0/500,decide@4300/0/0"},
-		{"device crashes, clocks, enrollment, upgrade", storeSQLite, 102, 4,
-			"decide@300/0/0,kill-device@400/0/0,clock-ahead@800/1/480000,clock-back@1100/2/7200000,kill-device@1500/1/1,enroll@2000/0/0,decide@2300/0/0,kill-device@2600/2/2,upgrade@3200/3/0,decide@3800/0/0"},
+		{"device crashes, clocks, enrollment, upgrade, corrupted files", storeSQLite, 102, 4,
+			"decide@300/0/0,kill-device@400/0/0,clock-ahead@800/1/480000,clock-back@1100/2/7200000,kill-device@1500/1/1,corrupt@1800/3/2,enroll@2000/0/0,decide@2300/0/0,kill-device@2600/2/2,upgrade@3200/3/0,corrupt@3500/0/3,decide@3800/0/0"},
 		{"restore from a backup", storeSQLite, 103, 3,
 			"decide@300/0/0,backup@700/0/0,decide@1400/0/0,drop@1800/0/400,decide@2400/0/0,restore@2800/0/1,decide@3600/0/0,kill-device@3800/1/2,decide@4300/0/0"},
 		{"PostgreSQL", storePG, 104, 3,

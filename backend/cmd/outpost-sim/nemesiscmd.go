@@ -126,6 +126,10 @@ type campaign struct {
 	DecisionsOverturned int      `json:"decisions_overturned"`
 	Resurrected         int      `json:"resurrected"`
 	Stuck               int      `json:"stuck"`
+	Unverified          int      `json:"unverified"`
+	Corrupted           int      `json:"corrupted"`
+	Unrepaired          int      `json:"unrepaired"`
+	Repairs             int      `json:"repairs"`
 	Stores              any      `json:"stores"`
 	Faults              any      `json:"faults"`
 	FailingSeeds        []uint64 `json:"failing_seeds"`
@@ -186,6 +190,10 @@ func runSoak(args []string, stdout, stderr io.Writer) int {
 		c.DecisionsOverturned += s.DecisionsOverturned
 		c.Resurrected += s.Resurrected
 		c.Stuck += s.Stuck
+		c.Unverified += s.Unverified
+		c.Corrupted += s.Corrupted
+		c.Unrepaired += s.Unrepaired
+		c.Repairs += s.Repairs
 		if s.Nemesis != nil {
 			perStore[s.Nemesis.Store]++
 			sched, _ := ParseSchedule(s.Nemesis.Faults)

@@ -26,6 +26,7 @@ const (
 	faultEnroll     = "enroll"      // a new device enrolls mid-run (and edits)
 	faultUpgrade    = "upgrade"     // device Target restarts as an upgraded app: a re-pull from 0
 	faultDecide     = "decide"      // the settling manager decides every open conflict it has pulled
+	faultCorrupt    = "corrupt"     // device Target's file edited directly between syncs: Arg clean rows each deleted, revived, rolled back (corrupt.go)
 )
 
 // Fault is one event of a run's fault schedule.
@@ -65,7 +66,7 @@ func (s Schedule) Count(kind string) int {
 
 var faultKinds = map[string]bool{faultPartition: true, faultDelay: true, faultReset: true, faultDrop: true, faultKillServer: true,
 	faultBackup: true, faultRestore: true, faultKillDevice: true, faultClockAhead: true, faultClockBack: true, faultEnroll: true,
-	faultUpgrade: true, faultDecide: true}
+	faultUpgrade: true, faultDecide: true, faultCorrupt: true}
 
 // ParseSchedule reads the string form of a schedule.
 func ParseSchedule(s string) (Schedule, error) {
@@ -119,6 +120,7 @@ var faultWeights = []struct {
 }{
 	{faultPartition, 3}, {faultDelay, 2}, {faultReset, 3}, {faultDrop, 4}, {faultKillServer, 3}, {faultRestore, 2},
 	{faultKillDevice, 6}, {faultClockAhead, 2}, {faultClockBack, 2}, {faultEnroll, 3}, {faultUpgrade, 2},
+	{faultCorrupt, 4},
 }
 
 // DrawSchedule draws the faults of a run of the given length from rng:
@@ -174,6 +176,8 @@ func DrawSchedule(rng *rand.Rand, length time.Duration, devices, instances int, 
 			f.Target, f.Arg = rng.IntN(devices), (1+rng.Int64N(5))*3_600_000
 		case faultUpgrade:
 			f.Target = rng.IntN(devices)
+		case faultCorrupt:
+			f.Target, f.Arg = rng.IntN(devices), 1+rng.Int64N(3)
 		}
 		s = append(s, f)
 	}
