@@ -78,10 +78,125 @@ export namespace app {
 	        this.pending = source["pending"];
 	    }
 	}
-	export class Ranked {
-	    id: string;
+	export class LineShift {
+	    lineId: string;
+	    lineName: string;
+	    units: UnitQuantity[];
+	    unit: string;
+	    mixed: boolean;
 	    quantity: number;
 	    records: number;
+	    targetRate?: number;
+	    targetSince?: number;
+	    target?: number;
+	    hourQuantity: number;
+	    hourTarget?: number;
+	    shiftTarget?: number;
+	    projected?: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new LineShift(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.lineId = source["lineId"];
+	        this.lineName = source["lineName"];
+	        this.units = this.convertValues(source["units"], UnitQuantity);
+	        this.unit = source["unit"];
+	        this.mixed = source["mixed"];
+	        this.quantity = source["quantity"];
+	        this.records = source["records"];
+	        this.targetRate = source["targetRate"];
+	        this.targetSince = source["targetSince"];
+	        this.target = source["target"];
+	        this.hourQuantity = source["hourQuantity"];
+	        this.hourTarget = source["hourTarget"];
+	        this.shiftTarget = source["shiftTarget"];
+	        this.projected = source["projected"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class ShiftNow {
+	    name: string;
+	    from: number;
+	    to: number;
+	    hourFrom: number;
+	    hourTo: number;
+	    lines: LineShift[];
+	
+	    static createFrom(source: any = {}) {
+	        return new ShiftNow(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.from = source["from"];
+	        this.to = source["to"];
+	        this.hourFrom = source["hourFrom"];
+	        this.hourTo = source["hourTo"];
+	        this.lines = this.convertValues(source["lines"], LineShift);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class ProductInfo {
+	    id: string;
+	    name: string;
+	    unit: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new ProductInfo(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.unit = source["unit"];
+	    }
+	}
+	export class Ranked {
+	    id: string;
+	    name: string;
+	    unit: string;
+	    quantity: number;
+	    records: number;
+	    units?: UnitQuantity[];
 	
 	    static createFrom(source: any = {}) {
 	        return new Ranked(source);
@@ -90,15 +205,57 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.unit = source["unit"];
+	        this.quantity = source["quantity"];
+	        this.records = source["records"];
+	        this.units = this.convertValues(source["units"], UnitQuantity);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class UnitQuantity {
+	    unit: string;
+	    quantity: number;
+	    records: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new UnitQuantity(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.unit = source["unit"];
 	        this.quantity = source["quantity"];
 	        this.records = source["records"];
 	    }
 	}
 	export class LineActual {
 	    lineId: string;
+	    lineName: string;
+	    units: UnitQuantity[];
+	    unit: string;
+	    mixed: boolean;
 	    quantity: number;
 	    records: number;
 	    targetRate?: number;
+	    targetSince?: number;
 	    target?: number;
 	
 	    static createFrom(source: any = {}) {
@@ -108,11 +265,34 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.lineId = source["lineId"];
+	        this.lineName = source["lineName"];
+	        this.units = this.convertValues(source["units"], UnitQuantity);
+	        this.unit = source["unit"];
+	        this.mixed = source["mixed"];
 	        this.quantity = source["quantity"];
 	        this.records = source["records"];
 	        this.targetRate = source["targetRate"];
+	        this.targetSince = source["targetSince"];
 	        this.target = source["target"];
 	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
 	}
 	export class DashboardTotal {
 	    bucket: number;
@@ -164,6 +344,8 @@ export namespace app {
 	    lines: LineActual[];
 	    topProducts: Ranked[];
 	    topOperators: Ranked[];
+	    products: ProductInfo[];
+	    shift?: ShiftNow;
 	    rev: number;
 	
 	    static createFrom(source: any = {}) {
@@ -183,6 +365,8 @@ export namespace app {
 	        this.lines = this.convertValues(source["lines"], LineActual);
 	        this.topProducts = this.convertValues(source["topProducts"], Ranked);
 	        this.topOperators = this.convertValues(source["topOperators"], Ranked);
+	        this.products = this.convertValues(source["products"], ProductInfo);
+	        this.shift = this.convertValues(source["shift"], ShiftNow);
 	        this.rev = source["rev"];
 	    }
 	
@@ -429,6 +613,7 @@ export namespace app {
 	        this.active = source["active"];
 	    }
 	}
+	
 	export class Person {
 	    id: string;
 	    badgeId: string;
@@ -527,6 +712,7 @@ export namespace app {
 	        this.syncState = source["syncState"];
 	    }
 	}
+	
 	export class ProductInput {
 	    code: string;
 	    name: string;
@@ -698,6 +884,7 @@ export namespace app {
 		    return a;
 		}
 	}
+	
 	export class SignInStep {
 	    person: PersonChoice;
 	    needsPin: boolean;

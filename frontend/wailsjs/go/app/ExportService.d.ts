@@ -6,6 +6,8 @@ export function Cancel(arg1:string):Promise<void>;
 
 export function ExportDashboard(arg1:string,arg2:app.DashboardQuery):Promise<app.ExportResult>;
 
+export function ExportLines(arg1:string,arg2:app.DashboardQuery):Promise<app.ExportResult>;
+
 export function ExportRecords(arg1:string,arg2:app.RecordFilter):Promise<app.ExportResult>;
 
 export function NewExportID():Promise<string>;

@@ -10,6 +10,10 @@ export function ExportDashboard(arg1, arg2) {
   return window['go']['app']['ExportService']['ExportDashboard'](arg1, arg2);
 }
 
+export function ExportLines(arg1, arg2) {
+  return window['go']['app']['ExportService']['ExportLines'](arg1, arg2);
+}
+
 export function ExportRecords(arg1, arg2) {
   return window['go']['app']['ExportService']['ExportRecords'](arg1, arg2);
 }
