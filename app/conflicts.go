@@ -43,8 +43,13 @@ type Conflict struct {
 	// MineBy is who made the pushed ("mine") edit: the record's operator_id,
 	// else the row's updated_by; MineByName their display name (else the
 	// badge id, else a short device id).
-	MineBy        string `json:"mineBy"`
-	MineByName    string `json:"mineByName"`
+	MineBy     string `json:"mineBy"`
+	MineByName string `json:"mineByName"`
+	// TheirsBy is who made the server's state ("theirs", saved first): its
+	// operator_id or updated_by; TheirsByName their display name (else the
+	// badge id; "" when the row names nobody).
+	TheirsBy      string `json:"theirsBy"`
+	TheirsByName  string `json:"theirsByName"`
 	Reason        string `json:"reason"`
 	TheirsVersion int64  `json:"theirsVersion"`
 	// Decision is this computer's decision while the server has not
@@ -202,6 +207,9 @@ func (c *ConflictService) List() ([]Conflict, error) {
 		}
 		v.MineBy = author(r.TableName, w.Mine)
 		v.MineByName = people.of(v.MineBy, v.DeviceID)
+		if v.TheirsBy = author(r.TableName, w.Theirs); v.TheirsBy != "" {
+			v.TheirsByName = people.of(v.TheirsBy, "")
+		}
 		if w.ByPerson != nil {
 			v.ResolvedByPerson = *w.ByPerson
 		}

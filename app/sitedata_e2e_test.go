@@ -193,6 +193,9 @@ func TestSiteData_EndToEnd(t *testing.T) {
 	if open.MineBy != "MGR-1" || open.MineByName != "Mia Manager" {
 		t.Fatalf("conflict's author: %q %q", open.MineBy, open.MineByName)
 	}
+	if open.TheirsBy != "OP-100" || open.TheirsByName != "Olga Operator" {
+		t.Fatalf("theirs' author: %q %q", open.TheirsBy, open.TheirsByName)
+	}
 	if th, _ := open.Theirs.(map[string]any); th["updated_by"] != "OP-100" {
 		t.Fatalf("theirs: %+v", open.Theirs)
 	}

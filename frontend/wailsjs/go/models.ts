@@ -18,6 +18,8 @@ export namespace app {
 	    resolvedByName: string;
 	    mineBy: string;
 	    mineByName: string;
+	    theirsBy: string;
+	    theirsByName: string;
 	    reason: string;
 	    theirsVersion: number;
 	    decision: string;
@@ -50,6 +52,8 @@ export namespace app {
 	        this.resolvedByName = source["resolvedByName"];
 	        this.mineBy = source["mineBy"];
 	        this.mineByName = source["mineByName"];
+	        this.theirsBy = source["theirsBy"];
+	        this.theirsByName = source["theirsByName"];
 	        this.reason = source["reason"];
 	        this.theirsVersion = source["theirsVersion"];
 	        this.decision = source["decision"];
