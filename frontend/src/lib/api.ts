@@ -210,6 +210,7 @@ export const exports = {
   newId: () => wrap(() => ExportSvc.NewExportID()),
   records: (id: string, f: Partial<RecordFilter>) => wrap(() => ExportSvc.ExportRecords(id, app.RecordFilter.createFrom(f))),
   dashboard: (id: string, q: Partial<DashboardQuery>) => wrap(() => ExportSvc.ExportDashboard(id, app.DashboardQuery.createFrom(q))),
+  lines: (id: string, q: Partial<DashboardQuery>) => wrap(() => ExportSvc.ExportLines(id, app.DashboardQuery.createFrom(q))),
   cancel: (id: string) => wrap(() => ExportSvc.Cancel(id)),
 };
 
