@@ -69,6 +69,8 @@ bench: deps
 	@echo "== dashboard queries, 1M encrypted records, 90 days (docs/store.md, Rollups)" >&2
 	@GOFLAGS=-mod=mod go test ./backend/store/bench -run '^$$' -bench Dashboard -benchtime 5x -timeout 40m
 	@bash backend/server/bench/run.sh
+	@echo "== verified convergence: push with and without checksums (SQLite, PostgreSQL), checksum bytes, repair vs re-pull of a 1M-row device (docs/benchmarks.md)" >&2
+	@PG_DURABLE=1 bash .ci/postgres bash backend/server/bench/checksums.sh
 	@bash backend/cmd/outpost-sim/bench.sh
 
 ## soak: long runs that do not belong in make test: the nemesis campaign (SEEDS=a-b, MINUTES=60), long fuzzing

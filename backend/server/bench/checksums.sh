@@ -89,10 +89,10 @@ if [[ "$repair_rows" != 0 ]]; then
     -test.bench '^BenchmarkRepair$' -test.benchtime 1x -test.timeout 3h) | tee "$tmp/repair.txt" >&2
   echo "### Repair of 100 drifted rows vs a full re-pull ($repair_rows production records over 90 days)"
   echo
-  echo "| sync | seconds | bytes received | bytes sent | buckets listed | rows fetched |"
+  echo "| sync | seconds | bytes received | bytes sent | buckets listed | rows pulled or applied by repair |"
   echo "| --- | --- | --- | --- | --- | --- |"
   awk '/^BenchmarkRepair\// { n = $1; sub(/-[0-9]+$/, "", n); sub(/^BenchmarkRepair\//, "", n)
          for (i = 2; i < NF; i++) m[$(i + 1)] = $i
-         printf "| %s | %.1f | %d | %d | %d | %d |\n", n, m["s"], m["recv-bytes"], m["sent-bytes"], m["buckets"], m["rows"] }' "$tmp/repair.txt"
+         printf "| %s | %.2f | %d | %d | %d | %d |\n", n, m["s"], m["recv-bytes"], m["sent-bytes"], m["buckets"], m["rows"] }' "$tmp/repair.txt"
   echo
 fi
