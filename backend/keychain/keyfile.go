@@ -186,7 +186,7 @@ func keyText(data []byte) (string, error) {
 }
 
 func writeKeyFile(path string, key []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := mkdirPrivate(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("create key file directory: %w", err)
 	}
 	if err := writeFileAtomic(path, []byte(EncodeKey(key)+"\n")); err != nil {
@@ -195,7 +195,8 @@ func writeKeyFile(path string, key []byte) error {
 	return nil
 }
 
-// writeFileAtomic replaces path with data, mode 0600: temp file in the same
+// writeFileAtomic replaces path with data, mode 0600 (on Windows an ACL
+// for SYSTEM, the Administrators and the app's account only): temp file in the same
 // directory, fsync, rename, fsync of the directory. A crash leaves either the
 // old file or the new one, never a torn one.
 func writeFileAtomic(path string, data []byte) (err error) {
@@ -210,7 +211,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err := tmp.Chmod(0o600); err != nil && !isWindows() {
+	if err := privateFile(tmp); err != nil {
 		return err
 	}
 	if _, err := tmp.Write(data); err != nil {

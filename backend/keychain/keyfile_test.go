@@ -74,6 +74,11 @@ func TestKeyFile_GetOrCreate(t *testing.T) {
 				if err := os.Chmod(path, tt.mode); err != nil { // umask
 					t.Fatal(err)
 				}
+				if runtime.GOOS == "windows" {
+					if err := keychain.MakePrivateForTest(path); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 			_, created, err := keychain.NewKeyFile(path).GetOrCreate(ctx, tt.dbExists)
 			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
@@ -154,6 +159,9 @@ func TestKeyFile_Encodings(t *testing.T) {
 			}
 			path := filepath.Join(t.TempDir(), "db.key")
 			if err := os.WriteFile(path, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := keychain.MakePrivateForTest(path); err != nil {
 				t.Fatal(err)
 			}
 			keys, err := keychain.NewKeyFile(path).Candidates(t.Context())

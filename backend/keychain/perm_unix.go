@@ -30,4 +30,8 @@ func syncDir(dir string) error {
 	return nil
 }
 
-func isWindows() bool { return false }
+// privateFile makes a temporary file 0600 before the key is written to it.
+func privateFile(f *os.File) error { return f.Chmod(0o600) }
+
+// mkdirPrivate creates dir and its parents, 0700.
+func mkdirPrivate(dir string) error { return os.MkdirAll(dir, 0o700) }
