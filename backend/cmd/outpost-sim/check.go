@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -386,7 +387,8 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 			}
 			if !found {
 				sum.Lost++
-				mismatch("device %d's last edit of %s is nowhere on the server: %v", d.idx, k, e.fields)
+				mismatch("device %d's last edit of %s (hlc %s) is nowhere on the server: %v; history: %s; conflicts' mine: %s",
+					d.idx, k, e.hlc, e.fields, historyLine(tb, e.fields, h), minesLine(tb, e.fields, mines[e.id]))
 			}
 		}
 	}
@@ -458,6 +460,37 @@ func checkForbidden(ctx context.Context, sum *Summary, devs []*device, server ma
 		}
 	}
 	return nil
+}
+
+// historyLine renders a row's history for a lost edit's mismatch: each
+// version's number, hlc, writer and the fields the edit set.
+func historyLine(tb protocol.Table, fields map[string]any, h []syncclient.HistoryEntry) string {
+	var parts []string
+	for _, v := range h {
+		parts = append(parts, fmt.Sprintf("v%d %s by %.8s %s", v.Version, v.HLC, v.DeviceID, pickFields(tb, fields, v.Row)))
+	}
+	return strings.Join(parts, " | ")
+}
+
+// minesLine renders the "mine" of a row's conflict records likewise.
+func minesLine(tb protocol.Table, fields map[string]any, mines []map[string]any) string {
+	var parts []string
+	for _, m := range mines {
+		parts = append(parts, pickFields(tb, fields, m))
+	}
+	return strings.Join(parts, " | ")
+}
+
+func pickFields(tb protocol.Table, fields map[string]any, row map[string]any) string {
+	var parts []string
+	for name := range fields {
+		parts = append(parts, fmt.Sprintf("%s=%v", name, row[name]))
+	}
+	sort.Strings(parts)
+	if row["deleted_at"] != nil {
+		parts = append(parts, "deleted")
+	}
+	return strings.Join(parts, ",")
 }
 
 // fieldsEqual reports whether row holds every field of want.

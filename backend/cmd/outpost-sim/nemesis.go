@@ -39,6 +39,9 @@ type Nemesis struct {
 	enrolled int
 	// Counts of the faults played (for the summary).
 	deviceKills, clockJumps, upgrades, decideRounds, corruptions int
+	// corruptSkipped are corrupt faults not played: the device could not
+	// verify first.
+	corruptSkipped int
 }
 
 // NemesisStats are the faults a run played, in its summary.
@@ -57,9 +60,12 @@ type NemesisStats struct {
 	Upgrades         int `json:"upgrades"`
 	Decisions        int `json:"decisions"`
 	// Corruptions are the corrupt faults played (the rows: Summary.Corrupted).
-	Corruptions   int    `json:"corruptions"`
-	NetworkFaults int    `json:"network_faults"`
-	Faults        string `json:"faults"`
+	Corruptions int `json:"corruptions"`
+	// CorruptSkipped are corrupt faults skipped: the device could not
+	// verify first (so the server may lack a write only its file holds).
+	CorruptSkipped int    `json:"corruptions_skipped"`
+	NetworkFaults  int    `json:"network_faults"`
+	Faults         string `json:"faults"`
 }
 
 func (n *Nemesis) fail(err error) {
@@ -189,13 +195,35 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 		d := deviceAt(f.Target)
 		d.op.Lock()
 		defer d.op.Unlock()
+		// Only a device that holds what the server holds: a clean row is
+		// the only copy of its write while the server has lost it (a
+		// restore the device has not synced past yet), and a corrupted
+		// file then loses it for good, which no repair can undo. So the
+		// device first syncs and verifies, with no restore meanwhile
+		// (the cluster's lock), or the corruption is skipped.
+		played, err := func() (bool, error) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			verr := retry(sctx, 3, d.sync)
+			cancel()
+			if v := d.cl.Status(ctx).Verify; verr != nil || v.Problem != "" || v.Cursor == 0 {
+				return false, nil
+			}
+			// Its own stream, so that the rows picked do not move the
+			// device's edits (and a replay picks the same ones from the
+			// same file).
+			rng := rand.New(rand.NewPCG(uint64(f.At.Milliseconds()), uint64(f.Target)))
+			_, err := d.corrupt(ctx, rng, int(f.Arg))
+			return true, err
+		}()
 		n.mu.Lock()
-		n.corruptions++
+		if played {
+			n.corruptions++
+		} else {
+			n.corruptSkipped++
+		}
 		n.mu.Unlock()
-		// Its own stream, so that the rows picked do not move the device's
-		// edits (and a replay picks the same ones from the same file).
-		rng := rand.New(rand.NewPCG(uint64(f.At.Milliseconds()), uint64(f.Target)))
-		_, err := d.corrupt(ctx, rng, int(f.Arg))
 		return err
 	case faultDecide:
 		mgr.op.Lock()
@@ -235,7 +263,7 @@ func (n *Nemesis) Stats() NemesisStats {
 	}
 	return NemesisStats{Store: c.kind, Instances: len(c.procs), ServerKills: c.kills, Restores: c.restores, RestoresUnmarked: c.unmarked,
 		DeviceKills: n.deviceKills, ClockJumps: n.clockJumps, Enrolled: n.enrolled, Upgrades: n.upgrades, Decisions: n.decideRounds,
-		Corruptions: n.corruptions, NetworkFaults: net, Faults: n.Schedule.String()}
+		Corruptions: n.corruptions, CorruptSkipped: n.corruptSkipped, NetworkFaults: net, Faults: n.Schedule.String()}
 }
 
 // fingerprint is a digest of a device's synced rows but its clean

@@ -311,7 +311,11 @@ func (d *device) close() { d.st.Close() }
 
 // sync runs one push-then-pull and adds up its report.
 func (d *device) sync(ctx context.Context) error {
+	before := d.cl.Status(ctx).Verify.Repaired
 	rep, err := d.cl.Sync(ctx)
+	// A sync's report keeps the last pull's verification only; the status
+	// counts every bucket repaired by this client.
+	repaired := max(rep.Verify.Buckets, int(d.cl.Status(ctx).Verify.Repaired-before))
 	d.mu.Lock()
 	d.report.PushOutcome.Applied += rep.Applied
 	d.report.Merged += rep.Merged
@@ -320,7 +324,7 @@ func (d *device) sync(ctx context.Context) error {
 	d.report.Rejected += rep.Rejected
 	d.report.Batches += rep.Batches
 	d.report.Pulled += rep.Pulled
-	d.repairs += rep.Verify.Buckets
+	d.repairs += repaired
 	d.mu.Unlock()
 	return err
 }
