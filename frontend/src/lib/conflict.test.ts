@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   byName,
+  clock24,
+  foldUnchanged,
+  openConflictRows,
+  sideNames,
   display,
   isSecret,
   secretChange,
@@ -199,5 +203,51 @@ describe('secrets (issue 17)', () => {
     expect(secretChange('secret:1', 'secret:1')).toBe('');
     expect(isSecret('pin_hash')).toBe(true);
     expect(isSecret('notes', 'plain')).toBe(false);
+  });
+});
+
+describe('plain words (issue 20)', () => {
+  const now = new Date(2026, 11, 7, 15, 0).getTime();
+  const at = (h: number, m: number) => new Date(2026, 11, 7, h, m).getTime();
+  const c = {
+    deviceId: 'dev-here-1234',
+    mineByName: 'Ana Operator',
+    theirsByName: 'Sam Supervisor',
+    base: { updated_at: at(13, 40) },
+    mine: { updated_at: at(14, 5) },
+    theirs: { updated_at: at(14, 2) },
+  };
+  it('names people and 24-hour times, never Mine/Theirs/Base', () => {
+    const n = sideNames(c, 'dev-here-1234', c.theirs, now);
+    expect(n.heading.theirs).toBe('Sam Supervisor, 14:02 — saved first');
+    expect(n.heading.mine).toBe('Ana Operator, 14:05 — this terminal');
+    expect(n.heading.base).toBe('Before both changes, 13:40');
+    for (const h of Object.values(n.heading)) expect(h).not.toMatch(/\b(Mine|Theirs|Base|server|version)\b/);
+  });
+  it('says "saved second" for a change made on another terminal', () => {
+    const n = sideNames({ ...c, theirsByName: '' }, 'another-device', c.theirs, now);
+    expect(n.heading.mine).toBe('Ana Operator, 14:05 — saved second');
+    expect(n.heading.theirs).toBe('The other change, 14:02 — saved first');
+  });
+  it('writes other days with their date', () => {
+    expect(clock24(new Date(2026, 11, 6, 23, 41).getTime(), now)).toBe('2026-12-06 23:41');
+    expect(clock24(at(9, 5), now)).toBe('09:05');
+  });
+  it('folds unchanged fields away', () => {
+    const d = diffRows('line_configs', { recipe: 'R', temperature_c: 180 }, { recipe: 'R', temperature_c: 185 }, { recipe: 'R', temperature_c: 190 });
+    const { changed, unchanged } = foldUnchanged(d);
+    expect(changed.map((x) => x.field)).toEqual(['temperature_c']);
+    expect(unchanged.map((x) => x.field)).toContain('recipe');
+  });
+  it('flags the rows with an open conflict', () => {
+    const rows = openConflictRows(
+      [
+        { status: 'open', table: 'line_configs', rowId: 'a' },
+        { status: 'resolved', table: 'line_configs', rowId: 'b' },
+        { status: 'open', table: 'production_records', rowId: 'c' },
+      ],
+      'line_configs',
+    );
+    expect([...rows]).toEqual(['a']);
   });
 });

@@ -300,3 +300,67 @@ export function filterInbox<
       (!f.to || c.createdAt < f.to),
   );
 }
+
+/** clock24 renders ms as a local 24-hour time: "14:02" today, else
+ * "2026-12-06 14:02". */
+export function clock24(ms: number, now: number = Date.now()): string {
+  const d = new Date(ms);
+  const n = new Date(now);
+  const p = (x: number) => String(x).padStart(2, '0');
+  const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
+  if (d.getFullYear() === n.getFullYear() && d.getMonth() === n.getMonth() && d.getDate() === n.getDate()) return hm;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${hm}`;
+}
+
+/** The people behind a conflict's sides, in words. */
+export interface SideNames {
+  /** who made the change that met the conflict ("mine") */
+  mine: string;
+  /** who saved the server's state first ("theirs") */
+  theirs: string;
+  /** the column headings: "Ana Operator, 14:05 — this terminal" */
+  heading: { base: string; mine: string; theirs: string };
+}
+
+/** sideNames names a conflict's sides after people and times, never
+ * "mine"/"theirs": the server's state was saved first; the other change
+ * was made on this terminal or on another one. thisDevice is this
+ * computer's device id. */
+export function sideNames(
+  c: { deviceId: string; mineByName?: string; theirsByName?: string; base?: unknown; mine?: unknown; theirs?: unknown },
+  thisDevice: string,
+  theirs: unknown = c.theirs,
+  now: number = Date.now(),
+): SideNames {
+  const at = (r: unknown) => {
+    const t = Number((r as Row | null)?.updated_at);
+    return Number.isFinite(t) && t > 0 ? `, ${clock24(t, now)}` : '';
+  };
+  const here = !!thisDevice && c.deviceId === thisDevice;
+  const mine = byName(c.mineByName, c.deviceId);
+  const first = c.theirsByName && c.theirsByName.trim() ? c.theirsByName : here ? 'Another terminal' : 'The other change';
+  return {
+    mine,
+    theirs: first,
+    heading: {
+      base: `Before both changes${at(c.base)}`,
+      mine: `${mine}${at(c.mine)} — ${here ? 'this terminal' : 'saved second'}`,
+      theirs: `${first}${at(theirs)} — saved first`,
+    },
+  };
+}
+
+/** foldUnchanged splits the diff rows into those someone changed and the
+ * unchanged ones, which the screen folds away. */
+export function foldUnchanged<T extends { kind: FieldKind }>(diffs: T[]): { changed: T[]; unchanged: T[] } {
+  return { changed: diffs.filter((d) => d.kind !== 'same'), unchanged: diffs.filter((d) => d.kind === 'same') };
+}
+
+/** openConflictRows is the ids of the rows of table with an open conflict:
+ * the screens listing those rows flag them. */
+export function openConflictRows(cs: { status: string; table: string; rowId: string }[] | null | undefined, table: string): Set<string> {
+  return new Set((cs ?? []).filter((c) => c.status === 'open' && c.table === table).map((c) => c.rowId));
+}
+
+/** multiLine: fields whose merged value is edited in a multi-line editor. */
+export const multiLineFields = new Set(['notes']);

@@ -45,7 +45,10 @@ describe('ConflictsScreen with people', () => {
     expect((await screen.findByTestId('conflict-mine-by')).textContent).toBe('Ana Lima');
     expect(screen.getByTestId('conflict-resolved-by').textContent).toBe('Max Weber');
     expect(screen.getByTestId('conflict-by').textContent).toContain('by Ana Lima');
-    expect(screen.getByText('Mine (Ana Lima)')).toBeTruthy();
+    // The sides are people and times, not Mine/Theirs/Base.
+    expect(screen.getByTestId('head-mine').textContent).toMatch(/^Ana Lima.* — saved second$/);
+    expect(screen.getByTestId('head-theirs').textContent).toMatch(/ — saved first$/);
+    expect(document.querySelector('[data-testid="diff"] thead')!.textContent).not.toMatch(/\b(Mine|Theirs|Base|server)\b/);
     await fireEvent.click(screen.getByTestId('history'));
     const by = await screen.findAllByTestId('history-by');
     expect(by.map((b) => b.textContent)).toEqual(['Ana Lima', 'device eeeeffff']);
@@ -57,7 +60,7 @@ describe('ConflictsScreen with people', () => {
     session.set({ ...noSession, required: true, signedIn: true, person: ana });
     render(ConflictsScreen);
     expect((await screen.findByTestId('resolve-blocked')).textContent).toContain('Signed in as Ana Lima (Operator): only a manager can resolve conflicts.');
-    await fireEvent.click(screen.getByRole('button', { name: 'Theirs' })); // take all: theirs
+    await fireEvent.click(screen.getByTestId('take-theirs')); // take all: theirs
     await fireEvent.input(screen.getByLabelText(/Reason/), { target: { value: 'Counted again' } });
     await fireEvent.click(screen.getByTestId('resolve'));
     await vi.waitFor(() =>
@@ -124,14 +127,16 @@ describe('ConflictsScreen, a resolved conflict', () => {
     // quantity: mine (7) was taken; operator: theirs (B-2)
     expect([0, 1, 2].map((i) => cell('quantity', i).getAttribute('aria-pressed'))).toEqual(['false', 'true', 'false']);
     expect([0, 1, 2].map((i) => cell('operator_id', i).getAttribute('aria-pressed'))).toEqual(['false', 'false', 'true']);
-    // a field nobody changed is not marked as a choice
+    // a field nobody changed is folded away, and once shown not marked as a choice
+    expect(cell('line_id', 0)).toBeUndefined();
+    await fireEvent.click(screen.getByTestId('unchanged-toggle'));
     expect([0, 1, 2].map((i) => cell('line_id', i).getAttribute('aria-pressed'))).toEqual(['false', 'false', 'false']);
     expect(cell('quantity', 0).disabled).toBe(true);
     expect(screen.queryByPlaceholderText('choose or type')).toBeNull();
     expect(screen.queryAllByRole('textbox', { name: /Result for/ })).toHaveLength(0);
     expect(screen.queryByTestId('resolve')).toBeNull();
     expect(document.getElementById('reason')).toBeNull();
-    expect(screen.getByTestId('decided-note').textContent).toContain('version 5');
+    expect(screen.getByTestId('decided-note').textContent).not.toMatch(/version/);
     // M (choose mine) does nothing on a decided conflict
     await fireEvent.keyDown(window, { key: 'j' });
     await fireEvent.keyDown(window, { key: 'b' });
@@ -139,7 +144,8 @@ describe('ConflictsScreen, a resolved conflict', () => {
     // History marks the decided version
     await fireEvent.click(screen.getByTestId('history'));
     const mark = await screen.findByTestId('history-decision');
-    expect(mark.closest('li')!.textContent).toContain('v5');
+    expect(mark.closest('li')!.textContent).toContain('Max Weber');
+    expect(mark.closest('li')!.textContent).not.toMatch(/\bv5\b/);
   });
 
   it('says a value was typed in when no side holds it', async () => {
@@ -170,7 +176,7 @@ describe('ConflictsScreen, a resolved conflict', () => {
   it('when the server no longer keeps the decided version, says so instead of guessing', async () => {
     installBackend({ ConflictService: { List: () => Promise.resolve([resolved]), History: history([rowVersions[0]]) } });
     render(ConflictsScreen);
-    expect((await screen.findByTestId('decided-unknown')).textContent).toContain('no longer keeps the decided version (v5)');
+    expect((await screen.findByTestId('decided-unknown')).textContent).toContain('no longer keeps the decided values');
     expect(document.querySelectorAll('td.result')).toHaveLength(0);
   });
 
@@ -187,7 +193,7 @@ describe('ConflictsScreen, a resolved conflict', () => {
       render(ConflictsScreen);
       expect((await screen.findByTestId('decided-quantity')).textContent!.trim()).toBe('7');
       expect(screen.getByTestId('decided-operator_id').textContent!.trim()).toBe('B-2');
-      expect(screen.getByTestId('decided-note').textContent).toContain('version 5');
+      expect(screen.getByTestId('decided-note').textContent).not.toMatch(/version/);
       expect(screen.getByRole('columnheader', { name: 'Result' })).toBeTruthy();
       expect([0, 1, 2].map((i) => cell('quantity', i).getAttribute('aria-pressed'))).toEqual(['false', 'true', 'false']);
       expect([0, 1, 2].map((i) => cell('operator_id', i).getAttribute('aria-pressed'))).toEqual(['false', 'false', 'true']);
@@ -263,7 +269,7 @@ describe('ConflictsScreen, deciding', () => {
     session.set({ ...noSession, required: true, signedIn: true, person: max });
     render(ConflictsScreen);
     await screen.findByTestId('resolve');
-    await fireEvent.click(screen.getByRole('button', { name: 'Theirs' }));
+    await fireEvent.click(screen.getByTestId('take-theirs'));
     await fireEvent.input(screen.getByLabelText(/Reason/), { target: { value: 'Counted again' } });
     await fireEvent.click(screen.getByTestId('resolve'));
     await vi.waitFor(() => expect(screen.queryByTestId('resolve')).toBeNull());
@@ -312,10 +318,38 @@ describe('ConflictsScreen on a people conflict', () => {
     expect(list.textContent).toContain('PIN: PIN changed');
     expect(container.innerHTML).not.toContain('secret:');
     // Taking mine sends mine's token back: the Go side turns it into the hash.
-    await fireEvent.click(screen.getByRole('button', { name: 'Mine' }));
+    await fireEvent.click(screen.getByTestId('take-mine'));
     await fireEvent.input(screen.getByLabelText(/Reason/), { target: { value: 'The newer PIN' } });
     await fireEvent.click(screen.getByTestId('resolve'));
     await vi.waitFor(() => expect(resolve).toHaveBeenCalled());
     expect((resolve.mock.calls[0] as unknown[])[1]).toMatchObject({ pin_hash: 'secret:44ee55ff66007711' });
+  });
+});
+
+describe('ConflictsScreen in plain words (issue 20)', () => {
+  const lc = { id: 'lc1', line_id: 'L7', recipe: 'Summer', target_rate_per_hour: 100, temperature_c: 180, speed_rpm: 60, notes: 'Check seals', deleted_at: null, updated_at: 1 };
+  const lcConflict = () =>
+    conflict({
+      table: 'line_configs', rowId: 'lc1', base: lc, mine: { ...lc, temperature_c: 185, notes: 'Check seals\nevery shift' }, theirs: { ...lc, temperature_c: 190 },
+      deviceId: 'this-terminal-1', mineByName: 'Ana Operator', theirsByName: 'Sam Supervisor',
+    });
+  beforeEach(() => syncStatus.set(syncStatusOf({ server_url: 'https://s', role: 'manager', open_conflicts: 1, last_sync: 1, device_id: 'this-terminal-1' })));
+
+  it('names this terminal and who saved first, folds unchanged fields, edits notes on several lines', async () => {
+    installBackend({ ConflictService: { List: () => Promise.resolve([lcConflict()]) } });
+    render(ConflictsScreen);
+    expect((await screen.findByTestId('head-mine')).textContent).toMatch(/^Ana Operator, .* — this terminal$/);
+    expect(screen.getByTestId('head-theirs').textContent).toMatch(/^Sam Supervisor, .* — saved first$/);
+    const fields = () => [...document.querySelectorAll('[data-testid="diff"] tbody tr[data-field]')].map((r) => r.getAttribute('data-field'));
+    expect(fields()).toEqual(['temperature_c', 'notes']);
+    const toggle = screen.getByTestId('unchanged-toggle');
+    expect(toggle.textContent!.replace(/\s+/g, ' ').trim()).toBe('Show 5 unchanged fields');
+    await fireEvent.click(toggle);
+    expect(fields()).toContain('recipe');
+    expect(screen.getByText('changed by Ana Operator')).toBeTruthy();
+    const notes = screen.getByTestId('merged-notes');
+    expect(notes.tagName).toBe('TEXTAREA');
+    expect((notes as HTMLTextAreaElement).value).toBe('Check seals\nevery shift');
+    expect(screen.getByTestId('take-theirs').textContent).toBe('Sam Supervisor (saved first)');
   });
 });
