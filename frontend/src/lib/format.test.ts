@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cipherLabel, dayEnd, dayStart, formatCount, formatDateTime, formatQuantity, formatWhen, pendingLabel, pendingNoun } from './format';
+import { cipherLabel, dayEnd, dayStart, formatCount, formatDateTime, formatQuantity, formatWhen, pendingLabel, pendingNoun, sendingNoun } from './format';
 
 describe('format', () => {
   it('groups thousands', () => {
@@ -40,5 +40,7 @@ describe('format', () => {
     expect(pendingLabel(2500, 'en-US')).toBe('2,500 changes not yet synced');
     expect(pendingNoun(1)).toBe('change not synced');
     expect(pendingNoun(0)).toBe('changes not synced');
+    expect(sendingNoun(1)).toBe('change being sent…');
+    expect(sendingNoun(3)).toBe('changes being sent…');
   });
 });

@@ -63,3 +63,8 @@ export function pendingLabel(n: number, locale?: string): string {
 export function pendingNoun(n: number): string {
   return n === 1 ? 'change not synced' : 'changes not synced';
 }
+
+/** sendingNoun is the words after the pending count while a sync sends them. */
+export function sendingNoun(n: number): string {
+  return n === 1 ? 'change being sent…' : 'changes being sent…';
+}
