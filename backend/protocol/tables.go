@@ -251,6 +251,10 @@ type Registry struct {
 	byName map[string]int
 }
 
+// MaxQuantity is the largest quantity a production record (or a product's
+// plausible range) may hold.
+const MaxQuantity = 1_000_000_000
+
 // NewRegistry returns the v1 table registry: production_records (lww),
 // line_configs (manual), and the site data tables lines, products, people and
 // site_settings (manual, manager devices only). Adding a table is a migration on each side plus one
@@ -264,7 +268,7 @@ func NewRegistry() *Registry {
 			Columns: cols(head(), []Column{
 				identifier("line_id"),
 				identifier("product_id"),
-				{Name: "quantity", Kind: Int, People: true, HasRange: true, MinInt: 0, MaxInt: 1_000_000_000},
+				{Name: "quantity", Kind: Int, People: true, HasRange: true, MinInt: 0, MaxInt: MaxQuantity},
 				identifier("operator_id"),
 			}, tail()),
 		},
@@ -298,6 +302,11 @@ func NewRegistry() *Registry {
 				text("name", true, false, nameMax),
 				text("unit", true, true, 32),
 				flag("active"),
+				// The plausible quantity of one record (issue 20): the entry
+				// form asks to confirm a quantity outside it. Nullable: no
+				// range means the default rule (above 10,000 is confirmed).
+				{Name: "min_quantity", Kind: Int, Nullable: true, People: true, HasRange: true, MinInt: 0, MaxInt: MaxQuantity},
+				{Name: "max_quantity", Kind: Int, Nullable: true, People: true, HasRange: true, MinInt: 0, MaxInt: MaxQuantity},
 				updatedBy(),
 			}, tail()),
 		},

@@ -156,8 +156,10 @@ func TestSiteDataTables(t *testing.T) {
 	reg := NewRegistry()
 	lines, _ := reg.Lookup(TableLines)
 	people, _ := reg.Lookup(TablePeople)
+	products, _ := reg.Lookup(TableProducts)
 	settings, _ := reg.Lookup(TableSiteSettings)
 	now := int64(1_700_000_000_000)
+	productID := KeyID(TableProducts, "P-300")
 	base := func(m map[string]any) map[string]any {
 		m["created_at"], m["updated_at"] = now, now
 		return m
@@ -175,6 +177,12 @@ func TestSiteDataTables(t *testing.T) {
 		{"line random id", lines, "0b7e7a8e-6c54-4a43-9b8a-0c6a0f1f4f2e", base(map[string]any{"code": "L1", "name": "Line 1", "active": int64(1)}), CodeInvalidValue},
 		{"active not a flag", lines, lineID, base(map[string]any{"code": "L1", "name": "Line 1", "active": int64(2)}), CodeInvalidValue},
 		{"line without name", lines, lineID, base(map[string]any{"code": "L1", "active": int64(1)}), CodeMissingValue},
+		// Issue 20: a product's unit and plausible quantity range (nullable).
+		{"product with unit and range", products, productID, base(map[string]any{"code": "P-300", "name": "Flour", "unit": "kg", "min_quantity": int64(1), "max_quantity": int64(500), "active": int64(1)}), ""},
+		{"product without range", products, productID, base(map[string]any{"code": "P-300", "name": "Flour", "active": int64(1), "min_quantity": nil, "max_quantity": nil}), ""},
+		{"product negative min", products, productID, base(map[string]any{"code": "P-300", "name": "Flour", "active": int64(1), "min_quantity": int64(-1)}), CodeInvalidValue},
+		{"product max too large", products, productID, base(map[string]any{"code": "P-300", "name": "Flour", "active": int64(1), "max_quantity": int64(1_000_000_001)}), CodeInvalidValue},
+		{"product fractional max", products, productID, base(map[string]any{"code": "P-300", "name": "Flour", "active": int64(1), "max_quantity": 2.5}), CodeInvalidValue},
 		{"person ok", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "manager", "active": int64(1), "pin_hash": "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"}), ""},
 		{"person bad role", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "admin", "active": int64(1)}), CodeInvalidValue},
 		{"person clear PIN", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "operator", "active": int64(1), "pin_hash": "4711"}), CodeInvalidValue},

@@ -332,13 +332,14 @@ func TestStore_LocalOnlyMigrationNoRepull(t *testing.T) {
 	// 0006 (full passes) is not local only on purpose: an upgraded device
 	// re-pulls once as a full pass, which removes the rows whose tombstones
 	// were purged while it was behind (issue 15, defect 2).
-	if SyncSchemaVersion() != 6 || SchemaVersion() != 7 {
+	// 0008 (a product's quantity range) adds columns a pull brings.
+	if SyncSchemaVersion() != 8 || SchemaVersion() != 8 {
 		t.Fatalf("SyncSchemaVersion = %d, SchemaVersion = %d", SyncSchemaVersion(), SchemaVersion())
 	}
 	for _, tc := range []struct {
 		seen      string
 		wantReset bool
-	}{{"2", true}, {"5", true}, {"6", false}} {
+	}{{"2", true}, {"5", true}, {"6", true}, {"8", false}} {
 		s := openTest(t, Options{})
 		if _, err := s.ApplyPullPage(ctx, protocol.PullResponse{Cursor: 50}); err != nil {
 			t.Fatal(err)
