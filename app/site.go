@@ -138,6 +138,22 @@ func (s *SiteService) put(table string, fields map[string]any, check func(ctx co
 	})
 }
 
+func intOrNil(v *int64) any {
+	if v == nil {
+		return nil
+	}
+	return *v
+}
+
+// intOf is a nullable integer column as a pointer (nil when NULL).
+func intOf(r store.SiteRow, col string) *int64 {
+	v, ok := r.Int(col)
+	if !ok {
+		return nil
+	}
+	return &v
+}
+
 func textOrNil(s string) any {
 	if s = strings.TrimSpace(s); s == "" {
 		return nil
@@ -159,9 +175,14 @@ func (s *SiteService) SaveLine(in LineInput) (Line, error) {
 }
 
 // SaveProduct adds a product or updates the product with the same code.
+// A plausible range is optional; its least quantity is not above its most.
 func (s *SiteService) SaveProduct(in ProductInput) (Product, error) {
+	if in.MinQuantity != nil && in.MaxQuantity != nil && *in.MinQuantity > *in.MaxQuantity {
+		return Product{}, fieldError(CodeInvalidInput, "max_quantity", "The largest plausible quantity (%d) is below the smallest (%d).", *in.MaxQuantity, *in.MinQuantity)
+	}
 	r, err := s.put(protocol.TableProducts, map[string]any{
 		"code": strings.TrimSpace(in.Code), "name": strings.TrimSpace(in.Name), "unit": textOrNil(in.Unit), "active": in.Active,
+		"min_quantity": intOrNil(in.MinQuantity), "max_quantity": intOrNil(in.MaxQuantity),
 	}, nil)
 	if err != nil {
 		return Product{}, err
@@ -416,6 +437,7 @@ func lineOf(r store.SiteRow) Line {
 func productOf(r store.SiteRow) Product {
 	return Product{
 		ID: r.ID(), Code: r.Text("code"), Name: r.Text("name"), Unit: r.Text("unit"), Active: r.Active(),
+		MinQuantity: intOf(r, "min_quantity"), MaxQuantity: intOf(r, "max_quantity"),
 		UpdatedBy: r.Text("updated_by"), UpdatedAt: updatedAt(r), Pending: r.Pending, SyncState: viewState(r),
 	}
 }

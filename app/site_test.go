@@ -316,8 +316,24 @@ func TestSite_SaveAndRead(t *testing.T) {
 		t.Fatalf("line without a code: %+v", e)
 	}
 	p, err := tm.site.SaveProduct(ProductInput{Code: "P1", Name: "Bolts", Unit: "pcs", Active: true})
-	if err != nil || p.Unit != "pcs" || p.UpdatedBy != "MGR-1" {
+	if err != nil || p.Unit != "pcs" || p.UpdatedBy != "MGR-1" || p.MinQuantity != nil || p.MaxQuantity != nil {
 		t.Fatalf("product: %+v %v", p, err)
+	}
+	// A plausible range (issue 20): kept, read back, refused when upside down.
+	lo, hi := int64(5), int64(400)
+	if p, err = tm.site.SaveProduct(ProductInput{Code: "P1", Name: "Bolts", Unit: "pcs", Active: true, MinQuantity: &lo, MaxQuantity: &hi}); err != nil ||
+		p.MinQuantity == nil || *p.MinQuantity != 5 || p.MaxQuantity == nil || *p.MaxQuantity != 400 {
+		t.Fatalf("product range: %+v %v", p, err)
+	}
+	_, err = tm.site.SaveProduct(ProductInput{Code: "P1", Name: "Bolts", Active: true, MinQuantity: &hi, MaxQuantity: &lo})
+	wantCode(t, "range upside down", err, CodeInvalidInput, "max_quantity")
+	neg := int64(-3)
+	_, err = tm.site.SaveProduct(ProductInput{Code: "P1", Name: "Bolts", Active: true, MinQuantity: &neg})
+	if e := asError(t, err); e.Field != "min_quantity" {
+		t.Fatalf("negative minimum: %+v", e)
+	}
+	if ps, err := tm.site.Get(); err != nil || len(ps.Products) != 1 || ps.Products[0].MaxQuantity == nil || *ps.Products[0].MaxQuantity != 400 {
+		t.Fatalf("read back: %+v %v", ps, err)
 	}
 	op, err := tm.site.SavePerson(PersonInput{BadgeID: "OP-100", DisplayName: "Olga Operator", Role: "operator", Active: true})
 	if err != nil || op.HasPIN || op.NeedsPIN || op.UpdatedBy != "MGR-1" {

@@ -20,15 +20,19 @@ type Line struct {
 
 // Product is one product of the site's list.
 type Product struct {
-	ID        string `json:"id"`
-	Code      string `json:"code"`
-	Name      string `json:"name"`
-	Unit      string `json:"unit"`
-	Active    bool   `json:"active"`
-	UpdatedBy string `json:"updatedBy"`
-	UpdatedAt int64  `json:"updatedAt"`
-	Pending   bool   `json:"pending"`
-	SyncState string `json:"syncState,omitempty"`
+	ID   string `json:"id"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+	Unit string `json:"unit"`
+	// MinQuantity and MaxQuantity are the plausible quantity of one record
+	// (nil: none); the entry form asks to confirm a quantity outside them.
+	MinQuantity *int64 `json:"minQuantity"`
+	MaxQuantity *int64 `json:"maxQuantity"`
+	Active      bool   `json:"active"`
+	UpdatedBy   string `json:"updatedBy"`
+	UpdatedAt   int64  `json:"updatedAt"`
+	Pending     bool   `json:"pending"`
+	SyncState   string `json:"syncState,omitempty"`
 }
 
 // Person is one person of the site. The PIN hash never reaches the
@@ -90,6 +94,9 @@ type ProductInput struct {
 	Name   string `json:"name"`
 	Unit   string `json:"unit"`
 	Active bool   `json:"active"`
+	// MinQuantity and MaxQuantity: the plausible range (nil: none).
+	MinQuantity *int64 `json:"minQuantity"`
+	MaxQuantity *int64 `json:"maxQuantity"`
 }
 
 // PersonInput is a person as a manager enters it (upsert by badge id). PIN

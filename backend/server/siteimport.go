@@ -247,6 +247,10 @@ func ParseSiteCSV(reg *protocol.Registry, table string, r io.Reader) ([]ImportRo
 			keys[k] = line
 		}
 		if !bad {
+			if msg := rangeProblem(row.Values); msg != "" {
+				add(line, "max_quantity", "%s", msg)
+				continue
+			}
 			rows = append(rows, row)
 		}
 	}
@@ -254,6 +258,17 @@ func ParseSiteCSV(reg *protocol.Registry, table string, r io.Reader) ([]ImportRo
 		add(1, "", "%s needs one data row after the header", t.Name)
 	}
 	return rows, problems, nil
+}
+
+// rangeProblem says what is wrong with a product's plausible quantity range
+// (issue 20): its least quantity above its most. "" when fine or absent.
+func rangeProblem(v protocol.Row) string {
+	lo, okLo := v["min_quantity"].(int64)
+	hi, okHi := v["max_quantity"].(int64)
+	if okLo && okHi && lo > hi {
+		return fmt.Sprintf("the largest plausible quantity (%d) is below the smallest (%d)", hi, lo)
+	}
+	return ""
 }
 
 // cellValue parses one CSV cell for column c: text verbatim, integers and
