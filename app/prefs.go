@@ -19,6 +19,9 @@ type TerminalPrefs struct {
 	// DashboardShifts are the shift starts typed on the dashboard ("" =
 	// the site's).
 	DashboardShifts string `json:"dashboardShifts"`
+	// ScanSoundOff: this terminal gives scan feedback by the flash only,
+	// without the accept/refuse beep (issue 20; the sound is on by default).
+	ScanSoundOff bool `json:"scanSoundOff"`
 }
 
 const (
@@ -26,6 +29,7 @@ const (
 	prefLastOperator = "last_operator"
 	prefSetupSkipped = "setup_skipped"
 	prefShifts       = "dashboard_shifts"
+	prefScanSoundOff = "scan_sound_off"
 	// maxPrefLen bounds a remembered value (the form's fields are 128 long).
 	maxPrefLen = 256
 )
@@ -89,6 +93,20 @@ func (s *PrefsService) SetDashboardShifts(shifts string) (TerminalPrefs, error) 
 	})
 }
 
+// SetScanSound turns the scan feedback beep on or off on this terminal.
+func (s *PrefsService) SetScanSound(on bool) (TerminalPrefs, error) {
+	return callLocal(s.core, func(ctx context.Context, st *store.Store) (TerminalPrefs, error) {
+		v := "1"
+		if on {
+			v = ""
+		}
+		if err := st.SetLocalPref(ctx, prefScanSoundOff, v); err != nil {
+			return TerminalPrefs{}, err
+		}
+		return readPrefs(ctx, st)
+	})
+}
+
 func readPrefs(ctx context.Context, st *store.Store) (TerminalPrefs, error) {
 	var p TerminalPrefs
 	var err error
@@ -106,5 +124,10 @@ func readPrefs(ctx context.Context, st *store.Store) (TerminalPrefs, error) {
 	if p.DashboardShifts, err = st.LocalPref(ctx, prefShifts); err != nil {
 		return TerminalPrefs{}, err
 	}
+	off, err := st.LocalPref(ctx, prefScanSoundOff)
+	if err != nil {
+		return TerminalPrefs{}, err
+	}
+	p.ScanSoundOff = off == "1"
 	return p, nil
 }

@@ -34,12 +34,16 @@ func TestPrefsService_InEncryptedStore(t *testing.T) {
 	if p, err = svc.SetDashboardShifts("A=05:00,B=13:00"); err != nil || p.DashboardShifts != "A=05:00,B=13:00" {
 		t.Fatalf("dashboard shifts: %+v, %v", p, err)
 	}
+	// Scan sounds are on until this terminal turns them off (issue 20).
+	if p, err = svc.SetScanSound(false); err != nil || !p.ScanSoundOff || p.DashboardShifts != "A=05:00,B=13:00" {
+		t.Fatalf("scan sound off: %+v, %v", p, err)
+	}
 	core.Shutdown()
 
 	core, svc = start()
 	defer core.Shutdown()
 	p, err = svc.Get()
-	if err != nil || p != (TerminalPrefs{LastLine: "L-3", LastOperator: "BADGE-4711", SetupSkipped: true, DashboardShifts: "A=05:00,B=13:00"}) {
+	if err != nil || p != (TerminalPrefs{LastLine: "L-3", LastOperator: "BADGE-4711", SetupSkipped: true, DashboardShifts: "A=05:00,B=13:00", ScanSoundOff: true}) {
 		t.Fatalf("after a restart: %+v, %v", p, err)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -51,6 +55,9 @@ func TestPrefsService_InEncryptedStore(t *testing.T) {
 	}
 	if p, err = svc.Remember("", ""); err != nil || p.LastOperator != "" || !p.SetupSkipped {
 		t.Fatalf("forget: %+v, %v", p, err)
+	}
+	if p, err = svc.SetScanSound(true); err != nil || p.ScanSoundOff {
+		t.Fatalf("scan sound on again: %+v, %v", p, err)
 	}
 	if _, err := svc.Remember(string(make([]byte, 300)), ""); err == nil {
 		t.Fatal("an over-long value was stored")

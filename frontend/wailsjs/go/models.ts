@@ -693,6 +693,8 @@ export namespace app {
 	    code: string;
 	    name: string;
 	    unit: string;
+	    minQuantity?: number;
+	    maxQuantity?: number;
 	    active: boolean;
 	    updatedBy: string;
 	    updatedAt: number;
@@ -709,6 +711,8 @@ export namespace app {
 	        this.code = source["code"];
 	        this.name = source["name"];
 	        this.unit = source["unit"];
+	        this.minQuantity = source["minQuantity"];
+	        this.maxQuantity = source["maxQuantity"];
 	        this.active = source["active"];
 	        this.updatedBy = source["updatedBy"];
 	        this.updatedAt = source["updatedAt"];
@@ -722,6 +726,8 @@ export namespace app {
 	    name: string;
 	    unit: string;
 	    active: boolean;
+	    minQuantity?: number;
+	    maxQuantity?: number;
 	
 	    static createFrom(source: any = {}) {
 	        return new ProductInput(source);
@@ -733,6 +739,8 @@ export namespace app {
 	        this.name = source["name"];
 	        this.unit = source["unit"];
 	        this.active = source["active"];
+	        this.minQuantity = source["minQuantity"];
+	        this.maxQuantity = source["maxQuantity"];
 	    }
 	}
 	
@@ -1097,6 +1105,7 @@ export namespace app {
 	    lastOperator: string;
 	    setupSkipped: boolean;
 	    dashboardShifts: string;
+	    scanSoundOff: boolean;
 	
 	    static createFrom(source: any = {}) {
 	        return new TerminalPrefs(source);
@@ -1108,6 +1117,7 @@ export namespace app {
 	        this.lastOperator = source["lastOperator"];
 	        this.setupSkipped = source["setupSkipped"];
 	        this.dashboardShifts = source["dashboardShifts"];
+	        this.scanSoundOff = source["scanSoundOff"];
 	    }
 	}
 

@@ -8,4 +8,6 @@ export function Remember(arg1:string,arg2:string):Promise<app.TerminalPrefs>;
 
 export function SetDashboardShifts(arg1:string):Promise<app.TerminalPrefs>;
 
+export function SetScanSound(arg1:boolean):Promise<app.TerminalPrefs>;
+
 export function SkipSetup(arg1:boolean):Promise<app.TerminalPrefs>;

@@ -14,6 +14,10 @@ export function SetDashboardShifts(arg1) {
   return window['go']['app']['PrefsService']['SetDashboardShifts'](arg1);
 }
 
+export function SetScanSound(arg1) {
+  return window['go']['app']['PrefsService']['SetScanSound'](arg1);
+}
+
 export function SkipSetup(arg1) {
   return window['go']['app']['PrefsService']['SkipSetup'](arg1);
 }
