@@ -34,6 +34,17 @@ test('conflict inbox: highlighted fields, field-by-field resolution with a reaso
   await row('temperature_c').locator('button.cell').nth(2).waitFor();
   await eventually('the manager controls', async () => page.locator('#reason').isVisible());
 
+  // The sides are people and 24-hour times (issue 20): this terminal's
+  // change, and the other device's saved first (this site lists no people:
+  // people.test.mjs shows the names).
+  assert.match(await page.getByTestId('head-mine').innerText(), /^.+, \d{2}:\d{2} — this terminal$/);
+  assert.match(await page.getByTestId('head-theirs').innerText(), /^.+, \d{2}:\d{2} — saved first$/);
+  assert.doesNotMatch(await page.locator('[data-testid="diff"] thead').innerText(), /\b(Mine|Theirs|Base|server)\b/);
+  // Unchanged fields are folded away until asked for.
+  assert.equal(await row('recipe').count(), 0, 'the unchanged recipe is shown');
+  await page.getByTestId('unchanged-toggle').click();
+  await row('recipe').waitFor();
+
   // Highlighted: both changed the temperature, the device the notes, the
   // server the speed; untouched fields are not highlighted.
   assert.equal(await row('temperature_c').getAttribute('class').then((c) => /\bk-conflict\b/.test(c)), true, 'temperature is a conflict');
@@ -58,9 +69,46 @@ test('conflict inbox: highlighted fields, field-by-field resolution with a reaso
   await pick('speed_rpm', 'base');
   assert.equal(Number(await row('temperature_c').locator('td.result input').inputValue()), 190);
   assert.equal(Number(await row('speed_rpm').locator('td.result input').inputValue()), 60);
+  // Merged notes get a multi-line editor.
+  assert.equal(await row('notes').locator('td.result textarea').count(), 1, 'the notes result is not a multi-line editor');
   await page.locator('#reason').fill('Summer recipe runs at 190 °C; speed back to 60 rpm');
   await page.locator('.detail').evaluate((e) => (e.scrollTop = 0));
+  // The decision controls stay in view at 1280×800 and at 1024×768, the
+  // history open below.
+  await page.getByTestId('history').click();
+  await page.getByTestId('history-list').waitFor();
+  for (const [width, height] of [
+    [1280, 800],
+    [1024, 768],
+  ]) {
+    await page.setViewportSize({ width, height });
+    for (const top of [0, 1e6]) {
+      await page.locator('.detail').evaluate((e, y) => (e.scrollTop = y), top);
+      const box = await page.getByTestId('resolve').boundingBox();
+      assert.ok(box && box.y >= 0 && box.y + box.height <= height, `Resolve out of view at ${width}×${height}, scrolled ${top}: ${JSON.stringify(box)}`);
+      const reason = await page.locator('#reason').boundingBox();
+      assert.ok(reason && reason.y >= 0 && reason.y + reason.height <= height, `the reason out of view at ${width}×${height}`);
+    }
+    if (width === 1024) await shot('conflict-1024');
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.locator('.detail').evaluate((e) => (e.scrollTop = 0));
   await shot('conflict-diff');
+
+  // The Line configs screen flags the conflicted configuration and leads back.
+  await page.locator('#tab-lines').click();
+  const flag = page.getByTestId('line-conflict');
+  await flag.waitFor({ timeout: 10000 });
+  assert.match(await flag.locator('xpath=ancestor::li').innerText(), /Line L7/);
+  await shot('lines-conflict');
+  await page.getByTestId('line-conflict-open').click();
+  await page.getByTestId('resolve').waitFor();
+  // Back on the conflict: the choices made are gone with the screen; take them again.
+  await page.getByTestId('unchanged-toggle').click();
+  await pick('temperature_c', 'theirs');
+  await pick('notes', 'mine');
+  await pick('speed_rpm', 'base');
+  await page.locator('#reason').fill('Summer recipe runs at 190 °C; speed back to 60 rpm');
 
   await page.getByTestId('resolve').click();
   await page.getByTestId('resolve-notice').filter({ hasText: 'Resolved' }).waitFor();
@@ -85,14 +133,30 @@ test('conflict inbox: highlighted fields, field-by-field resolution with a reaso
 });
 
 test('dashboard with seeded data: chart and numbers', async () => {
+  // The site's lines and products, with units (no people: sign-in stays off).
+  for (const [code, name] of [['L1', 'Line 1'], ['L2', 'Line 2'], ['L3', 'Line 3'], ['L7', 'Line 7']]) {
+    await bridgeCall('SiteService', 'SaveLine', { code, name, area: '', active: true });
+  }
+  for (const [code, name, unit] of [['P-100', 'Bracket 40 mm', 'pcs'], ['P-200', 'Housing, left', 'pcs'], ['P-201', 'Housing, right', 'pcs'], ['P-300', 'Granulate blend', 'kg']]) {
+    await bridgeCall('SiteService', 'SaveProduct', { code, name, unit, active: true });
+  }
   await page.locator('#tab-dashboard').click();
   const lines = page.getByTestId('dash-lines');
   await lines.locator('li').first().waitFor();
-  const want = { L1: 300, L2: 150, L3: 45 };
+  // Per line with its name and unit (issue 20): L1 and L2 make pieces, L3 kg.
+  const want = { L1: '300 pcs', L2: '150 pcs', L3: '45 kg' };
   await eventually('the seeded totals per line', async () => {
-    const text = await lines.innerText();
-    return Object.entries(want).every(([l, q]) => new RegExp(`${l}\\s+${q}\\b`).test(text));
+    const items = await lines.locator('li').allInnerTexts();
+    return Object.entries(want).every(([l, q]) => items.some((t) => t.startsWith(l) && t.includes(`Line ${l.slice(1)}`) && t.includes(q)));
   });
+  // The shift question: the shift's name and 24-hour times, each line's own
+  // target (L7's, configured by the seed) and output per unit.
+  const now = page.getByTestId('shift-now');
+  await now.waitFor();
+  assert.match(await now.locator('h2').innerText(), /^\S+ shift · \d{2}:\d{2}–\d{2}:\d{2}/);
+  await eventually('the shift cards', async () => (await page.getByTestId('shift-line-L1').innerText()).includes('300 pcs'));
+  assert.match(await page.getByTestId('shift-line-L7').innerText(), /of [\d,]+ so far/);
+  assert.doesNotMatch(await page.locator('.dash').innerText(), /\b(AM|PM)\b/);
   const canvas = page.getByTestId('dashboard-chart');
   await canvas.waitFor();
   const box = await canvas.boundingBox();
@@ -121,8 +185,17 @@ test('dashboard with seeded data: chart and numbers', async () => {
     assert.ok(i >= 0, `no column ${name} in ${head.join(' | ')}`);
     return rows.reduce((s, r) => s + num(r[i]), 0);
   };
-  assert.equal(col('Total'), 495);
-  for (const [p, q] of Object.entries({ 'P-100': 300, 'P-200': 100, 'P-201': 50, 'P-300': 45 })) assert.equal(col(p), q, `column ${p}`);
+  // Bars are one unit at a time: pieces first (the most made), then kg.
+  assert.equal(col('Total (pcs)'), 450);
+  const colOf = (code) => head.find((h) => h.startsWith(`${code} `)) ?? code;
+  for (const [p, q] of Object.entries({ 'P-100': 300, 'P-200': 100, 'P-201': 50 })) assert.equal(col(colOf(p)), q, `column ${p}`);
+  assert.equal(colOf('P-100'), 'P-100 Bracket 40 mm');
+  await page.getByTestId('unit-kg').click();
+  await eventually('the kg bars', async () => (await table.locator('thead').innerText()).includes('Total (kg)'));
+  const kg = await table.evaluate((t) => [...t.querySelectorAll('tbody tr')].map((tr) => tr.lastElementChild.textContent.trim()));
+  assert.equal(kg.reduce((s, x) => s + num(x), 0), 45);
+  await page.getByTestId('unit-pcs').click();
   await page.locator('details.numbers summary').click(); // closed again for the screenshot
+  await page.locator('.dash').evaluate((e) => (e.scrollTop = 0));
   await shot('dashboard');
 });
