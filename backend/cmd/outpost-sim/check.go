@@ -297,13 +297,15 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 	sum.server = server
 
 	// Lost: each device's last edit of each row is in some version of the
-	// row's history, or in a conflict record's "mine". Duplicated: a state
-	// (hlc) recorded twice in a row's history.
+	// row's history, or on either side of a conflict record (editRecorded).
+	// Duplicated: a state (hlc) recorded twice in a row's history.
 	mines := map[string][]map[string]any{}
 	for _, ch := range server[protocol.TableConflicts] {
 		rowID, _ := ch.Row["row_id"].(string)
-		if m, ok := ch.Row["mine"].(map[string]any); ok {
-			mines[rowID] = append(mines[rowID], m)
+		for _, side := range []string{"mine", "theirs"} {
+			if m, ok := ch.Row[side].(map[string]any); ok {
+				mines[rowID] = append(mines[rowID], m)
+			}
 		}
 	}
 	histories := map[string][]syncclient.HistoryEntry{}
@@ -363,18 +365,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 				}
 			}
 			tb, _ := reg.Lookup(e.table)
-			found := false
-			for _, v := range h {
-				if fieldsEqual(tb, e.fields, v.Row) {
-					found = true
-					break
-				}
-			}
-			for _, m := range mines[e.id] {
-				if !found && fieldsEqual(tb, e.fields, m) {
-					found = true
-				}
-			}
+			found := editRecorded(tb, e.fields, h, mines[e.id])
 			if !found && sum.retention && len(h) == 0 && deleted[k] {
 				found = true // deleted, and its tombstone purged
 			}
@@ -387,7 +378,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 			}
 			if !found {
 				sum.Lost++
-				mismatch("device %d's last edit of %s (hlc %s) is nowhere on the server: %v; history: %s; conflicts' mine: %s",
+				mismatch("device %d's last edit of %s (hlc %s) is nowhere on the server: %v; history: %s; conflicts' sides: %s",
 					d.idx, k, e.hlc, e.fields, historyLine(tb, e.fields, h), minesLine(tb, e.fields, mines[e.id]))
 			}
 		}
@@ -462,6 +453,25 @@ func checkForbidden(ctx context.Context, sum *Summary, devs []*device, server ma
 	return nil
 }
 
+// editRecorded reports whether an edit's fields are in some version of
+// the row's history h, or on a side of one of its conflict records: "mine"
+// (the push that lost) or "theirs" (a version the server held, which
+// retention may have purged from the history since; a manager deciding
+// against it loses nothing).
+func editRecorded(tb protocol.Table, fields map[string]any, h []syncclient.HistoryEntry, sides []map[string]any) bool {
+	for _, v := range h {
+		if fieldsEqual(tb, fields, v.Row) {
+			return true
+		}
+	}
+	for _, m := range sides {
+		if fieldsEqual(tb, fields, m) {
+			return true
+		}
+	}
+	return false
+}
+
 // historyLine renders a row's history for a lost edit's mismatch: each
 // version's number, hlc, writer and the fields the edit set.
 func historyLine(tb protocol.Table, fields map[string]any, h []syncclient.HistoryEntry) string {
@@ -472,7 +482,7 @@ func historyLine(tb protocol.Table, fields map[string]any, h []syncclient.Histor
 	return strings.Join(parts, " | ")
 }
 
-// minesLine renders the "mine" of a row's conflict records likewise.
+// minesLine renders both sides of a row's conflict records likewise.
 func minesLine(tb protocol.Table, fields map[string]any, mines []map[string]any) string {
 	var parts []string
 	for _, m := range mines {
