@@ -206,6 +206,13 @@ func (s *Store) afterPage(ps *txStmts, pa *pageApply, page protocol.PullResponse
 	if pa.pass == "" || page.HasMore {
 		return nil
 	}
+	if pa.pass == PassTimeline {
+		n, err := s.repushLostMine(ps)
+		if err != nil {
+			return fmt.Errorf("end timeline pass: %w", err)
+		}
+		out.Repushed += n
+	}
 	n, err := s.endPass(ps.t, page.Cursor, pa.timeline == "")
 	if err != nil {
 		return fmt.Errorf("end full pass: %w", err)

@@ -471,6 +471,9 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 			out.Merged++
 		default:
 			out.Superseded++
+			if err := notePushedLoser(ps, s.clock.Node(), c, res, serverTime); err != nil {
+				return err
+			}
 		}
 		return clearEntry()
 	case protocol.StatusConflict:
@@ -644,6 +647,10 @@ type PullOutcome struct {
 	Removed int
 	// PassEnded: the pages ended a full pass.
 	PassEnded bool
+	// Repushed counts rows a timeline pass made pending again with this
+	// device's own write that the server held only as a conflict record's
+	// "mine" (restoredmine.go).
+	Repushed int
 }
 
 // ApplyPullPage applies one pull page and stores its cursor in one
@@ -1389,9 +1396,10 @@ type Conflict struct {
 // Conflicts lists the conflict records pulled, open ones only when open is
 // set, newest first.
 func (s *Store) Conflicts(ctx context.Context, open bool) ([]Conflict, error) {
-	q := "SELECT id, table_name, row_id, status, version, row FROM sync_conflicts"
+	// Version 0: a record a push answer announced, not pulled yet.
+	q := "SELECT id, table_name, row_id, status, version, row FROM sync_conflicts WHERE version > 0"
 	if open {
-		q += " WHERE status = 'open'"
+		q += " AND status = 'open'"
 	}
 	q += " ORDER BY version DESC"
 	out := []Conflict{}
