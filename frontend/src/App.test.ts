@@ -49,7 +49,7 @@ function backend(opts: { enrolled?: boolean; current?: Session } = {}) {
 let rt: ReturnType<typeof installRuntime>;
 beforeEach(() => {
   localStorage.clear();
-  prefs.set({ theme: 'dark', lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '' });
+  prefs.set({ theme: 'dark', lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '', scanSoundOff: false });
   nav.set('records');
   session.set(noSession);
   rt = installRuntime();

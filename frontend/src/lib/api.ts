@@ -183,6 +183,7 @@ export const prefs = {
   remember: (line: string, operator: string) => wrap(() => PrefsSvc.Remember(line, operator)),
   skipSetup: (skipped: boolean) => wrap(() => PrefsSvc.SkipSetup(skipped)),
   setDashboardShifts: (shifts: string) => wrap(() => PrefsSvc.SetDashboardShifts(shifts)),
+  setScanSound: (on: boolean) => wrap(() => PrefsSvc.SetScanSound(on)),
 };
 
 /** onSyncStatus calls fn with every status the Go side emits ("sync:status");
@@ -245,6 +246,9 @@ export interface SiteProduct {
   code: string;
   name: string;
   unit: string;
+  /** the plausible quantity of one record (null/absent: no range) */
+  minQuantity?: number | null;
+  maxQuantity?: number | null;
   active: boolean;
   updatedBy: string;
   updatedAt: number;
@@ -293,6 +297,9 @@ export interface ProductInput {
   name: string;
   unit: string;
   active: boolean;
+  /** absent: no range */
+  minQuantity?: number;
+  maxQuantity?: number;
 }
 export interface PersonInput {
   badgeId: string;

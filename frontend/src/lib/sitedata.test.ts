@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './api';
-import { intProblem, pinProblem, placeError, requiredProblem, shiftsProblem } from './sitedata';
+import { intProblem, pinProblem, placeError, requiredProblem, shiftsProblem, quantityProblem, rangeLabel } from './sitedata';
 
 describe('site data checks', () => {
   it('a PIN is empty (keep) or 4–32 digits', () => {
@@ -50,5 +50,27 @@ describe('site data checks', () => {
       '': 'Only a manager can change site data.',
     });
     expect(placeError(new ApiError('invalid_value', 'y', 'updated_by'), aliases)).toEqual({ '': 'y' });
+  });
+});
+
+describe('product range (issue 20)', () => {
+  it.each([
+    ['', ''],
+    ['500', ''],
+    [' 0 ', ''],
+    ['5.5', 'Max is a whole number, like 500.'],
+    ['-1', 'Max is a whole number, like 500.'],
+    ['lots', 'Max is a whole number, like 500.'],
+    ['1000000001', 'Max is at most 1,000,000,000.'],
+  ])('quantityProblem(%j)', (v, want) => {
+    expect(quantityProblem('Max', v)).toBe(want);
+  });
+  it.each([
+    [5, 500, 'kg', '5–500 kg'],
+    [null, 500, '', 'up to 500'],
+    [5, undefined, 'pcs', 'from 5 pcs'],
+    [null, null, 'kg', '—'],
+  ])('rangeLabel(%j, %j, %j)', (lo, hi, u, want) => {
+    expect(rangeLabel(lo as number | null, hi as number | null, u as string)).toBe(want);
   });
 });

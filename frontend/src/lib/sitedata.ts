@@ -72,6 +72,26 @@ export function optionalProblem(label: string, v: string, max: number): string {
   return n > max ? `${label} is ${n} characters long; the limit is ${max}.` : '';
 }
 
+/** quantityProblem checks an optional plausible quantity of a product: ''
+ * when empty or a whole number from 0 to 1,000,000,000, else a sentence. */
+export function quantityProblem(label: string, v: string): string {
+  const t = v.trim();
+  if (!t) return '';
+  if (!/^\d+$/.test(t)) return `${label} is a whole number, like 500.`;
+  if (Number(t) > 1_000_000_000) return `${label} is at most 1,000,000,000.`;
+  return '';
+}
+
+/** rangeLabel is a product's plausible quantity range as the site list shows it. */
+export function rangeLabel(min: number | null | undefined, max: number | null | undefined, unit = ''): string {
+  const u = unit ? ` ${unit}` : '';
+  const has = (n: number | null | undefined) => n !== null && n !== undefined;
+  if (has(min) && has(max)) return `${min}–${max}${u}`;
+  if (has(max)) return `up to ${max}${u}`;
+  if (has(min)) return `from ${min}${u}`;
+  return '—';
+}
+
 /** placeError puts a Go error beside its form field. The Go side names the
  * column (time_zone, badge_id, …); aliases maps those (and the camelCase
  * input names) to the form's keys. Errors about no known field go under "". */

@@ -74,7 +74,7 @@ describe('setup skip preference', () => {
     const m = new Map<string, string>();
     const storage = { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v) } as unknown as Storage;
     let skipped = false;
-    const kept = () => ({ lastLine: '', lastOperator: '', setupSkipped: skipped, dashboardShifts: '' });
+    const kept = () => ({ lastLine: '', lastOperator: '', setupSkipped: skipped, dashboardShifts: '', scanSoundOff: false });
     const backend = {
       get: () => Promise.resolve(kept()),
       remember: () => Promise.resolve(kept()),
@@ -83,6 +83,7 @@ describe('setup skip preference', () => {
         return Promise.resolve(kept());
       },
       setDashboardShifts: () => Promise.resolve(kept()),
+      setScanSound: () => Promise.resolve(kept()),
     };
     const p = createPrefs(storage, backend);
     expect(get(p).setupSkipped).toBe(false);

@@ -14,7 +14,7 @@ const noop = () => {};
 
 beforeEach(() => {
   localStorage.clear();
-  prefs.set({ theme: 'dark', lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '' });
+  prefs.set({ theme: 'dark', lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '', scanSoundOff: false });
 });
 afterEach(() => {
   cleanup();

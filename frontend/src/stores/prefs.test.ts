@@ -18,7 +18,7 @@ function memoryStorage(): Storage {
 
 /** fakeGo keeps the terminal's preferences the way PrefsService does. */
 function fakeGo(start: Partial<TerminalPrefs> = {}) {
-  const kept: TerminalPrefs = { lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '', ...start };
+  const kept: TerminalPrefs = { lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '', scanSoundOff: false, ...start };
   const backend = {
     get: vi.fn(() => Promise.resolve({ ...kept })),
     remember: vi.fn((line: string, operator: string) => {
@@ -33,6 +33,10 @@ function fakeGo(start: Partial<TerminalPrefs> = {}) {
       kept.dashboardShifts = shifts;
       return Promise.resolve({ ...kept });
     }),
+    setScanSound: vi.fn((on: boolean) => {
+      kept.scanSoundOff = !on;
+      return Promise.resolve({ ...kept });
+    }),
   } satisfies PrefsBackend;
   return { kept, backend };
 }
@@ -42,6 +46,21 @@ const dump = (st: Storage) =>
   Array.from({ length: st.length }, (_, i) => `${st.key(i)}=${st.getItem(st.key(i) ?? '')}`).join('\n');
 
 describe('prefs', () => {
+  it('keeps the scan sound choice in Go, on by default (issue 20)', async () => {
+    const st = memoryStorage();
+    const go = fakeGo();
+    const p = createPrefs(st, go.backend);
+    await p.load();
+    expect(get(p).scanSoundOff).toBe(false);
+    p.setScanSound(false);
+    expect(go.backend.setScanSound).toHaveBeenCalledWith(false);
+    expect(get(p).scanSoundOff).toBe(true);
+    expect(dump(st)).not.toMatch(/scanSound/);
+    const again = createPrefs(st, go.backend);
+    await again.load();
+    expect(get(again).scanSoundOff).toBe(true);
+  });
+
   it('keeps only the theme in localStorage; the line, the operator and the setup choice go to Go', async () => {
     const st = memoryStorage();
     const go = fakeGo();
@@ -71,7 +90,7 @@ describe('prefs', () => {
     expect(st.length).toBe(1);
     expect(JSON.parse(st.getItem('outpost.prefs.v1') ?? '{}')).toEqual({ theme: 'light' });
     await p.load();
-    expect(go.kept).toEqual({ lastLine: 'L9', lastOperator: 'BADGE-4711', setupSkipped: true, dashboardShifts: 'A=05:00' });
+    expect(go.kept).toEqual({ lastLine: 'L9', lastOperator: 'BADGE-4711', setupSkipped: true, dashboardShifts: 'A=05:00', scanSoundOff: false });
     expect(get(p)).toMatchObject({ theme: 'light', lastLine: 'L9', lastOperator: 'BADGE-4711', setupSkipped: true });
   });
 
@@ -94,6 +113,7 @@ describe('prefs', () => {
       remember: () => Promise.reject(new Error('no backend')),
       skipSetup: () => Promise.reject(new Error('no backend')),
       setDashboardShifts: () => Promise.reject(new Error('no backend')),
+      setScanSound: () => Promise.reject(new Error('no backend')),
     });
     await p.load();
     expect(['dark', 'light']).toContain(get(p).theme);

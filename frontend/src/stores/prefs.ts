@@ -18,6 +18,8 @@ export interface TerminalPrefs {
   setupSkipped: boolean;
   /** dashboardShifts: shift starts typed on the dashboard ('' = the site's). */
   dashboardShifts: string;
+  /** scanSoundOff: scan feedback by the flash only, no beep (issue 20). */
+  scanSoundOff: boolean;
 }
 
 export interface Prefs extends TerminalPrefs {
@@ -30,6 +32,7 @@ export interface PrefsBackend {
   remember(line: string, operator: string): Promise<TerminalPrefs>;
   skipSetup(skipped: boolean): Promise<TerminalPrefs>;
   setDashboardShifts(shifts: string): Promise<TerminalPrefs>;
+  setScanSound(on: boolean): Promise<TerminalPrefs>;
 }
 
 const KEY = 'outpost.prefs.v1';
@@ -41,7 +44,7 @@ function defaults(): Prefs {
     typeof window !== 'undefined' &&
     typeof window.matchMedia === 'function' &&
     window.matchMedia('(prefers-color-scheme: light)').matches;
-  return { theme: light ? 'light' : 'dark', lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '' };
+  return { theme: light ? 'light' : 'dark', lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '', scanSoundOff: false };
 }
 
 function readSaved(storage: Storage | undefined): Record<string, unknown> | null {
@@ -103,6 +106,7 @@ export function createPrefs(
   remember(line: string, operator: string): void;
   skipSetup(skipped: boolean): void;
   setDashboardShifts(shifts: string): void;
+  setScanSound(on: boolean): void;
   load(): Promise<void>;
 } {
   const legacy = takeLegacy(storage);
@@ -136,6 +140,10 @@ export function createPrefs(
       store.update((p) => ({ ...p, dashboardShifts: shifts }));
       call(() => backend.setDashboardShifts(shifts));
     },
+    setScanSound: (on) => {
+      store.update((p) => ({ ...p, scanSoundOff: !on }));
+      call(() => backend.setScanSound(on));
+    },
     load: async () => {
       try {
         let kept = await backend.get();
@@ -150,6 +158,7 @@ export function createPrefs(
           lastOperator: kept.lastOperator ?? '',
           setupSkipped: kept.setupSkipped === true,
           dashboardShifts: kept.dashboardShifts ?? '',
+          scanSoundOff: kept.scanSoundOff === true,
         }));
       } catch {
         /* no backend or no store: keep what is in memory */

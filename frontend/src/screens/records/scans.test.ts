@@ -127,3 +127,34 @@ describe('a badge scanned while someone is signed in', () => {
     expect(get(switchBadge)).toBe('');
   });
 });
+
+describe('a product with a unit and a plausible range (issue 20)', () => {
+  it('shows the unit beside Quantity and asks to confirm a quantity outside the range, with a refusal flash', async () => {
+    const create = vi.fn((r: unknown) => Promise.resolve({ ...rec, ...(r as object), id: 'n2' }));
+    const flour = { ...siteData().products[0], id: 'p3', code: 'P-300', name: 'Flour', unit: 'kg', minQuantity: 5, maxQuantity: 500 };
+    installBackend({ SiteService: { Get: () => Promise.resolve(siteData({ products: [flour] })) }, RecordService: { Create: create } });
+    await siteStore.load();
+    const seen: string[] = [];
+    const listen = (e: Event) => seen.push((e as CustomEvent).detail.kind);
+    window.addEventListener('outpost:feedback', listen);
+    const onsaved = vi.fn();
+    render(EntryForm, { onsaved, oncancel: noop, ondelete: noop });
+    await type(screen.getByLabelText('Line'), 'L1');
+    await type(screen.getByLabelText('Product'), 'P-300');
+    await type(screen.getByLabelText('Operator'), 'op-7');
+    expect(screen.getByTestId('f-quantity-unit').textContent).toBe('in kg');
+    const qty = screen.getByLabelText('Quantity') as HTMLInputElement;
+    await type(qty, '900');
+    await fireEvent.keyDown(qty, { key: 'Enter' });
+    expect(screen.getByTestId('error-f-quantity').textContent).toBe(
+      '900 kg is more than the usual maximum of 500 kg for P-300. Check it; if it is right, press “Save 900”.',
+    );
+    expect(create).not.toHaveBeenCalled();
+    await type(qty, '120');
+    await fireEvent.keyDown(qty, { key: 'Enter' });
+    await vi.waitFor(() => expect(onsaved).toHaveBeenCalled());
+    expect(create).toHaveBeenCalledWith({ lineId: 'L1', productId: 'P-300', operatorId: 'op-7', quantity: 120 });
+    expect(seen).toEqual(['refuse', 'accept']);
+    window.removeEventListener('outpost:feedback', listen);
+  });
+});

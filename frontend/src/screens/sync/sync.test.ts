@@ -22,7 +22,7 @@ const settings = (over: object = {}) => ({
 
 beforeEach(() => {
   localStorage.clear();
-  prefs.set({ theme: 'dark', lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '' });
+  prefs.set({ theme: 'dark', lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '', scanSoundOff: false });
 });
 afterEach(() => {
   cleanup();
