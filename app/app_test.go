@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +131,9 @@ func TestOpenLocal_FailuresNeverTouchTheDatabase(t *testing.T) {
 			}
 		}, "wrong_key"},
 		{"key file readable by others", func(t *testing.T) {
+			if runtime.GOOS == "windows" {
+				t.Skip("Windows has ACLs, not modes: backend/keychain's TestKeyFileACL refuses a key file others may read")
+			}
 			if err := os.WriteFile(keyPath, goodKey, 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +196,8 @@ func TestOpenLocal_FailuresNeverTouchTheDatabase(t *testing.T) {
 }
 
 func TestOpenLocal_Keychain(t *testing.T) {
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" && os.Getenv("OUTPOST_REQUIRE_KEYCHAIN") == "" {
+	// Windows (Credential Manager) and macOS (Keychain) need no session bus.
+	if runtime.GOOS == "linux" && os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" && os.Getenv("OUTPOST_REQUIRE_KEYCHAIN") == "" {
 		t.Skip("no D-Bus session: run under .ci/with-session")
 	}
 	service := "Outpost-test-" + uuid.NewString()

@@ -27,7 +27,7 @@ func TestLoadConfig_BadFieldKeepsKioskKey(t *testing.T) {
 	rcpt := id.Recipient().String()
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "kiosk.key")
-	kiosk := `"kiosk_key_file":"` + keyFile + `","recovery_public_key":"` + rcpt + `"`
+	kiosk := `"kiosk_key_file":` + jsonString(t, keyFile) + `,"recovery_public_key":"` + rcpt + `"`
 	env := func(k string) string {
 		switch k {
 		case keychain.EnvKeyFile:

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +13,15 @@ import (
 	"github.com/outpost-app/outpost/backend/keychain"
 	"github.com/outpost-app/outpost/backend/syncclient"
 )
+
+// jsonString is s as a JSON string: a Windows path's backslashes escaped.
+func jsonString(t *testing.T, s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 func TestLoadConfig(t *testing.T) {
 	write := func(t *testing.T, body string) string {
@@ -34,7 +44,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 
 	t.Run("locked managed fields win over the environment", func(t *testing.T) {
-		l := &config.Loader{ManagedPath: write(t, `{"server_url":"https://sync.example.com","kiosk_key_file":"`+keyFile+`","locked":["enrollment_code","proxy_url"]}`), UserPath: write(t, "")}
+		l := &config.Loader{ManagedPath: write(t, `{"server_url":"https://sync.example.com","kiosk_key_file":`+jsonString(t, keyFile)+`,"locked":["enrollment_code","proxy_url"]}`), UserPath: write(t, "")}
 		c := LoadConfig(l, envOf(env))
 		if c.Err != nil {
 			t.Fatal(c.Err)

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -26,23 +29,48 @@ var (
 	lastServerDB string
 )
 
+// envTestServer names a prebuilt outpost-server for these tests: where the
+// tests run without a Go toolchain (make package-test runs the Windows test
+// binary under Wine with a cross-compiled outpost-server.exe).
+const envTestServer = "OUTPOST_TEST_SERVER"
+
+var errNoToolchain = errors.New("no go command to build outpost-server")
+
+// buildServer returns the outpost-server to run: $OUTPOST_TEST_SERVER, else
+// one built with the go command (named .exe on Windows, which runs nothing
+// else).
+func buildServer() (string, error) {
+	if p := os.Getenv(envTestServer); p != "" {
+		return p, nil
+	}
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("%w (%v): set %s to a built outpost-server", errNoToolchain, err, envTestServer)
+	}
+	dir, err := os.MkdirTemp("", "outpost-app-test-")
+	if err != nil {
+		return "", fmt.Errorf("build outpost-server: %w", err)
+	}
+	bin := filepath.Join(dir, "outpost-server")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	out, err := exec.Command(goCmd, "build", "-o", bin, "github.com/outpost-app/outpost/backend/cmd/outpost-server").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("build outpost-server: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
 // startServer runs the real outpost-server as a separate process (this test
 // binary links go-sqlcipher, the server mattn/go-sqlite3) and returns its
 // URL and a manager enrollment code.
 func startServer(t *testing.T) (string, string) {
 	t.Helper()
-	serverOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "outpost-app-test-")
-		if err != nil {
-			serverErr = err
-			return
-		}
-		serverBin = filepath.Join(dir, "outpost-server")
-		out, err := exec.Command("go", "build", "-o", serverBin, "github.com/outpost-app/outpost/backend/cmd/outpost-server").CombinedOutput()
-		if err != nil {
-			serverErr = &Error{Code: "build", Message: string(out)}
-		}
-	})
+	serverOnce.Do(func() { serverBin, serverErr = buildServer() })
+	if errors.Is(serverErr, errNoToolchain) {
+		t.Skip(serverErr)
+	}
 	if serverErr != nil {
 		t.Fatal(serverErr)
 	}

@@ -59,7 +59,8 @@ func TestLoader_KeepsValidFields(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			l := &Loader{ManagedPath: write(t, dir, "managed.json", tc.managed), UserPath: write(t, dir, "user.json", tc.user)}
+			// GOOS: the test data holds Unix paths.
+			l := &Loader{ManagedPath: write(t, dir, "managed.json", tc.managed), UserPath: write(t, dir, "user.json", tc.user), GOOS: "linux"}
 			s, err := l.Load()
 			if err == nil {
 				t.Fatal("no error reported")
