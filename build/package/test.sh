@@ -11,7 +11,10 @@
 #   - .rpm: rpm -qip/-qlp and rpm -K against the test key
 #   - the apt repository: apt-get update through its signature (and a refusal
 #     with the wrong key), then apt-get install -s from it
-#   - desktop-file-validate, systemd-analyze verify, the macOS plists, shellcheck
+#   - desktop-file-validate, systemd-analyze verify, the macOS plists, shellcheck,
+#     actionlint of the Windows and macOS workflows
+#   - the Go tests of backend/... and app, cross-compiled for Windows and run
+#     under Wine (wine-gotest.sh), one check per package
 #   - sizes (the app installer must stay within 20 MB)
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 set -euo pipefail
@@ -64,6 +67,10 @@ check "shellcheck packaging scripts" shellcheck build/package/*.sh build/darwin/
 check "plist build/darwin/Info.plist" plist build/darwin/Info.plist
 check "plist build/darwin/entitlements.plist" plist build/darwin/entitlements.plist
 check "desktop-file-validate outpost.desktop" desktop-file-validate build/linux/outpost/outpost.desktop
+# The Windows and macOS workflows cannot run here: they are linted (actionlint
+# as a Go tool, pinned; Debian has no package; it runs shellcheck on their scripts).
+check "actionlint .github/workflows" go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 .github/workflows/windows.yml \
+  .github/workflows/macos.yml
 
 # ---- throwaway keys ----------------------------------------------------------
 K=$T/keys
@@ -228,6 +235,24 @@ wine_config_file() {
 }
 check "wine: setup.exe /S /CONFIG= installs a prepared config.json" wine_config_file
 
+# ---- Windows: the Go tests of backend/... and app under Wine -----------------
+# Cross-compiled for windows/amd64 with cgo (mingw: the real SQLCipher) and
+# run in the same prefix, with Wine's Credential Manager; see wine-gotest.sh
+# for the two test-only aids Wine 8 needs. One check per package.
+G=$T/wine-gotest
+wine_go_start=$SECONDS
+check "cross-compile the Windows test binaries of backend/... and app" bash build/package/wine-gotest.sh build "$G"
+if [ -s "$G/pkgs" ]; then
+  while read -r pkg _; do
+    check "wine: go test ${pkg#github.com/outpost-app/outpost/}" env WINEPREFIX="$W" bash build/package/wine-gotest.sh run "$G" "$pkg"
+  done <"$G/pkgs"
+fi
+wine_go_secs=$((SECONDS - wine_go_start))
+if [ -s "$G/notrun" ]; then
+  echo "      not run under Wine (their TestMain builds outpost-server with the go command):"
+  sed 's#^github.com/outpost-app/outpost/#        #' "$G/notrun"
+fi
+
 # ---- Linux: packages -----------------------------------------------------------
 for deb in "$app_deb" "$srv_deb"; do
   n=$(basename "$deb")
@@ -375,6 +400,6 @@ size_ok() { [ "$(stat -c %s "$setup")" -le $((20 * 1024 * 1024)) ]; }
 check "app installer within 20 MB" size_ok
 
 echo
-echo "package-test: build ${build_secs} s, total $((SECONDS - START)) s"
+echo "package-test: build ${build_secs} s, Windows Go tests under Wine ${wine_go_secs:-0} s, total $((SECONDS - START)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
