@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createScanDetector, GAP_MS, isEditable } from './scanner';
+import { AVG_MS, createScanDetector, GAP_MS, isEditable } from './scanner';
 
 function feed(text: string, gap: number, start = 1000) {
   const d = createScanDetector();
@@ -15,12 +15,19 @@ function feed(text: string, gap: number, start = 1000) {
 describe('scan detector', () => {
   it.each([
     ['a scanner at 5 ms a key', 'OP-100\n', 5, 'OP-100'],
-    ['at the longest gap', 'P-300\n', GAP_MS, 'P-300'],
-    ['a person typing', 'OP-100\n', 180, ''],
+    ['a slow machine', 'P-300\n', 45, 'P-300'],
+    ['a fast typist', 'OP-100\n', 100, ''],
+    ['a person typing', 'OP-100\n', GAP_MS + 60, ''],
     ['too short', '12\n', 5, ''],
     ['Enter alone', '\n', 5, ''],
   ])('%s', (_n, text, gap, want) => {
     expect(feed(text as string, gap as number)).toBe(want);
+  });
+
+  it('takes a burst with one slow key if it is fast on the whole', () => {
+    const d = createScanDetector();
+    for (const [k, t] of [['A', 0], ['B', 10], ['C', 10 + GAP_MS], ['D', 20 + GAP_MS], ['E', 30 + GAP_MS]] as const) d.key({ key: k }, t);
+    expect(d.key({ key: 'Enter' }, 40 + GAP_MS)).toBe(5 * AVG_MS >= 40 + GAP_MS ? 'ABCDE' : '');
   });
 
   it('starts again after a pause, and forgets on a modifier', () => {

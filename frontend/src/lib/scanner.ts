@@ -5,7 +5,10 @@
 // refused out loud instead of pressing whatever button has the focus).
 
 /** GAP_MS: the longest pause between two characters of one scan. */
-export const GAP_MS = 50;
+export const GAP_MS = 120;
+/** AVG_MS: the longest mean pause of a scan (scanners: under 20 ms; a fast
+ * typist's burst: over 100 ms). */
+export const AVG_MS = 80;
 /** MIN_LEN: the shortest code taken as a scan. */
 export const MIN_LEN = 3;
 
@@ -20,6 +23,7 @@ export interface KeyLike {
  * Enter) ends a burst, else ''. */
 export function createScanDetector() {
   let buf = '';
+  let first = 0;
   let last = -Infinity;
   return {
     key(e: KeyLike, now: number): string {
@@ -29,7 +33,8 @@ export function createScanDetector() {
       }
       const fast = now - last <= GAP_MS;
       if (e.key === 'Enter') {
-        const code = fast && buf.length >= MIN_LEN ? buf : '';
+        const mean = (now - first) / Math.max(1, buf.length);
+        const code = fast && buf.length >= MIN_LEN && mean <= AVG_MS ? buf : '';
         buf = '';
         last = -Infinity;
         return code;
@@ -38,6 +43,7 @@ export function createScanDetector() {
         if (e.key !== 'Shift') buf = '';
         return '';
       }
+      if (!fast || !buf) first = now;
       buf = fast ? buf + e.key : e.key;
       last = now;
       return '';
