@@ -17,6 +17,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	"github.com/wailsapp/wails/v2/pkg/options/windows"
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"github.com/outpost-app/outpost/app"
@@ -182,8 +183,23 @@ func run(dataDir string) error {
 			siteSvc,
 			app.NewPrefsService(core), // the entry form's line and operator, in the encrypted store
 		},
-		Linux: &linux.Options{Icon: icon, ProgramName: "outpost"},
+		Linux:   &linux.Options{Icon: icon, ProgramName: "outpost"},
+		Windows: windowsOptions(),
 	})
+}
+
+// webView2Missing is what a PC without WebView2 shows and logs: package.sh
+// builds with `-webview2 error`, so nothing is ever downloaded (Outpost is
+// offline-first, and a download would bypass its proxy and CA settings).
+const webView2Missing = "Outpost cannot start: the Microsoft Edge WebView2 Runtime is not installed on this PC. " +
+	"IT should install it, with the Outpost installer that carries it or with Microsoft's " +
+	"WebView2 Evergreen Standalone Installer (MicrosoftEdgeWebView2RuntimeInstallerX64.exe /silent /install)."
+
+func windowsOptions() *windows.Options {
+	m := windows.DefaultMessages()
+	m.ContactAdmin = webView2Missing
+	m.Webview2NotInstalled = webView2Missing // wails.Run's error: logged to outpost.log
+	return &windows.Options{Messages: m}
 }
 
 // openLog opens dir/outpost.log for appending (0600: it names paths and

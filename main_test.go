@@ -55,3 +55,27 @@ func TestStopReasonReachesLogFile(t *testing.T) {
 		})
 	}
 }
+
+// TestWindowsOptions_WebView2Missing: built with `-webview2 error`, a PC
+// without WebView2 gets one sentence, shown and returned by wails.Run (so it
+// reaches outpost.log), that names what is missing and what IT installs;
+// nothing is downloaded (issue 22).
+func TestWindowsOptions_WebView2Missing(t *testing.T) {
+	m := windowsOptions().Messages
+	if m == nil {
+		t.Fatal("no messages: Wails' defaults offer a download")
+	}
+	for name, s := range map[string]string{"ContactAdmin": m.ContactAdmin, "Webview2NotInstalled": m.Webview2NotInstalled} {
+		for _, want := range []string{"WebView2 Runtime", "not installed", "IT", "Evergreen Standalone Installer"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("%s %q lacks %q", name, s, want)
+			}
+		}
+		if strings.Contains(s, "%") || strings.Contains(s, "\n") {
+			t.Errorf("%s %q: a format verb or a line break (it is passed to fmt.Errorf and logged)", name, s)
+		}
+	}
+	if m.Error == "" || m.MissingRequirements == "" {
+		t.Error("the other messages were dropped")
+	}
+}

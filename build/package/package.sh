@@ -23,6 +23,13 @@
 #                          that signs the .deb/.rpm files and the apt repository
 #   OUTPOST_GPG_PASSPHRASE its passphrase
 #
+# WEBVIEW2_INSTALLER   the Microsoft Edge WebView2 Evergreen Standalone
+#                      Installer (MicrosoftEdgeWebView2RuntimeInstallerX64.exe,
+#                      only Microsoft serves it): embedded into the NSIS
+#                      installer and the MSI, run silently when the runtime is
+#                      missing. Without it nothing is downloaded at install or
+#                      start; the app names what IT must install.
+#
 # PACKAGE_TARGETS selects parts ("windows linux", the default). VERSION
 # overrides `git describe`. Secrets are never written outside a private
 # temporary folder, nor put on a command line.
@@ -166,7 +173,9 @@ if [[ $TARGETS == *" windows "* ]]; then
   export CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc CXX=x86_64-w64-mingw32-g++
   # -nsis also generates build/windows/installer/wails_tools.nsh and the
   # WebView2 bootstrapper; its own installer is replaced below.
-  run "wails build (windows/amd64)" "$WAILS" build -s -skipbindings -trimpath -platform windows/amd64 -nsis \
+  # -webview2 error: a missing runtime is never downloaded at start; the app
+  # shows and logs main.go's sentence for IT instead.
+  run "wails build (windows/amd64)" "$WAILS" build -s -skipbindings -trimpath -platform windows/amd64 -nsis -webview2 error \
     -ldflags "$LDFLAGS" -o outpost.exe
   mv "$OUT/outpost.exe" "$STAGE/windows/outpost.exe"
   rm -f "$OUT"/Outpost-amd64-installer.exe
@@ -189,15 +198,30 @@ if [[ $TARGETS == *" windows "* ]]; then
     -DOUTPOST_CONFIG_BINARY="$STAGE/windows/outpost-config.exe"
     -DOUTPOST_VERSION="$VERSION" -DOUTPOST_VERSION4="$VERSION4" -DOUTPOST_OUTFILE="$OUT/$setup")
   $WIN_SIGNED && nsis_args+=(-DOUTPOST_SIGN_CMD="$ROOT/build/package/sign.sh")
+  if [ -n "${WEBVIEW2_INSTALLER:-}" ]; then
+    [ -f "$WEBVIEW2_INSTALLER" ] || die "WEBVIEW2_INSTALLER=$WEBVIEW2_INSTALLER is not a file"
+    WEBVIEW2_INSTALLER=$(realpath "$WEBVIEW2_INSTALLER")
+    nsis_args+=(-DOUTPOST_WEBVIEW2_INSTALLER="$WEBVIEW2_INSTALLER")
+    say "WebView2: embedding $(basename "$WEBVIEW2_INSTALLER") in the installer and the MSI"
+  else
+    say "WEBVIEW2_INSTALLER not set: the installers do not carry WebView2 (the app names what IT must install)"
+  fi
   rm -f "$OUT/$setup"
   (cd build/windows/installer && run "makensis" makensis "${nsis_args[@]}" project.nsi)
   ARTIFACTS+=("$setup")
 
   msi="outpost-$PKG_VERSION-windows-amd64$suffix.msi"
   cp build/windows/icon.ico "$STAGE/windows/icon.ico"
+  # The WebView2 parts of the MSI only with an installer to carry (wixl's
+  # preprocessor cannot condition them).
+  if [ -n "${WEBVIEW2_INSTALLER:-}" ]; then
+    cp "$WEBVIEW2_INSTALLER" "$STAGE/windows/MicrosoftEdgeWebView2Setup.exe"
+    cp build/windows/msi/outpost.wxs "$STAGE/windows/outpost.wxs"
+  else
+    sed '/<!-- webview2 -->/,/<!-- \/webview2 -->/d' build/windows/msi/outpost.wxs >"$STAGE/windows/outpost.wxs"
+  fi
   # wixl takes sources relative to the working folder.
-  (cd "$STAGE/windows" && run "wixl (MSI)" wixl --arch x64 -D Version="$MSI_VERSION" -o "$OUT/$msi" \
-    "$ROOT/build/windows/msi/outpost.wxs")
+  (cd "$STAGE/windows" && run "wixl (MSI)" wixl --arch x64 -D Version="$MSI_VERSION" -o "$OUT/$msi" outpost.wxs)
   $WIN_SIGNED && run "sign the MSI" sign "$OUT/$msi"
   ARTIFACTS+=("$msi")
 fi

@@ -12,6 +12,8 @@ Target amd64-unicode
 #   -DOUTPOST_OUTFILE=<installer path> -DOUTPOST_RECOVER_BINARY=<exe>
 #   -DOUTPOST_CONFIG_BINARY=<exe>
 #   -DOUTPOST_SIGN_CMD=<script that Authenticode-signs "%1" in place>
+#   -DOUTPOST_WEBVIEW2_INSTALLER=<the WebView2 Evergreen Standalone Installer>
+#                                (package.sh's WEBVIEW2_INSTALLER; optional)
 
 !define INFO_PROJECTNAME   "Outpost"
 !define INFO_COMPANYNAME   "Outpost"
@@ -250,12 +252,39 @@ Function WriteManagedConfig
   FileClose $9
 FunctionEnd
 
+# WebView2 is never downloaded: Outpost is offline-first, and a download would
+# ignore its proxy and CA settings. With OUTPOST_WEBVIEW2_INSTALLER the
+# installer carries Microsoft's standalone installer and runs it silently
+# when the runtime is missing; without it a missing runtime is left to IT,
+# and the app says so in a sentence when it starts.
+!macro outpost.webview2
+  SetRegView 64
+  ReadRegStr $0 HKLM "SOFTWARE\WOW6432Node\Microsoft\EdgeUpdate\Clients\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}" "pv"
+  ${If} $0 == "0.0.0.0"
+    StrCpy $0 ""
+  ${EndIf}
+  ${If} $0 == ""
+    !ifdef OUTPOST_WEBVIEW2_INSTALLER
+      SetDetailsPrint both
+      DetailPrint "Installing: WebView2 Runtime"
+      SetDetailsPrint listonly
+      InitPluginsDir
+      File "/oname=$PLUGINSDIR\MicrosoftEdgeWebView2Setup.exe" "${OUTPOST_WEBVIEW2_INSTALLER}"
+      ExecWait '"$PLUGINSDIR\MicrosoftEdgeWebView2Setup.exe" /silent /install' $1
+      DetailPrint "WebView2 Runtime installer exit code: $1"
+      SetDetailsPrint both
+    !else
+      DetailPrint "WebView2 Runtime missing: Outpost will not start until IT installs it"
+    !endif
+  ${EndIf}
+!macroend
+
 Section
   SetShellVarContext all
   SetRegView 64
   Call CloseRunningApp
 
-  !insertmacro wails.webview2runtime
+  !insertmacro outpost.webview2
 
   SetOutPath $INSTDIR
   !insertmacro wails.files
