@@ -109,8 +109,15 @@ unsigned_build() {
 }
 check "package.sh without keys: says so, names artifacts *-unsigned*" unsigned_build
 
+# A stand-in for the WebView2 standalone installer (Microsoft's is 150+ MB):
+# it records that it ran and registers a runtime, as the real one does.
+FAKE_WV2=$T/MicrosoftEdgeWebView2RuntimeInstallerX64.exe
+check "build the stand-in WebView2 installer (mingw)" x86_64-w64-mingw32-gcc -O2 -o "$FAKE_WV2" \
+  build/windows/testaids/fake-webview2-setup.c
+
 build_start=$SECONDS
 build() {
+  WEBVIEW2_INSTALLER=$FAKE_WV2 \
   OUTPOST_SIGN_CERT=$K/chain.pem OUTPOST_SIGN_KEY=$K/sign.key OUTPOST_SIGN_PASSWORD=sign-test-password \
     OUTPOST_GPG_KEY=$K/gpg.asc OUTPOST_GPG_PASSPHRASE=gpg-test-pass \
     bash build/package/package.sh
@@ -147,6 +154,12 @@ check "installer holds the signed outpost.exe and outpost-recover.exe" inner
 check "outpost.exe carries version $VERSION" grep -qaF "$VERSION" "$exe"
 check "installer carries version $VERSION" contains "$VERSION" strings -el "$setup"
 check "MSI ProductVersion and per-machine scope" contains "^ALLUSERS	1" msiinfo export "$msi" Property
+carries_webview2() {
+  7z l "$setup" | grep -F 'MicrosoftEdgeWebView2Setup.exe'
+  contains "^InstallWebView2	3090	WebView2SetupExe	/silent /install" msiinfo export "$msi" CustomAction
+  contains "NOT Installed AND \(NOT WEBVIEW2PV" msiinfo export "$msi" InstallExecuteSequence
+}
+check "installer and MSI carry WEBVIEW2_INSTALLER, run silently when WebView2 is missing" carries_webview2
 
 # ---- Windows: the installer run for real, under Wine -------------------------------
 W=$T/wine
@@ -188,6 +201,7 @@ wine_install() {
     [ -f "$PF/$f" ] || { echo "missing $PF/$f"; return 1; }
   done
   cmp "$PF/outpost.exe" "$exe"
+  [ ! -e "$W/drive_c/webview2-installer-ran.txt" ] || { echo "WebView2 installer ran though WebView2 is present"; return 1; }
   config_is "$WANT_CONFIG"
   WINEPREFIX=$W wine reg query 'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\Outpost' |
     grep -E "DisplayVersion +REG_SZ +$VERSION"
@@ -234,6 +248,16 @@ wine_config_file() {
   config_is '{"server_url": "https://copied.example.com", "locked": ["*"]}'
 }
 check "wine: setup.exe /S /CONFIG= installs a prepared config.json" wine_config_file
+WV2_KEY='HKLM\SOFTWARE\WOW6432Node\Microsoft\EdgeUpdate\Clients\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}'
+wine_webview2_install() {
+  WINEPREFIX=$W wine reg delete "$WV2_KEY" /f >/dev/null 2>&1 || true
+  rm -f "$W/drive_c/webview2-installer-ran.txt"
+  wine_run "$setup" /S
+  grep -qx '/silent /install' "$W/drive_c/webview2-installer-ran.txt" ||
+    { cat "$W/drive_c/webview2-installer-ran.txt"; echo "the embedded WebView2 installer did not run silently"; return 1; }
+  WINEPREFIX=$W wine reg query "$WV2_KEY" /v pv | grep -q 120.0.0.0
+}
+check "wine: setup.exe /S runs the embedded WebView2 installer silently when WebView2 is missing" wine_webview2_install
 
 # ---- Windows: the Go tests of backend/... and app under Wine -----------------
 # Cross-compiled for windows/amd64 with cgo (mingw: the real SQLCipher) and
@@ -248,6 +272,23 @@ if [ -s "$G/pkgs" ]; then
   done <"$G/pkgs"
 fi
 wine_go_secs=$((SECONDS - wine_go_start))
+wine_app_no_webview2() {
+  # The installed app on a PC without WebView2 (Wine has none; the registry
+  # entry the stand-in wrote goes first): it exits, and outpost.log says in
+  # one sentence what is missing and what IT installs. Nothing is downloaded.
+  local data=$T/wine-app-data rc=0
+  cp -n "$G/bcryptprimitives.dll" "$W/drive_c/windows/system32/" 2>/dev/null || true
+  WINEPREFIX=$W wine reg delete "$WV2_KEY" /f >/dev/null 2>&1 || true
+  mkdir -p "$data"
+  OUTPOST_DATA_DIR="Z:${data//\//\\}" WINEPREFIX=$W WINEDLLOVERRIDES="mscoree,mshtml=;bcryptprimitives=n" \
+    timeout 120 wine "$PF/outpost.exe" || rc=$?
+  WINEPREFIX=$W wineserver -w
+  [ "$rc" -ne 0 ] || { echo "outpost.exe exited 0 without WebView2"; return 1; }
+  cat "$data/logs/outpost.log"
+  grep -q 'msg="outpost stopped" err="Outpost cannot start: the Microsoft Edge WebView2 Runtime is not installed on this PC. IT should install it' \
+    "$data/logs/outpost.log"
+}
+check "wine: outpost.exe without WebView2 logs what is missing and what IT installs" wine_app_no_webview2
 if [ -s "$G/notrun" ]; then
   echo "      not run under Wine (their TestMain builds outpost-server with the go command):"
   sed 's#^github.com/outpost-app/outpost/#        #' "$G/notrun"
