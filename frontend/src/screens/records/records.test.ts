@@ -9,7 +9,7 @@ afterEach(() => {
   removeBackend();
 });
 
-const rec = (id: string, operatorId: string, operatorName: string) => ({
+const rec = (id: string, operatorId: string, operatorName: string, pending = false) => ({
   id,
   lineId: 'L1',
   productId: 'P-100',
@@ -18,7 +18,7 @@ const rec = (id: string, operatorId: string, operatorName: string) => ({
   operatorName,
   createdAt: 1,
   updatedAt: 1,
-  pending: false,
+  pending,
 });
 
 describe('RecordTable', () => {
@@ -37,5 +37,25 @@ describe('RecordTable', () => {
     expect(cell.getAttribute('title')).toBe('Ana Lima · badge B-1');
     const plain = rows.find((r) => r.id === 'rec-row-1')!;
     expect(within(plain).getByText('op-7')).toBeTruthy();
+  });
+});
+
+describe('pending and synced rows (issue 20 item 7)', () => {
+  it('differ by an icon and words, not a dot colour alone', async () => {
+    installBackend({
+      RecordService: {
+        List: () => Promise.resolve({ records: [rec('a', 'B-1', '', true), rec('b', 'B-1', '', false)], total: 2, offset: 0 }),
+      },
+    });
+    await recordList.reload();
+    render(RecordTable, { onedit: () => {}, ondelete: () => {} });
+    const rows = await screen.findAllByRole('row');
+    const pending = rows.find((r) => r.id === 'rec-row-0')!;
+    const synced = rows.find((r) => r.id === 'rec-row-1')!;
+    expect(within(pending).getByTestId('row-pending').textContent).toContain('Not yet synced');
+    expect(within(synced).getByTestId('row-synced').textContent).toContain('Synced');
+    expect(pending.querySelector('svg path')?.getAttribute('d')).not.toBe(synced.querySelector('svg path')?.getAttribute('d'));
+    // The header row is inside the grid (axe aria-required-parent).
+    expect(screen.getByRole('grid').querySelector('[role="columnheader"]')).toBeTruthy();
   });
 });
