@@ -350,6 +350,7 @@ describe('ConflictsScreen in plain words (issue 20)', () => {
     const notes = screen.getByTestId('merged-notes');
     expect(notes.tagName).toBe('TEXTAREA');
     expect((notes as HTMLTextAreaElement).value).toBe('Check seals\nevery shift');
-    expect(screen.getByTestId('take-theirs').textContent).toBe('Sam Supervisor (saved first)');
+    expect(screen.getByTestId('take-theirs').textContent).toBe('Sam Supervisor');
+    expect(screen.getByTestId('take-mine').textContent).toBe('Ana Operator');
   });
 });
