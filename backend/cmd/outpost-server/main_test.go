@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -123,6 +124,9 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "outpost-server")
+		if runtime.GOOS == "windows" {
+			binPath += ".exe" // Windows runs nothing else
+		}
 		out, err := exec.Command("go", "build", "-ldflags", "-X main.version=test-1.2.3", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)

@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,9 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	binPath = filepath.Join(dir, "outpost-server")
+	if runtime.GOOS == "windows" {
+		binPath += ".exe" // Windows runs nothing else
+	}
 	build := exec.Command("go", "build", "-o", binPath, "./backend/cmd/outpost-server")
 	build.Dir = root
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
