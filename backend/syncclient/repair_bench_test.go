@@ -90,6 +90,9 @@ func BenchmarkRepair(b *testing.B) {
 				last = measureSync(b, ctx, c, wire)
 				b.StopTimer()
 				st.Close()
+				if !last.report.Verify.Verified || len(last.report.Verify.Unresolved) > 0 {
+					b.Fatalf("the device did not verify after the sync: %+v", last.report.Verify)
+				}
 				if v.drift != nil && (last.report.Verify.Buckets == 0 || last.report.Pulled != 0) {
 					b.Fatalf("the drift was not repaired by the checksums: %+v", last.report)
 				}
