@@ -50,7 +50,7 @@ func checkPrivate(path string, _ fs.FileMode) error {
 			continue
 		}
 		sid := (*windows.SID)(unsafe.Pointer(&ace.SidStart))
-		if !isTrusted(sid, trusted) {
+		if !isTrusted(sid, append([]*windows.SID{me}, trusted...)) {
 			others = append(others, accountName(sid))
 		}
 	}
@@ -131,10 +131,6 @@ func trustedSIDs() (*windows.SID, []*windows.SID, error) {
 }
 
 func isTrusted(sid *windows.SID, trusted []*windows.SID) bool {
-	me, _, err := trustedSIDs()
-	if err == nil && sid.Equals(me) {
-		return true
-	}
 	for _, t := range trusted {
 		if sid.Equals(t) {
 			return true
