@@ -29,6 +29,11 @@ test('a scanned shift of 50 records: nothing wrong written, every refusal seen a
     await page.keyboard.type(code, { delay: 5 });
     await page.keyboard.press('Enter');
   };
+  // focused waits (polling each frame) until the element with id has the focus.
+  const focused = (id, what) =>
+    page.waitForFunction((x) => document.activeElement?.id === x, id, { timeout: 10000 }).catch(() => {
+      throw new Error(`timed out waiting for ${what}`);
+    });
   const signedIn = (name) => page.getByTestId('signed-in-name').filter({ hasText: name }).waitFor();
 
   // What was seen and heard: every feedback event, and every tone played.
@@ -116,7 +121,7 @@ test('a scanned shift of 50 records: nothing wrong written, every refusal seen a
     const product = products[i % products.length];
     const qty = 10 + i;
     await page.locator('#f-product').waitFor();
-    await eventually(`the product field focused before record ${i}`, async () => page.evaluate(() => document.activeElement?.id === 'f-product'), 10000).catch(async (e) => {
+    await focused('f-product', `the product field before record ${i}`).catch(async (e) => {
       await shot('scanner-stuck');
       const where = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 160));
       throw new Error(`${e.message}; the focus is on ${where}; feedback ${JSON.stringify((await feedback()).slice(-3))}`);
@@ -141,7 +146,7 @@ test('a scanned shift of 50 records: nothing wrong written, every refusal seen a
       await scan(product);
       await refused(n, 'a scan after tapping a row', /nothing takes a scan|read only/);
       await page.getByRole('button', { name: 'Cancel', exact: true }).click();
-      await eventually('the new-record form', async () => page.evaluate(() => document.activeElement?.id === 'f-product'), 10000);
+      await focused('f-product', 'the new-record form');
       n = (await feedback()).length;
       await scan(product);
       await scan(String(qty));
@@ -179,7 +184,7 @@ test('a scanned shift of 50 records: nothing wrong written, every refusal seen a
       await nextFeedback(n, 'accept', `the badge ${next} into Product`);
       operator = next;
       await page.locator('#tab-records').waitFor();
-      await eventually('the form after the switch', async () => page.evaluate(() => document.activeElement?.id === 'f-product'), 10000);
+      await focused('f-product', 'the form after the switch');
       n = (await feedback()).length;
       await scan(product);
       await scan(String(qty));
@@ -217,7 +222,7 @@ test('a scanned shift of 50 records: nothing wrong written, every refusal seen a
   await page.getByTestId('scan-sound').uncheck();
   await eventually('the choice kept in Go', async () => (await h.call('PrefsService', 'Get')).scanSoundOff === true);
   await page.locator('#tab-records').click();
-  await eventually('the product field focused', async () => page.evaluate(() => document.activeElement?.id === 'f-product'), 10000);
+  await focused('f-product', 'the product field');
   const t0 = await tones();
   n = (await feedback()).length;
   await scan('P-100');
