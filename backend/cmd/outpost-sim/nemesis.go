@@ -86,6 +86,11 @@ func (n *Nemesis) run(ctx context.Context, cfg Config, devs []*device, mgr *devi
 		defer devMu.Unlock()
 		return devs[i%len(devs)]
 	}
+	everyDevice := func() []*device {
+		devMu.Lock()
+		defer devMu.Unlock()
+		return append(append([]*device{}, devs...), mgr)
+	}
 	for _, f := range n.Schedule {
 		sleep(ctx, time.Until(begin.Add(f.At)))
 		if ctx.Err() != nil {
@@ -94,7 +99,7 @@ func (n *Nemesis) run(ctx context.Context, cfg Config, devs []*device, mgr *devi
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := n.play(ctx, f, cfg, deviceAt, mgr, func() error {
+			if err := n.play(ctx, f, cfg, deviceAt, everyDevice, mgr, func() error {
 				n.mu.Lock()
 				n.enrolled++
 				idx := cfg.Devices + n.enrolled
@@ -128,7 +133,8 @@ func (n *Nemesis) run(ctx context.Context, cfg Config, devs []*device, mgr *devi
 }
 
 // play plays one fault.
-func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(int) *device, mgr *device, enroll func() error) error {
+func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(int) *device, everyDevice func() []*device, mgr *device,
+	enroll func() error) error {
 	c := n.Cluster
 	window := func(faults faultproxy.Faults) {
 		px := c.proxies[f.Target%len(c.proxies)]
@@ -150,6 +156,9 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 	case faultBackup:
 		return c.Backup(ctx)
 	case faultRestore:
+		// The restore truncates the histories the lost-edit check reads:
+		// what they hold now is kept as evidence (keepHistories).
+		keepHistories(ctx, mgr, everyDevice())
 		return c.Restore(ctx, f.Arg == 1)
 	case faultKillDevice:
 		d := deviceAt(f.Target)
@@ -349,6 +358,16 @@ func (n *Nemesis) judge(ctx context.Context, sum *Summary, devs []*device, mgr *
 			// First: it says the most about the rows that follow.
 			sum.Mismatches = append([]string{msg}, sum.Mismatches[:min(len(sum.Mismatches), 24)]...)
 		}
+	}
+
+	if sum.Lost > 0 {
+		// When the restores came, to place the lost edits' times.
+		n.Cluster.mu.Lock()
+		for _, r := range n.Cluster.rewinds {
+			sum.Mismatches = append(sum.Mismatches, fmt.Sprintf("backup at %s, restored at %s",
+				r[0].UTC().Format("15:04:05.000"), r[1].UTC().Format("15:04:05.000")))
+		}
+		n.Cluster.mu.Unlock()
 	}
 
 	// Overturned: the row's last decision chose one side of a field; the

@@ -133,6 +133,11 @@ type Summary struct {
 	// ReappliedAfterStale, not in Duplicated.
 	staleAfter          time.Duration
 	ReappliedAfterStale int `json:"reapplied_after_stale,omitempty"`
+	// SupersededBeforeRestore are last edits in no version and no conflict
+	// record at the end that the server's history held, superseded by a
+	// later version still on the server, just before a restore truncated
+	// it (check.go, supersededBeforeRestore): not lost.
+	SupersededBeforeRestore int `json:"superseded_before_restore,omitempty"`
 	// Mismatches describes the first differences found (empty when converged).
 	Mismatches []string `json:"mismatches,omitempty"`
 }
@@ -172,6 +177,8 @@ type edit struct {
 	// hlc is the edit's HLC where the simulator read it (records, line
 	// configurations): the lost check of a run with retention needs it.
 	hlc string
+	// at is when the device made it (the lost mismatch prints it).
+	at time.Time
 }
 
 // device is one simulated desktop: its own encrypted store (key from a key
@@ -231,6 +238,10 @@ type device struct {
 	settleErr error
 	// deleted are the rows this device deleted (table/id).
 	deleted map[string]bool
+	// preRestore are the histories of the rows this device had edited,
+	// read just before each restore, with the edit each row's last was
+	// then (table/id; keepHistories).
+	preRestore map[string][]preRestoreEdit
 	// corrupted are the rows the nemesis corrupted in the device's file
 	// (corrupt.go); repairs the buckets its verifications repaired.
 	corrupted []corruptedRow
@@ -333,7 +344,7 @@ func (d *device) sync(ctx context.Context) error {
 func (d *device) rememberAt(table, id string, fields map[string]any, hlc string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.last[table+"/"+id] = edit{table: table, id: id, fields: fields, hlc: hlc}
+	d.last[table+"/"+id] = edit{table: table, id: id, fields: fields, hlc: hlc, at: time.Now()}
 	d.edits++
 	if fields["deleted_at"] != nil {
 		d.deleted[table+"/"+id] = true
@@ -343,7 +354,7 @@ func (d *device) rememberAt(table, id string, fields map[string]any, hlc string)
 func (d *device) remember(table, id string, fields map[string]any) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.last[table+"/"+id] = edit{table: table, id: id, fields: fields}
+	d.last[table+"/"+id] = edit{table: table, id: id, fields: fields, at: time.Now()}
 	d.edits++
 }
 

@@ -350,7 +350,7 @@ func (d *device) rememberSite(table, id string, exists bool, before store.SiteRo
 		// earlier time: what must survive is that the row is deleted.
 		remembered["deleted_at"] = anyDeletion{}
 	}
-	d.last[k] = edit{table: table, id: id, fields: remembered}
+	d.last[k] = edit{table: table, id: id, fields: remembered, at: time.Now()}
 	d.edits++
 	d.siteEdits++
 }
