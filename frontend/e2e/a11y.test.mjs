@@ -237,3 +237,9 @@ for (const t of ['lines', 'products', 'people', 'settings']) {
     await page.waitForTimeout(200);
   });
 }
+view('site-product-form', async (page) => {
+  await tab(page, 'site');
+  await page.getByTestId('site-tab-products').click();
+  await page.getByTestId('site-row-P-300').click();
+  await page.locator('#sd-max').waitFor();
+});
