@@ -176,7 +176,7 @@ func (s *Store) beforePage(ps *txStmts, pa *pageApply, page protocol.PullRespons
 			return err
 		}
 	}
-	ps.pass = pa.pass != ""
+	ps.pass, ps.timeline = pa.pass != "", pa.pass == PassTimeline
 	if pa.pass == "" || !pa.listed {
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/outpost-app/outpost/backend/conflict"
 	"github.com/outpost-app/outpost/backend/hlc"
 	"github.com/outpost-app/outpost/backend/protocol"
 )
@@ -76,34 +77,79 @@ func notePushedLoser(ps *txStmts, node string, c protocol.Change, res protocol.P
 	return nil
 }
 
-// mineRecord is a conflict record whose "mine" may be pushed again.
-type mineRecord struct {
-	table, rowID, status string
-	h                    string // the record's hlc
-	created              int64  // server time the record was made
-	mine                 map[string]any
+// localTheirsHLC is the key, in a pulled auto_resolved record kept here,
+// of the hlc of its "theirs" when that state was this device's own
+// accepted write (the record does not carry it; annotateOwnTheirs).
+const localTheirsHLC = "local_theirs_hlc"
+
+// annotateOwnTheirs notes, before a pull page is applied, the hlc of the
+// "theirs" of each auto_resolved record in it that another device's push
+// made over this device's own accepted write: the local row is still clean
+// at the record's theirs_version under this device's hlc (the page brings
+// the winner's state and the record together). A restore that drops the
+// record then finds that write held here, to push again (lostOwnSides).
+// A record and its row split across two pages is not noted.
+func annotateOwnTheirs(node string, changes []protocol.PullChange, pre map[string]localRow) {
+	if node == "" || node == hlc.Unenrolled {
+		return
+	}
+	for _, ch := range changes {
+		if ch.Table != protocol.TableConflicts {
+			continue
+		}
+		if st, _ := ch.Row["status"].(string); st != protocol.ConflictAutoResolved {
+			continue
+		}
+		if dev, _ := ch.Row["device_id"].(string); dev == node {
+			continue
+		}
+		rt, _ := ch.Row["table_name"].(string)
+		rid, _ := ch.Row["row_id"].(string)
+		tv, ok := toInt64(ch.Row["theirs_version"])
+		l, held := pre[rt+"/"+rid]
+		if !ok || !held || l.missing || !l.synced.Valid || l.state.Valid || l.version != tv || !ownHLC(l.cur, node) {
+			continue
+		}
+		ch.Row[localTheirsHLC] = l.cur
+	}
 }
 
-// repushLostMine pushes again, at the end of a timeline pass inside t, this
-// device's own writes that the server held only as the "mine" of a conflict
-// record the pass did not bring back. It returns how many rows it made
-// pending. Call it before endPass, which removes those records.
+// ownSide is one side of a conflict record the timeline pass did not bring
+// back ("mine" or "theirs") that this device wrote: it may be pushed again.
+type ownSide struct {
+	table, rowID, status, side string
+	h                          string // the side's own hlc
+	created                    int64  // server time the record was made
+	row, theirs                map[string]any
+}
+
+// repushLostMine pushes again, at the end of a timeline pass inside ps's
+// transaction, this device's own writes that the server held only in a
+// conflict record the pass did not bring back, and settles the rows that
+// awaited review when the timeline changed. It returns how many rows it
+// made pending. Call it before endPass, which removes those records.
 func (s *Store) repushLostMine(ps *txStmts) (int, error) {
 	t := ps.t
 	node, err := s.metaGet(t.ctx, t.tx, metaDeviceID)
 	if err != nil {
 		return 0, err
 	}
-	if node == "" || node == hlc.Unenrolled {
-		return 0, nil
-	}
-	recs, err := lostOwnRecords(t, node)
+	n, done, err := s.settleReviewRows(ps, node)
 	if err != nil {
-		return 0, fmt.Errorf("read own conflict records the restore lost: %w", err)
+		return n, fmt.Errorf("settle rows awaiting review: %w", err)
 	}
-	n := 0
-	for _, r := range recs {
-		ok, err := s.repushMine(ps, node, r)
+	if node == "" || node == hlc.Unenrolled {
+		return n, nil
+	}
+	sides, err := lostOwnSides(t, node)
+	if err != nil {
+		return n, fmt.Errorf("read own conflict records the restore lost: %w", err)
+	}
+	for _, r := range sides {
+		if done[r.table+"/"+r.rowID] {
+			continue
+		}
+		ok, err := s.repushSide(ps, node, r)
 		if err != nil {
 			return n, fmt.Errorf("push again %s %s: %w", r.table, r.rowID, err)
 		}
@@ -114,46 +160,189 @@ func (s *Store) repushLostMine(ps *txStmts) (int, error) {
 	return n, nil
 }
 
-// lostOwnRecords returns, per row, the latest conflict record still on the
-// pass's list whose "mine" this device pushed (node).
-func lostOwnRecords(t *wtx, node string) ([]mineRecord, error) {
+// settleReviewRows settles, at the end of a timeline pass, every row that
+// awaited review when the timeline changed (ChangeTimeline keeps its entry,
+// on base 0, for the pass to judge). Its conflict record brought back by
+// the pass settles it as a pulled record does: open, the row awaits review
+// again (nothing is pushed); resolved, the pull has already given it the
+// server state. A record the pass did not bring back (the restore lost it)
+// makes the row pending on base 0: its conflicting edit reaches the server
+// again. A re-edit made under review started from "theirs": the row then
+// takes the record's "mine" with the re-edit's own changes (the people's
+// fields where the row differs from theirs) over it, so the undecided edit
+// is not lost behind the re-edit. It returns how many rows it made pending
+// and which rows it settled (table/id).
+func (s *Store) settleReviewRows(ps *txStmts, node string) (int, map[string]bool, error) {
+	t := ps.t
+	type entry struct {
+		tbl, id, entryHLC, conflictID string
+		brought                       bool
+		rec                           sql.NullString
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT e.tbl, e.id, e.hlc, coalesce(e.conflict_id, ''),
+		c.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sync_pass_rows p WHERE p.tbl = ? AND p.id = c.id), c.row
+		FROM sync_rows e LEFT JOIN sync_conflicts c ON c.id = e.conflict_id
+		WHERE e.state IN ('awaiting_review', 'resolving')`, protocol.TableConflicts)
+	if err != nil {
+		return 0, nil, err
+	}
+	var es []entry
+	for rows.Next() {
+		var e entry
+		if err := rows.Scan(&e.tbl, &e.id, &e.entryHLC, &e.conflictID, &e.brought, &e.rec); err != nil {
+			rows.Close()
+			return 0, nil, err
+		}
+		es = append(es, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, nil, err
+	}
+	n := 0
+	done := map[string]bool{}
+	for _, e := range es {
+		done[e.tbl+"/"+e.id] = true
+		if e.brought {
+			continue // awaiting review again, or settled by the pulled decision
+		}
+		tb, ok := s.syncedTable(e.tbl)
+		if !ok {
+			continue
+		}
+		var mine, theirs map[string]any
+		if e.rec.Valid {
+			if rec, err := protocol.DecodeRow([]byte(e.rec.String)); err == nil {
+				if dev, _ := rec["device_id"].(string); dev == node || node == "" {
+					mine, _ = rec["mine"].(map[string]any)
+					theirs, _ = rec["theirs"].(map[string]any)
+				}
+			}
+		}
+		cur, _, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", e.id))
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return n, nil, err
+		}
+		if mine != nil && theirs != nil && cur.HLC != e.entryHLC {
+			// A re-edit under review: mine, with the re-edit's changes.
+			row := overlayOwnChanges(tb, mine, theirs, cur.Row)
+			if err := writeServerRow(ps, tb, e.id, row, 0, cur.HLC); err != nil {
+				return n, nil, err
+			}
+		}
+		if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0 WHERE id = ?", e.id); err != nil {
+			return n, nil, err
+		}
+		if _, err := ps.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", e.tbl, e.id); err != nil {
+			return n, nil, err
+		}
+		n++
+	}
+	return n, done, nil
+}
+
+// overlayOwnChanges returns row with each people's field it holds as
+// theirs holds it taken from mine: the row's own changes relative to
+// theirs, applied over mine.
+func overlayOwnChanges(tb protocol.Table, mine, theirs, row map[string]any) map[string]any {
+	out := make(map[string]any, len(row))
+	for k, v := range row {
+		out[k] = v
+	}
+	for _, name := range tb.PeopleColumns() {
+		mv, ok := mine[name]
+		if !ok {
+			continue
+		}
+		if tv, ok := theirs[name]; ok && sameValue(tb, name, row[name], tv) {
+			out[name] = mv
+		}
+	}
+	return out
+}
+
+// sameValue reports whether a and b (local or wire values) are the same
+// value of column name.
+func sameValue(tb protocol.Table, name string, a, b any) bool {
+	a, b = textOf(a), textOf(b)
+	if col, ok := tb.Column(name); ok {
+		if na, err := col.Normalize(a); err == nil {
+			a = na
+		}
+		if nb, err := col.Normalize(b); err == nil {
+			b = nb
+		}
+	}
+	return conflict.Equal(a, b)
+}
+
+// samePeople reports whether the local row and a wire row hold the same
+// people's fields.
+func samePeople(tb protocol.Table, local, row map[string]any) bool {
+	for _, name := range tb.PeopleColumns() {
+		if !sameValue(tb, name, local[name], row[name]) {
+			return false
+		}
+	}
+	return true
+}
+
+// lostOwnSides returns, per row, the latest side this device wrote of the
+// conflict records still on the pass's list (the restore dropped them):
+// the "mine" of an open or auto_resolved record this device's push made,
+// and the "theirs" of an auto_resolved record whose losing or overwritten
+// state was this device's own accepted write (theirs_hlc, noted when the
+// record was pulled: annotateOwnTheirs). A resolved record is never pushed
+// again: a decision exists, and the decider's device pushes its decided
+// state again as its own accepted write.
+func lostOwnSides(t *wtx, node string) ([]ownSide, error) {
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT c.table_name, c.row_id, c.status, c.hlc, c.row FROM sync_conflicts c
-		JOIN sync_pass_rows p ON p.tbl = ? AND p.id = c.id`, protocol.TableConflicts)
+		JOIN sync_pass_rows p ON p.tbl = ? AND p.id = c.id WHERE c.status <> ?`, protocol.TableConflicts, protocol.ConflictResolved)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	latest := map[[2]string]mineRecord{}
+	latest := map[[2]string]ownSide{}
 	for rows.Next() {
-		var r mineRecord
-		var data string
-		if err := rows.Scan(&r.table, &r.rowID, &r.status, &r.h, &data); err != nil {
+		var r ownSide
+		var recHLC, data string
+		if err := rows.Scan(&r.table, &r.rowID, &r.status, &recHLC, &data); err != nil {
 			return nil, err
 		}
 		rec, err := protocol.DecodeRow([]byte(data))
 		if err != nil {
 			continue // not a record this build can read: left as it is
 		}
-		if dev, _ := rec["device_id"].(string); dev != node {
-			continue
-		}
-		if r.mine, _ = rec["mine"].(map[string]any); r.mine == nil {
-			continue
-		}
 		r.created, _ = toInt64(rec["created_at"])
+		mine, _ := rec["mine"].(map[string]any)
+		theirs, _ := rec["theirs"].(map[string]any)
+		r.theirs = theirs
+		dev, _ := rec["device_id"].(string)
+		theirsHLC, _ := rec[localTheirsHLC].(string)
+		switch {
+		case dev == node && mine != nil && ownHLC(recHLC, node):
+			r.side, r.h, r.row = "mine", recHLC, mine
+		case r.status == protocol.ConflictAutoResolved && theirs != nil && ownHLC(theirsHLC, node):
+			r.side, r.h, r.row = "theirs", theirsHLC, theirs
+		default:
+			continue
+		}
 		k := [2]string{r.table, r.rowID}
-		if cur, ok := latest[k]; !ok || r.created > cur.created || (r.created == cur.created && r.h > cur.h) {
+		if cur, ok := latest[k]; !ok || r.h > cur.h {
 			latest[k] = r
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	out := make([]mineRecord, 0, len(latest))
+	out := make([]ownSide, 0, len(latest))
 	for _, r := range latest {
 		out = append(out, r)
 	}
-	// One order whatever the map's: stamps are taken in it.
+	// One order whatever the map's.
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].created != out[j].created {
 			return out[i].created < out[j].created
@@ -163,31 +352,27 @@ func lostOwnRecords(t *wtx, node string) ([]mineRecord, error) {
 	return out, nil
 }
 
-// repushMine makes r's row hold r's "mine", pending on base 0, unless the
-// row has a later local edit of its own; it reports whether it did.
-func (s *Store) repushMine(ps *txStmts, node string, r mineRecord) (bool, error) {
+// ownHLC reports whether h is an hlc of node.
+func ownHLC(h, node string) bool {
+	ts, err := hlc.Parse(h)
+	return err == nil && ts.Node == node
+}
+
+// repushSide makes r's row hold r's side again, pending on base 0, unless
+// the row has a later own write that already carries it, awaits review or
+// is quarantined; it reports whether it did.
+func (s *Store) repushSide(ps *txStmts, node string, r ownSide) (bool, error) {
 	tb, ok := s.syncedTable(r.table)
 	if !ok {
 		return false, nil
 	}
-	edit := r.h // the push's own hlc: it names the pusher
-	if r.status == protocol.ConflictResolved {
-		if tb.Policy != protocol.PolicyManual {
-			return false, nil
-		}
-		edit = "" // the decision's hlc: the edit's is not known
-	} else if ts, err := hlc.Parse(r.h); err != nil || ts.Node != node {
-		return false, nil
+	var entry, listed bool
+	err := ps.queryRow(`SELECT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = ?),
+		EXISTS (SELECT 1 FROM sync_pass_rows p WHERE p.tbl = ? AND p.id = ?)`, tb.Name, r.rowID, tb.Name, r.rowID).Scan(&entry, &listed)
+	if err != nil {
+		return false, err
 	}
-	var synced, entry, listed bool
-	var cur string
-	var version int64
-	var created, deleted sql.NullInt64
-	err := ps.queryRow(`SELECT r.synced_at IS NOT NULL, r.hlc, r.version, r.created_at, r.deleted_at,
-		EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = r.id),
-		EXISTS (SELECT 1 FROM sync_pass_rows p WHERE p.tbl = ? AND p.id = r.id)
-		FROM `+tb.Name+` r WHERE r.id = ?`, tb.Name, tb.Name, r.rowID).
-		Scan(&synced, &cur, &version, &created, &deleted, &entry, &listed)
+	cur, synced, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", r.rowID))
 	if errors.Is(err, sql.ErrNoRows) {
 		// Not held (removed by an earlier pass: the server purged it).
 		return false, nil
@@ -195,42 +380,41 @@ func (s *Store) repushMine(ps *txStmts, node string, r mineRecord) (bool, error)
 	if err != nil {
 		return false, err
 	}
-	if !synced && !entry && edit != "" && cur == edit {
-		// Pending under the edit's own hlc: the edit itself (awaiting
-		// review when the timeline changed), or the winner's state a
+	if entry {
+		// In flight, awaiting review or quarantined: settled on its own.
+		return false, nil
+	}
+	row, h := r.row, r.h
+	switch {
+	case !synced && cur.HLC == r.h:
+		// Pending under the side's own hlc: the winner's state a
 		// superseded answer wrote under the pushed hlc, its own not pulled
-		// yet when the timeline changed: it takes mine again.
-		if err := writeServerRow(ps, tb, r.rowID, r.mine, 0, edit); err != nil {
-			return false, err
+		// yet when the timeline changed: the row takes the side again.
+	case ownHLC(cur.HLC, node) && cur.HLC > r.h:
+		if r.status != protocol.ConflictOpen || r.theirs == nil {
+			// A later own write supersedes an lww side: not lost.
+			return false, nil
 		}
-		_, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL WHERE id = ?", r.rowID)
-		return err == nil, err
-	}
-	if !synced || entry {
-		// Pending, awaiting review or quarantined: this device's own later
-		// edit of the row is pushed anyway.
+		// A later own write of a row whose conflict is still open started
+		// from theirs (a re-edit under review): mine goes again with the
+		// later write's own changes over it, under the later write's hlc.
+		row, h = overlayOwnChanges(tb, r.row, r.theirs, cur.Row), cur.HLC
+	case ownHLC(cur.HLC, node) && cur.HLC == r.h && synced:
+		// The server holds this very write.
 		return false, nil
 	}
-	if edit == "" {
-		// A restored server without the record holds no write of this
-		// device made after the edit: a clean row of its own is older.
-		edit = ps.t.stamp()
-	} else if ts, err := hlc.Parse(cur); err == nil && ts.Node == node && cur >= edit {
-		// The server holds this edit, or a later one of this device.
-		return false, nil
-	}
-	if !listed {
+	if synced && !listed {
 		// The pass brought the row: that state is the server's, and stays
 		// the row's known state while the row is pending (section 8).
-		known := map[string]any{"created_at": created.Int64}
-		if deleted.Valid {
-			known["deleted_at"] = deleted.Int64
+		known := map[string]any{"created_at": cur.Row["created_at"]}
+		if d := cur.Row["deleted_at"]; d != nil {
+			known["deleted_at"] = d
 		}
-		if err := s.rememberServer(ps, tb, r.rowID, version, known); err != nil {
+		if err := s.rememberServer(ps, tb, r.rowID, cur.Version, known); err != nil {
 			return false, err
 		}
 	}
-	if err := writeServerRow(ps, tb, r.rowID, r.mine, 0, edit); err != nil {
+	if err := writeServerRow(ps, tb, r.rowID, row, 0, h); err != nil {
 		return false, err
 	}
 	if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL WHERE id = ?", r.rowID); err != nil {

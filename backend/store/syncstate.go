@@ -81,8 +81,9 @@ type Batch struct {
 type txStmts struct {
 	t *wtx
 	m map[string]*sql.Stmt
-	// pass: the pull page being applied belongs to a full pass.
-	pass bool
+	// pass: the pull page being applied belongs to a full pass; timeline:
+	// to the pass after a timeline change.
+	pass, timeline bool
 }
 
 func newTxStmts(t *wtx) *txStmts { return &txStmts{t: t, m: map[string]*sql.Stmt{}} }
@@ -740,6 +741,7 @@ func (s *Store) applyPage(ps *txStmts, page protocol.PullResponse, out *PullOutc
 	if err != nil {
 		return fmt.Errorf("read local rows: %w", err)
 	}
+	annotateOwnTheirs(s.clock.Node(), page.Changes, pre)
 	for _, ch := range page.Changes {
 		if ts, err := hlc.Parse(ch.HLC); err == nil {
 			s.clock.Observe(ts, t.now+s.clockOffset.Load())
@@ -889,6 +891,21 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 		// The row is clean at the server's version, not pushed again.
 		out.Written++
 		return writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+	case !hasEntry && ps.timeline:
+		// Pending since the timeline change (or edited since): when the
+		// server holds the very same people's fields, the restore lost
+		// nothing of it (a superseded push's row holds the winner's state
+		// under the pushed hlc): the row is clean at the server's state.
+		local, _, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", ch.ID))
+		if err != nil {
+			return err
+		}
+		if samePeople(tb, local.Row, ch.Row) {
+			out.Written++
+			return writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+		}
+		out.Kept++
+		return s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
 	case !hasEntry:
 		out.Kept++
 		return s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)

@@ -69,7 +69,8 @@ func (s *Store) ChangeTimeline(ctx context.Context, timeline string) error {
 		}
 		qs := []stmt{
 			{q: "DELETE FROM sync_batches"},
-			{q: "DELETE FROM sync_rows WHERE state <> 'rejected'"},
+			{q: "DELETE FROM sync_rows WHERE state NOT IN ('rejected', 'awaiting_review', 'resolving')"},
+			{q: "UPDATE sync_rows SET state = 'awaiting_review', resolved_version = NULL WHERE state = 'resolving'"},
 			{q: "UPDATE sync_rows SET base_version = 0, server_version = NULL, server_hlc = NULL, server_row = NULL, base_row = NULL"},
 		}
 		for _, tb := range syncTables {

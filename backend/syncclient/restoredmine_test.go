@@ -156,9 +156,11 @@ func testLWWLoserSurvives(t *testing.T, aFirst bool) {
 
 // The manual variant: a's temperature 120 met b's 80 (an open conflict); the
 // manager decided for 80. The backup predates all of it; after the marked
-// restore, a's 120 must be on the server again (the manager decides anew on
-// what the server holds), and no device is left stuck.
-func TestRestoredServer_DecidedAgainstEditMadeAfterTheBackupSurvives(t *testing.T) {
+// restore, a's 120 is not pushed again (issue 15, review finding 1: a
+// decision exists, and on base 0 the server's "own write is no conflict"
+// rule would apply 120 over it unjudged); the manager's device pushes its
+// decided state again, and no device is left stuck.
+func TestRestoredServer_DecidedAgainstEditIsNotPushedAgain(t *testing.T) {
 	ctx := context.Background()
 	srv := startRealServer(t)
 	a := newDevice(t, srv, "a", "operator")
@@ -240,16 +242,16 @@ func TestRestoredServer_DecidedAgainstEditMadeAfterTheBackupSurvives(t *testing.
 			return false
 		}
 	}
-	if !onServer(t, srv, "c", protocol.TableLineConfigs, lc.ID, temp(120)) {
-		t.Errorf("a's temperature 120, made between the backup and the restore and decided against, is nowhere on the restored server")
+	if onServer(t, srv, "c", protocol.TableLineConfigs, lc.ID, temp(120)) {
+		t.Errorf("a's temperature 120, decided against before the restore, is the server's again")
 	}
-	// Nothing silently overwrote the decision the restore lost either: the
-	// manager's device pushed it again, and the manager decides anew.
 	m.sync(t)
 	open, err = m.st.Conflicts(ctx, true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The manager's decision, pushed again on base 0, meets what the
+	// restored server holds: the manager decides anew.
 	if len(open) != 1 || open[0].RowID != lc.ID {
 		t.Errorf("open conflicts after the restore: %d, want one on %s for the manager to decide again", len(open), lc.ID)
 	}
