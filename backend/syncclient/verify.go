@@ -2,6 +2,7 @@ package syncclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -108,7 +109,7 @@ func (c *Client) verify(ctx context.Context, api *API, final PullAnswer) VerifyO
 		c.o.Logger.Warn("verification: the device differs from the server; repairing", "tables", strings.Join(differ, ","), "cursor", final.Cursor)
 		c.update(func(s *Status) { s.Verify.Problem = fmt.Sprintf("%s; repairing", rowsDiffer(rows)) })
 		for _, t := range differ {
-			if err := c.repairTable(ctx, api, st, t, &out); err != nil {
+			if err := c.repairTable(ctx, api, st, t, final, &out); err != nil {
 				c.o.Logger.Warn("verification: repair stopped", "table", t, "err", err)
 				return problem("cannot verify: "+Sentence(err), false)
 			}
@@ -148,10 +149,39 @@ func (c *Client) verify(ctx context.Context, api *API, final PullAnswer) VerifyO
 	return out
 }
 
+// errTimelineMoved: the server left the device's timeline between the
+// final page and a repair's listing (restored from a backup meanwhile).
+var errTimelineMoved = errors.New("the sync server was restored from a backup during the check; the next sync follows it")
+
+// sameTimeline confirms, after a repair's listing is fetched and before any
+// of it is applied, that the server is still on the timeline of the final
+// page: /v1/checksums and /v1/rows carry none, and a listing of a restored
+// server would remove this device's own accepted writes the restore lost
+// (issue 15, review finding 4). A pull at the final page's cursor with a
+// small limit carries the timeline; a 410 there (a cursor above the
+// restored sequence) is a timeline change too. When the check cannot be
+// made, nothing is applied either: the repair is tried again on the next
+// sync.
+func sameTimeline(ctx context.Context, api *API, final PullAnswer) error {
+	if final.Timeline == "" {
+		// A server that names no timeline cannot say it was restored.
+		return nil
+	}
+	page, err := api.PullAnswer(ctx, PullParams{Cursor: final.Cursor, Limit: 1, Committed: -1})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errTimelineMoved, err)
+	}
+	if page.Timeline != final.Timeline {
+		return errTimelineMoved
+	}
+	return nil
+}
+
 // repairTable compares table's buckets with the server's and applies the
 // server's listing of each bucket that differs (one transaction per
-// bucket), then compares the bucket with that listing.
-func (c *Client) repairTable(ctx context.Context, api *API, st verifier, table string, out *VerifyOutcome) error {
+// bucket), then compares the bucket with that listing. Each listing is
+// applied only once the server is known to be still on final's timeline.
+func (c *Client) repairTable(ctx context.Context, api *API, st verifier, table string, final PullAnswer, out *VerifyOutcome) error {
 	theirs, err := api.Checksums(ctx, table)
 	if err != nil {
 		return fmt.Errorf("checksums of %s: %w", table, err)
@@ -194,6 +224,9 @@ func (c *Client) repairTable(ctx context.Context, api *API, st verifier, table s
 				break
 			}
 			after = page.Rows[len(page.Rows)-1].ID
+		}
+		if err := sameTimeline(ctx, api, final); err != nil {
+			return err
 		}
 		res, err := st.ApplyBucketListing(ctx, table, b, listing)
 		if err != nil {
