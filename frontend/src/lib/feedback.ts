@@ -38,7 +38,8 @@ const audio: Ctx = { ctx: null };
  * 220 Hz square tones) signal with WebAudio; silent where there is none. */
 export function webAudioBeep(kind: FeedbackKind): void {
   try {
-    const AC = (globalThis as { AudioContext?: typeof AudioContext }).AudioContext;
+    const g = globalThis as { AudioContext?: typeof AudioContext; webkitAudioContext?: typeof AudioContext };
+    const AC = g.AudioContext ?? g.webkitAudioContext;
     if (!AC) return;
     audio.ctx ??= new AC();
     const ctx = audio.ctx;
