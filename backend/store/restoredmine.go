@@ -175,11 +175,11 @@ func (s *Store) repushLostMine(ps *txStmts) (int, error) {
 func (s *Store) settleReviewRows(ps *txStmts, node string) (int, map[string]bool, error) {
 	t := ps.t
 	type entry struct {
-		tbl, id, entryHLC, conflictID string
-		brought                       bool
-		rec                           sql.NullString
+		tbl, id, entryHLC, conflictID, status string
+		brought                               bool
+		rec                                   sql.NullString
 	}
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT e.tbl, e.id, e.hlc, coalesce(e.conflict_id, ''),
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT e.tbl, e.id, e.hlc, coalesce(e.conflict_id, ''), coalesce(c.status, ''),
 		c.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sync_pass_rows p WHERE p.tbl = ? AND p.id = c.id), c.row
 		FROM sync_rows e LEFT JOIN sync_conflicts c ON c.id = e.conflict_id
 		WHERE e.state IN ('awaiting_review', 'resolving')`, protocol.TableConflicts)
@@ -189,7 +189,7 @@ func (s *Store) settleReviewRows(ps *txStmts, node string) (int, map[string]bool
 	var es []entry
 	for rows.Next() {
 		var e entry
-		if err := rows.Scan(&e.tbl, &e.id, &e.entryHLC, &e.conflictID, &e.brought, &e.rec); err != nil {
+		if err := rows.Scan(&e.tbl, &e.id, &e.entryHLC, &e.conflictID, &e.status, &e.brought, &e.rec); err != nil {
 			rows.Close()
 			return 0, nil, err
 		}
@@ -203,8 +203,17 @@ func (s *Store) settleReviewRows(ps *txStmts, node string) (int, map[string]bool
 	done := map[string]bool{}
 	for _, e := range es {
 		done[e.tbl+"/"+e.id] = true
+		if e.brought && e.status == protocol.ConflictOpen {
+			// Awaiting review again: a re-edit is pushed, as before the
+			// restore, on the version of the conflict's theirs, which the
+			// restored server holds with the record.
+			if err := restoreReviewBase(ps, e.tbl, e.id, e.rec.String); err != nil {
+				return n, nil, err
+			}
+			continue
+		}
 		if e.brought {
-			continue // awaiting review again, or settled by the pulled decision
+			continue // settled by the pulled decision (pullConflict)
 		}
 		tb, ok := s.syncedTable(e.tbl)
 		if !ok {
@@ -242,6 +251,28 @@ func (s *Store) settleReviewRows(ps *txStmts, node string) (int, map[string]bool
 		n++
 	}
 	return n, done, nil
+}
+
+// restoreReviewBase gives the entry of a row awaiting review the base its
+// open conflict record rec names again (theirs and its version).
+func restoreReviewBase(ps *txStmts, tbl, id, rec string) error {
+	r, err := protocol.DecodeRow([]byte(rec))
+	if err != nil {
+		return nil // not a record this build can read: base 0 stays
+	}
+	tv, ok := toInt64(r["theirs_version"])
+	theirs, _ := r["theirs"].(map[string]any)
+	if !ok || tv <= 0 || theirs == nil {
+		return nil
+	}
+	enc, err := encodeRow(theirs)
+	if err != nil {
+		return err
+	}
+	if _, err := ps.exec("UPDATE sync_rows SET base_version = ?, base_row = ? WHERE tbl = ? AND id = ?", tv, enc, tbl, id); err != nil {
+		return fmt.Errorf("restore the review's base: %w", err)
+	}
+	return nil
 }
 
 // overlayOwnChanges returns row with each people's field it holds as
