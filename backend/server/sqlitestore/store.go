@@ -101,7 +101,7 @@ const (
 
 func (s *Store) prepare(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{qSeq, qSetSeq, qEnsureSite, qGetRow, qGetVersion, qInsertRow, qRowID, qUpdateRow, qPutVersion, qGetBatch, qPutBatch, qGetSum, qUpdateSum, qInsertSum} {
+	for _, q := range []string{qSeq, qSetSeq, qEnsureSite, qGetRow, qGetVersion, qInsertRow, qRowID, qUpdateRow, qPutVersion, qGetBatch, qPutBatch, qAddSum} {
 		st, err := s.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", wrap(err))
