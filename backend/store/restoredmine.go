@@ -17,31 +17,36 @@ import (
 // not change):
 //
 // An edit this device made between a backup and its restore may live on the
-// server only as the "mine" of a conflict record: it lost under lww
-// (auto_resolved), or a manager decided against it (resolved). The row then
-// holds another device's state, so the timeline rules do not push it again,
-// and the restore drops the record: the edit would be gone. So at a timeline
-// change the device remembers the conflict records it holds whose "mine" is
-// its own write (the record's device_id is this device): they are the
-// conflict records on the timeline pass's list (sync_pass_rows), made in
+// server only on a side of a conflict record: the "mine" of a record its
+// push made (lost under lww, or an open manual conflict), or the "theirs" of
+// an auto_resolved record another device's later-stamped push made over this
+// device's accepted write. The row then holds another device's state (or,
+// for an open conflict re-edited under review, a re-edit that started from
+// theirs), so the timeline rules do not push it again, and the restore drops
+// the record: the edit would be gone. So the conflict records held at a
+// timeline change are on the timeline pass's list (sync_pass_rows), made in
 // ChangeTimeline's transaction and persisted with the pass, so a restart
-// mid-pass keeps them. When the timeline pass ends, each such record the
-// pass did not bring back (the restored server does not have it) is pushed
-// again: the row takes the record's "mine" state, pending on base 0, unless
-// the row has a later local edit of its own. The server judges it as for any
-// push on base 0: lww by hlc (applied, or superseded and kept again in an
-// auto_resolved record), manual as a three-way merge with no base (a field
-// that differs is an open conflict for the manager). Nothing is lost, and
-// nothing silently overwrites.
+// mid-pass keeps them. When the timeline pass ends, a side this device wrote
+// of each open or auto_resolved record the pass did not bring back is pushed
+// again with its own hlc, pending on base 0, unless the row has a later
+// write of this device (a newer lww write supersedes the loser: not lost),
+// is in flight, awaits review or is quarantined. A later own write of a row
+// whose record is open started from theirs: mine goes with that write's own
+// changes over it. The server judges it as for any push on base 0: lww by
+// hlc (applied, or superseded and kept again in an auto_resolved record),
+// manual as a three-way merge with no base (a field that differs is an open
+// conflict for the manager).
 //
-// The hlc pushed is the edit's own: an open or auto_resolved record carries
-// the hlc of the push that made it. A resolved record carries the decision's
-// hlc instead, and the edit's is known nowhere: on a manual table the hlc
-// decides nothing, so the re-push takes a fresh one; on an lww table (a
-// manager's revert of an auto_resolved record) no hlc could be chosen that
-// neither loses the edit's place nor overturns the decision, so the record is
-// left as the restored server has it (the decider's device pushes its
-// decision again; DESIGN.md section 3).
+// A resolved record is never pushed again (issue 15, review finding 1): a
+// decision exists, and on base 0 the server's "own write is no conflict"
+// rule would apply the decided-against edit over it. The decider's device
+// pushes its decided state again as its own accepted write. The limit: an
+// edit decided against whose record the restore dropped is not pushed again.
+//
+// Rows awaiting review at the change keep their entry, on base 0, for the
+// pass to judge (settleReviewRows): their record brought back open, they
+// await review again; resolved, the pulled record settled them; lost, they
+// are pending on base 0 with the record's mine (and a re-edit's changes).
 //
 // A push answered superseded names its record before the pull brings it;
 // the device notes the record at once (notePushedLoser), so a restore in

@@ -41,8 +41,9 @@ func (e *TimelineChangedError) Is(target error) bool { return target == ErrTimel
 // the new timeline never saw them); sets every row's known server version
 // to 0 and forgets remembered server states; makes pending, on base 0,
 // every clean row whose hlc names this device (its own accepted writes,
-// which the restore may have lost) and every row awaiting review (its
-// conflict record may be gone); marks queued conflict decisions stale (the
+// which the restore may have lost); keeps every row awaiting review on base
+// 0, for the pass to judge by whether its conflict record comes back
+// (settleReviewRows); marks queued conflict decisions stale (the
 // manager decides again on what the server now holds); and starts a
 // timeline pass from cursor 0, which must end before the next push: a
 // pending row the pass brings back with the row's own hlc is clean again,
