@@ -383,8 +383,9 @@ func (s *Store) rememberVersion(ps *txStmts, tb protocol.Table, id string, versi
 type RepairOutcome struct {
 	// Written clean or missing rows took the listed state; Remembered rows
 	// that are not clean only had their known server state updated;
-	// Removed clean rows were absent from the listing.
-	Written, Remembered, Removed int
+	// Removed clean rows were absent from the listing; Kept clean rows
+	// already held the listed state and were not written.
+	Written, Remembered, Removed, Kept int
 	// Device is the bucket's checksum on the device after the repair,
 	// Listed the listing's own.
 	Device, Listed checksum.Sum
@@ -420,15 +421,24 @@ func (s *Store) ApplyBucketListing(ctx context.Context, table, bucket string, ro
 				out.Written++
 				continue
 			}
-			var synced sql.NullInt64
+			var synced, deleted sql.NullInt64
 			var entry bool
-			err := ps.queryRow("SELECT r.synced_at, EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = r.id) FROM "+
-				tb.Name+" r WHERE r.id = ?", tb.Name, ch.ID).Scan(&synced, &entry)
+			var version, created int64
+			err := ps.queryRow("SELECT r.synced_at, EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = r.id), r.version, r.deleted_at, r.created_at FROM "+
+				tb.Name+" r WHERE r.id = ?", tb.Name, ch.ID).Scan(&synced, &entry, &version, &deleted, &created)
 			missing := errors.Is(err, sql.ErrNoRows)
 			if err != nil && !missing {
 				return fmt.Errorf("%s: %w", ch.ID, err)
 			}
-			if missing || (synced.Valid && !entry) {
+			clean := !missing && synced.Valid && !entry
+			if clean && sameState(ch, version, !deleted.Valid, created) {
+				// Already at the listed state (section 8 proves versions,
+				// not content): rewriting it would make a scattered repair
+				// cost a full re-pull.
+				out.Kept++
+				continue
+			}
+			if missing || clean {
 				if err := writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC); err != nil {
 					return fmt.Errorf("%s: %w", ch.ID, err)
 				}
@@ -466,6 +476,22 @@ func (s *Store) ApplyBucketListing(ctx context.Context, table, bucket string, ro
 		return RepairOutcome{}, fmt.Errorf("repair %s: %w", bucket, err)
 	}
 	return out, nil
+}
+
+// sameState reports whether a clean local row at version, live and
+// created_at (which decides its bucket) already holds the listed state ch.
+func sameState(ch protocol.PullChange, version int64, live bool, created int64) bool {
+	if version != ch.Version {
+		return false
+	}
+	deleted, hasDeleted := ch.Row["deleted_at"]
+	if live != (!hasDeleted || deleted == nil) {
+		return false
+	}
+	if c, ok := toInt64(ch.Row["created_at"]); ok && c != created {
+		return false
+	}
+	return true
 }
 
 type knownRow struct {
