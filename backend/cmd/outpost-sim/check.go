@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/outpost-app/outpost/backend/hlc"
@@ -414,6 +415,11 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 		for _, m := range d.codeErrors {
 			mismatch("%s", m)
 		}
+		if sum.Lost > 0 {
+			for _, m := range d.notes {
+				mismatch("%s", m)
+			}
+		}
 	}
 	// Verified: every device proved at its last sync that it holds the
 	// server's state at the final cursor (DESIGN.md section 8), and each
@@ -627,25 +633,49 @@ func keepHistories(ctx context.Context, mgr *device, all []*device) {
 	mgr.op.Lock()
 	defer mgr.op.Unlock()
 	api := mgr.cl.API()
-	histories := map[string][]syncclient.HistoryEntry{}
-	for _, d := range all {
+	snap := make([]map[string]edit, len(all))
+	rows := map[string]edit{}
+	for i, d := range all {
 		d.mu.Lock()
-		edits := make(map[string]edit, len(d.last))
+		snap[i] = make(map[string]edit, len(d.last))
 		for k, e := range d.last {
-			edits[k] = e
+			snap[i][k] = e
+			rows[k] = e
 		}
 		d.mu.Unlock()
-		for k, e := range edits {
+	}
+	// Read in parallel: the restore waits for these reads, and the
+	// devices edit meanwhile.
+	var hmu sync.Mutex
+	histories := map[string][]syncclient.HistoryEntry{}
+	work := make(chan edit)
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for e := range work {
+				hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				h, err := historyRetry(hctx, api, e.table, e.id)
+				cancel()
+				if err == nil {
+					hmu.Lock()
+					histories[e.table+"/"+e.id] = h
+					hmu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, e := range rows {
+		work <- e
+	}
+	close(work)
+	wg.Wait()
+	for i, d := range all {
+		for k, e := range snap[i] {
 			h, ok := histories[k]
 			if !ok {
-				hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				var err error
-				h, err = historyRetry(hctx, api, e.table, e.id)
-				cancel()
-				if err != nil {
-					continue
-				}
-				histories[k] = h
+				continue
 			}
 			d.mu.Lock()
 			if d.preRestore == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncclient"
 	"github.com/outpost-app/outpost/backend/syncclient/faultproxy"
 )
 
@@ -33,6 +35,11 @@ type Nemesis struct {
 	StuckRounds int
 	// StaleAfter is the servers' --stale-after.
 	StaleAfter time.Duration
+
+	// restoring is held while a restore fault plays (its reading of the
+	// histories included): an enrollment scheduled after the restore
+	// waits for it, or the restored server would not know the device.
+	restoring sync.RWMutex
 
 	mu       sync.Mutex
 	errs     []error
@@ -158,6 +165,8 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 	case faultRestore:
 		// The restore truncates the histories the lost-edit check reads:
 		// what they hold now is kept as evidence (keepHistories).
+		n.restoring.Lock()
+		defer n.restoring.Unlock()
 		keepHistories(ctx, mgr, everyDevice())
 		return c.Restore(ctx, f.Arg == 1)
 	case faultKillDevice:
@@ -191,6 +200,8 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 		n.clockJumps++
 		n.mu.Unlock()
 	case faultEnroll:
+		n.restoring.RLock()
+		defer n.restoring.RUnlock()
 		return enroll()
 	case faultUpgrade:
 		d := deviceAt(f.Target)
@@ -201,6 +212,10 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 		n.mu.Unlock()
 		return d.upgrade(ctx)
 	case faultCorrupt:
+		// After a restore that started before it (its reading of the
+		// histories can take a while): the device must sync past it first.
+		n.restoring.RLock()
+		defer n.restoring.RUnlock()
 		d := deviceAt(f.Target)
 		d.op.Lock()
 		defer d.op.Unlock()
@@ -213,6 +228,12 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 		played, err := func() (bool, error) {
 			c.mu.Lock()
 			defer c.mu.Unlock()
+			if c.backedUp && n.restoreAfter(f.At) {
+				// A row written since the backup and deleted from the
+				// file now would be lost by the coming restore too: two
+				// losses of the only copies no sync can undo.
+				return false, nil
+			}
 			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			verr := retry(sctx, 3, d.sync)
 			cancel()
@@ -223,7 +244,29 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 			// device's edits (and a replay picks the same ones from the
 			// same file).
 			rng := rand.New(rand.NewPCG(uint64(f.At.Milliseconds()), uint64(f.Target)))
-			_, err := d.corrupt(ctx, rng, int(f.Arg))
+			d.mu.Lock()
+			rep := d.lastSync
+			d.mu.Unlock()
+			verified := d.cl.Status(ctx).Verify.Cursor
+			done, err := d.corrupt(ctx, rng, int(f.Arg))
+			// A clean row the device held after a verified sync that the
+			// server does not have was the only copy of its write: its
+			// loss is the sync's, not the corruption's.
+			for _, r := range done {
+				if r.kind != corruptDelete {
+					continue
+				}
+				hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				_, herr := historyRetry(hctx, mgr.cl.API(), r.table, r.id)
+				cancel()
+				var ae *syncclient.APIError
+				if errors.As(herr, &ae) && ae.Status == 404 {
+					d.mu.Lock()
+					d.notes = append(d.notes, fmt.Sprintf("device %d held %s %s clean after a sync that verified at cursor %d (verified %v, timeline changed %v), the server does not have it (corrupt fault deleted it at %s)",
+						d.idx, r.table, r.id, verified, rep.Verify.Verified, rep.TimelineChanged, time.Now().UTC().Format("15:04:05.000")))
+					d.mu.Unlock()
+				}
+			}
 			return true, err
 		}()
 		n.mu.Lock()
@@ -318,6 +361,16 @@ func digest(lines []string) string {
 	}
 	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
 	return hex.EncodeToString(h[:8])
+}
+
+// restoreAfter reports whether the schedule restores a backup after at.
+func (n *Nemesis) restoreAfter(at time.Duration) bool {
+	for _, f := range n.Schedule {
+		if f.Kind == faultRestore && f.At > at {
+			return true
+		}
+	}
+	return false
 }
 
 func (n *Nemesis) stuckRounds() int {

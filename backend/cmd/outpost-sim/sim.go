@@ -246,6 +246,10 @@ type device struct {
 	// (corrupt.go); repairs the buckets its verifications repaired.
 	corrupted []corruptedRow
 	repairs   int
+	// lastSync is the report of the device's last sync; notes are what a
+	// fault saw that explains a later mismatch (printed with them).
+	lastSync syncclient.Report
+	notes    []string
 }
 
 // deviceOptions are the knobs a nemesis run turns on a device.
@@ -336,6 +340,7 @@ func (d *device) sync(ctx context.Context) error {
 	d.report.Batches += rep.Batches
 	d.report.Pulled += rep.Pulled
 	d.repairs += repaired
+	d.lastSync = rep
 	d.mu.Unlock()
 	return err
 }
