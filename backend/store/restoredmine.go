@@ -91,12 +91,14 @@ const localTheirsHLC = "local_theirs_hlc"
 // "theirs" of each auto_resolved record in it that another device's push
 // made over this device's own accepted write: the local row is still clean
 // at the record's theirs_version under this device's hlc (the page brings
-// the winner's state and the record together). A restore that drops the
-// record then finds that write held here, to push again (lostOwnSides).
-// A record and its row split across two pages is not noted.
-func annotateOwnTheirs(node string, changes []protocol.PullChange, pre map[string]localRow) {
+// the winner's state with the record, or the row is not in the page at
+// all). A restore that drops the record then finds that write held here, to
+// push again (lostOwnSides). A row an earlier page already overwrote is
+// not noted.
+func (s *Store) annotateOwnTheirs(ps *txStmts, changes []protocol.PullChange, pre map[string]localRow) error {
+	node := s.clock.Node()
 	if node == "" || node == hlc.Unenrolled {
-		return
+		return nil
 	}
 	for _, ch := range changes {
 		if ch.Table != protocol.TableConflicts {
@@ -111,12 +113,27 @@ func annotateOwnTheirs(node string, changes []protocol.PullChange, pre map[strin
 		rt, _ := ch.Row["table_name"].(string)
 		rid, _ := ch.Row["row_id"].(string)
 		tv, ok := toInt64(ch.Row["theirs_version"])
+		tb, known := s.syncedTable(rt)
+		if !ok || !known {
+			continue
+		}
 		l, held := pre[rt+"/"+rid]
-		if !ok || !held || l.missing || !l.synced.Valid || l.state.Valid || l.version != tv || !ownHLC(l.cur, node) {
+		if !held {
+			err := ps.queryRow("SELECT "+localRowCols+" FROM "+tb.Name+
+				" r LEFT JOIN sync_rows e ON e.tbl = '"+tb.Name+"' AND e.id = r.id WHERE r.id = ?", rid).Scan(l.dest()...)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("read %s %s: %w", rt, rid, err)
+			}
+		}
+		if l.missing || !l.synced.Valid || l.state.Valid || l.version != tv || !ownHLC(l.cur, node) {
 			continue
 		}
 		ch.Row[localTheirsHLC] = l.cur
 	}
+	return nil
 }
 
 // ownSide is one side of a conflict record the timeline pass did not bring

@@ -741,7 +741,9 @@ func (s *Store) applyPage(ps *txStmts, page protocol.PullResponse, out *PullOutc
 	if err != nil {
 		return fmt.Errorf("read local rows: %w", err)
 	}
-	annotateOwnTheirs(s.clock.Node(), page.Changes, pre)
+	if err := s.annotateOwnTheirs(ps, page.Changes, pre); err != nil {
+		return fmt.Errorf("note own states in conflict records: %w", err)
+	}
 	for _, ch := range page.Changes {
 		if ts, err := hlc.Parse(ch.HLC); err == nil {
 			s.clock.Observe(ts, t.now+s.clockOffset.Load())
