@@ -225,17 +225,17 @@ func (s *Store) settleReviewRows(ps *txStmts, node string) (int, map[string]bool
 	done := map[string]bool{}
 	for _, e := range es {
 		done[e.tbl+"/"+e.id] = true
-		if e.brought && e.status == protocol.ConflictOpen {
-			// Awaiting review again: a re-edit is pushed, as before the
+		if e.brought {
+			// Open: awaiting review again. Resolved: the pulled decision
+			// settled the row (pullConflict), unless it was re-edited
+			// under review. Either way a re-edit is pushed, as before the
 			// restore, on the version of the conflict's theirs, which the
-			// restored server holds with the record.
+			// restored server holds with the record: the server merges it
+			// with the decision, whatever it is.
 			if err := restoreReviewBase(ps, e.tbl, e.id, e.rec.String); err != nil {
 				return n, nil, err
 			}
 			continue
-		}
-		if e.brought {
-			continue // settled by the pulled decision (pullConflict)
 		}
 		tb, ok := s.syncedTable(e.tbl)
 		if !ok {

@@ -21,6 +21,8 @@ func TestStore_TimelinePassJudgesRowsAwaitingReview(t *testing.T) {
 		name    string
 		reEdit  bool
 		brought bool
+		// resolved: the record comes back decided (for temperature 100)
+		resolved bool
 		// after the pass
 		state    string
 		temp     float64
@@ -32,6 +34,8 @@ func TestStore_TimelinePassJudgesRowsAwaitingReview(t *testing.T) {
 		{name: "record lost, re-edited", reEdit: true, state: StatePending, temp: 120, notes: "checked", pushed: true},
 		{name: "record brought back open", brought: true, state: StateAwaitingReview, temp: 120, notes: "n0"},
 		{name: "record brought back open, re-edited", reEdit: true, brought: true, state: StatePending, temp: 80, notes: "checked", pushed: true, pushBase: 6},
+		{name: "record brought back resolved", brought: true, resolved: true, state: StateClean, temp: 100, notes: "n0"},
+		{name: "record brought back resolved, re-edited", reEdit: true, brought: true, resolved: true, state: StatePending, temp: 80, notes: "checked", pushed: true, pushBase: 6},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,7 +93,22 @@ func TestStore_TimelinePassJudgesRowsAwaitingReview(t *testing.T) {
 				t.Fatal(err)
 			}
 			page := protocol.PullResponse{Timeline: "t2", Cursor: 1, Changes: []protocol.PullChange{}}
-			if tc.brought {
+			switch {
+			case tc.brought && tc.resolved:
+				decided := protocol.Row{}
+				for k, v := range theirs {
+					decided[k] = v
+				}
+				decided["temperature_c"] = json.Number("100")
+				rec := protocol.Row{}
+				for k, v := range record.Row {
+					rec[k] = v
+				}
+				rec["status"], rec["row_version"] = protocol.ConflictResolved, json.Number("8")
+				row := protocol.PullChange{Table: protocol.TableLineConfigs, ID: r.ID, Version: 8, HLC: "001700000000090-00000-" + otherDevice, Row: decided}
+				resolved := protocol.PullChange{Table: protocol.TableConflicts, ID: recID, Version: 9, HLC: "001700000000090-00000-" + otherDevice, Row: rec}
+				page = protocol.PullResponse{Timeline: "t2", Cursor: 9, Changes: []protocol.PullChange{row, resolved}}
+			case tc.brought:
 				row := protocol.PullChange{Table: protocol.TableLineConfigs, ID: r.ID, Version: 6, HLC: "001700000000050-00000-" + otherDevice, Row: theirs}
 				page = protocol.PullResponse{Timeline: "t2", Cursor: 7, Changes: []protocol.PullChange{row, record}}
 			}
