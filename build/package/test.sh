@@ -253,7 +253,7 @@ wine_webview2_install() {
   WINEPREFIX=$W wine reg delete "$WV2_KEY" /f >/dev/null 2>&1 || true
   rm -f "$W/drive_c/webview2-installer-ran.txt"
   wine_run "$setup" /S
-  grep -qx '/silent /install' "$W/drive_c/webview2-installer-ran.txt" ||
+  tr -d '\r' <"$W/drive_c/webview2-installer-ran.txt" | grep -qx '/silent /install' ||
     { cat "$W/drive_c/webview2-installer-ran.txt"; echo "the embedded WebView2 installer did not run silently"; return 1; }
   WINEPREFIX=$W wine reg query "$WV2_KEY" /v pv | grep -q 120.0.0.0
 }

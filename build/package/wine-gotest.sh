@@ -65,12 +65,14 @@ build() {
   sed 's/^var TestDeleteatFallback bool$/var TestDeleteatFallback = true/' "$at" >"$dir/at_windows.go"
   python3 -c 'import json, sys; json.dump({"Replace": {sys.argv[1]: sys.argv[2]}}, open(sys.argv[3], "w"))' \
     "$at" "$dir/at_windows.go" "$dir/overlay.json"
-  local list
-  mapfile -t list < <(cut -d' ' -f1 "$dir/pkgs")
-  # One go test -c for every package: one link step each, built in parallel.
   go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' "${PKGS[@]}" | sed '/^$/d' >"$dir/all"
   grep -Ev "^[^ ]*($NOT_RUN) " "$dir/all" >"$dir/pkgs"
   grep -E "^[^ ]*($NOT_RUN) " "$dir/all" | cut -d' ' -f1 >"$dir/notrun" || true
+  local list
+  mapfile -t list < <(cut -d' ' -f1 "$dir/all")
+  [ "${#list[@]}" -gt 0 ] || { echo "wine-gotest: no test packages found" >&2; return 1; }
+  # One go test -c for every package (those not run too: they must build):
+  # one link step each, built in parallel.
   CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc CXX=x86_64-w64-mingw32-g++ GOOS=windows GOARCH=amd64 \
     go test -c -overlay "$dir/overlay.json" -o "$dir/bin/" "${list[@]}"
   # The app's sync tests run the real server as a separate process.
