@@ -2,7 +2,6 @@ package syncclient
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -149,10 +148,6 @@ func (c *Client) verify(ctx context.Context, api *API, final PullAnswer) VerifyO
 	return out
 }
 
-// errTimelineMoved: the server left the device's timeline between the
-// final page and a repair's listing (restored from a backup meanwhile).
-var errTimelineMoved = errors.New("the sync server was restored from a backup during the check; the next sync follows it")
-
 // sameTimeline confirms, after a repair's listing is fetched and before any
 // of it is applied, that the server is still on the timeline of the final
 // page: /v1/checksums and /v1/rows carry none, and a listing of a restored
@@ -169,10 +164,11 @@ func sameTimeline(ctx context.Context, api *API, final PullAnswer) error {
 	}
 	page, err := api.PullAnswer(ctx, PullParams{Cursor: final.Cursor, Limit: 1, Committed: -1})
 	if err != nil {
-		return fmt.Errorf("%w: %w", errTimelineMoved, err)
+		return fmt.Errorf("confirm the server's timeline before a repair: %w", err)
 	}
 	if page.Timeline != final.Timeline {
-		return errTimelineMoved
+		// Restored meanwhile: the next sync follows the new timeline.
+		return &store.TimelineChangedError{Timeline: page.Timeline}
 	}
 	return nil
 }
