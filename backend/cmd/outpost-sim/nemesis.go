@@ -36,9 +36,11 @@ type Nemesis struct {
 	// StaleAfter is the servers' --stale-after.
 	StaleAfter time.Duration
 
-	// restoring is held while a restore fault plays (its reading of the
-	// histories included): an enrollment scheduled after the restore
-	// waits for it, or the restored server would not know the device.
+	// restoring is held while a backup or restore fault plays (a
+	// restore's reading of the histories included): an enrollment
+	// scheduled after it waits for it, and it waits for one under way, or
+	// the restored server would not know the device; a corrupt fault
+	// waits for it too.
 	restoring sync.RWMutex
 
 	mu       sync.Mutex
@@ -161,6 +163,10 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 	case faultKillServer:
 		return c.KillServer(ctx, f.Target, time.Duration(f.Arg)*time.Millisecond)
 	case faultBackup:
+		// After an enrollment under way: one that ends after the backup
+		// is unknown to the server a restore brings back (seed 2019).
+		n.restoring.Lock()
+		defer n.restoring.Unlock()
 		return c.Backup(ctx)
 	case faultRestore:
 		// The restore truncates the histories the lost-edit check reads:
