@@ -484,6 +484,18 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 				return err
 			}
 		}
+		if edited && res.Row != nil {
+			// Edited while the push was in flight: that edit was made from
+			// the pushed state, not from theirs. Rebased onto theirs (the
+			// fields it left as pushed take theirs' values), it is pushed as
+			// a re-edit under review is (DESIGN.md section 3): only its own
+			// changes, on theirs' version, so it can neither write the
+			// contested value over theirs while the conflict is open nor
+			// overturn the manager's decision with fields it never changed.
+			if err := rebase(ps, tb, c, res.Row, version, serverTime); err != nil {
+				return err
+			}
+		}
 		srv, err := encodeRow(res.Row)
 		if err != nil {
 			return err
