@@ -257,7 +257,10 @@ func TestDashboardService_ShiftQuestion(t *testing.T) {
 	core, _ := newCore(t)
 	demoSite(t, core)
 	putSite(t, core, "lines", map[string]any{"code": "L2", "name": "Filling", "active": true})
-	t0 := time.Now().UTC()
+	// Whole minutes: the shift's bounds are whole minutes, so the pace
+	// since the shift began must not depend on the second the test starts
+	// at (L2's projection read 138 past the minute's 40th second).
+	t0 := time.Now().UTC().Truncate(time.Minute)
 	rate1, rate2 := int64(60), int64(20)
 	lc := NewLineConfigService(core)
 	if _, err := lc.Create(LineConfigInput{LineID: "L1", Recipe: "R", TargetRatePerHour: &rate1}); err != nil {
