@@ -107,6 +107,9 @@ func testLWWLoserSurvives(t *testing.T, aFirst bool) {
 	// b's edit must carry the later hlc (each device's clock carries its
 	// measured offset from the server's).
 	for i := 0; ; i++ {
+		if i > 0 {
+			update(b, 69) // writing 70 over 70 changes nothing and keeps the old hlc
+		}
 		update(b, 70)
 		if hlcOf(b) > hlcOf(a) {
 			break

@@ -57,6 +57,9 @@ func TestReview_RestoreLosesLWWLoserThatPushedFirst(t *testing.T) {
 	}
 	update(b, 70)
 	for i := 0; ; i++ {
+		if i > 0 {
+			update(a, 49) // writing 50 over 50 changes nothing and keeps the old hlc
+		}
 		update(a, 50) // offline, later hlc
 		if hlcOf(a) > hlcOf(b) {
 			break
