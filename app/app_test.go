@@ -387,7 +387,7 @@ func TestFormatError(t *testing.T) {
 	if e.Code != CodeInternal || strings.Contains(e.Message, "/secret/path") {
 		t.Fatalf("internal errors must not leak: %+v", e)
 	}
-	if e := asError(t, ErrNotFound); *e != *ErrNotFound {
+	if e := asError(t, ErrNotFound); e.Code != ErrNotFound.Code || e.Message != ErrNotFound.Message || e.Field != "" || e.Params != nil {
 		t.Fatalf("not found: %+v", e)
 	}
 }

@@ -21,16 +21,35 @@ const (
 	CodeInvalidInput = "invalid_value"
 )
 
-// Error is the value a rejected call hands to the WebView: a code to branch
-// on, a sentence for a person and, for validation errors, the field it is
-// about (the column name, e.g. "line_id").
+// Error is the value a rejected call hands to the WebView: a stable code to
+// branch on and to say it by, the English sentence (for logs, the CLI, and
+// as the screen's fallback), for validation errors the field it is about
+// (the column name, e.g. "line_id"), and the parameters a screen needs to
+// say it in the person's language (frontend/src/i18n/errors): a JSON object
+// such as {"field": "notes", "max": 4000}, {"tries_left": 4} or
+// {"until": "<RFC3339>"}. Codes and parameter names are a contract with the
+// message files: rename neither.
 type Error struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Field   string         `json:"field,omitempty"`
+	Params  map[string]any `json:"params,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// With returns a copy of e with the parameter key set to v; e itself, often
+// a shared value such as ErrNotFound, is never changed. Values are what JSON
+// carries: numbers, strings, booleans (times as RFC 3339 strings).
+func (e *Error) With(key string, v any) *Error {
+	c := *e
+	c.Params = make(map[string]any, len(e.Params)+1)
+	for k, x := range e.Params {
+		c.Params[k] = x
+	}
+	c.Params[key] = v
+	return &c
+}
 
 // ErrNotFound is returned for an id that names no row.
 var ErrNotFound = &Error{Code: CodeNotFound, Message: "That item no longer exists. It may have been deleted; refresh the list."}
@@ -82,25 +101,36 @@ func FieldLabel(column string) string {
 // "[object Object]". The string arrives whole as the Error's message, and
 // frontend/src/lib/api.ts parses it back (wire_test.go, frontend/e2e/wails-wire).
 func FormatError(err error) any {
-	b, mErr := json.Marshal(toError(err))
-	if mErr != nil { // cannot happen: *Error holds strings only
-		return `{"code":"internal","message":""}`
+	e := toError(err)
+	b, mErr := json.Marshal(e)
+	if mErr != nil {
+		// A parameter JSON cannot carry (NaN, a channel): the sentence
+		// still reaches the screen.
+		slog.Warn("error parameters dropped", "code", e.Code, "err", mErr)
+		c := *e
+		c.Params = nil
+		if b, mErr = json.Marshal(&c); mErr != nil { // cannot happen: strings only
+			return `{"code":"internal","message":""}`
+		}
 	}
 	return string(b)
 }
 
+// toError maps err to the *Error the WebView gets: its own *Error, or a
+// validation error of the store or the registry with its code, field and
+// parameters, or a timeout; anything else is logged and shown as internal.
+// Text that may quote a secret is scrubbed, parameters included.
 func toError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
-		if m := scrubText(e.Message); m != e.Message {
-			c := *e
-			c.Message = m
-			return &c
-		}
-		return e
+		c := *e
+		c.Message = scrubText(e.Message)
+		c.Params = params(e.Params, e.Field)
+		return &c
 	}
 	if ve, ok := protocol.AsValidation(err); ok {
-		return &Error{Code: ve.Code, Field: ve.Column, Message: scrubText(sentence(humanize(ve.Message, ve.Column)))}
+		return &Error{Code: ve.Code, Field: ve.Column, Message: scrubText(sentence(humanize(ve.Message, ve.Column))),
+			Params: params(ve.Params, ve.Column)}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Code: CodeTimeout, Message: "The local database took too long to answer. Try again."}
@@ -131,4 +161,23 @@ func sentence(s string) string {
 
 func fieldError(code, column, format string, args ...any) *Error {
 	return &Error{Code: code, Field: column, Message: fmt.Sprintf(format, args...)}
+}
+
+// params returns a copy of p for the WebView: string values scrubbed of
+// secrets, and "field" set to field when p has none; nil when empty.
+func params(p map[string]any, field string) map[string]any {
+	if len(p) == 0 && field == "" {
+		return nil
+	}
+	out := make(map[string]any, len(p)+1)
+	for k, v := range p {
+		if s, ok := v.(string); ok {
+			v = scrubText(s)
+		}
+		out[k] = v
+	}
+	if _, ok := out["field"]; !ok && field != "" {
+		out["field"] = field
+	}
+	return out
 }

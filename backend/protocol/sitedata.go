@@ -73,12 +73,12 @@ func (t Table) checkKey(id string, row Row) *ValidationError {
 	switch {
 	case t.Singleton:
 		if id != SiteSettingsID() {
-			return invalid(CodeInvalidValue, "id", "%s has one row per site, whose id is %s", t.Name, SiteSettingsID())
+			return invalid(CodeInvalidValue, "id", "%s has one row per site, whose id is %s", t.Name, SiteSettingsID()).rule("singleton").With("table", t.Name)
 		}
 	case t.Key != "":
 		k, ok := row[t.Key].(string)
 		if ok && KeyID(t.Name, k) != id {
-			return invalid(CodeInvalidValue, t.Key, "the id of a %s row is derived from its %s, which cannot change: add a new row instead", t.Name, t.Key)
+			return invalid(CodeInvalidValue, t.Key, "the id of a %s row is derived from its %s, which cannot change: add a new row instead", t.Name, t.Key).rule("key_changed").With("table", t.Name)
 		}
 	}
 	return nil

@@ -30,10 +30,19 @@ const (
 
 // ValidationError says why one change or one row was refused. Column is empty
 // when the problem is not about one column.
+//
+// Message is the English sentence (logs, the CLI, and the wire's
+// "<code>: <sentence>", which Params never change). Params are what a screen
+// needs to say the same in a person's language: "field" (the column), and
+// per code "rule" (which check of invalid_value failed: uuid, id_mismatch,
+// text, min_length, one_of, check, integer, time, range, number, singleton,
+// key_changed, …) with its values ("max", "length", "min", "min_length",
+// "options", "table", "value"). Nil when there is nothing to say.
 type ValidationError struct {
 	Code    string
 	Column  string
 	Message string
+	Params  map[string]any
 }
 
 func (e *ValidationError) Error() string { return e.Code + ": " + e.Message }
@@ -49,8 +58,25 @@ func AsValidation(err error) (*ValidationError, bool) {
 }
 
 func invalid(code, col, format string, args ...any) *ValidationError {
-	return &ValidationError{Code: code, Column: col, Message: fmt.Sprintf(format, args...)}
+	e := &ValidationError{Code: code, Column: col, Message: fmt.Sprintf(format, args...)}
+	if col != "" {
+		e.Params = map[string]any{"field": col}
+	}
+	return e
 }
+
+// With returns e with the parameter key set to v (e is changed in place);
+// it lets a caller add what a screen needs to a refusal it builds.
+func (e *ValidationError) With(key string, v any) *ValidationError {
+	if e.Params == nil {
+		e.Params = map[string]any{}
+	}
+	e.Params[key] = v
+	return e
+}
+
+// rule sets the "rule" parameter: which check of the code failed.
+func (e *ValidationError) rule(r string) *ValidationError { return e.With("rule", r) }
 
 // Row is one row's column values, normalised: string for text, int64 for
 // integers and times, float64 for reals, nil for SQL NULL.
@@ -109,7 +135,7 @@ const (
 // clears it. The first problem found is returned as a *ValidationError.
 func (t Table) Validate(id string, in map[string]any, mode ValidateMode) (Row, error) {
 	if !ValidID(id) {
-		return nil, invalid(CodeInvalidValue, "id", "id %q is not a UUID", truncate(id, 64))
+		return nil, invalid(CodeInvalidValue, "id", "id %q is not a UUID", truncate(id, 64)).rule("uuid")
 	}
 	out := make(Row, len(in)+1)
 	for name, v := range in {
@@ -118,7 +144,7 @@ func (t Table) Validate(id string, in map[string]any, mode ValidateMode) (Row, e
 		}
 		col, ok := t.Column(name)
 		if !ok {
-			return nil, invalid(CodeUnknownColumn, name, "table %s has no column %q", t.Name, truncate(name, 64))
+			return nil, invalid(CodeUnknownColumn, name, "table %s has no column %q", t.Name, truncate(name, 64)).With("field", truncate(name, 64)).With("table", t.Name)
 		}
 		nv, err := col.Normalize(v)
 		if err != nil {
@@ -127,7 +153,7 @@ func (t Table) Validate(id string, in map[string]any, mode ValidateMode) (Row, e
 		out[name] = nv
 	}
 	if v, ok := out["id"]; ok && v != id {
-		return nil, invalid(CodeInvalidValue, "id", "row id does not match the change's id")
+		return nil, invalid(CodeInvalidValue, "id", "row id does not match the change's id").rule("id_mismatch")
 	}
 	out["id"] = id
 	if ve := t.checkKey(id, out); ve != nil {
@@ -159,27 +185,27 @@ func (c Column) Normalize(v any) (any, error) {
 	case Text:
 		s, ok := v.(string)
 		if !ok {
-			return nil, invalid(CodeInvalidValue, c.Name, "%s must be text", c.Name)
+			return nil, invalid(CodeInvalidValue, c.Name, "%s must be text", c.Name).rule("text")
 		}
 		n := utf8.RuneCountInString(s)
 		if c.MaxLen > 0 && n > c.MaxLen {
-			return nil, invalid(CodeTooLong, c.Name, "%s is %d characters long; the limit is %d", c.Name, n, c.MaxLen)
+			return nil, invalid(CodeTooLong, c.Name, "%s is %d characters long; the limit is %d", c.Name, n, c.MaxLen).With("max", c.MaxLen).With("length", n)
 		}
 		if n < c.MinLen {
 			if n == 0 {
 				return nil, invalid(CodeMissingValue, c.Name, "%s is required and cannot be empty", c.Name)
 			}
-			return nil, invalid(CodeInvalidValue, c.Name, "%s must be at least %d characters", c.Name, c.MinLen)
+			return nil, invalid(CodeInvalidValue, c.Name, "%s must be at least %d characters", c.Name, c.MinLen).rule("min_length").With("min_length", c.MinLen)
 		}
 		if c.UUID && !ValidID(s) {
-			return nil, invalid(CodeInvalidValue, c.Name, "%s must be a UUID", c.Name)
+			return nil, invalid(CodeInvalidValue, c.Name, "%s must be a UUID", c.Name).rule("uuid")
 		}
 		if len(c.Enum) > 0 && !oneOf(s, c.Enum) {
-			return nil, invalid(CodeInvalidValue, c.Name, "%s must be one of %s", c.Name, strings.Join(c.Enum, ", "))
+			return nil, invalid(CodeInvalidValue, c.Name, "%s must be one of %s", c.Name, strings.Join(c.Enum, ", ")).rule("one_of").With("options", strings.Join(c.Enum, ", "))
 		}
 		if c.Check != nil {
 			if msg := c.Check(s); msg != "" {
-				return nil, invalid(CodeInvalidValue, c.Name, "%s", msg)
+				return nil, invalid(CodeInvalidValue, c.Name, "%s", msg).rule("check")
 			}
 		}
 		return s, nil
@@ -187,22 +213,22 @@ func (c Column) Normalize(v any) (any, error) {
 		i, ok := toInt(v)
 		if !ok {
 			if c.Kind == Time {
-				return nil, invalid(CodeInvalidValue, c.Name, "%s must be a time in integer milliseconds", c.Name)
+				return nil, invalid(CodeInvalidValue, c.Name, "%s must be a time in integer milliseconds", c.Name).rule("time")
 			}
-			return nil, invalid(CodeInvalidValue, c.Name, "%s must be a whole number", c.Name)
+			return nil, invalid(CodeInvalidValue, c.Name, "%s must be a whole number", c.Name).rule("integer")
 		}
 		if c.HasRange && (i < c.MinInt || i > c.MaxInt) {
-			return nil, invalid(CodeInvalidValue, c.Name, "%s must be between %d and %d", c.Name, c.MinInt, c.MaxInt)
+			return nil, invalid(CodeInvalidValue, c.Name, "%s must be between %d and %d", c.Name, c.MinInt, c.MaxInt).rule("range").With("min", c.MinInt).With("max", c.MaxInt)
 		}
 		return i, nil
 	case Real:
 		f, ok := toFloat(v)
 		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, invalid(CodeInvalidValue, c.Name, "%s must be a number", c.Name)
+			return nil, invalid(CodeInvalidValue, c.Name, "%s must be a number", c.Name).rule("number")
 		}
 		return f, nil
 	}
-	return nil, invalid(CodeInvalidValue, c.Name, "%s has an unknown type", c.Name)
+	return nil, invalid(CodeInvalidValue, c.Name, "%s has an unknown type", c.Name).rule("type")
 }
 
 func toInt(v any) (int64, bool) {

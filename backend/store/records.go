@@ -401,6 +401,7 @@ func (f RecordFilter) query() (recordQuery, error) {
 	if !ok {
 		return recordQuery{}, &protocol.ValidationError{
 			Code: protocol.CodeInvalidValue, Column: "sort", Message: fmt.Sprintf("records cannot be sorted by %q", truncate(f.Sort, 40)),
+			Params: map[string]any{"field": "sort", "rule": "sort", "value": truncate(f.Sort, 40)},
 		}
 	}
 	var where []string

@@ -36,7 +36,8 @@ const maxBadgeLen = 128
 func checkBadge(badge string) error {
 	if badge == "" || utf8.RuneCountInString(badge) > maxBadgeLen {
 		return &protocol.ValidationError{Code: protocol.CodeInvalidValue, Column: "badge_id",
-			Message: fmt.Sprintf("a badge id is 1 to %d characters", maxBadgeLen)}
+			Message: fmt.Sprintf("a badge id is 1 to %d characters", maxBadgeLen),
+			Params:  map[string]any{"field": "badge_id", "rule": "length", "min": 1, "max": maxBadgeLen}}
 	}
 	return nil
 }

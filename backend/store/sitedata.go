@@ -410,12 +410,14 @@ func (c *codeChecker) check(r codeRule, code string) error {
 		switch qerr := c.t.queryRow(r.activeQ, code).Scan(&active); {
 		case errors.Is(qerr, sql.ErrNoRows):
 			err = &protocol.ValidationError{Code: CodeUnknownCode, Column: r.column,
-				Message: fmt.Sprintf("%s %q is not in this site's list of %ss.", r.noun, truncate(code, 64), strings.ToLower(r.noun))}
+				Message: fmt.Sprintf("%s %q is not in this site's list of %ss.", r.noun, truncate(code, 64), strings.ToLower(r.noun)),
+				Params:  map[string]any{"field": r.column, "value": truncate(code, 64)}}
 		case qerr != nil:
 			return fmt.Errorf("check %s: %w", r.column, qerr)
 		case active != 1:
 			err = &protocol.ValidationError{Code: CodeInactiveCode, Column: r.column,
-				Message: fmt.Sprintf("%s %q is no longer active.", r.noun, truncate(code, 64))}
+				Message: fmt.Sprintf("%s %q is no longer active.", r.noun, truncate(code, 64)),
+				Params:  map[string]any{"field": r.column, "value": truncate(code, 64)}}
 		}
 	}
 	c.seen[key] = err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -406,6 +407,16 @@ func TestStore_RecordCodeChecks(t *testing.T) {
 			ve, ok := protocol.AsValidation(err)
 			if !ok || ve.Code != tc.code || ve.Column != tc.col || (tc.msg != "" && ve.Message != tc.msg) {
 				t.Fatalf("CreateRecord = %+v, %v; want %s on %s", r, err, tc.code, tc.col)
+			}
+			// The screen says it in the person's language from the params.
+			if tc.code == CodeUnknownCode || tc.code == CodeInactiveCode {
+				value := tc.in.LineID
+				if tc.col == "product_id" {
+					value = tc.in.ProductID
+				}
+				if want := map[string]any{"field": tc.col, "value": value}; !reflect.DeepEqual(ve.Params, want) {
+					t.Fatalf("params %#v, want %#v", ve.Params, want)
+				}
 			}
 			if !equalDumps(before, dumpAll(t, s)) {
 				t.Fatal("a refused record changed the store")
