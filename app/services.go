@@ -2,7 +2,11 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strings"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
 )
 
 // RecordService is bound into the WebView: production records.
@@ -114,7 +118,42 @@ func (c *Core) signedIn(ctx context.Context, s Store) (actor, error) {
 	if a.required && a.person == nil {
 		return a, errSignInRequired
 	}
+	if !a.required {
+		if err := c.siteReached(ctx, st); err != nil {
+			return a, err
+		}
+	}
 	return a, nil
+}
+
+// errNoSiteData refuses a write on a terminal that has never received the
+// site's people and products: nobody could be checked, nor any code.
+var errNoSiteData = &Error{Code: CodeNoSiteData, Message: "This computer has not received your site's people and products yet, so it cannot record: connect it to the sync server once (Sync screen, Alt+4) with the address and code from IT."}
+
+// siteReached refuses with errNoSiteData unless the site's lists are the
+// judge: this terminal is enrolled (its site's lists, even empty ones, come
+// from the server), or lines, products or people pulled before are still
+// on it (after a disconnect). A terminal only ever used offline has none.
+func (c *Core) siteReached(ctx context.Context, st *store.Store) error {
+	if c.sess.sync.deviceRole() != "" {
+		return nil
+	}
+	// The store keeps the enrollment too, before sync has read the keychain.
+	if id, err := st.DeviceID(ctx); err != nil {
+		return fmt.Errorf("read the enrollment: %w", err)
+	} else if id != "" {
+		return nil
+	}
+	for _, table := range []string{protocol.TableLines, protocol.TableProducts, protocol.TablePeople} {
+		n, err := st.CountLive(ctx, table)
+		if err != nil {
+			return fmt.Errorf("look for the site's data: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	return errNoSiteData
 }
 
 // asOperator sets a record's operator to the signed-in person when the

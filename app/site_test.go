@@ -157,22 +157,72 @@ func wantCode(t *testing.T, what string, err error, code, field string) {
 	}
 }
 
-func TestSite_WithoutPeopleTheAppWorksAsBefore(t *testing.T) {
-	tm := newTerminal(t, "")
-	s, err := tm.sess.Current()
-	if err != nil || s.Required || s.SignedIn || s.IdleSeconds != 300 || s.DeviceRole != "" {
-		t.Fatalf("session on a site without people: %+v %v", s, err)
+// TestSite_ATerminalThatNeverReachedTheSiteDoesNotRecord (issue 20, item
+// 6): a terminal that has never received the site's people and products
+// (not enrolled, nothing pulled: "Work offline" on the first start) takes no
+// record or line configuration, with a sentence saying why; it used to
+// take anyone's free-text codes. Once the site's data is on it (pulled, and
+// kept after a disconnect) the site's lists decide as before, and an
+// enrolled site that lists nobody keeps working as before.
+func TestSite_ATerminalThatNeverReachedTheSiteDoesNotRecord(t *testing.T) {
+	cases := []struct {
+		name     string
+		role     string
+		lines    bool // the site's lines and products are on the terminal
+		people   bool
+		create   RecordInput
+		code     string // "" = recorded
+		field    string
+		operator string // the stored operator when recorded
+	}{
+		{name: "never connected", create: RecordInput{LineID: "ANY-LINE", ProductID: "ANY", Quantity: 1, OperatorID: "typed"}, code: CodeNoSiteData},
+		{name: "never connected, known-looking codes", create: RecordInput{LineID: "L1", ProductID: "P1", Quantity: 1, OperatorID: "OP-100"}, code: CodeNoSiteData},
+		{name: "site data kept after a disconnect", lines: true, create: RecordInput{LineID: "L1", ProductID: "P1", Quantity: 1, OperatorID: "typed"}, operator: "typed"},
+		{name: "site data kept, a made-up product", lines: true, create: RecordInput{LineID: "L1", ProductID: "MADE-UP", Quantity: 1, OperatorID: "typed"}, code: CodeUnknownCode, field: "product_id"},
+		{name: "site people kept, nobody signed in", lines: true, people: true, create: RecordInput{LineID: "L1", ProductID: "P1", Quantity: 1}, code: CodeSignInRequired},
+		{name: "enrolled, the site lists nothing", role: "operator", create: RecordInput{LineID: "ANY-LINE", ProductID: "ANY", Quantity: 1, OperatorID: "typed"}, operator: "typed"},
 	}
-	r, err := tm.records.Create(RecordInput{LineID: "ANY-LINE", ProductID: "ANY", Quantity: 1, OperatorID: "typed"})
-	if err != nil || r.OperatorID != "typed" || r.OperatorName != "" {
-		t.Fatalf("record: %+v %v", r, err)
-	}
-	d, err := tm.site.Get()
-	if err != nil || d.Settings.Configured || len(d.Lines)+len(d.Products)+len(d.People) != 0 || d.CanEdit {
-		t.Fatalf("site data: %+v %v", d, err)
-	}
-	if strings.Join(d.Settings.PinRoles, ",") != "supervisor,manager" {
-		t.Fatalf("default PIN roles %q", d.Settings.PinRoles)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tm := newTerminal(t, c.role)
+			if c.lines {
+				tm.seed(t, protocol.TableLines, map[string]any{"code": "L1", "name": "Line one", "active": true})
+				tm.seed(t, protocol.TableProducts, map[string]any{"code": "P1", "name": "Bolts", "active": true})
+			}
+			if c.people {
+				tm.seed(t, protocol.TablePeople, person("OP-100", "Olga Operator", "operator", true, ""))
+			}
+			r, err := tm.records.Create(c.create)
+			if c.code == "" {
+				if err != nil || r.OperatorID != c.operator {
+					t.Fatalf("record: %+v %v", r, err)
+				}
+				return
+			}
+			wantCode(t, "record", err, c.code, c.field)
+			if c.code != CodeNoSiteData {
+				return
+			}
+			if e := asError(t, err); !strings.Contains(e.Message, "sync server") {
+				t.Fatalf("the refusal does not say what to do: %q", e.Message)
+			}
+			_, err = tm.lines.Create(LineConfigInput{LineID: "L1", Recipe: "R"})
+			wantCode(t, "line configuration", err, CodeNoSiteData, "")
+			if st, err := NewStatusService(tm.core).Get(); err != nil || st.Counts.Records+st.Counts.LineConfigs != 0 {
+				t.Fatalf("written: %+v %v", st.Counts, err)
+			}
+			s, err := tm.sess.Current()
+			if err != nil || s.Required || s.SignedIn || s.DeviceRole != "" {
+				t.Fatalf("session: %+v %v", s, err)
+			}
+			d, err := tm.site.Get()
+			if err != nil || d.Settings.Configured || len(d.Lines)+len(d.Products)+len(d.People) != 0 || d.CanEdit {
+				t.Fatalf("site data: %+v %v", d, err)
+			}
+			if strings.Join(d.Settings.PinRoles, ",") != "supervisor,manager" {
+				t.Fatalf("default PIN roles %q", d.Settings.PinRoles)
+			}
+		})
 	}
 }
 

@@ -168,4 +168,7 @@ const (
 	CodePINNotSet      = "pin_not_set"
 	CodeUnknownCode    = "unknown_code"
 	CodeInactiveCode   = "inactive_code"
+	// CodeNoSiteData: this terminal has never received the site's people
+	// and products (never connected), so it takes no record.
+	CodeNoSiteData = "no_site_data"
 )

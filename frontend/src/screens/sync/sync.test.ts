@@ -8,6 +8,7 @@ import { syncStatusOf } from '../../test/syncFixtures';
 import { prefs } from '../../stores/prefs';
 import { syncSettings, syncStatus } from '../../stores/sync';
 import { session, noSession } from '../../stores/session';
+import { siteData } from '../../stores/site';
 import { managerWithPinReason, discardReason } from './permissions';
 
 const status = (over: object = {}) =>
@@ -46,8 +47,14 @@ describe('SetupScreen', () => {
     expect(screen.getByLabelText('Enrollment code').getAttribute('aria-invalid')).toBe('true');
   });
 
-  it('can be skipped: the app works offline', async () => {
-    installBackend({ SyncService: { Settings: () => Promise.resolve(settings()) } });
+  it('can be skipped once the site\'s data is on this computer: the app works offline', async () => {
+    installBackend({
+      SyncService: { Settings: () => Promise.resolve(settings()) },
+      SiteService: {
+        Get: () => Promise.resolve({ lines: [], products: [{ code: 'P1', name: 'Bolts', unit: 'pcs', active: true }], people: [], settings: {}, canEdit: false, editBlocked: '' }),
+      },
+    });
+    await siteData.load();
     render(SetupScreen);
     await fireEvent.click(screen.getByTestId('setup-skip'));
     expect(get(prefs).setupSkipped).toBe(true);
