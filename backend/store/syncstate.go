@@ -464,6 +464,15 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 			if version > 0 && (*refetch == 0 || version < *refetch) {
 				*refetch = version
 			}
+			if res.Status == protocol.StatusMerged {
+				// The merged version holds this device's accepted change,
+				// but the server keeps it under the newer side's hlc, which
+				// the pull brings and may name another device: remember it
+				// as this device's own accepted write (ChangeTimeline).
+				if _, err := ps.exec("INSERT OR REPLACE INTO sync_own_versions(tbl, id, version) VALUES(?, ?, ?)", c.Table, c.ID, version); err != nil {
+					return fmt.Errorf("remember own merged version: %w", err)
+				}
+			}
 		}
 		switch res.Status {
 		case protocol.StatusApplied:
@@ -1504,6 +1513,7 @@ func (s *Store) ClearEnrollment(ctx context.Context) error {
 		"DELETE FROM meta WHERE key IN ('" + metaDeviceID + "', '" + metaCursor + "', '" + metaPullSchema + "', '" +
 			metaPass + "', '" + metaTimeline + "', '" + metaVerified + "')",
 		"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts", "DELETE FROM sync_pass_rows",
+		"DELETE FROM sync_own_versions",
 	}
 	for _, tb := range syncTableNames() {
 		// Edits not yet accepted carry the old device id: stamp them as

@@ -41,7 +41,10 @@ func (e *TimelineChangedError) Is(target error) bool { return target == ErrTimel
 // the new timeline never saw them); sets every row's known server version
 // to 0 and forgets remembered server states; makes pending, on base 0,
 // every clean row whose hlc names this device (its own accepted writes,
-// which the restore may have lost); keeps every row awaiting review on base
+// which the restore may have lost) and every clean row still at a version
+// the server merged from this device's push (ownMergedPending: the merge
+// keeps the newer side's hlc, perhaps another device's); keeps every row
+// awaiting review on base
 // 0, for the pass to judge by whether its conflict record comes back
 // (settleReviewRows); marks queued conflict decisions stale (the
 // manager decides again on what the server now holds); and starts a
@@ -74,15 +77,28 @@ func (s *Store) ChangeTimeline(ctx context.Context, timeline string) error {
 			{q: "UPDATE sync_rows SET state = 'awaiting_review', resolved_version = NULL WHERE state = 'resolving'"},
 			{q: "UPDATE sync_rows SET base_version = 0, server_version = NULL, server_hlc = NULL, server_row = NULL, base_row = NULL"},
 		}
+		enrolled := node != "" && node != hlc.Unenrolled
 		for _, tb := range syncTables {
-			if node != "" && node != hlc.Unenrolled {
+			if enrolled {
 				// hlc = %015d-%05d-<device id>: the device id starts at 23.
 				qs = append(qs, stmt{q: "UPDATE " + tb.Name + " SET synced_at = NULL WHERE synced_at IS NOT NULL AND substr(hlc, 23) = ?", args: []any{node}})
 			}
-			qs = append(qs, stmt{q: "UPDATE " + tb.Name + " SET version = 0 WHERE version <> 0"})
 		}
 		for _, st := range qs {
 			if _, err := t.tx.ExecContext(ctx, st.q, st.args...); err != nil {
+				return fmt.Errorf("reset sync state: %w", err)
+			}
+		}
+		// Versions the server made from this device's pushes under another
+		// device's hlc (merged) are its own accepted writes too; read
+		// before the versions are reset.
+		if enrolled {
+			if err := ownMergedPending(t); err != nil {
+				return err
+			}
+		}
+		for _, tb := range syncTables {
+			if _, err := t.tx.ExecContext(ctx, "UPDATE "+tb.Name+" SET version = 0 WHERE version <> 0"); err != nil {
 				return fmt.Errorf("reset sync state: %w", err)
 			}
 		}
@@ -97,6 +113,51 @@ func (s *Store) ChangeTimeline(ctx context.Context, timeline string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("change timeline: %w", err)
+	}
+	return nil
+}
+
+// ownMergedPending makes pending, on base 0, every clean row still at a
+// version the server merged from this device's push (sync_own_versions): the
+// restore may have lost it, and nothing else marks it as this device's,
+// since the server keeps a merge under the newer side's hlc. The row is
+// re-stamped with a fresh hlc of this device (a push must carry the
+// pusher's own hlc): what it pushes is what the server held, the device's
+// change merged with the other side's, judged on base 0 like any own write.
+// When the timeline pass brings the same people's fields back, the row is
+// clean again (pullRow): only what the restore lost is pushed. Every entry
+// is then forgotten: versions of the old timeline name nothing on the new.
+func ownMergedPending(t *wtx) error {
+	type key struct{ tbl, id string }
+	var keys []key
+	for _, tb := range syncTables {
+		// Names come from the registry, never from input.
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT r.id FROM `+tb.Name+` r JOIN sync_own_versions o
+			ON o.tbl = ? AND o.id = r.id AND o.version = r.version
+			WHERE r.synced_at IS NOT NULL AND r.version > 0`, tb.Name)
+		if err != nil {
+			return fmt.Errorf("read own merged versions: %w", err)
+		}
+		for rows.Next() {
+			k := key{tbl: tb.Name}
+			if err := rows.Scan(&k.id); err != nil {
+				rows.Close()
+				return fmt.Errorf("read own merged versions: %w", err)
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read own merged versions: %w", err)
+		}
+	}
+	for _, k := range keys {
+		if _, err := t.tx.ExecContext(t.ctx, "UPDATE "+k.tbl+" SET synced_at = NULL, hlc = ? WHERE id = ?", t.stamp(), k.id); err != nil {
+			return fmt.Errorf("make own merged write %s pending: %w", k.id, err)
+		}
+	}
+	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM sync_own_versions"); err != nil {
+		return fmt.Errorf("forget own merged versions: %w", err)
 	}
 	return nil
 }

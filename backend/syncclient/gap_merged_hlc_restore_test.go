@@ -21,7 +21,6 @@ import (
 // speed_rpm 0, accepted by the server, is then in no version and no
 // conflict record.
 func TestRestoredServer_MergedPushUnderAnotherDevicesHLCSurvives(t *testing.T) {
-	t.Skip("known gap (issue 15): a push answered merged keeps the newer side's hlc (another device's), so the pusher does not push its accepted write again after a restore; see docs/protocol.md")
 	ctx := context.Background()
 	srv := startRealServer(t)
 	a := newDevice(t, srv, "a", "operator")
