@@ -115,6 +115,72 @@ func (s *Store) DropResolution(ctx context.Context, conflictID, hlc string) erro
 	return nil
 }
 
+// AcceptResolution records that the server accepted decision r and stored
+// it as the row's version (the resolve answer), in one transaction. The
+// decision stamped r.HLC leaves the queue (one queued meanwhile stays, as
+// with DropResolution). The conflict's row, when it is clean here below
+// version, takes the decided state at version under r.HLC: this device's
+// own accepted write. Until a pull brings the decision nothing on this
+// device holds it, and a restore from a backup taken before it would lose
+// it: the other devices' rows name this device's hlc and a resolved record
+// is never pushed again. As an own accepted write, a timeline change makes
+// it pending on base 0 (ChangeTimeline), and the pull that brings the
+// decision overwrites it with the server's exact state. A row that is not
+// clean here (an edit of this device pending or under review) is left
+// alone: that edit settles with the server by itself.
+func (s *Store) AcceptResolution(ctx context.Context, r Resolution, version int64) error {
+	err := s.write(ctx, func(t *wtx) error {
+		q, err := queuedResolution(t, r.ConflictID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return err
+		case r.HLC == "" || q.HLC == r.HLC:
+			if _, err := t.tx.ExecContext(ctx, "DELETE FROM sync_resolutions WHERE conflict_id = ?", r.ConflictID); err != nil {
+				return err
+			}
+		}
+		if version <= 0 || r.Row == nil || r.HLC == "" {
+			return nil
+		}
+		var tableName, rowID string
+		err = t.tx.QueryRowContext(ctx, "SELECT table_name, row_id FROM sync_conflicts WHERE id = ?", r.ConflictID).Scan(&tableName, &rowID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read conflict record: %w", err)
+		}
+		tb, ok := s.syncedTable(tableName)
+		if !ok {
+			return nil
+		}
+		var clean bool
+		var cur int64
+		err = t.tx.QueryRowContext(ctx, `SELECT r.synced_at IS NOT NULL AND e.id IS NULL, r.version FROM `+tb.Name+` r
+			LEFT JOIN sync_rows e ON e.tbl = ? AND e.id = r.id WHERE r.id = ?`, tb.Name, rowID).Scan(&clean, &cur)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read decided row: %w", err)
+		}
+		if !clean || cur >= version {
+			return nil
+		}
+		ps := newTxStmts(t)
+		defer ps.close()
+		if err := writeServerRow(ps, tb, rowID, r.Row, version, r.HLC); err != nil {
+			return fmt.Errorf("write decided row: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("accept resolution %s: %w", r.ConflictID, err)
+	}
+	return nil
+}
+
 // queuedResolution reads the decision on conflictID inside t, or
 // ErrNotFound.
 func queuedResolution(t *wtx, conflictID string) (Resolution, error) {

@@ -20,6 +20,11 @@ type ResolveStore interface {
 	// being sent is judged by the server on its own.
 	DropResolution(ctx context.Context, conflictID, hlc string) error
 	MarkResolutionStale(ctx context.Context, conflictID, hlc, reason string, row protocol.Row, version int64) error
+	// AcceptResolution drops the accepted decision r as DropResolution
+	// does and, in the same transaction, writes the decided row, stored by
+	// the server at version, as this device's own accepted write, so a
+	// restore from a backup taken before it does not lose it.
+	AcceptResolution(ctx context.Context, r store.Resolution, version int64) error
 }
 
 var _ ResolveStore = (*store.Store)(nil)
@@ -129,7 +134,7 @@ func (c *Client) sendOne(ctx context.Context, rs ResolveStore, r *store.Resoluti
 	if ps, err := c.o.Store.PullState(ctx); err == nil {
 		api.SetTimeline(ps.Timeline)
 	}
-	_, err = api.Resolve(ctx, r.ConflictID, req)
+	resp, err := api.Resolve(ctx, r.ConflictID, req)
 	var ae *APIError
 	switch {
 	case errors.Is(err, store.ErrTimelineChanged):
@@ -143,8 +148,10 @@ func (c *Client) sendOne(ctx context.Context, rs ResolveStore, r *store.Resoluti
 		c.Trigger()
 		return nil
 	case err == nil:
+		// The decision is this device's accepted write from now on, not
+		// only once a pull brings it (a restore in between would lose it).
 		r.State = ""
-		return rs.DropResolution(ctx, r.ConflictID, r.HLC)
+		return rs.AcceptResolution(ctx, *r, resp.Version)
 	case errors.As(err, &ae) && ae.Code == "already_resolved":
 		r.State = ""
 		return rs.DropResolution(ctx, r.ConflictID, r.HLC)
