@@ -130,6 +130,13 @@ type Tx interface {
 	GetRows(ctx context.Context, table string, ids []string) (map[string]StoredRow, error)
 	// GetVersion returns one stored version of a row, or ErrNotFound.
 	GetVersion(ctx context.Context, table, id string, version int64) (StoredRow, error)
+	// VersionWithHLC returns the greatest version in the row's stored
+	// history (its current state included, this transaction's writes
+	// included, versions purged by retention not) written with hlc, or
+	// ErrNotFound. A push uses it to recognise a write it already took
+	// (sync.go, writtenAlready); it reads the row's history through the
+	// history's key, never a scan of the site's.
+	VersionWithHLC(ctx context.Context, table, id, hlc string) (int64, error)
 	// PutRow makes r the row's current state and adds it to its history.
 	// A new row keeps r.Bucket for good; an existing row keeps its own.
 	PutRow(ctx context.Context, r StoredRow) error

@@ -488,6 +488,21 @@ func (e *Engine) pushOne(ctx context.Context, w *writer, dev Device, p prepared)
 	mine["server_updated_at"] = w.now
 
 	res := protocol.PushResult{Table: t.Name, ID: c.ID}
+	if exists {
+		again, err := e.writtenAlready(ctx, w, c, cur)
+		if err != nil {
+			return res, err
+		}
+		if again {
+			// That very write arriving again (its hlc is in the row's
+			// history): judged on the version that took it, it changes
+			// nothing. Nothing is written; the device takes the row as
+			// the server holds it, like a merge that changes nothing.
+			v := cur.Version
+			res.Status, res.Version, res.Row = protocol.StatusMerged, &v, theirs
+			return res, nil
+		}
+	}
 	// No other device wrote the row since base → apply. A device never
 	// conflicts with itself: when every write since base is the pusher's,
 	// its base is stale only because an acknowledgement was lost. The
@@ -519,6 +534,35 @@ func (e *Engine) pushOne(ctx context.Context, w *writer, dev Device, p prepared)
 	default:
 		return e.lww(ctx, w, dev, t, c, cur, mine, theirs)
 	}
+}
+
+// writtenAlready reports whether the pushed change is a write the row's
+// history already holds: its hlc, a unique stamp of one write of the
+// pushing device, is the current version's or an earlier stored version's
+// (DESIGN.md section 3, "A write arriving again"). Such a change is that
+// very write sent again — after a lost acknowledgement and a timeline
+// change, or an own write the restored server kept before another device
+// moved the row on — and judged a second time it would be applied twice
+// (lww), or met as a conflict with the later writes it was merged with
+// (manual, on base 0). A change based on the current version or above is
+// not looked up: a device pushes a write it already got a version for
+// only on a base below that version (base 0 after a timeline change), so
+// the common pushes (new rows, edits of the current version) cost no read.
+func (e *Engine) writtenAlready(ctx context.Context, w *writer, c change, cur StoredRow) (bool, error) {
+	if cur.HLC == c.HLC {
+		return true, nil
+	}
+	if cur.Version <= c.BaseVersion {
+		return false, nil
+	}
+	_, err := w.tx.VersionWithHLC(ctx, c.Table, c.ID, c.HLC)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up hlc in history: %w", err)
+	}
+	return true, nil
 }
 
 func (e *Engine) lww(ctx context.Context, w *writer, dev Device, t protocol.Table, c change, cur StoredRow, mine, theirs protocol.Row) (protocol.PushResult, error) {

@@ -174,6 +174,21 @@ func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (s
 		WHERE site = $1 AND tbl = $2 AND id = $3 AND version = $4`, t.site, table, id, version))
 }
 
+// VersionWithHLC returns the greatest stored version of a row written with
+// hlc (this transaction's writes included), or server.ErrNotFound. It reads
+// the row's range of the history's primary key (site, tbl, id, version).
+func (t *Tx) VersionWithHLC(ctx context.Context, table, id, hlc string) (int64, error) {
+	ctx, cancel := t.s.bound(ctx)
+	defer cancel()
+	if err := t.flush(ctx); err != nil {
+		return 0, err
+	}
+	var v int64
+	err := t.conn.QueryRow(ctx, `SELECT version FROM row_versions
+		WHERE site = $1 AND tbl = $2 AND id = $3 AND hlc = $4 ORDER BY version DESC LIMIT 1`, t.site, table, id, hlc).Scan(&v)
+	return v, wrap(err)
+}
+
 // WrittenByOthers reports whether a device other than deviceID wrote the row
 // at a version greater than after, in the stored history (this
 // transaction's writes included): the engine's optional server.OtherWriters.

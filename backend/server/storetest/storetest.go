@@ -35,6 +35,8 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"ReadPageOneSnapshot", testReadPageSnapshot},
 		{"ConcurrentSequence", testConcurrentSeq},
 		{"OtherWriters", testOtherWriters},
+		{"VersionWithHLC", testVersionWithHLC},
+		{"WriteArrivingAgain", testWriteArrivingAgain},
 		{"PushFailureAppliesNothing", testPushFailure},
 		{"Checksums", testChecksums},
 		{"Verified", testVerified},
