@@ -1,32 +1,58 @@
-// Formatting of values for people. Functions take an optional locale so tests
-// are stable; screens use the WebView's.
+// Formatting of values for people, in the language shown now (src/i18n):
+// Intl for numbers, one date format and one 24-hour time format per
+// language. Functions take an optional Intl locale so tests can pin one;
+// screens leave it out. Called in a component's markup or a $derived, they
+// run again when the language changes (they read the locale's rune state).
+import { currentLocaleInfo, intlLocale, t } from '../i18n';
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** formatQuantity renders an integer with thousands separators. */
-export function formatQuantity(n: number, locale?: string): string {
+/** formatQuantity renders an integer with the locale's thousands separators. */
+export function formatQuantity(n: number, locale: string = intlLocale()): string {
   return new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(n);
 }
 
-/** formatCount renders "1 record" / "2,345 records". */
-export function formatCount(n: number, one: string, many: string, locale?: string): string {
-  return `${formatQuantity(n, locale)} ${n === 1 ? one : many}`;
+/** formatNumber renders a measured value with up to `digits` decimals. */
+export function formatNumber(n: number, digits = 2, locale: string = intlLocale()): string {
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(n);
 }
 
-/** formatDateTime renders ms since the epoch as local "YYYY-MM-DD HH:MM". */
-export function formatDateTime(ms: number): string {
+/** formatDate renders ms since the epoch as the locale's numeric date
+ * ("2026-12-07" in English, "07.12.2026" in German, "2026/12/07" in Chinese). */
+export function formatDate(ms: number): string {
+  const info = currentLocaleInfo();
   const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  if (info.isoDate) {
+    const pad = (n: number) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  }
+  return new Intl.DateTimeFormat(info.intl, { year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
 }
 
-/** formatTime renders ms as local "HH:MM" when it is today, else as a date and time. */
+/** formatTime renders ms as a 24-hour local time ("07:04"): a plant's shifts
+ * run round the clock, and every language here writes it so. */
+export function formatTime(ms: number, locale: string = intlLocale()): string {
+  return new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(ms));
+}
+
+/** formatDateTime renders ms as the local date and time. */
+export function formatDateTime(ms: number): string {
+  return t('format.dateTime', { date: formatDate(ms), time: formatTime(ms) });
+}
+
+/** formatWhen renders ms as "Today 07:04" when it is today, else as a date and time. */
 export function formatWhen(ms: number, now: number = Date.now()): string {
   const d = new Date(ms);
   const n = new Date(now);
   if (d.getFullYear() === n.getFullYear() && d.getMonth() === n.getMonth() && d.getDate() === n.getDate()) {
-    return `Today ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    return t('format.today', { time: formatTime(ms) });
   }
   return formatDateTime(ms);
+}
+
+/** formatSpan renders a stretch of time, such as a shift, as short weekday,
+ * day, month and time at both ends ("Mon 7 Dec, 06:00 – Mon 7 Dec, 14:00"). */
+export function formatSpan(from: number, to: number, locale: string = intlLocale()): string {
+  const f = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return `${f.format(new Date(from))} – ${f.format(new Date(to))}`;
 }
 
 /** dayStart parses an <input type="date"> value ("YYYY-MM-DD") as local
@@ -49,22 +75,22 @@ export function dayEnd(value: string): number {
 
 /** cipherLabel describes the encryption for the status screen. */
 export function cipherLabel(encrypted: boolean, cipherVersion: string): string {
-  if (!encrypted) return 'Not encrypted';
-  return cipherVersion ? `Encrypted · SQLCipher ${cipherVersion} (AES-256)` : 'Encrypted (AES-256)';
+  if (!encrypted) return t('format.cipher.none');
+  return cipherVersion ? t('format.cipher.version', { version: cipherVersion }) : t('format.cipher.plain');
 }
 
-/** pendingLabel renders the pending-change count for the status bar. */
-export function pendingLabel(n: number, locale?: string): string {
-  if (n === 0) return 'Nothing waiting to sync';
-  return `${formatCount(n, 'change', 'changes', locale)} not yet synced`;
+/** pendingLabel renders the pending-change count for the status screen. */
+export function pendingLabel(n: number): string {
+  if (n === 0) return t('format.pending.none');
+  return t('format.pending.count', { count: n });
 }
 
 /** pendingNoun is the words after the pending count in the status bar. */
 export function pendingNoun(n: number): string {
-  return n === 1 ? 'change not synced' : 'changes not synced';
+  return t('format.pending.noun', { count: n });
 }
 
 /** sendingNoun is the words after the pending count while a sync sends them. */
 export function sendingNoun(n: number): string {
-  return n === 1 ? 'change being sent…' : 'changes being sent…';
+  return t('format.sending.noun', { count: n });
 }
