@@ -332,6 +332,17 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 			deleted[k] = true
 		}
 	}
+	if sum.progress != nil {
+		n := 0
+		for _, d := range append(append([]*device{}, devs...), mgr) {
+			d.mu.Lock()
+			for _, as := range d.pushes {
+				n += len(as)
+			}
+			d.mu.Unlock()
+		}
+		fmt.Fprintf(sum.progress, "outpost-sim: push ledger: %d applied or merged changes\n", n)
+	}
 	for _, d := range append(append([]*device{}, devs...), mgr) {
 		for k, e := range d.last {
 			if d.discarded[k] {
@@ -385,6 +396,21 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 						found = true
 						sum.SupersededBeforeRestore++
 						break
+					}
+				}
+			}
+			if !found {
+				// Accepted at a version retention has purged since: the
+				// push ledger holds the server's answer (ledger.go).
+				d.mu.Lock()
+				answers := d.pushes[k]
+				d.mu.Unlock()
+				if a, ok := acceptedThenPurged(tb, e, answers, h, sum.lastRestore); ok {
+					found = true
+					sum.PurgedFromHistory++
+					if sum.progress != nil {
+						fmt.Fprintf(sum.progress, "purged from history: device %d's last edit of %s (hlc %s) was %s at v%d, a version retention purged since\n",
+							d.idx, k, e.hlc, a.Status, a.Version)
 					}
 				}
 			}

@@ -63,6 +63,16 @@ func (c *cluster) rewound(t time.Time) bool {
 	return false
 }
 
+// lastRestore is when the last restore put a backup back (zero: none).
+func (c *cluster) lastRestore() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.rewinds) == 0 {
+		return time.Time{}
+	}
+	return c.rewinds[len(c.rewinds)-1][1]
+}
+
 // retentionFlags make the horizon move within a run: a purge every
 // second and devices unseen for staleAfter no longer holding it back.
 func retentionFlags(staleAfter time.Duration) []string {

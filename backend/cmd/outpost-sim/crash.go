@@ -61,7 +61,14 @@ func childDevice() int {
 		return 1
 	}
 	d.tokens.Save(ctx, cr)
-	d.cl = syncclient.New(syncclient.Options{Store: d.st, Tokens: d.tokens, BatchSize: batch, PullLimit: limit, PullBatchPages: pages, Now: d.now})
+	// The server's answers to this process's pushes go to a file the
+	// parent adds to the device's push ledger after the kill (ledger.go).
+	if f, err := os.OpenFile(childPushLog(d.dir), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); err == nil {
+		defer f.Close()
+		d.pushLog = f
+	}
+	d.cl = syncclient.New(syncclient.Options{Store: d.st, Tokens: d.tokens, HTTP: syncclient.HTTPOptions{Transport: d.net},
+		BatchSize: batch, PullLimit: limit, PullBatchPages: pages, Now: d.now})
 	if err := d.cl.Load(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 1
@@ -129,6 +136,7 @@ func (d *device) crash(ctx context.Context, mode int, wait time.Duration) (err e
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
+	d.loadChildPushes()
 	return nil
 }
 

@@ -138,6 +138,15 @@ type Summary struct {
 	// later version still on the server, just before a restore truncated
 	// it (check.go, supersededBeforeRestore): not lost.
 	SupersededBeforeRestore int `json:"superseded_before_restore,omitempty"`
+	// PurgedFromHistory are last edits in no version and no conflict
+	// record at the end that the server answered applied or merged at a
+	// version retention purged since (check.go, ledger.go): not lost.
+	PurgedFromHistory int `json:"purged_from_history,omitempty"`
+	// lastRestore is when the last restore put a backup back (zero: none):
+	// a push answered before it is of a history the restore took back.
+	// progress, when set, gets the check's notes (-v).
+	lastRestore time.Time
+	progress    io.Writer
 	// Mismatches describes the first differences found (empty when converged).
 	Mismatches []string `json:"mismatches,omitempty"`
 }
@@ -152,10 +161,12 @@ func (s Summary) OK() bool {
 		s.Unverified == 0 && s.Unrepaired == 0
 }
 
-// netSwitch is a RoundTripper a device can unplug.
+// netSwitch is a RoundTripper a device can unplug. record, when set, gets
+// the server's answers to the device's pushes (the push ledger, ledger.go).
 type netSwitch struct {
 	base    http.RoundTripper
 	offline atomic.Bool
+	record  func([]pushAnswer)
 }
 
 var errUnplugged = errors.New("simulated network outage")
@@ -167,7 +178,12 @@ func (n *netSwitch) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		return nil, errUnplugged
 	}
-	return n.base.RoundTrip(r)
+	sent := time.Now()
+	resp, err := n.base.RoundTrip(r)
+	if err == nil {
+		observePush(r, resp, sent, n.record)
+	}
+	return resp, err
 }
 
 // edit is the last state a device gave some fields of a row.
@@ -250,6 +266,10 @@ type device struct {
 	// fault saw that explains a later mismatch (printed with them).
 	lastSync syncclient.Report
 	notes    []string
+	// pushes are the server's answers to this device's pushes (table/id,
+	// ledger.go); a crash child writes its own to pushLog instead.
+	pushes  map[string][]pushAnswer
+	pushLog io.Writer
 }
 
 // deviceOptions are the knobs a nemesis run turns on a device.
@@ -280,6 +300,7 @@ func openDeviceOpts(ctx context.Context, dir string, idx int, base http.RoundTri
 		rng: rand.New(rand.NewPCG(seed, uint64(idx)+1)), last: map[string]edit{}, discarded: map[string]bool{},
 		forced: map[string]bool{}, forbidden: map[string]bool{}, bases: map[string]protocol.Row{},
 		clock: &atomic.Int64{}, opts: opts, base: base, log: log, deleted: map[string]bool{}}
+	d.net.record = d.recordPushes
 	if err := d.open(ctx); err != nil {
 		return nil, err
 	}
@@ -650,8 +671,10 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		sum.Repairs += d.repairs
 	}
 	phase("settled: every device synced, conflicts resolved, quarantine cleared")
+	sum.progress = cfg.Progress
 	if cfg.Nemesis != nil {
 		sum.retention, sum.staleAfter = true, cfg.Nemesis.StaleAfter
+		sum.lastRestore = cfg.Nemesis.Cluster.lastRestore()
 	}
 	if err := check(ctx, &sum, devs, mgr); err != nil {
 		return sum, err

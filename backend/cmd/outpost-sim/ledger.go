@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncclient"
+)
+
+// The push ledger: what the server answered each push of a device, read
+// off the wire (issue 15, seeds 121 and 162 on 8deb348).
+//
+// The lost check looks for each device's last edit of a row in the row's
+// history and in the conflict records. A nemesis run purges history every
+// second: PurgeVersions removes every superseded version no open conflict
+// pins, below the committed horizon, not only a row's oldest ones. An edit
+// the server applied (or merged) at version V that a later write then
+// superseded is, once V is purged, in no version and no conflict record,
+// while a version older than V (a conflict's base, pinned until late) can
+// still make the history look complete from the row's creation. The check
+// counted such edits lost. The ledger keeps the server's answer to the push
+// that carried the edit (its hlc): applied or merged at V with the edit's
+// fields, V no longer in the history and the row at a later version is an
+// edit the server accepted and retention purged, not a lost one
+// (Summary.PurgedFromHistory).
+
+// pushAnswer is the server's answer to one pushed change.
+type pushAnswer struct {
+	Table   string `json:"table"`
+	ID      string `json:"id"`
+	HLC     string `json:"hlc"`
+	Status  string `json:"status"`
+	Version int64  `json:"version"`
+	// Row is the state the server holds at Version: the pushed row when
+	// applied, the result's row when merged.
+	Row protocol.Row `json:"row"`
+	// Sent is when the push was sent: an answer sent before a restore
+	// is of a history the restore took back.
+	Sent time.Time `json:"sent"`
+}
+
+// pushAnswers decodes one push exchange (the gzipped request body as
+// sent, the answer's body) into the answers the ledger keeps: applied and
+// merged changes with the state the server wrote.
+func pushAnswers(reqBody []byte, gzipped bool, respBody []byte, sent time.Time) []pushAnswer {
+	if gzipped {
+		zr, err := gzip.NewReader(bytes.NewReader(reqBody))
+		if err != nil {
+			return nil
+		}
+		if reqBody, err = io.ReadAll(zr); err != nil {
+			return nil
+		}
+	}
+	var req protocol.PushRequest
+	var resp protocol.PushResponse
+	if json.Unmarshal(reqBody, &req) != nil || decodeExact(respBody, &resp) != nil || len(req.Changes) != len(resp.Results) {
+		return nil
+	}
+	var out []pushAnswer
+	for i, c := range req.Changes {
+		res := resp.Results[i]
+		if res.Table != c.Table || res.ID != c.ID || res.Version == nil {
+			continue
+		}
+		var row protocol.Row
+		switch res.Status {
+		case protocol.StatusApplied:
+			r, err := protocol.DecodeRow(c.Row)
+			if err != nil {
+				continue
+			}
+			row = r
+		case protocol.StatusMerged:
+			row = res.Row
+		default:
+			continue // superseded, conflict: a conflict record keeps the edit
+		}
+		out = append(out, pushAnswer{Table: c.Table, ID: c.ID, HLC: c.HLC, Status: res.Status, Version: *res.Version, Row: row, Sent: sent})
+	}
+	return out
+}
+
+// decodeExact decodes JSON keeping numbers exact (json.Number), as the
+// sync client reads rows.
+func decodeExact(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+// observePush reads a push exchange that went through a device's network
+// and hands its answers to record; the bodies are put back for the client.
+func observePush(r *http.Request, resp *http.Response, sent time.Time, record func([]pushAnswer)) {
+	if record == nil || r.Method != http.MethodPost || r.URL.Path != "/v1/push" || resp.StatusCode != http.StatusOK || r.GetBody == nil {
+		return
+	}
+	rb, err := r.GetBody()
+	if err != nil {
+		return
+	}
+	reqBody, err := io.ReadAll(rb)
+	rb.Close()
+	if err != nil {
+		return
+	}
+	respBody, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(respBody))
+	if err != nil {
+		return
+	}
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, zerr := gzip.NewReader(bytes.NewReader(respBody))
+		if zerr != nil {
+			return
+		}
+		if respBody, err = io.ReadAll(zr); err != nil {
+			return
+		}
+	}
+	if a := pushAnswers(reqBody, r.Header.Get("Content-Encoding") == "gzip", respBody, sent); len(a) > 0 {
+		record(a)
+	}
+}
+
+// recordPushes adds answers to the device's ledger; in a crash child
+// (pushLog set) they go to the file the parent reads after the kill.
+func (d *device) recordPushes(as []pushAnswer) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pushLog != nil {
+		for _, a := range as {
+			b, err := json.Marshal(a)
+			if err == nil {
+				d.pushLog.Write(append(b, '\n'))
+			}
+		}
+		return
+	}
+	if d.pushes == nil {
+		d.pushes = map[string][]pushAnswer{}
+	}
+	for _, a := range as {
+		k := a.Table + "/" + a.ID
+		d.pushes[k] = append(d.pushes[k], a)
+	}
+}
+
+// childPushLog is the file a crash child writes its push answers to.
+func childPushLog(dir string) string { return filepath.Join(dir, "pushes.jsonl") }
+
+// loadChildPushes adds the answers a crash child recorded to the ledger
+// and removes the file (a line cut by the kill is skipped).
+func (d *device) loadChildPushes() {
+	path := childPushLog(d.dir)
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	var as []pushAnswer
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
+	for sc.Scan() {
+		var a pushAnswer
+		if decodeExact(sc.Bytes(), &a) == nil {
+			as = append(as, a)
+		}
+	}
+	f.Close()
+	os.Remove(path)
+	d.recordPushes(as)
+}
+
+// acceptedThenPurged returns the answer that shows the edit (its hlc and
+// fields) was accepted at a version retention has since purged: applied
+// or merged with the edit's fields, sent after the last restore (zero: no
+// restore), at a version the final history h no longer holds while the
+// row has moved past it (only a superseded version is purged).
+func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syncclient.HistoryEntry, lastRestore time.Time) (pushAnswer, bool) {
+	if e.hlc == "" || len(h) == 0 {
+		return pushAnswer{}, false
+	}
+	held := map[int64]bool{}
+	var latest int64
+	for _, v := range h {
+		held[v.Version] = true
+		latest = max(latest, v.Version)
+	}
+	for _, a := range answers {
+		if a.HLC != e.hlc || !a.Sent.After(lastRestore) || held[a.Version] || a.Version >= latest {
+			continue
+		}
+		if fieldsEqual(tb, e.fields, a.Row) {
+			return a, true
+		}
+	}
+	return pushAnswer{}, false
+}

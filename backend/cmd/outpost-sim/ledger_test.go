@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncclient"
+)
+
+// TestAcceptedThenPurged: retention purges every superseded version below
+// the horizon that no open conflict pins, not only a row's oldest ones, so
+// an edit the server applied or merged and a later write superseded can
+// be in no version and no conflict record at the end while an older
+// version (a conflict's base) is still there. Seeds 121 and 162 of the
+// 8deb348 campaign counted such edits lost (replays of 121 on 504d0a3:
+// "merged" at v199 with the edit's note, v199 purged, v2 and v212… kept).
+// The push ledger excuses an edit only when the server answered the push
+// that carried it (its hlc) applied or merged with its fields, after the
+// last restore, at a version the final history lacks below the row's
+// latest one.
+func TestAcceptedThenPurged(t *testing.T) {
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLineConfigs)
+	e := edit{table: tb.Name, id: "r", fields: map[string]any{"notes": "note 1 from device 4"}, hlc: "h4"}
+	restore := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
+	after, before := restore.Add(time.Second), restore.Add(-time.Second)
+	with := protocol.Row{"notes": "note 1 from device 4"}
+	without := protocol.Row{"notes": "note 2 from device 13"}
+	h := []syncclient.HistoryEntry{{Version: 2, Row: map[string]any{"notes": nil}}, {Version: 212, Row: without}}
+	cases := []struct {
+		name    string
+		answers []pushAnswer
+		h       []syncclient.HistoryEntry
+		last    time.Time
+		want    bool
+	}{
+		{"merged at a purged version", []pushAnswer{{HLC: "h4", Status: protocol.StatusMerged, Version: 199, Row: with, Sent: after}}, h, restore, true},
+		{"applied at a purged version, no restore", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: after}}, h, time.Time{}, true},
+		{"another edit's push (hlc)", []pushAnswer{{HLC: "h3", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: after}}, h, restore, false},
+		{"merged without the edit's field", []pushAnswer{{HLC: "h4", Status: protocol.StatusMerged, Version: 199, Row: without, Sent: after}}, h, restore, false},
+		{"answered before the last restore", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: before}}, h, restore, false},
+		{"its version still in the history (holding something else)", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 212, Row: with, Sent: after}}, h, restore, false},
+		{"at or above the row's latest version (never superseded)", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 300, Row: with, Sent: after}}, h, restore, false},
+		{"no history", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: after}}, nil, restore, false},
+		{"no answer", nil, h, restore, false},
+	}
+	for _, c := range cases {
+		if _, got := acceptedThenPurged(tb, e, c.answers, c.h, c.last); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestPushLedgerRecordsAnswers: a device's network records the server's
+// answers to its pushes (applied with the pushed row, merged with the
+// result's row; superseded and conflict are kept by conflict records) and
+// hands the client the answer unchanged.
+func TestPushLedgerRecordsAnswers(t *testing.T) {
+	v7, v8 := int64(7), int64(8)
+	answer := protocol.PushResponse{BatchID: "b", ServerTime: 1, Results: []protocol.PushResult{
+		{Table: "line_configs", ID: "a", Status: protocol.StatusApplied, Version: &v7},
+		{Table: "line_configs", ID: "m", Status: protocol.StatusMerged, Version: &v8, Row: protocol.Row{"notes": "merged"}},
+		{Table: "line_configs", ID: "c", Status: protocol.StatusConflict, Version: &v8, Row: protocol.Row{"notes": "theirs"}},
+	}}
+	body, _ := json.Marshal(answer)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
+	defer srv.Close()
+
+	req := protocol.PushRequest{BatchID: "b", Changes: []protocol.Change{
+		{Table: "line_configs", ID: "a", HLC: "ha", Row: json.RawMessage(`{"notes":"pushed","speed_rpm":30}`)},
+		{Table: "line_configs", ID: "m", HLC: "hm", Row: json.RawMessage(`{"notes":"mine"}`)},
+		{Table: "line_configs", ID: "c", HLC: "hc", Row: json.RawMessage(`{"notes":"mine"}`)},
+	}}
+	raw, _ := json.Marshal(req)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(raw)
+	zw.Close()
+	hr, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/push", &gz)
+	hr.Header.Set("Content-Encoding", "gzip")
+
+	d := &device{}
+	n := &netSwitch{base: http.DefaultTransport, record: d.recordPushes}
+	resp, err := n.RoundTrip(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Equal(got, body) {
+		t.Fatalf("the client got %s, the server sent %s", got, body)
+	}
+	if len(d.pushes) != 2 {
+		t.Fatalf("ledger holds %v, want the applied and the merged change", d.pushes)
+	}
+	a := d.pushes["line_configs/a"]
+	if len(a) != 1 || a[0].HLC != "ha" || a[0].Version != 7 || a[0].Row["notes"] != "pushed" {
+		t.Errorf("applied change recorded as %+v, want hlc ha at v7 with the pushed row", a)
+	}
+	m := d.pushes["line_configs/m"]
+	if len(m) != 1 || m[0].HLC != "hm" || m[0].Version != 8 || m[0].Row["notes"] != "merged" {
+		t.Errorf("merged change recorded as %+v, want hlc hm at v8 with the result's row", m)
+	}
+}
