@@ -42,6 +42,17 @@ type Nemesis struct {
 	// the restored server would not know the device; a corrupt fault
 	// waits for it too.
 	restoring sync.RWMutex
+	// ends are the backups and restores of the schedule, each with a
+	// channel closed when it has been played: an enrollment or a corrupt
+	// fault first waits for those scheduled before it (afterEarlier). The
+	// lock alone did not order them: a restore queued behind a slow backup
+	// has not yet announced itself to readers, so when the backup unlocks,
+	// an enrollment already waiting for its read lock goes first, and the
+	// device enrolls on the server the restore then replaces (seed 62 of
+	// the 8deb348 campaign: the schedule moved the enrollment to 100 ms
+	// after the restore, the PostgreSQL backup was still running; the
+	// restored server answered the device 401).
+	ends []scheduledEnd
 
 	mu       sync.Mutex
 	errs     []error
@@ -77,6 +88,30 @@ type NemesisStats struct {
 	Faults         string `json:"faults"`
 }
 
+// scheduledEnd is a backup or restore of the schedule and the channel
+// closed when it has been played.
+type scheduledEnd struct {
+	at   time.Duration
+	done chan struct{}
+}
+
+// afterEarlier waits until every backup and restore scheduled before at
+// has been played (or ctx ends), then takes the read side of restoring, so
+// that one scheduled later waits for this fault in turn; the caller calls
+// the returned func when done.
+func (n *Nemesis) afterEarlier(ctx context.Context, at time.Duration) (release func()) {
+	for _, e := range n.ends {
+		if e.at < at {
+			select {
+			case <-e.done:
+			case <-ctx.Done():
+			}
+		}
+	}
+	n.restoring.RLock()
+	return n.restoring.RUnlock
+}
+
 func (n *Nemesis) fail(err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -100,7 +135,15 @@ func (n *Nemesis) run(ctx context.Context, cfg Config, devs []*device, mgr *devi
 		defer devMu.Unlock()
 		return append(append([]*device{}, devs...), mgr)
 	}
-	for _, f := range n.Schedule {
+	n.ends = nil
+	ends := make([]chan struct{}, len(n.Schedule))
+	for i, f := range n.Schedule {
+		if f.Kind == faultBackup || f.Kind == faultRestore {
+			ends[i] = make(chan struct{})
+			n.ends = append(n.ends, scheduledEnd{at: f.At, done: ends[i]})
+		}
+	}
+	for i, f := range n.Schedule {
 		sleep(ctx, time.Until(begin.Add(f.At)))
 		if ctx.Err() != nil {
 			break
@@ -108,6 +151,9 @@ func (n *Nemesis) run(ctx context.Context, cfg Config, devs []*device, mgr *devi
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if ends[i] != nil {
+				defer close(ends[i])
+			}
 			if err := n.play(ctx, f, cfg, deviceAt, everyDevice, mgr, func() error {
 				n.mu.Lock()
 				n.enrolled++
@@ -206,8 +252,7 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 		n.clockJumps++
 		n.mu.Unlock()
 	case faultEnroll:
-		n.restoring.RLock()
-		defer n.restoring.RUnlock()
+		defer n.afterEarlier(ctx, f.At)()
 		return enroll()
 	case faultUpgrade:
 		d := deviceAt(f.Target)
@@ -220,8 +265,7 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 	case faultCorrupt:
 		// After a restore that started before it (its reading of the
 		// histories can take a while): the device must sync past it first.
-		n.restoring.RLock()
-		defer n.restoring.RUnlock()
+		defer n.afterEarlier(ctx, f.At)()
 		d := deviceAt(f.Target)
 		d.op.Lock()
 		defer d.op.Unlock()
