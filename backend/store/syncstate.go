@@ -51,6 +51,9 @@ const MaxBatchBytes = 2 << 20
 // smaller batches.
 func (s *Store) DropBatch(ctx context.Context, id string) error {
 	err := s.write(ctx, func(t *wtx) error {
+		if err := reviewBack(t, "batch_id = ?", id); err != nil {
+			return err
+		}
 		if _, err := t.tx.ExecContext(ctx, "DELETE FROM sync_rows WHERE state = 'in_flight' AND batch_id = ?", id); err != nil {
 			return err
 		}
@@ -59,6 +62,21 @@ func (s *Store) DropBatch(ctx context.Context, id string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("drop batch %s: %w", id, err)
+	}
+	return nil
+}
+
+// reviewBack gives the in-flight entries matching where (an SQL condition on
+// sync_rows, its args) that came from a review (a re-edit of a row awaiting
+// review: NewBatch kept the conflict id) their review state back, when
+// their batch is dropped unanswered: the row awaits review again, its
+// re-edit pending on the review's base (base_version, base_row), as before
+// the push. The entry's hlc becomes "": the state that met the server is
+// not the row's (it was re-edited), which is all the entry's hlc tells.
+func reviewBack(t *wtx, where string, args ...any) error {
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE sync_rows SET state = 'awaiting_review', hlc = '', batch_id = NULL
+		WHERE state = 'in_flight' AND conflict_id IS NOT NULL AND `+where, args...); err != nil {
+		return fmt.Errorf("give in-flight re-edits their review back: %w", err)
 	}
 	return nil
 }
@@ -185,10 +203,17 @@ func (s *Store) NewBatch(ctx context.Context, limit int) (*Batch, error) {
 		ps := newTxStmts(t)
 		defer ps.close()
 		for _, c := range req.Changes {
+			// A re-edit of a row awaiting review keeps its review's
+			// conflict id (and base_row) while in flight: when the batch
+			// is dropped unanswered (a timeline change, a 413), the entry
+			// goes back to awaiting review (reviewBack) instead of leaving
+			// a plain pending row on base 0.
 			if _, err := ps.exec(`INSERT INTO sync_rows(tbl, id, state, hlc, base_version, batch_id, changed_at)
 				VALUES(?, ?, 'in_flight', ?, ?, ?, ?)
 				ON CONFLICT(tbl, id) DO UPDATE SET state = 'in_flight', hlc = excluded.hlc, base_version = excluded.base_version,
-				batch_id = excluded.batch_id, conflict_id = NULL, reason = NULL, resolved_version = NULL, changed_at = excluded.changed_at`,
+				batch_id = excluded.batch_id,
+				conflict_id = CASE WHEN sync_rows.state IN ('awaiting_review', 'resolving') THEN sync_rows.conflict_id END,
+				reason = NULL, resolved_version = NULL, changed_at = excluded.changed_at`,
 				c.Table, c.ID, c.HLC, c.BaseVersion, req.BatchID, t.now); err != nil {
 				return fmt.Errorf("mark in flight %s: %w", c.ID, err)
 			}
@@ -523,7 +548,7 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 		if strings.HasPrefix(res.Error, protocol.CodeClockAhead+":") || res.Error == protocol.CodeClockAhead {
 			out.ClockAhead = append(out.ClockAhead, RowKey{Table: c.Table, ID: c.ID})
 		}
-		_, err := ps.exec(`UPDATE sync_rows SET state = 'rejected', batch_id = NULL, reason = ?, changed_at = ?
+		_, err := ps.exec(`UPDATE sync_rows SET state = 'rejected', batch_id = NULL, conflict_id = NULL, reason = ?, changed_at = ?
 			WHERE tbl = ? AND id = ?`, res.Error, t.now, c.Table, c.ID)
 		return err
 	}

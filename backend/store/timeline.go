@@ -71,6 +71,14 @@ func (s *Store) ChangeTimeline(ctx context.Context, timeline string) error {
 			q    string
 			args []any
 		}
+		// A re-edit under review in flight awaits review again, on base 0
+		// like every review row, for the pass to give it its base back
+		// (settleReviewRows): dropped with the batch, it would be pushed
+		// on base 0 and reopen a conflict on every field a decision the
+		// restore kept had changed.
+		if err := reviewBack(t, "1 = 1"); err != nil {
+			return err
+		}
 		qs := []stmt{
 			{q: "DELETE FROM sync_batches"},
 			{q: "DELETE FROM sync_rows WHERE state NOT IN ('rejected', 'awaiting_review', 'resolving')"},

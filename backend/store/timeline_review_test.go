@@ -23,6 +23,9 @@ func TestStore_TimelinePassJudgesRowsAwaitingReview(t *testing.T) {
 		brought bool
 		// resolved: the record comes back decided (for temperature 100)
 		resolved bool
+		// inFlight: the re-edit's push is unanswered at the change (its
+		// batch is dropped: the new timeline never saw it)
+		inFlight bool
 		// after the pass
 		state    string
 		temp     float64
@@ -36,6 +39,9 @@ func TestStore_TimelinePassJudgesRowsAwaitingReview(t *testing.T) {
 		{name: "record brought back open, re-edited", reEdit: true, brought: true, state: StatePending, temp: 80, notes: "checked", pushed: true, pushBase: 6},
 		{name: "record brought back resolved", brought: true, resolved: true, state: StateClean, temp: 100, notes: "n0"},
 		{name: "record brought back resolved, re-edited", reEdit: true, brought: true, resolved: true, state: StatePending, temp: 80, notes: "checked", pushed: true, pushBase: 6},
+		{name: "record lost, re-edit in flight", reEdit: true, inFlight: true, state: StatePending, temp: 120, notes: "checked", pushed: true},
+		{name: "record brought back open, re-edit in flight", reEdit: true, inFlight: true, brought: true, state: StatePending, temp: 80, notes: "checked", pushed: true, pushBase: 6},
+		{name: "record brought back resolved, re-edit in flight", reEdit: true, inFlight: true, brought: true, resolved: true, state: StatePending, temp: 80, notes: "checked", pushed: true, pushBase: 6},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,6 +93,11 @@ func TestStore_TimelinePassJudgesRowsAwaitingReview(t *testing.T) {
 				checked := "checked"
 				if _, err := s.UpdateLineConfig(ctx, r.ID, LineConfigInput{LineID: "L1", Recipe: "R", TemperatureC: &temp, Notes: &checked}); err != nil {
 					t.Fatal(err)
+				}
+			}
+			if tc.inFlight {
+				if nb, err := s.NewBatch(ctx, 0); err != nil || nb == nil {
+					t.Fatalf("the re-edit's batch: %v, %v", nb, err)
 				}
 			}
 			if err := s.ChangeTimeline(ctx, "t2"); err != nil {

@@ -75,7 +75,9 @@ func TestReview_DecisionPulledKeepsTheReEdit(t *testing.T) {
 	}
 }
 
-// Known gap found by the test above: a re-edit under review made before the
+// Issue 15, known gap 3 (fixed: the in-flight entry keeps the review's
+// conflict id, and a dropped batch gives the entry its review back), found
+// by the test above: a re-edit under review made before the
 // device learns of a restore is pushed, on theirs' version, in a batch the
 // server refuses with 409 timeline_changed. NewBatch replaced the row's
 // awaiting_review entry (conflict id, theirs, its version) by an in_flight
@@ -87,7 +89,6 @@ func TestReview_DecisionPulledKeepsTheReEdit(t *testing.T) {
 // decided 90, and the notes): the manager is asked again about a decision the
 // backup kept, and the re-edit is not merged with it.
 func TestRestoredServer_ReEditInFlightAtTimelineChangeKeepsItsReviewBase(t *testing.T) {
-	t.Skip("known gap (issue 15): a re-edit under review in flight at a timeline change loses its review base and is pushed on base 0, reopening a decided conflict; see docs/protocol.md")
 	testReEditKeptAcrossDecisionPull(t, "decided", 0)
 }
 
