@@ -10,7 +10,8 @@ import (
 	"github.com/outpost-app/outpost/backend/store"
 )
 
-// Known gap (issue 15; soak seed 2028 on 64285a8): a manager's decision the
+// Issue 15, known gap 2 (soak seed 2028 on 64285a8; fixed: the accepted
+// decision is written as the decider's own write, AcceptResolution): a manager's decision the
 // server acknowledged but the deciding device has not pulled yet is lost by
 // a restore from a backup taken before it. a's temperature 120 meets b's 80
 // (an open conflict); the manager decides 90 and its device drops the

@@ -10,7 +10,8 @@ import (
 	"github.com/outpost-app/outpost/backend/store"
 )
 
-// Known gap (issue 15; soak seed 2027 on c6ab3de, seed 2028): a push the
+// Issue 15, known gap 1 (soak seed 2027 on c6ab3de, seed 2028; fixed: the
+// merged version is noted as an own accepted write, sync_own_versions): a push the
 // server merges (manual policy, three-way) is stored under the newer side's
 // hlc, which may name another device. a pushes speed_rpm 0 on an old base;
 // b's temperature 80, pushed first but stamped later, is on the server: the
