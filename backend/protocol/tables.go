@@ -60,7 +60,8 @@ type Column struct {
 	MinInt, MaxInt int64
 	// UUID requires a text value to be a canonical UUID.
 	UUID bool
-	// Enum, when set, lists the only values a text column accepts.
+	// Enum, when set, lists the only values a text column accepts (and ""
+	// when the column is nullable).
 	Enum []string
 	// Check, when set, is a further rule on a normalised non-null value; it
 	// returns a sentence saying what is wrong, or "".
@@ -199,6 +200,11 @@ const (
 // PersonRoles are the roles a person may have, least to most trusted.
 var PersonRoles = []string{PersonOperator, PersonSupervisor, PersonManager}
 
+// Languages are the languages Outpost speaks, as people.language holds them
+// (issue 21): a shared terminal shows a signed-in person's language. The
+// frontend's message files (frontend/src/i18n) have one locale each.
+var Languages = []string{"en", "de", "fr", "es", "pt-BR", "pl", "zh-CN"}
+
 // Limits of site data values.
 const (
 	nameMax     = 128
@@ -318,6 +324,9 @@ func NewRegistry() *Registry {
 				{Name: "role", Kind: Text, People: true, MinLen: 1, MaxLen: 16, Enum: PersonRoles},
 				flag("active"),
 				{Name: "pin_hash", Kind: Text, People: true, Nullable: true, MaxLen: pinHashMax, Check: checkPINHash, Secret: true},
+				// The person's language (issue 21); null or "": the
+				// terminal's own.
+				{Name: "language", Kind: Text, People: true, Nullable: true, MaxLen: 16, Enum: Languages},
 				updatedBy(),
 			}, tail()),
 		},

@@ -200,7 +200,7 @@ func (c Column) Normalize(v any) (any, error) {
 		if c.UUID && !ValidID(s) {
 			return nil, invalid(CodeInvalidValue, c.Name, "%s must be a UUID", c.Name).rule("uuid")
 		}
-		if len(c.Enum) > 0 && !oneOf(s, c.Enum) {
+		if len(c.Enum) > 0 && !oneOf(s, c.Enum) && (s != "" || !c.Nullable) {
 			return nil, invalid(CodeInvalidValue, c.Name, "%s must be one of %s", c.Name, strings.Join(c.Enum, ", ")).rule("one_of").With("options", strings.Join(c.Enum, ", "))
 		}
 		if c.Check != nil {

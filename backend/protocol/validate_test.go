@@ -184,6 +184,12 @@ func TestSiteDataTables(t *testing.T) {
 		{"product max too large", products, productID, base(map[string]any{"code": "P-300", "name": "Flour", "active": int64(1), "max_quantity": int64(1_000_000_001)}), CodeInvalidValue},
 		{"product fractional max", products, productID, base(map[string]any{"code": "P-300", "name": "Flour", "active": int64(1), "max_quantity": 2.5}), CodeInvalidValue},
 		{"person ok", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "manager", "active": int64(1), "pin_hash": "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"}), ""},
+		// Issue 21: a person's language (optional).
+		{"person with a language", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "operator", "active": int64(1), "language": "pt-BR"}), ""},
+		{"person without a language", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "operator", "active": int64(1), "language": nil}), ""},
+		{"person empty language", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "operator", "active": int64(1), "language": ""}), ""},
+		{"person unknown language", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "operator", "active": int64(1), "language": "ja"}), CodeInvalidValue},
+		{"person language not a tag we speak", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "operator", "active": int64(1), "language": "pt"}), CodeInvalidValue},
 		{"person bad role", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "admin", "active": int64(1)}), CodeInvalidValue},
 		{"person clear PIN", people, KeyID(TablePeople, "B-7"), base(map[string]any{"badge_id": "B-7", "display_name": "Ana", "role": "operator", "active": int64(1), "pin_hash": "4711"}), CodeInvalidValue},
 		{"settings ok", settings, SiteSettingsID(), base(map[string]any{"time_zone": "Europe/Berlin", "shifts": "Early=06:00,Late=14:00,Night=22:00", "pin_roles": "supervisor,manager"}), ""},

@@ -334,13 +334,14 @@ func TestStore_LocalOnlyMigrationNoRepull(t *testing.T) {
 	// were purged while it was behind (issue 15, defect 2).
 	// 0008 (a product's quantity range) adds columns a pull brings.
 	// 0009 (own accepted versions) is local only.
-	if SyncSchemaVersion() != 8 || SchemaVersion() != 9 {
+	// 0010 (a person's language) adds a column a pull brings.
+	if SyncSchemaVersion() != 10 || SchemaVersion() != 10 {
 		t.Fatalf("SyncSchemaVersion = %d, SchemaVersion = %d", SyncSchemaVersion(), SchemaVersion())
 	}
 	for _, tc := range []struct {
 		seen      string
 		wantReset bool
-	}{{"2", true}, {"5", true}, {"6", true}, {"8", false}} {
+	}{{"2", true}, {"5", true}, {"6", true}, {"8", true}, {"10", false}} {
 		s := openTest(t, Options{})
 		if _, err := s.ApplyPullPage(ctx, protocol.PullResponse{Cursor: 50}); err != nil {
 			t.Fatal(err)

@@ -574,3 +574,31 @@ func TestStore_LineConfigUpdatedBy(t *testing.T) {
 		t.Fatalf("cleared %+v, %v", cl, err)
 	}
 }
+
+// TestStore_PersonLanguage: a person's language (issue 21, migration 0010)
+// is kept, changed and cleared like any nullable site data column; a
+// language Outpost does not speak is refused with the options.
+func TestStore_PersonLanguage(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	p := mustPut(t, s, protocol.TablePeople, map[string]any{"badge_id": "op-1", "display_name": "Zofia", "role": "operator", "active": 1, "language": "pl"})
+	if p.Fields["language"] != "pl" {
+		t.Fatalf("created %v", p.Fields)
+	}
+	if p = mustPut(t, s, protocol.TablePeople, map[string]any{"badge_id": "op-1", "display_name": "Zofia K."}); p.Fields["language"] != "pl" {
+		t.Fatalf("a put without language changed it: %v", p.Fields)
+	}
+	if p = mustPut(t, s, protocol.TablePeople, map[string]any{"badge_id": "op-1", "language": nil}); p.Fields["language"] != nil {
+		t.Fatalf("cleared %v", p.Fields)
+	}
+	_, err := s.PutSiteRow(ctx, protocol.TablePeople, map[string]any{"badge_id": "op-1", "language": "ja"})
+	ve, ok := protocol.AsValidation(err)
+	if !ok || ve.Code != protocol.CodeInvalidValue || ve.Column != "language" || ve.Params["rule"] != "one_of" ||
+		ve.Params["options"] != "en, de, fr, es, pt-BR, pl, zh-CN" {
+		t.Fatalf("unknown language: %v (%+v)", err, ve)
+	}
+	rows, err := s.SiteRows(ctx, protocol.TablePeople)
+	if err != nil || len(rows) != 1 || rows[0].Fields["language"] != nil {
+		t.Fatalf("rows %v, %v", rows, err)
+	}
+}

@@ -69,7 +69,7 @@ func fixtureSiteData(t *testing.T, s *Store, m *fixtureManifest) {
 		{protocol.TableLines, map[string]any{"code": "L1", "name": "Line one", "area": "Hall A", "active": true, "updated_by": "mgr-1"}, 3},
 		{protocol.TableLines, map[string]any{"code": "L2", "name": `Line "two" ü☃`, "active": false}, 0},
 		{protocol.TableProducts, map[string]any{"code": "P-100", "name": "Widget", "unit": "pcs", "active": int64(1)}, 0},
-		{protocol.TablePeople, map[string]any{"badge_id": "op-7", "display_name": "Olga Operator", "role": "operator", "active": 1}, 0},
+		{protocol.TablePeople, map[string]any{"badge_id": "op-7", "display_name": "Olga Operator", "role": "operator", "active": 1, "language": "pl"}, 0},
 		{protocol.TablePeople, map[string]any{"badge_id": "mgr-1", "display_name": "Max Manager", "role": "manager", "active": 1,
 			"pin_hash": "$argon2id$v=19$m=65536,t=1,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"}, 5},
 		{protocol.TableSiteSettings, map[string]any{"time_zone": "Europe/Berlin", "shifts": "Early=06:00,Late=14:00,Night=22:00",
