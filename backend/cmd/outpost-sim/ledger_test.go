@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -106,5 +107,39 @@ func TestPushLedgerRecordsAnswers(t *testing.T) {
 	m := d.pushes["line_configs/m"]
 	if len(m) != 1 || m[0].HLC != "hm" || m[0].Version != 8 || m[0].Row["notes"] != "merged" {
 		t.Errorf("merged change recorded as %+v, want hlc hm at v8 with the result's row", m)
+	}
+}
+
+// TestPushLedgerFromCrashChild: a crash child's answers reach the parent's
+// ledger through the file it writes; a line the kill cut short is skipped
+// and the file is removed once read.
+func TestPushLedgerFromCrashChild(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.OpenFile(childPushLog(dir), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := &device{dir: dir, pushLog: f}
+	sent := time.Now().UTC()
+	child.recordPushes([]pushAnswer{{Table: "lines", ID: "x", HLC: "h1", Status: protocol.StatusApplied, Version: 12,
+		Row: protocol.Row{"area": "Hall B", "active": json.Number("1")}, Sent: sent}})
+	f.WriteString(`{"table":"lines","id":"y","hl`) // cut by the kill
+	f.Close()
+
+	parent := &device{dir: dir}
+	parent.loadChildPushes()
+	got := parent.pushes["lines/x"]
+	if len(got) != 1 || got[0].HLC != "h1" || got[0].Version != 12 || got[0].Row["area"] != "Hall B" || !got[0].Sent.Equal(sent) {
+		t.Fatalf("ledger holds %+v, want the child's answer", parent.pushes)
+	}
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLines)
+	if !fieldsEqual(tb, map[string]any{"active": int64(1)}, got[0].Row) {
+		t.Errorf("the child's row %v lost its numbers' values", got[0].Row)
+	}
+	if len(parent.pushes) != 1 {
+		t.Errorf("the cut line was read: %v", parent.pushes)
+	}
+	if _, err := os.Stat(childPushLog(dir)); !os.IsNotExist(err) {
+		t.Errorf("the child's file is still there: %v", err)
 	}
 }
