@@ -1,7 +1,9 @@
 // Package csvexport writes CSV files people open in spreadsheets: RFC 4180
 // (CRLF line ends, fields quoted when they hold a quote, comma, semicolon,
-// tab or line break), UTF-8 with a byte order mark so Excel reads non-ASCII right, and
-// text cells that a spreadsheet would run as a formula neutralised.
+// tab or line break), UTF-8 with a byte order mark so Excel reads non-ASCII right,
+// text cells that a spreadsheet would run as a formula neutralised, and the
+// separator, decimal separator and date layout of the reader's locale
+// (Format).
 package csvexport
 
 import (
@@ -9,6 +11,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // bom tells Excel the file is UTF-8; other readers skip it or show it as
@@ -19,18 +22,34 @@ const bom = "\ufeff"
 // text is data, never a formula.
 type Writer struct {
 	bw  *bufio.Writer
+	f   Format
 	err error
 }
 
-// NewWriter starts a CSV file on w with the byte order mark. Call Flush at
-// the end (and whenever the bytes should reach w).
-func NewWriter(w io.Writer) (*Writer, error) {
+// NewWriter starts a CSV file in the English format on w with the byte
+// order mark. Call Flush at the end (and whenever the bytes should reach w).
+func NewWriter(w io.Writer) (*Writer, error) { return NewWriterFormat(w, English) }
+
+// NewWriterFormat starts a CSV file in format f on w (see NewWriter).
+func NewWriterFormat(w io.Writer, f Format) (*Writer, error) {
+	if f.Separator != ';' {
+		f.Separator = ','
+	}
+	if f.Decimal != ',' {
+		f.Decimal = '.'
+	}
+	if f.Date == "" || f.DateTime == "" {
+		f.Date, f.DateTime = English.Date, English.DateTime
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if _, err := bw.WriteString(bom); err != nil {
 		return nil, err
 	}
-	return &Writer{bw: bw}, nil
+	return &Writer{bw: bw, f: f}, nil
 }
+
+// Format is the format the writer writes.
+func (w *Writer) Format() Format { return w.f }
 
 // Neutralize returns s with a ' inserted wherever a spreadsheet could start
 // reading a formula: at the start of the text and right after every
@@ -101,37 +120,50 @@ func (w *Writer) field(s string) {
 }
 
 // Write writes one row. Each cell is a string (text, neutralised), an
-// int64/int or float64 (a number, written as is), or nil (empty).
+// int64/int or float64 (a number, with the format's decimal separator and
+// no grouping), a time.Time (a local date and time in the format's layout,
+// in the time's own location), or nil (empty). Numbers and times are
+// never quoted: they hold no separator, and some spreadsheets read a
+// quoted number as text.
 func (w *Writer) Write(cells ...any) error {
 	if w.err != nil {
 		return w.err
 	}
 	for i, c := range cells {
-		var s string
+		if i > 0 {
+			w.bw.WriteByte(w.f.Separator)
+		}
 		switch v := c.(type) {
 		case nil:
 		case string:
-			s = Neutralize(v)
+			w.field(Neutralize(v))
 		case int64:
-			s = strconv.FormatInt(v, 10)
+			w.bw.WriteString(strconv.FormatInt(v, 10))
 		case int:
-			s = strconv.Itoa(v)
+			w.bw.WriteString(strconv.Itoa(v))
 		case float64:
-			s = strconv.FormatFloat(v, 'f', -1, 64)
+			w.bw.WriteString(w.decimal(v))
 		case *int64:
 			if v != nil {
-				s = strconv.FormatInt(*v, 10)
+				w.bw.WriteString(strconv.FormatInt(*v, 10))
 			}
+		case time.Time:
+			w.bw.WriteString(v.Format(w.f.DateTime))
 		default:
-			s = Neutralize(fmtAny(v))
+			w.field(Neutralize(fmtAny(v)))
 		}
-		if i > 0 {
-			w.bw.WriteByte(',')
-		}
-		w.field(s)
 	}
 	_, w.err = w.bw.WriteString("\r\n")
 	return w.err
+}
+
+// decimal writes f with the format's decimal separator.
+func (w *Writer) decimal(f float64) string {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if w.f.Decimal == ',' {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
 }
 
 // Flush writes what is buffered to the underlying writer.
