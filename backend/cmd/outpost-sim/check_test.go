@@ -75,3 +75,28 @@ func TestEditRecordedAcrossRestore(t *testing.T) {
 		}
 	}
 }
+
+// TestForcedMoot: an operator's forced write of site data that was never
+// refused is excused only when the server's final row holds every field it
+// set (seed 174 on 8deb348: the timeline pass made the pending flip clean,
+// equal to what the restore brought back); otherwise it is still counted.
+func TestForcedMoot(t *testing.T) {
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableProducts)
+	forced := map[string]any{"code": "P-100", "active": int64(1)}
+	cases := []struct {
+		name   string
+		fields map[string]any
+		final  map[string]any
+		want   bool
+	}{
+		{"the server holds it", forced, map[string]any{"code": "P-100", "active": int64(1), "name": "x"}, true},
+		{"the server holds another value", forced, map[string]any{"code": "P-100", "active": int64(0)}, false},
+		{"the server has no such row", forced, nil, false},
+		{"no fields recorded", nil, map[string]any{"code": "P-100", "active": int64(1)}, false},
+	}
+	for _, c := range cases {
+		if got := forcedMoot(tb, c.fields, c.final); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -142,6 +142,10 @@ type Summary struct {
 	// record at the end that the server answered applied or merged at a
 	// version retention purged since (check.go, ledger.go): not lost.
 	PurgedFromHistory int `json:"purged_from_history,omitempty"`
+	// ForbiddenMoot are operator writes of site data never refused whose
+	// fields the server held anyway (check.go, forcedMoot): nothing to
+	// refuse, nothing applied.
+	ForbiddenMoot int `json:"forbidden_moot,omitempty"`
 	// lastRestore is when the last restore put a backup back (zero: none):
 	// a push answered before it is of a history the restore took back.
 	// progress, when set, gets the check's notes (-v).
@@ -218,6 +222,8 @@ type device struct {
 	// forced are the site data rows this operator device wrote locally;
 	// forbidden the rows the server refused with "forbidden".
 	forced, forbidden map[string]bool
+	// forcedFields are the fields of the last forced write of each row.
+	forcedFields map[string]map[string]any
 	// bases are the clean states site data rows were last edited from.
 	bases       map[string]protocol.Row
 	forcedEdits int

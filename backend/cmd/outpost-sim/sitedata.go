@@ -418,6 +418,10 @@ func (d *device) forceSite(ctx context.Context) error {
 	}
 	d.mu.Lock()
 	d.forced[table+"/"+id] = true
+	if d.forcedFields == nil {
+		d.forcedFields = map[string]map[string]any{}
+	}
+	d.forcedFields[table+"/"+id] = fields
 	d.forcedEdits++
 	d.mu.Unlock()
 	return nil
