@@ -165,26 +165,7 @@ func (t sumsSwitchTx) WrittenByOthers(ctx context.Context, table, id string, aft
 // (time with sums ÷ time without − 1), robust to a pair a burst of other
 // load hit; backend/server/bench/checksums.sh runs it several times.
 func BenchmarkChecksums_Push(b *testing.B) {
-	stores := []struct {
-		name string
-		open func(b *testing.B) server.Store
-	}{
-		{"sqlite", func(b *testing.B) server.Store {
-			st, err := sqlitestore.Open(context.Background(), filepath.Join(b.TempDir(), newID()+".db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			return st
-		}},
-		{"postgres", func(b *testing.B) server.Store {
-			st, err := pgstore.Open(context.Background(), pgtest.URL(b), pgstore.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			return st
-		}},
-	}
-	for _, s := range stores {
+	for _, s := range benchStores {
 		for _, w := range []string{"insert100", "update100"} {
 			b.Run(s.name+"/"+w, func(b *testing.B) {
 				var ps [2]*pusher // kept, skipped
@@ -223,6 +204,119 @@ func BenchmarkChecksums_Push(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchStores are the stores a benchmark runs on: SQLite in a temporary
+// file, and PostgreSQL in a schema of its own (OUTPOST_TEST_PG, see
+// .ci/postgres; skipped without it).
+var benchStores = []struct {
+	name string
+	open func(b *testing.B) server.Store
+}{
+	{"sqlite", func(b *testing.B) server.Store {
+		st, err := sqlitestore.Open(context.Background(), filepath.Join(b.TempDir(), newID()+".db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st
+	}},
+	{"postgres", func(b *testing.B) server.Store {
+		st, err := pgstore.Open(context.Background(), pgtest.URL(b), pgstore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st
+	}},
+}
+
+// BenchmarkPush_HLCLookup measures what recognising a write arriving again
+// costs (issue 15: the push looks the change's hlc up in the row's history,
+// Tx.HLCsHeld) on the one path that reads it, a change based below
+// the row's version; new rows and edits of the current version (the other
+// benchmarks) read nothing more. Workload: batches of 100 updates on base 0
+// (as after a timeline change) of production records another device wrote,
+// each applied over it by lww with an auto_resolved record. The store's
+// lookup and a wrapper answering "not found" without reading run side by
+// side, batch by batch, as in BenchmarkChecksums_Push; cost-% is the median
+// over the pairs of (time with the lookup ÷ time without − 1).
+func BenchmarkPush_HLCLookup(b *testing.B) {
+	for _, s := range benchStores {
+		b.Run(s.name, func(b *testing.B) {
+			var ps [2]*pusher // looked up, skipped
+			var batches [2][][]json.RawMessage
+			for v := range ps {
+				st := s.open(b)
+				srv := server.New(server.Config{Store: lookupSwitch{Store: st, skip: v == 1}, Logger: discardLogger()})
+				b.Cleanup(func() { srv.Close(); st.Close() })
+				other := &pusher{b: b, eng: srv.Engine(), dev: server.Device{ID: "d0", SiteID: "S"}}
+				var ids []string
+				for len(ids) < b.N*100 {
+					for id := range other.push(other.inserts(1, 1000)[0]) {
+						ids = append(ids, id)
+					}
+				}
+				ps[v] = &pusher{b: b, eng: srv.Engine(), dev: server.Device{ID: "d1", SiteID: "S"}}
+				batches[v] = make([][]json.RawMessage, b.N)
+				for i := range batches[v] {
+					for _, id := range ids[i*100 : (i+1)*100] {
+						raw, _ := json.Marshal(change("production_records", id, "upsert", 0, ps[v].hlc(), record(id, map[string]any{"quantity": 7})))
+						batches[v][i] = append(batches[v][i], raw)
+					}
+				}
+			}
+			var total [2]time.Duration
+			ratios := make([]float64, 0, b.N)
+			b.ResetTimer()
+			for i := range b.N {
+				var d [2]time.Duration
+				for k := range 2 {
+					v := (i + k) % 2 // alternate which goes first
+					t0 := time.Now()
+					ps[v].push(batches[v][i])
+					d[v] = time.Since(t0)
+					total[v] += d[v]
+				}
+				ratios = append(ratios, d[0].Seconds()/d[1].Seconds())
+			}
+			b.StopTimer()
+			slices.Sort(ratios)
+			b.ReportMetric(float64(b.N*100)/total[0].Seconds(), "lookup-rows/s")
+			b.ReportMetric(float64(b.N*100)/total[1].Seconds(), "skipped-rows/s")
+			b.ReportMetric((ratios[len(ratios)/2]-1)*100, "cost-%")
+		})
+	}
+}
+
+// lookupSwitch is a store whose transactions, when skip is set, answer
+// HLCsHeld "none" without reading (BenchmarkPush_HLCLookup).
+type lookupSwitch struct {
+	server.Store
+	skip bool
+}
+
+func (s lookupSwitch) Begin(ctx context.Context, site string) (server.Tx, error) {
+	tx, err := s.Store.Begin(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	return lookupSwitchTx{Tx: tx, skip: s.skip}, nil
+}
+
+type lookupSwitchTx struct {
+	server.Tx
+	skip bool
+}
+
+func (t lookupSwitchTx) HLCsHeld(ctx context.Context, table string, writes []server.RowHLC) (map[server.RowHLC]bool, error) {
+	if t.skip {
+		return map[server.RowHLC]bool{}, nil
+	}
+	return t.Tx.HLCsHeld(ctx, table, writes)
+}
+
+// WrittenByOthers keeps the store's own check.
+func (t lookupSwitchTx) WrittenByOthers(ctx context.Context, table, id string, after int64, deviceID string) (bool, error) {
+	return t.Tx.(server.OtherWriters).WrittenByOthers(ctx, table, id, after, deviceID)
 }
 
 // pusher pushes batches through the engine as one device.

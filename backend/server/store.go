@@ -130,13 +130,14 @@ type Tx interface {
 	GetRows(ctx context.Context, table string, ids []string) (map[string]StoredRow, error)
 	// GetVersion returns one stored version of a row, or ErrNotFound.
 	GetVersion(ctx context.Context, table, id string, version int64) (StoredRow, error)
-	// VersionWithHLC returns the greatest version in the row's stored
-	// history (its current state included, this transaction's writes
-	// included, versions purged by retention not) written with hlc, or
-	// ErrNotFound. A push uses it to recognise a write it already took
-	// (sync.go, writtenAlready); it reads the row's history through the
-	// history's key, never a scan of the site's.
-	VersionWithHLC(ctx context.Context, table, id, hlc string) (int64, error)
+	// HLCsHeld returns which of writes (rows of table, each with an hlc)
+	// the row's stored history holds: a version of that row written with
+	// that hlc — its current state and this transaction's writes included,
+	// versions purged by retention not. A push recognises by it the writes
+	// it already took (sync.go, writtenAlready), one round trip per table
+	// of a batch; each row's history is read through the history's key,
+	// never by a scan of the site's.
+	HLCsHeld(ctx context.Context, table string, writes []RowHLC) (map[RowHLC]bool, error)
 	// PutRow makes r the row's current state and adds it to its history.
 	// A new row keeps r.Bucket for good; an existing row keeps its own.
 	PutRow(ctx context.Context, r StoredRow) error
@@ -179,6 +180,9 @@ type Tx interface {
 type OtherWriters interface {
 	WrittenByOthers(ctx context.Context, table, id string, after int64, deviceID string) (bool, error)
 }
+
+// RowHLC names one write of one row: the row's id and the write's hlc.
+type RowHLC struct{ ID, HLC string }
 
 // StoredRow is one state of one row as stored: Data is the JSON object of
 // every column (the pull feed's row), opaque to the store.

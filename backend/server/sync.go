@@ -184,12 +184,24 @@ type writer struct {
 	last   int64
 	rows   map[rowKey]*StoredRow // nil value: known not to exist
 	purged map[rowKey]bool
+	// held says, for each write the prefetch looked up, whether the row's
+	// history held it then (writtenAlready); written marks the rows this
+	// transaction wrote since, whose history the prefetch did not see.
+	held    map[writeKey]bool
+	written map[rowKey]bool
 }
 
 type rowKey struct{ table, id string }
 
+// writeKey names one write of one row: the row and the write's hlc.
+type writeKey struct {
+	rowKey
+	hlc string
+}
+
 func newWriter(tx Tx, reg *protocol.Registry, now int64) *writer {
-	return &writer{tx: tx, reg: reg, now: now, rows: map[rowKey]*StoredRow{}, purged: map[rowKey]bool{}}
+	return &writer{tx: tx, reg: reg, now: now, rows: map[rowKey]*StoredRow{}, purged: map[rowKey]bool{},
+		held: map[writeKey]bool{}, written: map[rowKey]bool{}}
 }
 
 // put writes r as the row's new state at the next sequence number and
@@ -225,6 +237,7 @@ func (w *writer) put(ctx context.Context, r StoredRow) (int64, error) {
 	}
 	w.tx.AddSum(r.Table, r.Bucket, d)
 	w.rows[rowKey{r.Table, r.ID}] = &r
+	w.written[rowKey{r.Table, r.ID}] = true
 	w.last = seq
 	return seq, nil
 }
@@ -274,6 +287,31 @@ func (e *Engine) prefetch(ctx context.Context, w *writer, changes []prepared) er
 		}
 		for id := range purged {
 			w.purged[rowKey{table, id}] = true
+		}
+	}
+	// The writes that may be arriving again (writtenAlready): changes of
+	// an existing row on a base below its version, under another hlc than
+	// its current one. One lookup per table for the whole batch.
+	looked := map[string][]RowHLC{}
+	for _, c := range changes {
+		k := rowKey{c.Table, c.ID}
+		cur := w.rows[k]
+		if c.rej != nil || cur == nil || cur.HLC == c.HLC || cur.Version <= c.BaseVersion {
+			continue
+		}
+		if _, ok := w.held[writeKey{k, c.HLC}]; ok {
+			continue
+		}
+		w.held[writeKey{k, c.HLC}] = false
+		looked[c.Table] = append(looked[c.Table], RowHLC{ID: c.ID, HLC: c.HLC})
+	}
+	for table, writes := range looked {
+		held, err := w.tx.HLCsHeld(ctx, table, writes)
+		if err != nil {
+			return fmt.Errorf("look up hlcs in history: %w", err)
+		}
+		for rw := range held {
+			w.held[writeKey{rowKey{table, rw.ID}, rw.HLC}] = true
 		}
 	}
 	return nil
@@ -539,15 +577,17 @@ func (e *Engine) pushOne(ctx context.Context, w *writer, dev Device, p prepared)
 // writtenAlready reports whether the pushed change is a write the row's
 // history already holds: its hlc, a unique stamp of one write of the
 // pushing device, is the current version's or an earlier stored version's
-// (DESIGN.md section 3, "A write arriving again"). Such a change is that
+// (docs/protocol.md, push: "A write arriving again"). Such a change is that
 // very write sent again — after a lost acknowledgement and a timeline
 // change, or an own write the restored server kept before another device
 // moved the row on — and judged a second time it would be applied twice
 // (lww), or met as a conflict with the later writes it was merged with
 // (manual, on base 0). A change based on the current version or above is
-// not looked up: a device pushes a write it already got a version for
-// only on a base below that version (base 0 after a timeline change), so
-// the common pushes (new rows, edits of the current version) cost no read.
+// not looked up: a device pushes a write it already got a version for only
+// on a base below that version (base 0 after a timeline change), so the
+// common pushes (new rows, edits of the current version) cost no read. The
+// others were looked up by prefetch, for the whole batch; a row this
+// transaction wrote since is looked up again, alone.
 func (e *Engine) writtenAlready(ctx context.Context, w *writer, c change, cur StoredRow) (bool, error) {
 	if cur.HLC == c.HLC {
 		return true, nil
@@ -555,14 +595,15 @@ func (e *Engine) writtenAlready(ctx context.Context, w *writer, c change, cur St
 	if cur.Version <= c.BaseVersion {
 		return false, nil
 	}
-	_, err := w.tx.VersionWithHLC(ctx, c.Table, c.ID, c.HLC)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
+	k := writeKey{rowKey{c.Table, c.ID}, c.HLC}
+	if held, ok := w.held[k]; ok && !w.written[k.rowKey] {
+		return held, nil
 	}
+	held, err := w.tx.HLCsHeld(ctx, c.Table, []RowHLC{{ID: c.ID, HLC: c.HLC}})
 	if err != nil {
 		return false, fmt.Errorf("look up hlc in history: %w", err)
 	}
-	return true, nil
+	return held[RowHLC{ID: c.ID, HLC: c.HLC}], nil
 }
 
 func (e *Engine) lww(ctx context.Context, w *writer, dev Device, t protocol.Table, c change, cur StoredRow, mine, theirs protocol.Row) (protocol.PushResult, error) {

@@ -174,19 +174,39 @@ func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (s
 		WHERE site = $1 AND tbl = $2 AND id = $3 AND version = $4`, t.site, table, id, version))
 }
 
-// VersionWithHLC returns the greatest stored version of a row written with
-// hlc (this transaction's writes included), or server.ErrNotFound. It reads
-// the row's range of the history's primary key (site, tbl, id, version).
-func (t *Tx) VersionWithHLC(ctx context.Context, table, id, hlc string) (int64, error) {
+// HLCsHeld reports which of writes the rows' stored histories hold (this
+// transaction's writes included), in one statement: for each write, an
+// index scan of its row's range of the history's primary key (site, tbl,
+// id, version).
+func (t *Tx) HLCsHeld(ctx context.Context, table string, writes []server.RowHLC) (map[server.RowHLC]bool, error) {
+	out := map[server.RowHLC]bool{}
+	if len(writes) == 0 {
+		return out, nil
+	}
 	ctx, cancel := t.s.bound(ctx)
 	defer cancel()
 	if err := t.flush(ctx); err != nil {
-		return 0, err
+		return nil, err
 	}
-	var v int64
-	err := t.conn.QueryRow(ctx, `SELECT version FROM row_versions
-		WHERE site = $1 AND tbl = $2 AND id = $3 AND hlc = $4 ORDER BY version DESC LIMIT 1`, t.site, table, id, hlc).Scan(&v)
-	return v, wrap(err)
+	ids, hlcs := make([]string, len(writes)), make([]string, len(writes))
+	for i, w := range writes {
+		ids[i], hlcs[i] = w.ID, w.HLC
+	}
+	rs, err := t.conn.Query(ctx, `SELECT k.id, k.hlc FROM unnest($3::text[], $4::text[]) AS k(id, hlc)
+		WHERE EXISTS (SELECT 1 FROM row_versions v WHERE v.site = $1 AND v.tbl = $2 AND v.id = k.id AND v.hlc = k.hlc)`,
+		t.site, table, ids, hlcs)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var w server.RowHLC
+		if err := rs.Scan(&w.ID, &w.HLC); err != nil {
+			return nil, wrap(err)
+		}
+		out[w] = true
+	}
+	return out, wrap(rs.Err())
 }
 
 // WrittenByOthers reports whether a device other than deviceID wrote the row

@@ -7,18 +7,18 @@ import (
 	"testing"
 )
 
-// The push's history lookup (Tx.VersionWithHLC, issue 15) reads one row's
+// The push's history lookup (Tx.HLCsHeld, issue 15) reads one row's
 // versions through keys: rows' unique (site, tbl, id), then row_versions'
 // primary key (rid, version). A SCAN of either table would make every push
 // on a stale base read the whole site's history.
-func TestVersionWithHLC_SearchesByKey(t *testing.T) {
+func TestHLCsHeld_SearchesByKey(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "server.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+qVersionWithHLC, "s", "t", "id", "h")
+	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+qHLCHeld, "s", "t", "id", "h")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,15 +97,15 @@ const (
 	qPutVersion = `INSERT INTO row_versions(rid, version, site, tbl, id, hlc, device_id, data) VALUES(?, ?, ?, ?, ?, ?, ?, ?)`
 	qGetBatch   = `SELECT response FROM batches WHERE device_id = ? AND batch_id = ?`
 	qPutBatch   = `INSERT INTO batches(device_id, batch_id, site, response, created_at) VALUES(?, ?, ?, ?, ?)`
-	// VersionWithHLC: the row by its key, then its history by (rid,
-	// version), the primary key's range of this one row, newest first.
-	qVersionWithHLC = `SELECT v.version FROM rows r JOIN row_versions v ON v.rid = r.rid
-		WHERE r.site = ? AND r.tbl = ? AND r.id = ? AND v.hlc = ? ORDER BY v.version DESC LIMIT 1`
+	// HLCsHeld, per write: the row by its key, then its history by
+	// (rid, version), the primary key's range of this one row.
+	qHLCHeld = `SELECT 1 FROM rows r JOIN row_versions v ON v.rid = r.rid
+		WHERE r.site = ? AND r.tbl = ? AND r.id = ? AND v.hlc = ? LIMIT 1`
 )
 
 func (s *Store) prepare(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{qSeq, qSetSeq, qEnsureSite, qGetRow, qGetVersion, qInsertRow, qRowID, qVersionWithHLC, qUpdateRow, qPutVersion, qGetBatch, qPutBatch, qAddSum} {
+	for _, q := range []string{qSeq, qSetSeq, qEnsureSite, qGetRow, qGetVersion, qInsertRow, qRowID, qHLCHeld, qUpdateRow, qPutVersion, qGetBatch, qPutBatch, qAddSum} {
 		st, err := s.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", wrap(err))
@@ -671,13 +671,24 @@ func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (s
 	return scanRow(t.stmt(ctx, qGetVersion).QueryRowContext(ctx, version, t.site, table, id))
 }
 
-// VersionWithHLC returns the greatest stored version of a row written with
-// hlc, or server.ErrNotFound.
-func (t *Tx) VersionWithHLC(ctx context.Context, table, id, hlc string) (int64, error) {
+// HLCsHeld reports which of writes the rows' stored histories hold: one
+// indexed lookup per write (qHLCHeld), on the writer connection, in process.
+func (t *Tx) HLCsHeld(ctx context.Context, table string, writes []server.RowHLC) (map[server.RowHLC]bool, error) {
 	ctx = context.WithoutCancel(ctx)
-	var v int64
-	err := t.stmt(ctx, qVersionWithHLC).QueryRowContext(ctx, t.site, table, id, hlc).Scan(&v)
-	return v, wrap(err) // no row: server.ErrNotFound
+	out := map[server.RowHLC]bool{}
+	st := t.stmt(ctx, qHLCHeld)
+	for _, w := range writes {
+		var one int
+		err := st.QueryRowContext(ctx, t.site, table, w.ID, w.HLC).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, wrap(err)
+		}
+		out[w] = true
+	}
+	return out, nil
 }
 
 // WrittenByOthers reports whether a device other than deviceID wrote the row
