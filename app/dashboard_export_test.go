@@ -77,7 +77,7 @@ func TestExportService_RecordsForSpreadsheets(t *testing.T) {
 		SaveDialog: func(title, d, name string) (string, error) { dir = d; return out, nil },
 		Documents:  func() string { return "/home/ana/Dokumente" },
 	})
-	if _, err := svc.ExportRecords("r1", RecordFilter{}); err != nil {
+	if _, err := svc.ExportRecords("r1", RecordFilter{}, "en", nil); err != nil {
 		t.Fatal(err)
 	}
 	if dir != "/home/ana/Dokumente" {
@@ -132,7 +132,7 @@ func TestExportService_DashboardOneTableEach(t *testing.T) {
 	svc := NewExportService(core, NewDashboardService(core, DashboardOptions{Location: time.UTC}), ExportOptions{
 		SaveDialog: func(string, string, string) (string, error) { return path, nil },
 	})
-	if _, err := svc.ExportDashboard("d1", DashboardQuery{Preset: "today"}); err != nil {
+	if _, err := svc.ExportDashboard("d1", DashboardQuery{Preset: "today"}, "en", nil); err != nil {
 		t.Fatal(err)
 	}
 	rows := readCSV(t, path)
@@ -160,7 +160,7 @@ func TestExportService_DashboardOneTableEach(t *testing.T) {
 			t.Errorf("row %q is not a bucket row", r)
 		}
 	}
-	if _, err := svc.ExportLines("d2", DashboardQuery{Preset: "today"}); err != nil {
+	if _, err := svc.ExportLines("d2", DashboardQuery{Preset: "today"}, "en", nil); err != nil {
 		t.Fatal(err)
 	}
 	rows = readCSV(t, path)
@@ -219,5 +219,80 @@ func TestDocumentsDir(t *testing.T) {
 				t.Fatalf("documentsDir = %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+// TestExportService_GermanOpensInColumns: an export in German opens in
+// columns in a German spreadsheet: ';' between cells, dates as
+// 07.12.2026 14:05:09, the header in German (as the UI passes it), a word
+// the UI did not pass in English, and formulas still neutralised.
+func TestExportService_GermanOpensInColumns(t *testing.T) {
+	core, _ := newCore(t)
+	demoSite(t, core)
+	putSite(t, core, "people", map[string]any{"badge_id": "B-8", "display_name": "=Ben; Meier", "role": "operator", "active": true})
+	rec, err := NewRecordService(core).Create(RecordInput{LineID: "L1", ProductID: "P-300", Quantity: 1250, OperatorID: "B-8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "records.csv")
+	var title string
+	svc := NewExportService(core, NewDashboardService(core, DashboardOptions{Location: time.UTC}), ExportOptions{
+		SaveDialog: func(ti, _, _ string) (string, error) { title = ti; return out, nil },
+	})
+	de := map[string]string{
+		WordCreated: "Erstellt", WordUpdated: "Geändert", WordLine: "Linie", WordLineName: "Linienname",
+		WordProduct: "Produkt", WordProductName: "Produktname", WordQuantity: "Menge", WordUnit: "Einheit",
+		WordOperatorBadge: "Ausweis", WordOperator: "Mitarbeiter", WordNotSynced: "Noch nicht synchronisiert",
+		WordYes: "ja", WordNo: "nein", WordTitleRecords: "Einträge exportieren",
+		// WordRecordID left out: written in English.
+	}
+	if _, err := svc.ExportRecords("r1", RecordFilter{}, "de-DE", de); err != nil {
+		t.Fatal(err)
+	}
+	if title != "Einträge exportieren" {
+		t.Errorf("save dialog title %q", title)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(b), "\ufeff")))
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	want := []string{"Erstellt", "Geändert", "Linie", "Linienname", "Produkt", "Produktname", "Menge", "Einheit",
+		"Ausweis", "Mitarbeiter", "Noch nicht synchronisiert", "Record id"}
+	if len(rows) != 2 || strings.Join(rows[0], "|") != strings.Join(want, "|") {
+		t.Fatalf("rows %q\nwant header %q", rows, want)
+	}
+	h, row := rows[0], rows[1]
+	germanTime := regexp.MustCompile(`^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}$`)
+	for _, c := range []struct{ col, want string }{
+		{"Erstellt", time.UnixMilli(rec.CreatedAt).UTC().Format("02.01.2006 15:04:05")},
+		{"Linie", "L1"}, {"Produktname", "Flour"}, {"Menge", "1250"}, {"Einheit", "kg"},
+		{"Ausweis", "B-8"}, {"Mitarbeiter", "'=Ben; Meier"}, {"Noch nicht synchronisiert", "ja"}, {"Record id", rec.ID},
+	} {
+		if got := row[column(t, h, c.col)]; got != c.want {
+			t.Errorf("%s = %q, want %q", c.col, got, c.want)
+		}
+	}
+	if got := row[column(t, h, "Geändert")]; !germanTime.MatchString(got) {
+		t.Errorf("Geändert = %q, want a German date and time", got)
+	}
+
+	// The dashboard's periods: the day in German form, the shift's name kept.
+	if _, err := svc.ExportDashboard("d1", DashboardQuery{Preset: "today", Granularity: "day"}, "de", map[string]string{WordPeriod: "Zeitraum"}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(out)
+	r = csv.NewReader(strings.NewReader(strings.TrimPrefix(string(b), "\ufeff")))
+	r.Comma = ';'
+	if rows, err = r.ReadAll(); err != nil || len(rows) != 2 {
+		t.Fatalf("dashboard rows %q, %v", rows, err)
+	}
+	if got := rows[1][column(t, rows[0], "Zeitraum")]; !regexp.MustCompile(`^\d{2}\.\d{2}\.\d{4}$`).MatchString(got) {
+		t.Errorf("Zeitraum = %q, want the day as 07.12.2026", got)
 	}
 }

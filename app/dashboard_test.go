@@ -160,7 +160,7 @@ func TestExportService_Records(t *testing.T) {
 		SaveDialog: func(title, dir, name string) (string, error) { return out, nil },
 		Emit:       ev.emit, Chunk: 3,
 	})
-	res, err := svc.ExportRecords("x1", RecordFilter{LineID: "L1"})
+	res, err := svc.ExportRecords("x1", RecordFilter{LineID: "L1"}, "en", nil)
 	if err != nil || res.Cancelled || res.Rows != int64(len(hostile)) || res.Path != out {
 		t.Fatalf("export = %+v, %v", res, err)
 	}
@@ -215,7 +215,7 @@ func TestExportService_Cancel(t *testing.T) {
 		SaveDialog: func(title, dir, name string) (string, error) { return out, nil },
 		Emit:       ev.emit, Chunk: 5,
 	})
-	res, err := svc.ExportRecords("c1", RecordFilter{})
+	res, err := svc.ExportRecords("c1", RecordFilter{}, "en", nil)
 	if err != nil || !res.Cancelled || res.Path != "" || res.Rows >= 50 {
 		t.Fatalf("cancelled export = %+v, %v", res, err)
 	}
@@ -224,7 +224,7 @@ func TestExportService_Cancel(t *testing.T) {
 	}
 	// Closing the save dialog is a cancel too, with nothing written.
 	svc.opts.SaveDialog = func(string, string, string) (string, error) { return "", nil }
-	if res, err := svc.ExportRecords("c2", RecordFilter{}); err != nil || !res.Cancelled {
+	if res, err := svc.ExportRecords("c2", RecordFilter{}, "en", nil); err != nil || !res.Cancelled {
 		t.Fatalf("dialog closed: %+v, %v", res, err)
 	}
 	svc.Cancel("unknown") // nothing to cancel: no panic
@@ -239,7 +239,7 @@ func TestExportService_Dashboard(t *testing.T) {
 	svc := NewExportService(core, NewDashboardService(core, DashboardOptions{}), ExportOptions{
 		SaveDialog: func(string, string, string) (string, error) { return out, nil },
 	})
-	res, err := svc.ExportDashboard("", DashboardQuery{Preset: "today"})
+	res, err := svc.ExportDashboard("", DashboardQuery{Preset: "today"}, "en", nil)
 	if err != nil || res.Rows != 1 {
 		t.Fatalf("export = %+v, %v", res, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -80,5 +82,65 @@ func TestError_WithCopies(t *testing.T) {
 	f := e.With("n", 1)
 	if _, ok := e.Params["n"]; ok || f.Params["id"] != "x" {
 		t.Fatalf("With changed its receiver: %+v %+v", e, f)
+	}
+}
+
+// uiMessages reads the English error and export messages of the UI
+// (frontend/src/i18n/errors/en.json).
+func uiMessages(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "frontend", "src", "i18n", "errors", "en.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestErrorCodesHaveMessages: every code Go hands the WebView has a message
+// in the UI's message files, so no language falls back to English for it.
+func TestErrorCodesHaveMessages(t *testing.T) {
+	m := uiMessages(t)
+	codes := []string{
+		CodeNotFound, CodeStoreClosed, CodeTimeout, CodeInternal, CodeInvalidInput, "deleted",
+		protocol.CodeUnknownTable, protocol.CodeUnknownColumn, protocol.CodeInvalidValue, protocol.CodeMissingValue,
+		protocol.CodeTooLong, protocol.CodeInvalidHLC, protocol.CodeClockAhead, protocol.CodeRowDeleted, protocol.CodeForbidden,
+		CodeSignInRequired, CodeForbidden, CodeWrongPIN, CodeLocked, CodeUnknownBadge, CodeInactive, CodePINNotSet,
+		CodeUnknownCode, CodeInactiveCode, CodeNoSiteData,
+		"invalid_code", "offline", "unauthorized", "sync_failed", "unsettled", "config_invalid", "export_failed",
+	}
+	for _, c := range codes {
+		if m["errors."+c] == "" {
+			t.Errorf("no message errors.%s in frontend/src/i18n/errors/en.json", c)
+		}
+	}
+	// Every column of the registry a person edits has a label.
+	for _, tb := range protocol.NewRegistry().Tables() {
+		for _, c := range tb.Columns {
+			if c.People && c.Name != "deleted_at" && c.Name != "pin_hash" && m["errors.field."+c.Name] == "" {
+				t.Errorf("no label errors.field.%s", c.Name)
+			}
+		}
+	}
+}
+
+// TestExportWordsHaveMessages: the UI has a message "csv.<key>" for every
+// word an export writes, and no other.
+func TestExportWordsHaveMessages(t *testing.T) {
+	m := uiMessages(t)
+	for k, en := range exportWords {
+		if m["csv."+k] != en {
+			t.Errorf("csv.%s = %q in en.json, Go writes %q", k, m["csv."+k], en)
+		}
+	}
+	for k := range m {
+		if w, ok := strings.CutPrefix(k, "csv."); ok {
+			if _, known := exportWords[w]; !known {
+				t.Errorf("en.json has %s, which no export writes", k)
+			}
+		}
 	}
 }

@@ -104,43 +104,52 @@ var ErrExportCancelled = errors.New("export cancelled")
 // ExportRecords writes the records matching f (the records list's filter:
 // line, product, operator, time range, sort; live records only) to a CSV
 // file the person chooses: local times a spreadsheet reads as dates, names
-// and the unit beside the codes, the record's id last.
-func (s *ExportService) ExportRecords(id string, f RecordFilter) (ExportResult, error) {
+// and the unit beside the codes, the record's id last. locale ("de",
+// "pt-BR", …; the UI passes the language shown) chooses the separators and
+// the date layout; words holds the header and cell words in that language
+// by the keys of exportWords (the UI passes them from its message files;
+// a missing key is written in English).
+func (s *ExportService) ExportRecords(id string, f RecordFilter, locale string, words map[string]string) (ExportResult, error) {
+	lw := localWords(locale, words)
 	name := fmt.Sprintf("outpost-records-%s.csv", s.opts.Now().Format("2006-01-02-1504"))
-	return s.export(id, "Export records", name, func(ctx context.Context, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
-		return s.writeRecords(ctx, f, w, progress)
+	return s.export(id, lw, lw.word(WordTitleRecords), name, func(ctx context.Context, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
+		return s.writeRecords(ctx, f, w, lw, progress)
 	})
 }
 
 // ExportDashboard writes the dashboard's numbers for q to a CSV file: one
 // table, a row per period, line and product, with names and the unit.
-func (s *ExportService) ExportDashboard(id string, q DashboardQuery) (ExportResult, error) {
+// locale and words as for ExportRecords.
+func (s *ExportService) ExportDashboard(id string, q DashboardQuery, locale string, words map[string]string) (ExportResult, error) {
 	v, err := s.dash.view(q)
 	if err != nil {
 		return ExportResult{}, err
 	}
+	lw := localWords(locale, words)
 	name := fmt.Sprintf("outpost-dashboard-%s.csv", s.opts.Now().Format("2006-01-02-1504"))
-	return s.export(id, "Export dashboard", name, func(ctx context.Context, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
-		return writeDashboard(v, w, progress)
+	return s.export(id, lw, lw.word(WordTitleDashboard), name, func(ctx context.Context, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
+		return writeDashboard(v, w, lw, progress)
 	})
 }
 
 // ExportLines writes each line against its target over q's range to a CSV
 // file: one table, a row per line and unit (kg and pieces never added).
-func (s *ExportService) ExportLines(id string, q DashboardQuery) (ExportResult, error) {
+// locale and words as for ExportRecords.
+func (s *ExportService) ExportLines(id string, q DashboardQuery, locale string, words map[string]string) (ExportResult, error) {
 	v, err := s.dash.view(q)
 	if err != nil {
 		return ExportResult{}, err
 	}
+	lw := localWords(locale, words)
 	name := fmt.Sprintf("outpost-lines-%s.csv", s.opts.Now().Format("2006-01-02-1504"))
-	return s.export(id, "Export lines against target", name, func(ctx context.Context, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
-		return writeLines(v, w, progress)
+	return s.export(id, lw, lw.word(WordTitleLines), name, func(ctx context.Context, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
+		return writeLines(v, w, lw, progress)
 	})
 }
 
 type writeFunc func(ctx context.Context, w *csvexport.Writer, progress func(n, total int64) error) (int64, error)
 
-func (s *ExportService) export(id, title, defaultName string, write writeFunc) (ExportResult, error) {
+func (s *ExportService) export(id string, lw exportLocale, title, defaultName string, write writeFunc) (ExportResult, error) {
 	if id == "" {
 		id = uuid.NewString()
 	}
@@ -150,7 +159,7 @@ func (s *ExportService) export(id, title, defaultName string, write writeFunc) (
 	}
 	path, err := s.opts.SaveDialog(title, s.opts.Documents(), defaultName)
 	if err != nil {
-		return res, &Error{Code: "export_failed", Message: "The save dialog could not be opened."}
+		return res, &Error{Code: "export_failed", Message: "The save dialog could not be opened.", Params: map[string]any{"rule": "dialog"}}
 	}
 	if path == "" {
 		res.Cancelled = true
@@ -166,7 +175,7 @@ func (s *ExportService) export(id, title, defaultName string, write writeFunc) (
 		s.mu.Unlock()
 		cancel()
 	}()
-	n, err := s.writeFile(ctx, id, path, write)
+	n, err := s.writeFile(ctx, id, path, lw.format, write)
 	res.Rows = n
 	switch {
 	case errors.Is(err, ErrExportCancelled) || errors.Is(err, context.Canceled):
@@ -174,7 +183,7 @@ func (s *ExportService) export(id, title, defaultName string, write writeFunc) (
 		s.opts.Emit(EventExportProgress, ExportProgress{ID: id, Written: n, Done: true})
 		return res, nil
 	case err != nil:
-		return res, &Error{Code: "export_failed", Message: "The file could not be written: " + sentence(err.Error())}
+		return res, &Error{Code: "export_failed", Message: "The file could not be written: " + sentence(err.Error()), Params: map[string]any{"rule": "write"}}
 	}
 	res.Path = path
 	return res, nil
@@ -183,7 +192,7 @@ func (s *ExportService) export(id, title, defaultName string, write writeFunc) (
 // writeFile writes to a temporary file beside path and renames it into
 // place at the end, so a cancelled or failed export leaves nothing half
 // written (and an existing file untouched).
-func (s *ExportService) writeFile(ctx context.Context, id, path string, write writeFunc) (int64, error) {
+func (s *ExportService) writeFile(ctx context.Context, id, path string, format csvexport.Format, write writeFunc) (int64, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".outpost-export-*.csv")
 	if err != nil {
 		return 0, err
@@ -195,7 +204,7 @@ func (s *ExportService) writeFile(ctx context.Context, id, path string, write wr
 			os.Remove(tmp.Name())
 		}
 	}()
-	w, err := csvexport.NewWriter(tmp)
+	w, err := csvexport.NewWriterFormat(tmp, format)
 	if err != nil {
 		return 0, err
 	}
@@ -236,11 +245,11 @@ func (s *ExportService) writeFile(ctx context.Context, id, path string, write wr
 }
 
 // recordHeader is the records export's header row.
-var recordHeader = []any{"Created", "Updated", "Line", "Line name", "Product", "Product name", "Quantity", "Unit",
-	"Operator badge", "Operator", "Not yet synced", "Record id"}
+var recordHeader = []string{WordCreated, WordUpdated, WordLine, WordLineName, WordProduct, WordProductName, WordQuantity, WordUnit,
+	WordOperatorBadge, WordOperator, WordNotSynced, WordRecordID}
 
-func (s *ExportService) writeRecords(ctx context.Context, f RecordFilter, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
-	if err := w.Write(recordHeader...); err != nil {
+func (s *ExportService) writeRecords(ctx context.Context, f RecordFilter, w *csvexport.Writer, lw exportLocale, progress func(n, total int64) error) (int64, error) {
+	if err := w.Write(lw.header(recordHeader...)...); err != nil {
 		return 0, err
 	}
 	var n int64
@@ -255,9 +264,9 @@ func (s *ExportService) writeRecords(ctx context.Context, f RecordFilter, w *csv
 			LineID: f.LineID, ProductID: f.ProductID, OperatorID: f.OperatorID,
 			From: f.From, To: f.To, Sort: f.Sort, Desc: f.Desc,
 		}, func(r store.Record, total int64) error {
-			pending := "no"
+			pending := lw.word(WordNo)
 			if r.Pending() {
-				pending = "yes"
+				pending = lw.word(WordYes)
 			}
 			product, unit := names.product(r.ProductID)
 			if err := w.Write(localTime(loc, r.CreatedAt), localTime(loc, r.UpdatedAt), r.LineID, names.line(r.LineID),
@@ -275,25 +284,26 @@ func (s *ExportService) writeRecords(ctx context.Context, f RecordFilter, w *csv
 	return n, err
 }
 
-// localTime writes ms as a local time in loc that spreadsheets read as a
-// date and time ("2026-12-06 23:41:17"), not as text.
-func localTime(loc *time.Location, ms int64) string {
-	return time.UnixMilli(ms).In(loc).Format("2006-01-02 15:04:05")
+// localTime is ms as a local time in loc: the writer writes it in the
+// layout the locale's spreadsheet reads as a date and time
+// ("2026-12-06 23:41:17", "06.12.2026 23:41:17"), not as text.
+func localTime(loc *time.Location, ms int64) time.Time {
+	return time.UnixMilli(ms).In(loc)
 }
 
 // writeDashboard writes the dashboard's bars: one row per period, line and
 // product.
-func writeDashboard(v dashView, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
+func writeDashboard(v dashView, w *csvexport.Writer, lw exportLocale, progress func(n, total int64) error) (int64, error) {
 	d := v.Dashboard
 	total := int64(len(d.Totals))
-	if err := w.Write("From", "To", "Period", "Line", "Line name", "Product", "Product name", "Quantity", "Unit", "Records"); err != nil {
+	if err := w.Write(lw.header(WordFrom, WordTo, WordPeriod, WordLine, WordLineName, WordProduct, WordProductName, WordQuantity, WordUnit, WordRecords)...); err != nil {
 		return 0, err
 	}
 	var n int64
 	for _, t := range d.Totals {
 		b := d.Buckets[t.Bucket]
 		product, unit := v.names.product(t.ProductID)
-		if err := w.Write(localTime(v.loc, b.From), localTime(v.loc, b.To), b.Label, t.LineID, v.names.line(t.LineID),
+		if err := w.Write(localTime(v.loc, b.From), localTime(v.loc, b.To), lw.period(b, v.loc), t.LineID, v.names.line(t.LineID),
 			t.ProductID, product, t.Quantity, unit, t.Records); err != nil {
 			return n, err
 		}
@@ -308,9 +318,9 @@ func writeDashboard(v dashView, w *csvexport.Writer, progress func(n, total int6
 // writeLines writes each line against its target: one row per line and
 // unit; the target only beside a line's one unit (a line that made kg and
 // pieces cannot be compared with one number).
-func writeLines(v dashView, w *csvexport.Writer, progress func(n, total int64) error) (int64, error) {
+func writeLines(v dashView, w *csvexport.Writer, lw exportLocale, progress func(n, total int64) error) (int64, error) {
 	d := v.Dashboard
-	if err := w.Write("From", "To", "Line", "Line name", "Quantity", "Unit", "Records", "Target per hour", "Target", "Target counted from"); err != nil {
+	if err := w.Write(lw.header(WordFrom, WordTo, WordLine, WordLineName, WordQuantity, WordUnit, WordRecords, WordTargetPerHour, WordTarget, WordTargetSince)...); err != nil {
 		return 0, err
 	}
 	var n int64

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, records, sentenceFor, session, site, toApiError } from './api';
+import { ApiError, errorText, exports, exportWords, records, rejectionError, sentenceFor, session, site, toApiError, type FieldRule } from './api';
 import { installBackend, removeBackend } from '../test/fakeBackend';
+import { setLocale } from '../i18n';
 
 describe('toApiError', () => {
   it('keeps the Go ErrorFormatter object: code, sentence and field', () => {
@@ -114,5 +115,140 @@ describe('site data and sign-in api', () => {
     await site.savePerson({ badgeId: 'B-1', displayName: 'Ana', role: 'operator', active: true });
     expect(got).toEqual({ badgeId: 'B-1', displayName: 'Ana', role: 'operator', active: true });
     expect(Object.keys(got as object)).not.toContain('pin');
+  });
+});
+
+describe('errors in the operator\'s language', () => {
+  afterEach(() => {
+    setLocale(null);
+    removeBackend();
+  });
+
+  const tooLong = { code: 'too_long', field: 'notes', message: 'Notes is 4001 characters long; the limit is 4000.', params: { field: 'notes', max: 4000, length: 4001 } };
+
+  it('keeps code, params and the English sentence from Go', () => {
+    const e = toApiError(JSON.stringify(tooLong));
+    expect(e.code).toBe('too_long');
+    expect(e.params).toEqual({ field: 'notes', max: 4000, length: 4001 });
+    expect(e.message).toBe(tooLong.message);
+    // Only scalars are kept; the field becomes a param when Go sent none.
+    const f = toApiError({ code: 'missing_value', message: 'Line is required.', field: 'line_id', params: { x: { y: 1 }, n: NaN } });
+    expect(f.params).toEqual({ field: 'line_id' });
+  });
+
+  it('shows Go\'s own sentence in English', () => {
+    expect(errorText(tooLong)).toBe(tooLong.message);
+  });
+
+  it('says the code with its params in the language shown', () => {
+    setLocale('de');
+    expect(errorText(tooLong)).toBe('Notizen ist zu lang: höchstens 4.000 Zeichen.');
+    setLocale('fr');
+    expect(errorText(tooLong)).toMatch(/^Remarques : 4\s000 caractères au maximum\.$/);
+    setLocale('pl');
+    expect(errorText({ code: 'wrong_pin', field: 'pin', message: 'Wrong PIN. 2 more tries.', params: { tries_left: 2 } })).toBe(
+      'Błędny PIN. Zostały 2 próby, potem ten identyfikator zostanie na jakiś czas zablokowany.',
+    );
+    setLocale('zh-CN');
+    expect(errorText({ code: 'unknown_code', field: 'line_id', message: 'Line "L9" is not in this site\'s list of lines.', params: { field: 'line_id', value: 'L9' } })).toBe(
+      '产线 L9 不在本站点的列表中。',
+    );
+  });
+
+  it('picks the message of the rule, and the code\'s when the rule has none', () => {
+    setLocale('es');
+    const range = { code: 'invalid_value', field: 'quantity', message: 'Quantity must be between 0 and 1000000000.', params: { field: 'quantity', rule: 'range', min: 0, max: 1e9 } };
+    expect(errorText(range)).toBe('Cantidad: debe estar entre 0 y 1.000.000.000.');
+    expect(errorText({ ...range, params: { field: 'quantity', rule: 'something_new' } })).toBe('Cantidad: valor no válido.');
+  });
+
+  it('formats a lockout time in the language shown', () => {
+    setLocale('pt-BR');
+    const until = new Date(2026, 11, 7, 14, 5).toISOString();
+    expect(errorText({ code: 'locked', field: 'pin', message: 'Too many wrong PINs.', params: { until } })).toContain('até 14:05');
+  });
+
+  it('falls back to the English sentence when a value the message needs is missing or the code is unknown', () => {
+    setLocale('de');
+    // locked without until: the German sentence would lack the time.
+    expect(errorText({ code: 'locked', field: 'pin', message: 'Too many wrong PINs: locked for 5 minutes.' })).toBe('Too many wrong PINs: locked for 5 minutes.');
+    expect(errorText({ code: 'brand_new', message: 'Something new happened.' })).toBe('Something new happened.');
+    // A code without params in German.
+    expect(errorText({ code: 'offline', message: 'The sync server cannot be reached.' })).toMatch(/^Der Sync-Server ist nicht erreichbar/);
+  });
+
+  it('wraps every message in the pseudo-locale', () => {
+    setLocale('en-XA');
+    expect(errorText(tooLong)).toMatch(/^⟦.*4,000.*⟧$/);
+  });
+});
+
+describe('quarantine reasons (the wire\'s "<code>: <sentence>")', () => {
+  afterEach(() => setLocale(null));
+  const rules = [
+    { column: 'notes', label: 'Notes', kind: 'text', required: false, minLen: 0, maxLen: 4000, hasRange: false, min: 0, max: 0 },
+    { column: 'quantity', label: 'Quantity', kind: 'integer', required: true, minLen: 0, maxLen: 0, hasRange: true, min: 0, max: 1_000_000_000 },
+  ] as FieldRule[];
+
+  it('takes the column from the sentence and the limit from the registry', () => {
+    const e = rejectionError('too_long: notes is 4012 characters long; the limit is 4000', rules);
+    expect(e).toMatchObject({ code: 'too_long', field: 'notes', params: { field: 'notes', max: 4000 } });
+    expect(e.message).toBe('Notes is 4012 characters long; the limit is 4000');
+    setLocale('de');
+    expect(errorText(e)).toBe('Notizen ist zu lang: höchstens 4.000 Zeichen.');
+  });
+
+  it('reads the protocol\'s invalid_value rules', () => {
+    const r = rejectionError('invalid_value: quantity must be between 0 and 1000000000', rules);
+    expect(r.params).toEqual({ field: 'quantity', rule: 'range', min: 0, max: 1_000_000_000 });
+    expect(rejectionError('invalid_value: quantity must be a whole number', rules).params).toEqual({ field: 'quantity', rule: 'integer' });
+    expect(rejectionError('invalid_value: role must be one of operator, supervisor, manager').params).toMatchObject({ rule: 'one_of', options: 'operator, supervisor, manager' });
+    expect(rejectionError('unknown_column: table production_records has no column "colour"').params).toEqual({ field: 'colour' });
+  });
+
+  it('says codes without a column from the code alone', () => {
+    setLocale('fr');
+    expect(errorText(rejectionError('clock_ahead: hlc is 6m0s ahead of the server clock (allowed 5m0s); correct the clock offset and re-stamp'))).toMatch(/^L’horloge de cet ordinateur/);
+    expect(errorText(rejectionError('row_deleted: the row was deleted and purged'))).toMatch(/^Cet élément a été supprimé sur le serveur/);
+    expect(errorText(rejectionError('forbidden: only manager devices write people'))).toBe('Votre rôle ne permet pas cela. Demandez à un responsable.');
+  });
+
+  it('keeps a reason that is not "<code>: <sentence>" as it is', () => {
+    expect(rejectionError('something odd')).toMatchObject({ code: 'rejected', message: 'something odd' });
+    setLocale('de');
+    expect(errorText(rejectionError('something odd'))).toBe('something odd');
+  });
+});
+
+describe('exports in the operator\'s language', () => {
+  afterEach(() => {
+    setLocale(null);
+    removeBackend();
+  });
+
+  it('passes the locale and the words of the language shown', async () => {
+    let got: unknown[] = [];
+    installBackend({
+      ExportService: {
+        ExportRecords: (...args: unknown[]) => {
+          got = args;
+          return Promise.resolve({ id: 'x', path: '/tmp/x.csv', rows: 1, cancelled: false });
+        },
+      },
+    });
+    setLocale('de');
+    await exports.records('x', { lineId: 'L1' });
+    expect(got[0]).toBe('x');
+    expect(got[2]).toBe('de');
+    expect(got[3]).toMatchObject({ created: 'Erstellt', quantity: 'Menge', yes: 'ja', no: 'nein', title_records: 'Einträge exportieren' });
+  });
+
+  it('has a word for every key in every language', () => {
+    const keys = Object.keys(exportWords()).sort();
+    expect(keys).toContain('not_synced');
+    for (const l of ['de', 'fr', 'es', 'pt-BR', 'pl', 'zh-CN'] as const) {
+      setLocale(l);
+      expect(Object.keys(exportWords()).sort()).toEqual(keys);
+    }
   });
 });

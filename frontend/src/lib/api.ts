@@ -14,6 +14,9 @@ import * as SessionSvc from '../../wailsjs/go/app/SessionService';
 import * as PrefsSvc from '../../wailsjs/go/app/PrefsService';
 import { EventsOn } from '../../wailsjs/runtime/runtime';
 import { app, syncclient, store, config } from '../../wailsjs/go/models';
+import { IntlMessageFormat } from 'intl-messageformat';
+import { currentLocale, tDynamic, type Values } from '../i18n';
+import errorMessages from '../i18n/errors/en.json';
 
 export type Record = app.Record;
 export type RecordInput = app.RecordInput;
@@ -43,16 +46,27 @@ export interface ExportProgress {
   done: boolean;
 }
 
-/** ApiError is a failed call: a code to branch on, a sentence to show and,
- * for validation errors, the column it is about. */
+/** Params are the values a Go error carries for its sentence in any
+ * language (app.Error's params): {"field": "notes", "max": 4000},
+ * {"tries_left": 4}, {"until": "<RFC 3339>"}, {"rule": "range", …}. */
+export type Params = { [name: string]: string | number | boolean };
+
+/** ApiError is a failed call: a stable code to branch on and to say it by,
+ * the English sentence (the fallback; Go's logs say the same), for
+ * validation errors the column it is about, and the params of the code's
+ * message. Show it with errorText(), which says it in the person's
+ * language. */
 export class ApiError extends Error {
   readonly code: string;
   readonly field?: string;
-  constructor(code: string, message: string, field?: string) {
+  readonly params: Params;
+  constructor(code: string, message: string, field?: string, params?: Params) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.field = field || undefined;
+    this.params = { ...(params ?? {}) };
+    if (this.field && this.params.field === undefined) this.params.field = this.field;
   }
 }
 
@@ -118,12 +132,170 @@ export function toApiError(e: unknown): ApiError {
   if (isObject(e) && typeof e.code === 'string' && !(e instanceof Error)) {
     const msg = typeof e.message === 'string' && e.message.trim() !== '' ? e.message : sentenceFor(e.code);
     const field = typeof e.field === 'string' ? e.field : undefined;
-    return new ApiError(e.code, msg, field);
+    return new ApiError(e.code, msg, field, readParams(e.params));
   }
   if (e instanceof TypeError && !hasBackend()) {
     return new ApiError('no_backend', sentenceFor('no_backend'));
   }
   return new ApiError('internal', sentenceFor('internal'));
+}
+
+/** readParams keeps the scalar values of a params object from Go. */
+function readParams(p: unknown): Params {
+  const out: Params = {};
+  if (!isObject(p) || Array.isArray(p)) return out;
+  for (const [k, v] of Object.entries(p)) {
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) out[k] = v;
+  }
+  return out;
+}
+
+/** errorText says err in the language shown now: the message of its code
+ * (and rule) from src/i18n/errors with its params, field names as the
+ * screens label them. In English, Go's own sentence is shown (it is the
+ * most specific: it may name a badge or a person). When the language has
+ * no message for the code, or the error lacks a value the message needs,
+ * the English sentence is shown rather than a wrong one. */
+export function errorText(err: unknown): string {
+  const e = toApiError(err);
+  if (currentLocale() === 'en' && e.message.trim() !== '') return e.message;
+  return localized(e) ?? (e.message.trim() !== '' ? e.message : sentenceFor(e.code));
+}
+
+/** localized is the message of e's code in the current language, or null. */
+function localized(e: ApiError): string | null {
+  const rule = typeof e.params.rule === 'string' ? e.params.rule : '';
+  const keys = rule ? [`errors.${e.code}.${rule}`, `errors.${e.code}`] : [`errors.${e.code}`];
+  const values = messageValues(e.params);
+  for (const key of keys) {
+    const needs = messageArgs(key);
+    if (!needs) continue;
+    if (needs.some((a) => values[a] === undefined || values[a] === null)) continue;
+    const text = tDynamic(key, values);
+    if (text) return text;
+  }
+  return null;
+}
+
+/** messageValues turns params into the values of a message: the field as
+ * the screens name it, times as Dates. */
+function messageValues(p: Params): Values {
+  const v: Values = {};
+  for (const [k, x] of Object.entries(p)) {
+    if (typeof x === 'boolean') continue;
+    v[k] = x;
+  }
+  const field = typeof p.field === 'string' ? p.field : '';
+  v.field = (field && tDynamic(`errors.field.${field}`)) || (field ? field.replace(/_/g, ' ') : tDynamic('errors.field._'));
+  for (const k of ['until', 'since', 'at']) {
+    const x = p[k];
+    if (typeof x === 'string' || typeof x === 'number') {
+      const d = new Date(x);
+      if (!Number.isNaN(d.getTime())) v[k] = d;
+    }
+  }
+  return v;
+}
+
+const english = errorMessages as { [key: string]: string };
+const argCache = new Map<string, string[] | null>();
+
+/** messageArgs lists the arguments the message key needs (every language
+ * has English's: src/i18n/messages.test.ts), or null when there is none. */
+function messageArgs(key: string): string[] | null {
+  if (argCache.has(key)) return argCache.get(key)!;
+  const msg = english[key];
+  let out: string[] | null = null;
+  if (typeof msg === 'string') {
+    const names = new Set<string>();
+    type Ast = ReturnType<IntlMessageFormat['getAst']>;
+    const visit = (ast: Ast) => {
+      for (const el of ast) {
+        const n = el as unknown as { type: number; value?: string; options?: { [k: string]: { value: Ast } } };
+        if (n.type >= 1 && n.type <= 6 && typeof n.value === 'string') names.add(n.value);
+        if (n.options) for (const o of Object.values(n.options)) visit(o.value);
+      }
+    };
+    try {
+      visit(new IntlMessageFormat(msg, 'en', undefined, { ignoreTag: true }).getAst());
+      out = [...names];
+    } catch {
+      out = null;
+    }
+  }
+  argCache.set(key, out);
+  return out;
+}
+
+/** rejectionError reads a quarantined row's reason, the server's
+ * "<code>: <sentence>" (DESIGN.md section 4: the wire carries nothing
+ * else), as an ApiError errorText can say in any language: the column is
+ * the one the protocol's sentences start with, and the limits come from
+ * the registry's rules for the row's table (schema.fields(table)). */
+export function rejectionError(reason: string, rules: readonly FieldRule[] = []): ApiError {
+  const m = /^([a-z_]+):\s*([\s\S]*)$/.exec(reason.trim());
+  if (!m) return new ApiError('rejected', reason.trim() || 'The server refused this change without a reason.');
+  const [, code, rest] = m;
+  const sentence = rest.trim();
+  const message = sentence ? sentence.charAt(0).toUpperCase() + sentence.slice(1) : sentenceFor(code);
+  const params: Params = {};
+  if (code === 'unknown_column') {
+    const col = /no column "([^"]*)"/.exec(sentence);
+    if (col) params.field = col[1];
+    return new ApiError(code, message, undefined, params);
+  }
+  const first = /^([a-z][a-z0-9_]*)\b/.exec(sentence)?.[1] ?? '';
+  const rule = rules.find((r) => r.column === first);
+  if (rule || (first.includes('_') && tDynamic(`errors.field.${first}`))) params.field = first;
+  if (code === 'too_long' && rule && rule.maxLen > 0) params.max = rule.maxLen;
+  if (code === 'invalid_value') {
+    const kind = invalidRule(sentence);
+    if (kind) params.rule = kind;
+    if (kind === 'range') {
+      const n = /between (-?\d+) and (-?\d+)/.exec(sentence);
+      if (rule?.hasRange) {
+        params.min = rule.min;
+        params.max = rule.max;
+      } else if (n) {
+        params.min = Number(n[1]);
+        params.max = Number(n[2]);
+      }
+    }
+    if (kind === 'one_of') params.options = sentence.replace(/^.*must be one of\s*/, '');
+    if (kind === 'min_length') {
+      if (rule) params.min_length = rule.minLen;
+      else params.min_length = Number(/at least (\d+)/.exec(sentence)?.[1] ?? 0);
+    }
+  }
+  return new ApiError(code, message, typeof params.field === 'string' ? params.field : undefined, params);
+}
+
+/** invalidRule names the check an invalid_value sentence of the protocol
+ * package reports (backend/protocol/validate.go). */
+function invalidRule(s: string): string {
+  if (/must be between -?\d+ and -?\d+/.test(s)) return 'range';
+  if (/must be a whole number/.test(s)) return 'integer';
+  if (/must be a number/.test(s)) return 'number';
+  if (/must be a time/.test(s)) return 'time';
+  if (/must be text/.test(s)) return 'text';
+  if (/must be one of/.test(s)) return 'one_of';
+  if (/must be at least \d+ characters/.test(s)) return 'min_length';
+  if (/(is not|must be) a UUID/.test(s)) return 'uuid';
+  if (/derived from its/.test(s)) return 'key_changed';
+  return '';
+}
+
+/** exportWords are the words of a CSV export (its headers, yes/no, the save
+ * dialog's title) in the language shown now, by the keys of app's
+ * exportWords; a key without a message is left out (Go writes English). */
+export function exportWords(): { [key: string]: string } {
+  const out: { [key: string]: string } = {};
+  for (const key of Object.keys(english)) {
+    if (!key.startsWith('csv.')) continue;
+    const w = tDynamic(key);
+    if (w) out[key.slice(4)] = w;
+  }
+  return out;
 }
 
 /** hasBackend reports whether the Wails bindings are injected. */
@@ -207,11 +379,16 @@ export const dashboard = {
   changes: (rev: number) => wrap(() => DashboardSvc.Changes(rev)),
 };
 
+/** Exports are written for the language shown now: its separators and date
+ * layout (Go picks them from the locale) and its words (exportWords). */
 export const exports = {
   newId: () => wrap(() => ExportSvc.NewExportID()),
-  records: (id: string, f: Partial<RecordFilter>) => wrap(() => ExportSvc.ExportRecords(id, app.RecordFilter.createFrom(f))),
-  dashboard: (id: string, q: Partial<DashboardQuery>) => wrap(() => ExportSvc.ExportDashboard(id, app.DashboardQuery.createFrom(q))),
-  lines: (id: string, q: Partial<DashboardQuery>) => wrap(() => ExportSvc.ExportLines(id, app.DashboardQuery.createFrom(q))),
+  records: (id: string, f: Partial<RecordFilter>) =>
+    wrap(() => ExportSvc.ExportRecords(id, app.RecordFilter.createFrom(f), currentLocale(), exportWords())),
+  dashboard: (id: string, q: Partial<DashboardQuery>) =>
+    wrap(() => ExportSvc.ExportDashboard(id, app.DashboardQuery.createFrom(q), currentLocale(), exportWords())),
+  lines: (id: string, q: Partial<DashboardQuery>) =>
+    wrap(() => ExportSvc.ExportLines(id, app.DashboardQuery.createFrom(q), currentLocale(), exportWords())),
   cancel: (id: string) => wrap(() => ExportSvc.Cancel(id)),
 };
 

@@ -4,10 +4,10 @@ import {app} from '../models';
 
 export function Cancel(arg1:string):Promise<void>;
 
-export function ExportDashboard(arg1:string,arg2:app.DashboardQuery):Promise<app.ExportResult>;
+export function ExportDashboard(arg1:string,arg2:app.DashboardQuery,arg3:string,arg4:Record<string, string>):Promise<app.ExportResult>;
 
-export function ExportLines(arg1:string,arg2:app.DashboardQuery):Promise<app.ExportResult>;
+export function ExportLines(arg1:string,arg2:app.DashboardQuery,arg3:string,arg4:Record<string, string>):Promise<app.ExportResult>;
 
-export function ExportRecords(arg1:string,arg2:app.RecordFilter):Promise<app.ExportResult>;
+export function ExportRecords(arg1:string,arg2:app.RecordFilter,arg3:string,arg4:Record<string, string>):Promise<app.ExportResult>;
 
 export function NewExportID():Promise<string>;

@@ -6,16 +6,16 @@ export function Cancel(arg1) {
   return window['go']['app']['ExportService']['Cancel'](arg1);
 }
 
-export function ExportDashboard(arg1, arg2) {
-  return window['go']['app']['ExportService']['ExportDashboard'](arg1, arg2);
+export function ExportDashboard(arg1, arg2, arg3, arg4) {
+  return window['go']['app']['ExportService']['ExportDashboard'](arg1, arg2, arg3, arg4);
 }
 
-export function ExportLines(arg1, arg2) {
-  return window['go']['app']['ExportService']['ExportLines'](arg1, arg2);
+export function ExportLines(arg1, arg2, arg3, arg4) {
+  return window['go']['app']['ExportService']['ExportLines'](arg1, arg2, arg3, arg4);
 }
 
-export function ExportRecords(arg1, arg2) {
-  return window['go']['app']['ExportService']['ExportRecords'](arg1, arg2);
+export function ExportRecords(arg1, arg2, arg3, arg4) {
+  return window['go']['app']['ExportService']['ExportRecords'](arg1, arg2, arg3, arg4);
 }
 
 export function NewExportID() {
