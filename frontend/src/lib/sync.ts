@@ -1,7 +1,8 @@
 // Sync state in words for the status bar and the sync screen. Pure
 // functions: values in, text out, so they are tested without a backend.
 import type { SyncStatus } from './api';
-import { formatQuantity } from './format';
+import { formatQuantity, formatTime } from './format';
+import { intlLocale, t, type MessageKey } from '../i18n';
 
 export type Tone = 'ok' | 'warn' | 'danger' | 'off' | 'busy';
 
@@ -12,11 +13,11 @@ export interface Headline {
 
 /** headline is the first word of the status bar: where this device stands. */
 export function headline(s: SyncStatus | null): Headline {
-  if (!s) return { tone: 'off', label: 'Sync starting' };
-  if (!s.enrolled) return { tone: 'off', label: 'Not connected' };
-  if (s.syncing) return { tone: 'busy', label: 'Syncing' };
-  if (s.online) return { tone: 'ok', label: 'Online' };
-  return { tone: 'warn', label: 'Offline' };
+  if (!s) return { tone: 'off', label: t('sync.headline.starting') };
+  if (!s.enrolled) return { tone: 'off', label: t('sync.headline.notConnected') };
+  if (s.syncing) return { tone: 'busy', label: t('sync.headline.syncing') };
+  if (s.online) return { tone: 'ok', label: t('sync.headline.online') };
+  return { tone: 'warn', label: t('sync.headline.offline') };
 }
 
 /** unsynced is what this device holds that the server does not have yet. */
@@ -27,14 +28,13 @@ export function unsynced(s: SyncStatus): number {
 /** ago renders a past moment for people: "just now", "30 s ago", "4 min ago",
  * "2 h ago", "3 days ago". 0 means never. */
 export function ago(ms: number, now: number = Date.now()): string {
-  if (!ms) return 'never';
+  if (!ms) return t('ago.never');
   const d = Math.max(0, now - ms);
-  if (d < 10_000) return 'just now';
-  if (d < 60_000) return `${Math.floor(d / 1000)} s ago`;
-  if (d < 3600_000) return `${Math.floor(d / 60_000)} min ago`;
-  if (d < 24 * 3600_000) return `${Math.floor(d / 3600_000)} h ago`;
-  const days = Math.floor(d / (24 * 3600_000));
-  return `${days} day${days === 1 ? '' : 's'} ago`;
+  if (d < 10_000) return t('ago.justNow');
+  if (d < 60_000) return t('ago.seconds', { count: Math.floor(d / 1000) });
+  if (d < 3600_000) return t('ago.minutes', { count: Math.floor(d / 60_000) });
+  if (d < 24 * 3600_000) return t('ago.hours', { count: Math.floor(d / 3600_000) });
+  return t('ago.days', { count: Math.floor(d / (24 * 3600_000)) });
 }
 
 /** clockWarning explains a device clock that is off, or returns "". */
@@ -42,9 +42,9 @@ export function clockWarning(s: SyncStatus): string {
   if (!s.clock_warning) return '';
   const off = s.clock_offset_ms;
   const min = Math.round(Math.abs(off) / 60_000);
-  const amount = min >= 120 ? `${Math.round(min / 60)} hours` : `${min} minutes`;
+  const amount = min >= 120 ? t('clock.hours', { count: Math.round(min / 60) }) : t('clock.minutes', { count: min });
   // offset = server − device: positive means the device is behind.
-  return `This computer's clock is ${amount} ${off > 0 ? 'behind' : 'ahead of'} the server. Ask IT to set the time; times you record may look wrong.`;
+  return off > 0 ? t('clock.behind', { amount }) : t('clock.ahead', { amount });
 }
 
 /** progressOf is the progress bar's fraction during a pull whose end the
@@ -59,11 +59,11 @@ export function progressOf(s: SyncStatus): number | null {
 export function progressLabel(s: SyncStatus, locale?: string): string {
   const p = s.progress;
   if (!s.syncing || !p || !p.phase) return '';
-  if (p.phase === 'push') return `Sending… ${formatQuantity(p.pushed, locale)} sent`;
+  if (p.phase === 'push') return t('sync.progress.sending', { n: formatQuantity(p.pushed, locale) });
   const f = progressOf(s);
-  let label = `Receiving… ${formatQuantity(p.pulled, locale)} received`;
-  if (f !== null && f < 1) label += ` (${Math.floor(f * 100)}%)`;
-  return label;
+  const n = formatQuantity(p.pulled, locale);
+  if (f !== null && f < 1) return t('sync.progress.receivingPercent', { n, percent: Math.floor(f * 100) });
+  return t('sync.progress.receiving', { n });
 }
 
 /** isLongSync: a sync worth a progress bar (a page or more to move). */
@@ -76,38 +76,33 @@ export function isLongSync(s: SyncStatus): boolean {
 /** reasonText turns a quarantine reason ("code: sentence") into the sentence. */
 export function reasonText(reason: string): string {
   const m = /^([a-z_]+):\s*(.+)$/s.exec(reason.trim());
-  if (!m) return reason.trim() || 'The server refused this change without a reason.';
+  if (!m) return reason.trim() || t('sync.reason.none');
   const s = m[2].trim();
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+const tableNames: { [table: string]: MessageKey } = {
+  production_records: 'table.one.production_records',
+  line_configs: 'table.one.line_configs',
+  people: 'table.one.people',
+  lines: 'table.one.lines',
+  products: 'table.one.products',
+  site_settings: 'table.one.site_settings',
+};
+
 /** tableLabel names a synced table for people. */
 export function tableLabel(table: string): string {
-  switch (table) {
-    case 'production_records':
-      return 'Production record';
-    case 'line_configs':
-      return 'Line configuration';
-    case 'people':
-      return 'Person';
-    case 'lines':
-      return 'Line';
-    case 'products':
-      return 'Product';
-    case 'site_settings':
-      return 'Site settings';
-    default:
-      return table;
-  }
+  const k = tableNames[table];
+  return k ? t(k) : table;
 }
 
 /** rowSummary is a one-line description of a synced row. */
 export function rowSummary(table: string, row: { [k: string]: unknown }): string {
   const str = (k: string) => (row[k] === null || row[k] === undefined ? '' : String(row[k]));
   if (table === 'production_records') {
-    return `Line ${str('line_id')} · ${str('product_id')} × ${str('quantity')} · operator ${str('operator_id')}`;
+    return t('sync.row.record', { line: str('line_id'), product: str('product_id'), quantity: str('quantity'), operator: str('operator_id') });
   }
-  if (table === 'line_configs') return `Line ${str('line_id')} · recipe ${str('recipe')}`;
+  if (table === 'line_configs') return t('sync.row.lineConfig', { line: str('line_id'), recipe: str('recipe') });
   return str('id');
 }
 
@@ -115,11 +110,11 @@ export function rowSummary(table: string, row: { [k: string]: unknown }): string
  * nothing would be. */
 export function unsettledText(s: SyncStatus): string {
   const parts: string[] = [];
-  const add = (n: number, one: string, many: string) => n > 0 && parts.push(`${formatQuantity(n)} ${n === 1 ? one : many}`);
-  add(unsynced(s), 'change not yet sent', 'changes not yet sent');
-  add(s.awaiting_review || 0, 'change awaiting a manager’s review', 'changes awaiting a manager’s review');
-  add(s.rejected || 0, 'change the server refused', 'changes the server refused');
-  return parts.join(', ');
+  const add = (n: number, key: MessageKey) => n > 0 && parts.push(t(key, { count: n, n: formatQuantity(n) }));
+  add(unsynced(s), 'sync.unsettled.unsent');
+  add(s.awaiting_review || 0, 'sync.unsettled.review');
+  add(s.rejected || 0, 'sync.unsettled.refused');
+  return parts.join(t('common.listSeparator'));
 }
 
 /** Verify is the last verification against the server's checksums
@@ -139,10 +134,9 @@ export function verifyOf(s: SyncStatus | null): Verify | null {
   return v ? v : null;
 }
 
-/** clockTime renders ms as the local "HH:MM". */
+/** clockTime renders ms as the local 24-hour time ("14:02"). */
 export function clockTime(ms: number): string {
-  const d = new Date(ms);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  return formatTime(ms);
 }
 
 /** verifiedLabel is the status bar's line beside the sync state: "Verified
@@ -156,17 +150,17 @@ export function verifiedLabel(s: SyncStatus | null): { tone: Tone; label: string
     return { tone: v.problem.includes('repairing') ? 'busy' : 'warn', label };
   }
   if (!v.at) return { tone: 'off', label: '' };
-  return { tone: 'ok', label: `Verified with the server at ${clockTime(v.at)}` };
+  return { tone: 'ok', label: t('sync.verified', { time: clockTime(v.at) }) };
 }
 
-const tablesLabel: { [table: string]: string } = {
-  production_records: 'Production records',
-  line_configs: 'Line configurations',
-  lines: 'Lines',
-  products: 'Products',
-  people: 'People',
-  site_settings: 'Site settings',
-  sync_conflicts: 'Conflict records',
+const tablesLabel: { [table: string]: MessageKey } = {
+  production_records: 'table.many.production_records',
+  line_configs: 'table.many.line_configs',
+  lines: 'table.many.lines',
+  products: 'table.many.products',
+  people: 'table.many.people',
+  site_settings: 'table.many.site_settings',
+  sync_conflicts: 'table.many.sync_conflicts',
 };
 
 /** verifiedTables lists the tables of the last verification with their
@@ -175,6 +169,6 @@ export function verifiedTables(s: SyncStatus | null): { table: string; label: st
   const v = verifyOf(s);
   if (!v || !v.tables) return [];
   return Object.entries(v.tables)
-    .map(([table, count]) => ({ table, label: tablesLabel[table] ?? table, count }))
-    .sort((a, b) => a.label.localeCompare(b.label));
+    .map(([table, count]) => ({ table, label: tablesLabel[table] ? t(tablesLabel[table]) : table, count }))
+    .sort((a, b) => a.label.localeCompare(b.label, intlLocale()));
 }
