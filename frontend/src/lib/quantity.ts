@@ -3,6 +3,7 @@
 // DEFAULT_MAX is. A quantity outside is saved only after a click on
 // "Save N" — never Enter, which a scanner sends after every scan.
 import { formatQuantity } from './format';
+import { t } from '../i18n';
 
 /** DEFAULT_MAX: the plausible maximum of a product without a range. */
 export const DEFAULT_MAX = 10_000;
@@ -15,7 +16,7 @@ export interface ProductRange {
   maxQuantity?: number | null;
 }
 
-const withUnit = (n: number, unit: string) => (unit ? `${formatQuantity(n)} ${unit}` : formatQuantity(n));
+const withUnit = (n: number, unit: string) => (unit ? t('quantity.withUnit', { n: formatQuantity(n), unit }) : formatQuantity(n));
 
 /** implausible returns the sentence asking to confirm q, or '' when q is
  * plausible for product p (undefined: a product the site does not list). */
@@ -24,12 +25,12 @@ export function implausible(q: number, p?: ProductRange): string {
   const unit = p?.unit?.trim() ?? '';
   const min = p?.minQuantity ?? null;
   const max = p?.maxQuantity ?? null;
-  const save = `if it is right, press “Save ${formatQuantity(q)}”.`;
+  const values = { q: withUnit(q, unit), save: formatQuantity(q) };
   if (min === null && max === null) {
     if (q <= DEFAULT_MAX) return '';
-    return `${withUnit(q, unit)} is more than the usual maximum of ${withUnit(DEFAULT_MAX, unit)}. Check it; ${save}`;
+    return t('quantity.aboveUsual', { ...values, limit: withUnit(DEFAULT_MAX, unit) });
   }
-  if (max !== null && q > max) return `${withUnit(q, unit)} is more than the usual maximum of ${withUnit(max, unit)} for ${p!.code}. Check it; ${save}`;
-  if (min !== null && q < min) return `${withUnit(q, unit)} is less than the usual minimum of ${withUnit(min, unit)} for ${p!.code}. Check it; ${save}`;
+  if (max !== null && q > max) return t('quantity.aboveProduct', { ...values, limit: withUnit(max, unit), product: p!.code });
+  if (min !== null && q < min) return t('quantity.belowProduct', { ...values, limit: withUnit(min, unit), product: p!.code });
   return '';
 }

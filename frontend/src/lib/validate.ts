@@ -3,8 +3,15 @@
 // before the store is asked. The store checks again; its errors land on the
 // same field through fieldErrorFrom.
 import type { FieldRule } from './api';
-import { ApiError } from './api';
+import { ApiError, errorText } from './api';
 import { formatQuantity } from './format';
+import { t, tDynamic } from '../i18n';
+
+/** fieldLabel names a field in the language shown (the Go registry's label
+ * is English): the errors dictionary's name for its column, else the label. */
+export function fieldLabel(rule: Pick<FieldRule, 'column' | 'label'>): string {
+  return tDynamic(`errors.field.${rule.column}`) ?? rule.label;
+}
 
 /** FieldErrors maps a column name to the sentence shown next to its field. */
 export type FieldErrors = { [column: string]: string };
@@ -18,23 +25,24 @@ function blank(v: FormValue): boolean {
 
 /** validateField returns the sentence for the first problem with v, or ''. */
 export function validateField(rule: FieldRule, v: FormValue): string {
+  const field = fieldLabel(rule);
   if (blank(v)) {
-    return rule.required ? `${rule.label} is required.` : '';
+    return rule.required ? t('validate.required', { field }) : '';
   }
   if (rule.kind === 'text') {
     const s = String(v).trim();
     const n = [...s].length;
     if (rule.maxLen > 0 && n > rule.maxLen) {
-      return `${rule.label} is ${n} characters long; the limit is ${rule.maxLen}.`;
+      return t('validate.tooLong', { field, length: n, max: rule.maxLen });
     }
-    if (n < rule.minLen) return `${rule.label} is required.`;
+    if (n < rule.minLen) return t('validate.required', { field });
     return '';
   }
   const num = typeof v === 'number' ? v : Number(String(v).trim().replace(',', '.'));
-  if (!Number.isFinite(num)) return `${rule.label} must be a number.`;
-  if (rule.kind === 'integer' && !Number.isInteger(num)) return `${rule.label} must be a whole number.`;
+  if (!Number.isFinite(num)) return t('validate.number', { field });
+  if (rule.kind === 'integer' && !Number.isInteger(num)) return t('validate.integer', { field });
   if (rule.hasRange && (num < rule.min || num > rule.max)) {
-    return `${rule.label} must be between ${formatQuantity(rule.min)} and ${formatQuantity(rule.max)}.`;
+    return t('validate.range', { field, min: formatQuantity(rule.min), max: formatQuantity(rule.max) });
   }
   return '';
 }
@@ -52,7 +60,7 @@ export function validateForm(rules: FieldRule[], values: { [column: string]: For
 /** fieldErrorFrom places an error from the store next to its field; errors
  * about no field go under the key "" (shown above the form's buttons). */
 export function fieldErrorFrom(e: unknown): FieldErrors {
-  if (e instanceof ApiError) return { [e.field ?? '']: e.message };
+  if (e instanceof ApiError) return { [e.field ?? '']: errorText(e) };
   return { '': e instanceof Error ? e.message : String(e) };
 }
 
