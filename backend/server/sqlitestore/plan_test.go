@@ -18,7 +18,7 @@ func TestHLCsHeld_SearchesByKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+qHLCHeld, "s", "t", "id", "h")
+	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+qHLCsHeld+"(?, ?)", "s", "t", "id1", "id2")
 	if err != nil {
 		t.Fatal(err)
 	}

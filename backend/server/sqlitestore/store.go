@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,15 +98,15 @@ const (
 	qPutVersion = `INSERT INTO row_versions(rid, version, site, tbl, id, hlc, device_id, data) VALUES(?, ?, ?, ?, ?, ?, ?, ?)`
 	qGetBatch   = `SELECT response FROM batches WHERE device_id = ? AND batch_id = ?`
 	qPutBatch   = `INSERT INTO batches(device_id, batch_id, site, response, created_at) VALUES(?, ?, ?, ?, ?)`
-	// HLCsHeld, per write: the row by its key, then its history by
-	// (rid, version), the primary key's range of this one row.
-	qHLCHeld = `SELECT 1 FROM rows r JOIN row_versions v ON v.rid = r.rid
-		WHERE r.site = ? AND r.tbl = ? AND r.id = ? AND v.hlc = ? LIMIT 1`
+	// HLCsHeld: every version's hlc of the rows named (inChunks adds
+	// the list), through rows' key and row_versions' (rid, version).
+	qHLCsHeld = `SELECT r.id, v.hlc FROM rows r JOIN row_versions v ON v.rid = r.rid
+		WHERE r.site = ? AND r.tbl = ? AND r.id IN `
 )
 
 func (s *Store) prepare(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{qSeq, qSetSeq, qEnsureSite, qGetRow, qGetVersion, qInsertRow, qRowID, qHLCHeld, qUpdateRow, qPutVersion, qGetBatch, qPutBatch, qAddSum} {
+	for _, q := range []string{qSeq, qSetSeq, qEnsureSite, qGetRow, qGetVersion, qInsertRow, qRowID, qUpdateRow, qPutVersion, qGetBatch, qPutBatch, qAddSum} {
 		st, err := s.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", wrap(err))
@@ -671,24 +672,31 @@ func (t *Tx) GetVersion(ctx context.Context, table, id string, version int64) (s
 	return scanRow(t.stmt(ctx, qGetVersion).QueryRowContext(ctx, version, t.site, table, id))
 }
 
-// HLCsHeld reports which of writes the rows' stored histories hold: one
-// indexed lookup per write (qHLCHeld), on the writer connection, in process.
+// HLCsHeld reports which of writes the rows' stored histories hold: the
+// rows by their key, then each one's history by (rid, version), the
+// primary key's range of that row (qHLCsHeld), up to 500 rows a statement.
 func (t *Tx) HLCsHeld(ctx context.Context, table string, writes []server.RowHLC) (map[server.RowHLC]bool, error) {
 	ctx = context.WithoutCancel(ctx)
-	out := map[server.RowHLC]bool{}
-	st := t.stmt(ctx, qHLCHeld)
+	want := make(map[server.RowHLC]bool, len(writes))
+	ids := make([]string, 0, len(writes))
 	for _, w := range writes {
-		var one int
-		err := st.QueryRowContext(ctx, t.site, table, w.ID, w.HLC).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
+		if !want[w] {
+			want[w] = true
+			ids = append(ids, w.ID)
 		}
-		if err != nil {
-			return nil, wrap(err)
-		}
-		out[w] = true
 	}
-	return out, nil
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := map[server.RowHLC]bool{}
+	err := t.inChunks(ctx, qHLCsHeld, table, ids, func(rs *sql.Rows) error {
+		var w server.RowHLC
+		err := rs.Scan(&w.ID, &w.HLC)
+		if want[w] {
+			out[w] = true
+		}
+		return err
+	})
+	return out, err
 }
 
 // WrittenByOthers reports whether a device other than deviceID wrote the row
