@@ -16,7 +16,7 @@ const ALLOW = [
   'screens/conflicts/',
   // Being converted now (issue 21, first wave).
   'screens/dashboard/',
-  'screens/lines/',
+
 
 ];
 
