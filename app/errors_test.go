@@ -117,6 +117,14 @@ func TestErrorCodesHaveMessages(t *testing.T) {
 			t.Errorf("no message errors.%s in frontend/src/i18n/errors/en.json", c)
 		}
 	}
+	// Every reason the local database did not open has a title and a
+	// message (app.Failure, the failure screen).
+	for _, c := range []string{"open_failed", "already_running", "keychain_unavailable", "key_missing", "wrong_key",
+		"database_damaged", "key_file_insecure", "key_invalid", "schema_too_new", "key_file_setting_invalid"} {
+		if m["errors.failure."+c+".title"] == "" || m["errors.failure."+c+".message"] == "" {
+			t.Errorf("no title or message errors.failure.%s", c)
+		}
+	}
 	// Every column of the registry a person edits has a label.
 	for _, tb := range protocol.NewRegistry().Tables() {
 		for _, c := range tb.Columns {

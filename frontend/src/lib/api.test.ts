@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, errorText, exports, exportWords, records, rejectionError, sentenceFor, session, site, toApiError, type FieldRule } from './api';
+import { ApiError, errorText, exports, exportWords, failureText, records, rejectionError, sentenceFor, session, site, toApiError, type FieldRule } from './api';
 import { installBackend, removeBackend } from '../test/fakeBackend';
 import { setLocale } from '../i18n';
 
@@ -250,5 +250,18 @@ describe('exports in the operator\'s language', () => {
       setLocale(l);
       expect(Object.keys(exportWords()).sort()).toEqual(keys);
     }
+  });
+});
+
+describe('setup failures in the operator\'s language', () => {
+  afterEach(() => setLocale(null));
+  const f = { code: 'key_missing', title: 'The database key is missing', message: 'Call IT.' };
+
+  it('says a failure by its code, Go\'s words in English and for an unknown code', () => {
+    expect(failureText(f)).toEqual({ title: f.title, message: f.message });
+    setLocale('de');
+    expect(failureText(f).title).toBe('Der Datenbankschlüssel fehlt');
+    expect(failureText(f).message).toMatch(/Wiederherstellungsschlüssel/);
+    expect(failureText({ code: 'brand_new', title: 'T', message: 'M' })).toEqual({ title: 'T', message: 'M' });
   });
 });

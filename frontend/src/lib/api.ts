@@ -227,6 +227,19 @@ function messageArgs(key: string): string[] | null {
   return out;
 }
 
+/** failureText says why the local database did not open (Status, the
+ * failure screen: app.Failure) in the language shown now: its code's title
+ * and message from src/i18n/errors, Go's own words in English or for a
+ * code without messages. The detail stays as Go wrote it, for IT. */
+export function failureText(f: Pick<Failure, 'code' | 'title' | 'message'>): { title: string; message: string } {
+  if (currentLocale() !== 'en') {
+    const title = tDynamic(`errors.failure.${f.code}.title`);
+    const message = tDynamic(`errors.failure.${f.code}.message`);
+    if (title && message) return { title, message };
+  }
+  return { title: f.title, message: f.message };
+}
+
 /** rejectionError reads a quarantined row's reason, the server's
  * "<code>: <sentence>" (DESIGN.md section 4: the wire carries nothing
  * else), as an ApiError errorText can say in any language: the column is
