@@ -15,7 +15,7 @@ const ALLOW = [
   'screens/site/',
   'screens/conflicts/',
   // Being converted now (issue 21, first wave).
-  'screens/dashboard/',
+
 
 
 ];

@@ -1,6 +1,8 @@
 // dashboard: the data transforms behind the dashboard screen, plain
 // functions over the DashboardService's answer so they are tested alone.
 import type { Dashboard } from './api';
+import { intlLocale, t } from '../i18n';
+import { formatQuantity, formatSpan, formatTime } from './format';
 
 /** Okabe-Ito: eight colours that stay distinct for the common colour-vision
  * deficiencies (black left out: it is the text colour). */
@@ -75,7 +77,7 @@ export function chartModel(d: Dashboard, unit?: string): ChartModel {
   const own = ranked.length > maxStacks ? ranked.slice(0, maxStacks - 1) : ranked;
   const rest = ranked.slice(own.length);
   const stacks: Stack[] = own.map((p, i) => ({ label: productLabel(p, d), products: [p], colour: okabeIto[i % okabeIto.length], data: new Array(n).fill(0) }));
-  const other: Stack | null = rest.length ? { label: `Other (${rest.length})`, products: rest, colour: otherColour, data: new Array(n).fill(0) } : null;
+  const other: Stack | null = rest.length ? { label: t('dash.other', { count: rest.length }), products: rest, colour: otherColour, data: new Array(n).fill(0) } : null;
   const index = new Map(own.map((p, i) => [p, i]));
   const totals = new Array(n).fill(0);
   for (const t of totalsOfUnit) {
@@ -93,7 +95,7 @@ export function chartModel(d: Dashboard, unit?: string): ChartModel {
 /** axisLabels gives each bucket its short label; on a fall-back day the
  * repeated hour keeps its zone ("02:00 CEST", "02:00 CET"). */
 export function axisLabels(d: Dashboard): string[] {
-  const short = d.buckets.map((b) => shortLabel(b.label, d.granularity));
+  const short = d.buckets.map((b, i) => (d.granularity === 'hour' ? shortLabel(b.label, d.granularity) : bucketLabel(d, i)));
   const seen = new Map<string, number>();
   for (const l of short) seen.set(l, (seen.get(l) ?? 0) + 1);
   return short.map((l, i) => {
@@ -120,14 +122,57 @@ export function targetPerBucket(d: Dashboard): (number | null)[] | null {
 
 /** time24 renders ms as a local 24-hour "HH:MM". */
 export function time24(ms: number): string {
-  const t = new Date(ms);
-  return `${String(t.getHours()).padStart(2, '0')}:${String(t.getMinutes()).padStart(2, '0')}`;
+  return formatTime(ms);
+}
+
+/** shiftName says a shift's name in the language shown: the default names
+ * Go gives ("Early", "Late", "Night", "Shift 2") are translated; names the
+ * site chose are its own words and stay as they are. */
+export function shiftName(name: string): string {
+  switch (name) {
+    case 'Early':
+      return t('shift.early');
+    case 'Late':
+      return t('shift.late');
+    case 'Night':
+      return t('shift.night');
+  }
+  const m = /^Shift (\d+)$/.exec(name);
+  return m ? t('shift.numbered', { n: Number(m[1]) }) : name;
+}
+
+/** bucketLabel is a bucket's label in the language shown, in the
+ * dashboard's time zone: "Mon, 7 Dec" for a day, with the shift's name for
+ * a shift, with the hour and its zone for an hour (Go's label is English:
+ * "Mon 07 Dec 14:00 CET"). */
+export function bucketLabel(d: Pick<Dashboard, 'buckets' | 'granularity' | 'timeZone'>, i: number): string {
+  const b = d.buckets[i];
+  const opts: Intl.DateTimeFormatOptions = { weekday: 'short', day: 'numeric', month: 'short' };
+  const fmt = (o: Intl.DateTimeFormatOptions) => {
+    try {
+      return new Intl.DateTimeFormat(intlLocale(), { ...o, timeZone: d.timeZone || undefined }).format(new Date(b.from));
+    } catch {
+      return new Intl.DateTimeFormat(intlLocale(), o).format(new Date(b.from));
+    }
+  };
+  const day = fmt(opts);
+  if (d.granularity === 'shift') {
+    // Go writes "Mon 02 Jan <name>": the name follows the 10-character date.
+    const name = b.label.length > 11 ? b.label.slice(11) : '';
+    return name ? t('dash.shiftBucket', { day, shift: shiftName(name) }) : day;
+  }
+  if (d.granularity === 'hour') {
+    const zone = /\s([A-Z][A-Za-z0-9+-]*)$/.exec(b.label)?.[1] ?? '';
+    const time = fmt({ ...opts, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    return zone ? `${time} ${zone}` : time;
+  }
+  return day;
 }
 
 /** withUnit writes a quantity with its unit ("1,200 kg"; no unit: the number). */
-export function withUnit(n: number, unit: string | undefined | null, locale = 'en-US'): string {
-  const q = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(n);
-  return unit ? `${q} ${unit}` : q;
+export function withUnit(n: number, unit: string | undefined | null, locale: string = intlLocale()): string {
+  const q = formatQuantity(n, locale);
+  return unit ? t('quantity.withUnit', { n: q, unit }) : q;
 }
 
 /** LineCard is one line's answer to the shift question, as words. */
@@ -142,6 +187,9 @@ export interface LineCard {
   ahead: number | null;
   /** "60 kg behind", "12 kg ahead", "on target" or "" */
   aheadLabel: string;
+  /** behind or ahead of target by more than the tolerance (the card's colour) */
+  behind: boolean;
+  aheadOfTarget: boolean;
   hour: string;
   projected: string;
 }
@@ -161,9 +209,11 @@ export function lineCards(d: Dashboard): LineCard[] {
         lineId: l.lineId,
         title,
         actual: l.units.map((x) => withUnit(x.quantity, x.unit)).join(' · '),
-        against: l.targetRate != null ? `Target ${l.targetRate}/h not compared: this line made products in different units` : 'No target rate in its configuration',
+        against: l.targetRate != null ? t('dash.card.mixed', { rate: formatQuantity(l.targetRate) }) : t('dash.noTarget'),
         ahead: null,
         aheadLabel: '',
+        behind: false,
+        aheadOfTarget: false,
         hour: '',
         projected: '',
       };
@@ -177,14 +227,24 @@ export function lineCards(d: Dashboard): LineCard[] {
       actual: withUnit(l.quantity, u),
       against:
         target != null
-          ? `of ${withUnit(target, u)} so far${l.targetSince && l.targetSince > sh.from ? ` (target from ${time24(l.targetSince)}, when the line was configured)` : ''}`
-          : 'No target rate in its configuration',
+          ? l.targetSince && l.targetSince > sh.from
+            ? t('dash.card.ofSince', { target: withUnit(target, u), since: time24(l.targetSince) })
+            : t('dash.card.of', { target: withUnit(target, u) })
+          : t('dash.noTarget'),
       ahead: diff,
-      aheadLabel: diff == null ? '' : Math.abs(diff) < tol ? 'on target' : diff > 0 ? `${withUnit(diff, u)} ahead` : `${withUnit(-diff, u)} behind`,
-      hour: `This hour (${time24(sh.hourFrom)}–${time24(sh.hourTo)}): ${withUnit(l.hourQuantity, u)}${l.hourTarget != null ? ` of ${withUnit(l.hourTarget, u)}` : ''}`,
+      behind: diff != null && Math.abs(diff) >= tol && diff < 0,
+      aheadOfTarget: diff != null && Math.abs(diff) >= tol && diff > 0,
+      aheadLabel:
+        diff == null ? '' : Math.abs(diff) < tol ? t('dash.card.onTarget') : diff > 0 ? t('dash.card.ahead', { amount: withUnit(diff, u) }) : t('dash.card.behind', { amount: withUnit(-diff, u) }),
+      hour:
+        l.hourTarget != null
+          ? t('dash.card.hourOf', { from: time24(sh.hourFrom), to: time24(sh.hourTo), actual: withUnit(l.hourQuantity, u), target: withUnit(l.hourTarget, u) })
+          : t('dash.card.hour', { from: time24(sh.hourFrom), to: time24(sh.hourTo), actual: withUnit(l.hourQuantity, u) }),
       projected:
         l.projected != null
-          ? `At this pace ${withUnit(l.projected, u)} by ${time24(sh.to)}${l.shiftTarget != null ? ` (target ${withUnit(l.shiftTarget, u)})` : ''}`
+          ? l.shiftTarget != null
+            ? t('dash.card.paceTarget', { amount: withUnit(l.projected, u), end: time24(sh.to), target: withUnit(l.shiftTarget, u) })
+            : t('dash.card.pace', { amount: withUnit(l.projected, u), end: time24(sh.to) })
           : '',
     };
   });
@@ -193,7 +253,9 @@ export function lineCards(d: Dashboard): LineCard[] {
 /** shiftTitle names the shift now: "Early shift · 06:00–14:00". */
 export function shiftTitle(d: Dashboard): string {
   if (!d.shift) return '';
-  return `${d.shift.name} shift · ${time24(d.shift.from)}–${time24(d.shift.to)}`;
+  const values = { name: shiftName(d.shift.name), from: time24(d.shift.from), to: time24(d.shift.to) };
+  // A numbered shift already says "Shift 2"; a named one is "Early shift".
+  return /^Shift \d+$/.test(d.shift.name) ? t('dash.shiftTitlePlain', values) : t('dash.shiftTitle', values);
 }
 
 /** unitsLabel writes per-unit output ("40 kg · 12 pcs"). */
@@ -228,13 +290,12 @@ export function recordsWindow(d: Dashboard, bucket: number, stack: Stack | null,
 
 /** rangeLabel describes the shown range for people and the export's name. */
 export function rangeLabel(d: { from: number; to: number }, locale?: string): string {
-  const o: Intl.DateTimeFormatOptions = { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
-  return `${new Date(d.from).toLocaleString(locale, o)} – ${new Date(d.to).toLocaleString(locale, o)}`;
+  return formatSpan(d.from, d.to, locale);
 }
 
 /** progressLabel says how far an export has come. */
 export function progressLabel(written: number, total: number): string {
-  const f = (n: number) => n.toLocaleString('en-US');
-  if (total > 0) return `${f(written)} of ${f(total)} rows (${Math.floor((written / total) * 100)}%)`;
-  return `${f(written)} rows`;
+  const f = (n: number) => formatQuantity(n);
+  if (total > 0) return t('export.progressOf', { written: f(written), total: f(total), percent: Math.floor((written / total) * 100) });
+  return t('export.rows', { count: written, n: f(written) });
 }
