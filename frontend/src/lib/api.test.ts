@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, errorText, exports, exportWords, failureText, records, rejectionError, sentenceFor, session, site, toApiError, type FieldRule } from './api';
+import { ApiError, errorText, exports, exportWords, failureText, records, rejectionError, tableRules, sentenceFor, session, site, toApiError, type FieldRule } from './api';
 import { installBackend, removeBackend } from '../test/fakeBackend';
 import { setLocale } from '../i18n';
 
@@ -263,5 +263,30 @@ describe('setup failures in the operator\'s language', () => {
     expect(failureText(f).title).toBe('Der Datenbankschlüssel fehlt');
     expect(failureText(f).message).toMatch(/Wiederherstellungsschlüssel/);
     expect(failureText({ code: 'brand_new', title: 'T', message: 'M' })).toEqual({ title: 'T', message: 'M' });
+  });
+});
+
+describe('the registry\'s rules for quarantine reasons', () => {
+  afterEach(removeBackend);
+
+  it('fetches a table\'s rules once, and again after a failure', async () => {
+    let calls = 0;
+    let fail = true;
+    installBackend({
+      SchemaService: {
+        Fields: (table: unknown) => {
+          calls++;
+          if (fail) return Promise.reject({ code: 'internal', message: '' });
+          return Promise.resolve([{ column: 'notes', label: 'Notes', kind: 'text', required: false, minLen: 0, maxLen: 4000, hasRange: false, min: 0, max: 0, table }]);
+        },
+      },
+    });
+    expect(await tableRules('line_configs')).toEqual([]);
+    fail = false;
+    const r = await tableRules('line_configs');
+    expect(r[0].maxLen).toBe(4000);
+    await tableRules('line_configs');
+    expect(calls).toBe(2);
+    expect(rejectionError('too_long: notes is 4012 characters long; the limit is 4000', r).params.max).toBe(4000);
   });
 });

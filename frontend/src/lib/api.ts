@@ -350,6 +350,27 @@ export const schema = {
   fields: (table: string) => wrap(() => Schema.Fields(table)),
 };
 
+const rulesCache = new Map<string, Promise<FieldRule[]>>();
+
+/** tableRules are the registry's rules of table's fields (schema.fields),
+ * fetched once per table: what rejectionError takes its limits from. A
+ * failed fetch gives [] (and is tried again next time): the reason is then
+ * said without limits, or in English. */
+export function tableRules(table: string): Promise<FieldRule[]> {
+  let p = rulesCache.get(table);
+  if (!p) {
+    p = schema.fields(table).then(
+      (r) => r ?? [],
+      () => {
+        rulesCache.delete(table);
+        return [];
+      },
+    );
+    rulesCache.set(table, p);
+  }
+  return p;
+}
+
 export const sync = {
   status: () => wrap(() => SyncSvc.Status()),
   syncNow: () => wrap(() => SyncSvc.SyncNow()),
