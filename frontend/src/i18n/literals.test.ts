@@ -14,10 +14,6 @@ const ALLOW = [
   'screens/signin/',
   'screens/site/',
   'screens/conflicts/',
-  // Being converted now (issue 21, first wave).
-
-
-
 ];
 
 /** VISIBLE are the attributes a person reads or hears. */

@@ -3,6 +3,7 @@
 // the throttle of activity reports and the sentences of sign-in errors.
 // Tested with Vitest; the components only wire them to events.
 import { toApiError } from './api';
+import { t, type MessageKey } from '../i18n';
 
 /** PIN length the Go side accepts (backend/pin.Check: 4–32 digits). */
 export const pinMin = 4;
@@ -150,15 +151,17 @@ export function signInProblem(e: unknown): SignInProblem {
   return { code, text, step: code === 'wrong_pin' ? 'pin' : 'badge' };
 }
 
-export const roleLabels: { [role: string]: string } = {
-  operator: 'Operator',
-  supervisor: 'Supervisor',
-  manager: 'Manager',
+const roleKeys: { [role: string]: MessageKey } = {
+  operator: 'role.operator',
+  supervisor: 'role.supervisor',
+  manager: 'role.manager',
 };
 
-/** roleLabel names a person's role for people ("manager" → "Manager"). */
+/** roleLabel names a person's role for people in the language shown
+ * ("manager" → "Manager", "Kierownik"). */
 export function roleLabel(role: string): string {
-  return roleLabels[role] ?? role;
+  const k = roleKeys[role];
+  return k ? t(k) : role;
 }
 
 /** initials of a display name for the name buttons ("Ana Lima" → "AL"). */
