@@ -203,6 +203,14 @@ func (s *SiteService) SavePerson(in PersonInput) (Person, error) {
 	if role := fields["role"].(string); !slices.Contains(protocol.PersonRoles, role) {
 		return Person{}, fieldError(CodeInvalidInput, "role", "Choose a role: %s.", strings.Join(protocol.PersonRoles, ", "))
 	}
+	if in.Language != nil {
+		lang, ok := personLanguage(*in.Language)
+		if !ok {
+			return Person{}, fieldError(CodeInvalidInput, "language", "Choose a language: %s, or none for the terminal's own.", strings.Join(protocol.Languages, ", ")).
+				With("rule", "one_of").With("options", strings.Join(protocol.Languages, ", "))
+		}
+		fields["language"] = textOrNil(lang)
+	}
 	if in.PIN != nil && *in.PIN != "" {
 		if err := pin.Check(*in.PIN); err != nil {
 			return Person{}, fieldError(CodeInvalidInput, "pin", "%s", sentence(err.Error()))
@@ -263,6 +271,22 @@ func (s *SiteService) SavePerson(in PersonInput) (Person, error) {
 		return Person{}, err
 	}
 	return personView(r, rules), nil
+}
+
+// personLanguage returns lang as people.language holds it: one of
+// protocol.Languages whatever its case, "" (the terminal's language) for
+// blank; ok is false for a language Outpost does not speak.
+func personLanguage(lang string) (string, bool) {
+	lang = strings.TrimSpace(lang)
+	if lang == "" {
+		return "", true
+	}
+	for _, l := range protocol.Languages {
+		if strings.EqualFold(l, lang) {
+			return l, true
+		}
+	}
+	return "", false
 }
 
 // managersRemain returns a sentence when people (the site's people after
@@ -446,7 +470,7 @@ func personView(r store.SiteRow, rules signin.Rules) Person {
 	p := personOf(r)
 	return Person{
 		ID: r.ID(), BadgeID: p.BadgeID, DisplayName: p.DisplayName, Role: p.Role, Active: p.Active,
-		HasPIN: p.PINHash != "", NeedsPIN: rules.NeedsPIN(p),
+		HasPIN: p.PINHash != "", NeedsPIN: rules.NeedsPIN(p), Language: r.Text("language"),
 		UpdatedBy: r.Text("updated_by"), UpdatedAt: updatedAt(r), Pending: r.Pending, SyncState: viewState(r),
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -703,3 +704,54 @@ func TestSession_PeopleArrivingWhileOpen(t *testing.T) {
 		t.Fatalf("%d events, want 1", n)
 	}
 }
+
+// TestSite_PersonLanguage (issue 21): a person's language is saved and read
+// back through the Site screen's methods; nil keeps it, "" (the terminal's
+// language) clears it; a language Outpost does not speak is refused on its field with
+// the registry's rule and options, and changes nothing.
+func TestSite_PersonLanguage(t *testing.T) {
+	tm := newTerminal(t, "manager")
+	st := tm.store(t)
+	ctx := context.Background()
+	good := "246813"
+	m, err := tm.site.SavePerson(PersonInput{BadgeID: "MGR-1", DisplayName: "Mia Manager", Role: "manager", Active: true, PIN: &good, Language: ptr("de")})
+	if err != nil || m.Language != "de" {
+		t.Fatalf("saved with de: %+v %v", m, err)
+	}
+	if row, err := st.PersonByBadge(ctx, "MGR-1"); err != nil || row.Text("language") != "de" {
+		t.Fatalf("stored language %q %v", row.Text("language"), err)
+	}
+	if _, err := tm.sess.SignIn("MGR-1", good); err != nil {
+		t.Fatal(err)
+	}
+	readBack := func(what, want string) {
+		t.Helper()
+		d, err := tm.site.Get()
+		if err != nil || len(d.People) != 1 || d.People[0].Language != want {
+			t.Fatalf("%s: people %+v %v, want language %q", what, d.People, err, want)
+		}
+	}
+	readBack("read back", "de")
+	for _, bad := range []string{"klingon", "de-AT", "en-XA", "zh-TW"} {
+		_, err := tm.site.SavePerson(PersonInput{BadgeID: "MGR-1", DisplayName: "Mia Manager", Role: "manager", Active: true, Language: &bad})
+		wantCode(t, "language "+bad, err, CodeInvalidInput, "language")
+		e := asError(t, err)
+		if e.Params["rule"] != "one_of" || e.Params["options"] != strings.Join(protocol.Languages, ", ") || !strings.Contains(e.Message, "pt-BR") {
+			t.Fatalf("language %s: %+v", bad, e)
+		}
+		readBack("after "+bad, "de")
+	}
+	cases := []struct {
+		in   *string
+		want string
+	}{{ptr(" pt-br "), "pt-BR"}, {nil, "pt-BR"}, {ptr("zh-CN"), "zh-CN"}, {ptr(""), ""}, {nil, ""}}
+	for _, c := range cases {
+		p, err := tm.site.SavePerson(PersonInput{BadgeID: "MGR-1", DisplayName: "Mia Manager", Role: "manager", Active: true, Language: c.in})
+		if err != nil || p.Language != c.want {
+			t.Fatalf("language %v: %+v %v, want %q", c.in, p, err, c.want)
+		}
+		readBack(fmt.Sprintf("language %v", c.in), c.want)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

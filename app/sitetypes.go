@@ -50,6 +50,9 @@ type Person struct {
 	UpdatedAt   int64  `json:"updatedAt"`
 	Pending     bool   `json:"pending"`
 	SyncState   string `json:"syncState,omitempty"`
+	// Language is the person's language (protocol.Languages: "de",
+	// "pt-BR", …); "" for the terminal's own (issue 21).
+	Language string `json:"language"`
 }
 
 // SiteSettings are the site's settings. Zero ClockSkewMinutes and
@@ -108,6 +111,10 @@ type PersonInput struct {
 	Role        string  `json:"role"`
 	Active      bool    `json:"active"`
 	PIN         *string `json:"pin,omitempty"`
+	// Language nil keeps the person's language; otherwise one of
+	// protocol.Languages (whatever its case: "pt-br" is "pt-BR"), or "" for
+	// the terminal's own (issue 21).
+	Language *string `json:"language,omitempty"`
 }
 
 // SiteSettingsInput are the site's settings as a manager enters them; zero

@@ -478,6 +478,8 @@ export interface Person {
   updatedAt: number;
   pending: boolean;
   syncState?: string;
+  /** the person's language ("de", "pt-BR", …); "" for the terminal's (issue 21) */
+  language?: string;
 }
 export interface SiteSettings {
   timeZone: string;
@@ -519,6 +521,8 @@ export interface PersonInput {
   active: boolean;
   /** absent: keep the PIN; "": clear it; digits: set it */
   pin?: string;
+  /** absent: keep the language; "": the terminal's; else one of LOCALES (issue 21) */
+  language?: string;
 }
 export interface SiteSettingsInput {
   timeZone: string;

@@ -630,6 +630,7 @@ export namespace app {
 	    updatedAt: number;
 	    pending: boolean;
 	    syncState?: string;
+	    language: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new Person(source);
@@ -648,6 +649,7 @@ export namespace app {
 	        this.updatedAt = source["updatedAt"];
 	        this.pending = source["pending"];
 	        this.syncState = source["syncState"];
+	        this.language = source["language"];
 	    }
 	}
 	export class PersonChoice {
@@ -674,6 +676,7 @@ export namespace app {
 	    role: string;
 	    active: boolean;
 	    pin?: string;
+	    language?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new PersonInput(source);
@@ -686,6 +689,7 @@ export namespace app {
 	        this.role = source["role"];
 	        this.active = source["active"];
 	        this.pin = source["pin"];
+	        this.language = source["language"];
 	    }
 	}
 	export class Product {
