@@ -77,6 +77,8 @@ func (s *SiteService) Get() (SiteData, error) {
 			d.CanEdit = true
 		case errors.As(err, &e):
 			d.EditBlocked = e.Message
+			r := toError(e)
+			d.EditBlockedCode, d.EditBlockedParams = r.Code, r.Params
 		default:
 			return d, err
 		}
@@ -91,9 +93,9 @@ func (s *SiteService) editor(ctx context.Context, st *store.Store) (actor, error
 	switch s.sync.deviceRole() {
 	case protocol.RoleManager:
 	case "":
-		return actor{}, &Error{Code: CodeForbidden, Message: "Site data is changed on a manager's computer; this computer is not enrolled with a sync server."}
+		return actor{}, &Error{Code: CodeForbidden, Message: "Site data is changed on a manager's computer; this computer is not enrolled with a sync server.", Params: map[string]any{"rule": "not_enrolled"}}
 	default:
-		return actor{}, &Error{Code: CodeForbidden, Message: "Site data is changed on a manager's computer; this one is enrolled as an operator's."}
+		return actor{}, &Error{Code: CodeForbidden, Message: "Site data is changed on a manager's computer; this one is enrolled as an operator's.", Params: map[string]any{"rule": "operator_computer"}}
 	}
 	a, err := actorOf(ctx, s.session(), st)
 	if err != nil {
@@ -103,10 +105,11 @@ func (s *SiteService) editor(ctx context.Context, st *store.Store) (actor, error
 		return a, nil
 	}
 	if a.person == nil {
-		return a, &Error{Code: CodeSignInRequired, Message: "Sign in as a manager to change site data."}
+		return a, &Error{Code: CodeSignInRequired, Message: "Sign in as a manager to change site data.", Params: map[string]any{"rule": "manager"}}
 	}
 	if a.person.Role != protocol.PersonManager {
-		return a, &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only a manager can change site data; %s is signed in as %s.", a.person.DisplayName, a.person.Role)}
+		return a, &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only a manager can change site data; %s is signed in as %s.", a.person.DisplayName, a.person.Role),
+			Params: map[string]any{"rule": "manager_only", "name": a.person.DisplayName}}
 	}
 	return a, nil
 }
@@ -178,7 +181,8 @@ func (s *SiteService) SaveLine(in LineInput) (Line, error) {
 // A plausible range is optional; its least quantity is not above its most.
 func (s *SiteService) SaveProduct(in ProductInput) (Product, error) {
 	if in.MinQuantity != nil && in.MaxQuantity != nil && *in.MinQuantity > *in.MaxQuantity {
-		return Product{}, fieldError(CodeInvalidInput, "max_quantity", "The largest plausible quantity (%d) is below the smallest (%d).", *in.MaxQuantity, *in.MinQuantity)
+		return Product{}, fieldError(CodeInvalidInput, "max_quantity", "The largest plausible quantity (%d) is below the smallest (%d).", *in.MaxQuantity, *in.MinQuantity).
+			With("rule", "range_upside_down").With("min", *in.MinQuantity).With("max", *in.MaxQuantity)
 	}
 	r, err := s.put(protocol.TableProducts, map[string]any{
 		"code": strings.TrimSpace(in.Code), "name": strings.TrimSpace(in.Name), "unit": textOrNil(in.Unit), "active": in.Active,
@@ -201,7 +205,8 @@ func (s *SiteService) SavePerson(in PersonInput) (Person, error) {
 		"role": strings.ToLower(strings.TrimSpace(in.Role)), "active": in.Active,
 	}
 	if role := fields["role"].(string); !slices.Contains(protocol.PersonRoles, role) {
-		return Person{}, fieldError(CodeInvalidInput, "role", "Choose a role: %s.", strings.Join(protocol.PersonRoles, ", "))
+		return Person{}, fieldError(CodeInvalidInput, "role", "Choose a role: %s.", strings.Join(protocol.PersonRoles, ", ")).
+			With("rule", "one_of").With("options", strings.Join(protocol.PersonRoles, ", "))
 	}
 	if in.Language != nil {
 		lang, ok := personLanguage(*in.Language)
@@ -213,11 +218,13 @@ func (s *SiteService) SavePerson(in PersonInput) (Person, error) {
 	}
 	if in.PIN != nil && *in.PIN != "" {
 		if err := pin.Check(*in.PIN); err != nil {
-			return Person{}, fieldError(CodeInvalidInput, "pin", "%s", sentence(err.Error()))
+			return Person{}, fieldError(CodeInvalidInput, "pin", "%s", sentence(err.Error())).
+				With("rule", "pin_format").With("min_digits", pin.MinLen).With("max_digits", pin.MaxLen)
 		}
 		role := fields["role"].(string)
 		if n := signin.MinPINLen(role); len(*in.PIN) < n {
-			return Person{}, fieldError(CodeInvalidInput, "pin", "A %s's PIN has at least %d digits: it opens site data and conflict decisions.", role, n)
+			return Person{}, fieldError(CodeInvalidInput, "pin", "A %s's PIN has at least %d digits: it opens site data and conflict decisions.", role, n).
+				With("rule", "pin_min_digits").With("min_digits", n)
 		}
 	}
 	var rules signin.Rules
@@ -263,7 +270,7 @@ func (s *SiteService) SavePerson(in PersonInput) (Person, error) {
 			people = append(people, p)
 		}
 		if msg := managersRemain(people, rules); msg != "" {
-			return fieldError(CodeInvalidInput, "role", "%s", msg)
+			return fieldError(CodeInvalidInput, "role", "%s", msg).With("rule", "managers_remain")
 		}
 		return nil
 	})
@@ -317,13 +324,15 @@ func (s *SiteService) SaveSettings(in SiteSettingsInput) (SiteSettings, error) {
 	}
 	switch m := in.ClockSkewMinutes; {
 	case m < 0 || int64(m)*60_000 > protocol.MaxClockSkewMS:
-		return SiteSettings{}, fieldError(CodeInvalidInput, "clock_skew_ms", "The allowed clock difference is 1 to %d minutes (0 for the default of 5).", protocol.MaxClockSkewMS/60_000)
+		return SiteSettings{}, fieldError(CodeInvalidInput, "clock_skew_ms", "The allowed clock difference is 1 to %d minutes (0 for the default of 5).", protocol.MaxClockSkewMS/60_000).
+			With("rule", "clock_skew").With("max", protocol.MaxClockSkewMS/60_000)
 	case m > 0:
 		fields["clock_skew_ms"] = int64(m) * 60_000
 	}
 	switch v := in.IdleSignOutSeconds; {
 	case v < 0 || (v > 0 && v < protocol.MinIdleSignOutS) || v > protocol.MaxIdleSignOutS:
-		return SiteSettings{}, fieldError(CodeInvalidInput, "idle_signout_s", "The idle sign-out is %d to %d seconds (0 for the default of 300).", protocol.MinIdleSignOutS, protocol.MaxIdleSignOutS)
+		return SiteSettings{}, fieldError(CodeInvalidInput, "idle_signout_s", "The idle sign-out is %d to %d seconds (0 for the default of 300).", protocol.MinIdleSignOutS, protocol.MaxIdleSignOutS).
+			With("rule", "idle_signout").With("min", protocol.MinIdleSignOutS).With("max", protocol.MaxIdleSignOutS)
 	case v > 0:
 		fields["idle_signout_s"] = int64(v)
 	}
@@ -346,7 +355,7 @@ func (s *SiteService) SaveSettings(in SiteSettingsInput) (SiteSettings, error) {
 			people[i] = personOf(r)
 		}
 		if msg := managersRemain(people, signin.Rules{PINRoles: signin.ParsePINRoles(strings.Join(roles, ","))}); msg != "" {
-			return fieldError(CodeInvalidInput, "pin_roles", "Managers without a PIN could no longer sign in. Set their PINs first.")
+			return fieldError(CodeInvalidInput, "pin_roles", "Managers without a PIN could no longer sign in. Set their PINs first.").With("rule", "managers_need_pin")
 		}
 		return nil
 	})

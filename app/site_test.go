@@ -755,3 +755,91 @@ func TestSite_PersonLanguage(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestSite_RefusalsNameTheirRule (issue 21): every refusal of the Site
+// screen's methods carries its rule and the numbers its sentence needs, so
+// the screen says it in the person's language (frontend/src/i18n/errors:
+// errors.<code>.<rule>); the English sentence stays for logs.
+func TestSite_RefusalsNameTheirRule(t *testing.T) {
+	op := newTerminal(t, "operator")
+	_, err := op.site.SaveLine(LineInput{Code: "L1", Name: "Line one", Active: true})
+	wantRule(t, "operator's computer", err, CodeForbidden, "operator_computer", nil)
+	if d, err := op.site.Get(); err != nil || d.EditBlockedCode != CodeForbidden || d.EditBlockedParams["rule"] != "operator_computer" || d.EditBlocked == "" {
+		t.Fatalf("read-only reason: %+v %v", d, err)
+	}
+	none := newTerminal(t, "")
+	_, err = none.site.SaveLine(LineInput{Code: "L1", Name: "Line one", Active: true})
+	wantRule(t, "not enrolled", err, CodeForbidden, "not_enrolled", nil)
+
+	tm := newTerminal(t, "manager")
+	short, bad, good := "24681", "12", "246813"
+	cases := []struct {
+		name   string
+		call   func() error
+		code   string
+		rule   string
+		params map[string]any
+	}{
+		{"unknown role", func() error {
+			_, err := tm.site.SavePerson(PersonInput{BadgeID: "M", DisplayName: "M", Role: "boss", Active: true})
+			return err
+		}, CodeInvalidInput, "one_of", map[string]any{"options": "operator, supervisor, manager"}},
+		{"PIN format", func() error {
+			_, err := tm.site.SavePerson(PersonInput{BadgeID: "M", DisplayName: "M", Role: "manager", Active: true, PIN: &bad})
+			return err
+		}, CodeInvalidInput, "pin_format", map[string]any{"min_digits": 4.0, "max_digits": 32.0}},
+		{"short manager PIN", func() error {
+			_, err := tm.site.SavePerson(PersonInput{BadgeID: "M", DisplayName: "M", Role: "manager", Active: true, PIN: &short})
+			return err
+		}, CodeInvalidInput, "pin_min_digits", map[string]any{"min_digits": 6.0}},
+		{"no manager left", func() error {
+			_, err := tm.site.SavePerson(PersonInput{BadgeID: "M", DisplayName: "M", Role: "manager", Active: true})
+			return err
+		}, CodeInvalidInput, "managers_remain", nil},
+		{"range upside down", func() error {
+			lo, hi := int64(9), int64(3)
+			_, err := tm.site.SaveProduct(ProductInput{Code: "P", Name: "P", Active: true, MinQuantity: &lo, MaxQuantity: &hi})
+			return err
+		}, CodeInvalidInput, "range_upside_down", map[string]any{"min": 9.0, "max": 3.0}},
+		{"clock skew", func() error {
+			_, err := tm.site.SaveSettings(SiteSettingsInput{TimeZone: "UTC", Shifts: "06:00", ClockSkewMinutes: 5000})
+			return err
+		}, CodeInvalidInput, "clock_skew", map[string]any{"max": float64(protocol.MaxClockSkewMS / 60_000)}},
+		{"idle sign-out", func() error {
+			_, err := tm.site.SaveSettings(SiteSettingsInput{TimeZone: "UTC", Shifts: "06:00", IdleSignOutSeconds: 5})
+			return err
+		}, CodeInvalidInput, "idle_signout", map[string]any{"min": float64(protocol.MinIdleSignOutS), "max": float64(protocol.MaxIdleSignOutS)}},
+	}
+	for _, c := range cases {
+		wantRule(t, c.name, c.call(), c.code, c.rule, c.params)
+	}
+	if _, err := tm.site.SavePerson(PersonInput{BadgeID: "M", DisplayName: "Mia", Role: "manager", Active: true, PIN: &good}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.sess.SignIn("M", good); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.site.SavePerson(PersonInput{BadgeID: "M", DisplayName: "Mia", Role: "manager", Active: true, PIN: ptr("")}); err == nil {
+		t.Fatal("the last manager's PIN was cleared")
+	} else {
+		wantRule(t, "no manager left, PIN cleared", err, CodeInvalidInput, "managers_remain", nil)
+	}
+	if _, err := tm.sess.SignOut(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = tm.site.SaveLine(LineInput{Code: "L1", Name: "Line one", Active: true})
+	wantRule(t, "nobody signed in", err, CodeSignInRequired, "manager", nil)
+}
+
+func wantRule(t *testing.T, what string, err error, code, rule string, params map[string]any) {
+	t.Helper()
+	e := asError(t, err)
+	if e.Code != code || e.Params["rule"] != rule {
+		t.Fatalf("%s: %+v, want code %s rule %s", what, e, code, rule)
+	}
+	for k, v := range params {
+		if e.Params[k] != v {
+			t.Fatalf("%s: params %v, want %s=%v", what, e.Params, k, v)
+		}
+	}
+}

@@ -80,6 +80,11 @@ type SiteData struct {
 	// EditBlocked says why not, in a sentence.
 	CanEdit     bool   `json:"canEdit"`
 	EditBlocked string `json:"editBlocked"`
+	// EditBlockedCode and EditBlockedParams are the refusal EditBlocked
+	// says, as an error's code and params (with its rule), so the screen
+	// says it in the person's language (issue 21).
+	EditBlockedCode   string         `json:"editBlockedCode,omitempty"`
+	EditBlockedParams map[string]any `json:"editBlockedParams,omitempty"`
 }
 
 // LineInput is a line as a manager enters it; the code identifies the line

@@ -498,6 +498,9 @@ export interface SiteData {
   canEdit: boolean;
   /** why the site data cannot be edited here, in a sentence */
   editBlocked: string;
+  /** the same refusal as an error's code and params (rule), for errorText (issue 21) */
+  editBlockedCode?: string;
+  editBlockedParams?: { [k: string]: unknown };
 }
 export interface LineInput {
   code: string;

@@ -966,6 +966,8 @@ export namespace app {
 	    settings: SiteSettings;
 	    canEdit: boolean;
 	    editBlocked: string;
+	    editBlockedCode?: string;
+	    editBlockedParams?: Record<string, any>;
 	
 	    static createFrom(source: any = {}) {
 	        return new SiteData(source);
@@ -979,6 +981,8 @@ export namespace app {
 	        this.settings = this.convertValues(source["settings"], SiteSettings);
 	        this.canEdit = source["canEdit"];
 	        this.editBlocked = source["editBlocked"];
+	        this.editBlockedCode = source["editBlockedCode"];
+	        this.editBlockedParams = source["editBlockedParams"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
