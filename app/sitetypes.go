@@ -84,7 +84,7 @@ type SiteData struct {
 	// says, as an error's code and params (with its rule), so the screen
 	// says it in the person's language (issue 21).
 	EditBlockedCode   string         `json:"editBlockedCode,omitempty"`
-	EditBlockedParams map[string]any `json:"editBlockedParams,omitempty"`
+	EditBlockedParams map[string]any `json:"editBlockedParams,omitempty" ts_type:"{[key: string]: any}"`
 }
 
 // LineInput is a line as a manager enters it; the code identifies the line

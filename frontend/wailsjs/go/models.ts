@@ -967,7 +967,7 @@ export namespace app {
 	    canEdit: boolean;
 	    editBlocked: string;
 	    editBlockedCode?: string;
-	    editBlockedParams?: Record<string, any>;
+	    editBlockedParams?: {[key: string]: any};
 	
 	    static createFrom(source: any = {}) {
 	        return new SiteData(source);
