@@ -26,20 +26,29 @@ export async function eventually(what, fn, ms = 30000) {
   }
 }
 
-// start builds and starts the bridge with flags (e.g. ['--seed']), then a
-// browser page on it. The result's stop() ends both and removes the data.
+// binaries returns the directory holding the bridge and outpost-server:
+// OUTPOST_E2E_BIN_DIR when .ci/e2e-browser built them once for every test
+// file (a build per file cost two links each, ~20 s a file on a busy
+// machine), or tmp after building them there (a test file run by hand).
+function binaries(tmp) {
+  if (process.env.OUTPOST_E2E_BIN_DIR) return process.env.OUTPOST_E2E_BIN_DIR;
+  const env = { ...process.env, GOFLAGS: process.env.GOFLAGS || '-mod=mod' };
+  execFileSync('go', ['build', '-o', tmp + '/', './app/internal/bridge', './backend/cmd/outpost-server'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return tmp;
+}
+
+// start starts the bridge with flags (e.g. ['--seed']), then a browser page
+// on it. The result's stop() ends both and removes the data.
 export async function start(flags) {
   mkdirSync(ART, { recursive: true });
   const tmp = mkdtempSync(join(tmpdir(), 'outpost-browser-e2e-'));
-  const env = { ...process.env, GOFLAGS: process.env.GOFLAGS || '-mod=mod' };
-  for (const [out, pkg] of [
-    ['bridge', './app/internal/bridge'],
-    ['outpost-server', './backend/cmd/outpost-server'],
-  ]) {
-    execFileSync('go', ['build', '-o', join(tmp, out), pkg], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  }
+  const bin = binaries(tmp);
   const h = { tmp, log: '', bridge: undefined, browser: undefined, page: undefined, url: '' };
-  h.bridge = spawn(join(tmp, 'bridge'), ['--dist', join(ROOT, 'frontend/dist'), '--server-bin', join(tmp, 'outpost-server'), ...flags], {
+  h.bridge = spawn(join(bin, 'bridge'), ['--dist', join(ROOT, 'frontend/dist'), '--server-bin', join(bin, 'outpost-server'), ...flags], {
     cwd: tmp,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
