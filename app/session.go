@@ -141,7 +141,7 @@ func idleOf(r signin.Rules) time.Duration {
 }
 
 func choice(p signin.Person, r signin.Rules) *PersonChoice {
-	return &PersonChoice{BadgeID: p.BadgeID, DisplayName: p.DisplayName, Role: p.Role, NeedsPIN: r.NeedsPIN(p)}
+	return &PersonChoice{BadgeID: p.BadgeID, DisplayName: p.DisplayName, Role: p.Role, NeedsPIN: r.NeedsPIN(p), Language: p.Language}
 }
 
 // current returns the session, emitting session:changed when it ended
@@ -352,7 +352,10 @@ func (s *SessionService) followRequired() {
 	})
 }
 
-// signInError names a sign-in failure in a sentence.
+// signInError names a sign-in failure in a sentence, with the values a
+// screen needs to say it in the person's language (issue 21): the badge,
+// the person's name, the tries left, the lock's end (RFC 3339, ms) and its
+// minutes, or rule "empty" for a missing badge or PIN.
 func signInError(err error, p signin.Person, badge string, now time.Time) error {
 	who := p.DisplayName
 	if who == "" {
@@ -363,25 +366,27 @@ func signInError(err error, p signin.Person, badge string, now time.Time) error 
 	switch {
 	case errors.Is(err, signin.ErrUnknownBadge):
 		if badge == "" {
-			return &Error{Code: CodeUnknownBadge, Field: "badge", Message: "Scan your badge or pick your name."}
+			return (&Error{Code: CodeUnknownBadge, Field: "badge", Message: "Scan your badge or pick your name."}).With("rule", "empty")
 		}
-		return &Error{Code: CodeUnknownBadge, Field: "badge", Message: fmt.Sprintf("No one at this site has the badge %q. Scan it again or pick your name.", truncate(badge, 64))}
+		b := truncate(badge, 64)
+		return (&Error{Code: CodeUnknownBadge, Field: "badge", Message: fmt.Sprintf("No one at this site has the badge %q. Scan it again or pick your name.", b)}).With("badge", b)
 	case errors.Is(err, signin.ErrInactive):
-		return &Error{Code: CodeInactive, Field: "badge", Message: who + " is no longer active at this site. Ask a manager."}
+		return (&Error{Code: CodeInactive, Field: "badge", Message: who + " is no longer active at this site. Ask a manager."}).With("name", p.DisplayName)
 	case errors.Is(err, signin.ErrPINNotSet):
 		if err != signin.ErrPINNotSet { //nolint:errorlint // wrapped: the hash is unreadable
 			slog.Warn("unreadable PIN hash", "badge", p.BadgeID, "err", err)
 		}
-		return &Error{Code: CodePINNotSet, Field: "pin", Message: who + " needs a PIN to sign in and has none: ask a manager to set your PIN."}
+		return (&Error{Code: CodePINNotSet, Field: "pin", Message: who + " needs a PIN to sign in and has none: ask a manager to set your PIN."}).With("name", p.DisplayName)
 	case errors.As(err, &wp):
 		if wp.Empty {
-			return &Error{Code: CodeWrongPIN, Field: "pin", Message: "Enter your PIN."}
+			return (&Error{Code: CodeWrongPIN, Field: "pin", Message: "Enter your PIN."}).With("rule", "empty")
 		}
 		tries := "tries"
 		if wp.Left == 1 {
 			tries = "try"
 		}
-		return &Error{Code: CodeWrongPIN, Field: "pin", Message: fmt.Sprintf("Wrong PIN. %d more %s before this badge is locked for a while.", wp.Left, tries)}
+		return (&Error{Code: CodeWrongPIN, Field: "pin", Message: fmt.Sprintf("Wrong PIN. %d more %s before this badge is locked for a while.", wp.Left, tries)}).
+			With("tries_left", wp.Left)
 	case errors.As(err, &le):
 		mins := int(le.Until.Sub(now).Round(time.Minute) / time.Minute)
 		if mins < 1 {
@@ -391,10 +396,14 @@ func signInError(err error, p signin.Person, badge string, now time.Time) error 
 		if mins == 1 {
 			unit = "minute"
 		}
-		return &Error{Code: CodeLocked, Field: "pin", Message: fmt.Sprintf("Too many wrong PINs: this badge is locked on this computer for %d %s. Try again later or ask a manager.", mins, unit)}
+		return (&Error{Code: CodeLocked, Field: "pin", Message: fmt.Sprintf("Too many wrong PINs: this badge is locked on this computer for %d %s. Try again later or ask a manager.", mins, unit)}).
+			With("until", le.Until.UTC().Format(timeMS)).With("minutes", mins)
 	}
 	return err
 }
+
+// timeMS is RFC 3339 with milliseconds, as JavaScript's Date reads it.
+const timeMS = "2006-01-02T15:04:05.000Z07:00"
 
 func truncate(s string, n int) string {
 	r := []rune(s)
@@ -491,6 +500,6 @@ func (d *siteDirectory) ClearAttempts(ctx context.Context, badge string) error {
 func personOf(r store.SiteRow) signin.Person {
 	return signin.Person{
 		BadgeID: r.Text("badge_id"), DisplayName: r.Text("display_name"), Role: r.Text("role"),
-		Active: r.Active(), PINHash: r.Text("pin_hash"),
+		Active: r.Active(), PINHash: r.Text("pin_hash"), Language: r.Text("language"),
 	}
 }

@@ -138,6 +138,10 @@ type PersonChoice struct {
 	DisplayName string `json:"displayName"`
 	Role        string `json:"role"`
 	NeedsPIN    bool   `json:"needsPin"`
+	// Language is the person's language (people.language: "de", "pt-BR",
+	// …), "" for the terminal's own: a shared terminal shows it while the
+	// person is signed in (issue 21).
+	Language string `json:"language"`
 }
 
 // Session says who is signed in on this device.

@@ -56,6 +56,10 @@ type Person struct {
 	Active      bool
 	// PINHash is the argon2id hash of the person's PIN, "" when none is set.
 	PINHash string
+	// Language is the person's language (people.language: "de", "pt-BR",
+	// …), "" for the terminal's own. A shared terminal shows it while the
+	// person is signed in (issue 21).
+	Language string
 }
 
 // Rules are the site's sign-in settings.

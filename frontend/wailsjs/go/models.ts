@@ -657,6 +657,7 @@ export namespace app {
 	    displayName: string;
 	    role: string;
 	    needsPin: boolean;
+	    language: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new PersonChoice(source);
@@ -668,6 +669,7 @@ export namespace app {
 	        this.displayName = source["displayName"];
 	        this.role = source["role"];
 	        this.needsPin = source["needsPin"];
+	        this.language = source["language"];
 	    }
 	}
 	export class PersonInput {
