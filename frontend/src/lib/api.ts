@@ -500,7 +500,7 @@ export interface SiteData {
   editBlocked: string;
   /** the same refusal as an error's code and params (rule), for errorText (issue 21) */
   editBlockedCode?: string;
-  editBlockedParams?: { [k: string]: unknown };
+  editBlockedParams?: Params;
 }
 export interface LineInput {
   code: string;

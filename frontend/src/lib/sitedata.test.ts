@@ -74,3 +74,20 @@ describe('product range (issue 20)', () => {
     expect(rangeLabel(lo as number | null, hi as number | null, u as string)).toBe(want);
   });
 });
+
+describe('in the language shown (issue 21)', () => {
+  it('says checks and ranges in German with its numbers', async () => {
+    const { setLocale } = await import('../i18n');
+    setLocale('de');
+    try {
+      expect(pinProblem('12345', 'manager')).toBe('Die PIN eines Betriebsleiters hat mindestens 6 Ziffern.');
+      expect(pinProblem('123')).toBe('Eine PIN hat mindestens 4 Ziffern.');
+      expect(rangeLabel(1000, 5000, 'kg')).toBe('1.000–5.000 kg');
+      expect(rangeLabel(null, 500, '')).toBe('bis 500');
+      expect(intProblem('Die automatische Abmeldung', '10', 30, 86400)).toBe('Die automatische Abmeldung muss zwischen 30 und 86.400 liegen.');
+      expect(shiftsProblem('')).toContain('Früh=06:00');
+    } finally {
+      setLocale(null);
+    }
+  });
+});

@@ -4,10 +4,12 @@ import SiteScreen from './SiteScreen.svelte';
 import { installBackend, removeBackend } from '../../test/fakeBackend';
 import { siteData, line, person, product } from '../../test/siteFixtures';
 import type { SiteData } from '../../lib/api';
+import { setLocale } from '../../i18n';
 
 afterEach(() => {
   cleanup();
   removeBackend();
+  setLocale(null);
 });
 
 function backend(data: SiteData, over: { [m: string]: (...a: unknown[]) => Promise<unknown> } = {}) {
@@ -102,7 +104,7 @@ describe('SiteScreen', () => {
     // Empty keeps the PIN: no pin in the input.
     await fireEvent.click(screen.getByTestId('site-save'));
     await vi.waitFor(() => expect(calls.savePerson).toHaveBeenCalledTimes(1));
-    expect(calls.savePerson.mock.calls[0][0]).toEqual({ badgeId: 'B-9', displayName: 'Max Weber', role: 'manager', active: true });
+    expect(calls.savePerson.mock.calls[0][0]).toEqual({ badgeId: 'B-9', displayName: 'Max Weber', role: 'manager', language: '', active: true });
     await vi.waitFor(() => expect((screen.getByTestId('site-save') as HTMLButtonElement).disabled).toBe(false));
     // A short PIN is refused beside the field: a manager's has 6 digits.
     await fireEvent.input(pin, { target: { value: '12345' } });
@@ -196,5 +198,49 @@ describe('SiteScreen', () => {
     await fireEvent.click(screen.getByTestId('site-tab-people'));
     await fireEvent.click(screen.getByRole('button', { name: 'Ana Lima' }));
     expect(text()).toMatch(/ by Max Weber$/);
+  });
+
+  it("a person's language (issue 21): listed in its own name, chosen in the form, the terminal's by default", async () => {
+    const calls = backend(siteData({ people: [person('B-9', 'Max Weber', { role: 'manager', hasPin: true, language: 'pl' }), person('B-1', 'Ana Lima')] }));
+    render(SiteScreen);
+    await fireEvent.click(await screen.findByTestId('site-tab-people'));
+    expect(screen.getByRole('columnheader', { name: 'Language' })).toBeTruthy();
+    expect(screen.getByTestId('site-row-B-9').textContent).toContain('Polski');
+    await fireEvent.click(screen.getByRole('button', { name: 'Ana Lima' }));
+    const lang = screen.getByLabelText('Language') as HTMLSelectElement;
+    expect(lang.value).toBe('');
+    expect([...lang.options].map((o) => o.textContent)).toEqual([
+      'Terminal’s language',
+      'English',
+      'Deutsch',
+      'Français',
+      'Español',
+      'Português (Brasil)',
+      'Polski',
+      '中文（简体）',
+    ]);
+    await fireEvent.change(lang, { target: { value: 'de' } });
+    await fireEvent.click(screen.getByTestId('site-save'));
+    await vi.waitFor(() => expect(calls.savePerson).toHaveBeenCalledTimes(1));
+    expect(calls.savePerson.mock.calls[0][0]).toMatchObject({ badgeId: 'B-1', language: 'de' });
+  });
+
+  it('speaks the language shown (issue 21): German tabs, columns, form and checks; the read-only reason from its code', async () => {
+    setLocale('de');
+    backend(
+      siteData({
+        canEdit: false,
+        editBlocked: "Site data is changed on a manager's computer; this one is enrolled as an operator's.",
+        editBlockedCode: 'forbidden',
+        editBlockedParams: { rule: 'operator_computer' },
+      }),
+    );
+    render(SiteScreen);
+    expect((await screen.findByTestId('site-readonly')).textContent).not.toContain('enrolled as an operator');
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Stammdaten');
+    await fireEvent.click(screen.getByTestId('site-tab-people'));
+    expect(screen.getByTestId('site-tab-people').textContent).toContain('Personen');
+    expect(screen.getByRole('columnheader', { name: 'Sprache' })).toBeTruthy();
+    expect(screen.getByTestId('site-row-B-9').textContent).toContain('PIN gesetzt');
   });
 });
