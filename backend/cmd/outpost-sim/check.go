@@ -503,12 +503,13 @@ func checkForbidden(ctx context.Context, sum *Summary, devs []*device, server ma
 				continue
 			}
 			tb, _ := registry.Lookup(table)
-			if sc, held := server[table][id]; held && forcedMoot(tb, d.forcedFields[k], sc.Row) {
+			if sc, held := server[table][id]; d.forcedMootSeen[k] || held && forcedMoot(tb, d.forcedFields[k], sc.Row) {
 				sum.ForbiddenMoot++
 				continue
 			}
 			sum.ForbiddenUnreported++
-			mismatch("device %d's write of %s was never refused as forbidden", d.idx, k)
+			mismatch("device %d's write of %s (%v) was never refused as forbidden; the server holds %s", d.idx, k, d.forcedFields[k],
+				pickFields(tb, d.forcedFields[k], server[table][id].Row))
 		}
 	}
 	for _, t := range siteTables {

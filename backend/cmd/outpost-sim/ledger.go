@@ -205,3 +205,69 @@ func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syn
 	}
 	return pushAnswer{}, false
 }
+
+// observePull hands the changes of a pull page the device received to
+// note, when want says some forced write waits for them.
+func observePull(r *http.Request, resp *http.Response, want func() bool, note func([]protocol.PullChange)) {
+	if note == nil || want == nil || r.Method != http.MethodGet || r.URL.Path != "/v1/pull" || resp.StatusCode != http.StatusOK || !want() {
+		return
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return
+	}
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, zerr := gzip.NewReader(bytes.NewReader(body))
+		if zerr != nil {
+			return
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			return
+		}
+	}
+	var page protocol.PullResponse
+	if decodeExact(body, &page) == nil {
+		note(page.Changes)
+	}
+}
+
+// forcedOpen reports whether an operator's forced write of site data is
+// neither refused nor known moot yet.
+func (d *device) forcedOpen() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k := range d.forced {
+		if !d.forbidden[k] && !d.forcedMootSeen[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// notePulled notes each forced write a pulled row shows the server holding
+// (every field it set), pulled after the write was made: the device may
+// then make its pending write clean without pushing it (the timeline
+// pass's equal-fields rule), and nothing is left to refuse (seed 174 of
+// the 8deb348 campaign: the pass page brought the restored active flag
+// the operator had just set, and a later page in the same sync the
+// manager's decision for the other value).
+func (d *device) notePulled(changes []protocol.PullChange) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := time.Now()
+	for _, ch := range changes {
+		k := ch.Table + "/" + ch.ID
+		if !d.forced[k] || d.forbidden[k] || d.forcedMootSeen[k] || !d.forcedAt[k].Before(now) {
+			continue
+		}
+		tb, ok := registry.Lookup(ch.Table)
+		if ok && fieldsEqual(tb, d.forcedFields[k], ch.Row) {
+			if d.forcedMootSeen == nil {
+				d.forcedMootSeen = map[string]bool{}
+			}
+			d.forcedMootSeen[k] = true
+		}
+	}
+}

@@ -171,6 +171,10 @@ type netSwitch struct {
 	base    http.RoundTripper
 	offline atomic.Bool
 	record  func([]pushAnswer)
+	// pulled, when set, gets the pages the device pulls while wantPull
+	// says so (forced writes, ledger.go).
+	pulled   func([]protocol.PullChange)
+	wantPull func() bool
 }
 
 var errUnplugged = errors.New("simulated network outage")
@@ -186,6 +190,7 @@ func (n *netSwitch) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := n.base.RoundTrip(r)
 	if err == nil {
 		observePush(r, resp, sent, n.record)
+		observePull(r, resp, n.wantPull, n.pulled)
 	}
 	return resp, err
 }
@@ -222,8 +227,12 @@ type device struct {
 	// forced are the site data rows this operator device wrote locally;
 	// forbidden the rows the server refused with "forbidden".
 	forced, forbidden map[string]bool
-	// forcedFields are the fields of the last forced write of each row.
-	forcedFields map[string]map[string]any
+	// forcedFields are the fields of the last forced write of each row,
+	// forcedAt when it was made; forcedMootSeen the rows a pull since then
+	// showed the server holding those fields (notePulled).
+	forcedFields   map[string]map[string]any
+	forcedAt       map[string]time.Time
+	forcedMootSeen map[string]bool
 	// bases are the clean states site data rows were last edited from.
 	bases       map[string]protocol.Row
 	forcedEdits int
@@ -307,6 +316,7 @@ func openDeviceOpts(ctx context.Context, dir string, idx int, base http.RoundTri
 		forced: map[string]bool{}, forbidden: map[string]bool{}, bases: map[string]protocol.Row{},
 		clock: &atomic.Int64{}, opts: opts, base: base, log: log, deleted: map[string]bool{}}
 	d.net.record = d.recordPushes
+	d.net.wantPull, d.net.pulled = d.forcedOpen, d.notePulled
 	if err := d.open(ctx); err != nil {
 		return nil, err
 	}

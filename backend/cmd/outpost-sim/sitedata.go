@@ -422,6 +422,11 @@ func (d *device) forceSite(ctx context.Context) error {
 		d.forcedFields = map[string]map[string]any{}
 	}
 	d.forcedFields[table+"/"+id] = fields
+	if d.forcedAt == nil {
+		d.forcedAt = map[string]time.Time{}
+	}
+	d.forcedAt[table+"/"+id] = time.Now()
+	delete(d.forcedMootSeen, table+"/"+id) // a new write, pending again
 	d.forcedEdits++
 	d.mu.Unlock()
 	return nil
