@@ -12,7 +12,6 @@ const sources = import.meta.glob<string>('../**/*.svelte', { eager: true, query:
 const ALLOW = [
   'screens/sync/',
   'screens/signin/',
-  'screens/conflicts/',
 ];
 
 /** VISIBLE are the attributes a person reads or hears. */

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { setLocale } from '../i18n';
 import {
   byName,
   clock24,
@@ -22,6 +23,10 @@ import {
   decidedRow,
   decidedSides,
   localDecision,
+  fieldLabel,
+  editable,
+  decimalSeparator,
+  around,
 } from './conflict';
 
 const base = { id: 'c1', line_id: 'L1', recipe: 'R-1', target_rate_per_hour: 100, temperature_c: 180, speed_rpm: 60, notes: 'run slow on nights', deleted_at: null };
@@ -249,5 +254,67 @@ describe('plain words (issue 20)', () => {
       'line_configs',
     );
     expect([...rows]).toEqual(['a']);
+  });
+});
+
+describe('in the operator’s language (issue 21)', () => {
+  const now = new Date(2026, 11, 7, 15, 0).getTime();
+  const at = (h: number, m: number) => new Date(2026, 11, 7, h, m).getTime();
+  const c = {
+    deviceId: 'dev-here-1234',
+    mineByName: 'Ana Operator',
+    theirsByName: 'Sam Supervisor',
+    base: { updated_at: at(13, 40) },
+    mine: { updated_at: at(14, 5) },
+    theirs: { updated_at: at(14, 2) },
+  };
+  afterEach(() => setLocale(null));
+
+  it('names the sides, times and dates in German', () => {
+    setLocale('de');
+    const n = sideNames(c, 'dev-here-1234', c.theirs, now);
+    expect(n.heading.theirs).toBe('Sam Supervisor, 14:02 — zuerst gespeichert');
+    expect(n.heading.mine).toBe('Ana Operator, 14:05 — dieses Terminal');
+    expect(n.heading.base).toBe('Vor beiden Änderungen, 13:40');
+    expect(sideNames({ ...c, theirsByName: '' }, 'other', c.theirs, now).heading.theirs).toBe('Die andere Änderung, 14:02 — zuerst gespeichert');
+    expect(clock24(new Date(2026, 11, 6, 23, 41).getTime(), now)).toBe('06.12.2026 23:41');
+  });
+
+  it('says fields, PINs, devices and numbers in the language shown', () => {
+    setLocale('de');
+    expect(fieldLabel('speed_rpm')).toBe('Drehzahl U/min');
+    expect(fieldLabel('min_quantity')).toBe('Kleinste Menge');
+    expect(fieldLabel('no_such_column')).toBe('no_such_column');
+    expect(display('pin_hash', null)).toBe('Keine PIN');
+    expect(secretChange('secret:1', 'secret:2')).toBe('PIN geändert');
+    expect(display('temperature_c', 180.5)).toBe('180,5');
+    expect(display('quantity', 1200)).toBe('1.200');
+    // Go's name of last resort for a device, and the screen's own
+    expect(byName('device 0123abcd', '0123abcd99')).toBe('Gerät 0123abcd');
+    expect(byName('', '0123456789abcdef')).toBe('Gerät 01234567');
+    expect(byName('Ana Lima', '0123456789abcdef')).toBe('Ana Lima');
+    setLocale('zh-CN');
+    expect(sideNames(c, 'dev-here-1234', c.theirs, now).heading.mine).toBe('Ana Operator，14:05 — 本终端');
+  });
+
+  it('reads a typed number with the decimal comma, and offers numbers so', () => {
+    expect(parseTyped('187,5', [180, 190], ',')).toBe(187.5);
+    expect(parseTyped('187.5', [180, 190], ',')).toBe(187.5);
+    // in English a comma is a thousands sign: not read as a decimal
+    expect(parseTyped('1,200', [1], '.')).toBe('1,200');
+    expect(editable(187.5, ',')).toBe('187,5');
+    expect(editable(1200, ',')).toBe('1200');
+    expect(editable(null)).toBe('');
+    setLocale('fr');
+    expect(decimalSeparator()).toBe(',');
+    expect(parseTyped('187,5', [180])).toBe(187.5);
+    setLocale(null);
+    expect(decimalSeparator()).toBe('.');
+  });
+
+  it('puts a slot where the language puts it', () => {
+    expect(around('conflicts.head.decided', { when: 'Today 14:02' }, 'name')).toEqual(['· decided Today 14:02 by ', '']);
+    setLocale('zh-CN');
+    expect(around('conflicts.head.decided', { when: '今天 14:02' }, 'name')).toEqual(['· 今天 14:02 由 ', ' 决定']);
   });
 });

@@ -1,8 +1,12 @@
 // The conflict diff model: which fields differ between base (the common
 // ancestor), mine (the device's change) and theirs (the server's state), the
 // word-level changes inside text, and the row a manager's choices produce.
-// Pure functions, tested with Vitest.
+// Pure functions, tested with Vitest. Words come from the message files
+// (src/i18n, keys conflicts.*) in the language shown now; a $derived that
+// calls these functions runs again when the language changes.
 import { diffWords } from 'diff';
+import { t, tDynamic, type MessageKey, type Values } from '../i18n';
+import { formatDateTime, formatNumber, formatTime } from './format';
 
 export type Side = 'base' | 'mine' | 'theirs';
 export type Row = { [k: string]: unknown };
@@ -13,24 +17,35 @@ export const tableFields: { [table: string]: string[] } = {
   line_configs: ['line_id', 'recipe', 'target_rate_per_hour', 'temperature_c', 'speed_rpm', 'notes', 'deleted_at'],
 };
 
-export const fieldLabels: { [f: string]: string } = {
-  line_id: 'Line',
-  product_id: 'Product',
-  quantity: 'Quantity',
-  operator_id: 'Operator',
-  recipe: 'Recipe',
-  target_rate_per_hour: 'Target rate / h',
-  temperature_c: 'Temperature °C',
-  speed_rpm: 'Speed rpm',
-  notes: 'Notes',
-  deleted_at: 'Deleted',
-  badge_id: 'Badge',
-  display_name: 'Name',
-  role: 'Role',
-  active: 'Active',
-  pin_hash: 'PIN',
-  updated_by: 'Changed by',
+/** The message keys of the fields' labels (with their units). */
+const fieldKeys: { [f: string]: MessageKey } = {
+  line_id: 'conflicts.field.line_id',
+  product_id: 'conflicts.field.product_id',
+  quantity: 'conflicts.field.quantity',
+  operator_id: 'conflicts.field.operator_id',
+  recipe: 'conflicts.field.recipe',
+  target_rate_per_hour: 'conflicts.field.target_rate_per_hour',
+  temperature_c: 'conflicts.field.temperature_c',
+  speed_rpm: 'conflicts.field.speed_rpm',
+  notes: 'conflicts.field.notes',
+  deleted_at: 'conflicts.field.deleted_at',
+  badge_id: 'conflicts.field.badge_id',
+  display_name: 'conflicts.field.display_name',
+  role: 'conflicts.field.role',
+  active: 'conflicts.field.active',
+  pin_hash: 'conflicts.field.pin_hash',
+  updated_by: 'conflicts.field.updated_by',
 };
+
+/** fieldLabel names a field for people in the language shown: its label
+ * here, else the name the error messages give the column (a table the
+ * screen has no labels for: lines, products, site settings), else the
+ * column's own name. */
+export function fieldLabel(field: string): string {
+  const k = fieldKeys[field];
+  if (k) return t(k);
+  return tDynamic(`errors.field.${field}`) ?? field;
+}
 
 /** Secret fields never reach the WebView: the Go side sends a token
  * ("secret:" and hex digits, equal for equal values) instead of a PIN hash,
@@ -49,9 +64,9 @@ export function isSecret(field: string, v?: unknown): boolean {
 export function secretChange(before: unknown, after: unknown): string {
   const b = before != null && before !== '';
   const a = after != null && after !== '';
-  if (!b && a) return 'PIN set';
-  if (b && !a) return 'PIN removed';
-  if (a && b && before !== after) return 'PIN changed';
+  if (!b && a) return t('conflicts.pin.set');
+  if (b && !a) return t('conflicts.pin.removed');
+  if (a && b && before !== after) return t('conflicts.pin.changed');
   return '';
 }
 
@@ -109,7 +124,7 @@ export function diffRows(table: string, base: Row | null | undefined, mine: Row,
     const b = base?.[field] ?? null;
     const m = mine?.[field] ?? null;
     const t = theirs?.[field] ?? null;
-    return { field, label: fieldLabels[field] ?? field, base: b, mine: m, theirs: t, kind: classify(b, m, t, hasBase) };
+    return { field, label: fieldLabel(field), base: b, mine: m, theirs: t, kind: classify(b, m, t, hasBase) };
   });
 }
 
@@ -151,15 +166,32 @@ export function defaultChoices(diffs: FieldDiff[]): { [field: string]: Choice | 
 }
 
 /** parseTyped turns a typed value into the field's type, following the type
- * the other states hold (numbers stay numbers, empty clears a nullable). */
-export function parseTyped(text: string, like: unknown[]): unknown {
-  const t = text.trim();
-  if (t === '') return null;
+ * the other states hold (numbers stay numbers, empty clears a nullable).
+ * A number may be typed with the decimal comma of the language shown
+ * ("187,5" in German): decimal is that language's separator. */
+export function parseTyped(text: string, like: unknown[], decimal: string = decimalSeparator()): unknown {
+  const s = text.trim();
+  if (s === '') return null;
   if (like.some((v) => typeof v === 'number')) {
-    const n = Number(t);
-    return Number.isFinite(n) ? n : t;
+    let n = Number(s);
+    if (!Number.isFinite(n) && decimal === ',' && /^[-+]?\d*,\d+$/.test(s)) n = Number(s.replace(',', '.'));
+    return Number.isFinite(n) ? n : s;
   }
   return text;
+}
+
+/** decimalSeparator is the decimal sign of the language shown ("." or ","). */
+export function decimalSeparator(): string {
+  return formatNumber(1.5, 1).replace(/\d/g, '') || '.';
+}
+
+/** editable is a value as the result field offers it for editing: numbers
+ * with the language's decimal sign and no grouping (parseTyped reads them
+ * back), anything else as it is; null is empty. */
+export function editable(v: unknown, decimal: string = decimalSeparator()): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return String(v).replace('.', decimal);
+  return String(v);
 }
 
 /** mergedRow builds the resolved row: theirs as the start (bookkeeping and
@@ -251,19 +283,43 @@ export function decidedSides(d: FieldDiff, value: unknown): Side[] {
 
 /** display renders a field value for people. */
 export function display(field: string, v: unknown): string {
-  if (isSecret(field, v)) return v === null || v === undefined || v === '' ? 'No PIN' : 'PIN set';
+  if (isSecret(field, v)) return v === null || v === undefined || v === '' ? t('conflicts.pin.none') : t('conflicts.pin.set');
   if (v === null || v === undefined || v === '') return '—';
-  if (field === 'deleted_at' && typeof v === 'number') return `deleted ${new Date(v).toISOString().slice(0, 16).replace('T', ' ')}`;
+  if (field === 'deleted_at' && typeof v === 'number') return t('conflicts.value.deleted', { when: formatDateTime(v) });
+  if (typeof v === 'number') return formatNumber(v, 6);
   return String(v);
 }
 
 /** byName names who made a change: the person's name the Go side found
- * (it already falls back to the badge id, then "device 1234abcd"), else the
- * short device id. */
+ * (it already falls back to the badge id, then "device 1234abcd", in
+ * English: said again here in the language shown), else the short device
+ * id. */
 export function byName(name: string | undefined | null, deviceId: string | undefined | null): string {
-  if (name && name.trim()) return name;
-  if (deviceId) return `device ${deviceId.slice(0, 8)}`;
-  return 'unknown';
+  if (name && name.trim()) return named(name);
+  if (deviceId) return t('conflicts.device', { id: deviceId.slice(0, 8) });
+  return t('conflicts.unknown');
+}
+
+/** goDevice is the name of last resort the Go side gives a device
+ * (app.shortDevice: "device " and the id's first eight characters). */
+const goDevice = /^device ([0-9A-Za-z-]{1,8})$/;
+
+/** named is a name from the Go side as the screen says it: a person's
+ * name as it is, Go's "device 1234abcd" in the language shown. */
+export function named(name: string): string {
+  const m = goDevice.exec(name);
+  return m ? t('conflicts.device', { id: m[1] }) : name;
+}
+
+/** around says the message key with one value left as a slot, and returns
+ * the words before and after it: the screen puts an element there (a name
+ * in bold), wherever the language puts it in the sentence. */
+export function around(key: MessageKey, values: Values, slot: string): [string, string] {
+  const mark = '\uE000';
+  const text = t(key, { ...values, [slot]: mark });
+  const i = text.indexOf(mark);
+  if (i < 0) return [text, ''];
+  return [text.slice(0, i), text.slice(i + mark.length)];
 }
 
 /** statusOrder sorts the inbox: open first, then auto-resolved, then resolved. */
@@ -301,15 +357,14 @@ export function filterInbox<
   );
 }
 
-/** clock24 renders ms as a local 24-hour time: "14:02" today, else
- * "2026-12-06 14:02". */
+/** clock24 renders ms as a local 24-hour time in the language shown:
+ * "14:02" today, else with the date ("2026-12-06 14:02" in English,
+ * "06.12.2026 14:02" in German). */
 export function clock24(ms: number, now: number = Date.now()): string {
   const d = new Date(ms);
   const n = new Date(now);
-  const p = (x: number) => String(x).padStart(2, '0');
-  const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
-  if (d.getFullYear() === n.getFullYear() && d.getMonth() === n.getMonth() && d.getDate() === n.getDate()) return hm;
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${hm}`;
+  if (d.getFullYear() === n.getFullYear() && d.getMonth() === n.getMonth() && d.getDate() === n.getDate()) return formatTime(ms);
+  return formatDateTime(ms);
 }
 
 /** The people behind a conflict's sides, in words. */
@@ -332,20 +387,21 @@ export function sideNames(
   theirs: unknown = c.theirs,
   now: number = Date.now(),
 ): SideNames {
-  const at = (r: unknown) => {
-    const t = Number((r as Row | null)?.updated_at);
-    return Number.isFinite(t) && t > 0 ? `, ${clock24(t, now)}` : '';
+  // who, and when the side was saved ("Ana Operator, 14:05").
+  const at = (name: string, r: unknown) => {
+    const ms = Number((r as Row | null)?.updated_at);
+    return Number.isFinite(ms) && ms > 0 ? t('conflicts.side.at', { name, time: clock24(ms, now) }) : name;
   };
   const here = !!thisDevice && c.deviceId === thisDevice;
   const mine = byName(c.mineByName, c.deviceId);
-  const first = c.theirsByName && c.theirsByName.trim() ? c.theirsByName : here ? 'Another terminal' : 'The other change';
+  const first = c.theirsByName && c.theirsByName.trim() ? named(c.theirsByName) : here ? t('conflicts.side.anotherTerminal') : t('conflicts.side.otherChange');
   return {
     mine,
     theirs: first,
     heading: {
-      base: `Before both changes${at(c.base)}`,
-      mine: `${mine}${at(c.mine)} — ${here ? 'this terminal' : 'saved second'}`,
-      theirs: `${first}${at(theirs)} — saved first`,
+      base: at(t('conflicts.head.base'), c.base),
+      mine: t(here ? 'conflicts.head.thisTerminal' : 'conflicts.head.savedSecond', { who: at(mine, c.mine) }),
+      theirs: t('conflicts.head.savedFirst', { who: at(first, theirs) }),
     },
   };
 }

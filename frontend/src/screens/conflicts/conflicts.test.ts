@@ -6,6 +6,7 @@ import { syncStatusOf } from '../../test/syncFixtures';
 import { syncStatus } from '../../stores/sync';
 import { session, noSession } from '../../stores/session';
 import type { SyncStatus } from '../../lib/api';
+import { setLocale } from '../../i18n';
 
 const status = (role: string) => syncStatusOf({ server_url: 'https://s', role, open_conflicts: 1, last_sync: 1 });
 
@@ -352,5 +353,68 @@ describe('ConflictsScreen in plain words (issue 20)', () => {
     expect((notes as HTMLTextAreaElement).value).toBe('Check seals\nevery shift');
     expect(screen.getByTestId('take-theirs').textContent).toBe('Sam Supervisor');
     expect(screen.getByTestId('take-mine').textContent).toBe('Ana Operator');
+  });
+});
+
+describe('ConflictsScreen in the operator’s language (issue 21)', () => {
+  const lc = { id: 'lc1', line_id: 'L7', recipe: 'Summer', target_rate_per_hour: 100, temperature_c: 180, speed_rpm: 60, notes: 'Check seals', deleted_at: null, updated_at: 1 };
+  const lcConflict = () =>
+    conflict({
+      table: 'line_configs', rowId: 'lc1', base: lc, mine: { ...lc, temperature_c: 185.5 }, theirs: { ...lc, temperature_c: 190 },
+      deviceId: 'this-terminal-1', mineByName: 'Ana Operator', theirsByName: 'Sam Supervisor',
+    });
+  beforeEach(() => syncStatus.set(syncStatusOf({ server_url: 'https://s', role: 'manager', open_conflicts: 1, last_sync: 1, device_id: 'this-terminal-1' })));
+  afterEach(() => setLocale(null));
+
+  it('speaks German: sides, folded fields, numbers, and a decimal comma typed in', async () => {
+    setLocale('de');
+    const Resolve = vi.fn(() => Promise.resolve('sent'));
+    installBackend({ ConflictService: { List: () => Promise.resolve([lcConflict()]), Resolve, History: () => Promise.resolve([]) } });
+    render(ConflictsScreen);
+    expect((await screen.findByTestId('head-mine')).textContent).toMatch(/^Ana Operator, .* — dieses Terminal$/);
+    expect(screen.getByTestId('head-theirs').textContent).toMatch(/^Sam Supervisor, .* — zuerst gespeichert$/);
+    expect(screen.getByTestId('unchanged-toggle').textContent!.trim()).toBe('6 unveränderte Felder anzeigen');
+    expect(screen.getByText('von beiden unterschiedlich geändert')).toBeTruthy();
+    const row = document.querySelector('tr[data-field="temperature_c"]')!;
+    expect([...row.querySelectorAll('button.cell')].map((b) => b.textContent!.trim())).toEqual(['180', '185,5', '190']);
+    expect(screen.getByTestId('take-base').textContent).toBe('Vor beiden');
+    expect(screen.getByTestId('resolve').textContent!.trim()).toBe('Mit diesem Ergebnis entscheiden');
+    // Nothing chosen yet: the notice says so in German.
+    await fireEvent.click(screen.getByTestId('resolve'));
+    expect(screen.getByTestId('resolve-notice').textContent).toBe('Wählen Sie zuerst für jedes markierte Feld einen Wert.');
+    await fireEvent.input(screen.getByLabelText('Ergebnis für Temperatur °C'), { target: { value: '187,5' } });
+    await fireEvent.input(screen.getByLabelText(/Begründung/), { target: { value: 'Sommerrezeptur' } });
+    await fireEvent.click(screen.getByTestId('resolve'));
+    await vi.waitFor(() => expect(Resolve).toHaveBeenCalled());
+    expect((Resolve.mock.calls[0] as unknown[])[1]).toMatchObject({ temperature_c: 187.5 });
+    // The notice follows a switch of language.
+    await vi.waitFor(() => expect(screen.getByTestId('resolve-notice').textContent).toContain('Entschieden.'));
+    setLocale(null);
+    await vi.waitFor(() => expect(screen.getByTestId('resolve-notice').textContent).toContain('Resolved.'));
+  });
+
+  it('in the pseudo-locale, every word of the decision bar and the table heads comes from the message files', async () => {
+    setLocale('en-XA');
+    installBackend({ ConflictService: { List: () => Promise.resolve([lcConflict()]) } });
+    render(ConflictsScreen);
+    await screen.findByTestId('head-mine');
+    const heads = [...document.querySelectorAll('[data-testid="diff"] thead th')].map((th) => th.textContent!.trim());
+    for (const h of heads) expect(h).toMatch(/⟦/);
+    const bar = document.querySelector('.decide')!;
+    const words = (bar.textContent ?? '').replace(/⟦[^⟧]*⟧/g, '').replace(/Ana Operator|Sam Supervisor/g, '');
+    expect(words.trim()).toBe('');
+    // The whole screen: a word from the message files is accented (and
+    // wrapped in ⟦ ⟧, also when a name sits inside it); what is left in
+    // plain letters is data (names, codes, values), no word of ours.
+    await fireEvent.click(screen.getByTestId('unchanged-toggle'));
+    const all = document.querySelector('section.conflicts')!.textContent ?? '';
+    const left = all.replace(/⟦[^⟧]*⟧/g, ' ').replace(/Ana Operator|Sam Supervisor|Summer|Check seals|L7/g, ' ');
+    expect(left.match(/[A-Za-z]{2,}/g) ?? []).toEqual([]);
+    for (const el of document.querySelectorAll('[aria-label], [title], [placeholder]')) {
+      for (const attr of ['aria-label', 'title', 'placeholder']) {
+        const v = (el.getAttribute(attr) ?? '').replace(/⟦[^⟧]*⟧/g, ' ').replace(/Ana Operator|Sam Supervisor|Summer|Check seals|L7/g, ' ');
+        expect(v.match(/[A-Za-z]{2,}/g) ?? [], `${attr} of ${el.tagName}`).toEqual([]);
+      }
+    }
   });
 });
