@@ -243,4 +243,44 @@ describe('SiteScreen', () => {
     expect(screen.getByRole('columnheader', { name: 'Sprache' })).toBeTruthy();
     expect(screen.getByTestId('site-row-B-9').textContent).toContain('PIN gesetzt');
   });
+
+  it('pseudo-locale (issue 21): every word of every tab and form comes from the message files', async () => {
+    setLocale('en-XA');
+    const d = siteData({ products: [product('P-100', { minQuantity: 5, maxQuantity: 500, updatedBy: 'B-9' })] });
+    backend(d);
+    render(SiteScreen);
+    // The fixtures' data and the languages' own names are not messages.
+    const data = ['Max Weber', 'Ana Lima', 'Line L1', 'Line L2', 'Line L9', 'Line L10', 'Product P-100', 'Product P-OLD', 'Europe/Berlin', 'pcs'];
+    const untranslated = () => {
+      const out: string[] = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        if (!el || el.closest('script, style, datalist, option[lang]')) continue;
+        let text = n.textContent ?? '';
+        for (const x of data) text = text.split(x).join(' ');
+        if (!/\p{L}{2,}/u.test(text) || /\d{1,2}:\d{2}/.test(text)) continue;
+        if (!(el.textContent ?? '').includes('⟦')) out.push(text.trim());
+      }
+      for (const el of document.querySelectorAll('[aria-label], [title]'))
+        for (const a of ['aria-label', 'title']) {
+          const v = el.getAttribute(a);
+          if (v && /\p{L}{2,}/u.test(v) && !v.includes('⟦')) out.push(`${a}=${v}`);
+        }
+      return out;
+    };
+    await screen.findByTestId('site-table');
+    await fireEvent.click(screen.getByTestId('site-add'));
+    expect(untranslated()).toEqual([]);
+    await fireEvent.click(screen.getByTestId('site-tab-products'));
+    await fireEvent.click(screen.getByTestId('site-row-P-100'));
+    expect(untranslated()).toEqual([]);
+    await fireEvent.click(screen.getByTestId('site-tab-people'));
+    await fireEvent.click(screen.getByTestId('site-row-B-9'));
+    expect(untranslated()).toEqual([]);
+    await fireEvent.click(screen.getByTestId('site-tab-settings'));
+    await fireEvent.input(screen.getByTestId('settings-form').querySelector('#st-shifts')!, { target: { value: '' } });
+    await fireEvent.click(screen.getByTestId('site-save'));
+    expect(untranslated()).toEqual([]);
+  });
 });
