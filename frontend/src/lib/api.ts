@@ -539,6 +539,9 @@ export interface PersonChoice {
   displayName: string;
   role: string;
   needsPin: boolean;
+  /** the person's language ("de", "pt-BR"; "" or absent: the terminal's),
+   * shown while they are signed in (issue 21) */
+  language?: string;
 }
 export interface Session {
   /** the site has active people: a person must sign in */

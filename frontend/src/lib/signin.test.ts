@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from './api';
-import { captureKey, cleanBadge, createThrottle, initials, lockedSentence, pinKey, signInProblem } from './signin';
+import { captureKey, cleanBadge, createThrottle, initials, lockedProblem, lockedSentence, personLanguage, pinKey, signInProblem } from './signin';
+import { setLocale } from '../i18n';
+import { noSession } from '../stores/session';
 
 describe('pinKey', () => {
   it('appends digits, deletes, clears and submits a PIN of 4 digits or more', () => {
@@ -121,5 +123,45 @@ describe('sign-in sentences', () => {
     expect(initials('  josé  da silva ')).toBe('JS');
     expect(initials('Øystein')).toBe('Ø');
     expect(initials('')).toBe('?');
+  });
+});
+
+describe('sign-in in the language shown (issue 21)', () => {
+  afterEach(() => setLocale(null));
+
+  it('says a refusal from its code and values, and follows a change of language', () => {
+    const p = signInProblem(new ApiError('wrong_pin', 'Wrong PIN. 2 more tries before this badge is locked for a while.', 'pin', { field: 'pin', tries_left: 2 }));
+    expect(p.text).toBe('Wrong PIN. 2 more tries before this badge is locked for a while.');
+    setLocale('de');
+    expect(p.text).toBe('Falsche PIN. Noch 2 Versuche, dann wird dieser Ausweis eine Zeit lang gesperrt.');
+    setLocale('pl');
+    expect(p.text).toMatch(/^Błędny PIN\. Zostały 2 próby/);
+    expect(signInProblem(new ApiError('wrong_pin', 'Enter your PIN.', 'pin', { rule: 'empty' })).text).toBe('Wpisz swój PIN.');
+    expect(signInProblem(new ApiError('inactive', 'Old Timer is no longer active at this site. Ask a manager.', 'badge', { name: 'Old Timer' })).text).toContain('Old Timer');
+    expect(signInProblem(new Error('boom')).text).toBe('Logowanie się nie udało. Spróbuj ponownie; jeśli to się powtarza, zgłoś to do IT.');
+    // A Go lockout: until a time in the locale.
+    const until = new Date(2026, 0, 5, 14, 35).getTime();
+    setLocale('fr');
+    const locked = signInProblem(new ApiError('locked', 'Too many wrong PINs: this badge is locked on this computer for 5 minutes. Try again later or ask a manager.', 'pin', { until: new Date(until).toISOString(), minutes: 5 }));
+    expect(locked.text).toContain('14:35');
+    expect(locked.text).toMatch(/^Trop de codes PIN incorrects/);
+  });
+
+  it('says until when a badge is locked, with the locale’s plural and time', () => {
+    const now = new Date(2026, 0, 5, 14, 30, 0).getTime();
+    setLocale('de');
+    expect(lockedSentence('Ana Lima', now + 5 * 60000, now)).toBe(
+      'Die Anmeldung für Ana Lima ist nach zu vielen falschen PINs gesperrt. Um 14:35 Uhr erneut versuchen (in 5 Min.) oder den Betriebsleiter fragen.',
+    );
+    const p = lockedProblem('', now + 60000, now);
+    setLocale('zh-CN');
+    expect(p.text).toBe('PIN 错误次数过多，登录已锁定。请在 14:31（1 分钟后）再试，或联系主管。');
+  });
+
+  it('reads the language of the person signed in', () => {
+    const person = { badgeId: 'B-1', displayName: 'Ana', role: 'operator', needsPin: false, language: ' pt-BR ' };
+    expect(personLanguage({ ...noSession, signedIn: true, person })).toBe('pt-BR');
+    expect(personLanguage({ ...noSession, signedIn: false, person })).toBeNull();
+    expect(personLanguage({ ...noSession, signedIn: true, person: { ...person, language: '' } })).toBeNull();
   });
 });

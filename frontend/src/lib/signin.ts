@@ -2,7 +2,8 @@
 // keystrokes of a barcode scanner (a keyboard wedge: fast keys, then Enter),
 // the throttle of activity reports and the sentences of sign-in errors.
 // Tested with Vitest; the components only wire them to events.
-import { toApiError } from './api';
+import { errorText, toApiError, type Session } from './api';
+import { formatTime } from './format';
 import { t, type MessageKey } from '../i18n';
 
 /** PIN length the Go side accepts (backend/pin.Check: 4–32 digits). */
@@ -118,37 +119,56 @@ export function createThrottle(
   };
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** clock renders ms as local "HH:MM". */
+/** clock renders ms as the local time of day in the language shown
+ * ("14:35"; 24-hour where the language writes it so). */
 export function clock(ms: number): string {
-  const d = new Date(ms);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return formatTime(ms);
 }
 
-/** lockedSentence says until when signing in is locked. */
+/** lockedSentence says until when signing in is locked, in the language
+ * shown. */
 export function lockedSentence(name: string, until: number, now: number = Date.now()): string {
-  const min = Math.max(1, Math.ceil((until - now) / 60000));
-  const who = name ? `for ${name} ` : '';
-  return `Signing in ${who}is locked after too many wrong PINs. Try again at ${clock(until)} (in ${min} min), or ask a manager.`;
+  const minutes = Math.max(1, Math.ceil((until - now) / 60000));
+  const values = { name, time: clock(until), minutes };
+  return name ? t('signin.locked.named', values) : t('signin.locked.anonymous', values);
 }
 
 /** Where a sign-in error leaves the person: still at the PIN pad (a wrong
- * PIN: try again) or back at the badge (anything else). */
+ * PIN: try again) or back at the badge (anything else). text is said in
+ * the language shown when it is read, so a problem on screen follows a
+ * change of language. */
 export interface SignInProblem {
   code: string;
-  text: string;
+  readonly text: string;
   step: 'badge' | 'pin';
 }
 
 /** signInProblem maps an error of Identify or SignIn to the sentence shown
- * and the step to show it on. The Go side's sentence is kept (it says how
- * many attempts are left, or until when a badge is locked). */
+ * and the step to show it on: the error's code and values said by
+ * errorText (tries left, the badge, the lock's end in the locale), Go's
+ * own sentence in English. */
 export function signInProblem(e: unknown): SignInProblem {
   const err = toApiError(e);
   const code = err.code;
-  const text = code === 'internal' ? 'Signing in did not work. Try again; if it keeps happening, tell IT.' : err.message;
-  return { code, text, step: code === 'wrong_pin' ? 'pin' : 'badge' };
+  return {
+    code,
+    get text() {
+      return code === 'internal' ? t('signin.problem.internal') : errorText(err);
+    },
+    step: code === 'wrong_pin' ? 'pin' : 'badge',
+  };
+}
+
+/** lockedProblem is the problem of a badge found locked until until (ms)
+ * when it was identified. */
+export function lockedProblem(name: string, until: number, now: number): SignInProblem {
+  return {
+    code: 'locked',
+    get text() {
+      return lockedSentence(name, until, now);
+    },
+    step: 'badge',
+  };
 }
 
 const roleKeys: { [role: string]: MessageKey } = {
@@ -162,6 +182,14 @@ const roleKeys: { [role: string]: MessageKey } = {
 export function roleLabel(role: string): string {
   const k = roleKeys[role];
   return k ? t(k) : role;
+}
+
+/** personLanguage is the language of the person signed in (a tag of the
+ * people list: "de", "pt-BR"), or null for nobody or a person without one
+ * (the terminal's language then). */
+export function personLanguage(s: Session): string | null {
+  const p = s.signedIn ? s.person : null;
+  return p?.language?.trim() || null;
 }
 
 /** initials of a display name for the name buttons ("Ana Lima" → "AL"). */

@@ -13,7 +13,8 @@ import {
   type PersonChoice,
   type Session,
 } from '../lib/api';
-import { cleanBadge, createThrottle, lockedSentence, signInProblem, type SignInProblem, pinKey } from '../lib/signin';
+import { cleanBadge, createThrottle, lockedProblem, personLanguage, signInProblem, type SignInProblem, pinKey } from '../lib/signin';
+import { applyPersonLanguage } from '../i18n';
 
 export const noSession: Session = { required: false, signedIn: false, person: null, idleSeconds: 0, expiresAt: 0, deviceRole: '' };
 
@@ -56,17 +57,30 @@ export function createSession(
   api: SessionApi = sessionApi,
   subscribe: Subscribe = (fn) => onEvent<Session>('session:changed', fn),
   touchEveryMs = 15000,
+  showLanguage: (tag: string | null) => void = applyPersonLanguage,
 ): SessionStore {
   const state = writable<SessionState>({ phase: 'loading', session: noSession, error: null });
   // Bumped by every session that arrives; an answer to a call started
   // before a newer session arrived is stale and dropped.
   let seq = 0;
+  // Whose language is shown (badge and language; "" for nobody): a shared
+  // terminal switches to the language of whoever signs in and back at
+  // sign-out or idle sign-out (issue 21). Only a change of person or of
+  // their language switches, so a language picked on the terminal during a
+  // session is not undone by the next Touch.
+  let shown: string | null = null;
 
   function set(s: Session) {
     seq++;
     const before = get(state).session;
     const next = normalize(s);
     if (before.person?.badgeId !== next.person?.badgeId) throttle.reset();
+    const lang = personLanguage(next);
+    const who = next.signedIn && next.person ? `${next.person.badgeId}\u0000${lang ?? ''}` : '';
+    if (who !== shown) {
+      shown = who;
+      showLanguage(lang);
+    }
     state.set({ phase: 'ready', session: next, error: null });
   }
 
@@ -205,7 +219,7 @@ export function createSignInFlow(api: FlowApi = sessionApi, onSignedIn: (s: Sess
         patch({
           busy: false,
           badge: '',
-          problem: { code: 'locked', text: lockedSentence(step.person?.displayName ?? '', step.lockedUntil, now()), step: 'badge' },
+          problem: lockedProblem(step.person?.displayName ?? '', step.lockedUntil, now()),
         });
       } else if (step.needsPin) {
         patch({ busy: false, step: 'pin', person: step.person, pin: '', badge: '' });
