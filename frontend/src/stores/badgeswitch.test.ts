@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { scanAction, type ScanContext } from './badgeswitch';
+import { setLocale } from '../i18n';
 
 const people = [
   { badgeId: 'OP-100', active: true },
@@ -26,4 +27,15 @@ describe('a scan on any screen', () => {
     expect(a.kind).toBe('refuse');
     expect(a.kind === 'refuse' && a.message).toMatch(/^4006381333931 was scanned where nothing takes a scan/);
   });
+
+  it('says the refusal in the terminal’s language (issue 21)', () => {
+    setLocale('de');
+    const a = scanAction('4006381333931', ctx({}));
+    expect(a.kind === 'refuse' && a.message).toMatch(/^4006381333931 wurde gescannt, wo kein Feld einen Scan annimmt\. Zu Einträge/);
+    setLocale('en-XA');
+    const x = scanAction('4006381333931', ctx({}));
+    expect(x.kind === 'refuse' && x.message).toMatch(/^⟦4006381333931 .*⟧$/);
+  });
 });
+
+afterEach(() => setLocale(null));

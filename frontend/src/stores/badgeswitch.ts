@@ -4,6 +4,7 @@
 // identifies it at once. A scan outside any field that is not a badge is
 // refused out loud (it used to press the focused button, or vanish).
 import { writable } from 'svelte/store';
+import { t } from '../i18n';
 
 /** switchBadge holds a badge scanned to switch operator, until the sign-in
  * screen takes it. */
@@ -38,6 +39,6 @@ export function scanAction(code: string, ctx: ScanContext): ScanAction {
   if (ctx.editable) return { kind: 'none' };
   return {
     kind: 'refuse',
-    message: `${badge.length > 40 ? badge.slice(0, 40) + '…' : badge} was scanned where nothing takes a scan. Go to Records (Alt+1), press Esc for a new record, and scan again.`,
+    message: t('scan.nowhere', { code: badge.length > 40 ? badge.slice(0, 40) + '…' : badge }),
   };
 }
