@@ -1,6 +1,6 @@
 // Sync state in words for the status bar and the sync screen. Pure
 // functions: values in, text out, so they are tested without a backend.
-import type { SyncStatus } from './api';
+import { ApiError, errorText, rejectionError, type FieldRule, type SyncStatus } from './api';
 import { formatQuantity, formatTime } from './format';
 import { intlLocale, t, type MessageKey } from '../i18n';
 
@@ -73,12 +73,36 @@ export function isLongSync(s: SyncStatus): boolean {
   return p.pushed + p.pulled >= 500 || (p.target > 0 && p.target - p.cursor >= 500);
 }
 
-/** reasonText turns a quarantine reason ("code: sentence") into the sentence. */
-export function reasonText(reason: string): string {
-  const m = /^([a-z_]+):\s*(.+)$/s.exec(reason.trim());
-  if (!m) return reason.trim() || t('sync.reason.none');
-  const s = m[2].trim();
-  return s.charAt(0).toUpperCase() + s.slice(1);
+/** reasonText says a quarantine reason (the server's "code: sentence")
+ * in the language shown: its code and values from the errors dictionary,
+ * with the limits of the row's table from the registry (rules, from
+ * tableRules); the server's sentence in English or for a code without a
+ * message. */
+export function reasonText(reason: string, rules: readonly FieldRule[] = []): string {
+  if (!reason.trim()) return t('sync.reason.none');
+  return errorText(rejectionError(reason, rules));
+}
+
+/** lastErrorCodes are the sync client's sentences (backend/syncclient
+ * Sentence) with the error code and rule that say them in any language:
+ * the status carries only the sentence. */
+const lastErrorCodes: [prefix: string, code: string, rule?: string][] = [
+  ['This computer is not connected to a sync server yet', 'sync_failed', 'not_enrolled'],
+  ['The sync server no longer accepts this computer', 'unauthorized'],
+  ['The sync server needs a newer version of Outpost', 'sync_failed', 'protocol_too_old'],
+  ['The sync server was restored from a backup', 'sync_failed', 'timeline_changed'],
+  ['The sync server cannot be reached', 'offline'],
+];
+
+/** lastErrorText says why the last sync did not work in the language
+ * shown; a sentence it does not know (a server's refusal, a local
+ * problem) stays as Go wrote it. */
+export function lastErrorText(s: SyncStatus): string {
+  const msg = (s.last_error ?? '').trim();
+  const hit = lastErrorCodes.find(([prefix]) => msg.startsWith(prefix));
+  if (!hit) return msg;
+  const [, code, rule] = hit;
+  return errorText(new ApiError(code, msg, undefined, rule ? { rule } : {}));
 }
 
 const tableNames: { [table: string]: MessageKey } = {

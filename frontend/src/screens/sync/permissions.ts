@@ -3,17 +3,25 @@
 // button is disabled with the reason beside it before anyone presses it.
 // The Go side's refusal is still shown when it says no.
 import type { Session } from '../../lib/api';
+import { roleLabel } from '../../lib/signin';
+import { t } from '../../i18n';
 
-/** managerWithPinReason is why the signed-in person may not do `what` (a
- * phrase: "disconnect this computer from the server"), or "" when they
- * may: a site without people has no sign-in; otherwise a manager who
- * signed in with a PIN (a signed-in person who needs a PIN entered it). */
-export function managerWithPinReason(s: Session, what: string): string {
+/** What a manager with a PIN may do here: connect this computer to a
+ * server again, or disconnect it. */
+export type ManagerAction = 'reconnect' | 'disconnect';
+
+/** managerWithPinReason is why the signed-in person may not do action, in
+ * the language shown, or "" when they may: a site without people has no
+ * sign-in; otherwise a manager who signed in with a PIN (a signed-in
+ * person who needs a PIN entered it). */
+export function managerWithPinReason(s: Session, action: ManagerAction): string {
   if (!s.required) return '';
   const p = s.signedIn ? s.person : null;
-  if (!p) return `Sign in as a manager to ${what}.`;
-  if (p.role !== 'manager') return `Only a manager can ${what}; ${p.displayName} is signed in as ${p.role}.`;
-  if (!p.needsPin) return `Only a manager who signs in with a PIN can ${what}; ${p.displayName} has no PIN: set one on the Site screen first.`;
+  const reconnect = action === 'reconnect';
+  if (!p) return reconnect ? t('sync.blocked.reconnect.signIn') : t('sync.blocked.disconnect.signIn');
+  const values = { name: p.displayName, role: roleLabel(p.role) };
+  if (p.role !== 'manager') return reconnect ? t('sync.blocked.reconnect.notManager', values) : t('sync.blocked.disconnect.notManager', values);
+  if (!p.needsPin) return reconnect ? t('sync.blocked.reconnect.noPin', values) : t('sync.blocked.disconnect.noPin', values);
   return '';
 }
 
@@ -31,9 +39,9 @@ export function changedBy(table: string, row: { [k: string]: unknown } | null | 
 export function discardReason(s: Session, table: string, row: { [k: string]: unknown } | null | undefined): string {
   if (!s.required) return '';
   const p = s.signedIn ? s.person : null;
-  if (!p) return 'Sign in to discard a change: only the person who made it, a supervisor or a manager may.';
+  if (!p) return t('sync.discard.signIn');
   if (p.role === 'supervisor' || p.role === 'manager') return '';
   const by = changedBy(table, row);
   if (by && by === p.badgeId) return '';
-  return `Only ${by ? `${by}, who made this change,` : 'the person who made it,'} a supervisor or a manager can discard it.`;
+  return by ? t('sync.discard.notYoursBy', { by }) : t('sync.discard.notYours');
 }

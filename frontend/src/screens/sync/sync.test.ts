@@ -96,10 +96,10 @@ const signedIn = (person: typeof ana | null) => ({ ...noSession, required: true,
 
 describe('permissions', () => {
   it('a manager with a PIN, once the site has people', () => {
-    const what = 'disconnect this computer from the server';
+    const what = 'disconnect' as const;
     expect(managerWithPinReason(noSession, what)).toBe('');
     expect(managerWithPinReason(signedIn(null), what)).toBe('Sign in as a manager to disconnect this computer from the server.');
-    expect(managerWithPinReason(signedIn(ana), what)).toBe('Only a manager can disconnect this computer from the server; Ana Lima is signed in as operator.');
+    expect(managerWithPinReason(signedIn(ana), what)).toBe('Only a manager can disconnect this computer from the server; Ana Lima is signed in as Operator.');
     expect(managerWithPinReason(signedIn(noPin), what)).toContain('Only a manager who signs in with a PIN');
     expect(managerWithPinReason(signedIn(max), what)).toBe('');
   });
@@ -131,7 +131,7 @@ describe('SyncScreen with people', () => {
     render(SyncScreen);
     await screen.findByTestId('discard');
     expect((screen.getByTestId('unenroll') as HTMLButtonElement).disabled).toBe(true);
-    expect(screen.getByTestId('unenroll-blocked').textContent).toBe('Only a manager can disconnect this computer from the server; Ben Ott is signed in as operator.');
+    expect(screen.getByTestId('unenroll-blocked').textContent).toBe('Only a manager can disconnect this computer from the server; Ben Ott is signed in as Operator.');
     expect((screen.getByTestId('discard') as HTMLButtonElement).disabled).toBe(true);
     expect(screen.getByTestId('discard-blocked').textContent).toContain('Only OP-100, who made this change');
     // The author may discard their own change.
@@ -156,7 +156,7 @@ describe('SyncScreen with people', () => {
     syncStatus.set(status() as never);
     session.set(signedIn(ana));
     render(SyncScreen);
-    expect((await screen.findByTestId('enroll-blocked')).textContent).toBe('Only a manager can connect this computer to a server again; Ana Lima is signed in as operator.');
+    expect((await screen.findByTestId('enroll-blocked')).textContent).toBe('Only a manager can connect this computer to a server again; Ana Lima is signed in as Operator.');
     expect((screen.getByTestId('enroll-submit') as HTMLButtonElement).disabled).toBe(true);
     session.set(signedIn(max));
     await vi.waitFor(() => expect((screen.getByTestId('enroll-submit') as HTMLButtonElement).disabled).toBe(false));
