@@ -405,7 +405,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 				d.mu.Lock()
 				answers := d.pushes[k]
 				d.mu.Unlock()
-				if a, ok := acceptedThenPurged(tb, e, answers, h, sum.lastRestore); ok {
+				if a, ok := acceptedThenPurged(tb, e, answers, h, sum.rewinds); ok {
 					found = true
 					sum.PurgedFromHistory++
 					if sum.progress != nil {

@@ -63,14 +63,12 @@ func (c *cluster) rewound(t time.Time) bool {
 	return false
 }
 
-// lastRestore is when the last restore put a backup back (zero: none).
-func (c *cluster) lastRestore() time.Time {
+// rewindSpans are the spans of time restores took back: from each
+// backup to its restore.
+func (c *cluster) rewindSpans() [][2]time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.rewinds) == 0 {
-		return time.Time{}
-	}
-	return c.rewinds[len(c.rewinds)-1][1]
+	return append([][2]time.Time{}, c.rewinds...)
 }
 
 // retentionFlags make the horizon move within a run: a purge every

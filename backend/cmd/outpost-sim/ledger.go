@@ -182,10 +182,13 @@ func (d *device) loadChildPushes() {
 
 // acceptedThenPurged returns the answer that shows the edit (its hlc and
 // fields) was accepted at a version retention has since purged: applied
-// or merged with the edit's fields, sent after the last restore (zero: no
-// restore), at a version the final history h no longer holds while the
-// row has moved past it (only a superseded version is purged).
-func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syncclient.HistoryEntry, lastRestore time.Time) (pushAnswer, bool) {
+// or merged with the edit's fields, sent outside every span from a backup
+// to its restore (rewinds; an answered push sent before a backup committed
+// before the backup's copy, which kills the servers first: the restore
+// brings it back, and retention may purge it again, seed 241), at a
+// version the final history h no longer holds while the row has moved
+// past it (only a superseded version is purged).
+func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syncclient.HistoryEntry, rewinds [][2]time.Time) (pushAnswer, bool) {
 	if e.hlc == "" || len(h) == 0 {
 		return pushAnswer{}, false
 	}
@@ -196,7 +199,7 @@ func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syn
 		latest = max(latest, v.Version)
 	}
 	for _, a := range answers {
-		if a.HLC != e.hlc || !a.Sent.After(lastRestore) || held[a.Version] || a.Version >= latest {
+		if a.HLC != e.hlc || held[a.Version] || a.Version >= latest || sentWithin(a.Sent, rewinds) {
 			continue
 		}
 		if fieldsEqual(tb, e.fields, a.Row) {
@@ -270,4 +273,15 @@ func (d *device) notePulled(changes []protocol.PullChange) {
 			d.forcedMootSeen[k] = true
 		}
 	}
+}
+
+// sentWithin reports whether t falls within a span from a backup to its
+// restore (both ends included).
+func sentWithin(t time.Time, rewinds [][2]time.Time) bool {
+	for _, r := range rewinds {
+		if !t.Before(r[0]) && !t.After(r[1]) {
+			return true
+		}
+	}
+	return false
 }

@@ -23,14 +23,16 @@ import (
 // 8deb348 campaign counted such edits lost (replays of 121 on 504d0a3:
 // "merged" at v199 with the edit's note, v199 purged, v2 and v212… kept).
 // The push ledger excuses an edit only when the server answered the push
-// that carried it (its hlc) applied or merged with its fields, after the
-// last restore, at a version the final history lacks below the row's
-// latest one.
+// that carried it (its hlc) applied or merged with its fields, sent
+// outside every span from a backup to its restore, at a version the final
+// history lacks below the row's latest one.
 func TestAcceptedThenPurged(t *testing.T) {
 	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLineConfigs)
 	e := edit{table: tb.Name, id: "r", fields: map[string]any{"notes": "note 1 from device 4"}, hlc: "h4"}
 	restore := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
 	after, before := restore.Add(time.Second), restore.Add(-time.Second)
+	rewound := [][2]time.Time{{restore.Add(-3 * time.Second), restore}}
+	beforeBackup := restore.Add(-4 * time.Second)
 	with := protocol.Row{"notes": "note 1 from device 4"}
 	without := protocol.Row{"notes": "note 2 from device 13"}
 	h := []syncclient.HistoryEntry{{Version: 2, Row: map[string]any{"notes": nil}}, {Version: 212, Row: without}}
@@ -38,21 +40,22 @@ func TestAcceptedThenPurged(t *testing.T) {
 		name    string
 		answers []pushAnswer
 		h       []syncclient.HistoryEntry
-		last    time.Time
+		rewinds [][2]time.Time
 		want    bool
 	}{
-		{"merged at a purged version", []pushAnswer{{HLC: "h4", Status: protocol.StatusMerged, Version: 199, Row: with, Sent: after}}, h, restore, true},
-		{"applied at a purged version, no restore", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: after}}, h, time.Time{}, true},
-		{"another edit's push (hlc)", []pushAnswer{{HLC: "h3", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: after}}, h, restore, false},
-		{"merged without the edit's field", []pushAnswer{{HLC: "h4", Status: protocol.StatusMerged, Version: 199, Row: without, Sent: after}}, h, restore, false},
-		{"answered before the last restore", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: before}}, h, restore, false},
-		{"its version still in the history (holding something else)", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 212, Row: with, Sent: after}}, h, restore, false},
-		{"at or above the row's latest version (never superseded)", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 300, Row: with, Sent: after}}, h, restore, false},
-		{"no history", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: after}}, nil, restore, false},
-		{"no answer", nil, h, restore, false},
+		{"merged at a purged version", []pushAnswer{{HLC: "h4", Status: protocol.StatusMerged, Version: 199, Row: with, Sent: after}}, h, rewound, true},
+		{"applied at a purged version, no restore", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: after}}, h, nil, true},
+		{"another edit's push (hlc)", []pushAnswer{{HLC: "h3", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: after}}, h, rewound, false},
+		{"merged without the edit's field", []pushAnswer{{HLC: "h4", Status: protocol.StatusMerged, Version: 199, Row: without, Sent: after}}, h, rewound, false},
+		{"sent between a backup and its restore", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: before}}, h, rewound, false},
+		{"sent before the backup (in it, purged after the restore)", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: beforeBackup}}, h, rewound, true},
+		{"its version still in the history (holding something else)", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 212, Row: with, Sent: after}}, h, rewound, false},
+		{"at or above the row's latest version (never superseded)", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 300, Row: with, Sent: after}}, h, rewound, false},
+		{"no history", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: after}}, nil, rewound, false},
+		{"no answer", nil, h, rewound, false},
 	}
 	for _, c := range cases {
-		if _, got := acceptedThenPurged(tb, e, c.answers, c.h, c.last); got != c.want {
+		if _, got := acceptedThenPurged(tb, e, c.answers, c.h, c.rewinds); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
 	}

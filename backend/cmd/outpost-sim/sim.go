@@ -146,11 +146,11 @@ type Summary struct {
 	// fields the server held anyway (check.go, forcedMoot): nothing to
 	// refuse, nothing applied.
 	ForbiddenMoot int `json:"forbidden_moot,omitempty"`
-	// lastRestore is when the last restore put a backup back (zero: none):
-	// a push answered before it is of a history the restore took back.
+	// rewinds are the spans from each backup to its restore: a push sent
+	// within one was answered by a history the restore took back.
 	// progress, when set, gets the check's notes (-v).
-	lastRestore time.Time
-	progress    io.Writer
+	rewinds  [][2]time.Time
+	progress io.Writer
 	// Mismatches describes the first differences found (empty when converged).
 	Mismatches []string `json:"mismatches,omitempty"`
 }
@@ -690,7 +690,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	sum.progress = cfg.Progress
 	if cfg.Nemesis != nil {
 		sum.retention, sum.staleAfter = true, cfg.Nemesis.StaleAfter
-		sum.lastRestore = cfg.Nemesis.Cluster.lastRestore()
+		sum.rewinds = cfg.Nemesis.Cluster.rewindSpans()
 	}
 	if err := check(ctx, &sum, devs, mgr); err != nil {
 		return sum, err
