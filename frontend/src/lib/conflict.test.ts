@@ -300,8 +300,16 @@ describe('in the operator’s language (issue 21)', () => {
   it('reads a typed number with the decimal comma, and offers numbers so', () => {
     expect(parseTyped('187,5', [180, 190], ',')).toBe(187.5);
     expect(parseTyped('187.5', [180, 190], ',')).toBe(187.5);
-    // in English a comma is a thousands sign: not read as a decimal
-    expect(parseTyped('1,200', [1], '.')).toBe('1,200');
+    // the other sign groups thousands: 1.200 in German, 1,200 in English, spaces in French
+    expect(parseTyped('1.200', [1], ',')).toBe(1200);
+    expect(parseTyped('1.200,5', [1], ',')).toBe(1200.5);
+    expect(parseTyped('1,200', [1], '.')).toBe(1200);
+    expect(parseTyped('1\u202f200', [1], ',')).toBe(1200);
+    expect(parseTyped('-3,5', [1], ',')).toBe(-3.5);
+    // not a number: kept as typed, for the Go side to refuse with its rule
+    expect(parseTyped('12,3,4', [1], ',')).toBe('12,3,4');
+    expect(parseTyped('abc', [1], ',')).toBe('abc');
+    expect(parseTyped('1,5', [1], '.')).toBe('1,5');
     expect(editable(187.5, ',')).toBe('187,5');
     expect(editable(1200, ',')).toBe('1200');
     expect(editable(null)).toBe('');

@@ -173,11 +173,32 @@ export function parseTyped(text: string, like: unknown[], decimal: string = deci
   const s = text.trim();
   if (s === '') return null;
   if (like.some((v) => typeof v === 'number')) {
-    let n = Number(s);
-    if (!Number.isFinite(n) && decimal === ',' && /^[-+]?\d*,\d+$/.test(s)) n = Number(s.replace(',', '.'));
-    return Number.isFinite(n) ? n : s;
+    const n = Number(s);
+    if (Number.isFinite(n) && !(decimal === ',' && thousands(s, '.'))) return n;
+    return readNumber(s, decimal) ?? s;
   }
   return text;
+}
+
+/** thousands: s is a number grouped in threes by sep ("1.200", "12,500.5"). */
+function thousands(s: string, sep: string): boolean {
+  const g = sep === '.' ? '\\.' : ',';
+  const d = sep === '.' ? ',' : '\\.';
+  return new RegExp(`^[-+]?\\d{1,3}(${g}\\d{3})+(${d}\\d+)?$`).test(s);
+}
+
+/** readNumber reads a number as the language writes it: spaces as
+ * thousands signs ("1 200" in French and Polish), the other sign than the
+ * decimal one as thousands sign when it groups by three ("1.200" in
+ * German, "1,200" in English), the decimal comma. null: not a number. */
+function readNumber(text: string, decimal: string): number | null {
+  let s = text.replace(/[\s\u00a0\u202f]/g, '');
+  const group = decimal === ',' ? '.' : ',';
+  if (thousands(s, group)) s = s.split(group).join('');
+  if (decimal === ',') s = s.replace(',', '.');
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)$/.test(s)) return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
 }
 
 /** decimalSeparator is the decimal sign of the language shown ("." or ","). */
