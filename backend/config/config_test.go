@@ -224,6 +224,8 @@ func TestLoader_Errors(t *testing.T) {
 		{"bad proxy", `{"proxy_url":"proxy:3128"}`, "", ErrInvalidValue, "managed", "proxy_url", "socks5"},
 		{"relative CA path", `{"ca_bundle":"ca.pem"}`, "", ErrInvalidValue, "managed", "ca_bundle", "absolute"},
 		{"bad recovery key", `{"recovery_public_key":"age1notakey"}`, "", ErrInvalidValue, "managed", "recovery_public_key", "age"},
+		{"language Outpost does not speak", `{"language":"klingon"}`, "", ErrInvalidValue, "managed", "language", "pt-BR"},
+		{"language as a region only", `{"defaults":{"language":"de-AT"}}`, "", ErrInvalidValue, "managed", "defaults.language", "one of"},
 		{"control characters in code", `{"enrollment_code":"AB\u0007CD"}`, "", ErrInvalidValue, "managed", "enrollment_code", "control"},
 		{"managed-only field as a preset", `{"defaults":{"kiosk_key_file":"/k"}}`, "", ErrManagedOnly, "managed", "defaults.kiosk_key_file", "top level"},
 		{"user sets a managed-only field", "", `{"recovery_public_key":"age1x"}`, ErrManagedOnly, "user", "recovery_public_key", "machine-wide"},
@@ -551,5 +553,33 @@ func TestLoader_WindowsFileCheckedOnAnyOS(t *testing.T) {
 	l.GOOS = "linux"
 	if _, err := l.Load(); !errors.Is(err, ErrInvalidValue) {
 		t.Fatalf("as linux: %v, want ErrInvalidValue", err)
+	}
+}
+
+// TestSettings_Language (issue 21): IT's default language for the
+// terminal's screens, one of the languages Outpost speaks (any case), as
+// a preset or enforced; a person's own language and the terminal's choice
+// still come first (the UI decides that).
+func TestSettings_Language(t *testing.T) {
+	cases := []struct{ name, managed, user, want string }{
+		{"none", `{}`, "", ""},
+		{"enforced", `{"language":"de"}`, "", "de"},
+		{"any case", `{"language":" PT-br "}`, "", "pt-BR"},
+		{"preset", `{"defaults":{"language":"zh-CN"}}`, "", "zh-CN"},
+		{"user file over a preset", `{"defaults":{"language":"fr"}}`, `{"language":"pl"}`, "pl"},
+		{"enforced over the user file", `{"language":"es"}`, `{"language":"pl"}`, "es"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			l := &Loader{GOOS: "linux", ManagedPath: write(t, dir, "managed.json", c.managed), UserPath: write(t, dir, "user.json", c.user)}
+			s, err := l.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Language() != c.want {
+				t.Fatalf("Language() = %q, want %q (%s)", s.Language(), c.want, s)
+			}
+		})
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"unicode"
 
 	"filippo.io/age"
+
+	"github.com/outpost-app/outpost/backend/protocol"
 )
 
 // Field names one setting, exactly as it is spelled in the JSON files.
@@ -35,6 +37,11 @@ const (
 	// KioskKeyFile is the absolute path of a key file used instead of the OS
 	// keychain on headless kiosks (the explicit opt-in). Managed only.
 	KioskKeyFile Field = "kiosk_key_file"
+	// Language is the language of this computer's screens until someone
+	// chooses (issue 21): one of protocol.Languages ("de", "pt-BR", …, any
+	// case). The terminal's own choice and the signed-in person's language
+	// come first; empty is English.
+	Language Field = "language"
 )
 
 // AllowInsecureHTTP is the managed file's switch (a JSON boolean, managed
@@ -72,7 +79,7 @@ func isLoopback(host string) bool {
 const ProxyDirect = "direct"
 
 // Fields lists every setting, in the order a settings screen shows them.
-var Fields = []Field{ServerURL, EnrollmentCode, CABundle, ProxyURL, RecoveryPublicKey, KioskKeyFile}
+var Fields = []Field{ServerURL, EnrollmentCode, CABundle, ProxyURL, RecoveryPublicKey, KioskKeyFile, Language}
 
 type fieldSpec struct {
 	// managedOnly fields are machine-wide decisions of IT: a user file may not
@@ -93,6 +100,7 @@ var specs = map[Field]fieldSpec{
 	ProxyURL:          {validate: validateProxyURL, redact: redactURL},
 	RecoveryPublicKey: {managedOnly: true, validate: validateRecipient},
 	KioskKeyFile:      {managedOnly: true, validate: validateAbsPath},
+	Language:          {validate: validateLanguage},
 }
 
 // Known reports whether f names a setting.
@@ -207,6 +215,25 @@ func validateAbsPath(goos, s string) error {
 func validateRecipient(_, s string) error {
 	if _, err := age.ParseRecipients(strings.NewReader(s)); err != nil {
 		return fmt.Errorf("not an age public key (age1…): %w", err)
+	}
+	return nil
+}
+
+// language returns the tag of protocol.Languages that s names (any case,
+// spaces around ignored), or "".
+func language(s string) string {
+	s = strings.TrimSpace(s)
+	for _, l := range protocol.Languages {
+		if strings.EqualFold(s, l) {
+			return l
+		}
+	}
+	return ""
+}
+
+func validateLanguage(_, s string) error {
+	if language(s) == "" {
+		return fmt.Errorf("must be one of %s (a language Outpost speaks)", strings.Join(protocol.Languages, ", "))
 	}
 	return nil
 }

@@ -102,6 +102,10 @@ func (s *Settings) RecoveryPublicKey() string { return s.Get(RecoveryPublicKey) 
 // KioskKeyFile returns the kiosk key file path, or "" for the OS keychain.
 func (s *Settings) KioskKeyFile() string { return s.Get(KioskKeyFile) }
 
+// Language returns IT's default language for the screens, as
+// protocol.Languages spells it ("pt-BR"), or "" for none.
+func (s *Settings) Language() string { return language(s.Get(Language)) }
+
 // FieldState is one row of a settings screen.
 type FieldState struct {
 	Field  Field  `json:"field"`

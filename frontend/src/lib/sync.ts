@@ -1,6 +1,6 @@
 // Sync state in words for the status bar and the sync screen. Pure
 // functions: values in, text out, so they are tested without a backend.
-import { ApiError, errorText, rejectionError, type FieldRule, type SyncStatus } from './api';
+import { ApiError, errorText, rejectionError, type FieldRule, type SyncSettings, type SyncStatus } from './api';
 import { formatQuantity, formatTime } from './format';
 import { intlLocale, t, type MessageKey } from '../i18n';
 
@@ -195,4 +195,11 @@ export function verifiedTables(s: SyncStatus | null): { table: string; label: st
   return Object.entries(v.tables)
     .map(([table, count]) => ({ table, label: tablesLabel[table] ? t(tablesLabel[table]) : table, count }))
     .sort((a, b) => a.label.localeCompare(b.label, intlLocale()));
+}
+
+/** managedLanguage is IT's default language from the managed configuration
+ * (the settings' "language" field: "de", "pt-BR"), or null for none. */
+export function managedLanguage(s: SyncSettings | null | undefined): string | null {
+  const f = s?.fields?.find((x) => x.field === 'language');
+  return f?.value?.trim() || null;
 }

@@ -4,6 +4,8 @@
 import { writable, type Readable } from 'svelte/store';
 import { sync as syncApi, type SyncSettings, type SyncStatus, ApiError, toApiError } from '../lib/api';
 import { EventsOn } from '../../wailsjs/runtime/runtime';
+import { managedLanguage } from '../lib/sync';
+import { setManagedDefault } from '../i18n';
 export { ago, progressOf } from '../lib/sync';
 
 export type SyncState =
@@ -64,7 +66,10 @@ function createSettingsStore(get: () => Promise<SyncSettings> = syncApi.settings
     subscribe,
     async refresh() {
       try {
-        set(await get());
+        const s = await get();
+        set(s);
+        // IT's default language: the terminal's until someone chooses (issue 21).
+        setManagedDefault(managedLanguage(s));
       } catch {
         /* the store is not open: the failure screen says why */
       }

@@ -11,7 +11,7 @@ import { syncStatusOf } from '../../test/syncFixtures';
 import { syncSettings, syncStatus } from '../../stores/sync';
 import { siteData } from '../../stores/site';
 import { session, noSession } from '../../stores/session';
-import { setLocale } from '../../i18n';
+import { currentLocale, setLocale, setManagedDefault } from '../../i18n';
 
 const settings = () => ({
   fields: [
@@ -30,6 +30,24 @@ afterEach(() => {
   removeBackend();
   session.set(noSession);
   setLocale(null);
+  setManagedDefault(null);
+});
+
+describe('IT’s default language (the managed configuration’s "language")', () => {
+  it('is the terminal’s language until someone on it chooses', async () => {
+    installBackend({ SyncService: { Settings: () => Promise.resolve(settings()) } });
+    expect(currentLocale()).toBe('en');
+    await syncSettings.refresh();
+    expect(currentLocale()).toBe('de');
+    setLocale('fr'); // picked on this terminal
+    await syncSettings.refresh();
+    expect(currentLocale()).toBe('fr');
+    setLocale(null);
+    expect(currentLocale()).toBe('de');
+    installBackend({ SyncService: { Settings: () => Promise.resolve({ ...settings(), fields: [] }) } });
+    await syncSettings.refresh();
+    expect(currentLocale()).toBe('en');
+  });
 });
 
 describe('Setup and Sync screens in German, Polish and Chinese', () => {
