@@ -179,7 +179,7 @@ func (c *Config) CheckServerURL(u string) error {
 		return fieldError(CodeInvalidInput, "server_url",
 			"This address uses plain http://, so the computer's key would be sent to the server unencrypted. "+
 				"Use the https:// address of the sync server, or ask IT to allow http:// (%s in the managed configuration).",
-			config.AllowInsecureHTTP)
+			config.AllowInsecureHTTP).With("rule", "insecure_http")
 	}
 	return nil
 }

@@ -383,13 +383,13 @@ func (s *SyncService) Enroll(serverURL, code string) (SyncStatus, error) {
 		serverURL = s.opts.ServerURL
 	}
 	if serverURL == "" {
-		return SyncStatus{}, fieldError(CodeInvalidInput, "server_url", "Enter the sync server's address, for example https://sync.example.com.")
+		return SyncStatus{}, fieldError(CodeInvalidInput, "server_url", "Enter the sync server's address, for example https://sync.example.com.").With("rule", "server_url_required")
 	}
 	if err := s.opts.Config.CheckServerURL(serverURL); err != nil {
 		return SyncStatus{}, err // plain http:// would carry the code and the token in clear
 	}
 	if code == "" {
-		return SyncStatus{}, fieldError(CodeInvalidInput, "code", "Enter the enrollment code IT gave you.")
+		return SyncStatus{}, fieldError(CodeInvalidInput, "code", "Enter the enrollment code IT gave you.").With("rule", "enrollment_code_required")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
@@ -507,11 +507,13 @@ func (s *SyncService) managerWithPIN(what string) error {
 	}
 	switch p := a.person; {
 	case p == nil:
-		return &Error{Code: CodeSignInRequired, Message: fmt.Sprintf("Sign in as a manager to %s.", what)}
+		return &Error{Code: CodeSignInRequired, Message: fmt.Sprintf("Sign in as a manager to %s.", what), Params: map[string]any{"rule": "manager"}}
 	case p.Role != protocol.PersonManager:
-		return &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only a manager can %s; %s is signed in as %s.", what, p.DisplayName, p.Role)}
+		return &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only a manager can %s; %s is signed in as %s.", what, p.DisplayName, p.Role),
+			Params: map[string]any{"rule": "manager_only", "name": p.DisplayName}}
 	case p.PINHash == "":
-		return &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only a manager who signs in with a PIN can %s; %s has no PIN: set one on the Site screen first.", what, p.DisplayName)}
+		return &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only a manager who signs in with a PIN can %s; %s has no PIN: set one on the Site screen first.", what, p.DisplayName),
+			Params: map[string]any{"rule": "manager_pin", "name": p.DisplayName}}
 	}
 	return nil
 }
@@ -535,7 +537,7 @@ func (s *SyncService) mayDiscard(ctx context.Context, cl *syncclient.Client, tab
 		return err
 	}
 	if a.person == nil {
-		return &Error{Code: CodeSignInRequired, Message: "Sign in to discard a change: only the person who made it, a supervisor or a manager may."}
+		return &Error{Code: CodeSignInRequired, Message: "Sign in to discard a change: only the person who made it, a supervisor or a manager may.", Params: map[string]any{"rule": "discard"}}
 	}
 	p := a.person
 	if p.Role == protocol.PersonSupervisor || p.Role == protocol.PersonManager {
@@ -558,7 +560,8 @@ func (s *SyncService) mayDiscard(ctx context.Context, cl *syncclient.Client, tab
 	if by != "" {
 		who = s.personName(ctx, by) + ", who made this change,"
 	}
-	return &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only %s a supervisor or a manager can discard it; %s is signed in as %s.", who, p.DisplayName, p.Role)}
+	return &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only %s a supervisor or a manager can discard it; %s is signed in as %s.", who, p.DisplayName, p.Role),
+		Params: map[string]any{"rule": "discard"}}
 }
 
 // personName is the display name of badge, else the badge id.
@@ -576,8 +579,14 @@ func (s *SyncService) personName(ctx context.Context, badge string) string {
 
 // syncError turns a sync failure into the sentence the UI shows.
 func syncError(err error) error {
-	code := "sync_failed"
+	code, rule := "sync_failed", ""
 	switch {
+	case errors.Is(err, syncclient.ErrNotEnrolled):
+		rule = "not_enrolled"
+	case errors.Is(err, syncclient.ErrProtocolTooOld):
+		rule = "protocol_too_old"
+	case errors.Is(err, store.ErrTimelineChanged):
+		rule = "timeline_changed"
 	case errors.Is(err, syncclient.ErrOffline):
 		code = "offline"
 	case errors.Is(err, syncclient.ErrUnsettled):
@@ -591,7 +600,11 @@ func syncError(err error) error {
 	if errors.As(err, &ae) && ae.Code == "invalid_code" {
 		return &Error{Code: "invalid_code", Field: "code", Message: "The enrollment code was not accepted: it may be mistyped, used up or expired. Ask IT for a new one."}
 	}
-	return &Error{Code: code, Message: syncclient.Sentence(err)}
+	e := &Error{Code: code, Message: syncclient.Sentence(err)}
+	if rule != "" {
+		e = e.With("rule", rule)
+	}
+	return e
 }
 
 // notifyingStore tells the sync client about every successful local write.

@@ -1,0 +1,80 @@
+package app
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
+	"github.com/outpost-app/outpost/backend/syncclient"
+)
+
+// TestSync_RefusalsNameTheirRule (issue 21): the Sync and Setup screens'
+// refusals carry their rule and the values their sentence needs, so the
+// screen says them in the person's language (frontend/src/i18n/errors:
+// errors.<code>.<rule>); the English sentence stays for logs.
+func TestSync_RefusalsNameTheirRule(t *testing.T) {
+	first := newTerminal(t, "")
+	tm := newTerminal(t, "manager")
+	tm.seed(t, protocol.TableSiteSettings, map[string]any{"time_zone": "UTC", "shifts": "Early=06:00", "pin_roles": "supervisor"})
+	tm.seed(t, protocol.TablePeople,
+		person("MGR-2", "Max Manager", "manager", true, ""),
+		person("OP-100", "Olga Operator", "operator", true, ""))
+	signIn := func(badge string) {
+		t.Helper()
+		if _, err := tm.sess.SignIn(badge, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unenroll := func() error { _, err := tm.sync.Unenroll(true); return err }
+	cases := []struct {
+		name        string
+		before      func()
+		call        func() error
+		code, field string
+		params      map[string]any
+	}{
+		{"no server address", nil, func() error { _, err := first.sync.Enroll(" ", "CODE-1"); return err }, CodeInvalidInput, "server_url", map[string]any{"rule": "server_url_required"}},
+		{"plain http", nil, func() error { _, err := first.sync.Enroll("http://sync.example.com", "CODE-1"); return err }, CodeInvalidInput, "server_url", map[string]any{"rule": "insecure_http"}},
+		{"no code", nil, func() error { _, err := first.sync.Enroll("https://sync.example.com", ""); return err }, CodeInvalidInput, "code", map[string]any{"rule": "enrollment_code_required"}},
+		{"nobody signed in", nil, unenroll, CodeSignInRequired, "", map[string]any{"rule": "manager"}},
+		{"an operator", func() { signIn("OP-100") }, unenroll, CodeForbidden, "", map[string]any{"rule": "manager_only", "name": "Olga Operator"}},
+		{"a manager without a PIN", func() { signIn("MGR-2") }, unenroll, CodeForbidden, "", map[string]any{"rule": "manager_pin", "name": "Max Manager"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.before != nil {
+				c.before()
+			}
+			e := asError(t, c.call())
+			if e.Code != c.code || e.Field != c.field {
+				t.Fatalf("%+v, want code %s field %q", e, c.code, c.field)
+			}
+			for k, v := range c.params {
+				if e.Params[k] != v {
+					t.Errorf("param %s = %#v, want %#v (%+v)", k, e.Params[k], v, e)
+				}
+			}
+		})
+	}
+}
+
+// TestSyncError_Rules: the sync client's states a refusal can carry are
+// rules of sync_failed (errors.sync_failed.<rule>).
+func TestSyncError_Rules(t *testing.T) {
+	for _, c := range []struct {
+		err        error
+		code, rule string
+	}{
+		{syncclient.ErrNotEnrolled, "sync_failed", "not_enrolled"},
+		{fmt.Errorf("push: %w", syncclient.ErrProtocolTooOld), "sync_failed", "protocol_too_old"},
+		{fmt.Errorf("pull: %w", store.ErrTimelineChanged), "sync_failed", "timeline_changed"},
+		{syncclient.ErrOffline, "offline", ""},
+		{syncclient.ErrUnauthorized, "unauthorized", ""},
+	} {
+		e := asError(t, syncError(c.err))
+		if e.Code != c.code || (c.rule != "" && e.Params["rule"] != c.rule) || (c.rule == "" && e.Params["rule"] != nil) {
+			t.Errorf("syncError(%v) = %+v, want %s rule %q", c.err, e, c.code, c.rule)
+		}
+	}
+}
