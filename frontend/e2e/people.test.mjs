@@ -161,3 +161,24 @@ test('manager adds a product on the site data screen; operators can then record 
   assert.equal(await page.locator('#st-tz').inputValue(), 'UTC');
   await shot('site-settings');
 });
+
+test('a person with a language: the shared terminal speaks it while they are signed in (issue 21)', async () => {
+  const { page } = h;
+  const lang = () => page.locator('html').getAttribute('lang');
+  // Mia, signed in on this manager computer, gives Ana German.
+  await h.call('SiteService', 'SavePerson', { badgeId: 'OP-100', displayName: 'Ana Operator', role: 'operator', active: true, language: 'de' });
+  await page.getByTestId('sign-out').click();
+  await page.getByTestId('signin-screen').waitFor();
+  assert.equal(await lang(), 'en');
+  await page.getByTestId('signin-badge').focus();
+  await page.keyboard.type('OP-100', { delay: 5 });
+  await page.keyboard.press('Enter');
+  await page.getByTestId('signed-in-name').filter({ hasText: 'Ana Operator' }).waitFor();
+  // German at once, in the same page (no reload, no restart).
+  await eventually('German', async () => (await lang()) === 'de');
+  await page.locator('#tab-records').filter({ hasText: 'Einträge' }).waitFor();
+  // Back to the terminal's language at sign-out.
+  await page.getByTestId('sign-out').click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  assert.equal(await lang(), 'en');
+});
