@@ -33,6 +33,28 @@ afterEach(() => {
   applyPersonLanguage(null);
 });
 
+/** untranslated lists the visible text with words outside ⟦ ⟧ (the
+ * pseudo-locale's brackets), leaving out data. */
+function untranslated(root: HTMLElement, data: string[]): string[] {
+  const out: string[] = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest('script, style, [aria-hidden="true"]')) continue;
+    let text = n.textContent ?? '';
+    for (const d of data) text = text.split(d).join(' ');
+    if (!/\p{L}{2,}/u.test(text)) continue;
+    if (!(el.textContent ?? '').includes('⟦')) out.push(text.trim());
+  }
+  for (const a of root.querySelectorAll('[placeholder], [title], [aria-label]')) {
+    for (const name of ['placeholder', 'title', 'aria-label']) {
+      const v = a.getAttribute(name);
+      if (v && /\p{L}{2,}/u.test(v) && !v.includes('⟦')) out.push(`${name}="${v}"`);
+    }
+  }
+  return out;
+}
+
 describe('the language of whoever signs in', () => {
   it('switches at sign-in and back at sign-out and idle sign-out', async () => {
     setManagedDefault('fr'); // IT's default for this terminal
@@ -100,5 +122,34 @@ describe('the language of whoever signs in', () => {
     ev.emit(signedOut);
     flushSync();
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Sign in');
+  });
+
+  it('in the pseudo-locale every word of the badge and PIN steps comes from the message files', async () => {
+    const max: Person = { badgeId: 'B-9', displayName: 'Max Weber', role: 'manager', needsPin: true };
+    const flow = createSignInFlow(
+      {
+        people: () => Promise.resolve([dora, max]),
+        identify: (b) =>
+          b === 'B-9'
+            ? Promise.resolve({ person: max, needsPin: true, lockedUntil: 0 })
+            : Promise.reject({ code: 'unknown_badge', message: 'No one at this site has the badge "X". Scan it again or pick your name.', params: { badge: 'X' } }),
+        signIn: () => Promise.reject({ code: 'wrong_pin', field: 'pin', message: 'Wrong PIN. 3 more tries before this badge is locked for a while.', params: { field: 'pin', tries_left: 3 } }),
+      },
+      vi.fn(),
+    );
+    setLocale('en-XA');
+    render(SignInScreen, { flow });
+    await screen.findByTestId('person-B-9');
+    const data = ['Dora Deutsch', 'Max Weber', 'PIN'];
+    await flow.identify('X');
+    flushSync();
+    expect(screen.getByTestId('signin-error').textContent).toContain('X');
+    expect(untranslated(document.body, data)).toEqual([]);
+    await flow.pick(max);
+    flushSync();
+    for (const k of '1234') flow.key(k);
+    flow.key('Enter');
+    await vi.waitFor(() => expect(screen.getByTestId('signin-error')).toBeTruthy());
+    expect(untranslated(document.body, data)).toEqual([]);
   });
 });

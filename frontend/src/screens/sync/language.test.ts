@@ -33,6 +33,28 @@ afterEach(() => {
   setManagedDefault(null);
 });
 
+/** untranslated lists the visible text with words outside ⟦ ⟧ (the
+ * pseudo-locale's brackets), leaving out data. */
+function untranslated(root: HTMLElement, data: string[]): string[] {
+  const out: string[] = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest('script, style, [aria-hidden="true"]')) continue;
+    let text = n.textContent ?? '';
+    for (const d of data) text = text.split(d).join(' ');
+    if (!/\p{L}{2,}/u.test(text)) continue;
+    if (!(el.textContent ?? '').includes('⟦')) out.push(text.trim());
+  }
+  for (const a of root.querySelectorAll('[placeholder], [title], [aria-label]')) {
+    for (const name of ['placeholder', 'title', 'aria-label']) {
+      const v = a.getAttribute(name);
+      if (v && /\p{L}{2,}/u.test(v) && !v.includes('⟦')) out.push(`${name}="${v}"`);
+    }
+  }
+  return out;
+}
+
 describe('IT’s default language (the managed configuration’s "language")', () => {
   it('is the terminal’s language until someone on it chooses', async () => {
     installBackend({ SyncService: { Settings: () => Promise.resolve(settings()) } });
@@ -114,5 +136,27 @@ describe('Setup and Sync screens in German, Polish and Chinese', () => {
     flushSync();
     expect(screen.getByText('2 (5 otwartych konfliktów w zakładzie)')).toBeTruthy();
     expect(screen.getByTestId('sync-pending').textContent).toBe('1234');
+  });
+
+  it('in the pseudo-locale every word of the setup and sync screens comes from the message files', async () => {
+    installBackend({
+      SyncService: {
+        Settings: () => Promise.resolve(settings()),
+        Quarantine: () => Promise.resolve([{ table: 'production_records', id: 'r1', reason: 'invalid_value: quantity must be between 0 and 1000000000', row: { line_id: 'L1', product_id: 'P-1', quantity: -1, operator_id: 'OP-1' } }]),
+      },
+      SchemaService: { Fields: () => Promise.resolve([]) },
+      SiteService: { Get: () => Promise.resolve({ lines: [], products: [], people: [], settings: {}, canEdit: false, editBlocked: '' }) },
+    });
+    await syncSettings.refresh();
+    await siteData.load();
+    setLocale('en-XA');
+    const data = ['https://sync.werk1.example.com', 'https://sync.example.com', 'demo', 'de', 'L1', 'P-1', 'OP-1', 'https://'];
+    const setup = render(SetupScreen);
+    expect(untranslated(document.body, data)).toEqual([]);
+    setup.unmount();
+    syncStatus.set(syncStatusOf({ online: false, role: 'manager', pending: 3, rejected: 1, awaiting_review: 1, open_conflicts: 2, last_error: 'The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back.', clock_warning: true, clock_offset_ms: 600_000 }) as never);
+    render(SyncScreen);
+    await screen.findByText(/L1/);
+    expect(untranslated(document.body, data)).toEqual([]);
   });
 });
