@@ -56,6 +56,11 @@ type SyncSettings struct {
 	AutoEnrolling bool `json:"autoEnrolling"`
 	// AutoEnrollError is why the automatic enrollment failed, as a sentence.
 	AutoEnrollError string `json:"autoEnrollError"`
+	// AutoEnrollCode and AutoEnrollParams are the same failure as an
+	// error's code and params, so the screen says it in the operator's
+	// language (issue 21).
+	AutoEnrollCode   string         `json:"autoEnrollCode,omitempty"`
+	AutoEnrollParams map[string]any `json:"autoEnrollParams,omitempty" ts_type:"{[key: string]: any}"`
 }
 
 // SyncStatus is the status bar's data: online, pending count, open
@@ -79,7 +84,7 @@ type SyncService struct {
 	failed error
 
 	autoEnrolling   bool
-	autoEnrollError string
+	autoEnrollError *Error
 
 	st          *store.Store
 	lastSync    int64
@@ -219,24 +224,26 @@ func (s *SyncService) start(ctx context.Context, st *store.Store) {
 		defer close(done)
 		if s.opts.ServerURL != "" && s.opts.Code != "" {
 			if err := cl.Load(rctx); err == nil && !cl.Status(rctx).Enrolled {
-				s.setAuto(true, "")
+				s.setAuto(true, nil)
 				_, err := cl.Enroll(rctx, s.opts.ServerURL, s.opts.Code)
-				msg := ""
+				var failed *Error
 				if err != nil {
 					// The code is a secret: only the server and the error are logged.
 					slog.Error("enroll with the configured server", "server", s.opts.ServerURL, "err", err)
-					msg = toError(syncError(err)).Message
+					failed = toError(syncError(err))
 				}
-				s.setAuto(false, msg)
+				s.setAuto(false, failed)
 			}
 		}
 		cl.Run(rctx)
 	}()
 }
 
-func (s *SyncService) setAuto(running bool, errMsg string) {
+// setAuto records whether the automatic enrollment runs and why it
+// failed (nil: it did not).
+func (s *SyncService) setAuto(running bool, failed *Error) {
 	s.mu.Lock()
-	s.autoEnrolling, s.autoEnrollError = running, errMsg
+	s.autoEnrolling, s.autoEnrollError = running, failed
 	s.mu.Unlock()
 }
 
@@ -289,7 +296,10 @@ func (s *SyncService) Settings() (SyncSettings, error) {
 		}
 	}
 	out.CodeConfigured = s.opts.Code != "" && out.ConfigError == ""
-	out.AutoEnrolling, out.AutoEnrollError = s.autoEnrolling, s.autoEnrollError
+	out.AutoEnrolling = s.autoEnrolling
+	if e := s.autoEnrollError; e != nil {
+		out.AutoEnrollError, out.AutoEnrollCode, out.AutoEnrollParams = e.Message, e.Code, e.Params
+	}
 	s.mu.Unlock()
 	return out, nil
 }
@@ -399,7 +409,7 @@ func (s *SyncService) Enroll(serverURL, code string) (SyncStatus, error) {
 	}
 	s.mu.Lock()
 	err = s.opts.Config.SetServerURL(cr.ServerURL)
-	s.autoEnrolling, s.autoEnrollError = false, ""
+	s.autoEnrolling, s.autoEnrollError = false, nil
 	s.mu.Unlock()
 	if err != nil {
 		slog.Warn("remember the server address", "err", err)

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/outpost-app/outpost/backend/protocol"
@@ -76,5 +79,30 @@ func TestSyncError_Rules(t *testing.T) {
 		if e.Code != c.code || (c.rule != "" && e.Params["rule"] != c.rule) || (c.rule == "" && e.Params["rule"] != nil) {
 			t.Errorf("syncError(%v) = %+v, want %s rule %q", c.err, e, c.code, c.rule)
 		}
+	}
+}
+
+// TestSyncSettings_AutoEnrollFailureHasItsCode (issue 21): when the
+// enrollment with the code IT configured fails, the setup screen gets the
+// failure's code and params beside the English sentence, to say it in the
+// operator's language.
+func TestSyncSettings_AutoEnrollFailureHasItsCode(t *testing.T) {
+	dir := t.TempDir()
+	svc := NewSyncService(SyncOptions{Tokens: &syncclient.MemoryTokens{}, ServerURL: "http://127.0.0.1:1", Code: "CODE-1234"})
+	ctx, cancel := context.WithCancel(context.Background())
+	core := NewCore("test", svc.Wrap(OpenLocal(OpenOptions{DataDir: dir, KeyFile: filepath.Join(dir, "key")})))
+	core.Start(ctx)
+	t.Cleanup(func() {
+		svc.Shutdown()
+		core.Shutdown()
+		cancel()
+	})
+	var s SyncSettings
+	eventually(t, "the automatic enrollment to fail", func() bool {
+		s, _ = svc.Settings()
+		return !s.AutoEnrolling && s.AutoEnrollError != ""
+	})
+	if s.AutoEnrollCode != "offline" || !strings.Contains(s.AutoEnrollError, "cannot be reached") {
+		t.Fatalf("settings %+v: want code offline beside the sentence", s)
 	}
 }

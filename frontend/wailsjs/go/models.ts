@@ -1078,6 +1078,8 @@ export namespace app {
 	    codeConfigured: boolean;
 	    autoEnrolling: boolean;
 	    autoEnrollError: string;
+	    autoEnrollCode?: string;
+	    autoEnrollParams?: {[key: string]: any};
 	
 	    static createFrom(source: any = {}) {
 	        return new SyncSettings(source);
@@ -1090,6 +1092,8 @@ export namespace app {
 	        this.codeConfigured = source["codeConfigured"];
 	        this.autoEnrolling = source["autoEnrolling"];
 	        this.autoEnrollError = source["autoEnrollError"];
+	        this.autoEnrollCode = source["autoEnrollCode"];
+	        this.autoEnrollParams = source["autoEnrollParams"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {

@@ -94,6 +94,33 @@ describe('Setup and Sync screens in German, Polish and Chinese', () => {
     expect(screen.getByTestId('setup-https').textContent?.trim()).toMatch(/^地址以 https:\/\/ 开头/);
   });
 
+  it('says why connecting with IT’s code failed, from its code', async () => {
+    installBackend({
+      SyncService: {
+        Settings: () =>
+          Promise.resolve({
+            ...settings(),
+            autoEnrollError: 'The enrollment code was not accepted: it may be mistyped, used up or expired. Ask IT for a new one.',
+            autoEnrollCode: 'invalid_code',
+            autoEnrollParams: { field: 'code' },
+          }),
+      },
+      SiteService: { Get: () => Promise.resolve({ lines: [], products: [], people: [], settings: {}, canEdit: false, editBlocked: '' }) },
+    });
+    await syncSettings.refresh();
+    await siteData.load();
+    setLocale('en');
+    render(SetupScreen);
+    expect(screen.getByTestId('setup-auto-enroll-error').textContent).toBe(
+      'Connecting with the code IT configured did not work: The enrollment code was not accepted: it may be mistyped, used up or expired. Ask IT for a new one.',
+    );
+    setLocale('pt-BR');
+    flushSync();
+    expect(screen.getByTestId('setup-auto-enroll-error').textContent).toBe(
+      'Não foi possível conectar com o código configurado pela TI: O código de cadastro não foi aceito: pode estar digitado errado, esgotado ou vencido. Peça um novo à TI.',
+    );
+  });
+
   it('the sync screen: state from the client’s sentence, refusals from their code with the registry’s limits, plurals', async () => {
     installBackend({
       SyncService: {
