@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { clockWarning, headline, progressLabel, reasonText, rowSummary, unsettledText, unsynced, verifiedLabel, verifiedTables } from './sync';
+import { afterEach, describe, expect, it } from 'vitest';
+import { clockWarning, headline, lastErrorText, managedLanguage, progressLabel, reasonText, rowSummary, unsettledText, unsynced, verifiedLabel, verifiedTables } from './sync';
 import { createPrefs } from '../stores/prefs';
 import { get } from 'svelte/store';
 import type { SyncStatus } from './api';
 import { syncStatusOf } from '../test/syncFixtures';
+import { setLocale } from '../i18n';
 
 const st = (over: Partial<SyncStatus> = {}): SyncStatus => syncStatusOf(over);
 
@@ -122,5 +123,29 @@ describe('verification', () => {
       { table: 'production_records', label: 'Production records', count: 1200 },
     ]);
     expect(verifiedTables(st())).toEqual([]);
+  });
+});
+
+describe('the sync client’s sentences in the language shown (issue 21)', () => {
+  afterEach(() => setLocale(null));
+
+  it('says a state the client names by its code, and keeps a sentence it does not know', () => {
+    const offline = syncStatusOf({ last_error: 'The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back.' });
+    expect(lastErrorText(offline)).toBe(offline.last_error);
+    setLocale('es');
+    expect(lastErrorText(offline)).toMatch(/^No se puede conectar con el servidor de sincronización\./);
+    const restored = syncStatusOf({ last_error: 'The sync server was restored from a backup. This computer re-reads what the server holds and sends again what it lost; your work is kept here.' });
+    setLocale('de');
+    expect(lastErrorText(restored)).toMatch(/Sicherung/);
+    const other = syncStatusOf({ last_error: 'The sync server refused the request (HTTP 500).' });
+    expect(lastErrorText(other)).toBe('The sync server refused the request (HTTP 500).');
+    expect(lastErrorText(syncStatusOf({ last_error: '' }))).toBe('');
+  });
+
+  it('reads IT’s default language from the settings', () => {
+    const f = (value: string) => ({ fields: [{ field: 'language', value, source: 'managed', locked: false, secret: false }], configError: '', codeConfigured: false, autoEnrolling: false, autoEnrollError: '' });
+    expect(managedLanguage(f('pt-BR'))).toBe('pt-BR');
+    expect(managedLanguage(f(' '))).toBeNull();
+    expect(managedLanguage(null)).toBeNull();
   });
 });

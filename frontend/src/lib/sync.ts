@@ -199,7 +199,7 @@ export function verifiedTables(s: SyncStatus | null): { table: string; label: st
 
 /** managedLanguage is IT's default language from the managed configuration
  * (the settings' "language" field: "de", "pt-BR"), or null for none. */
-export function managedLanguage(s: SyncSettings | null | undefined): string | null {
+export function managedLanguage(s: Pick<SyncSettings, 'fields'> | { fields: { field: string; value: string }[] } | null | undefined): string | null {
   const f = s?.fields?.find((x) => x.field === 'language');
   return f?.value?.trim() || null;
 }
