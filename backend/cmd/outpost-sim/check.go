@@ -301,8 +301,13 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 	// row's history, or on either side of a conflict record (editRecorded).
 	// Duplicated: a state (hlc) recorded twice in a row's history.
 	mines := map[string][]map[string]any{}
+	pushedMines := map[string][]sideWrite{}
 	for _, ch := range server[protocol.TableConflicts] {
 		rowID, _ := ch.Row["row_id"].(string)
+		if m, ok := ch.Row["mine"].(map[string]any); ok {
+			dev, _ := ch.Row["device_id"].(string)
+			pushedMines[rowID] = append(pushedMines[rowID], sideWrite{device: dev, row: m})
+		}
 		for _, side := range []string{"mine", "theirs"} {
 			if m, ok := ch.Row[side].(map[string]any); ok {
 				mines[rowID] = append(mines[rowID], m)
@@ -344,6 +349,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 		fmt.Fprintf(sum.progress, "outpost-sim: push ledger: %d applied or merged changes\n", n)
 	}
 	for _, d := range append(append([]*device{}, devs...), mgr) {
+		node := d.cl.Status(ctx).DeviceID
 		for k, e := range d.last {
 			if d.discarded[k] {
 				continue
@@ -392,7 +398,8 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 				// The edit may have been superseded before a restore that
 				// truncated the history (supersededBeforeRestore).
 				for _, pe := range d.preRestore[k] {
-					if sameEdit(pe.e, e) && supersededBeforeRestore(tb, e.fields, pe.h, h, mines[e.id]) {
+					if sameEdit(pe.e, e) && (supersededBeforeRestore(tb, e.fields, pe.h, h, mines[e.id]) ||
+						rewrittenBeforeRestore(tb, e.fields, pe.h, h, pushedMines[e.id])) {
 						found = true
 						sum.SupersededBeforeRestore++
 						break
@@ -411,6 +418,32 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 					if sum.progress != nil {
 						fmt.Fprintf(sum.progress, "purged from history: device %d's last edit of %s (hlc %s) was %s at v%d, a version retention purged since\n",
 							d.idx, k, e.hlc, a.Status, a.Version)
+					}
+				}
+			}
+			if !found {
+				// Decided against by the manager between a backup and its
+				// restore, which took the conflict record back with the
+				// decision (decidedBeforeRestore).
+				mgr.mu.Lock()
+				decisions := append([]decision(nil), mgr.decisions...)
+				mgr.mu.Unlock()
+				var pre []syncclient.HistoryEntry
+				for _, od := range append(append([]*device{}, devs...), mgr) {
+					od.mu.Lock()
+					for _, pe := range od.preRestore[k] {
+						if len(pe.h) > len(pre) {
+							pre = pe.h
+						}
+					}
+					od.mu.Unlock()
+				}
+				if dc, ok := decidedBeforeRestore(tb, e, node, decisions, pre, sum.rewinds); ok {
+					found = true
+					sum.DecidedBeforeRestore++
+					if sum.progress != nil {
+						fmt.Fprintf(sum.progress, "decided before a restore: device %d's last edit of %s (hlc %s) lost to a decision at v%d (%s) the restore took back\n",
+							d.idx, k, e.hlc, dc.version, dc.at.UTC().Format("15:04:05.000"))
 					}
 				}
 			}
@@ -761,6 +794,88 @@ func supersededBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []
 		}
 		if fieldsEqual(tb, fields, v.Row) {
 			held = true
+		}
+	}
+	return false
+}
+
+// decidedBeforeRestore returns the manager's decision that rejected the
+// edit between a backup and its restore: a decision on the edit's row
+// whose rejected side holds the edit's fields and whose chosen side does
+// not, made within one of rewinds, after the edit, of a conflict device
+// node pushed (the edit was "mine") or whose rejected side was a version
+// the history pre (read just before the restore) held with the edit's hlc
+// (the edit was "theirs"). An edit whose hlc names another device set a
+// value its row already held (no write): it stands for the write its hlc
+// names, made at that hlc's time. The device's row took the decision (the
+// edit lived on only in the conflict record, DESIGN.md section 3), and the
+// restore took back the record with the decision, as it takes back every
+// decision made after the backup (the decisions_overturned count skips
+// those too): the edit was settled, not lost, though no record of it is
+// left (seed 3 of the f430ea6 campaign).
+func decidedBeforeRestore(tb protocol.Table, e edit, node string, decisions []decision, pre []syncclient.HistoryEntry, rewinds [][2]time.Time) (decision, bool) {
+	made := e.at
+	if ts, err := hlc.Parse(e.hlc); err == nil && ts.Node != node {
+		made = time.UnixMilli(ts.Wall)
+	}
+	heldByServer := false
+	for _, v := range pre {
+		if e.hlc != "" && v.HLC == e.hlc && fieldsEqual(tb, e.fields, v.Row) {
+			heldByServer = true
+		}
+	}
+	for _, dc := range decisions {
+		if dc.table != e.table || dc.rowID != e.id || dc.at.Before(made) || !sentWithin(dc.at, rewinds) {
+			continue
+		}
+		if dc.device != node && !heldByServer {
+			continue
+		}
+		if fieldsEqual(tb, e.fields, dc.rejected) && !fieldsEqual(tb, e.fields, dc.chosen) {
+			return dc, true
+		}
+	}
+	return decision{}, false
+}
+
+// sideWrite is a conflict record's "mine" and the device that pushed it.
+type sideWrite struct {
+	device string
+	row    map[string]any
+}
+
+// rewrittenBeforeRestore reports whether the history pre, read just
+// before a restore, holds the edit's fields in some version followed by a
+// later version V that replaced them, whose device wrote V's values of
+// every field the edit set again in a write still on the server at the
+// end (a version of h or a conflict's "mine") no older than V. The
+// superseding device may have edited the row again before it pushed its
+// own write again on the new timeline (DESIGN.md section 3), so V's exact
+// write is gone (supersededBeforeRestore looks for that) while what
+// replaced the edit is still there (seed 3 of the f430ea6 campaign).
+func rewrittenBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []syncclient.HistoryEntry, mines []sideWrite) bool {
+	var later []sideWrite
+	for _, v := range h {
+		later = append(later, sideWrite{device: v.DeviceID, row: v.Row})
+	}
+	later = append(later, mines...)
+	held := false
+	for _, v := range pre {
+		if fieldsEqual(tb, fields, v.Row) {
+			held = true
+			continue
+		}
+		if !held || v.DeviceID == "" {
+			continue
+		}
+		replaced := map[string]any{}
+		for name := range fields {
+			replaced[name] = v.Row[name]
+		}
+		for _, s := range later {
+			if s.device == v.DeviceID && asInt(s.row["updated_at"]) >= asInt(v.Row["updated_at"]) && fieldsEqual(tb, replaced, s.row) {
+				return true
+			}
 		}
 	}
 	return false

@@ -132,11 +132,14 @@ type campaign struct {
 	Repairs             int    `json:"repairs"`
 	// PurgedFromHistory are edits found only through the push ledger
 	// (Summary.PurgedFromHistory): not failures, counted to show how often.
-	PurgedFromHistory int      `json:"purged_from_history"`
-	Stores            any      `json:"stores"`
-	Faults            any      `json:"faults"`
-	FailingSeeds      []uint64 `json:"failing_seeds"`
-	Minutes           float64  `json:"minutes"`
+	PurgedFromHistory int `json:"purged_from_history"`
+	// DecidedBeforeRestore are edits a decision the restore took back
+	// had rejected (Summary.DecidedBeforeRestore): not failures either.
+	DecidedBeforeRestore int      `json:"decided_before_restore"`
+	Stores               any      `json:"stores"`
+	Faults               any      `json:"faults"`
+	FailingSeeds         []uint64 `json:"failing_seeds"`
+	Minutes              float64  `json:"minutes"`
 }
 
 func runSoak(args []string, stdout, stderr io.Writer) int {
@@ -218,6 +221,7 @@ func soak(ctx context.Context, nc NemesisConfig, from, to uint64, limit time.Dur
 		c.Unrepaired += s.Unrepaired
 		c.Repairs += s.Repairs
 		c.PurgedFromHistory += s.PurgedFromHistory
+		c.DecidedBeforeRestore += s.DecidedBeforeRestore
 		if s.Nemesis != nil {
 			perStore[s.Nemesis.Store]++
 			sched, _ := ParseSchedule(s.Nemesis.Faults)

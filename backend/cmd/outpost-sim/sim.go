@@ -136,12 +136,19 @@ type Summary struct {
 	// SupersededBeforeRestore are last edits in no version and no conflict
 	// record at the end that the server's history held, superseded by a
 	// later version still on the server, just before a restore truncated
-	// it (check.go, supersededBeforeRestore): not lost.
+	// it (check.go, supersededBeforeRestore), or by a later version whose
+	// device wrote the values that replaced the edit's again in a write
+	// still on the server (rewrittenBeforeRestore): not lost.
 	SupersededBeforeRestore int `json:"superseded_before_restore,omitempty"`
 	// PurgedFromHistory are last edits in no version and no conflict
 	// record at the end that the server answered applied or merged at a
 	// version retention purged since (check.go, ledger.go): not lost.
 	PurgedFromHistory int `json:"purged_from_history,omitempty"`
+	// DecidedBeforeRestore are last edits in no version and no conflict
+	// record at the end that a manager's decision rejected between a
+	// backup and its restore, which took the record back with the
+	// decision (check.go, decidedBeforeRestore): settled, not lost.
+	DecidedBeforeRestore int `json:"decided_before_restore,omitempty"`
 	// ForbiddenMoot are operator writes of site data never refused whose
 	// fields the server held anyway (check.go, forcedMoot): nothing to
 	// refuse, nothing applied.
