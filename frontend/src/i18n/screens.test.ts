@@ -150,7 +150,7 @@ describe('switching the language', () => {
 
 describe('pseudo-locale', () => {
   // The fixtures' data, brand and cipher names, and the languages' own names.
-  const data = ['Ana Lima', 'B-1', 'P-100', 'L1', 'R-7', '1.0.0', '/x', 'keyring', 'https://s', 'SQLCipher', 'AES', 'UTC', ...LOCALES.map((l) => l.name)];
+  const data = ['Ana Lima', 'B-1', 'Product P-100', 'P-100', 'L1', 'R-7', '1.0.0', '/x', 'keyring', 'https://s', 'SQLCipher', 'AES', 'UTC', ...LOCALES.map((l) => l.name)];
   for (const s of ['records', 'lines', 'status', 'dashboard'] as Screen[]) {
     it(`${s}: every word on screen comes from the message files`, async () => {
       setLocale('en-XA');
