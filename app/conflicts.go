@@ -285,10 +285,10 @@ func (c *ConflictService) Resolve(id string, row map[string]any, baseVersion int
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return "", fieldError(CodeInvalidInput, "reason", "Write why you decided this way: the site sees it with the decision.")
+		return "", fieldError(CodeInvalidInput, "reason", "Write why you decided this way: the site sees it with the decision.").With("rule", "reason_required")
 	}
 	if row == nil {
-		return "", fieldError(CodeInvalidInput, "row", "Choose a value for every field first.")
+		return "", fieldError(CodeInvalidInput, "row", "Choose a value for every field first.").With("rule", "choose_every_field")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
@@ -305,7 +305,7 @@ func (c *ConflictService) Resolve(id string, row map[string]any, baseVersion int
 	}
 	r, err := cl.Resolve(ctx, id, protocol.Row(row), baseVersion, reason, by)
 	if errors.Is(err, syncclient.ErrNotManager) {
-		return "", &Error{Code: "forbidden", Message: "Only a manager's computer can resolve conflicts."}
+		return "", &Error{Code: "forbidden", Message: "Only a manager's computer can resolve conflicts.", Params: map[string]any{"rule": "manager_computer"}}
 	}
 	if err != nil {
 		return "", syncError(err)
@@ -388,7 +388,7 @@ func (c *ConflictService) reveal(ctx context.Context, id string, row map[string]
 // signed-in manager (a manager's computer is not enough).
 func (c *ConflictService) decider(ctx context.Context) (syncclient.Decider, error) {
 	if c.sync.deviceRole() != protocol.RoleManager {
-		return syncclient.Decider{}, &Error{Code: CodeForbidden, Message: "Only a manager's computer can resolve conflicts."}
+		return syncclient.Decider{}, &Error{Code: CodeForbidden, Message: "Only a manager's computer can resolve conflicts.", Params: map[string]any{"rule": "manager_computer"}}
 	}
 	st, ok := c.sync.store().(*store.Store)
 	if !ok || c.sync.sess == nil {
@@ -403,9 +403,10 @@ func (c *ConflictService) decider(ctx context.Context) (syncclient.Decider, erro
 	}
 	switch {
 	case a.person == nil:
-		return syncclient.Decider{}, &Error{Code: CodeSignInRequired, Message: "Sign in as a manager to resolve conflicts."}
+		return syncclient.Decider{}, &Error{Code: CodeSignInRequired, Message: "Sign in as a manager to resolve conflicts.", Params: map[string]any{"rule": "manager"}}
 	case a.person.Role != protocol.PersonManager:
-		return syncclient.Decider{}, &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only a manager can resolve conflicts; %s is signed in as %s.", a.person.DisplayName, a.person.Role)}
+		return syncclient.Decider{}, &Error{Code: CodeForbidden, Message: fmt.Sprintf("Only a manager can resolve conflicts; %s is signed in as %s.", a.person.DisplayName, a.person.Role),
+			Params: map[string]any{"rule": "manager_only", "name": a.person.DisplayName, "role": a.person.Role}}
 	}
 	return syncclient.Decider{PersonID: a.person.BadgeID, PersonName: a.person.DisplayName}, nil
 }

@@ -228,7 +228,7 @@ func (s *DashboardService) resolve(q DashboardQuery, loc *time.Location, shifts 
 	if q.Shifts != "" {
 		sh, err := period.ParseShifts(q.Shifts)
 		if err != nil {
-			return time.Time{}, time.Time{}, nil, nil, "", fieldError(CodeInvalidInput, "shifts", "Shifts are start times like 06:00,14:00,22:00, each different.")
+			return time.Time{}, time.Time{}, nil, nil, "", fieldError(CodeInvalidInput, "shifts", "Shifts are start times like 06:00,14:00,22:00, each different.").With("rule", "shifts")
 		}
 		shifts = sh
 	}
@@ -236,7 +236,7 @@ func (s *DashboardService) resolve(q DashboardQuery, loc *time.Location, shifts 
 	switch q.Preset {
 	case period.Custom:
 		if q.From <= 0 || q.To <= q.From {
-			return from, to, nil, nil, "", fieldError(CodeInvalidInput, "to", "The end must be after the start.")
+			return from, to, nil, nil, "", fieldError(CodeInvalidInput, "to", "The end must be after the start.").With("rule", "end_before_start")
 		}
 		from, to = time.UnixMilli(q.From).In(loc), time.UnixMilli(q.To).In(loc)
 	case period.Today, period.ThisShift, period.Last7Days, "":
@@ -246,14 +246,14 @@ func (s *DashboardService) resolve(q DashboardQuery, loc *time.Location, shifts 
 		}
 		var err error
 		if from, to, err = period.Range(p, s.opts.Now(), loc, shifts); err != nil {
-			return from, to, nil, nil, "", fieldError(CodeInvalidInput, "preset", "That range is not known.")
+			return from, to, nil, nil, "", fieldError(CodeInvalidInput, "preset", "That range is not known.").With("rule", "unknown_range")
 		}
 	default:
-		return from, to, nil, nil, "", fieldError(CodeInvalidInput, "preset", "That range is not known.")
+		return from, to, nil, nil, "", fieldError(CodeInvalidInput, "preset", "That range is not known.").With("rule", "unknown_range")
 	}
 	span := to.Sub(from)
 	if span > maxRangeSpan {
-		return from, to, nil, nil, "", fieldError(CodeInvalidInput, "to", "Choose a range of at most 400 days.")
+		return from, to, nil, nil, "", fieldError(CodeInvalidInput, "to", "Choose a range of at most 400 days.").With("rule", "max_days").With("max_days", 400)
 	}
 	gran := q.Granularity
 	if gran == "" {
@@ -267,11 +267,11 @@ func (s *DashboardService) resolve(q DashboardQuery, loc *time.Location, shifts 
 		}
 	}
 	if gran == period.Hour && span > maxHourSpan {
-		return from, to, nil, nil, "", fieldError(CodeInvalidInput, "granularity", "Hours can be shown for at most 31 days; choose shifts or days.")
+		return from, to, nil, nil, "", fieldError(CodeInvalidInput, "granularity", "Hours can be shown for at most 31 days; choose shifts or days.").With("rule", "hours_max_days").With("max_days", 31)
 	}
 	bs, err := period.Buckets(gran, from, to, loc, shifts)
 	if err != nil {
-		return from, to, nil, nil, "", fieldError(CodeInvalidInput, "granularity", "Show hours, shifts or days.")
+		return from, to, nil, nil, "", fieldError(CodeInvalidInput, "granularity", "Show hours, shifts or days.").With("rule", "granularity")
 	}
 	return from, to, bs, shifts, gran, nil
 }

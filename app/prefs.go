@@ -50,7 +50,7 @@ func (s *PrefsService) Get() (TerminalPrefs, error) {
 func (s *PrefsService) Remember(line, operator string) (TerminalPrefs, error) {
 	for field, v := range map[string]string{"line_id": line, "operator_id": operator} {
 		if len(v) > maxPrefLen || !utf8.ValidString(v) {
-			return TerminalPrefs{}, fieldError(CodeInvalidInput, field, "This value is too long to remember.")
+			return TerminalPrefs{}, fieldError(CodeInvalidInput, field, "This value is too long to remember.").With("rule", "too_long_to_remember")
 		}
 	}
 	return callLocal(s.core, func(ctx context.Context, st *store.Store) (TerminalPrefs, error) {
@@ -83,7 +83,7 @@ func (s *PrefsService) SkipSetup(skipped bool) (TerminalPrefs, error) {
 // returns to the site's.
 func (s *PrefsService) SetDashboardShifts(shifts string) (TerminalPrefs, error) {
 	if len(shifts) > maxPrefLen || !utf8.ValidString(shifts) {
-		return TerminalPrefs{}, fieldError(CodeInvalidInput, "shifts", "This value is too long to remember.")
+		return TerminalPrefs{}, fieldError(CodeInvalidInput, "shifts", "This value is too long to remember.").With("rule", "too_long_to_remember")
 	}
 	return callLocal(s.core, func(ctx context.Context, st *store.Store) (TerminalPrefs, error) {
 		if err := st.SetLocalPref(ctx, prefShifts, shifts); err != nil {

@@ -119,7 +119,7 @@ func (r *redactor) row(m map[string]any) map[string]any {
 
 // errSecretTyped refuses a secret value that is not one of the sides' own.
 var errSecretTyped = fieldError(CodeInvalidInput, "pin_hash",
-	"A PIN cannot be typed in here: take it from one side, or set a new PIN on the Site screen afterwards.")
+	"A PIN cannot be typed in here: take it from one side, or set a new PIN on the Site screen afterwards.").With("rule", "secret")
 
 // reveal returns row with each secret column's token replaced by the value
 // it stands for, found among sides (the rows the token was made from). A

@@ -30,10 +30,10 @@ func (s *RecordService) List(f RecordFilter) (RecordPage, error) {
 		f.Sort, f.Desc = SortUpdatedAt, true
 	}
 	if !sortKeys[f.Sort] {
-		return RecordPage{}, fieldError(CodeInvalidInput, "sort", "The list cannot be sorted by %q.", f.Sort)
+		return RecordPage{}, fieldError(CodeInvalidInput, "sort", "The list cannot be sorted by %q.", f.Sort).With("rule", "sort")
 	}
 	if f.From < 0 || f.To < 0 || (f.To != 0 && f.To <= f.From) {
-		return RecordPage{}, fieldError(CodeInvalidInput, "to", "The end date must be after the start date.")
+		return RecordPage{}, fieldError(CodeInvalidInput, "to", "The end date must be after the start date.").With("rule", "end_before_start")
 	}
 	if f.Offset < 0 {
 		f.Offset = 0
