@@ -12,6 +12,7 @@ import (
 
 	"github.com/outpost-app/outpost/backend/hlc"
 	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
 	"github.com/outpost-app/outpost/backend/syncclient"
 )
 
@@ -151,6 +152,17 @@ func resolveOpen(ctx context.Context, mgr *device) (int, error) {
 				mgr.decisions = append(mgr.decisions, decision{table: rec.TableName, rowID: rec.RowID, device: rec.DeviceID,
 					chosen: chosen, rejected: rejected, version: resp.Version, at: time.Now()})
 				mgr.mu.Unlock()
+				// As the app does (syncclient's sendOne): the accepted
+				// decision is the manager's own write at once, so that a
+				// restore before its pull does not lose it (seed 3 of the
+				// f430ea6 campaign).
+				row, derr := protocol.DecodeRow(raw)
+				if derr != nil {
+					return n, fmt.Errorf("resolve %s: %w", c.ID, derr)
+				}
+				if aerr := mgr.st.AcceptResolution(ctx, store.Resolution{ConflictID: c.ID, Row: row, HLC: h.String()}, resp.Version); aerr != nil {
+					return n, fmt.Errorf("resolve %s: %w", c.ID, aerr)
+				}
 			}
 			var ae *syncclient.APIError
 			if errors.As(err, &ae) && ae.Code == "stale_base" && ae.Version != nil {
