@@ -5,6 +5,7 @@ import EntryForm from './records/EntryForm.svelte';
 import LineConfigForm from './lines/LineConfigForm.svelte';
 import FailureScreen from './status/FailureScreen.svelte';
 import { installBackend, removeBackend } from '../test/fakeBackend';
+import { setLocale } from '../i18n';
 import { prefs } from '../stores/prefs';
 import { session, noSession } from '../stores/session';
 import { siteData as siteStore } from '../stores/site';
@@ -169,5 +170,18 @@ describe('FailureScreen', () => {
     expect(screen.getByRole('heading').textContent).toBe('The database key is missing');
     expect(screen.getByTestId('failure-message').textContent).toBe('Call IT.');
     expect(screen.getByText(/has not been changed/)).toBeTruthy();
+  });
+
+  it('says it in the terminal’s language, from the failure’s code', () => {
+    setLocale('de');
+    try {
+      render(FailureScreen, {
+        failure: { code: 'key_missing', title: 'The database key is missing', message: 'Call IT.', detail: 'database key missing: …' },
+      });
+      expect(screen.getByRole('heading').textContent).toBe('Der Datenbankschlüssel fehlt');
+      expect(screen.getByTestId('failure-message').textContent).toMatch(/Schlüsselbund/);
+    } finally {
+      setLocale(null);
+    }
   });
 });
