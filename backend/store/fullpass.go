@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/outpost-app/outpost/backend/hlc"
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
@@ -157,7 +158,19 @@ func (s *Store) beforePage(ps *txStmts, pa *pageApply, page protocol.PullRespons
 		if pa.timeline != "" {
 			return &TimelineChangedError{Timeline: page.Timeline}
 		}
-		// The first timeline seen is adopted.
+		// The first timeline seen is adopted; through a timeline change
+		// when this device already has accepted writes: they were answered
+		// by a server whose timeline it never learned (a push before any
+		// pull came through), which a restore may have replaced since (seed
+		// 3 of the f430ea6 campaign). The change's pass makes clean again
+		// every own write the server still holds.
+		own, err := hasOwnAccepted(t)
+		if err != nil {
+			return err
+		}
+		if own {
+			return &TimelineChangedError{Timeline: page.Timeline}
+		}
 		if _, err := ps.exec(upsertMeta, metaTimeline, page.Timeline); err != nil {
 			return fmt.Errorf("save timeline: %w", err)
 		}
@@ -273,4 +286,37 @@ func (s *Store) endPass(t *wtx, cursor int64, oldServer bool) (int, error) {
 		return 0, fmt.Errorf("clear pass: %w", err)
 	}
 	return removed, nil
+}
+
+// hasOwnAccepted reports whether this device has an accepted write: a
+// clean row whose hlc names it, or a version the server merged from its
+// push (sync_own_versions), the rows ChangeTimeline pushes again.
+func hasOwnAccepted(t *wtx) (bool, error) {
+	node, err := t.s.metaGet(t.ctx, t.tx, metaDeviceID)
+	if err != nil {
+		return false, err
+	}
+	if node == "" || node == hlc.Unenrolled {
+		return false, nil
+	}
+	var n int
+	if err := t.tx.QueryRowContext(t.ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM sync_own_versions LIMIT 1)").Scan(&n); err != nil {
+		return false, fmt.Errorf("read own merged versions: %w", err)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	for _, tb := range syncTables {
+		// Names come from the registry, never from input; hlc =
+		// %015d-%05d-<device id>: the device id starts at 23.
+		err := t.tx.QueryRowContext(t.ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+tb.Name+
+			" WHERE synced_at IS NOT NULL AND substr(hlc, 23) = ? LIMIT 1)", node).Scan(&n)
+		if err != nil {
+			return false, fmt.Errorf("read own accepted writes of %s: %w", tb.Name, err)
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
