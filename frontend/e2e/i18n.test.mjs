@@ -207,6 +207,12 @@ const SCREENS = [
     await page.getByTestId('records-grid').waitFor();
     await page.getByTestId('save-record').waitFor();
   }],
+  ['records-suggest', async (page) => {
+    await tab(page, 'records');
+    await page.locator('#f-product').fill('P-');
+    await page.locator('#f-product').press('End');
+    await page.locator('[role="listbox"] [role="option"]').first().waitFor();
+  }],
   ['records-edit', async (page) => {
     await tab(page, 'records');
     await page.getByTestId('records-grid').getByRole('row').nth(1).click();
