@@ -665,6 +665,20 @@ func pullRetry(ctx context.Context, api *syncclient.API, cursor int64) (protocol
 	return page, err
 }
 
+// directAPI is the manager's API to server, the address of a server
+// instance itself (no proxy, no network fault: the observer's reads), with
+// the manager's credentials and base transport.
+func directAPI(ctx context.Context, mgr *device, server string) (*syncclient.API, error) {
+	cr, err := mgr.tokens.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("the manager's credentials: %w", err)
+	}
+	if cr == nil {
+		return nil, errors.New("the manager has no credentials")
+	}
+	return syncclient.NewAPI(server, cr.Token, syncclient.HTTPOptions{Transport: mgr.base, Timeout: 30 * time.Second})
+}
+
 func historyRetry(ctx context.Context, api *syncclient.API, table, id string) ([]syncclient.HistoryEntry, error) {
 	var vs []syncclient.HistoryEntry
 	err := retry(ctx, 20, func(ctx context.Context) error {
@@ -722,24 +736,30 @@ type preRestoreEdit struct {
 // no conflict record) is then in none of them, while the later writer
 // pushes its own write again (DESIGN.md section 3) and nothing was lost.
 // A history it cannot read is left out (the edit is judged as before).
-// The manager's op lock keeps its client's sync apart from these reads.
-func keepHistories(ctx context.Context, mgr *device, all []*device) {
-	mgr.op.Lock()
-	defer mgr.op.Unlock()
-	api := mgr.cl.API()
+//
+// It runs while the devices' network is held and the servers have been
+// stopped and started again (cluster.Restore), reading through api, which
+// no proxy stands in front of: what it reads is the server's last state
+// before the restore. The edits are those made before the hold began
+// (heldAt): one made since cannot have reached the server before the
+// restore, and is judged by what happens to it after.
+func keepHistories(ctx context.Context, api *syncclient.API, all []*device, heldAt time.Time) {
 	snap := make([]map[string]edit, len(all))
 	rows := map[string]edit{}
 	for i, d := range all {
 		d.mu.Lock()
 		snap[i] = make(map[string]edit, len(d.last))
 		for k, e := range d.last {
+			if !e.at.Before(heldAt) {
+				continue
+			}
 			snap[i][k] = e
 			rows[k] = e
 		}
 		d.mu.Unlock()
 	}
 	// Read in parallel: the restore waits for these reads, and the
-	// devices edit meanwhile.
+	// devices, offline meanwhile, wait for the restore.
 	var hmu sync.Mutex
 	histories := map[string][]syncclient.HistoryEntry{}
 	work := make(chan edit)

@@ -192,10 +192,9 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 	enroll func() error) error {
 	c := n.Cluster
 	window := func(faults faultproxy.Faults) {
-		px := c.proxies[f.Target%len(c.proxies)]
-		px.Set(faults)
+		c.SetFaults(f.Target, faults)
 		sleep(ctx, time.Duration(f.Arg)*time.Millisecond)
-		px.Set(faultproxy.Faults{})
+		c.SetFaults(f.Target, faultproxy.Faults{})
 	}
 	switch f.Kind {
 	case faultPartition:
@@ -216,11 +215,18 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 		return c.Backup(ctx)
 	case faultRestore:
 		// The restore truncates the histories the lost-edit check reads:
-		// what they hold now is kept as evidence (keepHistories).
+		// what they hold when the servers stop for it is kept as evidence
+		// (keepHistories), read with the devices' network held.
 		n.restoring.Lock()
 		defer n.restoring.Unlock()
-		keepHistories(ctx, mgr, everyDevice())
-		return c.Restore(ctx, f.Arg == 1)
+		return c.Restore(ctx, f.Arg == 1, func(ctx context.Context, heldAt time.Time, server string) {
+			api, err := directAPI(ctx, mgr, server)
+			if err != nil {
+				n.fail(fmt.Errorf("fault %s: the histories before the restore: %w", f, err))
+				return
+			}
+			keepHistories(ctx, api, everyDevice(), heldAt)
+		})
 	case faultKillDevice:
 		d := deviceAt(f.Target)
 		d.op.Lock()
