@@ -15,6 +15,7 @@ import { screen as nav, type Screen } from '../stores/nav';
 import { session, noSession } from '../stores/session';
 import type { Session } from '../lib/api';
 import { applyPersonLanguage, LOCALES, setLocale, setManagedDefault } from '.';
+import { untranslated } from '../test/untranslated';
 
 // Chart.js draws on a canvas jsdom does not have; the chart's words are
 // its summary (aria-label) and dataset labels, which come from t().
@@ -91,26 +92,6 @@ afterEach(() => {
   applyPersonLanguage(null);
 });
 
-/** untranslated lists the visible text nodes with words that are not inside
- * ⟦ ⟧, leaving out the data the fixtures put on screen. */
-function untranslated(root: HTMLElement, data: string[]): string[] {
-  const out: string[] = [];
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    const el = n.parentElement;
-    if (!el || el.closest('script, style, [aria-hidden="true"], datalist, .sr-only-data')) continue;
-    let text = n.textContent ?? '';
-    for (const d of data) text = text.split(d).join(' ');
-    // Text inside a message is bracketed somewhere in its element.
-    if (!/\p{L}{2,}/u.test(text)) continue;
-    // Dates and times are Intl's words (weekday and month names), not messages.
-    if (/\d{1,2}:\d{2}/.test(text)) continue;
-    const whole = el.textContent ?? '';
-    if (!whole.includes('⟦')) out.push(text.trim());
-  }
-  return out;
-}
-
 describe('switching the language', () => {
   it('re-renders the screens at once from the picker, and follows a person in and out', async () => {
     backend();
@@ -160,7 +141,7 @@ describe('pseudo-locale', () => {
       await screen.findByTestId('session');
       await waitFor(() => expect(document.querySelector('[aria-busy="true"]')).toBeNull());
       await tick();
-      expect(untranslated(document.body, data)).toEqual([]);
+      expect(untranslated(document.body, data, { attributes: false, skipTimes: true, skip: 'datalist, .sr-only-data' })).toEqual([]);
     });
   }
 });

@@ -7,6 +7,7 @@ import SignInScreen from './SignInScreen.svelte';
 import { createSession, createSignInFlow, noSession } from '../../stores/session';
 import type { PersonChoice, Session } from '../../lib/api';
 import { applyPersonLanguage, currentLocale, setLocale, setManagedDefault, t } from '../../i18n';
+import { untranslated } from '../../test/untranslated';
 
 type Person = PersonChoice;
 const dora: Person = { badgeId: 'B-DE', displayName: 'Dora Deutsch', role: 'operator', needsPin: false, language: 'de' };
@@ -32,28 +33,6 @@ afterEach(() => {
   setManagedDefault(null);
   applyPersonLanguage(null);
 });
-
-/** untranslated lists the visible text with words outside ⟦ ⟧ (the
- * pseudo-locale's brackets), leaving out data. */
-function untranslated(root: HTMLElement, data: string[]): string[] {
-  const out: string[] = [];
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    const el = n.parentElement;
-    if (!el || el.closest('script, style, [aria-hidden="true"]')) continue;
-    let text = n.textContent ?? '';
-    for (const d of data) text = text.split(d).join(' ');
-    if (!/\p{L}{2,}/u.test(text)) continue;
-    if (!(el.textContent ?? '').includes('⟦')) out.push(text.trim());
-  }
-  for (const a of root.querySelectorAll('[placeholder], [title], [aria-label]')) {
-    for (const name of ['placeholder', 'title', 'aria-label']) {
-      const v = a.getAttribute(name);
-      if (v && /\p{L}{2,}/u.test(v) && !v.includes('⟦')) out.push(`${name}="${v}"`);
-    }
-  }
-  return out;
-}
 
 describe('the language of whoever signs in', () => {
   it('switches at sign-in and back at sign-out and idle sign-out', async () => {

@@ -12,6 +12,7 @@ import { syncSettings, syncStatus } from '../../stores/sync';
 import { siteData } from '../../stores/site';
 import { session, noSession } from '../../stores/session';
 import { currentLocale, setLocale, setManagedDefault } from '../../i18n';
+import { untranslated } from '../../test/untranslated';
 
 const settings = () => ({
   fields: [
@@ -32,28 +33,6 @@ afterEach(() => {
   setLocale(null);
   setManagedDefault(null);
 });
-
-/** untranslated lists the visible text with words outside ⟦ ⟧ (the
- * pseudo-locale's brackets), leaving out data. */
-function untranslated(root: HTMLElement, data: string[]): string[] {
-  const out: string[] = [];
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    const el = n.parentElement;
-    if (!el || el.closest('script, style, [aria-hidden="true"]')) continue;
-    let text = n.textContent ?? '';
-    for (const d of data) text = text.split(d).join(' ');
-    if (!/\p{L}{2,}/u.test(text)) continue;
-    if (!(el.textContent ?? '').includes('⟦')) out.push(text.trim());
-  }
-  for (const a of root.querySelectorAll('[placeholder], [title], [aria-label]')) {
-    for (const name of ['placeholder', 'title', 'aria-label']) {
-      const v = a.getAttribute(name);
-      if (v && /\p{L}{2,}/u.test(v) && !v.includes('⟦')) out.push(`${name}="${v}"`);
-    }
-  }
-  return out;
-}
 
 describe('IT’s default language (the managed configuration’s "language")', () => {
   it('is the terminal’s language until someone on it chooses', async () => {
