@@ -166,23 +166,10 @@ func testReEditKeptAcrossDecisionPull(t *testing.T, backupAt string, pull int) {
 		t.Fatalf("a's row is %s, want awaiting review", st)
 	}
 	m.sync(t)
-	open, err := m.st.Conflicts(ctx, true)
-	if err != nil || len(open) != 1 {
-		t.Fatalf("manager's open conflicts: %v, %v", open, err)
-	}
-	var rec struct {
-		Theirs protocol.Row `json:"theirs"`
-	}
-	if err := json.Unmarshal(open[0].Record, &rec); err != nil {
-		t.Fatal(err)
-	}
-	cur, err := m.st.GetLineConfig(ctx, lc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	decided := rec.Theirs.Clone()
+	conflictID, theirs, theirsVersion := theOpenConflict(t, m, lc.ID)
+	decided := theirs.Clone()
 	decided["temperature_c"] = 90.0
-	if res, err := m.c.Resolve(ctx, open[0].ID, decided, cur.Version, "90 is the spec", Decider{}); err != nil || res.State != "" {
+	if res, err := m.c.Resolve(ctx, conflictID, decided, theirsVersion, "90 is the spec", Decider{}); err != nil || res.State != "" {
 		t.Fatalf("the decision was not accepted: %+v, %v", res, err)
 	}
 	m.sync(t)

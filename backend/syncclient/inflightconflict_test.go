@@ -2,7 +2,6 @@ package syncclient
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"sync"
@@ -99,21 +98,8 @@ func TestEditWhileConflictAnswerIsLost_KeepsTheManagersDecision(t *testing.T) {
 
 	// The manager decides for B's 80.
 	m.sync(t)
-	open, err := m.st.Conflicts(ctx, true)
-	if err != nil || len(open) != 1 {
-		t.Fatalf("manager's open conflicts: %v, %v", open, err)
-	}
-	var rec struct {
-		Theirs protocol.Row `json:"theirs"`
-	}
-	if err := json.Unmarshal(open[0].Record, &rec); err != nil {
-		t.Fatal(err)
-	}
-	cur, err := m.st.GetLineConfig(ctx, lc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.c.Resolve(ctx, open[0].ID, rec.Theirs, cur.Version, "80 is the spec", Decider{}); err != nil {
+	conflictID, theirs, theirsVersion := theOpenConflict(t, m, lc.ID)
+	if _, err := m.c.Resolve(ctx, conflictID, theirs, theirsVersion, "80 is the spec", Decider{}); err != nil {
 		t.Fatal(err)
 	}
 

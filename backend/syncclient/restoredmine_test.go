@@ -199,21 +199,8 @@ func TestRestoredServer_DecidedAgainstEditIsNotPushedAgain(t *testing.T) {
 	setTemp(a, 120)
 	a.sync(t)
 	m.sync(t)
-	open, err := m.st.Conflicts(ctx, true)
-	if err != nil || len(open) != 1 {
-		t.Fatalf("manager's open conflicts: %v, %v", open, err)
-	}
-	var rec struct {
-		Theirs protocol.Row `json:"theirs"`
-	}
-	if err := json.Unmarshal(open[0].Record, &rec); err != nil {
-		t.Fatal(err)
-	}
-	cur, err := m.st.GetLineConfig(ctx, lc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.c.Resolve(ctx, open[0].ID, rec.Theirs, cur.Version, "80 is the spec", Decider{}); err != nil {
+	conflictID, theirs, theirsVersion := theOpenConflict(t, m, lc.ID)
+	if _, err := m.c.Resolve(ctx, conflictID, theirs, theirsVersion, "80 is the spec", Decider{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []*device{a, b, m} {
@@ -249,7 +236,7 @@ func TestRestoredServer_DecidedAgainstEditIsNotPushedAgain(t *testing.T) {
 		t.Errorf("a's temperature 120, decided against before the restore, is the server's again")
 	}
 	m.sync(t)
-	open, err = m.st.Conflicts(ctx, true)
+	open, err := m.st.Conflicts(ctx, true)
 	if err != nil {
 		t.Fatal(err)
 	}

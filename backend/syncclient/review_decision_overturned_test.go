@@ -2,10 +2,8 @@ package syncclient
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 
-	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/store"
 )
 
@@ -56,21 +54,8 @@ func TestReview_RestoreSilentlyReappliesDecidedAgainstEdit(t *testing.T) {
 	setTemp(a, 120)
 	a.sync(t)
 	m.sync(t)
-	open, err := m.st.Conflicts(ctx, true)
-	if err != nil || len(open) != 1 {
-		t.Fatalf("manager's open conflicts: %v, %v", open, err)
-	}
-	var rec struct {
-		Theirs protocol.Row `json:"theirs"`
-	}
-	if err := json.Unmarshal(open[0].Record, &rec); err != nil {
-		t.Fatal(err)
-	}
-	cur, err := m.st.GetLineConfig(ctx, lc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.c.Resolve(ctx, open[0].ID, rec.Theirs, cur.Version, "80 is the spec", Decider{}); err != nil {
+	conflictID, theirs, theirsVersion := theOpenConflict(t, m, lc.ID)
+	if _, err := m.c.Resolve(ctx, conflictID, theirs, theirsVersion, "80 is the spec", Decider{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []*device{a, b, m} {
