@@ -300,7 +300,7 @@ func hasOwnAccepted(t *wtx) (bool, error) {
 		return false, nil
 	}
 	var n int
-	if err := t.tx.QueryRowContext(t.ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM sync_own_versions LIMIT 1)").Scan(&n); err != nil {
+	if err := t.tx.QueryRowContext(t.ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM sync_own_versions WHERE version > 0 LIMIT 1)").Scan(&n); err != nil {
 		return false, fmt.Errorf("read own merged versions: %w", err)
 	}
 	if n > 0 {

@@ -189,13 +189,20 @@ func (s *Store) editLineConfig(t *wtx, c *LineConfig) error {
 	if err != nil {
 		return err
 	}
+	own, err := beforeOwnEdit(t, s.configs, c.ID)
+	if err != nil {
+		return err
+	}
 	if err := saveLineConfig(t, c); err != nil {
 		return err
 	}
 	if re == nil {
-		return nil
+		return own.after(t)
 	}
 	if err := re.afterEdit(t); err != nil {
+		return err
+	}
+	if err := own.after(t); err != nil {
 		return err
 	}
 	*c, err = getLineConfigTx(t, c.ID)

@@ -177,8 +177,12 @@ func (s *Store) PutSiteRow(ctx context.Context, table string, fields map[string]
 			return nil
 		}
 		var re *reEdit
+		var own *ownEdit
 		if exists {
 			if re, err = beforeEdit(t, tb, id); err != nil {
+				return err
+			}
+			if own, err = beforeOwnEdit(t, tb, id); err != nil {
 				return err
 			}
 		}
@@ -202,6 +206,9 @@ func (s *Store) PutSiteRow(ctx context.Context, table string, fields map[string]
 			return fmt.Errorf("write: %w", err)
 		}
 		if err := re.afterEdit(t); err != nil {
+			return err
+		}
+		if err := own.after(t); err != nil {
 			return err
 		}
 		if out, err = scanSiteRow(tb, t.tx.QueryRowContext(ctx, sel, id)); err != nil {

@@ -479,6 +479,18 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 			if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = ?, version = ?, server_updated_at = ? WHERE id = ?", t.now, version, serverTime, c.ID); err != nil {
 				return err
 			}
+			// The version is named by this device's hlc; the fields the
+			// edit changed are noted with it, for a later version of
+			// another device that still holds them (ownchain.go).
+			own, err := editedFields(ps, tb, c.ID)
+			if err != nil {
+				return err
+			}
+			if own != nil && version > 0 {
+				if err := rememberOwnVersion(ps, c.Table, c.ID, version, own); err != nil {
+					return err
+				}
+			}
 		default:
 			// The server's row replaces the local one. Its hlc is not in the
 			// result; the pull that follows brings it, from below version
@@ -494,7 +506,17 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 				// but the server keeps it under the newer side's hlc, which
 				// the pull brings and may name another device: remember it
 				// as this device's own accepted write (ChangeTimeline).
-				if _, err := ps.exec("INSERT OR REPLACE INTO sync_own_versions(tbl, id, version) VALUES(?, ?, ?)", c.Table, c.ID, version); err != nil {
+				// Its own fields: those the edit changed that the merge
+				// took from the push (unknown: the whole row, carried by
+				// no later version).
+				own, err := editedFields(ps, tb, c.ID)
+				if err != nil {
+					return err
+				}
+				if own != nil {
+					own = intersect(own, ownFieldsOfMerge(tb, c.Row, res.Row))
+				}
+				if err := rememberOwnVersion(ps, c.Table, c.ID, version, own); err != nil {
 					return fmt.Errorf("remember own merged version: %w", err)
 				}
 			}
@@ -513,6 +535,12 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 		return clearEntry()
 	case protocol.StatusConflict:
 		out.Conflicts++
+		// A re-edit under review starts from theirs: the conflicting
+		// edit's fields are not what the re-edit changes (its accepted
+		// version is then the whole row's, carried by no later version).
+		if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = -1", c.Table, c.ID); err != nil {
+			return fmt.Errorf("forget own edit fields: %w", err)
+		}
 		if res.Row != nil {
 			if err := s.rememberServer(ps, tb, c.ID, version, res.Row); err != nil {
 				return err
@@ -930,6 +958,11 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 		} else if ch.Version < version {
 			return nil
 		}
+		// A later version that still holds this device's own change
+		// stays its own accepted write (ownchain.go).
+		if err := s.carryOwnMark(ps, tb, ch, l); err != nil {
+			return err
+		}
 		out.Written++
 		return writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
 	case !hasEntry && ch.HLC == cur:
@@ -946,6 +979,11 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 		// under the pushed hlc): the row is clean at the server's state.
 		local, _, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", ch.ID))
 		if err != nil {
+			return err
+		}
+		// Own fields another device's version carried: judged on those
+		// fields alone (ownchain.go).
+		if done, err := s.settleOwnFields(ps, tb, ch, cur, local.Row, out); done || err != nil {
 			return err
 		}
 		if samePeople(tb, local.Row, ch.Row) {
@@ -1014,6 +1052,16 @@ func (s *Store) pullConflict(ps *txStmts, ch protocol.PullChange, out *PullOutco
 		return nil
 	}
 	resolved, _ := toInt64(ch.Row["row_version"])
+	if status == protocol.ConflictResolved && resolved > 0 {
+		// A decision: the decider's device pushes the decided state again
+		// as its own accepted write after a restore; no own version of
+		// this device up to it is carried on (ownchain.go), so a decision
+		// is never met by a second push of the values it chose or
+		// replaced.
+		if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ? AND version > 0 AND version <= ?", tb.Name, rowID, resolved); err != nil {
+			return fmt.Errorf("forget own versions a decision replaced: %w", err)
+		}
+	}
 	var entryHLC, cur string
 	var serverV sql.NullInt64
 	var serverRow sql.NullString

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -126,21 +127,28 @@ func (s *Store) ChangeTimeline(ctx context.Context, timeline string) error {
 }
 
 // ownMergedPending makes pending, on base 0, every clean row still at a
-// version the server merged from this device's push (sync_own_versions): the
-// restore may have lost it, and nothing else marks it as this device's,
-// since the server keeps a merge under the newer side's hlc. The row is
-// re-stamped with a fresh hlc of this device (a push must carry the
-// pusher's own hlc): what it pushes is what the server held, the device's
-// change merged with the other side's, judged on base 0 like any own write.
+// version remembered as this device's own (sync_own_versions): a version
+// the server merged from its push (the merge keeps the newer side's hlc,
+// perhaps another device's), or another device's later version that still
+// holds its own change (carryOwnMark). The restore may have lost it, and
+// nothing else marks it as this device's. The row is re-stamped with a
+// fresh hlc of this device (a push must carry the pusher's own hlc): what
+// it pushes is what the server held, judged on base 0 like any own write.
 // When the timeline pass brings the same people's fields back, the row is
-// clean again (pullRow): only what the restore lost is pushed. Every entry
-// is then forgotten: versions of the old timeline name nothing on the new.
+// clean again (pullRow): only what the restore lost is pushed. An entry
+// that names its own fields is kept, at version 0 under the new hlc, for
+// the pass to judge the row on those fields alone (settleOwnFields); every
+// other entry is forgotten: versions of the old timeline name nothing on
+// the new.
 func ownMergedPending(t *wtx) error {
-	type key struct{ tbl, id string }
+	type key struct {
+		tbl, id string
+		fields  sql.NullString
+	}
 	var keys []key
 	for _, tb := range syncTables {
 		// Names come from the registry, never from input.
-		rows, err := t.tx.QueryContext(t.ctx, `SELECT r.id FROM `+tb.Name+` r JOIN sync_own_versions o
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT r.id, o.fields FROM `+tb.Name+` r JOIN sync_own_versions o
 			ON o.tbl = ? AND o.id = r.id AND o.version = r.version
 			WHERE r.synced_at IS NOT NULL AND r.version > 0`, tb.Name)
 		if err != nil {
@@ -148,7 +156,7 @@ func ownMergedPending(t *wtx) error {
 		}
 		for rows.Next() {
 			k := key{tbl: tb.Name}
-			if err := rows.Scan(&k.id); err != nil {
+			if err := rows.Scan(&k.id, &k.fields); err != nil {
 				rows.Close()
 				return fmt.Errorf("read own merged versions: %w", err)
 			}
@@ -159,13 +167,21 @@ func ownMergedPending(t *wtx) error {
 			return fmt.Errorf("read own merged versions: %w", err)
 		}
 	}
-	for _, k := range keys {
-		if _, err := t.tx.ExecContext(t.ctx, "UPDATE "+k.tbl+" SET synced_at = NULL, hlc = ? WHERE id = ?", t.stamp(), k.id); err != nil {
-			return fmt.Errorf("make own merged write %s pending: %w", k.id, err)
-		}
-	}
 	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM sync_own_versions"); err != nil {
 		return fmt.Errorf("forget own merged versions: %w", err)
+	}
+	for _, k := range keys {
+		h := t.stamp()
+		if _, err := t.tx.ExecContext(t.ctx, "UPDATE "+k.tbl+" SET synced_at = NULL, hlc = ? WHERE id = ?", h, k.id); err != nil {
+			return fmt.Errorf("make own merged write %s pending: %w", k.id, err)
+		}
+		if !k.fields.Valid {
+			continue
+		}
+		if _, err := t.tx.ExecContext(t.ctx, "INSERT INTO sync_own_versions(tbl, id, version, fields, hlc) VALUES(?, ?, 0, ?, ?)",
+			k.tbl, k.id, k.fields.String, h); err != nil {
+			return fmt.Errorf("keep own fields of %s: %w", k.id, err)
+		}
 	}
 	return nil
 }
