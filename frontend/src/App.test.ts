@@ -10,6 +10,7 @@ import { screen as nav } from './stores/nav';
 import { session, noSession } from './stores/session';
 import { toasts } from './stores/toasts';
 import type { Session } from './lib/api';
+import { get } from 'svelte/store';
 
 const appStatus = {
   version: '1.0.0', storeOpen: true, encrypted: true, cipherVersion: '4.6.1', dbPath: '/x', keySource: 'Secret Service',
@@ -98,6 +99,57 @@ describe('App and sign-in', () => {
     render(App);
     await screen.findByTestId('setup-screen');
     expect(screen.queryByTestId('signin-screen')).toBeNull();
+  });
+
+  // Issue 20 item 3: the Setup screen replaces every screen until the
+  // terminal is connected (or works offline), so the tabs, which would lead
+  // nowhere, are gone as on Sign in; Alt+1…7 do nothing either, the status
+  // bar still says the sync state (plain words, not a link to a screen that
+  // cannot open) and the keyboard goes from the header to the form.
+  it('the setup screen hides the tabs, ignores Alt+1…7 and keeps the sync state in the status bar', async () => {
+    backend({ enrolled: false, current: anaIn });
+    render(App);
+    await screen.findByTestId('setup-screen');
+    expect(screen.queryAllByRole('tab')).toHaveLength(0);
+    expect(screen.queryByRole('tablist')).toBeNull();
+    await fireEvent.keyDown(window, { key: '5', altKey: true });
+    expect(get(nav)).toBe('records');
+    expect(screen.getByTestId('setup-screen')).toBeTruthy();
+    const state = screen.getByTestId('sync-state');
+    expect(state.textContent?.trim()).toBe('Not connected to a sync server');
+    expect(state.querySelector('button, a')).toBeNull();
+    // Tab order: nothing hidden is focusable; the theme and the form are.
+    const focusable = [...document.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [tabindex]')].filter(
+      (el) => !el.closest('[hidden]') && el.tabIndex >= 0 && !(el as HTMLButtonElement).disabled,
+    );
+    expect(focusable.some((el) => el.getAttribute('role') === 'tab')).toBe(false);
+    expect(focusable.some((el) => el.closest('[data-testid="setup-screen"]'))).toBe(true);
+    // Once connected, the tabs are back.
+    rt.emit('sync:status', syncStatus(true));
+    await screen.findByTestId('save-record');
+    expect(screen.getAllByRole('tab')).toHaveLength(7);
+  });
+
+  // Issue 20 item 2: Alt+Q signs out from anywhere, like Alt+1…7 and Alt+T,
+  // even with the focus in a field; the Sign out button says so.
+  it('Alt+Q signs out; the Sign out button shows the shortcut', async () => {
+    const { signOut } = backend({ current: anaIn });
+    render(App);
+    await screen.findByTestId('save-record');
+    const button = screen.getByTestId('sign-out');
+    expect(button.getAttribute('aria-keyshortcuts')).toBe('Alt+Q');
+    expect(button.getAttribute('title')).toBe('Sign out (Alt+Q)');
+    await fireEvent.keyDown(document.getElementById('f-product') as HTMLElement, { key: 'q', altKey: true });
+    expect(screen.getByTestId('signin-screen')).toBeTruthy();
+    expect(signOut).toHaveBeenCalledTimes(1);
+    // Nobody signed in: nothing more to sign out.
+    await fireEvent.keyDown(window, { key: 'q', altKey: true });
+    expect(signOut).toHaveBeenCalledTimes(1);
+    // Ctrl+Alt+Q (AltGr+Q is "@" on a German keyboard) is not the shortcut.
+    rt.emit('session:changed', anaIn);
+    await screen.findByTestId('save-record');
+    await fireEvent.keyDown(window, { key: 'q', altKey: true, ctrlKey: true });
+    expect(signOut).toHaveBeenCalledTimes(1);
   });
 
   it('a site without people works as before: no sign-in, operator typed', async () => {

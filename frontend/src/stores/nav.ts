@@ -13,3 +13,7 @@ export const screens: { id: Screen; label: string; key: string }[] = [
 ];
 
 export const screen = writable<Screen>('records');
+
+/** SIGN_OUT_KEY with Alt signs the person out from anywhere (issue 20), as
+ * Alt+1…7 go to the screens and Alt+T turns the theme. */
+export const SIGN_OUT_KEY = 'Q';
