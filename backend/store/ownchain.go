@@ -180,11 +180,6 @@ func (s *Store) settleOwnFields(ps *txStmts, tb protocol.Table, ch protocol.Pull
 	if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, ch.ID); err != nil {
 		return false, fmt.Errorf("forget own fields: %w", err)
 	}
-	if d, ok := ch.Row["deleted_at"]; ok && d != nil {
-		// Deleted on the restored server: the row as held is pushed, a
-		// delete meeting an edit is judged as one (an open conflict).
-		return false, nil
-	}
 	over := make(map[string]any, len(ch.Row))
 	for k, v := range ch.Row {
 		over[k] = v
@@ -197,8 +192,17 @@ func (s *Store) settleOwnFields(ps *txStmts, tb protocol.Table, ch protocol.Pull
 		}
 	}
 	if held {
+		// The restore lost nothing of the device's change, a tombstone
+		// that still holds it included (a delete made after it was
+		// seen): clean at the server's state, deleted rows stay deleted.
 		out.Written++
 		return true, writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+	}
+	if d, ok := ch.Row["deleted_at"]; ok && d != nil {
+		// Deleted on the restored server without the device's change: the
+		// row as held is pushed, a delete meeting an edit is judged as one
+		// (an open conflict).
+		return false, nil
 	}
 	// The server's state with the own fields over it, pending on base 0
 	// under the same hlc of this device.
@@ -220,11 +224,19 @@ func (s *Store) settleOwnFields(ps *txStmts, tb protocol.Table, ch protocol.Pull
 // pending with no set (made pending by a timeline change, or before schema
 // 11) gets none: its accepted version is then the whole row's, and no later
 // version carries it (as before).
+//
+// A clean row at a version that already holds own fields (a merged or
+// carried note) starts the set from them: they still hold the device's
+// values after the edit, and the version the server makes of it replaces
+// that note (one entry per row). A clean row at a version remembered as
+// the whole row's (schema 10's note of a merged version) keeps the whole
+// row: the edit's fields alone would narrow it.
 type ownEdit struct {
-	tb     protocol.Table
-	id     string
-	clean  bool
-	before []any
+	tb      protocol.Table
+	id      string
+	clean   bool
+	version int64
+	before  []any
 }
 
 // beforeOwnEdit reads row id of tb before a local edit (nil when tb is not
@@ -235,12 +247,13 @@ func beforeOwnEdit(t *wtx, tb protocol.Table, id string) (*ownEdit, error) {
 	}
 	people := tb.PeopleColumns()
 	e := &ownEdit{tb: tb, id: id, before: make([]any, len(people))}
-	ptrs := make([]any, len(people)+1)
+	ptrs := make([]any, len(people)+2)
 	for i := range e.before {
 		ptrs[i] = &e.before[i]
 	}
 	ptrs[len(people)] = &e.clean
-	err := t.tx.QueryRowContext(t.ctx, "SELECT "+strings.Join(people, ", ")+", synced_at IS NOT NULL FROM "+tb.Name+" WHERE id = ?", id).Scan(ptrs...)
+	ptrs[len(people)+1] = &e.version
+	err := t.tx.QueryRowContext(t.ctx, "SELECT "+strings.Join(people, ", ")+", synced_at IS NOT NULL, version FROM "+tb.Name+" WHERE id = ?", id).Scan(ptrs...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -280,6 +293,31 @@ func (e *ownEdit) after(t *wtx) error {
 		}
 		for _, f := range prev {
 			set[f] = true
+		}
+	} else if e.version > 0 {
+		// The own fields of the version the edit is made on.
+		var raw sql.NullString
+		err := t.tx.QueryRowContext(t.ctx, "SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = ?", e.tb.Name, e.id, e.version).Scan(&raw)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("read own fields of the version edited: %w", err)
+		case !raw.Valid:
+			// The whole row's: kept so (no set), as a pending edit with
+			// no set is.
+			if _, err := t.tx.ExecContext(t.ctx, "INSERT OR REPLACE INTO sync_own_versions(tbl, id, version, fields, hlc) VALUES(?, ?, -1, NULL, NULL)",
+				e.tb.Name, e.id); err != nil {
+				return fmt.Errorf("note own edit fields: %w", err)
+			}
+			return nil
+		default:
+			prev, err := decodeFields(e.tb, raw)
+			if err != nil {
+				return err
+			}
+			for _, f := range prev {
+				set[f] = true
+			}
 		}
 	}
 	for i, name := range people {

@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+// ownChainFixture is a device whose notes edit of a line configuration was
+// merged by the server at v3 (under another device's hlc), pulled at v3:
+// sync_own_versions holds v3 with the notes as its own field.
+type ownChainFixture struct {
+	s   *Store
+	c   LineConfig
+	ctx context.Context
+}
+
+func otherHLC(n int) string {
+	return fmt.Sprintf("%015d-%05d-%s", time.Now().UnixMilli(), n, "0b0b0b0b-0000-4000-8000-000000000000")
+}
+
+func (f *ownChainFixture) row(notes string, temp, speed int64) protocol.Row {
+	return protocol.Row{"id": f.c.ID, "line_id": "L3", "recipe": "R", "target_rate_per_hour": nil,
+		"temperature_c": json.Number(itoa(temp)), "speed_rpm": json.Number(itoa(speed)), "notes": notes,
+		"updated_by": nil, "created_at": f.c.CreatedAt, "updated_at": f.c.UpdatedAt, "deleted_at": nil}
+}
+
+func (f *ownChainFixture) pull(t *testing.T, timeline string, cursor int64, chs ...protocol.PullChange) {
+	t.Helper()
+	if _, err := f.s.ApplyPullPage(f.ctx, protocol.PullResponse{Cursor: cursor, Timeline: timeline, Changes: chs}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *ownChainFixture) change(version int64, h string, row protocol.Row) protocol.PullChange {
+	return protocol.PullChange{Table: protocol.TableLineConfigs, ID: f.c.ID, Version: version, HLC: h, Row: row}
+}
+
+func (f *ownChainFixture) edit(t *testing.T, notes string, temp float64) {
+	t.Helper()
+	cur, err := f.s.GetLineConfig(f.ctx, f.c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.UpdateLineConfig(f.ctx, f.c.ID, LineConfigInput{LineID: "L3", Recipe: "R", TemperatureC: &temp,
+		SpeedRPM: cur.SpeedRPM, Notes: &notes}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *ownChainFixture) answer(t *testing.T, status string, version int64, row protocol.Row) {
+	t.Helper()
+	b, _ := pushAll(t, f.s)
+	if _, err := f.s.ApplyPushResults(f.ctx, b.ID, protocol.PushResponse{BatchID: b.ID, Results: []protocol.PushResult{
+		{Table: protocol.TableLineConfigs, ID: f.c.ID, Status: status, Version: v(version), Row: row}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newOwnChainFixture(t *testing.T) *ownChainFixture {
+	t.Helper()
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	if err := s.SetDeviceID(ctx, uuid.NewString()); err != nil {
+		t.Fatal(err)
+	}
+	f := &ownChainFixture{s: s, ctx: ctx}
+	f.pull(t, "t1", 0)
+	c, err := s.CreateLineConfig(ctx, LineConfigInput{LineID: "L3", Recipe: "R", TemperatureC: ptrF(100), SpeedRPM: ptrI(100), Notes: ptrS("n0")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.c = c
+	f.answer(t, protocol.StatusApplied, 1, nil)
+	f.pull(t, "t1", 1, f.change(1, c.HLC, f.row("n0", 100, 100)))
+	f.edit(t, "mine", 100)
+	f.answer(t, protocol.StatusMerged, 3, f.row("mine", 80, 100))
+	f.pull(t, "t1", 3, f.change(3, otherHLC(1), f.row("mine", 80, 100)))
+	if got := ownEntry(t, s, c.ID); got != `3 ["notes"]` {
+		t.Fatalf("own entry after the merge: %s, want v3 with the notes alone", got)
+	}
+	return f
+}
+
+// Review of the class5 merge chain: a second edit of a row whose version
+// already holds this device's own change (a merged or carried note, or a
+// whole-row entry a v10 database holds) must not narrow the note to the
+// second edit's fields. Here the second edit (the temperature) is merged
+// again under another device's hlc; the server is then restored from a
+// backup taken before either edit, and nobody else pushes the notes again
+// (the device whose merge carried them never got its answer). Before the
+// fix the note held only the temperature: the pass pushed the restored
+// notes with the device's temperature over them, and the device's notes,
+// accepted twice, were lost (invariant 1). Schema 10 remembered the whole
+// row there and pushed it again.
+func TestStore_OwnFieldsSurviveALaterEditOfTheRow(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		prepare func(t *testing.T, f *ownChainFixture) int64 // returns the version the second edit is based on
+	}{
+		{"merged_version", func(t *testing.T, f *ownChainFixture) int64 { return 3 }},
+		{"carried_version", func(t *testing.T, f *ownChainFixture) int64 {
+			f.pull(t, "t1", 4, f.change(4, otherHLC(2), f.row("mine", 80, 0)))
+			if got := ownEntry(t, f.s, f.c.ID); got != `4 ["notes"]` {
+				t.Fatalf("own entry after the later version: %s", got)
+			}
+			return 4
+		}},
+		{"whole_row_entry_from_schema_10", func(t *testing.T, f *ownChainFixture) int64 {
+			// A v10 database: 0009 remembered the merged version without
+			// fields (the whole row).
+			if _, err := f.s.w.ExecContext(f.ctx, "UPDATE sync_own_versions SET fields = NULL"); err != nil {
+				t.Fatal(err)
+			}
+			return 3
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newOwnChainFixture(t)
+			base := tc.prepare(t, f)
+			// The temperature, merged with another device's concurrent
+			// speed under that device's (newer) hlc.
+			f.edit(t, "mine", 70)
+			merged := base + 2
+			f.answer(t, protocol.StatusMerged, merged, f.row("mine", 70, 50))
+			f.pull(t, "t1", merged, f.change(merged, otherHLC(3), f.row("mine", 70, 50)))
+
+			if err := f.s.ChangeTimeline(f.ctx, "t2"); err != nil {
+				t.Fatal(err)
+			}
+			f.pull(t, "t2", 2, f.change(2, otherHLC(0), f.row("n0", 100, 100)))
+			got, err := f.s.GetLineConfig(f.ctx, f.c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, _ := f.s.RowState(f.ctx, protocol.TableLineConfigs, f.c.ID)
+			if st != StatePending || deref(got.Notes) != "mine" || got.TemperatureC == nil || *got.TemperatureC != 70 {
+				t.Fatalf("after the pass: %s, notes %q, temperature %v; want pending with the notes \"mine\" and 70 (both this device's accepted changes)",
+					st, deref(got.Notes), *got.TemperatureC)
+			}
+		})
+	}
+}
+
+// Review of the class5 merge chain: the restored server holds the row
+// deleted, and its tombstone still holds this device's own notes (another
+// device deleted the row after seeing them, before the backup). The
+// restore lost nothing of this device's change: the row is clean and
+// deleted, as it was before the mark existed. Before the fix the pass
+// pushed the live row as held on base 0, a delete meeting an edit: an open
+// conflict asking a manager to bring back a row deleted by someone who saw
+// the edit (deleted rows stay deleted; only what the restore lost is
+// pushed again).
+func TestStore_OwnFieldsHeldByARestoredTombstone(t *testing.T) {
+	f := newOwnChainFixture(t)
+	f.pull(t, "t1", 4, f.change(4, otherHLC(2), f.row("mine", 80, 0)))
+	if err := f.s.ChangeTimeline(f.ctx, "t2"); err != nil {
+		t.Fatal(err)
+	}
+	tomb := f.row("mine", 80, 0)
+	tomb["deleted_at"] = json.Number(itoa(time.Now().UnixMilli()))
+	f.pull(t, "t2", 5, f.change(5, otherHLC(4), tomb))
+	got, err := f.s.GetLineConfig(f.ctx, f.c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.s.RowState(f.ctx, protocol.TableLineConfigs, f.c.ID)
+	if st != StateClean || got.DeletedAt == nil {
+		t.Fatalf("after the pass: %s, deleted_at %v; want clean and deleted (the tombstone holds this device's notes)", st, got.DeletedAt)
+	}
+}
