@@ -370,3 +370,58 @@ func intersect(a, b []string) []string {
 	}
 	return out
 }
+
+// ownEditDiscarded runs when the operator discards a rejected edit of row
+// id of tb, before the row takes the server state srv (nil: the row is
+// removed). The edit's note (version -1) replaced the note of the version
+// it was made on (one entry per row), so it is given back: the fields of
+// the note whose value the row holds in srv move to srv's version (the
+// device's own values the edit left as they were, still held there, as
+// carryOwnMark moves them); a whole row's note only to the very version
+// the edit was made on. Otherwise the note is dropped.
+func (s *Store) ownEditDiscarded(ps *txStmts, tb protocol.Table, id string, srv *ServerState) error {
+	if tb.Policy != protocol.PolicyManual {
+		return nil
+	}
+	var raw sql.NullString
+	err := ps.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = -1", tb.Name, id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read own edit fields: %w", err)
+	}
+	local, _, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", id))
+	if err != nil {
+		return fmt.Errorf("read row: %w", err)
+	}
+	if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, id); err != nil {
+		return fmt.Errorf("forget own edit fields: %w", err)
+	}
+	if srv == nil || srv.Version <= 0 || ownHLC(srv.HLC, s.clock.Node()) {
+		return nil
+	}
+	if d := srv.Row["deleted_at"]; d != nil {
+		return nil
+	}
+	if !raw.Valid {
+		if srv.Version != local.Version {
+			return nil
+		}
+		return rememberOwnVersion(ps, tb.Name, id, srv.Version, nil)
+	}
+	own, err := decodeFields(tb, raw)
+	if err != nil {
+		return err
+	}
+	keep := []string{}
+	for _, name := range own {
+		if v, ok := srv.Row[name]; ok && sameValue(tb, name, local.Row[name], v) {
+			keep = append(keep, name)
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	return rememberOwnVersion(ps, tb.Name, id, srv.Version, keep)
+}

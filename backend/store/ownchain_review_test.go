@@ -175,3 +175,49 @@ func TestStore_OwnFieldsHeldByARestoredTombstone(t *testing.T) {
 		t.Fatalf("after the pass: %s, deleted_at %v; want clean and deleted (the tombstone holds this device's notes)", st, got.DeletedAt)
 	}
 }
+
+// Review of the class5 merge chain: an edit of a row at a version that
+// holds this device's own change is rejected and the operator discards it
+// (the row takes the server state, still that version). The edit's note
+// had replaced the version's (one entry per row), and nothing gave it
+// back: the row was clean at its own merged version with no mark, so a
+// restore lost the device's notes (schema 10 kept the merged version's
+// entry through the edit, and pushed the row again).
+func TestStore_OwnFieldsSurviveADiscardedEdit(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		laterSrv  bool // the server state discarded to is a later version of another device
+		wantEntry string
+	}{
+		{"same_version", false, `3 ["notes"]`},
+		{"later_version", true, `5 ["notes"]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newOwnChainFixture(t)
+			f.edit(t, "mine", 70)
+			f.answer(t, protocol.StatusRejected, 0, nil)
+			srv := &ServerState{Version: 3, HLC: otherHLC(1), Row: f.row("mine", 80, 100)}
+			if tc.laterSrv {
+				srv = &ServerState{Version: 5, HLC: otherHLC(2), Row: f.row("mine", 80, 0)}
+			}
+			if err := f.s.Discard(f.ctx, protocol.TableLineConfigs, f.c.ID, srv); err != nil {
+				t.Fatal(err)
+			}
+			if got := ownEntry(t, f.s, f.c.ID); got != tc.wantEntry {
+				t.Errorf("own entry after the discard: %s, want %s", got, tc.wantEntry)
+			}
+			if err := f.s.ChangeTimeline(f.ctx, "t2"); err != nil {
+				t.Fatal(err)
+			}
+			f.pull(t, "t2", 2, f.change(2, otherHLC(0), f.row("n0", 100, 100)))
+			got, err := f.s.GetLineConfig(f.ctx, f.c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, _ := f.s.RowState(f.ctx, protocol.TableLineConfigs, f.c.ID)
+			if st != StatePending || deref(got.Notes) != "mine" {
+				t.Fatalf("after the pass: %s, notes %q; want pending with this device's accepted notes", st, deref(got.Notes))
+			}
+		})
+	}
+}

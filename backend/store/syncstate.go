@@ -1480,6 +1480,10 @@ func (s *Store) Discard(ctx context.Context, table, id string, server *ServerSta
 		if err != nil {
 			return err
 		}
+		// The own fields the discarded edit's note took over (ownchain.go).
+		if err := s.ownEditDiscarded(newTxStmts(t), tb, id, server); err != nil {
+			return err
+		}
 		if server == nil {
 			if _, err := t.tx.ExecContext(ctx, "DELETE FROM "+tb.Name+" WHERE id = ?", id); err != nil {
 				return err
