@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/outpost-app/outpost/backend/checksum"
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
@@ -219,5 +220,35 @@ func TestStore_OwnFieldsSurviveADiscardedEdit(t *testing.T) {
 				t.Fatalf("after the pass: %s, notes %q; want pending with this device's accepted notes", st, deref(got.Notes))
 			}
 		})
+	}
+}
+
+// Review of the class5 merge chain: a checksum repair (DESIGN.md section
+// 8) that brings a later version of another device to a clean row at this
+// device's own version is a pulled version like any other: the note moves
+// to it when it still holds the device's values. Before the fix the
+// repair wrote the row without looking at the note, which stayed at the
+// old version and matched nothing: a restore lost the device's notes.
+func TestStore_OwnFieldsCarriedByARepair(t *testing.T) {
+	f := newOwnChainFixture(t)
+	bucket := checksum.Bucket(protocol.TableLineConfigs, f.c.ID, false, 0)
+	if _, err := f.s.ApplyBucketListing(f.ctx, protocol.TableLineConfigs, bucket,
+		[]protocol.PullChange{f.change(4, otherHLC(2), f.row("mine", 80, 0))}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ownEntry(t, f.s, f.c.ID); got != `4 ["notes"]` {
+		t.Errorf("own entry after the repair: %s, want v4 with the notes", got)
+	}
+	if err := f.s.ChangeTimeline(f.ctx, "t2"); err != nil {
+		t.Fatal(err)
+	}
+	f.pull(t, "t2", 2, f.change(2, otherHLC(0), f.row("n0", 100, 100)))
+	got, err := f.s.GetLineConfig(f.ctx, f.c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.s.RowState(f.ctx, protocol.TableLineConfigs, f.c.ID)
+	if st != StatePending || deref(got.Notes) != "mine" {
+		t.Fatalf("after the pass: %s, notes %q; want pending with this device's accepted notes", st, deref(got.Notes))
 	}
 }
