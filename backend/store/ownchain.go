@@ -425,3 +425,72 @@ func (s *Store) ownEditDiscarded(ps *txStmts, tb protocol.Table, id string, srv 
 	}
 	return rememberOwnVersion(ps, tb.Name, id, srv.Version, keep)
 }
+
+// ownVersionLost runs in a full pass that brings an older version ch of a
+// clean row the device holds at a later version l.version that its hlc
+// does not name: a write the server lost, a restore its timeline did not
+// show (pullRow pushes a row at this device's own hlc again there). When
+// l.version is remembered as this device's own (a merge of its push, or a
+// later version carrying its change), the device's change is pushed again
+// on base 0 under a fresh hlc of this device, as ChangeTimeline and
+// settleOwnFields do: the server's state with the own fields over it, or
+// the whole row as held when its own fields are not known (or the server
+// holds the row deleted without them). When the server's version holds
+// the own fields, the row takes it and the note moves to it. It reports
+// whether the row was kept pending.
+func (s *Store) ownVersionLost(ps *txStmts, tb protocol.Table, ch protocol.PullChange, l localRow, out *PullOutcome) (bool, error) {
+	if tb.Policy != protocol.PolicyManual || l.version <= 0 {
+		return false, nil
+	}
+	var raw sql.NullString
+	err := ps.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = ?", tb.Name, ch.ID, l.version).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read own version: %w", err)
+	}
+	if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, ch.ID); err != nil {
+		return false, fmt.Errorf("forget own version: %w", err)
+	}
+	if raw.Valid {
+		own, err := decodeFields(tb, raw)
+		if err != nil {
+			return false, err
+		}
+		local, _, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", ch.ID))
+		if err != nil {
+			return false, fmt.Errorf("read row: %w", err)
+		}
+		over := make(map[string]any, len(ch.Row))
+		for k, v := range ch.Row {
+			over[k] = v
+		}
+		held := true
+		for _, name := range own {
+			if !sameValue(tb, name, local.Row[name], ch.Row[name]) {
+				held = false
+				over[name] = local.Row[name]
+			}
+		}
+		if held {
+			return false, rememberOwnVersion(ps, tb.Name, ch.ID, ch.Version, own)
+		}
+		if d, ok := ch.Row["deleted_at"]; !ok || d == nil {
+			out.Kept++
+			if err := writeServerRow(ps, tb, ch.ID, over, 0, ps.t.stamp()); err != nil {
+				return true, err
+			}
+			if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL WHERE id = ?", ch.ID); err != nil {
+				return true, fmt.Errorf("keep own fields pending: %w", err)
+			}
+			return true, s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
+		}
+	}
+	// The whole row as held, as a row at this device's own hlc.
+	out.Kept++
+	if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0, hlc = ? WHERE id = ?", ps.t.stamp(), ch.ID); err != nil {
+		return true, fmt.Errorf("keep own version pending: %w", err)
+	}
+	return true, s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
+}

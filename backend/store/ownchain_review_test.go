@@ -252,3 +252,40 @@ func TestStore_OwnFieldsCarriedByARepair(t *testing.T) {
 		t.Fatalf("after the pass: %s, notes %q; want pending with this device's accepted notes", st, deref(got.Notes))
 	}
 }
+
+// Review of the class5 merge chain: a full pass (a 410 resync) that brings
+// an older version of a clean row than the device holds shows a write the
+// server lost, a restore its timeline did not show (DESIGN.md section 3).
+// A row at this device's own hlc is pushed again on base 0 there; a row at
+// a version remembered as its own (merged, or carried by a later version)
+// took the server's older state, and the device's notes were lost.
+func TestStore_OwnFieldsOfAVersionAFullPassShowsLost(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		restored  string // the notes of the older version the pass brings
+		wantState string
+	}{
+		{"lost", "n0", StatePending},
+		{"held", "mine", StateClean},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newOwnChainFixture(t)
+			f.pull(t, "t1", 4, f.change(4, otherHLC(2), f.row("mine", 80, 0)))
+			if err := f.s.ResetCursor(f.ctx); err != nil {
+				t.Fatal(err)
+			}
+			f.pull(t, "t1", 2, f.change(2, otherHLC(0), f.row(tc.restored, 100, 100)))
+			got, err := f.s.GetLineConfig(f.ctx, f.c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, _ := f.s.RowState(f.ctx, protocol.TableLineConfigs, f.c.ID)
+			if st != tc.wantState || deref(got.Notes) != "mine" {
+				t.Fatalf("after the pass: %s, notes %q; want %s with this device's accepted notes", st, deref(got.Notes), tc.wantState)
+			}
+			if st == StatePending && (got.Version != 0 || *got.SpeedRPM != 100) {
+				t.Fatalf("pending row %+v: want version 0 with the server's speed (another device's to push again)", got)
+			}
+		})
+	}
+}

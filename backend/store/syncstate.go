@@ -955,6 +955,10 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 				}
 				return s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
 			}
+			// Or a version remembered as its own (ownchain.go).
+			if kept, err := s.ownVersionLost(ps, tb, ch, l, out); kept || err != nil {
+				return err
+			}
 		} else if ch.Version < version {
 			return nil
 		}
