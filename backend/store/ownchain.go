@@ -196,7 +196,16 @@ func (s *Store) settleOwnFields(ps *txStmts, tb protocol.Table, ch protocol.Pull
 		// that still holds it included (a delete made after it was
 		// seen): clean at the server's state, deleted rows stay deleted.
 		out.Written++
-		return true, writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+		if err := writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC); err != nil {
+			return true, err
+		}
+		// That version holds the device's own change (a later restore
+		// may lose it again): the note moves to it, unless its hlc names
+		// this device or it is a delete.
+		if d := ch.Row["deleted_at"]; d != nil || ownHLC(ch.HLC, s.clock.Node()) || ch.Version <= 0 {
+			return true, nil
+		}
+		return true, rememberOwnVersion(ps, tb.Name, ch.ID, ch.Version, own)
 	}
 	if d, ok := ch.Row["deleted_at"]; ok && d != nil {
 		// Deleted on the restored server without the device's change: the

@@ -289,3 +289,36 @@ func TestStore_OwnFieldsOfAVersionAFullPassShowsLost(t *testing.T) {
 		})
 	}
 }
+
+// Review of the class5 merge chain: when the restored server holds the
+// device's own fields under another device's hlc (a backup taken after
+// the merge, before the version that carried it), the row is clean again
+// at that version, which is still the device's own accepted change: a
+// second restore, from an older backup, must push it again. Before the
+// fix the pass forgot the note and the second restore lost the notes.
+func TestStore_OwnFieldsHeldByTheRestoredServerStayMarked(t *testing.T) {
+	f := newOwnChainFixture(t)
+	f.pull(t, "t1", 4, f.change(4, otherHLC(2), f.row("mine", 80, 0)))
+	if err := f.s.ChangeTimeline(f.ctx, "t2"); err != nil {
+		t.Fatal(err)
+	}
+	f.pull(t, "t2", 3, f.change(3, otherHLC(1), f.row("mine", 80, 100)))
+	if st, _ := f.s.RowState(f.ctx, protocol.TableLineConfigs, f.c.ID); st != StateClean {
+		t.Fatalf("after the first pass: %s, want clean (the restored server holds the notes)", st)
+	}
+	if got := ownEntry(t, f.s, f.c.ID); got != `3 ["notes"]` {
+		t.Errorf("own entry after the first pass: %s, want v3 with the notes", got)
+	}
+	if err := f.s.ChangeTimeline(f.ctx, "t3"); err != nil {
+		t.Fatal(err)
+	}
+	f.pull(t, "t3", 2, f.change(2, otherHLC(0), f.row("n0", 100, 100)))
+	got, err := f.s.GetLineConfig(f.ctx, f.c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.s.RowState(f.ctx, protocol.TableLineConfigs, f.c.ID)
+	if st != StatePending || deref(got.Notes) != "mine" {
+		t.Fatalf("after the second pass: %s, notes %q; want pending with this device's accepted notes", st, deref(got.Notes))
+	}
+}
