@@ -439,6 +439,13 @@ func (s *Store) ApplyBucketListing(ctx context.Context, table, bucket string, ro
 				continue
 			}
 			if missing || clean {
+				if clean {
+					// A later version that still holds this device's own
+					// change stays its own accepted write (ownchain.go).
+					if err := s.carryOwnMark(ps, tb, ch, localRow{version: version}); err != nil {
+						return fmt.Errorf("%s: %w", ch.ID, err)
+					}
+				}
 				if err := writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC); err != nil {
 					return fmt.Errorf("%s: %w", ch.ID, err)
 				}

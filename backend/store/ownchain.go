@@ -180,11 +180,6 @@ func (s *Store) settleOwnFields(ps *txStmts, tb protocol.Table, ch protocol.Pull
 	if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, ch.ID); err != nil {
 		return false, fmt.Errorf("forget own fields: %w", err)
 	}
-	if d, ok := ch.Row["deleted_at"]; ok && d != nil {
-		// Deleted on the restored server: the row as held is pushed, a
-		// delete meeting an edit is judged as one (an open conflict).
-		return false, nil
-	}
 	over := make(map[string]any, len(ch.Row))
 	for k, v := range ch.Row {
 		over[k] = v
@@ -197,8 +192,26 @@ func (s *Store) settleOwnFields(ps *txStmts, tb protocol.Table, ch protocol.Pull
 		}
 	}
 	if held {
+		// The restore lost nothing of the device's change, a tombstone
+		// that still holds it included (a delete made after it was
+		// seen): clean at the server's state, deleted rows stay deleted.
 		out.Written++
-		return true, writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+		if err := writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC); err != nil {
+			return true, err
+		}
+		// That version holds the device's own change (a later restore
+		// may lose it again): the note moves to it, unless its hlc names
+		// this device or it is a delete.
+		if d := ch.Row["deleted_at"]; d != nil || ownHLC(ch.HLC, s.clock.Node()) || ch.Version <= 0 {
+			return true, nil
+		}
+		return true, rememberOwnVersion(ps, tb.Name, ch.ID, ch.Version, own)
+	}
+	if d, ok := ch.Row["deleted_at"]; ok && d != nil {
+		// Deleted on the restored server without the device's change: the
+		// row as held is pushed, a delete meeting an edit is judged as one
+		// (an open conflict).
+		return false, nil
 	}
 	// The server's state with the own fields over it, pending on base 0
 	// under the same hlc of this device.
@@ -220,11 +233,19 @@ func (s *Store) settleOwnFields(ps *txStmts, tb protocol.Table, ch protocol.Pull
 // pending with no set (made pending by a timeline change, or before schema
 // 11) gets none: its accepted version is then the whole row's, and no later
 // version carries it (as before).
+//
+// A clean row at a version that already holds own fields (a merged or
+// carried note) starts the set from them: they still hold the device's
+// values after the edit, and the version the server makes of it replaces
+// that note (one entry per row). A clean row at a version remembered as
+// the whole row's (schema 10's note of a merged version) keeps the whole
+// row: the edit's fields alone would narrow it.
 type ownEdit struct {
-	tb     protocol.Table
-	id     string
-	clean  bool
-	before []any
+	tb      protocol.Table
+	id      string
+	clean   bool
+	version int64
+	before  []any
 }
 
 // beforeOwnEdit reads row id of tb before a local edit (nil when tb is not
@@ -235,12 +256,13 @@ func beforeOwnEdit(t *wtx, tb protocol.Table, id string) (*ownEdit, error) {
 	}
 	people := tb.PeopleColumns()
 	e := &ownEdit{tb: tb, id: id, before: make([]any, len(people))}
-	ptrs := make([]any, len(people)+1)
+	ptrs := make([]any, len(people)+2)
 	for i := range e.before {
 		ptrs[i] = &e.before[i]
 	}
 	ptrs[len(people)] = &e.clean
-	err := t.tx.QueryRowContext(t.ctx, "SELECT "+strings.Join(people, ", ")+", synced_at IS NOT NULL FROM "+tb.Name+" WHERE id = ?", id).Scan(ptrs...)
+	ptrs[len(people)+1] = &e.version
+	err := t.tx.QueryRowContext(t.ctx, "SELECT "+strings.Join(people, ", ")+", synced_at IS NOT NULL, version FROM "+tb.Name+" WHERE id = ?", id).Scan(ptrs...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -280,6 +302,31 @@ func (e *ownEdit) after(t *wtx) error {
 		}
 		for _, f := range prev {
 			set[f] = true
+		}
+	} else if e.version > 0 {
+		// The own fields of the version the edit is made on.
+		var raw sql.NullString
+		err := t.tx.QueryRowContext(t.ctx, "SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = ?", e.tb.Name, e.id, e.version).Scan(&raw)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("read own fields of the version edited: %w", err)
+		case !raw.Valid:
+			// The whole row's: kept so (no set), as a pending edit with
+			// no set is.
+			if _, err := t.tx.ExecContext(t.ctx, "INSERT OR REPLACE INTO sync_own_versions(tbl, id, version, fields, hlc) VALUES(?, ?, -1, NULL, NULL)",
+				e.tb.Name, e.id); err != nil {
+				return fmt.Errorf("note own edit fields: %w", err)
+			}
+			return nil
+		default:
+			prev, err := decodeFields(e.tb, raw)
+			if err != nil {
+				return err
+			}
+			for _, f := range prev {
+				set[f] = true
+			}
 		}
 	}
 	for i, name := range people {
@@ -331,4 +378,128 @@ func intersect(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// ownEditDiscarded runs when the operator discards a rejected edit of row
+// id of tb, before the row takes the server state srv (nil: the row is
+// removed). The edit's note (version -1) replaced the note of the version
+// it was made on (one entry per row), so it is given back: the fields of
+// the note whose value the row holds in srv move to srv's version (the
+// device's own values the edit left as they were, still held there, as
+// carryOwnMark moves them); a whole row's note only to the very version
+// the edit was made on. Otherwise the note is dropped.
+func (s *Store) ownEditDiscarded(ps *txStmts, tb protocol.Table, id string, srv *ServerState) error {
+	if tb.Policy != protocol.PolicyManual {
+		return nil
+	}
+	var raw sql.NullString
+	err := ps.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = -1", tb.Name, id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read own edit fields: %w", err)
+	}
+	local, _, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", id))
+	if err != nil {
+		return fmt.Errorf("read row: %w", err)
+	}
+	if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, id); err != nil {
+		return fmt.Errorf("forget own edit fields: %w", err)
+	}
+	if srv == nil || srv.Version <= 0 || ownHLC(srv.HLC, s.clock.Node()) {
+		return nil
+	}
+	if d := srv.Row["deleted_at"]; d != nil {
+		return nil
+	}
+	if !raw.Valid {
+		if srv.Version != local.Version {
+			return nil
+		}
+		return rememberOwnVersion(ps, tb.Name, id, srv.Version, nil)
+	}
+	own, err := decodeFields(tb, raw)
+	if err != nil {
+		return err
+	}
+	keep := []string{}
+	for _, name := range own {
+		if v, ok := srv.Row[name]; ok && sameValue(tb, name, local.Row[name], v) {
+			keep = append(keep, name)
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	return rememberOwnVersion(ps, tb.Name, id, srv.Version, keep)
+}
+
+// ownVersionLost runs in a full pass that brings an older version ch of a
+// clean row the device holds at a later version l.version that its hlc
+// does not name: a write the server lost, a restore its timeline did not
+// show (pullRow pushes a row at this device's own hlc again there). When
+// l.version is remembered as this device's own (a merge of its push, or a
+// later version carrying its change), the device's change is pushed again
+// on base 0 under a fresh hlc of this device, as ChangeTimeline and
+// settleOwnFields do: the server's state with the own fields over it, or
+// the whole row as held when its own fields are not known (or the server
+// holds the row deleted without them). When the server's version holds
+// the own fields, the row takes it and the note moves to it. It reports
+// whether the row was kept pending.
+func (s *Store) ownVersionLost(ps *txStmts, tb protocol.Table, ch protocol.PullChange, l localRow, out *PullOutcome) (bool, error) {
+	if tb.Policy != protocol.PolicyManual || l.version <= 0 {
+		return false, nil
+	}
+	var raw sql.NullString
+	err := ps.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = ?", tb.Name, ch.ID, l.version).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read own version: %w", err)
+	}
+	if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, ch.ID); err != nil {
+		return false, fmt.Errorf("forget own version: %w", err)
+	}
+	if raw.Valid {
+		own, err := decodeFields(tb, raw)
+		if err != nil {
+			return false, err
+		}
+		local, _, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", ch.ID))
+		if err != nil {
+			return false, fmt.Errorf("read row: %w", err)
+		}
+		over := make(map[string]any, len(ch.Row))
+		for k, v := range ch.Row {
+			over[k] = v
+		}
+		held := true
+		for _, name := range own {
+			if !sameValue(tb, name, local.Row[name], ch.Row[name]) {
+				held = false
+				over[name] = local.Row[name]
+			}
+		}
+		if held {
+			return false, rememberOwnVersion(ps, tb.Name, ch.ID, ch.Version, own)
+		}
+		if d, ok := ch.Row["deleted_at"]; !ok || d == nil {
+			out.Kept++
+			if err := writeServerRow(ps, tb, ch.ID, over, 0, ps.t.stamp()); err != nil {
+				return true, err
+			}
+			if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL WHERE id = ?", ch.ID); err != nil {
+				return true, fmt.Errorf("keep own fields pending: %w", err)
+			}
+			return true, s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
+		}
+	}
+	// The whole row as held, as a row at this device's own hlc.
+	out.Kept++
+	if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0, hlc = ? WHERE id = ?", ps.t.stamp(), ch.ID); err != nil {
+		return true, fmt.Errorf("keep own version pending: %w", err)
+	}
+	return true, s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
 }

@@ -955,6 +955,10 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 				}
 				return s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
 			}
+			// Or a version remembered as its own (ownchain.go).
+			if kept, err := s.ownVersionLost(ps, tb, ch, l, out); kept || err != nil {
+				return err
+			}
 		} else if ch.Version < version {
 			return nil
 		}
@@ -1478,6 +1482,10 @@ func (s *Store) Discard(ctx context.Context, table, id string, server *ServerSta
 			return fmt.Errorf("the row is not in quarantine: %w", ErrNotFound)
 		}
 		if err != nil {
+			return err
+		}
+		// The own fields the discarded edit's note took over (ownchain.go).
+		if err := s.ownEditDiscarded(newTxStmts(t), tb, id, server); err != nil {
 			return err
 		}
 		if server == nil {
