@@ -93,7 +93,7 @@ var errGroupAborted = errors.New("group commit aborted")
 // behind (or the group is large or old enough), else passes the lock on.
 // The caller holds the lock; handOff releases it.
 func (s *Store) handOff(g *group) {
-	if s.cur == g && (s.waiting.Load() == 0 || g.members >= maxGroup || time.Since(g.started) >= maxGroupAge) {
+	if s.cur == g && (s.waiting.Load() == 0 || g.members >= maxGroup || time.Since(g.started) >= s.groupAge) {
 		s.endGroup(g, nil)
 	}
 	s.release()
@@ -101,9 +101,9 @@ func (s *Store) handOff(g *group) {
 
 // wait blocks until g's real commit. Should the transactions queued behind
 // give up (a cancelled request) and leave the group open, it commits the
-// group itself after maxGroupAge.
+// group itself after the group's age limit.
 func (s *Store) wait(g *group) error {
-	t := time.NewTimer(maxGroupAge)
+	t := time.NewTimer(s.groupAge)
 	defer t.Stop()
 	for {
 		select {
@@ -113,7 +113,7 @@ func (s *Store) wait(g *group) error {
 			s.acquire(context.Background())
 			s.endGroup(g, nil)
 			s.release()
-			t.Reset(maxGroupAge)
+			t.Reset(s.groupAge)
 		}
 	}
 }

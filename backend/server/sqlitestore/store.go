@@ -63,6 +63,10 @@ type Store struct {
 	lock    chan struct{}
 	waiting atomic.Int32
 	cur     *group // guarded by lock
+	// groupAge is how long a group stays open for queued transactions
+	// (maxGroupAge; a test holds a group open longer than a loaded
+	// machine's scheduling gaps).
+	groupAge time.Duration
 	// schema is the number of migrations this build knows: a write on a
 	// database migrated further is refused.
 	schema int
@@ -142,7 +146,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, lock: make(chan struct{}, 1)}
+	s := &Store{w: w, lock: make(chan struct{}, 1), groupAge: maxGroupAge}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
