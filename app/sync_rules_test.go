@@ -112,6 +112,25 @@ func TestSyncError_UnauthorizedRulesAreTranslated(t *testing.T) {
 	}
 }
 
+// TestSyncError_UnauthorizedSaysTheSameInEnglish (issue 15): the status
+// bar's sentence (the sync client's) and the dictionary's English say a
+// 401 alike, rule by rule.
+func TestSyncError_UnauthorizedSaysTheSameInEnglish(t *testing.T) {
+	m := uiMessages(t)
+	for _, c := range []struct {
+		err error
+		key string
+	}{
+		{syncclient.ErrUnauthorized, "errors.unauthorized"},
+		{&syncclient.APIError{Status: 401, Code: "unauthorized"}, "errors.unauthorized.unknown_device"},
+		{&syncclient.APIError{Status: 401, Code: "device_revoked"}, "errors.unauthorized.device_revoked"},
+	} {
+		if got := syncError(c.err).Error(); !strings.Contains(got, m[c.key]) || m[c.key] == "" {
+			t.Errorf("%v says %q; %s is %q", c.err, got, c.key, m[c.key])
+		}
+	}
+}
+
 // TestSyncSettings_AutoEnrollFailureHasItsCode (issue 21): when the
 // enrollment with the code IT configured fails, the setup screen gets the
 // failure's code and params beside the English sentence, to say it in the

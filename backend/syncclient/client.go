@@ -965,7 +965,7 @@ func Sentence(err error) string {
 // (frontend/src/lib/sync.ts: "unauthorized").
 func unauthorizedSentence(err error) string {
 	const prefix = "The sync server no longer accepts this computer"
-	const after = " Your work is kept on this computer: ask IT for a new enrollment code and enroll this computer again in Settings; it then sends what the server does not have."
+	const after = " Your work is kept on this computer. Ask IT for a new enrollment code, then on the Sync screen disconnect this computer and connect it again with that code: it then sends the server what it does not have."
 	switch UnauthorizedReason(err) {
 	case ReasonRevoked:
 		return prefix + ": IT revoked it." + after
