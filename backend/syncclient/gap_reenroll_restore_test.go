@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/store"
@@ -215,4 +216,100 @@ func TestSameServer_EnrollingAgainDuplicatesNothing(t *testing.T) {
 	a.sync(t)
 	a.sync(t)
 	checkServerHoldsOnce(t, srv, a, sc, nil, map[string]int{sc.created: 1, sc.edited: 2, sc.pending: 1})
+}
+
+// A write of a's kept on the server only as a conflict record's "mine" (it
+// lost under lww to b's later one), made after the backup by a device
+// enrolled after it: the restore drops the record and a's device. Enrolled
+// again, a pushes that losing write again (its record names a's former
+// id), and the server keeps it again in a record while b's later write
+// stays the row's.
+func TestRestoredServer_LWWLoserOfADeviceEnrolledAgainSurvives(t *testing.T) {
+	ctx := context.Background()
+	srv := startRealServer(t)
+	b := newDevice(t, srv, "b", "operator")
+	r, err := b.st.CreateRecord(ctx, store.RecordInput{LineID: "L1", ProductID: "P1", Quantity: 1, OperatorID: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.sync(t)
+
+	backup := t.TempDir()
+	srv.stop()
+	srv.backup(backup)
+	srv.start()
+
+	a := newDevice(t, srv, "a", "operator")
+	a.sync(t)
+	update := func(d *device, q int64) {
+		t.Helper()
+		got, err := d.st.GetRecord(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.st.UpdateRecord(ctx, r.ID, store.RecordInput{LineID: got.LineID, ProductID: got.ProductID, Quantity: q, OperatorID: got.OperatorID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hlcOf := func(d *device) string {
+		t.Helper()
+		got, err := d.st.GetRecord(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.HLC
+	}
+	update(a, 50)
+	for i := 0; ; i++ {
+		if i > 0 {
+			update(b, 69)
+		}
+		update(b, 70)
+		if hlcOf(b) > hlcOf(a) {
+			break
+		}
+		if i > 100 {
+			t.Fatalf("b's hlc %s stays below a's %s", hlcOf(b), hlcOf(a))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.sync(t)
+	if rep := a.sync(t); rep.Superseded != 1 {
+		t.Fatalf("a's 50 was not superseded by b's 70: %+v", rep)
+	}
+	a.sync(t)
+	b.sync(t)
+
+	srv.stop()
+	if !srv.restoreFrom(backup, true) {
+		t.Fatal("outpost-server restored failed")
+	}
+	srv.start()
+	b.sync(t)
+	if _, err := a.c.Sync(ctx); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("a's sync on the restored server: %v, want 401", err)
+	}
+	if _, err := a.c.Enroll(ctx, srv.url(), srv.enroll("operator")); err != nil {
+		t.Fatalf("a enrolls again: %v", err)
+	}
+	for i := 0; i < 2; i++ {
+		a.sync(t)
+		b.sync(t)
+	}
+	if !onServer(t, srv, "c", protocol.TableProductionRecords, r.ID, quantityIs(50)) {
+		t.Errorf("a's edit 50, kept only in a conflict record the restore dropped, is nowhere on the server after a enrolled again")
+	}
+	d := newDevice(t, srv, "d", "operator")
+	d.sync(t)
+	want := liveIDs(t, d, protocol.TableProductionRecords)[r.ID]
+	if n, _ := toInt(want.Row["quantity"]); n != 70 {
+		t.Errorf("the server holds quantity %v, want b's 70 (the later hlc)", want.Row["quantity"])
+	}
+	for _, dv := range []*device{a, b} {
+		got := liveIDs(t, dv, protocol.TableProductionRecords)[r.ID]
+		if got.Version != want.Version || got.HLC != want.HLC || got.State != store.StateClean {
+			t.Errorf("%s holds version %d hlc %s (%s); the server's is version %d hlc %s",
+				dv.name, got.Version, got.HLC, got.State, want.Version, want.HLC)
+		}
+	}
 }
