@@ -604,7 +604,10 @@ func syncError(err error) error {
 			strings.TrimPrefix(err.Error(), syncclient.ErrUnsettled.Error()+": ") +
 			". Connect to the server and sync first, or confirm to unenroll anyway and lose it."}
 	case errors.Is(err, syncclient.ErrUnauthorized):
-		code = "unauthorized"
+		// The rule says which refusal (errors.unauthorized.<rule>): a
+		// device revoked, or one the server does not know (a server
+		// restored from an older backup); both keep the work here.
+		code, rule = "unauthorized", syncclient.UnauthorizedReason(err)
 	}
 	var ae *syncclient.APIError
 	if errors.As(err, &ae) && ae.Code == "invalid_code" {

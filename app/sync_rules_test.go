@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,10 +76,57 @@ func TestSyncError_Rules(t *testing.T) {
 		{fmt.Errorf("pull: %w", store.ErrTimelineChanged), "sync_failed", "timeline_changed"},
 		{syncclient.ErrOffline, "offline", ""},
 		{syncclient.ErrUnauthorized, "unauthorized", ""},
+		// Issue 15: the server's reason for a 401 is the rule, so the
+		// screen says which, and what to do, in the operator's language.
+		{fmt.Errorf("push: %w", &syncclient.APIError{Status: 401, Code: "unauthorized"}), "unauthorized", "unknown_device"},
+		{fmt.Errorf("pull: %w", &syncclient.APIError{Status: 401, Code: "device_revoked"}), "unauthorized", "device_revoked"},
 	} {
 		e := asError(t, syncError(c.err))
 		if e.Code != c.code || (c.rule != "" && e.Params["rule"] != c.rule) || (c.rule == "" && e.Params["rule"] != nil) {
 			t.Errorf("syncError(%v) = %+v, want %s rule %q", c.err, e, c.code, c.rule)
+		}
+	}
+}
+
+// TestSyncError_UnauthorizedRulesAreTranslated (issue 15): every language
+// has the sentences of both 401 rules.
+func TestSyncError_UnauthorizedRulesAreTranslated(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "frontend", "src", "i18n", "errors", "*.json"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("locale files: %v, %v", files, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"errors.unauthorized", "errors.unauthorized.unknown_device", "errors.unauthorized.device_revoked"} {
+			if strings.TrimSpace(m[k]) == "" {
+				t.Errorf("%s: no %s", filepath.Base(f), k)
+			}
+		}
+	}
+}
+
+// TestSyncError_UnauthorizedSaysTheSameInEnglish (issue 15): the status
+// bar's sentence (the sync client's) and the dictionary's English say a
+// 401 alike, rule by rule.
+func TestSyncError_UnauthorizedSaysTheSameInEnglish(t *testing.T) {
+	m := uiMessages(t)
+	for _, c := range []struct {
+		err error
+		key string
+	}{
+		{syncclient.ErrUnauthorized, "errors.unauthorized"},
+		{&syncclient.APIError{Status: 401, Code: "unauthorized"}, "errors.unauthorized.unknown_device"},
+		{&syncclient.APIError{Status: 401, Code: "device_revoked"}, "errors.unauthorized.device_revoked"},
+	} {
+		if got := syncError(c.err).Error(); !strings.Contains(got, m[c.key]) || m[c.key] == "" {
+			t.Errorf("%v says %q; %s is %q", c.err, got, c.key, m[c.key])
 		}
 	}
 }

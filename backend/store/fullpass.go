@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/outpost-app/outpost/backend/hlc"
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
@@ -251,17 +250,15 @@ func (s *Store) afterPage(ps *txStmts, pa *pageApply, page protocol.PullResponse
 // deleted everywhere already.
 func (s *Store) endPass(t *wtx, cursor int64, oldServer bool) (int, error) {
 	removed := 0
-	node, err := s.metaGet(t.ctx, t.tx, metaDeviceID)
-	if err != nil {
-		return 0, err
-	}
+	own := s.own()
 	for _, tb := range syncTables {
-		if oldServer && node != "" {
+		if oldServer && len(own) > 0 {
+			cond, args := own.in("hlc")
 			if _, err := t.tx.ExecContext(t.ctx, `UPDATE `+tb.Name+` SET synced_at = NULL, version = 0
-				WHERE synced_at IS NOT NULL AND deleted_at IS NULL AND version > ? AND substr(hlc, 23) = ?
+				WHERE synced_at IS NOT NULL AND deleted_at IS NULL AND version > ? AND `+cond+`
 				AND NOT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = `+tb.Name+`.id)
 				AND id IN (SELECT id FROM sync_pass_rows WHERE tbl = ?)`,
-				cursor, node, tb.Name, tb.Name); err != nil {
+				append(append([]any{cursor}, args...), tb.Name, tb.Name)...); err != nil {
 				return 0, fmt.Errorf("keep %s rows of this device the server lost: %w", tb.Name, err)
 			}
 		}
@@ -292,13 +289,11 @@ func (s *Store) endPass(t *wtx, cursor int64, oldServer bool) (int, error) {
 // clean row whose hlc names it, or a version the server merged from its
 // push (sync_own_versions), the rows ChangeTimeline pushes again.
 func hasOwnAccepted(t *wtx) (bool, error) {
-	node, err := t.s.metaGet(t.ctx, t.tx, metaDeviceID)
-	if err != nil {
-		return false, err
-	}
-	if node == "" || node == hlc.Unenrolled {
+	own := t.s.own()
+	if len(own) == 0 {
 		return false, nil
 	}
+	cond, args := own.in("hlc")
 	var n int
 	if err := t.tx.QueryRowContext(t.ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM sync_own_versions WHERE version > 0 LIMIT 1)").Scan(&n); err != nil {
 		return false, fmt.Errorf("read own merged versions: %w", err)
@@ -310,7 +305,7 @@ func hasOwnAccepted(t *wtx) (bool, error) {
 		// Names come from the registry, never from input; hlc =
 		// %015d-%05d-<device id>: the device id starts at 23.
 		err := t.tx.QueryRowContext(t.ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+tb.Name+
-			" WHERE synced_at IS NOT NULL AND substr(hlc, 23) = ? LIMIT 1)", node).Scan(&n)
+			" WHERE synced_at IS NOT NULL AND "+cond+" LIMIT 1)", args...).Scan(&n)
 		if err != nil {
 			return false, fmt.Errorf("read own accepted writes of %s: %w", tb.Name, err)
 		}

@@ -114,12 +114,11 @@ func (s *Store) carryOwnMark(ps *txStmts, tb protocol.Table, ch protocol.PullCha
 	if tb.Policy != protocol.PolicyManual || l.version <= 0 || ch.Version <= l.version {
 		return nil
 	}
-	node := s.clock.Node()
 	drop := func() error {
 		_, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, ch.ID)
 		return err
 	}
-	if ownHLC(ch.HLC, node) {
+	if s.own().hlc(ch.HLC) {
 		// Named by its hlc: no entry needed.
 		return drop()
 	}

@@ -96,8 +96,8 @@ const localTheirsHLC = "local_theirs_hlc"
 // push again (lostOwnSides). A row an earlier page already overwrote is
 // not noted.
 func (s *Store) annotateOwnTheirs(ps *txStmts, changes []protocol.PullChange, pre map[string]localRow) error {
-	node := s.clock.Node()
-	if node == "" || node == hlc.Unenrolled {
+	own := s.own()
+	if len(own) == 0 {
 		return nil
 	}
 	for _, ch := range changes {
@@ -107,7 +107,7 @@ func (s *Store) annotateOwnTheirs(ps *txStmts, changes []protocol.PullChange, pr
 		if st, _ := ch.Row["status"].(string); st != protocol.ConflictAutoResolved {
 			continue
 		}
-		if dev, _ := ch.Row["device_id"].(string); dev == node {
+		if dev, _ := ch.Row["device_id"].(string); own.has(dev) {
 			continue
 		}
 		rt, _ := ch.Row["table_name"].(string)
@@ -128,7 +128,7 @@ func (s *Store) annotateOwnTheirs(ps *txStmts, changes []protocol.PullChange, pr
 				return fmt.Errorf("read %s %s: %w", rt, rid, err)
 			}
 		}
-		if l.missing || !l.synced.Valid || l.state.Valid || l.version != tv || !ownHLC(l.cur, node) {
+		if l.missing || !l.synced.Valid || l.state.Valid || l.version != tv || !own.hlc(l.cur) {
 			continue
 		}
 		ch.Row[localTheirsHLC] = l.cur
@@ -156,14 +156,15 @@ func (s *Store) repushLostMine(ps *txStmts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, done, err := s.settleReviewRows(ps, node)
+	own := s.own()
+	n, done, err := s.settleReviewRows(ps, node, own)
 	if err != nil {
 		return n, fmt.Errorf("settle rows awaiting review: %w", err)
 	}
-	if node == "" || node == hlc.Unenrolled {
+	if len(own) == 0 {
 		return n, nil
 	}
-	sides, err := lostOwnSides(t, node)
+	sides, err := lostOwnSides(t, own)
 	if err != nil {
 		return n, fmt.Errorf("read own conflict records the restore lost: %w", err)
 	}
@@ -171,7 +172,7 @@ func (s *Store) repushLostMine(ps *txStmts) (int, error) {
 		if done[r.table+"/"+r.rowID] {
 			continue
 		}
-		ok, err := s.repushSide(ps, node, r)
+		ok, err := s.repushSide(ps, own, r)
 		if err != nil {
 			return n, fmt.Errorf("push again %s %s: %w", r.table, r.rowID, err)
 		}
@@ -194,7 +195,7 @@ func (s *Store) repushLostMine(ps *txStmts) (int, error) {
 // fields where the row differs from theirs) over it, so the undecided edit
 // is not lost behind the re-edit. It returns how many rows it made pending
 // and which rows it settled (table/id).
-func (s *Store) settleReviewRows(ps *txStmts, node string) (int, map[string]bool, error) {
+func (s *Store) settleReviewRows(ps *txStmts, node string, own ownIDs) (int, map[string]bool, error) {
 	t := ps.t
 	type entry struct {
 		tbl, id, entryHLC, conflictID, status string
@@ -244,7 +245,7 @@ func (s *Store) settleReviewRows(ps *txStmts, node string) (int, map[string]bool
 		var mine, theirs map[string]any
 		if e.rec.Valid {
 			if rec, err := protocol.DecodeRow([]byte(e.rec.String)); err == nil {
-				if dev, _ := rec["device_id"].(string); dev == node || node == "" {
+				if dev, _ := rec["device_id"].(string); own.has(dev) || node == "" {
 					mine, _ = rec["mine"].(map[string]any)
 					theirs, _ = rec["theirs"].(map[string]any)
 				}
@@ -351,7 +352,7 @@ func samePeople(tb protocol.Table, local, row map[string]any) bool {
 // record was pulled: annotateOwnTheirs). A resolved record is never pushed
 // again: a decision exists, and the decider's device pushes its decided
 // state again as its own accepted write.
-func lostOwnSides(t *wtx, node string) ([]ownSide, error) {
+func lostOwnSides(t *wtx, own ownIDs) ([]ownSide, error) {
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT c.table_name, c.row_id, c.status, c.hlc, c.row FROM sync_conflicts c
 		JOIN sync_pass_rows p ON p.tbl = ? AND p.id = c.id WHERE c.status <> ?`, protocol.TableConflicts, protocol.ConflictResolved)
 	if err != nil {
@@ -376,9 +377,9 @@ func lostOwnSides(t *wtx, node string) ([]ownSide, error) {
 		dev, _ := rec["device_id"].(string)
 		theirsHLC, _ := rec[localTheirsHLC].(string)
 		switch {
-		case dev == node && mine != nil && ownHLC(recHLC, node):
+		case own.has(dev) && mine != nil && own.hlc(recHLC):
 			r.side, r.h, r.row = "mine", recHLC, mine
-		case r.status == protocol.ConflictAutoResolved && theirs != nil && ownHLC(theirsHLC, node):
+		case r.status == protocol.ConflictAutoResolved && theirs != nil && own.hlc(theirsHLC):
 			r.side, r.h, r.row = "theirs", theirsHLC, theirs
 		default:
 			continue
@@ -405,16 +406,10 @@ func lostOwnSides(t *wtx, node string) ([]ownSide, error) {
 	return out, nil
 }
 
-// ownHLC reports whether h is an hlc of node.
-func ownHLC(h, node string) bool {
-	ts, err := hlc.Parse(h)
-	return err == nil && ts.Node == node
-}
-
 // repushSide makes r's row hold r's side again, pending on base 0, unless
 // the row has a later own write that already carries it, awaits review or
 // is quarantined; it reports whether it did.
-func (s *Store) repushSide(ps *txStmts, node string, r ownSide) (bool, error) {
+func (s *Store) repushSide(ps *txStmts, own ownIDs, r ownSide) (bool, error) {
 	tb, ok := s.syncedTable(r.table)
 	if !ok {
 		return false, nil
@@ -443,7 +438,7 @@ func (s *Store) repushSide(ps *txStmts, node string, r ownSide) (bool, error) {
 		// Pending under the side's own hlc: the winner's state a
 		// superseded answer wrote under the pushed hlc, its own not pulled
 		// yet when the timeline changed: the row takes the side again.
-	case ownHLC(cur.HLC, node) && cur.HLC > r.h:
+	case own.hlc(cur.HLC) && cur.HLC > r.h:
 		if r.status != protocol.ConflictOpen || r.theirs == nil {
 			// A later own write supersedes an lww side: not lost.
 			return false, nil
@@ -452,7 +447,7 @@ func (s *Store) repushSide(ps *txStmts, node string, r ownSide) (bool, error) {
 		// from theirs (a re-edit under review): mine goes again with the
 		// later write's own changes over it, under the later write's hlc.
 		row, h = overlayOwnChanges(tb, r.row, r.theirs, cur.Row), cur.HLC
-	case ownHLC(cur.HLC, node) && cur.HLC == r.h && synced:
+	case own.hlc(cur.HLC) && cur.HLC == r.h && synced:
 		// The server holds this very write.
 		return false, nil
 	}

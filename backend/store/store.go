@@ -40,6 +40,8 @@ type Store struct {
 	records protocol.Table
 	configs protocol.Table
 	clock   *hlc.Clock
+	// former holds this device's former ids at its site (reenroll.go).
+	former atomic.Pointer[[]string]
 	// clockOffset (ms) is added to the device clock when stamping HLCs:
 	// the sync client measures it from the server's time (SetClockOffset),
 	// while updated_at stays the plain device clock shown to people.
@@ -90,6 +92,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", p, err)
 	}
 	if err := s.loadClock(ctx); err != nil {
+		s.closePools()
+		return nil, fmt.Errorf("open store %s: %w", p, err)
+	}
+	if err := s.loadFormer(ctx); err != nil {
 		s.closePools()
 		return nil, fmt.Errorf("open store %s: %w", p, err)
 	}

@@ -104,38 +104,10 @@ func (s *Store) DeviceID(ctx context.Context) (string, error) {
 	return s.metaGet(ctx, s.r, metaDeviceID)
 }
 
-// SetDeviceID records the device id after enrollment. The clock stamps
-// later edits with it, and pending edits made before enrollment (stamped
-// hlc.Unenrolled) are re-stamped with it in the same transaction (DESIGN.md
-// section 3), keeping their time and counter.
+// SetDeviceID records the device id after enrollment, at a site not
+// named (SetEnrollment).
 func (s *Store) SetDeviceID(ctx context.Context, id string) error {
-	if id == "" || id == hlc.Unenrolled {
-		return fmt.Errorf("set device id: %q is not a device id", id)
-	}
-	probe := hlc.Timestamp{Node: id}
-	if _, err := hlc.Parse(probe.String()); err != nil {
-		return fmt.Errorf("set device id: %w", err)
-	}
-	err := s.write(ctx, func(t *wtx) error {
-		if _, err := t.tx.ExecContext(ctx, upsertMeta, metaDeviceID, id); err != nil {
-			return err
-		}
-		suffix := "-" + hlc.Unenrolled
-		for _, tb := range syncTableNames() {
-			// The HLC prefix "%015d-%05d" is 21 characters; tb is a
-			// registry name.
-			q := "UPDATE " + tb + " SET hlc = substr(hlc, 1, 21) || ? WHERE synced_at IS NULL AND substr(hlc, 22) = ?"
-			if _, err := t.tx.ExecContext(ctx, q, "-"+id, suffix); err != nil {
-				return fmt.Errorf("re-stamp %s: %w", tb, err)
-			}
-		}
-		s.clock.SetNode(id)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("set device id: %w", err)
-	}
-	return nil
+	return s.SetEnrollment(ctx, id, "")
 }
 
 // PendingCount returns how many rows of all synced tables await the server.

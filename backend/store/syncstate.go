@@ -170,6 +170,11 @@ func (s *Store) NewBatch(ctx context.Context, limit int) (*Batch, error) {
 	}
 	var out *Batch
 	err := s.write(ctx, func(t *wtx) error {
+		// Rows still under a former id of this device (enrolled again)
+		// carry its current id from here on.
+		if err := s.restampFormer(t); err != nil {
+			return err
+		}
 		req := protocol.PushRequest{BatchID: uuid.NewString(), Changes: []protocol.Change{}}
 		size := 0
 		for _, tb := range syncTables {
@@ -948,7 +953,7 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 			// its timeline did not show). This device's own write is
 			// pushed again on base 0; another's takes the server's state
 			// (its device pushes it again).
-			if ts, err := hlc.Parse(cur); err == nil && ts.Node == s.clock.Node() {
+			if s.own().hlc(cur) {
 				out.Kept++
 				if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0 WHERE id = ?", ch.ID); err != nil {
 					return err
@@ -1588,13 +1593,17 @@ func (s *Store) DumpTable(ctx context.Context, table string) (map[string]SyncedR
 // ClearEnrollment forgets the server (unenroll): the device id, the cursor,
 // the pulled conflict records and the row states; rows are kept. The caller
 // checks first that nothing is unsettled, or that the operator accepted
-// losing it.
+// losing it. The device id becomes a former id (reenroll.go), and the site
+// and the versions the server merged from this device's pushes are kept:
+// enrolled again at the same site, the device pushes again its own
+// accepted writes the server lacks (a server restored from a backup older
+// than its enrollment refuses it, so its operator may disconnect it before
+// enrolling it again); at another site they are forgotten.
 func (s *Store) ClearEnrollment(ctx context.Context) error {
 	qs := []string{
 		"DELETE FROM meta WHERE key IN ('" + metaDeviceID + "', '" + metaCursor + "', '" + metaPullSchema + "', '" +
 			metaPass + "', '" + metaTimeline + "', '" + metaVerified + "')",
 		"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts", "DELETE FROM sync_pass_rows",
-		"DELETE FROM sync_own_versions",
 	}
 	for _, tb := range syncTableNames() {
 		// Edits not yet accepted carry the old device id: stamp them as
@@ -1602,15 +1611,33 @@ func (s *Store) ClearEnrollment(ctx context.Context) error {
 		qs = append(qs, "UPDATE "+tb+" SET hlc = substr(hlc, 1, 21) || '-"+hlc.Unenrolled+"' WHERE synced_at IS NULL")
 	}
 	err := s.write(ctx, func(t *wtx) error {
+		prev, err := s.metaGet(ctx, t.tx, metaDeviceID)
+		if err != nil {
+			return err
+		}
+		fv, err := s.metaGet(ctx, t.tx, metaFormerIDs)
+		if err != nil {
+			return err
+		}
+		former := formerIDs(fv)
+		if prev != "" && prev != hlc.Unenrolled && !ownIDs(former).has(prev) {
+			former = append(former, prev)
+		}
 		for _, q := range qs {
 			if _, err := t.tx.ExecContext(ctx, q); err != nil {
 				return err
 			}
 		}
+		if err := s.setFormer(t, former); err != nil {
+			return err
+		}
 		s.clock.SetNode(hlc.Unenrolled)
 		return nil
 	})
 	if err != nil {
+		if lerr := s.loadFormer(ctx); lerr != nil {
+			return fmt.Errorf("clear enrollment: %w (%v)", err, lerr)
+		}
 		return fmt.Errorf("clear enrollment: %w", err)
 	}
 	return nil

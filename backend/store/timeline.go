@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
-	"github.com/outpost-app/outpost/backend/hlc"
 )
 
 // Timelines (DESIGN.md section 3): the server's database carries a timeline
@@ -52,78 +50,85 @@ func (e *TimelineChangedError) Is(target error) bool { return target == ErrTimel
 // timeline pass from cursor 0, which must end before the next push: a
 // pending row the pass brings back with the row's own hlc is clean again,
 // so only what the restore really lost is pushed again.
+//
+// Own writes are those stamped with this device's current id or one of its
+// former ids at the site (reenroll.go).
 func (s *Store) ChangeTimeline(ctx context.Context, timeline string) error {
 	err := s.write(ctx, func(t *wtx) error {
-		node, err := s.metaGet(ctx, t.tx, metaDeviceID)
-		if err != nil {
-			return err
-		}
-		if timeline == "" {
-			_, err = t.tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", metaTimeline)
-		} else {
-			_, err = t.tx.ExecContext(ctx, upsertMeta, metaTimeline, timeline)
-		}
-		if err != nil {
-			return fmt.Errorf("adopt timeline: %w", err)
-		}
-		// Unanswered batches, conflict states and held rows: every entry but
-		// a rejection, which stays in quarantine (its reason still holds).
-		type stmt struct {
-			q    string
-			args []any
-		}
-		// A re-edit under review in flight awaits review again, on base 0
-		// like every review row, for the pass to give it its base back
-		// (settleReviewRows): dropped with the batch, it would be pushed
-		// on base 0 and reopen a conflict on every field a decision the
-		// restore kept had changed.
-		if err := reviewBack(t, "1 = 1"); err != nil {
-			return err
-		}
-		qs := []stmt{
-			{q: "DELETE FROM sync_batches"},
-			{q: "DELETE FROM sync_rows WHERE state NOT IN ('rejected', 'awaiting_review', 'resolving')"},
-			{q: "UPDATE sync_rows SET state = 'awaiting_review', resolved_version = NULL WHERE state = 'resolving'"},
-			{q: "UPDATE sync_rows SET base_version = 0, server_version = NULL, server_hlc = NULL, server_row = NULL, base_row = NULL"},
-		}
-		enrolled := node != "" && node != hlc.Unenrolled
-		for _, tb := range syncTables {
-			if enrolled {
-				// hlc = %015d-%05d-<device id>: the device id starts at 23.
-				qs = append(qs, stmt{q: "UPDATE " + tb.Name + " SET synced_at = NULL WHERE synced_at IS NOT NULL AND substr(hlc, 23) = ?", args: []any{node}})
-			}
-		}
-		for _, st := range qs {
-			if _, err := t.tx.ExecContext(ctx, st.q, st.args...); err != nil {
-				return fmt.Errorf("reset sync state: %w", err)
-			}
-		}
-		// Versions the server made from this device's pushes under another
-		// device's hlc (merged) are its own accepted writes too; read
-		// before the versions are reset.
-		if enrolled {
-			if err := ownMergedPending(t); err != nil {
-				return err
-			}
-		}
-		for _, tb := range syncTables {
-			if _, err := t.tx.ExecContext(ctx, "UPDATE "+tb.Name+" SET version = 0 WHERE version <> 0"); err != nil {
-				return fmt.Errorf("reset sync state: %w", err)
-			}
-		}
-		// No server state this device knew holds on the new timeline.
-		if err := forgetKnown(t); err != nil {
-			return err
-		}
-		if err := staleResolutions(t, "timeline_changed: the sync server was restored from a backup; decide again on what it holds now"); err != nil {
-			return err
-		}
-		return s.restartPass(t, PassTimeline)
+		return s.changeTimeline(t, timeline, s.own())
 	})
 	if err != nil {
 		return fmt.Errorf("change timeline: %w", err)
 	}
 	return nil
+}
+
+// changeTimeline is ChangeTimeline inside t, with own the ids whose writes
+// are this device's.
+func (s *Store) changeTimeline(t *wtx, timeline string, own ownIDs) error {
+	ctx := t.ctx
+	var err error
+	if timeline == "" {
+		_, err = t.tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", metaTimeline)
+	} else {
+		_, err = t.tx.ExecContext(ctx, upsertMeta, metaTimeline, timeline)
+	}
+	if err != nil {
+		return fmt.Errorf("adopt timeline: %w", err)
+	}
+	// Unanswered batches, conflict states and held rows: every entry but
+	// a rejection, which stays in quarantine (its reason still holds).
+	type stmt struct {
+		q    string
+		args []any
+	}
+	// A re-edit under review in flight awaits review again, on base 0
+	// like every review row, for the pass to give it its base back
+	// (settleReviewRows): dropped with the batch, it would be pushed
+	// on base 0 and reopen a conflict on every field a decision the
+	// restore kept had changed.
+	if err := reviewBack(t, "1 = 1"); err != nil {
+		return err
+	}
+	qs := []stmt{
+		{q: "DELETE FROM sync_batches"},
+		{q: "DELETE FROM sync_rows WHERE state NOT IN ('rejected', 'awaiting_review', 'resolving')"},
+		{q: "UPDATE sync_rows SET state = 'awaiting_review', resolved_version = NULL WHERE state = 'resolving'"},
+		{q: "UPDATE sync_rows SET base_version = 0, server_version = NULL, server_hlc = NULL, server_row = NULL, base_row = NULL"},
+	}
+	enrolled := len(own) > 0
+	for _, tb := range syncTables {
+		if enrolled {
+			cond, args := own.in("hlc")
+			qs = append(qs, stmt{q: "UPDATE " + tb.Name + " SET synced_at = NULL WHERE synced_at IS NOT NULL AND " + cond, args: args})
+		}
+	}
+	for _, st := range qs {
+		if _, err := t.tx.ExecContext(ctx, st.q, st.args...); err != nil {
+			return fmt.Errorf("reset sync state: %w", err)
+		}
+	}
+	// Versions the server made from this device's pushes under another
+	// device's hlc (merged) are its own accepted writes too; read
+	// before the versions are reset.
+	if enrolled {
+		if err := ownMergedPending(t); err != nil {
+			return err
+		}
+	}
+	for _, tb := range syncTables {
+		if _, err := t.tx.ExecContext(ctx, "UPDATE "+tb.Name+" SET version = 0 WHERE version <> 0"); err != nil {
+			return fmt.Errorf("reset sync state: %w", err)
+		}
+	}
+	// No server state this device knew holds on the new timeline.
+	if err := forgetKnown(t); err != nil {
+		return err
+	}
+	if err := staleResolutions(t, "timeline_changed: the sync server was restored from a backup; decide again on what it holds now"); err != nil {
+		return err
+	}
+	return s.restartPass(t, PassTimeline)
 }
 
 // ownMergedPending makes pending, on base 0, every clean row still at a

@@ -19,7 +19,7 @@ import (
 // (backend/store.Store implements it).
 type Store interface {
 	DeviceID(ctx context.Context) (string, error)
-	SetDeviceID(ctx context.Context, id string) error
+	SetEnrollment(ctx context.Context, id, site string) error
 	ClearEnrollment(ctx context.Context) error
 	OpenBatch(ctx context.Context) (*store.Batch, error)
 	NewBatch(ctx context.Context, limit int) (*store.Batch, error)
@@ -231,12 +231,11 @@ func (c *Client) Load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if id, err := c.o.Store.DeviceID(ctx); err != nil {
+	// Also records the site of an enrollment made before the store kept
+	// it, and finishes an enrollment again (a new device id) that a crash
+	// interrupted: as an enrollment again (store.SetEnrollment).
+	if err := c.o.Store.SetEnrollment(ctx, cr.DeviceID, cr.SiteID); err != nil {
 		return err
-	} else if id != cr.DeviceID {
-		if err := c.o.Store.SetDeviceID(ctx, cr.DeviceID); err != nil {
-			return err
-		}
 	}
 	c.setCreds(cr, api)
 	return nil
@@ -266,8 +265,13 @@ func (c *Client) currentAPI() (*API, error) {
 }
 
 // Enroll trades an enrollment code for credentials at serverURL, stores
-// them in the token store, then gives the database its device id
-// (re-stamping the edits made before enrollment).
+// them in the token store, then gives the database its device id and site
+// (re-stamping the edits made before enrollment). A device that had
+// another id at the same site (a server that no longer knows it: restored
+// from an older backup, or it was revoked) is enrolling again: its store
+// moves to the server's timeline as after a restore, and the next sync
+// re-reads the server before it pushes, sending again what the server
+// lacks (store.SetEnrollment).
 func (c *Client) Enroll(ctx context.Context, serverURL, code string) (Credentials, error) {
 	api, err := NewAPI(serverURL, "", c.o.HTTP)
 	if err != nil {
@@ -281,13 +285,14 @@ func (c *Client) Enroll(ctx context.Context, serverURL, code string) (Credential
 	if err := c.o.Tokens.Save(ctx, cr); err != nil {
 		return Credentials{}, fmt.Errorf("enroll: %w", err)
 	}
-	if err := c.o.Store.SetDeviceID(ctx, cr.DeviceID); err != nil {
+	if err := c.o.Store.SetEnrollment(ctx, cr.DeviceID, cr.SiteID); err != nil {
 		return Credentials{}, fmt.Errorf("enroll: %w", err)
 	}
 	authed, err := NewAPI(cr.ServerURL, cr.Token, c.o.HTTP)
 	if err != nil {
 		return Credentials{}, err
 	}
+	c.forgetVerification()
 	c.setCreds(&cr, authed)
 	c.Trigger()
 	return cr, nil
@@ -936,7 +941,7 @@ func Sentence(err error) string {
 	case errors.Is(err, ErrNotEnrolled):
 		return "This computer is not connected to a sync server yet. Enter the server address and enrollment code in Settings."
 	case errors.Is(err, ErrUnauthorized):
-		return "The sync server no longer accepts this computer (it may have been removed by IT). Enroll it again with a new code."
+		return unauthorizedSentence(err)
 	case errors.Is(err, ErrProtocolTooOld):
 		return "The sync server needs a newer version of Outpost. Install the latest version; your work is kept on this computer."
 	case errors.Is(err, store.ErrTimelineChanged):
@@ -950,4 +955,45 @@ func Sentence(err error) string {
 		return fmt.Sprintf("The sync server refused the request (HTTP %d).", ae.Status)
 	}
 	return "Sync stopped because of a problem on this computer: " + err.Error()
+}
+
+// unauthorizedSentence says a 401: what happened, that the work stays on
+// this computer, and what to do. The server's code tells a revoked device
+// from a token it does not know, which is also what a server restored from
+// a backup older than this computer's enrollment answers. Every sentence
+// begins with the prefix the status bar recognises
+// (frontend/src/lib/sync.ts: "unauthorized").
+func unauthorizedSentence(err error) string {
+	const prefix = "The sync server no longer accepts this computer"
+	const after = " Your work is kept on this computer. Ask IT for a new enrollment code, then on the Sync screen disconnect this computer and connect it again with that code: it then sends the server what it does not have."
+	switch UnauthorizedReason(err) {
+	case ReasonRevoked:
+		return prefix + ": IT revoked it." + after
+	case ReasonUnknownDevice:
+		return prefix + ": it does not know this computer, most likely because the server was restored from a backup made before this computer was enrolled." + after
+	}
+	return prefix + "." + after
+}
+
+// Reasons of a 401 (UnauthorizedReason).
+const (
+	ReasonUnknownDevice = "unknown_device"
+	ReasonRevoked       = "device_revoked"
+)
+
+// UnauthorizedReason is why the server refused this device's token:
+// ReasonRevoked, ReasonUnknownDevice (a token it does not know), or ""
+// (not a 401, or the server did not say).
+func UnauthorizedReason(err error) string {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized {
+		return ""
+	}
+	switch ae.Code {
+	case "device_revoked":
+		return ReasonRevoked
+	case "unauthorized":
+		return ReasonUnknownDevice
+	}
+	return ""
 }

@@ -1,0 +1,262 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/outpost-app/outpost/backend/hlc"
+)
+
+// Enrolling again (issue 15). A device the server no longer knows — one
+// enrolled after the backup a server was restored from, a revoked one, one
+// whose token was lost — is enrolled again with a new code and gets a new
+// device id. Its rows still carry hlcs naming its former ids: the edits it
+// has not sent yet, and its own writes the server accepted (which a restore
+// may have lost). So a device remembers its former ids at the same site
+// (meta former_device_ids) and counts every write stamped with one of them
+// as its own, as it counts its current id's.
+//
+// Enrolling again at the same site is a timeline change (ChangeTimeline)
+// in the same transaction that records the new id: the new enrollment may
+// be on a restored server, whose timeline the device cannot know before it
+// pulls. Its own accepted writes, under any of its ids, are made pending on
+// base 0; unanswered batches go back to pending; queued decisions are
+// marked stale; and a full pass runs before the next push. The rows keep
+// their hlcs through the pass, so a write the server holds comes back with
+// its own hlc and is clean again (nothing is sent twice). Only when a row
+// is put into a push batch is an hlc naming a former id re-stamped with
+// the current id, keeping its time and counter (restampFormer): a push
+// must carry the pusher's own hlc (else invalid_hlc). A row the server does
+// not hold is then judged as any push on base 0 (lww by hlc; manual as a
+// merge with no base).
+//
+// Enrolling at another site forgets the former ids (another site's server
+// must not receive this site's rows), as a first enrollment does.
+
+// Meta keys of enrollment.
+const (
+	// metaFormerIDs: this device's former ids at its site, space separated.
+	metaFormerIDs = "former_device_ids"
+	// metaSite: the site this device is (or was last) enrolled with.
+	metaSite = "site_id"
+)
+
+// ownIDs are the ids whose writes are this device's own: its current id
+// and its former ids at the same site.
+type ownIDs []string
+
+// has reports whether id is one of o.
+func (o ownIDs) has(id string) bool {
+	if id == "" || id == hlc.Unenrolled {
+		return false
+	}
+	for _, x := range o {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// hlc reports whether h is an hlc of one of o.
+func (o ownIDs) hlc(h string) bool {
+	ts, err := hlc.Parse(h)
+	return err == nil && o.has(ts.Node)
+}
+
+// in returns the SQL condition "the device id of the hlc column col is one
+// of o" with its arguments (hlc = %015d-%05d-<device id>: the id starts at
+// 23). With no id it is false.
+func (o ownIDs) in(col string) (string, []any) {
+	if len(o) == 0 {
+		return "0", nil
+	}
+	args := make([]any, len(o))
+	for i, x := range o {
+		args[i] = x
+	}
+	return "substr(" + col + ", 23) IN (?" + strings.Repeat(", ?", len(o)-1) + ")", args
+}
+
+// own returns this device's own ids: the clock's node, when enrolled, and
+// the former ids. Read inside a write transaction it is that
+// transaction's (the writer is one connection, and both change only
+// inside a write).
+func (s *Store) own() ownIDs {
+	var out ownIDs
+	if n := s.clock.Node(); n != "" && n != hlc.Unenrolled {
+		out = append(out, n)
+	}
+	if f := s.former.Load(); f != nil {
+		out = append(out, (*f)...)
+	}
+	return out
+}
+
+// formerIDs parses meta former_device_ids.
+func formerIDs(v string) []string {
+	return strings.Fields(v)
+}
+
+// loadFormer restores the former ids from meta (at open).
+func (s *Store) loadFormer(ctx context.Context) error {
+	v, err := s.metaGet(ctx, s.w, metaFormerIDs)
+	if err != nil {
+		return fmt.Errorf("load former device ids: %w", err)
+	}
+	f := formerIDs(v)
+	s.former.Store(&f)
+	return nil
+}
+
+// setFormer records the former ids inside t (none: the key is removed).
+func (s *Store) setFormer(t *wtx, ids []string) error {
+	var err error
+	if len(ids) == 0 {
+		_, err = t.tx.ExecContext(t.ctx, "DELETE FROM meta WHERE key = ?", metaFormerIDs)
+	} else {
+		_, err = t.tx.ExecContext(t.ctx, upsertMeta, metaFormerIDs, strings.Join(ids, " "))
+	}
+	if err != nil {
+		return fmt.Errorf("record former device ids: %w", err)
+	}
+	f := append([]string(nil), ids...)
+	s.former.Store(&f)
+	return nil
+}
+
+// SetEnrollment records the device id and the site of an enrollment. The
+// clock stamps later edits with the id, and pending edits made before any
+// enrollment (stamped hlc.Unenrolled) are re-stamped with it, keeping their
+// time and counter (DESIGN.md section 3). When the device already had
+// another id at the same site (enrolled, or unenrolled since), it is
+// enrolling again: in the same transaction the former id joins the own
+// ids and the device moves to the server's timeline as after a restore
+// (ChangeTimeline, timeline adopted from the next pull), so that every own
+// write the server lacks is pushed again and every one it holds comes back
+// clean. site "" is not known (taken as the same site).
+func (s *Store) SetEnrollment(ctx context.Context, id, site string) error {
+	if id == "" || id == hlc.Unenrolled {
+		return fmt.Errorf("set device id: %q is not a device id", id)
+	}
+	probe := hlc.Timestamp{Node: id}
+	if _, err := hlc.Parse(probe.String()); err != nil {
+		return fmt.Errorf("set device id: %w", err)
+	}
+	err := s.write(ctx, func(t *wtx) error {
+		prev, err := s.metaGet(ctx, t.tx, metaDeviceID)
+		if err != nil {
+			return err
+		}
+		prevSite, err := s.metaGet(ctx, t.tx, metaSite)
+		if err != nil {
+			return err
+		}
+		fv, err := s.metaGet(ctx, t.tx, metaFormerIDs)
+		if err != nil {
+			return err
+		}
+		former := formerIDs(fv)
+		if prev != "" && prev != hlc.Unenrolled && prev != id && !ownIDs(former).has(prev) {
+			former = append(former, prev)
+		}
+		again := prev != id && len(former) > 0
+		if site != "" && prevSite != "" && site != prevSite {
+			// Another site: its server must not get this site's accepted
+			// rows. Edits not sent yet go with the device, as after a
+			// disconnect (ClearEnrollment): under the new id.
+			if err := restampIDs(t, former, id); err != nil {
+				return err
+			}
+			former, again = nil, false
+			if _, err := t.tx.ExecContext(ctx, "DELETE FROM sync_own_versions"); err != nil {
+				return fmt.Errorf("forget own versions of the former site: %w", err)
+			}
+		}
+		if _, err := t.tx.ExecContext(ctx, upsertMeta, metaDeviceID, id); err != nil {
+			return err
+		}
+		if site != "" && site != prevSite {
+			if _, err := t.tx.ExecContext(ctx, upsertMeta, metaSite, site); err != nil {
+				return err
+			}
+		}
+		// The node first: own writes made pending below are stamped with
+		// it where they need a fresh hlc.
+		node := s.clock.Node()
+		s.clock.SetNode(id)
+		if err := s.setFormer(t, former); err != nil {
+			s.clock.SetNode(node)
+			return err
+		}
+		if again {
+			if err := s.changeTimeline(t, "", append(ownIDs{id}, former...)); err != nil {
+				s.clock.SetNode(node)
+				return err
+			}
+		}
+		suffix := "-" + hlc.Unenrolled
+		for _, tb := range syncTableNames() {
+			// The HLC prefix "%015d-%05d" is 21 characters; tb is a
+			// registry name.
+			q := "UPDATE " + tb + " SET hlc = substr(hlc, 1, 21) || ? WHERE synced_at IS NULL AND substr(hlc, 22) = ?"
+			if _, err := t.tx.ExecContext(ctx, q, "-"+id, suffix); err != nil {
+				s.clock.SetNode(node)
+				return fmt.Errorf("re-stamp %s: %w", tb, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// The transaction did not commit: the stored ids hold.
+		if lerr := s.loadFormer(ctx); lerr != nil {
+			return fmt.Errorf("set device id: %w (%v)", err, lerr)
+		}
+		return fmt.Errorf("set device id: %w", err)
+	}
+	return nil
+}
+
+// restampFormer re-stamps, inside t, every pending row whose hlc names a
+// former id of this device with its current id, keeping time and counter,
+// and the bookkeeping that names those hlcs (sync_rows entries of pending
+// rows, own fields kept at version 0), so they still match. NewBatch calls
+// it before it reads the rows to push: a push must carry the pusher's own
+// hlc. Clean rows keep their hlcs: they are the server's.
+func (s *Store) restampFormer(t *wtx) error {
+	f := s.former.Load()
+	node := s.clock.Node()
+	if f == nil || node == "" || node == hlc.Unenrolled {
+		return nil
+	}
+	return restampIDs(t, *f, node)
+}
+
+// restampIDs re-stamps, inside t, the pending rows whose hlc names one of
+// ids with node, keeping time and counter, and the bookkeeping that names
+// those hlcs (restampFormer).
+func restampIDs(t *wtx, ids []string, node string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	cond, args := ownIDs(ids).in("hlc")
+	suffix := "-" + node
+	for _, tb := range syncTables {
+		// Names come from the registry, never from input. The entries
+		// first: they are matched through the rows still pending.
+		if _, err := t.tx.ExecContext(t.ctx, "UPDATE sync_rows SET hlc = substr(hlc, 1, 21) || ? WHERE tbl = ? AND hlc IS NOT NULL AND "+cond+
+			" AND id IN (SELECT id FROM "+tb.Name+" WHERE synced_at IS NULL)", append([]any{suffix, tb.Name}, args...)...); err != nil {
+			return fmt.Errorf("re-stamp %s entries with this device's id: %w", tb.Name, err)
+		}
+		if _, err := t.tx.ExecContext(t.ctx, "UPDATE "+tb.Name+" SET hlc = substr(hlc, 1, 21) || ? WHERE synced_at IS NULL AND "+cond,
+			append([]any{suffix}, args...)...); err != nil {
+			return fmt.Errorf("re-stamp %s with this device's id: %w", tb.Name, err)
+		}
+	}
+	if _, err := t.tx.ExecContext(t.ctx, "UPDATE sync_own_versions SET hlc = substr(hlc, 1, 21) || ? WHERE hlc IS NOT NULL AND "+cond,
+		append([]any{suffix}, args...)...); err != nil {
+		return fmt.Errorf("re-stamp own fields with this device's id: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/outpost-app/outpost/backend/hlc"
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+// TestStore_EnrollingAgain (issue 15): a device that had another id at
+// the same site — enrolled, or disconnected since — enrolls again as after
+// a restore: its own accepted writes are pending on base 0, a timeline
+// pass comes before the push, and the rows keep their hlcs (so a write the
+// server holds comes back clean) until a push batch re-stamps them with
+// the new id, keeping time and counter. At another site nothing of the
+// former site's is pushed again. A restart in between keeps the former
+// ids.
+func TestStore_EnrollingAgain(t *testing.T) {
+	const (
+		dev1 = "3b241101-e2bb-4255-8caf-4136c566a962"
+		dev2 = "8f0c2f6e-62a4-4b1e-9d55-0a8a5a1d2c11"
+	)
+	for _, c := range []struct {
+		name      string
+		unenroll  bool
+		site      string
+		reopen    bool
+		ownPushed bool
+	}{
+		{"same site", false, "s1", false, true},
+		{"same site, site not named", false, "", false, true},
+		{"same site after a disconnect", true, "s1", false, true},
+		{"same site, restarted before the push", false, "s1", true, true},
+		{"another site", false, "s2", false, false},
+		{"another site after a disconnect", true, "s2", false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "outpost.db")
+			s := openTest(t, Options{Path: path})
+			if err := s.SetEnrollment(ctx, dev1, "s1"); err != nil {
+				t.Fatal(err)
+			}
+			accepted, err := s.CreateRecord(ctx, validInput())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.MarkSynced(ctx, protocol.TableProductionRecords, []Ack{{ID: accepted.ID, HLC: accepted.HLC, Version: 7}}); err != nil {
+				t.Fatal(err)
+			}
+			pending, err := s.CreateRecord(ctx, validInput())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.unenroll {
+				if err := s.ClearEnrollment(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.SetEnrollment(ctx, dev2, c.site); err != nil {
+				t.Fatal(err)
+			}
+			st, err := s.RowState(ctx, protocol.TableProductionRecords, accepted.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pushed := st == StatePending; pushed != c.ownPushed {
+				t.Fatalf("the accepted write is %s after enrolling again; pushed again: %v, want %v", st, pushed, c.ownPushed)
+			}
+			ps, err := s.PullState(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ownPushed {
+				if ps.Pass != PassTimeline || ps.Cursor != 0 || ps.Timeline != "" {
+					t.Fatalf("pull state %+v, want a timeline pass from 0, timeline adopted from the next pull", ps)
+				}
+				got, _ := s.GetRecord(ctx, accepted.ID)
+				if got.HLC != accepted.HLC || got.Version != 0 {
+					t.Fatalf("accepted write: hlc %s version %d, want its own hlc %s kept through the pass, on base 0", got.HLC, got.Version, accepted.HLC)
+				}
+			}
+			if c.reopen {
+				s.Close()
+				s = openTest(t, Options{Path: path})
+			}
+			if c.ownPushed {
+				// End the pass as a server that holds nothing would.
+				if _, _, err := s.ApplyPullPages(ctx, onePage(protocol.PullResponse{Changes: []protocol.PullChange{}, Cursor: 0, Timeline: "t2"})); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, err := s.NewBatch(ctx, 100)
+			if err != nil || b == nil {
+				t.Fatalf("batch %v, %v", b, err)
+			}
+			var req protocol.PushRequest
+			if err := json.Unmarshal(b.Body, &req); err != nil {
+				t.Fatal(err)
+			}
+			sent := map[string]protocol.Change{}
+			for _, ch := range req.Changes {
+				sent[ch.ID] = ch
+			}
+			if _, ok := sent[accepted.ID]; ok != c.ownPushed {
+				t.Fatalf("accepted write in the batch: %v, want %v", ok, c.ownPushed)
+			}
+			want := map[string]string{pending.ID: pending.HLC}
+			if c.ownPushed {
+				want[accepted.ID] = accepted.HLC
+			}
+			for id, was := range want {
+				ch, ok := sent[id]
+				if !ok {
+					t.Fatalf("row %s not pushed", id)
+				}
+				ts, err := hlc.Parse(ch.HLC)
+				old, _ := hlc.Parse(was)
+				if err != nil || ts.Node != dev2 || ts.Wall != old.Wall || ts.Counter != old.Counter {
+					t.Errorf("row %s pushed under %s (was %s): want the new id, same time and counter", id, ch.HLC, was)
+				}
+				if c.ownPushed && ch.BaseVersion != 0 {
+					t.Errorf("row %s pushed on base %d, want 0", id, ch.BaseVersion)
+				}
+				got, _ := s.GetRecord(ctx, id)
+				if got.HLC != ch.HLC {
+					t.Errorf("row %s holds hlc %s, its push %s", id, got.HLC, ch.HLC)
+				}
+			}
+		})
+	}
+}
+
+// onePage feeds ApplyPullPages one page.
+func onePage(p protocol.PullResponse) func() (protocol.PullResponse, bool) {
+	done := false
+	return func() (protocol.PullResponse, bool) {
+		if done {
+			return protocol.PullResponse{}, false
+		}
+		done = true
+		return p, true
+	}
+}
