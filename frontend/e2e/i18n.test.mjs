@@ -9,6 +9,11 @@
 //     screen, build/test-artifacts/i18n/<locale>-<screen>.png (`make
 //     screenshots` copies them to docs/screenshots/i18n/), German checked for
 //     clipped controls too;
+//   - issue 20 at 1024×768 in en-XA, German and English: the records list
+//     says every name, product and quantity in view whole, the Conflicts
+//     diff shows its changed fields (three) above a whole decision bar
+//     (VIEWS); Alt+Q signs out; the Setup screen has no tabs and keeps the
+//     sync state in the status bar;
 //   - a person whose language is German signs in on a French terminal: the
 //     screens turn German, her export of the records list reads as columns
 //     with ';' (German header, dates as 07.12.2026), and the screens are
@@ -165,6 +170,71 @@ function audit({ data, pseudo }) {
   return { words: [...new Set(words)], clipped: [...new Set(clipped)] };
 }
 
+// VIEWS: what a screen must show whole at every size pictured, beyond
+// "no control clipped" (issue 20), each run in the page: a list of problems.
+const VIEWS = {
+  // Item 1: every row in view says its operator's name, its product (code
+  // and name) and its quantity whole: no "Ana …", no line cut off.
+  records: () => {
+    const problems = [];
+    const grid = document.querySelector('[data-testid="records-grid"]');
+    if (!grid) return ['no records list'];
+    const g = grid.getBoundingClientRect();
+    let names = 0;
+    for (const row of grid.querySelectorAll('.tr')) {
+      const rr = row.getBoundingClientRect();
+      if (rr.top < g.top - 1 || rr.bottom > g.bottom + 1) continue;
+      for (const sel of ['[data-testid="operator-name"]', '.p-code', '[data-testid="product-name"]', '.c-qty']) {
+        const el = row.querySelector(sel);
+        if (!el) continue;
+        if (sel.includes('operator')) names++;
+        // The boxes that hide what overflows them, up to the row.
+        const boxes = [];
+        for (let a = el; a && a !== row; a = a.parentElement) {
+          const s = getComputedStyle(a);
+          if (s.overflowX !== 'visible' || s.overflowY !== 'visible') boxes.push(a.getBoundingClientRect());
+        }
+        // Text cut to "…" or past its lines still has its whole layout:
+        // a piece of it outside a box is a piece nobody reads.
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        const out = [...range.getClientRects()].some(
+          (r) => r.width > 0 && boxes.some((b) => r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1),
+        );
+        if (out) problems.push(`cut: "${el.textContent.trim()}"`);
+      }
+    }
+    if (!names) problems.push('no operator name in view');
+    return [...new Set(problems)];
+  },
+  // Item 4: the changed fields (at least three) in view between the column
+  // headings and the decision bar, which is whole in view.
+  conflicts: () => {
+    const detail = document.querySelector('.detail');
+    const diff = document.querySelector('[data-testid="diff"]');
+    const bar = document.querySelector('.decide');
+    if (!detail || !diff || !bar) return ['no conflict with its decision bar shown'];
+    const problems = [];
+    const d = detail.getBoundingClientRect();
+    const b = bar.getBoundingClientRect();
+    if (b.top < d.top - 1 || b.bottom > Math.min(d.bottom, window.innerHeight) + 1) problems.push('the decision bar is not whole in view');
+    const top = Math.max(d.top, diff.tHead.getBoundingClientRect().bottom);
+    const rows = [...diff.tBodies[0].rows];
+    const whole = rows.filter((r) => {
+      const x = r.getBoundingClientRect();
+      return x.top >= top - 1 && x.bottom <= b.top + 1;
+    });
+    const want = Math.min(3, rows.length);
+    if (whole.length < want) {
+      const h = (sel) => Math.round(document.querySelector(sel)?.getBoundingClientRect().height ?? 0);
+      problems.push(
+        `${whole.length} of ${rows.length} field rows in view above the decision bar, not ${want} (rows ${rows.map((r) => Math.round(r.getBoundingClientRect().height)).join('/')} px, head ${h('.detail .head')}, headings ${h('[data-testid="diff"] thead')}, decision bar ${h('.decide')}, header ${h('header.header')}, status bar ${h('footer.statusbar')})`,
+      );
+    }
+    return problems;
+  },
+};
+
 async function signIn(page) {
   if (await page.getByTestId('signed-in-name').isVisible().catch(() => false)) return;
   if (!(await page.getByTestId('pin-pad').isVisible().catch(() => false))) {
@@ -285,6 +355,7 @@ test('en-XA at 1024×768: every word from the message files, no control clipped'
     await reach(page);
     await settle(page);
     const { words, clipped } = await page.evaluate(audit, { data: DATA, pseudo: true });
+    if (VIEWS[screen]) problems += report(`${screen}: not read whole`, await page.evaluate(VIEWS[screen]));
     const unknown = words.filter((w) => {
       const k = KNOWN.find((k) => k.screen === screen && w.startsWith(k.text));
       if (k) seen.add(k);
@@ -312,6 +383,7 @@ async function shots(locale, size) {
     await settle(page);
     const { clipped } = await page.evaluate(audit, { data: DATA, pseudo: false });
     problems += report(`${locale} ${screen}: clipped`, clipped);
+    if (VIEWS[screen]) problems += report(`${locale} ${screen}: not read whole`, await page.evaluate(VIEWS[screen]));
     await page.screenshot({ path: join(SHOTS, `${locale}-${screen}.png`) });
   }
   return problems;
@@ -325,6 +397,29 @@ test('German at 1024×768: a picture of every screen, no control clipped', async
 test('Chinese at 1920×1080: a picture of every screen, no control clipped', async () => {
   const problems = await shots('zh-CN', LARGE);
   assert.equal(problems, '', problems);
+});
+
+test('English at 1024×768: records and conflicts read whole; Alt+Q signs out from a field (issue 20)', async () => {
+  const { page } = h;
+  await page.setViewportSize(SMALL);
+  await setLanguage('en');
+  let problems = '';
+  for (const [screen, reach] of SCREENS.filter(([s]) => VIEWS[s])) {
+    await reach(page);
+    await settle(page);
+    problems += report(`en ${screen}: not read whole`, await page.evaluate(VIEWS[screen]));
+    problems += report(`en ${screen}: clipped`, (await page.evaluate(audit, { data: DATA, pseudo: false })).clipped);
+  }
+  assert.equal(problems, '', problems);
+  // Sign out is Alt+Q, said on its button as the tabs say Alt+1…7; it
+  // works with the focus in a field (a scanner never sends Alt).
+  await tab(page, 'records');
+  const out = page.getByTestId('sign-out');
+  assert.equal(await out.getAttribute('title'), 'Sign out (Alt+Q)');
+  assert.equal(await out.getAttribute('aria-keyshortcuts'), 'Alt+Q');
+  await page.locator('#f-product').focus();
+  await page.keyboard.press('Alt+q');
+  await page.getByTestId('signin-screen').waitFor();
 });
 
 test('a German person on a French terminal: German from sign-in, her export in columns with \';\', French again at sign-out, no reload', async () => {
@@ -348,6 +443,7 @@ test('a German person on a French terminal: German from sign-in, her export in c
   await page.getByTestId('signed-in-name').filter({ hasText: 'Ana Operator' }).waitFor();
   await page.waitForFunction(() => document.documentElement.lang === 'de');
   assert.equal((await page.locator('#tab-records').innerText()).trim(), 'Einträge');
+  assert.equal(await page.getByTestId('sign-out').getAttribute('title'), 'Abmelden (Alt+Q)');
 
   // Her export of the records list opens in columns in a German
   // spreadsheet: read with ';', every row as wide as the German header.
@@ -380,6 +476,16 @@ test('Setup screen (after Disconnect) in en-XA, German and Chinese', async () =>
   await Promise.race([force.waitFor().then(() => force.click()), page.getByTestId('setup-screen').waitFor()]);
   await page.getByTestId('setup-screen').waitFor();
   await settle(page);
+  // Issue 20 item 3: the tabs would lead nowhere (Setup stands in for every
+  // screen until connected), so there are none; the status bar still says
+  // the sync state.
+  const setupShows = async (where) => {
+    assert.equal(await page.getByRole('tab').count(), 0, `${where}: tabs on the Setup screen`);
+    assert.ok(await page.locator('footer.statusbar [data-testid="sync-state"]').isVisible(), `${where}: no sync state in the status bar`);
+    await page.keyboard.press('Alt+5');
+    assert.ok(await page.getByTestId('setup-screen').isVisible(), `${where}: Alt+5 left the Setup screen`);
+  };
+  await setupShows('en-XA');
   const xa = await page.evaluate(audit, { data: DATA, pseudo: true });
   let problems = report('setup: words outside ⟦ ⟧', xa.words) + report('setup: clipped', xa.clipped);
   await page.screenshot({ path: join(SHOTS, 'en-XA-setup.png') });
@@ -388,6 +494,7 @@ test('Setup screen (after Disconnect) in en-XA, German and Chinese', async () =>
     await setLanguage(locale);
     await page.getByTestId('setup-screen').waitFor();
     await settle(page);
+    await setupShows(locale);
     problems += report(`${locale} setup: clipped`, (await page.evaluate(audit, { data: DATA, pseudo: false })).clipped);
     await page.screenshot({ path: join(SHOTS, `${locale}-setup.png`) });
   }
