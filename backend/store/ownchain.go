@@ -201,7 +201,7 @@ func (s *Store) settleOwnFields(ps *txStmts, tb protocol.Table, ch protocol.Pull
 		// That version holds the device's own change (a later restore
 		// may lose it again): the note moves to it, unless its hlc names
 		// this device or it is a delete.
-		if d := ch.Row["deleted_at"]; d != nil || ownHLC(ch.HLC, s.clock.Node()) || ch.Version <= 0 {
+		if d := ch.Row["deleted_at"]; d != nil || s.own().hlc(ch.HLC) || ch.Version <= 0 {
 			return true, nil
 		}
 		return true, rememberOwnVersion(ps, tb.Name, ch.ID, ch.Version, own)
@@ -406,7 +406,7 @@ func (s *Store) ownEditDiscarded(ps *txStmts, tb protocol.Table, id string, srv 
 	if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, id); err != nil {
 		return fmt.Errorf("forget own edit fields: %w", err)
 	}
-	if srv == nil || srv.Version <= 0 || ownHLC(srv.HLC, s.clock.Node()) {
+	if srv == nil || srv.Version <= 0 || s.own().hlc(srv.HLC) {
 		return nil
 	}
 	if d := srv.Row["deleted_at"]; d != nil {
