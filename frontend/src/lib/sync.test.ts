@@ -142,6 +142,21 @@ describe('the sync client’s sentences in the language shown (issue 21)', () =>
     expect(lastErrorText(syncStatusOf({ last_error: '' }))).toBe('');
   });
 
+  it('says why the server no longer accepts this computer, by the reason the sentence names (issue 15)', async () => {
+    // The status carries the sync client's sentence only (backend/syncclient
+    // unauthorizedSentence, which app/sync_rules_test.go keeps equal to the
+    // English dictionary); the reason in it picks errors.unauthorized.<rule>.
+    const en = (await import('../i18n/errors/en.json')).default as { [k: string]: string };
+    const de = (await import('../i18n/errors/de.json')).default as { [k: string]: string };
+    const said = (key: string) => syncStatusOf({ last_error: en[key] });
+    setLocale('de');
+    for (const key of ['errors.unauthorized.unknown_device', 'errors.unauthorized.device_revoked', 'errors.unauthorized']) {
+      expect(lastErrorText(said(key)), key).toBe(de[key]);
+    }
+    expect(lastErrorText(said('errors.unauthorized.unknown_device'))).toMatch(/Sicherung/);
+    expect(lastErrorText(said('errors.unauthorized.device_revoked'))).toMatch(/gesperrt/);
+  });
+
   it('reads IT’s default language from the settings', () => {
     const f = (value: string) => ({ fields: [{ field: 'language', value, source: 'managed', locked: false, secret: false }], configError: '', codeConfigured: false, autoEnrolling: false, autoEnrollError: '' });
     expect(managedLanguage(f('pt-BR'))).toBe('pt-BR');

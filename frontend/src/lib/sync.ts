@@ -85,9 +85,13 @@ export function reasonText(reason: string, rules: readonly FieldRule[] = []): st
 
 /** lastErrorCodes are the sync client's sentences (backend/syncclient
  * Sentence) with the error code and rule that say them in any language:
- * the status carries only the sentence. */
+ * the status carries only the sentence. The first prefix that matches
+ * wins, so a 401's reason (unauthorizedSentence: the server does not know
+ * this computer, or IT revoked it) comes before the sentence without one. */
 const lastErrorCodes: [prefix: string, code: string, rule?: string][] = [
   ['This computer is not connected to a sync server yet', 'sync_failed', 'not_enrolled'],
+  ['The sync server no longer accepts this computer: it does not know this computer', 'unauthorized', 'unknown_device'],
+  ['The sync server no longer accepts this computer: IT revoked it', 'unauthorized', 'device_revoked'],
   ['The sync server no longer accepts this computer', 'unauthorized'],
   ['The sync server needs a newer version of Outpost', 'sync_failed', 'protocol_too_old'],
   ['The sync server was restored from a backup', 'sync_failed', 'timeline_changed'],
