@@ -39,10 +39,53 @@ func newSiteDevice(t *testing.T, url, code string, net *cuttable) siteDevice {
 	return d
 }
 
+// maxRounds is how many sync rounds a change may take to reach every
+// device. The waits below count rounds, not seconds: a loaded machine makes
+// rounds slower, not a change need more of them. Each device's own loop
+// syncs on its own schedule too (debounce, events, the 60 s poll), and no
+// wait depends on it: a decision queued while the network was cut, on a
+// device whose loop never noticed the cut (its event stream stayed open),
+// is sent at that device's next sync, so a wait that synced only the other
+// device timed out when a loaded machine let the loop settle before the
+// cut.
+const maxRounds = 5
+
+// round syncs d once (push, then pull) and waits for what a successful
+// sync starts in the background: sending the decisions queued on d.
+func (d siteDevice) round(t *testing.T) {
+	t.Helper()
+	if _, err := d.sync.SyncNow(); err != nil {
+		t.Logf("sync now: %v", err)
+	}
+	// The sender's own deadline is a minute; this only stops a hang.
+	deadline := time.Now().Add(2 * time.Minute)
+	for d.sync.sendingDecs.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the queued decisions were still being sent after 2 minutes")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// converge runs sync rounds, each syncing devs in order, until ok holds; it
+// fails after maxRounds rounds.
+func converge(t *testing.T, what string, devs []siteDevice, ok func() bool) {
+	t.Helper()
+	for i := 0; i < maxRounds; i++ {
+		for _, d := range devs {
+			d.round(t)
+		}
+		if ok() {
+			return
+		}
+	}
+	t.Fatalf("%s: not after %d sync rounds", what, maxRounds)
+}
+
+// synced syncs d until it has nothing left to push.
 func (d siteDevice) synced(t *testing.T, what string) {
 	t.Helper()
-	eventually(t, what, func() bool {
-		d.sync.SyncNow()
+	converge(t, what, []siteDevice{d}, func() bool {
 		st, err := d.sync.Status()
 		return err == nil && st.Pending == 0 && st.InFlight == 0
 	})
@@ -90,8 +133,7 @@ func TestSiteData_EndToEnd(t *testing.T) {
 	a.synced(t, "A's site data on the server")
 
 	// The operator's computer pulls it.
-	eventually(t, "B to pull the site data", func() bool {
-		b.sync.SyncNow()
+	converge(t, "B to pull the site data", []siteDevice{b}, func() bool {
 		d, err := b.site.Get()
 		return err == nil && len(d.People) == 2 && len(d.Lines) == 2 && len(d.Products) == 1 && d.Settings.Configured
 	})
@@ -124,8 +166,7 @@ func TestSiteData_EndToEnd(t *testing.T) {
 	if _, err := bst.PutSiteRow(context.Background(), protocol.TableLines, map[string]any{"code": "L9", "name": "Mine", "active": true}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the server to refuse B's line", func() bool {
-		b.sync.SyncNow()
+	converge(t, "the server to refuse B's line", []siteDevice{b}, func() bool {
 		q, _ := b.sync.Quarantine()
 		for _, r := range q {
 			if r.Table == protocol.TableLines && strings.HasPrefix(r.Reason, "forbidden") {
@@ -134,8 +175,7 @@ func TestSiteData_EndToEnd(t *testing.T) {
 		}
 		return false
 	})
-	eventually(t, "A to pull B's record", func() bool {
-		a.sync.SyncNow()
+	converge(t, "A to pull B's record", []siteDevice{b, a}, func() bool {
 		r, err := a.records.Get(rec.ID)
 		return err == nil && r.OperatorName == "Olga Operator"
 	})
@@ -147,7 +187,7 @@ func TestSiteData_EndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "B to pull the line config", func() bool { b.sync.SyncNow(); _, err := b.lines.Get(lc.ID); return err == nil })
+	converge(t, "B to pull the line config", []siteDevice{a, b}, func() bool { _, err := b.lines.Get(lc.ID); return err == nil })
 	conflictOn := func(ta, tb float64) Conflict {
 		t.Helper()
 		aNet.down.Store(true)
@@ -160,8 +200,7 @@ func TestSiteData_EndToEnd(t *testing.T) {
 		b.synced(t, "B's edit on the server")
 		aNet.down.Store(false)
 		var open Conflict
-		eventually(t, "the open conflict in A's inbox", func() bool {
-			a.sync.SyncNow()
+		converge(t, "the open conflict in A's inbox", []siteDevice{a}, func() bool {
 			cs, _ := a.conflicts.List()
 			for _, c := range cs {
 				if c.Status == "open" && c.RowID == lc.ID {
@@ -173,11 +212,13 @@ func TestSiteData_EndToEnd(t *testing.T) {
 		})
 		return open
 	}
+	// resolved waits for conflict id's decision, made on A, on dev: each
+	// round syncs A first (a decision queued there is sent after its sync),
+	// then dev.
 	resolved := func(dev siteDevice, id string) Conflict {
 		t.Helper()
 		var got Conflict
-		eventually(t, "the decision on every device", func() bool {
-			dev.sync.SyncNow()
+		converge(t, "the decision on every device", []siteDevice{a, dev}, func() bool {
 			cs, _ := dev.conflicts.List()
 			for _, c := range cs {
 				if c.ID == id && c.Status == "resolved" {
