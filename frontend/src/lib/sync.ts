@@ -134,8 +134,8 @@ export function rowSummary(table: string, row: { [k: string]: unknown }): string
   return str('id');
 }
 
-/** unsettledText lists what unenrolling would lose, from the counts; "" when
- * nothing would be. */
+/** unsettledText lists what this computer holds that the server does not
+ * have (or has not accepted), from the counts; "" when nothing. */
 export function unsettledText(s: SyncStatus): string {
   const parts: string[] = [];
   const add = (n: number, key: MessageKey) => n > 0 && parts.push(t(key, { count: n, n: formatQuantity(n) }));
@@ -143,6 +143,19 @@ export function unsettledText(s: SyncStatus): string {
   add(s.awaiting_review || 0, 'sync.unsettled.review');
   add(s.rejected || 0, 'sync.unsettled.refused');
   return parts.join(t('common.listSeparator'));
+}
+
+/** unsettledWarning is the Sync screen's question before disconnecting a
+ * computer that holds work the server does not have (the Go side refused
+ * with "unsettled"): what becomes of that work, then what this computer
+ * holds now. The sentence is the errors dictionary's in every language,
+ * English too: Go's English sentence names the counts but says the work
+ * would be lost, which stopped being true when enrolling again at the same
+ * site began to send it all (issue 15, backend/store SetEnrollment). */
+export function unsettledWarning(s: SyncStatus | null): string {
+  const said = errorText(new ApiError('unsettled', ''));
+  const list = s ? unsettledText(s) : '';
+  return list ? `${said} ${t('sync.disconnect.holds', { list })}` : said;
 }
 
 /** Verify is the last verification against the server's checksums

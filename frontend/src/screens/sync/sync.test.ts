@@ -10,6 +10,8 @@ import { syncSettings, syncStatus } from '../../stores/sync';
 import { session, noSession } from '../../stores/session';
 import { siteData } from '../../stores/site';
 import { managerWithPinReason, discardReason } from './permissions';
+import { setLocale } from '../../i18n';
+import de from '../../i18n/errors/de.json';
 
 const status = (over: object = {}) =>
   syncStatusOf({ enrolled: false, server_url: '', site_id: '', role: '', device_id: '', online: false, ...over });
@@ -62,12 +64,10 @@ describe('SetupScreen', () => {
 });
 
 describe('SyncScreen unenroll', () => {
-  it('says exactly what would be lost and asks again before forcing', async () => {
-    const unenroll = vi.fn((force: unknown) =>
-      force
-        ? Promise.resolve(status())
-        : Promise.reject({ code: 'unsettled', message: 'Some of your work is not on the server yet: 2 pending, 0 being sent, 1 awaiting a manager’s review, 0 rejected would be lost.' }),
-    );
+  afterEach(() => setLocale(null));
+  const refusal = { code: 'unsettled', message: 'Some of your work is not on the server yet: 2 pending, 0 being sent, 1 awaiting a manager’s review, 0 rejected would be lost. Connect to the server and sync first, or confirm to unenroll anyway and lose it.' };
+  const disconnect = async () => {
+    const unenroll = vi.fn((force: unknown) => (force ? Promise.resolve(status()) : Promise.reject(refusal)));
     installBackend({
       SyncService: {
         Settings: () => Promise.resolve(settings()),
@@ -78,10 +78,36 @@ describe('SyncScreen unenroll', () => {
     syncStatus.set(status({ enrolled: true, online: true, server_url: 'https://s', site_id: 'demo', role: 'operator', pending: 2, awaiting_review: 1 }) as never);
     render(SyncScreen);
     await fireEvent.click(screen.getByTestId('unenroll'));
-    await vi.waitFor(() => expect(screen.getByTestId('unenroll-warning').textContent).toContain('2 pending'));
+    await vi.waitFor(() => screen.getByTestId('unenroll-warning'));
     expect(unenroll).toHaveBeenCalledWith(false);
-    await fireEvent.click(screen.getByTestId('unenroll-force'));
+    return unenroll;
+  };
+
+  // Issue 15: a computer connected again to the same site sends all of it
+  // then (backend/store SetEnrollment); only another site, or never
+  // connecting again, keeps it from this site's server. Go's English
+  // sentence still says "lose it", so the dictionary's is shown.
+  it('says what is not on the server yet and what becomes of it, and asks again before disconnecting', async () => {
+    const unenroll = await disconnect();
+    const warning = screen.getByTestId('unenroll-warning').textContent ?? '';
+    expect(warning).toContain('2 changes not yet sent, 1 change awaiting a manager’s review');
+    expect(warning).toContain('connect this computer to this site again');
+    expect(warning).toContain('nothing is lost');
+    expect(warning).toContain('another site');
+    expect(warning).not.toMatch(/lose it|unenroll/);
+    const force = screen.getByTestId('unenroll-force');
+    expect(force.textContent).toBe('Disconnect anyway');
+    await fireEvent.click(force);
     await vi.waitFor(() => expect(unenroll).toHaveBeenCalledWith(true));
+  });
+
+  it('says it in the language shown', async () => {
+    setLocale('de');
+    await disconnect();
+    const warning = screen.getByTestId('unenroll-warning').textContent ?? '';
+    expect(warning).toContain(de['errors.unsettled']);
+    expect(warning).toContain('2 Änderungen noch nicht gesendet');
+    expect(screen.getByTestId('unenroll-force').textContent).toBe('Trotzdem trennen');
   });
 });
 
