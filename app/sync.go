@@ -602,7 +602,7 @@ func syncError(err error) error {
 	case errors.Is(err, syncclient.ErrUnsettled):
 		return &Error{Code: "unsettled", Message: "Some of your work is not on the server yet: " +
 			strings.TrimPrefix(err.Error(), syncclient.ErrUnsettled.Error()+": ") +
-			". Connect to the server and sync first, or confirm to unenroll anyway and lose it."}
+			". Sync first if you can. If you disconnect anyway, the work stays on this computer and is sent when it is connected to this site again."}
 	case errors.Is(err, syncclient.ErrUnauthorized):
 		// The rule says which refusal (errors.unauthorized.<rule>): a
 		// device revoked, or one the server does not know (a server
