@@ -15,5 +15,11 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
     setupFiles: ['src/test/setup.ts'],
+    // Each file still gets a fresh jsdom and module graph (isolate), in a
+    // worker thread rather than a child process: ~13% less CPU for the same
+    // 400 tests on the 2-core machine (forks 89.7 CPU-s, threads 77.9,
+    // back to back). Sharing one environment across files (isolate: false)
+    // would save most of the rest but breaks files that mock modules.
+    pool: 'threads',
   },
 });
