@@ -53,6 +53,16 @@ type Nemesis struct {
 	// after the restore, the PostgreSQL backup was still running; the
 	// restored server answered the device 401).
 	ends []scheduledEnd
+	// enrolls are the enrollments of the schedule, each with a channel
+	// closed when it has been played: a backup first waits for those
+	// scheduled before it (afterEarlierEnrolls). Without it, an
+	// enrollment whose goroutine reached the lock after the backup's (a
+	// loaded machine: 111 ms late) enrolled on the server the backup had
+	// already copied, and the restore then brought back a server that did
+	// not know the device (seed 78 of the 643a89a campaign: enroll@253,
+	// backup@364, restore@1689 on SQLite; 401 for good, stuck 1, 256 rows
+	// diverged, unverified).
+	enrolls []scheduledEnd
 
 	mu       sync.Mutex
 	errs     []error
@@ -112,6 +122,20 @@ func (n *Nemesis) afterEarlier(ctx context.Context, at time.Duration) (release f
 	return n.restoring.RUnlock
 }
 
+// afterEarlierEnrolls waits until every enrollment scheduled before at has
+// been played (or ctx ends): a backup scheduled after an enrollment copies
+// a server that knows the device.
+func (n *Nemesis) afterEarlierEnrolls(ctx context.Context, at time.Duration) {
+	for _, e := range n.enrolls {
+		if e.at < at {
+			select {
+			case <-e.done:
+			case <-ctx.Done():
+			}
+		}
+	}
+}
+
 func (n *Nemesis) fail(err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -135,12 +159,16 @@ func (n *Nemesis) run(ctx context.Context, cfg Config, devs []*device, mgr *devi
 		defer devMu.Unlock()
 		return append(append([]*device{}, devs...), mgr)
 	}
-	n.ends = nil
+	n.ends, n.enrolls = nil, nil
 	ends := make([]chan struct{}, len(n.Schedule))
 	for i, f := range n.Schedule {
-		if f.Kind == faultBackup || f.Kind == faultRestore {
+		switch f.Kind {
+		case faultBackup, faultRestore:
 			ends[i] = make(chan struct{})
 			n.ends = append(n.ends, scheduledEnd{at: f.At, done: ends[i]})
+		case faultEnroll:
+			ends[i] = make(chan struct{})
+			n.enrolls = append(n.enrolls, scheduledEnd{at: f.At, done: ends[i]})
 		}
 	}
 	for i, f := range n.Schedule {
@@ -209,7 +237,10 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 		return c.KillServer(ctx, f.Target, time.Duration(f.Arg)*time.Millisecond)
 	case faultBackup:
 		// After an enrollment under way: one that ends after the backup
-		// is unknown to the server a restore brings back (seed 2019).
+		// is unknown to the server a restore brings back (seed 2019);
+		// and after one scheduled earlier whose goroutine is late to
+		// the lock (seed 78 of 643a89a).
+		n.afterEarlierEnrolls(ctx, f.At)
 		n.restoring.Lock()
 		defer n.restoring.Unlock()
 		return c.Backup(ctx)
