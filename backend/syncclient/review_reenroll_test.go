@@ -1,0 +1,172 @@
+package syncclient
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"testing"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
+)
+
+// Review of the re-enrollment change (issue 15): a device enrolled again at
+// the same server, which lost nothing (IT revoked it, or its token was
+// lost), while another device moved on rows the device had written. Its own
+// accepted writes are made pending on base 0 by the enrollment; the pass
+// brings the other device's later versions, so they stay pending and are
+// pushed again, re-stamped with the new id. The server's rule for a write
+// arriving again looks the write up by its hlc, which the re-stamp changed:
+// the old write is judged a second time against the later one — an open
+// conflict under manual (its "mine" drops the later edit, and the device
+// shows its old values meanwhile), an auto_resolved record under lww — where
+// the same write pushed again under its own hlc changes nothing.
+//
+// The same holds when the operator disconnects the computer first (the way
+// the Sync screen offers), and for an edit of a's not sent yet of a row a
+// wrote last: pushed on base 0 under the new id, the server counted it as
+// another device's and opened a conflict of a's with itself.
+func TestSameServer_EnrollingAgainDoesNotJudgeItsOldWritesAgain(t *testing.T) {
+	for _, unenroll := range []bool{false, true} {
+		name := map[bool]string{false: "enroll_again", true: "disconnect_then_enroll"}[unenroll]
+		t.Run(name, func(t *testing.T) { testReenrollSameServerMovedOn(t, unenroll) })
+	}
+}
+
+func testReenrollSameServerMovedOn(t *testing.T, unenroll bool) {
+	ctx := context.Background()
+	srv := startRealServer(t)
+	a := newDevice(t, srv, "a", "operator")
+	b := newDevice(t, srv, "b", "operator")
+
+	r, err := a.st.CreateRecord(ctx, store.RecordInput{LineID: "L1", ProductID: "P1", Quantity: 1, OperatorID: "op-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc, err := a.st.CreateLineConfig(ctx, store.LineConfigInput{LineID: "L9", Recipe: "R1", TemperatureC: ptrTo(100.0), Notes: ptrTo("n0")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := a.st.CreateLineConfig(ctx, store.LineConfigInput{LineID: "L8", Recipe: "O1", TemperatureC: ptrTo(50.0), Notes: ptrTo("o")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.sync(t)
+	// An edit a has not sent when the server stops accepting it.
+	if _, err := a.st.UpdateLineConfig(ctx, own.ID, store.LineConfigInput{LineID: "L8", Recipe: "O2", TemperatureC: ptrTo(55.0), Notes: ptrTo("o")}); err != nil {
+		t.Fatal(err)
+	}
+
+	// b moves both rows on; a does not pull it before it enrolls again.
+	b.sync(t)
+	if _, err := b.st.UpdateRecord(ctx, r.ID, store.RecordInput{LineID: "L1", ProductID: "P1", Quantity: 2, OperatorID: "op-b"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.st.UpdateLineConfig(ctx, lc.ID, store.LineConfigInput{LineID: "L9", Recipe: "R2", TemperatureC: ptrTo(80.0), Notes: ptrTo("n0")}); err != nil {
+		t.Fatal(err)
+	}
+	b.sync(t)
+
+	// IT revokes a: its syncs are refused, and nothing is lost.
+	id, err := a.st.DeviceID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(srv.bin, "devices", "revoke", "--db", "sqlite://"+srv.db, "--device", id).CombinedOutput(); err != nil {
+		t.Fatalf("revoke a: %v: %s", err, out)
+	}
+	if _, err := a.c.Sync(ctx); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("a's sync once revoked: %v, want 401", err)
+	}
+	if unenroll {
+		if err := a.c.Unenroll(ctx, true); err != nil {
+			t.Fatalf("forced unenroll: %v", err)
+		}
+	}
+	if _, err := a.c.Enroll(ctx, srv.url(), srv.enroll("operator")); err != nil {
+		t.Fatalf("a enrolls again: %v", err)
+	}
+	for i := 0; i < 2; i++ {
+		a.sync(t)
+		b.sync(t)
+	}
+
+	c := newDevice(t, srv, "c", "operator")
+	c.sync(t)
+	recs, err := c.st.Conflicts(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		t.Errorf("the server holds a conflict record %s (%s) for %s %s: a's old write was judged again", rec.ID, rec.Status, rec.TableName, rec.RowID)
+	}
+	if got, err := c.st.GetLineConfig(ctx, lc.ID); err != nil {
+		t.Fatal(err)
+	} else if got.Recipe != "R2" || deref(got.TemperatureC) != 80.0 {
+		t.Errorf("the server's line config: recipe %s temperature %v, want b's R2, 80", got.Recipe, deref(got.TemperatureC))
+	}
+	if got, err := c.st.GetLineConfig(ctx, own.ID); err != nil {
+		t.Fatal(err)
+	} else if got.Recipe != "O2" || deref(got.TemperatureC) != 55.0 {
+		t.Errorf("the server's line config a edited before enrolling again: recipe %s temperature %v, want a's O2, 55", got.Recipe, deref(got.TemperatureC))
+	}
+	want := liveIDs(t, c, protocol.TableProductionRecords)[r.ID]
+	if n, _ := toInt(want.Row["quantity"]); n != 2 {
+		t.Errorf("the server's record has quantity %v, want b's 2", want.Row["quantity"])
+	}
+	for _, d := range []*device{a, b} {
+		got := liveIDs(t, d, protocol.TableProductionRecords)[r.ID]
+		if got.Version != want.Version || got.HLC != want.HLC || got.State != store.StateClean {
+			t.Errorf("%s holds the record at version %d hlc %s (%s); the server's is version %d hlc %s",
+				d.name, got.Version, got.HLC, got.State, want.Version, want.HLC)
+		}
+		cfg, err := d.st.GetLineConfig(ctx, lc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Recipe != "R2" {
+			t.Errorf("%s shows the line config with recipe %s, want b's R2", d.name, cfg.Recipe)
+		}
+	}
+}
+
+// A server restored from a backup made before a enrolled, with nobody
+// running "outpost-server restored" (its timeline is the one a knows):
+// enrolled again, a's pass ends below the cursor a had reached, which is a
+// timeline change, so a's writes the restore lost are pushed again, once.
+func TestRestoredServerNotMarked_DeviceEnrolledAfterTheBackupEnrollsAgain(t *testing.T) {
+	for _, unenroll := range []bool{false, true} {
+		name := map[bool]string{false: "enroll_again", true: "disconnect_then_enroll"}[unenroll]
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			srv := startRealServer(t)
+			b := newDevice(t, srv, "b", "operator")
+			r0, err := b.st.CreateRecord(ctx, store.RecordInput{LineID: "L1", ProductID: "P0", Quantity: 1, OperatorID: "op-b"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.sync(t)
+			backup := t.TempDir()
+			srv.stop()
+			srv.backup(backup)
+			srv.start()
+			a := newDevice(t, srv, "a", "operator")
+			a.sync(t)
+			sc := setUpAfterBackup(t, srv, a)
+			srv.stop()
+			srv.restoreFrom(backup, false)
+			srv.start()
+			if unenroll {
+				if err := a.c.Unenroll(ctx, true); err != nil {
+					t.Fatalf("forced unenroll: %v", err)
+				}
+			}
+			if _, err := a.c.Enroll(ctx, srv.url(), srv.enroll("operator")); err != nil {
+				t.Fatalf("a enrolls again: %v", err)
+			}
+			a.sync(t)
+			a.sync(t)
+			checkServerHoldsOnce(t, srv, a, sc, map[string]int64{r0.ID: 1}, map[string]int{sc.created: 1, sc.edited: 1, sc.pending: 1})
+		})
+	}
+}
