@@ -1593,8 +1593,9 @@ func (s *Store) DumpTable(ctx context.Context, table string) (map[string]SyncedR
 // ClearEnrollment forgets the server (unenroll): the device id, the cursor,
 // the pulled conflict records and the row states; rows are kept. The caller
 // checks first that nothing is unsettled, or that the operator accepted
-// losing it. The device id becomes a former id (reenroll.go), and the site
-// and the versions the server merged from this device's pushes are kept:
+// losing it. The device id becomes a former id (reenroll.go), and the site,
+// the server's timeline, the cursor reached and the versions the server
+// merged from this device's pushes are kept:
 // enrolled again at the same site, the device pushes again its own
 // accepted writes the server lacks (a server restored from a backup older
 // than its enrollment refuses it, so its operator may disconnect it before
@@ -1602,7 +1603,7 @@ func (s *Store) DumpTable(ctx context.Context, table string) (map[string]SyncedR
 func (s *Store) ClearEnrollment(ctx context.Context) error {
 	qs := []string{
 		"DELETE FROM meta WHERE key IN ('" + metaDeviceID + "', '" + metaCursor + "', '" + metaPullSchema + "', '" +
-			metaPass + "', '" + metaTimeline + "', '" + metaVerified + "')",
+			metaPass + "', '" + metaVerified + "')",
 		"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts", "DELETE FROM sync_pass_rows",
 	}
 	for _, tb := range syncTableNames() {
@@ -1622,6 +1623,12 @@ func (s *Store) ClearEnrollment(ctx context.Context) error {
 		former := formerIDs(fv)
 		if prev != "" && prev != hlc.Unenrolled && !ownIDs(former).has(prev) {
 			former = append(former, prev)
+		}
+		// The timeline and the cursor reached stay too: enrolled again at
+		// the same site, the device tells by them whether the server lost
+		// anything (reenrollPass).
+		if err := saveReenrollCursor(t); err != nil {
+			return err
 		}
 		for _, q := range qs {
 			if _, err := t.tx.ExecContext(ctx, q); err != nil {

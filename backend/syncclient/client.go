@@ -473,7 +473,7 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	if ps.Pass == store.PassTimeline {
+	if ps.Pass == store.PassTimeline || ps.Pass == store.PassReenroll {
 		// After a timeline change, the full pass ends before the next push:
 		// the writes the restored server kept come back clean, and only
 		// what the restore lost is pushed again.
