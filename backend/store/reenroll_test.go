@@ -280,3 +280,88 @@ func TestStore_EnrollingAgainKnownTimeline(t *testing.T) {
 		})
 	}
 }
+
+// TestStore_EnrollingAtAnotherSiteStartsOver (review of issue 15): enrolled
+// at another site without a disconnect first (Enroll does not refuse it),
+// the device must not pull the other site's feed from the former site's
+// cursor (it would miss every change below it, and keep the former site's
+// rows and conflict records forever), nor re-send the batch it sent under
+// its former id there (refused as invalid_hlc): it starts a full pass from
+// 0 that removes what the new site does not hold, and its edits not sent
+// yet go as new rows (base 0) under the new id, as after a disconnect.
+func TestStore_EnrollingAtAnotherSiteStartsOver(t *testing.T) {
+	const (
+		dev1 = "3b241101-e2bb-4255-8caf-4136c566a962"
+		dev2 = "8f0c2f6e-62a4-4b1e-9d55-0a8a5a1d2c11"
+	)
+	ctx := context.Background()
+	s := openTest(t, Options{Path: filepath.Join(t.TempDir(), "outpost.db")})
+	if err := s.SetEnrollment(ctx, dev1, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	clean, err := s.CreateRecord(ctx, validInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited, err := s.CreateRecord(ctx, validInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.DumpTable(ctx, protocol.TableProductionRecords)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := protocol.PullResponse{Timeline: "t1", Cursor: 8, Changes: []protocol.PullChange{}}
+	for _, r := range []Record{clean, edited} {
+		p.Changes = append(p.Changes, protocol.PullChange{Table: protocol.TableProductionRecords, ID: r.ID, Version: 8, HLC: r.HLC, Row: rows[r.ID].Row})
+	}
+	if _, _, err := s.ApplyPullPages(ctx, onePage(p)); err != nil {
+		t.Fatal(err)
+	}
+	in := validInput()
+	in.Quantity++
+	if _, err := s.UpdateRecord(ctx, edited.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.NewBatch(ctx, 100); err != nil || b == nil {
+		t.Fatalf("batch %v, %v", b, err)
+	}
+	if err := s.SetEnrollment(ctx, dev2, "s2"); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := s.PullState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps.Cursor != 0 || ps.Pass == "" {
+		t.Fatalf("pull state %+v at the new site, want a full pass from 0", ps)
+	}
+	if b, err := s.OpenBatch(ctx); err != nil || b != nil {
+		t.Fatalf("open batch %v, %v: want the batch sent under the former id at the former site dropped", b, err)
+	}
+	// The new site's server (same server, so same timeline) holds nothing.
+	if _, _, err := s.ApplyPullPages(ctx, onePage(protocol.PullResponse{Timeline: "t1", Cursor: 0, Changes: []protocol.PullChange{}})); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = s.DumpTable(ctx, protocol.TableProductionRecords)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := rows[clean.ID]; ok {
+		t.Errorf("the former site's accepted row is still held (%s) at the new site", r.State)
+	}
+	b, err := s.NewBatch(ctx, 100)
+	if err != nil || b == nil {
+		t.Fatalf("batch %v, %v", b, err)
+	}
+	var req protocol.PushRequest
+	if err := json.Unmarshal(b.Body, &req); err != nil {
+		t.Fatal(err)
+	}
+	if len(req.Changes) != 1 || req.Changes[0].ID != edited.ID || req.Changes[0].BaseVersion != 0 {
+		t.Fatalf("batch %+v, want the unsent edit alone, on base 0", req.Changes)
+	}
+	if ts, err := hlc.Parse(req.Changes[0].HLC); err != nil || ts.Node != dev2 {
+		t.Errorf("unsent edit pushed under %s, want the new id", req.Changes[0].HLC)
+	}
+}
