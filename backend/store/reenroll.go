@@ -181,9 +181,8 @@ func (s *Store) SetEnrollment(ctx context.Context, id, site string) error {
 			if _, err := t.tx.ExecContext(ctx, "DELETE FROM sync_own_versions"); err != nil {
 				return fmt.Errorf("forget own versions of the former site: %w", err)
 			}
-			// Nor is its timeline (or its cursor) the other site's.
-			if _, err := t.tx.ExecContext(ctx, "DELETE FROM meta WHERE key IN (?, ?)", metaTimeline, metaReenrollCursor); err != nil {
-				return fmt.Errorf("forget the former site's timeline: %w", err)
+			if err := s.startOver(t); err != nil {
+				return err
 			}
 		}
 		if _, err := t.tx.ExecContext(ctx, upsertMeta, metaDeviceID, id); err != nil {
@@ -228,6 +227,32 @@ func (s *Store) SetEnrollment(ctx context.Context, id, site string) error {
 		return fmt.Errorf("set device id: %w", err)
 	}
 	return nil
+}
+
+// startOver forgets, inside t, the sync state of the former site when the
+// device enrolls at another one, as a disconnect does (ClearEnrollment):
+// its cursor (the other site's feed starts at 0, in a full pass that
+// removes the rows the new site does not hold), its batches, entries and
+// conflict records. Edits not sent yet are new rows there (base 0). The
+// timeline stays: another server's is a timeline change at the first
+// pull, and the same server's is still its own.
+func (s *Store) startOver(t *wtx) error {
+	qs := []string{
+		"DELETE FROM meta WHERE key IN ('" + metaPullSchema + "', '" + metaVerified + "', '" + metaReenrollCursor + "', '" + metaPass + "')",
+		"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts", "DELETE FROM sync_pass_rows",
+	}
+	for _, tb := range syncTableNames() {
+		qs = append(qs, "UPDATE "+tb+" SET version = 0 WHERE synced_at IS NULL AND version <> 0")
+	}
+	for _, q := range qs {
+		if _, err := t.tx.ExecContext(t.ctx, q); err != nil {
+			return fmt.Errorf("forget the former site's sync state: %w", err)
+		}
+	}
+	if err := forgetKnown(t); err != nil {
+		return err
+	}
+	return s.restartPass(t, PassFull)
 }
 
 // PassReenroll is the pass after enrolling again at the same site while
