@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"os/exec"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/store"
@@ -168,5 +170,76 @@ func TestRestoredServerNotMarked_DeviceEnrolledAfterTheBackupEnrollsAgain(t *tes
 			a.sync(t)
 			checkServerHoldsOnce(t, srv, a, sc, map[string]int64{r0.ID: 1}, map[string]int{sc.created: 1, sc.edited: 1, sc.pending: 1})
 		})
+	}
+}
+
+// hookedStore runs hook before the n-th NewBatch.
+type hookedStore struct {
+	*store.Store
+	n, calls int
+	hook     func()
+}
+
+func (h *hookedStore) NewBatch(ctx context.Context, limit int) (*store.Batch, error) {
+	h.calls++
+	if h.calls == h.n && h.hook != nil {
+		h.hook()
+	}
+	return h.Store.NewBatch(ctx, limit)
+}
+
+// Enrolling again while a sync is running (the sync loop runs all along;
+// the operator enrolls from the Sync screen): the running sync pushed its
+// next batch with the former id's token, re-stamped by then with the new
+// id, so the server refused every row of it (invalid_hlc: an hlc naming
+// another device than the pusher) into quarantine, and pushed before the
+// re-enrollment pass. The enrollment waits for the running sync.
+func TestEnrollingAgainDuringASync(t *testing.T) {
+	ctx := context.Background()
+	srv := startRealServer(t)
+	st := openStore(t, filepath.Join(t.TempDir(), "a.db"))
+	t.Cleanup(func() { st.Close() })
+	hs := &hookedStore{Store: st, n: 2}
+	c := New(Options{Store: hs, Tokens: &MemoryTokens{}, PullLimit: 3, BatchSize: 1})
+	if _, err := c.Enroll(ctx, srv.url(), srv.enroll("operator")); err != nil {
+		t.Fatal(err)
+	}
+	a := &device{name: "a", st: st, c: c}
+	a.sync(t)
+	for q := int64(1); q <= 3; q++ {
+		if _, err := st.CreateRecord(ctx, store.RecordInput{LineID: "L1", ProductID: "P1", Quantity: q, OperatorID: "op-a"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code := srv.enroll("operator")
+	enrolled := make(chan error, 1)
+	hs.hook = func() {
+		go func() {
+			_, err := c.Enroll(context.Background(), srv.url(), code)
+			enrolled <- err
+		}()
+		select {
+		case err := <-enrolled:
+			enrolled <- err
+		case <-time.After(2 * time.Second):
+		}
+	}
+	a.sync(t)
+	if err := <-enrolled; err != nil {
+		t.Fatalf("enroll again: %v", err)
+	}
+	hs.hook = nil
+	a.sync(t)
+	a.sync(t)
+	if q, err := st.Quarantine(ctx); err != nil || len(q) != 0 {
+		t.Errorf("quarantine holds %d rows (%v), want none: %+v", len(q), err, q)
+	}
+	if n, err := st.PendingCount(ctx); err != nil || n != 0 {
+		t.Errorf("pending %d (%v), want none", n, err)
+	}
+	b := newDevice(t, srv, "b", "operator")
+	b.sync(t)
+	if got := liveIDs(t, b, protocol.TableProductionRecords); len(got) != 3 {
+		t.Errorf("the server holds %d records, want 3", len(got))
 	}
 }
