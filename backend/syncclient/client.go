@@ -282,6 +282,11 @@ func (c *Client) Enroll(ctx context.Context, serverURL, code string) (Credential
 		return Credentials{}, fmt.Errorf("enroll: %w", err)
 	}
 	cr := Credentials{ServerURL: api.BaseURL(), DeviceID: resp.DeviceID, SiteID: resp.SiteID, Role: resp.Role, Token: resp.Token}
+	// A sync running meanwhile (the loop) finishes first: otherwise it
+	// would go on pushing, with the former token, rows the new enrollment
+	// re-stamps with the new id (invalid_hlc), before the pass.
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
 	if err := c.o.Tokens.Save(ctx, cr); err != nil {
 		return Credentials{}, fmt.Errorf("enroll: %w", err)
 	}
@@ -311,6 +316,9 @@ func (c *Client) Unenroll(ctx context.Context, force bool) error {
 			c.o.Logger.Info("sync before unenroll failed", "err", err)
 		}
 	}
+	// No sync runs while the enrollment is forgotten (Enroll).
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
 	counts, err := c.o.Store.SyncCounts(ctx)
 	if err != nil {
 		return err
