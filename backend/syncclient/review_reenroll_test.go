@@ -136,9 +136,19 @@ func testReenrollSameServerMovedOn(t *testing.T, unenroll bool) {
 // running "outpost-server restored" (its timeline is the one a knows):
 // enrolled again, a's pass ends below the cursor a had reached, which is a
 // timeline change, so a's writes the restore lost are pushed again, once.
+// Also when other writes since the restore took the server's sequence past
+// that cursor: a live row of a's own that the pass does not bring is lost,
+// not deleted (a deleted row comes as a tombstone, or its tombstone was
+// purged: pushed again, it waits in quarantine as row_deleted).
 func TestRestoredServerNotMarked_DeviceEnrolledAfterTheBackupEnrollsAgain(t *testing.T) {
-	for _, unenroll := range []bool{false, true} {
+	for _, c := range []struct {
+		unenroll, regrown bool
+	}{{false, false}, {true, false}, {false, true}} {
+		unenroll := c.unenroll
 		name := map[bool]string{false: "enroll_again", true: "disconnect_then_enroll"}[unenroll]
+		if c.regrown {
+			name += "_sequence_regrown"
+		}
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			srv := startRealServer(t)
@@ -158,6 +168,17 @@ func TestRestoredServerNotMarked_DeviceEnrolledAfterTheBackupEnrollsAgain(t *tes
 			srv.stop()
 			srv.restoreFrom(backup, false)
 			srv.start()
+			others := map[string]int64{r0.ID: 1}
+			if c.regrown {
+				for q := int64(100); q < 120; q++ {
+					r, err := b.st.CreateRecord(ctx, store.RecordInput{LineID: "L1", ProductID: "P0", Quantity: q, OperatorID: "op-b"})
+					if err != nil {
+						t.Fatal(err)
+					}
+					others[r.ID] = q
+				}
+				b.sync(t)
+			}
 			if unenroll {
 				if err := a.c.Unenroll(ctx, true); err != nil {
 					t.Fatalf("forced unenroll: %v", err)
@@ -168,7 +189,7 @@ func TestRestoredServerNotMarked_DeviceEnrolledAfterTheBackupEnrollsAgain(t *tes
 			}
 			a.sync(t)
 			a.sync(t)
-			checkServerHoldsOnce(t, srv, a, sc, map[string]int64{r0.ID: 1}, map[string]int{sc.created: 1, sc.edited: 1, sc.pending: 1})
+			checkServerHoldsOnce(t, srv, a, sc, others, map[string]int{sc.created: 1, sc.edited: 1, sc.pending: 1})
 		})
 	}
 }
