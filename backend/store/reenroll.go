@@ -324,16 +324,35 @@ func saveReenrollCursor(t *wtx) error {
 }
 
 // endReenrollPass runs on the last page of a re-enrollment pass: a server
-// whose feed ends below the cursor the device had reached lost writes (a
-// restore nobody marked): a timeline change. Otherwise the kept cursor is
-// forgotten.
+// whose feed ends below the cursor the device had reached, or that did
+// not bring a live clean row of the device's own, lost writes (a restore
+// nobody marked; other writes since may have taken its sequence past the
+// cursor): a timeline change, which pushes them again instead of the end
+// of the pass removing them. Otherwise the kept cursor is forgotten.
 func (s *Store) endReenrollPass(ps *txStmts, page protocol.PullResponse) error {
-	v, err := s.metaGet(ps.t.ctx, ps.t.tx, metaReenrollCursor)
+	t := ps.t
+	v, err := s.metaGet(t.ctx, t.tx, metaReenrollCursor)
 	if err != nil {
 		return err
 	}
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil && page.Cursor < n {
 		return &TimelineChangedError{Timeline: page.Timeline}
+	}
+	if own := s.own(); len(own) > 0 {
+		cond, args := own.in("hlc")
+		for _, tb := range syncTables {
+			// Names come from the registry, never from input.
+			var lost bool
+			if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM `+tb.Name+` WHERE synced_at IS NOT NULL
+				AND deleted_at IS NULL AND `+cond+` AND id IN (SELECT id FROM sync_pass_rows WHERE tbl = ?)
+				AND NOT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = `+tb.Name+`.id))`,
+				append(args, tb.Name, tb.Name)...).Scan(&lost); err != nil {
+				return fmt.Errorf("read own %s rows the pass did not bring: %w", tb.Name, err)
+			}
+			if lost {
+				return &TimelineChangedError{Timeline: page.Timeline}
+			}
+		}
 	}
 	_, err = ps.exec("DELETE FROM meta WHERE key = ?", metaReenrollCursor)
 	return err
