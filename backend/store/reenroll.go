@@ -238,7 +238,7 @@ func (s *Store) SetEnrollment(ctx context.Context, id, site string) error {
 // pull, and the same server's is still its own.
 func (s *Store) startOver(t *wtx) error {
 	qs := []string{
-		"DELETE FROM meta WHERE key IN ('" + metaPullSchema + "', '" + metaVerified + "', '" + metaReenrollCursor + "', '" + metaPass + "')",
+		"DELETE FROM meta WHERE key IN ('" + metaPullSchema + "', '" + metaVerified + "', '" + metaReenrollCursor + "', '" + metaPass + "', '" + metaFormerTimeline + "')",
 		"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts", "DELETE FROM sync_pass_rows",
 	}
 	for _, tb := range syncTableNames() {
@@ -261,8 +261,12 @@ func (s *Store) startOver(t *wtx) error {
 const PassReenroll = "reenroll"
 
 // metaReenrollCursor: the cursor the device had reached before it enrolled
-// again (or disconnected), for the end of the re-enrollment pass.
-const metaReenrollCursor = "reenroll_cursor"
+// again (or disconnected), for the end of the re-enrollment pass;
+// metaFormerTimeline: the timeline it followed when it disconnected.
+const (
+	metaReenrollCursor = "reenroll_cursor"
+	metaFormerTimeline = "former_timeline"
+)
 
 // reenrollPass starts, inside t, what enrolling again at the same site
 // needs. When the device knows the timeline of its site's server, it cannot
@@ -286,6 +290,20 @@ func (s *Store) reenrollPass(t *wtx, own ownIDs) error {
 	tl, err := s.metaGet(ctx, t.tx, metaTimeline)
 	if err != nil {
 		return err
+	}
+	if tl == "" {
+		// Disconnected since: the timeline it followed then.
+		if tl, err = s.metaGet(ctx, t.tx, metaFormerTimeline); err != nil {
+			return err
+		}
+		if tl != "" {
+			if _, err := t.tx.ExecContext(ctx, upsertMeta, metaTimeline, tl); err != nil {
+				return fmt.Errorf("follow the former timeline: %w", err)
+			}
+		}
+	}
+	if _, err := t.tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", metaFormerTimeline); err != nil {
+		return fmt.Errorf("forget the former timeline: %w", err)
 	}
 	if tl == "" {
 		return s.changeTimeline(t, "", own)

@@ -1594,8 +1594,8 @@ func (s *Store) DumpTable(ctx context.Context, table string) (map[string]SyncedR
 // the pulled conflict records and the row states; rows are kept. The caller
 // checks first that nothing is unsettled, or that the operator accepted
 // losing it. The device id becomes a former id (reenroll.go), and the site,
-// the server's timeline, the cursor reached and the versions the server
-// merged from this device's pushes are kept:
+// the server's timeline and the cursor reached (aside, for reenrollPass)
+// and the versions the server merged from this device's pushes are kept:
 // enrolled again at the same site, the device pushes again its own
 // accepted writes the server lacks (a server restored from a backup older
 // than its enrollment refuses it, so its operator may disconnect it before
@@ -1603,7 +1603,7 @@ func (s *Store) DumpTable(ctx context.Context, table string) (map[string]SyncedR
 func (s *Store) ClearEnrollment(ctx context.Context) error {
 	qs := []string{
 		"DELETE FROM meta WHERE key IN ('" + metaDeviceID + "', '" + metaCursor + "', '" + metaPullSchema + "', '" +
-			metaPass + "', '" + metaVerified + "')",
+			metaPass + "', '" + metaTimeline + "', '" + metaVerified + "')",
 		"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts", "DELETE FROM sync_pass_rows",
 	}
 	for _, tb := range syncTableNames() {
@@ -1624,11 +1624,15 @@ func (s *Store) ClearEnrollment(ctx context.Context) error {
 		if prev != "" && prev != hlc.Unenrolled && !ownIDs(former).has(prev) {
 			former = append(former, prev)
 		}
-		// The timeline and the cursor reached stay too: enrolled again at
-		// the same site, the device tells by them whether the server lost
-		// anything (reenrollPass).
+		// The timeline and the cursor reached are kept aside too: enrolled
+		// again at the same site, the device tells by them whether the
+		// server lost anything (reenrollPass).
 		if err := saveReenrollCursor(t); err != nil {
 			return err
+		}
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO meta(key, value) SELECT ?, value FROM meta WHERE key = ? AND value <> ''
+			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, metaFormerTimeline, metaTimeline); err != nil {
+			return fmt.Errorf("keep the timeline aside: %w", err)
 		}
 		for _, q := range qs {
 			if _, err := t.tx.ExecContext(ctx, q); err != nil {
