@@ -264,3 +264,54 @@ func TestEnrollingAgainDuringASync(t *testing.T) {
 		t.Errorf("the server holds %d records, want 3", len(got))
 	}
 }
+
+// A row awaiting review when IT revokes the device, disconnected (forced,
+// as the deployment guide tells) and enrolled again at the same server:
+// its edit already lives in an open conflict record, so it is not judged a
+// second time (a second record for the same edit).
+func TestSameServer_DisconnectedWithARowAwaitingReviewEnrollsAgain(t *testing.T) {
+	ctx := context.Background()
+	srv := startRealServer(t)
+	a := newDevice(t, srv, "a", "operator")
+	b := newDevice(t, srv, "b", "operator")
+	lc, err := b.st.CreateLineConfig(ctx, store.LineConfigInput{LineID: "L9", Recipe: "R1", TemperatureC: ptrTo(100.0), Notes: ptrTo("n0")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.sync(t)
+	a.sync(t)
+	if _, err := b.st.UpdateLineConfig(ctx, lc.ID, store.LineConfigInput{LineID: "L9", Recipe: "R2", TemperatureC: ptrTo(100.0), Notes: ptrTo("n0")}); err != nil {
+		t.Fatal(err)
+	}
+	b.sync(t)
+	if _, err := a.st.UpdateLineConfig(ctx, lc.ID, store.LineConfigInput{LineID: "L9", Recipe: "R3", TemperatureC: ptrTo(100.0), Notes: ptrTo("n0")}); err != nil {
+		t.Fatal(err)
+	}
+	if rep := a.sync(t); rep.Conflicts != 1 {
+		t.Fatalf("a's edit did not meet b's as a conflict: %+v", rep)
+	}
+	id, err := a.st.DeviceID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(srv.bin, "devices", "revoke", "--db", "sqlite://"+srv.db, "--device", id).CombinedOutput(); err != nil {
+		t.Fatalf("revoke a: %v: %s", err, out)
+	}
+	if err := a.c.Unenroll(ctx, true); err != nil {
+		t.Fatalf("forced unenroll: %v", err)
+	}
+	if _, err := a.c.Enroll(ctx, srv.url(), srv.enroll("operator")); err != nil {
+		t.Fatalf("a enrolls again: %v", err)
+	}
+	a.sync(t)
+	a.sync(t)
+	c := newDevice(t, srv, "c", "operator")
+	c.sync(t)
+	recs, err := c.st.Conflicts(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 {
+		t.Errorf("the server holds %d conflict records for a's one edit, want 1: %+v", len(recs), recs)
+	}
+}
