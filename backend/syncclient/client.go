@@ -282,14 +282,16 @@ func (c *Client) Enroll(ctx context.Context, serverURL, code string) (Credential
 		return Credentials{}, fmt.Errorf("enroll: %w", err)
 	}
 	cr := Credentials{ServerURL: api.BaseURL(), DeviceID: resp.DeviceID, SiteID: resp.SiteID, Role: resp.Role, Token: resp.Token}
-	// A sync running meanwhile (the loop) finishes first: otherwise it
-	// would go on pushing, with the former token, rows the new enrollment
-	// re-stamps with the new id (invalid_hlc), before the pass.
-	c.syncMu.Lock()
-	defer c.syncMu.Unlock()
 	if err := c.o.Tokens.Save(ctx, cr); err != nil {
 		return Credentials{}, fmt.Errorf("enroll: %w", err)
 	}
+	// A sync running meanwhile (the loop) finishes first: otherwise it
+	// would go on pushing, with the former token, rows the new enrollment
+	// re-stamps with the new id (invalid_hlc), before the pass. The
+	// credentials are saved before the wait: the code is spent, and a
+	// restart finishes the enrollment (Load).
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
 	if err := c.o.Store.SetEnrollment(ctx, cr.DeviceID, cr.SiteID); err != nil {
 		return Credentials{}, fmt.Errorf("enroll: %w", err)
 	}
