@@ -89,7 +89,8 @@ func (s *Store) pullState(ctx context.Context, q queryer) (PullState, error) {
 }
 
 // restartPass sets the cursor to 0 and starts a new pass inside t: a
-// timeline pass stays one (it must still end before the next push).
+// timeline pass stays one (it must still end before the next push), and so
+// does a re-enrollment pass, unless a timeline pass replaces it.
 func (s *Store) restartPass(t *wtx, kind string) error {
 	ctx := t.ctx
 	if kind != PassTimeline {
@@ -97,8 +98,8 @@ func (s *Store) restartPass(t *wtx, kind string) error {
 		if err != nil {
 			return err
 		}
-		if cur == PassTimeline {
-			kind = PassTimeline
+		if cur == PassTimeline || cur == PassReenroll {
+			kind = cur
 		}
 	}
 	if _, err := t.tx.ExecContext(ctx, upsertMeta, metaCursor, "0"); err != nil {
@@ -217,6 +218,11 @@ func (s *Store) afterPage(ps *txStmts, pa *pageApply, page protocol.PullResponse
 	pa.cursor = page.Cursor
 	if pa.pass == "" || page.HasMore {
 		return nil
+	}
+	if pa.pass == PassReenroll {
+		if err := s.endReenrollPass(ps, page); err != nil {
+			return err
+		}
 	}
 	if pa.pass == PassTimeline {
 		n, err := s.repushLostMine(ps)

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/outpost-app/outpost/backend/hlc"
+	"github.com/outpost-app/outpost/backend/protocol"
 )
 
 // Enrolling again (issue 15). A device the server no longer knows — one
@@ -17,12 +19,17 @@ import (
 // (meta former_device_ids) and counts every write stamped with one of them
 // as its own, as it counts its current id's.
 //
-// Enrolling again at the same site is a timeline change (ChangeTimeline)
-// in the same transaction that records the new id: the new enrollment may
-// be on a restored server, whose timeline the device cannot know before it
-// pulls. Its own accepted writes, under any of its ids, are made pending on
-// base 0; unanswered batches go back to pending; queued decisions are
-// marked stale; and a full pass runs before the next push. The rows keep
+// Enrolling again at the same site drops the unanswered batches (sent
+// under the former id) and starts a full pass that ends before the next
+// push, in the transaction that records the new id (reenrollPass): the new
+// enrollment may be on a restored server, which the device cannot tell
+// before it pulls. A page naming another timeline than the one the device
+// knows, or a pass ending below the cursor it had reached, is a timeline
+// change (ChangeTimeline), with the former ids counted as own: its own
+// accepted writes, under any of its ids, are made pending on base 0;
+// queued decisions are marked stale; and a timeline pass runs before the
+// next push. A device that knows no timeline runs the timeline change at
+// once. The rows keep
 // their hlcs through the pass, so a write the server holds comes back with
 // its own hlc and is clean again (nothing is sent twice). Only when a row
 // is put into a push batch is an hlc naming a former id re-stamped with
@@ -132,10 +139,11 @@ func (s *Store) setFormer(t *wtx, ids []string) error {
 // time and counter (DESIGN.md section 3). When the device already had
 // another id at the same site (enrolled, or unenrolled since), it is
 // enrolling again: in the same transaction the former id joins the own
-// ids and the device moves to the server's timeline as after a restore
-// (ChangeTimeline, timeline adopted from the next pull), so that every own
-// write the server lacks is pushed again and every one it holds comes back
-// clean. site "" is not known (taken as the same site).
+// ids and a pass that ends before the next push starts (reenrollPass): it
+// finds whether the server lost anything, and the device then moves to the
+// server's timeline as after a restore, so that every own write the server
+// lacks is pushed again and every one it holds comes back clean. site ""
+// is not known (taken as the same site).
 func (s *Store) SetEnrollment(ctx context.Context, id, site string) error {
 	if id == "" || id == hlc.Unenrolled {
 		return fmt.Errorf("set device id: %q is not a device id", id)
@@ -173,6 +181,9 @@ func (s *Store) SetEnrollment(ctx context.Context, id, site string) error {
 			if _, err := t.tx.ExecContext(ctx, "DELETE FROM sync_own_versions"); err != nil {
 				return fmt.Errorf("forget own versions of the former site: %w", err)
 			}
+			if err := s.startOver(t); err != nil {
+				return err
+			}
 		}
 		if _, err := t.tx.ExecContext(ctx, upsertMeta, metaDeviceID, id); err != nil {
 			return err
@@ -191,7 +202,7 @@ func (s *Store) SetEnrollment(ctx context.Context, id, site string) error {
 			return err
 		}
 		if again {
-			if err := s.changeTimeline(t, "", append(ownIDs{id}, former...)); err != nil {
+			if err := s.reenrollPass(t, append(ownIDs{id}, former...)); err != nil {
 				s.clock.SetNode(node)
 				return err
 			}
@@ -216,6 +227,153 @@ func (s *Store) SetEnrollment(ctx context.Context, id, site string) error {
 		return fmt.Errorf("set device id: %w", err)
 	}
 	return nil
+}
+
+// startOver forgets, inside t, the sync state of the former site when the
+// device enrolls at another one, as a disconnect does (ClearEnrollment):
+// its cursor (the other site's feed starts at 0, in a full pass that
+// removes the rows the new site does not hold), its batches, entries and
+// conflict records. Edits not sent yet are new rows there (base 0). The
+// timeline stays: another server's is a timeline change at the first
+// pull, and the same server's is still its own.
+func (s *Store) startOver(t *wtx) error {
+	qs := []string{
+		"DELETE FROM meta WHERE key IN ('" + metaPullSchema + "', '" + metaVerified + "', '" + metaReenrollCursor + "', '" + metaPass + "', '" + metaFormerTimeline + "')",
+		"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts", "DELETE FROM sync_pass_rows",
+	}
+	for _, tb := range syncTableNames() {
+		qs = append(qs, "UPDATE "+tb+" SET version = 0 WHERE synced_at IS NULL AND version <> 0")
+	}
+	for _, q := range qs {
+		if _, err := t.tx.ExecContext(t.ctx, q); err != nil {
+			return fmt.Errorf("forget the former site's sync state: %w", err)
+		}
+	}
+	if err := forgetKnown(t); err != nil {
+		return err
+	}
+	return s.restartPass(t, PassFull)
+}
+
+// PassReenroll is the pass after enrolling again at the same site while
+// the device knows its server's timeline: like a timeline pass it ends
+// before the next push, but nothing is reset for it (reenrollPass).
+const PassReenroll = "reenroll"
+
+// metaReenrollCursor: the cursor the device had reached before it enrolled
+// again (or disconnected), for the end of the re-enrollment pass;
+// metaFormerTimeline: the timeline it followed when it disconnected.
+const (
+	metaReenrollCursor = "reenroll_cursor"
+	metaFormerTimeline = "former_timeline"
+)
+
+// reenrollPass starts, inside t, what enrolling again at the same site
+// needs. When the device knows the timeline of its site's server, it cannot
+// yet tell whether the server lost anything: the pass it starts from 0
+// tells. A page naming another timeline is a timeline change (beforePage),
+// run then with the former ids counted as own; a pass that ends below the
+// cursor the device had reached is a restore nobody marked (afterPage).
+// Otherwise the server lost nothing: the device's own accepted writes stay
+// clean (a later version another device made of one replaces it, as any
+// pull does: pushed again under the new id, re-stamped, the server could
+// not tell it is the same write, and would judge it again against the
+// later one), and pending rows keep their bases (the server counts the new
+// id as another device: pushed on base 0, a pending edit of a row its
+// former id wrote last would be a conflict with itself). Only the
+// unanswered batches go back to pending (sent under the former id; the
+// pass, which ends before the push, makes clean the rows the server
+// applied). With no timeline known it is a timeline change at once
+// (changeTimeline), own being the ids whose writes are this device's.
+func (s *Store) reenrollPass(t *wtx, own ownIDs) error {
+	ctx := t.ctx
+	tl, err := s.metaGet(ctx, t.tx, metaTimeline)
+	if err != nil {
+		return err
+	}
+	if tl == "" {
+		// Disconnected since: the timeline it followed then.
+		if tl, err = s.metaGet(ctx, t.tx, metaFormerTimeline); err != nil {
+			return err
+		}
+		if tl != "" {
+			if _, err := t.tx.ExecContext(ctx, upsertMeta, metaTimeline, tl); err != nil {
+				return fmt.Errorf("follow the former timeline: %w", err)
+			}
+		}
+	}
+	if _, err := t.tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", metaFormerTimeline); err != nil {
+		return fmt.Errorf("forget the former timeline: %w", err)
+	}
+	if tl == "" {
+		return s.changeTimeline(t, "", own)
+	}
+	if err := reviewBack(t, "1 = 1"); err != nil {
+		return err
+	}
+	for _, q := range []string{"DELETE FROM sync_rows WHERE state = 'in_flight'", "DELETE FROM sync_batches"} {
+		if _, err := t.tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("drop the batches sent under the former id: %w", err)
+		}
+	}
+	if err := saveReenrollCursor(t); err != nil {
+		return err
+	}
+	return s.restartPass(t, PassReenroll)
+}
+
+// saveReenrollCursor keeps, inside t, the cursor the device has reached
+// (the greater of the current one and one kept before).
+func saveReenrollCursor(t *wtx) error {
+	var best int64
+	for _, k := range []string{metaCursor, metaReenrollCursor} {
+		v, err := t.s.metaGet(t.ctx, t.tx, k)
+		if err != nil {
+			return err
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > best {
+			best = n
+		}
+	}
+	if _, err := t.tx.ExecContext(t.ctx, upsertMeta, metaReenrollCursor, strconv.FormatInt(best, 10)); err != nil {
+		return fmt.Errorf("keep the cursor reached: %w", err)
+	}
+	return nil
+}
+
+// endReenrollPass runs on the last page of a re-enrollment pass: a server
+// whose feed ends below the cursor the device had reached, or that did
+// not bring a live clean row of the device's own, lost writes (a restore
+// nobody marked; other writes since may have taken its sequence past the
+// cursor): a timeline change, which pushes them again instead of the end
+// of the pass removing them. Otherwise the kept cursor is forgotten.
+func (s *Store) endReenrollPass(ps *txStmts, page protocol.PullResponse) error {
+	t := ps.t
+	v, err := s.metaGet(t.ctx, t.tx, metaReenrollCursor)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && page.Cursor < n {
+		return &TimelineChangedError{Timeline: page.Timeline}
+	}
+	if own := s.own(); len(own) > 0 {
+		cond, args := own.in("hlc")
+		for _, tb := range syncTables {
+			// Names come from the registry, never from input.
+			var lost bool
+			if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM `+tb.Name+` WHERE synced_at IS NOT NULL
+				AND deleted_at IS NULL AND `+cond+` AND id IN (SELECT id FROM sync_pass_rows WHERE tbl = ?)
+				AND NOT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = `+tb.Name+`.id))`,
+				append(args, tb.Name, tb.Name)...).Scan(&lost); err != nil {
+				return fmt.Errorf("read own %s rows the pass did not bring: %w", tb.Name, err)
+			}
+			if lost {
+				return &TimelineChangedError{Timeline: page.Timeline}
+			}
+		}
+	}
+	_, err = ps.exec("DELETE FROM meta WHERE key = ?", metaReenrollCursor)
+	return err
 }
 
 // restampFormer re-stamps, inside t, every pending row whose hlc names a

@@ -1593,7 +1593,8 @@ func (s *Store) DumpTable(ctx context.Context, table string) (map[string]SyncedR
 // ClearEnrollment forgets the server (unenroll): the device id, the cursor,
 // the pulled conflict records and the row states; rows are kept. The caller
 // checks first that nothing is unsettled, or that the operator accepted
-// losing it. The device id becomes a former id (reenroll.go), and the site
+// losing it. The device id becomes a former id (reenroll.go), and the site,
+// the server's timeline and the cursor reached (aside, for reenrollPass)
 // and the versions the server merged from this device's pushes are kept:
 // enrolled again at the same site, the device pushes again its own
 // accepted writes the server lacks (a server restored from a backup older
@@ -1603,14 +1604,26 @@ func (s *Store) ClearEnrollment(ctx context.Context) error {
 	qs := []string{
 		"DELETE FROM meta WHERE key IN ('" + metaDeviceID + "', '" + metaCursor + "', '" + metaPullSchema + "', '" +
 			metaPass + "', '" + metaTimeline + "', '" + metaVerified + "')",
-		"DELETE FROM sync_rows", "DELETE FROM sync_batches", "DELETE FROM sync_conflicts", "DELETE FROM sync_pass_rows",
+		// Rows awaiting review and rejected ones keep their state: their
+		// edit lives in a conflict record, or the server refused it, and
+		// enrolled again at the same site the device must not push it as
+		// a new edit (a second record for it); another site forgets them
+		// (SetEnrollment).
+		"DELETE FROM sync_rows WHERE state NOT IN ('awaiting_review', 'resolving', 'rejected')",
+		"DELETE FROM sync_batches", "DELETE FROM sync_conflicts", "DELETE FROM sync_pass_rows",
 	}
 	for _, tb := range syncTableNames() {
 		// Edits not yet accepted carry the old device id: stamp them as
-		// made before enrollment, so the next enrollment re-stamps them.
-		qs = append(qs, "UPDATE "+tb+" SET hlc = substr(hlc, 1, 21) || '-"+hlc.Unenrolled+"' WHERE synced_at IS NULL")
+		// made before enrollment, so the next enrollment re-stamps them;
+		// those that keep their state keep the id (a former id then, the
+		// push re-stamps it: restampFormer), as their entries do.
+		qs = append(qs, "UPDATE "+tb+" SET hlc = substr(hlc, 1, 21) || '-"+hlc.Unenrolled+"' WHERE synced_at IS NULL"+
+			" AND id NOT IN (SELECT id FROM sync_rows WHERE tbl = '"+tb+"')")
 	}
 	err := s.write(ctx, func(t *wtx) error {
+		if err := reviewBack(t, "1 = 1"); err != nil {
+			return err
+		}
 		prev, err := s.metaGet(ctx, t.tx, metaDeviceID)
 		if err != nil {
 			return err
@@ -1622,6 +1635,16 @@ func (s *Store) ClearEnrollment(ctx context.Context) error {
 		former := formerIDs(fv)
 		if prev != "" && prev != hlc.Unenrolled && !ownIDs(former).has(prev) {
 			former = append(former, prev)
+		}
+		// The timeline and the cursor reached are kept aside too: enrolled
+		// again at the same site, the device tells by them whether the
+		// server lost anything (reenrollPass).
+		if err := saveReenrollCursor(t); err != nil {
+			return err
+		}
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO meta(key, value) SELECT ?, value FROM meta WHERE key = ? AND value <> ''
+			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, metaFormerTimeline, metaTimeline); err != nil {
+			return fmt.Errorf("keep the timeline aside: %w", err)
 		}
 		for _, q := range qs {
 			if _, err := t.tx.ExecContext(ctx, q); err != nil {

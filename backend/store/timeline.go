@@ -76,6 +76,9 @@ func (s *Store) changeTimeline(t *wtx, timeline string, own ownIDs) error {
 	if err != nil {
 		return fmt.Errorf("adopt timeline: %w", err)
 	}
+	if _, err := t.tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", metaReenrollCursor); err != nil {
+		return fmt.Errorf("end the re-enrollment pass: %w", err)
+	}
 	// Unanswered batches, conflict states and held rows: every entry but
 	// a rejection, which stays in quarantine (its reason still holds).
 	type stmt struct {

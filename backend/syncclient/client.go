@@ -285,6 +285,13 @@ func (c *Client) Enroll(ctx context.Context, serverURL, code string) (Credential
 	if err := c.o.Tokens.Save(ctx, cr); err != nil {
 		return Credentials{}, fmt.Errorf("enroll: %w", err)
 	}
+	// A sync running meanwhile (the loop) finishes first: otherwise it
+	// would go on pushing, with the former token, rows the new enrollment
+	// re-stamps with the new id (invalid_hlc), before the pass. The
+	// credentials are saved before the wait: the code is spent, and a
+	// restart finishes the enrollment (Load).
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
 	if err := c.o.Store.SetEnrollment(ctx, cr.DeviceID, cr.SiteID); err != nil {
 		return Credentials{}, fmt.Errorf("enroll: %w", err)
 	}
@@ -311,6 +318,9 @@ func (c *Client) Unenroll(ctx context.Context, force bool) error {
 			c.o.Logger.Info("sync before unenroll failed", "err", err)
 		}
 	}
+	// No sync runs while the enrollment is forgotten (Enroll).
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
 	counts, err := c.o.Store.SyncCounts(ctx)
 	if err != nil {
 		return err
@@ -473,7 +483,7 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	if ps.Pass == store.PassTimeline {
+	if ps.Pass == store.PassTimeline || ps.Pass == store.PassReenroll {
 		// After a timeline change, the full pass ends before the next push:
 		// the writes the restored server kept come back clean, and only
 		// what the restore lost is pushed again.
