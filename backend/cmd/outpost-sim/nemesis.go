@@ -665,8 +665,8 @@ func unseenByDecision(tb protocol.Table, dc decision, field string, value any, e
 	}
 	after := false
 	for _, a := range answers {
-		if a.HLC < e.hlc {
-			continue // an earlier write of the row
+		if a.HLC < e.hlc || a.Status == protocol.StatusRejected {
+			continue // an earlier write of the row, or none
 		}
 		if !a.Sent.After(dc.at) {
 			return false // the server may have held it when deciding
