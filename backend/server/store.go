@@ -172,11 +172,16 @@ type Tx interface {
 }
 
 // OtherWriters is implemented by a Tx that can tell whether a device other
-// than deviceID wrote a row at a version greater than after (in the stored
+// than deviceID, or a conflict resolution (any device's, deviceID's
+// included), wrote a row at a version greater than after (in the stored
 // history, the transaction's own writes included). The sync engine needs it
 // for "no other device has written the row since base_version": the pusher
 // being the row's last writer does not mean no other device wrote in
-// between. A Tx without it falls back to the last writer alone.
+// between. A manager's decision is not one of its own pushes either: a
+// change it pushes on a version before its decision was made before it,
+// does not hold it, and is merged with it like another device's change
+// (applied whole, it would undo the decision). A Tx without it falls back
+// to the last writer alone.
 type OtherWriters interface {
 	WrittenByOthers(ctx context.Context, table, id string, after int64, deviceID string) (bool, error)
 }

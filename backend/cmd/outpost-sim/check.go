@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -354,7 +355,11 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 		for _, d := range append(append([]*device{}, devs...), mgr) {
 			d.mu.Lock()
 			for _, as := range d.pushes {
-				n += len(as)
+				for _, a := range as {
+					if a.Status != protocol.StatusRejected {
+						n++
+					}
+				}
 			}
 			d.mu.Unlock()
 		}
@@ -476,6 +481,16 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 				mismatch("device %d's last edit of %s (hlc %s, made at %s) is nowhere on the server: %v; history: %s; conflicts' sides: %s; history before a restore: %s; corrupted in its file: %s",
 					d.idx, k, e.hlc, e.at.UTC().Format("15:04:05.000"), e.fields, historyLine(tb, e.fields, h), minesLine(tb, e.fields, mines[e.id]), strings.Join(pre, " || "),
 					strings.Join(corrupted, ","))
+				if os.Getenv("OUTPOST_SIM_DEBUG_DECISIONS") != "" && sum.progress != nil {
+					// The device's push ledger for the row (nemesis.go,
+					// dumpDecision has the decisions' side).
+					d.mu.Lock()
+					for _, a := range d.pushes[k] {
+						fmt.Fprintf(sum.progress, "debug: lost %s: push d%d sent %s hlc %s %s v%d %v\n",
+							k, d.idx, a.Sent.UTC().Format("15:04:05.000"), a.HLC, a.Status, a.Version, a.Row)
+					}
+					d.mu.Unlock()
+				}
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/outpost-app/outpost/backend/protocol"
@@ -49,7 +50,8 @@ type pushAnswer struct {
 
 // pushAnswers decodes one push exchange (the gzipped request body as
 // sent, the answer's body) into the answers the ledger keeps: applied and
-// merged changes with the state the server wrote.
+// merged changes with the state the server wrote, and clock_ahead
+// refusals (the hlc the client re-stamps, restampedAt).
 func pushAnswers(reqBody []byte, gzipped bool, respBody []byte, sent time.Time) []pushAnswer {
 	if gzipped {
 		zr, err := gzip.NewReader(bytes.NewReader(reqBody))
@@ -68,6 +70,13 @@ func pushAnswers(reqBody []byte, gzipped bool, respBody []byte, sent time.Time) 
 	var out []pushAnswer
 	for i, c := range req.Changes {
 		res := resp.Results[i]
+		if res.Table == c.Table && res.ID == c.ID && res.Status == protocol.StatusRejected &&
+			strings.HasPrefix(res.Error, protocol.CodeClockAhead) {
+			// The client re-stamps the row and pushes it again under
+			// another hlc (restamped).
+			out = append(out, pushAnswer{Table: c.Table, ID: c.ID, HLC: c.HLC, Status: res.Status, Sent: sent})
+			continue
+		}
 		if res.Table != c.Table || res.ID != c.ID || res.Version == nil {
 			continue
 		}
@@ -187,7 +196,9 @@ func (d *device) loadChildPushes() {
 // before the backup's copy, which kills the servers first: the restore
 // brings it back, and retention may purge it again, seed 241), at a
 // version the final history h no longer holds while the row has moved
-// past it (only a superseded version is purged).
+// past it (only a superseded version is purged). After a clock_ahead
+// refusal of the edit's push, a push of the row sent later carries the
+// edit under its new hlc (restampedAt).
 func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syncclient.HistoryEntry, rewinds [][2]time.Time) (pushAnswer, bool) {
 	if e.hlc == "" || len(h) == 0 {
 		return pushAnswer{}, false
@@ -198,8 +209,13 @@ func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syn
 		held[v.Version] = true
 		latest = max(latest, v.Version)
 	}
+	restamped := restampedAt(e, answers)
 	for _, a := range answers {
-		if a.HLC != e.hlc || held[a.Version] || a.Version >= latest || sentWithin(a.Sent, rewinds) {
+		if a.Status == protocol.StatusRejected {
+			continue
+		}
+		carries := a.HLC == e.hlc || !restamped.IsZero() && !a.Sent.Before(restamped)
+		if !carries || held[a.Version] || a.Version >= latest || sentWithin(a.Sent, rewinds) {
 			continue
 		}
 		if fieldsEqual(tb, e.fields, a.Row) {
@@ -207,6 +223,23 @@ func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syn
 		}
 	}
 	return pushAnswer{}, false
+}
+
+// restampedAt returns when the server refused the push of edit e as
+// clock_ahead (zero if it never did). The client then re-stamps the row and
+// pushes it again under a new hlc of its corrected clock (DESIGN.md
+// section 3), so every later push of the row by the device carries e, the
+// device's last edit of the row, under another hlc (seed 136 replayed on
+// the seed136 branch: device 0's clock ran 7 minutes ahead, its edit of a
+// line's active flag was refused, re-stamped, applied, then superseded by
+// a decision and purged; the ledger, matching hlcs only, counted it lost).
+func restampedAt(e edit, answers []pushAnswer) time.Time {
+	for _, a := range answers {
+		if a.Status == protocol.StatusRejected && a.HLC == e.hlc {
+			return a.Sent
+		}
+	}
+	return time.Time{}
 }
 
 // observePull hands the changes of a pull page the device received to

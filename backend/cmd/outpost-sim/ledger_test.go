@@ -53,6 +53,13 @@ func TestAcceptedThenPurged(t *testing.T) {
 		{"at or above the row's latest version (never superseded)", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 300, Row: with, Sent: after}}, h, rewound, false},
 		{"no history", []pushAnswer{{HLC: "h4", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: after}}, nil, rewound, false},
 		{"no answer", nil, h, rewound, false},
+		{"re-stamped after clock_ahead, then applied at a purged version", []pushAnswer{
+			{HLC: "h4", Status: protocol.StatusRejected, Sent: after},
+			{HLC: "h5", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: after.Add(time.Second)}}, h, rewound, true},
+		{"another hlc's push sent before the clock_ahead refusal", []pushAnswer{
+			{HLC: "h3", Status: protocol.StatusApplied, Version: 199, Row: with, Sent: after},
+			{HLC: "h4", Status: protocol.StatusRejected, Sent: after.Add(time.Second)}}, h, rewound, false},
+		{"refused as clock_ahead, never applied", []pushAnswer{{HLC: "h4", Status: protocol.StatusRejected, Sent: after}}, h, rewound, false},
 	}
 	for _, c := range cases {
 		if _, got := acceptedThenPurged(tb, e, c.answers, c.h, c.rewinds); got != c.want {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -511,10 +512,8 @@ func (n *Nemesis) judge(ctx context.Context, sum *Summary, devs []*device, mgr *
 	}
 
 	// Overturned: the row's last decision chose one side of a field; the
-	// server now holds the other side's value, and no edit explains it (a
-	// later decision would be the last one; an edit of that field to that
-	// value made after the decision, or by another device than the
-	// conflict's after the edit that lost, is a new write, judged as usual).
+	// server now holds the other side's value, and no edit explains it
+	// (overturnExplained).
 	ids := map[string]int{}
 	for _, d := range all {
 		ids[d.cl.Status(ctx).DeviceID] = d.idx
@@ -554,29 +553,23 @@ func (n *Nemesis) judge(ctx context.Context, sum *Summary, devs []*device, mgr *
 				!sameValue(tb, col.Name, row.Row[col.Name], dc.rejected[col.Name]) {
 				continue
 			}
-			// t0: when the conflict's device made the edit that lost.
-			var t0 time.Time
+			edits := map[int][]cfgEdit{}
+			pushes := map[int][]pushAnswer{}
+			for _, d := range all {
+				d.mu.Lock()
+				edits[d.idx] = d.cfgEdits
+				pushes[d.idx] = d.pushes[dc.table+"/"+dc.rowID]
+				d.mu.Unlock()
+			}
 			cidx, known := ids[dc.device]
-			for _, d := range all {
-				for _, e := range d.cfgEdits {
-					if d.idx == cidx && known && e.id == dc.rowID && e.field == col.Name && e.at.Before(dc.at) &&
-						sameValue(tb, col.Name, e.value, dc.rejected[col.Name]) && e.at.After(t0) {
-						t0 = e.at
-					}
-				}
+			if !known {
+				cidx = -1
 			}
-			explained := false
-			for _, d := range all {
-				for _, e := range d.cfgEdits {
-					if e.id != dc.rowID || e.field != col.Name || !sameValue(tb, col.Name, e.value, row.Row[col.Name]) {
-						continue
-					}
-					if (!known || d.idx != cidx) && e.at.After(t0) || e.at.After(dc.at) {
-						explained = true
-					}
-				}
-			}
+			explained := overturnExplained(tb, dc, col.Name, row.Row[col.Name], cidx, edits, pushes)
 			if !explained {
+				if os.Getenv("OUTPOST_SIM_DEBUG_DECISIONS") != "" && sum.progress != nil {
+					n.dumpDecision(ctx, sum.progress, dc, col.Name, all, ids, mgr)
+				}
 				sum.DecisionsOverturned++
 				if len(sum.Mismatches) < 20 {
 					sum.Mismatches = append(sum.Mismatches, fmt.Sprintf("decision on %s %s (version %d) overturned: %s = %v, decided %v",
@@ -586,4 +579,132 @@ func (n *Nemesis) judge(ctx context.Context, sum *Summary, devs []*device, mgr *
 		}
 	}
 	return nil
+}
+
+// dumpDecision prints what the simulator knows of an overturned decision's
+// row (OUTPOST_SIM_DEBUG_DECISIONS=1, with -v): the row's decisions, the
+// devices' edits of the field, the push ledger's answers and the server's
+// history, each with its device's index.
+func (n *Nemesis) dumpDecision(ctx context.Context, w io.Writer, dc decision, field string, all []*device, ids map[string]int, mgr *device) {
+	idx := func(id string) string {
+		if i, ok := ids[id]; ok {
+			return fmt.Sprintf("d%d", i)
+		}
+		return id
+	}
+	ms := func(t time.Time) string { return t.UTC().Format("15:04:05.000") }
+	fmt.Fprintf(w, "debug: overturned %s %s: decision v%d at %s on %s's conflict, %s chosen %v rejected %v\n",
+		dc.table, dc.rowID, dc.version, ms(dc.at), idx(dc.device), field, dc.chosen[field], dc.rejected[field])
+	for _, o := range mgr.decisions {
+		if o.rowID == dc.rowID {
+			fmt.Fprintf(w, "debug:   decision v%d at %s on %s's conflict: chosen %v rejected %v rewound %v\n",
+				o.version, ms(o.at), idx(o.device), o.chosen[field], o.rejected[field], n.Cluster.rewound(o.at))
+		}
+	}
+	for _, u := range mgr.unknownDecisions {
+		if u.rowID == dc.rowID {
+			fmt.Fprintf(w, "debug:   resolution without answer at %s\n", ms(u.at))
+		}
+	}
+	n.Cluster.mu.Lock()
+	for _, r := range n.Cluster.rewinds {
+		fmt.Fprintf(w, "debug:   backup at %s, restored at %s\n", ms(r[0]), ms(r[1]))
+	}
+	n.Cluster.mu.Unlock()
+	for _, d := range all {
+		d.mu.Lock()
+		for _, e := range d.cfgEdits {
+			if e.id == dc.rowID {
+				fmt.Fprintf(w, "debug:   edit d%d at %s %s = %v hlc %s\n", d.idx, ms(e.at), e.field, e.value, e.hlc)
+			}
+		}
+		for _, a := range d.pushes[dc.table+"/"+dc.rowID] {
+			fmt.Fprintf(w, "debug:   push d%d sent %s hlc %s %s v%d %s = %v\n", d.idx, ms(a.Sent), a.HLC, a.Status, a.Version, field, a.Row[field])
+		}
+		d.mu.Unlock()
+	}
+	h, err := mgr.cl.API().History(ctx, dc.table, dc.rowID)
+	if err != nil {
+		fmt.Fprintf(w, "debug:   history: %v\n", err)
+	}
+	for _, v := range h {
+		fmt.Fprintf(w, "debug:   history v%d by %s hlc %s %s = %v\n", v.Version, idx(v.DeviceID), v.HLC, field, v.Row[field])
+	}
+}
+
+// overturnExplained reports whether an edit explains that the server holds
+// value, the side decision dc rejected, in field: the edit is a new write,
+// judged as usual, not the decision overturned. cidx is the index of the
+// conflict's device (-1 when unknown), edits and pushes each device's
+// edits of line configurations and its push ledger's answers for the row.
+// An edit of the field to that value explains it when it was made
+//   - after the decision, by any device;
+//   - by another device than the conflict's, after the edit that lost;
+//   - by another device than the conflict's, before the decision, and the
+//     decision could not have seen it: no answer of that device sent
+//     before the decision carries the edit (an hlc at or after the
+//     edit's), and an answer sent after the decision does, at a version
+//     after the decision's, with the row there holding the value. The
+//     server three-way merged that write against the base it was made
+//     on, like any write a decision did not see (seed 136 of the efb90d4
+//     campaign: device 10 set the target rate 0 on a row whose rate was
+//     empty, offline; device 6's edit to 0 then met a conflict, the
+//     manager kept empty, and device 10's push, merged after the decision,
+//     set 0: the decision had not changed the rate since device 10's
+//     base).
+//
+// An old edit the server held before the decision explains nothing (a
+// write of the losing value arriving again after a restore must not hide,
+// issue 15's defect 3); neither does an edit whose answer was lost (the
+// ledger cannot place it), nor one of the conflict's device before the
+// decision.
+func overturnExplained(tb protocol.Table, dc decision, field string, value any, cidx int, edits map[int][]cfgEdit, pushes map[int][]pushAnswer) bool {
+	// t0: when the conflict's device made the edit that lost.
+	var t0 time.Time
+	for _, e := range edits[cidx] {
+		if cidx >= 0 && e.id == dc.rowID && e.field == field && e.at.Before(dc.at) &&
+			sameValue(tb, field, e.value, dc.rejected[field]) && e.at.After(t0) {
+			t0 = e.at
+		}
+	}
+	for idx, es := range edits {
+		for _, e := range es {
+			if e.id != dc.rowID || e.field != field || !sameValue(tb, field, e.value, value) {
+				continue
+			}
+			if e.at.After(dc.at) {
+				return true
+			}
+			if idx == cidx {
+				continue
+			}
+			if e.at.After(t0) || unseenByDecision(tb, dc, field, value, e, pushes[idx]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unseenByDecision reports whether the device's ledger shows that its edit
+// e reached the server only after decision dc: no answer sent before the
+// decision names e's hlc or a later one of the row, and one sent after it
+// does, at a version after the decision's, the row there holding value.
+func unseenByDecision(tb protocol.Table, dc decision, field string, value any, e cfgEdit, answers []pushAnswer) bool {
+	if e.hlc == "" {
+		return false
+	}
+	after := false
+	for _, a := range answers {
+		if a.HLC < e.hlc || a.Status == protocol.StatusRejected {
+			continue // an earlier write of the row, or none
+		}
+		if !a.Sent.After(dc.at) {
+			return false // the server may have held it when deciding
+		}
+		if a.Version > dc.version && sameValue(tb, field, a.Row[field], value) {
+			after = true
+		}
+	}
+	return after
 }

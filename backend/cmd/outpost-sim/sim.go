@@ -305,7 +305,10 @@ type deviceOptions struct {
 type cfgEdit struct {
 	id, field string
 	value     any
-	at        time.Time
+	// hlc is the row's hlc after the edit: the push that carries it (or a
+	// later edit of the row) names it or a later one.
+	hlc string
+	at  time.Time
 }
 
 // openDevice opens (creating) the store of device idx in dir.
@@ -522,7 +525,7 @@ func (d *device) editOnce(ctx context.Context, configs []string) error {
 		}
 		d.rememberAt(protocol.TableLineConfigs, id, map[string]any{field: val}, saved.HLC)
 		d.mu.Lock()
-		d.cfgEdits = append(d.cfgEdits, cfgEdit{id: id, field: field, value: val, at: time.Now()})
+		d.cfgEdits = append(d.cfgEdits, cfgEdit{id: id, field: field, value: val, hlc: saved.HLC, at: time.Now()})
 		d.mu.Unlock()
 	}
 	return nil

@@ -209,9 +209,11 @@ func (t *Tx) HLCsHeld(ctx context.Context, table string, writes []server.RowHLC)
 	return out, wrap(rs.Err())
 }
 
-// WrittenByOthers reports whether a device other than deviceID wrote the row
-// at a version greater than after, in the stored history (this
-// transaction's writes included): the engine's optional server.OtherWriters.
+// WrittenByOthers reports whether a device other than deviceID, or a
+// conflict resolution, wrote the row at a version greater than after, in
+// the stored history (this transaction's writes included): the engine's
+// optional server.OtherWriters. A resolution's version has the hlc of its
+// resolved conflict record of the row (the record's current state).
 func (t *Tx) WrittenByOthers(ctx context.Context, table, id string, after int64, deviceID string) (bool, error) {
 	ctx, cancel := t.s.bound(ctx)
 	defer cancel()
@@ -219,8 +221,12 @@ func (t *Tx) WrittenByOthers(ctx context.Context, table, id string, after int64,
 		return false, err
 	}
 	var yes bool
-	err := t.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM row_versions
-		WHERE site = $1 AND tbl = $2 AND id = $3 AND version > $4 AND device_id <> $5)`, t.site, table, id, after, deviceID).Scan(&yes)
+	err := t.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM row_versions v
+		WHERE v.site = $1 AND v.tbl = $2 AND v.id = $3 AND v.version > $4 AND (v.device_id <> $5
+			OR EXISTS (SELECT 1 FROM rows c WHERE c.site = $1 AND c.tbl = 'sync_conflicts' AND c.hlc = v.hlc
+				AND convert_from(c.data, 'UTF8')::jsonb ->> 'row_id' = $3
+				AND convert_from(c.data, 'UTF8')::jsonb ->> 'status' = 'resolved')))`,
+		t.site, table, id, after, deviceID).Scan(&yes)
 	return yes, wrap(err)
 }
 

@@ -703,13 +703,17 @@ func (t *Tx) HLCsHeld(ctx context.Context, table string, writes []server.RowHLC)
 	return out, err
 }
 
-// WrittenByOthers reports whether a device other than deviceID wrote the row
-// at a version greater than after (server.OtherWriters).
+// WrittenByOthers reports whether a device other than deviceID, or a
+// conflict resolution, wrote the row at a version greater than after
+// (server.OtherWriters). A resolution's version has the hlc of its
+// resolved conflict record of the row (the record's current state).
 func (t *Tx) WrittenByOthers(ctx context.Context, table, id string, after int64, deviceID string) (bool, error) {
 	ctx = context.WithoutCancel(ctx)
 	var one int
 	err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM rows r JOIN row_versions v ON v.rid = r.rid
-		WHERE r.site = ? AND r.tbl = ? AND r.id = ? AND v.version > ? AND v.device_id <> ? LIMIT 1`,
+		WHERE r.site = ? AND r.tbl = ? AND r.id = ? AND v.version > ? AND (v.device_id <> ?
+			OR EXISTS (SELECT 1 FROM rows c WHERE c.site = r.site AND c.tbl = 'sync_conflicts' AND c.hlc = v.hlc
+				AND json_extract(c.data, '$.row_id') = r.id AND json_extract(c.data, '$.status') = 'resolved')) LIMIT 1`,
 		t.site, table, id, after, deviceID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil

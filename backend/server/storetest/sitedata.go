@@ -31,6 +31,7 @@ func RunSiteData(t *testing.T, open func(t *testing.T) server.Store) {
 		{"ManagerOnlyPush", testManagerOnlyPush},
 		{"ManagerMergeAndConflict", testManagerMerge},
 		{"ResolveNamesPerson", testResolvePerson},
+		{"DeciderEditBeforeDecision", testDeciderEditBeforeDecision},
 		{"ImportEachTable", testImportEachTable},
 		{"ImportHostileAllOrNothing", testImportAllOrNothing},
 		{"ImportKeepsOmittedColumns", testImportOmitted},
