@@ -106,6 +106,21 @@ func formerIDs(v string) []string {
 	return strings.Fields(v)
 }
 
+// formerIDsWith reads the stored former ids and adds prev, the id the
+// device leaves (unless it is none, the unenrolled stamp, the id it
+// enrolls under now, or already there).
+func (s *Store) formerIDsWith(ctx context.Context, t *wtx, prev, now string) ([]string, error) {
+	fv, err := s.metaGet(ctx, t.tx, metaFormerIDs)
+	if err != nil {
+		return nil, err
+	}
+	former := formerIDs(fv)
+	if prev != "" && prev != hlc.Unenrolled && prev != now && !ownIDs(former).has(prev) {
+		former = append(former, prev)
+	}
+	return former, nil
+}
+
 // loadFormer restores the former ids from meta (at open).
 func (s *Store) loadFormer(ctx context.Context) error {
 	v, err := s.metaGet(ctx, s.w, metaFormerIDs)
@@ -161,13 +176,9 @@ func (s *Store) SetEnrollment(ctx context.Context, id, site string) error {
 		if err != nil {
 			return err
 		}
-		fv, err := s.metaGet(ctx, t.tx, metaFormerIDs)
+		former, err := s.formerIDsWith(ctx, t, prev, id)
 		if err != nil {
 			return err
-		}
-		former := formerIDs(fv)
-		if prev != "" && prev != hlc.Unenrolled && prev != id && !ownIDs(former).has(prev) {
-			former = append(former, prev)
 		}
 		again := prev != id && len(former) > 0
 		if site != "" && prevSite != "" && site != prevSite {

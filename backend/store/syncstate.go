@@ -1628,13 +1628,9 @@ func (s *Store) ClearEnrollment(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		fv, err := s.metaGet(ctx, t.tx, metaFormerIDs)
+		former, err := s.formerIDsWith(ctx, t, prev, "")
 		if err != nil {
 			return err
-		}
-		former := formerIDs(fv)
-		if prev != "" && prev != hlc.Unenrolled && !ownIDs(former).has(prev) {
-			former = append(former, prev)
 		}
 		// The timeline and the cursor reached are kept aside too: enrolled
 		// again at the same site, the device tells by them whether the
