@@ -484,7 +484,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 				// since (carriedThenPurged).
 				if w, ok := carriedThenPurged(tb, e, cs, decisions, ledger, pre, h, sum.rewinds); ok {
 					found = true
-					sum.PurgedFromHistory++
+					sum.CarriedThenPurged++
 					if sum.progress != nil {
 						fmt.Fprintf(sum.progress, "purged from history: device %d's last edit of %s (hlc %s) was carried under hlc %s at v%d, a version retention purged since\n",
 							d.idx, k, e.hlc, w.hlc, w.version)
