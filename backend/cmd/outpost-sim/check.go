@@ -107,7 +107,10 @@ type conflictRecord struct {
 	Mine       map[string]any `json:"mine"`
 	Theirs     map[string]any `json:"theirs"`
 	RowVersion int64          `json:"row_version"`
-	DeviceID   string         `json:"device_id"`
+	// TheirsVersion is the version of theirs, the server's state the
+	// conflicting push met.
+	TheirsVersion int64  `json:"theirs_version"`
+	DeviceID      string `json:"device_id"`
 }
 
 // decision is a conflict the settling manager decided: the side it chose,
@@ -116,7 +119,15 @@ type decision struct {
 	table, rowID, device string
 	chosen, rejected     map[string]any
 	version              int64
-	at                   time.Time
+	// hlc is the resolution's hlc, the manager's: the version the
+	// decision wrote carries the chosen side under it (carriers).
+	hlc string
+	// theirsVersion is the version of the conflict's theirs (the server's
+	// state the push met); rejectedTheirs says the manager chose mine,
+	// knowingly replacing that state.
+	theirsVersion  int64
+	rejectedTheirs bool
+	at             time.Time
 }
 
 // resolveOpen has the manager decide every open conflict it has pulled,
@@ -138,8 +149,10 @@ func resolveOpen(ctx context.Context, mgr *device) (int, error) {
 			return n, err
 		}
 		chosen, rejected := rec.Theirs, rec.Mine
+		rejectedTheirs := false
 		if mgr.rng.IntN(2) == 0 {
 			chosen, rejected = rec.Mine, rec.Theirs
+			rejectedTheirs = true
 		}
 		raw, _ := json.Marshal(chosen)
 		base := max(rec.RowVersion, latest[rec.RowID])
@@ -151,7 +164,8 @@ func resolveOpen(ctx context.Context, mgr *device) (int, error) {
 				latest[rec.RowID] = resp.Version
 				mgr.mu.Lock()
 				mgr.decisions = append(mgr.decisions, decision{table: rec.TableName, rowID: rec.RowID, device: rec.DeviceID,
-					chosen: chosen, rejected: rejected, version: resp.Version, at: time.Now()})
+					chosen: chosen, rejected: rejected, version: resp.Version, hlc: h.String(),
+					theirsVersion: rec.TheirsVersion, rejectedTheirs: rejectedTheirs, at: time.Now()})
 				mgr.mu.Unlock()
 				// As the app does (syncclient's sendOne): the accepted
 				// decision is the manager's own write at once, so that a
@@ -423,12 +437,38 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 					}
 				}
 			}
+			// What the check follows an edit through when it is in no
+			// version and no conflict record: the device's push ledger,
+			// every device's (a decision the manager pushes again after
+			// a restore), the manager's decisions, the longest history
+			// read before a restore, and the decisions that carried the
+			// edit under the manager's hlc (carriers).
+			var answers, ledger []pushAnswer
+			var pre []syncclient.HistoryEntry
+			var decisions []decision
+			var cs []carrier
+			if !found {
+				d.mu.Lock()
+				answers = append(answers, d.pushes[k]...)
+				d.mu.Unlock()
+				for _, od := range append(append([]*device{}, devs...), mgr) {
+					od.mu.Lock()
+					ledger = append(ledger, od.pushes[k]...)
+					for _, pe := range od.preRestore[k] {
+						if len(pe.h) > len(pre) {
+							pre = pe.h
+						}
+					}
+					od.mu.Unlock()
+				}
+				mgr.mu.Lock()
+				decisions = append(decisions, mgr.decisions...)
+				mgr.mu.Unlock()
+				cs = carriers(tb, e, node, decisions, answers, pre)
+			}
 			if !found {
 				// Accepted at a version retention has purged since: the
 				// push ledger holds the server's answer (ledger.go).
-				d.mu.Lock()
-				answers := d.pushes[k]
-				d.mu.Unlock()
 				if a, ok := acceptedThenPurged(tb, e, answers, h, sum.rewinds); ok {
 					found = true
 					sum.PurgedFromHistory++
@@ -439,23 +479,23 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 				}
 			}
 			if !found {
+				// Carried by a decision under the manager's hlc, knowingly
+				// replaced, accepted at a version retention has purged
+				// since (carriedThenPurged).
+				if w, ok := carriedThenPurged(tb, e, cs, decisions, ledger, pre, h, sum.rewinds); ok {
+					found = true
+					sum.CarriedThenPurged++
+					if sum.progress != nil {
+						fmt.Fprintf(sum.progress, "purged from history: device %d's last edit of %s (hlc %s) was carried under hlc %s at v%d, a version retention purged since\n",
+							d.idx, k, e.hlc, w.hlc, w.version)
+					}
+				}
+			}
+			if !found {
 				// Decided against by the manager between a backup and its
 				// restore, which took the conflict record back with the
 				// decision (decidedBeforeRestore).
-				mgr.mu.Lock()
-				decisions := append([]decision(nil), mgr.decisions...)
-				mgr.mu.Unlock()
-				var pre []syncclient.HistoryEntry
-				for _, od := range append(append([]*device{}, devs...), mgr) {
-					od.mu.Lock()
-					for _, pe := range od.preRestore[k] {
-						if len(pe.h) > len(pre) {
-							pre = pe.h
-						}
-					}
-					od.mu.Unlock()
-				}
-				if dc, ok := decidedBeforeRestore(tb, e, node, decisions, pre, sum.rewinds); ok {
+				if dc, ok := decidedBeforeRestore(tb, e, node, decisions, pre, cs, sum.rewinds); ok {
 					found = true
 					sum.DecidedBeforeRestore++
 					if sum.progress != nil {
@@ -482,14 +522,40 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 					d.idx, k, e.hlc, e.at.UTC().Format("15:04:05.000"), e.fields, historyLine(tb, e.fields, h), minesLine(tb, e.fields, mines[e.id]), strings.Join(pre, " || "),
 					strings.Join(corrupted, ","))
 				if os.Getenv("OUTPOST_SIM_DEBUG_DECISIONS") != "" && sum.progress != nil {
-					// The device's push ledger for the row (nemesis.go,
-					// dumpDecision has the decisions' side).
-					d.mu.Lock()
-					for _, a := range d.pushes[k] {
-						fmt.Fprintf(sum.progress, "debug: lost %s: push d%d sent %s hlc %s %s v%d %v\n",
-							k, d.idx, a.Sent.UTC().Format("15:04:05.000"), a.HLC, a.Status, a.Version, a.Row)
+					// Every device's push ledger for the row, the row's
+					// decisions and the spans a restore took back
+					// (nemesis.go, dumpDecision has an overturned
+					// decision's side).
+					ms := func(t time.Time) string { return t.UTC().Format("15:04:05.000") }
+					for _, od := range append(append([]*device{}, devs...), mgr) {
+						od.mu.Lock()
+						for _, a := range od.pushes[k] {
+							fmt.Fprintf(sum.progress, "debug: lost %s: push d%d sent %s hlc %s %s v%d %s\n",
+								k, od.idx, ms(a.Sent), a.HLC, a.Status, a.Version, pickFields(tb, e.fields, a.Row))
+						}
+						for _, pe := range od.preRestore[k] {
+							fmt.Fprintf(sum.progress, "debug: lost %s: d%d's edit hlc %s before a restore: %s\n",
+								k, od.idx, pe.e.hlc, historyLine(tb, e.fields, pe.h))
+						}
+						od.mu.Unlock()
 					}
-					d.mu.Unlock()
+					mgr.mu.Lock()
+					for _, dc := range mgr.decisions {
+						if dc.table == e.table && dc.rowID == e.id {
+							fmt.Fprintf(sum.progress, "debug: lost %s: decision v%d hlc %s at %s on %.8s's conflict: chosen %s rejected %s\n",
+								k, dc.version, dc.hlc, ms(dc.at), dc.device, pickFields(tb, e.fields, dc.chosen), pickFields(tb, e.fields, dc.rejected))
+						}
+					}
+					for _, u := range mgr.unknownDecisions {
+						if u.table == e.table && u.rowID == e.id {
+							fmt.Fprintf(sum.progress, "debug: lost %s: resolution without answer at %s\n", k, ms(u.at))
+						}
+					}
+					mgr.mu.Unlock()
+					for _, r := range sum.rewinds {
+						fmt.Fprintf(sum.progress, "debug: lost %s: backup at %s, restored at %s\n", k, ms(r[0]), ms(r[1]))
+					}
+					fmt.Fprintf(sum.progress, "debug: lost %s: device %d is %.8s\n", k, d.idx, node)
 				}
 			}
 		}
@@ -859,23 +925,31 @@ func supersededBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []
 // restore took back the record with the decision, as it takes back every
 // decision made after the backup (the decisions_overturned count skips
 // those too): the edit was settled, not lost, though no record of it is
-// left (seed 3 of the f430ea6 campaign).
-func decidedBeforeRestore(tb protocol.Table, e edit, node string, decisions []decision, pre []syncclient.HistoryEntry, rewinds [][2]time.Time) (decision, bool) {
-	made := e.at
-	if ts, err := hlc.Parse(e.hlc); err == nil && ts.Node != node {
-		made = time.UnixMilli(ts.Wall)
-	}
+// left (seed 3 of the f430ea6 campaign). The edit may also have reached the
+// server through a decision that chose it, under the manager's hlc (cs,
+// carriers): a decision that rejected the conflict's theirs at a version
+// pre held under a carrier's hlc with the edit's fields rejected the edit
+// (seed 51 of the 3d15714 campaign).
+func decidedBeforeRestore(tb protocol.Table, e edit, node string, decisions []decision, pre []syncclient.HistoryEntry, cs []carrier, rewinds [][2]time.Time) (decision, bool) {
+	made := madeAt(e, node)
 	heldByServer := false
+	carriedAt := map[int64]bool{}
 	for _, v := range pre {
 		if e.hlc != "" && v.HLC == e.hlc && fieldsEqual(tb, e.fields, v.Row) {
 			heldByServer = true
+		}
+		for _, c := range cs {
+			if v.HLC == c.hlc && fieldsEqual(tb, e.fields, v.Row) {
+				carriedAt[v.Version] = true
+			}
 		}
 	}
 	for _, dc := range decisions {
 		if dc.table != e.table || dc.rowID != e.id || dc.at.Before(made) || !sentWithin(dc.at, rewinds) {
 			continue
 		}
-		if dc.device != node && !heldByServer {
+		carried := dc.rejectedTheirs && carriedAt[dc.theirsVersion]
+		if dc.device != node && !heldByServer && !carried {
 			continue
 		}
 		if fieldsEqual(tb, e.fields, dc.rejected) && !fieldsEqual(tb, e.fields, dc.chosen) {

@@ -168,14 +168,177 @@ func TestDecidedBeforeRestore(t *testing.T) {
 		{"no decision", e, "dev5", nil, held, false},
 	}
 	for _, c := range cases {
-		if _, got := decidedBeforeRestore(tb, c.e, c.node, c.ds, c.pre, rewinds); got != c.want {
+		if _, got := decidedBeforeRestore(tb, c.e, c.node, c.ds, c.pre, nil, rewinds); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
 	}
-	if _, got := decidedBeforeRestore(tb, e, "dev5", []decision{rejectedIt}, held, nil); got {
+	if _, got := decidedBeforeRestore(tb, e, "dev5", []decision{rejectedIt}, held, nil, nil); got {
 		t.Error("excused without any restore")
 	}
+
+	// Seed 51 of the 3d15714 campaign: the edit reached the server only
+	// through a decision that chose device 5's side (mine), under the
+	// manager's hlc; another device's conflict met that version (theirs)
+	// and the manager chose the other side; the restore took both back.
+	// The history read before the restore holds the carrier, not the
+	// edit's hlc.
+	carried := decision{table: protocol.TableLineConfigs, rowID: "row", device: "dev5", hlc: hlcAt(t0.Add(1500*time.Millisecond), "mgr"),
+		chosen: map[string]any{"recipe": "R-C"}, rejected: map[string]any{"recipe": "R-A"}, version: 90, rejectedTheirs: true, at: t0.Add(1500 * time.Millisecond)}
+	replaced := decision{table: protocol.TableLineConfigs, rowID: "row", device: "dev6", hlc: hlcAt(t0.Add(2500*time.Millisecond), "mgr"),
+		chosen: map[string]any{"recipe": "R-B"}, rejected: map[string]any{"recipe": "R-C"}, version: 95, theirsVersion: 90, rejectedTheirs: true, at: t0.Add(2500 * time.Millisecond)}
+	preCarried := []syncclient.HistoryEntry{{Version: 90, HLC: carried.hlc, DeviceID: "mgr", Row: map[string]any{"recipe": "R-C"}}}
+	cs := carriers(tb, e, "dev5", []decision{carried, replaced}, nil, preCarried)
+	if len(cs) != 1 || cs[0].hlc != carried.hlc || cs[0].version != 90 {
+		t.Fatalf("carriers = %+v, want the decision that chose device 5's side", cs)
+	}
+	if _, got := decidedBeforeRestore(tb, e, "dev5", []decision{carried, replaced}, preCarried, nil, rewinds); got {
+		t.Error("excused by a version under another hlc without following the carrier")
+	}
+	carrierCases := []struct {
+		name string
+		ds   []decision
+		pre  []syncclient.HistoryEntry
+		want bool
+	}{
+		{"carried by a decision, its version knowingly replaced between the backup and the restore", []decision{carried, replaced}, preCarried, true},
+		{"the carrier's version not held before the restore", []decision{carried, replaced}, nil, false},
+		{"the replacing decision chose theirs (the carrier) over another mine holding the value", []decision{carried,
+			{table: protocol.TableLineConfigs, rowID: "row", device: "dev6", hlc: replaced.hlc, chosen: map[string]any{"recipe": "R-B"},
+				rejected: map[string]any{"recipe": "R-C"}, version: 95, theirsVersion: 90, at: replaced.at}}, preCarried, false},
+		{"the replacing decision met another version", []decision{carried, func() decision { d := replaced; d.theirsVersion = 91; return d }()}, preCarried, false},
+		{"a decision chose the value on another device's conflict", []decision{func() decision { d := carried; d.device = "dev9"; return d }(), replaced}, preCarried, false},
+		{"the carrying decision made before the edit", []decision{func() decision { d := carried; d.at = t0.Add(500 * time.Millisecond); return d }(), replaced}, preCarried, false},
+	}
+	for _, c := range carrierCases {
+		cs := carriers(tb, e, "dev5", c.ds, nil, c.pre)
+		if _, got := decidedBeforeRestore(tb, e, "dev5", c.ds, c.pre, cs, rewinds); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
 }
+
+// TestCarriedThenPurged: an edit can reach the server under another
+// writer's hlc: a manager's decision that chose the device's side (mine)
+// writes it under the manager's hlc, and a device that set the value its
+// row already held (no write) names that version's hlc. Seed 51 of the
+// 3d15714 campaign: device 7's value 100 reached the server through a
+// manager's decision, not its own push; a later decision knowingly
+// replaced it (chose another device's mine over that version), the
+// restore took both back, and retention purged the version that carried
+// it again after the restore. The check followed an edit only under its
+// own hlc and its own device's push ledger (acceptedThenPurged) and
+// counted it lost. The edit is excused only when a decision that carried
+// it (on its device's conflict, mine chosen; on theirs at a version the
+// server held under its hlc; or the write its hlc names) wrote a version,
+// or a device's push of that hlc was accepted, outside every span from a
+// backup to its restore, at a version the final history lacks below the
+// row's latest one, and a later decision rejected exactly that version
+// (theirs) for a side without the edit's value. An edit carried by
+// nothing accepted, or only by a version nobody knowingly replaced, is
+// still lost.
+func TestCarriedThenPurged(t *testing.T) {
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLineConfigs)
+	const field = "target_rate_per_hour"
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	hlcAt := func(ms int, node string) string { return hlc.Timestamp{Wall: at(ms).UnixMilli(), Node: node}.String() }
+	// The backup at 2 s, its restore at 6 s.
+	rewinds := [][2]time.Time{{at(2000), at(6000)}}
+	e := edit{table: tb.Name, id: "row", fields: map[string]any{field: int64(100)}, hlc: hlcAt(1000, "dev7"), at: at(1000)}
+	v := func(n int64) map[string]any { return map[string]any{field: n} }
+	// Before the backup: device 7's conflict decided for its side (mine),
+	// v40 under the manager's hlc; the backup holds it.
+	carry := decision{table: tb.Name, rowID: "row", device: "dev7", hlc: hlcAt(1500, "mgr"), chosen: v(100), rejected: v(50),
+		version: 40, theirsVersion: 30, rejectedTheirs: true, at: at(1500)}
+	// Between the backup and the restore: device 3's conflict met v40
+	// (theirs) and the manager chose device 3's side.
+	replace := decision{table: tb.Name, rowID: "row", device: "dev3", hlc: hlcAt(3000, "mgr"), chosen: v(80), rejected: v(100),
+		version: 60, theirsVersion: 40, rejectedTheirs: true, at: at(3000)}
+	with := func(d decision, f func(*decision)) decision { f(&d); return d }
+	// After the restore v40 is back, superseded, purged again.
+	h := []syncclient.HistoryEntry{{Version: 2, Row: v(50)}, {Version: 52, DeviceID: "mgr", Row: v(80)}}
+	pre := []syncclient.HistoryEntry{{Version: 40, HLC: carry.hlc, DeviceID: "mgr", Row: v(100)}}
+	// Carried within the span and pushed again by the manager after the
+	// restore (its own accepted write, DESIGN.md section 3): v45.
+	inSpan := with(carry, func(d *decision) { d.at, d.hlc, d.version = at(2500), hlcAt(2500, "mgr"), 70 })
+	replaceInSpan := with(replace, func(d *decision) { d.at, d.theirsVersion, d.version = at(3000), 70, 75 })
+	repushed := pushAnswer{Table: tb.Name, ID: "row", HLC: inSpan.hlc, Status: protocol.StatusApplied, Version: 45, Row: v(100), Sent: at(7000)}
+	// Device 7 set 100 on a row already holding the decision's 100: its
+	// edit names the manager's hlc.
+	noop := edit{table: tb.Name, id: "row", fields: e.fields, hlc: inSpan.hlc, at: at(2700)}
+	cases := []struct {
+		name   string
+		e      edit
+		ds     []decision
+		own    []pushAnswer
+		ledger []pushAnswer
+		pre    []syncclient.HistoryEntry
+		h      []syncclient.HistoryEntry
+		want   bool
+	}{
+		{"carried by a decision before the backup, knowingly replaced, purged before the restore and again after it (seed 51)", e, []decision{carry, replace}, nil, nil, nil, h, true},
+		{"the same, the carrier read before the restore", e, []decision{carry, replace}, nil, nil, pre, h, true},
+		{"carried within the span, pushed again after the restore, purged", e, []decision{inSpan, replaceInSpan}, nil, []pushAnswer{repushed}, nil, h, true},
+		{"the value its row held, under the carrier's hlc, pushed again after the restore", noop, []decision{inSpan, replaceInSpan}, nil, []pushAnswer{repushed}, nil, h, true},
+		{"carried by a decision that chose theirs, the edit's own version", e, []decision{
+			with(inSpan, func(d *decision) { d.device, d.rejectedTheirs, d.theirsVersion = "dev3", false, 35 }), replaceInSpan},
+			[]pushAnswer{{HLC: e.hlc, Status: protocol.StatusApplied, Version: 35, Row: v(100), Sent: at(2200)}}, []pushAnswer{repushed}, nil, h, true},
+
+		// Not carried by anything accepted.
+		{"no decision chose it", e, []decision{replace}, nil, nil, pre, h, false},
+		{"a decision chose the same value on another device's conflict", e, []decision{with(carry, func(d *decision) { d.device = "dev3" }), replace}, nil, nil, pre, h, false},
+		{"a decision chose the same value as theirs, not the edit's version", e, []decision{
+			with(carry, func(d *decision) { d.device, d.rejectedTheirs, d.theirsVersion = "dev3", false, 35 }), replace}, nil, nil, pre, h, false},
+		{"the carrying decision made before the edit", e, []decision{with(carry, func(d *decision) { d.at = at(900) }), replace}, nil, nil, pre, h, false},
+		{"carried within the span, never pushed again", e, []decision{inSpan, replaceInSpan}, nil, nil, nil, h, false},
+		{"carried within the span, pushed again with another value", e, []decision{inSpan, replaceInSpan}, nil,
+			[]pushAnswer{with2(repushed, func(a *pushAnswer) { a.Row = v(80) })}, nil, h, false},
+		{"another device's push of the same value (another hlc)", e, []decision{inSpan, replaceInSpan}, nil,
+			[]pushAnswer{with2(repushed, func(a *pushAnswer) { a.HLC = hlcAt(6500, "dev3") })}, nil, h, false},
+		{"the carrier's version still in the history", e, []decision{carry, replace}, nil, nil, pre,
+			[]syncclient.HistoryEntry{{Version: 40, Row: v(100)}, {Version: 52, Row: v(80)}}, false},
+		{"the carrier at the row's latest version", e, []decision{with(carry, func(d *decision) { d.version = 52 }), with(replace, func(d *decision) { d.theirsVersion = 52 })},
+			nil, nil, nil, h, false},
+		{"no history", e, []decision{carry, replace}, nil, nil, pre, nil, false},
+
+		// Carried, but never knowingly replaced.
+		{"no later decision", e, []decision{carry}, nil, nil, pre, h, false},
+		{"a later decision chose the carrier (theirs) over another mine", e, []decision{carry,
+			with(replace, func(d *decision) { d.chosen, d.rejected, d.rejectedTheirs = v(100), v(80), false })}, nil, nil, pre, h, false},
+		{"a later decision rejected a mine holding the value", e, []decision{carry,
+			with(replace, func(d *decision) { d.rejectedTheirs = false })}, nil, nil, pre, h, false},
+		{"a later decision rejected theirs at another version", e, []decision{carry, with(replace, func(d *decision) { d.theirsVersion = 41 })}, nil, nil, pre, h, false},
+		{"the replacing decision made before the carrier", e, []decision{carry, with(replace, func(d *decision) { d.at = at(1400) })}, nil, nil, pre, h, false},
+		{"a decision on another row", e, []decision{carry, with(replace, func(d *decision) { d.rowID = "other" })}, nil, nil, pre, h, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ledger := append(append([]pushAnswer(nil), c.own...), c.ledger...)
+			cs := carriers(tb, c.e, "dev7", c.ds, c.own, c.pre)
+			_, got := carriedThenPurged(tb, c.e, cs, c.ds, ledger, c.pre, c.h, rewinds)
+			if got != c.want {
+				t.Fatalf("carriedThenPurged = %v, want %v (carriers %+v)", got, c.want, cs)
+			}
+			if !c.want {
+				return
+			}
+			// The check before the carriers: the edit's own hlc in its
+			// own device's ledger, a decision against the edit itself.
+			if _, old := acceptedThenPurged(tb, c.e, c.own, c.h, rewinds); old {
+				t.Error("already excused by the edit's own push")
+			}
+			if _, old := decidedBeforeRestore(tb, c.e, "dev7", c.ds, c.pre, nil, rewinds); old {
+				t.Error("already excused as decided before the restore")
+			}
+		})
+	}
+	if _, got := carriedThenPurged(tb, e, carriers(tb, e, "dev7", []decision{carry, replace}, nil, pre), []decision{carry, replace}, nil, pre, h,
+		[][2]time.Time{{at(1000), at(6000)}}); got {
+		t.Error("excused by a decision the restore took back")
+	}
+}
+
+func with2(a pushAnswer, f func(*pushAnswer)) pushAnswer { f(&a); return a }
 
 // TestRewrittenBeforeRestore: the device that superseded an edit before a
 // restore may edit the row again before it pushes its own write again on

@@ -77,4 +77,21 @@ func TestResolveOpen_DecisionIsManagersWrite(t *testing.T) {
 		t.Fatalf("manager's row after its decision: version %d rate %v; want the decision's version %d and rate %v",
 			got.Version, got.TargetRatePerHour, dc.version, dc.chosen["target_rate_per_hour"])
 	}
+	// What the lost check follows an edit through (carriers): the
+	// decision's hlc is its version's, theirs is device a's applied write
+	// (the version b's push met), and the side rejected is known.
+	if got.HLC != dc.hlc {
+		t.Errorf("decision's hlc %q, the manager's row holds %q", dc.hlc, got.HLC)
+	}
+	av, err := a.st.GetLineConfig(ctx, lc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dc.theirsVersion == 0 || dc.theirsVersion != av.Version {
+		t.Errorf("decision's theirs version %d, device a's applied write is v%d", dc.theirsVersion, av.Version)
+	}
+	mineChosen := fieldsEqual(tb, map[string]any{"target_rate_per_hour": int64(200)}, dc.chosen)
+	if dc.rejectedTheirs != mineChosen {
+		t.Errorf("rejectedTheirs %v, chosen %v (b's mine is 200)", dc.rejectedTheirs, dc.chosen)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outpost-app/outpost/backend/hlc"
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/syncclient"
 )
@@ -223,6 +224,136 @@ func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syn
 		}
 	}
 	return pushAnswer{}, false
+}
+
+// carrier is a write under another hlc than the edit's that carried the
+// edit's fields to the server (seed 51 of the 3d15714 campaign: device
+// 7's value 100 reached the server through a manager's decision, under the
+// manager's hlc, not through its own push; a later decision knowingly
+// replaced it, the restore took both back, and retention purged the
+// version that carried it again after the restore).
+type carrier struct {
+	hlc     string
+	version int64     // the version it wrote
+	at      time.Time // when it was written (a decision's answer, a push sent)
+}
+
+// madeAt returns when edit e was made: an edit whose hlc names another
+// device than node set a value its row already held (no write), and
+// stands for the write its hlc names, made at that hlc's time.
+func madeAt(e edit, node string) time.Time {
+	if ts, err := hlc.Parse(e.hlc); err == nil && ts.Node != node {
+		return time.UnixMilli(ts.Wall)
+	}
+	return e.at
+}
+
+// carriers returns the manager's decisions that carried edit e (made by
+// device node) to the server under the manager's hlc: a decision on the
+// edit's row, made after the edit, that chose a side holding every field
+// the edit set, and that side was the edit's: the conflict's mine pushed
+// by the edit's device, theirs at a version the server held under the
+// edit's hlc (own, the device's push answers, or pre, the history read
+// before a restore), or the write the edit's hlc names (an edit that set
+// the value its row held). A decision that chose the same value on
+// another device's conflict is not the edit's carrier.
+func carriers(tb protocol.Table, e edit, node string, decisions []decision, own []pushAnswer, pre []syncclient.HistoryEntry) []carrier {
+	if e.hlc == "" {
+		return nil
+	}
+	made := madeAt(e, node)
+	heldAt := map[int64]bool{}
+	for _, a := range own {
+		if a.Status != protocol.StatusRejected && a.HLC == e.hlc && fieldsEqual(tb, e.fields, a.Row) {
+			heldAt[a.Version] = true
+		}
+	}
+	for _, v := range pre {
+		if v.HLC == e.hlc && fieldsEqual(tb, e.fields, v.Row) {
+			heldAt[v.Version] = true
+		}
+	}
+	var out []carrier
+	for _, dc := range decisions {
+		if dc.table != e.table || dc.rowID != e.id || dc.hlc == "" || dc.at.Before(made) || !fieldsEqual(tb, e.fields, dc.chosen) {
+			continue
+		}
+		mine := dc.rejectedTheirs && dc.device == node
+		theirs := !dc.rejectedTheirs && heldAt[dc.theirsVersion]
+		if mine || theirs || dc.hlc == e.hlc {
+			out = append(out, carrier{hlc: dc.hlc, version: dc.version, at: dc.at})
+		}
+	}
+	return out
+}
+
+// carriedThenPurged returns the write that shows edit e, carried to the
+// server by a decision (cs, carriers), was accepted at a version
+// retention has since purged, and was knowingly replaced. The carrier's
+// writes are the decision's own and every push of its hlc a device's
+// ledger (every device's answers for the row) shows applied or merged
+// with the edit's fields (the manager pushes its decision again after a
+// restore took it back, DESIGN.md section 3). One of them must be accepted
+// as acceptedThenPurged asks of the edit's own push: made outside every
+// span from a backup to its restore, at a version the final history h no
+// longer holds below the row's latest one. And a later decision must have
+// rejected, for a side without the edit's fields, the conflict's theirs at
+// the version of one of those writes (or of a version of pre, the history
+// read before a restore, under a carrier's hlc): a carrier nobody
+// knowingly replaced that is gone from the history is still lost.
+func carriedThenPurged(tb protocol.Table, e edit, cs []carrier, decisions []decision, ledger []pushAnswer, pre, h []syncclient.HistoryEntry, rewinds [][2]time.Time) (carrier, bool) {
+	if len(cs) == 0 || len(h) == 0 {
+		return carrier{}, false
+	}
+	hlcs := map[string]bool{}
+	writes := append([]carrier(nil), cs...)
+	for _, c := range cs {
+		hlcs[c.hlc] = true
+	}
+	for _, a := range ledger {
+		if a.Status != protocol.StatusRejected && hlcs[a.HLC] && fieldsEqual(tb, e.fields, a.Row) {
+			writes = append(writes, carrier{hlc: a.HLC, version: a.Version, at: a.Sent})
+		}
+	}
+	// The versions a decision may have knowingly replaced: the carriers'
+	// writes, and the carriers' versions the server held before a restore.
+	// A version of pre is dated by its carrier's decision (answered after
+	// it was written).
+	known := append([]carrier(nil), writes...)
+	for _, v := range pre {
+		for _, c := range cs {
+			if v.HLC == c.hlc && fieldsEqual(tb, e.fields, v.Row) {
+				known = append(known, carrier{hlc: v.HLC, version: v.Version, at: c.at})
+			}
+		}
+	}
+	replaced := false
+	for _, dk := range decisions {
+		if dk.table != e.table || dk.rowID != e.id || !dk.rejectedTheirs ||
+			!fieldsEqual(tb, e.fields, dk.rejected) || fieldsEqual(tb, e.fields, dk.chosen) {
+			continue
+		}
+		for _, w := range known {
+			if dk.theirsVersion == w.version && dk.at.After(w.at) {
+				replaced = true
+			}
+		}
+	}
+	if !replaced {
+		return carrier{}, false
+	}
+	held := map[int64]bool{}
+	var latest int64
+	for _, v := range h {
+		held[v.Version] = true
+		latest = max(latest, v.Version)
+	}
+	for _, w := range writes {
+		if !held[w.version] && w.version < latest && !sentWithin(w.at, rewinds) {
+			return w, true
+		}
+	}
+	return carrier{}, false
 }
 
 // restampedAt returns when the server refused the push of edit e as

@@ -133,6 +133,9 @@ type campaign struct {
 	// PurgedFromHistory are edits found only through the push ledger
 	// (Summary.PurgedFromHistory): not failures, counted to show how often.
 	PurgedFromHistory int `json:"purged_from_history"`
+	// CarriedThenPurged are edits excused through the decision that
+	// carried them (Summary.CarriedThenPurged): not failures either.
+	CarriedThenPurged int `json:"carried_then_purged"`
 	// DecidedBeforeRestore are edits a decision the restore took back
 	// had rejected (Summary.DecidedBeforeRestore): not failures either.
 	DecidedBeforeRestore int      `json:"decided_before_restore"`
@@ -221,6 +224,7 @@ func soak(ctx context.Context, nc NemesisConfig, from, to uint64, limit time.Dur
 		c.Unrepaired += s.Unrepaired
 		c.Repairs += s.Repairs
 		c.PurgedFromHistory += s.PurgedFromHistory
+		c.CarriedThenPurged += s.CarriedThenPurged
 		c.DecidedBeforeRestore += s.DecidedBeforeRestore
 		if s.Nemesis != nil {
 			perStore[s.Nemesis.Store]++

@@ -144,6 +144,12 @@ type Summary struct {
 	// record at the end that the server answered applied or merged at a
 	// version retention purged since (check.go, ledger.go): not lost.
 	PurgedFromHistory int `json:"purged_from_history,omitempty"`
+	// CarriedThenPurged are last edits in no version and no conflict
+	// record at the end that a manager's decision carried under its own
+	// hlc, a later decision knowingly replaced, and retention purged
+	// (check.go, carriedThenPurged): not lost, counted apart so that a
+	// campaign shows how often this excuse decided a run.
+	CarriedThenPurged int `json:"carried_then_purged,omitempty"`
 	// DecidedBeforeRestore are last edits in no version and no conflict
 	// record at the end that a manager's decision rejected between a
 	// backup and its restore, which took the record back with the
