@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -239,7 +240,7 @@ func (c *ConflictService) List() ([]Conflict, error) {
 		out = append(out, v)
 	}
 	rank := map[string]int{"open": 0, "auto_resolved": 1, "resolved": 2}
-	sortStable(out, func(a, b Conflict) bool { return rank[a.Status] < rank[b.Status] })
+	slices.SortStableFunc(out, func(a, b Conflict) int { return rank[a.Status] - rank[b.Status] })
 	return out, nil
 }
 
@@ -263,14 +264,6 @@ func decidedRow(ctx context.Context, st conflictStore, table, id string, version
 		return nil
 	}
 	return map[string]any(r.Row)
-}
-
-func sortStable(xs []Conflict, less func(a, b Conflict) bool) {
-	for i := 1; i < len(xs); i++ {
-		for j := i; j > 0 && less(xs[j], xs[j-1]); j-- {
-			xs[j], xs[j-1] = xs[j-1], xs[j]
-		}
-	}
 }
 
 // Resolve decides conflict id: row is the chosen full state (people's
