@@ -39,6 +39,7 @@ describe('format', () => {
       expect(formatQuantity(12345), code).toBe(qty);
     }
     setLocale('en');
+    expect(formatDate(ms)).toBe('2026-12-07');
     expect(formatTime(ms)).toBe('14:05');
     expect(formatSpan(ms, ms + 8 * 3600_000, 'en-GB')).toBe('Mon 7 Dec, 14:05 – Mon 7 Dec, 22:05');
   });

@@ -16,15 +16,15 @@ export function formatNumber(n: number, digits = 2, locale: string = intlLocale(
 }
 
 /** formatDate renders ms since the epoch as the locale's numeric date
- * ("2026-12-07" in English, "07.12.2026" in German, "2026/12/07" in Chinese). */
+ * ("2026-12-07" in English, "07.12.2026" in German, "2026/12/07" in Chinese).
+ * No Intl pattern of English writes the ISO order, so isoDate languages put
+ * Intl's own year, month and day parts in it. */
 export function formatDate(ms: number): string {
   const info = currentLocaleInfo();
-  const d = new Date(ms);
-  if (info.isoDate) {
-    const pad = (n: number) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-  }
-  return new Intl.DateTimeFormat(info.intl, { year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  const f = new Intl.DateTimeFormat(info.intl, { year: 'numeric', month: '2-digit', day: '2-digit' });
+  if (!info.isoDate) return f.format(ms);
+  const part = Object.fromEntries(f.formatToParts(ms).map((p) => [p.type, p.value]));
+  return `${part.year}-${part.month}-${part.day}`;
 }
 
 /** formatTime renders ms as a 24-hour local time ("07:04"): a plant's shifts
