@@ -185,6 +185,18 @@ func openStore(ctx context.Context, url string, pg ...pgstore.Options) (server.S
 	return st, nil
 }
 
+// withStore opens the database url names for an administration command,
+// runs fn on it and closes it.
+func withStore(url string, fn func(ctx context.Context, st server.Store) error) error {
+	ctx := context.Background()
+	st, err := openStore(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(ctx, st)
+}
+
 // byteSize is a flag value like 8MiB, 512KB or 1048576.
 type byteSize int64
 
@@ -332,24 +344,20 @@ func enroll(args []string, stdout io.Writer) error {
 	if *site == "" || *role == "" {
 		return usageError{errors.New("enroll needs --site and --role")}
 	}
-	ctx := context.Background()
-	st, err := openStore(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	now := time.Now()
-	code, err := server.CreateEnrollCode(ctx, st, *site, *role, *ttl, *uses, now)
-	if errors.Is(err, server.ErrBadArgument) {
-		return usageError{err}
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "Enrollment code for site %q, role %s, %d use(s), valid until %s:\n", *site, *role, *uses,
-		now.Add(*ttl).UTC().Format(time.RFC3339))
-	fmt.Fprintln(stdout, code)
-	return nil
+	return withStore(*db, func(ctx context.Context, st server.Store) error {
+		now := time.Now()
+		code, err := server.CreateEnrollCode(ctx, st, *site, *role, *ttl, *uses, now)
+		if errors.Is(err, server.ErrBadArgument) {
+			return usageError{err}
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Enrollment code for site %q, role %s, %d use(s), valid until %s:\n", *site, *role, *uses,
+			now.Add(*ttl).UTC().Format(time.RFC3339))
+		fmt.Fprintln(stdout, code)
+		return nil
+	})
 }
 
 func devicesList(args []string, stdout io.Writer) error {
@@ -359,36 +367,32 @@ func devicesList(args []string, stdout io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ctx := context.Background()
-	st, err := openStore(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	devs, err := st.ListDevices(ctx, *site)
-	if err != nil {
-		return fmt.Errorf("list devices: %w", err)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEVICE_ID\tNAME\tSITE\tROLE\tPLATFORM\tLAST_SEEN\tCURSOR\tCOMMITTED\tVERIFIED\tVERIFIED_AT\tSTATUS")
-	for _, d := range devs {
-		seen := "never"
-		if d.LastSeen > 0 {
-			seen = time.UnixMilli(d.LastSeen).UTC().Format(time.RFC3339)
+	return withStore(*db, func(ctx context.Context, st server.Store) error {
+		devs, err := st.ListDevices(ctx, *site)
+		if err != nil {
+			return fmt.Errorf("list devices: %w", err)
 		}
-		status := "active"
-		if d.RevokedAt != 0 {
-			status = "revoked " + time.UnixMilli(d.RevokedAt).UTC().Format(time.RFC3339)
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "DEVICE_ID\tNAME\tSITE\tROLE\tPLATFORM\tLAST_SEEN\tCURSOR\tCOMMITTED\tVERIFIED\tVERIFIED_AT\tSTATUS")
+		for _, d := range devs {
+			seen := "never"
+			if d.LastSeen > 0 {
+				seen = time.UnixMilli(d.LastSeen).UTC().Format(time.RFC3339)
+			}
+			status := "active"
+			if d.RevokedAt != 0 {
+				status = "revoked " + time.UnixMilli(d.RevokedAt).UTC().Format(time.RFC3339)
+			}
+			verified, verifiedAt := "never", "never"
+			if d.Verified >= 0 {
+				verified = strconv.FormatInt(d.Verified, 10)
+				verifiedAt = time.UnixMilli(d.VerifiedAt).UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", d.ID, oneLine(d.Name), oneLine(d.SiteID), d.Role, oneLine(d.Platform), seen,
+				d.Cursor, d.Committed, verified, verifiedAt, status)
 		}
-		verified, verifiedAt := "never", "never"
-		if d.Verified >= 0 {
-			verified = strconv.FormatInt(d.Verified, 10)
-			verifiedAt = time.UnixMilli(d.VerifiedAt).UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", d.ID, oneLine(d.Name), oneLine(d.SiteID), d.Role, oneLine(d.Platform), seen,
-			d.Cursor, d.Committed, verified, verifiedAt, status)
-	}
-	return tw.Flush()
+		return tw.Flush()
+	})
 }
 
 // oneLine keeps a device-supplied name from breaking the table.
@@ -411,19 +415,15 @@ func devicesRevoke(args []string, stdout io.Writer) error {
 	if *id == "" {
 		return usageError{errors.New("devices revoke needs --device")}
 	}
-	ctx := context.Background()
-	st, err := openStore(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.RevokeDevice(ctx, *id, time.Now().UnixMilli()); errors.Is(err, server.ErrNotFound) {
-		return fmt.Errorf("no device %q", *id)
-	} else if err != nil {
-		return fmt.Errorf("revoke device: %w", err)
-	}
-	fmt.Fprintf(stdout, "revoked device %s; its requests are refused from now on\n", *id)
-	return nil
+	return withStore(*db, func(ctx context.Context, st server.Store) error {
+		if err := st.RevokeDevice(ctx, *id, time.Now().UnixMilli()); errors.Is(err, server.ErrNotFound) {
+			return fmt.Errorf("no device %q", *id)
+		} else if err != nil {
+			return fmt.Errorf("revoke device: %w", err)
+		}
+		fmt.Fprintf(stdout, "revoked device %s; its requests are refused from now on\n", *id)
+		return nil
+	})
 }
 
 // restored marks the database as restored from a backup: a new timeline,
@@ -437,22 +437,18 @@ func restored(args []string, stdout io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ctx := context.Background()
-	st, err := openStore(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	old, err := st.Timeline(ctx)
-	if err != nil {
-		return fmt.Errorf("read timeline: %w", err)
-	}
-	tl, err := server.Restored(ctx, st)
-	if err != nil {
-		return fmt.Errorf("mark restored: %w", err)
-	}
-	fmt.Fprintf(stdout, "timeline %s replaced by %s: devices will re-check everything they hold at their next sync\n", old, tl)
-	return nil
+	return withStore(*db, func(ctx context.Context, st server.Store) error {
+		old, err := st.Timeline(ctx)
+		if err != nil {
+			return fmt.Errorf("read timeline: %w", err)
+		}
+		tl, err := server.Restored(ctx, st)
+		if err != nil {
+			return fmt.Errorf("mark restored: %w", err)
+		}
+		fmt.Fprintf(stdout, "timeline %s replaced by %s: devices will re-check everything they hold at their next sync\n", old, tl)
+		return nil
+	})
 }
 
 // checksumsRebuild recomputes every site's checksums from its rows, under
@@ -465,16 +461,12 @@ func checksumsRebuild(args []string, stdout io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ctx := context.Background()
-	st, err := openStore(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	n, err := st.RebuildChecksums(ctx)
-	if err != nil {
-		return fmt.Errorf("rebuild checksums: %w", err)
-	}
-	fmt.Fprintf(stdout, "checksums rebuilt from %d live rows\n", n)
-	return nil
+	return withStore(*db, func(ctx context.Context, st server.Store) error {
+		n, err := st.RebuildChecksums(ctx)
+		if err != nil {
+			return fmt.Errorf("rebuild checksums: %w", err)
+		}
+		fmt.Fprintf(stdout, "checksums rebuilt from %d live rows\n", n)
+		return nil
+	})
 }
