@@ -1,0 +1,188 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/hlc"
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncclient"
+)
+
+// TestCarrierVersionAcrossRestores: a version number names one write only
+// on one timeline. A restore takes the site's sequence back to the
+// backup's, so the numbers written between the backup and the restore
+// are given again, to other writes, after it (DESIGN.md section 3,
+// cursors are the site's change sequence). f947688 matched a decision's
+// theirs_version and a carrier's version by number alone, across
+// restores: a decision that met another write holding the same value at
+// a number a carrier had had on another timeline excused the edit as
+// carried and knowingly replaced, though nothing that carried the edit
+// was ever decided against. Each case below is a real loss (a restore
+// took the carrier back and nothing pushed it again, or the server
+// replaced the carrier without any decision seeing it) that must count
+// lost; the last cases are the same shapes on one timeline, still
+// excused (seed 51 of the 3d15714 campaign).
+func TestCarrierVersionAcrossRestores(t *testing.T) {
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLineConfigs)
+	const field = "target_rate_per_hour"
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	hlcAt := func(ms int, node string) string { return hlc.Timestamp{Wall: at(ms).UnixMilli(), Node: node}.String() }
+	v := func(n int64) map[string]any { return map[string]any{field: n} }
+	// written is a version as a history shows it, with the server's time
+	// of the write.
+	written := func(version int64, h string, ms int, n int64) syncclient.HistoryEntry {
+		return syncclient.HistoryEntry{Version: version, HLC: h, DeviceID: "x",
+			Row: map[string]any{field: n, "server_updated_at": at(ms).UnixMilli()}}
+	}
+	e := edit{table: tb.Name, id: "row", fields: v(100), hlc: hlcAt(1000, "dev7"), at: at(1000)}
+	// Two restores of the backup taken at 2 s: at 6 s and at 12 s.
+	two := [][2]time.Time{{at(2000), at(6000)}, {at(2000), at(12000)}}
+	one := [][2]time.Time{{at(2000), at(6000)}}
+
+	t.Run("decidedBeforeRestore", func(t *testing.T) {
+		cases := []struct {
+			name    string
+			ds      []decision
+			own     []pushAnswer
+			pre     []syncclient.HistoryEntry
+			rewinds [][2]time.Time
+			want    bool
+		}{
+			{
+				// Before the first restore the manager rejected another
+				// device's 100 at v40 (device 9's write); after it, v40 was
+				// given again to the decision that carried device 7's 100,
+				// which the second restore took back with its record, and
+				// nothing pushed it again.
+				name: "the decision met the carrier's number before the carrier wrote it",
+				ds: []decision{
+					{table: tb.Name, rowID: "row", device: "dev3", hlc: hlcAt(3000, "mgr"), chosen: v(80), rejected: v(100),
+						version: 41, theirsVersion: 40, rejectedTheirs: true, at: at(3000)},
+					{table: tb.Name, rowID: "row", device: "dev7", hlc: hlcAt(7000, "mgr"), chosen: v(100), rejected: v(50),
+						version: 40, theirsVersion: 38, rejectedTheirs: true, at: at(7000)},
+				},
+				pre:     []syncclient.HistoryEntry{written(40, hlcAt(7000, "mgr"), 7000, 100)},
+				rewinds: two,
+			},
+			{
+				// The carrier wrote v40 between the backup and the first
+				// restore, which took it back (nothing pushed it again);
+				// on the new timeline v40 was device 9's 100, which the
+				// manager rejected before the second restore.
+				name: "the carrier taken back before the decision met its number",
+				ds: []decision{
+					{table: tb.Name, rowID: "row", device: "dev7", hlc: hlcAt(2500, "mgr"), chosen: v(100), rejected: v(50),
+						version: 40, theirsVersion: 38, rejectedTheirs: true, at: at(2500)},
+					{table: tb.Name, rowID: "row", device: "dev3", hlc: hlcAt(7000, "mgr"), chosen: v(80), rejected: v(100),
+						version: 41, theirsVersion: 40, rejectedTheirs: true, at: at(7000)},
+				},
+				pre:     []syncclient.HistoryEntry{written(40, hlcAt(2500, "mgr"), 2500, 100)},
+				rewinds: two,
+			},
+			{
+				// Device 7's push was applied at v35 between the backup and
+				// the first restore, which took it back, and device 7 never
+				// pushed it again. On the new timeline v35 was device 9's
+				// 100; a decision chose it (theirs) at v60, and another
+				// rejected v60, both taken back by the second restore. The
+				// decision that chose device 9's v35 did not carry device
+				// 7's edit.
+				name: "a decision chose theirs at the number the edit's push had on another timeline",
+				ds: []decision{
+					{table: tb.Name, rowID: "row", device: "dev3", hlc: hlcAt(7000, "mgr"), chosen: v(100), rejected: v(50),
+						version: 60, theirsVersion: 35, at: at(7000)},
+					{table: tb.Name, rowID: "row", device: "dev4", hlc: hlcAt(7500, "mgr"), chosen: v(80), rejected: v(100),
+						version: 61, theirsVersion: 60, rejectedTheirs: true, at: at(7500)},
+				},
+				own: []pushAnswer{{Table: tb.Name, ID: "row", HLC: e.hlc, Status: protocol.StatusApplied, Version: 35,
+					Row: map[string]any{field: int64(100), "server_updated_at": at(2200).UnixMilli()}, Sent: at(2200)}},
+				pre: []syncclient.HistoryEntry{written(35, hlcAt(6800, "dev9"), 6800, 100),
+					written(60, hlcAt(7000, "mgr"), 7000, 100)},
+				rewinds: two,
+			},
+
+			// One timeline: still excused.
+			{
+				name: "carried, then its version rejected, both before the restore (seed 51)",
+				ds: []decision{
+					{table: tb.Name, rowID: "row", device: "dev7", hlc: hlcAt(2500, "mgr"), chosen: v(100), rejected: v(50),
+						version: 40, theirsVersion: 38, rejectedTheirs: true, at: at(2500)},
+					{table: tb.Name, rowID: "row", device: "dev3", hlc: hlcAt(3000, "mgr"), chosen: v(80), rejected: v(100),
+						version: 41, theirsVersion: 40, rejectedTheirs: true, at: at(3000)},
+				},
+				pre:     []syncclient.HistoryEntry{written(40, hlcAt(2500, "mgr"), 2500, 100)},
+				rewinds: one,
+				want:    true,
+			},
+			{
+				name: "carried after the first restore, rejected before the second",
+				ds: []decision{
+					{table: tb.Name, rowID: "row", device: "dev7", hlc: hlcAt(7000, "mgr"), chosen: v(100), rejected: v(50),
+						version: 40, theirsVersion: 38, rejectedTheirs: true, at: at(7000)},
+					{table: tb.Name, rowID: "row", device: "dev3", hlc: hlcAt(7500, "mgr"), chosen: v(80), rejected: v(100),
+						version: 41, theirsVersion: 40, rejectedTheirs: true, at: at(7500)},
+				},
+				pre:     []syncclient.HistoryEntry{written(40, hlcAt(7000, "mgr"), 7000, 100)},
+				rewinds: two,
+				want:    true,
+			},
+			{
+				name: "the history read before the restore without the server's time (dated by the carrier)",
+				ds: []decision{
+					{table: tb.Name, rowID: "row", device: "dev7", hlc: hlcAt(2500, "mgr"), chosen: v(100), rejected: v(50),
+						version: 40, theirsVersion: 38, rejectedTheirs: true, at: at(2500)},
+					{table: tb.Name, rowID: "row", device: "dev3", hlc: hlcAt(3000, "mgr"), chosen: v(80), rejected: v(100),
+						version: 41, theirsVersion: 40, rejectedTheirs: true, at: at(3000)},
+				},
+				pre:     []syncclient.HistoryEntry{{Version: 40, HLC: hlcAt(2500, "mgr"), Row: v(100)}},
+				rewinds: one,
+				want:    true,
+			},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				cs := carriers(tb, e, "dev7", c.ds, c.own, c.pre)
+				if _, got := decidedBeforeRestore(tb, e, "dev7", c.ds, c.pre, cs, c.rewinds); got != c.want {
+					t.Fatalf("decidedBeforeRestore = %v, want %v (carriers %+v)", got, c.want, cs)
+				}
+			})
+		}
+	})
+
+	t.Run("carriedThenPurged", func(t *testing.T) {
+		// The carrier decided between the backup and the restore (v70),
+		// the manager's write pushed again after the restore (v45); then
+		// the server replaced v45 without any decision seeing it, and
+		// retention purged it. After the restore v70 was device 9's 100,
+		// which a decision rejected: not the carrier.
+		carry := decision{table: tb.Name, rowID: "row", device: "dev7", hlc: hlcAt(2500, "mgr"), chosen: v(100), rejected: v(50),
+			version: 70, theirsVersion: 30, rejectedTheirs: true, at: at(2500)}
+		repushed := pushAnswer{Table: tb.Name, ID: "row", HLC: carry.hlc, Status: protocol.StatusApplied, Version: 45, Row: v(100), Sent: at(7000)}
+		h := []syncclient.HistoryEntry{{Version: 2, Row: v(50)}, {Version: 80, Row: v(80)}}
+		cases := []struct {
+			name string
+			ds   []decision
+			want bool
+		}{
+			{"a decision after the restore met another write at the number the carrier had before it", []decision{carry,
+				{table: tb.Name, rowID: "row", device: "dev3", hlc: hlcAt(9000, "mgr"), chosen: v(80), rejected: v(100),
+					version: 80, theirsVersion: 70, rejectedTheirs: true, at: at(9000)}}, false},
+			{"a decision after the restore rejected the carrier pushed again", []decision{carry,
+				{table: tb.Name, rowID: "row", device: "dev3", hlc: hlcAt(9000, "mgr"), chosen: v(80), rejected: v(100),
+					version: 80, theirsVersion: 45, rejectedTheirs: true, at: at(9000)}}, true},
+			{"a decision before the restore rejected the carrier (seed 51)", []decision{carry,
+				{table: tb.Name, rowID: "row", device: "dev3", hlc: hlcAt(3000, "mgr"), chosen: v(80), rejected: v(100),
+					version: 75, theirsVersion: 70, rejectedTheirs: true, at: at(3000)}}, true},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				cs := carriers(tb, e, "dev7", c.ds, nil, nil)
+				if _, got := carriedThenPurged(tb, e, cs, c.ds, []pushAnswer{repushed}, nil, h, one); got != c.want {
+					t.Fatalf("carriedThenPurged = %v, want %v (carriers %+v)", got, c.want, cs)
+				}
+			})
+		}
+	})
+}
