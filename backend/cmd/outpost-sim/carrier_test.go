@@ -143,7 +143,7 @@ func TestCarrierVersionAcrossRestores(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				cs := carriers(tb, e, "dev7", c.ds, c.own, c.pre)
+				cs := carriers(tb, e, "dev7", c.ds, c.own, c.pre, c.rewinds)
 				if _, got := decidedBeforeRestore(tb, e, "dev7", c.ds, c.pre, cs, c.rewinds); got != c.want {
 					t.Fatalf("decidedBeforeRestore = %v, want %v (carriers %+v)", got, c.want, cs)
 				}
@@ -178,7 +178,7 @@ func TestCarrierVersionAcrossRestores(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				cs := carriers(tb, e, "dev7", c.ds, nil, nil)
+				cs := carriers(tb, e, "dev7", c.ds, nil, nil, one)
 				if _, got := carriedThenPurged(tb, e, cs, c.ds, []pushAnswer{repushed}, nil, h, one); got != c.want {
 					t.Fatalf("carriedThenPurged = %v, want %v (carriers %+v)", got, c.want, cs)
 				}

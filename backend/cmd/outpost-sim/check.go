@@ -464,7 +464,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 				mgr.mu.Lock()
 				decisions = append(decisions, mgr.decisions...)
 				mgr.mu.Unlock()
-				cs = carriers(tb, e, node, decisions, answers, pre)
+				cs = carriers(tb, e, node, decisions, answers, pre, sum.rewinds)
 			}
 			if !found {
 				// Accepted at a version retention has purged since: the
@@ -933,14 +933,18 @@ func supersededBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []
 func decidedBeforeRestore(tb protocol.Table, e edit, node string, decisions []decision, pre []syncclient.HistoryEntry, cs []carrier, rewinds [][2]time.Time) (decision, bool) {
 	made := madeAt(e, node)
 	heldByServer := false
-	carriedAt := map[int64]bool{}
+	// When each version pre holds under a carrier's hlc was written (the
+	// server's time, else the carrier's decision): a decision met that
+	// write only after it and while no restore had taken it back
+	// (sameWrite; a restore gives its number to another write).
+	carriedAt := map[int64][]time.Time{}
 	for _, v := range pre {
 		if e.hlc != "" && v.HLC == e.hlc && fieldsEqual(tb, e.fields, v.Row) {
 			heldByServer = true
 		}
 		for _, c := range cs {
 			if v.HLC == c.hlc && fieldsEqual(tb, e.fields, v.Row) {
-				carriedAt[v.Version] = true
+				carriedAt[v.Version] = append(carriedAt[v.Version], writtenAt(v, c.at))
 			}
 		}
 	}
@@ -948,7 +952,7 @@ func decidedBeforeRestore(tb protocol.Table, e edit, node string, decisions []de
 		if dc.table != e.table || dc.rowID != e.id || dc.at.Before(made) || !sentWithin(dc.at, rewinds) {
 			continue
 		}
-		carried := dc.rejectedTheirs && carriedAt[dc.theirsVersion]
+		carried := dc.rejectedTheirs && sameWriteAny(carriedAt[dc.theirsVersion], dc.at, rewinds)
 		if dc.device != node && !heldByServer && !carried {
 			continue
 		}

@@ -187,7 +187,7 @@ func TestDecidedBeforeRestore(t *testing.T) {
 	replaced := decision{table: protocol.TableLineConfigs, rowID: "row", device: "dev6", hlc: hlcAt(t0.Add(2500*time.Millisecond), "mgr"),
 		chosen: map[string]any{"recipe": "R-B"}, rejected: map[string]any{"recipe": "R-C"}, version: 95, theirsVersion: 90, rejectedTheirs: true, at: t0.Add(2500 * time.Millisecond)}
 	preCarried := []syncclient.HistoryEntry{{Version: 90, HLC: carried.hlc, DeviceID: "mgr", Row: map[string]any{"recipe": "R-C"}}}
-	cs := carriers(tb, e, "dev5", []decision{carried, replaced}, nil, preCarried)
+	cs := carriers(tb, e, "dev5", []decision{carried, replaced}, nil, preCarried, rewinds)
 	if len(cs) != 1 || cs[0].hlc != carried.hlc || cs[0].version != 90 {
 		t.Fatalf("carriers = %+v, want the decision that chose device 5's side", cs)
 	}
@@ -210,7 +210,7 @@ func TestDecidedBeforeRestore(t *testing.T) {
 		{"the carrying decision made before the edit", []decision{func() decision { d := carried; d.at = t0.Add(500 * time.Millisecond); return d }(), replaced}, preCarried, false},
 	}
 	for _, c := range carrierCases {
-		cs := carriers(tb, e, "dev5", c.ds, nil, c.pre)
+		cs := carriers(tb, e, "dev5", c.ds, nil, c.pre, rewinds)
 		if _, got := decidedBeforeRestore(tb, e, "dev5", c.ds, c.pre, cs, rewinds); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
@@ -314,7 +314,7 @@ func TestCarriedThenPurged(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ledger := append(append([]pushAnswer(nil), c.own...), c.ledger...)
-			cs := carriers(tb, c.e, "dev7", c.ds, c.own, c.pre)
+			cs := carriers(tb, c.e, "dev7", c.ds, c.own, c.pre, rewinds)
 			_, got := carriedThenPurged(tb, c.e, cs, c.ds, ledger, c.pre, c.h, rewinds)
 			if got != c.want {
 				t.Fatalf("carriedThenPurged = %v, want %v (carriers %+v)", got, c.want, cs)
@@ -332,8 +332,9 @@ func TestCarriedThenPurged(t *testing.T) {
 			}
 		})
 	}
-	if _, got := carriedThenPurged(tb, e, carriers(tb, e, "dev7", []decision{carry, replace}, nil, pre), []decision{carry, replace}, nil, pre, h,
-		[][2]time.Time{{at(1000), at(6000)}}); got {
+	takenBack := [][2]time.Time{{at(1000), at(6000)}}
+	if _, got := carriedThenPurged(tb, e, carriers(tb, e, "dev7", []decision{carry, replace}, nil, pre, takenBack), []decision{carry, replace}, nil, pre, h,
+		takenBack); got {
 		t.Error("excused by a decision the restore took back")
 	}
 }
