@@ -186,3 +186,34 @@ func TestCarrierVersionAcrossRestores(t *testing.T) {
 		}
 	})
 }
+
+// TestDecidedBeforeRestore_AnotherDevicesMine: a decision on another
+// device's conflict settles the edit only when the side it rejected was
+// the server's state (theirs), which held the edit. Before, the check
+// asked only that the edit had been held before the restore and that the
+// rejected side had its value: a decision that rejected another device's
+// own push of the same value (its mine), choosing a server state without
+// it, excused device 5's edit though no decision met it (a restore took
+// device 5's v83 back and nothing pushed it again: a real loss).
+func TestDecidedBeforeRestore_AnotherDevicesMine(t *testing.T) {
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLineConfigs)
+	t0 := time.Date(2026, 12, 7, 8, 6, 0, 0, time.UTC)
+	rewinds := [][2]time.Time{{t0.Add(-2 * time.Second), t0.Add(4 * time.Second)}}
+	eh := hlc.Timestamp{Wall: t0.Add(time.Second).UnixMilli(), Node: "dev5"}.String()
+	e := edit{table: tb.Name, id: "row", fields: map[string]any{"recipe": "R-C"}, hlc: eh, at: t0.Add(time.Second)}
+	held := []syncclient.HistoryEntry{{Version: 83, HLC: eh, DeviceID: "dev5", Row: map[string]any{"recipe": "R-C"}}}
+	// Device 6 pushed R-C too, on an older base; the manager kept the
+	// server's R-B (theirs).
+	keptTheirs := decision{table: tb.Name, rowID: "row", device: "dev6", chosen: map[string]any{"recipe": "R-B"},
+		rejected: map[string]any{"recipe": "R-C"}, version: 90, theirsVersion: 85, at: t0.Add(2 * time.Second)}
+	if _, got := decidedBeforeRestore(tb, e, "dev5", []decision{keptTheirs}, held, nil, rewinds); got {
+		t.Error("excused by a decision that rejected another device's mine")
+	}
+	// The server's state that held the edit, rejected for device 6's side.
+	choseMine := keptTheirs
+	choseMine.chosen, choseMine.rejected, choseMine.rejectedTheirs, choseMine.theirsVersion =
+		map[string]any{"recipe": "R-B"}, map[string]any{"recipe": "R-C"}, true, 83
+	if _, got := decidedBeforeRestore(tb, e, "dev5", []decision{choseMine}, held, nil, rewinds); !got {
+		t.Error("not excused by a decision that rejected the server's state holding the edit")
+	}
+}
