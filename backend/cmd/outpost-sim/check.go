@@ -918,7 +918,7 @@ func supersededBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []
 // not, made within one of rewinds, after the edit, of a conflict device
 // node pushed (the edit was "mine") or whose rejected side was a version
 // the history pre (read just before the restore) held with the edit's hlc
-// (the edit was "theirs"). An edit whose hlc names another device set a
+// and the manager rejected theirs (the edit was "theirs"). An edit whose hlc names another device set a
 // value its row already held (no write): it stands for the write its hlc
 // names, made at that hlc's time. The device's row took the decision (the
 // edit lived on only in the conflict record, DESIGN.md section 3), and the
@@ -953,7 +953,11 @@ func decidedBeforeRestore(tb protocol.Table, e edit, node string, decisions []de
 			continue
 		}
 		carried := dc.rejectedTheirs && sameWriteAny(carriedAt[dc.theirsVersion], dc.at, rewinds)
-		if dc.device != node && !heldByServer && !carried {
+		// Another device's conflict settles the edit only when the side
+		// the manager rejected was the server's state (theirs) that held
+		// it: another device's own push of the same value (mine) is not
+		// the edit (review of seed 51, issue 15).
+		if dc.device != node && !(heldByServer && dc.rejectedTheirs) && !carried {
 			continue
 		}
 		if fieldsEqual(tb, e.fields, dc.rejected) && !fieldsEqual(tb, e.fields, dc.chosen) {
