@@ -217,3 +217,42 @@ func TestDecidedBeforeRestore_AnotherDevicesMine(t *testing.T) {
 		t.Error("not excused by a decision that rejected the server's state holding the edit")
 	}
 }
+
+// TestDecidedBeforeRestore_HeldWhenDecided: an edit that set the value its
+// row already held (no write) names another device's hlc and stands for
+// that write, dated by the hlc's wall time; a clock behind (clock-back
+// faults) stamps a write earlier than the server wrote it. A decision on
+// another device's conflict settles the edit as "theirs" only when the
+// server held the edit's write when the manager decided: a decision made
+// before the write existed (it rejected another, earlier write of the
+// value), or after a restore had taken the write back, never met it.
+func TestDecidedBeforeRestore_HeldWhenDecided(t *testing.T) {
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLineConfigs)
+	t0 := time.Date(2026, 12, 7, 8, 6, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	// Device 9's write of R-C, stamped 1 s (its clock behind), written by
+	// the server at 3 s.
+	wh := hlc.Timestamp{Wall: at(1000).UnixMilli(), Node: "dev9"}.String()
+	noop := edit{table: tb.Name, id: "row", fields: map[string]any{"recipe": "R-C"}, hlc: wh, at: at(3500)}
+	held := []syncclient.HistoryEntry{{Version: 83, HLC: wh, DeviceID: "dev9",
+		Row: map[string]any{"recipe": "R-C", "server_updated_at": at(3000).UnixMilli()}}}
+	rejected := func(ms int) decision {
+		return decision{table: tb.Name, rowID: "row", device: "dev6", chosen: map[string]any{"recipe": "R-B"},
+			rejected: map[string]any{"recipe": "R-C"}, version: 90, theirsVersion: 80, rejectedTheirs: true, at: at(ms)}
+	}
+	cases := []struct {
+		name    string
+		dc      decision
+		rewinds [][2]time.Time
+		want    bool
+	}{
+		{"decided before the server wrote the value the edit names", rejected(2000), [][2]time.Time{{at(500), at(6000)}}, false},
+		{"decided after a restore took the write back", rejected(8000), [][2]time.Time{{at(500), at(6000)}, {at(500), at(9000)}}, false},
+		{"decided while the server held the write", rejected(4000), [][2]time.Time{{at(500), at(6000)}}, true},
+	}
+	for _, c := range cases {
+		if _, got := decidedBeforeRestore(tb, noop, "dev2", []decision{c.dc}, held, nil, c.rewinds); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+}
