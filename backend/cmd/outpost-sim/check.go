@@ -932,7 +932,13 @@ func supersededBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []
 // (seed 51 of the 3d15714 campaign).
 func decidedBeforeRestore(tb protocol.Table, e edit, node string, decisions []decision, pre []syncclient.HistoryEntry, cs []carrier, rewinds [][2]time.Time) (decision, bool) {
 	made := madeAt(e, node)
-	heldByServer := false
+	// When the server wrote each version pre holds under the edit's hlc
+	// (server_updated_at, else when the edit was made): a decision met
+	// the edit as theirs only while the server held it (sameWrite), not
+	// before it was written (an hlc's wall time is the writer's clock,
+	// which a clock-back fault sets behind) nor after a restore took it
+	// back (review of seed 51, issue 15).
+	var heldAt []time.Time
 	// When each version pre holds under a carrier's hlc was written (the
 	// server's time, else the carrier's decision): a decision met that
 	// write only after it and while no restore had taken it back
@@ -940,7 +946,7 @@ func decidedBeforeRestore(tb protocol.Table, e edit, node string, decisions []de
 	carriedAt := map[int64][]time.Time{}
 	for _, v := range pre {
 		if e.hlc != "" && v.HLC == e.hlc && fieldsEqual(tb, e.fields, v.Row) {
-			heldByServer = true
+			heldAt = append(heldAt, writtenAt(v, made))
 		}
 		for _, c := range cs {
 			if v.HLC == c.hlc && fieldsEqual(tb, e.fields, v.Row) {
@@ -953,6 +959,7 @@ func decidedBeforeRestore(tb protocol.Table, e edit, node string, decisions []de
 			continue
 		}
 		carried := dc.rejectedTheirs && sameWriteAny(carriedAt[dc.theirsVersion], dc.at, rewinds)
+		heldByServer := sameWriteAny(heldAt, dc.at, rewinds)
 		// Another device's conflict settles the edit only when the side
 		// the manager rejected was the server's state (theirs) that held
 		// it: another device's own push of the same value (mine) is not
