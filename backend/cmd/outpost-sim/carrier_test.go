@@ -256,3 +256,47 @@ func TestDecidedBeforeRestore_HeldWhenDecided(t *testing.T) {
 		}
 	}
 }
+
+// TestCarriedThenPurged_Boundary documents what the carriers still excuse
+// that the check cannot tell from a loss (review of seed 51, issue 15).
+// The carrier, decided before the backup, comes back with the restore; the
+// decision that rejected it between the backup and the restore is taken
+// back. After the restore a write replaced the carrier's version and
+// retention purged it. A device that pulled the restored version and
+// edited on it (no conflict, no record) leaves exactly this history, and
+// so does a server that overwrote the version without any decision seeing
+// it: both are excused, as acceptedThenPurged excuses an edit's own push
+// whose version retention purged. Telling them apart needs each accepted
+// write's base version in the push ledger (a write on a base below the
+// carrier's, by another writer, answered applied, is the overwrite); the
+// ledger does not keep it. The manager's own decision pushed again after
+// the restore would meet the restored carrier as a conflict (a resolution
+// is not one of the pusher's pushes) whose record keeps the value, so that
+// path never reaches this excuse.
+func TestCarriedThenPurged_Boundary(t *testing.T) {
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLineConfigs)
+	const field = "target_rate_per_hour"
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	hlcAt := func(ms int, node string) string { return hlc.Timestamp{Wall: at(ms).UnixMilli(), Node: node}.String() }
+	v := func(n int64) map[string]any { return map[string]any{field: n} }
+	rewinds := [][2]time.Time{{at(2000), at(6000)}}
+	e := edit{table: tb.Name, id: "row", fields: v(100), hlc: hlcAt(1000, "dev7"), at: at(1000)}
+	carry := decision{table: tb.Name, rowID: "row", device: "dev7", hlc: hlcAt(1500, "mgr"), chosen: v(100), rejected: v(50),
+		version: 40, theirsVersion: 30, rejectedTheirs: true, at: at(1500)}
+	replace := decision{table: tb.Name, rowID: "row", device: "dev3", hlc: hlcAt(3000, "mgr"), chosen: v(80), rejected: v(100),
+		version: 60, theirsVersion: 40, rejectedTheirs: true, at: at(3000)}
+	// After the restore: v40 (100) replaced at v41 by a write no decision
+	// saw, v40 purged.
+	h := []syncclient.HistoryEntry{{Version: 2, Row: v(50)}, {Version: 41, DeviceID: "dev9", Row: v(60)}}
+	ds := []decision{carry, replace}
+	cs := carriers(tb, e, "dev7", ds, nil, nil, rewinds)
+	if _, got := carriedThenPurged(tb, e, cs, ds, nil, nil, h, rewinds); !got {
+		t.Error("the restored carrier replaced after the restore is no longer excused: update this boundary")
+	}
+	// Without the decision that rejected it before the restore, the same
+	// history counts lost (a legitimate replacement then is a false alarm).
+	if _, got := carriedThenPurged(tb, e, carriers(tb, e, "dev7", ds[:1], nil, nil, rewinds), ds[:1], nil, nil, h, rewinds); got {
+		t.Error("excused without any decision that rejected the carrier")
+	}
+}
