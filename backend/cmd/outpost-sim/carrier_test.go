@@ -259,20 +259,22 @@ func TestDecidedBeforeRestore_HeldWhenDecided(t *testing.T) {
 
 // TestCarriedThenPurged_Boundary documents what the carriers still excuse
 // that the check cannot tell from a loss (review of seed 51, issue 15).
-// The carrier, decided before the backup, comes back with the restore; the
-// decision that rejected it between the backup and the restore is taken
-// back. After the restore a write replaced the carrier's version and
-// retention purged it. A device that pulled the restored version and
-// edited on it (no conflict, no record) leaves exactly this history, and
-// so does a server that overwrote the version without any decision seeing
-// it: both are excused, as acceptedThenPurged excuses an edit's own push
-// whose version retention purged. Telling them apart needs each accepted
-// write's base version in the push ledger (a write on a base below the
-// carrier's, by another writer, answered applied, is the overwrite); the
-// ledger does not keep it. The manager's own decision pushed again after
-// the restore would meet the restored carrier as a conflict (a resolution
-// is not one of the pusher's pushes) whose record keeps the value, so that
-// path never reaches this excuse.
+// A carrier matters only when its conflict record is gone at the end (the
+// record's side holds the edit's value, editRecorded finds it), so the
+// record and the carrier were made between a backup and its restore, and
+// the carrier's write counts only as pushed again after the restore. The
+// decision that rejected it before the restore is taken back with it; the
+// manager pushes the carrier's hlc again after the restore (its row still
+// held the carrier), a write then replaces that version and retention
+// purges it. A device that pulled the version pushed again and edited on
+// it (no conflict, no record) leaves exactly this history, and so does a
+// server that overwrote the version without any decision seeing it: both
+// are excused (TestCarriedThenPurged's "carried within the span, pushed
+// again after the restore, purged"), as acceptedThenPurged excuses an
+// edit's own push whose version retention purged. Telling them apart
+// needs each accepted write's base version in the push ledger (a write
+// by another writer on a base below the carrier's, answered applied, is
+// the overwrite); the ledger does not keep it.
 func TestCarriedThenPurged_Boundary(t *testing.T) {
 	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLineConfigs)
 	const field = "target_rate_per_hour"
@@ -282,21 +284,26 @@ func TestCarriedThenPurged_Boundary(t *testing.T) {
 	v := func(n int64) map[string]any { return map[string]any{field: n} }
 	rewinds := [][2]time.Time{{at(2000), at(6000)}}
 	e := edit{table: tb.Name, id: "row", fields: v(100), hlc: hlcAt(1000, "dev7"), at: at(1000)}
-	carry := decision{table: tb.Name, rowID: "row", device: "dev7", hlc: hlcAt(1500, "mgr"), chosen: v(100), rejected: v(50),
-		version: 40, theirsVersion: 30, rejectedTheirs: true, at: at(1500)}
+	carry := decision{table: tb.Name, rowID: "row", device: "dev7", hlc: hlcAt(2500, "mgr"), chosen: v(100), rejected: v(50),
+		version: 70, theirsVersion: 30, rejectedTheirs: true, at: at(2500)}
 	replace := decision{table: tb.Name, rowID: "row", device: "dev3", hlc: hlcAt(3000, "mgr"), chosen: v(80), rejected: v(100),
-		version: 60, theirsVersion: 40, rejectedTheirs: true, at: at(3000)}
-	// After the restore: v40 (100) replaced at v41 by a write no decision
-	// saw, v40 purged.
-	h := []syncclient.HistoryEntry{{Version: 2, Row: v(50)}, {Version: 41, DeviceID: "dev9", Row: v(60)}}
+		version: 75, theirsVersion: 70, rejectedTheirs: true, at: at(3000)}
+	repushed := []pushAnswer{{Table: tb.Name, ID: "row", HLC: carry.hlc, Status: protocol.StatusApplied, Version: 45, Row: v(100), Sent: at(7000)}}
+	// After the restore: v45 (100) replaced at v46 by a write no decision
+	// saw, v45 purged.
+	h := []syncclient.HistoryEntry{{Version: 2, Row: v(50)}, {Version: 46, DeviceID: "dev9", Row: v(60)}}
 	ds := []decision{carry, replace}
 	cs := carriers(tb, e, "dev7", ds, nil, nil, rewinds)
-	if _, got := carriedThenPurged(tb, e, cs, ds, nil, nil, h, rewinds); !got {
-		t.Error("the restored carrier replaced after the restore is no longer excused: update this boundary")
+	if _, got := carriedThenPurged(tb, e, cs, ds, repushed, nil, h, rewinds); !got {
+		t.Error("the carrier pushed again after the restore and replaced is no longer excused: update this boundary")
 	}
 	// Without the decision that rejected it before the restore, the same
 	// history counts lost (a legitimate replacement then is a false alarm).
-	if _, got := carriedThenPurged(tb, e, carriers(tb, e, "dev7", ds[:1], nil, nil, rewinds), ds[:1], nil, nil, h, rewinds); got {
+	if _, got := carriedThenPurged(tb, e, carriers(tb, e, "dev7", ds[:1], nil, nil, rewinds), ds[:1], repushed, nil, h, rewinds); got {
 		t.Error("excused without any decision that rejected the carrier")
+	}
+	// Nor when the carrier was never pushed again after the restore.
+	if _, got := carriedThenPurged(tb, e, cs, ds, nil, nil, h, rewinds); got {
+		t.Error("excused with the carrier's only write taken back by the restore")
 	}
 }
