@@ -307,3 +307,27 @@ func TestCarriedThenPurged_Boundary(t *testing.T) {
 		t.Error("excused with the carrier's only write taken back by the restore")
 	}
 }
+
+// TestDecidedBeforeRestore_OwnConflictTheirsRejected: a decision on the
+// edit's own device's conflict settles the edit when it rejected that
+// device's push (mine). When it chose mine and rejected theirs, the
+// rejected side is the server's state, which settles the edit only if it
+// was the edit (held under its hlc when decided): device 5's older push,
+// chosen over another device's write of the same value, never met device
+// 5's later edit.
+func TestDecidedBeforeRestore_OwnConflictTheirsRejected(t *testing.T) {
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLineConfigs)
+	t0 := time.Date(2026, 12, 7, 8, 6, 0, 0, time.UTC)
+	rewinds := [][2]time.Time{{t0.Add(-2 * time.Second), t0.Add(4 * time.Second)}}
+	eh := hlc.Timestamp{Wall: t0.Add(time.Second).UnixMilli(), Node: "dev5"}.String()
+	e := edit{table: tb.Name, id: "row", fields: map[string]any{"recipe": "R-C"}, hlc: eh, at: t0.Add(time.Second)}
+	choseOlderMine := decision{table: tb.Name, rowID: "row", device: "dev5", chosen: map[string]any{"recipe": "R-A"},
+		rejected: map[string]any{"recipe": "R-C"}, version: 90, theirsVersion: 85, rejectedTheirs: true, at: t0.Add(2 * time.Second)}
+	if _, got := decidedBeforeRestore(tb, e, "dev5", []decision{choseOlderMine}, nil, nil, rewinds); got {
+		t.Error("excused by a decision that rejected another write of the value (theirs) on the device's older conflict")
+	}
+	held := []syncclient.HistoryEntry{{Version: 85, HLC: eh, DeviceID: "dev5", Row: map[string]any{"recipe": "R-C"}}}
+	if _, got := decidedBeforeRestore(tb, e, "dev5", []decision{choseOlderMine}, held, nil, rewinds); !got {
+		t.Error("not excused by a decision that rejected theirs, the edit held under its hlc")
+	}
+}
