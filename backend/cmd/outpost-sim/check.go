@@ -915,12 +915,12 @@ func supersededBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []
 // decidedBeforeRestore returns the manager's decision that rejected the
 // edit between a backup and its restore: a decision on the edit's row
 // whose rejected side holds the edit's fields and whose chosen side does
-// not, made within one of rewinds, after the edit, of a conflict device
-// node pushed (the edit was "mine") or whose rejected side was a version
-// the history pre (read just before the restore) held with the edit's hlc
-// and the manager rejected theirs (the edit was "theirs"). An edit whose hlc names another device set a
-// value its row already held (no write): it stands for the write its hlc
-// names, made at that hlc's time. The device's row took the decision (the
+// not, made within one of rewinds, after the edit, that rejected the mine
+// of a conflict device node pushed (the edit was "mine") or rejected
+// theirs while the history pre (read just before the restore) held the
+// edit's hlc (the edit was "theirs", sameWrite). An edit whose hlc names
+// another device set a value its row already held (no write): it stands
+// for the write its hlc names, made at that hlc's time. The device's row took the decision (the
 // edit lived on only in the conflict record, DESIGN.md section 3), and the
 // restore took back the record with the decision, as it takes back every
 // decision made after the backup (the decisions_overturned count skips
@@ -928,8 +928,8 @@ func supersededBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []
 // left (seed 3 of the f430ea6 campaign). The edit may also have reached the
 // server through a decision that chose it, under the manager's hlc (cs,
 // carriers): a decision that rejected the conflict's theirs at a version
-// pre held under a carrier's hlc with the edit's fields rejected the edit
-// (seed 51 of the 3d15714 campaign).
+// pre held under a carrier's hlc with the edit's fields, that very write
+// (sameWrite), rejected the edit (seed 51 of the 3d15714 campaign).
 func decidedBeforeRestore(tb protocol.Table, e edit, node string, decisions []decision, pre []syncclient.HistoryEntry, cs []carrier, rewinds [][2]time.Time) (decision, bool) {
 	made := madeAt(e, node)
 	// When the server wrote each version pre holds under the edit's hlc
@@ -960,11 +960,14 @@ func decidedBeforeRestore(tb protocol.Table, e edit, node string, decisions []de
 		}
 		carried := dc.rejectedTheirs && sameWriteAny(carriedAt[dc.theirsVersion], dc.at, rewinds)
 		heldByServer := sameWriteAny(heldAt, dc.at, rewinds)
-		// Another device's conflict settles the edit only when the side
-		// the manager rejected was the server's state (theirs) that held
-		// it: another device's own push of the same value (mine) is not
-		// the edit (review of seed 51, issue 15).
-		if dc.device != node && !(heldByServer && dc.rejectedTheirs) && !carried {
+		// The rejected side is the edit when it is the device's own push
+		// (mine, on its conflict), or the server's state (theirs) that
+		// held the edit or its carrier when the manager decided: another
+		// device's push of the same value (mine), or theirs chosen
+		// against on the device's own conflict when the server did not
+		// hold the edit, is not the edit (review of seed 51, issue 15).
+		ownMine := dc.device == node && !dc.rejectedTheirs
+		if !ownMine && !(dc.rejectedTheirs && (heldByServer || carried)) {
 			continue
 		}
 		if fieldsEqual(tb, e.fields, dc.rejected) && !fieldsEqual(tb, e.fields, dc.chosen) {
