@@ -920,12 +920,12 @@ func supersededBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []
 // theirs while the history pre (read just before the restore) held the
 // edit's hlc (the edit was "theirs", sameWrite). An edit whose hlc names
 // another device set a value its row already held (no write): it stands
-// for the write its hlc names, made at that hlc's time. The device's row took the decision (the
-// edit lived on only in the conflict record, DESIGN.md section 3), and the
-// restore took back the record with the decision, as it takes back every
-// decision made after the backup (the decisions_overturned count skips
-// those too): the edit was settled, not lost, though no record of it is
-// left (seed 3 of the f430ea6 campaign). The edit may also have reached the
+// for the write its hlc names, made at that hlc's time. The device's row
+// took the decision (the edit lived on only in the conflict record,
+// DESIGN.md section 3), and the restore took back the record with the
+// decision, as it takes back every decision made after the backup (the
+// decisions_overturned count skips those too): the edit was settled, not
+// lost, though no record of it is left (seed 3 of the f430ea6 campaign). The edit may also have reached the
 // server through a decision that chose it, under the manager's hlc (cs,
 // carriers): a decision that rejected the conflict's theirs at a version
 // pre held under a carrier's hlc with the edit's fields, that very write
