@@ -464,7 +464,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 				mgr.mu.Lock()
 				decisions = append(decisions, mgr.decisions...)
 				mgr.mu.Unlock()
-				cs = carriers(tb, e, node, decisions, answers, pre)
+				cs = carriers(tb, e, node, decisions, answers, pre, sum.rewinds)
 			}
 			if !found {
 				// Accepted at a version retention has purged since: the
@@ -915,32 +915,42 @@ func supersededBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []
 // decidedBeforeRestore returns the manager's decision that rejected the
 // edit between a backup and its restore: a decision on the edit's row
 // whose rejected side holds the edit's fields and whose chosen side does
-// not, made within one of rewinds, after the edit, of a conflict device
-// node pushed (the edit was "mine") or whose rejected side was a version
-// the history pre (read just before the restore) held with the edit's hlc
-// (the edit was "theirs"). An edit whose hlc names another device set a
-// value its row already held (no write): it stands for the write its hlc
-// names, made at that hlc's time. The device's row took the decision (the
-// edit lived on only in the conflict record, DESIGN.md section 3), and the
-// restore took back the record with the decision, as it takes back every
-// decision made after the backup (the decisions_overturned count skips
-// those too): the edit was settled, not lost, though no record of it is
-// left (seed 3 of the f430ea6 campaign). The edit may also have reached the
+// not, made within one of rewinds, after the edit, that rejected the mine
+// of a conflict device node pushed (the edit was "mine") or rejected
+// theirs while the history pre (read just before the restore) held the
+// edit's hlc (the edit was "theirs", sameWrite). An edit whose hlc names
+// another device set a value its row already held (no write): it stands
+// for the write its hlc names, made at that hlc's time. The device's row
+// took the decision (the edit lived on only in the conflict record,
+// DESIGN.md section 3), and the restore took back the record with the
+// decision, as it takes back every decision made after the backup (the
+// decisions_overturned count skips those too): the edit was settled, not
+// lost, though no record of it is left (seed 3 of the f430ea6 campaign). The edit may also have reached the
 // server through a decision that chose it, under the manager's hlc (cs,
 // carriers): a decision that rejected the conflict's theirs at a version
-// pre held under a carrier's hlc with the edit's fields rejected the edit
-// (seed 51 of the 3d15714 campaign).
+// pre held under a carrier's hlc with the edit's fields, that very write
+// (sameWrite), rejected the edit (seed 51 of the 3d15714 campaign).
 func decidedBeforeRestore(tb protocol.Table, e edit, node string, decisions []decision, pre []syncclient.HistoryEntry, cs []carrier, rewinds [][2]time.Time) (decision, bool) {
 	made := madeAt(e, node)
-	heldByServer := false
-	carriedAt := map[int64]bool{}
+	// When the server wrote each version pre holds under the edit's hlc
+	// (server_updated_at, else when the edit was made): a decision met
+	// the edit as theirs only while the server held it (sameWrite), not
+	// before it was written (an hlc's wall time is the writer's clock,
+	// which a clock-back fault sets behind) nor after a restore took it
+	// back (review of seed 51, issue 15).
+	var heldAt []time.Time
+	// When each version pre holds under a carrier's hlc was written (the
+	// server's time, else the carrier's decision): a decision met that
+	// write only after it and while no restore had taken it back
+	// (sameWrite; a restore gives its number to another write).
+	carriedAt := map[int64][]time.Time{}
 	for _, v := range pre {
 		if e.hlc != "" && v.HLC == e.hlc && fieldsEqual(tb, e.fields, v.Row) {
-			heldByServer = true
+			heldAt = append(heldAt, writtenAt(v, made))
 		}
 		for _, c := range cs {
 			if v.HLC == c.hlc && fieldsEqual(tb, e.fields, v.Row) {
-				carriedAt[v.Version] = true
+				carriedAt[v.Version] = append(carriedAt[v.Version], writtenAt(v, c.at))
 			}
 		}
 	}
@@ -948,8 +958,16 @@ func decidedBeforeRestore(tb protocol.Table, e edit, node string, decisions []de
 		if dc.table != e.table || dc.rowID != e.id || dc.at.Before(made) || !sentWithin(dc.at, rewinds) {
 			continue
 		}
-		carried := dc.rejectedTheirs && carriedAt[dc.theirsVersion]
-		if dc.device != node && !heldByServer && !carried {
+		carried := dc.rejectedTheirs && sameWriteAny(carriedAt[dc.theirsVersion], dc.at, rewinds)
+		heldByServer := sameWriteAny(heldAt, dc.at, rewinds)
+		// The rejected side is the edit when it is the device's own push
+		// (mine, on its conflict), or the server's state (theirs) that
+		// held the edit or its carrier when the manager decided: another
+		// device's push of the same value (mine), or theirs chosen
+		// against on the device's own conflict when the server did not
+		// hold the edit, is not the edit (review of seed 51, issue 15).
+		ownMine := dc.device == node && !dc.rejectedTheirs
+		if !ownMine && !(dc.rejectedTheirs && (heldByServer || carried)) {
 			continue
 		}
 		if fieldsEqual(tb, e.fields, dc.rejected) && !fieldsEqual(tb, e.fields, dc.chosen) {

@@ -156,10 +156,11 @@ func TestDecidedBeforeRestore(t *testing.T) {
 		{"decided before the backup (the restore brings the record back)", e, "dev5", []decision{with(func(d *decision) { d.at = t0.Add(-3 * time.Second) })}, nil, false},
 		{"decided before the edit was made", e, "dev5", []decision{with(func(d *decision) { d.at = t0.Add(500 * time.Millisecond) })}, nil, false},
 		{"another device's conflict, the edit not held before the restore", e, "dev5", []decision{with(func(d *decision) { d.device = "dev6" })}, nil, false},
-		{"another device's conflict whose theirs was the edit", e, "dev5", []decision{with(func(d *decision) { d.device = "dev6" })}, held, true},
+		{"another device's conflict whose theirs was the edit", e, "dev5", []decision{with(func(d *decision) { d.device, d.rejectedTheirs, d.theirsVersion = "dev6", true, 83 })}, held, true},
+		{"another device's conflict, its mine of the same value rejected", e, "dev5", []decision{with(func(d *decision) { d.device = "dev6" })}, held, false},
 		{"another device's conflict, another write of the value held", e, "dev5", []decision{with(func(d *decision) { d.device = "dev6" })},
 			[]syncclient.HistoryEntry{{Version: 83, HLC: hlcAt(t0, "dev9"), Row: map[string]any{"recipe": "R-C"}}}, false},
-		{"a device that set the value its row held, after the decision", noop, "dev2", []decision{with(func(d *decision) { d.device = "dev6" })}, held, true},
+		{"a device that set the value its row held, after the decision", noop, "dev2", []decision{with(func(d *decision) { d.device, d.rejectedTheirs, d.theirsVersion = "dev6", true, 83 })}, held, true},
 		{"the same, the write it names made after the decision", noop, "dev2",
 			[]decision{with(func(d *decision) { d.device = "dev6"; d.at = t0.Add(500 * time.Millisecond) })}, held, false},
 		{"another row", e, "dev5", []decision{with(func(d *decision) { d.rowID = "other" })}, nil, false},
@@ -187,7 +188,7 @@ func TestDecidedBeforeRestore(t *testing.T) {
 	replaced := decision{table: protocol.TableLineConfigs, rowID: "row", device: "dev6", hlc: hlcAt(t0.Add(2500*time.Millisecond), "mgr"),
 		chosen: map[string]any{"recipe": "R-B"}, rejected: map[string]any{"recipe": "R-C"}, version: 95, theirsVersion: 90, rejectedTheirs: true, at: t0.Add(2500 * time.Millisecond)}
 	preCarried := []syncclient.HistoryEntry{{Version: 90, HLC: carried.hlc, DeviceID: "mgr", Row: map[string]any{"recipe": "R-C"}}}
-	cs := carriers(tb, e, "dev5", []decision{carried, replaced}, nil, preCarried)
+	cs := carriers(tb, e, "dev5", []decision{carried, replaced}, nil, preCarried, rewinds)
 	if len(cs) != 1 || cs[0].hlc != carried.hlc || cs[0].version != 90 {
 		t.Fatalf("carriers = %+v, want the decision that chose device 5's side", cs)
 	}
@@ -210,7 +211,7 @@ func TestDecidedBeforeRestore(t *testing.T) {
 		{"the carrying decision made before the edit", []decision{func() decision { d := carried; d.at = t0.Add(500 * time.Millisecond); return d }(), replaced}, preCarried, false},
 	}
 	for _, c := range carrierCases {
-		cs := carriers(tb, e, "dev5", c.ds, nil, c.pre)
+		cs := carriers(tb, e, "dev5", c.ds, nil, c.pre, rewinds)
 		if _, got := decidedBeforeRestore(tb, e, "dev5", c.ds, c.pre, cs, rewinds); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
@@ -314,7 +315,7 @@ func TestCarriedThenPurged(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ledger := append(append([]pushAnswer(nil), c.own...), c.ledger...)
-			cs := carriers(tb, c.e, "dev7", c.ds, c.own, c.pre)
+			cs := carriers(tb, c.e, "dev7", c.ds, c.own, c.pre, rewinds)
 			_, got := carriedThenPurged(tb, c.e, cs, c.ds, ledger, c.pre, c.h, rewinds)
 			if got != c.want {
 				t.Fatalf("carriedThenPurged = %v, want %v (carriers %+v)", got, c.want, cs)
@@ -332,8 +333,9 @@ func TestCarriedThenPurged(t *testing.T) {
 			}
 		})
 	}
-	if _, got := carriedThenPurged(tb, e, carriers(tb, e, "dev7", []decision{carry, replace}, nil, pre), []decision{carry, replace}, nil, pre, h,
-		[][2]time.Time{{at(1000), at(6000)}}); got {
+	takenBack := [][2]time.Time{{at(1000), at(6000)}}
+	if _, got := carriedThenPurged(tb, e, carriers(tb, e, "dev7", []decision{carry, replace}, nil, pre, takenBack), []decision{carry, replace}, nil, pre, h,
+		takenBack); got {
 		t.Error("excused by a decision the restore took back")
 	}
 }

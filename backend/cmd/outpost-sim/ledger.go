@@ -257,20 +257,23 @@ func madeAt(e edit, node string) time.Time {
 // before a restore), or the write the edit's hlc names (an edit that set
 // the value its row held). A decision that chose the same value on
 // another device's conflict is not the edit's carrier.
-func carriers(tb protocol.Table, e edit, node string, decisions []decision, own []pushAnswer, pre []syncclient.HistoryEntry) []carrier {
+func carriers(tb protocol.Table, e edit, node string, decisions []decision, own []pushAnswer, pre []syncclient.HistoryEntry, rewinds [][2]time.Time) []carrier {
 	if e.hlc == "" {
 		return nil
 	}
 	made := madeAt(e, node)
-	heldAt := map[int64]bool{}
+	// When each version that held the edit under its hlc was written: the
+	// number names that write only while no restore has taken it back
+	// (sameWrite).
+	heldAt := map[int64][]time.Time{}
 	for _, a := range own {
 		if a.Status != protocol.StatusRejected && a.HLC == e.hlc && fieldsEqual(tb, e.fields, a.Row) {
-			heldAt[a.Version] = true
+			heldAt[a.Version] = append(heldAt[a.Version], a.Sent)
 		}
 	}
 	for _, v := range pre {
 		if v.HLC == e.hlc && fieldsEqual(tb, e.fields, v.Row) {
-			heldAt[v.Version] = true
+			heldAt[v.Version] = append(heldAt[v.Version], writtenAt(v, made))
 		}
 	}
 	var out []carrier
@@ -279,7 +282,7 @@ func carriers(tb protocol.Table, e edit, node string, decisions []decision, own 
 			continue
 		}
 		mine := dc.rejectedTheirs && dc.device == node
-		theirs := !dc.rejectedTheirs && heldAt[dc.theirsVersion]
+		theirs := !dc.rejectedTheirs && sameWriteAny(heldAt[dc.theirsVersion], dc.at, rewinds)
 		if mine || theirs || dc.hlc == e.hlc {
 			out = append(out, carrier{hlc: dc.hlc, version: dc.version, at: dc.at})
 		}
@@ -317,16 +320,18 @@ func carriedThenPurged(tb protocol.Table, e edit, cs []carrier, decisions []deci
 	}
 	// The versions a decision may have knowingly replaced: the carriers'
 	// writes, and the carriers' versions the server held before a restore.
-	// A version of pre is dated by its carrier's decision (answered after
-	// it was written).
+	// A version of pre is dated by the server's time of its write, else
+	// by its carrier's decision (answered after it was written).
 	known := append([]carrier(nil), writes...)
 	for _, v := range pre {
 		for _, c := range cs {
 			if v.HLC == c.hlc && fieldsEqual(tb, e.fields, v.Row) {
-				known = append(known, carrier{hlc: v.HLC, version: v.Version, at: c.at})
+				known = append(known, carrier{hlc: v.HLC, version: v.Version, at: writtenAt(v, c.at)})
 			}
 		}
 	}
+	// The decision must have met that very write: a restore between the
+	// two gives the write's number to another write (sameWrite).
 	replaced := false
 	for _, dk := range decisions {
 		if dk.table != e.table || dk.rowID != e.id || !dk.rejectedTheirs ||
@@ -334,7 +339,7 @@ func carriedThenPurged(tb protocol.Table, e edit, cs []carrier, decisions []deci
 			continue
 		}
 		for _, w := range known {
-			if dk.theirsVersion == w.version && dk.at.After(w.at) {
+			if dk.theirsVersion == w.version && sameWrite(w.at, dk.at, rewinds) {
 				replaced = true
 			}
 		}
@@ -437,6 +442,46 @@ func (d *device) notePulled(changes []protocol.PullChange) {
 			d.forcedMootSeen[k] = true
 		}
 	}
+}
+
+// sameWrite reports whether the write made at w is still the write its
+// version number names when seen at t: t is after w, and no restore
+// between them took w back (w within a span from a backup to its restore,
+// the restore before t). A restore takes the site's change sequence back
+// to the backup's, and the numbers written between the backup and the
+// restore are given again, to other writes, after it (DESIGN.md section 3):
+// a decision's theirs_version equal to a carrier's version names the
+// carrier only on the carrier's timeline (review of seed 51, issue 15).
+func sameWrite(w, t time.Time, rewinds [][2]time.Time) bool {
+	if !t.After(w) {
+		return false
+	}
+	for _, r := range rewinds {
+		if !w.Before(r[0]) && !w.After(r[1]) && r[1].Before(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameWriteAny reports whether one of the writes made at ws is still the
+// write its version names at t (sameWrite).
+func sameWriteAny(ws []time.Time, t time.Time, rewinds [][2]time.Time) bool {
+	for _, w := range ws {
+		if sameWrite(w, t, rewinds) {
+			return true
+		}
+	}
+	return false
+}
+
+// writtenAt returns when the server wrote version v (its row's
+// server_updated_at), or fallback when the row does not say.
+func writtenAt(v syncclient.HistoryEntry, fallback time.Time) time.Time {
+	if ms := asInt(v.Row["server_updated_at"]); ms > 0 {
+		return time.UnixMilli(ms)
+	}
+	return fallback
 }
 
 // sentWithin reports whether t falls within a span from a backup to its
