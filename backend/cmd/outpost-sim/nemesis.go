@@ -111,6 +111,14 @@ type scheduledEnd struct {
 // that one scheduled later waits for this fault in turn; the caller calls
 // the returned func when done.
 func (n *Nemesis) afterEarlier(ctx context.Context, at time.Duration) (release func()) {
+	n.afterEarlierEnds(ctx, at)
+	n.restoring.RLock()
+	return n.restoring.RUnlock
+}
+
+// afterEarlierEnds waits until every backup and restore scheduled before
+// at has been played (or ctx ends).
+func (n *Nemesis) afterEarlierEnds(ctx context.Context, at time.Duration) {
 	for _, e := range n.ends {
 		if e.at < at {
 			select {
@@ -119,8 +127,30 @@ func (n *Nemesis) afterEarlier(ctx context.Context, at time.Duration) (release f
 			}
 		}
 	}
-	n.restoring.RLock()
-	return n.restoring.RUnlock
+}
+
+// lockForBackup takes restoring for a backup scheduled at at, once the
+// enrollments scheduled before it (a backup scheduled after an enrollment
+// copies a server that knows the device: seed 2019, and seed 78 of
+// 643a89a, whose enrollment's goroutine was late to the lock) and the
+// backups and restores scheduled before it have been played.
+func (n *Nemesis) lockForBackup(ctx context.Context, at time.Duration) (unlock func()) {
+	n.afterEarlierEnrolls(ctx, at)
+	n.afterEarlierEnds(ctx, at)
+	n.restoring.Lock()
+	return n.restoring.Unlock
+}
+
+// lockForRestore takes restoring for a restore scheduled at at, once the
+// backups and restores scheduled before it have been played: a backup
+// waiting for an enrollment held back by a partition let the restore
+// scheduled after it go first, with no backup to restore (seed 1082 of
+// the 848956c campaign: enroll@1003 in partition@857/1111, backup@1343,
+// restore@1892: "restore: no backup was taken").
+func (n *Nemesis) lockForRestore(ctx context.Context, at time.Duration) (unlock func()) {
+	n.afterEarlierEnds(ctx, at)
+	n.restoring.Lock()
+	return n.restoring.Unlock
 }
 
 // afterEarlierEnrolls waits until every enrollment scheduled before at has
@@ -240,17 +270,14 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 		// After an enrollment under way: one that ends after the backup
 		// is unknown to the server a restore brings back (seed 2019);
 		// and after one scheduled earlier whose goroutine is late to
-		// the lock (seed 78 of 643a89a).
-		n.afterEarlierEnrolls(ctx, f.At)
-		n.restoring.Lock()
-		defer n.restoring.Unlock()
+		// the lock (seed 78 of 643a89a); see lockForBackup.
+		defer n.lockForBackup(ctx, f.At)()
 		return c.Backup(ctx)
 	case faultRestore:
 		// The restore truncates the histories the lost-edit check reads:
 		// what they hold when the servers stop for it is kept as evidence
 		// (keepHistories), read with the devices' network held.
-		n.restoring.Lock()
-		defer n.restoring.Unlock()
+		defer n.lockForRestore(ctx, f.At)()
 		return c.Restore(ctx, f.Arg == 1, func(ctx context.Context, heldAt time.Time, server string) {
 			api, err := directAPI(ctx, mgr, server)
 			if err != nil {

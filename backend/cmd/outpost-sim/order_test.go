@@ -98,10 +98,9 @@ func TestBackupWaitsForEarlierEnroll(t *testing.T) {
 	}
 	backedUp := make(chan struct{})
 	go func() { // the backup, on time
-		n.afterEarlierEnrolls(ctx, 364*time.Millisecond)
-		n.restoring.Lock()
+		unlock := n.lockForBackup(ctx, 364*time.Millisecond)
 		note("backup")
-		n.restoring.Unlock()
+		unlock()
 		close(backedUp)
 	}()
 	time.Sleep(100 * time.Millisecond) // the enrollment, late
@@ -118,5 +117,56 @@ func TestBackupWaitsForEarlierEnroll(t *testing.T) {
 	}
 	if len(order) != 2 || order[0] != "enroll" || order[1] != "backup" {
 		t.Fatalf("order %v, want the enrollment before the backup", order)
+	}
+}
+
+// TestRestoreWaitsForEarlierBackup: a restore scheduled after a backup
+// runs after it, even when the backup waits for an enrollment held back by
+// a partition. Without the wait the restore took the lock first and failed
+// "restore: no backup was taken" (seed 1082 of the 848956c campaign:
+// enroll@1003 inside partition@857/1111, backup@1343, restore@1892 on
+// PostgreSQL).
+func TestRestoreWaitsForEarlierBackup(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	enrollDone, backupDone := make(chan struct{}), make(chan struct{})
+	n := &Nemesis{
+		enrolls: []scheduledEnd{{at: 1003 * time.Millisecond, done: enrollDone}},
+		ends:    []scheduledEnd{{at: 1343 * time.Millisecond, done: backupDone}, {at: 1892 * time.Millisecond, done: make(chan struct{})}},
+	}
+	var mu sync.Mutex
+	var order []string
+	note := func(s string) {
+		mu.Lock()
+		order = append(order, s)
+		mu.Unlock()
+	}
+	go func() { // the backup, waiting for the enrollment
+		defer close(backupDone)
+		unlock := n.lockForBackup(ctx, 1343*time.Millisecond)
+		defer unlock()
+		note("backup")
+	}()
+	restored := make(chan struct{})
+	go func() { // the restore, on time
+		defer close(restored)
+		unlock := n.lockForRestore(ctx, 1892*time.Millisecond)
+		defer unlock()
+		note("restore")
+	}()
+	time.Sleep(150 * time.Millisecond) // the enrollment, held back
+	func() {
+		defer close(enrollDone)
+		release := n.afterEarlier(ctx, 1003*time.Millisecond)
+		defer release()
+		note("enroll")
+	}()
+	select {
+	case <-restored:
+	case <-ctx.Done():
+		t.Fatal("the restore never ran")
+	}
+	if len(order) != 3 || order[0] != "enroll" || order[1] != "backup" || order[2] != "restore" {
+		t.Fatalf("order %v, want the enrollment, the backup, then the restore", order)
 	}
 }
