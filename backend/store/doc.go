@@ -17,6 +17,13 @@
 // that restarts stay monotonic. Pending returns what the sync client has to
 // push, through the partial index on synced_at.
 //
+// The sync client's storage primitives (DESIGN.md section 3) — a new batch,
+// the settlement of its results, a pull page, a discard — are each one write
+// transaction, so a crash leaves either the state before it or the state
+// after it. Each concept has its own file, named after it (batches.go,
+// pushresults.go, pullpages.go, quarantine.go …); docs/architecture.md
+// lists them.
+//
 // The package links github.com/mutecomm/go-sqlcipher and therefore must
 // never be imported together with github.com/mattn/go-sqlite3 (DESIGN.md
 // section 1).

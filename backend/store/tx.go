@@ -157,3 +157,50 @@ func (s *Store) readRow(ctx context.Context, q string, args []any, dest func(*sq
 	}
 	return dest(s.r.QueryRowContext(ctx, q, args...))
 }
+
+// txStmts prepares each distinct statement once per transaction: a batch
+// or a pull page runs the same few statements thousands of times.
+type txStmts struct {
+	t *wtx
+	m map[string]*sql.Stmt
+	// pass: the pull page being applied belongs to a full pass; timeline:
+	// to the pass after a timeline change.
+	pass, timeline bool
+}
+
+func newTxStmts(t *wtx) *txStmts { return &txStmts{t: t, m: map[string]*sql.Stmt{}} }
+
+func (c *txStmts) get(q string) (*sql.Stmt, error) {
+	if st, ok := c.m[q]; ok {
+		return st, nil
+	}
+	st, err := c.t.tx.PrepareContext(c.t.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.m[q] = st
+	return st, nil
+}
+
+func (c *txStmts) exec(q string, args ...any) (sql.Result, error) {
+	st, err := c.get(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(c.t.ctx, args...)
+}
+
+func (c *txStmts) queryRow(q string, args ...any) *sql.Row {
+	st, err := c.get(q)
+	if err != nil {
+		// Let the unprepared query report the error at Scan.
+		return c.t.tx.QueryRowContext(c.t.ctx, q, args...)
+	}
+	return st.QueryRowContext(c.t.ctx, args...)
+}
+
+func (c *txStmts) close() {
+	for _, st := range c.m {
+		st.Close()
+	}
+}
