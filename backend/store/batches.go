@@ -94,15 +94,13 @@ func (s *Store) NewBatch(ctx context.Context, limit int) (*Batch, error) {
 		if _, err := t.tx.ExecContext(ctx, "INSERT INTO sync_batches(id, body, created_at) VALUES(?, ?, ?)", req.BatchID, body, t.now); err != nil {
 			return fmt.Errorf("save batch: %w", err)
 		}
-		ps := newTxStmts(t)
-		defer ps.close()
 		for _, c := range req.Changes {
 			// A re-edit of a row awaiting review keeps its review's
 			// conflict id (and base_row) while in flight: when the batch
 			// is dropped unanswered (a timeline change, a 413), the entry
 			// goes back to awaiting review (reviewBack) instead of leaving
 			// a plain pending row on base 0.
-			if _, err := ps.exec(`INSERT INTO sync_rows(tbl, id, state, hlc, base_version, batch_id, changed_at)
+			if _, err := t.exec(`INSERT INTO sync_rows(tbl, id, state, hlc, base_version, batch_id, changed_at)
 				VALUES(?, ?, 'in_flight', ?, ?, ?, ?)
 				ON CONFLICT(tbl, id) DO UPDATE SET state = 'in_flight', hlc = excluded.hlc, base_version = excluded.base_version,
 				batch_id = excluded.batch_id,

@@ -55,7 +55,7 @@ func (s *Store) Conflicts(ctx context.Context, open bool) ([]Conflict, error) {
 
 // pullConflict stores a conflict record and, when it is closed, returns the
 // rows awaiting its review to clean (taking the resolved server state).
-func (s *Store) pullConflict(ps *txStmts, ch protocol.PullChange, out *PullOutcome) error {
+func (s *Store) pullConflict(t *wtx, ch protocol.PullChange, out *PullOutcome) error {
 	tableName, _ := ch.Row["table_name"].(string)
 	rowID, _ := ch.Row["row_id"].(string)
 	status, _ := ch.Row["status"].(string)
@@ -67,10 +67,10 @@ func (s *Store) pullConflict(ps *txStmts, ch protocol.PullChange, out *PullOutco
 	// version was held: after a timeline change the held one may be of the
 	// old timeline, above the restored server's (a decision the restore
 	// lost: the record is open again, and must show so).
-	if _, err := ps.exec(`INSERT INTO sync_conflicts(id, table_name, row_id, status, version, hlc, row) VALUES(?, ?, ?, ?, ?, ?, ?)
+	if _, err := t.exec(`INSERT INTO sync_conflicts(id, table_name, row_id, status, version, hlc, row) VALUES(?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET table_name = excluded.table_name, row_id = excluded.row_id, status = excluded.status,
 		version = excluded.version, hlc = excluded.hlc, row = excluded.row WHERE excluded.version >= sync_conflicts.version OR ?`,
-		ch.ID, tableName, rowID, status, ch.Version, ch.HLC, string(data), ps.pass); err != nil {
+		ch.ID, tableName, rowID, status, ch.Version, ch.HLC, string(data), t.pass); err != nil {
 		return err
 	}
 	out.Conflicts++
@@ -88,7 +88,7 @@ func (s *Store) pullConflict(ps *txStmts, ch protocol.PullChange, out *PullOutco
 		// this device up to it is carried on (ownchain.go), so a decision
 		// is never met by a second push of the values it chose or
 		// replaced.
-		if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ? AND version > 0 AND version <= ?", tb.Name, rowID, resolved); err != nil {
+		if _, err := t.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ? AND version > 0 AND version <= ?", tb.Name, rowID, resolved); err != nil {
 			return fmt.Errorf("forget own versions a decision replaced: %w", err)
 		}
 	}
@@ -96,7 +96,7 @@ func (s *Store) pullConflict(ps *txStmts, ch protocol.PullChange, out *PullOutco
 	var serverV sql.NullInt64
 	var serverRow sql.NullString
 	var serverHLC sql.NullString
-	err = ps.queryRow(`SELECT e.hlc, r.hlc, e.server_version, e.server_row, e.server_hlc FROM sync_rows e JOIN `+tb.Name+` r ON r.id = e.id
+	err = t.queryRow(`SELECT e.hlc, r.hlc, e.server_version, e.server_row, e.server_hlc FROM sync_rows e JOIN `+tb.Name+` r ON r.id = e.id
 		WHERE e.tbl = ? AND e.id = ? AND e.conflict_id = ? AND e.state = 'awaiting_review'`, tb.Name, rowID, ch.ID).
 		Scan(&entryHLC, &cur, &serverV, &serverRow, &serverHLC)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -114,14 +114,14 @@ func (s *Store) pullConflict(ps *txStmts, ch protocol.PullChange, out *PullOutco
 		if err != nil {
 			return err
 		}
-		if err := writeServerRow(ps, tb, rowID, row, serverV.Int64, serverHLC.String); err != nil {
+		if err := writeServerRow(t, tb, rowID, row, serverV.Int64, serverHLC.String); err != nil {
 			return err
 		}
 		out.Resolved++
-		_, err = ps.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", tb.Name, rowID)
+		_, err = t.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", tb.Name, rowID)
 		return err
 	}
-	_, err = ps.exec("UPDATE sync_rows SET state = 'resolving', resolved_version = ? WHERE tbl = ? AND id = ?", resolved, tb.Name, rowID)
+	_, err = t.exec("UPDATE sync_rows SET state = 'resolving', resolved_version = ? WHERE tbl = ? AND id = ?", resolved, tb.Name, rowID)
 	return err
 }
 

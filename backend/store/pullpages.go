@@ -73,8 +73,6 @@ func (s *Store) applyPages(ctx context.Context, next func() (protocol.PullRespon
 	var out PullOutcome
 	pages := 0
 	err := s.write(ctx, func(t *wtx) error {
-		ps := newTxStmts(t)
-		defer ps.close()
 		st, err := s.pullState(ctx, t.tx)
 		if err != nil {
 			return err
@@ -90,13 +88,13 @@ func (s *Store) applyPages(ctx context.Context, next func() (protocol.PullRespon
 			if !ok {
 				return nil
 			}
-			if err := s.beforePage(ps, &pa, page); err != nil {
+			if err := s.beforePage(t, &pa, page); err != nil {
 				return err
 			}
-			if err := s.applyPage(ps, page, &out); err != nil {
+			if err := s.applyPage(t, page, &out); err != nil {
 				return err
 			}
-			if err := s.afterPage(ps, &pa, page, &out); err != nil {
+			if err := s.afterPage(t, &pa, page, &out); err != nil {
 				return err
 			}
 			pages++
@@ -108,15 +106,14 @@ func (s *Store) applyPages(ctx context.Context, next func() (protocol.PullRespon
 	return out, pages, nil
 }
 
-// applyPage applies one pull page and records its cursor inside ps's
-// transaction.
-func (s *Store) applyPage(ps *txStmts, page protocol.PullResponse, out *PullOutcome) error {
-	t := ps.t
-	pre, err := s.prefetch(ps, page.Changes)
+// applyPage applies one pull page and records its cursor inside
+// transaction t.
+func (s *Store) applyPage(t *wtx, page protocol.PullResponse, out *PullOutcome) error {
+	pre, err := s.prefetch(t, page.Changes)
 	if err != nil {
 		return fmt.Errorf("read local rows: %w", err)
 	}
-	if err := s.annotateOwnTheirs(ps, page.Changes, pre); err != nil {
+	if err := s.annotateOwnTheirs(t, page.Changes, pre); err != nil {
 		return fmt.Errorf("note own states in conflict records: %w", err)
 	}
 	for _, ch := range page.Changes {
@@ -130,7 +127,7 @@ func (s *Store) applyPage(ps *txStmts, page protocol.PullResponse, out *PullOutc
 				rid, _ := ch.Row["row_id"].(string)
 				delete(pre, rt+"/"+rid)
 			}
-			if err := s.pullConflict(ps, ch, out); err != nil {
+			if err := s.pullConflict(t, ch, out); err != nil {
 				return fmt.Errorf("conflict %s: %w", ch.ID, err)
 			}
 			continue
@@ -145,7 +142,7 @@ func (s *Store) applyPage(ps *txStmts, page protocol.PullResponse, out *PullOutc
 		if ok {
 			lp = &l
 		}
-		if err := s.pullRow(ps, tb, ch, out, lp); err != nil {
+		if err := s.pullRow(t, tb, ch, out, lp); err != nil {
 			return fmt.Errorf("%s %s: %w", ch.Table, ch.ID, err)
 		}
 	}
@@ -156,7 +153,7 @@ func (s *Store) applyPage(ps *txStmts, page protocol.PullResponse, out *PullOutc
 		}
 		t.last = last.String()
 	}
-	if _, err := ps.exec(upsertMeta, metaCursor, strconv.FormatInt(page.Cursor, 10)); err != nil {
+	if _, err := t.exec(upsertMeta, metaCursor, strconv.FormatInt(page.Cursor, 10)); err != nil {
 		return fmt.Errorf("save cursor: %w", err)
 	}
 	return nil
@@ -180,7 +177,7 @@ func (l *localRow) dest() []any {
 
 // prefetch reads the local state of a page's rows in a few queries instead
 // of one per row. Rows it does not return are missing locally.
-func (s *Store) prefetch(ps *txStmts, changes []protocol.PullChange) (map[string]localRow, error) {
+func (s *Store) prefetch(t *wtx, changes []protocol.PullChange) (map[string]localRow, error) {
 	byTable := map[string][]string{}
 	for _, ch := range changes {
 		if _, ok := s.syncedTable(ch.Table); ok {
@@ -201,7 +198,7 @@ func (s *Store) prefetch(ps *txStmts, changes []protocol.PullChange) (map[string
 			}
 			q := "SELECT r.id, " + localRowCols + " FROM " + table + " r LEFT JOIN sync_rows e ON e.tbl = '" + table +
 				"' AND e.id = r.id WHERE r.id IN (?" + strings.Repeat(", ?", len(part)-1) + ")"
-			rows, err := ps.t.tx.QueryContext(ps.t.ctx, q, args...)
+			rows, err := t.tx.QueryContext(t.ctx, q, args...)
 			if err != nil {
 				return nil, err
 			}
@@ -223,12 +220,12 @@ func (s *Store) prefetch(ps *txStmts, changes []protocol.PullChange) (map[string
 	return out, nil
 }
 
-func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, out *PullOutcome, pre *localRow) error {
+func (s *Store) pullRow(t *wtx, tb protocol.Table, ch protocol.PullChange, out *PullOutcome, pre *localRow) error {
 	var l localRow
 	if pre != nil {
 		l = *pre
 	} else {
-		err := ps.queryRow("SELECT "+localRowCols+" FROM "+tb.Name+
+		err := t.queryRow("SELECT "+localRowCols+" FROM "+tb.Name+
 			" r LEFT JOIN sync_rows e ON e.tbl = '"+tb.Name+"' AND e.id = r.id WHERE r.id = ?", ch.ID).Scan(l.dest()...)
 		l.missing = errors.Is(err, sql.ErrNoRows)
 		if err != nil && !l.missing {
@@ -241,9 +238,9 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 	switch {
 	case missing:
 		out.Written++
-		return writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+		return writeServerRow(t, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
 	case synced.Valid && !hasEntry:
-		if ch.Version < version && ps.pass {
+		if ch.Version < version && t.pass {
 			// A full pass brings each row's latest version: a clean row
 			// here at a later one is a write the server lost (a restore
 			// its timeline did not show). This device's own write is
@@ -251,13 +248,13 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 			// (its device pushes it again).
 			if s.own().hlc(cur) {
 				out.Kept++
-				if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0 WHERE id = ?", ch.ID); err != nil {
+				if _, err := t.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0 WHERE id = ?", ch.ID); err != nil {
 					return err
 				}
-				return s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
+				return s.rememberServer(t, tb, ch.ID, ch.Version, ch.Row)
 			}
 			// Or a version remembered as its own (ownchain.go).
-			if kept, err := s.ownVersionLost(ps, tb, ch, l, out); kept || err != nil {
+			if kept, err := s.ownVersionLost(t, tb, ch, l, out); kept || err != nil {
 				return err
 			}
 		} else if ch.Version < version {
@@ -265,52 +262,52 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 		}
 		// A later version that still holds this device's own change
 		// stays its own accepted write (ownchain.go).
-		if err := s.carryOwnMark(ps, tb, ch, l); err != nil {
+		if err := s.carryOwnMark(t, tb, ch, l); err != nil {
 			return err
 		}
 		out.Written++
-		return writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+		return writeServerRow(t, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
 	case !hasEntry && ch.HLC == cur:
 		// Pending, and the server holds this very edit (its hlc is this
 		// device's, unique to the edit): the edit's batch was forgotten on
 		// a timeline change, or its answer was lost with the batch dropped.
 		// The row is clean at the server's version, not pushed again.
 		out.Written++
-		return writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
-	case !hasEntry && ps.timeline:
+		return writeServerRow(t, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+	case !hasEntry && t.timeline:
 		// Pending since the timeline change (or edited since): when the
 		// server holds the very same people's fields, the restore lost
 		// nothing of it (a superseded push's row holds the winner's state
 		// under the pushed hlc): the row is clean at the server's state.
-		local, _, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", ch.ID))
+		local, _, err := scanSyncedRow(tb.ColumnNames(), t.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", ch.ID))
 		if err != nil {
 			return err
 		}
 		// Own fields another device's version carried: judged on those
 		// fields alone (ownchain.go).
-		if done, err := s.settleOwnFields(ps, tb, ch, cur, local.Row, out); done || err != nil {
+		if done, err := s.settleOwnFields(t, tb, ch, cur, local.Row, out); done || err != nil {
 			return err
 		}
 		if samePeople(tb, local.Row, ch.Row) {
 			out.Written++
-			return writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
+			return writeServerRow(t, tb, ch.ID, ch.Row, ch.Version, ch.HLC)
 		}
 		out.Kept++
-		return s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
+		return s.rememberServer(t, tb, ch.ID, ch.Version, ch.Row)
 	case !hasEntry:
 		out.Kept++
-		return s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
+		return s.rememberServer(t, tb, ch.ID, ch.Version, ch.Row)
 	}
 	out.Kept++
 	if !serverV.Valid || ch.Version > serverV.Int64 {
-		if err := s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row); err != nil {
+		if err := s.rememberServer(t, tb, ch.ID, ch.Version, ch.Row); err != nil {
 			return err
 		}
 		srv, err := encodeRow(ch.Row)
 		if err != nil {
 			return err
 		}
-		if _, err := ps.exec("UPDATE sync_rows SET server_version = ?, server_hlc = ?, server_row = ? WHERE tbl = ? AND id = ?",
+		if _, err := t.exec("UPDATE sync_rows SET server_version = ?, server_hlc = ?, server_row = ? WHERE tbl = ? AND id = ?",
 			ch.Version, ch.HLC, srv, tb.Name, ch.ID); err != nil {
 			return err
 		}
@@ -319,10 +316,10 @@ func (s *Store) pullRow(ps *txStmts, tb protocol.Table, ch protocol.PullChange, 
 		out.Kept--
 		out.Written++
 		out.Resolved++
-		if err := writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC); err != nil {
+		if err := writeServerRow(t, tb, ch.ID, ch.Row, ch.Version, ch.HLC); err != nil {
 			return err
 		}
-		_, err := ps.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", tb.Name, ch.ID)
+		_, err := t.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", tb.Name, ch.ID)
 		return err
 	}
 	return nil

@@ -51,19 +51,17 @@ func (s *Store) ApplyPushResults(ctx context.Context, batchID string, resp proto
 		if resp.BatchID != batchID || len(resp.Results) != len(req.Changes) {
 			return fmt.Errorf("answer for batch %q has %d results, the batch %d changes", resp.BatchID, len(resp.Results), len(req.Changes))
 		}
-		ps := newTxStmts(t)
-		defer ps.close()
 		var refetch int64
 		for i, c := range req.Changes {
 			res := resp.Results[i]
 			if res.Table != c.Table || res.ID != c.ID {
 				return fmt.Errorf("result %d names %s %s, the change %s %s", i, res.Table, res.ID, c.Table, c.ID)
 			}
-			if err := s.settle(ps, c, res, resp.ServerTime, &out, &refetch); err != nil {
+			if err := s.settle(t, c, res, resp.ServerTime, &out, &refetch); err != nil {
 				return fmt.Errorf("settle %s %s: %w", c.Table, c.ID, err)
 			}
 		}
-		if err := s.refetchFrom(ps, refetch); err != nil {
+		if err := s.refetchFrom(t, refetch); err != nil {
 			return err
 		}
 		if _, err := t.tx.ExecContext(ctx, "DELETE FROM sync_rows WHERE state = 'in_flight' AND batch_id = ?", batchID); err != nil {
@@ -81,7 +79,7 @@ func (s *Store) ApplyPushResults(ctx context.Context, batchID string, resp proto
 }
 
 // refetchFrom moves the cursor back below version (0 = nothing to fetch)
-// when the pull has passed it already, inside ps's transaction.
+// when the pull has passed it already, inside transaction t.
 //
 // A superseded or merged result carries the server's row but not its hlc:
 // the row is written clean at the result's version with the pushed hlc
@@ -94,18 +92,18 @@ func (s *Store) ApplyPushResults(ctx context.Context, batchID string, resp proto
 // Pulling again from just below the version brings the server's hlc (a
 // clean row equal to a pulled state is left alone, so the rows between
 // cost a read each).
-func (s *Store) refetchFrom(ps *txStmts, version int64) error {
+func (s *Store) refetchFrom(t *wtx, version int64) error {
 	if version <= 0 {
 		return nil
 	}
-	st, err := s.pullState(ps.t.ctx, ps.t.tx)
+	st, err := s.pullState(t.ctx, t.tx)
 	if err != nil {
 		return fmt.Errorf("read the cursor: %w", err)
 	}
 	if version > st.Cursor {
 		return nil // the next pull brings it
 	}
-	if _, err := ps.exec(upsertMeta, metaCursor, strconv.FormatInt(version-1, 10)); err != nil {
+	if _, err := t.exec(upsertMeta, metaCursor, strconv.FormatInt(version-1, 10)); err != nil {
 		return fmt.Errorf("move the cursor back to %d: %w", version-1, err)
 	}
 	return nil
@@ -114,17 +112,16 @@ func (s *Store) refetchFrom(ps *txStmts, version int64) error {
 // settle applies one push result to its row. A row written clean with a
 // server row whose hlc the result does not carry lowers *refetch to its
 // version (refetchFrom).
-func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, serverTime int64, out *PushOutcome, refetch *int64) error {
-	t := ps.t
+func (s *Store) settle(t *wtx, c protocol.Change, res protocol.PushResult, serverTime int64, out *PushOutcome, refetch *int64) error {
 	tb, ok := s.syncedTable(c.Table)
 	if !ok {
 		return ErrUnknownTable
 	}
 	var cur string
-	err := ps.queryRow("SELECT hlc FROM "+tb.Name+" WHERE id = ?", c.ID).Scan(&cur)
+	err := t.queryRow("SELECT hlc FROM "+tb.Name+" WHERE id = ?", c.ID).Scan(&cur)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Discarded meanwhile: nothing local to settle.
-		_, err = ps.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", c.Table, c.ID)
+		_, err = t.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", c.Table, c.ID)
 		return err
 	}
 	if err != nil {
@@ -136,7 +133,7 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 		version = *res.Version
 	}
 	clearEntry := func() error {
-		_, err := ps.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", c.Table, c.ID)
+		_, err := t.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", c.Table, c.ID)
 		return err
 	}
 	switch res.Status {
@@ -146,10 +143,10 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 			// Rebase the newer edit on the server's merged row: fields it
 			// did not change since the push take the server's values.
 			out.StillPending++
-			if err := rebase(ps, tb, c, res.Row, version, serverTime); err != nil {
+			if err := rebase(t, tb, c, res.Row, version, serverTime); err != nil {
 				return err
 			}
-			if err := s.rememberServer(ps, tb, c.ID, version, res.Row); err != nil {
+			if err := s.rememberServer(t, tb, c.ID, version, res.Row); err != nil {
 				return err
 			}
 		case edited && res.Status == protocol.StatusSuperseded:
@@ -165,32 +162,32 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 			// conflict record (invariant 1).
 			out.StillPending++
 			if res.Row != nil {
-				if err := s.rememberServer(ps, tb, c.ID, version, res.Row); err != nil {
+				if err := s.rememberServer(t, tb, c.ID, version, res.Row); err != nil {
 					return err
 				}
 			}
 		case edited:
 			out.StillPending++
-			if _, err := ps.exec("UPDATE "+tb.Name+" SET version = ?, server_updated_at = ? WHERE id = ?", version, serverTime, c.ID); err != nil {
+			if _, err := t.exec("UPDATE "+tb.Name+" SET version = ?, server_updated_at = ? WHERE id = ?", version, serverTime, c.ID); err != nil {
 				return err
 			}
 			// The server now holds the state that was pushed.
-			if err := s.rememberPushed(ps, tb, c, version); err != nil {
+			if err := s.rememberPushed(t, tb, c, version); err != nil {
 				return err
 			}
 		case res.Status == protocol.StatusApplied || res.Row == nil:
-			if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = ?, version = ?, server_updated_at = ? WHERE id = ?", t.now, version, serverTime, c.ID); err != nil {
+			if _, err := t.exec("UPDATE "+tb.Name+" SET synced_at = ?, version = ?, server_updated_at = ? WHERE id = ?", t.now, version, serverTime, c.ID); err != nil {
 				return err
 			}
 			// The version is named by this device's hlc; the fields the
 			// edit changed are noted with it, for a later version of
 			// another device that still holds them (ownchain.go).
-			own, err := editedFields(ps, tb, c.ID)
+			own, err := editedFields(t, tb, c.ID)
 			if err != nil {
 				return err
 			}
 			if own != nil && version > 0 {
-				if err := rememberOwnVersion(ps, c.Table, c.ID, version, own); err != nil {
+				if err := rememberOwnVersion(t, c.Table, c.ID, version, own); err != nil {
 					return err
 				}
 			}
@@ -198,7 +195,7 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 			// The server's row replaces the local one. Its hlc is not in the
 			// result; the pull that follows brings it, from below version
 			// if it has passed it (refetchFrom).
-			if err := writeServerRow(ps, tb, c.ID, res.Row, version, c.HLC); err != nil {
+			if err := writeServerRow(t, tb, c.ID, res.Row, version, c.HLC); err != nil {
 				return err
 			}
 			if version > 0 && (*refetch == 0 || version < *refetch) {
@@ -212,14 +209,14 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 				// Its own fields: those the edit changed that the merge
 				// took from the push (unknown: the whole row, carried by
 				// no later version).
-				own, err := editedFields(ps, tb, c.ID)
+				own, err := editedFields(t, tb, c.ID)
 				if err != nil {
 					return err
 				}
 				if own != nil {
 					own = intersect(own, ownFieldsOfMerge(tb, c.Row, res.Row))
 				}
-				if err := rememberOwnVersion(ps, c.Table, c.ID, version, own); err != nil {
+				if err := rememberOwnVersion(t, c.Table, c.ID, version, own); err != nil {
 					return fmt.Errorf("remember own merged version: %w", err)
 				}
 			}
@@ -231,7 +228,7 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 			out.Merged++
 		default:
 			out.Superseded++
-			if err := notePushedLoser(ps, s.clock.Node(), c, res, serverTime); err != nil {
+			if err := notePushedLoser(t, s.clock.Node(), c, res, serverTime); err != nil {
 				return err
 			}
 		}
@@ -241,11 +238,11 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 		// A re-edit under review starts from theirs: the conflicting
 		// edit's fields are not what the re-edit changes (its accepted
 		// version is then the whole row's, carried by no later version).
-		if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = -1", c.Table, c.ID); err != nil {
+		if _, err := t.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = -1", c.Table, c.ID); err != nil {
 			return fmt.Errorf("forget own edit fields: %w", err)
 		}
 		if res.Row != nil {
-			if err := s.rememberServer(ps, tb, c.ID, version, res.Row); err != nil {
+			if err := s.rememberServer(t, tb, c.ID, version, res.Row); err != nil {
 				return err
 			}
 		}
@@ -257,7 +254,7 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 			// changes, on theirs' version, so it can neither write the
 			// contested value over theirs while the conflict is open nor
 			// overturn the manager's decision with fields it never changed.
-			if err := rebase(ps, tb, c, res.Row, version, serverTime); err != nil {
+			if err := rebase(t, tb, c, res.Row, version, serverTime); err != nil {
 				return err
 			}
 		}
@@ -270,7 +267,7 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 		// into server_version meanwhile.
 		// base_row keeps that state ("theirs"): a re-edit starts from it
 		// (StartFromTheirs), so it is pushed as a change of theirs.
-		_, err = ps.exec(`UPDATE sync_rows SET state = 'awaiting_review', batch_id = NULL, conflict_id = ?,
+		_, err = t.exec(`UPDATE sync_rows SET state = 'awaiting_review', batch_id = NULL, conflict_id = ?,
 			base_version = ?, server_version = ?, server_row = ?, base_row = ?, server_hlc = NULL, changed_at = ? WHERE tbl = ? AND id = ?`,
 			res.ConflictID, version, version, srv, srv, t.now, c.Table, c.ID)
 		return err
@@ -279,7 +276,7 @@ func (s *Store) settle(ps *txStmts, c protocol.Change, res protocol.PushResult, 
 		if strings.HasPrefix(res.Error, protocol.CodeClockAhead+":") || res.Error == protocol.CodeClockAhead {
 			out.ClockAhead = append(out.ClockAhead, RowKey{Table: c.Table, ID: c.ID})
 		}
-		_, err := ps.exec(`UPDATE sync_rows SET state = 'rejected', batch_id = NULL, conflict_id = NULL, reason = ?, changed_at = ?
+		_, err := t.exec(`UPDATE sync_rows SET state = 'rejected', batch_id = NULL, conflict_id = NULL, reason = ?, changed_at = ?
 			WHERE tbl = ? AND id = ?`, res.Error, t.now, c.Table, c.ID)
 		return err
 	}

@@ -136,14 +136,14 @@ func (s *Store) Discard(ctx context.Context, table, id string, server *ServerSta
 			return err
 		}
 		// The own fields the discarded edit's note took over (ownchain.go).
-		if err := s.ownEditDiscarded(newTxStmts(t), tb, id, server); err != nil {
+		if err := s.ownEditDiscarded(t, tb, id, server); err != nil {
 			return err
 		}
 		if server == nil {
 			if _, err := t.tx.ExecContext(ctx, "DELETE FROM "+tb.Name+" WHERE id = ?", id); err != nil {
 				return err
 			}
-		} else if err := writeServerRow(newTxStmts(t), tb, id, server.Row, server.Version, server.HLC); err != nil {
+		} else if err := writeServerRow(t, tb, id, server.Row, server.Version, server.HLC); err != nil {
 			return err
 		}
 		_, err = t.tx.ExecContext(ctx, "DELETE FROM sync_rows WHERE tbl = ? AND id = ?", table, id)

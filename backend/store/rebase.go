@@ -9,7 +9,7 @@ import (
 // rebase moves a row edited while its push was in flight onto the server's
 // row: each people's field the newer edit left as pushed takes the server's
 // value; the row stays pending, based on version.
-func rebase(ps *txStmts, tb protocol.Table, c protocol.Change, server map[string]any, version, serverTime int64) error {
+func rebase(t *wtx, tb protocol.Table, c protocol.Change, server map[string]any, version, serverTime int64) error {
 	pushed, err := protocol.DecodeRow(c.Row)
 	if err != nil {
 		return err
@@ -21,7 +21,7 @@ func rebase(ps *txStmts, tb protocol.Table, c protocol.Change, server map[string
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	if err := ps.queryRow("SELECT "+sel+" FROM "+tb.Name+" WHERE id = ?", c.ID).Scan(ptrs...); err != nil {
+	if err := t.queryRow("SELECT "+sel+" FROM "+tb.Name+" WHERE id = ?", c.ID).Scan(ptrs...); err != nil {
 		return err
 	}
 	sets := []string{"version = ?", "server_updated_at = ?"}
@@ -38,6 +38,6 @@ func rebase(ps *txStmts, tb protocol.Table, c protocol.Change, server map[string
 			args = append(args, sv)
 		}
 	}
-	_, err = ps.exec("UPDATE "+tb.Name+" SET "+strings.Join(sets, ", ")+" WHERE id = ?", append(args, c.ID)...)
+	_, err = t.exec("UPDATE "+tb.Name+" SET "+strings.Join(sets, ", ")+" WHERE id = ?", append(args, c.ID)...)
 	return err
 }

@@ -23,8 +23,7 @@ func encodeRow(r map[string]any) (any, error) {
 // writeServerRow makes the local row id equal to the server's state row at
 // version, clean. Columns the server did not send (a table it knows fewer
 // columns of) are kept; unknown columns are ignored.
-func writeServerRow(ps *txStmts, tb protocol.Table, id string, row map[string]any, version int64, h string) error {
-	t := ps.t
+func writeServerRow(t *wtx, tb protocol.Table, id string, row map[string]any, version int64, h string) error {
 	all := true
 	var cols []string
 	args := make([]any, 0, len(tb.Columns)+3)
@@ -54,7 +53,7 @@ func writeServerRow(ps *txStmts, tb protocol.Table, id string, row map[string]an
 	} else {
 		q = buildServerRowSQL(tb.Name, cols)
 	}
-	if _, err := ps.exec(q, args...); err != nil {
+	if _, err := t.exec(q, args...); err != nil {
 		return fmt.Errorf("write server row: %w", err)
 	}
 	return nil

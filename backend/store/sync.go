@@ -242,10 +242,7 @@ func (s *Store) MarkSynced(ctx context.Context, table string, acks []Ack) (int, 
 			if _, err := w.exec(ackEdited(t.Name), a.Version, a.ServerUpdatedAt, a.ID); err != nil {
 				return fmt.Errorf("ack %s: %w", a.ID, err)
 			}
-			ps := newTxStmts(w)
-			err = s.rememberVersion(ps, t, a.ID, a.Version)
-			ps.close()
-			if err != nil {
+			if err := s.rememberVersion(w, t, a.ID, a.Version); err != nil {
 				return fmt.Errorf("ack %s: %w", a.ID, err)
 			}
 		}
