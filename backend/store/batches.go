@@ -140,16 +140,7 @@ func wireColumns(tb protocol.Table) []string {
 // write since the conflict (DESIGN.md section 3).
 func pendingChanges(t *wtx, tb protocol.Table, limit int) ([]protocol.Change, error) {
 	cols := wireColumns(tb)
-	sel := make([]string, len(cols))
-	for i, c := range cols {
-		sel[i] = "r." + c
-	}
-	// Names come from the registry, never from input.
-	q := "SELECT " + strings.Join(sel, ", ") + `, r.version, r.hlc, e.state, e.server_version, e.base_version
-		FROM ` + tb.Name + ` r LEFT JOIN sync_rows e ON e.tbl = '` + tb.Name + `' AND e.id = r.id
-		WHERE r.synced_at IS NULL AND (e.id IS NULL OR (e.state <> 'in_flight' AND e.hlc <> r.hlc))
-		ORDER BY r.rowid LIMIT ?`
-	rows, err := t.tx.QueryContext(t.ctx, q, limit)
+	rows, err := t.tx.QueryContext(t.ctx, pendingQuery(tb.Name, cols), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read pending %s: %w", tb.Name, err)
 	}
@@ -192,6 +183,22 @@ func pendingChanges(t *wtx, tb protocol.Table, limit int) ([]protocol.Change, er
 		out = append(out, protocol.Change{Table: tb.Name, ID: id, Op: op, BaseVersion: base, HLC: h, Row: raw})
 	}
 	return out, rows.Err()
+}
+
+// pendingQuery selects the pushable rows of table with their wire columns
+// cols, oldest first, through the table's partial index on synced_at (ORDER
+// BY rowid follows it: no sort), so that its cost follows the number of
+// pending rows, not the table's size. Its one argument is the limit.
+func pendingQuery(table string, cols []string) string {
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		sel[i] = "r." + c
+	}
+	// Names come from the registry, never from input.
+	return "SELECT " + strings.Join(sel, ", ") + `, r.version, r.hlc, e.state, e.server_version, e.base_version
+		FROM ` + table + ` r LEFT JOIN sync_rows e ON e.tbl = '` + table + `' AND e.id = r.id
+		WHERE r.synced_at IS NULL AND (e.id IS NULL OR (e.state <> 'in_flight' AND e.hlc <> r.hlc))
+		ORDER BY r.rowid LIMIT ?`
 }
 
 func textOf(v any) any {

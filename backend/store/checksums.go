@@ -361,22 +361,6 @@ func (s *Store) rememberPushed(t *wtx, tb protocol.Table, c protocol.Change, ver
 	return s.rememberServer(t, tb, c.ID, version, row)
 }
 
-// rememberVersion records that the server accepted a pushed state of a row
-// edited again since at version, when the pushed state itself is not at
-// hand (MarkSynced): its liveness is the row's current one.
-func (s *Store) rememberVersion(t *wtx, tb protocol.Table, id string, version int64) error {
-	var deleted sql.NullInt64
-	var created int64
-	err := t.queryRow("SELECT deleted_at, created_at FROM "+tb.Name+" WHERE id = ?", id).Scan(&deleted, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read row: %w", err)
-	}
-	return setKnown(t, tb.Name, id, stateOf(tb, id, version, !deleted.Valid, created))
-}
-
 // RepairOutcome is what applying one bucket listing did.
 type RepairOutcome struct {
 	// Written clean or missing rows took the listed state; Remembered rows

@@ -14,7 +14,7 @@
 // protocol registry (the rules the server applies), stamps it with the
 // store's hybrid logical clock, sets updated_at and clears synced_at, in one
 // transaction; the clock's last reading is saved in the same transaction so
-// that restarts stay monotonic. Pending returns what the sync client has to
+// that restarts stay monotonic. NewBatch takes what the sync client has to
 // push, through the partial index on synced_at.
 //
 // The sync client's storage primitives (DESIGN.md section 3) — a new batch,
