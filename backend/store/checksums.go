@@ -32,12 +32,12 @@ type knownState struct {
 }
 
 // setKnown makes st (nil: nothing known) the known state of table/id and
-// moves the bucket sums by the difference, inside ps's transaction.
-func setKnown(ps *txStmts, table, id string, st *knownState) error {
+// moves the bucket sums by the difference, inside transaction t.
+func setKnown(t *wtx, table, id string, st *knownState) error {
 	var old knownState
 	var oldH int64
 	var had bool
-	err := ps.queryRow("SELECT version, live, bucket, h FROM sync_known WHERE tbl = ? AND id = ?", table, id).
+	err := t.queryRow("SELECT version, live, bucket, h FROM sync_known WHERE tbl = ? AND id = ?", table, id).
 		Scan(&old.version, &old.live, &old.bucket, &oldH)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -54,23 +54,23 @@ func setKnown(ps *txStmts, table, id string, st *knownState) error {
 		return nil
 	}
 	if had && old.live {
-		if err := addSum(ps, table, old.bucket, -1, -old.h); err != nil {
+		if err := addSum(t, table, old.bucket, -1, -old.h); err != nil {
 			return err
 		}
 	}
 	if st == nil {
-		_, err := ps.exec("DELETE FROM sync_known WHERE tbl = ? AND id = ?", table, id)
+		_, err := t.exec("DELETE FROM sync_known WHERE tbl = ? AND id = ?", table, id)
 		if err != nil {
 			return fmt.Errorf("forget known state: %w", err)
 		}
 		return nil
 	}
 	if st.live {
-		if err := addSum(ps, table, st.bucket, 1, st.h); err != nil {
+		if err := addSum(t, table, st.bucket, 1, st.h); err != nil {
 			return err
 		}
 	}
-	if _, err := ps.exec(`INSERT INTO sync_known(tbl, id, version, live, bucket, h) VALUES(?, ?, ?, ?, ?, ?)
+	if _, err := t.exec(`INSERT INTO sync_known(tbl, id, version, live, bucket, h) VALUES(?, ?, ?, ?, ?, ?)
 		ON CONFLICT(tbl, id) DO UPDATE SET version = excluded.version, live = excluded.live, bucket = excluded.bucket, h = excluded.h`,
 		table, id, st.version, st.live, st.bucket, int64(st.h)); err != nil {
 		return fmt.Errorf("save known state: %w", err)
@@ -80,21 +80,21 @@ func setKnown(ps *txStmts, table, id string, st *knownState) error {
 
 // addSum adds n rows of hash sum h to bucket (mod 2^64); a bucket that
 // drops to no row is removed.
-func addSum(ps *txStmts, table, bucket string, n int64, h uint64) error {
-	if _, err := ps.exec(`INSERT INTO sync_sums(bucket, tbl, n, sum) VALUES(?, ?, 0, 0) ON CONFLICT(bucket) DO NOTHING`, bucket, table); err != nil {
+func addSum(t *wtx, table, bucket string, n int64, h uint64) error {
+	if _, err := t.exec(`INSERT INTO sync_sums(bucket, tbl, n, sum) VALUES(?, ?, 0, 0) ON CONFLICT(bucket) DO NOTHING`, bucket, table); err != nil {
 		return fmt.Errorf("bucket sum %s: %w", bucket, err)
 	}
 	var cn, cs int64
-	if err := ps.queryRow("SELECT n, sum FROM sync_sums WHERE bucket = ?", bucket).Scan(&cn, &cs); err != nil {
+	if err := t.queryRow("SELECT n, sum FROM sync_sums WHERE bucket = ?", bucket).Scan(&cn, &cs); err != nil {
 		return fmt.Errorf("bucket sum %s: %w", bucket, err)
 	}
 	cn += n
 	cs = int64(uint64(cs) + h)
 	var err error
 	if cn == 0 {
-		_, err = ps.exec("DELETE FROM sync_sums WHERE bucket = ?", bucket)
+		_, err = t.exec("DELETE FROM sync_sums WHERE bucket = ?", bucket)
 	} else {
-		_, err = ps.exec("UPDATE sync_sums SET n = ?, sum = ? WHERE bucket = ?", cn, cs, bucket)
+		_, err = t.exec("UPDATE sync_sums SET n = ?, sum = ? WHERE bucket = ?", cn, cs, bucket)
 	}
 	if err != nil {
 		return fmt.Errorf("bucket sum %s: %w", bucket, err)
@@ -123,18 +123,18 @@ var conflictsTable = protocol.Table{Name: protocol.TableConflicts}
 // rememberServer records row, the server's state of table/id at version,
 // as the row's known state; for a row that is not clean (a clean row's
 // state is its own and is settled from it).
-func (s *Store) rememberServer(ps *txStmts, tb protocol.Table, id string, version int64, row map[string]any) error {
+func (s *Store) rememberServer(t *wtx, tb protocol.Table, id string, version int64, row map[string]any) error {
 	created, ok := toInt64(row["created_at"])
 	if !ok {
 		// Not sent: created_at never changes on the server, so the local
 		// row's value is the server's (or repair corrects it).
-		if err := ps.queryRow("SELECT created_at FROM "+tb.Name+" WHERE id = ?", id).Scan(&created); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := t.queryRow("SELECT created_at FROM "+tb.Name+" WHERE id = ?", id).Scan(&created); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("read created_at: %w", err)
 		}
 	}
 	deleted, hasDeleted := row["deleted_at"]
 	live := !hasDeleted || deleted == nil
-	return setKnown(ps, tb.Name, id, stateOf(tb, id, version, live, created))
+	return setKnown(t, tb.Name, id, stateOf(tb, id, version, live, created))
 }
 
 // settleKnown re-derives the known state of every row noted in
@@ -152,8 +152,6 @@ func (s *Store) settleKnown(t *wtx) error {
 	if !noted {
 		return nil
 	}
-	ps := newTxStmts(t)
-	defer ps.close()
 	deltas := map[string]*sumDelta{}
 	move := func(table string, st *knownState, sign int64) {
 		if st == nil || !st.live {
@@ -183,9 +181,9 @@ func (s *Store) settleKnown(t *wtx) error {
 			move(tb.Name, n.new, 1)
 			var err error
 			if n.new == nil {
-				_, err = ps.exec("DELETE FROM sync_known WHERE tbl = ? AND id = ?", tb.Name, n.id)
+				_, err = t.exec("DELETE FROM sync_known WHERE tbl = ? AND id = ?", tb.Name, n.id)
 			} else {
-				_, err = ps.exec(upsertKnown, tb.Name, n.id, n.new.version, n.new.live, n.new.bucket, int64(n.new.h))
+				_, err = t.exec(upsertKnown, tb.Name, n.id, n.new.version, n.new.live, n.new.bucket, int64(n.new.h))
 			}
 			if err != nil {
 				return fmt.Errorf("settle known state of %s %s: %w", tb.Name, n.id, err)
@@ -196,7 +194,7 @@ func (s *Store) settleKnown(t *wtx) error {
 		if d.n == 0 && d.sum == 0 {
 			continue
 		}
-		if err := addSum(ps, d.table, bucket, d.n, d.sum); err != nil {
+		if err := addSum(t, d.table, bucket, d.n, d.sum); err != nil {
 			return err
 		}
 	}
@@ -355,28 +353,12 @@ func scanSums(t *wtx, q string, args []any, fn func(bucket, table string, c chec
 
 // rememberPushed records the pushed state of change c, which the server
 // accepted at version, as the known state of a row edited again since.
-func (s *Store) rememberPushed(ps *txStmts, tb protocol.Table, c protocol.Change, version int64) error {
+func (s *Store) rememberPushed(t *wtx, tb protocol.Table, c protocol.Change, version int64) error {
 	row, err := protocol.DecodeRow(c.Row)
 	if err != nil {
 		return fmt.Errorf("decode pushed row: %w", err)
 	}
-	return s.rememberServer(ps, tb, c.ID, version, row)
-}
-
-// rememberVersion records that the server accepted a pushed state of a row
-// edited again since at version, when the pushed state itself is not at
-// hand (MarkSynced): its liveness is the row's current one.
-func (s *Store) rememberVersion(ps *txStmts, tb protocol.Table, id string, version int64) error {
-	var deleted sql.NullInt64
-	var created int64
-	err := ps.queryRow("SELECT deleted_at, created_at FROM "+tb.Name+" WHERE id = ?", id).Scan(&deleted, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read row: %w", err)
-	}
-	return setKnown(ps, tb.Name, id, stateOf(tb, id, version, !deleted.Valid, created))
+	return s.rememberServer(t, tb, c.ID, version, row)
 }
 
 // RepairOutcome is what applying one bucket listing did.
@@ -407,15 +389,13 @@ func (s *Store) ApplyBucketListing(ctx context.Context, table, bucket string, ro
 		return out, fmt.Errorf("repair %s: %w", bucket, ErrUnknownTable)
 	}
 	err := s.write(ctx, func(t *wtx) error {
-		ps := newTxStmts(t)
-		defer ps.close()
 		listed := make(map[string]bool, len(rows))
 		for _, ch := range rows {
 			listed[ch.ID] = true
 			out.Listed.Add(checksum.Hash(table, ch.ID, ch.Version))
 			if table == protocol.TableConflicts {
 				var pout PullOutcome
-				if err := s.pullConflict(ps, ch, &pout); err != nil {
+				if err := s.pullConflict(t, ch, &pout); err != nil {
 					return fmt.Errorf("conflict %s: %w", ch.ID, err)
 				}
 				out.Written++
@@ -424,7 +404,7 @@ func (s *Store) ApplyBucketListing(ctx context.Context, table, bucket string, ro
 			var synced, deleted sql.NullInt64
 			var entry bool
 			var version, created int64
-			err := ps.queryRow("SELECT r.synced_at, EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = r.id), r.version, r.deleted_at, r.created_at FROM "+
+			err := t.queryRow("SELECT r.synced_at, EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = r.id), r.version, r.deleted_at, r.created_at FROM "+
 				tb.Name+" r WHERE r.id = ?", tb.Name, ch.ID).Scan(&synced, &entry, &version, &deleted, &created)
 			missing := errors.Is(err, sql.ErrNoRows)
 			if err != nil && !missing {
@@ -442,17 +422,17 @@ func (s *Store) ApplyBucketListing(ctx context.Context, table, bucket string, ro
 				if clean {
 					// A later version that still holds this device's own
 					// change stays its own accepted write (ownchain.go).
-					if err := s.carryOwnMark(ps, tb, ch, localRow{version: version}); err != nil {
+					if err := s.carryOwnMark(t, tb, ch, localRow{version: version}); err != nil {
 						return fmt.Errorf("%s: %w", ch.ID, err)
 					}
 				}
-				if err := writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC); err != nil {
+				if err := writeServerRow(t, tb, ch.ID, ch.Row, ch.Version, ch.HLC); err != nil {
 					return fmt.Errorf("%s: %w", ch.ID, err)
 				}
 				out.Written++
 				continue
 			}
-			if err := s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row); err != nil {
+			if err := s.rememberServer(t, tb, ch.ID, ch.Version, ch.Row); err != nil {
 				return fmt.Errorf("%s: %w", ch.ID, err)
 			}
 			out.Remembered++
@@ -466,7 +446,7 @@ func (s *Store) ApplyBucketListing(ctx context.Context, table, bucket string, ro
 			return err
 		}
 		for _, k := range absent {
-			n, err := s.dropUnlisted(ps, tb, k)
+			n, err := s.dropUnlisted(t, tb, k)
 			if err != nil {
 				return fmt.Errorf("%s: %w", k.id, err)
 			}
@@ -531,12 +511,12 @@ func knownIn(t *wtx, bucket string, listed map[string]bool) ([]knownRow, error) 
 // on the server): a clean row (or conflict record) is removed; a row that
 // is not clean keeps its edit and remembers the server state as not live.
 // It returns how many rows it removed.
-func (s *Store) dropUnlisted(ps *txStmts, tb protocol.Table, k knownRow) (int, error) {
+func (s *Store) dropUnlisted(t *wtx, tb protocol.Table, k knownRow) (int, error) {
 	if tb.Name == protocol.TableConflicts {
-		_, err := ps.exec("DELETE FROM sync_conflicts WHERE id = ?", k.id)
+		_, err := t.exec("DELETE FROM sync_conflicts WHERE id = ?", k.id)
 		return 1, err
 	}
-	res, err := ps.exec(`DELETE FROM `+tb.Name+` WHERE id = ? AND synced_at IS NOT NULL
+	res, err := t.exec(`DELETE FROM `+tb.Name+` WHERE id = ? AND synced_at IS NOT NULL
 		AND NOT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = `+tb.Name+`.id)`, k.id, tb.Name)
 	if err != nil {
 		return 0, err
@@ -545,8 +525,8 @@ func (s *Store) dropUnlisted(ps *txStmts, tb protocol.Table, k knownRow) (int, e
 		return int(n), nil
 	}
 	var bucket string
-	if err := ps.queryRow("SELECT bucket FROM sync_known WHERE tbl = ? AND id = ?", tb.Name, k.id).Scan(&bucket); err != nil {
+	if err := t.queryRow("SELECT bucket FROM sync_known WHERE tbl = ? AND id = ?", tb.Name, k.id).Scan(&bucket); err != nil {
 		return 0, err
 	}
-	return 0, setKnown(ps, tb.Name, k.id, &knownState{version: k.version, live: false, bucket: bucket, h: checksum.Hash(tb.Name, k.id, k.version)})
+	return 0, setKnown(t, tb.Name, k.id, &knownState{version: k.version, live: false, bucket: bucket, h: checksum.Hash(tb.Name, k.id, k.version)})
 }

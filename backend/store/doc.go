@@ -14,8 +14,15 @@
 // protocol registry (the rules the server applies), stamps it with the
 // store's hybrid logical clock, sets updated_at and clears synced_at, in one
 // transaction; the clock's last reading is saved in the same transaction so
-// that restarts stay monotonic. Pending returns what the sync client has to
+// that restarts stay monotonic. NewBatch takes what the sync client has to
 // push, through the partial index on synced_at.
+//
+// The sync client's storage primitives (DESIGN.md section 3) — a new batch,
+// the settlement of its results, a pull page, a discard — are each one write
+// transaction, so a crash leaves either the state before it or the state
+// after it. Each concept has its own file, named after it (batches.go,
+// pushresults.go, pullpages.go, quarantine.go …); docs/architecture.md
+// lists them.
 //
 // The package links github.com/mutecomm/go-sqlcipher and therefore must
 // never be imported together with github.com/mattn/go-sqlite3 (DESIGN.md

@@ -151,9 +151,8 @@ type pageApply struct {
 }
 
 // beforePage checks the page's timeline and starts a pass when the page is
-// pulled from cursor 0, inside ps's transaction.
-func (s *Store) beforePage(ps *txStmts, pa *pageApply, page protocol.PullResponse) error {
-	t := ps.t
+// pulled from cursor 0, inside transaction t.
+func (s *Store) beforePage(t *wtx, pa *pageApply, page protocol.PullResponse) error {
 	if page.Timeline != "" && page.Timeline != pa.timeline {
 		if pa.timeline != "" {
 			return &TimelineChangedError{Timeline: page.Timeline}
@@ -171,14 +170,14 @@ func (s *Store) beforePage(ps *txStmts, pa *pageApply, page protocol.PullRespons
 		if own {
 			return &TimelineChangedError{Timeline: page.Timeline}
 		}
-		if _, err := ps.exec(upsertMeta, metaTimeline, page.Timeline); err != nil {
+		if _, err := t.exec(upsertMeta, metaTimeline, page.Timeline); err != nil {
 			return fmt.Errorf("save timeline: %w", err)
 		}
 		pa.timeline = page.Timeline
 	}
 	if pa.pass == "" && pa.cursor == 0 {
 		pa.pass = PassFull
-		if _, err := ps.exec(upsertMeta, metaPass, pa.pass); err != nil {
+		if _, err := t.exec(upsertMeta, metaPass, pa.pass); err != nil {
 			return fmt.Errorf("mark pass: %w", err)
 		}
 		if err := listPassRows(t); err != nil {
@@ -189,7 +188,7 @@ func (s *Store) beforePage(ps *txStmts, pa *pageApply, page protocol.PullRespons
 			return err
 		}
 	}
-	ps.pass, ps.timeline = pa.pass != "", pa.pass == PassTimeline
+	t.pass, t.timeline = pa.pass != "", pa.pass == PassTimeline
 	if pa.pass == "" || !pa.listed {
 		return nil
 	}
@@ -214,24 +213,24 @@ func (s *Store) beforePage(ps *txStmts, pa *pageApply, page protocol.PullRespons
 }
 
 // afterPage ends the pass when page is its last.
-func (s *Store) afterPage(ps *txStmts, pa *pageApply, page protocol.PullResponse, out *PullOutcome) error {
+func (s *Store) afterPage(t *wtx, pa *pageApply, page protocol.PullResponse, out *PullOutcome) error {
 	pa.cursor = page.Cursor
 	if pa.pass == "" || page.HasMore {
 		return nil
 	}
 	if pa.pass == PassReenroll {
-		if err := s.endReenrollPass(ps, page); err != nil {
+		if err := s.endReenrollPass(t, page); err != nil {
 			return err
 		}
 	}
 	if pa.pass == PassTimeline {
-		n, err := s.repushLostMine(ps)
+		n, err := s.repushLostMine(t)
 		if err != nil {
 			return fmt.Errorf("end timeline pass: %w", err)
 		}
 		out.Repushed += n
 	}
-	n, err := s.endPass(ps.t, page.Cursor, pa.timeline == "")
+	n, err := s.endPass(t, page.Cursor, pa.timeline == "")
 	if err != nil {
 		return fmt.Errorf("end full pass: %w", err)
 	}

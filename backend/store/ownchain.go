@@ -91,12 +91,12 @@ func decodeFields(tb protocol.Table, v sql.NullString) ([]string, error) {
 
 // rememberOwnVersion notes version of tbl/id as this device's own accepted
 // write, with its own fields (nil: the whole row).
-func rememberOwnVersion(ps *txStmts, tbl, id string, version int64, fields []string) error {
+func rememberOwnVersion(t *wtx, tbl, id string, version int64, fields []string) error {
 	f, err := encodeFields(fields)
 	if err != nil {
 		return err
 	}
-	if _, err := ps.exec("INSERT OR REPLACE INTO sync_own_versions(tbl, id, version, fields, hlc) VALUES(?, ?, ?, ?, NULL)", tbl, id, version, f); err != nil {
+	if _, err := t.exec("INSERT OR REPLACE INTO sync_own_versions(tbl, id, version, fields, hlc) VALUES(?, ?, ?, ?, NULL)", tbl, id, version, f); err != nil {
 		return fmt.Errorf("remember own version: %w", err)
 	}
 	return nil
@@ -110,12 +110,12 @@ func rememberOwnVersion(ps *txStmts, tbl, id string, version int64, fields []str
 // moves to ch's version with those fields; otherwise it is dropped. An own
 // version with no known fields (a row created here, an edit answered before
 // schema 11) is carried by no later version, as before.
-func (s *Store) carryOwnMark(ps *txStmts, tb protocol.Table, ch protocol.PullChange, l localRow) error {
+func (s *Store) carryOwnMark(t *wtx, tb protocol.Table, ch protocol.PullChange, l localRow) error {
 	if tb.Policy != protocol.PolicyManual || l.version <= 0 || ch.Version <= l.version {
 		return nil
 	}
 	drop := func() error {
-		_, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, ch.ID)
+		_, err := t.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, ch.ID)
 		return err
 	}
 	if s.own().hlc(ch.HLC) {
@@ -123,7 +123,7 @@ func (s *Store) carryOwnMark(ps *txStmts, tb protocol.Table, ch protocol.PullCha
 		return drop()
 	}
 	var raw sql.NullString
-	err := ps.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = ?", tb.Name, ch.ID, l.version).Scan(&raw)
+	err := t.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = ?", tb.Name, ch.ID, l.version).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !raw.Valid) {
 		// Not an own version whose own fields are known (a row created
 		// here is one no push on an older base can merge into).
@@ -141,7 +141,7 @@ func (s *Store) carryOwnMark(ps *txStmts, tb protocol.Table, ch protocol.PullCha
 	if err != nil {
 		return err
 	}
-	local, _, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", ch.ID))
+	local, _, err := scanSyncedRow(tb.ColumnNames(), t.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", ch.ID))
 	if err != nil {
 		return fmt.Errorf("read row: %w", err)
 	}
@@ -154,7 +154,7 @@ func (s *Store) carryOwnMark(ps *txStmts, tb protocol.Table, ch protocol.PullCha
 	if len(keep) == 0 {
 		return drop()
 	}
-	return rememberOwnVersion(ps, tb.Name, ch.ID, ch.Version, keep)
+	return rememberOwnVersion(t, tb.Name, ch.ID, ch.Version, keep)
 }
 
 // settleOwnFields settles, in a timeline pass, a row ChangeTimeline made
@@ -163,9 +163,9 @@ func (s *Store) carryOwnMark(ps *txStmts, tb protocol.Table, ch protocol.PullCha
 // the server's state when it holds those fields, else the server's state
 // with those fields over it, still pending on base 0. It reports whether
 // the row was one.
-func (s *Store) settleOwnFields(ps *txStmts, tb protocol.Table, ch protocol.PullChange, cur string, local map[string]any, out *PullOutcome) (bool, error) {
+func (s *Store) settleOwnFields(t *wtx, tb protocol.Table, ch protocol.PullChange, cur string, local map[string]any, out *PullOutcome) (bool, error) {
 	var raw sql.NullString
-	err := ps.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = 0 AND hlc = ?", tb.Name, ch.ID, cur).Scan(&raw)
+	err := t.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = 0 AND hlc = ?", tb.Name, ch.ID, cur).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !raw.Valid) {
 		return false, nil
 	}
@@ -176,7 +176,7 @@ func (s *Store) settleOwnFields(ps *txStmts, tb protocol.Table, ch protocol.Pull
 	if err != nil {
 		return false, err
 	}
-	if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, ch.ID); err != nil {
+	if _, err := t.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, ch.ID); err != nil {
 		return false, fmt.Errorf("forget own fields: %w", err)
 	}
 	over := make(map[string]any, len(ch.Row))
@@ -195,7 +195,7 @@ func (s *Store) settleOwnFields(ps *txStmts, tb protocol.Table, ch protocol.Pull
 		// that still holds it included (a delete made after it was
 		// seen): clean at the server's state, deleted rows stay deleted.
 		out.Written++
-		if err := writeServerRow(ps, tb, ch.ID, ch.Row, ch.Version, ch.HLC); err != nil {
+		if err := writeServerRow(t, tb, ch.ID, ch.Row, ch.Version, ch.HLC); err != nil {
 			return true, err
 		}
 		// That version holds the device's own change (a later restore
@@ -204,7 +204,7 @@ func (s *Store) settleOwnFields(ps *txStmts, tb protocol.Table, ch protocol.Pull
 		if d := ch.Row["deleted_at"]; d != nil || s.own().hlc(ch.HLC) || ch.Version <= 0 {
 			return true, nil
 		}
-		return true, rememberOwnVersion(ps, tb.Name, ch.ID, ch.Version, own)
+		return true, rememberOwnVersion(t, tb.Name, ch.ID, ch.Version, own)
 	}
 	if d, ok := ch.Row["deleted_at"]; ok && d != nil {
 		// Deleted on the restored server without the device's change: the
@@ -215,13 +215,13 @@ func (s *Store) settleOwnFields(ps *txStmts, tb protocol.Table, ch protocol.Pull
 	// The server's state with the own fields over it, pending on base 0
 	// under the same hlc of this device.
 	out.Kept++
-	if err := writeServerRow(ps, tb, ch.ID, over, 0, cur); err != nil {
+	if err := writeServerRow(t, tb, ch.ID, over, 0, cur); err != nil {
 		return true, err
 	}
-	if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL WHERE id = ?", ch.ID); err != nil {
+	if _, err := t.exec("UPDATE "+tb.Name+" SET synced_at = NULL WHERE id = ?", ch.ID); err != nil {
 		return true, fmt.Errorf("keep own fields pending: %w", err)
 	}
-	return true, s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
+	return true, s.rememberServer(t, tb, ch.ID, ch.Version, ch.Row)
 }
 
 // ownEdit notes which people's fields a local edit of a manual table's row
@@ -352,9 +352,9 @@ func (e *ownEdit) after(t *wtx) error {
 
 // editedFields returns the fields the answered edit of tbl/id changed (the
 // entry at version -1), nil when not known.
-func editedFields(ps *txStmts, tb protocol.Table, id string) ([]string, error) {
+func editedFields(t *wtx, tb protocol.Table, id string) ([]string, error) {
 	var raw sql.NullString
-	err := ps.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = -1", tb.Name, id).Scan(&raw)
+	err := t.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = -1", tb.Name, id).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !raw.Valid) {
 		return nil, nil
 	}
@@ -387,23 +387,23 @@ func intersect(a, b []string) []string {
 // device's own values the edit left as they were, still held there, as
 // carryOwnMark moves them); a whole row's note only to the very version
 // the edit was made on. Otherwise the note is dropped.
-func (s *Store) ownEditDiscarded(ps *txStmts, tb protocol.Table, id string, srv *ServerState) error {
+func (s *Store) ownEditDiscarded(t *wtx, tb protocol.Table, id string, srv *ServerState) error {
 	if tb.Policy != protocol.PolicyManual {
 		return nil
 	}
 	var raw sql.NullString
-	err := ps.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = -1", tb.Name, id).Scan(&raw)
+	err := t.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = -1", tb.Name, id).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read own edit fields: %w", err)
 	}
-	local, _, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", id))
+	local, _, err := scanSyncedRow(tb.ColumnNames(), t.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", id))
 	if err != nil {
 		return fmt.Errorf("read row: %w", err)
 	}
-	if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, id); err != nil {
+	if _, err := t.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, id); err != nil {
 		return fmt.Errorf("forget own edit fields: %w", err)
 	}
 	if srv == nil || srv.Version <= 0 || s.own().hlc(srv.HLC) {
@@ -416,7 +416,7 @@ func (s *Store) ownEditDiscarded(ps *txStmts, tb protocol.Table, id string, srv 
 		if srv.Version != local.Version {
 			return nil
 		}
-		return rememberOwnVersion(ps, tb.Name, id, srv.Version, nil)
+		return rememberOwnVersion(t, tb.Name, id, srv.Version, nil)
 	}
 	own, err := decodeFields(tb, raw)
 	if err != nil {
@@ -431,7 +431,7 @@ func (s *Store) ownEditDiscarded(ps *txStmts, tb protocol.Table, id string, srv 
 	if len(keep) == 0 {
 		return nil
 	}
-	return rememberOwnVersion(ps, tb.Name, id, srv.Version, keep)
+	return rememberOwnVersion(t, tb.Name, id, srv.Version, keep)
 }
 
 // ownVersionLost runs in a full pass that brings an older version ch of a
@@ -446,19 +446,19 @@ func (s *Store) ownEditDiscarded(ps *txStmts, tb protocol.Table, id string, srv 
 // holds the row deleted without them). When the server's version holds
 // the own fields, the row takes it and the note moves to it. It reports
 // whether the row was kept pending.
-func (s *Store) ownVersionLost(ps *txStmts, tb protocol.Table, ch protocol.PullChange, l localRow, out *PullOutcome) (bool, error) {
+func (s *Store) ownVersionLost(t *wtx, tb protocol.Table, ch protocol.PullChange, l localRow, out *PullOutcome) (bool, error) {
 	if tb.Policy != protocol.PolicyManual || l.version <= 0 {
 		return false, nil
 	}
 	var raw sql.NullString
-	err := ps.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = ?", tb.Name, ch.ID, l.version).Scan(&raw)
+	err := t.queryRow("SELECT fields FROM sync_own_versions WHERE tbl = ? AND id = ? AND version = ?", tb.Name, ch.ID, l.version).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("read own version: %w", err)
 	}
-	if _, err := ps.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, ch.ID); err != nil {
+	if _, err := t.exec("DELETE FROM sync_own_versions WHERE tbl = ? AND id = ?", tb.Name, ch.ID); err != nil {
 		return false, fmt.Errorf("forget own version: %w", err)
 	}
 	if raw.Valid {
@@ -466,7 +466,7 @@ func (s *Store) ownVersionLost(ps *txStmts, tb protocol.Table, ch protocol.PullC
 		if err != nil {
 			return false, err
 		}
-		local, _, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", ch.ID))
+		local, _, err := scanSyncedRow(tb.ColumnNames(), t.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", ch.ID))
 		if err != nil {
 			return false, fmt.Errorf("read row: %w", err)
 		}
@@ -482,23 +482,23 @@ func (s *Store) ownVersionLost(ps *txStmts, tb protocol.Table, ch protocol.PullC
 			}
 		}
 		if held {
-			return false, rememberOwnVersion(ps, tb.Name, ch.ID, ch.Version, own)
+			return false, rememberOwnVersion(t, tb.Name, ch.ID, ch.Version, own)
 		}
 		if d, ok := ch.Row["deleted_at"]; !ok || d == nil {
 			out.Kept++
-			if err := writeServerRow(ps, tb, ch.ID, over, 0, ps.t.stamp()); err != nil {
+			if err := writeServerRow(t, tb, ch.ID, over, 0, t.stamp()); err != nil {
 				return true, err
 			}
-			if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL WHERE id = ?", ch.ID); err != nil {
+			if _, err := t.exec("UPDATE "+tb.Name+" SET synced_at = NULL WHERE id = ?", ch.ID); err != nil {
 				return true, fmt.Errorf("keep own fields pending: %w", err)
 			}
-			return true, s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
+			return true, s.rememberServer(t, tb, ch.ID, ch.Version, ch.Row)
 		}
 	}
 	// The whole row as held, as a row at this device's own hlc.
 	out.Kept++
-	if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0, hlc = ? WHERE id = ?", ps.t.stamp(), ch.ID); err != nil {
+	if _, err := t.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0, hlc = ? WHERE id = ?", t.stamp(), ch.ID); err != nil {
 		return true, fmt.Errorf("keep own version pending: %w", err)
 	}
-	return true, s.rememberServer(ps, tb, ch.ID, ch.Version, ch.Row)
+	return true, s.rememberServer(t, tb, ch.ID, ch.Version, ch.Row)
 }

@@ -87,8 +87,8 @@ func TestStore_RecordCRUD(t *testing.T) {
 	}
 
 	// Pretend the server accepted it, so the edit below must clear synced_at.
-	if n, err := s.MarkSynced(ctx, protocol.TableProductionRecords, []Ack{{ID: r.ID, HLC: r.HLC, Version: 7, ServerUpdatedAt: 99}}); err != nil || n != 1 {
-		t.Fatalf("MarkSynced = %d, %v", n, err)
+	if out := pushApplied(t, s, 99, map[string]int64{r.ID: 7}); out.Applied-out.StillPending != 1 {
+		t.Fatalf("push = %+v", out)
 	}
 	synced, _ := s.GetRecord(ctx, r.ID)
 	if synced.Pending() || synced.Version != 7 || *synced.ServerUpdatedAt != 99 {

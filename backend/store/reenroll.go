@@ -358,8 +358,7 @@ func saveReenrollCursor(t *wtx) error {
 // nobody marked; other writes since may have taken its sequence past the
 // cursor): a timeline change, which pushes them again instead of the end
 // of the pass removing them. Otherwise the kept cursor is forgotten.
-func (s *Store) endReenrollPass(ps *txStmts, page protocol.PullResponse) error {
-	t := ps.t
+func (s *Store) endReenrollPass(t *wtx, page protocol.PullResponse) error {
 	v, err := s.metaGet(t.ctx, t.tx, metaReenrollCursor)
 	if err != nil {
 		return err
@@ -383,7 +382,7 @@ func (s *Store) endReenrollPass(ps *txStmts, page protocol.PullResponse) error {
 			}
 		}
 	}
-	_, err = ps.exec("DELETE FROM meta WHERE key = ?", metaReenrollCursor)
+	_, err = t.exec("DELETE FROM meta WHERE key = ?", metaReenrollCursor)
 	return err
 }
 

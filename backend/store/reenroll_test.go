@@ -49,9 +49,7 @@ func TestStore_EnrollingAgain(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.MarkSynced(ctx, protocol.TableProductionRecords, []Ack{{ID: accepted.ID, HLC: accepted.HLC, Version: 7}}); err != nil {
-				t.Fatal(err)
-			}
+			pushApplied(t, s, 0, map[string]int64{accepted.ID: 7})
 			pending, err := s.CreateRecord(ctx, validInput())
 			if err != nil {
 				t.Fatal(err)

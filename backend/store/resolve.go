@@ -168,9 +168,7 @@ func (s *Store) AcceptResolution(ctx context.Context, r Resolution, version int6
 		if !clean || cur >= version {
 			return nil
 		}
-		ps := newTxStmts(t)
-		defer ps.close()
-		if err := writeServerRow(ps, tb, rowID, r.Row, version, r.HLC); err != nil {
+		if err := writeServerRow(t, tb, rowID, r.Row, version, r.HLC); err != nil {
 			return fmt.Errorf("write decided row: %w", err)
 		}
 		return nil

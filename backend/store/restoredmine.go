@@ -55,13 +55,13 @@ import (
 // pending as if it were this device's write: a pending row under the
 // record's own hlc takes "mine" again.
 
-// notePushedLoser keeps, inside ps's transaction, the auto_resolved record
+// notePushedLoser keeps, inside transaction t, the auto_resolved record
 // a push answered superseded announces (res.ConflictID), until the pull
 // brings the record itself: a restore between the answer and that pull
 // would otherwise leave this device holding no record of its losing edit.
 // The note is a conflict record at version 0, replaced by the pulled one
 // (any version), counted in no checksum and listed by no Conflicts call.
-func notePushedLoser(ps *txStmts, node string, c protocol.Change, res protocol.PushResult, serverTime int64) error {
+func notePushedLoser(t *wtx, node string, c protocol.Change, res protocol.PushResult, serverTime int64) error {
 	if res.ConflictID == "" || node == "" || node == hlc.Unenrolled {
 		return nil
 	}
@@ -75,7 +75,7 @@ func notePushedLoser(ps *txStmts, node string, c protocol.Change, res protocol.P
 	if err != nil {
 		return err
 	}
-	if _, err := ps.exec(`INSERT INTO sync_conflicts(id, table_name, row_id, status, version, hlc, row) VALUES(?, ?, ?, ?, 0, ?, ?)
+	if _, err := t.exec(`INSERT INTO sync_conflicts(id, table_name, row_id, status, version, hlc, row) VALUES(?, ?, ?, ?, 0, ?, ?)
 		ON CONFLICT(id) DO NOTHING`, res.ConflictID, c.Table, c.ID, protocol.ConflictAutoResolved, c.HLC, rec); err != nil {
 		return fmt.Errorf("note conflict record %s: %w", res.ConflictID, err)
 	}
@@ -95,7 +95,7 @@ const localTheirsHLC = "local_theirs_hlc"
 // all). A restore that drops the record then finds that write held here, to
 // push again (lostOwnSides). A row an earlier page already overwrote is
 // not noted.
-func (s *Store) annotateOwnTheirs(ps *txStmts, changes []protocol.PullChange, pre map[string]localRow) error {
+func (s *Store) annotateOwnTheirs(t *wtx, changes []protocol.PullChange, pre map[string]localRow) error {
 	own := s.own()
 	if len(own) == 0 {
 		return nil
@@ -119,7 +119,7 @@ func (s *Store) annotateOwnTheirs(ps *txStmts, changes []protocol.PullChange, pr
 		}
 		l, held := pre[rt+"/"+rid]
 		if !held {
-			err := ps.queryRow("SELECT "+localRowCols+" FROM "+tb.Name+
+			err := t.queryRow("SELECT "+localRowCols+" FROM "+tb.Name+
 				" r LEFT JOIN sync_rows e ON e.tbl = '"+tb.Name+"' AND e.id = r.id WHERE r.id = ?", rid).Scan(l.dest()...)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
@@ -145,19 +145,18 @@ type ownSide struct {
 	row, theirs                map[string]any
 }
 
-// repushLostMine pushes again, at the end of a timeline pass inside ps's
-// transaction, this device's own writes that the server held only in a
+// repushLostMine pushes again, at the end of a timeline pass inside
+// transaction t, this device's own writes that the server held only in a
 // conflict record the pass did not bring back, and settles the rows that
 // awaited review when the timeline changed. It returns how many rows it
 // made pending. Call it before endPass, which removes those records.
-func (s *Store) repushLostMine(ps *txStmts) (int, error) {
-	t := ps.t
+func (s *Store) repushLostMine(t *wtx) (int, error) {
 	node, err := s.metaGet(t.ctx, t.tx, metaDeviceID)
 	if err != nil {
 		return 0, err
 	}
 	own := s.own()
-	n, done, err := s.settleReviewRows(ps, node, own)
+	n, done, err := s.settleReviewRows(t, node, own)
 	if err != nil {
 		return n, fmt.Errorf("settle rows awaiting review: %w", err)
 	}
@@ -172,7 +171,7 @@ func (s *Store) repushLostMine(ps *txStmts) (int, error) {
 		if done[r.table+"/"+r.rowID] {
 			continue
 		}
-		ok, err := s.repushSide(ps, own, r)
+		ok, err := s.repushSide(t, own, r)
 		if err != nil {
 			return n, fmt.Errorf("push again %s %s: %w", r.table, r.rowID, err)
 		}
@@ -195,8 +194,7 @@ func (s *Store) repushLostMine(ps *txStmts) (int, error) {
 // fields where the row differs from theirs) over it, so the undecided edit
 // is not lost behind the re-edit. It returns how many rows it made pending
 // and which rows it settled (table/id).
-func (s *Store) settleReviewRows(ps *txStmts, node string, own ownIDs) (int, map[string]bool, error) {
-	t := ps.t
+func (s *Store) settleReviewRows(t *wtx, node string, own ownIDs) (int, map[string]bool, error) {
 	type entry struct {
 		tbl, id, entryHLC, conflictID, status string
 		brought                               bool
@@ -233,7 +231,7 @@ func (s *Store) settleReviewRows(ps *txStmts, node string, own ownIDs) (int, map
 			// restore, on the version of the conflict's theirs, which the
 			// restored server holds with the record: the server merges it
 			// with the decision, whatever it is.
-			if err := restoreReviewBase(ps, e.tbl, e.id, e.rec.String); err != nil {
+			if err := restoreReviewBase(t, e.tbl, e.id, e.rec.String); err != nil {
 				return n, nil, err
 			}
 			continue
@@ -251,7 +249,7 @@ func (s *Store) settleReviewRows(ps *txStmts, node string, own ownIDs) (int, map
 				}
 			}
 		}
-		cur, _, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", e.id))
+		cur, _, err := scanSyncedRow(tb.ColumnNames(), t.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", e.id))
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
@@ -261,14 +259,14 @@ func (s *Store) settleReviewRows(ps *txStmts, node string, own ownIDs) (int, map
 		if mine != nil && theirs != nil && cur.HLC != e.entryHLC {
 			// A re-edit under review: mine, with the re-edit's changes.
 			row := overlayOwnChanges(tb, mine, theirs, cur.Row)
-			if err := writeServerRow(ps, tb, e.id, row, 0, cur.HLC); err != nil {
+			if err := writeServerRow(t, tb, e.id, row, 0, cur.HLC); err != nil {
 				return n, nil, err
 			}
 		}
-		if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0 WHERE id = ?", e.id); err != nil {
+		if _, err := t.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0 WHERE id = ?", e.id); err != nil {
 			return n, nil, err
 		}
-		if _, err := ps.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", e.tbl, e.id); err != nil {
+		if _, err := t.exec("DELETE FROM sync_rows WHERE tbl = ? AND id = ?", e.tbl, e.id); err != nil {
 			return n, nil, err
 		}
 		n++
@@ -278,7 +276,7 @@ func (s *Store) settleReviewRows(ps *txStmts, node string, own ownIDs) (int, map
 
 // restoreReviewBase gives the entry of a row awaiting review the base its
 // open conflict record rec names again (theirs and its version).
-func restoreReviewBase(ps *txStmts, tbl, id, rec string) error {
+func restoreReviewBase(t *wtx, tbl, id, rec string) error {
 	r, err := protocol.DecodeRow([]byte(rec))
 	if err != nil {
 		return nil // not a record this build can read: base 0 stays
@@ -292,7 +290,7 @@ func restoreReviewBase(ps *txStmts, tbl, id, rec string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := ps.exec("UPDATE sync_rows SET base_version = ?, base_row = ? WHERE tbl = ? AND id = ?", tv, enc, tbl, id); err != nil {
+	if _, err := t.exec("UPDATE sync_rows SET base_version = ?, base_row = ? WHERE tbl = ? AND id = ?", tv, enc, tbl, id); err != nil {
 		return fmt.Errorf("restore the review's base: %w", err)
 	}
 	return nil
@@ -409,18 +407,18 @@ func lostOwnSides(t *wtx, own ownIDs) ([]ownSide, error) {
 // repushSide makes r's row hold r's side again, pending on base 0, unless
 // the row has a later own write that already carries it, awaits review or
 // is quarantined; it reports whether it did.
-func (s *Store) repushSide(ps *txStmts, own ownIDs, r ownSide) (bool, error) {
+func (s *Store) repushSide(t *wtx, own ownIDs, r ownSide) (bool, error) {
 	tb, ok := s.syncedTable(r.table)
 	if !ok {
 		return false, nil
 	}
 	var entry, listed bool
-	err := ps.queryRow(`SELECT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = ?),
+	err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM sync_rows e WHERE e.tbl = ? AND e.id = ?),
 		EXISTS (SELECT 1 FROM sync_pass_rows p WHERE p.tbl = ? AND p.id = ?)`, tb.Name, r.rowID, tb.Name, r.rowID).Scan(&entry, &listed)
 	if err != nil {
 		return false, err
 	}
-	cur, synced, err := scanSyncedRow(tb.ColumnNames(), ps.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", r.rowID))
+	cur, synced, err := scanSyncedRow(tb.ColumnNames(), t.queryRow(syncedRowQuery(tb)+" WHERE r.id = ?", r.rowID))
 	if errors.Is(err, sql.ErrNoRows) {
 		// Not held (removed by an earlier pass: the server purged it).
 		return false, nil
@@ -458,14 +456,14 @@ func (s *Store) repushSide(ps *txStmts, own ownIDs, r ownSide) (bool, error) {
 		if d := cur.Row["deleted_at"]; d != nil {
 			known["deleted_at"] = d
 		}
-		if err := s.rememberServer(ps, tb, r.rowID, cur.Version, known); err != nil {
+		if err := s.rememberServer(t, tb, r.rowID, cur.Version, known); err != nil {
 			return false, err
 		}
 	}
-	if err := writeServerRow(ps, tb, r.rowID, row, 0, h); err != nil {
+	if err := writeServerRow(t, tb, r.rowID, row, 0, h); err != nil {
 		return false, err
 	}
-	if _, err := ps.exec("UPDATE "+tb.Name+" SET synced_at = NULL WHERE id = ?", r.rowID); err != nil {
+	if _, err := t.exec("UPDATE "+tb.Name+" SET synced_at = NULL WHERE id = ?", r.rowID); err != nil {
 		return false, fmt.Errorf("make pending: %w", err)
 	}
 	return true, nil

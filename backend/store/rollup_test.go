@@ -120,13 +120,25 @@ func TestStore_RollupProperty(t *testing.T) {
 			ids = append(ids[:i], ids[i+1:]...)
 		case op == 6:
 			what = "sync"
-			id := pick()
-			r, err := s.GetRecord(ctx, id)
+			// The oldest pending rows, pushed and accepted as the client
+			// pushes them.
+			b, err := s.NewBatch(ctx, 1+rng.IntN(3))
 			if err != nil {
 				t.Fatal(err)
 			}
-			version++
-			if _, err := s.MarkSynced(ctx, protocol.TableProductionRecords, []Ack{{ID: id, HLC: r.HLC, Version: version, ServerUpdatedAt: 1}}); err != nil {
+			if b == nil {
+				break
+			}
+			var req protocol.PushRequest
+			if err := json.Unmarshal(b.Body, &req); err != nil {
+				t.Fatal(err)
+			}
+			resp := protocol.PushResponse{BatchID: b.ID, ServerTime: 1}
+			for _, c := range req.Changes {
+				version++
+				resp.Results = append(resp.Results, protocol.PushResult{Table: c.Table, ID: c.ID, Status: protocol.StatusApplied, Version: v(version)})
+			}
+			if _, err := s.ApplyPushResults(ctx, b.ID, resp); err != nil {
 				t.Fatal(err)
 			}
 		default:

@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -30,26 +30,46 @@ func TestStore_Pending(t *testing.T) {
 	// Two accepted; one edited again after its push (keeps pending, takes
 	// the new base version).
 	edited := recs[2]
+	b, err := s.NewBatch(ctx, 3) // the oldest three: recs[0], recs[1], edited
+	if err != nil || b == nil || b.Changes != 3 {
+		t.Fatalf("NewBatch = %+v, %v", b, err)
+	}
+	var req protocol.PushRequest
+	if err := json.Unmarshal(b.Body, &req); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.UpdateRecord(ctx, edited.ID, RecordInput{LineID: "L9", ProductID: "P", Quantity: 1, OperatorID: "o"}); err != nil {
 		t.Fatal(err)
 	}
-	clean, err := s.MarkSynced(ctx, protocol.TableProductionRecords, []Ack{
-		{ID: recs[0].ID, HLC: recs[0].HLC, Version: 11, ServerUpdatedAt: 5},
-		{ID: recs[1].ID, HLC: recs[1].HLC, Version: 12, ServerUpdatedAt: 5},
-		{ID: edited.ID, HLC: edited.HLC, Version: 13, ServerUpdatedAt: 5},
-	})
-	if err != nil || clean != 2 {
-		t.Fatalf("MarkSynced = %d, %v", clean, err)
+	resp := protocol.PushResponse{BatchID: b.ID, ServerTime: 5}
+	for i, c := range req.Changes {
+		if c.ID != recs[i].ID {
+			t.Fatalf("change %d = %s, want %s", i, c.ID, recs[i].ID)
+		}
+		resp.Results = append(resp.Results, protocol.PushResult{Table: c.Table, ID: c.ID, Status: protocol.StatusApplied, Version: v(11 + int64(i))})
 	}
-	rows, err := s.Pending(ctx, protocol.TableProductionRecords, 100)
+	out, err := s.ApplyPushResults(ctx, b.ID, resp)
+	if err != nil || out.Applied-out.StillPending != 2 {
+		t.Fatalf("ApplyPushResults = %+v, %v", out, err)
+	}
+	_, next := pushAll(t, s)
+	var rows, cfg []protocol.Change
+	for _, c := range next.Changes {
+		switch c.Table {
+		case protocol.TableProductionRecords:
+			rows = append(rows, c)
+		case protocol.TableLineConfigs:
+			cfg = append(cfg, c)
+		}
+	}
+	if len(rows) != 3 || rows[0].ID != edited.ID || rows[0].BaseVersion != 13 || rows[1].BaseVersion != 0 {
+		t.Fatalf("pending = %+v", rows)
+	}
+	row, err := protocol.DecodeRow(rows[0].Row)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 3 || rows[0].ID != edited.ID || rows[0].BaseVersion != 13 || rows[1].BaseVersion != 0 {
-		t.Fatalf("Pending = %+v", rows)
-	}
-	row := rows[0].Row
-	if row["line_id"] != "L9" || row["quantity"] != int64(1) || row["deleted_at"] != nil || rows[0].HLC <= edited.HLC {
+	if row["line_id"] != "L9" || row["quantity"] != json.Number("1") || row["deleted_at"] != nil || rows[0].HLC <= edited.HLC {
 		t.Fatalf("pending row = %+v", row)
 	}
 	for k := range row {
@@ -62,14 +82,23 @@ func TestStore_Pending(t *testing.T) {
 	if _, err := tb.Validate(rows[0].ID, row, protocol.Complete); err != nil {
 		t.Fatalf("pending row does not validate: %v", err)
 	}
-	if limited, _ := s.Pending(ctx, protocol.TableProductionRecords, 2); len(limited) != 2 {
-		t.Fatalf("limit ignored: %d", len(limited))
+	if len(cfg) != 1 {
+		t.Fatalf("pending line configs = %+v", cfg)
 	}
-	if cfg, err := s.Pending(ctx, protocol.TableLineConfigs, 0); err != nil || len(cfg) != 1 || cfg[0].Row["notes"] != nil {
-		t.Fatalf("Pending line configs = %+v, %v", cfg, err)
+	if row, err := protocol.DecodeRow(cfg[0].Row); err != nil || row["notes"] != nil {
+		t.Fatalf("pending line config = %+v, %v", row, err)
 	}
-	if _, err := s.Pending(ctx, "sqlite_master", 1); !errors.Is(err, ErrUnknownTable) {
-		t.Fatalf("unknown table = %v", err)
+	// Dropped unanswered, the rows are pending again, taken at most limit
+	// at a time.
+	ob, err := s.OpenBatch(ctx)
+	if err != nil || ob == nil {
+		t.Fatalf("OpenBatch = %v, %v", ob, err)
+	}
+	if err := s.DropBatch(ctx, ob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if limited, err := s.NewBatch(ctx, 2); err != nil || limited == nil || limited.Changes != 2 {
+		t.Fatalf("limit ignored: %+v, %v", limited, err)
 	}
 }
 
@@ -83,13 +112,7 @@ func TestStore_PendingUsesPartialIndex(t *testing.T) {
 		{protocol.TableLineConfigs, "idx_line_configs_not_synced"},
 	} {
 		tb, _ := s.syncedTable(tc.table)
-		var cols []string
-		for _, c := range tb.Columns {
-			if !protocol.IsBookkeeping(c.Name) {
-				cols = append(cols, c.Name)
-			}
-		}
-		for _, q := range []string{pendingQuery(tc.table, cols), "SELECT count(*) FROM " + tc.table + " WHERE synced_at IS NULL"} {
+		for _, q := range []string{pendingQuery(tc.table, wireColumns(tb)), "SELECT count(*) FROM " + tc.table + " WHERE synced_at IS NULL"} {
 			var args []any
 			if strings.Contains(q, "?") {
 				args = []any{10}
@@ -130,9 +153,7 @@ func TestStore_SetDeviceIDRestampsPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	synced, _ := s.CreateRecord(ctx, validInput())
-	if _, err := s.MarkSynced(ctx, protocol.TableProductionRecords, []Ack{{ID: synced.ID, HLC: synced.HLC, Version: 1}}); err != nil {
-		t.Fatal(err)
-	}
+	pushApplied(t, s, 0, map[string]int64{synced.ID: 1})
 	const dev = "3b241101-e2bb-4255-8caf-4136c566a962"
 	if err := s.SetDeviceID(ctx, dev); err != nil {
 		t.Fatal(err)

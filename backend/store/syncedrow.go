@@ -10,6 +10,44 @@ import (
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
+// SyncedRow is one row of a synced table with its bookkeeping, for
+// comparisons with the server (the simulator's convergence check).
+type SyncedRow struct {
+	Version int64
+	HLC     string
+	State   string
+	Row     protocol.Row
+}
+
+// DumpTable returns every row of a synced table by id, with its state.
+func (s *Store) DumpTable(ctx context.Context, table string) (map[string]SyncedRow, error) {
+	tb, ok := s.syncedTable(table)
+	if !ok {
+		return nil, fmt.Errorf("dump %q: %w", table, ErrUnknownTable)
+	}
+	names := tb.ColumnNames()
+	out := map[string]SyncedRow{}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, syncedRowQuery(tb))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, _, err := scanSyncedRow(names, rows)
+			if err != nil {
+				return err
+			}
+			out[r.Row["id"].(string)] = r
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dump %s: %w", table, err)
+	}
+	return out, nil
+}
+
 // SyncedRowByID returns one row of a synced table with its bookkeeping
 // (version, hlc) and its sync state, as DumpTable reports each row:
 // ErrNotFound when the table holds no row with that id (purged or never

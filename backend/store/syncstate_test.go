@@ -27,6 +27,61 @@ func pushAll(t *testing.T, s *Store) (*Batch, protocol.PushRequest) {
 	return b, req
 }
 
+// pushApplied pushes the pending rows through the client's path (NewBatch,
+// then ApplyPushResults), the server answering "applied" at versions[id]
+// for each row of versions and at serverTime. Every other pending row is
+// held back: answered rejected and resubmitted, it is pending again as
+// before (same base, same hlc); it must have had no sync_rows entry, whose
+// state a rejection would lose. A row of versions that is not pending
+// fails the test.
+func pushApplied(t *testing.T, s *Store, serverTime int64, versions map[string]int64) PushOutcome {
+	t.Helper()
+	ctx := context.Background()
+	entries := map[string]bool{}
+	rows, err := s.r.QueryContext(ctx, "SELECT tbl, id FROM sync_rows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var tbl, id string
+		if err := rows.Scan(&tbl, &id); err != nil {
+			t.Fatal(err)
+		}
+		entries[tbl+"/"+id] = true
+	}
+	rows.Close()
+	b, req := pushAll(t, s)
+	resp := protocol.PushResponse{BatchID: b.ID, ServerTime: serverTime}
+	var held []protocol.Change
+	for _, c := range req.Changes {
+		res := protocol.PushResult{Table: c.Table, ID: c.ID, Status: protocol.StatusApplied}
+		if version, ok := versions[c.ID]; ok {
+			res.Version = &version
+		} else {
+			res.Status, res.Error = protocol.StatusRejected, "held back by the test"
+			if entries[c.Table+"/"+c.ID] {
+				t.Fatalf("%s %s has a sync_rows entry, which a rejection would lose", c.Table, c.ID)
+			}
+			held = append(held, c)
+		}
+		resp.Results = append(resp.Results, res)
+	}
+	if len(req.Changes)-len(held) != len(versions) {
+		t.Fatalf("the batch holds %d of the %d rows to push: the others are not pending", len(req.Changes)-len(held), len(versions))
+	}
+	out, err := s.ApplyPushResults(ctx, b.ID, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range held {
+		if err := s.Resubmit(ctx, c.Table, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out.Rejected -= len(held)
+	return out
+}
+
 func serverRow(r Record, qty int64) protocol.Row {
 	return protocol.Row{"id": r.ID, "line_id": r.LineID, "product_id": r.ProductID, "quantity": json.Number(itoa(qty)),
 		"operator_id": r.OperatorID, "created_at": r.CreatedAt, "updated_at": r.UpdatedAt, "deleted_at": nil, "server_updated_at": int64(77)}

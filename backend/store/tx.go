@@ -13,7 +13,8 @@ import (
 //
 // The writer's statements are all prepared at open (prepareAll): preparing
 // on the one-connection writer while a transaction holds that connection
-// would wait forever. The readers prepare lazily.
+// would wait forever; a write transaction prepares any other query itself
+// (wtx.stmt). The readers prepare lazily.
 type stmtCache struct {
 	mu   sync.Mutex
 	db   *sql.DB
@@ -61,29 +62,65 @@ func (c *stmtCache) close() {
 	c.m = map[string]*sql.Stmt{}
 }
 
-// wtx is one write transaction on the writer connection.
+// wtx is one write transaction on the writer connection. Its statements
+// are the writer's, prepared at open (cache), and any other query it runs,
+// prepared in the transaction on first use and kept until it ends (stmts):
+// a batch or a pull page runs the same few statements thousands of times.
 type wtx struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	cache *stmtCache
+	stmts map[string]*sql.Stmt
 	now   int64
 	s     *Store
 	last  string
+	// pass: the pull page being applied belongs to a full pass; timeline:
+	// to the pass after a timeline change (beforePage sets both).
+	pass, timeline bool
 }
 
-// exec runs a cached statement inside the transaction.
-func (t *wtx) exec(q string, args ...any) (sql.Result, error) {
-	if st := t.cache.get(t.ctx, q); st != nil {
-		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+// stmt returns q prepared for the transaction.
+func (t *wtx) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
 	}
-	return t.tx.ExecContext(t.ctx, q, args...)
+	st := t.cache.get(t.ctx, q)
+	if st != nil {
+		st = t.tx.StmtContext(t.ctx, st)
+	} else {
+		var err error
+		if st, err = t.tx.PrepareContext(t.ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	t.stmts[q] = st
+	return st, nil
+}
+
+// exec runs q, prepared once per transaction, inside the transaction.
+func (t *wtx) exec(q string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
 }
 
 func (t *wtx) queryRow(q string, args ...any) *sql.Row {
-	if st := t.cache.get(t.ctx, q); st != nil {
-		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	st, err := t.stmt(q)
+	if err != nil {
+		// Let the unprepared query report the error at Scan.
+		return t.tx.QueryRowContext(t.ctx, q, args...)
 	}
-	return t.tx.QueryRowContext(t.ctx, q, args...)
+	return st.QueryRowContext(t.ctx, args...)
+}
+
+// closeStmts closes the statements prepared for the transaction.
+func (t *wtx) closeStmts() {
+	for _, st := range t.stmts {
+		st.Close()
+	}
+	clear(t.stmts)
 }
 
 // stamp returns a new HLC for an edit in this transaction. Taking it while
@@ -108,7 +145,8 @@ func (s *Store) write(ctx context.Context, fn func(t *wtx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	t := &wtx{ctx: ctx, tx: tx, cache: s.wstmts, now: s.opts.Now(), s: s}
+	t := &wtx{ctx: ctx, tx: tx, cache: s.wstmts, stmts: map[string]*sql.Stmt{}, now: s.opts.Now(), s: s}
+	defer t.closeStmts()
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -122,6 +160,7 @@ func (s *Store) write(ctx context.Context, fn func(t *wtx) error) error {
 			return fmt.Errorf("save clock: %w", err)
 		}
 	}
+	t.closeStmts()
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

@@ -80,9 +80,7 @@ func fixtureSiteData(t *testing.T, s *Store, m *fixtureManifest) {
 			t.Fatal(err)
 		}
 		if w.synced > 0 {
-			if _, err := s.MarkSynced(ctx, w.table, []Ack{{ID: r.ID(), HLC: r.HLC, Version: w.synced, ServerUpdatedAt: 1_760_000_000_900}}); err != nil {
-				t.Fatal(err)
-			}
+			pushApplied(t, s, 1_760_000_000_900, map[string]int64{r.ID(): w.synced})
 		}
 	}
 	for _, tb := range []string{protocol.TableLines, protocol.TableProducts, protocol.TablePeople, protocol.TableSiteSettings} {
@@ -158,9 +156,7 @@ func TestMakeFixture(t *testing.T) {
 		}
 		switch i {
 		case 0: // synced
-			if _, err := s.MarkSynced(ctx, protocol.TableProductionRecords, []Ack{{ID: r.ID, HLC: r.HLC, Version: 4, ServerUpdatedAt: 1_760_000_000_500}}); err != nil {
-				t.Fatal(err)
-			}
+			pushApplied(t, s, 1_760_000_000_500, map[string]int64{r.ID: 4})
 		case 2: // deleted
 			if _, err := s.DeleteRecord(ctx, r.ID); err != nil {
 				t.Fatal(err)

@@ -88,7 +88,7 @@ func report(w io.Writer, files []string) error {
 		{"list_page_top", "ListRecords: 200-row window + total, top"},
 		{"list_page_deep", "ListRecords: 200-row window + total, offset 50k"},
 		{"list_page_filtered", "ListRecords: line filter, sort by quantity"},
-		{"pending_query", "Pending(1000) with 1M rows"},
+		{"new_batch", "NewBatch(1000) + DropBatch with 1M rows"},
 		{"pending_count", "PendingCount with 1M rows"},
 		{"point_read_cached", "GetRecord, cached"},
 		{"point_read_cold", "GetRecord, cold (1M rows)"},

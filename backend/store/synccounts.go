@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// SyncCounts is what the status bar shows.
+type SyncCounts struct {
+	// Pending counts rows waiting to be pushed (not in flight, not held).
+	Pending        int64 `json:"pending"`
+	InFlight       int64 `json:"in_flight"`
+	AwaitingReview int64 `json:"awaiting_review"`
+	Rejected       int64 `json:"rejected"`
+	OpenConflicts  int64 `json:"open_conflicts"`
+}
+
+// Unsettled is every row the server has not accepted yet.
+func (c SyncCounts) Unsettled() int64 {
+	return c.Pending + c.InFlight + c.AwaitingReview + c.Rejected
+}
+
+// SyncCounts counts rows by state, from one snapshot.
+func (s *Store) SyncCounts(ctx context.Context) (SyncCounts, error) {
+	var c SyncCounts
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var total int64
+		for _, tb := range syncTableNames() {
+			var n int64
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+tb+" WHERE synced_at IS NULL").Scan(&n); err != nil {
+				return err
+			}
+			total += n
+			rows, err := tx.QueryContext(ctx, `SELECT e.state, count(*) FROM sync_rows e JOIN `+tb+` r ON r.id = e.id
+				WHERE e.tbl = ? AND r.synced_at IS NULL AND (e.state = 'in_flight' OR e.hlc = r.hlc) GROUP BY e.state`, tb)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var st string
+				var k int64
+				if err := rows.Scan(&st, &k); err != nil {
+					rows.Close()
+					return err
+				}
+				switch st {
+				case StateInFlight:
+					c.InFlight += k
+				case StateAwaitingReview, StateResolving:
+					c.AwaitingReview += k
+				case StateRejected:
+					c.Rejected += k
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		c.Pending = total - c.InFlight - c.AwaitingReview - c.Rejected
+		return tx.QueryRowContext(ctx, "SELECT count(*) FROM sync_conflicts WHERE status = 'open'").Scan(&c.OpenConflicts)
+	})
+	if err != nil {
+		return SyncCounts{}, fmt.Errorf("sync counts: %w", err)
+	}
+	return c, nil
+}
