@@ -1,8 +1,8 @@
 // Package syncclient is the desktop's sync engine (DESIGN.md sections 3–5):
 // push, then pull, whenever the server is reachable.
 //
-// A Client drives the local store's sync primitives (backend/store,
-// syncstate.go) through the wire contract v1 (API): the open batch is
+// A Client drives the local store's sync primitives (backend/store:
+// batches.go, pushresults.go, pullpages.go) through the wire contract v1 (API): the open batch is
 // persisted before its first send and re-sent byte for byte until the
 // server answers; its results are applied in one local transaction with
 // the batch's removal; pull pages are applied with their cursor in one

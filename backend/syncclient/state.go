@@ -11,7 +11,7 @@ import (
 // This file holds the client's decisions as pure functions (no I/O, no
 // clock reads): the row state machine, what an error means for the loop,
 // backoff and clock offset. The store implements the row transitions in SQL
-// (backend/store/syncstate.go); these functions are their specification and
+// (backend/store: batches.go, pushresults.go, rowstate.go); these functions are their specification and
 // are table-tested.
 
 // RowEvent is something that happens to one row of a synced table.
