@@ -13,10 +13,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -26,6 +24,7 @@ import (
 
 	"github.com/outpost-app/outpost/backend/checksum"
 	"github.com/outpost-app/outpost/backend/server"
+	"github.com/outpost-app/outpost/backend/server/internal/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -173,46 +172,43 @@ func escapePath(p string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
 
-func (s *Store) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return fmt.Errorf("list migrations: %w", err)
-	}
-	sort.Strings(names)
-	s.schema = len(names)
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin migration: %w", wrap(err))
-	}
-	defer tx.Rollback()
-	var have int
-	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
-		return fmt.Errorf("read schema version: %w", wrap(err))
-	}
-	if have > len(names) {
-		return fmt.Errorf("database schema version %d is newer than this server's %d: upgrade the server", have, len(names))
-	}
-	for i := have; i < len(names); i++ {
-		body, err := migrations.ReadFile(names[i])
-		if err != nil {
-			return fmt.Errorf("read migration %s: %w", names[i], err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			return fmt.Errorf("apply migration %s: %w", names[i], wrap(err))
-		}
-		if i+1 == checksumsMigration {
-			if _, err := rebuildChecksums(ctx, tx); err != nil {
-				return fmt.Errorf("apply migration %s: %w", names[i], err)
+// migrate applies the embedded migrations the database lacks, in one
+// transaction of the write connection, and keeps the version in PRAGMA
+// user_version.
+func (s *Store) migrate(ctx context.Context) (err error) {
+	s.schema, err = migrate.Run(ctx, migrations, "migrations", migrate.Dialect[*sql.Tx]{
+		InTx: func(ctx context.Context, fn func(*sql.Tx) error) error {
+			tx, err := s.w.BeginTx(ctx, nil)
+			if err != nil {
+				return fmt.Errorf("begin migration: %w", wrap(err))
 			}
-		}
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(names))); err != nil {
-		return fmt.Errorf("record schema version: %w", wrap(err))
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit migration: %w", wrap(err))
-	}
-	return nil
+			defer tx.Rollback()
+			if err := fn(tx); err != nil {
+				return err
+			}
+			if err := tx.Commit(); err != nil {
+				return fmt.Errorf("commit migration: %w", wrap(err))
+			}
+			return nil
+		},
+		Version: func(ctx context.Context, tx *sql.Tx) (have int, err error) {
+			err = tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have)
+			return have, wrap(err)
+		},
+		Exec: func(ctx context.Context, tx *sql.Tx, q string) error {
+			_, err := tx.ExecContext(ctx, q)
+			return wrap(err)
+		},
+		Record: func(ctx context.Context, tx *sql.Tx, version int, _ string) error {
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version))
+			return wrap(err)
+		},
+		After: map[int]func(context.Context, *sql.Tx) error{checksumsMigration: func(ctx context.Context, tx *sql.Tx) error {
+			_, err := rebuildChecksums(ctx, tx)
+			return err
+		}},
+	})
+	return err
 }
 
 // SchemaVersion returns the database's migration version.
