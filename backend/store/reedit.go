@@ -116,8 +116,10 @@ func (r *reEdit) afterEdit(t *wtx) error {
 	}
 	var sets []string
 	var args []any
+	var changed []string
 	for i, name := range people {
 		if !reflect.DeepEqual(textOf(after[i]), textOf(r.before[i])) {
+			changed = append(changed, name)
 			continue // the person changed it: the edit
 		}
 		tv, ok := r.theirs[name]
@@ -131,6 +133,11 @@ func (r *reEdit) afterEdit(t *wtx) error {
 		}
 		sets = append(sets, name+" = ?")
 		args = append(args, v)
+	}
+	// A field set to theirs' value looks like one left as theirs: noted,
+	// so that a restore that loses the record keeps it (reeditfields.go).
+	if err := noteReEditFields(t, r.tb.Name, r.id, r.hlc, changed); err != nil {
+		return err
 	}
 	if len(sets) == 0 {
 		return nil

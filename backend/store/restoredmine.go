@@ -196,11 +196,11 @@ func (s *Store) repushLostMine(t *wtx) (int, error) {
 // and which rows it settled (table/id).
 func (s *Store) settleReviewRows(t *wtx, node string, own ownIDs) (int, map[string]bool, error) {
 	type entry struct {
-		tbl, id, entryHLC, conflictID, status string
-		brought                               bool
-		rec                                   sql.NullString
+		tbl, id, entryHLC, conflictID, status, recHLC string
+		brought                                       bool
+		rec                                           sql.NullString
 	}
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT e.tbl, e.id, e.hlc, coalesce(e.conflict_id, ''), coalesce(c.status, ''),
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT e.tbl, e.id, e.hlc, coalesce(e.conflict_id, ''), coalesce(c.status, ''), coalesce(c.hlc, ''),
 		c.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sync_pass_rows p WHERE p.tbl = ? AND p.id = c.id), c.row
 		FROM sync_rows e LEFT JOIN sync_conflicts c ON c.id = e.conflict_id
 		WHERE e.state IN ('awaiting_review', 'resolving')`, protocol.TableConflicts)
@@ -210,7 +210,7 @@ func (s *Store) settleReviewRows(t *wtx, node string, own ownIDs) (int, map[stri
 	var es []entry
 	for rows.Next() {
 		var e entry
-		if err := rows.Scan(&e.tbl, &e.id, &e.entryHLC, &e.conflictID, &e.status, &e.brought, &e.rec); err != nil {
+		if err := rows.Scan(&e.tbl, &e.id, &e.entryHLC, &e.conflictID, &e.status, &e.recHLC, &e.brought, &e.rec); err != nil {
 			rows.Close()
 			return 0, nil, err
 		}
@@ -258,7 +258,11 @@ func (s *Store) settleReviewRows(t *wtx, node string, own ownIDs) (int, map[stri
 		}
 		if mine != nil && theirs != nil && cur.HLC != e.entryHLC {
 			// A re-edit under review: mine, with the re-edit's changes.
-			row := overlayOwnChanges(tb, mine, theirs, cur.Row)
+			changed, err := reEditChanged(t, e.tbl, e.id, e.entryHLC, e.recHLC)
+			if err != nil {
+				return n, nil, err
+			}
+			row := overlayOwnChanges(tb, mine, theirs, cur.Row, changed)
 			if err := writeServerRow(t, tb, e.id, row, 0, cur.HLC); err != nil {
 				return n, nil, err
 			}
@@ -298,15 +302,16 @@ func restoreReviewBase(t *wtx, tbl, id, rec string) error {
 
 // overlayOwnChanges returns row with each people's field it holds as
 // theirs holds it taken from mine: the row's own changes relative to
-// theirs, applied over mine.
-func overlayOwnChanges(tb protocol.Table, mine, theirs, row map[string]any) map[string]any {
+// theirs, applied over mine. A field in changed (the re-edit's own
+// changes, reeditfields.go) keeps row's value even when it is theirs'.
+func overlayOwnChanges(tb protocol.Table, mine, theirs, row map[string]any, changed map[string]bool) map[string]any {
 	out := make(map[string]any, len(row))
 	for k, v := range row {
 		out[k] = v
 	}
 	for _, name := range tb.PeopleColumns() {
 		mv, ok := mine[name]
-		if !ok {
+		if !ok || changed[name] {
 			continue
 		}
 		if tv, ok := theirs[name]; ok && sameValue(tb, name, row[name], tv) {
@@ -444,7 +449,11 @@ func (s *Store) repushSide(t *wtx, own ownIDs, r ownSide) (bool, error) {
 		// A later own write of a row whose conflict is still open started
 		// from theirs (a re-edit under review): mine goes again with the
 		// later write's own changes over it, under the later write's hlc.
-		row, h = overlayOwnChanges(tb, r.row, r.theirs, cur.Row), cur.HLC
+		changed, err := reEditChanged(t, tb.Name, r.rowID, r.h)
+		if err != nil {
+			return false, err
+		}
+		row, h = overlayOwnChanges(tb, r.row, r.theirs, cur.Row, changed), cur.HLC
 	case own.hlc(cur.HLC) && cur.HLC == r.h && synced:
 		// The server holds this very write.
 		return false, nil

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// The fields a re-edit under review changed (issue 15, seed 3033 of the
+// 848956c campaign).
+//
+// A re-edit under review starts from theirs (reedit.go): every field the
+// person left takes theirs' value. So does a field the person set to the
+// value theirs holds, and after the edit the two cannot be told apart by
+// value. When a restore loses the conflict record, the timeline pass pushes
+// mine again with the re-edit's changes over it (overlayOwnChanges), and a
+// field that held theirs' value took mine's: the person's latest choice was
+// replaced by the older conflicting edit and was nowhere on the server. The
+// fields the person changed are noted with the re-edit (in meta, one entry
+// per row, under the hlc of the conflicting push whose review it is), so
+// that those fields keep the re-edit's values. A note of another review
+// (another hlc) is ignored; an entry is removed when it is used.
+
+// metaReEditPrefix + table + "/" + id is the meta key of a row's note.
+const metaReEditPrefix = "reedit_fields/"
+
+type reEditNote struct {
+	HLC    string   `json:"hlc"`
+	Fields []string `json:"fields"`
+}
+
+// noteReEditFields notes, inside t, that the re-edit of tbl/id under the
+// review of the push stamped mineHLC changed fields.
+func noteReEditFields(t *wtx, tbl, id, mineHLC string, fields []string) error {
+	if mineHLC == "" || len(fields) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(reEditNote{HLC: mineHLC, Fields: fields})
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(t.ctx, upsertMeta, metaReEditPrefix+tbl+"/"+id, string(b)); err != nil {
+		return fmt.Errorf("note the re-edit's fields: %w", err)
+	}
+	return nil
+}
+
+// reEditChanged returns the fields the re-edit of tbl/id changed under the
+// review of a push stamped with one of mineHLCs ("" never matches), nil
+// when none is noted, and forgets the note.
+func reEditChanged(t *wtx, tbl, id string, mineHLCs ...string) (map[string]bool, error) {
+	key := metaReEditPrefix + tbl + "/" + id
+	var v string
+	err := t.tx.QueryRowContext(t.ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the re-edit's fields: %w", err)
+	}
+	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM meta WHERE key = ?", key); err != nil {
+		return nil, fmt.Errorf("forget the re-edit's fields: %w", err)
+	}
+	var n reEditNote
+	if json.Unmarshal([]byte(v), &n) != nil || n.HLC == "" {
+		return nil, nil
+	}
+	for _, h := range mineHLCs {
+		if h == n.HLC {
+			out := make(map[string]bool, len(n.Fields))
+			for _, f := range n.Fields {
+				out[f] = true
+			}
+			return out, nil
+		}
+	}
+	return nil, nil
+}
