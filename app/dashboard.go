@@ -278,7 +278,7 @@ func (s *DashboardService) resolve(q DashboardQuery, loc *time.Location, shifts 
 
 // siteClock is the time zone and shifts of the site's settings, read on
 // every query (a pulled change applies at once), else the options'.
-func (s *DashboardService) siteClock(ctx context.Context, st *store.Store) (*time.Location, []period.Shift) {
+func (s *DashboardService) siteClock(ctx context.Context, st siteReader) (*time.Location, []period.Shift) {
 	loc, shifts := s.opts.Location, s.opts.Shifts
 	set, err := readSettings(ctx, st)
 	if err != nil {
@@ -373,7 +373,17 @@ func targetOver(t *store.LineTarget, from, to int64) *int64 {
 	return &v
 }
 
-func (s *DashboardService) compute(ctx context.Context, st *store.Store, q DashboardQuery) (dashView, error) {
+// dashboardReader reads what the dashboard adds up: the hourly rollups,
+// the records of a range, the lines' targets and the site's names.
+type dashboardReader interface {
+	namesReader
+	Aggregate(ctx context.Context, by string, bounds []int64, lineID string) ([]store.Total, error)
+	EachRecord(ctx context.Context, f store.RecordFilter, fn func(r store.Record, total int64) error) error
+	LineTargetsSince(ctx context.Context) (map[string]store.LineTarget, error)
+	RollupChangedSince(ctx context.Context, rev int64) (store.RollupChange, error)
+}
+
+func (s *DashboardService) compute(ctx context.Context, st dashboardReader, q DashboardQuery) (dashView, error) {
 	loc, siteShifts := s.siteClock(ctx, st)
 	from, to, bs, shifts, gran, err := s.resolve(q, loc, siteShifts)
 	if err != nil {
@@ -499,7 +509,7 @@ func (s *DashboardService) compute(ctx context.Context, st *store.Store, q Dashb
 // operatorUnits adds each operator's output per unit over [from, to): the
 // rollup keeps operators per line, not per product, so the records of the
 // range are read (ranked operators are a handful; their records a shift's).
-func (s *DashboardService) operatorUnits(ctx context.Context, st *store.Store, lineID string, from, to int64, names siteNames, accs map[string]*lineAcc) error {
+func (s *DashboardService) operatorUnits(ctx context.Context, st dashboardReader, lineID string, from, to int64, names siteNames, accs map[string]*lineAcc) error {
 	return st.EachRecord(ctx, store.RecordFilter{LineID: lineID, From: from, To: to, Sort: "created_at"}, func(r store.Record, _ int64) error {
 		if a := accs[r.OperatorID]; a != nil {
 			a.add(names.unit(r.ProductID), r.Quantity, 0)
@@ -511,7 +521,7 @@ func (s *DashboardService) operatorUnits(ctx context.Context, st *store.Store, l
 // shiftNow answers the shift question: the shift now is in, its current
 // hour, and per line (with production or a target) the output against the
 // line's own target and the projected end.
-func (s *DashboardService) shiftNow(ctx context.Context, st *store.Store, lineID string, now time.Time, loc *time.Location,
+func (s *DashboardService) shiftNow(ctx context.Context, st dashboardReader, lineID string, now time.Time, loc *time.Location,
 	shifts []period.Shift, names siteNames, targets map[string]store.LineTarget) (*ShiftNow, error) {
 	target := func(line string) *store.LineTarget {
 		if t, ok := targets[line]; ok {

@@ -42,7 +42,7 @@ func NewPrefsService(core *Core) *PrefsService { return &PrefsService{core: core
 
 // Get returns the terminal's preferences (zero values when none are kept).
 func (s *PrefsService) Get() (TerminalPrefs, error) {
-	return callLocal(s.core, readPrefs)
+	return callLocal(s.core, func(ctx context.Context, st *store.Store) (TerminalPrefs, error) { return readPrefs(ctx, st) })
 }
 
 // Remember keeps the line and operator the entry form last used; "" forgets
@@ -107,7 +107,12 @@ func (s *PrefsService) SetScanSound(on bool) (TerminalPrefs, error) {
 	})
 }
 
-func readPrefs(ctx context.Context, st *store.Store) (TerminalPrefs, error) {
+// prefsReader reads this terminal's own preferences.
+type prefsReader interface {
+	LocalPref(ctx context.Context, key string) (string, error)
+}
+
+func readPrefs(ctx context.Context, st prefsReader) (TerminalPrefs, error) {
 	var p TerminalPrefs
 	var err error
 	if p.LastLine, err = st.LocalPref(ctx, prefLastLine); err != nil {

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/outpost-app/outpost/backend/protocol"
-	"github.com/outpost-app/outpost/backend/store"
 )
 
 // RecordService is bound into the WebView: production records.
@@ -126,6 +125,13 @@ func (c *Core) signedIn(ctx context.Context, s Store) (actor, error) {
 	return a, nil
 }
 
+// enrollmentReader reads whether this terminal has ever received its
+// site's data.
+type enrollmentReader interface {
+	DeviceID(ctx context.Context) (string, error)
+	CountLive(ctx context.Context, table string) (int, error)
+}
+
 // errNoSiteData refuses a write on a terminal that has never received the
 // site's people and products: nobody could be checked, nor any code.
 var errNoSiteData = &Error{Code: CodeNoSiteData, Message: "This computer has not received your site's people and products yet, so it cannot record: connect it to the sync server once (Sync screen, Alt+4) with the address and code from IT."}
@@ -134,7 +140,7 @@ var errNoSiteData = &Error{Code: CodeNoSiteData, Message: "This computer has not
 // judge: this terminal is enrolled (its site's lists, even empty ones, come
 // from the server), or lines, products or people pulled before are still
 // on it (after a disconnect). A terminal only ever used offline has none.
-func (c *Core) siteReached(ctx context.Context, st *store.Store) error {
+func (c *Core) siteReached(ctx context.Context, st enrollmentReader) error {
 	if c.sess.sync.deviceRole() != "" {
 		return nil
 	}

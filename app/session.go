@@ -81,9 +81,16 @@ func (a actor) badge() string {
 	return a.person.BadgeID
 }
 
+// peopleReader reads who may act: the site's people and its sign-in rules.
+type peopleReader interface {
+	siteReader
+	CountActive(ctx context.Context, table string) (int, error)
+	PersonByBadge(ctx context.Context, badge string) (store.SiteRow, error)
+}
+
 // actorOf says who acts now, for a service about to write. Without a
 // session service (tests of other parts) nobody is required.
-func actorOf(ctx context.Context, sess *SessionService, st *store.Store) (actor, error) {
+func actorOf(ctx context.Context, sess *SessionService, st peopleReader) (actor, error) {
 	if sess == nil {
 		return actor{}, nil
 	}
@@ -107,13 +114,13 @@ func actorOf(ctx context.Context, sess *SessionService, st *store.Store) (actor,
 var errSignInRequired = &Error{Code: CodeSignInRequired, Message: "Sign in first: this site records who does what."}
 
 // signInRequired: the site has at least one active person.
-func signInRequired(ctx context.Context, st *store.Store) (bool, error) {
+func signInRequired(ctx context.Context, st peopleReader) (bool, error) {
 	n, err := st.CountActive(ctx, protocol.TablePeople)
 	return n > 0, err
 }
 
 // view is the Session the WebView sees.
-func (s *SessionService) view(ctx context.Context, st *store.Store, cur signin.Session, required bool) Session {
+func (s *SessionService) view(ctx context.Context, st peopleReader, cur signin.Session, required bool) Session {
 	out := Session{Required: required, SignedIn: cur.SignedIn, DeviceRole: s.sync.deviceRole()}
 	if required {
 		s.told.Store(1)
@@ -146,7 +153,7 @@ func choice(p signin.Person, r signin.Rules) *PersonChoice {
 
 // current returns the session, emitting session:changed when it ended
 // since the last look (idle, or the person was deactivated).
-func (s *SessionService) current(ctx context.Context, st *store.Store) (Session, error) {
+func (s *SessionService) current(ctx context.Context, st peopleReader) (Session, error) {
 	req, err := signInRequired(ctx, st)
 	if err != nil {
 		return Session{}, err
@@ -161,7 +168,7 @@ func (s *SessionService) current(ctx context.Context, st *store.Store) (Session,
 
 // Current returns the session.
 func (s *SessionService) Current() (Session, error) {
-	return callLocal(s.core, s.current)
+	return callLocal(s.core, func(ctx context.Context, st *store.Store) (Session, error) { return s.current(ctx, st) })
 }
 
 // People lists the active people by name, for "pick your name".
@@ -220,7 +227,7 @@ func (s *SessionService) Identify(badgeOrName string) (SignInStep, error) {
 }
 
 // badgeByName finds the badge of the one active person named name.
-func badgeByName(ctx context.Context, st *store.Store, name string) (string, bool) {
+func badgeByName(ctx context.Context, st siteReader, name string) (string, bool) {
 	if name == "" {
 		return "", false
 	}

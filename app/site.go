@@ -89,7 +89,7 @@ func (s *SiteService) Get() (SiteData, error) {
 // editor says who may change site data now: a manager device, and when
 // sign-in is required a signed-in manager. Otherwise it returns a
 // forbidden (or sign_in_required) *Error with the reason.
-func (s *SiteService) editor(ctx context.Context, st *store.Store) (actor, error) {
+func (s *SiteService) editor(ctx context.Context, st peopleReader) (actor, error) {
 	switch s.sync.deviceRole() {
 	case protocol.RoleManager:
 	case "":
@@ -386,9 +386,16 @@ func settingsOf(r store.SiteRow) siteSettings {
 	return s
 }
 
+// siteReader reads the site data the services judge and name things by:
+// lines, products, people and settings.
+type siteReader interface {
+	SiteRow(ctx context.Context, table, id string) (store.SiteRow, error)
+	SiteRows(ctx context.Context, table string) ([]store.SiteRow, error)
+}
+
 // readSettings reads the site's settings (configured false when there are
 // none yet).
-func readSettings(ctx context.Context, st *store.Store) (siteSettings, error) {
+func readSettings(ctx context.Context, st siteReader) (siteSettings, error) {
 	r, err := st.SiteRow(ctx, protocol.TableSiteSettings, protocol.SiteSettingsID())
 	if errors.Is(err, store.ErrNotFound) {
 		return siteSettings{}, nil
@@ -404,7 +411,7 @@ func (s siteSettings) rules() signin.Rules {
 }
 
 // siteRules reads the site's sign-in rules.
-func siteRules(ctx context.Context, st *store.Store) (signin.Rules, error) {
+func siteRules(ctx context.Context, st siteReader) (signin.Rules, error) {
 	s, err := readSettings(ctx, st)
 	return s.rules(), err
 }
