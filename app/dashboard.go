@@ -195,28 +195,6 @@ func NewDashboardService(core *Core, opts DashboardOptions) *DashboardService {
 	return &DashboardService{core: core, opts: opts}
 }
 
-// localStore finds the encrypted store behind the bound services' Store.
-func localStore(s Store) (*store.Store, error) {
-	switch v := s.(type) {
-	case *storeAdapter:
-		return v.st, nil
-	case *notifyingStore:
-		return localStore(v.Store)
-	}
-	return nil, &Error{Code: CodeInternal, Message: "The dashboard needs the local database."}
-}
-
-func callLocal[T any](c *Core, fn func(ctx context.Context, st *store.Store) (T, error)) (T, error) {
-	return call(c, func(ctx context.Context, s Store) (T, error) {
-		st, err := localStore(s)
-		if err != nil {
-			var zero T
-			return zero, err
-		}
-		return fn(ctx, st)
-	})
-}
-
 const (
 	topN         = 10
 	maxHourSpan  = 31 * 24 * time.Hour
@@ -311,7 +289,7 @@ type dashView struct {
 }
 
 func (s *DashboardService) view(q DashboardQuery) (dashView, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (dashView, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (dashView, error) {
 		return s.compute(ctx, st, q)
 	})
 }
@@ -667,7 +645,7 @@ func top(m map[string]*Ranked, byRecords bool) []Ranked {
 // Changes reports what changed since rev: the frontend's fallback when
 // events do not arrive (a browser without the Wails runtime).
 func (s *DashboardService) Changes(rev int64) (DataChanged, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (DataChanged, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (DataChanged, error) {
 		c, err := st.RollupChangedSince(ctx, rev)
 		return DataChanged{Rev: c.Rev, From: c.From, To: c.To}, err
 	})

@@ -168,12 +168,12 @@ func (s *SessionService) current(ctx context.Context, st peopleReader) (Session,
 
 // Current returns the session.
 func (s *SessionService) Current() (Session, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (Session, error) { return s.current(ctx, st) })
+	return call(s.core, func(ctx context.Context, st *localDB) (Session, error) { return s.current(ctx, st) })
 }
 
 // People lists the active people by name, for "pick your name".
 func (s *SessionService) People() ([]PersonChoice, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) ([]PersonChoice, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) ([]PersonChoice, error) {
 		rows, err := st.SiteRows(ctx, protocol.TablePeople)
 		if err != nil {
 			return nil, err
@@ -203,7 +203,7 @@ func (s *SessionService) People() ([]PersonChoice, error) {
 // name's badge id and says whether a PIN comes next. A display name typed
 // in full also works when exactly one active person has it.
 func (s *SessionService) Identify(badgeOrName string) (SignInStep, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (SignInStep, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (SignInStep, error) {
 		badge := strings.TrimSpace(badgeOrName)
 		if _, err := st.PersonByBadge(ctx, badge); errors.Is(err, store.ErrNotFound) {
 			if b, ok := badgeByName(ctx, st, badge); ok {
@@ -252,7 +252,7 @@ func badgeByName(ctx context.Context, st siteReader, name string) (string, bool)
 // when the person needs none. The PIN is checked against its hash and
 // forgotten: never stored, logged or sent.
 func (s *SessionService) SignIn(badgeID, pin string) (Session, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (Session, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (Session, error) {
 		badgeID = strings.TrimSpace(badgeID)
 		before := s.m.Current(ctx)
 		cur, err := s.m.SignIn(ctx, badgeID, pin)
@@ -280,7 +280,7 @@ func (s *SessionService) SignIn(badgeID, pin string) (Session, error) {
 
 // SignOut ends the session.
 func (s *SessionService) SignOut() (Session, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (Session, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (Session, error) {
 		before := s.m.Current(ctx)
 		cur := s.m.SignOut()
 		req, err := signInRequired(ctx, st)
@@ -298,7 +298,7 @@ func (s *SessionService) SignOut() (Session, error) {
 
 // Touch reports activity: it pushes the idle sign-out deadline.
 func (s *SessionService) Touch() (Session, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (Session, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (Session, error) {
 		s.m.Touch()
 		return s.current(ctx, st)
 	})
@@ -325,7 +325,7 @@ func WatchSessions(ctx context.Context, s *SessionService) {
 		}
 		if cur, ended := s.m.Expire(); ended {
 			slog.Info("signed out after inactivity")
-			v, err := callLocal(s.core, func(ctx context.Context, st *store.Store) (Session, error) {
+			v, err := call(s.core, func(ctx context.Context, st *localDB) (Session, error) {
 				req, err := signInRequired(ctx, st)
 				return s.view(ctx, st, cur, req), err
 			})
@@ -347,7 +347,7 @@ func (s *SessionService) followRequired() {
 	if told < 0 {
 		return // the WebView has not asked yet; it will get the truth
 	}
-	_, _ = callLocal(s.core, func(ctx context.Context, st *store.Store) (struct{}, error) {
+	_, _ = call(s.core, func(ctx context.Context, st *localDB) (struct{}, error) {
 		req, err := signInRequired(ctx, st)
 		if err != nil || req == (told == 1) {
 			return struct{}{}, err
@@ -429,13 +429,13 @@ var (
 	_ signin.AttemptStore = (*siteDirectory)(nil)
 )
 
-func (d *siteDirectory) st() (*store.Store, error) {
-	s, _, cancel, err := d.core.store()
+func (d *siteDirectory) st() (*localDB, error) {
+	db, _, cancel, err := d.core.db()
 	if err != nil {
 		return nil, err
 	}
 	cancel()
-	return localStore(s)
+	return db, nil
 }
 
 func (d *siteDirectory) Person(ctx context.Context, badge string) (signin.Person, bool, error) {
