@@ -35,62 +35,64 @@ func (db *localDB) Close() error {
 	return err
 }
 
-// synced tells sync about a write that succeeded, and returns err.
-func (db *localDB) synced(err error) error {
-	if err == nil && db.wrote != nil {
-		db.wrote()
+// synced returns a write's results once it has told sync about the write
+// when it succeeded: synced(db.Store.X(…))(db).
+func synced[T any](v T, err error) func(db *localDB) (T, error) {
+	return func(db *localDB) (T, error) {
+		if err == nil && db.wrote != nil {
+			db.wrote()
+		}
+		return v, err
 	}
-	return err
 }
 
-func (db *localDB) CreateRecord(ctx context.Context, in store.RecordInput) (r store.Record, err error) {
-	r, err = db.Store.CreateRecord(ctx, in)
-	return r, db.synced(err)
+// CreateRecord stores a production record someone entered.
+func (db *localDB) CreateRecord(ctx context.Context, in store.RecordInput) (store.Record, error) {
+	return synced(db.Store.CreateRecord(ctx, in))(db)
 }
 
-func (db *localDB) CreateRecords(ctx context.Context, ins []store.RecordInput) (rs []store.Record, err error) {
-	rs, err = db.Store.CreateRecords(ctx, ins)
-	return rs, db.synced(err)
+// CreateRecords stores several records in one transaction.
+func (db *localDB) CreateRecords(ctx context.Context, ins []store.RecordInput) ([]store.Record, error) {
+	return synced(db.Store.CreateRecords(ctx, ins))(db)
 }
 
-func (db *localDB) UpdateRecord(ctx context.Context, id string, in store.RecordInput) (r store.Record, err error) {
-	r, err = db.Store.UpdateRecord(ctx, id, in)
-	return r, db.synced(err)
+// UpdateRecord replaces a record's people's fields.
+func (db *localDB) UpdateRecord(ctx context.Context, id string, in store.RecordInput) (store.Record, error) {
+	return synced(db.Store.UpdateRecord(ctx, id, in))(db)
 }
 
-func (db *localDB) DeleteRecord(ctx context.Context, id string) (r store.Record, err error) {
-	r, err = db.Store.DeleteRecord(ctx, id)
-	return r, db.synced(err)
+// DeleteRecord soft-deletes a record: the tombstone syncs too.
+func (db *localDB) DeleteRecord(ctx context.Context, id string) (store.Record, error) {
+	return synced(db.Store.DeleteRecord(ctx, id))(db)
 }
 
-func (db *localDB) RestoreRecord(ctx context.Context, id string) (r store.Record, err error) {
-	r, err = db.Store.RestoreRecord(ctx, id)
-	return r, db.synced(err)
+// RestoreRecord undoes a record's delete.
+func (db *localDB) RestoreRecord(ctx context.Context, id string) (store.Record, error) {
+	return synced(db.Store.RestoreRecord(ctx, id))(db)
 }
 
-func (db *localDB) CreateLineConfig(ctx context.Context, in store.LineConfigInput) (c store.LineConfig, err error) {
-	c, err = db.Store.CreateLineConfig(ctx, in)
-	return c, db.synced(err)
+// CreateLineConfig stores a new line configuration.
+func (db *localDB) CreateLineConfig(ctx context.Context, in store.LineConfigInput) (store.LineConfig, error) {
+	return synced(db.Store.CreateLineConfig(ctx, in))(db)
 }
 
-func (db *localDB) UpdateLineConfig(ctx context.Context, id string, in store.LineConfigInput) (c store.LineConfig, err error) {
-	c, err = db.Store.UpdateLineConfig(ctx, id, in)
-	return c, db.synced(err)
+// UpdateLineConfig replaces a line configuration's fields.
+func (db *localDB) UpdateLineConfig(ctx context.Context, id string, in store.LineConfigInput) (store.LineConfig, error) {
+	return synced(db.Store.UpdateLineConfig(ctx, id, in))(db)
 }
 
-func (db *localDB) DeleteLineConfig(ctx context.Context, id string) (c store.LineConfig, err error) {
-	c, err = db.Store.DeleteLineConfig(ctx, id)
-	return c, db.synced(err)
+// DeleteLineConfig soft-deletes a line configuration.
+func (db *localDB) DeleteLineConfig(ctx context.Context, id string) (store.LineConfig, error) {
+	return synced(db.Store.DeleteLineConfig(ctx, id))(db)
 }
 
-func (db *localDB) RestoreLineConfig(ctx context.Context, id string) (c store.LineConfig, err error) {
-	c, err = db.Store.RestoreLineConfig(ctx, id)
-	return c, db.synced(err)
+// RestoreLineConfig undoes a line configuration's delete.
+func (db *localDB) RestoreLineConfig(ctx context.Context, id string) (store.LineConfig, error) {
+	return synced(db.Store.RestoreLineConfig(ctx, id))(db)
 }
 
-// PutSiteRow writes a line, product, person or the settings (a manager's
-// computer).
-func (db *localDB) PutSiteRow(ctx context.Context, table string, fields map[string]any) (r store.SiteRow, err error) {
-	r, err = db.Store.PutSiteRow(ctx, table, fields)
-	return r, db.synced(err)
+// PutSiteRow writes a line, product, person or the settings: site data
+// is changed on a manager's computer, and the server refuses it from others.
+func (db *localDB) PutSiteRow(ctx context.Context, table string, fields map[string]any) (store.SiteRow, error) {
+	return synced(db.Store.PutSiteRow(ctx, table, fields))(db)
 }
