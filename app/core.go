@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// Opened is the opened local database (OpenLocal) and what the status
-// screen says about it.
+// Opened is the opened local database and what the status screen says
+// about it. Only OpenLocal makes one (the database is unexported); Wrap
+// passes it on.
 type Opened struct {
 	db            *localDB
 	DBPath        string
