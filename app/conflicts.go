@@ -130,8 +130,8 @@ func author(table string, row map[string]any) string {
 }
 
 func (c *ConflictService) names(ctx context.Context) names {
-	st, ok := c.sync.store().(conflictStore)
-	if !ok {
+	st := c.sync.local()
+	if st == nil {
 		return nil
 	}
 	n, err := st.PeopleNames(ctx)
@@ -149,8 +149,8 @@ func (c *ConflictService) List() ([]Conflict, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, ok := c.sync.store().(conflictStore)
-	if !ok {
+	st := c.sync.local()
+	if st == nil {
 		return nil, &Error{Code: CodeStoreClosed, Message: "Conflicts are not available because the local database did not open."}
 	}
 	_ = cl
@@ -315,8 +315,8 @@ var registry = protocol.NewRegistry()
 // when its table has the column: the decision is their edit (history shows
 // their name).
 func (c *ConflictService) stampDecider(ctx context.Context, id string, row map[string]any, badge string) map[string]any {
-	st, ok := c.sync.store().(conflictStore)
-	if !ok {
+	st := c.sync.local()
+	if st == nil {
 		return row
 	}
 	open, err := st.Conflicts(ctx, true)
@@ -348,7 +348,7 @@ func (c *ConflictService) stampDecider(ctx context.Context, id string, row map[s
 // be reverted.
 func (c *ConflictService) reveal(ctx context.Context, id string, row map[string]any) (map[string]any, error) {
 	var sides []map[string]any
-	if st, ok := c.sync.store().(conflictStore); ok {
+	if st := c.sync.local(); st != nil {
 		all, err := st.Conflicts(ctx, false)
 		if err != nil {
 			return nil, err
@@ -383,8 +383,8 @@ func (c *ConflictService) decider(ctx context.Context) (syncclient.Decider, erro
 	if c.sync.deviceRole() != protocol.RoleManager {
 		return syncclient.Decider{}, &Error{Code: CodeForbidden, Message: "Only a manager's computer can resolve conflicts.", Params: map[string]any{"rule": "manager_computer"}}
 	}
-	st, ok := c.sync.store().(*store.Store)
-	if !ok || c.sync.sess == nil {
+	st := c.sync.local()
+	if st == nil || c.sync.sess == nil {
 		return syncclient.Decider{}, nil
 	}
 	a, err := actorOf(ctx, c.sync.sess, st)

@@ -8,29 +8,11 @@ import (
 	"time"
 )
 
-// Store is what the bound services need from the local database. main wires
-// it to backend/store through storeAdapter; it speaks the UI's types.
-type Store interface {
-	ListRecords(ctx context.Context, f RecordFilter) (RecordPage, error)
-	GetRecord(ctx context.Context, id string) (Record, error)
-	CreateRecord(ctx context.Context, in RecordInput) (Record, error)
-	UpdateRecord(ctx context.Context, id string, in RecordInput) (Record, error)
-	DeleteRecord(ctx context.Context, id string) (Record, error)
-	RestoreRecord(ctx context.Context, id string) (Record, error)
-
-	ListLineConfigs(ctx context.Context) ([]LineConfig, error)
-	GetLineConfig(ctx context.Context, id string) (LineConfig, error)
-	CreateLineConfig(ctx context.Context, in LineConfigInput) (LineConfig, error)
-	UpdateLineConfig(ctx context.Context, id string, in LineConfigInput) (LineConfig, error)
-	DeleteLineConfig(ctx context.Context, id string) error
-
-	Counts(ctx context.Context) (Counts, error)
-	Close() error
-}
-
-// Opened is what a successful open reports besides the store itself.
+// Opened is the opened local database and what the status screen says
+// about it. Only OpenLocal makes one (the database is unexported); Wrap
+// passes it on.
 type Opened struct {
-	Store         Store
+	db            *localDB
 	DBPath        string
 	Encrypted     bool
 	CipherVersion string
@@ -111,8 +93,8 @@ func (c *Core) doOpen(ctx context.Context) {
 func (c *Core) Shutdown() {
 	select {
 	case <-c.ready:
-		if c.opened.Store != nil {
-			if err := c.opened.Store.Close(); err != nil {
+		if c.opened.db != nil {
+			if err := c.opened.db.Close(); err != nil {
 				slog.Error("close store", "err", err)
 			}
 		}
@@ -120,9 +102,9 @@ func (c *Core) Shutdown() {
 	}
 }
 
-// store waits for the open to finish and returns the store, or the failure
-// as an *Error when it did not open.
-func (c *Core) store() (Store, context.Context, context.CancelFunc, error) {
+// db waits for the open to finish and returns the database with a call's
+// context, or the failure as an *Error when it did not open.
+func (c *Core) db() (*localDB, context.Context, context.CancelFunc, error) {
 	select {
 	case <-c.ready:
 	case <-c.ctx.Done():
@@ -132,15 +114,17 @@ func (c *Core) store() (Store, context.Context, context.CancelFunc, error) {
 		return nil, nil, nil, &Error{Code: CodeStoreClosed, Message: c.failure.Title + ". " + c.failure.Message}
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, callTimeout)
-	return c.opened.Store, ctx, cancel, nil
+	return c.opened.db, ctx, cancel, nil
 }
 
-func call[T any](c *Core, fn func(ctx context.Context, s Store) (T, error)) (T, error) {
-	s, ctx, cancel, err := c.store()
+// call runs fn on the local database within one call's timeout, once it is
+// open: the bound services' way to the database.
+func call[T any](c *Core, fn func(ctx context.Context, db *localDB) (T, error)) (T, error) {
+	db, ctx, cancel, err := c.db()
 	if err != nil {
 		var zero T
 		return zero, err
 	}
 	defer cancel()
-	return fn(ctx, s)
+	return fn(ctx, db)
 }

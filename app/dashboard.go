@@ -195,28 +195,6 @@ func NewDashboardService(core *Core, opts DashboardOptions) *DashboardService {
 	return &DashboardService{core: core, opts: opts}
 }
 
-// localStore finds the encrypted store behind the bound services' Store.
-func localStore(s Store) (*store.Store, error) {
-	switch v := s.(type) {
-	case *storeAdapter:
-		return v.st, nil
-	case *notifyingStore:
-		return localStore(v.Store)
-	}
-	return nil, &Error{Code: CodeInternal, Message: "The dashboard needs the local database."}
-}
-
-func callLocal[T any](c *Core, fn func(ctx context.Context, st *store.Store) (T, error)) (T, error) {
-	return call(c, func(ctx context.Context, s Store) (T, error) {
-		st, err := localStore(s)
-		if err != nil {
-			var zero T
-			return zero, err
-		}
-		return fn(ctx, st)
-	})
-}
-
 const (
 	topN         = 10
 	maxHourSpan  = 31 * 24 * time.Hour
@@ -278,7 +256,7 @@ func (s *DashboardService) resolve(q DashboardQuery, loc *time.Location, shifts 
 
 // siteClock is the time zone and shifts of the site's settings, read on
 // every query (a pulled change applies at once), else the options'.
-func (s *DashboardService) siteClock(ctx context.Context, st *store.Store) (*time.Location, []period.Shift) {
+func (s *DashboardService) siteClock(ctx context.Context, st siteReader) (*time.Location, []period.Shift) {
 	loc, shifts := s.opts.Location, s.opts.Shifts
 	set, err := readSettings(ctx, st)
 	if err != nil {
@@ -311,7 +289,7 @@ type dashView struct {
 }
 
 func (s *DashboardService) view(q DashboardQuery) (dashView, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (dashView, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (dashView, error) {
 		return s.compute(ctx, st, q)
 	})
 }
@@ -373,7 +351,17 @@ func targetOver(t *store.LineTarget, from, to int64) *int64 {
 	return &v
 }
 
-func (s *DashboardService) compute(ctx context.Context, st *store.Store, q DashboardQuery) (dashView, error) {
+// dashboardReader reads what the dashboard adds up: the hourly rollups,
+// the records of a range, the lines' targets and the site's names.
+type dashboardReader interface {
+	namesReader
+	Aggregate(ctx context.Context, by string, bounds []int64, lineID string) ([]store.Total, error)
+	EachRecord(ctx context.Context, f store.RecordFilter, fn func(r store.Record, total int64) error) error
+	LineTargetsSince(ctx context.Context) (map[string]store.LineTarget, error)
+	RollupChangedSince(ctx context.Context, rev int64) (store.RollupChange, error)
+}
+
+func (s *DashboardService) compute(ctx context.Context, st dashboardReader, q DashboardQuery) (dashView, error) {
 	loc, siteShifts := s.siteClock(ctx, st)
 	from, to, bs, shifts, gran, err := s.resolve(q, loc, siteShifts)
 	if err != nil {
@@ -499,7 +487,7 @@ func (s *DashboardService) compute(ctx context.Context, st *store.Store, q Dashb
 // operatorUnits adds each operator's output per unit over [from, to): the
 // rollup keeps operators per line, not per product, so the records of the
 // range are read (ranked operators are a handful; their records a shift's).
-func (s *DashboardService) operatorUnits(ctx context.Context, st *store.Store, lineID string, from, to int64, names siteNames, accs map[string]*lineAcc) error {
+func (s *DashboardService) operatorUnits(ctx context.Context, st dashboardReader, lineID string, from, to int64, names siteNames, accs map[string]*lineAcc) error {
 	return st.EachRecord(ctx, store.RecordFilter{LineID: lineID, From: from, To: to, Sort: "created_at"}, func(r store.Record, _ int64) error {
 		if a := accs[r.OperatorID]; a != nil {
 			a.add(names.unit(r.ProductID), r.Quantity, 0)
@@ -511,7 +499,7 @@ func (s *DashboardService) operatorUnits(ctx context.Context, st *store.Store, l
 // shiftNow answers the shift question: the shift now is in, its current
 // hour, and per line (with production or a target) the output against the
 // line's own target and the projected end.
-func (s *DashboardService) shiftNow(ctx context.Context, st *store.Store, lineID string, now time.Time, loc *time.Location,
+func (s *DashboardService) shiftNow(ctx context.Context, st dashboardReader, lineID string, now time.Time, loc *time.Location,
 	shifts []period.Shift, names siteNames, targets map[string]store.LineTarget) (*ShiftNow, error) {
 	target := func(line string) *store.LineTarget {
 		if t, ok := targets[line]; ok {
@@ -657,7 +645,7 @@ func top(m map[string]*Ranked, byRecords bool) []Ranked {
 // Changes reports what changed since rev: the frontend's fallback when
 // events do not arrive (a browser without the Wails runtime).
 func (s *DashboardService) Changes(rev int64) (DataChanged, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (DataChanged, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (DataChanged, error) {
 		c, err := st.RollupChangedSince(ctx, rev)
 		return DataChanged{Rev: c.Rev, From: c.From, To: c.To}, err
 	})

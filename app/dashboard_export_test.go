@@ -17,7 +17,7 @@ import (
 func putSite(t *testing.T, core *Core, table string, rows ...map[string]any) {
 	t.Helper()
 	for _, f := range rows {
-		if _, err := callLocal(core, func(ctx context.Context, st *store.Store) (store.SiteRow, error) {
+		if _, err := call(core, func(ctx context.Context, st *localDB) (store.SiteRow, error) {
 			return st.PutSiteRow(ctx, table, f)
 		}); err != nil {
 			t.Fatalf("put %s %v: %v", table, f, err)

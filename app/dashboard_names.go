@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/outpost-app/outpost/backend/protocol"
-	"github.com/outpost-app/outpost/backend/store"
 )
 
 // siteNames is what the dashboard and the exports write beside codes: the
@@ -23,8 +22,14 @@ type siteNames struct {
 
 type productInfo struct{ name, unit string }
 
+// namesReader reads what names the codes of a dashboard or an export.
+type namesReader interface {
+	siteReader
+	PeopleNames(ctx context.Context) (map[string]string, error)
+}
+
 // readSiteNames reads the site's lines, products and people.
-func readSiteNames(ctx context.Context, st *store.Store) (siteNames, error) {
+func readSiteNames(ctx context.Context, st namesReader) (siteNames, error) {
 	n := siteNames{lines: map[string]string{}, products: map[string]productInfo{}}
 	lines, err := st.SiteRows(ctx, protocol.TableLines)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
 )
 
 // Error codes the UI branches on, besides the validation codes of
@@ -53,6 +54,27 @@ func (e *Error) With(key string, v any) *Error {
 
 // ErrNotFound is returned for an id that names no row.
 var ErrNotFound = &Error{Code: CodeNotFound, Message: "That item no longer exists. It may have been deleted; refresh the list."}
+
+// ErrDeleted is returned for an edit of a deleted row.
+var ErrDeleted = &Error{Code: "deleted", Message: "This item was deleted. Undo the delete before editing it."}
+
+// mapErr names the local database's errors a person can act on.
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return ErrNotFound
+	case errors.Is(err, store.ErrDeleted):
+		return ErrDeleted
+	case errors.Is(err, store.ErrClosed):
+		return &Error{Code: CodeStoreClosed, Message: "The local database is closed. Start Outpost again."}
+	}
+	if _, ok := protocol.AsValidation(err); ok {
+		return err // FormatError puts it next to its field
+	}
+	return err
+}
 
 // fieldLabels names columns as the screens label them.
 var fieldLabels = map[string]string{

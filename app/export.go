@@ -253,7 +253,7 @@ func (s *ExportService) writeRecords(ctx context.Context, f RecordFilter, w *csv
 		return 0, err
 	}
 	var n int64
-	_, err := callLocal(s.core, func(cctx context.Context, st *store.Store) (struct{}, error) {
+	_, err := call(s.core, func(cctx context.Context, st *localDB) (struct{}, error) {
 		loc, _ := s.dash.siteClock(cctx, st)
 		names, err := readSiteNames(cctx, st)
 		if err != nil {

@@ -33,14 +33,14 @@ func TestOpenLocal_SecondInstanceRefused(t *testing.T) {
 	if after, _ := os.ReadFile(filepath.Join(dir, DBFileName)); string(after) != string(before) {
 		t.Fatal("the refused open changed the database")
 	}
-	if err := first.Store.Close(); err != nil {
+	if err := first.db.Close(); err != nil {
 		t.Fatal(err)
 	}
 	again, err := OpenLocal(opts)(context.Background())
 	if err != nil {
 		t.Fatalf("open after the first closed: %v", err)
 	}
-	again.Store.Close()
+	again.db.Close()
 }
 
 // lockHelperEnv makes the test binary a second process that tries the lock.

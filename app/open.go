@@ -98,7 +98,7 @@ func OpenLocal(opts OpenOptions) OpenFunc {
 		}
 		opened = true
 		return Opened{
-			Store:         &storeAdapter{st: st, release: func() { lock.Unlock() }},
+			db:            &localDB{Store: st, release: func() { lock.Unlock() }},
 			DBPath:        info.Path,
 			Encrypted:     info.Encrypted,
 			CipherVersion: info.CipherVersion,

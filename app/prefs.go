@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"unicode/utf8"
-
-	"github.com/outpost-app/outpost/backend/store"
 )
 
 // TerminalPrefs are this terminal's conveniences: the line and operator the
@@ -42,7 +40,7 @@ func NewPrefsService(core *Core) *PrefsService { return &PrefsService{core: core
 
 // Get returns the terminal's preferences (zero values when none are kept).
 func (s *PrefsService) Get() (TerminalPrefs, error) {
-	return callLocal(s.core, readPrefs)
+	return call(s.core, func(ctx context.Context, st *localDB) (TerminalPrefs, error) { return readPrefs(ctx, st) })
 }
 
 // Remember keeps the line and operator the entry form last used; "" forgets
@@ -53,7 +51,7 @@ func (s *PrefsService) Remember(line, operator string) (TerminalPrefs, error) {
 			return TerminalPrefs{}, fieldError(CodeInvalidInput, field, "This value is too long to remember.").With("rule", "too_long_to_remember")
 		}
 	}
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (TerminalPrefs, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (TerminalPrefs, error) {
 		if err := st.SetLocalPref(ctx, prefLastLine, line); err != nil {
 			return TerminalPrefs{}, err
 		}
@@ -67,7 +65,7 @@ func (s *PrefsService) Remember(line, operator string) (TerminalPrefs, error) {
 // SkipSetup records whether the operator chose to work offline instead of
 // connecting at first start.
 func (s *PrefsService) SkipSetup(skipped bool) (TerminalPrefs, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (TerminalPrefs, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (TerminalPrefs, error) {
 		v := ""
 		if skipped {
 			v = "1"
@@ -85,7 +83,7 @@ func (s *PrefsService) SetDashboardShifts(shifts string) (TerminalPrefs, error) 
 	if len(shifts) > maxPrefLen || !utf8.ValidString(shifts) {
 		return TerminalPrefs{}, fieldError(CodeInvalidInput, "shifts", "This value is too long to remember.").With("rule", "too_long_to_remember")
 	}
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (TerminalPrefs, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (TerminalPrefs, error) {
 		if err := st.SetLocalPref(ctx, prefShifts, shifts); err != nil {
 			return TerminalPrefs{}, err
 		}
@@ -95,7 +93,7 @@ func (s *PrefsService) SetDashboardShifts(shifts string) (TerminalPrefs, error) 
 
 // SetScanSound turns the scan feedback beep on or off on this terminal.
 func (s *PrefsService) SetScanSound(on bool) (TerminalPrefs, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (TerminalPrefs, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (TerminalPrefs, error) {
 		v := "1"
 		if on {
 			v = ""
@@ -107,7 +105,12 @@ func (s *PrefsService) SetScanSound(on bool) (TerminalPrefs, error) {
 	})
 }
 
-func readPrefs(ctx context.Context, st *store.Store) (TerminalPrefs, error) {
+// prefsReader reads this terminal's own preferences.
+type prefsReader interface {
+	LocalPref(ctx context.Context, key string) (string, error)
+}
+
+func readPrefs(ctx context.Context, st prefsReader) (TerminalPrefs, error) {
 	var p TerminalPrefs
 	var err error
 	if p.LastLine, err = st.LocalPref(ctx, prefLastLine); err != nil {

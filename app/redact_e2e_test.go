@@ -89,10 +89,7 @@ func TestSecrets_PeopleConflictShowsNoHash(t *testing.T) {
 	}
 	// A people row B's operator slipped into the local store: the server
 	// refuses it, and the quarantine lists it.
-	bst, err := localStore(b.core.opened.Store)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bst := b.core.opened.db.Store
 	if _, err := bst.PutSiteRow(context.Background(), protocol.TablePeople, person("OP-666", "Eve", "manager", true, cheapPIN(t, "12345678"))); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +135,7 @@ func TestSecrets_PeopleConflictShowsNoHash(t *testing.T) {
 		chosen[k] = v
 	}
 	chosen["pin_hash"] = cheapPIN(t, "99990000")
-	_, err = a.conflicts.Resolve(onA.ID, chosen, onA.TheirsVersion, "typed")
+	_, err := a.conflicts.Resolve(onA.ID, chosen, onA.TheirsVersion, "typed")
 	wantCode(t, "a typed PIN hash", err, CodeInvalidInput, "pin_hash")
 	shown = append(shown, FormatError(err))
 	chosen["pin_hash"] = tok(onA.Mine)

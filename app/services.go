@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/outpost-app/outpost/backend/protocol"
-	"github.com/outpost-app/outpost/backend/store"
 )
 
 // RecordService is bound into the WebView: production records.
@@ -44,8 +43,8 @@ func (s *RecordService) List(f RecordFilter) (RecordPage, error) {
 	case f.Limit > maxRecordLimit:
 		f.Limit = maxRecordLimit
 	}
-	return call(s.core, func(ctx context.Context, st Store) (RecordPage, error) {
-		p, err := st.ListRecords(ctx, f)
+	return call(s.core, func(ctx context.Context, db *localDB) (RecordPage, error) {
+		p, err := listRecords(ctx, db, f)
 		if p.Records == nil {
 			p.Records = []Record{}
 		}
@@ -55,61 +54,70 @@ func (s *RecordService) List(f RecordFilter) (RecordPage, error) {
 
 // Get returns one record, deleted or not.
 func (s *RecordService) Get(id string) (Record, error) {
-	return call(s.core, func(ctx context.Context, st Store) (Record, error) { return st.GetRecord(ctx, id) })
+	return call(s.core, func(ctx context.Context, db *localDB) (Record, error) {
+		r, err := db.GetRecord(ctx, id)
+		return recordView(ctx, db, r, err)
+	})
 }
 
 // Create stores a new record; text fields are trimmed (a scanner may add a
 // trailing newline or space).
 func (s *RecordService) Create(in RecordInput) (Record, error) {
 	in = in.trimmed()
-	return call(s.core, func(ctx context.Context, st Store) (Record, error) {
-		if err := s.core.asOperator(ctx, st, &in); err != nil {
+	return call(s.core, func(ctx context.Context, db *localDB) (Record, error) {
+		if err := s.core.asOperator(ctx, db, &in); err != nil {
 			return Record{}, err
 		}
-		return st.CreateRecord(ctx, in)
+		r, err := db.CreateRecord(ctx, toRecordInput(in))
+		return recordView(ctx, db, r, err)
 	})
 }
 
 // Update replaces the people's fields of record id.
 func (s *RecordService) Update(id string, in RecordInput) (Record, error) {
 	in = in.trimmed()
-	return call(s.core, func(ctx context.Context, st Store) (Record, error) {
-		if err := s.core.asOperator(ctx, st, &in); err != nil {
+	return call(s.core, func(ctx context.Context, db *localDB) (Record, error) {
+		if err := s.core.asOperator(ctx, db, &in); err != nil {
 			return Record{}, err
 		}
-		return st.UpdateRecord(ctx, id, in)
+		r, err := db.UpdateRecord(ctx, id, toRecordInput(in))
+		return recordView(ctx, db, r, err)
 	})
 }
 
 // Delete soft-deletes record id (a tombstone that syncs); Restore undoes it.
 func (s *RecordService) Delete(id string) (Record, error) {
-	return call(s.core, func(ctx context.Context, st Store) (Record, error) {
-		if _, err := s.core.signedIn(ctx, st); err != nil {
+	return call(s.core, func(ctx context.Context, db *localDB) (Record, error) {
+		if _, err := s.core.signedIn(ctx, db); err != nil {
 			return Record{}, err
 		}
-		return st.DeleteRecord(ctx, id)
+		r, err := db.DeleteRecord(ctx, id)
+		return recordView(ctx, db, r, err)
 	})
 }
 
 // Restore undoes a soft delete of record id.
 func (s *RecordService) Restore(id string) (Record, error) {
-	return call(s.core, func(ctx context.Context, st Store) (Record, error) {
-		if _, err := s.core.signedIn(ctx, st); err != nil {
+	return call(s.core, func(ctx context.Context, db *localDB) (Record, error) {
+		if _, err := s.core.signedIn(ctx, db); err != nil {
 			return Record{}, err
 		}
-		return st.RestoreRecord(ctx, id)
+		r, err := db.RestoreRecord(ctx, id)
+		return recordView(ctx, db, r, err)
 	})
+}
+
+// writerReader reads who may write on this terminal now.
+type writerReader interface {
+	peopleReader
+	enrollmentReader
 }
 
 // signedIn returns who acts; when the site requires sign-in and nobody is
 // signed in, it refuses with sign_in_required.
-func (c *Core) signedIn(ctx context.Context, s Store) (actor, error) {
+func (c *Core) signedIn(ctx context.Context, st writerReader) (actor, error) {
 	if c.sess == nil {
 		return actor{}, nil
-	}
-	st, err := localStore(s)
-	if err != nil {
-		return actor{}, nil // a test double: no people
 	}
 	a, err := actorOf(ctx, c.sess, st)
 	if err != nil {
@@ -126,6 +134,13 @@ func (c *Core) signedIn(ctx context.Context, s Store) (actor, error) {
 	return a, nil
 }
 
+// enrollmentReader reads whether this terminal has ever received its
+// site's data.
+type enrollmentReader interface {
+	DeviceID(ctx context.Context) (string, error)
+	CountLive(ctx context.Context, table string) (int, error)
+}
+
 // errNoSiteData refuses a write on a terminal that has never received the
 // site's people and products: nobody could be checked, nor any code.
 var errNoSiteData = &Error{Code: CodeNoSiteData, Message: "This computer has not received your site's people and products yet, so it cannot record: connect it to the sync server once (Sync screen, Alt+4) with the address and code from IT."}
@@ -134,7 +149,7 @@ var errNoSiteData = &Error{Code: CodeNoSiteData, Message: "This computer has not
 // judge: this terminal is enrolled (its site's lists, even empty ones, come
 // from the server), or lines, products or people pulled before are still
 // on it (after a disconnect). A terminal only ever used offline has none.
-func (c *Core) siteReached(ctx context.Context, st *store.Store) error {
+func (c *Core) siteReached(ctx context.Context, st enrollmentReader) error {
 	if c.sess.sync.deviceRole() != "" {
 		return nil
 	}
@@ -159,8 +174,8 @@ func (c *Core) siteReached(ctx context.Context, st *store.Store) error {
 // asOperator sets a record's operator to the signed-in person when the
 // site requires sign-in (what was typed is ignored); otherwise the typed
 // operator stays, as before the site had people.
-func (c *Core) asOperator(ctx context.Context, s Store, in *RecordInput) error {
-	a, err := c.signedIn(ctx, s)
+func (c *Core) asOperator(ctx context.Context, st writerReader, in *RecordInput) error {
+	a, err := c.signedIn(ctx, st)
 	if err != nil {
 		return err
 	}
@@ -185,8 +200,8 @@ func NewLineConfigService(core *Core) *LineConfigService { return &LineConfigSer
 
 // List returns every line configuration that is not deleted, by line.
 func (s *LineConfigService) List() ([]LineConfig, error) {
-	return call(s.core, func(ctx context.Context, st Store) ([]LineConfig, error) {
-		l, err := st.ListLineConfigs(ctx)
+	return call(s.core, func(ctx context.Context, db *localDB) ([]LineConfig, error) {
+		l, err := listLineConfigs(ctx, db)
 		if l == nil {
 			l = []LineConfig{}
 		}
@@ -196,42 +211,45 @@ func (s *LineConfigService) List() ([]LineConfig, error) {
 
 // Get returns one line configuration.
 func (s *LineConfigService) Get(id string) (LineConfig, error) {
-	return call(s.core, func(ctx context.Context, st Store) (LineConfig, error) { return st.GetLineConfig(ctx, id) })
+	return call(s.core, func(ctx context.Context, db *localDB) (LineConfig, error) {
+		return lineConfigView(db.GetLineConfig(ctx, id))
+	})
 }
 
 // Create stores a new line configuration.
 func (s *LineConfigService) Create(in LineConfigInput) (LineConfig, error) {
 	in = in.trimmed()
-	return call(s.core, func(ctx context.Context, st Store) (LineConfig, error) {
-		a, err := s.core.signedIn(ctx, st)
+	return call(s.core, func(ctx context.Context, db *localDB) (LineConfig, error) {
+		a, err := s.core.signedIn(ctx, db)
 		if err != nil {
 			return LineConfig{}, err
 		}
 		in.updatedBy = a.badge()
-		return st.CreateLineConfig(ctx, in)
+		return lineConfigView(db.CreateLineConfig(ctx, toLineConfigInput(in)))
 	})
 }
 
 // Update replaces the fields of line configuration id.
 func (s *LineConfigService) Update(id string, in LineConfigInput) (LineConfig, error) {
 	in = in.trimmed()
-	return call(s.core, func(ctx context.Context, st Store) (LineConfig, error) {
-		a, err := s.core.signedIn(ctx, st)
+	return call(s.core, func(ctx context.Context, db *localDB) (LineConfig, error) {
+		a, err := s.core.signedIn(ctx, db)
 		if err != nil {
 			return LineConfig{}, err
 		}
 		in.updatedBy = a.badge()
-		return st.UpdateLineConfig(ctx, id, in)
+		return lineConfigView(db.UpdateLineConfig(ctx, id, toLineConfigInput(in)))
 	})
 }
 
 // Delete soft-deletes line configuration id.
 func (s *LineConfigService) Delete(id string) error {
-	_, err := call(s.core, func(ctx context.Context, st Store) (struct{}, error) {
-		if _, err := s.core.signedIn(ctx, st); err != nil {
+	_, err := call(s.core, func(ctx context.Context, db *localDB) (struct{}, error) {
+		if _, err := s.core.signedIn(ctx, db); err != nil {
 			return struct{}{}, err
 		}
-		return struct{}{}, st.DeleteLineConfig(ctx, id)
+		_, err := db.DeleteLineConfig(ctx, id)
+		return struct{}{}, mapErr(err)
 	})
 	return err
 }
@@ -275,11 +293,11 @@ func (s *StatusService) Get() (Status, error) {
 	st.CipherVersion = c.opened.CipherVersion
 	st.DBPath = c.opened.DBPath
 	st.KeySource = c.opened.KeySource
-	counts, err := call(c, func(ctx context.Context, s Store) (Counts, error) { return s.Counts(ctx) })
+	n, err := call(c, func(ctx context.Context, db *localDB) (Counts, error) { return counts(ctx, db) })
 	if err != nil {
 		return st, err
 	}
-	st.Counts = counts
+	st.Counts = n
 	return st, nil
 }
 

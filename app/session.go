@@ -81,9 +81,16 @@ func (a actor) badge() string {
 	return a.person.BadgeID
 }
 
+// peopleReader reads who may act: the site's people and its sign-in rules.
+type peopleReader interface {
+	siteReader
+	CountActive(ctx context.Context, table string) (int, error)
+	PersonByBadge(ctx context.Context, badge string) (store.SiteRow, error)
+}
+
 // actorOf says who acts now, for a service about to write. Without a
 // session service (tests of other parts) nobody is required.
-func actorOf(ctx context.Context, sess *SessionService, st *store.Store) (actor, error) {
+func actorOf(ctx context.Context, sess *SessionService, st peopleReader) (actor, error) {
 	if sess == nil {
 		return actor{}, nil
 	}
@@ -107,13 +114,13 @@ func actorOf(ctx context.Context, sess *SessionService, st *store.Store) (actor,
 var errSignInRequired = &Error{Code: CodeSignInRequired, Message: "Sign in first: this site records who does what."}
 
 // signInRequired: the site has at least one active person.
-func signInRequired(ctx context.Context, st *store.Store) (bool, error) {
+func signInRequired(ctx context.Context, st peopleReader) (bool, error) {
 	n, err := st.CountActive(ctx, protocol.TablePeople)
 	return n > 0, err
 }
 
 // view is the Session the WebView sees.
-func (s *SessionService) view(ctx context.Context, st *store.Store, cur signin.Session, required bool) Session {
+func (s *SessionService) view(ctx context.Context, st peopleReader, cur signin.Session, required bool) Session {
 	out := Session{Required: required, SignedIn: cur.SignedIn, DeviceRole: s.sync.deviceRole()}
 	if required {
 		s.told.Store(1)
@@ -146,7 +153,7 @@ func choice(p signin.Person, r signin.Rules) *PersonChoice {
 
 // current returns the session, emitting session:changed when it ended
 // since the last look (idle, or the person was deactivated).
-func (s *SessionService) current(ctx context.Context, st *store.Store) (Session, error) {
+func (s *SessionService) current(ctx context.Context, st peopleReader) (Session, error) {
 	req, err := signInRequired(ctx, st)
 	if err != nil {
 		return Session{}, err
@@ -161,12 +168,12 @@ func (s *SessionService) current(ctx context.Context, st *store.Store) (Session,
 
 // Current returns the session.
 func (s *SessionService) Current() (Session, error) {
-	return callLocal(s.core, s.current)
+	return call(s.core, func(ctx context.Context, st *localDB) (Session, error) { return s.current(ctx, st) })
 }
 
 // People lists the active people by name, for "pick your name".
 func (s *SessionService) People() ([]PersonChoice, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) ([]PersonChoice, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) ([]PersonChoice, error) {
 		rows, err := st.SiteRows(ctx, protocol.TablePeople)
 		if err != nil {
 			return nil, err
@@ -196,7 +203,7 @@ func (s *SessionService) People() ([]PersonChoice, error) {
 // name's badge id and says whether a PIN comes next. A display name typed
 // in full also works when exactly one active person has it.
 func (s *SessionService) Identify(badgeOrName string) (SignInStep, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (SignInStep, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (SignInStep, error) {
 		badge := strings.TrimSpace(badgeOrName)
 		if _, err := st.PersonByBadge(ctx, badge); errors.Is(err, store.ErrNotFound) {
 			if b, ok := badgeByName(ctx, st, badge); ok {
@@ -220,7 +227,7 @@ func (s *SessionService) Identify(badgeOrName string) (SignInStep, error) {
 }
 
 // badgeByName finds the badge of the one active person named name.
-func badgeByName(ctx context.Context, st *store.Store, name string) (string, bool) {
+func badgeByName(ctx context.Context, st siteReader, name string) (string, bool) {
 	if name == "" {
 		return "", false
 	}
@@ -245,7 +252,7 @@ func badgeByName(ctx context.Context, st *store.Store, name string) (string, boo
 // when the person needs none. The PIN is checked against its hash and
 // forgotten: never stored, logged or sent.
 func (s *SessionService) SignIn(badgeID, pin string) (Session, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (Session, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (Session, error) {
 		badgeID = strings.TrimSpace(badgeID)
 		before := s.m.Current(ctx)
 		cur, err := s.m.SignIn(ctx, badgeID, pin)
@@ -273,7 +280,7 @@ func (s *SessionService) SignIn(badgeID, pin string) (Session, error) {
 
 // SignOut ends the session.
 func (s *SessionService) SignOut() (Session, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (Session, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (Session, error) {
 		before := s.m.Current(ctx)
 		cur := s.m.SignOut()
 		req, err := signInRequired(ctx, st)
@@ -291,7 +298,7 @@ func (s *SessionService) SignOut() (Session, error) {
 
 // Touch reports activity: it pushes the idle sign-out deadline.
 func (s *SessionService) Touch() (Session, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (Session, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (Session, error) {
 		s.m.Touch()
 		return s.current(ctx, st)
 	})
@@ -318,7 +325,7 @@ func WatchSessions(ctx context.Context, s *SessionService) {
 		}
 		if cur, ended := s.m.Expire(); ended {
 			slog.Info("signed out after inactivity")
-			v, err := callLocal(s.core, func(ctx context.Context, st *store.Store) (Session, error) {
+			v, err := call(s.core, func(ctx context.Context, st *localDB) (Session, error) {
 				req, err := signInRequired(ctx, st)
 				return s.view(ctx, st, cur, req), err
 			})
@@ -340,7 +347,7 @@ func (s *SessionService) followRequired() {
 	if told < 0 {
 		return // the WebView has not asked yet; it will get the truth
 	}
-	_, _ = callLocal(s.core, func(ctx context.Context, st *store.Store) (struct{}, error) {
+	_, _ = call(s.core, func(ctx context.Context, st *localDB) (struct{}, error) {
 		req, err := signInRequired(ctx, st)
 		if err != nil || req == (told == 1) {
 			return struct{}{}, err
@@ -422,13 +429,13 @@ var (
 	_ signin.AttemptStore = (*siteDirectory)(nil)
 )
 
-func (d *siteDirectory) st() (*store.Store, error) {
-	s, _, cancel, err := d.core.store()
+func (d *siteDirectory) st() (*localDB, error) {
+	db, _, cancel, err := d.core.db()
 	if err != nil {
 		return nil, err
 	}
 	cancel()
-	return localStore(s)
+	return db, nil
 }
 
 func (d *siteDirectory) Person(ctx context.Context, badge string) (signin.Person, bool, error) {

@@ -41,7 +41,7 @@ func (s *SiteService) session() *SessionService {
 // Get returns the site's lists and settings and whether this device and
 // person may change them.
 func (s *SiteService) Get() (SiteData, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (SiteData, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (SiteData, error) {
 		d := SiteData{Lines: []Line{}, Products: []Product{}, People: []Person{}}
 		set, err := readSettings(ctx, st)
 		if err != nil {
@@ -89,7 +89,7 @@ func (s *SiteService) Get() (SiteData, error) {
 // editor says who may change site data now: a manager device, and when
 // sign-in is required a signed-in manager. Otherwise it returns a
 // forbidden (or sign_in_required) *Error with the reason.
-func (s *SiteService) editor(ctx context.Context, st *store.Store) (actor, error) {
+func (s *SiteService) editor(ctx context.Context, st peopleReader) (actor, error) {
 	switch s.sync.deviceRole() {
 	case protocol.RoleManager:
 	case "":
@@ -115,8 +115,8 @@ func (s *SiteService) editor(ctx context.Context, st *store.Store) (actor, error
 }
 
 // put writes one site data row as the current editor.
-func (s *SiteService) put(table string, fields map[string]any, check func(ctx context.Context, st *store.Store) error) (store.SiteRow, error) {
-	return callLocal(s.core, func(ctx context.Context, st *store.Store) (store.SiteRow, error) {
+func (s *SiteService) put(table string, fields map[string]any, check func(ctx context.Context, st siteReader) error) (store.SiteRow, error) {
+	return call(s.core, func(ctx context.Context, st *localDB) (store.SiteRow, error) {
 		a, err := s.editor(ctx, st)
 		if err != nil {
 			return store.SiteRow{}, err
@@ -131,13 +131,7 @@ func (s *SiteService) put(table string, fields map[string]any, check func(ctx co
 			fields["updated_by"] = b
 		}
 		r, err := st.PutSiteRow(ctx, table, fields)
-		if err != nil {
-			return r, mapErr(err)
-		}
-		if s.sync != nil {
-			s.sync.notify()
-		}
-		return r, nil
+		return r, mapErr(err)
 	})
 }
 
@@ -228,7 +222,7 @@ func (s *SiteService) SavePerson(in PersonInput) (Person, error) {
 		}
 	}
 	var rules signin.Rules
-	r, err := s.put(protocol.TablePeople, fields, func(ctx context.Context, st *store.Store) error {
+	r, err := s.put(protocol.TablePeople, fields, func(ctx context.Context, st siteReader) error {
 		// Hashed once the editor is known to be allowed (it is slow on purpose).
 		if in.PIN != nil {
 			fields["pin_hash"] = nil
@@ -345,7 +339,7 @@ func (s *SiteService) SaveSettings(in SiteSettingsInput) (SiteSettings, error) {
 	if len(roles) > 0 {
 		fields["pin_roles"] = strings.Join(roles, ",")
 	}
-	r, err := s.put(protocol.TableSiteSettings, fields, func(ctx context.Context, st *store.Store) error {
+	r, err := s.put(protocol.TableSiteSettings, fields, func(ctx context.Context, st siteReader) error {
 		rows, err := st.SiteRows(ctx, protocol.TablePeople)
 		if err != nil {
 			return err
@@ -386,9 +380,16 @@ func settingsOf(r store.SiteRow) siteSettings {
 	return s
 }
 
+// siteReader reads the site data the services judge and name things by:
+// lines, products, people and settings.
+type siteReader interface {
+	SiteRow(ctx context.Context, table, id string) (store.SiteRow, error)
+	SiteRows(ctx context.Context, table string) ([]store.SiteRow, error)
+}
+
 // readSettings reads the site's settings (configured false when there are
 // none yet).
-func readSettings(ctx context.Context, st *store.Store) (siteSettings, error) {
+func readSettings(ctx context.Context, st siteReader) (siteSettings, error) {
 	r, err := st.SiteRow(ctx, protocol.TableSiteSettings, protocol.SiteSettingsID())
 	if errors.Is(err, store.ErrNotFound) {
 		return siteSettings{}, nil
@@ -404,7 +405,7 @@ func (s siteSettings) rules() signin.Rules {
 }
 
 // siteRules reads the site's sign-in rules.
-func siteRules(ctx context.Context, st *store.Store) (signin.Rules, error) {
+func siteRules(ctx context.Context, st siteReader) (signin.Rules, error) {
 	s, err := readSettings(ctx, st)
 	return s.rules(), err
 }

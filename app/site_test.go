@@ -113,11 +113,7 @@ func (tm *terminal) stop() {
 
 func (tm *terminal) store(t *testing.T) *store.Store {
 	t.Helper()
-	st, err := localStore(tm.core.opened.Store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return tm.core.opened.db.Store
 }
 
 func (tm *terminal) lastEvent() (Session, int) {

@@ -159,10 +159,7 @@ func TestSiteData_EndToEnd(t *testing.T) {
 	_, err = b.site.SaveLine(LineInput{Code: "L9", Name: "Mine", Active: true})
 	wantCode(t, "operator computer saves a line", err, CodeForbidden, "")
 	// Past the app (straight into the local store), the server refuses it.
-	bst, err := localStore(b.core.opened.Store)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bst := b.core.opened.db.Store
 	if _, err := bst.PutSiteRow(context.Background(), protocol.TableLines, map[string]any{"code": "L9", "name": "Mine", "active": true}); err != nil {
 		t.Fatal(err)
 	}

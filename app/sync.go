@@ -86,7 +86,8 @@ type SyncService struct {
 	autoEnrolling   bool
 	autoEnrollError *Error
 
-	st          *store.Store
+	// db is the local database the client runs on, nil until it is open.
+	db          *localDB
 	lastSync    int64
 	sendingDecs atomic.Bool
 
@@ -112,14 +113,11 @@ func (s *SyncService) deviceRole() string {
 	return cl.Role()
 }
 
-// store returns the open local store, or nil.
-func (s *SyncService) store() any {
+// local returns the open local database, or nil.
+func (s *SyncService) local() *localDB {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.st == nil {
-		return nil
-	}
-	return s.st
+	return s.db
 }
 
 // afterSync sends queued conflict decisions once a sync succeeded (the
@@ -152,8 +150,8 @@ func NewSyncService(opts SyncOptions) *SyncService {
 }
 
 // Wrap returns an OpenFunc that opens the store with open, starts the sync
-// client on it, and tells the client about every local write (so it syncs
-// shortly after, debounced).
+// client on it, and has the database tell the client about every local
+// write that syncs (so it syncs shortly after, debounced; see localDB).
 func (s *SyncService) Wrap(open OpenFunc) OpenFunc {
 	return func(ctx context.Context) (Opened, error) {
 		o, err := open(ctx)
@@ -161,14 +159,8 @@ func (s *SyncService) Wrap(open OpenFunc) OpenFunc {
 			s.fail(err)
 			return o, err
 		}
-		ad, ok := o.Store.(*storeAdapter)
-		if !ok {
-			err := errors.New("sync: the opened store is not the local database")
-			s.fail(err)
-			return o, nil // the app works without sync
-		}
-		s.start(ctx, ad.st)
-		o.Store = &notifyingStore{Store: o.Store, notify: s.notify}
+		o.db.wrote = s.notify
+		s.start(ctx, o.db)
 		return o, nil
 	}
 }
@@ -182,7 +174,7 @@ func (s *SyncService) fail(err error) {
 	}
 }
 
-func (s *SyncService) start(ctx context.Context, st *store.Store) {
+func (s *SyncService) start(ctx context.Context, db *localDB) {
 	name := s.opts.DeviceName
 	if name == "" {
 		name = hostName()
@@ -197,7 +189,7 @@ func (s *SyncService) start(ctx context.Context, st *store.Store) {
 	}
 	var cl *syncclient.Client
 	cl = syncclient.New(syncclient.Options{
-		Store: st, Tokens: s.opts.Tokens, HTTP: httpOpts,
+		Store: db.Store, Tokens: s.opts.Tokens, HTTP: httpOpts,
 		DeviceName: name, Platform: runtime.GOOS,
 		OnStatus: func(st syncclient.Status) {
 			if cl != nil {
@@ -211,7 +203,7 @@ func (s *SyncService) start(ctx context.Context, st *store.Store) {
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	s.mu.Lock()
-	s.client, s.cancel, s.done, s.st = cl, cancel, done, st
+	s.client, s.cancel, s.done, s.db = cl, cancel, done, db
 	close(s.ready)
 	s.mu.Unlock()
 	if msg := s.opts.Config.ErrSentence(); msg != "" {
@@ -262,15 +254,13 @@ func (s *SyncService) decorate(st SyncStatus) SyncStatus {
 
 // clockWarn is the site's clock_skew_ms, 0 when not set.
 func (s *SyncService) clockWarn() time.Duration {
-	s.mu.Lock()
-	lst := s.st
-	s.mu.Unlock()
-	if lst == nil {
+	db := s.local()
+	if db == nil {
 		return 0
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	set, err := readSettings(ctx, lst)
+	set, err := readSettings(ctx, db)
 	if err != nil || !set.configured {
 		return 0
 	}
@@ -495,13 +485,11 @@ func (s *SyncService) Discard(table, id string) error {
 // actor is who acts on this terminal for a sync action; ok is false when
 // sign-in does not apply (no session service, or the store is not open).
 func (s *SyncService) actor(ctx context.Context) (actor, bool, error) {
-	s.mu.Lock()
-	st := s.st
-	s.mu.Unlock()
-	if s.sess == nil || st == nil {
+	db := s.local()
+	if s.sess == nil || db == nil {
 		return actor{}, false, nil
 	}
-	a, err := actorOf(ctx, s.sess, st)
+	a, err := actorOf(ctx, s.sess, db)
 	return a, err == nil, err
 }
 
@@ -576,11 +564,8 @@ func (s *SyncService) mayDiscard(ctx context.Context, cl *syncclient.Client, tab
 
 // personName is the display name of badge, else the badge id.
 func (s *SyncService) personName(ctx context.Context, badge string) string {
-	s.mu.Lock()
-	st := s.st
-	s.mu.Unlock()
-	if st != nil {
-		if n, err := st.PeopleNames(ctx); err == nil && n[badge] != "" {
+	if db := s.local(); db != nil {
+		if n, err := db.PeopleNames(ctx); err == nil && n[badge] != "" {
 			return n[badge]
 		}
 	}
@@ -618,60 +603,6 @@ func syncError(err error) error {
 		e = e.With("rule", rule)
 	}
 	return e
-}
-
-// notifyingStore tells the sync client about every successful local write.
-type notifyingStore struct {
-	Store
-	notify func()
-}
-
-func (n *notifyingStore) after(err error) {
-	if err == nil {
-		n.notify()
-	}
-}
-
-func (n *notifyingStore) CreateRecord(ctx context.Context, in RecordInput) (Record, error) {
-	r, err := n.Store.CreateRecord(ctx, in)
-	n.after(err)
-	return r, err
-}
-
-func (n *notifyingStore) UpdateRecord(ctx context.Context, id string, in RecordInput) (Record, error) {
-	r, err := n.Store.UpdateRecord(ctx, id, in)
-	n.after(err)
-	return r, err
-}
-
-func (n *notifyingStore) DeleteRecord(ctx context.Context, id string) (Record, error) {
-	r, err := n.Store.DeleteRecord(ctx, id)
-	n.after(err)
-	return r, err
-}
-
-func (n *notifyingStore) RestoreRecord(ctx context.Context, id string) (Record, error) {
-	r, err := n.Store.RestoreRecord(ctx, id)
-	n.after(err)
-	return r, err
-}
-
-func (n *notifyingStore) CreateLineConfig(ctx context.Context, in LineConfigInput) (LineConfig, error) {
-	c, err := n.Store.CreateLineConfig(ctx, in)
-	n.after(err)
-	return c, err
-}
-
-func (n *notifyingStore) UpdateLineConfig(ctx context.Context, id string, in LineConfigInput) (LineConfig, error) {
-	c, err := n.Store.UpdateLineConfig(ctx, id, in)
-	n.after(err)
-	return c, err
-}
-
-func (n *notifyingStore) DeleteLineConfig(ctx context.Context, id string) error {
-	err := n.Store.DeleteLineConfig(ctx, id)
-	n.after(err)
-	return err
 }
 
 func hostName() string {

@@ -105,10 +105,7 @@ func TestSync_DiscardNeedsTheAuthorASupervisorOrAManager(t *testing.T) {
 		return err == nil && len(d.People) == 4
 	})
 	// Two lines Olga slipped into B's store: the server refuses both.
-	bst, err := localStore(b.core.opened.Store)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bst := b.core.opened.db.Store
 	for _, code := range []string{"L8", "L9"} {
 		if _, err := bst.PutSiteRow(context.Background(), protocol.TableLines, map[string]any{"code": code, "name": "Mine", "active": true, "updated_by": "OP-100"}); err != nil {
 			t.Fatal(err)
@@ -126,7 +123,7 @@ func TestSync_DiscardNeedsTheAuthorASupervisorOrAManager(t *testing.T) {
 	if _, err := b.sess.SignIn("OP-200", ""); err != nil {
 		t.Fatal(err)
 	}
-	err = discard(0)
+	err := discard(0)
 	wantCode(t, "discard another operator's change", err, CodeForbidden, "")
 	if e := asError(t, err); e.Message != "Only Olga Operator, who made this change, a supervisor or a manager can discard it; Otto Operator is signed in as operator." {
 		t.Fatalf("refusal: %q", e.Message)

@@ -7,6 +7,12 @@ import (
 	"github.com/outpost-app/outpost/backend/store"
 )
 
+// lineConfigReader reads line configurations as the screen lists them.
+type lineConfigReader interface {
+	reviewReader
+	ListLineConfigs(ctx context.Context, f store.LineConfigFilter) ([]store.LineConfig, error)
+}
+
 func fromLineConfig(c store.LineConfig) LineConfig {
 	return LineConfig{
 		ID: c.ID, LineID: c.LineID, Recipe: c.Recipe,
@@ -27,15 +33,19 @@ func toLineConfigInput(in LineConfigInput) store.LineConfigInput {
 	return out
 }
 
-func lineConfig(c store.LineConfig, err error) (LineConfig, error) {
+// lineConfigView is the configuration the screen gets from a store call's
+// result.
+func lineConfigView(c store.LineConfig, err error) (LineConfig, error) {
 	if err != nil {
 		return LineConfig{}, mapErr(err)
 	}
 	return fromLineConfig(c), nil
 }
 
-func (a *storeAdapter) ListLineConfigs(ctx context.Context) ([]LineConfig, error) {
-	l, err := a.st.ListLineConfigs(ctx, store.LineConfigFilter{})
+// listLineConfigs is every line configuration that is not deleted, as the
+// list shows it.
+func listLineConfigs(ctx context.Context, st lineConfigReader) ([]LineConfig, error) {
+	l, err := st.ListLineConfigs(ctx, store.LineConfigFilter{})
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -45,28 +55,11 @@ func (a *storeAdapter) ListLineConfigs(ctx context.Context) ([]LineConfig, error
 			pending = append(pending, c.ID)
 		}
 	}
-	states := a.reviewStates(ctx, protocol.TableLineConfigs, pending)
+	states := reviewStates(ctx, st, protocol.TableLineConfigs, pending)
 	out := make([]LineConfig, len(l))
 	for i, c := range l {
 		out[i] = fromLineConfig(c)
 		out[i].SyncState = states[c.ID]
 	}
 	return out, nil
-}
-
-func (a *storeAdapter) GetLineConfig(ctx context.Context, id string) (LineConfig, error) {
-	return lineConfig(a.st.GetLineConfig(ctx, id))
-}
-
-func (a *storeAdapter) CreateLineConfig(ctx context.Context, in LineConfigInput) (LineConfig, error) {
-	return lineConfig(a.st.CreateLineConfig(ctx, toLineConfigInput(in)))
-}
-
-func (a *storeAdapter) UpdateLineConfig(ctx context.Context, id string, in LineConfigInput) (LineConfig, error) {
-	return lineConfig(a.st.UpdateLineConfig(ctx, id, toLineConfigInput(in)))
-}
-
-func (a *storeAdapter) DeleteLineConfig(ctx context.Context, id string) error {
-	_, err := a.st.DeleteLineConfig(ctx, id)
-	return mapErr(err)
 }
