@@ -229,9 +229,51 @@ func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syn
 	return pushAnswer{}, false
 }
 
-// replacedBeforeRestore: not written yet (failing test first).
-func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger []pushAnswer, pre, h []syncclient.HistoryEntry, sides []map[string]any, rewinds [][2]time.Time) (pushAnswer, bool) {
-	return pushAnswer{}, false
+// replacedBeforeRestore returns the answers that show edit e was accepted
+// (the edit's, then the replacing write's) and then knowingly replaced by a write still on the server, though
+// retention purged the version that held it before a restore truncated
+// the history (seed 5033 of the 36e338f campaign: applied at v22 after a
+// backup, replaced at v86 by a push on base v22, v22 purged, so the history
+// pre read just before the restore held only v86; the replacing device
+// pushed its own write again on base 0 after the restore, DESIGN.md section
+// 3, and it met the restored version as a conflict whose mine holds it).
+// supersededBeforeRestore asks for the edit in a version of pre; here the
+// push ledger stands for it: the edit's own push (its hlc, or a push sent
+// after its clock_ahead refusal, restampedAt) answered applied or merged
+// with its fields at V, then a version W > V of pre whose write (people's
+// fields, deleted_at, updated_at) is in the final history h or on a
+// conflict's side, which some device's ledger shows answered at W under
+// W's hlc on a base of V or later: the replacing device had seen the edit
+// (not a conflict's winner, not a merge that met it). The edit's answer
+// must name the same write as W's history: sent before W was written with
+// no restore between them taking it back (sameWrite).
+func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger []pushAnswer, pre, h []syncclient.HistoryEntry, sides []map[string]any, mines []sideWrite, rewinds [][2]time.Time) (accepted, replacing pushAnswer, ok bool) {
+	if e.hlc == "" || len(pre) == 0 {
+		return pushAnswer{}, pushAnswer{}, false
+	}
+	kept := keptWrites(tb, h, sides)
+	restamped := restampedAt(e, own)
+	for _, a := range own {
+		if a.Status == protocol.StatusRejected || !fieldsEqual(tb, e.fields, a.Row) {
+			continue
+		}
+		if a.HLC != e.hlc && (restamped.IsZero() || a.Sent.Before(restamped)) {
+			continue
+		}
+		for _, v := range pre {
+			if v.Version <= a.Version || !kept[writeKey(tb, v.Row)] || !sameWrite(a.Sent, writtenAt(v, time.Time{}), rewinds) {
+				continue
+			}
+			for _, b := range ledger {
+				if b.Status == protocol.StatusRejected || b.HLC != v.HLC || b.Version != v.Version ||
+					b.Base < a.Version || !a.Sent.Before(b.Sent) {
+					continue
+				}
+				return a, b, true
+			}
+		}
+	}
+	return pushAnswer{}, pushAnswer{}, false
 }
 
 // carrier is a write under another hlc than the edit's that carried the

@@ -268,8 +268,9 @@ func TestReplacedBeforeRestore(t *testing.T) {
 		{"the edit answered after the replacement", []pushAnswer{with(own, func(a *pushAnswer) { a.Sent = replacing.Sent.Add(time.Second) })}, []pushAnswer{replacing}, pre, sides, rewinds, false},
 	}
 	for _, c := range cases {
-		if _, got := replacedBeforeRestore(tb, e, c.own, c.ledger, c.pre, h, c.sides, c.rewinds); got != c.want {
+		if _, _, got := replacedBeforeRestore(tb, e, c.own, c.ledger, c.pre, h, c.sides, nil, c.rewinds); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
 	}
+
 }
