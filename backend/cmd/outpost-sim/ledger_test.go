@@ -273,4 +273,39 @@ func TestReplacedBeforeRestore(t *testing.T) {
 		}
 	}
 
+	// Replays of the same seed: device 2 then wrote 30 too (merged at
+	// v92), so after the restore device 0 pushed its value again over the
+	// restored version (store, settleOwnFields: the server's state with
+	// its own fields over it, updated_at the restored one), not its v52
+	// write byte for byte: the conflict's mine holds device 0's 30 under
+	// another updated_at. What replaced the edit is still there when the
+	// replacing device wrote the values it set in the edit's fields again,
+	// in a write the server made after it (server_updated_at), still on the
+	// server; another device's write of them, or one made before it, is
+	// not that device's replacement.
+	over := func(dev string, at time.Time) []sideWrite {
+		m := map[string]any{}
+		for k, v := range unset {
+			m[k] = v
+		}
+		m["speed_rpm"] = int64(30)
+		m["server_updated_at"] = ms(at)
+		return []sideWrite{{device: dev, row: m}}
+	}
+	onlyUnset := []map[string]any{unset}
+	rewrites := []struct {
+		name  string
+		mines []sideWrite
+		want  bool
+	}{
+		{"the replacing device's value pushed again over the restored version", over("d0", restore.Add(time.Second)), true},
+		{"another device's push of the same value", over("d1", restore.Add(time.Second)), false},
+		{"the replacing device's write made before it", over("d0", replacing.Sent.Add(-time.Second)), false},
+		{"no write of the value left", nil, false},
+	}
+	for _, c := range rewrites {
+		if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, []pushAnswer{replacing}, pre, h, onlyUnset, c.mines, rewinds); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
 }
