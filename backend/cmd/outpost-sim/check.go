@@ -550,8 +550,8 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 					for _, od := range append(append([]*device{}, devs...), mgr) {
 						od.mu.Lock()
 						for _, a := range od.pushes[k] {
-							fmt.Fprintf(sum.progress, "debug: lost %s: push d%d sent %s hlc %s %s v%d %s\n",
-								k, od.idx, ms(a.Sent), a.HLC, a.Status, a.Version, pickFields(tb, e.fields, a.Row))
+							fmt.Fprintf(sum.progress, "debug: lost %s: push d%d sent %s hlc %s %s v%d base v%d %s\n",
+								k, od.idx, ms(a.Sent), a.HLC, a.Status, a.Version, a.Base, pickFields(tb, e.fields, a.Row))
 						}
 						for _, pe := range od.preRestore[k] {
 							fmt.Fprintf(sum.progress, "debug: lost %s: d%d's edit hlc %s before a restore: %s\n",

@@ -242,7 +242,12 @@ func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syn
 // after its clock_ahead refusal, restampedAt) answered applied or merged
 // with its fields at V, then a version W > V of pre whose write (people's
 // fields, deleted_at, updated_at) is in the final history h or on a
-// conflict's side, which some device's ledger shows answered at W under
+// conflict's side, or whose device wrote W's values of the edit's fields
+// again in a write still on the server (a version of h or a conflict's
+// mine, mines) that the server made after W (server_updated_at: a device
+// pushes its own value again after a restore over the restored version,
+// with that version's updated_at, store's settleOwnFields), which some
+// device's ledger shows answered at W under
 // W's hlc on a base of V or later: the replacing device had seen the edit
 // (not a conflict's winner, not a merge that met it). The edit's answer
 // must name the same write as W's history: sent before W was written with
@@ -252,6 +257,31 @@ func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger []pushAnswer, 
 		return pushAnswer{}, pushAnswer{}, false
 	}
 	kept := keptWrites(tb, h, sides)
+	later := append([]sideWrite(nil), mines...)
+	for _, v := range h {
+		later = append(later, sideWrite{device: v.DeviceID, row: v.Row})
+	}
+	// stillThere reports whether W's write, or its device's values of the
+	// edit's fields written again after it, is on the server at the end.
+	stillThere := func(w syncclient.HistoryEntry) bool {
+		if kept[writeKey(tb, w.Row)] {
+			return true
+		}
+		at := asInt(w.Row["server_updated_at"])
+		if w.DeviceID == "" || at <= 0 {
+			return false
+		}
+		replaced := map[string]any{}
+		for name := range e.fields {
+			replaced[name] = w.Row[name]
+		}
+		for _, s := range later {
+			if s.device == w.DeviceID && asInt(s.row["server_updated_at"]) > at && fieldsEqual(tb, replaced, s.row) {
+				return true
+			}
+		}
+		return false
+	}
 	restamped := restampedAt(e, own)
 	for _, a := range own {
 		if a.Status == protocol.StatusRejected || !fieldsEqual(tb, e.fields, a.Row) {
@@ -261,7 +291,7 @@ func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger []pushAnswer, 
 			continue
 		}
 		for _, v := range pre {
-			if v.Version <= a.Version || !kept[writeKey(tb, v.Row)] || !sameWrite(a.Sent, writtenAt(v, time.Time{}), rewinds) {
+			if v.Version <= a.Version || !stillThere(v) || !sameWrite(a.Sent, writtenAt(v, time.Time{}), rewinds) {
 				continue
 			}
 			for _, b := range ledger {
