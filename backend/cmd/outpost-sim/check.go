@@ -467,6 +467,26 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 				cs = carriers(tb, e, node, decisions, answers, pre, sum.rewinds)
 			}
 			if !found {
+				// Accepted, then knowingly replaced before a restore by a
+				// write still on the server, the version that held the
+				// edit purged before the history was read
+				// (replacedBeforeRestore).
+				for _, pe := range d.preRestore[k] {
+					if !sameEdit(pe.e, e) {
+						continue
+					}
+					if a, b, ok := replacedBeforeRestore(tb, e, answers, ledger, pe.h, h, mines[e.id], pushedMines[e.id], sum.rewinds); ok {
+						found = true
+						sum.SupersededBeforeRestore++
+						if sum.progress != nil {
+							fmt.Fprintf(sum.progress, "superseded before a restore: device %d's last edit of %s (hlc %s) was %s at v%d, then replaced at v%d on base v%d by hlc %s, still on the server\n",
+								d.idx, k, e.hlc, a.Status, a.Version, b.Version, b.Base, b.HLC)
+						}
+						break
+					}
+				}
+			}
+			if !found {
 				// Accepted at a version retention has purged since: the
 				// push ledger holds the server's answer (ledger.go).
 				if a, ok := acceptedThenPurged(tb, e, answers, h, sum.rewinds); ok {
@@ -530,8 +550,8 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 					for _, od := range append(append([]*device{}, devs...), mgr) {
 						od.mu.Lock()
 						for _, a := range od.pushes[k] {
-							fmt.Fprintf(sum.progress, "debug: lost %s: push d%d sent %s hlc %s %s v%d %s\n",
-								k, od.idx, ms(a.Sent), a.HLC, a.Status, a.Version, pickFields(tb, e.fields, a.Row))
+							fmt.Fprintf(sum.progress, "debug: lost %s: push d%d sent %s hlc %s %s v%d base v%d %s\n",
+								k, od.idx, ms(a.Sent), a.HLC, a.Status, a.Version, a.Base, pickFields(tb, e.fields, a.Row))
 						}
 						for _, pe := range od.preRestore[k] {
 							fmt.Fprintf(sum.progress, "debug: lost %s: d%d's edit hlc %s before a restore: %s\n",
@@ -893,13 +913,7 @@ func sameEdit(a, b edit) bool {
 // the write itself, pushed again) are on the server at the end: in the
 // final history h or on a conflict's side.
 func supersededBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []syncclient.HistoryEntry, sides []map[string]any) bool {
-	kept := map[string]bool{}
-	for _, v := range h {
-		kept[writeKey(tb, v.Row)] = true
-	}
-	for _, m := range sides {
-		kept[writeKey(tb, m)] = true
-	}
+	kept := keptWrites(tb, h, sides)
 	held := false
 	for _, v := range pre {
 		if held && kept[writeKey(tb, v.Row)] {
@@ -910,6 +924,19 @@ func supersededBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []
 		}
 	}
 	return false
+}
+
+// keptWrites returns the writes (writeKey) on the server at the end: the
+// versions of the final history h and the conflicts' sides.
+func keptWrites(tb protocol.Table, h []syncclient.HistoryEntry, sides []map[string]any) map[string]bool {
+	kept := map[string]bool{}
+	for _, v := range h {
+		kept[writeKey(tb, v.Row)] = true
+	}
+	for _, m := range sides {
+		kept[writeKey(tb, m)] = true
+	}
+	return kept
 }
 
 // decidedBeforeRestore returns the manager's decision that rejected the

@@ -41,6 +41,9 @@ type pushAnswer struct {
 	HLC     string `json:"hlc"`
 	Status  string `json:"status"`
 	Version int64  `json:"version"`
+	// Base is the change's base_version: the version of the row the
+	// device had seen when it pushed (replacedBeforeRestore).
+	Base int64 `json:"base,omitempty"`
 	// Row is the state the server holds at Version: the pushed row when
 	// applied, the result's row when merged.
 	Row protocol.Row `json:"row"`
@@ -94,7 +97,7 @@ func pushAnswers(reqBody []byte, gzipped bool, respBody []byte, sent time.Time) 
 		default:
 			continue // superseded, conflict: a conflict record keeps the edit
 		}
-		out = append(out, pushAnswer{Table: c.Table, ID: c.ID, HLC: c.HLC, Status: res.Status, Version: *res.Version, Row: row, Sent: sent})
+		out = append(out, pushAnswer{Table: c.Table, ID: c.ID, HLC: c.HLC, Status: res.Status, Version: *res.Version, Base: c.BaseVersion, Row: row, Sent: sent})
 	}
 	return out
 }
@@ -224,6 +227,83 @@ func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syn
 		}
 	}
 	return pushAnswer{}, false
+}
+
+// replacedBeforeRestore returns the answers that show edit e was accepted
+// (the edit's, then the replacing write's) and then knowingly replaced by a write still on the server, though
+// retention purged the version that held it before a restore truncated
+// the history (seed 5033 of the 36e338f campaign: applied at v22 after a
+// backup, replaced at v86 by a push on base v22, v22 purged, so the history
+// pre read just before the restore held only v86; the replacing device
+// pushed its own write again on base 0 after the restore, DESIGN.md section
+// 3, and it met the restored version as a conflict whose mine holds it).
+// supersededBeforeRestore asks for the edit in a version of pre; here the
+// push ledger stands for it: the edit's own push (its hlc, or a push sent
+// after its clock_ahead refusal, restampedAt) answered applied or merged
+// with its fields at V, then a version W > V of pre whose write (people's
+// fields, deleted_at, updated_at) is in the final history h or on a
+// conflict's side, or whose device wrote W's values of the edit's fields
+// again in a write still on the server (a version of h or a conflict's
+// mine, mines) that the server made after W (server_updated_at: a device
+// pushes its own value again after a restore over the restored version,
+// with that version's updated_at, store's settleOwnFields), which some
+// device's ledger shows answered at W under
+// W's hlc on a base of V or later: the replacing device had seen the edit
+// (not a conflict's winner, not a merge that met it). The edit's answer
+// must name the same write as W's history: sent before W was written with
+// no restore between them taking it back (sameWrite).
+func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger []pushAnswer, pre, h []syncclient.HistoryEntry, sides []map[string]any, mines []sideWrite, rewinds [][2]time.Time) (accepted, replacing pushAnswer, ok bool) {
+	if e.hlc == "" || len(pre) == 0 {
+		return pushAnswer{}, pushAnswer{}, false
+	}
+	kept := keptWrites(tb, h, sides)
+	later := append([]sideWrite(nil), mines...)
+	for _, v := range h {
+		later = append(later, sideWrite{device: v.DeviceID, row: v.Row})
+	}
+	// stillThere reports whether W's write, or its device's values of the
+	// edit's fields written again after it, is on the server at the end.
+	stillThere := func(w syncclient.HistoryEntry) bool {
+		if kept[writeKey(tb, w.Row)] {
+			return true
+		}
+		at := asInt(w.Row["server_updated_at"])
+		if w.DeviceID == "" || at <= 0 {
+			return false
+		}
+		replaced := map[string]any{}
+		for name := range e.fields {
+			replaced[name] = w.Row[name]
+		}
+		for _, s := range later {
+			if s.device == w.DeviceID && asInt(s.row["server_updated_at"]) > at && fieldsEqual(tb, replaced, s.row) {
+				return true
+			}
+		}
+		return false
+	}
+	restamped := restampedAt(e, own)
+	for _, a := range own {
+		if a.Status == protocol.StatusRejected || !fieldsEqual(tb, e.fields, a.Row) {
+			continue
+		}
+		if a.HLC != e.hlc && (restamped.IsZero() || a.Sent.Before(restamped)) {
+			continue
+		}
+		for _, v := range pre {
+			if v.Version <= a.Version || !stillThere(v) || !sameWrite(a.Sent, writtenAt(v, time.Time{}), rewinds) {
+				continue
+			}
+			for _, b := range ledger {
+				if b.Status == protocol.StatusRejected || b.HLC != v.HLC || b.Version != v.Version ||
+					b.Base < a.Version || !a.Sent.Before(b.Sent) {
+					continue
+				}
+				return a, b, true
+			}
+		}
+	}
+	return pushAnswer{}, pushAnswer{}, false
 }
 
 // carrier is a write under another hlc than the edit's that carried the

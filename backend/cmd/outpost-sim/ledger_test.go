@@ -198,3 +198,114 @@ func TestForcedWriteSeenHeldByAPull(t *testing.T) {
 		t.Error("forcedOpen still asks for pages")
 	}
 }
+
+// TestReplacedBeforeRestore: seed 5033 of the 36e338f campaign. After a
+// backup, devices 2 and 1 set a line configuration's speed to 20 (applied,
+// then merged, at v22); device 0, on base v22, replaced it with 30 (v86).
+// Retention purged v22, so the history read just before the restore held
+// only v86, and supersededBeforeRestore, which needs the edit in a version
+// of that history, found nothing. The restore took both writes back;
+// device 0 pushed its own 30 again on base 0, which met the restored
+// version (speed unset) as a conflict, and the manager kept the unset
+// speed: 30 is on the server in the conflict's mine, 20 in nothing. 20 was
+// knowingly replaced by a write still on the server: not lost. The push
+// ledger shows it: the edit's own push answered at V, and a push answered
+// at a version of that history whose base was V or later, on the same
+// timeline. A replacement that had not seen the edit (its base below V),
+// gone from the server, answered on another timeline, or not the version
+// the history holds is still a loss.
+func TestReplacedBeforeRestore(t *testing.T) {
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLineConfigs)
+	e := edit{table: tb.Name, id: "r", fields: map[string]any{"speed_rpm": int64(20)}, hlc: "h2"}
+	backup := time.Date(2026, 12, 7, 13, 38, 10, 305_000_000, time.UTC)
+	restore := backup.Add(4 * time.Second)
+	rewinds := [][2]time.Time{{backup, restore}}
+	ms := func(t time.Time) int64 { return t.UnixMilli() }
+	created := backup.Add(-time.Second)
+	unset := protocol.Row{"speed_rpm": nil, "created_at": ms(created), "updated_at": ms(created)}
+	twenty := protocol.Row{"speed_rpm": int64(20), "created_at": ms(created), "updated_at": ms(backup.Add(20 * time.Millisecond))}
+	thirty := protocol.Row{"speed_rpm": int64(30), "created_at": ms(created), "updated_at": ms(backup.Add(800 * time.Millisecond))}
+	mine := func(pushedAt time.Time) map[string]any {
+		m := map[string]any{"server_updated_at": ms(pushedAt)}
+		for k, v := range thirty {
+			m[k] = v
+		}
+		return m
+	}
+	own := pushAnswer{HLC: "h2", Status: protocol.StatusApplied, Version: 22, Base: 4, Row: twenty, Sent: backup.Add(36 * time.Millisecond)}
+	replacing := pushAnswer{HLC: "h0", Status: protocol.StatusApplied, Version: 86, Base: 22, Row: thirty, Sent: backup.Add(1100 * time.Millisecond)}
+	pre := []syncclient.HistoryEntry{{Version: 86, HLC: "h0", DeviceID: "d0", Row: mine(replacing.Sent.Add(5 * time.Millisecond))}}
+	h := []syncclient.HistoryEntry{{Version: 136, HLC: "hm", DeviceID: "mgr", Row: unset}}
+	sides := []map[string]any{mine(restore.Add(time.Second)), unset}
+	with := func(a pushAnswer, f func(*pushAnswer)) pushAnswer { f(&a); return a }
+	earlier := [][2]time.Time{{backup.Add(-10 * time.Second), backup.Add(-8 * time.Second)}, {backup, restore}}
+	cases := []struct {
+		name    string
+		own     []pushAnswer
+		ledger  []pushAnswer
+		pre     []syncclient.HistoryEntry
+		sides   []map[string]any
+		rewinds [][2]time.Time
+		want    bool
+	}{
+		{"applied, replaced on its version, the replacement in a conflict's mine", []pushAnswer{own}, []pushAnswer{own, replacing}, pre, sides, rewinds, true},
+		{"merged (the same value already there), replaced on its version", []pushAnswer{with(own, func(a *pushAnswer) { a.Status = protocol.StatusMerged; a.Sent = a.Sent.Add(900 * time.Millisecond) })},
+			[]pushAnswer{replacing}, pre, sides, rewinds, true},
+		{"replaced on a base above its version", []pushAnswer{own}, []pushAnswer{with(replacing, func(a *pushAnswer) { a.Base = 40 })}, pre, sides, rewinds, true},
+		{"the replacement gone from the server too", []pushAnswer{own}, []pushAnswer{own, replacing}, pre, []map[string]any{unset}, rewinds, false},
+		{"the replacement never saw it (base below its version)", []pushAnswer{own}, []pushAnswer{with(replacing, func(a *pushAnswer) { a.Base = 4 })}, pre, sides, rewinds, false},
+		{"the replacement's answer at another version than the history's", []pushAnswer{own}, []pushAnswer{with(replacing, func(a *pushAnswer) { a.Version = 87 })}, pre, sides, rewinds, false},
+		{"the replacement's answer under another hlc", []pushAnswer{own}, []pushAnswer{with(replacing, func(a *pushAnswer) { a.HLC = "h9" })}, pre, sides, rewinds, false},
+		{"the replacement not in the history read before the restore", []pushAnswer{own}, []pushAnswer{replacing}, nil, sides, rewinds, false},
+		{"no answer to the edit's push", nil, []pushAnswer{replacing}, pre, sides, rewinds, false},
+		{"another edit's push (hlc)", []pushAnswer{with(own, func(a *pushAnswer) { a.HLC = "h3" })}, []pushAnswer{replacing}, pre, sides, rewinds, false},
+		{"the edit's push without its value", []pushAnswer{with(own, func(a *pushAnswer) { a.Row = thirty })}, []pushAnswer{replacing}, pre, sides, rewinds, false},
+		{"the edit's push refused", []pushAnswer{with(own, func(a *pushAnswer) { a.Status = protocol.StatusRejected })}, []pushAnswer{replacing}, pre, sides, rewinds, false},
+		{"the edit answered on an earlier timeline (a restore took it back before the replacement)",
+			[]pushAnswer{with(own, func(a *pushAnswer) { a.Sent = backup.Add(-9 * time.Second) })}, []pushAnswer{replacing}, pre, sides, earlier, false},
+		{"the edit answered before the backup (kept by the restore)",
+			[]pushAnswer{with(own, func(a *pushAnswer) { a.Sent = backup.Add(-time.Second) })}, []pushAnswer{replacing}, pre, sides, rewinds, true},
+		{"the edit answered after the replacement", []pushAnswer{with(own, func(a *pushAnswer) { a.Sent = replacing.Sent.Add(time.Second) })}, []pushAnswer{replacing}, pre, sides, rewinds, false},
+	}
+	for _, c := range cases {
+		if _, _, got := replacedBeforeRestore(tb, e, c.own, c.ledger, c.pre, h, c.sides, nil, c.rewinds); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+
+	// Replays of the same seed: device 2 then wrote 30 too (merged at
+	// v92), so after the restore device 0 pushed its value again over the
+	// restored version (store, settleOwnFields: the server's state with
+	// its own fields over it, updated_at the restored one), not its v52
+	// write byte for byte: the conflict's mine holds device 0's 30 under
+	// another updated_at. What replaced the edit is still there when the
+	// replacing device wrote the values it set in the edit's fields again,
+	// in a write the server made after it (server_updated_at), still on the
+	// server; another device's write of them, or one made before it, is
+	// not that device's replacement.
+	over := func(dev string, at time.Time) []sideWrite {
+		m := map[string]any{}
+		for k, v := range unset {
+			m[k] = v
+		}
+		m["speed_rpm"] = int64(30)
+		m["server_updated_at"] = ms(at)
+		return []sideWrite{{device: dev, row: m}}
+	}
+	onlyUnset := []map[string]any{unset}
+	rewrites := []struct {
+		name  string
+		mines []sideWrite
+		want  bool
+	}{
+		{"the replacing device's value pushed again over the restored version", over("d0", restore.Add(time.Second)), true},
+		{"another device's push of the same value", over("d1", restore.Add(time.Second)), false},
+		{"the replacing device's write made before it", over("d0", replacing.Sent.Add(-time.Second)), false},
+		{"no write of the value left", nil, false},
+	}
+	for _, c := range rewrites {
+		if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, []pushAnswer{replacing}, pre, h, onlyUnset, c.mines, rewinds); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+}

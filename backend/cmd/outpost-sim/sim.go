@@ -138,7 +138,10 @@ type Summary struct {
 	// later version still on the server, just before a restore truncated
 	// it (check.go, supersededBeforeRestore), or by a later version whose
 	// device wrote the values that replaced the edit's again in a write
-	// still on the server (rewrittenBeforeRestore): not lost.
+	// still on the server (rewrittenBeforeRestore), or, its version purged
+	// before the restore, by a write the push ledger shows made on that
+	// version or a later one and still on the server
+	// (replacedBeforeRestore): not lost.
 	SupersededBeforeRestore int `json:"superseded_before_restore,omitempty"`
 	// PurgedFromHistory are last edits in no version and no conflict
 	// record at the end that the server answered applied or merged at a
