@@ -5,7 +5,7 @@ import LinesScreen from './LinesScreen.svelte';
 import { installBackend, removeBackend } from '../../test/fakeBackend';
 import { lines } from '../../stores/lines';
 import { screen } from '../../stores/nav';
-import { wantedConflictRow } from '../../lib/conflictnav';
+import { conflictNav } from '../../lib/conflictnav.svelte';
 
 const config = (id: string, lineId: string) => ({ id, lineId, recipe: 'R', targetRatePerHour: 60, pending: false, syncState: 'clean', createdAt: 1, updatedAt: 1, version: 1 });
 
@@ -33,6 +33,6 @@ describe('LinesScreen (issue 20)', () => {
     expect(dom.getAllByTestId('line-conflict')).toHaveLength(1);
     await fireEvent.click(dom.getByTestId('line-conflict-open'));
     expect(get(screen)).toBe('conflicts');
-    expect(get(wantedConflictRow)).toBe('b');
+    expect(conflictNav.wantedRow).toBe('b');
   });
 });
