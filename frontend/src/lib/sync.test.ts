@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { clockWarning, headline, lastErrorText, managedLanguage, progressLabel, reasonText, rowSummary, unsettledText, unsynced, verifiedLabel, verifiedTables } from './sync';
+import { clockWarning, dataMark, headline, lastErrorText, managedLanguage, progressLabel, reasonText, rowSummary, unsettledText, unsynced, verifiedLabel, verifiedTables } from './sync';
 import { createPrefs } from '../stores/prefs';
 import { get } from 'svelte/store';
 import type { SyncStatus } from './api';
@@ -162,5 +162,19 @@ describe('the sync client’s sentences in the language shown (issue 21)', () =>
     expect(managedLanguage(f('pt-BR'))).toBe('pt-BR');
     expect(managedLanguage(f(' '))).toBeNull();
     expect(managedLanguage(null)).toBeNull();
+  });
+});
+
+describe('dataMark', () => {
+  it('changes with what a sync:status says about the data here, not with a progress tick or the connection', () => {
+    const base = { pending: 1, last_sync: 10 };
+    const a = st(base);
+    expect(dataMark(null)).toBe('');
+    expect(dataMark(a)).toBe(dataMark(st({ ...base, progress: { phase: 'pull', pushed: 0, pulled: 5, cursor: 5, target: 10 } })));
+    expect(dataMark(a)).toBe(dataMark(st({ ...base, online: false, clock_offset_ms: 90_000 })));
+    const changes: Partial<SyncStatus>[] = [
+      { syncing: true }, { last_sync: 11 }, { pending: 2 }, { in_flight: 1 }, { awaiting_review: 1 }, { rejected: 1 }, { open_conflicts: 1 }, { enrolled: false }, { role: 'operator' },
+    ];
+    for (const over of changes) expect(dataMark(st({ ...base, ...over })), JSON.stringify(over)).not.toBe(dataMark(a));
   });
 });

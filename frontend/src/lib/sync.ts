@@ -220,3 +220,15 @@ export function managedLanguage(s: Pick<SyncSettings, 'fields'> | { fields: { fi
   const f = s?.fields?.find((x) => x.field === 'language');
   return f?.value?.trim() || null;
 }
+
+/** dataMark names what a sync:status says about the data on this device:
+ * it changes when a sync starts or ends, when a write here changes the
+ * counts (every local write is announced with one), when the pull brings
+ * or settles conflicts, and with the enrollment; a progress tick during a
+ * sync and a change of connection leave it as it was. A screen that shows
+ * such data reads it again when the mark changes (the Go side announces
+ * each of these changes, so it does not poll). '' without a status. */
+export function dataMark(s: SyncStatus | null): string {
+  if (!s) return '';
+  return [s.enrolled, s.role, s.syncing, s.last_sync, s.pending, s.in_flight, s.awaiting_review, s.rejected, s.open_conflicts].join('|');
+}

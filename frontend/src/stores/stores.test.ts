@@ -55,6 +55,59 @@ describe('status store', () => {
   });
 });
 
+describe('status store without polling (issue 18)', () => {
+  afterEach(() => vi.useRealTimers());
+  const events = () => {
+    const subs = new Map<string, (d: unknown) => void>();
+    return {
+      on: (name: string, cb: (d: unknown) => void) => (subs.set(name, cb), () => subs.delete(name)),
+      emit: (name: string, d: unknown) => subs.get(name)?.(d),
+      subs,
+    };
+  };
+  const sync = (over: object = {}) => ({ enrolled: true, role: 'operator', syncing: false, last_sync: 1, pending: 0, in_flight: 0, awaiting_review: 0, rejected: 0, open_conflicts: 0, online: true, ...over });
+
+  it('reads once, then again on data:changed and on a sync:status that changes the counts, not on a progress tick', async () => {
+    vi.useFakeTimers();
+    const fn = vi.fn(() => Promise.resolve(status(0)));
+    const ev = events();
+    const s = createStatusStore(fn, ev.on);
+    const stop = s.start();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(fn).toHaveBeenCalledTimes(1);
+    ev.emit('data:changed', { rev: 2, from: 0, to: 1 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fn).toHaveBeenCalledTimes(2);
+    ev.emit('sync:status', sync());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fn).toHaveBeenCalledTimes(3);
+    ev.emit('sync:status', sync({ online: false, progress: { phase: 'pull', pulled: 3 } }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fn).toHaveBeenCalledTimes(3);
+    ev.emit('sync:status', sync({ pending: 1 }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fn).toHaveBeenCalledTimes(4);
+    stop();
+    expect(ev.subs.size).toBe(0);
+  });
+
+  it('reads again while the read fails', async () => {
+    vi.useFakeTimers();
+    let fail = true;
+    const fn = vi.fn(() => (fail ? Promise.reject({ code: 'timeout', message: 'The local database took too long to answer.' }) : Promise.resolve(status(0))));
+    const s = createStatusStore(fn, events().on);
+    const stop = s.start();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(fn).toHaveBeenCalledTimes(2);
+    fail = false;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(get(s).phase).toBe('ready');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(fn).toHaveBeenCalledTimes(3);
+    stop();
+  });
+});
+
 describe('toasts', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());

@@ -1,5 +1,5 @@
 import { get } from 'svelte/store';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSyncStore, ago, progressOf } from './sync';
 import type { SyncStatus } from '../lib/api';
 import { syncStatusOf } from '../test/syncFixtures';
@@ -27,6 +27,60 @@ describe('sync store', () => {
     expect(b.phase === 'ready' && b.status.syncing).toBe(true);
     stop();
     expect(emit).toBeNull();
+  });
+
+  describe('without polling (issue 18)', () => {
+    afterEach(() => vi.useRealTimers());
+    const events = () => {
+      let emit: (...d: unknown[]) => void = () => {};
+      return { on: (_: string, cb: (...d: unknown[]) => void) => ((emit = cb), () => (emit = () => {})), emit: (s: SyncStatus) => emit(s) };
+    };
+
+    it('reads once, then follows the events', async () => {
+      vi.useFakeTimers();
+      const get1 = vi.fn(() => Promise.resolve(status({ pending: 2 })));
+      const ev = events();
+      const s = createSyncStore(get1, ev.on);
+      const stop = s.start();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(get1).toHaveBeenCalledTimes(1);
+      ev.emit(status({ pending: 3 }));
+      const v = get(s);
+      expect(v.phase === 'ready' && v.status.pending).toBe(3);
+      stop();
+    });
+
+    it('drops an answer older than an event', async () => {
+      let answer: (s: SyncStatus) => void = () => {};
+      const ev = events();
+      const s = createSyncStore(() => new Promise<SyncStatus>((r) => (answer = r)), ev.on);
+      const stop = s.start();
+      ev.emit(status({ syncing: true }));
+      answer(status({ syncing: false }));
+      await Promise.resolve();
+      await Promise.resolve();
+      const v = get(s);
+      expect(v.phase === 'ready' && v.status.syncing).toBe(true);
+      stop();
+    });
+
+    it('reads again while the read fails (nothing announces the store coming up)', async () => {
+      vi.useFakeTimers();
+      let fail = true;
+      const get1 = vi.fn(() => (fail ? Promise.reject({ code: 'timeout', message: 'The local database is still opening.' }) : Promise.resolve(status())));
+      const s = createSyncStore(get1, events().on);
+      const stop = s.start(5000);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(get(s).phase).toBe('error');
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(get1).toHaveBeenCalledTimes(2);
+      fail = false;
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(get(s).phase).toBe('ready');
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(get1).toHaveBeenCalledTimes(3);
+      stop();
+    });
   });
 
   it('holds the error sentence when the backend fails', async () => {

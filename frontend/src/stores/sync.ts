@@ -1,6 +1,8 @@
-// The live sync state for the status bar and the sync screen: fed by the Go
-// side's "sync:status" events, and polled as a safety net (an event can be
-// missed while the window loads).
+// The live sync state for the status bar and the sync screen: read once at
+// the start, then fed by the Go side's "sync:status" events, which it sends
+// on every change (issue 18: it was also polled every 5 s). Subscribed
+// before the first read, so nothing is missed while the window loads; read
+// again only while reading fails.
 import { writable, type Readable } from 'svelte/store';
 import { sync as syncApi, type SyncSettings, type SyncStatus, ApiError, toApiError } from '../lib/api';
 import { EventsOn } from '../../wailsjs/runtime/runtime';
@@ -26,28 +28,46 @@ const safeOn: On = (name, cb) => {
 export interface SyncStore extends Readable<SyncState> {
   refresh(): Promise<void>;
   set(s: SyncStatus): void;
-  start(intervalMs?: number): () => void;
+  /** start follows the "sync:status" events and reads the status once;
+   * while a read fails it reads again every retryMs. It returns stop. */
+  start(retryMs?: number): () => void;
 }
 
 /** createSyncStore returns a store fed by get (SyncService.Status) and the
  * "sync:status" events of on. */
 export function createSyncStore(get: () => Promise<SyncStatus> = syncApi.status, on: On = safeOn): SyncStore {
-  const { subscribe, set } = writable<SyncState>({ phase: 'loading' });
+  const { subscribe, set: put } = writable<SyncState>({ phase: 'loading' });
+  // Bumped by every status that arrives: an answer to a read started
+  // before a newer status arrived is stale and dropped.
+  let seq = 0;
+  let failed = false;
+  const set = (s: SyncStatus) => {
+    seq++;
+    failed = false;
+    put({ phase: 'ready', status: s });
+  };
   async function refresh() {
+    const my = ++seq;
     try {
-      set({ phase: 'ready', status: await get() });
+      const s = await get();
+      if (my === seq) set(s);
     } catch (e) {
-      set({ phase: 'error', error: toApiError(e) });
+      if (my !== seq) return;
+      failed = true;
+      put({ phase: 'error', error: toApiError(e) });
     }
   }
   return {
     subscribe,
     refresh,
-    set: (s) => set({ phase: 'ready', status: s }),
-    start(intervalMs = 5000) {
-      const off = on('sync:status', (s) => set({ phase: 'ready', status: s as SyncStatus }));
+    set,
+    start(retryMs = 5000) {
+      const off = on('sync:status', (s) => set(s as SyncStatus));
       void refresh();
-      const t = setInterval(() => void refresh(), intervalMs);
+      // No event says the store came up after a failed read.
+      const t = setInterval(() => {
+        if (failed) void refresh();
+      }, retryMs);
       return () => {
         off();
         clearInterval(t);

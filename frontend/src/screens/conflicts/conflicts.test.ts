@@ -225,7 +225,6 @@ describe('ConflictsScreen, a resolved conflict', () => {
     });
 
     it('follows the local row: shown once it arrives, the server asked again once it is edited here', async () => {
-      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
       offline();
       const History = noServer();
       let list: object[] = [{ ...resolved, rowVersion: 5, decided: null }];
@@ -233,15 +232,17 @@ describe('ConflictsScreen, a resolved conflict', () => {
       render(ConflictsScreen);
       await screen.findByTestId('decided-unknown');
       expect(History).toHaveBeenCalledTimes(1);
-      // The decided row is pulled: the next refresh of the inbox brings it.
+      // The decided row is pulled: the sync:status at the end of that sync
+      // has the inbox read again, which brings it.
       list = [{ ...resolved, rowVersion: 5, decided: decidedRow }];
-      vi.advanceTimersByTime(5000);
+      syncStatus.set({ ...status('manager'), online: false, last_sync: 2 } as SyncStatus);
       expect((await screen.findByTestId('decided-quantity')).textContent!.trim()).toBe('7');
       expect(screen.queryByTestId('decided-unknown')).toBeNull();
       expect(History).toHaveBeenCalledTimes(1);
-      // Edited here since: this computer no longer holds the decision.
+      // Edited here since (a write here is announced with its pending
+      // count): this computer no longer holds the decision.
       list = [{ ...resolved, rowVersion: 5, decided: null }];
-      vi.advanceTimersByTime(5000);
+      syncStatus.set({ ...status('manager'), online: false, last_sync: 2, pending: 1 } as SyncStatus);
       expect((await screen.findByTestId('decided-unknown')).textContent).toContain('cannot be reached');
       expect(History).toHaveBeenCalledTimes(2);
       expect(document.querySelectorAll('td.result')).toHaveLength(0);
@@ -256,6 +257,28 @@ describe('ConflictsScreen, a resolved conflict', () => {
     expect((await screen.findByTestId('resolve')).textContent).toContain('Revert to the result');
     expect(screen.getByRole('columnheader', { name: 'Result' })).toBeTruthy();
     expect(History).not.toHaveBeenCalled();
+  });
+});
+
+describe('ConflictsScreen, kept up to date (issue 18)', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('reads the inbox again when a sync:status says the data here changed, not on a progress tick, and not every 5 s', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const List = vi.fn(() => Promise.resolve([conflict()]));
+    installBackend({ ConflictService: { List } });
+    render(ConflictsScreen);
+    await screen.findByTestId('diff');
+    expect(List).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(60_000);
+    expect(List).toHaveBeenCalledTimes(1);
+    // A progress tick of a sync: nothing to read again.
+    syncStatus.set({ ...status('manager'), progress: { phase: 'pull', pushed: 0, pulled: 5, cursor: 5, target: 10 } } as SyncStatus);
+    await Promise.resolve();
+    expect(List).toHaveBeenCalledTimes(1);
+    // The pull brought a conflict.
+    syncStatus.set({ ...status('manager'), open_conflicts: 2 } as SyncStatus);
+    await vi.waitFor(() => expect(List).toHaveBeenCalledTimes(2));
   });
 });
 

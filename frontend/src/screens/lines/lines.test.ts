@@ -1,17 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen as dom } from '@testing-library/svelte';
 import { get } from 'svelte/store';
 import LinesScreen from './LinesScreen.svelte';
 import { installBackend, removeBackend } from '../../test/fakeBackend';
 import { lines } from '../../stores/lines';
 import { screen } from '../../stores/nav';
-import { wantedConflictRow } from '../../lib/conflictnav';
+import { conflictNav } from '../../lib/conflictnav.svelte';
+import { syncStatus } from '../../stores/sync';
+import { syncStatusOf } from '../../test/syncFixtures';
 
 const config = (id: string, lineId: string) => ({ id, lineId, recipe: 'R', targetRatePerHour: 60, pending: false, syncState: 'clean', createdAt: 1, updatedAt: 1, version: 1 });
 
 afterEach(() => {
   cleanup();
   removeBackend();
+  vi.useRealTimers();
 });
 
 describe('LinesScreen (issue 20)', () => {
@@ -33,6 +36,23 @@ describe('LinesScreen (issue 20)', () => {
     expect(dom.getAllByTestId('line-conflict')).toHaveLength(1);
     await fireEvent.click(dom.getByTestId('line-conflict-open'));
     expect(get(screen)).toBe('conflicts');
-    expect(get(wantedConflictRow)).toBe('b');
+    expect(conflictNav.wantedRow).toBe('b');
+  });
+
+  it('flags a conflict the pull brings once the sync:status says so, without polling (issue 18)', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    syncStatus.set(syncStatusOf({ open_conflicts: 0, last_sync: 1 }));
+    let open: object[] = [];
+    const List = vi.fn(() => Promise.resolve(open));
+    installBackend({ LineConfigService: { List: () => Promise.resolve([config('a', 'L1')]) }, ConflictService: { List } });
+    await lines.load();
+    render(LinesScreen);
+    await vi.waitFor(() => expect(List).toHaveBeenCalledTimes(1));
+    vi.advanceTimersByTime(60_000);
+    expect(List).toHaveBeenCalledTimes(1);
+    open = [{ id: 'c1', table: 'line_configs', rowId: 'a', status: 'open' }];
+    syncStatus.set(syncStatusOf({ open_conflicts: 1, last_sync: 2 }));
+    expect(await dom.findByTestId('line-conflict')).toBeTruthy();
+    expect(List).toHaveBeenCalledTimes(2);
   });
 });
