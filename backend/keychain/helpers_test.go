@@ -1,7 +1,6 @@
 package keychain_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -138,13 +137,4 @@ func (d *testDB) verify(ctx context.Context, key []byte) error {
 		return fmt.Errorf("row holds %d, want 42", q)
 	}
 	return nil
-}
-
-func containsKey(keys [][]byte, key []byte) bool {
-	for _, k := range keys {
-		if bytes.Equal(k, key) {
-			return true
-		}
-	}
-	return false
 }

@@ -43,7 +43,6 @@ type passes struct {
 	t  *testing.T
 	st server.Store
 	e  *server.Engine
-	n  int
 }
 
 // enroll makes an enrolled device of site: pulls read its record.
