@@ -537,11 +537,11 @@ func makePeopleConflict(a, b device, aNet *cuttable, siteA, siteB *app.SiteServi
 	aNet.down.Store(true)
 	sup.PIN = p("24681357")
 	if _, err := siteA.SavePerson(sup); err != nil {
-		return fmt.Errorf("A changes SUP-1's PIN: %w", err)
+		return fmt.Errorf("site A changes SUP-1's PIN: %w", err)
 	}
 	sup.PIN = p("97531864")
 	if _, err := siteB.SavePerson(sup); err != nil {
-		return fmt.Errorf("B changes SUP-1's PIN: %w", err)
+		return fmt.Errorf("site B changes SUP-1's PIN: %w", err)
 	}
 	if err := eventually("B's edit on the server", func() bool {
 		b.sync.SyncNow()
