@@ -16,6 +16,7 @@ all: build
 ## deps: install Debian packages, Go modules and npm packages the build needs
 deps:
 	@bash .ci/install-deps
+	@bash .ci/go-tools
 	@$(GO) mod download
 	@bash .ci/npm-deps
 
