@@ -1,3 +1,4 @@
+// @vitest-environment node
 // No string shown to a person outside the message files: every .svelte file
 // is parsed, and words in its text, in its user-visible attributes, in the
 // strings its markup prints and in the notices its script raises are

@@ -1,3 +1,4 @@
+// @vitest-environment node
 // Every language has exactly the English keys, each message parses as ICU
 // MessageFormat, uses the same arguments as English, and gives every plural
 // the "other" case; the pseudo-locale keeps the arguments too.

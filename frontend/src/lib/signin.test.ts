@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from './api';
 import { captureKey, cleanBadge, createThrottle, initials, lockedProblem, lockedSentence, personLanguage, pinKey, signInProblem } from './signin';

@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './api';
 import { intProblem, pinProblem, placeError, requiredProblem, shiftsProblem, quantityProblem, rangeLabel } from './sitedata';

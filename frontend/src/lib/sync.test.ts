@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { afterEach, describe, expect, it } from 'vitest';
 import { clockWarning, dataMark, headline, lastErrorText, managedLanguage, progressLabel, reasonText, rowSummary, unsettledText, unsynced, verifiedLabel, verifiedTables } from './sync';
 import { createPrefs } from '../stores/prefs';

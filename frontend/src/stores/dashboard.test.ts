@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { describe, expect, it, vi } from 'vitest';
 import { get } from 'svelte/store';
 import { createDashboard } from './dashboard';

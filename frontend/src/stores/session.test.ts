@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { get } from 'svelte/store';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSession, createSignInFlow, noSession } from './session';

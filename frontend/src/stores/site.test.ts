@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { get } from 'svelte/store';
 import { describe, expect, it, vi } from 'vitest';
 import { createSite } from './site';

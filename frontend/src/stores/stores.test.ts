@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { get } from 'svelte/store';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createStatusStore } from './status';

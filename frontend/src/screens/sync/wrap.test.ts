@@ -1,3 +1,4 @@
+// @vitest-environment node
 // Issue 20, item 6: the Sync screen broke sentences inside words ("co
 // mputer"): its facts used word-break: break-all. Long server addresses may
 // still wrap anywhere; words wrap at spaces. jsdom lays nothing out, so this
