@@ -127,7 +127,8 @@ test('conflict inbox: highlighted fields, field-by-field resolution with a reaso
   assert.equal(lc.temperatureC, 190);
   assert.equal(lc.notes, 'Check seals every shift');
   assert.equal(lc.speedRpm, 60);
-  // The inbox shows it resolved (it polls every 5 s).
+  // The inbox shows it resolved (it reloads on the sync:status events
+  // SyncNow sends).
   await inbox.locator('button.entry', { hasText: 'Resolved' }).first().waitFor({ timeout: 15000 });
   await shot('conflict-resolved');
 });
