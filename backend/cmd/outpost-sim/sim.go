@@ -401,7 +401,8 @@ func (d *device) sync(ctx context.Context) error {
 	return err
 }
 
-// rememberAt is remember with the edit's HLC.
+// rememberAt notes the device's last edit of a row, under the edit's HLC,
+// for the end-of-run check (a delete also marks the row deleted).
 func (d *device) rememberAt(table, id string, fields map[string]any, hlc string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -410,13 +411,6 @@ func (d *device) rememberAt(table, id string, fields map[string]any, hlc string)
 	if fields["deleted_at"] != nil {
 		d.deleted[table+"/"+id] = true
 	}
-}
-
-func (d *device) remember(table, id string, fields map[string]any) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.last[table+"/"+id] = edit{table: table, id: id, fields: fields, at: time.Now()}
-	d.edits++
 }
 
 var (
