@@ -80,10 +80,22 @@ func main() {
 	}
 }
 
-// hub relays runtime events to every /events client.
+// hub relays runtime events to every /events client. Like Wails' runtime,
+// which hands every event to the WebView, it never drops one: the screens
+// follow events (the status bar, the conflict inbox), not a poll, so a
+// dropped event would leave a screen stale in the tests where the real
+// window would not be. Each client has its own queue, unbounded, drained by
+// its handler.
 type hub struct {
 	mu   sync.Mutex
-	subs map[chan []byte]struct{}
+	subs map[*subscriber]struct{}
+}
+
+// subscriber is one /events client's queue.
+type subscriber struct {
+	mu    sync.Mutex
+	queue [][]byte
+	ready chan struct{} // signalled when queue gains an event
 }
 
 func (h *hub) emit(name string, data any) {
@@ -94,11 +106,23 @@ func (h *hub) emit(name string, data any) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.subs {
+		c.mu.Lock()
+		c.queue = append(c.queue, b)
+		c.mu.Unlock()
 		select {
-		case c <- b:
-		default: // a slow client misses an event; the screens also poll
+		case c.ready <- struct{}{}:
+		default: // already signalled
 		}
 	}
+}
+
+// take returns the events queued so far, in order, and empties the queue.
+func (c *subscriber) take() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := c.queue
+	c.queue = nil
+	return q
 }
 
 // cuttable is a transport whose network can be cut (to edit offline).
@@ -140,7 +164,7 @@ func run(dist, serverBin string, seed, siteData, peopleConflict bool, listen str
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	events := &hub{subs: map[chan []byte]struct{}{}}
+	events := &hub{subs: map[*subscriber]struct{}{}}
 
 	var url, codeA, codeB string
 	if serverBin != "" {
@@ -268,7 +292,7 @@ func run(dist, serverBin string, seed, siteData, peopleConflict bool, listen str
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Header().Set("Cache-Control", "no-store")
-		c := make(chan []byte, 64)
+		c := &subscriber{ready: make(chan struct{}, 1)}
 		events.mu.Lock()
 		events.subs[c] = struct{}{}
 		events.mu.Unlock()
@@ -277,8 +301,10 @@ func run(dist, serverBin string, seed, siteData, peopleConflict bool, listen str
 		fl.Flush()
 		for {
 			select {
-			case b := <-c:
-				fmt.Fprintf(w, "data: %s\n\n", b)
+			case <-c.ready:
+				for _, b := range c.take() {
+					fmt.Fprintf(w, "data: %s\n\n", b)
+				}
 				fl.Flush()
 			case <-r.Context().Done():
 				return
