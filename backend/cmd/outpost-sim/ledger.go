@@ -47,6 +47,11 @@ type pushAnswer struct {
 	// Row is the state the server holds at Version: the pushed row when
 	// applied, the result's row when merged.
 	Row protocol.Row `json:"row"`
+	// Pushed is the row the device pushed, kept for a merged answer (an
+	// applied one's Row is it): which fields the device itself changed
+	// and which the server merged in from another writer
+	// (replacedBeforeRestore).
+	Pushed protocol.Row `json:"pushed,omitempty"`
 	// Sent is when the push was sent: an answer sent before a restore
 	// is of a history the restore took back.
 	Sent time.Time `json:"sent"`
@@ -84,7 +89,7 @@ func pushAnswers(reqBody []byte, gzipped bool, respBody []byte, sent time.Time) 
 		if res.Table != c.Table || res.ID != c.ID || res.Version == nil {
 			continue
 		}
-		var row protocol.Row
+		var row, pushed protocol.Row
 		switch res.Status {
 		case protocol.StatusApplied:
 			r, err := protocol.DecodeRow(c.Row)
@@ -94,10 +99,13 @@ func pushAnswers(reqBody []byte, gzipped bool, respBody []byte, sent time.Time) 
 			row = r
 		case protocol.StatusMerged:
 			row = res.Row
+			if r, err := protocol.DecodeRow(c.Row); err == nil {
+				pushed = r
+			}
 		default:
 			continue // superseded, conflict: a conflict record keeps the edit
 		}
-		out = append(out, pushAnswer{Table: c.Table, ID: c.ID, HLC: c.HLC, Status: res.Status, Version: *res.Version, Base: c.BaseVersion, Row: row, Sent: sent})
+		out = append(out, pushAnswer{Table: c.Table, ID: c.ID, HLC: c.HLC, Status: res.Status, Version: *res.Version, Base: c.BaseVersion, Row: row, Pushed: pushed, Sent: sent})
 	}
 	return out
 }
