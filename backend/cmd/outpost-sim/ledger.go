@@ -299,7 +299,8 @@ func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger []pushAnswer, 
 			continue
 		}
 		for _, v := range pre {
-			if v.Version <= a.Version || !stillThere(v) || !sameWrite(a.Sent, writtenAt(v, time.Time{}), rewinds) {
+			tw := writtenAt(v, time.Time{})
+			if v.Version <= a.Version || !stillThere(v) || !sameWrite(a.Sent, tw, rewinds) {
 				continue
 			}
 			for _, b := range ledger {
@@ -307,11 +308,82 @@ func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger []pushAnswer, 
 					b.Base < a.Version || !a.Sent.Before(b.Sent) {
 					continue
 				}
+				// The answer is of the write the history holds, not the
+				// same hlc pushed again on another timeline and
+				// answered at a number given again.
+				if !sameTimeline(b.Sent, tw, rewinds) || !replacedKnowingly(tb, e, a, b, v, pre, ledger, rewinds) {
+					continue
+				}
 				return a, b, true
 			}
 		}
 	}
 	return pushAnswer{}, pushAnswer{}, false
+}
+
+// replacedKnowingly reports whether push b, answered at version v of the
+// history read before a restore on a base of the edit's version a or
+// later, replaced the edit's fields knowingly (review-5033, issue 15). A
+// base is a version number: it names the edit's write only on the edit's
+// timeline, and says nothing of which fields the device set itself. So:
+// the device itself pushed v's values of the edit's fields (an applied
+// answer's row, a merged answer's pushed row: a merge may carry another
+// writer's value, and then that writer replaced the edit), v does not
+// hold the edit's fields; no write of another timeline had b's base
+// number before b was sent (a device holding a base from before a
+// restore, pushed where the number was given again, never saw the edit:
+// only writes the ledger shows are known, so that is the evidence asked
+// for); and the state at the base held the edit's fields: the base is
+// the edit's version, or a write the ledger or pre shows at that number,
+// after the edit on its timeline, holding them.
+func replacedKnowingly(tb protocol.Table, e edit, a, b pushAnswer, v syncclient.HistoryEntry, pre []syncclient.HistoryEntry, ledger []pushAnswer, rewinds [][2]time.Time) bool {
+	pushed := b.Row
+	if b.Status == protocol.StatusMerged {
+		pushed = b.Pushed
+	}
+	replaced := map[string]any{}
+	for name := range e.fields {
+		replaced[name] = v.Row[name]
+	}
+	if pushed == nil || fieldsEqual(tb, e.fields, v.Row) || !fieldsEqual(tb, replaced, pushed) {
+		return false
+	}
+	for _, x := range ledger {
+		if x.Status != protocol.StatusRejected && x.Version == b.Base && x.Sent.Before(b.Sent) && !sameTimeline(x.Sent, b.Sent, rewinds) {
+			return false
+		}
+	}
+	if b.Base == a.Version {
+		return true
+	}
+	for _, x := range ledger {
+		if x.Status != protocol.StatusRejected && x.Version == b.Base && a.Sent.Before(x.Sent) && x.Sent.Before(b.Sent) &&
+			sameTimeline(a.Sent, x.Sent, rewinds) && fieldsEqual(tb, e.fields, x.Row) {
+			return true
+		}
+	}
+	for _, p := range pre {
+		if tp := writtenAt(p, time.Time{}); p.Version == b.Base && sameWrite(a.Sent, tp, rewinds) && tp.Before(b.Sent) &&
+			sameTimeline(tp, b.Sent, rewinds) && fieldsEqual(tb, e.fields, p.Row) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameTimeline reports whether times s and t fall on one timeline: no
+// restore between them (whichever is earlier). A write made at one and
+// a version number seen at the other name each other only then.
+func sameTimeline(s, t time.Time, rewinds [][2]time.Time) bool {
+	if t.Before(s) {
+		s, t = t, s
+	}
+	for _, r := range rewinds {
+		if !r[1].Before(s) && r[1].Before(t) {
+			return false
+		}
+	}
+	return true
 }
 
 // carrier is a write under another hlc than the edit's that carried the
