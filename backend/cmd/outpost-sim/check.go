@@ -475,7 +475,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 					if !sameEdit(pe.e, e) {
 						continue
 					}
-					if a, b, ok := replacedBeforeRestore(tb, e, answers, ledger, pe.h, h, mines[e.id], pushedMines[e.id], sum.rewinds); ok {
+					if a, b, ok := replacedBeforeRestore(tb, e, answers, ledger, nil, pe.h, h, mines[e.id], pushedMines[e.id], sum.rewinds); ok {
 						found = true
 						sum.SupersededBeforeRestore++
 						if sum.progress != nil {

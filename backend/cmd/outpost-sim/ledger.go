@@ -260,7 +260,7 @@ func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syn
 // (not a conflict's winner, not a merge that met it). The edit's answer
 // must name the same write as W's history: sent before W was written with
 // no restore between them taking it back (sameWrite).
-func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger []pushAnswer, pre, h []syncclient.HistoryEntry, sides []map[string]any, mines []sideWrite, rewinds [][2]time.Time) (accepted, replacing pushAnswer, ok bool) {
+func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger, known []pushAnswer, pre, h []syncclient.HistoryEntry, sides []map[string]any, mines []sideWrite, rewinds [][2]time.Time) (accepted, replacing pushAnswer, ok bool) {
 	if e.hlc == "" || len(pre) == 0 {
 		return pushAnswer{}, pushAnswer{}, false
 	}

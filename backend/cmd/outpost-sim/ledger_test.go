@@ -270,7 +270,7 @@ func TestReplacedBeforeRestore(t *testing.T) {
 		{"the edit answered after the replacement", []pushAnswer{with(own, func(a *pushAnswer) { a.Sent = replacing.Sent.Add(time.Second) })}, []pushAnswer{replacing}, pre, sides, rewinds, false},
 	}
 	for _, c := range cases {
-		if _, _, got := replacedBeforeRestore(tb, e, c.own, c.ledger, c.pre, h, c.sides, nil, c.rewinds); got != c.want {
+		if _, _, got := replacedBeforeRestore(tb, e, c.own, c.ledger, nil, c.pre, h, c.sides, nil, c.rewinds); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
 	}
@@ -306,7 +306,7 @@ func TestReplacedBeforeRestore(t *testing.T) {
 		{"no write of the value left", nil, false},
 	}
 	for _, c := range rewrites {
-		if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, []pushAnswer{replacing}, pre, h, onlyUnset, c.mines, rewinds); got != c.want {
+		if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, []pushAnswer{replacing}, nil, pre, h, onlyUnset, c.mines, rewinds); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
 	}
@@ -394,7 +394,32 @@ func TestReplacedBeforeRestoreHoles(t *testing.T) {
 			[]pushAnswer{own, with(replacing, func(a *pushAnswer) { a.Base = 4 }), with(replacing, func(a *pushAnswer) { a.Base = 30; a.Sent = restore.Add(2 * time.Second) })}, rewinds, false},
 	}
 	for _, c := range cases {
-		if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, c.ledger, pre, h, sides, nil, c.rewinds); got != c.want {
+		if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, c.ledger, nil, pre, h, sides, nil, c.rewinds); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+
+	// Writes no push ledger holds: the manager's decisions and the
+	// versions of every history read before a restore (known). A
+	// decision of the earlier timeline wrote v22 (taken back), and device
+	// 0 pushed on that base where the edit got v22 again; or v40, where
+	// device 0 pushed, was a decision on the edit's timeline that kept
+	// the edit's 20 (device 0 saw it).
+	decided22 := pushAnswer{HLC: "hm", Status: protocol.StatusApplied, Version: 22, Row: row(int64(30), nil, backup.Add(-9*time.Second)), Sent: backup.Add(-9 * time.Second)}
+	kept40 := pushAnswer{HLC: "hm", Status: protocol.StatusApplied, Version: 40, Row: row(int64(20), "n", backup.Add(500*time.Millisecond)), Sent: backup.Add(500 * time.Millisecond)}
+	knowns := []struct {
+		name    string
+		known   []pushAnswer
+		base    int64
+		rewinds [][2]time.Time
+		want    bool
+	}{
+		{"the base a number a decision of an earlier timeline wrote", []pushAnswer{decided22}, 22, earlier, false},
+		{"control: the base a decision on the edit's timeline that kept it", []pushAnswer{kept40}, 40, rewinds, true},
+	}
+	for _, c := range knowns {
+		b := with(replacing, func(a *pushAnswer) { a.Base = c.base })
+		if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, []pushAnswer{own, b}, c.known, pre, h, sides, nil, c.rewinds); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
 	}
