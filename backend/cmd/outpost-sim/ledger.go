@@ -259,7 +259,11 @@ func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syn
 // W's hlc on a base of V or later: the replacing device had seen the edit
 // (not a conflict's winner, not a merge that met it). The edit's answer
 // must name the same write as W's history: sent before W was written with
-// no restore between them taking it back (sameWrite).
+// no restore between them taking it back (sameWrite). W's push must have
+// replaced the edit's fields knowingly (replacedKnowingly), which also
+// weighs the writes known other than by pushes at the base's number
+// (known: the manager's decisions, the versions of every history read
+// before a restore, each at when it was made or written).
 func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger, known []pushAnswer, pre, h []syncclient.HistoryEntry, sides []map[string]any, mines []sideWrite, rewinds [][2]time.Time) (accepted, replacing pushAnswer, ok bool) {
 	if e.hlc == "" || len(pre) == 0 {
 		return pushAnswer{}, pushAnswer{}, false
@@ -311,7 +315,7 @@ func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger, known []pushA
 				// The answer is of the write the history holds, not the
 				// same hlc pushed again on another timeline and
 				// answered at a number given again.
-				if !sameTimeline(b.Sent, tw, rewinds) || !replacedKnowingly(tb, e, a, b, v, pre, ledger, rewinds) {
+				if !sameTimeline(b.Sent, tw, rewinds) || !replacedKnowingly(tb, e, a, b, v, pre, append(append([]pushAnswer(nil), ledger...), known...), rewinds) {
 					continue
 				}
 				return a, b, true
