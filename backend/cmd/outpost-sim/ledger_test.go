@@ -417,6 +417,21 @@ func TestReplacedBeforeRestoreHoles(t *testing.T) {
 		{"the base a number a decision of an earlier timeline wrote", []pushAnswer{decided22}, 22, earlier, false},
 		{"control: the base a decision on the edit's timeline that kept it", []pushAnswer{kept40}, 40, rewinds, true},
 	}
+	// A chain of knowing replacements: device 1 replaced 20 with 25 on
+	// base v22 (v50), device 0 replaced 25 with 30 on base v50 (v86):
+	// the state device 0 saw no longer held 20, but it held what
+	// replaced 20 knowingly. One whose link never saw the edit (base
+	// v4) is still a loss.
+	chain := func(base int64) []pushAnswer {
+		return []pushAnswer{own, {HLC: "h1", Status: protocol.StatusApplied, Version: 50, Base: base, Row: row(int64(25), nil, backup.Add(600*time.Millisecond)), Sent: backup.Add(700 * time.Millisecond)},
+			with(replacing, func(a *pushAnswer) { a.Base = 50 })}
+	}
+	if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, chain(22), nil, pre, h, sides, nil, rewinds); !got {
+		t.Error("a chain of knowing replacements on the edit's version: got false, want true")
+	}
+	if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, chain(4), nil, pre, h, sides, nil, rewinds); got {
+		t.Error("a chain whose first link never saw the edit: got true, want false")
+	}
 	for _, c := range knowns {
 		b := with(replacing, func(a *pushAnswer) { a.Base = c.base })
 		if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, []pushAnswer{own, b}, c.known, pre, h, sides, nil, c.rewinds); got != c.want {
