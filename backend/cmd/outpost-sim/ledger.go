@@ -337,38 +337,70 @@ func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger, known []pushA
 // number before b was sent (a device holding a base from before a
 // restore, pushed where the number was given again, never saw the edit:
 // only writes the ledger shows are known, so that is the evidence asked
-// for); and the state at the base held the edit's fields: the base is
-// the edit's version, or a write the ledger or pre shows at that number,
-// after the edit on its timeline, holding them.
+// for); and the state at the base held the edit's fields, or what
+// knowing replacements made of them (sawEdit).
 func replacedKnowingly(tb protocol.Table, e edit, a, b pushAnswer, v syncclient.HistoryEntry, pre []syncclient.HistoryEntry, ledger []pushAnswer, rewinds [][2]time.Time) bool {
-	pushed := b.Row
-	if b.Status == protocol.StatusMerged {
-		pushed = b.Pushed
+	if fieldsEqual(tb, e.fields, v.Row) || !setItself(tb, e, b) {
+		return false
 	}
-	replaced := map[string]any{}
+	return sawEdit(tb, e, a, b.Base, b.Sent, pre, ledger, rewinds)
+}
+
+// setItself reports whether push x's device itself set the values x's
+// answer holds in the edit's fields: an applied answer's row is the
+// pushed one; a merged answer's pushed row (Pushed) must hold them, else
+// the server merged them in from another writer.
+func setItself(tb protocol.Table, e edit, x pushAnswer) bool {
+	pushed := x.Row
+	if x.Status == protocol.StatusMerged {
+		pushed = x.Pushed
+	}
+	if pushed == nil {
+		return false
+	}
+	set := map[string]any{}
 	for name := range e.fields {
-		replaced[name] = v.Row[name]
+		set[name] = x.Row[name]
 	}
-	if pushed == nil || fieldsEqual(tb, e.fields, v.Row) || !fieldsEqual(tb, replaced, pushed) {
+	return fieldsEqual(tb, set, pushed)
+}
+
+// sawEdit reports whether the state at version base, pushed on at sent,
+// held the edit accepted as a, or what a chain of knowing replacements
+// made of it: base is a's version, or a write the ledger (with the known
+// writes) or pre shows at that number, after a on its timeline, holding
+// the edit's fields, or a push answered there whose device set its
+// values of them itself on a base that saw the edit in turn (bases
+// strictly decrease, so the chain ends). No write of another timeline may
+// have had the number before sent: a base from before a restore, given
+// again on the new timeline, names a state the device never saw.
+func sawEdit(tb protocol.Table, e edit, a pushAnswer, base int64, sent time.Time, pre []syncclient.HistoryEntry, ledger []pushAnswer, rewinds [][2]time.Time) bool {
+	if base < a.Version {
 		return false
 	}
 	for _, x := range ledger {
-		if x.Status != protocol.StatusRejected && x.Version == b.Base && x.Sent.Before(b.Sent) && !sameTimeline(x.Sent, b.Sent, rewinds) {
+		if x.Status != protocol.StatusRejected && x.Version == base && x.Sent.Before(sent) && !sameTimeline(x.Sent, sent, rewinds) {
 			return false
 		}
 	}
-	if b.Base == a.Version {
+	if base == a.Version {
 		return true
 	}
 	for _, x := range ledger {
-		if x.Status != protocol.StatusRejected && x.Version == b.Base && a.Sent.Before(x.Sent) && x.Sent.Before(b.Sent) &&
-			sameTimeline(a.Sent, x.Sent, rewinds) && fieldsEqual(tb, e.fields, x.Row) {
+		if x.Status == protocol.StatusRejected || x.Version != base || !a.Sent.Before(x.Sent) || !x.Sent.Before(sent) ||
+			!sameTimeline(a.Sent, x.Sent, rewinds) {
+			continue
+		}
+		if fieldsEqual(tb, e.fields, x.Row) {
+			return true
+		}
+		if x.Base < x.Version && setItself(tb, e, x) && sawEdit(tb, e, a, x.Base, x.Sent, pre, ledger, rewinds) {
 			return true
 		}
 	}
 	for _, p := range pre {
-		if tp := writtenAt(p, time.Time{}); p.Version == b.Base && sameWrite(a.Sent, tp, rewinds) && tp.Before(b.Sent) &&
-			sameTimeline(tp, b.Sent, rewinds) && fieldsEqual(tb, e.fields, p.Row) {
+		if tp := writtenAt(p, time.Time{}); p.Version == base && sameWrite(a.Sent, tp, rewinds) && tp.Before(sent) &&
+			sameTimeline(tp, sent, rewinds) && fieldsEqual(tb, e.fields, p.Row) {
 			return true
 		}
 	}
