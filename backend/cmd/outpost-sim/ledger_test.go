@@ -432,6 +432,15 @@ func TestReplacedBeforeRestoreHoles(t *testing.T) {
 	if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, chain(4), nil, pre, h, sides, nil, rewinds); got {
 		t.Error("a chain whose first link never saw the edit: got true, want false")
 	}
+	// A version written before an earlier restore's backup is kept by it:
+	// its number names the same write on both timelines. The edit at v22
+	// and device 1's v30 (notes only, 20 kept) both before that backup,
+	// device 0 replaced 20 on base v30 after that restore.
+	old22 := with(own, func(a *pushAnswer) { a.Sent = backup.Add(-20 * time.Second) })
+	kept30 := pushAnswer{HLC: "h1", Status: protocol.StatusApplied, Version: 30, Base: 22, Row: row(int64(20), "n", backup.Add(-16*time.Second)), Sent: backup.Add(-15 * time.Second)}
+	if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{old22}, []pushAnswer{old22, kept30, with(replacing, func(a *pushAnswer) { a.Base = 30 })}, nil, pre, h, sides, nil, earlier); !got {
+		t.Error("the base a version an earlier restore kept: got false, want true")
+	}
 	for _, c := range knowns {
 		b := with(replacing, func(a *pushAnswer) { a.Base = c.base })
 		if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, []pushAnswer{own, b}, c.known, pre, h, sides, nil, c.rewinds); got != c.want {
