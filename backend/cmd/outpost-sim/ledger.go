@@ -371,15 +371,16 @@ func setItself(tb protocol.Table, e edit, x pushAnswer) bool {
 // writes) or pre shows at that number, after a on its timeline, holding
 // the edit's fields, or a push answered there whose device set its
 // values of them itself on a base that saw the edit in turn (bases
-// strictly decrease, so the chain ends). No write of another timeline may
-// have had the number before sent: a base from before a restore, given
-// again on the new timeline, names a state the device never saw.
+// strictly decrease, so the chain ends). No write a restore took back
+// before sent may have had the number: a base from before a restore,
+// given again on the new timeline, names a state the device never saw
+// (keptUntil).
 func sawEdit(tb protocol.Table, e edit, a pushAnswer, base int64, sent time.Time, pre []syncclient.HistoryEntry, ledger []pushAnswer, rewinds [][2]time.Time) bool {
 	if base < a.Version {
 		return false
 	}
 	for _, x := range ledger {
-		if x.Status != protocol.StatusRejected && x.Version == base && x.Sent.Before(sent) && !sameTimeline(x.Sent, sent, rewinds) {
+		if x.Status != protocol.StatusRejected && x.Version == base && x.Sent.Before(sent) && !keptUntil(x.Sent, sent, rewinds) {
 			return false
 		}
 	}
@@ -388,7 +389,7 @@ func sawEdit(tb protocol.Table, e edit, a pushAnswer, base int64, sent time.Time
 	}
 	for _, x := range ledger {
 		if x.Status == protocol.StatusRejected || x.Version != base || !a.Sent.Before(x.Sent) || !x.Sent.Before(sent) ||
-			!sameTimeline(a.Sent, x.Sent, rewinds) {
+			!keptUntil(a.Sent, x.Sent, rewinds) || !keptUntil(x.Sent, sent, rewinds) {
 			continue
 		}
 		if fieldsEqual(tb, e.fields, x.Row) {
@@ -400,11 +401,20 @@ func sawEdit(tb protocol.Table, e edit, a pushAnswer, base int64, sent time.Time
 	}
 	for _, p := range pre {
 		if tp := writtenAt(p, time.Time{}); p.Version == base && sameWrite(a.Sent, tp, rewinds) && tp.Before(sent) &&
-			sameTimeline(tp, sent, rewinds) && fieldsEqual(tb, e.fields, p.Row) {
+			keptUntil(tp, sent, rewinds) && fieldsEqual(tb, e.fields, p.Row) {
 			return true
 		}
 	}
 	return false
+}
+
+// keptUntil reports whether a write made at w is still the write its
+// version number names at t, w before t: no restore before t took it
+// back (sameWrite). A write before a restore's backup is kept by it, and
+// its number names it on both timelines; one a restore took back had its
+// number given again.
+func keptUntil(w, t time.Time, rewinds [][2]time.Time) bool {
+	return w.Before(t) && sameWrite(w, t, rewinds)
 }
 
 // sameTimeline reports whether times s and t fall on one timeline: no
