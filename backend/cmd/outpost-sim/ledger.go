@@ -333,12 +333,13 @@ func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger, known []pushA
 // the device itself pushed v's values of the edit's fields (an applied
 // answer's row, a merged answer's pushed row: a merge may carry another
 // writer's value, and then that writer replaced the edit), v does not
-// hold the edit's fields; no write of another timeline had b's base
+// hold the edit's fields; no write a restore took back had b's base
 // number before b was sent (a device holding a base from before a
 // restore, pushed where the number was given again, never saw the edit:
-// only writes the ledger shows are known, so that is the evidence asked
-// for); and the state at the base held the edit's fields, or what
-// knowing replacements made of them (sawEdit).
+// only the writes the ledger, the decisions and the pre-restore
+// histories show are known, so that is the evidence asked for); and the
+// state at the base held the edit's fields, or what knowing replacements
+// made of them (sawEdit).
 func replacedKnowingly(tb protocol.Table, e edit, a, b pushAnswer, v syncclient.HistoryEntry, pre []syncclient.HistoryEntry, ledger []pushAnswer, rewinds [][2]time.Time) bool {
 	if fieldsEqual(tb, e.fields, v.Row) || !setItself(tb, e, b) {
 		return false
