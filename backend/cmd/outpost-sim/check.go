@@ -471,11 +471,32 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 				// write still on the server, the version that held the
 				// edit purged before the history was read
 				// (replacedBeforeRestore).
+				// Writes of the row no push ledger holds, at their
+				// version: the manager's decisions, and every version of
+				// a history read before a restore (a base's number may
+				// name one of them, on another timeline).
+				var known []pushAnswer
+				for _, dc := range decisions {
+					if dc.table == e.table && dc.rowID == e.id && dc.version > 0 {
+						known = append(known, pushAnswer{Table: dc.table, ID: dc.rowID, HLC: dc.hlc, Status: protocol.StatusApplied, Version: dc.version, Row: dc.chosen, Sent: dc.at})
+					}
+				}
+				for _, od := range append(append([]*device{}, devs...), mgr) {
+					od.mu.Lock()
+					for _, pe := range od.preRestore[k] {
+						for _, v := range pe.h {
+							if at := writtenAt(v, time.Time{}); !at.IsZero() {
+								known = append(known, pushAnswer{Table: e.table, ID: e.id, HLC: v.HLC, Status: protocol.StatusApplied, Version: v.Version, Row: v.Row, Sent: at})
+							}
+						}
+					}
+					od.mu.Unlock()
+				}
 				for _, pe := range d.preRestore[k] {
 					if !sameEdit(pe.e, e) {
 						continue
 					}
-					if a, b, ok := replacedBeforeRestore(tb, e, answers, ledger, pe.h, h, mines[e.id], pushedMines[e.id], sum.rewinds); ok {
+					if a, b, ok := replacedBeforeRestore(tb, e, answers, ledger, known, pe.h, h, mines[e.id], pushedMines[e.id], sum.rewinds); ok {
 						found = true
 						sum.SupersededBeforeRestore++
 						if sum.progress != nil {

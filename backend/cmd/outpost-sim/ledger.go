@@ -47,6 +47,11 @@ type pushAnswer struct {
 	// Row is the state the server holds at Version: the pushed row when
 	// applied, the result's row when merged.
 	Row protocol.Row `json:"row"`
+	// Pushed is the row the device pushed, kept for a merged answer (an
+	// applied one's Row is it): which fields the device itself changed
+	// and which the server merged in from another writer
+	// (replacedBeforeRestore).
+	Pushed protocol.Row `json:"pushed,omitempty"`
 	// Sent is when the push was sent: an answer sent before a restore
 	// is of a history the restore took back.
 	Sent time.Time `json:"sent"`
@@ -84,7 +89,7 @@ func pushAnswers(reqBody []byte, gzipped bool, respBody []byte, sent time.Time) 
 		if res.Table != c.Table || res.ID != c.ID || res.Version == nil {
 			continue
 		}
-		var row protocol.Row
+		var row, pushed protocol.Row
 		switch res.Status {
 		case protocol.StatusApplied:
 			r, err := protocol.DecodeRow(c.Row)
@@ -94,10 +99,13 @@ func pushAnswers(reqBody []byte, gzipped bool, respBody []byte, sent time.Time) 
 			row = r
 		case protocol.StatusMerged:
 			row = res.Row
+			if r, err := protocol.DecodeRow(c.Row); err == nil {
+				pushed = r
+			}
 		default:
 			continue // superseded, conflict: a conflict record keeps the edit
 		}
-		out = append(out, pushAnswer{Table: c.Table, ID: c.ID, HLC: c.HLC, Status: res.Status, Version: *res.Version, Base: c.BaseVersion, Row: row, Sent: sent})
+		out = append(out, pushAnswer{Table: c.Table, ID: c.ID, HLC: c.HLC, Status: res.Status, Version: *res.Version, Base: c.BaseVersion, Row: row, Pushed: pushed, Sent: sent})
 	}
 	return out
 }
@@ -251,8 +259,12 @@ func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syn
 // W's hlc on a base of V or later: the replacing device had seen the edit
 // (not a conflict's winner, not a merge that met it). The edit's answer
 // must name the same write as W's history: sent before W was written with
-// no restore between them taking it back (sameWrite).
-func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger []pushAnswer, pre, h []syncclient.HistoryEntry, sides []map[string]any, mines []sideWrite, rewinds [][2]time.Time) (accepted, replacing pushAnswer, ok bool) {
+// no restore between them taking it back (sameWrite). W's push must have
+// replaced the edit's fields knowingly (replacedKnowingly), which also
+// weighs the writes known other than by pushes at the base's number
+// (known: the manager's decisions, the versions of every history read
+// before a restore, each at when it was made or written).
+func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger, known []pushAnswer, pre, h []syncclient.HistoryEntry, sides []map[string]any, mines []sideWrite, rewinds [][2]time.Time) (accepted, replacing pushAnswer, ok bool) {
 	if e.hlc == "" || len(pre) == 0 {
 		return pushAnswer{}, pushAnswer{}, false
 	}
@@ -291,7 +303,8 @@ func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger []pushAnswer, 
 			continue
 		}
 		for _, v := range pre {
-			if v.Version <= a.Version || !stillThere(v) || !sameWrite(a.Sent, writtenAt(v, time.Time{}), rewinds) {
+			tw := writtenAt(v, time.Time{})
+			if v.Version <= a.Version || !stillThere(v) || !sameWrite(a.Sent, tw, rewinds) {
 				continue
 			}
 			for _, b := range ledger {
@@ -299,11 +312,125 @@ func replacedBeforeRestore(tb protocol.Table, e edit, own, ledger []pushAnswer, 
 					b.Base < a.Version || !a.Sent.Before(b.Sent) {
 					continue
 				}
+				// The answer is of the write the history holds, not the
+				// same hlc pushed again on another timeline and
+				// answered at a number given again.
+				if !sameTimeline(b.Sent, tw, rewinds) || !replacedKnowingly(tb, e, a, b, v, pre, append(append([]pushAnswer(nil), ledger...), known...), rewinds) {
+					continue
+				}
 				return a, b, true
 			}
 		}
 	}
 	return pushAnswer{}, pushAnswer{}, false
+}
+
+// replacedKnowingly reports whether push b, answered at version v of the
+// history read before a restore on a base of the edit's version a or
+// later, replaced the edit's fields knowingly (review-5033, issue 15). A
+// base is a version number: it names the edit's write only on the edit's
+// timeline, and says nothing of which fields the device set itself. So:
+// the device itself pushed v's values of the edit's fields (an applied
+// answer's row, a merged answer's pushed row: a merge may carry another
+// writer's value, and then that writer replaced the edit), v does not
+// hold the edit's fields; no write a restore took back had b's base
+// number before b was sent (a device holding a base from before a
+// restore, pushed where the number was given again, never saw the edit:
+// only the writes the ledger, the decisions and the pre-restore
+// histories show are known, so that is the evidence asked for); and the
+// state at the base held the edit's fields, or what knowing replacements
+// made of them (sawEdit).
+func replacedKnowingly(tb protocol.Table, e edit, a, b pushAnswer, v syncclient.HistoryEntry, pre []syncclient.HistoryEntry, ledger []pushAnswer, rewinds [][2]time.Time) bool {
+	if fieldsEqual(tb, e.fields, v.Row) || !setItself(tb, e, b) {
+		return false
+	}
+	return sawEdit(tb, e, a, b.Base, b.Sent, pre, ledger, rewinds)
+}
+
+// setItself reports whether push x's device itself set the values x's
+// answer holds in the edit's fields: an applied answer's row is the
+// pushed one; a merged answer's pushed row (Pushed) must hold them, else
+// the server merged them in from another writer.
+func setItself(tb protocol.Table, e edit, x pushAnswer) bool {
+	pushed := x.Row
+	if x.Status == protocol.StatusMerged {
+		pushed = x.Pushed
+	}
+	if pushed == nil {
+		return false
+	}
+	set := map[string]any{}
+	for name := range e.fields {
+		set[name] = x.Row[name]
+	}
+	return fieldsEqual(tb, set, pushed)
+}
+
+// sawEdit reports whether the state at version base, pushed on at sent,
+// held the edit accepted as a, or what a chain of knowing replacements
+// made of it: base is a's version, or a write the ledger (with the known
+// writes) or pre shows at that number, after a on its timeline, holding
+// the edit's fields, or a push answered there whose device set its
+// values of them itself on a base that saw the edit in turn (bases
+// strictly decrease, so the chain ends). No write a restore took back
+// before sent may have had the number: a base from before a restore,
+// given again on the new timeline, names a state the device never saw
+// (keptUntil).
+func sawEdit(tb protocol.Table, e edit, a pushAnswer, base int64, sent time.Time, pre []syncclient.HistoryEntry, ledger []pushAnswer, rewinds [][2]time.Time) bool {
+	if base < a.Version {
+		return false
+	}
+	for _, x := range ledger {
+		if x.Status != protocol.StatusRejected && x.Version == base && x.Sent.Before(sent) && !keptUntil(x.Sent, sent, rewinds) {
+			return false
+		}
+	}
+	if base == a.Version {
+		return true
+	}
+	for _, x := range ledger {
+		if x.Status == protocol.StatusRejected || x.Version != base || !a.Sent.Before(x.Sent) || !x.Sent.Before(sent) ||
+			!keptUntil(a.Sent, x.Sent, rewinds) || !keptUntil(x.Sent, sent, rewinds) {
+			continue
+		}
+		if fieldsEqual(tb, e.fields, x.Row) {
+			return true
+		}
+		if x.Base < x.Version && setItself(tb, e, x) && sawEdit(tb, e, a, x.Base, x.Sent, pre, ledger, rewinds) {
+			return true
+		}
+	}
+	for _, p := range pre {
+		if tp := writtenAt(p, time.Time{}); p.Version == base && sameWrite(a.Sent, tp, rewinds) && tp.Before(sent) &&
+			keptUntil(tp, sent, rewinds) && fieldsEqual(tb, e.fields, p.Row) {
+			return true
+		}
+	}
+	return false
+}
+
+// keptUntil reports whether a write made at w is still the write its
+// version number names at t, w before t: no restore before t took it
+// back (sameWrite). A write before a restore's backup is kept by it, and
+// its number names it on both timelines; one a restore took back had its
+// number given again.
+func keptUntil(w, t time.Time, rewinds [][2]time.Time) bool {
+	return w.Before(t) && sameWrite(w, t, rewinds)
+}
+
+// sameTimeline reports whether times s and t fall on one timeline: no
+// restore between them (whichever is earlier). A write made at one and
+// a version number seen at the other name each other only then.
+func sameTimeline(s, t time.Time, rewinds [][2]time.Time) bool {
+	if t.Before(s) {
+		s, t = t, s
+	}
+	for _, r := range rewinds {
+		if !r[1].Before(s) && r[1].Before(t) {
+			return false
+		}
+	}
+	return true
 }
 
 // carrier is a write under another hlc than the edit's that carried the

@@ -239,6 +239,8 @@ func TestReplacedBeforeRestore(t *testing.T) {
 	sides := []map[string]any{mine(restore.Add(time.Second)), unset}
 	with := func(a pushAnswer, f func(*pushAnswer)) pushAnswer { f(&a); return a }
 	earlier := [][2]time.Time{{backup.Add(-10 * time.Second), backup.Add(-8 * time.Second)}, {backup, restore}}
+	// v40: device 1 changed the notes only, the speed still 20.
+	notes40 := pushAnswer{HLC: "h1", Status: protocol.StatusApplied, Version: 40, Base: 22, Row: protocol.Row{"speed_rpm": int64(20), "notes": "n", "created_at": ms(created), "updated_at": ms(backup.Add(400 * time.Millisecond))}, Sent: backup.Add(500 * time.Millisecond)}
 	cases := []struct {
 		name    string
 		own     []pushAnswer
@@ -251,7 +253,7 @@ func TestReplacedBeforeRestore(t *testing.T) {
 		{"applied, replaced on its version, the replacement in a conflict's mine", []pushAnswer{own}, []pushAnswer{own, replacing}, pre, sides, rewinds, true},
 		{"merged (the same value already there), replaced on its version", []pushAnswer{with(own, func(a *pushAnswer) { a.Status = protocol.StatusMerged; a.Sent = a.Sent.Add(900 * time.Millisecond) })},
 			[]pushAnswer{replacing}, pre, sides, rewinds, true},
-		{"replaced on a base above its version", []pushAnswer{own}, []pushAnswer{with(replacing, func(a *pushAnswer) { a.Base = 40 })}, pre, sides, rewinds, true},
+		{"replaced on a base above its version that still held it", []pushAnswer{own}, []pushAnswer{own, notes40, with(replacing, func(a *pushAnswer) { a.Base = 40 })}, pre, sides, rewinds, true},
 		{"the replacement gone from the server too", []pushAnswer{own}, []pushAnswer{own, replacing}, pre, []map[string]any{unset}, rewinds, false},
 		{"the replacement never saw it (base below its version)", []pushAnswer{own}, []pushAnswer{with(replacing, func(a *pushAnswer) { a.Base = 4 })}, pre, sides, rewinds, false},
 		{"the replacement's answer at another version than the history's", []pushAnswer{own}, []pushAnswer{with(replacing, func(a *pushAnswer) { a.Version = 87 })}, pre, sides, rewinds, false},
@@ -268,7 +270,7 @@ func TestReplacedBeforeRestore(t *testing.T) {
 		{"the edit answered after the replacement", []pushAnswer{with(own, func(a *pushAnswer) { a.Sent = replacing.Sent.Add(time.Second) })}, []pushAnswer{replacing}, pre, sides, rewinds, false},
 	}
 	for _, c := range cases {
-		if _, _, got := replacedBeforeRestore(tb, e, c.own, c.ledger, c.pre, h, c.sides, nil, c.rewinds); got != c.want {
+		if _, _, got := replacedBeforeRestore(tb, e, c.own, c.ledger, nil, c.pre, h, c.sides, nil, c.rewinds); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
 	}
@@ -304,7 +306,144 @@ func TestReplacedBeforeRestore(t *testing.T) {
 		{"no write of the value left", nil, false},
 	}
 	for _, c := range rewrites {
-		if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, []pushAnswer{replacing}, pre, h, onlyUnset, c.mines, rewinds); got != c.want {
+		if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, []pushAnswer{replacing}, nil, pre, h, onlyUnset, c.mines, rewinds); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestReplacedBeforeRestoreHoles: review of replacedBeforeRestore (issue
+// 15, review-5033). The replacing push's base is a version number, and a
+// number names one write only on one timeline and says nothing of which
+// fields the replacing device itself set. An edit is knowingly replaced
+// only when the state the replacing device pushed on held the edit's
+// fields (its base is the edit's own version, or a write the ledger shows
+// at that number, on the edit's timeline, still holding them), the
+// device itself pushed the values that replaced them (a merged answer's
+// row may carry another writer's), no write of an earlier timeline had
+// that number before the push (a device holding a base from before a
+// restore, pushed on the new timeline where the number was given again,
+// never saw the edit), and the replacing answer is of the write the
+// history holds (the same hlc pushed again after a restore is answered
+// again at a re-issued number). Each case below is a real loss the
+// excuse took for a replacement.
+func TestReplacedBeforeRestoreHoles(t *testing.T) {
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLineConfigs)
+	e := edit{table: tb.Name, id: "r", fields: map[string]any{"speed_rpm": int64(20)}, hlc: "h2"}
+	backup := time.Date(2026, 12, 7, 13, 38, 10, 305_000_000, time.UTC)
+	restore := backup.Add(4 * time.Second)
+	rewinds := [][2]time.Time{{backup, restore}}
+	earlier := [][2]time.Time{{backup.Add(-10 * time.Second), backup.Add(-8 * time.Second)}, {backup, restore}}
+	ms := func(t time.Time) int64 { return t.UnixMilli() }
+	created := backup.Add(-time.Minute)
+	row := func(speed any, notes any, at time.Time) protocol.Row {
+		return protocol.Row{"speed_rpm": speed, "notes": notes, "created_at": ms(created), "updated_at": ms(at)}
+	}
+	unset := row(nil, nil, created)
+	twenty := row(int64(20), nil, backup.Add(20*time.Millisecond))
+	thirty := row(int64(30), nil, backup.Add(800*time.Millisecond))
+	own := pushAnswer{HLC: "h2", Status: protocol.StatusApplied, Version: 22, Base: 4, Row: twenty, Sent: backup.Add(36 * time.Millisecond)}
+	replacing := pushAnswer{HLC: "h0", Status: protocol.StatusApplied, Version: 86, Base: 22, Row: thirty, Sent: backup.Add(1100 * time.Millisecond)}
+	at86 := map[string]any{"server_updated_at": ms(replacing.Sent.Add(5 * time.Millisecond))}
+	for k, v := range thirty {
+		at86[k] = v
+	}
+	pre := []syncclient.HistoryEntry{{Version: 86, HLC: "h0", DeviceID: "d0", Row: at86}}
+	h := []syncclient.HistoryEntry{{Version: 136, HLC: "hm", DeviceID: "mgr", Row: unset}}
+	sides := []map[string]any{at86, unset}
+	with := func(a pushAnswer, f func(*pushAnswer)) pushAnswer { f(&a); return a }
+	cases := []struct {
+		name    string
+		ledger  []pushAnswer
+		rewinds [][2]time.Time
+		want    bool
+	}{
+		{"control: replaced on its version", []pushAnswer{own, replacing}, rewinds, true},
+		// Device 0 was answered v22 for its own write on the timeline
+		// an earlier restore took back; on the new timeline the edit
+		// got v22; device 0 pushed 30 on its stale base 22 and was
+		// applied (a server or client that let a stale base through):
+		// it never saw 20.
+		{"the base a number an earlier timeline gave another write",
+			[]pushAnswer{own, {HLC: "h0old", Status: protocol.StatusApplied, Version: 22, Base: 4, Row: row(int64(30), nil, backup.Add(-9*time.Second)), Sent: backup.Add(-9 * time.Second)}, replacing}, earlier, false},
+		// Base v40: nothing shows what the replacing device saw there.
+		{"the base above its version, what it held unknown", []pushAnswer{own, with(replacing, func(a *pushAnswer) { a.Base = 40 })}, rewinds, false},
+		// v40 was device 1's 25, pushed on base 4 (it never saw 20):
+		// device 0 replaced 25, not the edit.
+		{"the base above its version held another writer's value",
+			[]pushAnswer{own, {HLC: "h1", Status: protocol.StatusApplied, Version: 40, Base: 4, Row: row(int64(25), nil, backup.Add(400*time.Millisecond)), Sent: backup.Add(500 * time.Millisecond)},
+				with(replacing, func(a *pushAnswer) { a.Base = 40 })}, rewinds, false},
+		// Device 0 pushed on base 22 a row still holding 20 (it changed
+		// the notes); the server merged in another writer's 30.
+		{"merged: the replacing device pushed the edit's value, the server merged another's in",
+			[]pushAnswer{own, with(replacing, func(a *pushAnswer) {
+				a.Status = protocol.StatusMerged
+				a.Pushed = row(int64(20), "n", backup.Add(800*time.Millisecond))
+			})}, rewinds, false},
+		{"control: merged, the replacing device pushed 30 itself",
+			[]pushAnswer{own, with(replacing, func(a *pushAnswer) {
+				a.Status = protocol.StatusMerged
+				a.Pushed = row(int64(30), "n", backup.Add(800*time.Millisecond))
+			})}, rewinds, true},
+		{"merged, what the device pushed unknown",
+			[]pushAnswer{own, with(replacing, func(a *pushAnswer) { a.Status = protocol.StatusMerged })}, rewinds, false},
+		// The v86 write was pushed on base 4 (it never saw 20); after
+		// the restore device 0 pushed the same hlc again on a base of the
+		// new timeline and was answered at the re-issued number 86.
+		{"the answer on base >= V is the same hlc pushed again on another timeline",
+			[]pushAnswer{own, with(replacing, func(a *pushAnswer) { a.Base = 4 }), with(replacing, func(a *pushAnswer) { a.Base = 30; a.Sent = restore.Add(2 * time.Second) })}, rewinds, false},
+	}
+	for _, c := range cases {
+		if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, c.ledger, nil, pre, h, sides, nil, c.rewinds); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+
+	// Writes no push ledger holds: the manager's decisions and the
+	// versions of every history read before a restore (known). A
+	// decision of the earlier timeline wrote v22 (taken back), and device
+	// 0 pushed on that base where the edit got v22 again; or v40, where
+	// device 0 pushed, was a decision on the edit's timeline that kept
+	// the edit's 20 (device 0 saw it).
+	decided22 := pushAnswer{HLC: "hm", Status: protocol.StatusApplied, Version: 22, Row: row(int64(30), nil, backup.Add(-9*time.Second)), Sent: backup.Add(-9 * time.Second)}
+	kept40 := pushAnswer{HLC: "hm", Status: protocol.StatusApplied, Version: 40, Row: row(int64(20), "n", backup.Add(500*time.Millisecond)), Sent: backup.Add(500 * time.Millisecond)}
+	knowns := []struct {
+		name    string
+		known   []pushAnswer
+		base    int64
+		rewinds [][2]time.Time
+		want    bool
+	}{
+		{"the base a number a decision of an earlier timeline wrote", []pushAnswer{decided22}, 22, earlier, false},
+		{"control: the base a decision on the edit's timeline that kept it", []pushAnswer{kept40}, 40, rewinds, true},
+	}
+	// A chain of knowing replacements: device 1 replaced 20 with 25 on
+	// base v22 (v50), device 0 replaced 25 with 30 on base v50 (v86):
+	// the state device 0 saw no longer held 20, but it held what
+	// replaced 20 knowingly. One whose link never saw the edit (base
+	// v4) is still a loss.
+	chain := func(base int64) []pushAnswer {
+		return []pushAnswer{own, {HLC: "h1", Status: protocol.StatusApplied, Version: 50, Base: base, Row: row(int64(25), nil, backup.Add(600*time.Millisecond)), Sent: backup.Add(700 * time.Millisecond)},
+			with(replacing, func(a *pushAnswer) { a.Base = 50 })}
+	}
+	if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, chain(22), nil, pre, h, sides, nil, rewinds); !got {
+		t.Error("a chain of knowing replacements on the edit's version: got false, want true")
+	}
+	if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, chain(4), nil, pre, h, sides, nil, rewinds); got {
+		t.Error("a chain whose first link never saw the edit: got true, want false")
+	}
+	// A version written before an earlier restore's backup is kept by it:
+	// its number names the same write on both timelines. The edit at v22
+	// and device 1's v30 (notes only, 20 kept) both before that backup,
+	// device 0 replaced 20 on base v30 after that restore.
+	old22 := with(own, func(a *pushAnswer) { a.Sent = backup.Add(-20 * time.Second) })
+	kept30 := pushAnswer{HLC: "h1", Status: protocol.StatusApplied, Version: 30, Base: 22, Row: row(int64(20), "n", backup.Add(-16*time.Second)), Sent: backup.Add(-15 * time.Second)}
+	if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{old22}, []pushAnswer{old22, kept30, with(replacing, func(a *pushAnswer) { a.Base = 30 })}, nil, pre, h, sides, nil, earlier); !got {
+		t.Error("the base a version an earlier restore kept: got false, want true")
+	}
+	for _, c := range knowns {
+		b := with(replacing, func(a *pushAnswer) { a.Base = c.base })
+		if _, _, got := replacedBeforeRestore(tb, e, []pushAnswer{own}, []pushAnswer{own, b}, c.known, pre, h, sides, nil, c.rewinds); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 		}
 	}
