@@ -46,6 +46,52 @@ func noteReEditFields(t *wtx, tbl, id, mineHLC string, fields []string) error {
 	return nil
 }
 
+// readReEditNote returns the note of tbl/id, nil when there is none or it
+// is not one this build can read.
+func readReEditNote(t *wtx, tbl, id string) (*reEditNote, error) {
+	var v string
+	err := t.tx.QueryRowContext(t.ctx, "SELECT value FROM meta WHERE key = ?", metaReEditPrefix+tbl+"/"+id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the re-edit's fields: %w", err)
+	}
+	var n reEditNote
+	if json.Unmarshal([]byte(v), &n) != nil || n.HLC == "" {
+		return nil, nil
+	}
+	return &n, nil
+}
+
+// addReEditFields adds fields, changed by a later edit of tbl/id, to the
+// row's note, under the same review (its hlc kept). Without a note it
+// does nothing.
+func addReEditFields(t *wtx, tbl, id string, fields []string) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	n, err := readReEditNote(t, tbl, id)
+	if err != nil || n == nil {
+		return err
+	}
+	have := make(map[string]bool, len(n.Fields))
+	for _, f := range n.Fields {
+		have[f] = true
+	}
+	grown := false
+	for _, f := range fields {
+		if !have[f] {
+			n.Fields = append(n.Fields, f)
+			grown = true
+		}
+	}
+	if !grown {
+		return nil
+	}
+	return noteReEditFields(t, tbl, id, n.HLC, n.Fields)
+}
+
 // reEditChanged returns the fields the re-edit of tbl/id changed under the
 // review of a push stamped with one of mineHLCs ("" never matches), nil
 // when none is noted, and forgets the note.
