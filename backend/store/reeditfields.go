@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/outpost-app/outpost/backend/protocol"
 )
 
 // The fields a re-edit under review changed (issue 15, seed 3033 of the
@@ -44,6 +47,34 @@ func noteReEditFields(t *wtx, tbl, id, mineHLC string, fields []string) error {
 		return fmt.Errorf("note the re-edit's fields: %w", err)
 	}
 	return nil
+}
+
+// noteRebasedFields notes, inside t and before rebase, the fields of row
+// c.ID that an edit made while c was in flight changed (where the row
+// differs from the pushed state), under the review of c's conflict: rebased
+// onto theirs, the edit is a re-edit under review, and a field it set to
+// theirs' value looks like one it left.
+func noteRebasedFields(t *wtx, tb protocol.Table, c protocol.Change) error {
+	pushed, err := protocol.DecodeRow(c.Row)
+	if err != nil {
+		return err
+	}
+	people := tb.PeopleColumns()
+	vals := make([]any, len(people))
+	ptrs := make([]any, len(people))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := t.queryRow("SELECT "+strings.Join(people, ", ")+" FROM "+tb.Name+" WHERE id = ?", c.ID).Scan(ptrs...); err != nil {
+		return fmt.Errorf("read the edit made in flight: %w", err)
+	}
+	var changed []string
+	for i, name := range people {
+		if !sameValue(tb, name, vals[i], pushed[name]) {
+			changed = append(changed, name)
+		}
+	}
+	return noteReEditFields(t, tb.Name, c.ID, c.HLC, changed)
 }
 
 // readReEditNote returns the note of tbl/id, nil when there is none or it
