@@ -125,32 +125,26 @@ func addReEditFields(t *wtx, tbl, id string, fields []string) error {
 
 // reEditChanged returns the fields the re-edit of tbl/id changed under the
 // review of a push stamped with one of mineHLCs ("" never matches), nil
-// when none is noted, and forgets the note.
+// when none is noted, and forgets the note it used. A note of another
+// review is left: an earlier review's record may still be folded in
+// (foldEarlierOpen), and the next review's first re-edit replaces it.
 func reEditChanged(t *wtx, tbl, id string, mineHLCs ...string) (map[string]bool, error) {
-	key := metaReEditPrefix + tbl + "/" + id
-	var v string
-	err := t.tx.QueryRowContext(t.ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read the re-edit's fields: %w", err)
-	}
-	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM meta WHERE key = ?", key); err != nil {
-		return nil, fmt.Errorf("forget the re-edit's fields: %w", err)
-	}
-	var n reEditNote
-	if json.Unmarshal([]byte(v), &n) != nil || n.HLC == "" {
-		return nil, nil
+	n, err := readReEditNote(t, tbl, id)
+	if err != nil || n == nil {
+		return nil, err
 	}
 	for _, h := range mineHLCs {
-		if h == n.HLC {
-			out := make(map[string]bool, len(n.Fields))
-			for _, f := range n.Fields {
-				out[f] = true
-			}
-			return out, nil
+		if h != n.HLC {
+			continue
 		}
+		if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM meta WHERE key = ?", metaReEditPrefix+tbl+"/"+id); err != nil {
+			return nil, fmt.Errorf("forget the re-edit's fields: %w", err)
+		}
+		out := make(map[string]bool, len(n.Fields))
+		for _, f := range n.Fields {
+			out[f] = true
+		}
+		return out, nil
 	}
 	return nil, nil
 }
