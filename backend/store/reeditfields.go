@@ -124,17 +124,18 @@ func addReEditFields(t *wtx, tbl, id string, fields []string) error {
 }
 
 // reEditChanged returns the fields the re-edit of tbl/id changed under the
-// review of a push stamped with one of mineHLCs ("" never matches), nil
+// review of a push stamped with one of mineHLCs ("" never matches; a stamp
+// re-stamped with another of own's ids matches: sameOwnStamp), nil
 // when none is noted, and forgets the note it used. A note of another
 // review is left: an earlier review's record may still be folded in
 // (foldEarlierOpen), and the next review's first re-edit replaces it.
-func reEditChanged(t *wtx, tbl, id string, mineHLCs ...string) (map[string]bool, error) {
+func reEditChanged(t *wtx, own ownIDs, tbl, id string, mineHLCs ...string) (map[string]bool, error) {
 	n, err := readReEditNote(t, tbl, id)
 	if err != nil || n == nil {
 		return nil, err
 	}
 	for _, h := range mineHLCs {
-		if h != n.HLC {
+		if !sameOwnStamp(own, h, n.HLC) {
 			continue
 		}
 		if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM meta WHERE key = ?", metaReEditPrefix+tbl+"/"+id); err != nil {
@@ -147,4 +148,19 @@ func reEditChanged(t *wtx, tbl, id string, mineHLCs ...string) (map[string]bool,
 		return out, nil
 	}
 	return nil, nil
+}
+
+// sameOwnStamp reports whether hlcs a and b are one stamp of this device:
+// equal, or the same time and counter under two of its own ids (enrolling
+// again re-stamps an entry's hlc with the new id, keeping time and counter,
+// while the conflict record keeps the former: restampIDs).
+func sameOwnStamp(own ownIDs, a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	// The HLC prefix "%015d-%05d" is 21 characters.
+	return len(a) > 21 && len(b) > 21 && a[:21] == b[:21] && own.hlc(a) && own.hlc(b)
 }

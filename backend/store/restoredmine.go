@@ -260,7 +260,7 @@ func (s *Store) settleReviewRows(t *wtx, node string, own ownIDs) (int, map[stri
 			row, write := cur.Row, false
 			if cur.HLC != e.entryHLC {
 				// A re-edit under review: mine, with the re-edit's changes.
-				changed, err := reEditChanged(t, e.tbl, e.id, e.entryHLC, e.recHLC)
+				changed, err := reEditChanged(t, own, e.tbl, e.id, e.entryHLC, e.recHLC)
 				if err != nil {
 					return n, nil, err
 				}
@@ -458,7 +458,7 @@ func (s *Store) repushSide(t *wtx, own ownIDs, r ownSide) (bool, error) {
 		// A later own write of a row whose conflict is still open started
 		// from theirs (a re-edit under review): mine goes again with the
 		// later write's own changes over it, under the later write's hlc.
-		changed, err := reEditChanged(t, tb.Name, r.rowID, r.h)
+		changed, err := reEditChanged(t, own, tb.Name, r.rowID, r.h)
 		if err != nil {
 			return false, err
 		}
@@ -542,7 +542,7 @@ func foldEarlierOpen(t *wtx, own ownIDs, tb protocol.Table, id, laterHLC string,
 	}
 	folded := false
 	for _, sd := range sides {
-		changed, err := reEditChanged(t, tb.Name, id, sd.h)
+		changed, err := reEditChanged(t, own, tb.Name, id, sd.h)
 		if err != nil {
 			return row, false, err
 		}
