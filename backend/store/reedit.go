@@ -74,8 +74,8 @@ func beforeEdit(t *wtx, tb protocol.Table, id string) (*reEdit, error) {
 // sets a field to theirs' value would otherwise look unchanged to a
 // restore that loses the record, and take mine's older value.
 func laterEdit(t *wtx, tb protocol.Table, id string) (*reEdit, error) {
-	n, err := readReEditNote(t, tb.Name, id)
-	if err != nil || n == nil {
+	ns, err := readReEditNotes(t, tb.Name, id)
+	if err != nil || len(ns) == 0 {
 		return nil, err
 	}
 	var rowHLC string

@@ -20,10 +20,13 @@ import (
 // mine again with the re-edit's changes over it (overlayOwnChanges), and a
 // field that held theirs' value took mine's: the person's latest choice was
 // replaced by the older conflicting edit and was nowhere on the server. The
-// fields the person changed are noted with the re-edit (in meta, one entry
-// per row, under the hlc of the conflicting push whose review it is), so
-// that those fields keep the re-edit's values. A note of another review
-// (another hlc) is ignored; an entry is removed when it is used.
+// fields the person changed are noted with the re-edit (in meta, one key
+// per row, holding an entry per review under the hlc of the conflicting
+// push whose review it is), so that those fields keep the re-edit's values.
+// Every later own edit of the row, and the next review's re-edits, add the
+// fields they change to every entry (a person's later choice is a change
+// since each of those conflicts). An entry of another review (another hlc)
+// is ignored; an entry is removed when it is used.
 
 // metaReEditPrefix + table + "/" + id is the meta key of a row's note.
 const metaReEditPrefix = "reedit_fields/"
@@ -33,20 +36,67 @@ type reEditNote struct {
 	Fields []string `json:"fields"`
 }
 
+// maxReEditNotes bounds the reviews a row's note keeps (the oldest go
+// first): a review decided without a restore leaves its entry until then.
+const maxReEditNotes = 8
+
 // noteReEditFields notes, inside t, that the re-edit of tbl/id under the
-// review of the push stamped mineHLC changed fields.
+// review of the push stamped mineHLC changed fields. The row's entries of
+// earlier reviews take the fields too: the person changed them after those
+// reviews' conflicts as well (foldEarlierOpen folds their mine back in).
 func noteReEditFields(t *wtx, tbl, id, mineHLC string, fields []string) error {
 	if mineHLC == "" || len(fields) == 0 {
 		return nil
 	}
-	b, err := json.Marshal(reEditNote{HLC: mineHLC, Fields: fields})
+	ns, err := readReEditNotes(t, tbl, id)
 	if err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(t.ctx, upsertMeta, metaReEditPrefix+tbl+"/"+id, string(b)); err != nil {
+	found := false
+	for i := range ns {
+		ns[i].Fields = unionFields(ns[i].Fields, fields)
+		found = found || ns[i].HLC == mineHLC
+	}
+	if !found {
+		ns = append(ns, reEditNote{HLC: mineHLC, Fields: fields})
+	}
+	if len(ns) > maxReEditNotes {
+		ns = ns[len(ns)-maxReEditNotes:]
+	}
+	return writeReEditNotes(t, tbl, id, ns)
+}
+
+// writeReEditNotes stores the row's entries (none: the note is removed).
+func writeReEditNotes(t *wtx, tbl, id string, ns []reEditNote) error {
+	key := metaReEditPrefix + tbl + "/" + id
+	if len(ns) == 0 {
+		if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM meta WHERE key = ?", key); err != nil {
+			return fmt.Errorf("forget the re-edit's fields: %w", err)
+		}
+		return nil
+	}
+	b, err := json.Marshal(ns)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(t.ctx, upsertMeta, key, string(b)); err != nil {
 		return fmt.Errorf("note the re-edit's fields: %w", err)
 	}
 	return nil
+}
+
+func unionFields(a, b []string) []string {
+	have := make(map[string]bool, len(a))
+	for _, f := range a {
+		have[f] = true
+	}
+	for _, f := range b {
+		if !have[f] {
+			a = append(a, f)
+			have[f] = true
+		}
+	}
+	return a
 }
 
 // noteRebasedFields notes, inside t and before rebase, the fields of row
@@ -77,9 +127,10 @@ func noteRebasedFields(t *wtx, tb protocol.Table, c protocol.Change) error {
 	return noteReEditFields(t, tb.Name, c.ID, c.HLC, changed)
 }
 
-// readReEditNote returns the note of tbl/id, nil when there is none or it
-// is not one this build can read.
-func readReEditNote(t *wtx, tbl, id string) (*reEditNote, error) {
+// readReEditNotes returns the entries of tbl/id's note, one per review,
+// oldest first (a note of one review, as 999830a wrote it, is read too);
+// none when there is no note or it is not one this build can read.
+func readReEditNotes(t *wtx, tbl, id string) ([]reEditNote, error) {
 	var v string
 	err := t.tx.QueryRowContext(t.ctx, "SELECT value FROM meta WHERE key = ?", metaReEditPrefix+tbl+"/"+id).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -88,64 +139,66 @@ func readReEditNote(t *wtx, tbl, id string) (*reEditNote, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the re-edit's fields: %w", err)
 	}
-	var n reEditNote
-	if json.Unmarshal([]byte(v), &n) != nil || n.HLC == "" {
-		return nil, nil
+	var ns []reEditNote
+	if json.Unmarshal([]byte(v), &ns) != nil {
+		var n reEditNote
+		if json.Unmarshal([]byte(v), &n) != nil {
+			return nil, nil
+		}
+		ns = []reEditNote{n}
 	}
-	return &n, nil
+	out := ns[:0]
+	for _, n := range ns {
+		if n.HLC != "" {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
-// addReEditFields adds fields, changed by a later edit of tbl/id, to the
-// row's note, under the same review (its hlc kept). Without a note it
-// does nothing.
+// addReEditFields adds fields, changed by a later edit of tbl/id (one
+// that starts from the row), to every entry of the row's note. Without a
+// note it does nothing.
 func addReEditFields(t *wtx, tbl, id string, fields []string) error {
 	if len(fields) == 0 {
 		return nil
 	}
-	n, err := readReEditNote(t, tbl, id)
-	if err != nil || n == nil {
+	ns, err := readReEditNotes(t, tbl, id)
+	if err != nil || len(ns) == 0 {
 		return err
 	}
-	have := make(map[string]bool, len(n.Fields))
-	for _, f := range n.Fields {
-		have[f] = true
+	for i := range ns {
+		ns[i].Fields = unionFields(ns[i].Fields, fields)
 	}
-	grown := false
-	for _, f := range fields {
-		if !have[f] {
-			n.Fields = append(n.Fields, f)
-			grown = true
-		}
-	}
-	if !grown {
-		return nil
-	}
-	return noteReEditFields(t, tbl, id, n.HLC, n.Fields)
+	return writeReEditNotes(t, tbl, id, ns)
 }
 
-// reEditChanged returns the fields the re-edit of tbl/id changed under the
-// review of a push stamped with one of mineHLCs ("" never matches; a stamp
-// re-stamped with another of own's ids matches: sameOwnStamp), nil
-// when none is noted, and forgets the note it used. A note of another
-// review is left: an earlier review's record may still be folded in
-// (foldEarlierOpen), and the next review's first re-edit replaces it.
+// reEditChanged returns the fields the re-edits of tbl/id changed since the
+// conflict of the push stamped with one of mineHLCs ("" never matches; a
+// stamp re-stamped with another of own's ids matches: sameOwnStamp), nil
+// when none is noted, and forgets the entry it used. Entries of other
+// reviews are left: an earlier review's record may still be folded in
+// (foldEarlierOpen).
 func reEditChanged(t *wtx, own ownIDs, tbl, id string, mineHLCs ...string) (map[string]bool, error) {
-	n, err := readReEditNote(t, tbl, id)
-	if err != nil || n == nil {
+	ns, err := readReEditNotes(t, tbl, id)
+	if err != nil || len(ns) == 0 {
 		return nil, err
 	}
-	for _, h := range mineHLCs {
-		if !sameOwnStamp(own, h, n.HLC) {
-			continue
+	for i, n := range ns {
+		for _, h := range mineHLCs {
+			if !sameOwnStamp(own, h, n.HLC) {
+				continue
+			}
+			rest := append(append([]reEditNote{}, ns[:i]...), ns[i+1:]...)
+			if err := writeReEditNotes(t, tbl, id, rest); err != nil {
+				return nil, err
+			}
+			out := make(map[string]bool, len(n.Fields))
+			for _, f := range n.Fields {
+				out[f] = true
+			}
+			return out, nil
 		}
-		if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM meta WHERE key = ?", metaReEditPrefix+tbl+"/"+id); err != nil {
-			return nil, fmt.Errorf("forget the re-edit's fields: %w", err)
-		}
-		out := make(map[string]bool, len(n.Fields))
-		for _, f := range n.Fields {
-			out[f] = true
-		}
-		return out, nil
 	}
 	return nil, nil
 }

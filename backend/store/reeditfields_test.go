@@ -94,3 +94,45 @@ func TestReEditNote_MatchesTheReviewReStampedAtReEnrollment(t *testing.T) {
 		t.Errorf("read under another device's stamp: %v, want nothing", other)
 	}
 }
+
+// A row's note keeps an entry per review: a re-edit under a second review
+// adds its fields to the first's entry too and does not replace it; a note
+// as 999830a wrote it (one review) is still read.
+func TestReEditNote_KeepsEveryReview(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLines)
+	var first, second, old map[string]bool
+	err := s.write(ctx, func(tx *wtx) error {
+		if err := noteReEditFields(tx, tb.Name, "r1", "h1", []string{"name", "area"}); err != nil {
+			return err
+		}
+		if err := noteReEditFields(tx, tb.Name, "r1", "h2", []string{"active"}); err != nil {
+			return err
+		}
+		if _, err := tx.tx.ExecContext(ctx, upsertMeta, metaReEditPrefix+tb.Name+"/r2", `{"hlc":"h1","fields":["name"]}`); err != nil {
+			return err
+		}
+		var err error
+		if second, err = reEditChanged(tx, nil, tb.Name, "r1", "h2"); err != nil {
+			return err
+		}
+		if first, err = reEditChanged(tx, nil, tb.Name, "r1", "h1"); err != nil {
+			return err
+		}
+		old, err = reEditChanged(tx, nil, tb.Name, "r2", "h1")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second) != 1 || !second["active"] {
+		t.Errorf("second review: %v, want active", second)
+	}
+	if len(first) != 3 || !first["name"] || !first["area"] || !first["active"] {
+		t.Errorf("first review: %v, want name, area and active (changed since its conflict)", first)
+	}
+	if len(old) != 1 || !old["name"] {
+		t.Errorf("a one-review note: %v, want name", old)
+	}
+}
