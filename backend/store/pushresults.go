@@ -254,6 +254,11 @@ func (s *Store) settle(t *wtx, c protocol.Change, res protocol.PushResult, serve
 			// changes, on theirs' version, so it can neither write the
 			// contested value over theirs while the conflict is open nor
 			// overturn the manager's decision with fields it never changed.
+			// The fields it changed are noted first, as a re-edit's are
+			// (reeditfields.go): one set to theirs' value looks left.
+			if err := noteRebasedFields(t, tb, c); err != nil {
+				return err
+			}
 			if err := rebase(t, tb, c, res.Row, version, serverTime); err != nil {
 				return err
 			}

@@ -28,6 +28,10 @@ type reEdit struct {
 	hlc    string
 	before []any
 	theirs protocol.Row
+	// later: an edit after the first one under review (it starts from
+	// the row, not from theirs): its changes join the row's note
+	// (reeditfields.go) and nothing else is done.
+	later bool
 }
 
 // beforeEdit returns the re-edit to complete after the edit of row id is
@@ -43,28 +47,63 @@ func beforeEdit(t *wtx, tb protocol.Table, id string) (*reEdit, error) {
 		FROM sync_rows e JOIN `+tb.Name+` r ON r.id = e.id WHERE e.tbl = ? AND e.id = ?`, tb.Name, id).
 		Scan(&state, &entryHLC, &rowHLC, &baseRow, &conflictID, &baseV, &serverV, &serverRow)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return laterEdit(t, tb, id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read row state: %w", err)
 	}
 	if (state != StateAwaitingReview && state != StateResolving) || entryHLC != rowHLC {
-		return nil, nil
+		return laterEdit(t, tb, id)
 	}
 	theirs, err := theirsOf(t, baseRow, conflictID, baseV, serverV, serverRow)
 	if err != nil || theirs == nil {
 		return nil, err
 	}
+	before, err := peopleOf(t, tb, id)
+	if err != nil {
+		return nil, err
+	}
+	return &reEdit{tb: tb, id: id, hlc: rowHLC, before: before, theirs: theirs}, nil
+}
+
+// laterEdit returns, for an edit of row id that holds a re-edit's note
+// (reeditfields.go), the re-edit whose afterEdit adds the fields this
+// edit changes to the note, or nil when there is no note. The first
+// re-edit under review notes only its own changes; a later edit (made
+// from the row, under review or after the re-edit met the server) that
+// sets a field to theirs' value would otherwise look unchanged to a
+// restore that loses the record, and take mine's older value.
+func laterEdit(t *wtx, tb protocol.Table, id string) (*reEdit, error) {
+	ns, err := readReEditNotes(t, tb.Name, id)
+	if err != nil || len(ns) == 0 {
+		return nil, err
+	}
+	var rowHLC string
+	if err := t.tx.QueryRowContext(t.ctx, "SELECT hlc FROM "+tb.Name+" WHERE id = ?", id).Scan(&rowHLC); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read row: %w", err)
+	}
+	before, err := peopleOf(t, tb, id)
+	if err != nil {
+		return nil, err
+	}
+	return &reEdit{tb: tb, id: id, hlc: rowHLC, before: before, later: true}, nil
+}
+
+// peopleOf reads the people's fields of row id of tb.
+func peopleOf(t *wtx, tb protocol.Table, id string) ([]any, error) {
 	people := tb.PeopleColumns()
-	before := make([]any, len(people))
+	out := make([]any, len(people))
 	ptrs := make([]any, len(people))
-	for i := range before {
-		ptrs[i] = &before[i]
+	for i := range out {
+		ptrs[i] = &out[i]
 	}
 	if err := t.tx.QueryRowContext(t.ctx, "SELECT "+strings.Join(people, ", ")+" FROM "+tb.Name+" WHERE id = ?", id).Scan(ptrs...); err != nil {
 		return nil, fmt.Errorf("read row: %w", err)
 	}
-	return &reEdit{tb: tb, id: id, hlc: rowHLC, before: before, theirs: theirs}, nil
+	return out, nil
 }
 
 // theirsOf finds the conflict's server state: kept with the entry since
@@ -122,6 +161,9 @@ func (r *reEdit) afterEdit(t *wtx) error {
 			changed = append(changed, name)
 			continue // the person changed it: the edit
 		}
+		if r.later {
+			continue
+		}
 		tv, ok := r.theirs[name]
 		if !ok {
 			continue // a column theirs does not carry keeps its value
@@ -133,6 +175,9 @@ func (r *reEdit) afterEdit(t *wtx) error {
 		}
 		sets = append(sets, name+" = ?")
 		args = append(args, v)
+	}
+	if r.later {
+		return addReEditFields(t, r.tb.Name, r.id, changed)
 	}
 	// A field set to theirs' value looks like one left as theirs: noted,
 	// so that a restore that loses the record keeps it (reeditfields.go).

@@ -30,7 +30,7 @@ func TestReEditNote_KeepsOnlyTheReviewsOwnChanges(t *testing.T) {
 			if id == "r1#again" {
 				id = "r1"
 			}
-			changed, err := reEditChanged(tx, tb.Name, id, "", k.h)
+			changed, err := reEditChanged(tx, nil, tb.Name, id, "", k.h)
 			if err != nil {
 				return err
 			}
@@ -48,5 +48,91 @@ func TestReEditNote_KeepsOnlyTheReviewsOwnChanges(t *testing.T) {
 		if g := got[k]; g["name"] != "Line L1" || g["area"] != "Hall C" {
 			t.Errorf("%s (another review's note, or one already read): %v; want mine's values where the row holds theirs'", k, g)
 		}
+	}
+}
+
+// Enrolling again re-stamps the entry of a row awaiting review (and the
+// row) with the new device id, keeping time and counter (restampIDs), but
+// not the conflict record, which is the server's: a re-edit made after
+// that is noted under the re-stamped hlc, and a restore that loses the
+// record reads the note under the record's hlc (repushSide, once the
+// re-edit met the server). The note must still match: the same stamp of
+// this device under a former id.
+func TestReEditNote_MatchesTheReviewReStampedAtReEnrollment(t *testing.T) {
+	const (
+		dev1 = "3b241101-e2bb-4255-8caf-4136c566a962"
+		dev2 = "8f0c2f6e-62a4-4b1e-9d55-0a8a5a1d2c11"
+		dev3 = "0a1b2c3d-62a4-4b1e-9d55-0a8a5a1d2c11"
+	)
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLines)
+	own := ownIDs{dev2, dev1}
+	var got, other map[string]bool
+	err := s.write(ctx, func(tx *wtx) error {
+		if err := noteReEditFields(tx, tb.Name, "r1", "001700000000000-00003-"+dev2, []string{"name"}); err != nil {
+			return err
+		}
+		if err := noteReEditFields(tx, tb.Name, "r2", "001700000000000-00003-"+dev2, []string{"name"}); err != nil {
+			return err
+		}
+		var err error
+		// Another device's stamp with the same time and counter is not it.
+		if other, err = reEditChanged(tx, own, tb.Name, "r2", "001700000000000-00003-"+dev3); err != nil {
+			return err
+		}
+		got, err = reEditChanged(tx, own, tb.Name, "r1", "001700000000000-00003-"+dev1)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got["name"] {
+		t.Errorf("the note under the re-stamped review hlc, read under the record's (former id): %v, want name", got)
+	}
+	if other != nil {
+		t.Errorf("read under another device's stamp: %v, want nothing", other)
+	}
+}
+
+// A row's note keeps an entry per review: a re-edit under a second review
+// adds its fields to the first's entry too and does not replace it; a note
+// as 999830a wrote it (one review) is still read.
+func TestReEditNote_KeepsEveryReview(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLines)
+	var first, second, old map[string]bool
+	err := s.write(ctx, func(tx *wtx) error {
+		if err := noteReEditFields(tx, tb.Name, "r1", "h1", []string{"name", "area"}); err != nil {
+			return err
+		}
+		if err := noteReEditFields(tx, tb.Name, "r1", "h2", []string{"active"}); err != nil {
+			return err
+		}
+		if _, err := tx.tx.ExecContext(ctx, upsertMeta, metaReEditPrefix+tb.Name+"/r2", `{"hlc":"h1","fields":["name"]}`); err != nil {
+			return err
+		}
+		var err error
+		if second, err = reEditChanged(tx, nil, tb.Name, "r1", "h2"); err != nil {
+			return err
+		}
+		if first, err = reEditChanged(tx, nil, tb.Name, "r1", "h1"); err != nil {
+			return err
+		}
+		old, err = reEditChanged(tx, nil, tb.Name, "r2", "h1")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second) != 1 || !second["active"] {
+		t.Errorf("second review: %v, want active", second)
+	}
+	if len(first) != 3 || !first["name"] || !first["area"] || !first["active"] {
+		t.Errorf("first review: %v, want name, area and active (changed since its conflict)", first)
+	}
+	if len(old) != 1 || !old["name"] {
+		t.Errorf("a one-review note: %v, want name", old)
 	}
 }

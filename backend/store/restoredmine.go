@@ -256,15 +256,24 @@ func (s *Store) settleReviewRows(t *wtx, node string, own ownIDs) (int, map[stri
 		if err != nil {
 			return n, nil, err
 		}
-		if mine != nil && theirs != nil && cur.HLC != e.entryHLC {
-			// A re-edit under review: mine, with the re-edit's changes.
-			changed, err := reEditChanged(t, e.tbl, e.id, e.entryHLC, e.recHLC)
+		if mine != nil && theirs != nil {
+			row, write := cur.Row, false
+			if cur.HLC != e.entryHLC {
+				// A re-edit under review: mine, with the re-edit's changes.
+				changed, err := reEditChanged(t, own, e.tbl, e.id, e.entryHLC, e.recHLC)
+				if err != nil {
+					return n, nil, err
+				}
+				row, write = overlayOwnChanges(tb, mine, theirs, cur.Row, changed), true
+			}
+			row, folded, err := foldEarlierOpen(t, own, tb, e.id, e.recHLC, row)
 			if err != nil {
 				return n, nil, err
 			}
-			row := overlayOwnChanges(tb, mine, theirs, cur.Row, changed)
-			if err := writeServerRow(t, tb, e.id, row, 0, cur.HLC); err != nil {
-				return n, nil, err
+			if write || folded {
+				if err := writeServerRow(t, tb, e.id, row, 0, cur.HLC); err != nil {
+					return n, nil, err
+				}
 			}
 		}
 		if _, err := t.exec("UPDATE "+tb.Name+" SET synced_at = NULL, version = 0 WHERE id = ?", e.id); err != nil {
@@ -449,7 +458,7 @@ func (s *Store) repushSide(t *wtx, own ownIDs, r ownSide) (bool, error) {
 		// A later own write of a row whose conflict is still open started
 		// from theirs (a re-edit under review): mine goes again with the
 		// later write's own changes over it, under the later write's hlc.
-		changed, err := reEditChanged(t, tb.Name, r.rowID, r.h)
+		changed, err := reEditChanged(t, own, tb.Name, r.rowID, r.h)
 		if err != nil {
 			return false, err
 		}
@@ -457,6 +466,11 @@ func (s *Store) repushSide(t *wtx, own ownIDs, r ownSide) (bool, error) {
 	case own.hlc(cur.HLC) && cur.HLC == r.h && synced:
 		// The server holds this very write.
 		return false, nil
+	}
+	if r.side == "mine" && r.status == protocol.ConflictOpen {
+		if row, _, err = foldEarlierOpen(t, own, tb, r.rowID, r.h, row); err != nil {
+			return false, err
+		}
 	}
 	if synced && !listed {
 		// The pass brought the row: that state is the server's, and stays
@@ -476,4 +490,69 @@ func (s *Store) repushSide(t *wtx, own ownIDs, r ownSide) (bool, error) {
 		return false, fmt.Errorf("make pending: %w", err)
 	}
 	return true, nil
+}
+
+// foldEarlierOpen returns row with the "mine" of each earlier open record
+// of this device on row id that the restore lost (on the pass's list, hlc
+// below laterHLC) folded back in, latest first, as overlayOwnChanges does
+// for a re-edit, and whether it changed anything. Every own write of a row
+// after an open conflict of its own started from that conflict's theirs
+// (a re-edit under review), so the fields the row still holds as that
+// theirs held them are the undecided edit's, which lived only in its
+// record: lostOwnSides pushes the latest side of a row only, and without
+// this an earlier undecided edit was nowhere on the restored server (review
+// of 999830a, issue 15).
+func foldEarlierOpen(t *wtx, own ownIDs, tb protocol.Table, id, laterHLC string, row map[string]any) (map[string]any, bool, error) {
+	if len(own) == 0 || laterHLC == "" {
+		return row, false, nil
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT c.hlc, c.row FROM sync_conflicts c
+		JOIN sync_pass_rows p ON p.tbl = ? AND p.id = c.id
+		WHERE c.table_name = ? AND c.row_id = ? AND c.status = ? AND c.hlc < ? ORDER BY c.hlc DESC`,
+		protocol.TableConflicts, tb.Name, id, protocol.ConflictOpen, laterHLC)
+	if err != nil {
+		return row, false, fmt.Errorf("read earlier open records: %w", err)
+	}
+	type side struct {
+		h            string
+		mine, theirs map[string]any
+	}
+	var sides []side
+	for rows.Next() {
+		var h, data string
+		if err := rows.Scan(&h, &data); err != nil {
+			rows.Close()
+			return row, false, err
+		}
+		rec, err := protocol.DecodeRow([]byte(data))
+		if err != nil || !own.hlc(h) {
+			continue
+		}
+		dev, _ := rec["device_id"].(string)
+		mine, _ := rec["mine"].(map[string]any)
+		theirs, _ := rec["theirs"].(map[string]any)
+		if !own.has(dev) || mine == nil || theirs == nil {
+			continue
+		}
+		sides = append(sides, side{h, mine, theirs})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return row, false, err
+	}
+	folded := false
+	for _, sd := range sides {
+		changed, err := reEditChanged(t, own, tb.Name, id, sd.h)
+		if err != nil {
+			return row, false, err
+		}
+		next := overlayOwnChanges(tb, sd.mine, sd.theirs, row, changed)
+		for _, name := range tb.PeopleColumns() {
+			if !sameValue(tb, name, next[name], row[name]) {
+				folded = true
+			}
+		}
+		row = next
+	}
+	return row, folded, nil
 }

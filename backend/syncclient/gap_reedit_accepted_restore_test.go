@@ -1,0 +1,90 @@
+package syncclient
+
+import (
+	"context"
+	"testing"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+// Review of 999830a (issue 15, seed 3033): the re-edit under review met the
+// server (accepted on theirs' version; the conflict stays open), and the
+// person edited the row again afterwards: renamed it, then set the name
+// back to the value theirs held. A restore that lost the record pushed
+// mine again with "the later write's own changes" over it (repushSide), and
+// the name, equal to theirs', took mine's older value: the person's last
+// edit was nowhere on the server. Later edits add their fields to the note.
+func TestRestoredServer_EditAfterAcceptedReEditToTheirsValueSurvives(t *testing.T) {
+	ctx := context.Background()
+	srv := startRealServer(t)
+	s := newDevice(t, srv, "s", "manager")
+	a := newDevice(t, srv, "a", "manager")
+	b := newDevice(t, srv, "b", "manager")
+	put := func(d *device, f map[string]any) string {
+		t.Helper()
+		f["code"], f["updated_by"] = "L1", "B-01"
+		r, err := d.st.PutSiteRow(ctx, protocol.TableLines, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.ID()
+	}
+	id := put(s, map[string]any{"name": "Line L1", "area": "Hall A", "active": true})
+	s.sync(t)
+	a.sync(t)
+	b.sync(t)
+	backup := t.TempDir()
+	srv.stop()
+	srv.backup(backup)
+	srv.start()
+
+	put(b, map[string]any{"name": "Line L1 – packing", "area": "Hall B"})
+	b.sync(t)
+	put(a, map[string]any{"area": "Hall C"})
+	if rep := a.sync(t); rep.Conflicts != 1 {
+		t.Fatalf("a's push: %+v, want a conflict", rep.PushOutcome)
+	}
+	put(b, map[string]any{"name": "Line L1"})
+	b.sync(t)
+	edit := func(k string, v any) {
+		t.Helper()
+		cur, err := a.st.SiteRow(ctx, protocol.TableLines, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := map[string]any{}
+		for k, v := range cur.Fields {
+			f[k] = v
+		}
+		delete(f, "created_at")
+		delete(f, "updated_at")
+		delete(f, "server_updated_at")
+		f[k] = v
+		put(a, f)
+	}
+	// Under review a deactivates the line; the re-edit is accepted.
+	edit("active", false)
+	a.sync(t)
+	// Then, offline, a renames it and sets the name theirs held.
+	edit("name", "Line L1 – north")
+	edit("name", "Line L1 – packing")
+
+	srv.stop()
+	if !srv.restoreFrom(backup, true) {
+		t.Fatal("outpost-server restored failed")
+	}
+	srv.start()
+	for i := 0; i < 3; i++ {
+		for _, d := range []*device{a, b, s} {
+			if _, err := d.c.Sync(ctx); err != nil {
+				t.Logf("%s: sync: %v", d.name, err)
+			}
+		}
+	}
+	if !onServer(t, srv, "c", protocol.TableLines, id, func(r protocol.Row) bool { return r["name"] == "Line L1 – packing" }) {
+		t.Errorf("a's last edit (the name, set to theirs' value after an accepted re-edit) is nowhere on the restored server")
+	}
+	if !onServer(t, srv, "d", protocol.TableLines, id, func(r protocol.Row) bool { return r["area"] == "Hall C" }) {
+		t.Errorf("a's conflicting edit (hall C) is nowhere on the restored server")
+	}
+}

@@ -1,0 +1,106 @@
+package syncclient
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+// Review of 999830a (issue 15, seed 3033): the re-edit under review (the
+// line renamed, and its area set to the hall theirs showed, accepting it)
+// met a second conflict on the name, and the person re-edited the row under
+// that review too (deactivated it). The first review's note was replaced by
+// the second's, so a restore that lost both records folded the first
+// record's mine back over the area the person had accepted: hall C again,
+// and the person's choice nowhere on the restored server. A row's note
+// keeps every review's fields.
+func TestRestoredServer_ReEditUnderTwoReviewsSurvives(t *testing.T) {
+	ctx := context.Background()
+	srv := startRealServer(t)
+	s := newDevice(t, srv, "s", "manager")
+	a := newDevice(t, srv, "a", "manager")
+	b := newDevice(t, srv, "b", "manager")
+	put := func(d *device, f map[string]any) string {
+		t.Helper()
+		f["code"], f["updated_by"] = "L1", "B-01"
+		r, err := d.st.PutSiteRow(ctx, protocol.TableLines, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.ID()
+	}
+	id := put(s, map[string]any{"name": "Line L1", "area": "Hall A", "active": true})
+	s.sync(t)
+	a.sync(t)
+	b.sync(t)
+	backup := t.TempDir()
+	srv.stop()
+	srv.backup(backup)
+	srv.start()
+
+	put(b, map[string]any{"name": "Line L1 – packing", "area": "Hall B"})
+	b.sync(t)
+	put(a, map[string]any{"area": "Hall C"})
+	if rep := a.sync(t); rep.Conflicts != 1 {
+		t.Fatalf("a's push: %+v, want a conflict", rep.PushOutcome)
+	}
+	put(b, map[string]any{"name": "Line L1"})
+	b.sync(t)
+	edit := func(k string, v any) {
+		t.Helper()
+		cur, err := a.st.SiteRow(ctx, protocol.TableLines, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := map[string]any{}
+		for k, v := range cur.Fields {
+			f[k] = v
+		}
+		delete(f, "created_at")
+		delete(f, "updated_at")
+		delete(f, "server_updated_at")
+		f[k] = v
+		put(a, f)
+	}
+	// Under review a renames the line and accepts theirs' hall; b renamed
+	// it since: a second conflict, on the name.
+	cur, err := a.st.SiteRow(ctx, protocol.TableLines, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := map[string]any{}
+	for k, v := range cur.Fields {
+		f[k] = v
+	}
+	delete(f, "created_at")
+	delete(f, "updated_at")
+	delete(f, "server_updated_at")
+	f["name"], f["area"] = "Line L1 – north", "Hall B"
+	put(a, f)
+	if rep := a.sync(t); rep.Conflicts != 1 {
+		t.Fatalf("a's re-edit: %+v, want a conflict", rep.PushOutcome)
+	}
+	// Under the second review a deactivates the line, offline.
+	edit("active", false)
+
+	srv.stop()
+	if !srv.restoreFrom(backup, true) {
+		t.Fatal("outpost-server restored failed")
+	}
+	srv.start()
+	for i := 0; i < 3; i++ {
+		for _, d := range []*device{a, b, s} {
+			if _, err := d.c.Sync(ctx); err != nil {
+				t.Logf("%s: sync: %v", d.name, err)
+			}
+		}
+	}
+	if !onServer(t, srv, "c", protocol.TableLines, id, func(r protocol.Row) bool {
+		a := fmt.Sprint(r["active"])
+		return r["name"] == "Line L1 – north" && r["area"] == "Hall B" && (a == "0" || a == "false")
+	}) {
+		t.Errorf("a's last state (north, hall B accepted under the first review, inactive under the second) is nowhere on the restored server")
+	}
+}
