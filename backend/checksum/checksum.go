@@ -1,5 +1,5 @@
 // Package checksum defines the row hash, the buckets and the checksums of
-// DESIGN.md section 8 ("Verified convergence"): the numbers a device, a hub
+// docs/design.md section 8 ("Verified convergence"): the numbers a device, a hub
 // and both server stores must compute alike. It does no I/O.
 package checksum
 

@@ -7,7 +7,7 @@ import (
 )
 
 // The vectors were computed apart from this code (Python's hashlib) from
-// DESIGN.md section 8's definitions.
+// docs/design.md section 8's definitions.
 func TestHash(t *testing.T) {
 	for _, c := range []struct {
 		table, id string

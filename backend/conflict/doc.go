@@ -1,4 +1,4 @@
-// Package conflict holds the pure decisions of DESIGN.md section 3 that the
+// Package conflict holds the pure decisions of docs/design.md section 3 that the
 // sync server makes when two devices wrote the same row: the last-write-wins
 // race of the lww policy (LWW) and the three-way merge of the manual policy
 // (Merge3), plus the value comparison both rest on (Equal).

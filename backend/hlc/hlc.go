@@ -1,4 +1,4 @@
-// Package hlc implements the hybrid logical clock of DESIGN.md section 5:
+// Package hlc implements the hybrid logical clock of docs/design.md section 5:
 // (physical ms, logical counter, device id), encoded so that string order is
 // clock order. The package reads no clock: callers pass physical time in.
 package hlc

@@ -16,7 +16,7 @@ const MinVersion = 1
 const HeaderProtocol = "Outpost-Protocol"
 
 // HeaderTimeline is the request header of push and resolve naming the
-// server timeline the device knows (DESIGN.md section 3, "Timelines").
+// server timeline the device knows (docs/design.md section 3, "Timelines").
 const HeaderTimeline = "Outpost-Timeline"
 
 // Error codes of the timelines rules: 409 timeline_changed (a push or

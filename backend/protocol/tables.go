@@ -91,7 +91,7 @@ type Table struct {
 	Singleton bool
 	// TimePartitioned tables are checksummed in buckets by the UTC day of a
 	// row's created_at (which never changes) instead of by the first byte of
-	// SHA-256(id) (DESIGN.md section 8).
+	// SHA-256(id) (docs/design.md section 8).
 	TimePartitioned bool
 }
 

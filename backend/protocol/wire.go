@@ -103,7 +103,7 @@ type PullResponse struct {
 	Changes []PullChange `json:"changes"`
 	Cursor  int64        `json:"cursor"`
 	HasMore bool         `json:"has_more"`
-	// Timeline is the server database's timeline id (additive, DESIGN.md
+	// Timeline is the server database's timeline id (additive, docs/design.md
 	// section 3): another one than the device knows means a restore.
 	Timeline string `json:"timeline,omitempty"`
 }

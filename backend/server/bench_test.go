@@ -85,7 +85,7 @@ func BenchmarkHTTP_Push100(b *testing.B) {
 }
 
 // BenchmarkChecksums_BytesPerRound reports the bytes the checksums add to a
-// sync round (DESIGN.md section 8: the final page's "checksums" member) for
+// sync round (docs/design.md section 8: the final page's "checksums" member) for
 // a site with the six synced tables, each holding a million live rows (the
 // count's digits are the only part that grows), plain and gzipped.
 func BenchmarkChecksums_BytesPerRound(b *testing.B) {
@@ -113,7 +113,7 @@ func BenchmarkChecksums_BytesPerRound(b *testing.B) {
 
 // sumsSwitch wraps a store for BenchmarkChecksums_Push: with skip set, its
 // transactions drop AddSum, so the store writes no checksums and the push
-// path is the one before DESIGN.md section 8. Both variants go through the
+// path is the one before docs/design.md section 8. Both variants go through the
 // wrapper, so they pay the same indirection. It exists only in this test
 // file: no configuration or flag reaches it. The engine still computes
 // each row's hash and bucket in both (BenchmarkChecksums_HashPerRow

@@ -12,7 +12,7 @@ import (
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
-// MaxBucketRows bounds one GET /v1/rows answer (DESIGN.md section 8).
+// MaxBucketRows bounds one GET /v1/rows answer (docs/design.md section 8).
 const MaxBucketRows = 5000
 
 // ChecksumsAnswer is GET /v1/checksums' answer: the checksum of every

@@ -33,7 +33,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	addr := clientAddr(r)
 	now := s.cfg.Now()
-	// The throttle (DESIGN.md 4): every attempt first takes a failure slot,
+	// The throttle (docs/design.md section 4): every attempt first takes a failure slot,
 	// atomically with counting the address's failures of the last minute,
 	// so parallel attempts never pass the limit; over the limit, every
 	// attempt is 429 until the minute has passed, a right code included
@@ -205,7 +205,7 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, dev Device) 
 }
 
 func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, dev Device) error {
-	// Token, then role (DESIGN.md 4's order): a device that may not resolve
+	// Token, then role (docs/design.md section 4's order): a device that may not resolve
 	// is told so whatever timeline it names.
 	if dev.Role != protocol.RoleManager {
 		return errf(http.StatusForbidden, "forbidden", "Only manager devices may resolve conflicts.")

@@ -278,7 +278,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // writeJSON answers v as JSON, gzipped whenever the client accepts gzip
-// (DESIGN.md 4: gzip response bodies; a client that asks gets gzip,
+// (docs/design.md section 4: gzip response bodies; a client that asks gets gzip,
 // whatever the size).
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	var body []byte

@@ -289,7 +289,7 @@ func TestServer_Timeline(t *testing.T) {
 		return h.do("POST", "/v1/conflicts/"+cid+"/resolve", a.Token, map[string]any{
 			"row": config(id, map[string]any{"recipe": "R9"}), "hlc": a.hlc(0), "base_version": base}, "Outpost-Timeline", header)
 	}
-	// DESIGN.md 4's order: token, role, then the rest. An operator is
+	// docs/design.md section 4's order: token, role, then the rest. An operator is
 	// refused 403 whatever timeline it names (it got 409 timeline_changed,
 	// or 400 for a malformed header, before its role was looked at).
 	for _, header := range []string{other, "yesterday"} {

@@ -40,7 +40,7 @@ type PullAnswer struct {
 	HasMore  bool         `json:"has_more"`
 	Timeline string       `json:"timeline"`
 	// Checksums, on the page that answers has_more false only, is the
-	// checksum of every table with live rows at Cursor (DESIGN.md section
+	// checksum of every table with live rows at Cursor (docs/design.md section
 	// 8), read in the page's snapshot; {} when the site has none.
 	Checksums map[string]checksum.Wire `json:"checksums,omitzero"`
 }
@@ -59,12 +59,12 @@ type PullRequest struct {
 	Full  bool
 	Limit int
 	// Verified, when not nil, is the cursor the device says it last
-	// verified its data at (DESIGN.md section 8); recorded, never checked.
+	// verified its data at (docs/design.md section 8); recorded, never checked.
 	Verified *int64
 }
 
 // Pull returns one page of the site's feed after req.Cursor and records the
-// device's position (DESIGN.md 3, "Full passes, committed cursors and
+// device's position (docs/design.md section 3, "Full passes, committed cursors and
 // timelines"):
 //
 //   - the page, its cursor, the sequence, the horizon and the timeline are

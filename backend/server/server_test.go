@@ -150,7 +150,7 @@ func TestServer_EnrollThrottle(t *testing.T) {
 		t.Fatalf("11th failure: %d %s", res.status, res.raw)
 	}
 	// Over the limit every attempt is 429 until the minute has passed, a
-	// right code included (DESIGN.md 4: otherwise the throttle would not
+	// right code included (docs/design.md section 4: otherwise the throttle would not
 	// stop guessing).
 	if res := h.do("POST", "/v1/enroll", "", map[string]any{"code": good}); res.status != 429 || res.errCode() != "rate_limited" {
 		t.Fatalf("a valid code from a throttled address: %d %s", res.status, res.raw)

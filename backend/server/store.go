@@ -45,7 +45,7 @@ type Store interface {
 	// (Page.Sums) in the same snapshot.
 	ReadPage(ctx context.Context, site string, after int64, limit int) (Page, error)
 	// Checksums returns, in one snapshot, the site's sequence and the
-	// checksum of every non-empty bucket of table (DESIGN.md section 8).
+	// checksum of every non-empty bucket of table (docs/design.md section 8).
 	Checksums(ctx context.Context, site, table string) (seq int64, buckets map[string]checksum.Sum, err error)
 	// BucketRows returns, in one snapshot, the site's sequence and the live
 	// rows of bucket whose id is greater than after (bytewise), in
@@ -199,7 +199,7 @@ type StoredRow struct {
 	DeviceID string // the device whose write this is
 	Deleted  bool   // a tombstone (deleted_at set)
 	Data     []byte
-	// Bucket is the row's checksum bucket (DESIGN.md section 8), fixed
+	// Bucket is the row's checksum bucket (docs/design.md section 8), fixed
 	// when the row is first written.
 	Bucket string
 }
@@ -240,7 +240,7 @@ type Device struct {
 	PassHorizon int64
 	RevokedAt   int64 // 0 = active
 	// Verified is the cursor the device last said it verified its data
-	// at (DESIGN.md section 8), VerifiedAt when it said so; -1 and 0 until
+	// at (docs/design.md section 8), VerifiedAt when it said so; -1 and 0 until
 	// it does.
 	Verified, VerifiedAt int64
 }

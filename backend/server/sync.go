@@ -17,7 +17,7 @@ import (
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
-// Engine is the sync algorithm of DESIGN.md section 3, written once over the
+// Engine is the sync algorithm of docs/design.md section 3, written once over the
 // primitives of Store and Tx: validation, the self-conflict rule, lww, the
 // three-way merge, conflict records, sequence assignment, batch idempotency
 // and retention.
@@ -205,7 +205,7 @@ func newWriter(tx Tx, reg *protocol.Registry, now int64) *writer {
 }
 
 // put writes r as the row's new state at the next sequence number and
-// moves the row's contribution to the checksums (DESIGN.md section 8): the
+// moves the row's contribution to the checksums (docs/design.md section 8): the
 // previous state's hash out, the new one's in, live states only. Every row
 // write of the engine goes through here, so the sums move in the same
 // transaction as the rows.
@@ -714,7 +714,7 @@ func (e *Engine) baseRow(ctx context.Context, tx Tx, t protocol.Table, c change)
 // overlay returns a full state of a row of t: the columns given in given,
 // every other column from theirs (null when theirs is nil, a new row).
 // created_at is theirs whenever the server holds the row: it never changes
-// once written (DESIGN.md 3; checksum buckets depend on it), whatever a
+// once written (docs/design.md section 3; checksum buckets depend on it), whatever a
 // later write sends, under every policy.
 func overlay(t protocol.Table, given, theirs protocol.Row) protocol.Row {
 	out := make(protocol.Row, len(t.Columns))

@@ -11,7 +11,7 @@ import (
 // timeline (a fresh UUID, returned) and forgets every device's committed
 // cursor and full pass. Devices then see another timeline in their next
 // pull answer (and a 409 timeline_changed on push or resolve) and recover
-// by a full pass (DESIGN.md section 3, "Timelines"). Run it once after
+// by a full pass (docs/design.md section 3, "Timelines"). Run it once after
 // each restore, before the server serves again.
 func Restored(ctx context.Context, st Store) (string, error) {
 	old, err := st.Timeline(ctx)

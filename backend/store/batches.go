@@ -137,7 +137,7 @@ func wireColumns(tb protocol.Table) []string {
 // pushed on the server state the conflict showed (the entry's
 // base_version, set when the conflict was answered), never on a later
 // state a pull brought: the server must judge the edit against every
-// write since the conflict (DESIGN.md section 3).
+// write since the conflict (docs/design.md section 3).
 func pendingChanges(t *wtx, tb protocol.Table, limit int) ([]protocol.Change, error) {
 	cols := wireColumns(tb)
 	rows, err := t.tx.QueryContext(t.ctx, pendingQuery(tb.Name, cols), limit)

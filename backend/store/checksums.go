@@ -10,7 +10,7 @@ import (
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
-// The device's own checksums (DESIGN.md section 8, migration 0007).
+// The device's own checksums (docs/design.md section 8, migration 0007).
 //
 // sync_known holds, per row, the last server state the device received:
 // the row's own state while it is clean, the remembered state while it is
@@ -287,7 +287,7 @@ func forgetKnown(t *wtx) error {
 }
 
 // TableSums returns the device's checksum of every table with at least one
-// live known row (DESIGN.md section 8): what it compares with the final
+// live known row (docs/design.md section 8): what it compares with the final
 // pull page's checksums.
 func (s *Store) TableSums(ctx context.Context) (map[string]checksum.Sum, error) {
 	out := map[string]checksum.Sum{}
@@ -375,7 +375,7 @@ type RepairOutcome struct {
 
 // ApplyBucketListing applies the server's complete listing of bucket (the
 // live rows of one table's bucket, from GET /v1/rows) in one transaction
-// (DESIGN.md section 8): clean or missing rows take the listed state, rows
+// (docs/design.md section 8): clean or missing rows take the listed state, rows
 // that are not clean only update their remembered server state (a pending
 // edit is never touched), clean rows the listing does not hold are
 // removed, and the device's bucket is compared with the listing.

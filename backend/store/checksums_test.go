@@ -17,7 +17,7 @@ import (
 
 // recomputeSums computes the device's bucket checksums from scratch: a
 // clean row counts its own state, a row that is not clean its remembered
-// server state, every conflict record counts (DESIGN.md section 8).
+// server state, every conflict record counts (docs/design.md section 8).
 func recomputeSums(t testing.TB, s *Store) map[string]checksum.Sum {
 	t.Helper()
 	ctx := context.Background()

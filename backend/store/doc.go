@@ -1,5 +1,5 @@
 // Package store is Outpost's local database: one SQLCipher-encrypted SQLite
-// file per user (DESIGN.md section 2), opened with a raw 256-bit key so that
+// file per user (docs/design.md section 2), opened with a raw 256-bit key so that
 // opening costs no key derivation.
 //
 // A Store holds two connection pools on the same file, as pocketbase does: a
@@ -17,7 +17,7 @@
 // that restarts stay monotonic. NewBatch takes what the sync client has to
 // push, through the partial index on synced_at.
 //
-// The sync client's storage primitives (DESIGN.md section 3) — a new batch,
+// The sync client's storage primitives (docs/design.md section 3) — a new batch,
 // the settlement of its results, a pull page, a discard — are each one write
 // transaction, so a crash leaves either the state before it or the state
 // after it. Each concept has its own file, named after it (batches.go,
@@ -25,6 +25,6 @@
 // lists them.
 //
 // The package links github.com/mutecomm/go-sqlcipher and therefore must
-// never be imported together with github.com/mattn/go-sqlite3 (DESIGN.md
+// never be imported together with github.com/mattn/go-sqlite3 (docs/design.md
 // section 1).
 package store

@@ -10,7 +10,7 @@ import (
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
-// Full passes (DESIGN.md section 3, "Full passes, committed cursors and
+// Full passes (docs/design.md section 3, "Full passes, committed cursors and
 // timelines"): a pull chain that begins at cursor 0 brings every live row
 // of the server. When a pass starts, the store marks it (meta sync_pass)
 // and lists the clean rows and conflict records it holds (sync_pass_rows:

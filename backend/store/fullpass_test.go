@@ -177,7 +177,7 @@ func TestStore_IncrementalPullRemovesNothing(t *testing.T) {
 	}
 }
 
-// The timeline change of DESIGN.md section 3, in one transaction, then the
+// The timeline change of docs/design.md section 3, in one transaction, then the
 // timeline pass: this device's own clean writes and its rows awaiting
 // review become pending on base 0, batches are dropped, versions and
 // remembered server states forgotten, queued decisions stale; a pending

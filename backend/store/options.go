@@ -17,7 +17,7 @@ type Options struct {
 	// key derivation runs. Required unless Unencrypted is set.
 	Key []byte
 	// Unencrypted opens a plain SQLite file through the same driver, for
-	// benchmarks and tools only. The app never sets it: DESIGN.md forbids a
+	// benchmarks and tools only. The app never sets it: docs/design.md (section 2) forbids a
 	// silent plaintext database.
 	Unencrypted bool
 

@@ -223,7 +223,7 @@ func TestStore_OwnFieldsSurviveADiscardedEdit(t *testing.T) {
 	}
 }
 
-// Review of the class5 merge chain: a checksum repair (DESIGN.md section
+// Review of the class5 merge chain: a checksum repair (docs/design.md section
 // 8) that brings a later version of another device to a clean row at this
 // device's own version is a pulled version like any other: the note moves
 // to it when it still holds the device's values. Before the fix the
@@ -255,7 +255,7 @@ func TestStore_OwnFieldsCarriedByARepair(t *testing.T) {
 
 // Review of the class5 merge chain: a full pass (a 410 resync) that brings
 // an older version of a clean row than the device holds shows a write the
-// server lost, a restore its timeline did not show (DESIGN.md section 3).
+// server lost, a restore its timeline did not show (docs/design.md section 3).
 // A row at this device's own hlc is pushed again on base 0 there; a row at
 // a version remembered as its own (merged, or carried by a later version)
 // took the server's older state, and the device's notes were lost.

@@ -19,7 +19,7 @@ type PullOutcome struct {
 	// build does not know.
 	Written, Kept, Ignored, Conflicts, Resolved int
 	// Removed counts clean rows a full pass ended without bringing: the
-	// server no longer has them (DESIGN.md section 3, "Full passes").
+	// server no longer has them (docs/design.md section 3, "Full passes").
 	Removed int
 	// PassEnded: the pages ended a full pass.
 	PassEnded bool

@@ -30,7 +30,7 @@ type RowKey struct {
 }
 
 // ApplyPushResults settles batch batchID with the server's answer, in one
-// transaction with the batch's removal (DESIGN.md section 3). Each result is
+// transaction with the batch's removal (docs/design.md section 3). Each result is
 // compared-and-set on the hlc that was pushed: a row edited since keeps its
 // newer edit pending, on the version the server reported.
 func (s *Store) ApplyPushResults(ctx context.Context, batchID string, resp protocol.PushResponse) (PushOutcome, error) {
@@ -250,7 +250,7 @@ func (s *Store) settle(t *wtx, c protocol.Change, res protocol.PushResult, serve
 			// Edited while the push was in flight: that edit was made from
 			// the pushed state, not from theirs. Rebased onto theirs (the
 			// fields it left as pushed take theirs' values), it is pushed as
-			// a re-edit under review is (DESIGN.md section 3): only its own
+			// a re-edit under review is (docs/design.md section 3): only its own
 			// changes, on theirs' version, so it can neither write the
 			// contested value over theirs while the conflict is open nor
 			// overturn the manager's decision with fields it never changed.

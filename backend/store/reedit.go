@@ -11,7 +11,7 @@ import (
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
-// Re-edits under review (DESIGN.md section 3): a local edit of a row
+// Re-edits under review (docs/design.md section 3): a local edit of a row
 // awaiting review starts from the server state the conflict showed
 // ("theirs"), not from the device's conflicting edit, which lives on in the
 // conflict record. The edit form shows the local row (the conflicting edit)

@@ -151,7 +151,7 @@ func (s *Store) setFormer(t *wtx, ids []string) error {
 // SetEnrollment records the device id and the site of an enrollment. The
 // clock stamps later edits with the id, and pending edits made before any
 // enrollment (stamped hlc.Unenrolled) are re-stamped with it, keeping their
-// time and counter (DESIGN.md section 3). When the device already had
+// time and counter (docs/design.md section 3). When the device already had
 // another id at the same site (enrolled, or unenrolled since), it is
 // enrolling again: in the same transaction the former id joins the own
 // ids and a pass that ends before the next push starts (reenrollPass): it

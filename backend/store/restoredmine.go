@@ -12,7 +12,7 @@ import (
 )
 
 // Own writes kept only in a conflict record (issue 15, the restore gap). An
-// addition to DESIGN.md section 3, "After a timeline change", decided by the
+// addition to docs/design.md section 3, "After a timeline change", decided by the
 // project lead; it uses only existing push semantics (the wire contract does
 // not change):
 //

@@ -573,7 +573,7 @@ func TestStore_ResolutionPulledKeepsAnEditMadeSince(t *testing.T) {
 
 // A row edited while awaiting review is pushed on the server state the
 // conflict showed, not on a later state a pull brought meanwhile: the
-// server must judge the edit against the write it did not see (DESIGN.md
+// server must judge the edit against the write it did not see (docs/design.md
 // section 3). With the later base, the edit would overwrite that write
 // unjudged.
 func TestStore_EditWhileAwaitingReviewKeepsTheConflictBase(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"fmt"
 )
 
-// Timelines (DESIGN.md section 3): the server's database carries a timeline
+// Timelines (docs/design.md section 3): the server's database carries a timeline
 // id that a restore from a backup changes. A device follows one timeline;
 // when the server's is another, what the device knows of the server
 // (versions, cursor, unanswered batches, conflict states) may describe

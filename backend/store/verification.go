@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// metaVerified keeps the last verification (DESIGN.md section 8) as JSON.
+// metaVerified keeps the last verification (docs/design.md section 8) as JSON.
 const metaVerified = "sync_verified"
 
 // Verification is the last time the device proved it held the server's

@@ -86,7 +86,7 @@ type HTTPOptions struct {
 	Transport http.RoundTripper
 }
 
-// API speaks the wire contract v1 (DESIGN.md section 4) to one server: gzip
+// API speaks the wire contract v1 (docs/design.md section 4) to one server: gzip
 // request bodies, Outpost-Protocol: 1, the bearer token, the system proxy
 // (HTTPS_PROXY …) and the system CA pool.
 type API struct {
@@ -266,18 +266,18 @@ type PullParams struct {
 	Cursor int64
 	Limit  int
 	// Committed is the cursor the device has durably committed locally
-	// (committed=, DESIGN.md section 3): pages it prefetched ahead of its
+	// (committed=, docs/design.md section 3): pages it prefetched ahead of its
 	// commits are not counted by retention. Negative: not sent.
 	Committed int64
 	// Full marks a page of a full pass (full=1): the chain began at 0.
 	Full bool
 	// Verified is the cursor the device last verified its data at
-	// (verified=, DESIGN.md section 8); 0: not sent.
+	// (verified=, docs/design.md section 8); 0: not sent.
 	Verified int64
 }
 
 // PullAnswer is a pull page with the checksums the server adds to the page
-// that answers has_more false (DESIGN.md section 8): per table of the feed
+// that answers has_more false (docs/design.md section 8): per table of the feed
 // with a live row, at the page's cursor. Nil Checksums on a final page: a
 // server older than verification.
 type PullAnswer struct {

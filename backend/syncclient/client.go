@@ -109,7 +109,7 @@ type Status struct {
 	ClockWarning  bool     `json:"clock_warning"`
 	Progress      Progress `json:"progress"`
 	// Verify is the last verification against the server's checksums
-	// (DESIGN.md section 8), or why the last sync did not verify.
+	// (docs/design.md section 8), or why the last sync did not verify.
 	Verify Verification `json:"verify"`
 }
 
@@ -415,7 +415,7 @@ func (c *Client) Sync(ctx context.Context) (Report, error) {
 		case errors.Is(err, store.ErrTimelineChanged):
 			// The server was restored from a backup: one local transaction
 			// moves the device to the new timeline, and the next sync runs
-			// a full pass before it pushes (DESIGN.md section 3).
+			// a full pass before it pushes (docs/design.md section 3).
 			var tce *store.TimelineChangedError
 			timeline := ""
 			if errors.As(err, &tce) {
@@ -694,7 +694,7 @@ func (c *Client) pull(ctx context.Context, api *API, rep *Report) error {
 
 // classify410 tells a restore from a horizon resync in a 410 answer to a
 // pull from cursor: a cursor above the site's sequence, or another
-// timeline than the device follows, is a timeline change (DESIGN.md
+// timeline than the device follows, is a timeline change (docs/design.md
 // section 4); otherwise the device pushes, then re-pulls from 0. A server
 // that does not send sequence is taken at its word (a resync).
 func classify410(err error, cursor int64, timeline string) error {

@@ -1,4 +1,4 @@
-// Package syncclient is the desktop's sync engine (DESIGN.md sections 3–5):
+// Package syncclient is the desktop's sync engine (docs/design.md sections 3–5):
 // push, then pull, whenever the server is reachable.
 //
 // A Client drives the local store's sync primitives (backend/store:

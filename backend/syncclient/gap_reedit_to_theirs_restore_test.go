@@ -13,7 +13,7 @@ import (
 // being restored; nothing on the server held that name at the end. The
 // re-edit set the name to the value theirs held, so the row after the edit
 // held theirs' value there, as it does for every field the person left
-// (DESIGN.md section 3: a re-edit starts from theirs). The restore lost the
+// (docs/design.md section 3: a re-edit starts from theirs). The restore lost the
 // conflict record (made after the backup), and the timeline pass pushed
 // mine again with "the re-edit's changes" over it, told apart from theirs
 // by value: the name the person had just chosen took mine's old value, and

@@ -47,7 +47,7 @@ func (d *dropPushAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
 // stored "conflict"; the row awaits review with a newer local edit, so it is
 // pending again, pushed on theirs' version with A's 120 in it, and the
 // server's three-way merge takes 120 over the decision: the manager's
-// decision is overturned by an edit that never saw it (DESIGN.md section 3,
+// decision is overturned by an edit that never saw it (docs/design.md section 3,
 // "Re-edits under review": a decision is never overturned by a later
 // unrelated edit of the same row).
 func TestEditWhileConflictAnswerIsLost_KeepsTheManagersDecision(t *testing.T) {
@@ -147,7 +147,7 @@ func (e *editDuringPush) RoundTrip(r *http.Request) (*http.Response, error) {
 // pending again and is pushed on theirs' version with A's 120 in it. No
 // other device wrote since theirs, so the server applies it: the value the
 // conflict holds for review is written over theirs unjudged, while the
-// conflict is still open (DESIGN.md section 3: the device "stops pushing"
+// conflict is still open (docs/design.md section 3: the device "stops pushing"
 // a conflicting edit).
 func TestEditWhileConflictingPushInFlight_DoesNotWriteTheConflictingValue(t *testing.T) {
 	ctx := context.Background()

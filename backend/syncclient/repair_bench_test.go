@@ -30,7 +30,7 @@ import (
 	"github.com/outpost-app/outpost/backend/syncclient"
 )
 
-// BenchmarkRepair measures what verified convergence (DESIGN.md section 8)
+// BenchmarkRepair measures what verified convergence (docs/design.md section 8)
 // saves a device whose data drifted: the sync that repairs 100 drifted rows
 // against a full re-pull of the same device (its cursor reset: every row
 // pulled again), in seconds and bytes on the wire, with a real

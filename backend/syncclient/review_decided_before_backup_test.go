@@ -18,7 +18,7 @@ import (
 // nothing turns the row back (the entry was dropped, so pullConflict does
 // not settle it), and a pushes 120 again: a new open conflict asks the
 // manager to decide again on an edit already decided before the backup
-// ("only what the restore really lost is pushed again", DESIGN.md 3).
+// ("only what the restore really lost is pushed again", docs/design.md section 3).
 func TestReview_RestoreReopensADecisionTheBackupKept(t *testing.T) {
 	ctx := context.Background()
 	srv := startRealServer(t)

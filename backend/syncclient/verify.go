@@ -11,7 +11,7 @@ import (
 	"github.com/outpost-app/outpost/backend/store"
 )
 
-// Verified convergence, the device's side (DESIGN.md section 8): after a
+// Verified convergence, the device's side (docs/design.md section 8): after a
 // pull that reaches has_more false the device compares its own checksums
 // (kept by the store) with the page's, repairs the buckets that differ from
 // the server's listings, and records the cursor it verified at.

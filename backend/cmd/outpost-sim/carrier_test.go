@@ -12,7 +12,7 @@ import (
 // TestCarrierVersionAcrossRestores: a version number names one write only
 // on one timeline. A restore takes the site's sequence back to the
 // backup's, so the numbers written between the backup and the restore
-// are given again, to other writes, after it (DESIGN.md section 3,
+// are given again, to other writes, after it (docs/design.md section 3,
 // cursors are the site's change sequence). f947688 matched a decision's
 // theirs_version and a carrier's version by number alone, across
 // restores: a decision that met another write holding the same value at

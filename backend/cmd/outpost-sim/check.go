@@ -20,7 +20,7 @@ import (
 // settle brings every device online and syncs in rounds until a whole round
 // pushes nothing: then every device has pulled the final state. Between
 // rounds the manager resolves open conflicts and quarantined rows are
-// discarded (DESIGN.md invariant 3: "once conflicts and quarantined rows are
+// discarded (docs/design.md invariant 3: "once conflicts and quarantined rows are
 // settled").
 func settle(ctx context.Context, cfg Config, devs []*device, mgr *device) error {
 	all := append(append([]*device{}, devs...), mgr)
@@ -402,7 +402,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 						if sum.staleAfter > 0 && gap > sum.staleAfter {
 							// The server keeps a batch's answer as long as a
 							// device may stay unseen (--stale-after), no longer
-							// (DESIGN.md section 3): a batch re-sent later is
+							// (docs/design.md section 3): a batch re-sent later is
 							// new to it. Counted apart, not as a defect.
 							sum.ReappliedAfterStale++
 							continue
@@ -615,7 +615,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 		}
 	}
 	// Verified: every device proved at its last sync that it holds the
-	// server's state at the final cursor (DESIGN.md section 8), and each
+	// server's state at the final cursor (docs/design.md section 8), and each
 	// row the nemesis corrupted in a device's file is back at the server's
 	// state.
 	all := append(append([]*device{}, devs...), mgr)
@@ -856,7 +856,7 @@ type preRestoreEdit struct {
 // (device.preRestore): the restore truncates the histories, and an edit
 // the server had applied and a later version superseded (no conflict, so
 // no conflict record) is then in none of them, while the later writer
-// pushes its own write again (DESIGN.md section 3) and nothing was lost.
+// pushes its own write again (docs/design.md section 3) and nothing was lost.
 // A history it cannot read is left out (the edit is judged as before).
 //
 // It runs while the devices' network is held and the servers have been
@@ -970,7 +970,7 @@ func keptWrites(tb protocol.Table, h []syncclient.HistoryEntry, sides []map[stri
 // another device set a value its row already held (no write): it stands
 // for the write its hlc names, made at that hlc's time. The device's row
 // took the decision (the edit lived on only in the conflict record,
-// DESIGN.md section 3), and the restore took back the record with the
+// docs/design.md section 3), and the restore took back the record with the
 // decision, as it takes back every decision made after the backup (the
 // decisions_overturned count skips those too): the edit was settled, not
 // lost, though no record of it is left (seed 3 of the f430ea6 campaign). The edit may also have reached the
@@ -1037,7 +1037,7 @@ type sideWrite struct {
 // every field the edit set again in a write still on the server at the
 // end (a version of h or a conflict's "mine") no older than V. The
 // superseding device may have edited the row again before it pushed its
-// own write again on the new timeline (DESIGN.md section 3), so V's exact
+// own write again on the new timeline (docs/design.md section 3), so V's exact
 // write is gone (supersededBeforeRestore looks for that) while what
 // replaced the edit is still there (seed 3 of the f430ea6 campaign).
 func rewrittenBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []syncclient.HistoryEntry, mines []sideWrite) bool {

@@ -42,7 +42,7 @@ func TestEditRecorded(t *testing.T) {
 // version (no conflict: the later writer had seen it, or won it by lww)
 // is in no version and no conflict record at the end, while nothing was
 // lost: the later writer pushed its own write again after the restore
-// (DESIGN.md section 3). Seed 12 of the de8b859 campaign counted such an
+// (docs/design.md section 3). Seed 12 of the de8b859 campaign counted such an
 // edit as lost. The edit is excused only when the history read just before
 // the restore holds it followed by a later version whose contents are on
 // the server at the end (a version or a conflict's side); anything else
@@ -260,7 +260,7 @@ func TestCarriedThenPurged(t *testing.T) {
 	h := []syncclient.HistoryEntry{{Version: 2, Row: v(50)}, {Version: 52, DeviceID: "mgr", Row: v(80)}}
 	pre := []syncclient.HistoryEntry{{Version: 40, HLC: carry.hlc, DeviceID: "mgr", Row: v(100)}}
 	// Carried within the span and pushed again by the manager after the
-	// restore (its own accepted write, DESIGN.md section 3): v45.
+	// restore (its own accepted write, docs/design.md section 3): v45.
 	inSpan := with(carry, func(d *decision) { d.at, d.hlc, d.version = at(2500), hlcAt(2500, "mgr"), 70 })
 	replaceInSpan := with(replace, func(d *decision) { d.at, d.theirsVersion, d.version = at(3000), 70, 75 })
 	repushed := pushAnswer{Table: tb.Name, ID: "row", HLC: inSpan.hlc, Status: protocol.StatusApplied, Version: 45, Row: v(100), Sent: at(7000)}

@@ -15,7 +15,7 @@ import (
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
-// A corrupted device (issue 16, DESIGN.md section 8): between two syncs
+// A corrupted device (issue 16, docs/design.md section 8): between two syncs
 // the device's store is closed, its SQLCipher file is edited directly with
 // the device's key (what a bug, a restore of an old copy of the file or
 // someone with the key and a SQL shell leaves), and the store is opened

@@ -534,7 +534,7 @@ func TestResyncAfterServerRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The cursor above the restored sequence is a timeline change (DESIGN.md
+	// The cursor above the restored sequence is a timeline change (docs/design.md
 	// section 3): the device re-pushes on base 0 its own 5 writes the
 	// restore lost, with the pending edit, after a full pass.
 	rep, err := d.cl.Sync(ctx)
@@ -599,7 +599,7 @@ func TestPush_TooLargeIsSplit(t *testing.T) {
 // between syncs (clean rows deleted, a deleted row live again or a row the
 // server never had inserted, clean rows rolled back to an older version),
 // pending edits untouched; each device repairs itself at its next sync
-// (DESIGN.md section 8) and every device ends verified at the final cursor
+// (docs/design.md section 8) and every device ends verified at the final cursor
 // with nothing lost (issue 16).
 func TestFaults_CorruptDevice(t *testing.T) {
 	e := newEnv(t, 3)

@@ -243,7 +243,7 @@ func acceptedThenPurged(tb protocol.Table, e edit, answers []pushAnswer, h []syn
 // the history (seed 5033 of the 36e338f campaign: applied at v22 after a
 // backup, replaced at v86 by a push on base v22, v22 purged, so the history
 // pre read just before the restore held only v86; the replacing device
-// pushed its own write again on base 0 after the restore, DESIGN.md section
+// pushed its own write again on base 0 after the restore, docs/design.md section
 // 3, and it met the restored version as a conflict whose mine holds it).
 // supersededBeforeRestore asks for the edit in a version of pre; here the
 // push ledger stands for it: the edit's own push (its hlc, or a push sent
@@ -503,7 +503,7 @@ func carriers(tb protocol.Table, e edit, node string, decisions []decision, own 
 // writes are the decision's own and every push of its hlc a device's
 // ledger (every device's answers for the row) shows applied or merged
 // with the edit's fields (the manager pushes its decision again after a
-// restore took it back, DESIGN.md section 3). One of them must be accepted
+// restore took it back, docs/design.md section 3). One of them must be accepted
 // as acceptedThenPurged asks of the edit's own push: made outside every
 // span from a backup to its restore, at a version the final history h no
 // longer holds below the row's latest one. And a later decision must have
@@ -570,7 +570,7 @@ func carriedThenPurged(tb protocol.Table, e edit, cs []carrier, decisions []deci
 
 // restampedAt returns when the server refused the push of edit e as
 // clock_ahead (zero if it never did). The client then re-stamps the row and
-// pushes it again under a new hlc of its corrected clock (DESIGN.md
+// pushes it again under a new hlc of its corrected clock (docs/design.md
 // section 3), so every later push of the row by the device carries e, the
 // device's last edit of the row, under another hlc (seed 136 replayed on
 // the seed136 branch: device 0's clock ran 7 minutes ahead, its edit of a
@@ -656,7 +656,7 @@ func (d *device) notePulled(changes []protocol.PullChange) {
 // between them took w back (w within a span from a backup to its restore,
 // the restore before t). A restore takes the site's change sequence back
 // to the backup's, and the numbers written between the backup and the
-// restore are given again, to other writes, after it (DESIGN.md section 3):
+// restore are given again, to other writes, after it (docs/design.md section 3):
 // a decision's theirs_version equal to a carrier's version names the
 // carrier only on the carrier's timeline (review of seed 51, issue 15).
 func sameWrite(w, t time.Time, rewinds [][2]time.Time) bool {

@@ -46,7 +46,7 @@
 // the same rows, and the push rate (make bench).
 //
 // It links only go-sqlcipher (the device store), never the server's SQLite
-// store: the two drivers cannot share a binary (DESIGN.md section 1).
+// store: the two drivers cannot share a binary (docs/design.md section 1).
 package main
 
 import (

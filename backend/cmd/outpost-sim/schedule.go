@@ -127,7 +127,7 @@ var faultWeights = []struct {
 // the manager decides every 300–700 ms, and 4 to 10 faults of the other
 // kinds fall at random times (a restore comes with its backup earlier).
 // Restores are marked with `outpost-server restored`, as the operations
-// guide asks; with unmarked, half of them are not (DESIGN.md section 3
+// guide asks; with unmarked, half of them are not (docs/design.md section 3
 // gives that case only a safety net).
 func DrawSchedule(rng *rand.Rand, length time.Duration, devices, instances int, unmarked bool) Schedule {
 	ms := max(1000, length.Milliseconds())

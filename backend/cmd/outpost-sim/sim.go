@@ -111,7 +111,7 @@ type Summary struct {
 	Resurrected         int `json:"resurrected"`
 	Stuck               int `json:"stuck"`
 	// Unverified counts devices not verified at the final cursor after
-	// settling (DESIGN.md section 8: every device proves it holds the
+	// settling (docs/design.md section 8: every device proves it holds the
 	// server's state). Corrupted are the rows the nemesis corrupted in the
 	// devices' files, Unrepaired those a device did not bring back to the
 	// server's state; Repairs the buckets the devices' verifications

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# checksums.sh: the benchmarks of verified convergence (issue 16, DESIGN.md
+# checksums.sh: the benchmarks of verified convergence (issue 16, docs/design.md
 # section 8; make bench runs it under .ci/postgres with PG_DURABLE=1, and
 # docs/benchmarks.md, "Verified convergence", records its output):
 #   1. push throughput with the checksums kept vs skipped

@@ -200,7 +200,7 @@ func TestEnroll(t *testing.T) {
 
 // 429 after more than 10 failed enrollments in a minute from one address,
 // for every attempt from it until the minute has passed — a right code
-// included (DESIGN.md 4: otherwise the throttle would not stop guessing);
+// included (docs/design.md section 4: otherwise the throttle would not stop guessing);
 // other addresses and successful enrollments are not limited; a parallel
 // burst never passes the limit (a failure slot is taken before the code is
 // checked).

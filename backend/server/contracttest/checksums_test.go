@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// The checksums of DESIGN.md section 8, computed here from their definition
+// The checksums of docs/design.md section 8, computed here from their definition
 // (not from the repository's code): the row hash, the buckets, the sums.
 
 func rowHash(table, id string, version int64) uint64 {
@@ -203,7 +203,7 @@ func verify(t *testing.T, d *device, what string) (expected, int64) {
 	return e, cursor
 }
 
-// The checksums of DESIGN.md section 8, recomputed from pulled rows, are
+// The checksums of docs/design.md section 8, recomputed from pulled rows, are
 // exactly the server's after pushes, deletes, merges, conflicts (lww and
 // manual), resolutions, imports and purges; a purge changes no sum.
 //

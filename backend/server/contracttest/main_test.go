@@ -1,5 +1,5 @@
 // Package contracttest is a black-box test of outpost-server against the
-// fixed wire contract of DESIGN.md section 4. It builds the real binary once,
+// fixed wire contract of docs/design.md section 4. It builds the real binary once,
 // runs `serve` as a separate process on loopback over a SQLite database in a
 // temporary directory, administers it with the binary's own CLI, and speaks to
 // it with plain net/http and encoding/json into generic maps: it imports

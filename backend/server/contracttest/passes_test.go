@@ -9,7 +9,7 @@ import (
 // Every pull answer names the server's timeline (a UUID, the same until a
 // restore); push and resolve naming another timeline, or based on a version
 // above the site's sequence, are 409 timeline_changed and apply nothing;
-// 410 resync_required carries the sequence and the timeline (DESIGN.md
+// 410 resync_required carries the sequence and the timeline (docs/design.md
 // section 3, "Timelines"; section 4).
 func TestTimeline(t *testing.T) {
 	t.Parallel()

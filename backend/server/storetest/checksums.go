@@ -14,7 +14,7 @@ import (
 )
 
 // sumWrite writes one row state in its own transaction the way the engine
-// does (DESIGN.md section 8): the bucket from the row, the previous live
+// does (docs/design.md section 8): the bucket from the row, the previous live
 // state's hash out of the sums, the new live state's in.
 func sumWrite(t *testing.T, st server.Store, site, table, id string, deleted bool, data string) server.StoredRow {
 	t.Helper()

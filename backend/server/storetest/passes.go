@@ -13,7 +13,7 @@ import (
 	"github.com/outpost-app/outpost/backend/server"
 )
 
-// RunPasses runs the rules of DESIGN.md section 3, "Full passes, committed
+// RunPasses runs the rules of docs/design.md section 3, "Full passes, committed
 // cursors and timelines" (issue 15) through the sync engine over a store:
 // passes from 0 served past the horizon, retention counting committed
 // cursors only, a stale device missing no delete, refusals on another

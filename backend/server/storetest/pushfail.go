@@ -46,7 +46,7 @@ func (t *failingTx) PutBatch(ctx context.Context, deviceID, batchID string, resp
 // testPushFailure: a push whose transaction fails after writing its rows
 // leaves nothing behind (no row, no version, no sequence, no batch record),
 // and the client's retry of the same batch applies each change exactly once
-// (DESIGN.md invariant 2).
+// (docs/design.md invariant 2).
 func testPushFailure(t *testing.T, st server.Store) {
 	ctx := context.Background()
 	fs := &failingStore{Store: st}

@@ -1,7 +1,7 @@
 package main
 
 // The device side of a first sync with and without the bookkeeping of the
-// device's own checksums (DESIGN.md section 8, docs/store.md "The device's
+// device's own checksums (docs/design.md section 8, docs/store.md "The device's
 // own checksums"): BENCH_FIRSTSYNC_ROWS production records (default
 // 100,000) applied as pulled pages of 5000 in batches of 10 pages, as the
 // sync client applies an initial sync, into a fresh SQLCipher store, with

@@ -17,7 +17,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// seedSchema is the seed's table, column for column (DESIGN.md section 2):
+// seedSchema is the seed's table, column for column (docs/design.md section 2):
 // the same SQL the Node side runs.
 const seedSchema = `
 CREATE TABLE IF NOT EXISTS production_records (

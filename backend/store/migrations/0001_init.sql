@@ -1,5 +1,5 @@
 -- 0001: the v1 schema. production_records is the seed's table column for
--- column, plus the sync columns version and hlc (DESIGN.md section 2).
+-- column, plus the sync columns version and hlc (docs/design.md section 2).
 -- SQLite 3.33 (go-sqlcipher 4.4.2): no STRICT, no RETURNING, no DROP COLUMN.
 
 CREATE TABLE production_records (

@@ -1,4 +1,4 @@
--- 0002: what the sync client keeps beside the rows (DESIGN.md section 3).
+-- 0002: what the sync client keeps beside the rows (docs/design.md section 3).
 -- A row of a synced table is clean (synced_at set, no sync_rows entry),
 -- pending (synced_at NULL, no entry, or an entry whose hlc is not the row's:
 -- edited again since), in flight, awaiting review or rejected (an entry whose

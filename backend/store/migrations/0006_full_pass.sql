@@ -1,4 +1,4 @@
--- 0006: full passes and timelines (DESIGN.md section 3, issue 15).
+-- 0006: full passes and timelines (docs/design.md section 3, issue 15).
 -- sync_pass_rows lists the rows a full pass (a pull chain from cursor 0)
 -- has not brought yet: the clean rows and conflict records held when it
 -- started, struck off by each page in the page's transaction; when the pass

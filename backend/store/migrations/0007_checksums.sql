@@ -1,4 +1,4 @@
--- 0007 (local only): the device's own checksums (DESIGN.md section 8, issue 16).
+-- 0007 (local only): the device's own checksums (docs/design.md section 8, issue 16).
 -- sync_known holds, for every row, the last server state this device
 -- received for it (version, live, bucket, hash H as a signed 64-bit
 -- integer): a clean row's own state, or the state remembered for a row

@@ -241,7 +241,7 @@ export function failureText(f: Pick<Failure, 'code' | 'title' | 'message'>): { t
 }
 
 /** rejectionError reads a quarantined row's reason, the server's
- * "<code>: <sentence>" (DESIGN.md section 4: the wire carries nothing
+ * "<code>: <sentence>" (docs/design.md section 4: the wire carries nothing
  * else), as an ApiError errorText can say in any language: the column is
  * the one the protocol's sentences start with, and the limits come from
  * the registry's rules for the row's table (schema.fields(table)). */

@@ -159,7 +159,7 @@ export function unsettledWarning(s: SyncStatus | null): string {
 }
 
 /** Verify is the last verification against the server's checksums
- * (syncclient.Verification, DESIGN.md section 8). */
+ * (syncclient.Verification, docs/design.md section 8). */
 export interface Verify {
   at: number;
   cursor: number;

@@ -1,4 +1,4 @@
--- 0002: timelines, committed cursors and full passes (DESIGN.md section 3,
+-- 0002: timelines, committed cursors and full passes (docs/design.md section 3,
 -- "Full passes, committed cursors and timelines"; issue 15); the same model
 -- as the SQLite store's 0003_timelines.sql.
 --

@@ -1,4 +1,4 @@
--- 0003: verified convergence (DESIGN.md section 8; issue 16); the same
+-- 0003: verified convergence (docs/design.md section 8; issue 16); the same
 -- model as the SQLite store's 0004_checksums.sql.
 --
 -- A row's checksum bucket, fixed when the row is first written. The index

@@ -1,4 +1,4 @@
--- 0003: timelines, committed cursors and full passes (DESIGN.md section 3,
+-- 0003: timelines, committed cursors and full passes (docs/design.md section 3,
 -- "Full passes, committed cursors and timelines"; issue 15).
 --
 -- The database's timeline id: a UUID made here, once, and changed by

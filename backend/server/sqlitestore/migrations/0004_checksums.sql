@@ -1,4 +1,4 @@
--- 0004: verified convergence (DESIGN.md section 8; issue 16).
+-- 0004: verified convergence (docs/design.md section 8; issue 16).
 --
 -- A row's checksum bucket, fixed when the row is first written. The index
 -- finds a bucket's rows for GET /v1/rows, which sorts them by id: an index
