@@ -51,7 +51,7 @@ const usage = `usage:
   outpost-server site import    --db URL --site SITE --table lines|products|people|site_settings
                                 --file F.csv|- [--dry-run]
   outpost-server checksums rebuild --db URL
-                        recompute every site's checksums (DESIGN.md section 8) from its rows
+                        recompute every site's checksums (docs/design.md section 8) from its rows
   outpost-server restored --db URL
                         run once after restoring the database from a backup, before serving:
                         gives it a new timeline, so devices re-check everything they hold
