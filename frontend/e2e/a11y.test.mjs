@@ -51,7 +51,10 @@ function measure() {
   const parse = (c) => {
     const m = /rgba?\(([^)]+)\)/.exec(c || '');
     if (!m) return null;
-    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    const p = m[1]
+      .split(/[ ,/]+/)
+      .filter(Boolean)
+      .map(Number);
     return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
   };
   const over = (fg, bg) => ({
@@ -94,7 +97,13 @@ function measure() {
     return s.visibility !== 'hidden' && s.display !== 'none' && !el.closest('[hidden],[inert],[aria-hidden="true"]');
   };
   const name = (el) => {
-    const t = el.getAttribute('data-testid') || el.id || el.getAttribute('aria-label') || (el.textContent || '').trim().slice(0, 30) || el.getAttribute('placeholder') || '';
+    const t =
+      el.getAttribute('data-testid') ||
+      el.id ||
+      el.getAttribute('aria-label') ||
+      (el.textContent || '').trim().slice(0, 30) ||
+      el.getAttribute('placeholder') ||
+      '';
     return `${el.tagName.toLowerCase()}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''} "${t}"`;
   };
   const problems = [];
@@ -106,7 +115,9 @@ function measure() {
     const r = ratio(fg, background(el));
     if (r < 4.5) problems.push(`placeholder contrast ${r.toFixed(2)}:1 < 4.5:1: ${name(el)}`);
   }
-  for (const el of document.querySelectorAll('button:disabled, input:disabled, select:disabled, textarea:disabled, [aria-disabled="true"]')) {
+  for (const el of document.querySelectorAll(
+    'button:disabled, input:disabled, select:disabled, textarea:disabled, [aria-disabled="true"]',
+  )) {
     if (!shown(el)) continue;
     const s = getComputedStyle(el);
     const fg = parse(s.color);
@@ -129,7 +140,8 @@ function measure() {
     if (!shown(el)) continue;
     let box = el;
     // A check box or radio is reached through its label: measure that.
-    if (el.matches('input[type="checkbox"], input[type="radio"]')) box = el.closest('label') || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el;
+    if (el.matches('input[type="checkbox"], input[type="radio"]'))
+      box = el.closest('label') || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el;
     const r = box.getBoundingClientRect();
     // Scrolling containers made focusable for the keyboard are not targets.
     if (el.matches('[tabindex]') && !el.matches('button, a, input, select, textarea, [role]') && r.height > 200) continue;
@@ -157,7 +169,13 @@ async function check(view) {
         const r = await axe.run(document, { resultTypes: ['violations'] });
         return r.violations
           .filter((v) => v.impact === 'critical' || v.impact === 'serious')
-          .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}${v.nodes.length > 3 ? ` (+${v.nodes.length - 3})` : ''}`);
+          .map(
+            (v) =>
+              `${v.impact} ${v.id}: ${v.help} — ${v.nodes
+                .slice(0, 3)
+                .map((n) => n.target.join(' '))
+                .join(' | ')}${v.nodes.length > 3 ? ` (+${v.nodes.length - 3})` : ''}`,
+          );
       });
       for (const p of axe) problems.push(`${where}: axe ${p}`);
       for (const p of await page.evaluate(measure)) problems.push(`${where}: ${p}`);
@@ -185,8 +203,19 @@ function view(name, reach) {
 }
 // signIn reaches the other views: a manager sees every screen.
 async function signIn(page) {
-  if (await page.getByTestId('signed-in-name').isVisible().catch(() => false)) return;
-  if (!(await page.getByTestId('pin-pad').isVisible().catch(() => false))) {
+  if (
+    await page
+      .getByTestId('signed-in-name')
+      .isVisible()
+      .catch(() => false)
+  )
+    return;
+  if (
+    !(await page
+      .getByTestId('pin-pad')
+      .isVisible()
+      .catch(() => false))
+  ) {
     await page.getByTestId('person-MGR-1').click();
     await page.getByTestId('pin-pad').waitFor();
   }

@@ -11,10 +11,13 @@ const { beeps, signals, audio } = JSON.parse(readFileSync(file, 'utf8'));
 const problems = [];
 const heard = (kind) => signals.filter((s) => s.kind === kind && s.sound).length;
 const tones = (type, hz) => beeps.filter((b) => b.type === type && b.hz === hz).length;
-if (tones('sine', 1200) !== heard('accept')) problems.push(`${heard('accept')} accepted scans with sound, ${tones('sine', 1200)} accept tones`);
-if (tones('square', 220) !== 2 * heard('refuse')) problems.push(`${heard('refuse')} refused scans with sound, ${tones('square', 220)} refuse tones (two each)`);
+if (tones('sine', 1200) !== heard('accept'))
+  problems.push(`${heard('accept')} accepted scans with sound, ${tones('sine', 1200)} accept tones`);
+if (tones('square', 220) !== 2 * heard('refuse'))
+  problems.push(`${heard('refuse')} refused scans with sound, ${tones('square', 220)} refuse tones (two each)`);
 if (beeps.length !== tones('sine', 1200) + tones('square', 220)) problems.push(`other tones: ${JSON.stringify(beeps)}`);
-if (want === 'sound-on' && (heard('accept') < 2 || heard('refuse') < 1)) problems.push(`want two accepted and one refused scan heard, got ${JSON.stringify(signals)}`);
+if (want === 'sound-on' && (heard('accept') < 2 || heard('refuse') < 1))
+  problems.push(`want two accepted and one refused scan heard, got ${JSON.stringify(signals)}`);
 if (want === 'sound-off') {
   const last = signals[signals.length - 1];
   if (!last || last.kind !== 'refuse' || last.sound) problems.push(`the last signal is not a silent refusal: ${JSON.stringify(last)}`);

@@ -47,7 +47,13 @@ test('conflict inbox: highlighted fields, field-by-field resolution with a reaso
 
   // Highlighted: both changed the temperature, the device the notes, the
   // server the speed; untouched fields are not highlighted.
-  assert.equal(await row('temperature_c').getAttribute('class').then((c) => /\bk-conflict\b/.test(c)), true, 'temperature is a conflict');
+  assert.equal(
+    await row('temperature_c')
+      .getAttribute('class')
+      .then((c) => /\bk-conflict\b/.test(c)),
+    true,
+    'temperature is a conflict',
+  );
   assert.match(await row('notes').getAttribute('class'), /\bk-mine\b/);
   assert.match(await row('speed_rpm').getAttribute('class'), /\bk-theirs\b/);
   assert.match(await row('recipe').getAttribute('class'), /\bk-same\b/);
@@ -85,7 +91,10 @@ test('conflict inbox: highlighted fields, field-by-field resolution with a reaso
     for (const top of [0, 1e6]) {
       await page.locator('.detail').evaluate((e, y) => (e.scrollTop = y), top);
       const box = await page.getByTestId('resolve').boundingBox();
-      assert.ok(box && box.y >= 0 && box.y + box.height <= height, `Resolve out of view at ${width}×${height}, scrolled ${top}: ${JSON.stringify(box)}`);
+      assert.ok(
+        box && box.y >= 0 && box.y + box.height <= height,
+        `Resolve out of view at ${width}×${height}, scrolled ${top}: ${JSON.stringify(box)}`,
+      );
       const reason = await page.locator('#reason').boundingBox();
       assert.ok(reason && reason.y >= 0 && reason.y + reason.height <= height, `the reason out of view at ${width}×${height}`);
     }
@@ -135,10 +144,20 @@ test('conflict inbox: highlighted fields, field-by-field resolution with a reaso
 
 test('dashboard with seeded data: chart and numbers', async () => {
   // The site's lines and products, with units (no people: sign-in stays off).
-  for (const [code, name] of [['L1', 'Line 1'], ['L2', 'Line 2'], ['L3', 'Line 3'], ['L7', 'Line 7']]) {
+  for (const [code, name] of [
+    ['L1', 'Line 1'],
+    ['L2', 'Line 2'],
+    ['L3', 'Line 3'],
+    ['L7', 'Line 7'],
+  ]) {
     await bridgeCall('SiteService', 'SaveLine', { code, name, area: '', active: true });
   }
-  for (const [code, name, unit] of [['P-100', 'Bracket 40 mm', 'pcs'], ['P-200', 'Housing, left', 'pcs'], ['P-201', 'Housing, right', 'pcs'], ['P-300', 'Granulate blend', 'kg']]) {
+  for (const [code, name, unit] of [
+    ['P-100', 'Bracket 40 mm', 'pcs'],
+    ['P-200', 'Housing, left', 'pcs'],
+    ['P-201', 'Housing, right', 'pcs'],
+    ['P-300', 'Granulate blend', 'kg'],
+  ]) {
     await bridgeCall('SiteService', 'SaveProduct', { code, name, unit, active: true });
   }
   await page.locator('#tab-dashboard').click();
@@ -194,7 +213,10 @@ test('dashboard with seeded data: chart and numbers', async () => {
   await page.getByTestId('unit-kg').click();
   await eventually('the kg bars', async () => (await table.locator('thead').innerText()).includes('Total (kg)'));
   const kg = await table.evaluate((t) => [...t.querySelectorAll('tbody tr')].map((tr) => tr.lastElementChild.textContent.trim()));
-  assert.equal(kg.reduce((s, x) => s + num(x), 0), 45);
+  assert.equal(
+    kg.reduce((s, x) => s + num(x), 0),
+    45,
+  );
   await page.getByTestId('unit-pcs').click();
   await page.locator('details.numbers summary').click(); // closed again for the screenshot
   await page.locator('.dash').evaluate((e) => (e.scrollTop = 0));

@@ -66,7 +66,16 @@ export async function start(flags) {
   });
   h.browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   h.page = await h.browser.newPage({ viewport: { width: 1280, height: 800 } });
   h.page.on('pageerror', (e) => (h.log += `\n[page error] ${e.message}`));

@@ -39,13 +39,36 @@ const LARGE = { width: 1920, height: 1080 };
 // DATA is what the bridge's site data and seed put on screen: shown as typed
 // in every language, so not inside ⟦ ⟧.
 const DATA = [
-  'Ana Operator', 'Mia Manager', 'Sam Supervisor',
-  'Line 9 (retired)', 'Line 1', 'Line 2', 'Line 3', 'Hall A', 'Hall B',
-  'Bracket 40 mm', 'Housing, left', 'Housing, right', 'Granulate blend', 'Old clip',
-  'RECIPE-SUMMER', 'Check seals every shift', 'Check seals', 'every shift', 'pcs', 'kg', 'UTC',
+  'Ana Operator',
+  'Mia Manager',
+  'Sam Supervisor',
+  'Line 9 (retired)',
+  'Line 1',
+  'Line 2',
+  'Line 3',
+  'Hall A',
+  'Hall B',
+  'Bracket 40 mm',
+  'Housing, left',
+  'Housing, right',
+  'Granulate blend',
+  'Old clip',
+  'RECIPE-SUMMER',
+  'Check seals every shift',
+  'Check seals',
+  'every shift',
+  'pcs',
+  'kg',
+  'UTC',
   'bridge', // the bridge's app version
   // The languages in the picker, each in its own name.
-  'English', 'Deutsch', 'Français', 'Español', 'Português (Brasil)', 'Polski', '中文（简体）',
+  'English',
+  'Deutsch',
+  'Français',
+  'Español',
+  'Português (Brasil)',
+  'Polski',
+  '中文（简体）',
 ];
 
 // KNOWN: words still outside the message files, each a sentence Go writes
@@ -144,8 +167,10 @@ function audit({ data, pseudo }) {
     }
   }
   const W = window.innerWidth;
-  if (document.documentElement.scrollWidth > W + 1) clipped.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} px > ${W} px`);
-  const controls = 'button, label, legend, a[href], input:not([type="hidden"]), select, textarea, summary, [role="tab"], [role="button"], [role="radio"], [role="checkbox"], .badge';
+  if (document.documentElement.scrollWidth > W + 1)
+    clipped.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} px > ${W} px`);
+  const controls =
+    'button, label, legend, a[href], input:not([type="hidden"]), select, textarea, summary, [role="tab"], [role="button"], [role="radio"], [role="checkbox"], .badge';
   for (const el of root.querySelectorAll(controls)) {
     if (!shown(el)) continue;
     const r = el.getBoundingClientRect();
@@ -158,14 +183,17 @@ function audit({ data, pseudo }) {
       const ox = getComputedStyle(a).overflowX;
       if (ox === 'visible') continue;
       const ar = a.getBoundingClientRect();
-      if (r.right > ar.right + 1 || r.left < ar.left - 1) clipped.push(`cut off by its ${ox} box (${Math.round(r.right - ar.right)} px): ${name(el)}`);
+      if (r.right > ar.right + 1 || r.left < ar.left - 1)
+        clipped.push(`cut off by its ${ox} box (${Math.round(r.right - ar.right)} px): ${name(el)}`);
       break;
     }
     if (el.matches('input, select, textarea')) continue;
     const s = getComputedStyle(el);
     if (s.display === 'inline') continue;
-    if (el.scrollWidth > el.clientWidth + 1) clipped.push(`text wider than its box (${el.scrollWidth} > ${el.clientWidth} px): ${name(el)}`);
-    else if (s.overflowY !== 'visible' && el.scrollHeight > el.clientHeight + 1) clipped.push(`text taller than its box (${el.scrollHeight} > ${el.clientHeight} px): ${name(el)}`);
+    if (el.scrollWidth > el.clientWidth + 1)
+      clipped.push(`text wider than its box (${el.scrollWidth} > ${el.clientWidth} px): ${name(el)}`);
+    else if (s.overflowY !== 'visible' && el.scrollHeight > el.clientHeight + 1)
+      clipped.push(`text taller than its box (${el.scrollHeight} > ${el.clientHeight} px): ${name(el)}`);
   }
   return { words: [...new Set(words)], clipped: [...new Set(clipped)] };
 }
@@ -199,7 +227,8 @@ const VIEWS = {
         const range = document.createRange();
         range.selectNodeContents(el);
         const out = [...range.getClientRects()].some(
-          (r) => r.width > 0 && boxes.some((b) => r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1),
+          (r) =>
+            r.width > 0 && boxes.some((b) => r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1),
         );
         if (out) problems.push(`cut: "${el.textContent.trim()}"`);
       }
@@ -236,8 +265,19 @@ const VIEWS = {
 };
 
 async function signIn(page) {
-  if (await page.getByTestId('signed-in-name').isVisible().catch(() => false)) return;
-  if (!(await page.getByTestId('pin-pad').isVisible().catch(() => false))) {
+  if (
+    await page
+      .getByTestId('signed-in-name')
+      .isVisible()
+      .catch(() => false)
+  )
+    return;
+  if (
+    !(await page
+      .getByTestId('pin-pad')
+      .isVisible()
+      .catch(() => false))
+  ) {
     await page.getByTestId('person-MGR-1').click();
     await page.getByTestId('pin-pad').waitFor();
   }
@@ -246,7 +286,13 @@ async function signIn(page) {
   await page.getByTestId('signed-in-name').filter({ hasText: 'Mia Manager' }).waitFor();
 }
 async function signOut(page) {
-  if (await page.getByTestId('sign-out').isVisible().catch(() => false)) await page.getByTestId('sign-out').click();
+  if (
+    await page
+      .getByTestId('sign-out')
+      .isVisible()
+      .catch(() => false)
+  )
+    await page.getByTestId('sign-out').click();
   await page.getByTestId('signin-screen').waitFor();
 }
 async function tab(page, id) {
@@ -263,60 +309,90 @@ async function siteTab(page, t) {
 // SCREENS: every screen and the states that show more words, each reached
 // from wherever the previous one left the page.
 const SCREENS = [
-  ['signin', async (page) => {
-    await signOut(page);
-    await page.getByTestId('signin-people').locator('button').first().waitFor();
-  }],
-  ['signin-pin', async (page) => {
-    await signOut(page);
-    await page.getByTestId('person-MGR-1').click();
-    await page.getByTestId('pin-pad').waitFor();
-  }],
-  ['records', async (page) => {
-    await tab(page, 'records');
-    await page.getByTestId('records-grid').waitFor();
-    await page.getByTestId('save-record').waitFor();
-  }],
-  ['records-suggest', async (page) => {
-    await tab(page, 'records');
-    await page.locator('#f-product').fill('P-');
-    await page.locator('#f-product').press('End');
-    await page.locator('[role="listbox"] [role="option"]').first().waitFor();
-  }],
-  ['records-edit', async (page) => {
-    await tab(page, 'records');
-    await page.getByTestId('records-grid').getByRole('row').nth(1).click();
-    await page.getByTestId('edit-record').waitFor();
-  }],
+  [
+    'signin',
+    async (page) => {
+      await signOut(page);
+      await page.getByTestId('signin-people').locator('button').first().waitFor();
+    },
+  ],
+  [
+    'signin-pin',
+    async (page) => {
+      await signOut(page);
+      await page.getByTestId('person-MGR-1').click();
+      await page.getByTestId('pin-pad').waitFor();
+    },
+  ],
+  [
+    'records',
+    async (page) => {
+      await tab(page, 'records');
+      await page.getByTestId('records-grid').waitFor();
+      await page.getByTestId('save-record').waitFor();
+    },
+  ],
+  [
+    'records-suggest',
+    async (page) => {
+      await tab(page, 'records');
+      await page.locator('#f-product').fill('P-');
+      await page.locator('#f-product').press('End');
+      await page.locator('[role="listbox"] [role="option"]').first().waitFor();
+    },
+  ],
+  [
+    'records-edit',
+    async (page) => {
+      await tab(page, 'records');
+      await page.getByTestId('records-grid').getByRole('row').nth(1).click();
+      await page.getByTestId('edit-record').waitFor();
+    },
+  ],
   ['lines', async (page) => tab(page, 'lines')],
-  ['dashboard', async (page) => {
-    await tab(page, 'dashboard');
-    await page.waitForTimeout(400);
-  }],
-  ['conflicts', async (page) => {
-    await tab(page, 'conflicts');
-    const first = page.getByTestId('inbox').locator('button.entry').first();
-    await first.waitFor();
-    await first.click();
-    await page.waitForTimeout(250);
-  }],
-  ['sync', async (page) => {
-    await tab(page, 'sync');
-    await page.locator('dd[data-testid="sync-state"]').waitFor();
-  }],
+  [
+    'dashboard',
+    async (page) => {
+      await tab(page, 'dashboard');
+      await page.waitForTimeout(400);
+    },
+  ],
+  [
+    'conflicts',
+    async (page) => {
+      await tab(page, 'conflicts');
+      const first = page.getByTestId('inbox').locator('button.entry').first();
+      await first.waitFor();
+      await first.click();
+      await page.waitForTimeout(250);
+    },
+  ],
+  [
+    'sync',
+    async (page) => {
+      await tab(page, 'sync');
+      await page.locator('dd[data-testid="sync-state"]').waitFor();
+    },
+  ],
   ['site-lines', async (page) => siteTab(page, 'lines')],
   ['site-products', async (page) => siteTab(page, 'products')],
   ['site-people', async (page) => siteTab(page, 'people')],
-  ['site-person-form', async (page) => {
-    await siteTab(page, 'people');
-    await page.getByTestId('site-row-OP-100').click();
-    await page.getByTestId('person-language').waitFor();
-  }],
+  [
+    'site-person-form',
+    async (page) => {
+      await siteTab(page, 'people');
+      await page.getByTestId('site-row-OP-100').click();
+      await page.getByTestId('person-language').waitFor();
+    },
+  ],
   ['site-settings', async (page) => siteTab(page, 'settings')],
-  ['status', async (page) => {
-    await tab(page, 'status');
-    await page.getByTestId('language-picker').waitFor();
-  }],
+  [
+    'status',
+    async (page) => {
+      await tab(page, 'status');
+      await page.getByTestId('language-picker').waitFor();
+    },
+  ],
 ];
 
 // parseCSV reads RFC 4180 CSV with the given separator (quotes, doubled
@@ -329,17 +405,17 @@ function parseCSV(text, sep) {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') ((cell += '"'), i++);
       else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === sep) row.push(cell), (cell = '');
+    else if (c === sep) (row.push(cell), (cell = ''));
     else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell), rows.push(row), (row = []), (cell = '');
+      (row.push(cell), rows.push(row), (row = []), (cell = ''));
     } else cell += c;
   }
-  if (cell !== '' || row.length) row.push(cell), rows.push(row);
+  if (cell !== '' || row.length) (row.push(cell), rows.push(row));
   return rows;
 }
 
@@ -422,7 +498,7 @@ test('English at 1024×768: records and conflicts read whole; Alt+Q signs out fr
   await page.getByTestId('signin-screen').waitFor();
 });
 
-test('a German person on a French terminal: German from sign-in, her export in columns with \';\', French again at sign-out, no reload', async () => {
+test("a German person on a French terminal: German from sign-in, her export in columns with ';', French again at sign-out, no reload", async () => {
   const { page } = h;
   await page.setViewportSize(SMALL);
   await setLanguage('fr');
@@ -455,14 +531,26 @@ test('a German person on a French terminal: German from sign-in, her export in c
   assert.ok(res.path, `no file: ${JSON.stringify(res)}`);
   const rows = parseCSV(readFileSync(res.path, 'utf8').replace(/^\ufeff/, ''), ';');
   assert.ok(rows.length >= 2 && rows[0].length >= 5, `not in columns with ';': ${JSON.stringify(rows.slice(0, 2))}`);
-  for (const r of rows) assert.equal(r.length, rows[0].length, `a row of ${r.length} cells under ${rows[0].length} titles: ${r.join(' | ')}`);
-  assert.ok(rows[0].some((c) => /Menge/.test(c)), `the header is not German: ${rows[0].join(' | ')}`);
+  for (const r of rows)
+    assert.equal(r.length, rows[0].length, `a row of ${r.length} cells under ${rows[0].length} titles: ${r.join(' | ')}`);
+  assert.ok(
+    rows[0].some((c) => /Menge/.test(c)),
+    `the header is not German: ${rows[0].join(' | ')}`,
+  );
   assert.match(rows[1].join(' '), /\b\d{2}\.\d{2}\.\d{4}\b/, 'no German date in the first row');
 
   await page.getByTestId('sign-out').click();
   await page.getByTestId('signin-screen').waitFor();
   await page.waitForFunction(() => document.documentElement.lang === 'fr');
-  assert.equal((await page.locator('#tab-records').innerText().catch(() => 'Saisies')).trim(), 'Saisies');
+  assert.equal(
+    (
+      await page
+        .locator('#tab-records')
+        .innerText()
+        .catch(() => 'Saisies')
+    ).trim(),
+    'Saisies',
+  );
   assert.ok(await page.evaluate(() => window.__sameDocument === true), 'the page was loaded again');
   assert.equal(await page.evaluate(() => localStorage.getItem('outpost.language.v1')), 'fr');
 });
@@ -489,7 +577,10 @@ test('Setup screen (after Disconnect) in en-XA, German and Chinese', async () =>
   const xa = await page.evaluate(audit, { data: DATA, pseudo: true });
   let problems = report('setup: words outside ⟦ ⟧', xa.words) + report('setup: clipped', xa.clipped);
   await page.screenshot({ path: join(SHOTS, 'en-XA-setup.png') });
-  for (const [locale, size] of [['de', SMALL], ['zh-CN', LARGE]]) {
+  for (const [locale, size] of [
+    ['de', SMALL],
+    ['zh-CN', LARGE],
+  ]) {
     await page.setViewportSize(size);
     await setLanguage(locale);
     await page.getByTestId('setup-screen').waitFor();

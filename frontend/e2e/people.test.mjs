@@ -118,8 +118,14 @@ test('manager signs in by name and PIN and resolves a conflict; names in the inb
   const hist = page.getByTestId('history-list');
   await hist.waitFor();
   const names = await hist.getByTestId('history-by').allInnerTexts();
-  assert.ok(names.some((n) => /Ana Operator/.test(n)), `history names: ${names.join(' | ')}`);
-  assert.ok(names.some((n) => /Mia Manager/.test(n)), `history names: ${names.join(' | ')}`);
+  assert.ok(
+    names.some((n) => /Ana Operator/.test(n)),
+    `history names: ${names.join(' | ')}`,
+  );
+  assert.ok(
+    names.some((n) => /Mia Manager/.test(n)),
+    `history names: ${names.join(' | ')}`,
+  );
   await shot('conflict-names');
 });
 
@@ -166,7 +172,13 @@ test('a person with a language: the shared terminal speaks it while they are sig
   const { page } = h;
   const lang = () => page.locator('html').getAttribute('lang');
   // Mia, signed in on this manager computer, gives Ana German.
-  await h.call('SiteService', 'SavePerson', { badgeId: 'OP-100', displayName: 'Ana Operator', role: 'operator', active: true, language: 'de' });
+  await h.call('SiteService', 'SavePerson', {
+    badgeId: 'OP-100',
+    displayName: 'Ana Operator',
+    role: 'operator',
+    active: true,
+    language: 'de',
+  });
   await page.getByTestId('sign-out').click();
   await page.getByTestId('signin-screen').waitFor();
   assert.equal(await lang(), 'en');

@@ -31,9 +31,11 @@ test('a scanned shift of 50 records: nothing wrong written, every refusal seen a
   };
   // focused waits (polling each frame) until the element with id has the focus.
   const focused = (id, what) =>
-    page.waitForFunction((x) => document.activeElement?.id === x, id, { timeout: 10000 }).catch(() => {
-      throw new Error(`timed out waiting for ${what}`);
-    });
+    page
+      .waitForFunction((x) => document.activeElement?.id === x, id, { timeout: 10000 })
+      .catch(() => {
+        throw new Error(`timed out waiting for ${what}`);
+      });
   const signedIn = (name) => page.getByTestId('signed-in-name').filter({ hasText: name }).waitFor();
 
   // What was seen and heard: every feedback event, and every tone played.
@@ -51,9 +53,11 @@ test('a scanned shift of 50 records: nothing wrong written, every refusal seen a
   const feedback = () => page.evaluate(() => window.__fb);
   const tones = () => page.evaluate(() => window.__tones);
   const nextFeedback = async (n, kind, what) => {
-    await page.waitForFunction((k) => window.__fb.length > k, n, { timeout: 15000 }).catch(() => {
-      throw new Error(`no feedback after ${what}`);
-    });
+    await page
+      .waitForFunction((k) => window.__fb.length > k, n, { timeout: 15000 })
+      .catch(() => {
+        throw new Error(`no feedback after ${what}`);
+      });
     const fb = (await feedback())[n];
     assert.equal(fb.kind, kind, `${what}: ${JSON.stringify(fb)}`);
     assert.equal(fb.sound, true, `${what}: no sound`);
@@ -201,10 +205,7 @@ test('a scanned shift of 50 records: nothing wrong written, every refusal seen a
   // Exactly the 50 records meant, by the person signed in at the time.
   const made = (await records()).filter((r) => !beforeIds.has(r.id));
   const key = (r) => `${r.product}/${r.qty}/${r.operator}`;
-  assert.deepEqual(
-    made.map((r) => key({ product: r.productId, qty: r.quantity, operator: r.operatorId })).sort(),
-    wanted.map(key).sort(),
-  );
+  assert.deepEqual(made.map((r) => key({ product: r.productId, qty: r.quantity, operator: r.operatorId })).sort(), wanted.map(key).sort());
   // The records that existed were not changed by the scans after a tap.
   const now = new Map((await records()).map((r) => [r.id, r]));
   for (const r of before) assert.deepEqual(now.get(r.id), r, `record ${r.id} changed`);
@@ -213,7 +214,10 @@ test('a scanned shift of 50 records: nothing wrong written, every refusal seen a
   const fb = await feedback();
   assert.equal(fb.filter((f) => f.kind === 'refuse').length, refusals);
   assert.ok(refusals >= 20, `only ${refusals} refusals`);
-  assert.ok(fb.every((f) => f.sound), 'a signal without sound');
+  assert.ok(
+    fb.every((f) => f.sound),
+    'a signal without sound',
+  );
   const want = fb.filter((f) => f.kind === 'accept').length + 2 * refusals;
   assert.equal(await tones(), want, 'tones played');
 

@@ -66,7 +66,10 @@ test("an operator opens a people conflict and finds no PIN hash on the page or i
   const dom = await page.content();
   assert.doesNotMatch(dom, hashLike, 'a PIN hash is in the DOM');
   assert.doesNotMatch(dom, /secret:[0-9a-f]/, 'a secret token is shown as text');
-  assert.ok(answers.some((a) => a.includes('/call/ConflictService/List') && a.includes('Sam Supervisor')), 'the page never got the inbox, so the check proves nothing');
+  assert.ok(
+    answers.some((a) => a.includes('/call/ConflictService/List') && a.includes('Sam Supervisor')),
+    'the page never got the inbox, so the check proves nothing',
+  );
   for (const a of answers) assert.doesNotMatch(a, hashLike, `a bound method sent a PIN hash to the page: ${a.slice(0, 300)}`);
 
   // And each bound method that returns rows, asked directly.

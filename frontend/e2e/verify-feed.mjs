@@ -11,8 +11,10 @@ const rows = (t) => feed.changes.filter((c) => c.table === t).map((c) => c.row);
 const recs = rows('production_records');
 const a = recs.find((r) => r.product_id === 'P-E2E-A');
 const b = recs.find((r) => r.product_id === 'P-E2E-B');
-expect(a && a.quantity === 45 && a.line_id === 'L7' && a.operator_id === 'op-e2e' && a.deleted_at === null,
-  `P-E2E-A on the server: ${JSON.stringify(a)}`);
+expect(
+  a && a.quantity === 45 && a.line_id === 'L7' && a.operator_id === 'op-e2e' && a.deleted_at === null,
+  `P-E2E-A on the server: ${JSON.stringify(a)}`,
+);
 expect(b && typeof b.deleted_at === 'number' && b.deleted_at > 0, `P-E2E-B on the server is not deleted: ${JSON.stringify(b)}`);
 expect(!recs.some((r) => r.product_id === 'P-E2E-C'), 'the refused entry P-E2E-C reached the server');
 const lc = rows('line_configs').find((r) => r.recipe === 'RECIPE-1');

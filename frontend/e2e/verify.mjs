@@ -11,9 +11,15 @@ const expect = (ok, what) => ok || problems.push(what);
 expect(dump.encrypted === true, 'the store does not report encryption');
 
 const recs = dump.records;
-expect(recs.length === 3, `want 3 records (one edited, one deleted, one from the other device), found ${recs.length}: ${recs.map((r) => r.product_id).join(', ')}`);
+expect(
+  recs.length === 3,
+  `want 3 records (one edited, one deleted, one from the other device), found ${recs.length}: ${recs.map((r) => r.product_id).join(', ')}`,
+);
 const remote = recs.find((r) => r.product_id === 'P-E2E-REMOTE');
-expect(remote && remote.quantity === 77 && remote.line_id === 'L9' && remote.synced_at !== null, `the other device's record: ${JSON.stringify(remote)}`);
+expect(
+  remote && remote.quantity === 77 && remote.line_id === 'L9' && remote.synced_at !== null,
+  `the other device's record: ${JSON.stringify(remote)}`,
+);
 const a = recs.find((r) => r.product_id === 'P-E2E-A');
 const b = recs.find((r) => r.product_id === 'P-E2E-B');
 expect(a, 'record P-E2E-A is missing');
@@ -35,8 +41,10 @@ const lcs = dump.line_configs;
 expect(lcs.length === 2, `want 2 line configs (one from the UI, one from the conflict), found ${lcs.length}`);
 const c = lcs.find((x) => x.recipe === 'RECIPE-1');
 const cf = lcs.find((x) => x.recipe === 'RECIPE-CONFLICT');
-expect(cf && cf.temperature_c === 185 && cf.speed_rpm === 70 && cf.notes === 'Run fast on nights, check seals',
-  `the resolved line config in the app: ${JSON.stringify(cf)}`);
+expect(
+  cf && cf.temperature_c === 185 && cf.speed_rpm === 70 && cf.notes === 'Run fast on nights, check seals',
+  `the resolved line config in the app: ${JSON.stringify(cf)}`,
+);
 if (c) {
   expect(c.line_id === 'L7' && c.recipe === 'RECIPE-1', `line config line/recipe: ${c.line_id}/${c.recipe}`);
   expect(c.target_rate_per_hour === 1200, `target rate ${c.target_rate_per_hour}`);

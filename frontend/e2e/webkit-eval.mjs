@@ -19,7 +19,13 @@ const timer = setTimeout(() => fail('no answer in 10 s'), 10000);
 let target = '';
 let next = 0;
 const send = (method, params) =>
-  ws.send(JSON.stringify({ id: ++next, method: 'Target.sendMessageToTarget', params: { targetId: target, message: JSON.stringify({ id: next, method, params }) } }));
+  ws.send(
+    JSON.stringify({
+      id: ++next,
+      method: 'Target.sendMessageToTarget',
+      params: { targetId: target, message: JSON.stringify({ id: next, method, params }) },
+    }),
+  );
 ws.onerror = () => fail(`cannot reach the inspector at ${host}`);
 ws.onmessage = (ev) => {
   const m = JSON.parse(String(ev.data));

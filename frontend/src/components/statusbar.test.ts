@@ -16,8 +16,14 @@ afterEach(() => {
 });
 
 const status = (pending: number) => ({
-  version: '1.0.0', storeOpen: true, encrypted: true, cipherVersion: '4.6.1', dbPath: '/x', keySource: 'Secret Service',
-  counts: { records: 3, deletedRecords: 0, lineConfigs: 0, pending }, sync: '',
+  version: '1.0.0',
+  storeOpen: true,
+  encrypted: true,
+  cipherVersion: '4.6.1',
+  dbPath: '/x',
+  keySource: 'Secret Service',
+  counts: { records: 3, deletedRecords: 0, lineConfigs: 0, pending },
+  sync: '',
 });
 
 describe('StatusBar pending count', () => {

@@ -13,7 +13,18 @@ const sources = import.meta.glob<string>('../**/*.svelte', { eager: true, query:
 const ALLOW: string[] = [];
 
 /** VISIBLE are the attributes a person reads or hears. */
-const VISIBLE = new Set(['placeholder', 'title', 'aria-label', 'alt', 'label', 'hint', 'aria-description', 'aria-roledescription', 'aria-valuetext', 'aria-placeholder']);
+const VISIBLE = new Set([
+  'placeholder',
+  'title',
+  'aria-label',
+  'alt',
+  'label',
+  'hint',
+  'aria-description',
+  'aria-roledescription',
+  'aria-valuetext',
+  'aria-placeholder',
+]);
 
 /** words: a run of two letters or more (a lone "×" or "·" or "—" is a sign, not a word). */
 const words = (s: string) => /\p{L}{2,}/u.test(s);

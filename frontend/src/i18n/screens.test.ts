@@ -32,33 +32,91 @@ vi.mock('chart.js', () => {
     destroy() {}
   }
   const part = {};
-  return { Chart, BarController: part, BarElement: part, CategoryScale: part, Legend: part, LinearScale: part, LineController: part, LineElement: part, PointElement: part, Tooltip: part };
+  return {
+    Chart,
+    BarController: part,
+    BarElement: part,
+    CategoryScale: part,
+    Legend: part,
+    LinearScale: part,
+    LineController: part,
+    LineElement: part,
+    PointElement: part,
+    Tooltip: part,
+  };
 });
 
 const H = 3_600_000;
 const appStatus = {
-  version: '1.0.0', storeOpen: true, encrypted: true, cipherVersion: '4.6.1', dbPath: '/x', keySource: 'keyring',
-  counts: { records: 2, deletedRecords: 0, lineConfigs: 1, pending: 3 }, sync: '',
+  version: '1.0.0',
+  storeOpen: true,
+  encrypted: true,
+  cipherVersion: '4.6.1',
+  dbPath: '/x',
+  keySource: 'keyring',
+  counts: { records: 2, deletedRecords: 0, lineConfigs: 1, pending: 3 },
+  sync: '',
 };
 const ana = { badgeId: 'B-1', displayName: 'Ana Lima', role: 'operator', needsPin: false };
-const anaIn: Session = { ...noSession, required: true, deviceRole: 'operator', signedIn: true, person: ana, idleSeconds: 300, expiresAt: 1 };
+const anaIn: Session = {
+  ...noSession,
+  required: true,
+  deviceRole: 'operator',
+  signedIn: true,
+  person: ana,
+  idleSeconds: 300,
+  expiresAt: 1,
+};
 const now = Date.now();
-const record = { id: 'r1', lineId: 'L1', productId: 'P-100', operatorId: 'B-1', operatorName: 'Ana Lima', quantity: 1200, createdAt: now, updatedAt: now, pending: true, syncState: '' };
-const lineConfig = { id: 'c1', lineId: 'L1', recipe: 'R-7', targetRatePerHour: 120, temperatureC: 180.5, speedRpm: 900, notes: '', createdAt: now, updatedAt: now, pending: false, syncState: '' };
+const record = {
+  id: 'r1',
+  lineId: 'L1',
+  productId: 'P-100',
+  operatorId: 'B-1',
+  operatorName: 'Ana Lima',
+  quantity: 1200,
+  createdAt: now,
+  updatedAt: now,
+  pending: true,
+  syncState: '',
+};
+const lineConfig = {
+  id: 'c1',
+  lineId: 'L1',
+  recipe: 'R-7',
+  targetRatePerHour: 120,
+  temperatureC: 180.5,
+  speedRpm: 900,
+  notes: '',
+  createdAt: now,
+  updatedAt: now,
+  pending: false,
+  syncState: '',
+};
 const dashboard = {
-  from: now - 2 * H, to: now + H, now, granularity: 'hour', timeZone: 'UTC', shifts: [],
+  from: now - 2 * H,
+  to: now + H,
+  now,
+  granularity: 'hour',
+  timeZone: 'UTC',
+  shifts: [],
   buckets: [0, 1, 2].map((i) => ({ from: now - (2 - i) * H, to: now - (1 - i) * H, label: `Thu 01 Jan 0${i}:00 UTC`, hours: 1 })),
   totals: [{ bucket: 0, lineId: 'L1', productId: 'P-100', quantity: 5, records: 1 }],
   lines: [{ lineId: 'L1', quantity: 5, records: 1, targetRate: 10, target: 15 }],
   products: [{ id: 'P-100', name: '', unit: '' }],
-  topProducts: [], topOperators: [], rev: 1,
+  topProducts: [],
+  topOperators: [],
+  rev: 1,
 };
 
 function backend() {
   installBackend({
     StatusService: { Get: () => Promise.resolve(appStatus) },
     SyncService: {
-      Status: () => Promise.resolve(syncStatusOf({ enrolled: true, server_url: 'https://s', role: 'operator', last_sync: now - 5 * 60_000, online: true })),
+      Status: () =>
+        Promise.resolve(
+          syncStatusOf({ enrolled: true, server_url: 'https://s', role: 'operator', last_sync: now - 5 * 60_000, online: true }),
+        ),
       Settings: () => Promise.resolve({ fields: [], configError: '', codeConfigured: false, autoEnrolling: false, autoEnrollError: '' }),
     },
     SessionService: {
@@ -72,7 +130,9 @@ function backend() {
     RecordService: { List: () => Promise.resolve({ records: [record], total: 1, offset: 0 }) },
     ConflictService: { List: () => Promise.resolve([]) },
     DashboardService: { Get: () => Promise.resolve(dashboard), Changes: () => Promise.resolve({ rev: 1, from: 0, to: 0 }) },
-    PrefsService: { Get: () => Promise.resolve({ lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '', scanSoundOff: false }) },
+    PrefsService: {
+      Get: () => Promise.resolve({ lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '', scanSoundOff: false }),
+    },
   });
 }
 
@@ -131,7 +191,22 @@ describe('switching the language', () => {
 
 describe('pseudo-locale', () => {
   // The fixtures' data, brand and cipher names, and the languages' own names.
-  const data = ['Ana Lima', 'B-1', 'Product P-100', 'P-100', 'L1', 'R-7', '1.0.0', '/x', 'keyring', 'https://s', 'SQLCipher', 'AES', 'UTC', ...LOCALES.map((l) => l.name)];
+  const data = [
+    'Ana Lima',
+    'B-1',
+    'Product P-100',
+    'P-100',
+    'L1',
+    'R-7',
+    '1.0.0',
+    '/x',
+    'keyring',
+    'https://s',
+    'SQLCipher',
+    'AES',
+    'UTC',
+    ...LOCALES.map((l) => l.name),
+  ];
   for (const s of ['records', 'lines', 'status', 'dashboard'] as Screen[]) {
     it(`${s}: every word on screen comes from the message files`, async () => {
       setLocale('en-XA');

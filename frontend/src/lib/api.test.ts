@@ -1,5 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, errorText, exports, exportWords, failureText, records, rejectionError, tableRules, sentenceFor, session, site, toApiError, type FieldRule } from './api';
+import {
+  ApiError,
+  errorText,
+  exports,
+  exportWords,
+  failureText,
+  records,
+  rejectionError,
+  tableRules,
+  sentenceFor,
+  session,
+  site,
+  toApiError,
+  type FieldRule,
+} from './api';
 import { installBackend, removeBackend } from '../test/fakeBackend';
 import { setLocale } from '../i18n';
 
@@ -82,7 +96,17 @@ describe('site data and sign-in api', () => {
   afterEach(removeBackend);
 
   it('has a sentence for every sign-in and site data code the Go side sends', () => {
-    for (const code of ['sign_in_required', 'forbidden', 'wrong_pin', 'locked', 'unknown_badge', 'inactive', 'pin_not_set', 'unknown_code', 'inactive_code']) {
+    for (const code of [
+      'sign_in_required',
+      'forbidden',
+      'wrong_pin',
+      'locked',
+      'unknown_badge',
+      'inactive',
+      'pin_not_set',
+      'unknown_code',
+      'inactive_code',
+    ]) {
       expect(sentenceFor(code)).not.toBe(sentenceFor('internal'));
       expect(toApiError({ code, message: '' }).message).toBe(sentenceFor(code));
     }
@@ -118,13 +142,18 @@ describe('site data and sign-in api', () => {
   });
 });
 
-describe('errors in the operator\'s language', () => {
+describe("errors in the operator's language", () => {
   afterEach(() => {
     setLocale(null);
     removeBackend();
   });
 
-  const tooLong = { code: 'too_long', field: 'notes', message: 'Notes is 4001 characters long; the limit is 4000.', params: { field: 'notes', max: 4000, length: 4001 } };
+  const tooLong = {
+    code: 'too_long',
+    field: 'notes',
+    message: 'Notes is 4001 characters long; the limit is 4000.',
+    params: { field: 'notes', max: 4000, length: 4001 },
+  };
 
   it('keeps code, params and the English sentence from Go', () => {
     const e = toApiError(JSON.stringify(tooLong));
@@ -136,7 +165,7 @@ describe('errors in the operator\'s language', () => {
     expect(f.params).toEqual({ field: 'line_id' });
   });
 
-  it('shows Go\'s own sentence in English', () => {
+  it("shows Go's own sentence in English", () => {
     expect(errorText(tooLong)).toBe(tooLong.message);
   });
 
@@ -150,14 +179,24 @@ describe('errors in the operator\'s language', () => {
       'Błędny PIN. Zostały 2 próby, potem ten identyfikator zostanie na jakiś czas zablokowany.',
     );
     setLocale('zh-CN');
-    expect(errorText({ code: 'unknown_code', field: 'line_id', message: 'Line "L9" is not in this site\'s list of lines.', params: { field: 'line_id', value: 'L9' } })).toBe(
-      '产线 L9 不在本站点的列表中。',
-    );
+    expect(
+      errorText({
+        code: 'unknown_code',
+        field: 'line_id',
+        message: 'Line "L9" is not in this site\'s list of lines.',
+        params: { field: 'line_id', value: 'L9' },
+      }),
+    ).toBe('产线 L9 不在本站点的列表中。');
   });
 
-  it('picks the message of the rule, and the code\'s when the rule has none', () => {
+  it("picks the message of the rule, and the code's when the rule has none", () => {
     setLocale('es');
-    const range = { code: 'invalid_value', field: 'quantity', message: 'Quantity must be between 0 and 1000000000.', params: { field: 'quantity', rule: 'range', min: 0, max: 1e9 } };
+    const range = {
+      code: 'invalid_value',
+      field: 'quantity',
+      message: 'Quantity must be between 0 and 1000000000.',
+      params: { field: 'quantity', rule: 'range', min: 0, max: 1e9 },
+    };
     expect(errorText(range)).toBe('Cantidad: debe estar entre 0 y 1.000.000.000.');
     expect(errorText({ ...range, params: { field: 'quantity', rule: 'something_new' } })).toBe('Cantidad: valor no válido.');
   });
@@ -171,7 +210,9 @@ describe('errors in the operator\'s language', () => {
   it('falls back to the English sentence when a value the message needs is missing or the code is unknown', () => {
     setLocale('de');
     // locked without until: the German sentence would lack the time.
-    expect(errorText({ code: 'locked', field: 'pin', message: 'Too many wrong PINs: locked for 5 minutes.' })).toBe('Too many wrong PINs: locked for 5 minutes.');
+    expect(errorText({ code: 'locked', field: 'pin', message: 'Too many wrong PINs: locked for 5 minutes.' })).toBe(
+      'Too many wrong PINs: locked for 5 minutes.',
+    );
     expect(errorText({ code: 'brand_new', message: 'Something new happened.' })).toBe('Something new happened.');
     // A code without params in German.
     expect(errorText({ code: 'offline', message: 'The sync server cannot be reached.' })).toMatch(/^Der Sync-Server ist nicht erreichbar/);
@@ -187,7 +228,17 @@ describe('quarantine reasons (the wire\'s "<code>: <sentence>")', () => {
   afterEach(() => setLocale(null));
   const rules = [
     { column: 'notes', label: 'Notes', kind: 'text', required: false, minLen: 0, maxLen: 4000, hasRange: false, min: 0, max: 0 },
-    { column: 'quantity', label: 'Quantity', kind: 'integer', required: true, minLen: 0, maxLen: 0, hasRange: true, min: 0, max: 1_000_000_000 },
+    {
+      column: 'quantity',
+      label: 'Quantity',
+      kind: 'integer',
+      required: true,
+      minLen: 0,
+      maxLen: 0,
+      hasRange: true,
+      min: 0,
+      max: 1_000_000_000,
+    },
   ] as FieldRule[];
 
   it('takes the column from the sentence and the limit from the registry', () => {
@@ -198,19 +249,26 @@ describe('quarantine reasons (the wire\'s "<code>: <sentence>")', () => {
     expect(errorText(e)).toBe('Notizen ist zu lang: höchstens 4.000 Zeichen.');
   });
 
-  it('reads the protocol\'s invalid_value rules', () => {
+  it("reads the protocol's invalid_value rules", () => {
     const r = rejectionError('invalid_value: quantity must be between 0 and 1000000000', rules);
     expect(r.params).toEqual({ field: 'quantity', rule: 'range', min: 0, max: 1_000_000_000 });
     expect(rejectionError('invalid_value: quantity must be a whole number', rules).params).toEqual({ field: 'quantity', rule: 'integer' });
-    expect(rejectionError('invalid_value: role must be one of operator, supervisor, manager').params).toMatchObject({ rule: 'one_of', options: 'operator, supervisor, manager' });
+    expect(rejectionError('invalid_value: role must be one of operator, supervisor, manager').params).toMatchObject({
+      rule: 'one_of',
+      options: 'operator, supervisor, manager',
+    });
     expect(rejectionError('unknown_column: table production_records has no column "colour"').params).toEqual({ field: 'colour' });
   });
 
   it('says codes without a column from the code alone', () => {
     setLocale('fr');
-    expect(errorText(rejectionError('clock_ahead: hlc is 6m0s ahead of the server clock (allowed 5m0s); correct the clock offset and re-stamp'))).toMatch(/^L’horloge de cet ordinateur/);
+    expect(
+      errorText(rejectionError('clock_ahead: hlc is 6m0s ahead of the server clock (allowed 5m0s); correct the clock offset and re-stamp')),
+    ).toMatch(/^L’horloge de cet ordinateur/);
     expect(errorText(rejectionError('row_deleted: the row was deleted and purged'))).toMatch(/^Cet élément a été supprimé sur le serveur/);
-    expect(errorText(rejectionError('forbidden: only manager devices write people'))).toBe('Votre rôle ne permet pas cela. Demandez à un responsable.');
+    expect(errorText(rejectionError('forbidden: only manager devices write people'))).toBe(
+      'Votre rôle ne permet pas cela. Demandez à un responsable.',
+    );
   });
 
   it('keeps a reason that is not "<code>: <sentence>" as it is', () => {
@@ -220,7 +278,7 @@ describe('quarantine reasons (the wire\'s "<code>: <sentence>")', () => {
   });
 });
 
-describe('exports in the operator\'s language', () => {
+describe("exports in the operator's language", () => {
   afterEach(() => {
     setLocale(null);
     removeBackend();
@@ -253,11 +311,11 @@ describe('exports in the operator\'s language', () => {
   });
 });
 
-describe('setup failures in the operator\'s language', () => {
+describe("setup failures in the operator's language", () => {
   afterEach(() => setLocale(null));
   const f = { code: 'key_missing', title: 'The database key is missing', message: 'Call IT.' };
 
-  it('says a failure by its code, Go\'s words in English and for an unknown code', () => {
+  it("says a failure by its code, Go's words in English and for an unknown code", () => {
     expect(failureText(f)).toEqual({ title: f.title, message: f.message });
     setLocale('de');
     expect(failureText(f).title).toBe('Der Datenbankschlüssel fehlt');
@@ -266,10 +324,10 @@ describe('setup failures in the operator\'s language', () => {
   });
 });
 
-describe('the registry\'s rules for quarantine reasons', () => {
+describe("the registry's rules for quarantine reasons", () => {
   afterEach(removeBackend);
 
-  it('fetches a table\'s rules once, and again after a failure', async () => {
+  it("fetches a table's rules once, and again after a failure", async () => {
     let calls = 0;
     let fail = true;
     installBackend({
@@ -277,7 +335,20 @@ describe('the registry\'s rules for quarantine reasons', () => {
         Fields: (table: unknown) => {
           calls++;
           if (fail) return Promise.reject({ code: 'internal', message: '' });
-          return Promise.resolve([{ column: 'notes', label: 'Notes', kind: 'text', required: false, minLen: 0, maxLen: 4000, hasRange: false, min: 0, max: 0, table }]);
+          return Promise.resolve([
+            {
+              column: 'notes',
+              label: 'Notes',
+              kind: 'text',
+              required: false,
+              minLen: 0,
+              maxLen: 4000,
+              hasRange: false,
+              min: 0,
+              max: 0,
+              table,
+            },
+          ]);
         },
       },
     });

@@ -30,7 +30,16 @@ import {
   around,
 } from './conflict';
 
-const base = { id: 'c1', line_id: 'L1', recipe: 'R-1', target_rate_per_hour: 100, temperature_c: 180, speed_rpm: 60, notes: 'run slow on nights', deleted_at: null };
+const base = {
+  id: 'c1',
+  line_id: 'L1',
+  recipe: 'R-1',
+  target_rate_per_hour: 100,
+  temperature_c: 180,
+  speed_rpm: 60,
+  notes: 'run slow on nights',
+  deleted_at: null,
+};
 const mine = { ...base, temperature_c: 185, notes: 'run fast on nights', speed_rpm: 70 };
 const theirs = { ...base, temperature_c: 190, notes: 'run slow on nights', recipe: 'R-2', speed_rpm: 70 };
 
@@ -75,7 +84,12 @@ describe('wordDiff', () => {
     const parts = wordDiff('run slow on nights', 'run fast on nights');
     expect(parts.filter((p) => p.removed).map((p) => p.text.trim())).toEqual(['slow']);
     expect(parts.filter((p) => p.added).map((p) => p.text.trim())).toEqual(['fast']);
-    expect(parts.filter((p) => !p.added && !p.removed).map((p) => p.text).join('')).toContain('on nights');
+    expect(
+      parts
+        .filter((p) => !p.added && !p.removed)
+        .map((p) => p.text)
+        .join(''),
+    ).toContain('on nights');
   });
 });
 
@@ -110,7 +124,12 @@ describe('delete vs edit', () => {
 
 describe('inbox', () => {
   const c = (status: string, createdAt: number, table = 'line_configs', line = 'L1', deviceId = 'dev-a') => ({
-    status, createdAt, table, deviceId, mine: { line_id: line }, theirs: { line_id: line },
+    status,
+    createdAt,
+    table,
+    deviceId,
+    mine: { line_id: line },
+    theirs: { line_id: line },
   });
   it('puts open first, then auto-resolved, then resolved, newest first', () => {
     const xs = sortInbox([c('resolved', 3), c('open', 1), c('auto_resolved', 5), c('open', 2)]);
@@ -149,7 +168,9 @@ describe('the decision of a resolved conflict', () => {
   it('takes the row version from the latest resolved version of the conflict record', () => {
     expect(decisionVersion([record(3, {}), record(8, { status: 'resolved', row_version: 9 })])).toBe(9);
     // in any order, the latest resolved record wins
-    expect(decisionVersion([record(12, { status: 'resolved', row_version: 13 }), record(8, { status: 'resolved', row_version: 9 })])).toBe(13);
+    expect(decisionVersion([record(12, { status: 'resolved', row_version: 13 }), record(8, { status: 'resolved', row_version: 9 })])).toBe(
+      13,
+    );
   });
 
   it('knows no decision from an open record, a record without row_version, or nothing', () => {
@@ -240,7 +261,12 @@ describe('plain words (issue 20)', () => {
     expect(clock24(at(9, 5), now)).toBe('09:05');
   });
   it('folds unchanged fields away', () => {
-    const d = diffRows('line_configs', { recipe: 'R', temperature_c: 180 }, { recipe: 'R', temperature_c: 185 }, { recipe: 'R', temperature_c: 190 });
+    const d = diffRows(
+      'line_configs',
+      { recipe: 'R', temperature_c: 180 },
+      { recipe: 'R', temperature_c: 185 },
+      { recipe: 'R', temperature_c: 190 },
+    );
     const { changed, unchanged } = foldUnchanged(d);
     expect(changed.map((x) => x.field)).toEqual(['temperature_c']);
     expect(unchanged.map((x) => x.field)).toContain('recipe');
@@ -277,7 +303,9 @@ describe('in the operator’s language (issue 21)', () => {
     expect(n.heading.theirs).toBe('Sam Supervisor, 14:02 — zuerst gespeichert');
     expect(n.heading.mine).toBe('Ana Operator, 14:05 — dieses Terminal');
     expect(n.heading.base).toBe('Vor beiden Änderungen, 13:40');
-    expect(sideNames({ ...c, theirsByName: '' }, 'other', c.theirs, now).heading.theirs).toBe('Die andere Änderung, 14:02 — zuerst gespeichert');
+    expect(sideNames({ ...c, theirsByName: '' }, 'other', c.theirs, now).heading.theirs).toBe(
+      'Die andere Änderung, 14:02 — zuerst gespeichert',
+    );
     expect(clock24(new Date(2026, 11, 6, 23, 41).getTime(), now)).toBe('06.12.2026 23:41');
   });
 

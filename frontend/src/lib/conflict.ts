@@ -371,7 +371,12 @@ export function filterInbox<
     (c) =>
       (!f.status || c.status === f.status) &&
       (!f.table || c.table === f.table) &&
-      (!line || [c.mine?.line_id, c.theirs?.line_id].some((l) => String(l ?? '').toLowerCase().includes(line))) &&
+      (!line ||
+        [c.mine?.line_id, c.theirs?.line_id].some((l) =>
+          String(l ?? '')
+            .toLowerCase()
+            .includes(line),
+        )) &&
       (!device || c.deviceId.toLowerCase().includes(device) || (c.mineByName ?? '').toLowerCase().includes(device)) &&
       (!f.from || c.createdAt >= f.from) &&
       (!f.to || c.createdAt < f.to),
@@ -415,7 +420,12 @@ export function sideNames(
   };
   const here = !!thisDevice && c.deviceId === thisDevice;
   const mine = byName(c.mineByName, c.deviceId);
-  const first = c.theirsByName && c.theirsByName.trim() ? named(c.theirsByName) : here ? t('conflicts.side.anotherTerminal') : t('conflicts.side.otherChange');
+  const first =
+    c.theirsByName && c.theirsByName.trim()
+      ? named(c.theirsByName)
+      : here
+        ? t('conflicts.side.anotherTerminal')
+        : t('conflicts.side.otherChange');
   return {
     mine,
     theirs: first,

@@ -77,7 +77,9 @@ describe('chartModel', () => {
   });
 });
 
-const oneLine = [{ lineId: 'L1', quantity: 25, records: 3, targetRate: 10, target: 15, unit: '', units: [], mixed: false }] as unknown as Dashboard['lines'];
+const oneLine = [
+  { lineId: 'L1', quantity: 25, records: 3, targetRate: 10, target: 15, unit: '', units: [], mixed: false },
+] as unknown as Dashboard['lines'];
 
 describe('targetPerBucket', () => {
   it('is one line’s own: none when several lines are shown', () => {
@@ -91,7 +93,11 @@ describe('targetPerBucket', () => {
     expect(targetPerBucket(dash({ lines, now: 2.5 * H }))).toEqual([null, 5, 10]);
   });
   it('counts a 25-hour day', () => {
-    const d = dash({ lines: oneLine, buckets: [{ from: 0, to: 25 * H, label: 'Sun 25 Oct', hours: 25 }] as Dashboard['buckets'], now: 30 * H });
+    const d = dash({
+      lines: oneLine,
+      buckets: [{ from: 0, to: 25 * H, label: 'Sun 25 Oct', hours: 25 }] as Dashboard['buckets'],
+      now: 30 * H,
+    });
     expect(targetPerBucket(d)).toEqual([250]);
   });
 });
@@ -121,9 +127,50 @@ describe('lineCards', () => {
     hourFrom: new Date(2026, 11, 7, 9, 0).getTime(),
     hourTo: new Date(2026, 11, 7, 10, 0).getTime(),
     lines: [
-      { lineId: 'L1', lineName: 'Packing', unit: 'kg', units: [{ unit: 'kg', quantity: 420, records: 9 }], mixed: false, quantity: 420, records: 9, targetRate: 60, targetSince: new Date(2026, 11, 7, 7, 0).getTime(), target: 480, hourQuantity: 35, hourTarget: 60, shiftTarget: 420 + 480, projected: 880 },
-      { lineId: 'L2', lineName: '', unit: '', units: [{ unit: 'kg', quantity: 40, records: 1 }, { unit: 'pcs', quantity: 12, records: 1 }], mixed: true, quantity: 0, records: 2, targetRate: 20, target: 60, hourQuantity: 0 },
-      { lineId: 'L3', lineName: 'Filling', unit: 'pcs', units: [{ unit: 'pcs', quantity: 130, records: 2 }], mixed: false, quantity: 130, records: 2, targetRate: 20, target: 100, hourQuantity: 0, hourTarget: 20 },
+      {
+        lineId: 'L1',
+        lineName: 'Packing',
+        unit: 'kg',
+        units: [{ unit: 'kg', quantity: 420, records: 9 }],
+        mixed: false,
+        quantity: 420,
+        records: 9,
+        targetRate: 60,
+        targetSince: new Date(2026, 11, 7, 7, 0).getTime(),
+        target: 480,
+        hourQuantity: 35,
+        hourTarget: 60,
+        shiftTarget: 420 + 480,
+        projected: 880,
+      },
+      {
+        lineId: 'L2',
+        lineName: '',
+        unit: '',
+        units: [
+          { unit: 'kg', quantity: 40, records: 1 },
+          { unit: 'pcs', quantity: 12, records: 1 },
+        ],
+        mixed: true,
+        quantity: 0,
+        records: 2,
+        targetRate: 20,
+        target: 60,
+        hourQuantity: 0,
+      },
+      {
+        lineId: 'L3',
+        lineName: 'Filling',
+        unit: 'pcs',
+        units: [{ unit: 'pcs', quantity: 130, records: 2 }],
+        mixed: false,
+        quantity: 130,
+        records: 2,
+        targetRate: 20,
+        target: 100,
+        hourQuantity: 0,
+        hourTarget: 20,
+      },
     ],
   };
   const d = dash({ shift } as unknown as Partial<Dashboard>);
@@ -146,7 +193,9 @@ describe('lineCards', () => {
     expect(l2.against).toMatch(/not compared/);
   });
   it('writes ranges in 24-hour time', () => {
-    expect(rangeLabel({ from: new Date(2026, 11, 7, 14, 0).getTime(), to: new Date(2026, 11, 7, 22, 0).getTime() }, 'en-US')).toMatch(/14:00.*22:00/);
+    expect(rangeLabel({ from: new Date(2026, 11, 7, 14, 0).getTime(), to: new Date(2026, 11, 7, 22, 0).getTime() }, 'en-US')).toMatch(
+      /14:00.*22:00/,
+    );
   });
 });
 
@@ -172,7 +221,14 @@ describe('helpers', () => {
   it('a bar opens the records of its bucket, product and line', () => {
     const d = dash();
     const m = chartModel(d);
-    expect(recordsWindow(d, 1, m.stacks[0], 'L1')).toEqual({ line: 'L1', product: 'P-b', operator: '', from: '', to: '', window: `${H}/${2 * H}` });
+    expect(recordsWindow(d, 1, m.stacks[0], 'L1')).toEqual({
+      line: 'L1',
+      product: 'P-b',
+      operator: '',
+      from: '',
+      to: '',
+      window: `${H}/${2 * H}`,
+    });
     expect(recordsWindow(d, 0, null, '').product).toBe('');
   });
 });

@@ -76,8 +76,15 @@ export function chartModel(d: Dashboard, unit?: string): ChartModel {
   const ranked = [...byProduct.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([p]) => p);
   const own = ranked.length > maxStacks ? ranked.slice(0, maxStacks - 1) : ranked;
   const rest = ranked.slice(own.length);
-  const stacks: Stack[] = own.map((p, i) => ({ label: productLabel(p, d), products: [p], colour: okabeIto[i % okabeIto.length], data: new Array(n).fill(0) }));
-  const other: Stack | null = rest.length ? { label: t('dash.other', { count: rest.length }), products: rest, colour: otherColour, data: new Array(n).fill(0) } : null;
+  const stacks: Stack[] = own.map((p, i) => ({
+    label: productLabel(p, d),
+    products: [p],
+    colour: okabeIto[i % okabeIto.length],
+    data: new Array(n).fill(0),
+  }));
+  const other: Stack | null = rest.length
+    ? { label: t('dash.other', { count: rest.length }), products: rest, colour: otherColour, data: new Array(n).fill(0) }
+    : null;
   const index = new Map(own.map((p, i) => [p, i]));
   const totals = new Array(n).fill(0);
   for (const t of totalsOfUnit) {
@@ -235,10 +242,21 @@ export function lineCards(d: Dashboard): LineCard[] {
       behind: diff != null && Math.abs(diff) >= tol && diff < 0,
       aheadOfTarget: diff != null && Math.abs(diff) >= tol && diff > 0,
       aheadLabel:
-        diff == null ? '' : Math.abs(diff) < tol ? t('dash.card.onTarget') : diff > 0 ? t('dash.card.ahead', { amount: withUnit(diff, u) }) : t('dash.card.behind', { amount: withUnit(-diff, u) }),
+        diff == null
+          ? ''
+          : Math.abs(diff) < tol
+            ? t('dash.card.onTarget')
+            : diff > 0
+              ? t('dash.card.ahead', { amount: withUnit(diff, u) })
+              : t('dash.card.behind', { amount: withUnit(-diff, u) }),
       hour:
         l.hourTarget != null
-          ? t('dash.card.hourOf', { from: time24(sh.hourFrom), to: time24(sh.hourTo), actual: withUnit(l.hourQuantity, u), target: withUnit(l.hourTarget, u) })
+          ? t('dash.card.hourOf', {
+              from: time24(sh.hourFrom),
+              to: time24(sh.hourTo),
+              actual: withUnit(l.hourQuantity, u),
+              target: withUnit(l.hourTarget, u),
+            })
           : t('dash.card.hour', { from: time24(sh.hourFrom), to: time24(sh.hourTo), actual: withUnit(l.hourQuantity, u) }),
       projected:
         l.projected != null

@@ -44,7 +44,13 @@ export function webAudioBeep(kind: FeedbackKind): void {
     audio.ctx ??= new AC();
     const ctx = audio.ctx;
     if (ctx.state === 'suspended') void ctx.resume().catch(() => {});
-    const tones = kind === 'accept' ? [{ f: 1200, at: 0, d: 0.09 }] : [{ f: 220, at: 0, d: 0.14 }, { f: 220, at: 0.2, d: 0.14 }];
+    const tones =
+      kind === 'accept'
+        ? [{ f: 1200, at: 0, d: 0.09 }]
+        : [
+            { f: 220, at: 0, d: 0.14 },
+            { f: 220, at: 0.2, d: 0.14 },
+          ];
     for (const t of tones) {
       const osc = ctx.createOscillator();
       const gain = ctx.createGain();

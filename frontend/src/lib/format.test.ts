@@ -1,7 +1,20 @@
 // @vitest-environment node
 import { afterEach, describe, expect, it } from 'vitest';
 import { setLocale, type LocaleCode } from '../i18n';
-import { cipherLabel, dayEnd, dayStart, formatDate, formatDateTime, formatQuantity, formatSpan, formatTime, formatWhen, pendingLabel, pendingNoun, sendingNoun } from './format';
+import {
+  cipherLabel,
+  dayEnd,
+  dayStart,
+  formatDate,
+  formatDateTime,
+  formatQuantity,
+  formatSpan,
+  formatTime,
+  formatWhen,
+  pendingLabel,
+  pendingNoun,
+  sendingNoun,
+} from './format';
 
 afterEach(() => setLocale(null));
 

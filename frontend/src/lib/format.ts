@@ -51,7 +51,14 @@ export function formatWhen(ms: number, now: number = Date.now()): string {
 /** formatSpan renders a stretch of time, such as a shift, as short weekday,
  * day, month and time at both ends ("Mon 7 Dec, 06:00 – Mon 7 Dec, 14:00"). */
 export function formatSpan(from: number, to: number, locale: string = intlLocale()): string {
-  const f = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const f = new Intl.DateTimeFormat(locale, {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
   return `${f.format(new Date(from))} – ${f.format(new Date(to))}`;
 }
 

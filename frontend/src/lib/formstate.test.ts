@@ -36,7 +36,9 @@ describe('FormState', () => {
     f.errors = { name: 'old' };
     let done!: (v: string) => void;
     const save = vi.fn(() => new Promise<string>((r) => (done = r)));
-    const saved = vi.fn((r: string) => expect({ r, errors: { ...f.errors }, saving: f.saving }).toEqual({ r: 'L1', errors: {}, saving: true }));
+    const saved = vi.fn((r: string) =>
+      expect({ r, errors: { ...f.errors }, saving: f.saving }).toEqual({ r: 'L1', errors: {}, saving: true }),
+    );
     const first = f.submit({ check: () => ({}), save, saved });
     expect(f.saving).toBe(true);
     expect(await f.submit({ check: () => ({}), save })).toBe(false);

@@ -26,13 +26,27 @@ describe('scan detector', () => {
 
   it('takes a burst with one slow key if it is fast on the whole', () => {
     const d = createScanDetector();
-    for (const [k, t] of [['A', 0], ['B', 10], ['C', 10 + GAP_MS], ['D', 20 + GAP_MS], ['E', 30 + GAP_MS]] as const) d.key({ key: k }, t);
+    for (const [k, t] of [
+      ['A', 0],
+      ['B', 10],
+      ['C', 10 + GAP_MS],
+      ['D', 20 + GAP_MS],
+      ['E', 30 + GAP_MS],
+    ] as const)
+      d.key({ key: k }, t);
     expect(d.key({ key: 'Enter' }, 40 + GAP_MS)).toBe(5 * AVG_MS >= 40 + GAP_MS ? 'ABCDE' : '');
   });
 
   it('starts again after a pause, and forgets on a modifier', () => {
     const d = createScanDetector();
-    for (const [k, t] of [['x', 0], ['y', 10], ['A', 500], ['B', 505], ['C', 510]] as const) d.key({ key: k }, t);
+    for (const [k, t] of [
+      ['x', 0],
+      ['y', 10],
+      ['A', 500],
+      ['B', 505],
+      ['C', 510],
+    ] as const)
+      d.key({ key: k }, t);
     expect(d.key({ key: 'Enter' }, 515)).toBe('ABC');
     d.key({ key: 'a' }, 600);
     d.key({ key: 'b' }, 605);

@@ -1,7 +1,17 @@
 // @vitest-environment node
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from './api';
-import { captureKey, cleanBadge, createThrottle, initials, lockedProblem, lockedSentence, personLanguage, pinKey, signInProblem } from './signin';
+import {
+  captureKey,
+  cleanBadge,
+  createThrottle,
+  initials,
+  lockedProblem,
+  lockedSentence,
+  personLanguage,
+  pinKey,
+  signInProblem,
+} from './signin';
 import { setLocale } from '../i18n';
 import { noSession } from '../stores/session';
 
@@ -131,19 +141,31 @@ describe('sign-in in the language shown (issue 21)', () => {
   afterEach(() => setLocale(null));
 
   it('says a refusal from its code and values, and follows a change of language', () => {
-    const p = signInProblem(new ApiError('wrong_pin', 'Wrong PIN. 2 more tries before this badge is locked for a while.', 'pin', { field: 'pin', tries_left: 2 }));
+    const p = signInProblem(
+      new ApiError('wrong_pin', 'Wrong PIN. 2 more tries before this badge is locked for a while.', 'pin', { field: 'pin', tries_left: 2 }),
+    );
     expect(p.text).toBe('Wrong PIN. 2 more tries before this badge is locked for a while.');
     setLocale('de');
     expect(p.text).toBe('Falsche PIN. Noch 2 Versuche, dann wird dieser Ausweis eine Zeit lang gesperrt.');
     setLocale('pl');
     expect(p.text).toMatch(/^Błędny PIN\. Zostały 2 próby/);
     expect(signInProblem(new ApiError('wrong_pin', 'Enter your PIN.', 'pin', { rule: 'empty' })).text).toBe('Wpisz swój PIN.');
-    expect(signInProblem(new ApiError('inactive', 'Old Timer is no longer active at this site. Ask a manager.', 'badge', { name: 'Old Timer' })).text).toContain('Old Timer');
+    expect(
+      signInProblem(new ApiError('inactive', 'Old Timer is no longer active at this site. Ask a manager.', 'badge', { name: 'Old Timer' }))
+        .text,
+    ).toContain('Old Timer');
     expect(signInProblem(new Error('boom')).text).toBe('Logowanie się nie udało. Spróbuj ponownie; jeśli to się powtarza, zgłoś to do IT.');
     // A Go lockout: until a time in the locale.
     const until = new Date(2026, 0, 5, 14, 35).getTime();
     setLocale('fr');
-    const locked = signInProblem(new ApiError('locked', 'Too many wrong PINs: this badge is locked on this computer for 5 minutes. Try again later or ask a manager.', 'pin', { until: new Date(until).toISOString(), minutes: 5 }));
+    const locked = signInProblem(
+      new ApiError(
+        'locked',
+        'Too many wrong PINs: this badge is locked on this computer for 5 minutes. Try again later or ask a manager.',
+        'pin',
+        { until: new Date(until).toISOString(), minutes: 5 },
+      ),
+    );
     expect(locked.text).toContain('14:35');
     expect(locked.text).toMatch(/^Trop de codes PIN incorrects/);
   });

@@ -85,7 +85,9 @@ describe('in the language shown (issue 21)', () => {
       expect(pinProblem('123')).toBe('Eine PIN hat mindestens 4 Ziffern.');
       expect(rangeLabel(1000, 5000, 'kg')).toBe('1.000–5.000 kg');
       expect(rangeLabel(null, 500, '')).toBe('bis 500');
-      expect(intProblem('Die automatische Abmeldung', '10', 30, 86400)).toBe('Die automatische Abmeldung muss zwischen 30 und 86.400 liegen.');
+      expect(intProblem('Die automatische Abmeldung', '10', 30, 86400)).toBe(
+        'Die automatische Abmeldung muss zwischen 30 und 86.400 liegen.',
+      );
       expect(shiftsProblem('')).toContain('Früh=06:00');
     } finally {
       setLocale(null);

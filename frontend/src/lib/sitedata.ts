@@ -48,7 +48,8 @@ export function shiftsProblem(s: string): string {
     const h = Number(m[1]);
     const min = Number(m[2]);
     if (h > 23 || min > 59) return t('site.check.shiftTime', { part });
-    if (starts.has(h * 60 + min)) return t('site.check.shiftTwice', { time: `${String(h).padStart(2, '0')}:${String(min).padStart(2, '0')}` });
+    if (starts.has(h * 60 + min))
+      return t('site.check.shiftTwice', { time: `${String(h).padStart(2, '0')}:${String(min).padStart(2, '0')}` });
     starts.add(h * 60 + min);
   }
   return '';

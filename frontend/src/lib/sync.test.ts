@@ -1,6 +1,19 @@
 // @vitest-environment node
 import { afterEach, describe, expect, it } from 'vitest';
-import { clockWarning, dataMark, headline, lastErrorText, managedLanguage, progressLabel, reasonText, rowSummary, unsettledText, unsynced, verifiedLabel, verifiedTables } from './sync';
+import {
+  clockWarning,
+  dataMark,
+  headline,
+  lastErrorText,
+  managedLanguage,
+  progressLabel,
+  reasonText,
+  rowSummary,
+  unsettledText,
+  unsynced,
+  verifiedLabel,
+  verifiedTables,
+} from './sync';
 import { createPrefs } from '../stores/prefs';
 import { get } from 'svelte/store';
 import type { SyncStatus } from './api';
@@ -39,7 +52,10 @@ describe('progressLabel', () => {
       'Sending… 1,500 sent',
     );
     expect(
-      progressLabel(st({ syncing: true, progress: { phase: 'pull', pushed: 0, pulled: 25_000, cursor: 25_000, target: 100_000 } }), 'en-US'),
+      progressLabel(
+        st({ syncing: true, progress: { phase: 'pull', pushed: 0, pulled: 25_000, cursor: 25_000, target: 100_000 } }),
+        'en-US',
+      ),
     ).toBe('Receiving… 25,000 received (25%)');
     expect(progressLabel(st({ syncing: true, progress: { phase: 'pull', pushed: 0, pulled: 3, cursor: 3, target: 0 } }), 'en-US')).toBe(
       'Receiving… 3 received',
@@ -99,9 +115,20 @@ describe('setup skip preference', () => {
 
 describe('verification', () => {
   const at = new Date(2026, 11, 7, 14, 2, 30).getTime();
-  const verify = (over: object = {}) => ({ at, cursor: 120, tables: { production_records: 1200, people: 4 }, problem: '', repaired: 0, unresolved: 0, ...over });
+  const verify = (over: object = {}) => ({
+    at,
+    cursor: 120,
+    tables: { production_records: 1200, people: 4 },
+    problem: '',
+    repaired: 0,
+    unresolved: 0,
+    ...over,
+  });
   it('says when the device was last verified, beside the sync state', () => {
-    expect(verifiedLabel(st({ verify: verify() } as Partial<SyncStatus>))).toEqual({ tone: 'ok', label: 'Verified with the server at 14:02' });
+    expect(verifiedLabel(st({ verify: verify() } as Partial<SyncStatus>))).toEqual({
+      tone: 'ok',
+      label: 'Verified with the server at 14:02',
+    });
   });
   it('says why not: repairing, or cannot verify', () => {
     expect(verifiedLabel(st({ verify: verify({ problem: '3 rows differ; repairing' }) } as Partial<SyncStatus>))).toEqual({
@@ -131,11 +158,16 @@ describe('the sync client’s sentences in the language shown (issue 21)', () =>
   afterEach(() => setLocale(null));
 
   it('says a state the client names by its code, and keeps a sentence it does not know', () => {
-    const offline = syncStatusOf({ last_error: 'The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back.' });
+    const offline = syncStatusOf({
+      last_error: 'The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back.',
+    });
     expect(lastErrorText(offline)).toBe(offline.last_error);
     setLocale('es');
     expect(lastErrorText(offline)).toMatch(/^No se puede conectar con el servidor de sincronización\./);
-    const restored = syncStatusOf({ last_error: 'The sync server was restored from a backup. This computer re-reads what the server holds and sends again what it lost; your work is kept here.' });
+    const restored = syncStatusOf({
+      last_error:
+        'The sync server was restored from a backup. This computer re-reads what the server holds and sends again what it lost; your work is kept here.',
+    });
     setLocale('de');
     expect(lastErrorText(restored)).toMatch(/Sicherung/);
     const other = syncStatusOf({ last_error: 'The sync server refused the request (HTTP 500).' });
@@ -159,7 +191,13 @@ describe('the sync client’s sentences in the language shown (issue 21)', () =>
   });
 
   it('reads IT’s default language from the settings', () => {
-    const f = (value: string) => ({ fields: [{ field: 'language', value, source: 'managed', locked: false, secret: false }], configError: '', codeConfigured: false, autoEnrolling: false, autoEnrollError: '' });
+    const f = (value: string) => ({
+      fields: [{ field: 'language', value, source: 'managed', locked: false, secret: false }],
+      configError: '',
+      codeConfigured: false,
+      autoEnrolling: false,
+      autoEnrollError: '',
+    });
     expect(managedLanguage(f('pt-BR'))).toBe('pt-BR');
     expect(managedLanguage(f(' '))).toBeNull();
     expect(managedLanguage(null)).toBeNull();
@@ -174,7 +212,15 @@ describe('dataMark', () => {
     expect(dataMark(a)).toBe(dataMark(st({ ...base, progress: { phase: 'pull', pushed: 0, pulled: 5, cursor: 5, target: 10 } })));
     expect(dataMark(a)).toBe(dataMark(st({ ...base, online: false, clock_offset_ms: 90_000 })));
     const changes: Partial<SyncStatus>[] = [
-      { syncing: true }, { last_sync: 11 }, { pending: 2 }, { in_flight: 1 }, { awaiting_review: 1 }, { rejected: 1 }, { open_conflicts: 1 }, { enrolled: false }, { role: 'operator' },
+      { syncing: true },
+      { last_sync: 11 },
+      { pending: 2 },
+      { in_flight: 1 },
+      { awaiting_review: 1 },
+      { rejected: 1 },
+      { open_conflicts: 1 },
+      { enrolled: false },
+      { role: 'operator' },
     ];
     for (const over of changes) expect(dataMark(st({ ...base, ...over })), JSON.stringify(over)).not.toBe(dataMark(a));
   });

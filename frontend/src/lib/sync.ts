@@ -128,7 +128,12 @@ export function tableLabel(table: string): string {
 export function rowSummary(table: string, row: { [k: string]: unknown }): string {
   const str = (k: string) => (row[k] === null || row[k] === undefined ? '' : String(row[k]));
   if (table === 'production_records') {
-    return t('sync.row.record', { line: str('line_id'), product: str('product_id'), quantity: str('quantity'), operator: str('operator_id') });
+    return t('sync.row.record', {
+      line: str('line_id'),
+      product: str('product_id'),
+      quantity: str('quantity'),
+      operator: str('operator_id'),
+    });
   }
   if (table === 'line_configs') return t('sync.row.lineConfig', { line: str('line_id'), recipe: str('recipe') });
   return str('id');
@@ -216,7 +221,9 @@ export function verifiedTables(s: SyncStatus | null): { table: string; label: st
 
 /** managedLanguage is IT's default language from the managed configuration
  * (the settings' "language" field: "de", "pt-BR"), or null for none. */
-export function managedLanguage(s: Pick<SyncSettings, 'fields'> | { fields: { field: string; value: string }[] } | null | undefined): string | null {
+export function managedLanguage(
+  s: Pick<SyncSettings, 'fields'> | { fields: { field: string; value: string }[] } | null | undefined,
+): string | null {
   const f = s?.fields?.find((x) => x.field === 'language');
   return f?.value?.trim() || null;
 }

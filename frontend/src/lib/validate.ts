@@ -75,15 +75,45 @@ export function parseOptionalNumber(v: FormValue): number | undefined {
 export const defaultRecordRules: FieldRule[] = [
   { column: 'line_id', label: 'Line', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
   { column: 'product_id', label: 'Product', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
-  { column: 'quantity', label: 'Quantity', kind: 'integer', required: true, minLen: 0, maxLen: 0, hasRange: true, min: 0, max: 1_000_000_000 },
+  {
+    column: 'quantity',
+    label: 'Quantity',
+    kind: 'integer',
+    required: true,
+    minLen: 0,
+    maxLen: 0,
+    hasRange: true,
+    min: 0,
+    max: 1_000_000_000,
+  },
   { column: 'operator_id', label: 'Operator', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
 ];
 
 export const defaultLineConfigRules: FieldRule[] = [
   { column: 'line_id', label: 'Line', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
   { column: 'recipe', label: 'Recipe', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
-  { column: 'target_rate_per_hour', label: 'Target rate', kind: 'integer', required: false, minLen: 0, maxLen: 0, hasRange: true, min: 0, max: 1_000_000_000 },
+  {
+    column: 'target_rate_per_hour',
+    label: 'Target rate',
+    kind: 'integer',
+    required: false,
+    minLen: 0,
+    maxLen: 0,
+    hasRange: true,
+    min: 0,
+    max: 1_000_000_000,
+  },
   { column: 'temperature_c', label: 'Temperature', kind: 'number', required: false, minLen: 0, maxLen: 0, hasRange: false, min: 0, max: 0 },
-  { column: 'speed_rpm', label: 'Speed', kind: 'integer', required: false, minLen: 0, maxLen: 0, hasRange: true, min: 0, max: 1_000_000_000 },
+  {
+    column: 'speed_rpm',
+    label: 'Speed',
+    kind: 'integer',
+    required: false,
+    minLen: 0,
+    maxLen: 0,
+    hasRange: true,
+    min: 0,
+    max: 1_000_000_000,
+  },
   { column: 'notes', label: 'Notes', kind: 'text', required: false, minLen: 0, maxLen: 4000, hasRange: false, min: 0, max: 0 },
 ];

@@ -95,7 +95,11 @@ describe.runIf(runtimeJS !== '' && answersFile !== '')('the real Wails runtime',
 
   it('an unknown badge names the badge', async () => {
     const e = await refusal(session.identify('NOPE-7'));
-    expect([e.code, e.field, e.message]).toEqual(['unknown_badge', 'badge', 'No one at this site has the badge "NOPE-7". Scan it again or pick your name.']);
+    expect([e.code, e.field, e.message]).toEqual([
+      'unknown_badge',
+      'badge',
+      'No one at this site has the badge "NOPE-7". Scan it again or pick your name.',
+    ]);
   });
 
   it('a wrong PIN says how many tries are left and stays on the PIN step', async () => {
@@ -124,7 +128,9 @@ describe.runIf(runtimeJS !== '' && answersFile !== '')('the real Wails runtime',
     await screen.findByTestId('pin-pad');
     for (const k of '0000') await fireEvent.click(screen.getByTestId(`pin-key-${k}`));
     await fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
-    await expect.poll(() => screen.queryByTestId('signin-error')?.textContent).toBe('Wrong PIN. 4 more tries before this badge is locked for a while.');
+    await expect
+      .poll(() => screen.queryByTestId('signin-error')?.textContent)
+      .toBe('Wrong PIN. 4 more tries before this badge is locked for a while.');
     expect(screen.getByTestId('pin-pad')).toBeTruthy();
     expect(screen.queryByLabelText('Badge')).toBeNull();
   });

@@ -62,7 +62,8 @@ describe('EntryForm', () => {
   it('puts the store’s validation error next to its field', async () => {
     installBackend({
       RecordService: {
-        Create: () => Promise.reject({ code: 'too_long', message: 'Operator is 200 characters long; the limit is 128.', field: 'operator_id' }),
+        Create: () =>
+          Promise.reject({ code: 'too_long', message: 'Operator is 200 characters long; the limit is 128.', field: 'operator_id' }),
       },
     });
     render(EntryForm, { onsaved: noop, oncancel: noop, ondelete: noop });
@@ -91,7 +92,9 @@ describe('EntryForm with site data and people', () => {
   const ana = { badgeId: 'B-1', displayName: 'Ana Lima', role: 'operator', needsPin: false };
 
   it('takes the operator from the signed-in person, read-only', async () => {
-    const create = vi.fn((r: unknown) => Promise.resolve({ id: 'n1', createdAt: 1, updatedAt: 1, pending: true, operatorName: 'Ana Lima', ...(r as object) }));
+    const create = vi.fn((r: unknown) =>
+      Promise.resolve({ id: 'n1', createdAt: 1, updatedAt: 1, pending: true, operatorName: 'Ana Lima', ...(r as object) }),
+    );
     installBackend({ RecordService: { Create: create } });
     prefs.remember('L1', 'typed-before');
     session.set({ ...noSession, required: true, signedIn: true, person: ana });
@@ -114,7 +117,8 @@ describe('EntryForm with site data and people', () => {
     installBackend({
       SiteService: { Get: () => Promise.resolve(siteData()) },
       RecordService: {
-        Create: () => Promise.reject({ code: 'unknown_code', field: 'product_id', message: 'Product "P9" is not in this site\'s list of products.' }),
+        Create: () =>
+          Promise.reject({ code: 'unknown_code', field: 'product_id', message: 'Product "P9" is not in this site\'s list of products.' }),
       },
     });
     await siteStore.load();
@@ -134,7 +138,9 @@ describe('EntryForm with site data and people', () => {
     await fireEvent.input(product, { target: { value: 'P9' } });
     await fireEvent.input(screen.getByLabelText('Quantity'), { target: { value: '3' } });
     await fireEvent.click(screen.getByTestId('save-record'));
-    await vi.waitFor(() => expect(screen.getByTestId('error-f-product').textContent).toBe('Product "P9" is not in this site\'s list of products.'));
+    await vi.waitFor(() =>
+      expect(screen.getByTestId('error-f-product').textContent).toBe('Product "P9" is not in this site\'s list of products.'),
+    );
     expect(product.getAttribute('aria-invalid')).toBe('true');
     expect(document.activeElement).toBe(product);
   });

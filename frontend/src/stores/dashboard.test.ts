@@ -5,7 +5,20 @@ import { createDashboard } from './dashboard';
 import type { Dashboard, DataChanged, DashboardQuery } from '../lib/api';
 
 function answer(rev: number, from = 0, to = 100): Dashboard {
-  return { from, to, now: 50, granularity: 'hour', timeZone: 'UTC', shifts: [], buckets: [], totals: [], lines: [], topProducts: [], topOperators: [], rev } as unknown as Dashboard;
+  return {
+    from,
+    to,
+    now: 50,
+    granularity: 'hour',
+    timeZone: 'UTC',
+    shifts: [],
+    buckets: [],
+    totals: [],
+    lines: [],
+    topProducts: [],
+    topOperators: [],
+    rev,
+  } as unknown as Dashboard;
 }
 
 describe('dashboard store', () => {

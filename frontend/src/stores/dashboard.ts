@@ -49,7 +49,13 @@ export function createDashboard(
   api: { get: (q: Partial<DashboardQuery>) => Promise<Dashboard>; changes: (rev: number) => Promise<DataChanged> } = dashboardApi,
   subscribe: (fn: (c: DataChanged) => void) => () => void = (fn) => onEvent<DataChanged>('data:changed', fn),
 ): DashboardStore {
-  const state = writable<DashState>({ query: { preset: 'today', granularity: '', lineId: '', shifts: savedShifts() }, data: null, loading: false, error: null, refreshes: 0 });
+  const state = writable<DashState>({
+    query: { preset: 'today', granularity: '', lineId: '', shifts: savedShifts() },
+    data: null,
+    loading: false,
+    error: null,
+    refreshes: 0,
+  });
   let seq = 0;
 
   async function load() {

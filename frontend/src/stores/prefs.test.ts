@@ -43,8 +43,7 @@ function fakeGo(start: Partial<TerminalPrefs> = {}) {
 }
 
 /** everything written to storage, as one string to search. */
-const dump = (st: Storage) =>
-  Array.from({ length: st.length }, (_, i) => `${st.key(i)}=${st.getItem(st.key(i) ?? '')}`).join('\n');
+const dump = (st: Storage) => Array.from({ length: st.length }, (_, i) => `${st.key(i)}=${st.getItem(st.key(i) ?? '')}`).join('\n');
 
 describe('prefs', () => {
   it('keeps the scan sound choice in Go, on by default (issue 20)', async () => {
@@ -91,7 +90,13 @@ describe('prefs', () => {
     expect(st.length).toBe(1);
     expect(JSON.parse(st.getItem('outpost.prefs.v1') ?? '{}')).toEqual({ theme: 'light' });
     await p.load();
-    expect(go.kept).toEqual({ lastLine: 'L9', lastOperator: 'BADGE-4711', setupSkipped: true, dashboardShifts: 'A=05:00', scanSoundOff: false });
+    expect(go.kept).toEqual({
+      lastLine: 'L9',
+      lastOperator: 'BADGE-4711',
+      setupSkipped: true,
+      dashboardShifts: 'A=05:00',
+      scanSoundOff: false,
+    });
     expect(get(p)).toMatchObject({ theme: 'light', lastLine: 'L9', lastOperator: 'BADGE-4711', setupSkipped: true });
   });
 

@@ -41,9 +41,7 @@ const SHIFTS_KEY = 'outpost.dashboard.shifts';
 
 function defaults(): Prefs {
   const light =
-    typeof window !== 'undefined' &&
-    typeof window.matchMedia === 'function' &&
-    window.matchMedia('(prefers-color-scheme: light)').matches;
+    typeof window !== 'undefined' && typeof window.matchMedia === 'function' && window.matchMedia('(prefers-color-scheme: light)').matches;
   return { theme: light ? 'light' : 'dark', lastLine: '', lastOperator: '', setupSkipped: false, dashboardShifts: '', scanSoundOff: false };
 }
 

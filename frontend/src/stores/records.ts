@@ -74,10 +74,7 @@ export interface RecordList extends Readable<ListState> {
 
 const maxCachedPages = 40;
 
-export function createRecordList(
-  list: (f: Partial<RecordFilter>) => Promise<RecordPage> = recordsApi.list,
-  pageSize = 200,
-): RecordList {
+export function createRecordList(list: (f: Partial<RecordFilter>) => Promise<RecordPage> = recordsApi.list, pageSize = 200): RecordList {
   const state = writable<ListState>({
     filters: { ...emptyFilters },
     sort: 'updated_at',

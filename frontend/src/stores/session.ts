@@ -5,14 +5,7 @@
 // reported with Touch(), at most every 15 s, so the idle sign-out only
 // happens to a terminal nobody uses.
 import { derived, get, writable, type Readable } from 'svelte/store';
-import {
-  session as sessionApi,
-  onEvent,
-  toApiError,
-  type ApiError,
-  type PersonChoice,
-  type Session,
-} from '../lib/api';
+import { session as sessionApi, onEvent, toApiError, type ApiError, type PersonChoice, type Session } from '../lib/api';
 import { cleanBadge, createThrottle, lockedProblem, personLanguage, signInProblem, type SignInProblem, pinKey } from '../lib/signin';
 import { applyPersonLanguage } from '../i18n';
 
@@ -154,7 +147,10 @@ export const signedInPerson = derived(session, (s) => (s.session.signedIn ? (s.s
 
 /** personMayResolve: nobody needs to sign in here, or a manager is
  * signed in (the server checks the device's role besides). */
-export const personMayResolve = derived(session, (s) => !s.session.required || (s.session.signedIn && s.session.person?.role === 'manager'));
+export const personMayResolve = derived(
+  session,
+  (s) => !s.session.required || (s.session.signedIn && s.session.person?.role === 'manager'),
+);
 
 // ---------------------------------------------------------------------------
 // The sign-in flow: badge (scanned or picked by name), then a PIN when needed.
@@ -178,9 +174,22 @@ export interface FlowApi {
   signIn: (badgeId: string, pin: string) => Promise<Session>;
 }
 
-const emptyFlow = (): FlowState => ({ step: 'badge', badge: '', person: null, pin: '', busy: false, problem: null, people: [], peopleError: null });
+const emptyFlow = (): FlowState => ({
+  step: 'badge',
+  badge: '',
+  person: null,
+  pin: '',
+  busy: false,
+  problem: null,
+  people: [],
+  peopleError: null,
+});
 
-export function createSignInFlow(api: FlowApi = sessionApi, onSignedIn: (s: Session) => void = (s) => session.set(s), now: () => number = Date.now) {
+export function createSignInFlow(
+  api: FlowApi = sessionApi,
+  onSignedIn: (s: Session) => void = (s) => session.set(s),
+  now: () => number = Date.now,
+) {
   const state = writable<FlowState>(emptyFlow());
   const patch = (p: Partial<FlowState>) => state.update((s) => ({ ...s, ...p }));
 

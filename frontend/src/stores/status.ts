@@ -7,10 +7,7 @@ import { writable, type Readable } from 'svelte/store';
 import { status as statusApi, onEvent, type Status, type SyncStatus, ApiError, toApiError } from '../lib/api';
 import { dataMark } from '../lib/sync';
 
-export type StatusState =
-  | { phase: 'loading' }
-  | { phase: 'ready'; status: Status }
-  | { phase: 'error'; error: ApiError };
+export type StatusState = { phase: 'loading' } | { phase: 'ready'; status: Status } | { phase: 'error'; error: ApiError };
 
 type On = (name: string, cb: (data: unknown) => void) => () => void;
 

@@ -29,7 +29,9 @@ describe('status store', () => {
   });
 
   it('holds a sentence when the call fails', async () => {
-    const s = createStatusStore(() => Promise.reject({ code: 'timeout', message: 'The local database took too long to answer. Try again.' }));
+    const s = createStatusStore(() =>
+      Promise.reject({ code: 'timeout', message: 'The local database took too long to answer. Try again.' }),
+    );
     await s.refresh();
     const v = get(s);
     expect(v.phase).toBe('error');
@@ -66,7 +68,19 @@ describe('status store without polling (issue 18)', () => {
       subs,
     };
   };
-  const sync = (over: object = {}) => ({ enrolled: true, role: 'operator', syncing: false, last_sync: 1, pending: 0, in_flight: 0, awaiting_review: 0, rejected: 0, open_conflicts: 0, online: true, ...over });
+  const sync = (over: object = {}) => ({
+    enrolled: true,
+    role: 'operator',
+    syncing: false,
+    last_sync: 1,
+    pending: 0,
+    in_flight: 0,
+    awaiting_review: 0,
+    rejected: 0,
+    open_conflicts: 0,
+    online: true,
+    ...over,
+  });
 
   it('reads once, then again on data:changed and on a sync:status that changes the counts, not on a progress tick', async () => {
     vi.useFakeTimers();
@@ -95,7 +109,9 @@ describe('status store without polling (issue 18)', () => {
   it('reads again while the read fails', async () => {
     vi.useFakeTimers();
     let fail = true;
-    const fn = vi.fn(() => (fail ? Promise.reject({ code: 'timeout', message: 'The local database took too long to answer.' }) : Promise.resolve(status(0))));
+    const fn = vi.fn(() =>
+      fail ? Promise.reject({ code: 'timeout', message: 'The local database took too long to answer.' }) : Promise.resolve(status(0)),
+    );
     const s = createStatusStore(fn, events().on);
     const stop = s.start();
     await vi.advanceTimersByTimeAsync(5000);

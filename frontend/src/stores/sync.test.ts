@@ -68,7 +68,9 @@ describe('sync store', () => {
     it('reads again while the read fails (nothing announces the store coming up)', async () => {
       vi.useFakeTimers();
       let fail = true;
-      const get1 = vi.fn(() => (fail ? Promise.reject({ code: 'timeout', message: 'The local database is still opening.' }) : Promise.resolve(status())));
+      const get1 = vi.fn(() =>
+        fail ? Promise.reject({ code: 'timeout', message: 'The local database is still opening.' }) : Promise.resolve(status()),
+      );
       const s = createSyncStore(get1, events().on);
       const stop = s.start(5000);
       await vi.advanceTimersByTimeAsync(0);
@@ -108,7 +110,9 @@ describe('ago', () => {
 
 describe('progressOf', () => {
   it('is the pulled share of the announced target while pulling', () => {
-    expect(progressOf(status({ syncing: true, progress: { phase: 'pull', pushed: 0, pulled: 500, cursor: 250, target: 1000 } }))).toBe(0.25);
+    expect(progressOf(status({ syncing: true, progress: { phase: 'pull', pushed: 0, pulled: 500, cursor: 250, target: 1000 } }))).toBe(
+      0.25,
+    );
     expect(progressOf(status({ syncing: false, progress: { phase: 'pull', pushed: 0, pulled: 5, cursor: 5, target: 10 } }))).toBeNull();
     expect(progressOf(status({ syncing: true, progress: { phase: 'push', pushed: 5, pulled: 0, cursor: 0, target: 10 } }))).toBeNull();
   });

@@ -10,10 +10,7 @@ import { managedLanguage } from '../lib/sync';
 import { setManagedDefault } from '../i18n';
 export { ago, progressOf } from '../lib/sync';
 
-export type SyncState =
-  | { phase: 'loading' }
-  | { phase: 'ready'; status: SyncStatus }
-  | { phase: 'error'; error: ApiError };
+export type SyncState = { phase: 'loading' } | { phase: 'ready'; status: SyncStatus } | { phase: 'error'; error: ApiError };
 
 type On = (name: string, cb: (...data: unknown[]) => void) => () => void;
 

@@ -43,7 +43,11 @@ export function createToasts(times: ToastTimes = {}) {
       for (const x of l) if (!kept.includes(x)) dismissTimer(x.id);
       return [...kept, { id, kind, text, action }];
     });
-    if (kind !== 'error') timers.set(id, setTimeout(() => dismiss(id), kind === 'success' ? ms.successMs : ms.infoMs));
+    if (kind !== 'error')
+      timers.set(
+        id,
+        setTimeout(() => dismiss(id), kind === 'success' ? ms.successMs : ms.infoMs),
+      );
     return id;
   }
 

@@ -111,7 +111,11 @@ export class ConflictsView {
     this.selected ? (this.selected.decision === 'stale' && this.selected.staleRow ? this.selected.staleRow : this.selected.theirs) : {},
   );
   baseVersion = $derived(
-    this.selected ? (this.selected.decision === 'stale' && this.selected.staleVersion ? this.selected.staleVersion : this.selected.theirsVersion) : 0,
+    this.selected
+      ? this.selected.decision === 'stale' && this.selected.staleVersion
+        ? this.selected.staleVersion
+        : this.selected.theirsVersion
+      : 0,
   );
   diffs = $derived(this.selected ? diffRows(this.selected.table, this.selected.base, this.selected.mine, this.theirs) : []);
   folded = $derived(foldUnchanged(this.diffs));
@@ -219,7 +223,9 @@ export class ConflictsView {
     this.notice = null;
     try {
       const state = await api.resolve(this.selected.id, this.merged.row, this.baseVersion, this.reason);
-      this.notice = { key: state === 'sent' ? 'conflicts.notice.sent' : state === 'queued' ? 'conflicts.notice.queued' : 'conflicts.notice.stale' };
+      this.notice = {
+        key: state === 'sent' ? 'conflicts.notice.sent' : state === 'queued' ? 'conflicts.notice.queued' : 'conflicts.notice.stale',
+      };
       await this.load();
       if (state === 'stale') {
         const c = this.all.find((x) => x.id === this.selectedId);

@@ -12,11 +12,30 @@ const status = (role: string) => syncStatusOf({ server_url: 'https://s', role, o
 
 const row = { id: 'r1', line_id: 'L1', product_id: 'P-100', quantity: 5, operator_id: 'B-1', deleted_at: null };
 const conflict = (over: object = {}) => ({
-  id: 'c1', table: 'production_records', rowId: 'r1', status: 'open',
-  base: row, mine: { ...row, quantity: 7 }, theirs: { ...row, quantity: 9, operator_id: 'B-2' },
-  winner: '', fields: ['quantity'], deviceId: 'aaaabbbbccccdddd', createdAt: 1_700_000_000_000,
-  resolvedAt: 0, resolvedBy: '', resolvedByPerson: '', resolvedByName: '', mineBy: 'B-1', mineByName: 'Ana Lima',
-  reason: '', theirsVersion: 3, decision: '', decisionError: '', staleRow: null, staleVersion: 0, ...over,
+  id: 'c1',
+  table: 'production_records',
+  rowId: 'r1',
+  status: 'open',
+  base: row,
+  mine: { ...row, quantity: 7 },
+  theirs: { ...row, quantity: 9, operator_id: 'B-2' },
+  winner: '',
+  fields: ['quantity'],
+  deviceId: 'aaaabbbbccccdddd',
+  createdAt: 1_700_000_000_000,
+  resolvedAt: 0,
+  resolvedBy: '',
+  resolvedByPerson: '',
+  resolvedByName: '',
+  mineBy: 'B-1',
+  mineByName: 'Ana Lima',
+  reason: '',
+  theirsVersion: 3,
+  decision: '',
+  decisionError: '',
+  staleRow: null,
+  staleVersion: 0,
+  ...over,
 });
 
 const max = { badgeId: 'B-9', displayName: 'Max Weber', role: 'manager', needsPin: true };
@@ -33,7 +52,17 @@ describe('ConflictsScreen with people', () => {
   it('names who made the change, who decided, and each version in the history', async () => {
     installBackend({
       ConflictService: {
-        List: () => Promise.resolve([conflict({ status: 'resolved', resolvedAt: 1_700_000_100_000, resolvedBy: 'mgr-device-1', resolvedByPerson: 'B-9', resolvedByName: 'Max Weber', reason: 'Counted again' })]),
+        List: () =>
+          Promise.resolve([
+            conflict({
+              status: 'resolved',
+              resolvedAt: 1_700_000_100_000,
+              resolvedBy: 'mgr-device-1',
+              resolvedByPerson: 'B-9',
+              resolvedByName: 'Max Weber',
+              reason: 'Counted again',
+            }),
+          ]),
         History: () =>
           Promise.resolve([
             { version: 1, hlc: '1', device_id: 'aaaabbbbccccdddd', row, byName: 'Ana Lima' },
@@ -56,16 +85,22 @@ describe('ConflictsScreen with people', () => {
   });
 
   it('a manager computer with an operator signed in: the reason beside Resolve, and the Go refusal shown', async () => {
-    const resolve = vi.fn(() => Promise.reject({ code: 'forbidden', message: 'Only a manager can resolve conflicts; Ana Lima is signed in as an operator.' }));
+    const resolve = vi.fn(() =>
+      Promise.reject({ code: 'forbidden', message: 'Only a manager can resolve conflicts; Ana Lima is signed in as an operator.' }),
+    );
     installBackend({ ConflictService: { List: () => Promise.resolve([conflict()]), Resolve: resolve } });
     session.set({ ...noSession, required: true, signedIn: true, person: ana });
     render(ConflictsScreen);
-    expect((await screen.findByTestId('resolve-blocked')).textContent).toContain('Signed in as Ana Lima (Operator): only a manager can resolve conflicts.');
+    expect((await screen.findByTestId('resolve-blocked')).textContent).toContain(
+      'Signed in as Ana Lima (Operator): only a manager can resolve conflicts.',
+    );
     await fireEvent.click(screen.getByTestId('take-theirs')); // take all: theirs
     await fireEvent.input(screen.getByLabelText(/Reason/), { target: { value: 'Counted again' } });
     await fireEvent.click(screen.getByTestId('resolve'));
     await vi.waitFor(() =>
-      expect(screen.getByTestId('resolve-notice').textContent).toBe('Only a manager can resolve conflicts; Ana Lima is signed in as an operator.'),
+      expect(screen.getByTestId('resolve-notice').textContent).toBe(
+        'Only a manager can resolve conflicts; Ana Lima is signed in as an operator.',
+      ),
     );
     expect(resolve).toHaveBeenCalled();
   });
@@ -86,7 +121,10 @@ describe('ConflictsScreen header', () => {
   it('has a space between when it was decided and who decided', async () => {
     installBackend({
       ConflictService: {
-        List: () => Promise.resolve([conflict({ status: 'resolved', resolvedAt: 1_700_000_100_000, resolvedBy: 'mgr-device-1', resolvedByName: 'Max Weber' })]),
+        List: () =>
+          Promise.resolve([
+            conflict({ status: 'resolved', resolvedAt: 1_700_000_100_000, resolvedBy: 'mgr-device-1', resolvedByName: 'Max Weber' }),
+          ]),
         History: () => Promise.resolve([]),
       },
     });
@@ -102,9 +140,20 @@ describe('ConflictsScreen, a resolved conflict', () => {
   // The decision took mine's quantity (7) and theirs' operator (B-2).
   const decidedRow = { ...row, quantity: 7, operator_id: 'B-2', server_updated_at: 1_700_000_100_000 };
   const resolved = conflict({
-    status: 'resolved', resolvedAt: 1_700_000_100_000, resolvedBy: 'mgr-device-1', resolvedByPerson: 'B-9', resolvedByName: 'Max Weber', reason: 'Counted again',
+    status: 'resolved',
+    resolvedAt: 1_700_000_100_000,
+    resolvedBy: 'mgr-device-1',
+    resolvedByPerson: 'B-9',
+    resolvedByName: 'Max Weber',
+    reason: 'Counted again',
   });
-  function history(rowVersions: object[], recordVersions: object[] = [{ version: 4, hlc: '4', device_id: 'x', row: { id: 'c1', status: 'open', row_version: 0 }, byName: '' }, { version: 6, hlc: '6', device_id: 'x', row: { id: 'c1', status: 'resolved', row_version: 5 }, byName: '' }]) {
+  function history(
+    rowVersions: object[],
+    recordVersions: object[] = [
+      { version: 4, hlc: '4', device_id: 'x', row: { id: 'c1', status: 'open', row_version: 0 }, byName: '' },
+      { version: 6, hlc: '6', device_id: 'x', row: { id: 'c1', status: 'resolved', row_version: 5 }, byName: '' },
+    ],
+  ) {
     return vi.fn((table: unknown) => Promise.resolve(table === 'sync_conflicts' ? recordVersions : rowVersions));
   }
   const rowVersions = [
@@ -114,7 +163,8 @@ describe('ConflictsScreen, a resolved conflict', () => {
   function theirsRow() {
     return { ...row, quantity: 9, operator_id: 'B-2' };
   }
-  const cell = (field: string, side: number) => document.querySelectorAll(`tr[data-field="${field}"] button.cell`)[side] as HTMLButtonElement;
+  const cell = (field: string, side: number) =>
+    document.querySelectorAll(`tr[data-field="${field}"] button.cell`)[side] as HTMLButtonElement;
 
   it('shows the decided row read-only, the values taken highlighted, and no Resolve', async () => {
     const History = history(rowVersions);
@@ -251,7 +301,9 @@ describe('ConflictsScreen, a resolved conflict', () => {
 
   it('an auto-resolved conflict keeps the manager’s Revert', async () => {
     const History = vi.fn(() => Promise.resolve([]));
-    installBackend({ ConflictService: { List: () => Promise.resolve([conflict({ status: 'auto_resolved', winner: 'theirs' })]), History } });
+    installBackend({
+      ConflictService: { List: () => Promise.resolve([conflict({ status: 'auto_resolved', winner: 'theirs' })]), History },
+    });
     session.set({ ...noSession, required: true, signedIn: true, person: max });
     render(ConflictsScreen);
     expect((await screen.findByTestId('resolve')).textContent).toContain('Revert to the result');
@@ -286,7 +338,15 @@ describe('ConflictsScreen, deciding', () => {
   it('keeps the "Resolved" notice when the conflict comes back resolved at once', async () => {
     let list = [conflict()];
     const Resolve = vi.fn(() => {
-      list = [conflict({ status: 'resolved', resolvedAt: 1_700_000_100_000, resolvedBy: 'd', resolvedByName: 'Max Weber', reason: 'Counted again' })];
+      list = [
+        conflict({
+          status: 'resolved',
+          resolvedAt: 1_700_000_100_000,
+          resolvedBy: 'd',
+          resolvedByName: 'Max Weber',
+          reason: 'Counted again',
+        }),
+      ];
       return Promise.resolve('sent');
     });
     installBackend({ ConflictService: { List: () => Promise.resolve(list), Resolve, History: () => Promise.resolve([]) } });
@@ -303,11 +363,24 @@ describe('ConflictsScreen, deciding', () => {
 });
 
 describe('ConflictsScreen on a people conflict', () => {
-  const person = { id: 'p1', badge_id: 'MGR-2', display_name: 'Max Manager', role: 'manager', active: 1, pin_hash: 'secret:00aa11bb22cc33dd', deleted_at: null };
+  const person = {
+    id: 'p1',
+    badge_id: 'MGR-2',
+    display_name: 'Max Manager',
+    role: 'manager',
+    active: 1,
+    pin_hash: 'secret:00aa11bb22cc33dd',
+    deleted_at: null,
+  };
   const people = (over: object = {}) =>
     conflict({
-      table: 'people', rowId: 'p1', fields: ['pin_hash'], base: person,
-      mine: { ...person, pin_hash: 'secret:44ee55ff66007711' }, theirs: { ...person, pin_hash: null }, ...over,
+      table: 'people',
+      rowId: 'p1',
+      fields: ['pin_hash'],
+      base: person,
+      mine: { ...person, pin_hash: 'secret:44ee55ff66007711' },
+      theirs: { ...person, pin_hash: null },
+      ...over,
     });
 
   it('says PIN changed / removed instead of any value, and offers no field to type a PIN', async () => {
@@ -320,7 +393,13 @@ describe('ConflictsScreen on a people conflict', () => {
           Promise.resolve([
             { version: 1, hlc: '1', device_id: 'aaaabbbbccccdddd', row: { ...person, pin_hash: null }, byName: 'Mia Manager' },
             { version: 2, hlc: '2', device_id: 'aaaabbbbccccdddd', row: person, byName: 'Mia Manager' },
-            { version: 3, hlc: '3', device_id: 'aaaabbbbccccdddd', row: { ...person, pin_hash: 'secret:44ee55ff66007711' }, byName: 'Mia Manager' },
+            {
+              version: 3,
+              hlc: '3',
+              device_id: 'aaaabbbbccccdddd',
+              row: { ...person, pin_hash: 'secret:44ee55ff66007711' },
+              byName: 'Mia Manager',
+            },
           ]),
       },
     });
@@ -351,20 +430,41 @@ describe('ConflictsScreen on a people conflict', () => {
 });
 
 describe('ConflictsScreen in plain words (issue 20)', () => {
-  const lc = { id: 'lc1', line_id: 'L7', recipe: 'Summer', target_rate_per_hour: 100, temperature_c: 180, speed_rpm: 60, notes: 'Check seals', deleted_at: null, updated_at: 1 };
+  const lc = {
+    id: 'lc1',
+    line_id: 'L7',
+    recipe: 'Summer',
+    target_rate_per_hour: 100,
+    temperature_c: 180,
+    speed_rpm: 60,
+    notes: 'Check seals',
+    deleted_at: null,
+    updated_at: 1,
+  };
   const lcConflict = () =>
     conflict({
-      table: 'line_configs', rowId: 'lc1', base: lc, mine: { ...lc, temperature_c: 185, notes: 'Check seals\nevery shift' }, theirs: { ...lc, temperature_c: 190 },
-      deviceId: 'this-terminal-1', mineByName: 'Ana Operator', theirsByName: 'Sam Supervisor',
+      table: 'line_configs',
+      rowId: 'lc1',
+      base: lc,
+      mine: { ...lc, temperature_c: 185, notes: 'Check seals\nevery shift' },
+      theirs: { ...lc, temperature_c: 190 },
+      deviceId: 'this-terminal-1',
+      mineByName: 'Ana Operator',
+      theirsByName: 'Sam Supervisor',
     });
-  beforeEach(() => syncStatus.set(syncStatusOf({ server_url: 'https://s', role: 'manager', open_conflicts: 1, last_sync: 1, device_id: 'this-terminal-1' })));
+  beforeEach(() =>
+    syncStatus.set(
+      syncStatusOf({ server_url: 'https://s', role: 'manager', open_conflicts: 1, last_sync: 1, device_id: 'this-terminal-1' }),
+    ),
+  );
 
   it('names this terminal and who saved first, folds unchanged fields, edits notes on several lines', async () => {
     installBackend({ ConflictService: { List: () => Promise.resolve([lcConflict()]) } });
     render(ConflictsScreen);
     expect((await screen.findByTestId('head-mine')).textContent).toMatch(/^Ana Operator, .* — this terminal$/);
     expect(screen.getByTestId('head-theirs').textContent).toMatch(/^Sam Supervisor, .* — saved first$/);
-    const fields = () => [...document.querySelectorAll('[data-testid="diff"] tbody tr[data-field]')].map((r) => r.getAttribute('data-field'));
+    const fields = () =>
+      [...document.querySelectorAll('[data-testid="diff"] tbody tr[data-field]')].map((r) => r.getAttribute('data-field'));
     expect(fields()).toEqual(['temperature_c', 'notes']);
     const toggle = screen.getByTestId('unchanged-toggle');
     expect(toggle.textContent!.replace(/\s+/g, ' ').trim()).toBe('Show 5 unchanged fields');
@@ -380,13 +480,33 @@ describe('ConflictsScreen in plain words (issue 20)', () => {
 });
 
 describe('ConflictsScreen in the operator’s language (issue 21)', () => {
-  const lc = { id: 'lc1', line_id: 'L7', recipe: 'Summer', target_rate_per_hour: 100, temperature_c: 180, speed_rpm: 60, notes: 'Check seals', deleted_at: null, updated_at: 1 };
+  const lc = {
+    id: 'lc1',
+    line_id: 'L7',
+    recipe: 'Summer',
+    target_rate_per_hour: 100,
+    temperature_c: 180,
+    speed_rpm: 60,
+    notes: 'Check seals',
+    deleted_at: null,
+    updated_at: 1,
+  };
   const lcConflict = () =>
     conflict({
-      table: 'line_configs', rowId: 'lc1', base: lc, mine: { ...lc, temperature_c: 185.5 }, theirs: { ...lc, temperature_c: 190 },
-      deviceId: 'this-terminal-1', mineByName: 'Ana Operator', theirsByName: 'Sam Supervisor',
+      table: 'line_configs',
+      rowId: 'lc1',
+      base: lc,
+      mine: { ...lc, temperature_c: 185.5 },
+      theirs: { ...lc, temperature_c: 190 },
+      deviceId: 'this-terminal-1',
+      mineByName: 'Ana Operator',
+      theirsByName: 'Sam Supervisor',
     });
-  beforeEach(() => syncStatus.set(syncStatusOf({ server_url: 'https://s', role: 'manager', open_conflicts: 1, last_sync: 1, device_id: 'this-terminal-1' })));
+  beforeEach(() =>
+    syncStatus.set(
+      syncStatusOf({ server_url: 'https://s', role: 'manager', open_conflicts: 1, last_sync: 1, device_id: 'this-terminal-1' }),
+    ),
+  );
   afterEach(() => setLocale(null));
 
   it('speaks German: sides, folded fields, numbers, and a decimal comma typed in', async () => {

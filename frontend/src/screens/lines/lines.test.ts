@@ -9,7 +9,17 @@ import { conflictNav } from '../../lib/conflictnav.svelte';
 import { syncStatus } from '../../stores/sync';
 import { syncStatusOf } from '../../test/syncFixtures';
 
-const config = (id: string, lineId: string) => ({ id, lineId, recipe: 'R', targetRatePerHour: 60, pending: false, syncState: 'clean', createdAt: 1, updatedAt: 1, version: 1 });
+const config = (id: string, lineId: string) => ({
+  id,
+  lineId,
+  recipe: 'R',
+  targetRatePerHour: 60,
+  pending: false,
+  syncState: 'clean',
+  createdAt: 1,
+  updatedAt: 1,
+  version: 1,
+});
 
 afterEach(() => {
   cleanup();

@@ -71,14 +71,22 @@ describe('products by name and unit (issue 20: the list showed codes only)', () 
     const old = { ...rec('b', 'B-1', ''), productId: 'P-OLD', quantity: 3 };
     const unknown = { ...rec('c', 'B-1', ''), productId: 'P-999', quantity: 7 };
     installBackend({
-      SiteService: { Get: () => Promise.resolve(siteData({ products: [product('P-300', { name: 'Flour', unit: 'kg' }), product('P-OLD', { name: 'Old clip', active: false })] })) },
+      SiteService: {
+        Get: () =>
+          Promise.resolve(
+            siteData({
+              products: [product('P-300', { name: 'Flour', unit: 'kg' }), product('P-OLD', { name: 'Old clip', active: false })],
+            }),
+          ),
+      },
       RecordService: { List: () => Promise.resolve({ records: [r, old, unknown], total: 3, offset: 0 }) },
     });
     await siteStore.load();
     await recordList.reload();
     render(RecordTable, { onedit: () => {}, ondelete: () => {} });
     const rows = await screen.findAllByRole('row');
-    const cells = (id: string) => [...rows.find((x) => x.id === id)!.querySelectorAll('[role="gridcell"]')].map((c) => c.textContent!.replace(/\s+/g, ' ').trim());
+    const cells = (id: string) =>
+      [...rows.find((x) => x.id === id)!.querySelectorAll('[role="gridcell"]')].map((c) => c.textContent!.replace(/\s+/g, ' ').trim());
     const flour = rows.find((x) => x.id === 'rec-row-0')!;
     expect(cells('rec-row-0')[2]).toBe('P-300 · Flour');
     expect(cells('rec-row-0')[4]).toBe('1,250 kg');

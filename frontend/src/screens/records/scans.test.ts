@@ -14,7 +14,16 @@ import { switchBadge } from '../../stores/badgeswitch';
 import { siteData } from '../../test/siteFixtures';
 
 const noop = () => {};
-const rec = { id: 'r1', lineId: 'L1', productId: 'P-100', operatorId: 'op-7', quantity: 40, createdAt: 1, updatedAt: 1, pending: false } as unknown as Record;
+const rec = {
+  id: 'r1',
+  lineId: 'L1',
+  productId: 'P-100',
+  operatorId: 'op-7',
+  quantity: 40,
+  createdAt: 1,
+  updatedAt: 1,
+  pending: false,
+} as unknown as Record;
 
 afterEach(() => {
   cleanup();
@@ -102,9 +111,18 @@ describe('a badge scanned while someone is signed in', () => {
   it('switches operator instead of landing in Product', async () => {
     const create = vi.fn();
     const signOut = vi.fn(() => Promise.resolve({ ...noSession, required: true }));
-    installBackend({ SiteService: { Get: () => Promise.resolve(siteData()) }, RecordService: { Create: create }, SessionService: { SignOut: signOut } });
+    installBackend({
+      SiteService: { Get: () => Promise.resolve(siteData()) },
+      RecordService: { Create: create },
+      SessionService: { SignOut: signOut },
+    });
     await siteStore.load();
-    session.set({ ...noSession, required: true, signedIn: true, person: { badgeId: 'B-1', displayName: 'Ana Lima', role: 'operator', needsPin: false } });
+    session.set({
+      ...noSession,
+      required: true,
+      signedIn: true,
+      person: { badgeId: 'B-1', displayName: 'Ana Lima', role: 'operator', needsPin: false },
+    });
     render(EntryForm, { onsaved: noop, oncancel: noop, ondelete: noop });
     await type(screen.getByLabelText('Line'), 'L1');
     const product = screen.getByLabelText('Product') as HTMLInputElement;

@@ -14,7 +14,12 @@ import { line, product, siteData } from '../../test/siteFixtures';
 import { suggestCodes } from './suggest';
 
 const noop = () => {};
-const products = [product('P-300', { name: 'Flour', unit: 'kg' }), product('P-310', { name: 'Sugar', unit: 'kg' }), product('P-100', { name: 'Bracket 40 mm' }), product('P-OLD', { name: 'Old flour', active: false })];
+const products = [
+  product('P-300', { name: 'Flour', unit: 'kg' }),
+  product('P-310', { name: 'Sugar', unit: 'kg' }),
+  product('P-100', { name: 'Bracket 40 mm' }),
+  product('P-OLD', { name: 'Old flour', active: false }),
+];
 
 afterEach(() => {
   cleanup();
@@ -23,7 +28,10 @@ afterEach(() => {
 
 async function setup() {
   const create = vi.fn((r: unknown) => Promise.resolve({ id: 'n1', createdAt: 1, updatedAt: 1, pending: true, ...(r as object) }));
-  installBackend({ SiteService: { Get: () => Promise.resolve(siteData({ products, lines: [line('L1', { name: 'Mixing' })] })) }, RecordService: { Create: create } });
+  installBackend({
+    SiteService: { Get: () => Promise.resolve(siteData({ products, lines: [line('L1', { name: 'Mixing' })] })) },
+    RecordService: { Create: create },
+  });
   await siteStore.load();
   render(EntryForm, { onsaved: noop, oncancel: noop, ondelete: noop });
   // The form puts the focus in its first empty field when it opens.

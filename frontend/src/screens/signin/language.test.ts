@@ -39,7 +39,11 @@ describe('the language of whoever signs in', () => {
     setManagedDefault('fr'); // IT's default for this terminal
     const ev = events();
     let answer: Session = signedOut;
-    const api = { current: vi.fn(() => Promise.resolve(answer)), signOut: vi.fn(() => Promise.resolve(signedOut)), touch: vi.fn(() => Promise.resolve(answer)) };
+    const api = {
+      current: vi.fn(() => Promise.resolve(answer)),
+      signOut: vi.fn(() => Promise.resolve(signedOut)),
+      touch: vi.fn(() => Promise.resolve(answer)),
+    };
     const s = createSession(api, ev.subscribe, 0);
     s.start(null);
     await vi.waitFor(() => expect(api.current).toHaveBeenCalled());
@@ -111,8 +115,18 @@ describe('the language of whoever signs in', () => {
         identify: (b) =>
           b === 'B-9'
             ? Promise.resolve({ person: max, needsPin: true, lockedUntil: 0 })
-            : Promise.reject({ code: 'unknown_badge', message: 'No one at this site has the badge "X". Scan it again or pick your name.', params: { badge: 'X' } }),
-        signIn: () => Promise.reject({ code: 'wrong_pin', field: 'pin', message: 'Wrong PIN. 3 more tries before this badge is locked for a while.', params: { field: 'pin', tries_left: 3 } }),
+            : Promise.reject({
+                code: 'unknown_badge',
+                message: 'No one at this site has the badge "X". Scan it again or pick your name.',
+                params: { badge: 'X' },
+              }),
+        signIn: () =>
+          Promise.reject({
+            code: 'wrong_pin',
+            field: 'pin',
+            message: 'Wrong PIN. 3 more tries before this badge is locked for a while.',
+            params: { field: 'pin', tries_left: 3 },
+          }),
       },
       vi.fn(),
     );

@@ -45,7 +45,9 @@ describe('SignInScreen', () => {
     for (const key of 'B-7') await fireEvent.keyDown(document.body, { key });
     expect((screen.getByLabelText('Badge') as HTMLInputElement).value).toBe('B-7');
     await fireEvent.keyDown(document.body, { key: 'Enter' });
-    await vi.waitFor(() => expect(screen.getByTestId('signin-error').textContent).toBe('Badge “B-7” is not known at this site. Ask a manager to add it.'));
+    await vi.waitFor(() =>
+      expect(screen.getByTestId('signin-error').textContent).toBe('Badge “B-7” is not known at this site. Ask a manager to add it.'),
+    );
     expect(api.identify).toHaveBeenCalledWith('B-7');
     expect(screen.getByTestId('signin-error').dataset.code).toBe('unknown_badge');
   });

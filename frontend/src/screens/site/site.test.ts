@@ -104,7 +104,13 @@ describe('SiteScreen', () => {
     // Empty keeps the PIN: no pin in the input.
     await fireEvent.click(screen.getByTestId('site-save'));
     await vi.waitFor(() => expect(calls.savePerson).toHaveBeenCalledTimes(1));
-    expect(calls.savePerson.mock.calls[0][0]).toEqual({ badgeId: 'B-9', displayName: 'Max Weber', role: 'manager', language: '', active: true });
+    expect(calls.savePerson.mock.calls[0][0]).toEqual({
+      badgeId: 'B-9',
+      displayName: 'Max Weber',
+      role: 'manager',
+      language: '',
+      active: true,
+    });
     await vi.waitFor(() => expect((screen.getByTestId('site-save') as HTMLButtonElement).disabled).toBe(false));
     // A short PIN is refused beside the field: a manager's has 6 digits.
     await fireEvent.input(pin, { target: { value: '12345' } });
@@ -140,7 +146,8 @@ describe('SiteScreen', () => {
 
   it('settings: checks beside the fields, then saves with the Go field errors placed', async () => {
     backend(siteData(), {
-      SaveSettings: () => Promise.reject({ code: 'invalid_value', field: 'time_zone', message: 'Time zone “Mars/Base” is not a known time zone.' }),
+      SaveSettings: () =>
+        Promise.reject({ code: 'invalid_value', field: 'time_zone', message: 'Time zone “Mars/Base” is not a known time zone.' }),
     });
     render(SiteScreen);
     await fireEvent.click(await screen.findByTestId('site-tab-settings'));
@@ -201,7 +208,9 @@ describe('SiteScreen', () => {
   });
 
   it("a person's language (issue 21): listed in its own name, chosen in the form, the terminal's by default", async () => {
-    const calls = backend(siteData({ people: [person('B-9', 'Max Weber', { role: 'manager', hasPin: true, language: 'pl' }), person('B-1', 'Ana Lima')] }));
+    const calls = backend(
+      siteData({ people: [person('B-9', 'Max Weber', { role: 'manager', hasPin: true, language: 'pl' }), person('B-1', 'Ana Lima')] }),
+    );
     render(SiteScreen);
     await fireEvent.click(await screen.findByTestId('site-tab-people'));
     expect(screen.getByRole('columnheader', { name: 'Language' })).toBeTruthy();
@@ -250,7 +259,18 @@ describe('SiteScreen', () => {
     backend(d);
     render(SiteScreen);
     // The fixtures' data and the languages' own names are not messages.
-    const data = ['Max Weber', 'Ana Lima', 'Line L1', 'Line L2', 'Line L9', 'Line L10', 'Product P-100', 'Product P-OLD', 'Europe/Berlin', 'pcs'];
+    const data = [
+      'Max Weber',
+      'Ana Lima',
+      'Line L1',
+      'Line L2',
+      'Line L9',
+      'Line L10',
+      'Product P-100',
+      'Product P-OLD',
+      'Europe/Berlin',
+      'pcs',
+    ];
     const untranslated = () => {
       const out: string[] = [];
       const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);

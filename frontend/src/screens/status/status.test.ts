@@ -8,8 +8,14 @@ import { installBackend, removeBackend } from '../../test/fakeBackend';
 import { appStatus as appStatusStore } from '../../stores/status';
 
 const appStatus = {
-  version: '1.0.0', storeOpen: true, encrypted: true, cipherVersion: '4.6.1', dbPath: '/x', keySource: 'Secret Service',
-  counts: { records: 0, deletedRecords: 0, lineConfigs: 0, pending: 0 }, sync: '',
+  version: '1.0.0',
+  storeOpen: true,
+  encrypted: true,
+  cipherVersion: '4.6.1',
+  dbPath: '/x',
+  keySource: 'Secret Service',
+  counts: { records: 0, deletedRecords: 0, lineConfigs: 0, pending: 0 },
+  sync: '',
 };
 const at = new Date(2026, 11, 7, 14, 2).getTime();
 const verified = (over: object = {}) =>

@@ -115,7 +115,21 @@ describe('Setup and Sync screens in German, Polish and Chinese', () => {
           ]),
       },
       SchemaService: {
-        Fields: () => Promise.resolve([{ column: 'notes', label: 'Notes', kind: 'text', required: false, maxLen: 4000, minLen: 0, hasRange: false, min: 0, max: 0, options: [] }]),
+        Fields: () =>
+          Promise.resolve([
+            {
+              column: 'notes',
+              label: 'Notes',
+              kind: 'text',
+              required: false,
+              maxLen: 4000,
+              minLen: 0,
+              hasRange: false,
+              min: 0,
+              max: 0,
+              options: [],
+            },
+          ]),
       },
     });
     await syncSettings.refresh();
@@ -132,7 +146,9 @@ describe('Setup and Sync screens in German, Polish and Chinese', () => {
     setLocale('de');
     render(SyncScreen);
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Sync');
-    expect(screen.getByTestId('sync-state').textContent).toBe('Offline – Der Sync-Server ist nicht erreichbar. Ihre Arbeit bleibt auf diesem Computer und wird gesendet, sobald die Verbindung wieder steht.');
+    expect(screen.getByTestId('sync-state').textContent).toBe(
+      'Offline – Der Sync-Server ist nicht erreichbar. Ihre Arbeit bleibt auf diesem Computer und wird gesendet, sobald die Verbindung wieder steht.',
+    );
     expect(screen.getByTestId('sync-pending').textContent).toBe('1.234');
     expect(await screen.findByText('Notizen ist zu lang: höchstens 4.000 Zeichen.')).toBeTruthy();
     expect(screen.getByText('2 (5 offene Konflikte im Werk)')).toBeTruthy();
@@ -148,7 +164,15 @@ describe('Setup and Sync screens in German, Polish and Chinese', () => {
     installBackend({
       SyncService: {
         Settings: () => Promise.resolve(settings()),
-        Quarantine: () => Promise.resolve([{ table: 'production_records', id: 'r1', reason: 'invalid_value: quantity must be between 0 and 1000000000', row: { line_id: 'L1', product_id: 'P-1', quantity: -1, operator_id: 'OP-1' } }]),
+        Quarantine: () =>
+          Promise.resolve([
+            {
+              table: 'production_records',
+              id: 'r1',
+              reason: 'invalid_value: quantity must be between 0 and 1000000000',
+              row: { line_id: 'L1', product_id: 'P-1', quantity: -1, operator_id: 'OP-1' },
+            },
+          ]),
       },
       SchemaService: { Fields: () => Promise.resolve([]) },
       SiteService: { Get: () => Promise.resolve({ lines: [], products: [], people: [], settings: {}, canEdit: false, editBlocked: '' }) },
@@ -160,7 +184,19 @@ describe('Setup and Sync screens in German, Polish and Chinese', () => {
     const setup = render(SetupScreen);
     expect(untranslated(document.body, data)).toEqual([]);
     setup.unmount();
-    syncStatus.set(syncStatusOf({ online: false, role: 'manager', pending: 3, rejected: 1, awaiting_review: 1, open_conflicts: 2, last_error: 'The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back.', clock_warning: true, clock_offset_ms: 600_000 }) as never);
+    syncStatus.set(
+      syncStatusOf({
+        online: false,
+        role: 'manager',
+        pending: 3,
+        rejected: 1,
+        awaiting_review: 1,
+        open_conflicts: 2,
+        last_error: 'The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back.',
+        clock_warning: true,
+        clock_offset_ms: 600_000,
+      }) as never,
+    );
     render(SyncScreen);
     await screen.findByText(/L1/);
     expect(untranslated(document.body, data)).toEqual([]);

@@ -20,7 +20,8 @@ export function managerWithPinReason(s: Session, action: ManagerAction): string 
   const reconnect = action === 'reconnect';
   if (!p) return reconnect ? t('sync.blocked.reconnect.signIn') : t('sync.blocked.disconnect.signIn');
   const values = { name: p.displayName, role: roleLabel(p.role) };
-  if (p.role !== 'manager') return reconnect ? t('sync.blocked.reconnect.notManager', values) : t('sync.blocked.disconnect.notManager', values);
+  if (p.role !== 'manager')
+    return reconnect ? t('sync.blocked.reconnect.notManager', values) : t('sync.blocked.disconnect.notManager', values);
   if (!p.needsPin) return reconnect ? t('sync.blocked.reconnect.noPin', values) : t('sync.blocked.disconnect.noPin', values);
   return '';
 }

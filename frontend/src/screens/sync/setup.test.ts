@@ -10,7 +10,10 @@ const settings = () => ({
     { field: 'server_url', value: '', source: 'default', locked: false, secret: false },
     { field: 'enrollment_code', value: '', source: 'default', locked: false, secret: true },
   ],
-  configError: '', codeConfigured: false, autoEnrolling: false, autoEnrollError: '',
+  configError: '',
+  codeConfigured: false,
+  autoEnrolling: false,
+  autoEnrollError: '',
 });
 
 // The sentence SyncService.Enroll answers for plain http:// (app/config.go).
@@ -67,7 +70,7 @@ describe('SetupScreen and working offline (issue 20)', () => {
     expect(screen.getByTestId('enroll-submit')).toBeTruthy();
   });
 
-  it('offers it once the site\'s data is on the terminal (kept after a disconnect), with sign-in', async () => {
+  it("offers it once the site's data is on the terminal (kept after a disconnect), with sign-in", async () => {
     installBackend({
       SyncService: { Settings: () => Promise.resolve(settings()) },
       SiteService: { Get: () => Promise.resolve(site([{ code: 'L1', name: 'Line one', area: '', active: true }])) },

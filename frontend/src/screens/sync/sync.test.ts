@@ -20,7 +20,11 @@ const settings = (over: object = {}) => ({
     { field: 'server_url', value: 'https://sync.plant1.example.com', source: 'managed', locked: true, secret: false },
     { field: 'enrollment_code', value: '', source: 'default', locked: false, secret: true },
   ],
-  configError: '', codeConfigured: false, autoEnrolling: false, autoEnrollError: '', ...over,
+  configError: '',
+  codeConfigured: false,
+  autoEnrolling: false,
+  autoEnrollError: '',
+  ...over,
 });
 
 beforeEach(() => {
@@ -49,11 +53,19 @@ describe('SetupScreen', () => {
     expect(screen.getByLabelText('Enrollment code').getAttribute('aria-invalid')).toBe('true');
   });
 
-  it('can be skipped once the site\'s data is on this computer: the app works offline', async () => {
+  it("can be skipped once the site's data is on this computer: the app works offline", async () => {
     installBackend({
       SyncService: { Settings: () => Promise.resolve(settings()) },
       SiteService: {
-        Get: () => Promise.resolve({ lines: [], products: [{ code: 'P1', name: 'Bolts', unit: 'pcs', active: true }], people: [], settings: {}, canEdit: false, editBlocked: '' }),
+        Get: () =>
+          Promise.resolve({
+            lines: [],
+            products: [{ code: 'P1', name: 'Bolts', unit: 'pcs', active: true }],
+            people: [],
+            settings: {},
+            canEdit: false,
+            editBlocked: '',
+          }),
       },
     });
     await siteData.load();
@@ -65,7 +77,11 @@ describe('SetupScreen', () => {
 
 describe('SyncScreen unenroll', () => {
   afterEach(() => setLocale(null));
-  const refusal = { code: 'unsettled', message: 'Some of your work is not on the server yet: 2 pending, 0 being sent, 1 awaiting a manager’s review, 0 rejected would be lost. Connect to the server and sync first, or confirm to unenroll anyway and lose it.' };
+  const refusal = {
+    code: 'unsettled',
+    message:
+      'Some of your work is not on the server yet: 2 pending, 0 being sent, 1 awaiting a manager’s review, 0 rejected would be lost. Connect to the server and sync first, or confirm to unenroll anyway and lose it.',
+  };
   const disconnect = async () => {
     const unenroll = vi.fn((force: unknown) => (force ? Promise.resolve(status()) : Promise.reject(refusal)));
     installBackend({
@@ -75,7 +91,17 @@ describe('SyncScreen unenroll', () => {
         Unenroll: unenroll,
       },
     });
-    syncStatus.set(status({ enrolled: true, online: true, server_url: 'https://s', site_id: 'demo', role: 'operator', pending: 2, awaiting_review: 1 }) as never);
+    syncStatus.set(
+      status({
+        enrolled: true,
+        online: true,
+        server_url: 'https://s',
+        site_id: 'demo',
+        role: 'operator',
+        pending: 2,
+        awaiting_review: 1,
+      }) as never,
+    );
     render(SyncScreen);
     await fireEvent.click(screen.getByTestId('unenroll'));
     await vi.waitFor(() => screen.getByTestId('unenroll-warning'));
@@ -125,7 +151,9 @@ describe('permissions', () => {
     const what = 'disconnect' as const;
     expect(managerWithPinReason(noSession, what)).toBe('');
     expect(managerWithPinReason(signedIn(null), what)).toBe('Sign in as a manager to disconnect this computer from the server.');
-    expect(managerWithPinReason(signedIn(ana), what)).toBe('Only a manager can disconnect this computer from the server; Ana Lima is signed in as Operator.');
+    expect(managerWithPinReason(signedIn(ana), what)).toBe(
+      'Only a manager can disconnect this computer from the server; Ana Lima is signed in as Operator.',
+    );
     expect(managerWithPinReason(signedIn(noPin), what)).toContain('Only a manager who signs in with a PIN');
     expect(managerWithPinReason(signedIn(max), what)).toBe('');
   });
@@ -134,7 +162,9 @@ describe('permissions', () => {
     expect(discardReason(noSession, 'production_records', rec)).toBe('');
     expect(discardReason(signedIn(null), 'production_records', rec)).toContain('Sign in to discard');
     expect(discardReason(signedIn(ana), 'production_records', rec)).toBe('');
-    expect(discardReason(signedIn(ben), 'production_records', rec)).toBe('Only OP-100, who made this change, a supervisor or a manager can discard it.');
+    expect(discardReason(signedIn(ben), 'production_records', rec)).toBe(
+      'Only OP-100, who made this change, a supervisor or a manager can discard it.',
+    );
     expect(discardReason(signedIn(ben), 'line_configs', { updated_by: 'OP-200' })).toBe('');
     expect(discardReason(signedIn(sam), 'line_configs', { updated_by: 'OP-100' })).toBe('');
     expect(discardReason(signedIn(max), 'lines', {})).toBe('');
@@ -142,13 +172,22 @@ describe('permissions', () => {
 });
 
 describe('SyncScreen with people', () => {
-  const refused = { table: 'production_records', id: 'r1', reason: 'invalid_value: quantity', since: 1, row: { id: 'r1', line_id: 'L1', product_id: 'P', quantity: 5, operator_id: 'OP-100' }, server_version: 0 };
+  const refused = {
+    table: 'production_records',
+    id: 'r1',
+    reason: 'invalid_value: quantity',
+    since: 1,
+    row: { id: 'r1', line_id: 'L1', product_id: 'P', quantity: 5, operator_id: 'OP-100' },
+    server_version: 0,
+  };
   const backend = (over: object = {}) =>
     installBackend({
       SyncService: { Settings: () => Promise.resolve(settings()), Quarantine: () => Promise.resolve([refused]), ...over },
     });
   const enrolled = () =>
-    syncStatus.set(status({ enrolled: true, online: true, server_url: 'https://s', site_id: 'demo', role: 'manager', rejected: 1 }) as never);
+    syncStatus.set(
+      status({ enrolled: true, online: true, server_url: 'https://s', site_id: 'demo', role: 'manager', rejected: 1 }) as never,
+    );
 
   it("an operator sees Disconnect and another's Discard disabled, with the reason", async () => {
     backend();
@@ -157,7 +196,9 @@ describe('SyncScreen with people', () => {
     render(SyncScreen);
     await screen.findByTestId('discard');
     expect((screen.getByTestId('unenroll') as HTMLButtonElement).disabled).toBe(true);
-    expect(screen.getByTestId('unenroll-blocked').textContent).toBe('Only a manager can disconnect this computer from the server; Ben Ott is signed in as Operator.');
+    expect(screen.getByTestId('unenroll-blocked').textContent).toBe(
+      'Only a manager can disconnect this computer from the server; Ben Ott is signed in as Operator.',
+    );
     expect((screen.getByTestId('discard') as HTMLButtonElement).disabled).toBe(true);
     expect(screen.getByTestId('discard-blocked').textContent).toContain('Only OP-100, who made this change');
     // The author may discard their own change.
@@ -167,7 +208,12 @@ describe('SyncScreen with people', () => {
   });
 
   it("shows the Go side's refusal", async () => {
-    const unenroll = vi.fn(() => Promise.reject({ code: 'forbidden', message: 'Only a manager can disconnect this computer from the server; Max Weber is signed in as operator.' }));
+    const unenroll = vi.fn(() =>
+      Promise.reject({
+        code: 'forbidden',
+        message: 'Only a manager can disconnect this computer from the server; Max Weber is signed in as operator.',
+      }),
+    );
     backend({ Unenroll: unenroll });
     enrolled();
     session.set(signedIn(max));
@@ -182,7 +228,9 @@ describe('SyncScreen with people', () => {
     syncStatus.set(status() as never);
     session.set(signedIn(ana));
     render(SyncScreen);
-    expect((await screen.findByTestId('enroll-blocked')).textContent).toBe('Only a manager can connect this computer to a server again; Ana Lima is signed in as Operator.');
+    expect((await screen.findByTestId('enroll-blocked')).textContent).toBe(
+      'Only a manager can connect this computer to a server again; Ana Lima is signed in as Operator.',
+    );
     expect((screen.getByTestId('enroll-submit') as HTMLButtonElement).disabled).toBe(true);
     session.set(signedIn(max));
     await vi.waitFor(() => expect((screen.getByTestId('enroll-submit') as HTMLButtonElement).disabled).toBe(false));
