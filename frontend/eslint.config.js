@@ -17,7 +17,15 @@ export default defineConfig(
   svelte.configs.recommended,
   prettier,
   svelte.configs.prettier,
-  { languageOptions: { globals: globals.browser } },
+  {
+    languageOptions: { globals: globals.browser },
+    rules: {
+      // Svelte 5 drops whitespace at the edge of a tag or block, so a space
+      // there must be written {' '}, which this rule would turn back into a
+      // bare space; such a mustache carries a comment saying so.
+      'svelte/no-useless-mustaches': ['error', { ignoreIncludesComment: true }],
+    },
+  },
   {
     files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: ts.parser, extraFileExtensions: ['.svelte'], svelteConfig } },

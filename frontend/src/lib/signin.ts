@@ -72,6 +72,7 @@ export function captureKey(value: string, e: KeyLike, lastAt: number, now: numbe
 /** cleanBadge trims what a scanner typed (scanners add spaces, tabs and
  * line ends) and drops control characters. */
 export function cleanBadge(s: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is this regex's purpose
   return s.replace(/[\u0000-\u001f\u007f]/g, '').trim();
 }
 

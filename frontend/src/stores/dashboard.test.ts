@@ -24,7 +24,7 @@ function answer(rev: number, from = 0, to = 100): Dashboard {
 describe('dashboard store', () => {
   it('re-reads only for changes inside the shown range', async () => {
     let rev = 1;
-    const get_ = vi.fn(async (_q: Partial<DashboardQuery>) => answer(rev));
+    const get_ = vi.fn<(q: Partial<DashboardQuery>) => Promise<Dashboard>>(async () => answer(rev));
     let emit: (c: DataChanged) => void = () => {};
     const s = createDashboard({ get: get_, changes: async () => ({ rev, from: 0, to: 0 }) as DataChanged }, (fn) => {
       emit = fn;
