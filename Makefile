@@ -36,6 +36,7 @@ lint:
 	@$(GO) vet ./...
 	@bash .ci/go-tools
 	@build/tools/staticcheck -tags soak ./...
+	@cd frontend && npm run --silent lint
 
 # Go tests run inside a private D-Bus session with an unlocked gnome-keyring
 # (a real Secret Service), under Xvfb, beside a throwaway PostgreSQL cluster.
