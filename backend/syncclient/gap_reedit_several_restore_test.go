@@ -21,15 +21,7 @@ func TestRestoredServer_SeveralReEditsToTheirsValueSurvive(t *testing.T) {
 	s := newDevice(t, srv, "s", "manager")
 	a := newDevice(t, srv, "a", "manager")
 	b := newDevice(t, srv, "b", "manager")
-	put := func(d *device, f map[string]any) string {
-		t.Helper()
-		f["code"], f["updated_by"] = "L1", "B-01"
-		r, err := d.st.PutSiteRow(ctx, protocol.TableLines, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.ID()
-	}
+	put := func(d *device, f map[string]any) string { t.Helper(); return putLine(t, d, f) }
 	id := put(s, map[string]any{"name": "Line L1", "area": "Hall A", "active": true})
 	s.sync(t)
 	a.sync(t)
@@ -52,22 +44,7 @@ func TestRestoredServer_SeveralReEditsToTheirsValueSurvive(t *testing.T) {
 	// Under review, offline, a edits three times through the form (every
 	// field sent as shown): it deactivates the line; renames it; then sets
 	// the name theirs showed.
-	edit := func(k string, v any) {
-		t.Helper()
-		cur, err := a.st.SiteRow(ctx, protocol.TableLines, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := map[string]any{}
-		for k, v := range cur.Fields {
-			f[k] = v
-		}
-		delete(f, "created_at")
-		delete(f, "updated_at")
-		delete(f, "server_updated_at")
-		f[k] = v
-		put(a, f)
-	}
+	edit := func(k string, v any) { t.Helper(); editLine(t, a, id, k, v) }
 	edit("active", false)
 	edit("name", "Line L1 – north")
 	edit("name", "Line L1 – packing")

@@ -25,15 +25,7 @@ func TestRestoredServer_ReEditToTheirsValueSurvives(t *testing.T) {
 	s := newDevice(t, srv, "s", "manager")
 	a := newDevice(t, srv, "a", "manager")
 	b := newDevice(t, srv, "b", "manager")
-	put := func(d *device, f map[string]any) string {
-		t.Helper()
-		f["code"], f["updated_by"] = "L1", "B-01"
-		r, err := d.st.PutSiteRow(ctx, protocol.TableLines, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.ID()
-	}
+	put := func(d *device, f map[string]any) string { t.Helper(); return putLine(t, d, f) }
 	id := put(s, map[string]any{"name": "Line L1", "area": "Hall A", "active": true})
 	s.sync(t)
 	a.sync(t)
