@@ -43,7 +43,7 @@ func TestSyncSettings_CarryITsLanguage(t *testing.T) {
 			}
 			got, found := "", false
 			for _, f := range s.Fields {
-				if f.Field == config.Language {
+				if f.Field == string(config.Language) {
 					got, found = f.Value, true
 				}
 			}

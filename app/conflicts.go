@@ -76,7 +76,7 @@ type Conflict struct {
 type HistoryEntry struct {
 	Version  int64  `json:"version"`
 	HLC      string `json:"hlc"`
-	DeviceID string `json:"device_id"`
+	DeviceID string `json:"deviceId"`
 	// Row is the full row (an object; typed any: see Conflict.Base).
 	Row    any    `json:"row"`
 	ByName string `json:"byName"`

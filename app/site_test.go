@@ -672,15 +672,15 @@ func mustZone(t *testing.T, name string) *time.Location {
 
 func TestSyncStatus_ClockWarningFollowsTheSiteSetting(t *testing.T) {
 	tm := newTerminal(t, "manager")
-	st := tm.sync.decorate(SyncStatus{ClockOffsetMS: 3 * 60_000})
+	st := tm.sync.decorate(syncclient.Status{ClockOffsetMS: 3 * 60_000})
 	if st.ClockWarning {
 		t.Fatal("3 minutes warned with the default of 5")
 	}
 	tm.seed(t, protocol.TableSiteSettings, map[string]any{"time_zone": "UTC", "shifts": "06:00", "clock_skew_ms": int64(60_000)})
-	if st := tm.sync.decorate(SyncStatus{ClockOffsetMS: 3 * 60_000}); !st.ClockWarning {
+	if st := tm.sync.decorate(syncclient.Status{ClockOffsetMS: 3 * 60_000}); !st.ClockWarning {
 		t.Fatal("3 minutes not warned with a site setting of 1 minute")
 	}
-	if st := tm.sync.decorate(SyncStatus{ClockOffsetMS: -30_000}); st.ClockWarning {
+	if st := tm.sync.decorate(syncclient.Status{ClockOffsetMS: -30_000}); st.ClockWarning {
 		t.Fatal("30 s warned with a site setting of 1 minute")
 	}
 }

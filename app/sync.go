@@ -47,8 +47,8 @@ type SyncOptions struct {
 // as a sentence, and the state of the automatic enrollment with a
 // configured code.
 type SyncSettings struct {
-	Fields      []config.FieldState `json:"fields"`
-	ConfigError string              `json:"configError"`
+	Fields      []SettingField `json:"fields"`
+	ConfigError string         `json:"configError"`
 	// CodeConfigured: an enrollment code is configured, so the setup screen
 	// may enroll without asking for one.
 	CodeConfigured bool `json:"codeConfigured"`
@@ -62,13 +62,6 @@ type SyncSettings struct {
 	AutoEnrollCode   string         `json:"autoEnrollCode,omitempty"`
 	AutoEnrollParams map[string]any `json:"autoEnrollParams,omitempty" ts_type:"{[key: string]: any}"`
 }
-
-// SyncStatus is the status bar's data: online, pending count, open
-// conflicts, last sync, clock offset warning and progress.
-type SyncStatus = syncclient.Status
-
-// QuarantinedRow is a row the server refused ("needs attention").
-type QuarantinedRow = store.QuarantinedRow
 
 // SyncService is bound into the WebView: sync status, sync now, enrollment,
 // unenrollment and the quarantine. It starts the sync client once the local
@@ -122,7 +115,7 @@ func (s *SyncService) local() *localDB {
 
 // afterSync sends queued conflict decisions once a sync succeeded (the
 // server is reachable), one sender at a time.
-func (s *SyncService) afterSync(cl *syncclient.Client, st SyncStatus) {
+func (s *SyncService) afterSync(cl *syncclient.Client, st syncclient.Status) {
 	s.mu.Lock()
 	fresh := st.Online && !st.Syncing && st.LastSync != s.lastSync
 	if fresh {
@@ -242,14 +235,14 @@ func (s *SyncService) setAuto(running bool, failed *Error) {
 // decorate adds what the client cannot know: a configuration error, and
 // the clock warning against the site's allowed clock difference (read on
 // every status, so a pulled setting applies at once).
-func (s *SyncService) decorate(st SyncStatus) SyncStatus {
+func (s *SyncService) decorate(st syncclient.Status) SyncStatus {
 	if msg := s.opts.Config.ErrSentence(); msg != "" {
 		st.LastError, st.Online = msg, false
 	}
 	if th := s.clockWarn(); th > 0 {
 		st.ClockWarning = syncclient.ClockWarning(st.ClockOffsetMS, th)
 	}
-	return st
+	return syncStatusView(st)
 }
 
 // clockWarn is the site's clock_skew_ms, 0 when not set.
@@ -277,13 +270,11 @@ func (s *SyncService) configErr() error {
 
 // Settings returns what the setup and settings screens show.
 func (s *SyncService) Settings() (SyncSettings, error) {
-	out := SyncSettings{Fields: []config.FieldState{}}
+	out := SyncSettings{Fields: []SettingField{}}
 	s.mu.Lock()
 	if c := s.opts.Config; c != nil {
 		out.ConfigError = c.ErrSentence()
-		if c.Fields != nil {
-			out.Fields = append(out.Fields, c.Fields...)
-		}
+		out.Fields = settingFieldsView(c.Fields)
 	}
 	out.CodeConfigured = s.opts.Code != "" && out.ConfigError == ""
 	out.AutoEnrolling = s.autoEnrolling
@@ -352,7 +343,7 @@ func (s *SyncService) SyncNow() (SyncStatus, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	_, err = cl.Sync(ctx)
-	st := cl.Status(ctx)
+	st := syncStatusView(cl.Status(ctx))
 	if err != nil && syncclient.Decide(err) == syncclient.ActStop {
 		return st, syncError(err)
 	}
@@ -395,7 +386,7 @@ func (s *SyncService) Enroll(serverURL, code string) (SyncStatus, error) {
 	defer cancel()
 	cr, err := cl.Enroll(ctx, serverURL, code)
 	if err != nil {
-		return cl.Status(ctx), syncError(err)
+		return syncStatusView(cl.Status(ctx)), syncError(err)
 	}
 	s.mu.Lock()
 	err = s.opts.Config.SetServerURL(cr.ServerURL)
@@ -404,7 +395,7 @@ func (s *SyncService) Enroll(serverURL, code string) (SyncStatus, error) {
 	if err != nil {
 		slog.Warn("remember the server address", "err", err)
 	}
-	return cl.Status(ctx), nil
+	return syncStatusView(cl.Status(ctx)), nil
 }
 
 func fieldLocked(fs []config.FieldState, f config.Field) bool {
@@ -430,9 +421,9 @@ func (s *SyncService) Unenroll(force bool) (SyncStatus, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := cl.Unenroll(ctx, force); err != nil {
-		return cl.Status(ctx), syncError(err)
+		return syncStatusView(cl.Status(ctx)), syncError(err)
 	}
-	return cl.Status(ctx), nil
+	return syncStatusView(cl.Status(ctx)), nil
 }
 
 // Quarantine lists the rows the server refused, with its reasons.
@@ -444,10 +435,11 @@ func (s *SyncService) Quarantine() ([]QuarantinedRow, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	q, err := cl.Quarantine(ctx)
-	for i := range q {
-		q[i].Row = s.secrets.redact(q[i].Row).(protocol.Row)
+	out := make([]QuarantinedRow, 0, len(q))
+	for _, r := range q {
+		out = append(out, quarantinedRowView(r, s.secrets.row(r.Row)))
 	}
-	return q, err
+	return out, err
 }
 
 // Resubmit sends a quarantined row again, after it was fixed.

@@ -22,7 +22,7 @@ const appStatus = {
   counts: { records: 0, deletedRecords: 0, lineConfigs: 0, pending: 0 },
   sync: '',
 };
-const syncStatus = (enrolled: boolean) => syncStatusOf({ enrolled, server_url: 'https://s', role: 'operator', last_sync: 1 });
+const syncStatus = (enrolled: boolean) => syncStatusOf({ enrolled, serverUrl: 'https://s', role: 'operator', lastSync: 1 });
 const ana = { badgeId: 'B-1', displayName: 'Ana Lima', role: 'operator', needsPin: false };
 const required: Session = { ...noSession, required: true, deviceRole: 'operator' };
 const anaIn: Session = { ...required, signedIn: true, person: ana, idleSeconds: 300, expiresAt: 1 };

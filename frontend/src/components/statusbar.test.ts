@@ -32,17 +32,17 @@ describe('StatusBar pending count', () => {
     const get = vi.fn(() => Promise.resolve(status(pending)));
     installBackend({ StatusService: { Get: get } });
     await appStatus.refresh();
-    syncStatus.set(syncStatusOf({ online: true, syncing: false, last_sync: 1 }));
+    syncStatus.set(syncStatusOf({ online: true, syncing: false, lastSync: 1 }));
     render(StatusBar);
     const item = screen.getByTestId('pending');
     expect(item.textContent?.replace(/\s+/g, ' ').trim()).toBe('3 changes not synced');
 
-    syncStatus.set(syncStatusOf({ online: true, syncing: true, last_sync: 1 }));
+    syncStatus.set(syncStatusOf({ online: true, syncing: true, lastSync: 1 }));
     await vi.waitFor(() => expect(item.textContent?.replace(/\s+/g, ' ').trim()).toBe('3 changes being sent…'));
 
     pending = 0;
     const calls = get.mock.calls.length;
-    syncStatus.set(syncStatusOf({ online: true, syncing: false, last_sync: 2 }));
+    syncStatus.set(syncStatusOf({ online: true, syncing: false, lastSync: 2 }));
     await vi.waitFor(() => expect(get.mock.calls.length).toBeGreaterThan(calls));
     await vi.waitFor(() => expect(item.textContent?.replace(/\s+/g, ' ').trim()).toBe('0 changes not synced'));
   });

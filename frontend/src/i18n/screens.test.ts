@@ -115,7 +115,7 @@ function backend() {
     SyncService: {
       Status: () =>
         Promise.resolve(
-          syncStatusOf({ enrolled: true, server_url: 'https://s', role: 'operator', last_sync: now - 5 * 60_000, online: true }),
+          syncStatusOf({ enrolled: true, serverUrl: 'https://s', role: 'operator', lastSync: now - 5 * 60_000, online: true }),
         ),
       Settings: () => Promise.resolve({ fields: [], configError: '', codeConfigured: false, autoEnrolling: false, autoEnrollError: '' }),
     },

@@ -36,12 +36,12 @@ describe('headline', () => {
 
 describe('clockWarning', () => {
   it('is empty within the threshold', () => {
-    expect(clockWarning(st({ clock_offset_ms: 60_000 }))).toBe('');
+    expect(clockWarning(st({ clockOffsetMs: 60_000 }))).toBe('');
   });
   it('says ahead or behind, in minutes or hours', () => {
     // offset = server − device: negative means this computer runs ahead.
-    expect(clockWarning(st({ clock_warning: true, clock_offset_ms: -7 * 60_000 }))).toMatch(/7 minutes ahead of the server/);
-    expect(clockWarning(st({ clock_warning: true, clock_offset_ms: 3 * 3600_000 }))).toMatch(/3 hours behind the server/);
+    expect(clockWarning(st({ clockWarning: true, clockOffsetMs: -7 * 60_000 }))).toMatch(/7 minutes ahead of the server/);
+    expect(clockWarning(st({ clockWarning: true, clockOffsetMs: 3 * 3600_000 }))).toMatch(/3 hours behind the server/);
   });
 });
 
@@ -80,8 +80,8 @@ describe('quarantine texts', () => {
 describe('unenroll loss', () => {
   it('lists exactly what would be lost', () => {
     expect(unsettledText(st())).toBe('');
-    expect(unsynced(st({ pending: 2, in_flight: 1 }))).toBe(3);
-    expect(unsettledText(st({ pending: 2, in_flight: 1, awaiting_review: 1, rejected: 2 }))).toBe(
+    expect(unsynced(st({ pending: 2, inFlight: 1 }))).toBe(3);
+    expect(unsettledText(st({ pending: 2, inFlight: 1, awaitingReview: 1, rejected: 2 }))).toBe(
       '3 changes not yet sent, 1 change awaiting a manager’s review, 2 changes the server refused',
     );
   });
@@ -159,20 +159,20 @@ describe('the sync client’s sentences in the language shown (issue 21)', () =>
 
   it('says a state the client names by its code, and keeps a sentence it does not know', () => {
     const offline = syncStatusOf({
-      last_error: 'The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back.',
+      lastError: 'The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back.',
     });
-    expect(lastErrorText(offline)).toBe(offline.last_error);
+    expect(lastErrorText(offline)).toBe(offline.lastError);
     setLocale('es');
     expect(lastErrorText(offline)).toMatch(/^No se puede conectar con el servidor de sincronización\./);
     const restored = syncStatusOf({
-      last_error:
+      lastError:
         'The sync server was restored from a backup. This computer re-reads what the server holds and sends again what it lost; your work is kept here.',
     });
     setLocale('de');
     expect(lastErrorText(restored)).toMatch(/Sicherung/);
-    const other = syncStatusOf({ last_error: 'The sync server refused the request (HTTP 500).' });
+    const other = syncStatusOf({ lastError: 'The sync server refused the request (HTTP 500).' });
     expect(lastErrorText(other)).toBe('The sync server refused the request (HTTP 500).');
-    expect(lastErrorText(syncStatusOf({ last_error: '' }))).toBe('');
+    expect(lastErrorText(syncStatusOf({ lastError: '' }))).toBe('');
   });
 
   it('says why the server no longer accepts this computer, by the reason the sentence names (issue 15)', async () => {
@@ -181,7 +181,7 @@ describe('the sync client’s sentences in the language shown (issue 21)', () =>
     // English dictionary); the reason in it picks errors.unauthorized.<rule>.
     const en = (await import('../i18n/errors/en.json')).default as { [k: string]: string };
     const de = (await import('../i18n/errors/de.json')).default as { [k: string]: string };
-    const said = (key: string) => syncStatusOf({ last_error: en[key] });
+    const said = (key: string) => syncStatusOf({ lastError: en[key] });
     setLocale('de');
     for (const key of ['errors.unauthorized.unknown_device', 'errors.unauthorized.device_revoked', 'errors.unauthorized']) {
       expect(lastErrorText(said(key)), key).toBe(de[key]);
@@ -206,19 +206,19 @@ describe('the sync client’s sentences in the language shown (issue 21)', () =>
 
 describe('dataMark', () => {
   it('changes with what a sync:status says about the data here, not with a progress tick or the connection', () => {
-    const base = { pending: 1, last_sync: 10 };
+    const base = { pending: 1, lastSync: 10 };
     const a = st(base);
     expect(dataMark(null)).toBe('');
     expect(dataMark(a)).toBe(dataMark(st({ ...base, progress: { phase: 'pull', pushed: 0, pulled: 5, cursor: 5, target: 10 } })));
-    expect(dataMark(a)).toBe(dataMark(st({ ...base, online: false, clock_offset_ms: 90_000 })));
+    expect(dataMark(a)).toBe(dataMark(st({ ...base, online: false, clockOffsetMs: 90_000 })));
     const changes: Partial<SyncStatus>[] = [
       { syncing: true },
-      { last_sync: 11 },
+      { lastSync: 11 },
       { pending: 2 },
-      { in_flight: 1 },
-      { awaiting_review: 1 },
+      { inFlight: 1 },
+      { awaitingReview: 1 },
       { rejected: 1 },
-      { open_conflicts: 1 },
+      { openConflicts: 1 },
       { enrolled: false },
       { role: 'operator' },
     ];

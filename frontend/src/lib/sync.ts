@@ -22,7 +22,7 @@ export function headline(s: SyncStatus | null): Headline {
 
 /** unsynced is what this device holds that the server does not have yet. */
 export function unsynced(s: SyncStatus): number {
-  return (s.pending || 0) + (s.in_flight || 0);
+  return (s.pending || 0) + (s.inFlight || 0);
 }
 
 /** ago renders a past moment for people: "just now", "30 s ago", "4 min ago",
@@ -39,8 +39,8 @@ export function ago(ms: number, now: number = Date.now()): string {
 
 /** clockWarning explains a device clock that is off, or returns "". */
 export function clockWarning(s: SyncStatus): string {
-  if (!s.clock_warning) return '';
-  const off = s.clock_offset_ms;
+  if (!s.clockWarning) return '';
+  const off = s.clockOffsetMs;
   const min = Math.round(Math.abs(off) / 60_000);
   const amount = min >= 120 ? t('clock.hours', { count: Math.round(min / 60) }) : t('clock.minutes', { count: min });
   // offset = server − device: positive means the device is behind.
@@ -102,7 +102,7 @@ const lastErrorCodes: [prefix: string, code: string, rule?: string][] = [
  * shown; a sentence it does not know (a server's refusal, a local
  * problem) stays as Go wrote it. */
 export function lastErrorText(s: SyncStatus): string {
-  const msg = (s.last_error ?? '').trim();
+  const msg = (s.lastError ?? '').trim();
   const hit = lastErrorCodes.find(([prefix]) => msg.startsWith(prefix));
   if (!hit) return msg;
   const [, code, rule] = hit;
@@ -145,7 +145,7 @@ export function unsettledText(s: SyncStatus): string {
   const parts: string[] = [];
   const add = (n: number, key: MessageKey) => n > 0 && parts.push(t(key, { count: n, n: formatQuantity(n) }));
   add(unsynced(s), 'sync.unsettled.unsent');
-  add(s.awaiting_review || 0, 'sync.unsettled.review');
+  add(s.awaitingReview || 0, 'sync.unsettled.review');
   add(s.rejected || 0, 'sync.unsettled.refused');
   return parts.join(t('common.listSeparator'));
 }
@@ -164,7 +164,7 @@ export function unsettledWarning(s: SyncStatus | null): string {
 }
 
 /** Verify is the last verification against the server's checksums
- * (syncclient.Verification, docs/design.md section 8). */
+ * (app.SyncVerification, docs/design.md section 8). */
 export interface Verify {
   at: number;
   cursor: number;
@@ -237,5 +237,5 @@ export function managedLanguage(
  * each of these changes, so it does not poll). '' without a status. */
 export function dataMark(s: SyncStatus | null): string {
   if (!s) return '';
-  return [s.enrolled, s.role, s.syncing, s.last_sync, s.pending, s.in_flight, s.awaiting_review, s.rejected, s.open_conflicts].join('|');
+  return [s.enrolled, s.role, s.syncing, s.lastSync, s.pending, s.inFlight, s.awaitingReview, s.rejected, s.openConflicts].join('|');
 }

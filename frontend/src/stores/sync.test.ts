@@ -5,7 +5,7 @@ import { createSyncStore, ago, progressOf } from './sync';
 import type { SyncStatus } from '../lib/api';
 import { syncStatusOf } from '../test/syncFixtures';
 
-const status = (over: Partial<SyncStatus> = {}): SyncStatus => syncStatusOf({ site_id: 's', role: 'operator', ...over });
+const status = (over: Partial<SyncStatus> = {}): SyncStatus => syncStatusOf({ siteId: 's', role: 'operator', ...over });
 
 describe('sync store', () => {
   it('takes the polled status, then pushed events', async () => {

@@ -499,7 +499,7 @@ export namespace app {
 	export class HistoryEntry {
 	    version: number;
 	    hlc: string;
-	    device_id: string;
+	    deviceId: string;
 	    row: any;
 	    byName: string;
 	
@@ -511,7 +511,7 @@ export namespace app {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.version = source["version"];
 	        this.hlc = source["hlc"];
-	        this.device_id = source["device_id"];
+	        this.deviceId = source["deviceId"];
 	        this.row = source["row"];
 	        this.byName = source["byName"];
 	    }
@@ -749,6 +749,28 @@ export namespace app {
 	        this.maxQuantity = source["maxQuantity"];
 	    }
 	}
+	export class QuarantinedRow {
+	    table: string;
+	    id: string;
+	    reason: string;
+	    since: number;
+	    row: {[key: string]: any};
+	    serverVersion: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new QuarantinedRow(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.table = source["table"];
+	        this.id = source["id"];
+	        this.reason = source["reason"];
+	        this.since = source["since"];
+	        this.row = source["row"];
+	        this.serverVersion = source["serverVersion"];
+	    }
+	}
 	
 	export class Record {
 	    id: string;
@@ -901,6 +923,26 @@ export namespace app {
 		    }
 		    return a;
 		}
+	}
+	export class SettingField {
+	    field: string;
+	    value: string;
+	    source: string;
+	    locked: boolean;
+	    secret: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new SettingField(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.field = source["field"];
+	        this.value = source["value"];
+	        this.source = source["source"];
+	        this.locked = source["locked"];
+	        this.secret = source["secret"];
+	    }
 	}
 	
 	export class SignInStep {
@@ -1072,8 +1114,28 @@ export namespace app {
 		    return a;
 		}
 	}
+	export class SyncProgress {
+	    phase: string;
+	    pushed: number;
+	    pulled: number;
+	    cursor: number;
+	    target: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new SyncProgress(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.phase = source["phase"];
+	        this.pushed = source["pushed"];
+	        this.pulled = source["pulled"];
+	        this.cursor = source["cursor"];
+	        this.target = source["target"];
+	    }
+	}
 	export class SyncSettings {
-	    fields: config.FieldState[];
+	    fields: SettingField[];
 	    configError: string;
 	    codeConfigured: boolean;
 	    autoEnrolling: boolean;
@@ -1087,7 +1149,7 @@ export namespace app {
 	
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.fields = this.convertValues(source["fields"], config.FieldState);
+	        this.fields = this.convertValues(source["fields"], SettingField);
 	        this.configError = source["configError"];
 	        this.codeConfigured = source["codeConfigured"];
 	        this.autoEnrolling = source["autoEnrolling"];
@@ -1114,6 +1176,93 @@ export namespace app {
 		    return a;
 		}
 	}
+	export class SyncVerification {
+	    at: number;
+	    cursor: number;
+	    tables: {[key: string]: number};
+	    problem: string;
+	    repaired: number;
+	    unresolved: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new SyncVerification(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.at = source["at"];
+	        this.cursor = source["cursor"];
+	        this.tables = source["tables"];
+	        this.problem = source["problem"];
+	        this.repaired = source["repaired"];
+	        this.unresolved = source["unresolved"];
+	    }
+	}
+	export class SyncStatus {
+	    enrolled: boolean;
+	    serverUrl: string;
+	    siteId: string;
+	    role: string;
+	    deviceId: string;
+	    online: boolean;
+	    syncing: boolean;
+	    pending: number;
+	    inFlight: number;
+	    awaitingReview: number;
+	    rejected: number;
+	    openConflicts: number;
+	    lastSync: number;
+	    lastError: string;
+	    clockOffsetMs: number;
+	    clockWarning: boolean;
+	    progress: SyncProgress;
+	    verify: SyncVerification;
+	
+	    static createFrom(source: any = {}) {
+	        return new SyncStatus(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.enrolled = source["enrolled"];
+	        this.serverUrl = source["serverUrl"];
+	        this.siteId = source["siteId"];
+	        this.role = source["role"];
+	        this.deviceId = source["deviceId"];
+	        this.online = source["online"];
+	        this.syncing = source["syncing"];
+	        this.pending = source["pending"];
+	        this.inFlight = source["inFlight"];
+	        this.awaitingReview = source["awaitingReview"];
+	        this.rejected = source["rejected"];
+	        this.openConflicts = source["openConflicts"];
+	        this.lastSync = source["lastSync"];
+	        this.lastError = source["lastError"];
+	        this.clockOffsetMs = source["clockOffsetMs"];
+	        this.clockWarning = source["clockWarning"];
+	        this.progress = this.convertValues(source["progress"], SyncProgress);
+	        this.verify = this.convertValues(source["verify"], SyncVerification);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
 	export class TerminalPrefs {
 	    lastLine: string;
 	    lastOperator: string;
@@ -1137,31 +1286,6 @@ export namespace app {
 
 }
 
-export namespace config {
-	
-	export class FieldState {
-	    field: string;
-	    value: string;
-	    source: string;
-	    locked: boolean;
-	    secret: boolean;
-	
-	    static createFrom(source: any = {}) {
-	        return new FieldState(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.field = source["field"];
-	        this.value = source["value"];
-	        this.source = source["source"];
-	        this.locked = source["locked"];
-	        this.secret = source["secret"];
-	    }
-	}
-
-}
-
 export namespace period {
 	
 	export class Shift {
@@ -1177,144 +1301,6 @@ export namespace period {
 	        this.name = source["name"];
 	        this.start = source["start"];
 	    }
-	}
-
-}
-
-export namespace store {
-	
-	export class QuarantinedRow {
-	    table: string;
-	    id: string;
-	    reason: string;
-	    since: number;
-	    row: Record<string, any>;
-	    server_version: number;
-	
-	    static createFrom(source: any = {}) {
-	        return new QuarantinedRow(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.table = source["table"];
-	        this.id = source["id"];
-	        this.reason = source["reason"];
-	        this.since = source["since"];
-	        this.row = source["row"];
-	        this.server_version = source["server_version"];
-	    }
-	}
-
-}
-
-export namespace syncclient {
-	
-	export class Progress {
-	    phase: string;
-	    pushed: number;
-	    pulled: number;
-	    cursor: number;
-	    target: number;
-	
-	    static createFrom(source: any = {}) {
-	        return new Progress(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.phase = source["phase"];
-	        this.pushed = source["pushed"];
-	        this.pulled = source["pulled"];
-	        this.cursor = source["cursor"];
-	        this.target = source["target"];
-	    }
-	}
-	export class Verification {
-	    at: number;
-	    cursor: number;
-	    tables: Record<string, number>;
-	    problem: string;
-	    repaired: number;
-	    unresolved: number;
-	
-	    static createFrom(source: any = {}) {
-	        return new Verification(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.at = source["at"];
-	        this.cursor = source["cursor"];
-	        this.tables = source["tables"];
-	        this.problem = source["problem"];
-	        this.repaired = source["repaired"];
-	        this.unresolved = source["unresolved"];
-	    }
-	}
-	export class Status {
-	    enrolled: boolean;
-	    server_url: string;
-	    site_id: string;
-	    role: string;
-	    device_id: string;
-	    online: boolean;
-	    syncing: boolean;
-	    pending: number;
-	    in_flight: number;
-	    awaiting_review: number;
-	    rejected: number;
-	    open_conflicts: number;
-	    last_sync: number;
-	    last_error: string;
-	    clock_offset_ms: number;
-	    clock_warning: boolean;
-	    progress: Progress;
-	    verify: Verification;
-	
-	    static createFrom(source: any = {}) {
-	        return new Status(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.enrolled = source["enrolled"];
-	        this.server_url = source["server_url"];
-	        this.site_id = source["site_id"];
-	        this.role = source["role"];
-	        this.device_id = source["device_id"];
-	        this.online = source["online"];
-	        this.syncing = source["syncing"];
-	        this.pending = source["pending"];
-	        this.in_flight = source["in_flight"];
-	        this.awaiting_review = source["awaiting_review"];
-	        this.rejected = source["rejected"];
-	        this.open_conflicts = source["open_conflicts"];
-	        this.last_sync = source["last_sync"];
-	        this.last_error = source["last_error"];
-	        this.clock_offset_ms = source["clock_offset_ms"];
-	        this.clock_warning = source["clock_warning"];
-	        this.progress = this.convertValues(source["progress"], Progress);
-	        this.verify = this.convertValues(source["verify"], Verification);
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
 	}
 
 }

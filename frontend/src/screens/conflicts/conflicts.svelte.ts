@@ -102,7 +102,7 @@ export class ConflictsView {
   isManager = $derived(this.#sync.current.phase === 'ready' && this.#sync.current.status.role === 'manager');
   personBlocked = $derived(this.isManager && !this.#personMayResolve.current);
   online = $derived(this.#sync.current.phase === 'ready' && this.#sync.current.status.online);
-  thisDevice = $derived(this.#sync.current.phase === 'ready' ? (this.#sync.current.status.device_id ?? '') : '');
+  thisDevice = $derived(this.#sync.current.phase === 'ready' ? (this.#sync.current.status.deviceId ?? '') : '');
 
   shown = $derived(filterInbox(sortInbox(this.all), this.filter));
   selected = $derived(this.all.find((c) => c.id === this.selectedId) ?? null);

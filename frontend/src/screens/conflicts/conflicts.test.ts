@@ -8,7 +8,7 @@ import { session, noSession } from '../../stores/session';
 import type { SyncStatus } from '../../lib/api';
 import { setLocale } from '../../i18n';
 
-const status = (role: string) => syncStatusOf({ server_url: 'https://s', role, open_conflicts: 1, last_sync: 1 });
+const status = (role: string) => syncStatusOf({ serverUrl: 'https://s', role, openConflicts: 1, lastSync: 1 });
 
 const row = { id: 'r1', line_id: 'L1', product_id: 'P-100', quantity: 5, operator_id: 'B-1', deleted_at: null };
 const conflict = (over: object = {}) => ({
@@ -65,8 +65,8 @@ describe('ConflictsScreen with people', () => {
           ]),
         History: () =>
           Promise.resolve([
-            { version: 1, hlc: '1', device_id: 'aaaabbbbccccdddd', row, byName: 'Ana Lima' },
-            { version: 2, hlc: '2', device_id: 'eeeeffff00001111', row: { ...row, quantity: 9 }, byName: '' },
+            { version: 1, hlc: '1', deviceId: 'aaaabbbbccccdddd', row, byName: 'Ana Lima' },
+            { version: 2, hlc: '2', deviceId: 'eeeeffff00001111', row: { ...row, quantity: 9 }, byName: '' },
           ]),
       },
     });
@@ -150,15 +150,15 @@ describe('ConflictsScreen, a resolved conflict', () => {
   function history(
     rowVersions: object[],
     recordVersions: object[] = [
-      { version: 4, hlc: '4', device_id: 'x', row: { id: 'c1', status: 'open', row_version: 0 }, byName: '' },
-      { version: 6, hlc: '6', device_id: 'x', row: { id: 'c1', status: 'resolved', row_version: 5 }, byName: '' },
+      { version: 4, hlc: '4', deviceId: 'x', row: { id: 'c1', status: 'open', row_version: 0 }, byName: '' },
+      { version: 6, hlc: '6', deviceId: 'x', row: { id: 'c1', status: 'resolved', row_version: 5 }, byName: '' },
     ],
   ) {
     return vi.fn((table: unknown) => Promise.resolve(table === 'sync_conflicts' ? recordVersions : rowVersions));
   }
   const rowVersions = [
-    { version: 3, hlc: '3', device_id: 'eeeeffff00001111', row: theirsRow(), byName: '' },
-    { version: 5, hlc: '5', device_id: 'mgr-device-1', row: decidedRow, byName: 'Max Weber' },
+    { version: 3, hlc: '3', deviceId: 'eeeeffff00001111', row: theirsRow(), byName: '' },
+    { version: 5, hlc: '5', deviceId: 'mgr-device-1', row: decidedRow, byName: 'Max Weber' },
   ];
   function theirsRow() {
     return { ...row, quantity: 9, operator_id: 'B-2' };
@@ -285,14 +285,14 @@ describe('ConflictsScreen, a resolved conflict', () => {
       // The decided row is pulled: the sync:status at the end of that sync
       // has the inbox read again, which brings it.
       list = [{ ...resolved, rowVersion: 5, decided: decidedRow }];
-      syncStatus.set({ ...status('manager'), online: false, last_sync: 2 } as SyncStatus);
+      syncStatus.set({ ...status('manager'), online: false, lastSync: 2 } as SyncStatus);
       expect((await screen.findByTestId('decided-quantity')).textContent!.trim()).toBe('7');
       expect(screen.queryByTestId('decided-unknown')).toBeNull();
       expect(History).toHaveBeenCalledTimes(1);
       // Edited here since (a write here is announced with its pending
       // count): this computer no longer holds the decision.
       list = [{ ...resolved, rowVersion: 5, decided: null }];
-      syncStatus.set({ ...status('manager'), online: false, last_sync: 2, pending: 1 } as SyncStatus);
+      syncStatus.set({ ...status('manager'), online: false, lastSync: 2, pending: 1 } as SyncStatus);
       expect((await screen.findByTestId('decided-unknown')).textContent).toContain('cannot be reached');
       expect(History).toHaveBeenCalledTimes(2);
       expect(document.querySelectorAll('td.result')).toHaveLength(0);
@@ -329,7 +329,7 @@ describe('ConflictsScreen, kept up to date (issue 18)', () => {
     await Promise.resolve();
     expect(List).toHaveBeenCalledTimes(1);
     // The pull brought a conflict.
-    syncStatus.set({ ...status('manager'), open_conflicts: 2 } as SyncStatus);
+    syncStatus.set({ ...status('manager'), openConflicts: 2 } as SyncStatus);
     await vi.waitFor(() => expect(List).toHaveBeenCalledTimes(2));
   });
 });
@@ -391,12 +391,12 @@ describe('ConflictsScreen on a people conflict', () => {
         Resolve: resolve,
         History: () =>
           Promise.resolve([
-            { version: 1, hlc: '1', device_id: 'aaaabbbbccccdddd', row: { ...person, pin_hash: null }, byName: 'Mia Manager' },
-            { version: 2, hlc: '2', device_id: 'aaaabbbbccccdddd', row: person, byName: 'Mia Manager' },
+            { version: 1, hlc: '1', deviceId: 'aaaabbbbccccdddd', row: { ...person, pin_hash: null }, byName: 'Mia Manager' },
+            { version: 2, hlc: '2', deviceId: 'aaaabbbbccccdddd', row: person, byName: 'Mia Manager' },
             {
               version: 3,
               hlc: '3',
-              device_id: 'aaaabbbbccccdddd',
+              deviceId: 'aaaabbbbccccdddd',
               row: { ...person, pin_hash: 'secret:44ee55ff66007711' },
               byName: 'Mia Manager',
             },
@@ -453,9 +453,7 @@ describe('ConflictsScreen in plain words (issue 20)', () => {
       theirsByName: 'Sam Supervisor',
     });
   beforeEach(() =>
-    syncStatus.set(
-      syncStatusOf({ server_url: 'https://s', role: 'manager', open_conflicts: 1, last_sync: 1, device_id: 'this-terminal-1' }),
-    ),
+    syncStatus.set(syncStatusOf({ serverUrl: 'https://s', role: 'manager', openConflicts: 1, lastSync: 1, deviceId: 'this-terminal-1' })),
   );
 
   it('names this terminal and who saved first, folds unchanged fields, edits notes on several lines', async () => {
@@ -503,9 +501,7 @@ describe('ConflictsScreen in the operator’s language (issue 21)', () => {
       theirsByName: 'Sam Supervisor',
     });
   beforeEach(() =>
-    syncStatus.set(
-      syncStatusOf({ server_url: 'https://s', role: 'manager', open_conflicts: 1, last_sync: 1, device_id: 'this-terminal-1' }),
-    ),
+    syncStatus.set(syncStatusOf({ serverUrl: 'https://s', role: 'manager', openConflicts: 1, lastSync: 1, deviceId: 'this-terminal-1' })),
   );
   afterEach(() => setLocale(null));
 

@@ -51,7 +51,7 @@ describe('LinesScreen (issue 20)', () => {
 
   it('flags a conflict the pull brings once the sync:status says so, without polling (issue 18)', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    syncStatus.set(syncStatusOf({ open_conflicts: 0, last_sync: 1 }));
+    syncStatus.set(syncStatusOf({ openConflicts: 0, lastSync: 1 }));
     let open: object[] = [];
     const List = vi.fn(() => Promise.resolve(open));
     installBackend({ LineConfigService: { List: () => Promise.resolve([config('a', 'L1')]) }, ConflictService: { List } });
@@ -61,7 +61,7 @@ describe('LinesScreen (issue 20)', () => {
     vi.advanceTimersByTime(60_000);
     expect(List).toHaveBeenCalledTimes(1);
     open = [{ id: 'c1', table: 'line_configs', rowId: 'a', status: 'open' }];
-    syncStatus.set(syncStatusOf({ open_conflicts: 1, last_sync: 2 }));
+    syncStatus.set(syncStatusOf({ openConflicts: 1, lastSync: 2 }));
     expect(await dom.findByTestId('line-conflict')).toBeTruthy();
     expect(List).toHaveBeenCalledTimes(2);
   });

@@ -61,7 +61,7 @@ describe('verification in the status bar', () => {
 describe('the Sync line of the Status screen', () => {
   const old = { ...appStatus, sync: 'offline / no server configured' };
   it('says online and names the server when connected', () => {
-    syncStatus.set(syncStatusOf({ online: true, server_url: 'https://sync.example.com', site_id: 'demo' }));
+    syncStatus.set(syncStatusOf({ online: true, serverUrl: 'https://sync.example.com', siteId: 'demo' }));
     render(StatusScreen, { props: { status: old as never } });
     expect(screen.getByTestId('sync-state').textContent).toBe('Online · https://sync.example.com · site demo');
   });
@@ -71,7 +71,7 @@ describe('the Sync line of the Status screen', () => {
     expect(screen.getByTestId('sync-state').textContent).toBe('Offline · https://sync.example.com · site demo');
   });
   it('says when this computer is not connected to a sync server', () => {
-    syncStatus.set(syncStatusOf({ enrolled: false, online: false, server_url: '', site_id: '' }));
+    syncStatus.set(syncStatusOf({ enrolled: false, online: false, serverUrl: '', siteId: '' }));
     render(StatusScreen, { props: { status: old as never } });
     expect(screen.getByTestId('sync-state').textContent).toBe('Not connected to a sync server: work stays on this computer');
   });

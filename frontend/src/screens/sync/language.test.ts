@@ -138,9 +138,9 @@ describe('Setup and Sync screens in German, Polish and Chinese', () => {
         online: false,
         role: 'operator',
         pending: 1234,
-        awaiting_review: 2,
-        open_conflicts: 5,
-        last_error: 'The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back.',
+        awaitingReview: 2,
+        openConflicts: 5,
+        lastError: 'The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back.',
       }) as never,
     );
     setLocale('de');
@@ -190,11 +190,11 @@ describe('Setup and Sync screens in German, Polish and Chinese', () => {
         role: 'manager',
         pending: 3,
         rejected: 1,
-        awaiting_review: 1,
-        open_conflicts: 2,
-        last_error: 'The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back.',
-        clock_warning: true,
-        clock_offset_ms: 600_000,
+        awaitingReview: 1,
+        openConflicts: 2,
+        lastError: 'The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back.',
+        clockWarning: true,
+        clockOffsetMs: 600_000,
       }) as never,
     );
     render(SyncScreen);

@@ -14,7 +14,7 @@ import { setLocale } from '../../i18n';
 import de from '../../i18n/errors/de.json';
 
 const status = (over: object = {}) =>
-  syncStatusOf({ enrolled: false, server_url: '', site_id: '', role: '', device_id: '', online: false, ...over });
+  syncStatusOf({ enrolled: false, serverUrl: '', siteId: '', role: '', deviceId: '', online: false, ...over });
 const settings = (over: object = {}) => ({
   fields: [
     { field: 'server_url', value: 'https://sync.plant1.example.com', source: 'managed', locked: true, secret: false },
@@ -95,11 +95,11 @@ describe('SyncScreen unenroll', () => {
       status({
         enrolled: true,
         online: true,
-        server_url: 'https://s',
-        site_id: 'demo',
+        serverUrl: 'https://s',
+        siteId: 'demo',
         role: 'operator',
         pending: 2,
-        awaiting_review: 1,
+        awaitingReview: 1,
       }) as never,
     );
     render(SyncScreen);
@@ -178,16 +178,14 @@ describe('SyncScreen with people', () => {
     reason: 'invalid_value: quantity',
     since: 1,
     row: { id: 'r1', line_id: 'L1', product_id: 'P', quantity: 5, operator_id: 'OP-100' },
-    server_version: 0,
+    serverVersion: 0,
   };
   const backend = (over: object = {}) =>
     installBackend({
       SyncService: { Settings: () => Promise.resolve(settings()), Quarantine: () => Promise.resolve([refused]), ...over },
     });
   const enrolled = () =>
-    syncStatus.set(
-      status({ enrolled: true, online: true, server_url: 'https://s', site_id: 'demo', role: 'manager', rejected: 1 }) as never,
-    );
+    syncStatus.set(status({ enrolled: true, online: true, serverUrl: 'https://s', siteId: 'demo', role: 'manager', rejected: 1 }) as never);
 
   it("an operator sees Disconnect and another's Discard disabled, with the reason", async () => {
     backend();
