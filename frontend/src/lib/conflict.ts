@@ -5,7 +5,8 @@
 // (src/i18n, keys conflicts.*) in the language shown now; a $derived that
 // calls these functions runs again when the language changes.
 import { diffWords } from 'diff';
-import { t, tDynamic, type MessageKey, type Values } from '../i18n';
+import { t, type MessageKey, type Values } from '../i18n';
+import { columnLabelWithUnit } from './columns';
 import { formatDateTime, formatNumber, formatTime } from './format';
 
 export type Side = 'base' | 'mine' | 'theirs';
@@ -17,34 +18,11 @@ export const tableFields: { [table: string]: string[] } = {
   line_configs: ['line_id', 'recipe', 'target_rate_per_hour', 'temperature_c', 'speed_rpm', 'notes', 'deleted_at'],
 };
 
-/** The message keys of the fields' labels (with their units). */
-const fieldKeys: { [f: string]: MessageKey } = {
-  line_id: 'conflicts.field.line_id',
-  product_id: 'conflicts.field.product_id',
-  quantity: 'conflicts.field.quantity',
-  operator_id: 'conflicts.field.operator_id',
-  recipe: 'conflicts.field.recipe',
-  target_rate_per_hour: 'conflicts.field.target_rate_per_hour',
-  temperature_c: 'conflicts.field.temperature_c',
-  speed_rpm: 'conflicts.field.speed_rpm',
-  notes: 'conflicts.field.notes',
-  deleted_at: 'conflicts.field.deleted_at',
-  badge_id: 'conflicts.field.badge_id',
-  display_name: 'conflicts.field.display_name',
-  role: 'conflicts.field.role',
-  active: 'conflicts.field.active',
-  pin_hash: 'conflicts.field.pin_hash',
-  updated_by: 'conflicts.field.updated_by',
-};
-
-/** fieldLabel names a field for people in the language shown: its label
- * here, else the name the error messages give the column (a table the
- * screen has no labels for: lines, products, site settings), else the
- * column's own name. */
+/** fieldLabel names a field for people in the language shown, with its
+ * unit when it has one ("Speed rpm"): the message files' label of its
+ * column (src/lib/columns.ts, the forms' too), else the column's own name. */
 export function fieldLabel(field: string): string {
-  const k = fieldKeys[field];
-  if (k) return t(k);
-  return tDynamic(`errors.field.${field}`) ?? field;
+  return columnLabelWithUnit(field);
 }
 
 /** Secret fields never reach the WebView: the Go side sends a token

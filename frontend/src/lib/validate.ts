@@ -5,12 +5,13 @@
 import type { FieldRule } from './api';
 import { ApiError, errorText } from './api';
 import { formatQuantity } from './format';
-import { t, tDynamic } from '../i18n';
+import { columnLabel } from './columns';
+import { t } from '../i18n';
 
-/** fieldLabel names a field in the language shown (the Go registry's label
- * is English): the errors dictionary's name for its column, else the label. */
-export function fieldLabel(rule: Pick<FieldRule, 'column' | 'label'>): string {
-  return tDynamic(`errors.field.${rule.column}`) ?? rule.label;
+/** fieldLabel names a rule's field in the language shown, from the message
+ * files ("errors.field.<column>", as the conflict diff names it). */
+export function fieldLabel(rule: Pick<FieldRule, 'column'>): string {
+  return columnLabel(rule.column);
 }
 
 /** FieldErrors maps a column name to the sentence shown next to its field. */
