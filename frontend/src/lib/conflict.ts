@@ -12,12 +12,6 @@ import { formatDateTime, formatNumber, formatTime } from './format';
 export type Side = 'base' | 'mine' | 'theirs';
 export type Row = { [k: string]: unknown };
 
-/** The people's fields of each synced table, in display order. */
-export const tableFields: { [table: string]: string[] } = {
-  production_records: ['line_id', 'product_id', 'quantity', 'operator_id', 'deleted_at'],
-  line_configs: ['line_id', 'recipe', 'target_rate_per_hour', 'temperature_c', 'speed_rpm', 'notes', 'deleted_at'],
-};
-
 /** fieldLabel names a field for people in the language shown, with its
  * unit when it has one ("Speed rpm"): the message files' label of its
  * column (src/lib/columns.ts, the forms' too), else the column's own name. */
@@ -85,20 +79,23 @@ export function classify(base: unknown, mine: unknown, theirs: unknown, hasBase 
   return same(mine, theirs) ? 'both-same' : 'conflict';
 }
 
-/** fieldsOf returns the field list of a table, or the union of the rows'
- * keys (bookkeeping left out) for a table the UI does not know. */
-export function fieldsOf(table: string, rows: (Row | null | undefined)[]): string[] {
-  if (tableFields[table]) return tableFields[table];
+/** fieldsOf returns the fields a diff compares: the table's from the
+ * registry (TableSchema.merged: the people's fields and deleted_at, in
+ * order), or, before the registry arrived, the union of the rows' keys
+ * (bookkeeping left out). */
+export function fieldsOf(merged: readonly string[] | null | undefined, rows: (Row | null | undefined)[]): string[] {
+  if (merged?.length) return [...merged];
   const skip = new Set(['id', 'created_at', 'updated_at', 'synced_at', 'server_updated_at', 'version', 'hlc']);
   const out: string[] = [];
   for (const r of rows) for (const k of Object.keys(r ?? {})) if (!skip.has(k) && !out.includes(k)) out.push(k);
   return out;
 }
 
-/** diffRows builds the per-field comparison of a conflict. */
-export function diffRows(table: string, base: Row | null | undefined, mine: Row, theirs: Row): FieldDiff[] {
+/** diffRows builds the per-field comparison of a conflict over the fields
+ * merged lists (the table's TableSchema.merged, stores/schema.ts). */
+export function diffRows(merged: readonly string[] | null | undefined, base: Row | null | undefined, mine: Row, theirs: Row): FieldDiff[] {
   const hasBase = !!base;
-  return fieldsOf(table, [base, mine, theirs]).map((field) => {
+  return fieldsOf(merged, [base, mine, theirs]).map((field) => {
     const b = base?.[field] ?? null;
     const m = mine?.[field] ?? null;
     const t = theirs?.[field] ?? null;
