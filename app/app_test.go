@@ -367,7 +367,7 @@ func TestSchemaService_Fields(t *testing.T) {
 	if strings.Join(cols, ",") != "line_id,product_id,quantity,operator_id" {
 		t.Fatalf("record fields %v", cols)
 	}
-	if f[2].Kind != "integer" || !f[2].HasRange || f[2].Max != 1_000_000_000 || f[2].Label != "Quantity" {
+	if f[2].Kind != "integer" || !f[2].HasRange || f[2].Max != 1_000_000_000 {
 		t.Fatalf("quantity rule %+v", f[2])
 	}
 	lc := s.Fields("line_configs")

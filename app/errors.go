@@ -76,7 +76,12 @@ func mapErr(err error) error {
 	return err
 }
 
-// fieldLabels names columns as the screens label them.
+// fieldLabels are the English names of the columns, for the English
+// sentence Go logs and hands the WebView as its fallback (humanize). The
+// screens never show them: they name a column in the person's language
+// from the message files ("errors.field.<column>" in
+// frontend/src/i18n/errors). TestFieldLabelsAreTheMessageFiles keeps this
+// map equal to errors/en.json and complete for the registry.
 var fieldLabels = map[string]string{
 	"id":                   "Id",
 	"line_id":              "Line",
@@ -93,18 +98,27 @@ var fieldLabels = map[string]string{
 	"area":                 "Area",
 	"unit":                 "Unit",
 	"active":               "Active",
+	"min_quantity":         "Smallest quantity",
+	"max_quantity":         "Largest quantity",
 	"badge_id":             "Badge",
 	"display_name":         "Name",
 	"role":                 "Role",
 	"pin":                  "PIN",
+	"pin_hash":             "PIN",
+	"language":             "Language",
 	"time_zone":            "Time zone",
 	"shifts":               "Shifts",
 	"clock_skew_ms":        "Allowed clock difference",
 	"idle_signout_s":       "Idle sign-out",
 	"pin_roles":            "Roles that need a PIN",
+	"updated_by":           "Changed by",
+	"created_at":           "Created",
+	"updated_at":           "Updated",
+	"deleted_at":           "Deleted",
+	"server_updated_at":    "Updated on the server",
 }
 
-// FieldLabel returns the label a screen uses for a column.
+// FieldLabel returns a column's English name, for log sentences.
 func FieldLabel(column string) string {
 	if l, ok := fieldLabels[column]; ok {
 		return l

@@ -227,10 +227,9 @@ describe("errors in the operator's language", () => {
 describe('quarantine reasons (the wire\'s "<code>: <sentence>")', () => {
   afterEach(() => setLocale(null));
   const rules = [
-    { column: 'notes', label: 'Notes', kind: 'text', required: false, minLen: 0, maxLen: 4000, hasRange: false, min: 0, max: 0 },
+    { column: 'notes', kind: 'text', required: false, minLen: 0, maxLen: 4000, hasRange: false, min: 0, max: 0 },
     {
       column: 'quantity',
-      label: 'Quantity',
       kind: 'integer',
       required: true,
       minLen: 0,
@@ -338,7 +337,6 @@ describe("the registry's rules for quarantine reasons", () => {
           return Promise.resolve([
             {
               column: 'notes',
-              label: 'Notes',
               kind: 'text',
               required: false,
               minLen: 0,

@@ -27,6 +27,7 @@ export type LineConfigInput = app.LineConfigInput;
 export type Status = app.Status;
 export type Failure = app.Failure;
 export type FieldRule = app.FieldRule;
+export type TableSchema = app.TableSchema;
 export type SyncStatus = app.SyncStatus;
 export type SyncProgress = app.SyncProgress;
 export type SyncSettings = app.SyncSettings;
@@ -348,6 +349,7 @@ export const status = {
 
 export const schema = {
   fields: (table: string) => wrap(() => Schema.Fields(table)),
+  tables: () => wrap(() => Schema.Tables()),
 };
 
 const rulesCache = new Map<string, Promise<FieldRule[]>>();

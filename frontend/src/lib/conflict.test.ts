@@ -29,6 +29,11 @@ import {
   decimalSeparator,
   around,
 } from './conflict';
+import { registryMerged } from '../test/schema';
+
+// The fields a line config's diff compares, from the fixture the Go
+// registry writes.
+const lineConfigFields = registryMerged('line_configs');
 
 const base = {
   id: 'c1',
@@ -65,7 +70,7 @@ describe('classify', () => {
 
 describe('diffRows', () => {
   it('classifies every people field of the table', () => {
-    const d = diffRows('line_configs', base, mine, theirs);
+    const d = diffRows(lineConfigFields, base, mine, theirs);
     const kinds = Object.fromEntries(d.map((f) => [f.field, f.kind]));
     expect(kinds).toEqual({
       line_id: 'same',
@@ -76,6 +81,19 @@ describe('diffRows', () => {
       notes: 'mine',
       deleted_at: 'same',
     });
+  });
+});
+
+describe('fields of a diff (issue 18 point 4)', () => {
+  it("takes every table's fields and their order from the registry", () => {
+    const person = { id: 'p1', badge_id: 'B-7', display_name: 'Ana', role: 'operator', active: 1, updated_by: 'B-1', deleted_at: null };
+    const d = diffRows(registryMerged('people'), person, { ...person, role: 'manager', updated_by: 'B-2' }, person);
+    expect(d.map((f) => f.field)).toEqual(['badge_id', 'display_name', 'role', 'active', 'pin_hash', 'language', 'deleted_at']);
+    expect(d.find((f) => f.field === 'role')?.kind).toBe('mine');
+  });
+  it("lists the rows' own fields before the registry arrived", () => {
+    const d = diffRows(undefined, { id: 'x', code: 'L1', version: 3 }, { id: 'x', code: 'L2' }, { id: 'x', code: 'L1', name: 'N' });
+    expect(d.map((f) => f.field)).toEqual(['code', 'name']);
   });
 });
 
@@ -95,7 +113,7 @@ describe('wordDiff', () => {
 
 describe('mergedRow', () => {
   it('takes each choice and reports undecided conflicts', () => {
-    const d = diffRows('line_configs', base, mine, theirs);
+    const d = diffRows(lineConfigFields, base, mine, theirs);
     const choices = defaultChoices(d);
     let m = mergedRow(d, choices, theirs);
     expect(m.undecided).toEqual(['temperature_c']);
@@ -208,7 +226,7 @@ describe('the decision of a resolved conflict', () => {
   });
 
   it('names the sides that hold the decided value', () => {
-    const d = diffRows('line_configs', base, mine, theirs);
+    const d = diffRows(lineConfigFields, base, mine, theirs);
     const temp = d.find((x) => x.field === 'temperature_c')!;
     expect(decidedSides(temp, 185)).toEqual(['mine']);
     expect(decidedSides(temp, 187)).toEqual([]);
@@ -262,7 +280,7 @@ describe('plain words (issue 20)', () => {
   });
   it('folds unchanged fields away', () => {
     const d = diffRows(
-      'line_configs',
+      lineConfigFields,
       { recipe: 'R', temperature_c: 180 },
       { recipe: 'R', temperature_c: 185 },
       { recipe: 'R', temperature_c: 190 },

@@ -5,46 +5,18 @@
 // (src/i18n, keys conflicts.*) in the language shown now; a $derived that
 // calls these functions runs again when the language changes.
 import { diffWords } from 'diff';
-import { t, tDynamic, type MessageKey, type Values } from '../i18n';
+import { t, type MessageKey, type Values } from '../i18n';
+import { columnLabelWithUnit } from './columns';
 import { formatDateTime, formatNumber, formatTime } from './format';
 
 export type Side = 'base' | 'mine' | 'theirs';
 export type Row = { [k: string]: unknown };
 
-/** The people's fields of each synced table, in display order. */
-export const tableFields: { [table: string]: string[] } = {
-  production_records: ['line_id', 'product_id', 'quantity', 'operator_id', 'deleted_at'],
-  line_configs: ['line_id', 'recipe', 'target_rate_per_hour', 'temperature_c', 'speed_rpm', 'notes', 'deleted_at'],
-};
-
-/** The message keys of the fields' labels (with their units). */
-const fieldKeys: { [f: string]: MessageKey } = {
-  line_id: 'conflicts.field.line_id',
-  product_id: 'conflicts.field.product_id',
-  quantity: 'conflicts.field.quantity',
-  operator_id: 'conflicts.field.operator_id',
-  recipe: 'conflicts.field.recipe',
-  target_rate_per_hour: 'conflicts.field.target_rate_per_hour',
-  temperature_c: 'conflicts.field.temperature_c',
-  speed_rpm: 'conflicts.field.speed_rpm',
-  notes: 'conflicts.field.notes',
-  deleted_at: 'conflicts.field.deleted_at',
-  badge_id: 'conflicts.field.badge_id',
-  display_name: 'conflicts.field.display_name',
-  role: 'conflicts.field.role',
-  active: 'conflicts.field.active',
-  pin_hash: 'conflicts.field.pin_hash',
-  updated_by: 'conflicts.field.updated_by',
-};
-
-/** fieldLabel names a field for people in the language shown: its label
- * here, else the name the error messages give the column (a table the
- * screen has no labels for: lines, products, site settings), else the
- * column's own name. */
+/** fieldLabel names a field for people in the language shown, with its
+ * unit when it has one ("Speed rpm"): the message files' label of its
+ * column (src/lib/columns.ts, the forms' too), else the column's own name. */
 export function fieldLabel(field: string): string {
-  const k = fieldKeys[field];
-  if (k) return t(k);
-  return tDynamic(`errors.field.${field}`) ?? field;
+  return columnLabelWithUnit(field);
 }
 
 /** Secret fields never reach the WebView: the Go side sends a token
@@ -107,20 +79,23 @@ export function classify(base: unknown, mine: unknown, theirs: unknown, hasBase 
   return same(mine, theirs) ? 'both-same' : 'conflict';
 }
 
-/** fieldsOf returns the field list of a table, or the union of the rows'
- * keys (bookkeeping left out) for a table the UI does not know. */
-export function fieldsOf(table: string, rows: (Row | null | undefined)[]): string[] {
-  if (tableFields[table]) return tableFields[table];
+/** fieldsOf returns the fields a diff compares: the table's from the
+ * registry (TableSchema.merged: the people's fields and deleted_at, in
+ * order), or, before the registry arrived, the union of the rows' keys
+ * (bookkeeping left out). */
+export function fieldsOf(merged: readonly string[] | null | undefined, rows: (Row | null | undefined)[]): string[] {
+  if (merged?.length) return [...merged];
   const skip = new Set(['id', 'created_at', 'updated_at', 'synced_at', 'server_updated_at', 'version', 'hlc']);
   const out: string[] = [];
   for (const r of rows) for (const k of Object.keys(r ?? {})) if (!skip.has(k) && !out.includes(k)) out.push(k);
   return out;
 }
 
-/** diffRows builds the per-field comparison of a conflict. */
-export function diffRows(table: string, base: Row | null | undefined, mine: Row, theirs: Row): FieldDiff[] {
+/** diffRows builds the per-field comparison of a conflict over the fields
+ * merged lists (the table's TableSchema.merged, stores/schema.ts). */
+export function diffRows(merged: readonly string[] | null | undefined, base: Row | null | undefined, mine: Row, theirs: Row): FieldDiff[] {
   const hasBase = !!base;
-  return fieldsOf(table, [base, mine, theirs]).map((field) => {
+  return fieldsOf(merged, [base, mine, theirs]).map((field) => {
     const b = base?.[field] ?? null;
     const m = mine?.[field] ?? null;
     const t = theirs?.[field] ?? null;

@@ -1,9 +1,12 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './api';
-import { defaultLineConfigRules, defaultRecordRules, fieldErrorFrom, parseOptionalNumber, validateField, validateForm } from './validate';
+import { fieldErrorFrom, parseOptionalNumber, validateField, validateForm } from './validate';
+import { registryRules } from '../test/schema';
 
-const rule = (col: string) => [...defaultRecordRules, ...defaultLineConfigRules].find((r) => r.column === col)!;
+// The registry's rules, from the fixture the Go registry writes.
+const recordRules = registryRules('production_records');
+const rule = (col: string) => [...recordRules, ...registryRules('line_configs')].find((r) => r.column === col)!;
 
 describe('validateField', () => {
   it('requires the required fields, by their label', () => {
@@ -35,12 +38,12 @@ describe('validateField', () => {
 
 describe('validateForm', () => {
   it('returns one sentence per bad field, keyed by column', () => {
-    const errs = validateForm(defaultRecordRules, { line_id: 'L1', product_id: '', operator_id: 'op', quantity: 'x' });
+    const errs = validateForm(recordRules, { line_id: 'L1', product_id: '', operator_id: 'op', quantity: 'x' });
     expect(errs).toEqual({ product_id: 'Product is required.', quantity: 'Quantity must be a number.' });
   });
 
   it('is empty for a valid record', () => {
-    expect(validateForm(defaultRecordRules, { line_id: 'L1', product_id: 'P-1', operator_id: 'op', quantity: '0' })).toEqual({});
+    expect(validateForm(recordRules, { line_id: 'L1', product_id: 'P-1', operator_id: 'op', quantity: '0' })).toEqual({});
   });
 });
 

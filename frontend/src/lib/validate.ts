@@ -1,16 +1,18 @@
 // Validation of form fields against the rules the Go table registry declares
-// (app.SchemaService.Fields), so a person sees a message next to a field
-// before the store is asked. The store checks again; its errors land on the
-// same field through fieldErrorFrom.
+// (app.SchemaService.Tables, held by stores/schema.ts), so a person sees a
+// message next to a field before the store is asked. The store checks
+// again; its errors land on the same field through fieldErrorFrom. No rule
+// is written here: the registry is their one place (issue 18 point 4).
 import type { FieldRule } from './api';
 import { ApiError, errorText } from './api';
 import { formatQuantity } from './format';
-import { t, tDynamic } from '../i18n';
+import { columnLabel } from './columns';
+import { t } from '../i18n';
 
-/** fieldLabel names a field in the language shown (the Go registry's label
- * is English): the errors dictionary's name for its column, else the label. */
-export function fieldLabel(rule: Pick<FieldRule, 'column' | 'label'>): string {
-  return tDynamic(`errors.field.${rule.column}`) ?? rule.label;
+/** fieldLabel names a rule's field in the language shown, from the message
+ * files ("errors.field.<column>", as the conflict diff names it). */
+export function fieldLabel(rule: Pick<FieldRule, 'column'>): string {
+  return columnLabel(rule.column);
 }
 
 /** FieldErrors maps a column name to the sentence shown next to its field. */
@@ -70,50 +72,3 @@ export function parseOptionalNumber(v: FormValue): number | undefined {
   if (blank(v)) return undefined;
   return typeof v === 'number' ? v : Number(String(v).trim().replace(',', '.'));
 }
-
-/** Rules used until the Go side answered (and by tests): the v1 registry. */
-export const defaultRecordRules: FieldRule[] = [
-  { column: 'line_id', label: 'Line', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
-  { column: 'product_id', label: 'Product', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
-  {
-    column: 'quantity',
-    label: 'Quantity',
-    kind: 'integer',
-    required: true,
-    minLen: 0,
-    maxLen: 0,
-    hasRange: true,
-    min: 0,
-    max: 1_000_000_000,
-  },
-  { column: 'operator_id', label: 'Operator', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
-];
-
-export const defaultLineConfigRules: FieldRule[] = [
-  { column: 'line_id', label: 'Line', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
-  { column: 'recipe', label: 'Recipe', kind: 'text', required: true, minLen: 1, maxLen: 128, hasRange: false, min: 0, max: 0 },
-  {
-    column: 'target_rate_per_hour',
-    label: 'Target rate',
-    kind: 'integer',
-    required: false,
-    minLen: 0,
-    maxLen: 0,
-    hasRange: true,
-    min: 0,
-    max: 1_000_000_000,
-  },
-  { column: 'temperature_c', label: 'Temperature', kind: 'number', required: false, minLen: 0, maxLen: 0, hasRange: false, min: 0, max: 0 },
-  {
-    column: 'speed_rpm',
-    label: 'Speed',
-    kind: 'integer',
-    required: false,
-    minLen: 0,
-    maxLen: 0,
-    hasRange: true,
-    min: 0,
-    max: 1_000_000_000,
-  },
-  { column: 'notes', label: 'Notes', kind: 'text', required: false, minLen: 0, maxLen: 4000, hasRange: false, min: 0, max: 0 },
-];

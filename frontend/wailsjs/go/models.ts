@@ -470,7 +470,6 @@ export namespace app {
 	}
 	export class FieldRule {
 	    column: string;
-	    label: string;
 	    kind: string;
 	    required: boolean;
 	    minLen: number;
@@ -486,7 +485,6 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.column = source["column"];
-	        this.label = source["label"];
 	        this.kind = source["kind"];
 	        this.required = source["required"];
 	        this.minLen = source["minLen"];
@@ -1263,6 +1261,40 @@ export namespace app {
 		}
 	}
 	
+	export class TableSchema {
+	    name: string;
+	    fields: FieldRule[];
+	    merged: string[];
+	
+	    static createFrom(source: any = {}) {
+	        return new TableSchema(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.fields = this.convertValues(source["fields"], FieldRule);
+	        this.merged = source["merged"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class TerminalPrefs {
 	    lastLine: string;
 	    lastOperator: string;

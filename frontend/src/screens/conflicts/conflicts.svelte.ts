@@ -7,6 +7,7 @@ import { fromStore } from 'svelte/store';
 import { conflicts as api, type Conflict, type HistoryEntry, type ApiError, toApiError, errorText } from '../../lib/api';
 import { t, type MessageKey } from '../../i18n';
 import { syncStatus } from '../../stores/sync';
+import { schemaTables } from '../../stores/schema';
 import { personMayResolve } from '../../stores/session';
 import { conflictNav } from '../../lib/conflictnav.svelte';
 import {
@@ -95,6 +96,9 @@ export class ConflictsView {
 
   #sync = fromStore(syncStatus);
   #personMayResolve = fromStore(personMayResolve);
+  // The registry's tables (loaded once at start): which fields a diff
+  // compares, in order.
+  #schema = fromStore(schemaTables);
 
   // A manager computer decides; when the site has people, the person signed
   // in there must be a manager too (the Go side refuses otherwise, with a
@@ -117,7 +121,7 @@ export class ConflictsView {
         : this.selected.theirsVersion
       : 0,
   );
-  diffs = $derived(this.selected ? diffRows(this.selected.table, this.selected.base, this.selected.mine, this.theirs) : []);
+  diffs = $derived(this.selected ? diffRows(this.#merged(this.selected.table), this.selected.base, this.selected.mine, this.theirs) : []);
   folded = $derived(foldUnchanged(this.diffs));
   // The rows on screen: the changed fields, and the unchanged ones when unfolded.
   visible = $derived(this.showUnchanged ? [...this.folded.changed, ...this.folded.unchanged] : this.folded.changed);
@@ -184,10 +188,16 @@ export class ConflictsView {
     if (this.decided?.key === key) this.decided = next;
   }
 
+  /** The fields the diff of a conflict on table compares (the registry's
+   * TableSchema.merged), or undefined before the registry arrived. */
+  #merged(table: string): string[] | undefined {
+    return this.#schema.current[table]?.merged;
+  }
+
   select(c: Conflict) {
     this.selectedId = c.id;
     const theirs = c.decision === 'stale' && c.staleRow ? c.staleRow : c.theirs;
-    this.choices = defaultChoices(diffRows(c.table, c.base, c.mine, theirs));
+    this.choices = defaultChoices(diffRows(this.#merged(c.table), c.base, c.mine, theirs));
     this.reason = '';
     this.notice = null;
     this.focusField = 0;

@@ -3,3 +3,5 @@
 import {app} from '../models';
 
 export function Fields(arg1:string):Promise<Array<app.FieldRule>>;
+
+export function Tables():Promise<Array<app.TableSchema>>;

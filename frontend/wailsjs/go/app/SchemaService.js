@@ -5,3 +5,7 @@
 export function Fields(arg1) {
   return window['go']['app']['SchemaService']['Fields'](arg1);
 }
+
+export function Tables() {
+  return window['go']['app']['SchemaService']['Tables']();
+}
