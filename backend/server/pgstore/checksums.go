@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -191,7 +190,3 @@ func rebuildChecksums(ctx context.Context, tx pgx.Tx) (int64, error) {
 	}
 	return live, nil
 }
-
-// errSchemaNewer refuses a write on a database a newer server migrated: this
-// process would write rows without what the newer schema keeps with them.
-var errSchemaNewer = errors.New("the database schema is newer than this server's: upgrade the server")

@@ -23,8 +23,8 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/outpost-app/outpost/backend/checksum"
+	"github.com/outpost-app/outpost/backend/internal/migrate"
 	"github.com/outpost-app/outpost/backend/server"
-	"github.com/outpost-app/outpost/backend/server/internal/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -176,39 +176,14 @@ func escapePath(p string) string {
 // transaction of the write connection, and keeps the version in PRAGMA
 // user_version.
 func (s *Store) migrate(ctx context.Context) (err error) {
-	s.schema, err = migrate.Run(ctx, migrations, "migrations", migrate.Dialect[*sql.Tx]{
-		InTx: func(ctx context.Context, fn func(*sql.Tx) error) error {
-			tx, err := s.w.BeginTx(ctx, nil)
-			if err != nil {
-				return fmt.Errorf("begin migration: %w", wrap(err))
-			}
-			defer tx.Rollback()
-			if err := fn(tx); err != nil {
-				return err
-			}
-			if err := tx.Commit(); err != nil {
-				return fmt.Errorf("commit migration: %w", wrap(err))
-			}
-			return nil
-		},
-		Version: func(ctx context.Context, tx *sql.Tx) (have int, err error) {
-			err = tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have)
-			return have, wrap(err)
-		},
-		Exec: func(ctx context.Context, tx *sql.Tx, q string) error {
-			_, err := tx.ExecContext(ctx, q)
-			return wrap(err)
-		},
-		Record: func(ctx context.Context, tx *sql.Tx, version int, _ string) error {
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version))
-			return wrap(err)
-		},
-		After: map[int]func(context.Context, *sql.Tx) error{checksumsMigration: func(ctx context.Context, tx *sql.Tx) error {
-			_, err := rebuildChecksums(ctx, tx)
-			return err
-		}},
-	})
-	return err
+	d := migrate.UserVersion(s.w)
+	d.After = map[int]func(context.Context, *sql.Tx) error{checksumsMigration: func(ctx context.Context, tx *sql.Tx) error {
+		_, err := rebuildChecksums(ctx, tx)
+		return err
+	}}
+	d.TooNew = server.ErrSchemaTooNew
+	s.schema, err = migrate.Run(ctx, migrations, "migrations", d)
+	return wrap(err)
 }
 
 // SchemaVersion returns the database's migration version.
