@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/outpost-app/outpost/backend/checksum"
+	"github.com/outpost-app/outpost/backend/internal/rowscan"
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/server"
 )
@@ -47,18 +48,7 @@ func scanSums(rs pgx.Rows, err error) (map[string]checksum.Sum, error) {
 		return nil, err
 	}
 	defer rs.Close()
-	out := map[string]checksum.Sum{}
-	for rs.Next() {
-		var k string
-		var c checksum.Sum
-		var sum int64
-		if err := rs.Scan(&k, &c.Count, &sum); err != nil {
-			return nil, err
-		}
-		c.Sum = uint64(sum)
-		out[k] = c
-	}
-	return out, rs.Err()
+	return rowscan.Sums(rs)
 }
 
 // readOnly runs f in one REPEATABLE READ, read-only transaction.
