@@ -70,6 +70,8 @@ func migrateSchema(ctx context.Context, db *sql.DB) error {
 	return runMigrations(ctx, migrationDialect(db))
 }
 
+// runMigrations runs the embedded migrations through d: the store's
+// dialect, or in tests one that watches it (TestMigrate_FieldDatabases).
 func runMigrations(ctx context.Context, d migrate.Dialect[*sql.Tx]) error {
 	if _, err := migrate.Run(ctx, migrationFiles, "migrations", d); err != nil {
 		return fmt.Errorf("migrate: %w", err)
