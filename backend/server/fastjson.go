@@ -11,7 +11,7 @@ import (
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
-// The push path's JSON, done by hand for the common shapes (DESIGN.md,
+// The push path's JSON, done by hand for the common shapes (README.md,
 // "Push path JSON"). Each fast path either produces exactly what the
 // encoding/json code it replaces would, or reports that it cannot, and the
 // caller runs that original code: an unusual input (escapes in a key,

@@ -17,6 +17,10 @@ var (
 	// ErrUnavailable: the database cannot be reached or is busy beyond its
 	// timeout; the server answers 503.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrSchemaTooNew: a newer server migrated the database; this one
+	// neither opens nor writes it (it would write rows without what the
+	// newer schema keeps with them).
+	ErrSchemaTooNew = errors.New("the database schema is newer than this server's: upgrade the server")
 )
 
 // Store is the server's persistent state. Every piece of state lives here,

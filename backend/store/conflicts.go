@@ -29,23 +29,11 @@ func (s *Store) Conflicts(ctx context.Context, open bool) ([]Conflict, error) {
 		q += " AND status = 'open'"
 	}
 	q += " ORDER BY version DESC"
-	out := []Conflict{}
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, q)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var c Conflict
-			var rec string
-			if err := rows.Scan(&c.ID, &c.TableName, &c.RowID, &c.Status, &c.Version, &rec); err != nil {
-				return err
-			}
-			c.Record = json.RawMessage(rec)
-			out = append(out, c)
-		}
-		return rows.Err()
+	out, err := readAll(ctx, s, q, nil, func(sc scanner) (c Conflict, err error) {
+		var rec string
+		err = sc.Scan(&c.ID, &c.TableName, &c.RowID, &c.Status, &c.Version, &rec)
+		c.Record = json.RawMessage(rec)
+		return c, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("conflicts: %w", err)

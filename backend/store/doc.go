@@ -7,7 +7,8 @@
 // connection turns lock contention into a Go-side queue and makes every write
 // transaction BEGIN IMMEDIATE) and a pool of read-only readers that WAL lets
 // run beside the writer. The schema lives in embedded, numbered migrations
-// (migrations/NNNN_*.sql) applied in one transaction and recorded in
+// (migrations/NNNN_*.sql) applied in one transaction by the runner the
+// server's stores use too (backend/internal/migrate) and recorded in
 // PRAGMA user_version.
 //
 // Every edit of a synced table validates the row through the shared

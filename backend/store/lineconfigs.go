@@ -241,16 +241,7 @@ func (s *Store) UpdateLineConfig(ctx context.Context, id string, in LineConfigIn
 // DeleteLineConfig soft-deletes line configuration id (a tombstone that
 // syncs). Deleting a deleted row changes nothing.
 func (s *Store) DeleteLineConfig(ctx context.Context, id string) (LineConfig, error) {
-	var c LineConfig
-	err := s.write(ctx, func(t *wtx) error {
-		var err error
-		if c, err = getLineConfigTx(t, id); err != nil || c.DeletedAt != nil {
-			return err
-		}
-		now := t.now
-		c.DeletedAt = &now
-		return s.editLineConfig(t, &c)
-	})
+	c, err := s.setLineConfigDeleted(ctx, id, true)
 	if err != nil {
 		return LineConfig{}, fmt.Errorf("delete line config %s: %w", id, err)
 	}
@@ -259,41 +250,36 @@ func (s *Store) DeleteLineConfig(ctx context.Context, id string) (LineConfig, er
 
 // RestoreLineConfig undoes a soft delete of line configuration id.
 func (s *Store) RestoreLineConfig(ctx context.Context, id string) (LineConfig, error) {
-	var c LineConfig
-	err := s.write(ctx, func(t *wtx) error {
-		var err error
-		if c, err = getLineConfigTx(t, id); err != nil || c.DeletedAt == nil {
-			return err
-		}
-		c.DeletedAt = nil
-		return s.editLineConfig(t, &c)
-	})
+	c, err := s.setLineConfigDeleted(ctx, id, false)
 	if err != nil {
 		return LineConfig{}, fmt.Errorf("restore line config %s: %w", id, err)
 	}
 	return c, nil
 }
 
+// setLineConfigDeleted sets (deleted) or clears the tombstone of line
+// configuration id, as an edit that syncs; a row already so is left as it
+// is.
+func (s *Store) setLineConfigDeleted(ctx context.Context, id string, deleted bool) (c LineConfig, err error) {
+	err = s.write(ctx, func(t *wtx) error {
+		if c, err = getLineConfigTx(t, id); err != nil || (c.DeletedAt != nil) == deleted {
+			return err
+		}
+		c.DeletedAt = nil
+		if deleted {
+			now := t.now
+			c.DeletedAt = &now
+		}
+		return s.editLineConfig(t, &c)
+	})
+	return c, err
+}
+
 // ListLineConfigs returns the line configurations matching f, by line and
 // then creation time. There are few of them: no paging.
 func (s *Store) ListLineConfigs(ctx context.Context, f LineConfigFilter) ([]LineConfig, error) {
 	q := "SELECT " + lineConfigCols + " FROM line_configs WHERE (? OR deleted_at IS NULL) AND (? = '' OR line_id = ?) ORDER BY line_id, created_at, rowid"
-	out := []LineConfig{}
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, q, f.IncludeDeleted, f.LineID, f.LineID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			c, err := scanLineConfig(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, c)
-		}
-		return rows.Err()
-	})
+	out, err := readAll(ctx, s, q, []any{f.IncludeDeleted, f.LineID, f.LineID}, scanLineConfig)
 	if err != nil {
 		return nil, fmt.Errorf("list line configs: %w", err)
 	}

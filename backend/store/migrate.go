@@ -5,54 +5,21 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
 	"strings"
+
+	"github.com/outpost-app/outpost/backend/internal/migrate"
 )
 
+// The schema's numbered steps, NNNN_description.sql with NNNN = 1, 2, … and
+// no gaps, applied by the runner the server's stores share
+// (backend/internal/migrate); the version is kept in PRAGMA user_version.
+//
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one numbered schema step.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations returns the embedded migrations in order. File names are
-// NNNN_description.sql with NNNN = 1, 2, … and no gaps.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
-	}
-	var out []migration
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		if !ok || path.Ext(name) != ".sql" {
-			return nil, fmt.Errorf("migration %s: name is not NNNN_description.sql", name)
-		}
-		v, err := strconv.Atoi(num)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: %w", name, err)
-		}
-		b, err := migrationFiles.ReadFile("migrations/" + name)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: %w", name, err)
-		}
-		out = append(out, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected number %d", m.name, i+1)
-		}
-	}
-	return out, nil
+// loadMigrations returns the embedded migrations in order.
+func loadMigrations() ([]migrate.Migration, error) {
+	return migrate.Load(migrationFiles, "migrations")
 }
 
 // SchemaVersion is the schema version this build writes: the number of the
@@ -62,7 +29,7 @@ func SchemaVersion() int {
 	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }
 
 // localOnlyTag on a migration's first line says it adds nothing the
@@ -79,48 +46,35 @@ func SyncSchemaVersion() int {
 		return 0
 	}
 	for i := len(ms) - 1; i >= 0; i-- {
-		first, _, _ := strings.Cut(ms[i].sql, "\n")
+		first, _, _ := strings.Cut(ms[i].SQL, "\n")
 		if !strings.Contains(first, localOnlyTag) {
-			return ms[i].version
+			return ms[i].Version
 		}
 	}
 	return 0
 }
 
-// migrate applies the migrations newer than the file's user_version in one
-// transaction, so a crash leaves the file at the old version or the new one.
-func migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := loadMigrations()
-	if err != nil {
-		return err
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migrate: begin: %w", err)
-	}
-	defer tx.Rollback()
-	var cur int
-	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
-		return fmt.Errorf("migrate: read user_version: %w", err)
-	}
-	latest := len(ms)
-	if cur > latest {
-		return fmt.Errorf("migrate: file is at schema %d, this build knows %d: %w", cur, latest, ErrSchemaTooNew)
-	}
-	if cur == latest {
-		return nil
-	}
-	for _, m := range ms[cur:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("migrate: apply %s: %w", m.name, err)
-		}
-	}
-	// PRAGMA takes no bound parameters; latest is an int from this build.
-	if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(latest)); err != nil {
-		return fmt.Errorf("migrate: set user_version: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate: commit: %w", err)
+// migrationDialect is the runner's side of the store: one transaction of
+// the write pool, the version in PRAGMA user_version; a newer file is
+// refused with ErrSchemaTooNew.
+func migrationDialect(db *sql.DB) migrate.Dialect[*sql.Tx] {
+	d := migrate.UserVersion(db)
+	d.TooNew = ErrSchemaTooNew
+	return d
+}
+
+// migrateSchema applies the migrations newer than the file's user_version
+// in one transaction, so a crash leaves the file at the old version or the
+// new one.
+func migrateSchema(ctx context.Context, db *sql.DB) error {
+	return runMigrations(ctx, migrationDialect(db))
+}
+
+// runMigrations runs the embedded migrations through d: the store's
+// dialect, or in tests one that watches it (TestMigrate_FieldDatabases).
+func runMigrations(ctx context.Context, d migrate.Dialect[*sql.Tx]) error {
+	if _, err := migrate.Run(ctx, migrationFiles, "migrations", d); err != nil {
+		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
 }

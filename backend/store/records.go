@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/outpost-app/outpost/backend/internal/rowscan"
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
@@ -45,7 +46,7 @@ type RecordInput struct {
 const recordCols = `id, line_id, product_id, quantity, operator_id, created_at, updated_at,
 	synced_at, deleted_at, server_updated_at, version, hlc`
 
-type scanner interface{ Scan(dest ...any) error }
+type scanner = rowscan.Scanner
 
 func scanRecord(sc scanner) (Record, error) {
 	var r Record
@@ -241,16 +242,7 @@ func saveRecord(t *wtx, r *Record) error {
 // DeleteRecord soft-deletes record id: it sets deleted_at, a tombstone that
 // syncs like any edit. Deleting a deleted record changes nothing.
 func (s *Store) DeleteRecord(ctx context.Context, id string) (Record, error) {
-	var r Record
-	err := s.write(ctx, func(t *wtx) error {
-		var err error
-		if r, err = getRecordTx(t, id); err != nil || r.DeletedAt != nil {
-			return err
-		}
-		now := t.now
-		r.DeletedAt = &now
-		return saveRecord(t, &r)
-	})
+	r, err := s.setRecordDeleted(ctx, id, true)
 	if err != nil {
 		return Record{}, fmt.Errorf("delete record %s: %w", id, err)
 	}
@@ -260,19 +252,28 @@ func (s *Store) DeleteRecord(ctx context.Context, id string) (Record, error) {
 // RestoreRecord undoes a soft delete of record id. Restoring a live record
 // changes nothing.
 func (s *Store) RestoreRecord(ctx context.Context, id string) (Record, error) {
-	var r Record
-	err := s.write(ctx, func(t *wtx) error {
-		var err error
-		if r, err = getRecordTx(t, id); err != nil || r.DeletedAt == nil {
-			return err
-		}
-		r.DeletedAt = nil
-		return saveRecord(t, &r)
-	})
+	r, err := s.setRecordDeleted(ctx, id, false)
 	if err != nil {
 		return Record{}, fmt.Errorf("restore record %s: %w", id, err)
 	}
 	return r, nil
+}
+
+// setRecordDeleted sets (deleted) or clears the tombstone of record id, as
+// an edit that syncs; a record already so is left as it is.
+func (s *Store) setRecordDeleted(ctx context.Context, id string, deleted bool) (r Record, err error) {
+	err = s.write(ctx, func(t *wtx) error {
+		if r, err = getRecordTx(t, id); err != nil || (r.DeletedAt != nil) == deleted {
+			return err
+		}
+		r.DeletedAt = nil
+		if deleted {
+			now := t.now
+			r.DeletedAt = &now
+		}
+		return saveRecord(t, &r)
+	})
+	return r, err
 }
 
 // RecordFilter selects and orders a page of records. Empty strings and zero
@@ -359,14 +360,8 @@ func (s *Store) ListRecords(ctx context.Context, f RecordFilter) (RecordPage, er
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRecord(rows)
-			if err != nil {
-				return err
-			}
-			page.Records = append(page.Records, r)
-		}
-		return rows.Err()
+		page.Records, err = rowscan.All(rows, scanRecord)
+		return err
 	})
 	if err != nil {
 		return RecordPage{}, fmt.Errorf("list records: %w", err)

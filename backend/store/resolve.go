@@ -63,27 +63,17 @@ func (s *Store) QueueResolution(ctx context.Context, r Resolution) (Resolution, 
 
 // Resolutions lists the decisions not yet accepted by the server.
 func (s *Store) Resolutions(ctx context.Context) ([]Resolution, error) {
-	out := []Resolution{}
 	// Through read: it holds the store's lock, so a Close running at the
 	// same time (app shutdown while decisions are being sent) waits.
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT body FROM sync_resolutions ORDER BY rowid")
-		if err != nil {
-			return err
+	out, err := readAll(ctx, s, "SELECT body FROM sync_resolutions ORDER BY rowid", nil, func(sc scanner) (r Resolution, err error) {
+		var body string
+		if err := sc.Scan(&body); err != nil {
+			return r, err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var body string
-			if err := rows.Scan(&body); err != nil {
-				return err
-			}
-			var r Resolution
-			if err := json.Unmarshal([]byte(body), &r); err != nil {
-				return fmt.Errorf("decode %w", err)
-			}
-			out = append(out, r)
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			return r, fmt.Errorf("decode %w", err)
 		}
-		return rows.Err()
+		return r, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("resolutions: %w", err)

@@ -336,9 +336,9 @@ func TestStore_LocalOnlyMigrationNoRepull(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range ms {
-		first, _, _ := strings.Cut(m.sql, "\n")
-		if local := strings.Contains(first, localOnlyTag); local != (m.version == 3 || m.version == 4 || m.version == 7 || m.version == 9 || m.version == 11) {
-			t.Errorf("%s: local only = %v", m.name, local)
+		first, _, _ := strings.Cut(m.SQL, "\n")
+		if local := strings.Contains(first, localOnlyTag); local != (m.Version == 3 || m.Version == 4 || m.Version == 7 || m.Version == 9 || m.Version == 11) {
+			t.Errorf("%s: local only = %v", m.Name, local)
 		}
 	}
 	// 0006 (full passes) is not local only on purpose: an upgraded device

@@ -245,22 +245,7 @@ func (s *Store) SiteRows(ctx context.Context, table string) ([]SiteRow, error) {
 		order = "r." + tb.Key + ", r.id"
 	}
 	q := syncedRowQuery(tb) + " WHERE r.deleted_at IS NULL ORDER BY " + order
-	out := []SiteRow{}
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, q)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanSiteRow(tb, rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
-	})
+	out, err := readAll(ctx, s, q, nil, func(sc scanner) (SiteRow, error) { return scanSiteRow(tb, sc) })
 	if err != nil {
 		return nil, fmt.Errorf("site rows %s: %w", table, err)
 	}

@@ -87,7 +87,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := s.openPools(ctx, o.Key); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", p, err)
 	}
-	if err := migrate(ctx, s.w); err != nil {
+	if err := migrateSchema(ctx, s.w); err != nil {
 		s.closePools()
 		return nil, fmt.Errorf("open store %s: %w", p, err)
 	}

@@ -271,7 +271,7 @@ func TestLoadMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) == 0 || ms[0].version != 1 || SchemaVersion() != len(ms) {
+	if len(ms) == 0 || ms[0].Version != 1 || SchemaVersion() != len(ms) {
 		t.Fatalf("migrations = %d, SchemaVersion = %d", len(ms), SchemaVersion())
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+
+	"github.com/outpost-app/outpost/backend/internal/rowscan"
 )
 
 // stmtCache keeps prepared statements of one pool. database/sql prepares a
@@ -181,6 +183,21 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	defer tx.Rollback()
 	return fn(tx)
+}
+
+// readAll runs query q in a read transaction and scans each row with scan,
+// in order; no row is an empty slice, never nil.
+func readAll[T any](ctx context.Context, s *Store, q string, args []any, scan func(rowscan.Scanner) (T, error)) (out []T, err error) {
+	err = s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		out, err = rowscan.All(rows, scan)
+		return err
+	})
+	return out, err
 }
 
 // readRow runs one cached single-row query on a reader, outside an explicit

@@ -128,14 +128,18 @@ func (s *server) stop() {
 	}
 }
 
-// cpu returns the servers' user+system CPU seconds so far.
-func (s *server) cpu() float64 {
-	c := s.cpu1()
+// total sums one server's figure f over this server and the others of the
+// run.
+func (s *server) total(f func(*server) float64) float64 {
+	t := f(s)
 	for _, m := range s.more {
-		c += m.cpu1()
+		t += f(m)
 	}
-	return c
+	return t
 }
+
+// cpu returns the servers' user+system CPU seconds so far.
+func (s *server) cpu() float64 { return s.total((*server).cpu1) }
 
 func (s *server) cpu1() float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
@@ -149,13 +153,7 @@ func (s *server) cpu1() float64 {
 }
 
 // rss returns the servers' peak resident memory in MiB (summed).
-func (s *server) rss() float64 {
-	r := s.rss1()
-	for _, m := range s.more {
-		r += m.rss1()
-	}
-	return r
-}
+func (s *server) rss() float64 { return s.total((*server).rss1) }
 
 func (s *server) rss1() float64 {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
@@ -295,106 +293,109 @@ func run(bin string, openN, closedN []int, dur time.Duration, rows int) error {
 
 // openLoop: every device pushes once a second and pulls after each push.
 func openLoop(bin string, n int, dur time.Duration, rows int) error {
-	s, err := startServer(bin)
+	var behind atomic.Int64
+	r, err := runDevices(bin, n, rows, func(s *server, start time.Time, i int, d *device, push func() error) error {
+		// Spread the devices over the second.
+		next := start.Add(time.Duration(i) * time.Second / time.Duration(n))
+		for next.Before(start.Add(dur)) {
+			time.Sleep(time.Until(next))
+			if err := push(); err != nil {
+				return err
+			}
+			if err := s.pull(d); err != nil {
+				return err
+			}
+			next = next.Add(time.Second)
+			if time.Now().After(next) {
+				behind.Add(1)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
+	}
+	kept := "yes"
+	if behind.Load() > 0 {
+		kept = fmt.Sprintf("no (%d late cycles)", behind.Load())
+	}
+	fmt.Printf("| open | %d | %d | %.0f | %s | %s | %s | %.0f%% | %.0f MiB |\n", n, n*rows, float64(r.accepted)/r.elapsed,
+		pct(r.lat, .5).Round(100*time.Microsecond), pct(r.lat, .99).Round(100*time.Microsecond), kept, r.cpu*100, r.rss)
+	return nil
+}
+
+// closedLoop: every device pushes back to back.
+func closedLoop(bin string, n int, dur time.Duration, rows int) error {
+	r, err := runDevices(bin, n, rows, func(_ *server, start time.Time, _ int, _ *device, push func() error) error {
+		for time.Since(start) < dur {
+			if err := push(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("| closed | %d | — | %.0f | %s | %s | — | %.0f%% | %.0f MiB |\n", n, float64(r.accepted)/r.elapsed,
+		pct(r.lat, .5).Round(100*time.Microsecond), pct(r.lat, .99).Round(100*time.Microsecond), r.cpu*100, r.rss)
+	return nil
+}
+
+// loopRun is what one run of the devices measured.
+type loopRun struct {
+	lat      []time.Duration // of every push
+	accepted int64           // rows
+	elapsed  float64         // seconds
+	cpu      float64         // the server's, in cores
+	rss      float64         // the server's peak, MiB
+}
+
+// runDevices starts a server, enrolls n devices and runs each one's loop at
+// once; push pushes rows from the device and notes the latency. The first
+// error of any device is the run's.
+func runDevices(bin string, n, rows int, loop func(s *server, start time.Time, i int, d *device, push func() error) error) (loopRun, error) {
+	s, err := startServer(bin)
+	if err != nil {
+		return loopRun{}, err
 	}
 	defer s.stop()
 	devs, err := s.enroll(n)
 	if err != nil {
-		return err
+		return loopRun{}, err
 	}
+	var r loopRun
 	var mu sync.Mutex
-	var lat []time.Duration
-	var behind, accepted atomic.Int64
+	var accepted atomic.Int64
 	var firstErr atomic.Value
 	cpu0 := s.cpu()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i, d := range devs {
 		wg.Add(1)
-		go func(i int, d *device) {
+		go func() {
 			defer wg.Done()
-			// Spread the devices over the second.
-			next := start.Add(time.Duration(i) * time.Second / time.Duration(n))
-			for next.Before(start.Add(dur)) {
-				time.Sleep(time.Until(next))
+			err := loop(s, start, i, d, func() error {
 				l, err := s.push(d, rows)
-				if err == nil {
-					err = s.pull(d)
-				}
 				if err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
+					return err
 				}
 				accepted.Add(int64(rows))
 				mu.Lock()
-				lat = append(lat, l)
+				r.lat = append(r.lat, l)
 				mu.Unlock()
-				next = next.Add(time.Second)
-				if time.Now().After(next) {
-					behind.Add(1)
-				}
+				return nil
+			})
+			if err != nil {
+				firstErr.CompareAndSwap(nil, err)
 			}
-		}(i, d)
+		}()
 	}
 	wg.Wait()
 	if e := firstErr.Load(); e != nil {
-		return e.(error)
+		return loopRun{}, e.(error)
 	}
-	el := time.Since(start).Seconds()
-	cpu := (s.cpu() - cpu0) / el
-	kept := "yes"
-	if behind.Load() > 0 {
-		kept = fmt.Sprintf("no (%d late cycles)", behind.Load())
-	}
-	fmt.Printf("| open | %d | %d | %.0f | %s | %s | %s | %.0f%% | %.0f MiB |\n", n, n*rows, float64(accepted.Load())/el,
-		pct(lat, .5).Round(100*time.Microsecond), pct(lat, .99).Round(100*time.Microsecond), kept, cpu*100, s.rss())
-	return nil
-}
-
-// closedLoop: every device pushes back to back.
-func closedLoop(bin string, n int, dur time.Duration, rows int) error {
-	s, err := startServer(bin)
-	if err != nil {
-		return err
-	}
-	defer s.stop()
-	devs, err := s.enroll(n)
-	if err != nil {
-		return err
-	}
-	var mu sync.Mutex
-	var lat []time.Duration
-	var accepted atomic.Int64
-	var firstErr atomic.Value
-	cpu0 := s.cpu()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for _, d := range devs {
-		wg.Add(1)
-		go func(d *device) {
-			defer wg.Done()
-			for time.Since(start) < dur {
-				l, err := s.push(d, rows)
-				if err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				accepted.Add(int64(rows))
-				mu.Lock()
-				lat = append(lat, l)
-				mu.Unlock()
-			}
-		}(d)
-	}
-	wg.Wait()
-	if e := firstErr.Load(); e != nil {
-		return e.(error)
-	}
-	el := time.Since(start).Seconds()
-	cpu := (s.cpu() - cpu0) / el
-	fmt.Printf("| closed | %d | — | %.0f | %s | %s | — | %.0f%% | %.0f MiB |\n", n, float64(accepted.Load())/el,
-		pct(lat, .5).Round(100*time.Microsecond), pct(lat, .99).Round(100*time.Microsecond), cpu*100, s.rss())
-	return nil
+	r.accepted, r.elapsed = accepted.Load(), time.Since(start).Seconds()
+	r.cpu, r.rss = (s.cpu()-cpu0)/r.elapsed, s.rss()
+	return r, nil
 }

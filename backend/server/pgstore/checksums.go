@@ -2,12 +2,12 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/outpost-app/outpost/backend/checksum"
+	"github.com/outpost-app/outpost/backend/internal/rowscan"
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/server"
 )
@@ -48,18 +48,7 @@ func scanSums(rs pgx.Rows, err error) (map[string]checksum.Sum, error) {
 		return nil, err
 	}
 	defer rs.Close()
-	out := map[string]checksum.Sum{}
-	for rs.Next() {
-		var k string
-		var c checksum.Sum
-		var sum int64
-		if err := rs.Scan(&k, &c.Count, &sum); err != nil {
-			return nil, err
-		}
-		c.Sum = uint64(sum)
-		out[k] = c
-	}
-	return out, rs.Err()
+	return rowscan.Sums(rs)
 }
 
 // readOnly runs f in one REPEATABLE READ, read-only transaction.
@@ -191,7 +180,3 @@ func rebuildChecksums(ctx context.Context, tx pgx.Tx) (int64, error) {
 	}
 	return live, nil
 }
-
-// errSchemaNewer refuses a write on a database a newer server migrated: this
-// process would write rows without what the newer schema keeps with them.
-var errSchemaNewer = errors.New("the database schema is newer than this server's: upgrade the server")

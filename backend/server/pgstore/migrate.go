@@ -7,7 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/outpost-app/outpost/backend/server/internal/migrate"
+	"github.com/outpost-app/outpost/backend/internal/migrate"
+	"github.com/outpost-app/outpost/backend/server"
 )
 
 //go:embed migrations/*.sql
@@ -61,6 +62,7 @@ func (s *Store) migrate(ctx context.Context) (err error) {
 			_, err := rebuildChecksums(ctx, tx)
 			return err
 		}},
+		TooNew: server.ErrSchemaTooNew,
 	})
 	return err
 }

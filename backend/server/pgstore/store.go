@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/outpost-app/outpost/backend/internal/rowscan"
 	"github.com/outpost-app/outpost/backend/server"
 )
 
@@ -202,7 +203,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 
 const rowCols = `tbl, id, version, hlc, device_id, deleted, data, bucket`
 
-func scanRow(sc pgx.Row) (server.StoredRow, error) {
+func scanRow(sc rowscan.Scanner) (server.StoredRow, error) {
 	var r server.StoredRow
 	err := sc.Scan(&r.Table, &r.ID, &r.Version, &r.HLC, &r.DeviceID, &r.Deleted, &r.Data, &r.Bucket)
 	return r, wrap(err)
@@ -213,15 +214,8 @@ func scanRows(rs pgx.Rows, err error) ([]server.StoredRow, error) {
 		return nil, wrap(err)
 	}
 	defer rs.Close()
-	out := []server.StoredRow{}
-	for rs.Next() {
-		r, err := scanRow(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, wrap(rs.Err())
+	out, err := rowscan.All(rs, scanRow)
+	return out, wrap(err)
 }
 
 // Changes reads one page of the site's feed in one snapshot.
@@ -382,7 +376,7 @@ func (s *Store) Enroll(ctx context.Context, codeHash string, d server.Device, no
 
 const deviceCols = `id, site, name, role, platform, token_hash, created_at, last_seen, cursor, committed, pass_horizon, revoked_at, verified, verified_at`
 
-func scanDevice(sc pgx.Row) (server.Device, error) {
+func scanDevice(sc rowscan.Scanner) (server.Device, error) {
 	var d server.Device
 	var name, platform []byte
 	err := sc.Scan(&d.ID, &d.SiteID, &name, &d.Role, &platform, &d.TokenHash, &d.CreatedAt, &d.LastSeen, &d.Cursor, &d.Committed, &d.PassHorizon, &d.RevokedAt, &d.Verified, &d.VerifiedAt)
@@ -406,15 +400,8 @@ func (s *Store) ListDevices(ctx context.Context, site string) ([]server.Device, 
 		return nil, wrap(err)
 	}
 	defer rs.Close()
-	out := []server.Device{}
-	for rs.Next() {
-		d, err := scanDevice(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, wrap(rs.Err())
+	out, err := rowscan.All(rs, scanDevice)
+	return out, wrap(err)
 }
 
 // RevokeDevice marks a device revoked; the first revocation time is kept.

@@ -91,7 +91,7 @@ func (s *Store) Begin(ctx context.Context, site string) (server.Tx, error) {
 		}
 	}
 	if err == nil && schema > s.schema {
-		err = fmt.Errorf("%w (version %d, this server's %d)", errSchemaNewer, schema, s.schema)
+		err = fmt.Errorf("%w (version %d, this server's %d)", server.ErrSchemaTooNew, schema, s.schema)
 	}
 	if err != nil {
 		t.Rollback()

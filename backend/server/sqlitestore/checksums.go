@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/outpost-app/outpost/backend/checksum"
+	"github.com/outpost-app/outpost/backend/internal/rowscan"
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/server"
 )
@@ -54,78 +55,56 @@ func readSums(ctx context.Context, tx *sql.Tx, site string) (map[string]checksum
 		return nil, fmt.Errorf("read checksums: %w", wrap(err))
 	}
 	defer rs.Close()
-	out := map[string]checksum.Sum{}
-	for rs.Next() {
-		var table string
-		var s checksum.Sum
-		var sum int64
-		if err := rs.Scan(&table, &s.Count, &sum); err != nil {
-			return nil, wrap(err)
-		}
-		s.Sum = uint64(sum)
-		out[table] = s
+	out, err := rowscan.Sums(rs)
+	return out, wrap(err)
+}
+
+// readSeq begins a read transaction and reads the site's sequence in it;
+// the caller rolls tx back.
+func (s *Store) readSeq(ctx context.Context, site string) (tx *sql.Tx, seq int64, err error) {
+	if tx, err = s.r.BeginTx(ctx, nil); err != nil {
+		return nil, 0, fmt.Errorf("begin read: %w", wrap(err))
 	}
-	return out, wrap(rs.Err())
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sites WHERE site = ?), 0)`, site).Scan(&seq); err != nil {
+		tx.Rollback()
+		return nil, 0, fmt.Errorf("read sequence: %w", wrap(err))
+	}
+	return tx, seq, nil
 }
 
 // Checksums reads the sequence and the table's non-empty buckets in one
 // read transaction.
 func (s *Store) Checksums(ctx context.Context, site, table string) (int64, map[string]checksum.Sum, error) {
-	tx, err := s.r.BeginTx(ctx, nil)
+	tx, seq, err := s.readSeq(ctx, site)
 	if err != nil {
-		return 0, nil, fmt.Errorf("begin read: %w", wrap(err))
+		return 0, nil, err
 	}
 	defer tx.Rollback()
-	var seq int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sites WHERE site = ?), 0)`, site).Scan(&seq); err != nil {
-		return 0, nil, fmt.Errorf("read sequence: %w", wrap(err))
-	}
 	rs, err := tx.QueryContext(ctx, `SELECT bucket, cnt, sum FROM checksums WHERE site = ? AND tbl = ? AND bucket <> '' AND cnt <> 0`, site, table)
 	if err != nil {
 		return 0, nil, fmt.Errorf("read checksums: %w", wrap(err))
 	}
 	defer rs.Close()
-	out := map[string]checksum.Sum{}
-	for rs.Next() {
-		var b string
-		var c checksum.Sum
-		var sum int64
-		if err := rs.Scan(&b, &c.Count, &sum); err != nil {
-			return 0, nil, wrap(err)
-		}
-		c.Sum = uint64(sum)
-		out[b] = c
-	}
-	return seq, out, wrap(rs.Err())
+	out, err := rowscan.Sums(rs)
+	return seq, out, wrap(err)
 }
 
 // BucketRows reads the sequence and a bucket's live rows after an id in one
 // read transaction (BINARY collation: byte order).
 func (s *Store) BucketRows(ctx context.Context, site, bucket, after string, limit int) (int64, []server.StoredRow, error) {
-	tx, err := s.r.BeginTx(ctx, nil)
+	tx, seq, err := s.readSeq(ctx, site)
 	if err != nil {
-		return 0, nil, fmt.Errorf("begin read: %w", wrap(err))
+		return 0, nil, err
 	}
 	defer tx.Rollback()
-	var seq int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sites WHERE site = ?), 0)`, site).Scan(&seq); err != nil {
-		return 0, nil, fmt.Errorf("read sequence: %w", wrap(err))
-	}
 	rs, err := tx.QueryContext(ctx, `SELECT `+rowCols+` FROM rows WHERE site = ? AND bucket = ? AND id > ? AND deleted = 0
 		ORDER BY id LIMIT ?`, site, bucket, after, limit)
 	if err != nil {
 		return 0, nil, fmt.Errorf("read bucket: %w", wrap(err))
 	}
 	defer rs.Close()
-	out := []server.StoredRow{}
-	for rs.Next() {
-		r, err := scanRow(rs)
-		if err != nil {
-			return 0, nil, err
-		}
-		out = append(out, r)
-	}
-	return seq, out, wrap(rs.Err())
+	out, err := rowscan.All(rs, scanRow)
+	return seq, out, wrap(err)
 }
 
 // RebuildChecksums recomputes every checksum from the rows, on the writer

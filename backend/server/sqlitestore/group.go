@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/outpost-app/outpost/backend/server"
 )
 
 // Group commit. SQLite has one writer, and with synchronous=FULL every
@@ -65,7 +67,7 @@ func (s *Store) openGroup() (*group, error) {
 	}
 	if schema > s.schema {
 		tx.Rollback()
-		return nil, fmt.Errorf("database schema version %d is newer than this server's %d: upgrade the server", schema, s.schema)
+		return nil, fmt.Errorf("%w (database at version %d, this server's %d)", server.ErrSchemaTooNew, schema, s.schema)
 	}
 	s.cur = &group{tx: tx, started: time.Now(), done: make(chan struct{})}
 	return s.cur, nil

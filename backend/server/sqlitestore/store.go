@@ -23,8 +23,9 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/outpost-app/outpost/backend/checksum"
+	"github.com/outpost-app/outpost/backend/internal/migrate"
+	"github.com/outpost-app/outpost/backend/internal/rowscan"
 	"github.com/outpost-app/outpost/backend/server"
-	"github.com/outpost-app/outpost/backend/server/internal/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -176,39 +177,14 @@ func escapePath(p string) string {
 // transaction of the write connection, and keeps the version in PRAGMA
 // user_version.
 func (s *Store) migrate(ctx context.Context) (err error) {
-	s.schema, err = migrate.Run(ctx, migrations, "migrations", migrate.Dialect[*sql.Tx]{
-		InTx: func(ctx context.Context, fn func(*sql.Tx) error) error {
-			tx, err := s.w.BeginTx(ctx, nil)
-			if err != nil {
-				return fmt.Errorf("begin migration: %w", wrap(err))
-			}
-			defer tx.Rollback()
-			if err := fn(tx); err != nil {
-				return err
-			}
-			if err := tx.Commit(); err != nil {
-				return fmt.Errorf("commit migration: %w", wrap(err))
-			}
-			return nil
-		},
-		Version: func(ctx context.Context, tx *sql.Tx) (have int, err error) {
-			err = tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have)
-			return have, wrap(err)
-		},
-		Exec: func(ctx context.Context, tx *sql.Tx, q string) error {
-			_, err := tx.ExecContext(ctx, q)
-			return wrap(err)
-		},
-		Record: func(ctx context.Context, tx *sql.Tx, version int, _ string) error {
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version))
-			return wrap(err)
-		},
-		After: map[int]func(context.Context, *sql.Tx) error{checksumsMigration: func(ctx context.Context, tx *sql.Tx) error {
-			_, err := rebuildChecksums(ctx, tx)
-			return err
-		}},
-	})
-	return err
+	d := migrate.UserVersion(s.w)
+	d.After = map[int]func(context.Context, *sql.Tx) error{checksumsMigration: func(ctx context.Context, tx *sql.Tx) error {
+		_, err := rebuildChecksums(ctx, tx)
+		return err
+	}}
+	d.TooNew = server.ErrSchemaTooNew
+	s.schema, err = migrate.Run(ctx, migrations, "migrations", d)
+	return wrap(err)
 }
 
 // SchemaVersion returns the database's migration version.
@@ -219,10 +195,11 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 }
 
 // wrap marks errors that mean "the database is not available" with
-// server.ErrUnavailable and maps sql.ErrNoRows to server.ErrNotFound.
+// server.ErrUnavailable and maps sql.ErrNoRows to server.ErrNotFound. An
+// error it marked already is returned as it is.
 func wrap(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || errors.Is(err, server.ErrUnavailable) {
+		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return server.ErrNotFound
@@ -295,7 +272,7 @@ func (s *Store) Begin(ctx context.Context, site string) (server.Tx, error) {
 
 const rowCols = `tbl, id, version, hlc, device_id, deleted, data, bucket`
 
-func scanRow(sc interface{ Scan(...any) error }) (server.StoredRow, error) {
+func scanRow(sc rowscan.Scanner) (server.StoredRow, error) {
 	var r server.StoredRow
 	var data string
 	err := sc.Scan(&r.Table, &r.ID, &r.Version, &r.HLC, &r.DeviceID, &r.Deleted, &data, &r.Bucket)
@@ -310,15 +287,8 @@ func (s *Store) Changes(ctx context.Context, site string, after int64, limit int
 		return nil, wrap(err)
 	}
 	defer rs.Close()
-	out := []server.StoredRow{}
-	for rs.Next() {
-		r, err := scanRow(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, wrap(rs.Err())
+	out, err := rowscan.All(rs, scanRow)
+	return out, wrap(err)
 }
 
 // ReadPage reads the site's state, the timeline and one page of the feed in
@@ -342,15 +312,7 @@ func (s *Store) ReadPage(ctx context.Context, site string, after int64, limit in
 		return server.Page{}, fmt.Errorf("read page: %w", wrap(err))
 	}
 	defer rs.Close()
-	p.Rows = []server.StoredRow{}
-	for rs.Next() {
-		r, err := scanRow(rs)
-		if err != nil {
-			return server.Page{}, err
-		}
-		p.Rows = append(p.Rows, r)
-	}
-	if err := rs.Err(); err != nil {
+	if p.Rows, err = rowscan.All(rs, scanRow); err != nil {
 		return server.Page{}, wrap(err)
 	}
 	if len(p.Rows) < limit {
@@ -403,15 +365,8 @@ func (s *Store) History(ctx context.Context, site, table, id string) ([]server.S
 		return nil, wrap(err)
 	}
 	defer rs.Close()
-	out := []server.StoredRow{}
-	for rs.Next() {
-		r, err := scanRow(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, wrap(rs.Err())
+	out, err := rowscan.All(rs, scanRow)
+	return out, wrap(err)
 }
 
 // ConflictSite returns the site holding conflict record id.
@@ -428,15 +383,10 @@ func (s *Store) Sites(ctx context.Context) ([]string, error) {
 		return nil, wrap(err)
 	}
 	defer rs.Close()
-	out := []string{}
-	for rs.Next() {
-		var site string
-		if err := rs.Scan(&site); err != nil {
-			return nil, wrap(err)
-		}
-		out = append(out, site)
-	}
-	return out, wrap(rs.Err())
+	out, err := rowscan.All(rs, func(sc rowscan.Scanner) (site string, err error) {
+		return site, sc.Scan(&site)
+	})
+	return out, wrap(err)
 }
 
 // CreateEnrollCode stores a code's hash, creating its site.
@@ -493,7 +443,7 @@ func (s *Store) Enroll(ctx context.Context, codeHash string, d server.Device, no
 
 const deviceCols = `id, site, name, role, platform, token_hash, created_at, last_seen, cursor, committed, pass_horizon, revoked_at, verified, verified_at`
 
-func scanDevice(sc interface{ Scan(...any) error }) (server.Device, error) {
+func scanDevice(sc rowscan.Scanner) (server.Device, error) {
 	var d server.Device
 	err := sc.Scan(&d.ID, &d.SiteID, &d.Name, &d.Role, &d.Platform, &d.TokenHash, &d.CreatedAt, &d.LastSeen, &d.Cursor, &d.Committed, &d.PassHorizon, &d.RevokedAt, &d.Verified, &d.VerifiedAt)
 	return d, wrap(err)
@@ -511,15 +461,8 @@ func (s *Store) ListDevices(ctx context.Context, site string) ([]server.Device, 
 		return nil, wrap(err)
 	}
 	defer rs.Close()
-	out := []server.Device{}
-	for rs.Next() {
-		d, err := scanDevice(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, wrap(rs.Err())
+	out, err := rowscan.All(rs, scanDevice)
+	return out, wrap(err)
 }
 
 // RevokeDevice marks a device revoked; the first revocation time is kept.

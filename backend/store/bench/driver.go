@@ -271,6 +271,19 @@ func pointReads(db *sql.DB, ids []string, n int, unprepared bool, rng *rand.Rand
 	return nil
 }
 
+// timePendingQuery times reps reads of the pending rows through st, of
+// pending rows each.
+func timePendingQuery(rc *recorder, suite, system string, reps, pending int, note string, st *sql.Stmt) error {
+	return rc.time(suite, system, "pending_query", reps, reps*pending, note, func() error {
+		for range reps {
+			if _, err := pendingRead(st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // pendingRead reads every pending row once and returns how many there were.
 func pendingRead(st *sql.Stmt) (int, error) {
 	rows, err := st.Query()
@@ -378,14 +391,7 @@ func bigReads(rc *recorder, suite string, c drvConfig, p string, big []string, s
 		}
 	}
 	const reps = 200
-	if err := rc.time(suite, c.name, "pending_query", reps, reps*sz.pending, fmt.Sprintf("%d pending of %d, full rows", sz.pending, sz.big), func() error {
-		for i := 0; i < reps; i++ {
-			if _, err := pendingRead(st); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	if err := timePendingQuery(rc, suite, c.name, reps, sz.pending, fmt.Sprintf("%d pending of %d, full rows", sz.pending, sz.big), st); err != nil {
 		return err
 	}
 	hot := big[:sz.hot]

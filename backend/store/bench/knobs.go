@@ -166,14 +166,7 @@ func knobReads(rc *recorder, c drvConfig, p string, big []string, sz sizes, rng 
 	defer st.Close()
 	pendingRead(st)
 	const reps = 100
-	if err := rc.time("knob", c.name, "pending_query", reps, reps*sz.pending, "", func() error {
-		for i := 0; i < reps; i++ {
-			if _, err := pendingRead(st); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	if err := timePendingQuery(rc, "knob", c.name, reps, sz.pending, "", st); err != nil {
 		return err
 	}
 	hot := big[:sz.hot]
