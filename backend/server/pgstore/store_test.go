@@ -371,8 +371,8 @@ func TestOpen_NewerSchemaRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = pgstore.Open(ctx, u, pgstore.Options{})
-	if err == nil || !strings.Contains(err.Error(), "upgrade the server") {
-		t.Fatalf("Open on a newer schema = %v", err)
+	if !errors.Is(err, server.ErrSchemaTooNew) || !strings.Contains(err.Error(), "upgrade the server") {
+		t.Fatalf("Open on a newer schema = %v, want one wrapping server.ErrSchemaTooNew", err)
 	}
 }
 
@@ -402,8 +402,8 @@ func TestBegin_NewerSchemaRefused(t *testing.T) {
 		tx.Rollback()
 		t.Fatal("Begin on a newer schema succeeded")
 	}
-	if !strings.Contains(err.Error(), "upgrade the server") {
-		t.Fatalf("Begin: %v", err)
+	if !errors.Is(err, server.ErrSchemaTooNew) || !strings.Contains(err.Error(), "upgrade the server") {
+		t.Fatalf("Begin: %v, want one wrapping server.ErrSchemaTooNew", err)
 	}
 }
 

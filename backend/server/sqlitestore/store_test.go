@@ -3,6 +3,7 @@ package sqlitestore_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,7 +168,24 @@ func TestBegin_RefusesNewerSchema(t *testing.T) {
 		tx.Rollback()
 		t.Fatal("Begin on a newer schema succeeded")
 	}
-	if !strings.Contains(err.Error(), "newer than this server") {
-		t.Fatalf("Begin: %v", err)
+	if !errors.Is(err, server.ErrSchemaTooNew) || !strings.Contains(err.Error(), "newer than this server") {
+		t.Fatalf("Begin: %v, want one wrapping server.ErrSchemaTooNew", err)
+	}
+	st.Close()
+	// Nor does a server start on it; the file stays as the newer one left it.
+	if st2, err := sqlitestore.Open(ctx, path); !errors.Is(err, server.ErrSchemaTooNew) || errors.Is(err, server.ErrUnavailable) {
+		if err == nil {
+			st2.Close()
+		}
+		t.Fatalf("Open on a newer schema = %v, want one wrapping server.ErrSchemaTooNew", err)
+	}
+	db, err = sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 99 {
+		t.Fatalf("user_version after a refused Open = %d, %v", v, err)
 	}
 }
