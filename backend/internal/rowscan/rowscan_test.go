@@ -28,7 +28,10 @@ func (r *fakeRows) Scan(dest ...any) error {
 	return nil
 }
 
-func scanName(sc Scanner) (name string, err error) { return name, sc.Scan(&name) }
+func scanName(sc Scanner) (name string, err error) {
+	err = sc.Scan(&name)
+	return name, err
+}
 
 func TestAll(t *testing.T) {
 	errRows := errors.New("connection lost")

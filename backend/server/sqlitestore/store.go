@@ -384,7 +384,10 @@ func (s *Store) Sites(ctx context.Context) ([]string, error) {
 	}
 	defer rs.Close()
 	out, err := rowscan.All(rs, func(sc rowscan.Scanner) (site string, err error) {
-		return site, sc.Scan(&site)
+		// Scan first, then read site: in "return site, sc.Scan(&site)"
+		// the spec leaves open whether site is read before the call.
+		err = sc.Scan(&site)
+		return site, err
 	})
 	return out, wrap(err)
 }
