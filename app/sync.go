@@ -343,7 +343,7 @@ func (s *SyncService) SyncNow() (SyncStatus, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	_, err = cl.Sync(ctx)
-	st := syncStatusView(cl.Status(ctx))
+	st := s.decorate(cl.Status(ctx))
 	if err != nil && syncclient.Decide(err) == syncclient.ActStop {
 		return st, syncError(err)
 	}
@@ -386,7 +386,7 @@ func (s *SyncService) Enroll(serverURL, code string) (SyncStatus, error) {
 	defer cancel()
 	cr, err := cl.Enroll(ctx, serverURL, code)
 	if err != nil {
-		return syncStatusView(cl.Status(ctx)), syncError(err)
+		return s.decorate(cl.Status(ctx)), syncError(err)
 	}
 	s.mu.Lock()
 	err = s.opts.Config.SetServerURL(cr.ServerURL)
@@ -395,7 +395,7 @@ func (s *SyncService) Enroll(serverURL, code string) (SyncStatus, error) {
 	if err != nil {
 		slog.Warn("remember the server address", "err", err)
 	}
-	return syncStatusView(cl.Status(ctx)), nil
+	return s.decorate(cl.Status(ctx)), nil
 }
 
 func fieldLocked(fs []config.FieldState, f config.Field) bool {
@@ -421,9 +421,9 @@ func (s *SyncService) Unenroll(force bool) (SyncStatus, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := cl.Unenroll(ctx, force); err != nil {
-		return syncStatusView(cl.Status(ctx)), syncError(err)
+		return s.decorate(cl.Status(ctx)), syncError(err)
 	}
-	return syncStatusView(cl.Status(ctx)), nil
+	return s.decorate(cl.Status(ctx)), nil
 }
 
 // Quarantine lists the rows the server refused, with its reasons.
