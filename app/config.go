@@ -136,7 +136,7 @@ func LoadConfig(l *config.Loader, getenv func(string) string) *Config {
 	c.Fields = maskedStates(s)
 	proxy, err := s.Proxy()
 	if proxyURL != s.ProxyURL() {
-		proxy, err = proxyFunc(proxyURL)
+		proxy, err = config.ProxyFunc(proxyURL)
 	}
 	if err != nil {
 		c.Err = err
@@ -144,7 +144,7 @@ func LoadConfig(l *config.Loader, getenv func(string) string) *Config {
 	}
 	var pool *x509.CertPool
 	if envCA {
-		pool, err = caPool(c.CAFile)
+		pool, err = config.CertPool(c.CAFile, "")
 	} else {
 		pool, err = s.RootCAs()
 	}
@@ -230,44 +230,6 @@ func maskedStates(s *config.Settings) []config.FieldState {
 		}
 	}
 	return fs
-}
-
-func proxyFunc(p string) (func(*http.Request) (*url.URL, error), error) {
-	switch p {
-	case "":
-		return http.ProxyFromEnvironment, nil
-	case config.ProxyDirect:
-		return nil, nil
-	}
-	u, err := url.Parse(p)
-	if err != nil {
-		// url.Error repeats the URL, password and all: keep only why.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("proxy url: %w", err)
-	}
-	return http.ProxyURL(u), nil
-}
-
-// caPool is config.Settings.RootCAs for a bundle named by the environment.
-func caPool(path string) (*x509.CertPool, error) {
-	if path == "" {
-		return nil, nil
-	}
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read CA bundle: %w", err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("read CA bundle %s: no PEM certificate in it", path)
-	}
-	return pool, nil
 }
 
 // newTransport is the sync client's transport: the proxy and CA pool of the

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/store"
 )
 
 // RecordService is bound into the WebView: production records.
@@ -64,11 +65,8 @@ func (s *RecordService) Get(id string) (Record, error) {
 // trailing newline or space).
 func (s *RecordService) Create(in RecordInput) (Record, error) {
 	in = in.trimmed()
-	return call(s.core, func(ctx context.Context, db *localDB) (Record, error) {
-		if err := s.core.asOperator(ctx, db, &in); err != nil {
-			return Record{}, err
-		}
-		r, err := db.CreateRecord(ctx, toRecordInput(in))
+	return writeCall(s.core, func(ctx context.Context, db *localDB, a actor) (Record, error) {
+		r, err := db.CreateRecord(ctx, toRecordInput(in.byOperator(a)))
 		return recordView(ctx, db, r, err)
 	})
 }
@@ -76,34 +74,40 @@ func (s *RecordService) Create(in RecordInput) (Record, error) {
 // Update replaces the people's fields of record id.
 func (s *RecordService) Update(id string, in RecordInput) (Record, error) {
 	in = in.trimmed()
-	return call(s.core, func(ctx context.Context, db *localDB) (Record, error) {
-		if err := s.core.asOperator(ctx, db, &in); err != nil {
-			return Record{}, err
-		}
-		r, err := db.UpdateRecord(ctx, id, toRecordInput(in))
+	return writeCall(s.core, func(ctx context.Context, db *localDB, a actor) (Record, error) {
+		r, err := db.UpdateRecord(ctx, id, toRecordInput(in.byOperator(a)))
 		return recordView(ctx, db, r, err)
 	})
 }
 
 // Delete soft-deletes record id (a tombstone that syncs); Restore undoes it.
 func (s *RecordService) Delete(id string) (Record, error) {
-	return call(s.core, func(ctx context.Context, db *localDB) (Record, error) {
-		if _, err := s.core.signedIn(ctx, db); err != nil {
-			return Record{}, err
-		}
-		r, err := db.DeleteRecord(ctx, id)
-		return recordView(ctx, db, r, err)
-	})
+	return s.change(id, (*localDB).DeleteRecord)
 }
 
 // Restore undoes a soft delete of record id.
 func (s *RecordService) Restore(id string) (Record, error) {
-	return call(s.core, func(ctx context.Context, db *localDB) (Record, error) {
-		if _, err := s.core.signedIn(ctx, db); err != nil {
-			return Record{}, err
-		}
-		r, err := db.RestoreRecord(ctx, id)
+	return s.change(id, (*localDB).RestoreRecord)
+}
+
+// change runs op (delete or restore) on record id for whoever may write.
+func (s *RecordService) change(id string, op func(*localDB, context.Context, string) (store.Record, error)) (Record, error) {
+	return writeCall(s.core, func(ctx context.Context, db *localDB, _ actor) (Record, error) {
+		r, err := op(db, ctx, id)
 		return recordView(ctx, db, r, err)
+	})
+}
+
+// writeCall is call for a write: fn runs once signedIn lets it, with who
+// acts.
+func writeCall[T any](c *Core, fn func(ctx context.Context, db *localDB, a actor) (T, error)) (T, error) {
+	return call(c, func(ctx context.Context, db *localDB) (T, error) {
+		a, err := c.signedIn(ctx, db)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return fn(ctx, db, a)
 	})
 }
 
@@ -171,18 +175,14 @@ func (c *Core) siteReached(ctx context.Context, st enrollmentReader) error {
 	return errNoSiteData
 }
 
-// asOperator sets a record's operator to the signed-in person when the
+// byOperator sets a record's operator to the signed-in person when the
 // site requires sign-in (what was typed is ignored); otherwise the typed
 // operator stays, as before the site had people.
-func (c *Core) asOperator(ctx context.Context, st writerReader, in *RecordInput) error {
-	a, err := c.signedIn(ctx, st)
-	if err != nil {
-		return err
-	}
+func (in RecordInput) byOperator(a actor) RecordInput {
 	if a.required {
 		in.OperatorID = a.person.BadgeID
 	}
-	return nil
+	return in
 }
 
 func (in RecordInput) trimmed() RecordInput {
@@ -219,11 +219,7 @@ func (s *LineConfigService) Get(id string) (LineConfig, error) {
 // Create stores a new line configuration.
 func (s *LineConfigService) Create(in LineConfigInput) (LineConfig, error) {
 	in = in.trimmed()
-	return call(s.core, func(ctx context.Context, db *localDB) (LineConfig, error) {
-		a, err := s.core.signedIn(ctx, db)
-		if err != nil {
-			return LineConfig{}, err
-		}
+	return writeCall(s.core, func(ctx context.Context, db *localDB, a actor) (LineConfig, error) {
 		in.updatedBy = a.badge()
 		return lineConfigView(db.CreateLineConfig(ctx, toLineConfigInput(in)))
 	})
@@ -232,11 +228,7 @@ func (s *LineConfigService) Create(in LineConfigInput) (LineConfig, error) {
 // Update replaces the fields of line configuration id.
 func (s *LineConfigService) Update(id string, in LineConfigInput) (LineConfig, error) {
 	in = in.trimmed()
-	return call(s.core, func(ctx context.Context, db *localDB) (LineConfig, error) {
-		a, err := s.core.signedIn(ctx, db)
-		if err != nil {
-			return LineConfig{}, err
-		}
+	return writeCall(s.core, func(ctx context.Context, db *localDB, a actor) (LineConfig, error) {
 		in.updatedBy = a.badge()
 		return lineConfigView(db.UpdateLineConfig(ctx, id, toLineConfigInput(in)))
 	})
@@ -244,10 +236,7 @@ func (s *LineConfigService) Update(id string, in LineConfigInput) (LineConfig, e
 
 // Delete soft-deletes line configuration id.
 func (s *LineConfigService) Delete(id string) error {
-	_, err := call(s.core, func(ctx context.Context, db *localDB) (struct{}, error) {
-		if _, err := s.core.signedIn(ctx, db); err != nil {
-			return struct{}{}, err
-		}
+	_, err := writeCall(s.core, func(ctx context.Context, db *localDB, _ actor) (struct{}, error) {
 		_, err := db.DeleteLineConfig(ctx, id)
 		return struct{}{}, mapErr(err)
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -89,6 +90,53 @@ func containsKey(keys [][]byte, key []byte) bool {
 		}
 	}
 	return false
+}
+
+// getOrCreate is GetOrCreate over the place where a Source keeps its current
+// key: read returns the key or an error wrapping ErrNotFound, write stores a
+// new one. A database that exists without its key gets missing (wrapping
+// ErrKeyMissing), never a new key.
+func getOrCreate(dbExists bool, missing error, read func() ([]byte, error), write func([]byte) error) ([]byte, bool, error) {
+	key, err := read()
+	if err == nil {
+		return key, false, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, false, err
+	}
+	if dbExists {
+		return nil, false, missing
+	}
+	key, err = NewKey()
+	if err != nil {
+		return nil, false, err
+	}
+	if err := write(key); err != nil {
+		return nil, false, err
+	}
+	return key, true, nil
+}
+
+// candidates is Candidates over a Source's places (current, then next): the
+// keys read from them in order, skipping a place that holds none (read's
+// error wraps ErrNotFound). With no key at all it returns none (wrapping
+// ErrNotFound).
+func candidates(places []string, none error, read func(place string) ([]byte, error)) ([][]byte, error) {
+	var keys [][]byte
+	for _, place := range places {
+		key, err := read(place)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, key)
+	}
+	if len(keys) == 0 {
+		return nil, none
+	}
+	return keys, nil
 }
 
 // SourceFor returns the KeyFile source when keyFile is set (IT's explicit

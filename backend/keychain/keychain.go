@@ -100,45 +100,19 @@ func (k *Keychain) nextAccount() string { return k.account + NextSuffix }
 // GetOrCreate returns the current key, creating one only when none is stored
 // and the database does not exist yet.
 func (k *Keychain) GetOrCreate(ctx context.Context, dbExists bool) ([]byte, bool, error) {
-	key, err := k.get(ctx, k.account)
-	if err == nil {
-		return key, false, nil
-	}
-	if !errors.Is(err, ErrNotFound) {
-		return nil, false, err
-	}
-	if dbExists {
-		// An unfinished rotation may have left only the next key; the opener
-		// resolves that through Candidates. Never invent a key here.
-		return nil, false, fmt.Errorf("%w: the database exists but %s holds no key: restore it with outpost-recover --reinstall-key (see docs/keys.md)", ErrKeyMissing, k)
-	}
-	key, err = NewKey()
-	if err != nil {
-		return nil, false, err
-	}
-	if err := k.set(ctx, k.account, key); err != nil {
-		return nil, false, err
-	}
-	return key, true, nil
+	// An unfinished rotation may have left only the next key; the opener
+	// resolves that through Candidates. Never invent a key here.
+	missing := fmt.Errorf("%w: the database exists but %s holds no key: restore it with outpost-recover --reinstall-key (see docs/keys.md)", ErrKeyMissing, k)
+	return getOrCreate(dbExists, missing,
+		func() ([]byte, error) { return k.get(ctx, k.account) },
+		func(key []byte) error { return k.set(ctx, k.account, key) })
 }
 
 // Candidates returns the current key, then the next key if one is staged.
 func (k *Keychain) Candidates(ctx context.Context) ([][]byte, error) {
-	var keys [][]byte
-	for _, account := range []string{k.account, k.nextAccount()} {
-		key, err := k.get(ctx, account)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, key)
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: %s holds no key", ErrNotFound, k)
-	}
-	return keys, nil
+	return candidates([]string{k.account, k.nextAccount()},
+		fmt.Errorf("%w: %s holds no key", ErrNotFound, k),
+		func(account string) ([]byte, error) { return k.get(ctx, account) })
 }
 
 // StageNext stores key under the next account, beside the current key.

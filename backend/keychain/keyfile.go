@@ -43,24 +43,10 @@ func (f *KeyFile) GetOrCreate(ctx context.Context, dbExists bool) ([]byte, bool,
 	if err := ctx.Err(); err != nil {
 		return nil, false, err
 	}
-	key, err := readKeyFile(f.path)
-	if err == nil {
-		return key, false, nil
-	}
-	if !errors.Is(err, ErrNotFound) {
-		return nil, false, err
-	}
-	if dbExists {
-		return nil, false, fmt.Errorf("%w: the database exists but the %s does not: restore it from backup or with outpost-recover (see docs/keys.md)", ErrKeyMissing, f)
-	}
-	key, err = NewKey()
-	if err != nil {
-		return nil, false, err
-	}
-	if err := writeKeyFile(f.path, key); err != nil {
-		return nil, false, err
-	}
-	return key, true, nil
+	missing := fmt.Errorf("%w: the database exists but the %s does not: restore it from backup or with outpost-recover (see docs/keys.md)", ErrKeyMissing, f)
+	return getOrCreate(dbExists, missing,
+		func() ([]byte, error) { return readKeyFile(f.path) },
+		func(key []byte) error { return writeKeyFile(f.path, key) })
 }
 
 // Candidates returns the key in the file, then the staged next key if any.
@@ -68,21 +54,8 @@ func (f *KeyFile) Candidates(ctx context.Context) ([][]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var keys [][]byte
-	for _, path := range []string{f.path, f.nextPath()} {
-		key, err := readKeyFile(path)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, key)
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: the %s does not exist", ErrNotFound, f)
-	}
-	return keys, nil
+	return candidates([]string{f.path, f.nextPath()},
+		fmt.Errorf("%w: the %s does not exist", ErrNotFound, f), readKeyFile)
 }
 
 // StageNext writes key to Path+NextSuffix.

@@ -30,6 +30,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/outpost-app/outpost/backend/internal/cli"
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/server"
 	"github.com/outpost-app/outpost/backend/server/pgstore"
@@ -99,15 +100,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = checksumsRebuild(args[2:], stdout)
 	case "restored":
 		err = restored(args[1:], stdout)
-	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "outpost-server", version)
-		return 0
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
 	default:
-		fmt.Fprintf(stderr, "unknown command %q\n%s", args[0], usage)
-		return 2
+		return cli.Builtin("outpost-server", version, usage, args[0], stdout, stderr)
 	}
 	var ue usageError
 	switch {

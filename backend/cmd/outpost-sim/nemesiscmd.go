@@ -116,20 +116,11 @@ func nemesisLine(ctx context.Context, nc NemesisConfig, limit time.Duration) (st
 
 // campaign is the closing line of a soak.
 type campaign struct {
-	Campaign            string `json:"campaign"`
-	Runs                int    `json:"runs"`
-	Failed              int    `json:"failed"`
-	Errors              int    `json:"errors"`
-	Lost                int    `json:"lost"`
-	Duplicated          int    `json:"duplicated"`
-	Diverged            int    `json:"diverged"`
-	DecisionsOverturned int    `json:"decisions_overturned"`
-	Resurrected         int    `json:"resurrected"`
-	Stuck               int    `json:"stuck"`
-	Unverified          int    `json:"unverified"`
-	Corrupted           int    `json:"corrupted"`
-	Unrepaired          int    `json:"unrepaired"`
-	Repairs             int    `json:"repairs"`
+	Campaign string `json:"campaign"`
+	Runs     int    `json:"runs"`
+	Failed   int    `json:"failed"`
+	Errors   int    `json:"errors"`
+	tally
 	// PurgedFromHistory are edits found only through the push ledger
 	// (Summary.PurgedFromHistory): not failures, counted to show how often.
 	PurgedFromHistory int `json:"purged_from_history"`
@@ -213,16 +204,7 @@ func soak(ctx context.Context, nc NemesisConfig, from, to uint64, limit time.Dur
 		if s.Error != "" {
 			c.Errors++
 		}
-		c.Lost += s.Lost
-		c.Duplicated += s.Duplicated
-		c.Diverged += s.Diverged
-		c.DecisionsOverturned += s.DecisionsOverturned
-		c.Resurrected += s.Resurrected
-		c.Stuck += s.Stuck
-		c.Unverified += s.Unverified
-		c.Corrupted += s.Corrupted
-		c.Unrepaired += s.Unrepaired
-		c.Repairs += s.Repairs
+		c.add(s.tally)
 		c.PurgedFromHistory += s.PurgedFromHistory
 		c.CarriedThenPurged += s.CarriedThenPurged
 		c.DecidedBeforeRestore += s.DecidedBeforeRestore

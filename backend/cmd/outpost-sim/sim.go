@@ -67,6 +67,49 @@ func (c Config) serverURL(i int) string {
 	return c.ServerURL
 }
 
+// tally are the counters of a run that a soak's campaign adds up over its
+// runs (in the same JSON fields, between Converged and Seconds of a
+// Summary).
+type tally struct {
+	Lost       int `json:"lost"`
+	Duplicated int `json:"duplicated"`
+	// Diverged counts rows a device holds otherwise than the server
+	// (field by field, version, hlc, state; open conflicts left on the
+	// server count too); Resurrected rows a device holds live that the
+	// server deleted or purged. A nemesis run adds DecisionsOverturned (a
+	// manager's decision undone by anything but a later decision or an
+	// edit made after it) and Stuck (devices not converged within the
+	// settling rounds after the last fault).
+	Diverged            int `json:"diverged"`
+	DecisionsOverturned int `json:"decisions_overturned"`
+	Resurrected         int `json:"resurrected"`
+	Stuck               int `json:"stuck"`
+	// Unverified counts devices not verified at the final cursor after
+	// settling (docs/design.md section 8: every device proves it holds the
+	// server's state). Corrupted are the rows the nemesis corrupted in the
+	// devices' files, Unrepaired those a device did not bring back to the
+	// server's state; Repairs the buckets the devices' verifications
+	// repaired (issue 16).
+	Unverified int `json:"unverified"`
+	Corrupted  int `json:"corrupted"`
+	Unrepaired int `json:"unrepaired"`
+	Repairs    int `json:"repairs"`
+}
+
+// add adds u's counters to t's.
+func (t *tally) add(u tally) {
+	t.Lost += u.Lost
+	t.Duplicated += u.Duplicated
+	t.Diverged += u.Diverged
+	t.DecisionsOverturned += u.DecisionsOverturned
+	t.Resurrected += u.Resurrected
+	t.Stuck += u.Stuck
+	t.Unverified += u.Unverified
+	t.Corrupted += u.Corrupted
+	t.Unrepaired += u.Unrepaired
+	t.Repairs += u.Repairs
+}
+
 // Summary is the simulator's verdict, printed as JSON on the last line.
 type Summary struct {
 	Devices    int `json:"devices"`
@@ -97,30 +140,8 @@ type Summary struct {
 	Refused    int  `json:"refused"`
 	CodeErrors int  `json:"code_errors"`
 	Converged  bool `json:"converged"`
-	Lost       int  `json:"lost"`
-	Duplicated int  `json:"duplicated"`
-	// Diverged counts rows a device holds otherwise than the server
-	// (field by field, version, hlc, state; open conflicts left on the
-	// server count too); Resurrected rows a device holds live that the
-	// server deleted or purged. A nemesis run adds DecisionsOverturned (a
-	// manager's decision undone by anything but a later decision or an
-	// edit made after it) and Stuck (devices not converged within the
-	// settling rounds after the last fault).
-	Diverged            int `json:"diverged"`
-	DecisionsOverturned int `json:"decisions_overturned"`
-	Resurrected         int `json:"resurrected"`
-	Stuck               int `json:"stuck"`
-	// Unverified counts devices not verified at the final cursor after
-	// settling (docs/design.md section 8: every device proves it holds the
-	// server's state). Corrupted are the rows the nemesis corrupted in the
-	// devices' files, Unrepaired those a device did not bring back to the
-	// server's state; Repairs the buckets the devices' verifications
-	// repaired (issue 16).
-	Unverified int     `json:"unverified"`
-	Corrupted  int     `json:"corrupted"`
-	Unrepaired int     `json:"unrepaired"`
-	Repairs    int     `json:"repairs"`
-	Seconds    float64 `json:"seconds"`
+	tally
+	Seconds float64 `json:"seconds"`
 	// Seed and Nemesis say how to replay a nemesis run.
 	Seed    uint64        `json:"seed,omitempty"`
 	Nemesis *NemesisStats `json:"nemesis,omitempty"`

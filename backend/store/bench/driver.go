@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	_ "embed"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -18,22 +19,10 @@ import (
 )
 
 // seedSchema is the seed's table, column for column (docs/design.md section 2):
-// the same SQL the Node side runs.
-const seedSchema = `
-CREATE TABLE IF NOT EXISTS production_records (
-  id TEXT PRIMARY KEY,
-  line_id TEXT NOT NULL,
-  product_id TEXT NOT NULL,
-  quantity INTEGER NOT NULL,
-  operator_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  synced_at INTEGER,
-  deleted_at INTEGER,
-  server_updated_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS idx_production_not_synced
-  ON production_records(synced_at) WHERE synced_at IS NULL;`
+// the same file the Node side runs.
+//
+//go:embed seed.sql
+var seedSchema string
 
 const (
 	insertSQL = `INSERT INTO production_records (id, line_id, product_id, quantity, operator_id,

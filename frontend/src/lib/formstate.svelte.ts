@@ -38,6 +38,23 @@ export class FormState {
   /** aria-describedby of a field while it has an error, else undefined. */
   describedBy = (key: string): string | undefined => (this.errors[key] ? `${this.#fields.ids[key]}-error` : undefined);
 
+  /**
+   * loadOn fills the form (fill, from what it edits) each time key() names
+   * another row, with the errors cleared: a form opened on another row starts
+   * afresh, one whose row is only refreshed keeps what was typed. Call it
+   * while the component is set up (it makes an $effect).
+   */
+  loadOn(key: () => string | null, fill: () => void) {
+    let loadedFor: string | null | undefined = undefined;
+    $effect(() => {
+      const k = key();
+      if (k === loadedFor) return;
+      loadedFor = k;
+      this.errors = {};
+      fill();
+    });
+  }
+
   /** focusFirst moves the focus to the first field (in order) with an error. */
   focusFirst(errors: FieldErrors = this.errors) {
     const f = firstError(errors, this.#fields.order);

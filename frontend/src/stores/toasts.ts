@@ -4,6 +4,7 @@
 // out clears them all: the next person at the terminal must not see the
 // last one's notices, nor undo their delete.
 import { writable } from 'svelte/store';
+import { errorText } from '../lib/api';
 
 export interface Toast {
   id: number;
@@ -75,3 +76,18 @@ export function createToasts(times: ToastTimes = {}) {
 }
 
 export const toasts = createToasts();
+
+/**
+ * attempt runs call (a change the person asked for) and shows its failure
+ * as an error notice in errorText's words. It resolves true when call
+ * succeeded.
+ */
+export async function attempt(call: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await call();
+    return true;
+  } catch (e) {
+    toasts.error(errorText(e));
+    return false;
+  }
+}

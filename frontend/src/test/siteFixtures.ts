@@ -40,6 +40,7 @@ export const person = (badgeId: string, displayName: string, over: Partial<Perso
   updatedAt: 1_700_000_000_000,
   pending: false,
   syncState: '',
+  language: '',
   ...over,
 });
 

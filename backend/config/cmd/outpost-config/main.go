@@ -19,6 +19,7 @@ import (
 	"os"
 
 	"github.com/outpost-app/outpost/backend/config"
+	"github.com/outpost-app/outpost/backend/internal/cli"
 )
 
 // version is stamped at build time: -ldflags "-X main.version=…".
@@ -49,15 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "managed %s\nuser    %s\n", config.ManagedPath(), user)
 		return 0
-	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "outpost-config", version)
-		return 0
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
 	default:
-		fmt.Fprintf(stderr, "unknown command %q\n%s", args[0], usage)
-		return 2
+		return cli.Builtin("outpost-config", version, usage, args[0], stdout, stderr)
 	}
 }
 

@@ -5,7 +5,7 @@
 //   node bench.mjs DIR [--quick]
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.argv[2] ?? '/tmp';
@@ -15,21 +15,8 @@ const sz = quick
   : { batch: 100000, single: 10000, big: 1000000, pending: 1000, reads: 100000, hot: 10000 };
 const SYSTEM = 'better-sqlite3 12 (Node 20)';
 
-const seedSchema = `
-CREATE TABLE IF NOT EXISTS production_records (
-  id TEXT PRIMARY KEY,
-  line_id TEXT NOT NULL,
-  product_id TEXT NOT NULL,
-  quantity INTEGER NOT NULL,
-  operator_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  synced_at INTEGER,
-  deleted_at INTEGER,
-  server_updated_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS idx_production_not_synced
-  ON production_records(synced_at) WHERE synced_at IS NULL;`;
+// The seed's table, the same file ../driver.go embeds.
+const seedSchema = readFileSync(new URL('../seed.sql', import.meta.url), 'utf8');
 const insertSQL = `INSERT INTO production_records (id, line_id, product_id, quantity, operator_id,
   created_at, updated_at, synced_at, deleted_at, server_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`;
 const pointSQL = `SELECT id, line_id, product_id, quantity, operator_id, created_at, updated_at, synced_at, deleted_at, server_updated_at FROM production_records WHERE id = ?`;
