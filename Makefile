@@ -9,7 +9,7 @@ LDFLAGS := -X main.version=$(VERSION)
 GO      ?= go
 export GOFLAGS ?= -mod=readonly
 
-.PHONY: all deps run test test-go test-fuzz test-frontend test-e2e screenshots lint build build-app build-server bench soak package package-test clean
+.PHONY: all deps run test test-go test-fuzz test-frontend test-e2e test-ui screenshots lint build build-app build-server bench soak package package-test clean
 
 all: build
 
@@ -25,7 +25,7 @@ run: deps build
 	@VERSION=$(VERSION) bash .ci/run-app
 
 ## test: every test — lint, Go (with a real Secret Service), fuzz smoke, frontend, end-to-end
-test: deps lint test-go test-fuzz test-frontend test-e2e
+test: deps lint test-go test-fuzz test-ui
 	@echo "make test: all suites passed"
 
 # staticcheck (pinned in .ci/go-tools) checks the linux build, with the soak
@@ -48,6 +48,11 @@ test-fuzz:
 
 test-frontend:
 	@bash .ci/frontend-test
+
+# The UI suites of make test: the frontend's and the end-to-end suites side
+# by side on one build (.ci/test-ui says why and what it measured).
+test-ui: build
+	@bash .ci/test-ui
 
 # End-to-end suites write their screenshots and logs to build/test-artifacts/
 # only: a test run leaves the tracked tree as it found it. All use the one
