@@ -129,11 +129,14 @@ type campaign struct {
 	CarriedThenPurged int `json:"carried_then_purged"`
 	// DecidedBeforeRestore are edits a decision the restore took back
 	// had rejected (Summary.DecidedBeforeRestore): not failures either.
-	DecidedBeforeRestore int      `json:"decided_before_restore"`
-	Stores               any      `json:"stores"`
-	Faults               any      `json:"faults"`
-	FailingSeeds         []uint64 `json:"failing_seeds"`
-	Minutes              float64  `json:"minutes"`
+	DecidedBeforeRestore int `json:"decided_before_restore"`
+	// SupersededBeforeRestore are edits a later write replaced before a
+	// restore truncated the history (Summary.SupersededBeforeRestore).
+	SupersededBeforeRestore int      `json:"superseded_before_restore"`
+	Stores                  any      `json:"stores"`
+	Faults                  any      `json:"faults"`
+	FailingSeeds            []uint64 `json:"failing_seeds"`
+	Minutes                 float64  `json:"minutes"`
 }
 
 func runSoak(args []string, stdout, stderr io.Writer) int {
@@ -167,6 +170,15 @@ func runSoak(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// addRun adds one run's counters and excuses to the closing line.
+func (c *campaign) addRun(s Summary) {
+	c.add(s.tally)
+	c.PurgedFromHistory += s.PurgedFromHistory
+	c.CarriedThenPurged += s.CarriedThenPurged
+	c.DecidedBeforeRestore += s.DecidedBeforeRestore
+	c.SupersededBeforeRestore += s.SupersededBeforeRestore
 }
 
 // soak runs one nemesis run per seed from..to until the range or the time
@@ -204,10 +216,7 @@ func soak(ctx context.Context, nc NemesisConfig, from, to uint64, limit time.Dur
 		if s.Error != "" {
 			c.Errors++
 		}
-		c.add(s.tally)
-		c.PurgedFromHistory += s.PurgedFromHistory
-		c.CarriedThenPurged += s.CarriedThenPurged
-		c.DecidedBeforeRestore += s.DecidedBeforeRestore
+		c.addRun(s.Summary)
 		if s.Nemesis != nil {
 			perStore[s.Nemesis.Store]++
 			sched, _ := ParseSchedule(s.Nemesis.Faults)
