@@ -2,6 +2,10 @@ module github.com/outpost-app/outpost
 
 go 1.26.0
 
+// npm packages may carry Go files (flatted does): ./... is this module's
+// code only, so go vet, staticcheck and go test never walk node_modules.
+ignore ./frontend/node_modules
+
 require (
 	filippo.io/age v1.3.2
 	github.com/google/uuid v1.6.0
