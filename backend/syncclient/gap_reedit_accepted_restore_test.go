@@ -1,7 +1,6 @@
 package syncclient
 
 import (
-	"context"
 	"testing"
 
 	"github.com/outpost-app/outpost/backend/protocol"
@@ -15,20 +14,9 @@ import (
 // the name, equal to theirs', took mine's older value: the person's last
 // edit was nowhere on the server. Later edits add their fields to the note.
 func TestRestoredServer_EditAfterAcceptedReEditToTheirsValueSurvives(t *testing.T) {
-	ctx := context.Background()
-	srv := startRealServer(t)
-	s := newDevice(t, srv, "s", "manager")
-	a := newDevice(t, srv, "a", "manager")
-	b := newDevice(t, srv, "b", "manager")
+	sc := newLineScene(t)
+	srv, a, b, id := sc.srv, sc.a, sc.b, sc.id
 	put := func(d *device, f map[string]any) string { t.Helper(); return putLine(t, d, f) }
-	id := put(s, map[string]any{"name": "Line L1", "area": "Hall A", "active": true})
-	s.sync(t)
-	a.sync(t)
-	b.sync(t)
-	backup := t.TempDir()
-	srv.stop()
-	srv.backup(backup)
-	srv.start()
 
 	put(b, map[string]any{"name": "Line L1 – packing", "area": "Hall B"})
 	b.sync(t)
@@ -46,18 +34,7 @@ func TestRestoredServer_EditAfterAcceptedReEditToTheirsValueSurvives(t *testing.
 	edit("name", "Line L1 – north")
 	edit("name", "Line L1 – packing")
 
-	srv.stop()
-	if !srv.restoreFrom(backup, true) {
-		t.Fatal("outpost-server restored failed")
-	}
-	srv.start()
-	for i := 0; i < 3; i++ {
-		for _, d := range []*device{a, b, s} {
-			if _, err := d.c.Sync(ctx); err != nil {
-				t.Logf("%s: sync: %v", d.name, err)
-			}
-		}
-	}
+	sc.restore(t)
 	if !onServer(t, srv, "c", protocol.TableLines, id, func(r protocol.Row) bool { return r["name"] == "Line L1 – packing" }) {
 		t.Errorf("a's last edit (the name, set to theirs' value after an accepted re-edit) is nowhere on the restored server")
 	}

@@ -1,7 +1,6 @@
 package syncclient
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -16,20 +15,9 @@ import (
 // with no note: a restore that loses the conflict record pushed mine again
 // with the person's last choice replaced by mine's older value.
 func TestRestoredServer_SeveralReEditsToTheirsValueSurvive(t *testing.T) {
-	ctx := context.Background()
-	srv := startRealServer(t)
-	s := newDevice(t, srv, "s", "manager")
-	a := newDevice(t, srv, "a", "manager")
-	b := newDevice(t, srv, "b", "manager")
+	sc := newLineScene(t)
+	srv, a, b, id := sc.srv, sc.a, sc.b, sc.id
 	put := func(d *device, f map[string]any) string { t.Helper(); return putLine(t, d, f) }
-	id := put(s, map[string]any{"name": "Line L1", "area": "Hall A", "active": true})
-	s.sync(t)
-	a.sync(t)
-	b.sync(t)
-	backup := t.TempDir()
-	srv.stop()
-	srv.backup(backup)
-	srv.start()
 
 	// After the backup: b renames the line and moves it to hall B; a moves
 	// it to hall C: a conflict on area, theirs holding b's name.
@@ -49,18 +37,7 @@ func TestRestoredServer_SeveralReEditsToTheirsValueSurvive(t *testing.T) {
 	edit("name", "Line L1 – north")
 	edit("name", "Line L1 – packing")
 
-	srv.stop()
-	if !srv.restoreFrom(backup, true) {
-		t.Fatal("outpost-server restored failed")
-	}
-	srv.start()
-	for i := 0; i < 3; i++ {
-		for _, d := range []*device{a, b, s} {
-			if _, err := d.c.Sync(ctx); err != nil {
-				t.Logf("%s: sync: %v", d.name, err)
-			}
-		}
-	}
+	sc.restore(t)
 	if !onServer(t, srv, "c", protocol.TableLines, id, func(r protocol.Row) bool { return r["name"] == "Line L1 – packing" }) {
 		t.Errorf("a's last edit (the name, set under review to theirs' value after another) is nowhere on the restored server")
 	}

@@ -1,7 +1,6 @@
 package syncclient
 
 import (
-	"context"
 	"testing"
 
 	"github.com/outpost-app/outpost/backend/protocol"
@@ -20,20 +19,9 @@ import (
 // the device's last edit was nowhere. What the person changed is kept with
 // the re-edit, so that field stays as the person left it.
 func TestRestoredServer_ReEditToTheirsValueSurvives(t *testing.T) {
-	ctx := context.Background()
-	srv := startRealServer(t)
-	s := newDevice(t, srv, "s", "manager")
-	a := newDevice(t, srv, "a", "manager")
-	b := newDevice(t, srv, "b", "manager")
+	sc := newLineScene(t)
+	srv, a, b, id := sc.srv, sc.a, sc.b, sc.id
 	put := func(d *device, f map[string]any) string { t.Helper(); return putLine(t, d, f) }
-	id := put(s, map[string]any{"name": "Line L1", "area": "Hall A", "active": true})
-	s.sync(t)
-	a.sync(t)
-	b.sync(t)
-	backup := t.TempDir()
-	srv.stop()
-	srv.backup(backup)
-	srv.start()
 
 	// After the backup: b renames the line and moves it to hall B; a,
 	// which has not pulled that, moves it to hall C: a conflict on area,
@@ -49,32 +37,9 @@ func TestRestoredServer_ReEditToTheirsValueSurvives(t *testing.T) {
 	b.sync(t)
 	// Under review, a sets the name theirs showed, offline: the edit form
 	// sends every field, as shown (mine), with the name changed.
-	cur, err := a.st.SiteRow(ctx, protocol.TableLines, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := map[string]any{}
-	for k, v := range cur.Fields {
-		f[k] = v
-	}
-	delete(f, "created_at")
-	delete(f, "updated_at")
-	delete(f, "server_updated_at")
-	f["name"] = "Line L1 – packing"
-	put(a, f)
+	editLineFields(t, a, id, map[string]any{"name": "Line L1 – packing"})
 
-	srv.stop()
-	if !srv.restoreFrom(backup, true) {
-		t.Fatal("outpost-server restored failed")
-	}
-	srv.start()
-	for i := 0; i < 3; i++ {
-		for _, d := range []*device{a, b, s} {
-			if _, err := d.c.Sync(ctx); err != nil {
-				t.Logf("%s: sync: %v", d.name, err)
-			}
-		}
-	}
+	sc.restore(t)
 	if !onServer(t, srv, "c", protocol.TableLines, id, func(r protocol.Row) bool { return r["name"] == "Line L1 – packing" }) {
 		t.Errorf("a's last edit (the name, set under review to theirs' value) is nowhere on the restored server")
 	}

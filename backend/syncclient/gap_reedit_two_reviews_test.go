@@ -1,7 +1,6 @@
 package syncclient
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -17,20 +16,9 @@ import (
 // and the person's choice nowhere on the restored server. A row's note
 // keeps every review's fields.
 func TestRestoredServer_ReEditUnderTwoReviewsSurvives(t *testing.T) {
-	ctx := context.Background()
-	srv := startRealServer(t)
-	s := newDevice(t, srv, "s", "manager")
-	a := newDevice(t, srv, "a", "manager")
-	b := newDevice(t, srv, "b", "manager")
+	sc := newLineScene(t)
+	srv, a, b, id := sc.srv, sc.a, sc.b, sc.id
 	put := func(d *device, f map[string]any) string { t.Helper(); return putLine(t, d, f) }
-	id := put(s, map[string]any{"name": "Line L1", "area": "Hall A", "active": true})
-	s.sync(t)
-	a.sync(t)
-	b.sync(t)
-	backup := t.TempDir()
-	srv.stop()
-	srv.backup(backup)
-	srv.start()
 
 	put(b, map[string]any{"name": "Line L1 – packing", "area": "Hall B"})
 	b.sync(t)
@@ -43,37 +31,14 @@ func TestRestoredServer_ReEditUnderTwoReviewsSurvives(t *testing.T) {
 	edit := func(k string, v any) { t.Helper(); editLine(t, a, id, k, v) }
 	// Under review a renames the line and accepts theirs' hall; b renamed
 	// it since: a second conflict, on the name.
-	cur, err := a.st.SiteRow(ctx, protocol.TableLines, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := map[string]any{}
-	for k, v := range cur.Fields {
-		f[k] = v
-	}
-	delete(f, "created_at")
-	delete(f, "updated_at")
-	delete(f, "server_updated_at")
-	f["name"], f["area"] = "Line L1 – north", "Hall B"
-	put(a, f)
+	editLineFields(t, a, id, map[string]any{"name": "Line L1 – north", "area": "Hall B"})
 	if rep := a.sync(t); rep.Conflicts != 1 {
 		t.Fatalf("a's re-edit: %+v, want a conflict", rep.PushOutcome)
 	}
 	// Under the second review a deactivates the line, offline.
 	edit("active", false)
 
-	srv.stop()
-	if !srv.restoreFrom(backup, true) {
-		t.Fatal("outpost-server restored failed")
-	}
-	srv.start()
-	for i := 0; i < 3; i++ {
-		for _, d := range []*device{a, b, s} {
-			if _, err := d.c.Sync(ctx); err != nil {
-				t.Logf("%s: sync: %v", d.name, err)
-			}
-		}
-	}
+	sc.restore(t)
 	if !onServer(t, srv, "c", protocol.TableLines, id, func(r protocol.Row) bool {
 		a := fmt.Sprint(r["active"])
 		return r["name"] == "Line L1 – north" && r["area"] == "Hall B" && (a == "0" || a == "false")

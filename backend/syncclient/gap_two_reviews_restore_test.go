@@ -1,7 +1,6 @@
 package syncclient
 
 import (
-	"context"
 	"testing"
 
 	"github.com/outpost-app/outpost/backend/protocol"
@@ -14,20 +13,9 @@ import (
 // another conflict. A restore to a backup taken before both loses both
 // records; hall C, an undecided edit, must reach the server again.
 func TestRestoredServer_EarlierOpenConflictUnderLaterReviewSurvives(t *testing.T) {
-	ctx := context.Background()
-	srv := startRealServer(t)
-	s := newDevice(t, srv, "s", "manager")
-	a := newDevice(t, srv, "a", "manager")
-	b := newDevice(t, srv, "b", "manager")
+	sc := newLineScene(t)
+	srv, a, b, id := sc.srv, sc.a, sc.b, sc.id
 	put := func(d *device, f map[string]any) string { t.Helper(); return putLine(t, d, f) }
-	id := put(s, map[string]any{"name": "Line L1", "area": "Hall A", "active": true})
-	s.sync(t)
-	a.sync(t)
-	b.sync(t)
-	backup := t.TempDir()
-	srv.stop()
-	srv.backup(backup)
-	srv.start()
 
 	put(b, map[string]any{"name": "Line L1", "area": "Hall B"})
 	b.sync(t)
@@ -35,22 +23,7 @@ func TestRestoredServer_EarlierOpenConflictUnderLaterReviewSurvives(t *testing.T
 	if rep := a.sync(t); rep.Conflicts != 1 {
 		t.Fatalf("a's push: %+v, want a conflict", rep.PushOutcome)
 	}
-	edit := func(d *device, k string, v any) {
-		t.Helper()
-		cur, err := d.st.SiteRow(ctx, protocol.TableLines, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := map[string]any{}
-		for k, v := range cur.Fields {
-			f[k] = v
-		}
-		delete(f, "created_at")
-		delete(f, "updated_at")
-		delete(f, "server_updated_at")
-		f[k] = v
-		put(d, f)
-	}
+	edit := func(d *device, k string, v any) { t.Helper(); editLine(t, d, id, k, v) }
 	// Under review, a renames the line: the re-edit is accepted.
 	edit(a, "name", "Line L1 – north")
 	a.sync(t)
@@ -64,18 +37,7 @@ func TestRestoredServer_EarlierOpenConflictUnderLaterReviewSurvives(t *testing.T
 		t.Fatalf("a's second push: %+v, want a conflict", rep.PushOutcome)
 	}
 
-	srv.stop()
-	if !srv.restoreFrom(backup, true) {
-		t.Fatal("outpost-server restored failed")
-	}
-	srv.start()
-	for i := 0; i < 3; i++ {
-		for _, d := range []*device{a, b, s} {
-			if _, err := d.c.Sync(ctx); err != nil {
-				t.Logf("%s: sync: %v", d.name, err)
-			}
-		}
-	}
+	sc.restore(t)
 	if !onServer(t, srv, "c", protocol.TableLines, id, func(r protocol.Row) bool { return r["name"] == "Line L1 – east" }) {
 		t.Errorf("a's last edit (east) is nowhere on the restored server")
 	}
