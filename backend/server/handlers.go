@@ -26,7 +26,11 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errf(http.StatusServiceUnavailable, "database_unavailable", "The server's database is not answering."))
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, protocol.HealthResponse{Status: "ok", Protocol: protocol.Version, ServerTime: s.cfg.Now().UnixMilli()})
+	h := protocol.HealthResponse{Status: "ok", Protocol: protocol.Version, ServerTime: s.cfg.Now().UnixMilli()}
+	if s.cfg.Upstream != nil {
+		h.Upstream = s.cfg.Upstream(r.Context())
+	}
+	s.writeJSON(w, r, http.StatusOK, h)
 }
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
@@ -207,7 +211,7 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, dev Device) 
 func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, dev Device) error {
 	// Token, then role (docs/design.md section 4's order): a device that may not resolve
 	// is told so whatever timeline it names.
-	if dev.Role != protocol.RoleManager {
+	if dev.Role != protocol.RoleManager && dev.Role != protocol.RoleHub {
 		return errf(http.StatusForbidden, "forbidden", "Only manager devices may resolve conflicts.")
 	}
 	// A decision made on another timeline is refused before anything else:

@@ -36,6 +36,9 @@ type Config struct {
 	// EnrollFailureLimit failed enrollments per minute and client address
 	// are answered; beyond, 429.
 	EnrollFailureLimit int
+	// Upstream reports a hub's link to central for /v1/health (nil on a
+	// central server).
+	Upstream func(ctx context.Context) *protocol.UpstreamHealth
 }
 
 // Server serves the v1 contract. Close it to end event streams.
@@ -136,4 +139,20 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/checksums", s.authed(s.handleChecksums))
 	m.HandleFunc("GET /v1/rows", s.authed(s.handleRows))
 	s.mux = m
+}
+
+// Publish tells the site's event streams that its sequence reached seq: a
+// hub's upstream link calls it after writing central's changes, so the
+// site's devices pull them at once.
+func (s *Server) Publish(site string, seq int64) {
+	if seq > 0 {
+		s.hub.publish(site, seq)
+	}
+}
+
+// Subscribe returns a channel receiving the site's sequence after new
+// writes (the latest value only), and its cancel function; ok is false
+// once the server is closed.
+func (s *Server) Subscribe(ctx context.Context, site string) (ch <-chan int64, cancel func(), ok bool) {
+	return s.hub.subscribe(ctx, site)
 }

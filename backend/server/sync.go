@@ -123,12 +123,26 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 	if err := e.prefetch(ctx, w, changes); err != nil {
 		return nil, 0, err
 	}
+	hb, err := e.beginHubBatch(ctx, tx, dev, changes)
+	if err != nil {
+		return nil, 0, err
+	}
 	for _, c := range changes {
+		if res, done, err := hb.before(ctx, w, c); err != nil {
+			return nil, 0, err
+		} else if done {
+			resp.Results = append(resp.Results, res)
+			continue
+		}
 		res, err := e.pushOne(ctx, w, dev, c)
 		if err != nil {
 			return nil, 0, err
 		}
+		hb.after(c, res)
 		resp.Results = append(resp.Results, res)
+	}
+	if err := hb.save(ctx, tx); err != nil {
+		return nil, 0, err
 	}
 	// version is the row's version after the whole batch: a row changed
 	// twice in one batch reports its last version in both results.
@@ -349,6 +363,9 @@ type change struct {
 	BaseVersion int64           `json:"base_version"`
 	HLC         string          `json:"hlc"`
 	Row         json.RawMessage `json:"row"`
+	// OriginSeq is a hub's sequence number of the write (docs/design.md
+	// section 9); 0 when absent, and ignored from other devices.
+	OriginSeq int64 `json:"origin_seq"`
 }
 
 func rejected(c change, code, format string, args ...any) protocol.PushResult {
@@ -395,6 +412,12 @@ func decodeChange(raw json.RawMessage) (change, *protocol.PushResult) {
 	if v, ok := fields["base_version"]; ok && string(v) != "null" {
 		if err := json.Unmarshal(v, &c.BaseVersion); err != nil || c.BaseVersion < 0 {
 			r := rejected(c, protocol.CodeInvalidValue, "base_version must be a whole number, 0 or more")
+			return c, &r
+		}
+	}
+	if v, ok := fields["origin_seq"]; ok && string(v) != "null" {
+		if err := json.Unmarshal(v, &c.OriginSeq); err != nil || c.OriginSeq < 0 {
+			r := rejected(c, protocol.CodeInvalidValue, "origin_seq must be a whole number, 0 or more")
 			return c, &r
 		}
 	}
@@ -449,7 +472,7 @@ func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
 		return reject(rejected(c, protocol.CodeUnknownTable, "unknown table %q", clip(c.Table, 64)))
 	}
 	p.table = t
-	if t.ManagerOnly && dev.Role != protocol.RoleManager {
+	if t.ManagerOnly && dev.Role != protocol.RoleManager && dev.Role != protocol.RoleHub {
 		// Site data is written by manager devices only; the rest of the
 		// batch is unaffected.
 		return reject(rejected(c, protocol.CodeForbidden, "only manager devices may change site data (%s)", t.Name))
@@ -460,7 +483,14 @@ func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
 	if !protocol.ValidID(c.ID) {
 		return reject(rejected(c, protocol.CodeInvalidValue, "id is not a UUID"))
 	}
-	if ve := e.checkHLC(c.HLC, dev.ID, now); ve != nil {
+	// A hub's changes carry its devices' HLCs (checked against the hub's
+	// claims in the transaction, hubBatch); format and skew are checked
+	// here as for everyone.
+	node := dev.ID
+	if dev.Role == protocol.RoleHub {
+		node = ""
+	}
+	if ve := e.checkHLC(c.HLC, node, now); ve != nil {
 		return reject(rejectedErr(c, ve))
 	}
 	p.in = map[string]any{}
