@@ -118,15 +118,15 @@ func (hb *hubBatch) before(ctx context.Context, w *writer, p prepared) (protocol
 	if p.OriginSeq == 0 || p.OriginSeq > hb.mark {
 		return protocol.PushResult{}, false, nil
 	}
-	cur, exists, err := w.current(ctx, p.table.Name, p.ID)
+	cur, exists, err := w.current(ctx, p.Table, p.ID)
 	if err != nil || !exists {
 		// Not found: judged as a device's change (a purged row is
 		// refused row_deleted there).
 		return protocol.PushResult{}, false, err
 	}
 	v := cur.Version
-	res := protocol.PushResult{Table: p.table.Name, ID: p.ID, Status: protocol.StatusApplied, Version: &v}
-	if cur.DeviceID != hb.hub {
+	res := protocol.PushResult{Table: p.Table, ID: p.ID, Status: protocol.StatusApplied, Version: &v}
+	if cur.DeviceID != hb.hub && p.record == nil {
 		// Another writer moved the row on since: the hub takes the row
 		// as it is here, as after a merge that changed nothing.
 		row, err := decodeRow(p.table, cur.Data)

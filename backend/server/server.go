@@ -39,6 +39,13 @@ type Config struct {
 	// Upstream reports a hub's link to central for /v1/health (nil on a
 	// central server).
 	Upstream func(ctx context.Context) *protocol.UpstreamHealth
+	// HubID is a site hub's device id at central (Engine.HubID); empty on
+	// central.
+	HubID string
+	// ForwardResolve sends a resolve of one of central's conflict records
+	// to central (a hub's link): central's new version of the row, or
+	// ErrUpstreamUnavailable, or an *UpstreamRefusal. Nil on central.
+	ForwardResolve func(ctx context.Context, id string, req protocol.ResolveRequest) (int64, error)
 }
 
 // Server serves the v1 contract. Close it to end event streams.
@@ -81,7 +88,7 @@ func New(cfg Config) *Server {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &Server{
 		cfg:     cfg,
-		engine:  &Engine{Store: cfg.Store, Registry: cfg.Registry, MaxSkew: cfg.MaxSkew, Now: cfg.Now, Log: cfg.Logger},
+		engine:  &Engine{Store: cfg.Store, Registry: cfg.Registry, MaxSkew: cfg.MaxSkew, Now: cfg.Now, Log: cfg.Logger, HubID: cfg.HubID},
 		metrics: newMetrics(reg),
 		reg:     reg,
 	}

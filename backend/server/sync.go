@@ -30,6 +30,19 @@ type Engine struct {
 	Now func() time.Time
 	// Log receives warnings the requests do not answer (nil: none).
 	Log *slog.Logger
+	// HubID is, on a site hub, its device id at central: the owner of the
+	// conflict records it creates and the writer of central's state it
+	// republishes (docs/design.md section 9). Empty on central.
+	HubID string
+}
+
+// owner is the owner of the conflict records this engine creates.
+func (e *Engine) owner() *string {
+	if e.HubID == "" {
+		return nil
+	}
+	id := e.HubID
+	return &id
 }
 
 func (e *Engine) nowMS() int64 { return e.Now().UnixMilli() }
@@ -452,6 +465,8 @@ type prepared struct {
 	in     map[string]any
 	pushed protocol.Row
 	rej    *protocol.PushResult
+	// record is a conflict record a hub sends (hubrecords.go).
+	record *conflictRecord
 }
 
 func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
@@ -466,6 +481,9 @@ func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
 		}
 	}
 	p := prepared{change: c}
+	if dev.Role == protocol.RoleHub && c.Table == protocol.TableConflicts {
+		return e.prepareRecord(p, dev, now)
+	}
 	reject := func(r protocol.PushResult) prepared { p.rej = &r; return p }
 	t, ok := e.Registry.Lookup(c.Table)
 	if !ok {
@@ -525,6 +543,9 @@ func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
 func (e *Engine) pushOne(ctx context.Context, w *writer, dev Device, p prepared) (protocol.PushResult, error) {
 	if p.rej != nil {
 		return *p.rej, nil
+	}
+	if p.record != nil {
+		return e.pushRecord(ctx, w, dev, p)
 	}
 	c, t, pushed := p.change, p.table, p.pushed
 	cur, exists, err := w.current(ctx, t.Name, c.ID)
@@ -645,7 +666,7 @@ func (e *Engine) lww(ctx context.Context, w *writer, dev Device, t protocol.Tabl
 	rec := conflictRecord{
 		ID: uuid.NewString(), TableName: t.Name, RowID: c.ID, Status: protocol.ConflictAutoResolved,
 		Base: base, Mine: mine, Theirs: theirs, DeviceID: dev.ID, CreatedAt: w.now,
-		BaseVersion: c.BaseVersion, TheirsVersion: cur.Version, Fields: []string{},
+		BaseVersion: c.BaseVersion, TheirsVersion: cur.Version, Fields: []string{}, Owner: e.owner(),
 	}
 	winner := conflict.LWW(c.HLC, cur.HLC)
 	rec.Winner = string(winner)
@@ -707,7 +728,7 @@ func (e *Engine) manual(ctx context.Context, w *writer, dev Device, t protocol.T
 	rec := conflictRecord{
 		ID: uuid.NewString(), TableName: t.Name, RowID: c.ID, Status: protocol.ConflictOpen,
 		Base: base, Mine: mine, Theirs: theirs, DeviceID: dev.ID, CreatedAt: w.now,
-		BaseVersion: c.BaseVersion, TheirsVersion: cur.Version, RowVersion: cur.Version, Fields: mr.Conflicts,
+		BaseVersion: c.BaseVersion, TheirsVersion: cur.Version, RowVersion: cur.Version, Fields: mr.Conflicts, Owner: e.owner(),
 	}
 	w.rows[rowKey{protocol.TableConflicts, rec.ID}] = nil // a new record
 	if _, err := w.put(ctx, rec.stored(c.HLC, dev.ID, w.now)); err != nil {

@@ -95,8 +95,8 @@ func isLocal(r StoredRow, upDevice string) bool { return r.DeviceID != upDevice 
 // one persisted and not yet answered, or a new one of the hub's own writes
 // after the mark, each as its own change in hub order with its origin_seq
 // (docs/design.md section 9). ok is false when there is nothing to send.
-// Conflict records are the hub's own business in this version and are
-// not sent.
+// The conflict records the hub created go too (owner: the hub), with
+// their later resolutions, so headquarters sees every conflict of the site.
 func (e *Engine) UpstreamBatch(ctx context.Context, site, upDevice string, limit int) (body []byte, ok bool, err error) {
 	tx, err := e.Store.Begin(ctx, site)
 	if err != nil {
@@ -127,7 +127,7 @@ func (e *Engine) UpstreamBatch(ctx context.Context, site, upDevice string, limit
 	b := upBatch{ID: uuid.NewString(), Last: writes[len(writes)-1].Version}
 	req := protocol.PushRequest{BatchID: b.ID, Changes: []protocol.Change{}}
 	for _, w := range writes {
-		if !isLocal(w, upDevice) || w.Table == protocol.TableConflicts {
+		if !isLocal(w, upDevice) {
 			continue
 		}
 		base, err := metaInt(ctx, tx, rowMetaKey(metaUpBase, w.Table, w.ID))
@@ -460,7 +460,7 @@ func (e *Engine) UpstreamStatus(ctx context.Context, site, upDevice string, limi
 		return s, fmt.Errorf("read hub writes: %w", err)
 	}
 	for _, w := range writes {
-		if !isLocal(w, upDevice) || w.Table == protocol.TableConflicts {
+		if !isLocal(w, upDevice) {
 			continue
 		}
 		if s.Waiting == 0 {

@@ -277,8 +277,13 @@ func serve(args []string, stderr io.Writer) error {
 		if id, err = hubIdentity(ctx, st, *upstream, *upstreamCode, log); err != nil {
 			return err
 		}
-		// Set before the server listens: health asks it from then on.
+		// Set before the server listens: health and resolves ask the
+		// link from then on.
+		cfg.HubID = id.Device
 		cfg.Upstream = func(ctx context.Context) *protocol.UpstreamHealth { return link.Health(ctx) }
+		cfg.ForwardResolve = func(ctx context.Context, cid string, req protocol.ResolveRequest) (int64, error) {
+			return link.ForwardResolve(ctx, cid, req)
+		}
 	}
 	srv := server.New(cfg)
 	defer srv.Close()
@@ -515,6 +520,23 @@ func devicesRevoke(args []string, stdout io.Writer) error {
 			return fmt.Errorf("revoke device: %w", err)
 		}
 		fmt.Fprintf(stdout, "revoked device %s; its requests are refused from now on\n", *id)
+		// A site hub's open conflict records are central's from now on
+		// (docs/design.md section 9): a manager at headquarters decides them.
+		devs, err := st.ListDevices(ctx, "")
+		if err != nil {
+			return fmt.Errorf("list devices: %w", err)
+		}
+		for _, d := range devs {
+			if d.ID != *id || d.Role != protocol.RoleHub {
+				continue
+			}
+			eng := &server.Engine{Store: st, Registry: protocol.NewRegistry(), Now: time.Now}
+			n, err := eng.HandOver(ctx, d)
+			if err != nil {
+				return fmt.Errorf("hand the hub's conflicts to central: %w", err)
+			}
+			fmt.Fprintf(stdout, "the hub's %d open conflict(s) are decided at central from now on\n", n)
+		}
 		return nil
 	})
 }

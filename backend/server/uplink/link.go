@@ -262,3 +262,23 @@ func (l *Link) Identity() Identity { return l.cfg.ID }
 func (l *Link) Cursor(ctx context.Context) (int64, error) {
 	return l.cfg.Engine.UpstreamCursor(ctx, l.cfg.ID.Site)
 }
+
+// ForwardResolve sends a site manager's decision on one of central's
+// conflict records to central (server.Config.ForwardResolve): central's
+// new version of the row, server.ErrUpstreamUnavailable when central
+// cannot be reached (or no longer knows this hub), or central's refusal.
+func (l *Link) ForwardResolve(ctx context.Context, id string, req protocol.ResolveRequest) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	resp, err := l.api.Resolve(ctx, id, req)
+	if err == nil {
+		l.Kick() // the record's resolution comes back by the pull
+		return resp.Version, nil
+	}
+	var ae *syncclient.APIError
+	if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != 401 && ae.Status != 429 {
+		return 0, &server.UpstreamRefusal{Status: ae.Status, Code: ae.Code, Message: ae.Message}
+	}
+	l.cfg.Log.Warn("a resolve could not be forwarded to central", "conflict", id, "err", err)
+	return 0, fmt.Errorf("%w: %v", server.ErrUpstreamUnavailable, err)
+}

@@ -34,6 +34,7 @@ type node struct {
 	// A hub's link to central and the proxy that cuts it.
 	link  *uplink.Link
 	proxy *faultproxy.Proxy
+	stop  func()
 }
 
 func newNode(t *testing.T, name string) *node {
@@ -42,15 +43,22 @@ func newNode(t *testing.T, name string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() })
 	n := &node{name: name, st: st}
-	n.srv = server.New(server.Config{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	n.ts = httptest.NewServer(n.srv.Handler())
-	t.Cleanup(func() {
-		n.srv.Close()
-		n.ts.Close()
-		st.Close()
-	})
+	n.start(t, server.Config{})
 	return n
+}
+
+// start serves the node's store with cfg.
+func (n *node) start(t *testing.T, cfg server.Config) {
+	cfg.Store, cfg.Logger = n.st, slog.New(slog.NewTextHandler(io.Discard, nil))
+	n.srv = server.New(cfg)
+	n.ts = httptest.NewServer(n.srv.Handler())
+	srv, ts := n.srv, n.ts
+	t.Cleanup(func() {
+		srv.Close()
+		ts.Close()
+	})
 }
 
 func (n *node) code(t *testing.T, site, role string) string {
@@ -66,30 +74,48 @@ func (n *node) code(t *testing.T, site, role string) string {
 // its link syncing every 100 ms.
 func newHub(t *testing.T, central *node, name, site string) *node {
 	t.Helper()
-	h := newNode(t, name)
+	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), name+".db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := &node{name: name, st: st}
 	p, err := faultproxy.New(central.ts.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
 	h.proxy = p
-	ctx := t.Context()
-	id, err := uplink.Enroll(ctx, h.st, p.URL(), central.code(t, site, protocol.RoleHub), name, syncclient.HTTPOptions{})
+	id, err := uplink.Enroll(t.Context(), h.st, p.URL(), central.code(t, site, protocol.RoleHub), name, syncclient.HTTPOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	local, cancel, _ := h.srv.Subscribe(ctx, site)
-	t.Cleanup(cancel)
-	h.link, err = uplink.New(uplink.Config{Engine: h.srv.Engine(), ID: id, Every: 100 * time.Millisecond, Retry: 100 * time.Millisecond,
+	h.serveHub(t, id)
+	return h
+}
+
+// serveHub starts the hub's server and link on its store (again after a
+// stop: a restart on the same file).
+func (h *node) serveHub(t *testing.T, id uplink.Identity) {
+	t.Helper()
+	var link *uplink.Link
+	h.start(t, server.Config{HubID: id.Device,
+		Upstream: func(ctx context.Context) *protocol.UpstreamHealth { return link.Health(ctx) },
+		ForwardResolve: func(ctx context.Context, cid string, req protocol.ResolveRequest) (int64, error) {
+			return link.ForwardResolve(ctx, cid, req)
+		}})
+	local, cancel, _ := h.srv.Subscribe(context.Background(), id.Site)
+	link, err := uplink.New(uplink.Config{Engine: h.srv.Engine(), ID: id, Every: 100 * time.Millisecond, Retry: 100 * time.Millisecond,
 		Publish: h.srv.Publish, Local: local, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.link = link
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); h.link.Run(runCtx) }()
-	t.Cleanup(func() { stop(); <-done })
-	return h
+	go func() { defer close(done); link.Run(runCtx) }()
+	h.stop = func() { stop(); <-done; cancel() }
+	t.Cleanup(h.stop)
 }
 
 // cut takes the hub's link to central down (the LAN stays up) or back.
