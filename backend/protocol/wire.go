@@ -112,6 +112,10 @@ type PushResponse struct {
 	BatchID    string       `json:"batch_id"`
 	ServerTime int64        `json:"server_time"`
 	Results    []PushResult `json:"results"`
+	// OriginMark answers a site hub's push only: the highest origin_seq
+	// of that hub central has applied (docs/design.md section 9), which a
+	// hub restored from a backup continues above.
+	OriginMark *int64 `json:"origin_mark,omitempty"`
 }
 
 // PullChange is the latest state of one changed row.

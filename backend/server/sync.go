@@ -157,6 +157,10 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 	if err := hb.save(ctx, tx); err != nil {
 		return nil, 0, err
 	}
+	if hb != nil {
+		m := hb.mark
+		resp.OriginMark = &m
+	}
 	// version is the row's version after the whole batch: a row changed
 	// twice in one batch reports its last version in both results.
 	for i, res := range resp.Results {

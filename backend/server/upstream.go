@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -41,6 +42,10 @@ const (
 	// because a hub write of the row was on its way; central's answer to
 	// that write adopts it when it says the row stays central's.
 	metaUpHeld = "up/held/"
+	// metaUpTimeline: the hub database's timeline when its link state was
+	// last known good; another one means the hub was restored from a
+	// backup (UpstreamRecover).
+	metaUpTimeline = "up/timeline"
 )
 
 // upBatch is a persisted upstream batch: its request body and the hub
@@ -388,6 +393,11 @@ func (e *Engine) republishOne(ctx context.Context, w *writer, upDevice string, p
 		}
 		return nil
 	}
+	if exists && !isLocal(cur, upDevice) && ch.Table != protocol.TableConflicts && e.sameState(ch.Table, cur.Data, ch.Row) {
+		// The hub holds that very state already (a full pass after a
+		// restore brings every row again): only its base moves.
+		return setMetaInt(ctx, w.tx, rowMetaKey(metaUpBase, ch.Table, ch.ID), ch.Version)
+	}
 	return e.writeCentral(ctx, w, upDevice, ch)
 }
 
@@ -473,4 +483,88 @@ func (e *Engine) UpstreamStatus(ctx context.Context, site, upDevice string, limi
 		s.Waiting++
 	}
 	return s, nil
+}
+
+// UpstreamRestored reports whether the hub's database was restored from a
+// backup since its link last ran (`outpost-server restored` gave it a new
+// timeline). A first run records the timeline and reports false.
+func (e *Engine) UpstreamRestored(ctx context.Context, site string) (bool, error) {
+	tx, err := e.Store.Begin(ctx, site)
+	if err != nil {
+		return false, fmt.Errorf("begin timeline check: %w", err)
+	}
+	defer tx.Rollback()
+	tl, err := tx.Timeline(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read timeline: %w", err)
+	}
+	known, err := tx.Meta(ctx, metaUpTimeline)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if err := tx.SetMeta(ctx, metaUpTimeline, []byte(tl)); err != nil {
+			return false, fmt.Errorf("record timeline: %w", err)
+		}
+		return false, commitOr(tx, "commit timeline")
+	case err != nil:
+		return false, fmt.Errorf("read link timeline: %w", err)
+	}
+	return string(known) != tl, nil
+}
+
+// UpstreamRecover brings a restored hub back (docs/design.md section 9):
+// its sequence continues above mark, the highest origin_seq central
+// applied, so no new write reuses a number central already took; its
+// unsent writes stay to be sent (those central took are answered applied
+// again, not applied twice); central's feed is pulled again from 0 (a
+// full pass) to bring back what the backup did not hold.
+func (e *Engine) UpstreamRecover(ctx context.Context, site string, mark int64) error {
+	tx, err := e.Store.Begin(ctx, site)
+	if err != nil {
+		return fmt.Errorf("begin recover: %w", err)
+	}
+	defer tx.Rollback()
+	seq, err := tx.Seq(ctx)
+	if err != nil {
+		return fmt.Errorf("read sequence: %w", err)
+	}
+	for ; seq <= mark; seq++ {
+		if _, err := tx.NextSeq(ctx); err != nil {
+			return fmt.Errorf("raise sequence: %w", err)
+		}
+	}
+	if err := setMetaInt(ctx, tx, metaUpCursor, 0); err != nil {
+		return err
+	}
+	tl, err := tx.Timeline(ctx)
+	if err != nil {
+		return fmt.Errorf("read timeline: %w", err)
+	}
+	if err := tx.SetMeta(ctx, metaUpTimeline, []byte(tl)); err != nil {
+		return fmt.Errorf("record timeline: %w", err)
+	}
+	return commitOr(tx, "commit recover")
+}
+
+// sameState says whether a stored state and central's row hold the same
+// values (server_updated_at aside: each tier stamps its own).
+func (e *Engine) sameState(table string, stored []byte, row protocol.Row) bool {
+	t, ok := e.Registry.Lookup(table)
+	if !ok {
+		return false
+	}
+	a, err := decodeRow(t, stored)
+	if err != nil {
+		return false
+	}
+	raw, err := json.Marshal(row)
+	if err != nil {
+		return false
+	}
+	b, err := decodeRow(t, raw)
+	if err != nil {
+		return false
+	}
+	delete(a, "server_updated_at")
+	delete(b, "server_updated_at")
+	return reflect.DeepEqual(a, b)
 }

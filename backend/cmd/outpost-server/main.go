@@ -402,6 +402,21 @@ func startLink(ctx context.Context, srv *server.Server, id uplink.Identity, ever
 		cancel()
 		return nil, err
 	}
+	// A hub restored from a backup serves again only once central has
+	// said which of its writes it holds (docs/design.md section 9).
+	for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+		err := link.Recover(ctx)
+		if err == nil {
+			break
+		}
+		log.Warn("waiting for central before serving: this hub was restored from a backup", "in", wait.String(), "err", err)
+		select {
+		case <-ctx.Done():
+			cancel()
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 	if cur, err := link.Cursor(ctx); err == nil && cur == 0 {
 		log.Info("first start: pulling the site from central", "site", id.Site)
 		if err := link.Once(ctx); err != nil {

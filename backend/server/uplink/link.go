@@ -2,6 +2,7 @@ package uplink
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/server"
@@ -54,6 +57,8 @@ type Link struct {
 	up     atomic.Bool
 	last   atomic.Int64
 	lastEr atomic.Pointer[string]
+	// checked: Recover found nothing to do, or did it.
+	checked atomic.Bool
 }
 
 // New returns the link of cfg.ID.
@@ -167,6 +172,9 @@ func (l *Link) Once(ctx context.Context) error {
 }
 
 func (l *Link) once(ctx context.Context) error {
+	if err := l.Recover(ctx); err != nil {
+		return err
+	}
 	if err := l.push(ctx); err != nil {
 		return err
 	}
@@ -281,4 +289,41 @@ func (l *Link) ForwardResolve(ctx context.Context, id string, req protocol.Resol
 	}
 	l.cfg.Log.Warn("a resolve could not be forwarded to central", "conflict", id, "err", err)
 	return 0, fmt.Errorf("%w: %v", server.ErrUpstreamUnavailable, err)
+}
+
+// Recover brings the hub back after a restore from a backup, before it
+// sends or takes anything (docs/design.md section 9): it asks central the
+// highest origin_seq it applied (an empty push answers it), continues the
+// hub's sequence above it and pulls central's feed again from 0. Nothing
+// happens when the hub was not restored.
+func (l *Link) Recover(ctx context.Context) error {
+	if l.checked.Load() {
+		return nil // a restore happens with the hub stopped: once per start
+	}
+	e, id := l.cfg.Engine, l.cfg.ID
+	restored, err := e.UpstreamRestored(ctx, id.Site)
+	if err != nil {
+		return err
+	}
+	if !restored {
+		l.checked.Store(true)
+		return nil
+	}
+	body, err := json.Marshal(protocol.PushRequest{BatchID: uuid.NewString(), Changes: []protocol.Change{}})
+	if err != nil {
+		return fmt.Errorf("encode mark request: %w", err)
+	}
+	resp, err := l.api.Push(ctx, body)
+	if err != nil {
+		return fmt.Errorf("ask central for this hub's mark: %w", err)
+	}
+	if resp.OriginMark == nil {
+		return errors.New("central did not say which of this hub's writes it holds (is it older than this hub?)")
+	}
+	if err := e.UpstreamRecover(ctx, id.Site, *resp.OriginMark); err != nil {
+		return err
+	}
+	l.cfg.Log.Warn("restored from a backup: continuing above central's mark and pulling the site again", "mark", *resp.OriginMark)
+	l.checked.Store(true)
+	return nil
 }

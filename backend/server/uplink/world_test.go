@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
@@ -35,6 +36,40 @@ type node struct {
 	link  *uplink.Link
 	proxy *faultproxy.Proxy
 	stop  func()
+	path  string
+	addr  string
+}
+
+// restart stops the hub (link, server, database), runs between on its
+// database file, and starts it again on that file, as after a kill and a
+// restart, or a restore from a backup.
+func (h *node) restart(t *testing.T, between func(path string)) {
+	h.restartPaused(t, between)
+	h.run(t)
+}
+
+// restartPaused is restart without the link loop (h.run starts it).
+func (h *node) restartPaused(t *testing.T, between func(path string)) {
+	t.Helper()
+	id := h.link.Identity()
+	h.stop()
+	h.srv.Close()
+	h.ts.Close()
+	if err := h.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	between(h.path)
+	st, err := sqlitestore.Open(t.Context(), h.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h.st = st
+	got, err := uplink.LoadIdentity(t.Context(), st)
+	if err != nil || got != id {
+		t.Fatalf("identity after restart: %+v, %v; want %+v", got, err, id)
+	}
+	h.serveHub(t, id)
 }
 
 func newNode(t *testing.T, name string) *node {
@@ -53,7 +88,18 @@ func newNode(t *testing.T, name string) *node {
 func (n *node) start(t *testing.T, cfg server.Config) {
 	cfg.Store, cfg.Logger = n.st, slog.New(slog.NewTextHandler(io.Discard, nil))
 	n.srv = server.New(cfg)
-	n.ts = httptest.NewServer(n.srv.Handler())
+	n.ts = httptest.NewUnstartedServer(n.srv.Handler())
+	if n.addr != "" {
+		// A restart listens where devices know the server.
+		ln, err := net.Listen("tcp", n.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.ts.Listener.Close()
+		n.ts.Listener = ln
+	}
+	n.ts.Start()
+	n.addr = n.ts.Listener.Addr().String()
 	srv, ts := n.srv, n.ts
 	t.Cleanup(func() {
 		srv.Close()
@@ -74,12 +120,13 @@ func (n *node) code(t *testing.T, site, role string) string {
 // its link syncing every 100 ms.
 func newHub(t *testing.T, central *node, name, site string) *node {
 	t.Helper()
-	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), name+".db"))
+	path := filepath.Join(t.TempDir(), name+".db")
+	st, err := sqlitestore.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	h := &node{name: name, st: st}
+	h := &node{name: name, st: st, path: path}
 	p, err := faultproxy.New(central.ts.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +138,7 @@ func newHub(t *testing.T, central *node, name, site string) *node {
 		t.Fatal(err)
 	}
 	h.serveHub(t, id)
+	h.run(t)
 	return h
 }
 
@@ -111,11 +159,17 @@ func (h *node) serveHub(t *testing.T, id uplink.Identity) {
 		t.Fatal(err)
 	}
 	h.link = link
+	h.stop = cancel
+	t.Cleanup(func() { h.stop() })
+}
+
+// run starts the hub's link loop.
+func (h *node) run(t *testing.T) {
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); link.Run(runCtx) }()
+	go func() { defer close(done); h.link.Run(runCtx) }()
+	cancel := h.stop
 	h.stop = func() { stop(); <-done; cancel() }
-	t.Cleanup(h.stop)
 }
 
 // cut takes the hub's link to central down (the LAN stays up) or back.
