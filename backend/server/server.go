@@ -92,6 +92,9 @@ func New(cfg Config) *Server {
 		metrics: newMetrics(reg),
 		reg:     reg,
 	}
+	if cfg.Upstream != nil {
+		reg.MustRegister(newUpstreamCollector(cfg))
+	}
 	s.hub = newHub(cfg.Store, cfg.PollInterval, cfg.Logger)
 	s.routes()
 	return s

@@ -3,6 +3,8 @@ package uplink_test
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,6 +163,13 @@ func TestHubs_SiteKeepsWorkingWhileCut(t *testing.T) {
 	for _, h := range []*node{hubA, hubB} {
 		if hs := h.link.Health(t.Context()); !hs.Up || hs.Waiting != 0 {
 			t.Errorf("%s health after the links returned: %+v", h.name, hs)
+		}
+		rec := httptest.NewRecorder()
+		h.srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		for _, want := range []string{"outpost_upstream_up 1", "outpost_upstream_waiting_changes 0", "outpost_upstream_oldest_waiting_seconds 0"} {
+			if !strings.Contains(rec.Body.String(), want) {
+				t.Errorf("%s metrics lack %q", h.name, want)
+			}
 		}
 	}
 }
