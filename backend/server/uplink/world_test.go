@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http/httptest"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"sync"
 	"testing"
@@ -349,5 +348,3 @@ func converge(t *testing.T, timeout time.Duration, ref *device, devs ...*device)
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-
-func sameRows(a, b map[rowKey]string) bool { return reflect.DeepEqual(a, b) }
