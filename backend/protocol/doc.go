@@ -27,6 +27,15 @@ const (
 	CodeResyncRequired  = "resync_required"
 )
 
+// Error codes of site hubs (docs/design.md section 9): 503
+// upstream_unavailable (a hub cannot reach central to forward a resolve;
+// the device keeps its decision queued) and 409 resolve_at_owner (the
+// conflict record belongs to another tier).
+const (
+	CodeUpstreamUnavailable = "upstream_unavailable"
+	CodeResolveAtOwner      = "resolve_at_owner"
+)
+
 // Limits of the v1 contract.
 const (
 	MaxBatchChanges  = 1000

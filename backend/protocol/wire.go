@@ -30,6 +30,11 @@ const (
 const (
 	RoleOperator = "operator"
 	RoleManager  = "manager"
+	// RoleHub is a site hub's link to the central server (docs/design.md
+	// section 9): an outpost-server of one site that pushes its devices'
+	// writes upstream. It writes what a manager may write, its HLCs name
+	// the site's devices, and it is never a person's terminal.
+	RoleHub = "hub"
 )
 
 // HealthResponse is GET /v1/health's answer.
@@ -37,6 +42,23 @@ type HealthResponse struct {
 	Status     string `json:"status"`
 	Protocol   int    `json:"protocol"`
 	ServerTime int64  `json:"server_time"`
+	// Upstream is a site hub's link to central (docs/design.md section 9);
+	// absent on a central server.
+	Upstream *UpstreamHealth `json:"upstream,omitempty"`
+}
+
+// UpstreamHealth says whether a hub's link to central is up and what
+// waits for it.
+type UpstreamHealth struct {
+	Up bool `json:"up"`
+	// LastSync is the end of the last successful sync with central (ms),
+	// 0 never.
+	LastSync int64 `json:"last_sync"`
+	// Waiting counts the site's writes central has not answered yet (up
+	// to 10000); OldestMS is when the oldest of them reached the hub.
+	Waiting  int    `json:"waiting"`
+	OldestMS int64  `json:"oldest_ms"`
+	Error    string `json:"error,omitempty"`
 }
 
 // EnrollRequest is POST /v1/enroll's body.
@@ -63,6 +85,9 @@ type Change struct {
 	BaseVersion int64           `json:"base_version"`
 	HLC         string          `json:"hlc"`
 	Row         json.RawMessage `json:"row"`
+	// OriginSeq is a hub's sequence number of this write (docs/design.md
+	// section 9); devices leave it out.
+	OriginSeq int64 `json:"origin_seq,omitempty"`
 }
 
 // PushRequest is POST /v1/push's body.
@@ -87,6 +112,10 @@ type PushResponse struct {
 	BatchID    string       `json:"batch_id"`
 	ServerTime int64        `json:"server_time"`
 	Results    []PushResult `json:"results"`
+	// OriginMark answers a site hub's push only: the highest origin_seq
+	// of that hub central has applied (docs/design.md section 9), which a
+	// hub restored from a backup continues above.
+	OriginMark *int64 `json:"origin_mark,omitempty"`
 }
 
 // PullChange is the latest state of one changed row.

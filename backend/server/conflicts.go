@@ -40,6 +40,10 @@ type conflictRecord struct {
 	TheirsVersion   int64 `json:"theirs_version"`
 	RowVersion      int64 `json:"row_version"`
 	ServerUpdatedAt int64 `json:"server_updated_at"`
+	// Owner is the device id at central of the site hub that created the
+	// record, null for central's own (docs/design.md section 9): a record
+	// is resolved on its owner's tier only.
+	Owner *string `json:"owner"`
 }
 
 func (r *conflictRecord) stored(h, deviceID string, now int64) StoredRow {

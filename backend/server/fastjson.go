@@ -29,7 +29,7 @@ const (
 
 // fastChange is decodeChange and protocol.DecodeRow in one pass over a
 // well-formed change whose members table, id, op and hlc are text or null,
-// base_version a whole number ≥ 0 or null, and row an object of scalars
+// base_version and origin_seq whole numbers ≥ 0 or null, and row an object of scalars
 // (or null, or absent). ok is false for anything else: the caller then
 // decodes with decodeChange, whose rejections are the contract's.
 func fastChange(raw []byte) (c change, row map[string]any, kind rowKind, ok bool) {
@@ -67,21 +67,25 @@ func fastChange(raw []byte) (c change, row map[string]any, kind rowKind, ok bool
 			default:
 				c.HLC = v
 			}
-		case "base_version":
-			if s.literal("null") {
-				c.BaseVersion = 0
-				break
+		case "base_version", "origin_seq":
+			var n int64
+			if !s.literal("null") {
+				num, ok := s.number()
+				if !ok {
+					return c, nil, 0, false
+				}
+				// As json.Unmarshal into an int64: an integer literal only.
+				var err error
+				n, err = strconv.ParseInt(string(num), 10, 64)
+				if err != nil || n < 0 {
+					return c, nil, 0, false
+				}
 			}
-			num, ok := s.number()
-			if !ok {
-				return c, nil, 0, false
+			if key == "base_version" {
+				c.BaseVersion = n
+			} else {
+				c.OriginSeq = n
 			}
-			// As json.Unmarshal into an int64: an integer literal only.
-			n, err := strconv.ParseInt(string(num), 10, 64)
-			if err != nil || n < 0 {
-				return c, nil, 0, false
-			}
-			c.BaseVersion = n
 		case "row":
 			start := s.i
 			switch {

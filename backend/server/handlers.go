@@ -26,7 +26,11 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errf(http.StatusServiceUnavailable, "database_unavailable", "The server's database is not answering."))
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, protocol.HealthResponse{Status: "ok", Protocol: protocol.Version, ServerTime: s.cfg.Now().UnixMilli()})
+	h := protocol.HealthResponse{Status: "ok", Protocol: protocol.Version, ServerTime: s.cfg.Now().UnixMilli()}
+	if s.cfg.Upstream != nil {
+		h.Upstream = s.cfg.Upstream(r.Context())
+	}
+	s.writeJSON(w, r, http.StatusOK, h)
 }
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
@@ -207,7 +211,7 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, dev Device) 
 func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, dev Device) error {
 	// Token, then role (docs/design.md section 4's order): a device that may not resolve
 	// is told so whatever timeline it names.
-	if dev.Role != protocol.RoleManager {
+	if dev.Role != protocol.RoleManager && dev.Role != protocol.RoleHub {
 		return errf(http.StatusForbidden, "forbidden", "Only manager devices may resolve conflicts.")
 	}
 	// A decision made on another timeline is refused before anything else:
@@ -288,10 +292,63 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request, dev Devic
 	if err != nil {
 		return err
 	}
+	forward, err := s.engine.Route(r.Context(), dev.SiteID, id)
+	if errors.Is(err, ErrResolveAtOwner) {
+		return errf(http.StatusConflict, protocol.CodeResolveAtOwner, "This conflict was recorded by a site hub and is decided there, by a manager of that site.")
+	}
+	if err != nil {
+		return err
+	}
+	if forward {
+		return s.forwardResolve(w, r, dev, id, req, chosen)
+	}
 	v, seq, err := s.engine.Resolve(r.Context(), dev, id, req, chosen)
 	if errors.Is(err, ErrAlreadyResolved) {
 		return errf(http.StatusConflict, "already_resolved", "This conflict was already resolved.")
 	}
+	if err != nil {
+		return err
+	}
+	s.hub.publish(dev.SiteID, seq)
+	s.writeJSON(w, r, http.StatusOK, protocol.ResolveResponse{Version: v})
+	return nil
+}
+
+// forwardResolve sends a site manager's decision on one of central's
+// conflict records to central through the hub's link (docs/design.md
+// section 9), then writes central's new state on site.
+func (s *Server) forwardResolve(w http.ResponseWriter, r *http.Request, dev Device, id string, req ResolveRequest, chosen protocol.Row) error {
+	ctx := r.Context()
+	f, err := s.engine.PrepareForward(ctx, dev, id, req)
+	if errors.Is(err, ErrAlreadyResolved) {
+		return errf(http.StatusConflict, "already_resolved", "This conflict was already resolved.")
+	}
+	if err != nil {
+		return err
+	}
+	if s.cfg.ForwardResolve == nil {
+		return errf(http.StatusServiceUnavailable, protocol.CodeUpstreamUnavailable, "This conflict is decided at headquarters, and this hub has no link to it.")
+	}
+	raw, err := json.Marshal(chosen)
+	if err != nil {
+		return fmt.Errorf("encode chosen row: %w", err)
+	}
+	cv, err := s.cfg.ForwardResolve(ctx, id, protocol.ResolveRequest{Row: raw, HLC: req.HLC, BaseVersion: &f.CentralBase,
+		Reason: req.Reason, PersonID: req.PersonID, PersonName: req.PersonName})
+	var refusal *UpstreamRefusal
+	switch {
+	case errors.Is(err, ErrUpstreamUnavailable):
+		return errf(http.StatusServiceUnavailable, protocol.CodeUpstreamUnavailable, "Headquarters cannot be reached to record this decision; it is kept and sent when the link returns.")
+	case errors.As(err, &refusal) && refusal.Code == "stale_base":
+		// Central's row moved on and the hub has not pulled it yet: the
+		// device decides again on what the hub will hold.
+		return &StaleBaseError{Row: f.Theirs, Version: f.HubBase}
+	case errors.As(err, &refusal):
+		return errf(refusal.Status, refusal.Code, "%s", refusal.Message)
+	case err != nil:
+		return err
+	}
+	v, seq, err := s.engine.AdoptResolved(ctx, dev.SiteID, f, chosen, req.HLC, cv)
 	if err != nil {
 		return err
 	}

@@ -237,6 +237,20 @@ func (e *Engine) Purge(ctx context.Context, ret Retention) (PurgeStats, error) {
 		if err != nil {
 			return stats, fmt.Errorf("begin purge: %w", err)
 		}
+		if e.HubID != "" {
+			// A site hub keeps every write central has not answered:
+			// each goes upstream as its own change (docs/design.md
+			// section 9), tombstones included.
+			pushed, err := metaInt(ctx, tx, metaUpPushed)
+			if err != nil {
+				tx.Rollback()
+				return stats, err
+			}
+			if horizon = min(horizon, pushed); horizon <= 0 {
+				tx.Rollback()
+				continue
+			}
+		}
 		n, err := tx.PurgeTombstones(ctx, horizon)
 		if err != nil {
 			tx.Rollback()

@@ -66,8 +66,8 @@ func CreateEnrollCode(ctx context.Context, st Store, site, role string, ttl time
 	if n := utf8.RuneCountInString(site); n == 0 || n > 128 {
 		return "", fmt.Errorf("%w: the site must be 1–128 characters", ErrBadArgument)
 	}
-	if role != protocol.RoleOperator && role != protocol.RoleManager {
-		return "", fmt.Errorf("%w: the role must be %q or %q", ErrBadArgument, protocol.RoleOperator, protocol.RoleManager)
+	if role != protocol.RoleOperator && role != protocol.RoleManager && role != protocol.RoleHub {
+		return "", fmt.Errorf("%w: the role must be %q, %q or %q", ErrBadArgument, protocol.RoleOperator, protocol.RoleManager, protocol.RoleHub)
 	}
 	if ttl <= 0 {
 		return "", fmt.Errorf("%w: the ttl must be positive", ErrBadArgument)

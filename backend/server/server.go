@@ -36,6 +36,16 @@ type Config struct {
 	// EnrollFailureLimit failed enrollments per minute and client address
 	// are answered; beyond, 429.
 	EnrollFailureLimit int
+	// Upstream reports a hub's link to central for /v1/health (nil on a
+	// central server).
+	Upstream func(ctx context.Context) *protocol.UpstreamHealth
+	// HubID is a site hub's device id at central (Engine.HubID); empty on
+	// central.
+	HubID string
+	// ForwardResolve sends a resolve of one of central's conflict records
+	// to central (a hub's link): central's new version of the row, or
+	// ErrUpstreamUnavailable, or an *UpstreamRefusal. Nil on central.
+	ForwardResolve func(ctx context.Context, id string, req protocol.ResolveRequest) (int64, error)
 }
 
 // Server serves the v1 contract. Close it to end event streams.
@@ -78,9 +88,12 @@ func New(cfg Config) *Server {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &Server{
 		cfg:     cfg,
-		engine:  &Engine{Store: cfg.Store, Registry: cfg.Registry, MaxSkew: cfg.MaxSkew, Now: cfg.Now, Log: cfg.Logger},
+		engine:  &Engine{Store: cfg.Store, Registry: cfg.Registry, MaxSkew: cfg.MaxSkew, Now: cfg.Now, Log: cfg.Logger, HubID: cfg.HubID},
 		metrics: newMetrics(reg),
 		reg:     reg,
+	}
+	if cfg.Upstream != nil {
+		reg.MustRegister(newUpstreamCollector(cfg))
 	}
 	s.hub = newHub(cfg.Store, cfg.PollInterval, cfg.Logger)
 	s.routes()
@@ -136,4 +149,20 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/checksums", s.authed(s.handleChecksums))
 	m.HandleFunc("GET /v1/rows", s.authed(s.handleRows))
 	s.mux = m
+}
+
+// Publish tells the site's event streams that its sequence reached seq: a
+// hub's upstream link calls it after writing central's changes, so the
+// site's devices pull them at once.
+func (s *Server) Publish(site string, seq int64) {
+	if seq > 0 {
+		s.hub.publish(site, seq)
+	}
+}
+
+// Subscribe returns a channel receiving the site's sequence after new
+// writes (the latest value only), and its cancel function; ok is false
+// once the server is closed.
+func (s *Server) Subscribe(ctx context.Context, site string) (ch <-chan int64, cancel func(), ok bool) {
+	return s.hub.subscribe(ctx, site)
 }

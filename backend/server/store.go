@@ -70,6 +70,15 @@ type Store interface {
 	SiteState(ctx context.Context, site string) (SiteState, error)
 	// History returns every stored version of one row, oldest first.
 	History(ctx context.Context, site, table, id string) ([]StoredRow, error)
+	// Meta reads one key of site outside any transaction (ErrNotFound when absent).
+	Meta(ctx context.Context, site, key string) ([]byte, error)
+	// MetaPrefix returns every key of site beginning with prefix and its value, in one snapshot.
+	MetaPrefix(ctx context.Context, site, prefix string) (map[string][]byte, error)
+	// Writes returns the stored versions of site's rows (their history: every
+	// write, not only current states) whose version is greater than after, in
+	// version order, at most limit of them; versions purged by retention are absent.
+	// StoredRow.DeviceID, HLC, Deleted, Data and Bucket are filled as History fills them.
+	Writes(ctx context.Context, site string, after int64, limit int) ([]StoredRow, error)
 	// ConflictSite returns the site of conflict record id, or ErrNotFound.
 	ConflictSite(ctx context.Context, id string) (string, error)
 	// Sites lists every known site.
@@ -158,6 +167,13 @@ type Tx interface {
 	GetBatch(ctx context.Context, deviceID, batchID string) ([]byte, error)
 	// PutBatch records the response of (device, batch).
 	PutBatch(ctx context.Context, deviceID, batchID string, response []byte, at int64) error
+
+	// Meta returns the value stored under key for the transaction's site, or
+	// ErrNotFound. Keys are short text; the sync engine and a hub's upstream
+	// link keep their per-site state there (docs/design.md section 9).
+	Meta(ctx context.Context, key string) ([]byte, error)
+	// SetMeta stores value under key for the site; a nil value deletes the key.
+	SetMeta(ctx context.Context, key string, value []byte) error
 
 	// Pin keeps versions of a row from being purged while conflict
 	// conflictID needs them; Unpin releases them.

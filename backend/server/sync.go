@@ -30,6 +30,19 @@ type Engine struct {
 	Now func() time.Time
 	// Log receives warnings the requests do not answer (nil: none).
 	Log *slog.Logger
+	// HubID is, on a site hub, its device id at central: the owner of the
+	// conflict records it creates and the writer of central's state it
+	// republishes (docs/design.md section 9). Empty on central.
+	HubID string
+}
+
+// owner is the owner of the conflict records this engine creates.
+func (e *Engine) owner() *string {
+	if e.HubID == "" {
+		return nil
+	}
+	id := e.HubID
+	return &id
 }
 
 func (e *Engine) nowMS() int64 { return e.Now().UnixMilli() }
@@ -123,12 +136,30 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 	if err := e.prefetch(ctx, w, changes); err != nil {
 		return nil, 0, err
 	}
+	hb, err := e.beginHubBatch(ctx, tx, dev, changes)
+	if err != nil {
+		return nil, 0, err
+	}
 	for _, c := range changes {
+		if res, done, err := hb.before(ctx, w, c); err != nil {
+			return nil, 0, err
+		} else if done {
+			resp.Results = append(resp.Results, res)
+			continue
+		}
 		res, err := e.pushOne(ctx, w, dev, c)
 		if err != nil {
 			return nil, 0, err
 		}
+		hb.after(c, res)
 		resp.Results = append(resp.Results, res)
+	}
+	if err := hb.save(ctx, tx); err != nil {
+		return nil, 0, err
+	}
+	if hb != nil {
+		m := hb.mark
+		resp.OriginMark = &m
 	}
 	// version is the row's version after the whole batch: a row changed
 	// twice in one batch reports its last version in both results.
@@ -349,6 +380,9 @@ type change struct {
 	BaseVersion int64           `json:"base_version"`
 	HLC         string          `json:"hlc"`
 	Row         json.RawMessage `json:"row"`
+	// OriginSeq is a hub's sequence number of the write (docs/design.md
+	// section 9); 0 when absent, and ignored from other devices.
+	OriginSeq int64 `json:"origin_seq"`
 }
 
 func rejected(c change, code, format string, args ...any) protocol.PushResult {
@@ -398,6 +432,12 @@ func decodeChange(raw json.RawMessage) (change, *protocol.PushResult) {
 			return c, &r
 		}
 	}
+	if v, ok := fields["origin_seq"]; ok && string(v) != "null" {
+		if err := json.Unmarshal(v, &c.OriginSeq); err != nil || c.OriginSeq < 0 {
+			r := rejected(c, protocol.CodeInvalidValue, "origin_seq must be a whole number, 0 or more")
+			return c, &r
+		}
+	}
 	if v, ok := fields["row"]; ok && string(v) != "null" {
 		c.Row = v
 	}
@@ -429,6 +469,8 @@ type prepared struct {
 	in     map[string]any
 	pushed protocol.Row
 	rej    *protocol.PushResult
+	// record is a conflict record a hub sends (hubrecords.go).
+	record *conflictRecord
 }
 
 func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
@@ -443,13 +485,16 @@ func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
 		}
 	}
 	p := prepared{change: c}
+	if dev.Role == protocol.RoleHub && c.Table == protocol.TableConflicts {
+		return e.prepareRecord(p, dev, now)
+	}
 	reject := func(r protocol.PushResult) prepared { p.rej = &r; return p }
 	t, ok := e.Registry.Lookup(c.Table)
 	if !ok {
 		return reject(rejected(c, protocol.CodeUnknownTable, "unknown table %q", clip(c.Table, 64)))
 	}
 	p.table = t
-	if t.ManagerOnly && dev.Role != protocol.RoleManager {
+	if t.ManagerOnly && dev.Role != protocol.RoleManager && dev.Role != protocol.RoleHub {
 		// Site data is written by manager devices only; the rest of the
 		// batch is unaffected.
 		return reject(rejected(c, protocol.CodeForbidden, "only manager devices may change site data (%s)", t.Name))
@@ -460,7 +505,14 @@ func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
 	if !protocol.ValidID(c.ID) {
 		return reject(rejected(c, protocol.CodeInvalidValue, "id is not a UUID"))
 	}
-	if ve := e.checkHLC(c.HLC, dev.ID, now); ve != nil {
+	// A hub's changes carry its devices' HLCs (checked against the hub's
+	// claims in the transaction, hubBatch); format and skew are checked
+	// here as for everyone.
+	node := dev.ID
+	if dev.Role == protocol.RoleHub {
+		node = ""
+	}
+	if ve := e.checkHLC(c.HLC, node, now); ve != nil {
 		return reject(rejectedErr(c, ve))
 	}
 	p.in = map[string]any{}
@@ -495,6 +547,9 @@ func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
 func (e *Engine) pushOne(ctx context.Context, w *writer, dev Device, p prepared) (protocol.PushResult, error) {
 	if p.rej != nil {
 		return *p.rej, nil
+	}
+	if p.record != nil {
+		return e.pushRecord(ctx, w, dev, p)
 	}
 	c, t, pushed := p.change, p.table, p.pushed
 	cur, exists, err := w.current(ctx, t.Name, c.ID)
@@ -615,7 +670,7 @@ func (e *Engine) lww(ctx context.Context, w *writer, dev Device, t protocol.Tabl
 	rec := conflictRecord{
 		ID: uuid.NewString(), TableName: t.Name, RowID: c.ID, Status: protocol.ConflictAutoResolved,
 		Base: base, Mine: mine, Theirs: theirs, DeviceID: dev.ID, CreatedAt: w.now,
-		BaseVersion: c.BaseVersion, TheirsVersion: cur.Version, Fields: []string{},
+		BaseVersion: c.BaseVersion, TheirsVersion: cur.Version, Fields: []string{}, Owner: e.owner(),
 	}
 	winner := conflict.LWW(c.HLC, cur.HLC)
 	rec.Winner = string(winner)
@@ -677,7 +732,7 @@ func (e *Engine) manual(ctx context.Context, w *writer, dev Device, t protocol.T
 	rec := conflictRecord{
 		ID: uuid.NewString(), TableName: t.Name, RowID: c.ID, Status: protocol.ConflictOpen,
 		Base: base, Mine: mine, Theirs: theirs, DeviceID: dev.ID, CreatedAt: w.now,
-		BaseVersion: c.BaseVersion, TheirsVersion: cur.Version, RowVersion: cur.Version, Fields: mr.Conflicts,
+		BaseVersion: c.BaseVersion, TheirsVersion: cur.Version, RowVersion: cur.Version, Fields: mr.Conflicts, Owner: e.owner(),
 	}
 	w.rows[rowKey{protocol.TableConflicts, rec.ID}] = nil // a new record
 	if _, err := w.put(ctx, rec.stored(c.HLC, dev.ID, w.now)); err != nil {

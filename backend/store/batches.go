@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
 // MaxBatchBytes bounds the encoded size of a new batch, so that it stays
@@ -21,14 +22,9 @@ const MaxBatchBytes = 2 << 20
 // settled, or never written).
 var ErrNoBatch = errors.New("no such unanswered batch")
 
-// Batch is a push request persisted before its first send. Body is sent
-// byte for byte on every retry until the server answers.
-type Batch struct {
-	ID        string
-	Body      []byte
-	Changes   int
-	CreatedAt int64
-}
+// Batch is a push request persisted before its first send
+// (syncstate.Batch).
+type Batch = syncstate.Batch
 
 // OpenBatch returns the batch awaiting an answer, or nil when there is none.
 func (s *Store) OpenBatch(ctx context.Context) (*Batch, error) {

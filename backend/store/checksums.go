@@ -8,6 +8,7 @@ import (
 
 	"github.com/outpost-app/outpost/backend/checksum"
 	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
 // The device's own checksums (docs/design.md section 8, migration 0007).
@@ -361,17 +362,9 @@ func (s *Store) rememberPushed(t *wtx, tb protocol.Table, c protocol.Change, ver
 	return s.rememberServer(t, tb, c.ID, version, row)
 }
 
-// RepairOutcome is what applying one bucket listing did.
-type RepairOutcome struct {
-	// Written clean or missing rows took the listed state; Remembered rows
-	// that are not clean only had their known server state updated;
-	// Removed clean rows were absent from the listing; Kept clean rows
-	// already held the listed state and were not written.
-	Written, Remembered, Removed, Kept int
-	// Device is the bucket's checksum on the device after the repair,
-	// Listed the listing's own.
-	Device, Listed checksum.Sum
-}
+// RepairOutcome is what applying one bucket listing did
+// (syncstate.RepairOutcome).
+type RepairOutcome = syncstate.RepairOutcome
 
 // ApplyBucketListing applies the server's complete listing of bucket (the
 // live rows of one table's bucket, from GET /v1/rows) in one transaction

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
 // Full passes (docs/design.md section 3, "Full passes, committed cursors and
@@ -24,14 +25,13 @@ import (
 // the list. An initial sync on an empty device lists nothing and pays
 // nothing.
 
-// Kinds of pass (meta sync_pass).
+// Kinds of pass (meta sync_pass; syncstate.PassFull …): PassFull after a
+// first sync, a 410 resync, an upgrade re-pull or an enrollment;
+// PassTimeline after a timeline change, ended before the next push
+// (ChangeTimeline).
 const (
-	// PassFull is a pass after a first sync, a 410 resync, an upgrade
-	// re-pull or an enrollment.
-	PassFull = "full"
-	// PassTimeline is the pass after a timeline change: it must end before
-	// the next push (ChangeTimeline).
-	PassTimeline = "timeline"
+	PassFull     = syncstate.PassFull
+	PassTimeline = syncstate.PassTimeline
 )
 
 // Meta keys of full passes and timelines.
@@ -40,20 +40,8 @@ const (
 	metaTimeline = "sync_timeline"
 )
 
-// PullState is where the next pull starts.
-type PullState struct {
-	// Cursor is the last change sequence committed here.
-	Cursor int64
-	// Pass is the kind of pass in progress ("" = none). A pull from
-	// cursor 0 starts one.
-	Pass string
-	// Timeline is the server timeline this device follows ("" = none seen
-	// yet: it adopts the first).
-	Timeline string
-}
-
-// FullPass reports whether the next pull belongs to a full pass.
-func (p PullState) FullPass() bool { return p.Pass != "" || p.Cursor == 0 }
+// PullState is where the next pull starts (syncstate.PullState).
+type PullState = syncstate.PullState
 
 // PullState reads the cursor, the pass in progress and the timeline in one
 // snapshot.

@@ -10,24 +10,12 @@ import (
 
 	"github.com/outpost-app/outpost/backend/hlc"
 	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
-// PullOutcome counts what one pull page did locally.
-type PullOutcome struct {
-	// Written rows took the server's state; Kept rows were not clean and
-	// kept their local edit and version; Ignored changes were of tables this
-	// build does not know.
-	Written, Kept, Ignored, Conflicts, Resolved int
-	// Removed counts clean rows a full pass ended without bringing: the
-	// server no longer has them (docs/design.md section 3, "Full passes").
-	Removed int
-	// PassEnded: the pages ended a full pass.
-	PassEnded bool
-	// Repushed counts rows a timeline pass made pending again with this
-	// device's own write that the server held only as a conflict record's
-	// "mine" (restoredmine.go).
-	Repushed int
-}
+// PullOutcome counts what one pull page did locally
+// (syncstate.PullOutcome).
+type PullOutcome = syncstate.PullOutcome
 
 // ApplyPullPage applies one pull page and stores its cursor in one
 // transaction. A row that is not clean is never touched (neither its values

@@ -10,24 +10,15 @@ import (
 	"strings"
 
 	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
-// PushOutcome counts how a batch's results settled its rows.
-type PushOutcome struct {
-	Applied, Merged, Superseded, Conflicts, Rejected int
-	// StillPending counts rows edited again while in flight: acknowledged
-	// at their new version, they stay pending.
-	StillPending int
-	// ClockAhead lists the rows rejected with clock_ahead, which the client
-	// re-stamps and resubmits by itself (Restamp).
-	ClockAhead []RowKey
-}
+// PushOutcome counts how a batch's results settled its rows
+// (syncstate.PushOutcome).
+type PushOutcome = syncstate.PushOutcome
 
-// RowKey names one row of a synced table.
-type RowKey struct {
-	Table string `json:"table"`
-	ID    string `json:"id"`
-}
+// RowKey names one row of a synced table (syncstate.RowKey).
+type RowKey = syncstate.RowKey
 
 // ApplyPushResults settles batch batchID with the server's answer, in one
 // transaction with the batch's removal (docs/design.md section 3). Each result is

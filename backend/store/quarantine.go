@@ -8,19 +8,12 @@ import (
 	"strings"
 
 	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
-// QuarantinedRow is a rejected row: what the operator fixes or discards.
-type QuarantinedRow struct {
-	Table  string       `json:"table"`
-	ID     string       `json:"id"`
-	Reason string       `json:"reason"`
-	Since  int64        `json:"since"`
-	Row    protocol.Row `json:"row"`
-	// ServerVersion is the server's version of the row known here (0 = the
-	// server has none, or none was seen): what a discard returns to.
-	ServerVersion int64 `json:"server_version"`
-}
+// QuarantinedRow is a rejected row: what the operator fixes or discards
+// (syncstate.QuarantinedRow).
+type QuarantinedRow = syncstate.QuarantinedRow
 
 // Quarantine lists the rejected rows, oldest first.
 func (s *Store) Quarantine(ctx context.Context) ([]QuarantinedRow, error) {
@@ -92,12 +85,9 @@ func (s *Store) Resubmit(ctx context.Context, table, id string) error {
 	return nil
 }
 
-// ServerState is the server's state of one row, as pulled.
-type ServerState struct {
-	Version int64
-	HLC     string
-	Row     map[string]any
-}
+// ServerState is the server's state of one row, as pulled
+// (syncstate.ServerState).
+type ServerState = syncstate.ServerState
 
 // KnownServerState returns the latest server state seen for a row that is
 // not clean, or nil when none was seen since it left clean.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/outpost-app/outpost/backend/hlc"
 	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
 // Enrolling again (issue 15). A device the server no longer knows — one
@@ -268,8 +269,9 @@ func (s *Store) startOver(t *wtx) error {
 
 // PassReenroll is the pass after enrolling again at the same site while
 // the device knows its server's timeline: like a timeline pass it ends
-// before the next push, but nothing is reset for it (reenrollPass).
-const PassReenroll = "reenroll"
+// before the next push, but nothing is reset for it (reenrollPass;
+// syncstate.PassReenroll).
+const PassReenroll = syncstate.PassReenroll
 
 // metaReenrollCursor: the cursor the device had reached before it enrolled
 // again (or disconnected), for the end of the re-enrollment pass;

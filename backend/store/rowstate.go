@@ -6,20 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
-// Row states of a synced row. Clean and Pending are not stored in sync_rows:
-// clean = synced_at set; pending = synced_at NULL with no entry, or with an
-// entry whose hlc is not the row's (edited again since it met the server).
+// Row states of a synced row (syncstate: the sync client shares them
+// without linking this package's driver). Clean and Pending are not stored
+// in sync_rows: clean = synced_at set; pending = synced_at NULL with no
+// entry, or with an entry whose hlc is not the row's (edited again since it
+// met the server).
 const (
-	StateClean          = "clean"
-	StatePending        = "pending"
-	StateInFlight       = "in_flight"
-	StateAwaitingReview = "awaiting_review"
-	// StateResolving is awaiting review whose resolution has been pulled
-	// while the resolved row state has not yet arrived.
-	StateResolving = "resolving"
-	StateRejected  = "rejected"
+	StateClean          = syncstate.StateClean
+	StatePending        = syncstate.StatePending
+	StateInFlight       = syncstate.StateInFlight
+	StateAwaitingReview = syncstate.StateAwaitingReview
+	StateResolving      = syncstate.StateResolving
+	StateRejected       = syncstate.StateRejected
 )
 
 // RowStates returns the state of each of ids (rows of table) that exists,

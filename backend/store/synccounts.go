@@ -4,22 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
-// SyncCounts is what the status bar shows.
-type SyncCounts struct {
-	// Pending counts rows waiting to be pushed (not in flight, not held).
-	Pending        int64 `json:"pending"`
-	InFlight       int64 `json:"in_flight"`
-	AwaitingReview int64 `json:"awaiting_review"`
-	Rejected       int64 `json:"rejected"`
-	OpenConflicts  int64 `json:"open_conflicts"`
-}
-
-// Unsettled is every row the server has not accepted yet.
-func (c SyncCounts) Unsettled() int64 {
-	return c.Pending + c.InFlight + c.AwaitingReview + c.Rejected
-}
+// SyncCounts is what the status bar shows (syncstate.SyncCounts).
+type SyncCounts = syncstate.SyncCounts
 
 // SyncCounts counts rows by state, from one snapshot.
 func (s *Store) SyncCounts(ctx context.Context) (SyncCounts, error) {

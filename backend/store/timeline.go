@@ -4,8 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
+
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
 // Timelines (docs/design.md section 3): the server's database carries a timeline
@@ -15,24 +16,15 @@ import (
 // writes the restored server never had.
 
 // ErrTimelineChanged: the server's timeline is not the one this device
-// follows (the server was restored from a backup).
-var ErrTimelineChanged = errors.New("the sync server was restored from a backup")
+// follows (the server was restored from a backup). It is
+// syncstate.ErrTimelineChanged, the same value, so errors.Is matches
+// either name.
+var ErrTimelineChanged = syncstate.ErrTimelineChanged
 
 // TimelineChangedError carries the server's new timeline ("" = not known
-// yet: the next pull answer brings it).
-type TimelineChangedError struct {
-	Timeline string
-}
-
-func (e *TimelineChangedError) Error() string {
-	if e.Timeline == "" {
-		return ErrTimelineChanged.Error()
-	}
-	return fmt.Sprintf("%v (timeline %s)", ErrTimelineChanged, e.Timeline)
-}
-
-// Is makes errors.Is(err, ErrTimelineChanged) true.
-func (e *TimelineChangedError) Is(target error) bool { return target == ErrTimelineChanged }
+// yet: the next pull answer brings it); errors.Is(err, ErrTimelineChanged)
+// is true (syncstate.TimelineChangedError).
+type TimelineChangedError = syncstate.TimelineChangedError
 
 // ChangeTimeline moves the device to the server's new timeline in one
 // transaction: it adopts timeline ("" = adopt the next one a pull

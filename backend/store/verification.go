@@ -4,19 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
 // metaVerified keeps the last verification (docs/design.md section 8) as JSON.
 const metaVerified = "sync_verified"
 
 // Verification is the last time the device proved it held the server's
-// state: the cursor it verified at, when (ms, device clock), and the
-// number of live rows per table it held then.
-type Verification struct {
-	Cursor int64            `json:"cursor"`
-	At     int64            `json:"at"`
-	Tables map[string]int64 `json:"tables"`
-}
+// state (syncstate.Verification).
+type Verification = syncstate.Verification
 
 // LastVerification returns the last verification saved, the zero value
 // before the first.

@@ -21,7 +21,7 @@ import (
 
 	"github.com/outpost-app/outpost/backend/checksum"
 	"github.com/outpost-app/outpost/backend/protocol"
-	"github.com/outpost-app/outpost/backend/store"
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
 // Sentinel errors callers branch on.
@@ -64,7 +64,7 @@ func (e *APIError) Unwrap() error {
 	case e.Status == http.StatusGone:
 		return ErrResyncRequired
 	case e.Status == http.StatusConflict && e.Code == protocol.CodeTimelineChanged:
-		return store.ErrTimelineChanged
+		return syncstate.ErrTimelineChanged
 	case e.Status == http.StatusUnauthorized:
 		return ErrUnauthorized
 	case e.Status == http.StatusUpgradeRequired:

@@ -12,35 +12,33 @@ import (
 	"time"
 
 	"github.com/outpost-app/outpost/backend/protocol"
-	"github.com/outpost-app/outpost/backend/store"
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
 // Store is what the client needs from the local database
-// (backend/store.Store implements it).
+// (backend/store.Store implements it; storeimpl_test.go checks).
 type Store interface {
 	DeviceID(ctx context.Context) (string, error)
 	SetEnrollment(ctx context.Context, id, site string) error
 	ClearEnrollment(ctx context.Context) error
-	OpenBatch(ctx context.Context) (*store.Batch, error)
-	NewBatch(ctx context.Context, limit int) (*store.Batch, error)
-	ApplyPushResults(ctx context.Context, batchID string, resp protocol.PushResponse) (store.PushOutcome, error)
-	ApplyPullPages(ctx context.Context, next func() (protocol.PullResponse, bool)) (store.PullOutcome, int, error)
+	OpenBatch(ctx context.Context) (*syncstate.Batch, error)
+	NewBatch(ctx context.Context, limit int) (*syncstate.Batch, error)
+	ApplyPushResults(ctx context.Context, batchID string, resp protocol.PushResponse) (syncstate.PushOutcome, error)
+	ApplyPullPages(ctx context.Context, next func() (protocol.PullResponse, bool)) (syncstate.PullOutcome, int, error)
 	Cursor(ctx context.Context) (int64, error)
-	PullState(ctx context.Context) (store.PullState, error)
+	PullState(ctx context.Context) (syncstate.PullState, error)
 	ResetCursor(ctx context.Context) error
 	ChangeTimeline(ctx context.Context, timeline string) error
 	RepullIfUpgraded(ctx context.Context) (bool, error)
 	SetClockOffset(ms int64)
-	Restamp(ctx context.Context, keys []store.RowKey) error
-	SyncCounts(ctx context.Context) (store.SyncCounts, error)
-	Quarantine(ctx context.Context) ([]store.QuarantinedRow, error)
+	Restamp(ctx context.Context, keys []syncstate.RowKey) error
+	SyncCounts(ctx context.Context) (syncstate.SyncCounts, error)
+	Quarantine(ctx context.Context) ([]syncstate.QuarantinedRow, error)
 	Resubmit(ctx context.Context, table, id string) error
-	Discard(ctx context.Context, table, id string, server *store.ServerState) error
+	Discard(ctx context.Context, table, id string, server *syncstate.ServerState) error
 	DropBatch(ctx context.Context, id string) error
-	KnownServerState(ctx context.Context, table, id string) (*store.ServerState, error)
+	KnownServerState(ctx context.Context, table, id string) (*syncstate.ServerState, error)
 }
-
-var _ Store = (*store.Store)(nil)
 
 // Options configures a Client. Store and Tokens are required.
 type Options struct {
@@ -101,7 +99,7 @@ type Status struct {
 	DeviceID  string `json:"device_id"`
 	Online    bool   `json:"online"`
 	Syncing   bool   `json:"syncing"`
-	store.SyncCounts
+	syncstate.SyncCounts
 	// LastSync is the end of the last successful sync (ms, device clock).
 	LastSync      int64    `json:"last_sync"`
 	LastError     string   `json:"last_error"`
@@ -115,7 +113,7 @@ type Status struct {
 
 // Report counts what one sync did.
 type Report struct {
-	store.PushOutcome
+	syncstate.PushOutcome
 	Batches int
 	Pulled  int
 	// Removed counts clean rows full passes removed (the server no longer
@@ -412,11 +410,11 @@ func (c *Client) Sync(ctx context.Context) (Report, error) {
 	for retry := 0; retry < 3 && err != nil; retry++ {
 		var r2 Report
 		switch {
-		case errors.Is(err, store.ErrTimelineChanged):
+		case errors.Is(err, syncstate.ErrTimelineChanged):
 			// The server was restored from a backup: one local transaction
 			// moves the device to the new timeline, and the next sync runs
 			// a full pass before it pushes (docs/design.md section 3).
-			var tce *store.TimelineChangedError
+			var tce *syncstate.TimelineChangedError
 			timeline := ""
 			if errors.As(err, &tce) {
 				timeline = tce.Timeline
@@ -459,7 +457,7 @@ func (c *Client) Sync(ctx context.Context) (Report, error) {
 	return rep, err
 }
 
-func addOutcome(a, b store.PushOutcome) store.PushOutcome {
+func addOutcome(a, b syncstate.PushOutcome) syncstate.PushOutcome {
 	a.Applied += b.Applied
 	a.Merged += b.Merged
 	a.Superseded += b.Superseded
@@ -483,7 +481,7 @@ func (c *Client) syncOnce(ctx context.Context) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	if ps.Pass == store.PassTimeline || ps.Pass == store.PassReenroll {
+	if ps.Pass == syncstate.PassTimeline || ps.Pass == syncstate.PassReenroll {
 		// After a timeline change, the full pass ends before the next push:
 		// the writes the restored server kept come back clean, and only
 		// what the restore lost is pushed again.
@@ -703,7 +701,7 @@ func classify410(err error, cursor int64, timeline string) error {
 		return err
 	}
 	if (ae.Sequence != nil && cursor > *ae.Sequence) || (ae.Timeline != "" && timeline != "" && ae.Timeline != timeline) {
-		return fmt.Errorf("pull from %d: %s: %w", cursor, ae.Message, &store.TimelineChangedError{Timeline: ae.Timeline})
+		return fmt.Errorf("pull from %d: %s: %w", cursor, ae.Message, &syncstate.TimelineChangedError{Timeline: ae.Timeline})
 	}
 	return err
 }
@@ -891,7 +889,7 @@ func (c *Client) Run(ctx context.Context) {
 }
 
 // Quarantine lists the rejected rows ("needs attention").
-func (c *Client) Quarantine(ctx context.Context) ([]store.QuarantinedRow, error) {
+func (c *Client) Quarantine(ctx context.Context) ([]syncstate.QuarantinedRow, error) {
 	return c.o.Store.Quarantine(ctx)
 }
 
@@ -923,7 +921,7 @@ func (c *Client) Discard(ctx context.Context, table, id string) error {
 		}
 		if len(vs) > 0 {
 			last := vs[len(vs)-1]
-			st = &store.ServerState{Version: last.Version, HLC: last.HLC, Row: last.Row}
+			st = &syncstate.ServerState{Version: last.Version, HLC: last.HLC, Row: last.Row}
 		}
 	}
 	return c.o.Store.Discard(ctx, table, id, st)
@@ -954,7 +952,7 @@ func Sentence(err error) string {
 		return unauthorizedSentence(err)
 	case errors.Is(err, ErrProtocolTooOld):
 		return "The sync server needs a newer version of Outpost. Install the latest version; your work is kept on this computer."
-	case errors.Is(err, store.ErrTimelineChanged):
+	case errors.Is(err, syncstate.ErrTimelineChanged):
 		return "The sync server was restored from a backup. This computer re-reads what the server holds and sends again what it lost; your work is kept here."
 	case errors.Is(err, ErrOffline):
 		return "The sync server cannot be reached. Your work is saved on this computer and will be sent when the connection is back."

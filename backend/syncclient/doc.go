@@ -19,4 +19,11 @@
 // The decisions (row transitions, what an error means, backoff, clock
 // offset) are pure functions in state.go; docs/architecture.md ("Sync
 // client: row states") draws the state machine and its crash analysis.
+//
+// The package links no database driver: it names the store's values
+// through backend/syncstate and the store through the Store, ResolveStore
+// and verifier interfaces, never backend/store itself (its go-sqlcipher
+// cannot share a binary with the server's mattn/go-sqlite3). So the server
+// can import it: a site hub is the server binary and reuses the wire client
+// (API) and the token handling for its upstream link (issue 19).
 package syncclient

@@ -7,14 +7,15 @@ import (
 	"fmt"
 
 	"github.com/outpost-app/outpost/backend/protocol"
-	"github.com/outpost-app/outpost/backend/store"
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
 // ResolveStore is what conflict resolution needs from the local database
-// (backend/store.Store implements it): the durable queue of decisions.
+// (backend/store.Store implements it; storeimpl_test.go checks): the
+// durable queue of decisions.
 type ResolveStore interface {
-	QueueResolution(ctx context.Context, r store.Resolution) (store.Resolution, error)
-	Resolutions(ctx context.Context) ([]store.Resolution, error)
+	QueueResolution(ctx context.Context, r syncstate.Resolution) (syncstate.Resolution, error)
+	Resolutions(ctx context.Context) ([]syncstate.Resolution, error)
 	// DropResolution and MarkResolutionStale act only on the decision
 	// stamped hlc ("" = whichever is queued): one queued while it was
 	// being sent is judged by the server on its own.
@@ -24,10 +25,8 @@ type ResolveStore interface {
 	// does and, in the same transaction, writes the decided row, stored by
 	// the server at version, as this device's own accepted write, so a
 	// restore from a backup taken before it does not lose it.
-	AcceptResolution(ctx context.Context, r store.Resolution, version int64) error
+	AcceptResolution(ctx context.Context, r syncstate.Resolution, version int64) error
 }
-
-var _ ResolveStore = (*store.Store)(nil)
 
 // ErrNotManager: only manager devices resolve conflicts.
 var ErrNotManager = errors.New("only a manager's computer can resolve conflicts")
@@ -45,23 +44,23 @@ func (c *Client) resolveStore() (ResolveStore, error) {
 // then tries to send it at once. Offline, it stays queued (with who
 // decided) and is sent by SendResolutions later. The returned resolution
 // says where it stands.
-func (c *Client) Resolve(ctx context.Context, id string, row protocol.Row, baseVersion int64, reason string, by Decider) (store.Resolution, error) {
+func (c *Client) Resolve(ctx context.Context, id string, row protocol.Row, baseVersion int64, reason string, by Decider) (syncstate.Resolution, error) {
 	c.mu.Lock()
 	role := c.status.Role
 	c.mu.Unlock()
 	if role != "manager" {
-		return store.Resolution{}, ErrNotManager
+		return syncstate.Resolution{}, ErrNotManager
 	}
 	rs, err := c.resolveStore()
 	if err != nil {
-		return store.Resolution{}, err
+		return syncstate.Resolution{}, err
 	}
-	r, err := rs.QueueResolution(ctx, store.Resolution{
+	r, err := rs.QueueResolution(ctx, syncstate.Resolution{
 		ConflictID: id, Row: row, BaseVersion: baseVersion, Reason: reason,
 		PersonID: by.PersonID, PersonName: by.PersonName,
 	})
 	if err != nil {
-		return store.Resolution{}, err
+		return syncstate.Resolution{}, err
 	}
 	if err := c.sendOne(ctx, rs, &r); err != nil && Decide(err) != ActBackoff && !errors.Is(err, ErrNotEnrolled) {
 		return r, err
@@ -89,7 +88,7 @@ func (c *Client) SendResolutions(ctx context.Context) (sent int, err error) {
 		return 0, err
 	}
 	for i := range list {
-		if list[i].State != store.ResolutionQueued {
+		if list[i].State != syncstate.ResolutionQueued {
 			continue
 		}
 		if err := c.sendOne(ctx, rs, &list[i]); err != nil {
@@ -109,7 +108,7 @@ func (c *Client) SendResolutions(ctx context.Context) (sent int, err error) {
 // r.State. A 409 stale_base marks it stale with the server's current row;
 // 409 already_resolved drops it (another manager decided first: the pull
 // shows that decision). Network errors leave it queued and are returned.
-func (c *Client) sendOne(ctx context.Context, rs ResolveStore, r *store.Resolution) error {
+func (c *Client) sendOne(ctx context.Context, rs ResolveStore, r *syncstate.Resolution) error {
 	api, err := c.currentAPI()
 	if err != nil {
 		return err
@@ -137,11 +136,11 @@ func (c *Client) sendOne(ctx context.Context, rs ResolveStore, r *store.Resoluti
 	resp, err := api.Resolve(ctx, r.ConflictID, req)
 	var ae *APIError
 	switch {
-	case errors.Is(err, store.ErrTimelineChanged):
+	case errors.Is(err, syncstate.ErrTimelineChanged):
 		// The server was restored from a backup: the decision was made on
 		// a state it may no longer hold. The manager decides again; the
 		// next sync moves the device to the new timeline.
-		r.State, r.Error = store.ResolutionStale, refusalMessage(err)
+		r.State, r.Error = syncstate.ResolutionStale, refusalMessage(err)
 		if err := rs.MarkResolutionStale(ctx, r.ConflictID, r.HLC, protocol.CodeTimelineChanged+": "+r.Error, nil, 0); err != nil {
 			return err
 		}
@@ -160,7 +159,7 @@ func (c *Client) sendOne(ctx context.Context, rs ResolveStore, r *store.Resoluti
 		if ae.Version != nil {
 			v = *ae.Version
 		}
-		r.State, r.Error, r.StaleRow, r.StaleVersion = store.ResolutionStale, ae.Message, ae.Row, v
+		r.State, r.Error, r.StaleRow, r.StaleVersion = syncstate.ResolutionStale, ae.Message, ae.Row, v
 		return rs.MarkResolutionStale(ctx, r.ConflictID, r.HLC, ae.Code+": "+ae.Message, ae.Row, v)
 	}
 	return err

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/outpost-app/outpost/backend/protocol"
-	"github.com/outpost-app/outpost/backend/store"
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
 // This file holds the client's decisions as pure functions (no I/O, no
@@ -42,45 +42,45 @@ func RowTransition(from string, ev RowEvent) (string, error) {
 	switch ev {
 	case EvLocalEdit:
 		switch from {
-		case store.StateInFlight:
+		case syncstate.StateInFlight:
 			// The batch still carries the old state; the edit goes into the
 			// next batch once this one is answered.
-			return store.StateInFlight, nil
+			return syncstate.StateInFlight, nil
 		default:
-			return store.StatePending, nil
+			return syncstate.StatePending, nil
 		}
 	case EvPulled:
 		return from, nil
 	}
 	switch from {
-	case store.StatePending:
+	case syncstate.StatePending:
 		if ev == EvBatched {
-			return store.StateInFlight, nil
+			return syncstate.StateInFlight, nil
 		}
-	case store.StateInFlight:
+	case syncstate.StateInFlight:
 		switch ev {
 		case EvApplied:
-			return store.StateClean, nil
+			return syncstate.StateClean, nil
 		case EvAckEdited:
-			return store.StatePending, nil
+			return syncstate.StatePending, nil
 		case EvConflict:
-			return store.StateAwaitingReview, nil
+			return syncstate.StateAwaitingReview, nil
 		case EvRejected:
-			return store.StateRejected, nil
+			return syncstate.StateRejected, nil
 		case EvClockAhead:
 			// Re-stamped with the corrected clock and resubmitted by itself.
-			return store.StatePending, nil
+			return syncstate.StatePending, nil
 		}
-	case store.StateAwaitingReview:
+	case syncstate.StateAwaitingReview:
 		if ev == EvResolved {
-			return store.StateClean, nil
+			return syncstate.StateClean, nil
 		}
-	case store.StateRejected:
+	case syncstate.StateRejected:
 		switch ev {
 		case EvResubmit:
-			return store.StatePending, nil
+			return syncstate.StatePending, nil
 		case EvDiscard:
-			return store.StateClean, nil
+			return syncstate.StateClean, nil
 		}
 	}
 	return from, ErrNoTransition
@@ -108,7 +108,7 @@ func Decide(err error) Action {
 	switch {
 	case err == nil:
 		return ActIdle
-	case errors.Is(err, ErrResyncRequired), errors.Is(err, store.ErrTimelineChanged):
+	case errors.Is(err, ErrResyncRequired), errors.Is(err, syncstate.ErrTimelineChanged):
 		return ActResync
 	case errors.Is(err, ErrNotEnrolled), errors.Is(err, ErrUnauthorized), errors.Is(err, ErrProtocolTooOld):
 		return ActStop

@@ -8,7 +8,7 @@ import (
 
 	"github.com/outpost-app/outpost/backend/checksum"
 	"github.com/outpost-app/outpost/backend/protocol"
-	"github.com/outpost-app/outpost/backend/store"
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
 // Verified convergence, the device's side (docs/design.md section 8): after a
@@ -49,12 +49,10 @@ type VerifyOutcome struct {
 type verifier interface {
 	TableSums(ctx context.Context) (map[string]checksum.Sum, error)
 	BucketSums(ctx context.Context, table string) (map[string]checksum.Sum, error)
-	ApplyBucketListing(ctx context.Context, table, bucket string, rows []protocol.PullChange) (store.RepairOutcome, error)
-	LastVerification(ctx context.Context) (store.Verification, error)
-	SaveVerification(ctx context.Context, v store.Verification) error
+	ApplyBucketListing(ctx context.Context, table, bucket string, rows []protocol.PullChange) (syncstate.RepairOutcome, error)
+	LastVerification(ctx context.Context) (syncstate.Verification, error)
+	SaveVerification(ctx context.Context, v syncstate.Verification) error
 }
-
-var _ verifier = (*store.Store)(nil)
 
 // feedTables are the tables this build knows; only they are compared.
 var feedTables = func() []string {
@@ -135,7 +133,7 @@ func (c *Client) verify(ctx context.Context, api *API, final PullAnswer) VerifyO
 			counts[t] = 0
 		}
 	}
-	v := store.Verification{Cursor: final.Cursor, At: c.o.Now().UnixMilli(), Tables: counts}
+	v := syncstate.Verification{Cursor: final.Cursor, At: c.o.Now().UnixMilli(), Tables: counts}
 	if err := st.SaveVerification(ctx, v); err != nil {
 		c.o.Logger.Error("verification: save", "err", err)
 		return problem("cannot verify: "+Sentence(err), false)
@@ -168,7 +166,7 @@ func sameTimeline(ctx context.Context, api *API, final PullAnswer) error {
 	}
 	if page.Timeline != final.Timeline {
 		// Restored meanwhile: the next sync follows the new timeline.
-		return &store.TimelineChangedError{Timeline: page.Timeline}
+		return &syncstate.TimelineChangedError{Timeline: page.Timeline}
 	}
 	return nil
 }

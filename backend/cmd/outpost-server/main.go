@@ -35,6 +35,8 @@ import (
 	"github.com/outpost-app/outpost/backend/server"
 	"github.com/outpost-app/outpost/backend/server/pgstore"
 	"github.com/outpost-app/outpost/backend/server/sqlitestore"
+	"github.com/outpost-app/outpost/backend/server/uplink"
+	"github.com/outpost-app/outpost/backend/syncclient"
 )
 
 var version = "dev"
@@ -46,7 +48,8 @@ func main() {
 const usage = `usage:
   outpost-server serve  --listen ADDR --db URL [--tls-cert F --tls-key F] [--max-body 8MiB] [--metrics ADDR]
                         [--db-max-conns 10] [--db-statement-timeout 30s]   (URL: sqlite:///path or postgres://…)
-  outpost-server enroll --db URL --site SITE --role operator|manager [--ttl 24h] [--uses 1]
+                        [--upstream URL --upstream-code CODE]   (a site hub: docs/design.md section 9)
+  outpost-server enroll --db URL --site SITE --role operator|manager|hub [--ttl 24h] [--uses 1]
   outpost-server devices list   --db URL [--site SITE]
   outpost-server devices revoke --db URL --device DEVICE_ID
   outpost-server site import    --db URL --site SITE --table lines|products|people|site_settings
@@ -241,8 +244,14 @@ func serve(args []string, stderr io.Writer) error {
 	retention := fs.Duration("retention", time.Hour, "interval of the retention purge (0 = never purge)")
 	drain := fs.Duration("drain-timeout", 10*time.Second, "how long SIGTERM waits for requests in flight")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	upstream := fs.String("upstream", "", "central server's URL: serve as a site hub syncing with it (docs/design.md section 9)")
+	upstreamCode := fs.String("upstream-code", "", "enrollment code made at central with --role hub (first start only)")
+	upstreamEvery := fs.Duration("upstream-every", 2*time.Second, "interval of the hub's sync with central without news")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *upstreamCode != "" && *upstream == "" {
+		return usageError{errors.New("--upstream-code needs --upstream")}
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageError{errors.New("--tls-cert and --tls-key go together")}
@@ -261,8 +270,28 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	defer st.Close()
 
-	srv := server.New(server.Config{Store: st, Logger: log, MaxBody: int64(maxBody), MaxSkew: *maxSkew})
+	var link *uplink.Link
+	cfg := server.Config{Store: st, Logger: log, MaxBody: int64(maxBody), MaxSkew: *maxSkew}
+	var id uplink.Identity
+	if *upstream != "" {
+		if id, err = hubIdentity(ctx, st, *upstream, *upstreamCode, log); err != nil {
+			return err
+		}
+		// Set before the server listens: health and resolves ask the
+		// link from then on.
+		cfg.HubID = id.Device
+		cfg.Upstream = func(ctx context.Context) *protocol.UpstreamHealth { return link.Health(ctx) }
+		cfg.ForwardResolve = func(ctx context.Context, cid string, req protocol.ResolveRequest) (int64, error) {
+			return link.ForwardResolve(ctx, cid, req)
+		}
+	}
+	srv := server.New(cfg)
 	defer srv.Close()
+	if *upstream != "" {
+		if link, err = startLink(ctx, srv, id, *upstreamEvery, log); err != nil {
+			return err
+		}
+	}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -325,11 +354,89 @@ func serve(args []string, stderr io.Writer) error {
 	return nil
 }
 
+// hubIdentity returns the hub's enrollment at central: the one kept in its
+// database, or a new one made with code (retried while central cannot be
+// reached; a refused code ends the start).
+func hubIdentity(ctx context.Context, st server.Store, url, code string, log *slog.Logger) (uplink.Identity, error) {
+	id, err := uplink.LoadIdentity(ctx, st)
+	if err == nil {
+		if id.URL != url {
+			log.Warn("--upstream differs from the central server this hub enrolled with; keeping the enrolled one", "enrolled", id.URL)
+		}
+		return id, nil
+	}
+	if !errors.Is(err, server.ErrNotFound) {
+		return id, err
+	}
+	if code == "" {
+		return id, usageError{errors.New("this hub has not enrolled at central yet: give --upstream-code (made at central with `outpost-server enroll --site S --role hub`)")}
+	}
+	host, _ := os.Hostname()
+	for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+		id, err = uplink.Enroll(ctx, st, url, code, "hub "+host, syncclient.HTTPOptions{})
+		if err == nil {
+			log.Info("enrolled at central as a hub", "site", id.Site, "device", id.Device)
+			return id, nil
+		}
+		if !errors.Is(err, syncclient.ErrOffline) {
+			return id, err
+		}
+		log.Warn("central cannot be reached to enroll; retrying", "in", wait.String(), "err", err)
+		select {
+		case <-ctx.Done():
+			return id, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// startLink runs the hub's link: on a first start it pulls the whole site
+// from central before serving (logged), then syncs in the background.
+func startLink(ctx context.Context, srv *server.Server, id uplink.Identity, every time.Duration, log *slog.Logger) (*uplink.Link, error) {
+	local, cancel, ok := srv.Subscribe(ctx, id.Site)
+	if !ok {
+		return nil, errors.New("the server closed before the hub's link started")
+	}
+	link, err := uplink.New(uplink.Config{Engine: srv.Engine(), ID: id, Every: every, Log: log, Publish: srv.Publish, Local: local})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	// A hub restored from a backup serves again only once central has
+	// said which of its writes it holds (docs/design.md section 9).
+	for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+		err := link.Recover(ctx)
+		if err == nil {
+			break
+		}
+		log.Warn("waiting for central before serving: this hub was restored from a backup", "in", wait.String(), "err", err)
+		select {
+		case <-ctx.Done():
+			cancel()
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	if cur, err := link.Cursor(ctx); err == nil && cur == 0 {
+		log.Info("first start: pulling the site from central", "site", id.Site)
+		if err := link.Once(ctx); err != nil {
+			log.Warn("the first pull from central failed; serving the site's devices and retrying", "err", err)
+		} else {
+			log.Info("the site is pulled from central", "site", id.Site)
+		}
+	}
+	go func() {
+		defer cancel()
+		link.Run(ctx)
+	}()
+	return link, nil
+}
+
 func enroll(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
 	db := fs.String("db", "", "database URL")
 	site := fs.String("site", "", "site the device joins (created when unknown)")
-	role := fs.String("role", "", "operator or manager")
+	role := fs.String("role", "", "operator, manager or hub (a site hub's link, made at central)")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the code stays valid")
 	uses := fs.Int("uses", 1, "how many devices may enroll with the code")
 	if err := parse(fs, args); err != nil {
@@ -366,8 +473,20 @@ func devicesList(args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("list devices: %w", err)
 		}
+		// BEHIND: the site's changes the device has not committed yet
+		// (for a site hub, how far its site lags behind central).
+		seqs := map[string]int64{}
+		for _, d := range devs {
+			if _, ok := seqs[d.SiteID]; !ok {
+				ss, err := st.SiteState(ctx, d.SiteID)
+				if err != nil {
+					return fmt.Errorf("site state: %w", err)
+				}
+				seqs[d.SiteID] = ss.Seq
+			}
+		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "DEVICE_ID\tNAME\tSITE\tROLE\tPLATFORM\tLAST_SEEN\tCURSOR\tCOMMITTED\tVERIFIED\tVERIFIED_AT\tSTATUS")
+		fmt.Fprintln(tw, "DEVICE_ID\tNAME\tSITE\tROLE\tPLATFORM\tLAST_SEEN\tCURSOR\tCOMMITTED\tVERIFIED\tVERIFIED_AT\tSTATUS\tBEHIND")
 		for _, d := range devs {
 			seen := "never"
 			if d.LastSeen > 0 {
@@ -382,8 +501,8 @@ func devicesList(args []string, stdout io.Writer) error {
 				verified = strconv.FormatInt(d.Verified, 10)
 				verifiedAt = time.UnixMilli(d.VerifiedAt).UTC().Format(time.RFC3339)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", d.ID, oneLine(d.Name), oneLine(d.SiteID), d.Role, oneLine(d.Platform), seen,
-				d.Cursor, d.Committed, verified, verifiedAt, status)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%d\n", d.ID, oneLine(d.Name), oneLine(d.SiteID), d.Role, oneLine(d.Platform), seen,
+				d.Cursor, d.Committed, verified, verifiedAt, status, max(seqs[d.SiteID]-d.Committed, 0))
 		}
 		return tw.Flush()
 	})
@@ -416,6 +535,23 @@ func devicesRevoke(args []string, stdout io.Writer) error {
 			return fmt.Errorf("revoke device: %w", err)
 		}
 		fmt.Fprintf(stdout, "revoked device %s; its requests are refused from now on\n", *id)
+		// A site hub's open conflict records are central's from now on
+		// (docs/design.md section 9): a manager at headquarters decides them.
+		devs, err := st.ListDevices(ctx, "")
+		if err != nil {
+			return fmt.Errorf("list devices: %w", err)
+		}
+		for _, d := range devs {
+			if d.ID != *id || d.Role != protocol.RoleHub {
+				continue
+			}
+			eng := &server.Engine{Store: st, Registry: protocol.NewRegistry(), Now: time.Now}
+			n, err := eng.HandOver(ctx, d)
+			if err != nil {
+				return fmt.Errorf("hand the hub's conflicts to central: %w", err)
+			}
+			fmt.Fprintf(stdout, "the hub's %d open conflict(s) are decided at central from now on\n", n)
+		}
 		return nil
 	})
 }

@@ -24,6 +24,7 @@ import (
 	"net"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -299,6 +300,95 @@ func (s *Store) History(ctx context.Context, site, table, id string) ([]server.S
 	defer cancel()
 	return scanRows(s.pool.Query(ctx, `SELECT tbl, id, version, hlc, device_id, false, data, '' FROM row_versions
 		WHERE site = $1 AND tbl = $2 AND id = $3 ORDER BY version`, site, table, id))
+}
+
+// Writes returns a page of the site's stored versions, oldest first, in one
+// statement (one snapshot of committed data): a range of row_versions_site
+// (site, version), each version's bucket from its row by the row's key.
+// Versions become visible in version order (the site's lock is held until
+// commit), as for Changes.
+func (s *Store) Writes(ctx context.Context, site string, after int64, limit int) ([]server.StoredRow, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return scanRows(s.pool.Query(ctx, qWrites, site, after, limit))
+}
+
+// qWrites is Writes' query (TestWrites_RangeOfTheSiteIndex).
+const qWrites = `SELECT v.tbl, v.id, v.version, v.hlc, v.device_id, false, v.data, r.bucket FROM row_versions v
+	JOIN rows r ON r.site = v.site AND r.tbl = v.tbl AND r.id = v.id
+	WHERE v.site = $1 AND v.version > $2 ORDER BY v.version LIMIT $3`
+
+const qMeta = `SELECT value FROM site_meta WHERE site = $1 AND key = $2`
+
+// Meta reads one committed key of a site.
+func (s *Store) Meta(ctx context.Context, site, key string) ([]byte, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return scanMeta(s.pool.QueryRow(ctx, qMeta, site, key))
+}
+
+func scanMeta(row pgx.Row) ([]byte, error) {
+	var v []byte
+	if err := row.Scan(&v); err != nil {
+		return nil, wrap(err)
+	}
+	if v == nil {
+		v = []byte{} // an empty value is a value (only an absent key is ErrNotFound)
+	}
+	return v, nil
+}
+
+// MetaPrefix reads the committed keys of a site beginning with prefix, in
+// one statement (one snapshot): a range of site_meta's primary key.
+func (s *Store) MetaPrefix(ctx context.Context, site, prefix string) (map[string][]byte, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	q, args := `SELECT key, value FROM site_meta WHERE site = $1 AND key >= $2`, []any{site, prefix}
+	if end, ok := prefixEnd(prefix); ok {
+		q += ` AND key < $3`
+		args = append(args, end)
+	}
+	rs, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rs.Close()
+	out := map[string][]byte{}
+	for rs.Next() {
+		var k string
+		var v []byte
+		if err := rs.Scan(&k, &v); err != nil {
+			return nil, wrap(err)
+		}
+		if strings.HasPrefix(k, prefix) {
+			out[k] = v
+		}
+	}
+	return out, wrap(rs.Err())
+}
+
+// prefixEnd returns the least string greater than every string beginning
+// with prefix, in code point order (which is the byte order of UTF-8, and
+// so COLLATE "C"'s): prefix with its last character replaced by the next
+// one; ok is false when there is none (prefix is empty, or every string at
+// or above it begins with it) or prefix is not UTF-8.
+func prefixEnd(prefix string) (string, bool) {
+	if !utf8.ValidString(prefix) {
+		return "", false
+	}
+	rs := []rune(prefix)
+	for len(rs) > 0 {
+		last := rs[len(rs)-1] + 1
+		if last == 0xD800 { // surrogates are no characters
+			last = 0xE000
+		}
+		if last <= utf8.MaxRune {
+			rs[len(rs)-1] = last
+			return string(rs), true
+		}
+		rs = rs[:len(rs)-1]
+	}
+	return "", false
 }
 
 // ConflictSite returns the site holding conflict record id.

@@ -32,6 +32,8 @@ func TestSiteData(t *testing.T) { storetest.RunSiteData(t, open) }
 
 func TestPasses(t *testing.T) { storetest.RunPasses(t, open) }
 
+func TestHubMeta(t *testing.T) { storetest.RunHubMeta(t, open) }
+
 // TestOpen_ConcurrentMigration starts several stores on one empty schema at
 // once, as instances behind a load balancer do: all open, the schema is
 // migrated once, and reopening changes nothing.
@@ -474,6 +476,31 @@ func TestOpen_UpgradesSchema1(t *testing.T) {
 	}
 	if n, _ := st.EnrollFailures(ctx, "1.2.3.4", 0); n != 1 {
 		t.Fatalf("failures after release = %d, want 1", n)
+	}
+	// 0004 (issue 19): per-site state, written with a row.
+	if _, err := st.Meta(ctx, "s", "upstream.cursor"); !errors.Is(err, server.ErrNotFound) {
+		t.Fatalf("meta after upgrade: %v, want ErrNotFound", err)
+	}
+	tx, err := st.Begin(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.SetMeta(ctx, "upstream.cursor", []byte("8")); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := tx.NextSeq(ctx)
+	if err := tx.PutRow(ctx, server.StoredRow{Table: "line_configs", ID: "c", Version: v, HLC: "h8", DeviceID: "d1", Data: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := st.Meta(ctx, "s", "upstream.cursor"); err != nil || string(m) != "8" {
+		t.Fatalf("meta written with a row after upgrade: %q, %v", m, err)
+	}
+	if w, err := st.Writes(ctx, "s", 7, 10); err != nil || len(w) != 1 || w[0].Version != 8 || w[0].ID != "c" {
+		t.Fatalf("writes after upgrade: %+v, %v", w, err)
 	}
 }
 

@@ -331,6 +331,28 @@ func (t *Tx) PutBatch(ctx context.Context, deviceID, batchID string, response []
 	return nil
 }
 
+// Meta reads a key of the site, this transaction's writes included (the
+// queued ones are sent first).
+func (t *Tx) Meta(ctx context.Context, key string) ([]byte, error) {
+	ctx, cancel := t.s.bound(ctx)
+	defer cancel()
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	return scanMeta(t.conn.QueryRow(ctx, qMeta, t.site, key))
+}
+
+// SetMeta stores (or, for nil, deletes) a key of the site (queued).
+func (t *Tx) SetMeta(ctx context.Context, key string, value []byte) error {
+	if value == nil {
+		t.queue(`DELETE FROM site_meta WHERE site = $1 AND key = $2`, t.site, key)
+		return nil
+	}
+	t.queue(`INSERT INTO site_meta(site, key, value) VALUES($1, $2, $3)
+		ON CONFLICT (site, key) DO UPDATE SET value = excluded.value`, t.site, key, value)
+	return nil
+}
+
 // Pin keeps row versions for a conflict.
 func (t *Tx) Pin(ctx context.Context, conflictID, table, id string, versions ...int64) error {
 	if len(versions) == 0 {

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
@@ -367,6 +368,93 @@ func (s *Store) History(ctx context.Context, site, table, id string) ([]server.S
 	defer rs.Close()
 	out, err := rowscan.All(rs, scanRow)
 	return out, wrap(err)
+}
+
+// qWrites reads a site's history in version order: a range of
+// row_versions_site (site, version), each version's bucket through its
+// row's rid (TestWrites_RangeOfTheSiteIndex).
+const qWrites = `SELECT v.tbl, v.id, v.version, v.hlc, v.device_id, 0, v.data, r.bucket FROM row_versions v
+	JOIN rows r ON r.rid = v.rid WHERE v.site = ? AND v.version > ? ORDER BY v.version LIMIT ?`
+
+// Writes returns a page of the site's stored versions, oldest first,
+// through the read pool: committed versions only.
+func (s *Store) Writes(ctx context.Context, site string, after int64, limit int) ([]server.StoredRow, error) {
+	rs, err := s.r.QueryContext(ctx, qWrites, site, after, limit)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rs.Close()
+	out, err := rowscan.All(rs, scanRow)
+	return out, wrap(err)
+}
+
+// Meta reads one committed key of a site, through the read pool.
+func (s *Store) Meta(ctx context.Context, site, key string) ([]byte, error) {
+	return scanMeta(s.r.QueryRowContext(ctx, qMeta, site, key))
+}
+
+// MetaPrefix reads the committed keys of a site beginning with prefix, in
+// one statement (one snapshot): a range of site_meta's primary key.
+func (s *Store) MetaPrefix(ctx context.Context, site, prefix string) (map[string][]byte, error) {
+	q, args := `SELECT key, value FROM site_meta WHERE site = ? AND key >= ?`, []any{site, prefix}
+	if end, ok := prefixEnd(prefix); ok {
+		q += ` AND key < ?`
+		args = append(args, end)
+	}
+	rs, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rs.Close()
+	out := map[string][]byte{}
+	for rs.Next() {
+		var k string
+		var v []byte
+		if err := rs.Scan(&k, &v); err != nil {
+			return nil, wrap(err)
+		}
+		if strings.HasPrefix(k, prefix) {
+			out[k] = v
+		}
+	}
+	return out, wrap(rs.Err())
+}
+
+const qMeta = `SELECT value FROM site_meta WHERE site = ? AND key = ?`
+
+func scanMeta(row *sql.Row) ([]byte, error) {
+	var v []byte
+	if err := row.Scan(&v); err != nil {
+		return nil, wrap(err)
+	}
+	if v == nil {
+		v = []byte{} // an empty value is a value (only an absent key is ErrNotFound)
+	}
+	return v, nil
+}
+
+// prefixEnd returns the least string greater than every string beginning
+// with prefix, in code point order (which is the byte order of UTF-8, and
+// so SQLite's BINARY collation's): prefix with its last character replaced
+// by the next one; ok is false when there is none (prefix is empty, or
+// every string at or above it begins with it) or prefix is not UTF-8.
+func prefixEnd(prefix string) (string, bool) {
+	if !utf8.ValidString(prefix) {
+		return "", false
+	}
+	rs := []rune(prefix)
+	for len(rs) > 0 {
+		last := rs[len(rs)-1] + 1
+		if last == 0xD800 { // surrogates are no characters
+			last = 0xE000
+		}
+		if last <= utf8.MaxRune {
+			rs[len(rs)-1] = last
+			return string(rs), true
+		}
+		rs = rs[:len(rs)-1]
+	}
+	return "", false
 }
 
 // ConflictSite returns the site holding conflict record id.
@@ -756,6 +844,25 @@ func (t *Tx) GetBatch(ctx context.Context, deviceID, batchID string) ([]byte, er
 func (t *Tx) PutBatch(ctx context.Context, deviceID, batchID string, response []byte, at int64) error {
 	ctx = context.WithoutCancel(ctx)
 	_, err := t.stmt(ctx, qPutBatch).ExecContext(ctx, deviceID, batchID, t.site, response, at)
+	return wrap(err)
+}
+
+// Meta reads a key of the site, this transaction's writes included.
+func (t *Tx) Meta(ctx context.Context, key string) ([]byte, error) {
+	ctx = context.WithoutCancel(ctx)
+	return scanMeta(t.tx.QueryRowContext(ctx, qMeta, t.site, key))
+}
+
+// SetMeta stores (or, for nil, deletes) a key of the site.
+func (t *Tx) SetMeta(ctx context.Context, key string, value []byte) error {
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	if value == nil {
+		_, err = t.tx.ExecContext(ctx, `DELETE FROM site_meta WHERE site = ? AND key = ?`, t.site, key)
+	} else {
+		_, err = t.tx.ExecContext(ctx, `INSERT INTO site_meta(site, key, value) VALUES(?, ?, ?)
+			ON CONFLICT(site, key) DO UPDATE SET value = excluded.value`, t.site, key, value)
+	}
 	return wrap(err)
 }
 

@@ -29,6 +29,8 @@ func TestSiteData(t *testing.T) { storetest.RunSiteData(t, open) }
 
 func TestPasses(t *testing.T) { storetest.RunPasses(t, open) }
 
+func TestHubMeta(t *testing.T) { storetest.RunHubMeta(t, open) }
+
 func TestOpen_MigratesOnceAndReopens(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a b?c#.db") // URI-special characters in the path
 	ctx := context.Background()
@@ -94,7 +96,7 @@ func TestOpen_UpgradesSchema1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if v, err := st.SchemaVersion(ctx); err != nil || v != 4 {
+	if v, err := st.SchemaVersion(ctx); err != nil || v != 5 {
 		t.Fatalf("schema version %d, %v", v, err)
 	}
 	// 0004: the checksums of the rows already stored, by the migration.
@@ -118,11 +120,22 @@ func TestOpen_UpgradesSchema1(t *testing.T) {
 	if err != nil || len(ch) != 2 || ch[0].ID != "b" || !ch[0].Deleted || ch[1].ID != "a" || ch[1].HLC != "h3" {
 		t.Fatalf("feed after upgrade: %+v, %v", ch, err)
 	}
+	// 0005 (issue 19): the history in version order, and no site state yet.
+	w, err := st.Writes(ctx, "s", 0, 10)
+	if err != nil || len(w) != 3 || w[0].ID != "a" || w[0].Version != 1 || w[1].ID != "b" || w[2].ID != "a" || w[2].HLC != "h3" {
+		t.Fatalf("writes after upgrade: %+v, %v", w, err)
+	}
+	if _, err := st.Meta(ctx, "s", "upstream.cursor"); !errors.Is(err, server.ErrNotFound) {
+		t.Fatalf("meta after upgrade: %v, want ErrNotFound", err)
+	}
 	tx, err := st.Begin(ctx, "s")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
+	if err := tx.SetMeta(ctx, "upstream.cursor", []byte("3")); err != nil {
+		t.Fatal(err)
+	}
 	if r, err := tx.GetVersion(ctx, "production_records", "a", 1); err != nil || string(r.Data) != `{"v":1}` {
 		t.Fatalf("version 1 after upgrade: %+v, %v", r, err)
 	}
@@ -142,6 +155,9 @@ func TestOpen_UpgradesSchema1(t *testing.T) {
 	}
 	if h, _ := st.History(ctx, "s", "production_records", "a"); len(h) != 3 || h[2].Version != 4 {
 		t.Fatalf("history after a write: %+v", h)
+	}
+	if v, err := st.Meta(ctx, "s", "upstream.cursor"); err != nil || string(v) != "3" {
+		t.Fatalf("meta written with a row after upgrade: %q, %v", v, err)
 	}
 }
 

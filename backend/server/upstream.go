@@ -1,0 +1,570 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+// Keys of a hub's upstream link state (Tx.Meta of the hub's site,
+// docs/design.md section 9). They live in the hub's database, written in the
+// same transactions as the rows they describe, so a kill -9 at any point
+// neither loses a write nor applies one twice.
+const (
+	// MetaUpDevice, MetaUpToken and MetaUpURL: the hub's enrollment at
+	// central (its device id, token and central's address).
+	MetaUpDevice = "up/device"
+	MetaUpToken  = "up/token"
+	MetaUpURL    = "up/url"
+	// metaUpCursor: central's feed is republished up to this cursor.
+	metaUpCursor = "up/cursor"
+	// metaUpPushed: every hub write at or below this hub version has been
+	// answered by central.
+	metaUpPushed = "up/pushed"
+	// metaUpBatch: the batch sent to central and not yet answered, re-sent
+	// unchanged until it is (upBatch).
+	metaUpBatch = "up/batch"
+	// metaUpEcho + table/id: the version central returned for the hub's
+	// own write of that row in a push answer; pulled back, it is skipped.
+	metaUpEcho = "up/echo/"
+	// metaUpBase + table/id: central's version of the row as the hub
+	// knows it, the base_version of the hub's next change of the row.
+	metaUpBase = "up/base/"
+	// metaUpHeld + table/id: central's change of a row the pull skipped
+	// because a hub write of the row was on its way; central's answer to
+	// that write adopts it when it says the row stays central's.
+	metaUpHeld = "up/held/"
+	// metaUpTimeline: the hub database's timeline when its link state was
+	// last known good; another one means the hub was restored from a
+	// backup (UpstreamRecover).
+	metaUpTimeline = "up/timeline"
+)
+
+// upBatch is a persisted upstream batch: its request body and the hub
+// version of its last write (the mark once answered).
+type upBatch struct {
+	ID   string          `json:"id"`
+	Last int64           `json:"last"`
+	Body json.RawMessage `json:"body"`
+}
+
+// UpstreamState is a hub's view of its link, for health and metrics.
+type UpstreamState struct {
+	// Cursor is central's feed position republished; Pushed the hub
+	// version up to which central has answered; Seq the hub's sequence.
+	Cursor, Pushed, Seq int64
+	// Waiting counts the hub's own writes not yet answered by central (at
+	// most the limit it was asked with), OldestMS the server_updated_at of
+	// the oldest of them (0 when none).
+	Waiting  int
+	OldestMS int64
+}
+
+func metaInt(ctx context.Context, tx Tx, key string) (int64, error) {
+	v, err := tx.Meta(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", key, err)
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("read %s %q: %w", key, v, err)
+	}
+	return n, nil
+}
+
+func setMetaInt(ctx context.Context, tx Tx, key string, n int64) error {
+	if err := tx.SetMeta(ctx, key, []byte(strconv.FormatInt(n, 10))); err != nil {
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	return nil
+}
+
+func rowMetaKey(prefix, table, id string) string { return prefix + table + "/" + id }
+
+// isLocal says whether a stored write is one of the hub's own (made by one
+// of its devices), not central's state republished.
+func isLocal(r StoredRow, upDevice string) bool { return r.DeviceID != upDevice }
+
+// UpstreamBatch returns the batch the hub's link must send to central: the
+// one persisted and not yet answered, or a new one of the hub's own writes
+// after the mark, each as its own change in hub order with its origin_seq
+// (docs/design.md section 9). ok is false when there is nothing to send.
+// The conflict records the hub created go too (owner: the hub), with
+// their later resolutions, so headquarters sees every conflict of the site.
+func (e *Engine) UpstreamBatch(ctx context.Context, site, upDevice string, limit int) (body []byte, ok bool, err error) {
+	tx, err := e.Store.Begin(ctx, site)
+	if err != nil {
+		return nil, false, fmt.Errorf("begin upstream batch: %w", err)
+	}
+	defer tx.Rollback()
+	if v, err := tx.Meta(ctx, metaUpBatch); err == nil {
+		var b upBatch
+		if err := json.Unmarshal(v, &b); err != nil {
+			return nil, false, fmt.Errorf("read upstream batch: %w", err)
+		}
+		return b.Body, true, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, false, fmt.Errorf("read upstream batch: %w", err)
+	}
+	pushed, err := metaInt(ctx, tx, metaUpPushed)
+	if err != nil {
+		return nil, false, err
+	}
+	// Read under the site's lock: no write of the site commits meanwhile.
+	writes, err := e.Store.Writes(ctx, site, pushed, limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("read hub writes: %w", err)
+	}
+	if len(writes) == 0 {
+		return nil, false, nil
+	}
+	b := upBatch{ID: uuid.NewString(), Last: writes[len(writes)-1].Version}
+	req := protocol.PushRequest{BatchID: b.ID, Changes: []protocol.Change{}}
+	for _, w := range writes {
+		if !isLocal(w, upDevice) {
+			continue
+		}
+		base, err := metaInt(ctx, tx, rowMetaKey(metaUpBase, w.Table, w.ID))
+		if err != nil {
+			return nil, false, err
+		}
+		op := protocol.OpUpsert
+		if tombstoneData(w.Data) {
+			op = protocol.OpDelete
+		}
+		req.Changes = append(req.Changes, protocol.Change{Table: w.Table, ID: w.ID, Op: op, BaseVersion: base,
+			HLC: w.HLC, Row: json.RawMessage(w.Data), OriginSeq: w.Version})
+	}
+	if len(req.Changes) == 0 {
+		// Only central's own state republished: nothing to tell it.
+		if err := setMetaInt(ctx, tx, metaUpPushed, b.Last); err != nil {
+			return nil, false, err
+		}
+		return nil, false, commitOr(tx, "commit upstream mark")
+	}
+	if b.Body, err = json.Marshal(req); err != nil {
+		return nil, false, fmt.Errorf("encode upstream batch: %w", err)
+	}
+	v, err := json.Marshal(b)
+	if err != nil {
+		return nil, false, fmt.Errorf("encode upstream batch: %w", err)
+	}
+	if err := tx.SetMeta(ctx, metaUpBatch, v); err != nil {
+		return nil, false, fmt.Errorf("persist upstream batch: %w", err)
+	}
+	if err := commitOr(tx, "commit upstream batch"); err != nil {
+		return nil, false, err
+	}
+	return b.Body, true, nil
+}
+
+// tombstoneData says whether a stored state is a tombstone (deleted_at
+// set): history reads do not fill StoredRow.Deleted.
+func tombstoneData(data []byte) bool {
+	var r struct {
+		DeletedAt *json.RawMessage `json:"deleted_at"`
+	}
+	return json.Unmarshal(data, &r) == nil && r.DeletedAt != nil && string(*r.DeletedAt) != "null"
+}
+
+func commitOr(tx Tx, what string) error {
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// UpstreamAnswer takes central's answer to the persisted batch: each row's
+// base becomes the version central returned; an applied write is
+// remembered as an echo (its version pulled back is skipped); merged,
+// superseded and conflict rows are left for the pull, which republishes
+// central's state with its hlc; a change refused clock_ahead is sent again
+// with every later write (the mark stops before it); a row central refuses
+// row_deleted is deleted on site too. It returns the hub's sequence after
+// the writes it made (0 when none) and how many changes were refused.
+func (e *Engine) UpstreamAnswer(ctx context.Context, site, upDevice string, resp protocol.PushResponse) (seq int64, refused []protocol.PushResult, err error) {
+	tx, err := e.Store.Begin(ctx, site)
+	if err != nil {
+		return 0, nil, fmt.Errorf("begin upstream answer: %w", err)
+	}
+	defer tx.Rollback()
+	v, err := tx.Meta(ctx, metaUpBatch)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil, nil // answered already (a second link process)
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("read upstream batch: %w", err)
+	}
+	var b upBatch
+	var req protocol.PushRequest
+	if err := json.Unmarshal(v, &b); err != nil {
+		return 0, nil, fmt.Errorf("read upstream batch: %w", err)
+	}
+	if err := json.Unmarshal(b.Body, &req); err != nil {
+		return 0, nil, fmt.Errorf("read upstream batch body: %w", err)
+	}
+	if resp.BatchID != b.ID || len(resp.Results) != len(req.Changes) {
+		return 0, nil, fmt.Errorf("central answered batch %s with %d results for batch %s of %d changes", resp.BatchID, len(resp.Results), b.ID, len(req.Changes))
+	}
+	mark := b.Last
+	w := newWriter(tx, e.Registry, e.nowMS())
+	// A row's outcome is its last result's (every result of a row
+	// carries the row's version after the whole batch).
+	lastOf := map[rowKey]int{}
+	for i, c := range req.Changes {
+		lastOf[rowKey{c.Table, c.ID}] = i
+	}
+	for i, res := range resp.Results {
+		c := req.Changes[i]
+		if res.Status == protocol.StatusRejected {
+			if strings.HasPrefix(res.Error, protocol.CodeClockAhead) {
+				mark = min(mark, c.OriginSeq-1)
+				continue
+			}
+			refused = append(refused, res)
+			if strings.HasPrefix(res.Error, protocol.CodeRowDeleted) {
+				if err := e.tombstone(ctx, w, upDevice, c, b.Last); err != nil {
+					return 0, nil, err
+				}
+			}
+			continue
+		}
+		if res.Version == nil {
+			continue
+		}
+		if err := setMetaInt(ctx, tx, rowMetaKey(metaUpBase, c.Table, c.ID), *res.Version); err != nil {
+			return 0, nil, err
+		}
+		if err := e.adoptHeld(ctx, w, upDevice, c, res, b.Last, i == lastOf[rowKey{c.Table, c.ID}]); err != nil {
+			return 0, nil, err
+		}
+		echo := rowMetaKey(metaUpEcho, c.Table, c.ID)
+		if res.Status == protocol.StatusApplied {
+			err = setMetaInt(ctx, tx, echo, *res.Version)
+		} else {
+			err = tx.SetMeta(ctx, echo, nil)
+		}
+		if err != nil {
+			return 0, nil, fmt.Errorf("record echo: %w", err)
+		}
+	}
+	if err := setMetaInt(ctx, tx, metaUpPushed, mark); err != nil {
+		return 0, nil, err
+	}
+	if err := tx.SetMeta(ctx, metaUpBatch, nil); err != nil {
+		return 0, nil, fmt.Errorf("clear upstream batch: %w", err)
+	}
+	if err := commitOr(tx, "commit upstream answer"); err != nil {
+		return 0, nil, err
+	}
+	return w.last, refused, nil
+}
+
+// adoptHeld settles a row central answered: when the answer leaves the row
+// at central's own state (merged, superseded or conflict, at the version of
+// a change the pull held back for this write), that change is written on
+// site. Held changes older than the answer are dropped: the pull brings the
+// newer state. Only the row's last result adopts.
+func (e *Engine) adoptHeld(ctx context.Context, w *writer, upDevice string, c protocol.Change, res protocol.PushResult, last int64, final bool) error {
+	if !final {
+		return nil
+	}
+	key := rowMetaKey(metaUpHeld, c.Table, c.ID)
+	v, err := w.tx.Meta(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read held change: %w", err)
+	}
+	if err := w.tx.SetMeta(ctx, key, nil); err != nil {
+		return fmt.Errorf("clear held change: %w", err)
+	}
+	var held protocol.PullChange
+	if err := json.Unmarshal(v, &held); err != nil {
+		return fmt.Errorf("read held change: %w", err)
+	}
+	if res.Status == protocol.StatusApplied || held.Version != *res.Version {
+		return nil
+	}
+	cur, exists, err := w.current(ctx, c.Table, c.ID)
+	if err != nil {
+		return err
+	}
+	if exists && isLocal(cur, upDevice) && cur.Version > last {
+		return nil // a later hub write is on its way
+	}
+	return e.writeCentral(ctx, w, upDevice, held)
+}
+
+// tombstone deletes on site a row central refused row_deleted (its
+// tombstone purged there: the row is gone for good), unless a later write
+// of the hub is on its way.
+func (e *Engine) tombstone(ctx context.Context, w *writer, upDevice string, c protocol.Change, last int64) error {
+	t, ok := e.Registry.Lookup(c.Table)
+	if !ok {
+		return nil
+	}
+	cur, exists, err := w.current(ctx, c.Table, c.ID)
+	if err != nil || !exists || cur.Deleted || (isLocal(cur, upDevice) && cur.Version > last) {
+		return err
+	}
+	row, err := decodeRow(t, cur.Data)
+	if err != nil {
+		return err
+	}
+	row["deleted_at"] = w.now
+	row["server_updated_at"] = w.now
+	_, err = w.put(ctx, rowState(t, row, c.HLC, upDevice))
+	return err
+}
+
+// Republish writes one page of central's feed into the hub's site as hub
+// writes (each at a hub version, so the site's devices pull it), except
+// echoes of the hub's own writes and rows with a hub write central has not
+// answered yet (its answer settles them), and moves the link's cursor to
+// the page's, in one transaction. It returns the hub's sequence after its
+// writes (0 when none).
+func (e *Engine) Republish(ctx context.Context, site, upDevice string, page protocol.PullResponse) (int64, error) {
+	tx, err := e.Store.Begin(ctx, site)
+	if err != nil {
+		return 0, fmt.Errorf("begin republish: %w", err)
+	}
+	defer tx.Rollback()
+	pushed, err := metaInt(ctx, tx, metaUpPushed)
+	if err != nil {
+		return 0, err
+	}
+	w := newWriter(tx, e.Registry, e.nowMS())
+	for _, ch := range page.Changes {
+		if err := e.republishOne(ctx, w, upDevice, pushed, ch); err != nil {
+			return 0, fmt.Errorf("republish %s/%s: %w", ch.Table, ch.ID, err)
+		}
+	}
+	if err := setMetaInt(ctx, tx, metaUpCursor, page.Cursor); err != nil {
+		return 0, err
+	}
+	if err := commitOr(tx, "commit republish"); err != nil {
+		return 0, err
+	}
+	return w.last, nil
+}
+
+func (e *Engine) republishOne(ctx context.Context, w *writer, upDevice string, pushed int64, ch protocol.PullChange) error {
+	echo := rowMetaKey(metaUpEcho, ch.Table, ch.ID)
+	ev, err := metaInt(ctx, w.tx, echo)
+	if err != nil {
+		return err
+	}
+	if ev != 0 {
+		// Central's versions only grow: the echo is this change or
+		// older than it, never to come again.
+		if err := w.tx.SetMeta(ctx, echo, nil); err != nil {
+			return fmt.Errorf("clear echo: %w", err)
+		}
+		if ev == ch.Version {
+			return nil
+		}
+	}
+	cur, exists, err := w.current(ctx, ch.Table, ch.ID)
+	if err != nil {
+		return err
+	}
+	if exists && isLocal(cur, upDevice) && cur.Version > pushed && ch.Table != protocol.TableConflicts {
+		// The hub's own write is on its way: central's answer settles
+		// the row, adopting this change if the row stays central's.
+		v, err := json.Marshal(ch)
+		if err != nil {
+			return fmt.Errorf("encode held change: %w", err)
+		}
+		if err := w.tx.SetMeta(ctx, rowMetaKey(metaUpHeld, ch.Table, ch.ID), v); err != nil {
+			return fmt.Errorf("hold change: %w", err)
+		}
+		return nil
+	}
+	if exists && !isLocal(cur, upDevice) && ch.Table != protocol.TableConflicts && e.sameState(ch.Table, cur.Data, ch.Row) {
+		// The hub holds that very state already (a full pass after a
+		// restore brings every row again): only its base moves.
+		return setMetaInt(ctx, w.tx, rowMetaKey(metaUpBase, ch.Table, ch.ID), ch.Version)
+	}
+	return e.writeCentral(ctx, w, upDevice, ch)
+}
+
+// writeCentral writes central's state of a row as a hub write and records
+// central's version as the row's base.
+func (e *Engine) writeCentral(ctx context.Context, w *writer, upDevice string, ch protocol.PullChange) error {
+	raw, err := json.Marshal(ch.Row)
+	if err != nil {
+		return fmt.Errorf("encode row: %w", err)
+	}
+	r := StoredRow{Table: ch.Table, ID: ch.ID, HLC: ch.HLC, DeviceID: upDevice, Data: raw}
+	if t, ok := e.Registry.Lookup(ch.Table); ok {
+		row, err := decodeRow(t, raw)
+		if err != nil {
+			return err
+		}
+		r = rowState(t, row, ch.HLC, upDevice)
+		r.ID = ch.ID
+	} else if ch.Table != protocol.TableConflicts {
+		return nil // a table this hub does not know (a newer central): kept there
+	}
+	if _, err := w.put(ctx, r); err != nil {
+		return err
+	}
+	if ch.Table != protocol.TableConflicts {
+		if err := setMetaInt(ctx, w.tx, rowMetaKey(metaUpBase, ch.Table, ch.ID), ch.Version); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpstreamCursor returns the cursor of central's feed the hub has
+// republished up to.
+func (e *Engine) UpstreamCursor(ctx context.Context, site string) (int64, error) {
+	v, err := e.Store.Meta(ctx, site, metaUpCursor)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read upstream cursor: %w", err)
+	}
+	return strconv.ParseInt(string(v), 10, 64)
+}
+
+// UpstreamStatus reads the link's position and what waits for central,
+// counting at most limit waiting writes.
+func (e *Engine) UpstreamStatus(ctx context.Context, site, upDevice string, limit int) (UpstreamState, error) {
+	var s UpstreamState
+	var err error
+	if s.Cursor, err = e.UpstreamCursor(ctx, site); err != nil {
+		return s, err
+	}
+	v, err := e.Store.Meta(ctx, site, metaUpPushed)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return s, fmt.Errorf("read upstream mark: %w", err)
+	}
+	if err == nil {
+		if s.Pushed, err = strconv.ParseInt(string(v), 10, 64); err != nil {
+			return s, fmt.Errorf("read upstream mark: %w", err)
+		}
+	}
+	st, err := e.Store.SiteState(ctx, site)
+	if err != nil {
+		return s, fmt.Errorf("site state: %w", err)
+	}
+	s.Seq = st.Seq
+	writes, err := e.Store.Writes(ctx, site, s.Pushed, limit)
+	if err != nil {
+		return s, fmt.Errorf("read hub writes: %w", err)
+	}
+	for _, w := range writes {
+		if !isLocal(w, upDevice) {
+			continue
+		}
+		if s.Waiting == 0 {
+			var row struct {
+				At int64 `json:"server_updated_at"`
+			}
+			_ = json.Unmarshal(w.Data, &row)
+			s.OldestMS = row.At
+		}
+		s.Waiting++
+	}
+	return s, nil
+}
+
+// UpstreamRestored reports whether the hub's database was restored from a
+// backup since its link last ran (`outpost-server restored` gave it a new
+// timeline). A first run records the timeline and reports false.
+func (e *Engine) UpstreamRestored(ctx context.Context, site string) (bool, error) {
+	tx, err := e.Store.Begin(ctx, site)
+	if err != nil {
+		return false, fmt.Errorf("begin timeline check: %w", err)
+	}
+	defer tx.Rollback()
+	tl, err := tx.Timeline(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read timeline: %w", err)
+	}
+	known, err := tx.Meta(ctx, metaUpTimeline)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if err := tx.SetMeta(ctx, metaUpTimeline, []byte(tl)); err != nil {
+			return false, fmt.Errorf("record timeline: %w", err)
+		}
+		return false, commitOr(tx, "commit timeline")
+	case err != nil:
+		return false, fmt.Errorf("read link timeline: %w", err)
+	}
+	return string(known) != tl, nil
+}
+
+// UpstreamRecover brings a restored hub back (docs/design.md section 9):
+// its sequence continues above mark, the highest origin_seq central
+// applied, so no new write reuses a number central already took; its
+// unsent writes stay to be sent (those central took are answered applied
+// again, not applied twice); central's feed is pulled again from 0 (a
+// full pass) to bring back what the backup did not hold.
+func (e *Engine) UpstreamRecover(ctx context.Context, site string, mark int64) error {
+	tx, err := e.Store.Begin(ctx, site)
+	if err != nil {
+		return fmt.Errorf("begin recover: %w", err)
+	}
+	defer tx.Rollback()
+	seq, err := tx.Seq(ctx)
+	if err != nil {
+		return fmt.Errorf("read sequence: %w", err)
+	}
+	for ; seq <= mark; seq++ {
+		if _, err := tx.NextSeq(ctx); err != nil {
+			return fmt.Errorf("raise sequence: %w", err)
+		}
+	}
+	if err := setMetaInt(ctx, tx, metaUpCursor, 0); err != nil {
+		return err
+	}
+	tl, err := tx.Timeline(ctx)
+	if err != nil {
+		return fmt.Errorf("read timeline: %w", err)
+	}
+	if err := tx.SetMeta(ctx, metaUpTimeline, []byte(tl)); err != nil {
+		return fmt.Errorf("record timeline: %w", err)
+	}
+	return commitOr(tx, "commit recover")
+}
+
+// sameState says whether a stored state and central's row hold the same
+// values (server_updated_at aside: each tier stamps its own).
+func (e *Engine) sameState(table string, stored []byte, row protocol.Row) bool {
+	t, ok := e.Registry.Lookup(table)
+	if !ok {
+		return false
+	}
+	a, err := decodeRow(t, stored)
+	if err != nil {
+		return false
+	}
+	raw, err := json.Marshal(row)
+	if err != nil {
+		return false
+	}
+	b, err := decodeRow(t, raw)
+	if err != nil {
+		return false
+	}
+	delete(a, "server_updated_at")
+	delete(b, "server_updated_at")
+	return reflect.DeepEqual(a, b)
+}
