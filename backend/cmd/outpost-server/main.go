@@ -246,7 +246,7 @@ func serve(args []string, stderr io.Writer) error {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	upstream := fs.String("upstream", "", "central server's URL: serve as a site hub syncing with it (docs/design.md section 9)")
 	upstreamCode := fs.String("upstream-code", "", "enrollment code made at central with --role hub (first start only)")
-	upstreamEvery := fs.Duration("upstream-every", 2*time.Second, "interval of the hub's sync with central without news")
+	upstreamEvery := fs.Duration("upstream-every", 10*time.Second, "interval of the hub's sync with central without news (site writes and central's events start one at once)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -418,7 +418,7 @@ func startLink(ctx context.Context, srv *server.Server, id uplink.Identity, ever
 		}
 	}
 	if cur, err := link.Cursor(ctx); err == nil && cur == 0 {
-		log.Info("first start: pulling the site from central", "site", id.Site)
+		log.Info("pulling the whole site from central before serving", "site", id.Site)
 		if err := link.Once(ctx); err != nil {
 			log.Warn("the first pull from central failed; serving the site's devices and retrying", "err", err)
 		} else {

@@ -28,7 +28,7 @@ type Config struct {
 	// Local receives the hub site's sequence after its devices' writes
 	// (Server.Subscribe), nil to rely on Every alone.
 	Local <-chan int64
-	// Every is the interval of a sync without news from either side (2 s).
+	// Every is the interval of a sync without news from either side (10 s).
 	Every time.Duration
 	// Retry bounds the wait after a failed sync (1 s doubling to 30 s).
 	Retry time.Duration
@@ -59,12 +59,21 @@ type Link struct {
 	lastEr atomic.Pointer[string]
 	// checked: Recover found nothing to do, or did it.
 	checked atomic.Bool
+	// state is linkUp or linkDown after the first sync, for the log's
+	// transitions.
+	state atomic.Int32
 }
+
+const (
+	linkUnknown int32 = iota
+	linkUp
+	linkDown
+)
 
 // New returns the link of cfg.ID.
 func New(cfg Config) (*Link, error) {
 	if cfg.Every <= 0 {
-		cfg.Every = 2 * time.Second
+		cfg.Every = 10 * time.Second
 	}
 	if cfg.Retry <= 0 {
 		cfg.Retry = time.Second
@@ -160,10 +169,19 @@ func (l *Link) Once(ctx context.Context) error {
 		l.up.Store(false)
 		msg := err.Error()
 		l.lastEr.Store(&msg)
-		if ctx.Err() == nil {
-			l.cfg.Log.Warn("sync with central failed", "err", err)
+		switch {
+		case ctx.Err() != nil:
+		case l.state.Swap(linkDown) != linkDown:
+			// Said once when the link goes down (a cut of days would
+			// otherwise log every retry); the retries go to debug.
+			l.cfg.Log.Warn("the link to central is down; the site keeps working and catches up when it returns", "err", err)
+		default:
+			l.cfg.Log.Debug("sync with central failed again", "err", err)
 		}
 		return err
+	}
+	if l.state.Swap(linkUp) == linkDown {
+		l.cfg.Log.Info("the link to central is back up")
 	}
 	l.up.Store(true)
 	l.last.Store(time.Now().UnixMilli())
