@@ -126,9 +126,12 @@ func (hb *hubBatch) before(ctx context.Context, w *writer, p prepared) (protocol
 	}
 	v := cur.Version
 	res := protocol.PushResult{Table: p.Table, ID: p.ID, Status: protocol.StatusApplied, Version: &v}
-	if cur.DeviceID != hb.hub && p.record == nil {
-		// Another writer moved the row on since: the hub takes the row
-		// as it is here, as after a merge that changed nothing.
+	if cur.HLC != p.HLC && p.record == nil {
+		// The row moved on since that write (another writer's, or a
+		// later one of the hub's that the hub may no longer hold, after
+		// a restore): the hub takes the row as it is here, as after a
+		// merge that changed nothing. "applied" would make it skip this
+		// state as an echo of its own.
 		row, err := decodeRow(p.table, cur.Data)
 		if err != nil {
 			return res, false, err

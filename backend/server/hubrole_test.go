@@ -77,20 +77,23 @@ func TestHubRole_MarkAppliesNothingTwice(t *testing.T) {
 	op := h.enroll("s1", "operator")
 	dev := uuid.NewString()
 	id := uuid.NewString()
-	first := h.push(hub, hubChange("production_records", id, 0, nodeHLC(dev, 0, 1), 7, record(id, map[string]any{"quantity": 1}))).results()[0]
+	h0, h1 := nodeHLC(dev, -time.Second, 1), nodeHLC(dev, 0, 2)
+	first := h.push(hub, hubChange("production_records", id, 0, h1, 7, record(id, map[string]any{"quantity": 1}))).results()[0]
 	if first["status"] != "applied" {
 		t.Fatalf("first push: %v", first)
 	}
 	v1 := num(first["version"])
-	// The same write and an older one again, in a new batch, at or below
-	// the mark (7): nothing is applied.
-	again := h.push(hub,
-		hubChange("production_records", id, 0, nodeHLC(dev, 0, 9), 7, record(id, map[string]any{"quantity": 2})),
-		hubChange("production_records", id, 0, nodeHLC(dev, 0, 8), 5, record(id, map[string]any{"quantity": 3}))).results()
-	for _, r := range again {
-		if r["status"] != "applied" || num(r["version"]) != v1 {
-			t.Fatalf("a change at or below the mark: %v, want applied at %d", r, v1)
-		}
+	// The same write again, in a new batch, at or below the mark (7):
+	// answered applied at its version, nothing applied.
+	again := h.push(hub, hubChange("production_records", id, 0, h1, 7, record(id, map[string]any{"quantity": 1}))).results()[0]
+	if again["status"] != "applied" || num(again["version"]) != v1 {
+		t.Fatalf("the same write at the mark: %v, want applied at %d", again, v1)
+	}
+	// An older write below the mark (taken before, then overwritten by
+	// h1): answered merged with the row as it is, nothing applied.
+	older := h.push(hub, hubChange("production_records", id, 0, h0, 5, record(id, map[string]any{"quantity": 3}))).results()[0]
+	if older["status"] != "merged" || num(older["version"]) != v1 || num(older["row"].(map[string]any)["quantity"]) != 1 {
+		t.Fatalf("an older write below the mark: %v, want merged at %d with quantity 1", older, v1)
 	}
 	hist, err := h.st.History(context.Background(), "s1", "production_records", id)
 	if err != nil || len(hist) != 1 {
@@ -99,12 +102,24 @@ func TestHubRole_MarkAppliesNothingTwice(t *testing.T) {
 	// Another device moved the row on since: the re-sent write is answered
 	// merged with the row as it is, so the hub takes central's state.
 	h.push(op, change("production_records", id, "upsert", v1, op.hlc(0), record(id, map[string]any{"quantity": 4})))
-	res := h.push(hub, hubChange("production_records", id, 0, nodeHLC(dev, 0, 1), 7, record(id, map[string]any{"quantity": 1}))).results()[0]
+	res := h.push(hub, hubChange("production_records", id, 0, h1, 7, record(id, map[string]any{"quantity": 1}))).results()[0]
 	if res["status"] != "merged" || num(res["row"].(map[string]any)["quantity"]) != 4 {
 		t.Fatalf("a re-sent write after another device's: %v, want merged with quantity 4", res)
 	}
+	// The hub's own later write moved the row on (and a restored hub may
+	// not hold it): the older write sent again is answered merged with the
+	// row as it is, never applied, which would make the hub skip that
+	// state as an echo.
+	later := h.push(hub, hubChange("production_records", id, num(res["version"]), nodeHLC(dev, 0, 3), 8, record(id, map[string]any{"quantity": 6}))).results()[0]
+	if later["status"] != "applied" {
+		t.Fatalf("the hub's later write: %v", later)
+	}
+	res = h.push(hub, hubChange("production_records", id, 0, nodeHLC(dev, 0, 2), 7, record(id, map[string]any{"quantity": 1}))).results()[0]
+	if res["status"] != "merged" || num(res["row"].(map[string]any)["quantity"]) != 6 {
+		t.Fatalf("an older hub write sent again after a later one: %v, want merged with quantity 6", res)
+	}
 	// Above the mark: applied as usual, and the mark moves.
-	res = h.push(hub, hubChange("production_records", id, num(res["version"]), nodeHLC(dev, 0, 2), 8, record(id, map[string]any{"quantity": 5}))).results()[0]
+	res = h.push(hub, hubChange("production_records", id, num(res["version"]), nodeHLC(dev, 0, 4), 9, record(id, map[string]any{"quantity": 5}))).results()[0]
 	if res["status"] != "applied" {
 		t.Fatalf("a new write: %v", res)
 	}
