@@ -78,6 +78,23 @@ export function summary(c: Conflict): string {
     : t('conflicts.summary.record', { line: v('line_id', '?'), product: v('product_id') });
 }
 
+/** recordedOnSite: a site's own computer (a site hub) recorded the
+ * conflict (issue 19): its record names that owner; null or absent for
+ * one recorded at headquarters. (app.Conflict does not carry owner yet:
+ * read here when it does.) */
+export function recordedOnSite(c: Conflict): boolean {
+  return !!(c as Conflict & { owner?: string | null }).owner;
+}
+
+/** decidedOnSite: this computer's decision was refused because the
+ * conflict is decided at the site that recorded it (409
+ * resolve_at_owner, kept by the sync client as a refused decision with
+ * "resolve_at_owner: …" as its error). Deciding again here cannot help:
+ * a manager there decides, and the decision reaches this computer. */
+export function decidedOnSite(c: Conflict | null): boolean {
+  return !!c && c.status === 'open' && c.decision === 'stale' && (c.decisionError ?? '').startsWith('resolve_at_owner:');
+}
+
 export type Choices = { [field: string]: Choice | undefined };
 
 export class ConflictsView {
@@ -131,7 +148,9 @@ export class ConflictsView {
   // Resolved: nothing left to choose (the server refuses a second decision;
   // only an auto-resolved conflict can be reverted).
   isResolved = $derived(this.selected?.status === 'resolved');
-  canChoose = $derived(this.isManager && !this.isResolved);
+  // Decided at the site that recorded it: nothing to choose here either.
+  onSite = $derived(decidedOnSite(this.selected));
+  canChoose = $derived(this.isManager && !this.isResolved && !this.onSite);
   decidedKey = $derived(this.selected && this.selected.status === 'resolved' ? `${this.selected.id}:${this.selected.resolvedAt}` : '');
   local = $derived(localDecision(this.selected));
   hasLocal = $derived(!!this.local);

@@ -557,3 +557,91 @@ describe('ConflictsScreen in the operator’s language (issue 21)', () => {
     }
   });
 });
+
+describe('ConflictsScreen, a conflict recorded on site (issue 19)', () => {
+  // A site hub's conflict record carries its owner; a server that does not
+  // own it refuses a decision with resolve_at_owner, which the sync client
+  // keeps as a refused ("stale") decision with the code in its error.
+  const atOwner = 'resolve_at_owner: This conflict was recorded by a site hub and is decided there, by a manager of that site.';
+  const refused = () => conflict({ owner: 'hub-device-7', decision: 'stale', decisionError: atOwner });
+  const words = () => document.querySelector('section.conflicts')!.textContent!.replace(/\s+/g, ' ');
+  afterEach(() => setLocale(null));
+
+  it('a decision refused because the site decides it: says so in plain words and offers no decision', async () => {
+    installBackend({ ConflictService: { List: () => Promise.resolve([refused()]) } });
+    render(ConflictsScreen);
+    const why = await screen.findByTestId('decided-on-site');
+    expect(why.textContent!.replace(/\s+/g, ' ').trim()).toBe(
+      'Decided on site This conflict was recorded on the site’s own computer, and a manager there decides it. ' +
+        'Your decision was not taken; theirs reaches this computer by itself.',
+    );
+    // Not "decide again": nothing to choose, no reason, no Resolve.
+    expect(screen.queryByTestId('stale')).toBeNull();
+    expect(words()).not.toContain('Decide again');
+    for (const id of ['resolve', 'take-theirs', 'take-mine', 'take-base']) expect(screen.queryByTestId(id)).toBeNull();
+    expect(screen.queryByLabelText(/Reason/)).toBeNull();
+    const cells = [...document.querySelectorAll('[data-testid="diff"] button.cell')] as HTMLButtonElement[];
+    expect(cells.length).toBeGreaterThan(0);
+    for (const c of cells) expect(c.disabled).toBe(true);
+    expect(screen.queryByLabelText(/^Result for/)).toBeNull();
+    // The inbox says where it is decided; no code, hub or server in the words.
+    expect(screen.getByTestId('inbox').textContent).toContain('Decided on site');
+    expect(words()).not.toMatch(/resolve_at_owner|\bhub\b|server|hub-device-7/i);
+  });
+
+  it('says it in the manager’s language, every word from the message files', async () => {
+    setLocale('de');
+    installBackend({ ConflictService: { List: () => Promise.resolve([refused()]) } });
+    render(ConflictsScreen);
+    expect((await screen.findByTestId('decided-on-site')).textContent).toContain('Vor Ort entschieden');
+    setLocale('en-XA');
+    await vi.waitFor(() => expect(screen.getByTestId('decided-on-site').textContent).toMatch(/^\s*⟦/));
+    const left = screen.getByTestId('decided-on-site').textContent!.replace(/⟦[^⟧]*⟧/g, ' ');
+    expect(left.match(/[A-Za-z]{2,}/g) ?? []).toEqual([]);
+    const badges = [...screen.getByTestId('inbox').querySelectorAll('.badge')].map((b) => b.textContent!.trim());
+    for (const b of badges) expect(b).toMatch(/^⟦.*⟧$/);
+  });
+
+  it('when Resolve comes back refused for the site, shows that instead of "decide again"', async () => {
+    let list = [conflict({ owner: 'hub-device-7' })];
+    const Resolve = vi.fn(() => {
+      list = [refused()];
+      return Promise.resolve('stale');
+    });
+    installBackend({ ConflictService: { List: () => Promise.resolve(list), Resolve } });
+    render(ConflictsScreen);
+    await fireEvent.click(await screen.findByTestId('take-theirs'));
+    await fireEvent.input(screen.getByLabelText(/Reason/), { target: { value: 'Counted again' } });
+    await fireEvent.click(screen.getByTestId('resolve'));
+    await screen.findByTestId('decided-on-site');
+    expect(Resolve).toHaveBeenCalled();
+    expect(words()).not.toMatch(/decide again/i);
+    expect(screen.queryByTestId('resolve')).toBeNull();
+  });
+
+  it('labels a conflict recorded on site, and a manager still decides it until the site says otherwise', async () => {
+    installBackend({
+      ConflictService: {
+        List: () => Promise.resolve([conflict({ owner: 'hub-device-7' }), conflict({ id: 'c2', rowId: 'r2', owner: null })]),
+      },
+    });
+    render(ConflictsScreen);
+    expect((await screen.findByTestId('recorded-on-site')).textContent!.trim()).toBe('Recorded on site');
+    expect(screen.getByTestId('resolve')).toBeTruthy();
+    expect(screen.queryByTestId('decided-on-site')).toBeNull();
+    const entries = [...screen.getByTestId('inbox').querySelectorAll('li')].map((li) => li.textContent!);
+    expect(entries.filter((e) => e.includes('Recorded on site'))).toHaveLength(1);
+  });
+
+  it('a plain stale decision still asks to decide again', async () => {
+    installBackend({
+      ConflictService: {
+        List: () => Promise.resolve([conflict({ decision: 'stale', decisionError: 'stale_base: the row changed', staleVersion: 4 })]),
+      },
+    });
+    render(ConflictsScreen);
+    expect((await screen.findByTestId('stale')).textContent).toContain('decide again');
+    expect(screen.getByTestId('resolve')).toBeTruthy();
+    expect(screen.queryByTestId('decided-on-site')).toBeNull();
+  });
+});
