@@ -68,6 +68,10 @@ type Conflict struct {
 	// holds it then.
 	RowVersion int64 `json:"rowVersion"`
 	Decided    any   `json:"decided"`
+	// Owner is set when a site hub recorded the conflict (docs/design.md
+	// section 9): it is decided on that site, by a manager there; "" for a
+	// conflict recorded at headquarters.
+	Owner string `json:"owner"`
 }
 
 // HistoryEntry is one stored version of a record: who wrote it (the
@@ -187,6 +191,7 @@ func (c *ConflictService) List() ([]Conflict, error) {
 			Reason        *string        `json:"reason"`
 			TheirsVersion int64          `json:"theirs_version"`
 			RowVersion    int64          `json:"row_version"`
+			Owner         *string        `json:"owner"`
 		}
 		if err := json.Unmarshal(r.Record, &w); err != nil {
 			slog.Warn("skip unreadable conflict record", "id", r.ID, "err", err)
@@ -222,6 +227,9 @@ func (c *ConflictService) List() ([]Conflict, error) {
 		}
 		if w.Reason != nil {
 			v.Reason = *w.Reason
+		}
+		if w.Owner != nil {
+			v.Owner = *w.Owner
 		}
 		if d, ok := byID[r.ID]; ok && r.Status == "open" {
 			v.Decision, v.DecisionError, v.StaleVersion = d.State, d.Error, d.StaleVersion

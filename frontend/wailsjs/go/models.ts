@@ -28,6 +28,7 @@ export namespace app {
 	    staleVersion: number;
 	    rowVersion: number;
 	    decided: any;
+	    owner: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new Conflict(source);
@@ -62,6 +63,7 @@ export namespace app {
 	        this.staleVersion = source["staleVersion"];
 	        this.rowVersion = source["rowVersion"];
 	        this.decided = source["decided"];
+	        this.owner = source["owner"];
 	    }
 	}
 	export class Counts {

@@ -79,11 +79,10 @@ export function summary(c: Conflict): string {
 }
 
 /** recordedOnSite: a site's own computer (a site hub) recorded the
- * conflict (issue 19): its record names that owner; null or absent for
- * one recorded at headquarters. (app.Conflict does not carry owner yet:
- * read here when it does.) */
+ * conflict (issue 19): its record names that owner; "" for one recorded
+ * at headquarters. */
 export function recordedOnSite(c: Conflict): boolean {
-  return !!(c as Conflict & { owner?: string | null }).owner;
+  return !!c.owner;
 }
 
 /** decidedOnSite: this computer's decision was refused because the
