@@ -1,0 +1,146 @@
+package uplink_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+)
+
+// rate reads target_rate_per_hour of a stored line configuration.
+func rate(row map[string]any) string { return fmt.Sprint(row["target_rate_per_hour"]) }
+
+// A site manager edits the line's notes; central's manager changes its
+// rate meanwhile. Central merges the hub's write (disjoint fields) and
+// answers merged. While that push is on the wire the site manager edits
+// the notes again, on the hub's row as it was (rate still the old one).
+// UpstreamAnswer sets the row's base to central's merged version for
+// every later hub write of the row, so the re-edit is pushed as if it had
+// been made on the merged state: central applies it whole and the rate
+// goes back to the old value, silently (no conflict, no auto_resolved
+// record). Central's manager's change is lost.
+func TestAttack_HubReEditDuringPushRevertsCentralsMergedChange(t *testing.T) {
+	const site = "plant-m"
+	central := newNode(t, "central")
+	hub := newHub(t, central, "hall", site)
+	mgr := enrollDevice(t, central, "office", site, protocol.RoleManager)
+	bm := enrollDevice(t, hub, "hall office", site, protocol.RoleManager)
+	cfg := uuid.NewString()
+	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "start"), protocol.OpUpsert)
+	converge(t, 20*time.Second, mgr, bm)
+
+	// Drive the link by hand: one push, with a site write while it is on
+	// the wire.
+	hub.stop()
+	ctx := t.Context()
+	id := hub.link.Identity()
+	eng := hub.srv.Engine()
+	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "checked valves"), protocol.OpUpsert)
+	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert)
+	body, ok, err := eng.UpstreamBatch(ctx, site, id.Device, 500)
+	if err != nil || !ok {
+		t.Fatalf("upstream batch: %v %v", ok, err)
+	}
+	resp, err := upstreamAPI(t, hub).Push(ctx, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := resp.Results[0].Status; s != protocol.StatusMerged {
+		t.Fatalf("central's answer to the site's notes: %s, want merged", s)
+	}
+	// On the wire back: the site manager edits the notes again.
+	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "checked valves twice"), protocol.OpUpsert)
+	if _, _, err := eng.UpstreamAnswer(ctx, site, id.Device, resp); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := hub.link.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	row, _, _ := central.current(t, site, protocol.TableLineConfigs, cfg)
+	if rate(row) != "70" && len(central.openAt(t, site, cfg)) == 0 {
+		t.Fatalf("central's row after the site's re-edit: rate %s, notes %v; want central's manager's rate 70 kept (or a conflict): the re-edit was pushed on the merged version it never saw", rate(row), row["notes"])
+	}
+}
+
+// A site manager's decision on central's conflict is forwarded by the hub
+// and taken by central; before the hub writes central's result on site
+// (AdoptResolved), another site manager saves an unrelated edit of the
+// row (notes) on the hub's row as it was. AdoptResolved leaves the row to
+// that write ("it goes to central and meets the decision there"). Central
+// stored the decision with the hub as its writer, so the risk is the push
+// being taken as "a device never conflicting with itself" and applied
+// whole over the decision. It holds: WrittenByOthers counts a resolution
+// as another writer, so central merges the notes into the decision.
+func TestAttack_HubForwardedDecisionOverturnedByConcurrentSiteEdit(t *testing.T) {
+	const site = "plant-f"
+	central := newNode(t, "central")
+	var once sync.Once
+	var interleave func()
+	hub := newHookedHub(t, central, "hall", site, func(next forwardFunc) forwardFunc {
+		return func(ctx context.Context, id string, req protocol.ResolveRequest) (int64, error) {
+			v, err := next(ctx, id, req)
+			if err == nil {
+				once.Do(func() { interleave() })
+			}
+			return v, err
+		}
+	})
+	mgr := enrollDevice(t, central, "office", site, protocol.RoleManager)
+	bm := enrollDevice(t, hub, "hall office", site, protocol.RoleManager)
+	bm2 := enrollDevice(t, hub, "hall office 2", site, protocol.RoleManager)
+	cfg := uuid.NewString()
+	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "start"), protocol.OpUpsert)
+	converge(t, 20*time.Second, mgr, bm, bm2)
+
+	// A clash judged at central: central's record (owner null).
+	hub.cut(true)
+	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 130, "start"), protocol.OpUpsert)
+	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert)
+	hub.cut(false)
+	var rec string
+	waitFor(t, "central's record at the hub", func() bool { rec, _ = openRecord(bm, cfg); return rec != "" }, bm)
+	settled(t, central, hub, site)
+	bm2.pull()
+
+	// The second manager's unrelated edit lands while the decision is
+	// forwarded (after central took it).
+	var wrote error
+	interleave = func() {
+		k := rowKey{protocol.TableLineConfigs, cfg}
+		bm2.mu.Lock()
+		base := bm2.versions[k]
+		bm2.mu.Unlock()
+		raw, _ := json.Marshal(lineConfig(cfg, "R1", 70, "pump replaced"))
+		c := protocol.Change{Table: protocol.TableLineConfigs, ID: cfg, Op: protocol.OpUpsert, BaseVersion: base, HLC: bm2.hlc(), Row: raw}
+		b, _ := json.Marshal(protocol.PushRequest{BatchID: uuid.NewString(), Changes: []protocol.Change{c}})
+		resp, err := bm2.api.Push(context.Background(), b)
+		if err == nil && resp.Results[0].Status != protocol.StatusApplied {
+			err = fmt.Errorf("the unrelated edit at the hub: %+v", resp.Results[0])
+		}
+		wrote = err
+	}
+	if err := resolve(bm, rec, cfg, 95); err != nil {
+		t.Fatalf("forwarded resolve: %v", err)
+	}
+	if wrote != nil {
+		t.Fatal(wrote)
+	}
+	waitFor(t, "the decision at central", func() bool { return mgr.conflicts()[rec]["status"] == protocol.ConflictResolved }, mgr)
+	settled(t, central, hub, site)
+	time.Sleep(300 * time.Millisecond)
+	settled(t, central, hub, site)
+
+	row, _, _ := central.current(t, site, protocol.TableLineConfigs, cfg)
+	if rate(row) != "95" && len(central.openAt(t, site, cfg)) == 0 {
+		t.Fatalf("central's row after the forwarded decision (95) and a concurrent notes edit on site: rate %s, notes %v, no open conflict: the decision was overturned silently", rate(row), row["notes"])
+	}
+}
