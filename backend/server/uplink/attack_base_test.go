@@ -144,3 +144,51 @@ func TestAttack_HubForwardedDecisionOverturnedByConcurrentSiteEdit(t *testing.T)
 		t.Fatalf("central's row after the forwarded decision (95) and a concurrent notes edit on site: rate %s, notes %v, no open conflict: the decision was overturned silently", rate(row), row["notes"])
 	}
 }
+
+// The same race with a clash: central answers the hub's rate (130)
+// conflict (central's manager set 70; the row stays 70 under review). A
+// notes edit made on site while that answer was on the wire, on the hub's
+// row (rate 130), is pushed on central's version 70 as its base: central
+// applies it whole, so the contested 130 replaces 70 with nobody having
+// decided, and the open conflict no longer describes the row.
+func TestAttack_HubReEditDuringPushBypassesCentralsOpenConflict(t *testing.T) {
+	const site = "plant-c"
+	central := newNode(t, "central")
+	hub := newHub(t, central, "hall", site)
+	mgr := enrollDevice(t, central, "office", site, protocol.RoleManager)
+	bm := enrollDevice(t, hub, "hall office", site, protocol.RoleManager)
+	cfg := uuid.NewString()
+	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "start"), protocol.OpUpsert)
+	converge(t, 20*time.Second, mgr, bm)
+
+	hub.stop()
+	ctx := t.Context()
+	id := hub.link.Identity()
+	eng := hub.srv.Engine()
+	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 130, "start"), protocol.OpUpsert)
+	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert)
+	body, ok, err := eng.UpstreamBatch(ctx, site, id.Device, 500)
+	if err != nil || !ok {
+		t.Fatalf("upstream batch: %v %v", ok, err)
+	}
+	resp, err := upstreamAPI(t, hub).Push(ctx, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := resp.Results[0].Status; s != protocol.StatusConflict {
+		t.Fatalf("central's answer to the site's rate: %s, want conflict", s)
+	}
+	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 130, "pump replaced"), protocol.OpUpsert)
+	if _, _, err := eng.UpstreamAnswer(ctx, site, id.Device, resp); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := hub.link.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	row, _, _ := central.current(t, site, protocol.TableLineConfigs, cfg)
+	if rate(row) != "70" {
+		t.Fatalf("central's row while its conflict (130 vs 70) is open: rate %s, notes %v; want 70 until a manager decides", rate(row), row["notes"])
+	}
+}
