@@ -83,6 +83,13 @@ type forwardFunc func(ctx context.Context, id string, req protocol.ResolveReques
 // interleave a site write with a forward deterministically).
 func newHookedHub(t *testing.T, central *node, name, site string, wrap func(forwardFunc) forwardFunc) *node {
 	t.Helper()
+	return newHubWith(t, central, name, site, wrap, io.Discard)
+}
+
+// newHubWith is newHub with forwarded resolves through wrap and the link's
+// log written to logw.
+func newHubWith(t *testing.T, central *node, name, site string, wrap func(forwardFunc) forwardFunc, logw io.Writer) *node {
+	t.Helper()
 	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), name+".db"))
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +115,7 @@ func newHookedHub(t *testing.T, central *node, name, site string, wrap func(forw
 		ForwardResolve: fwd})
 	local, cancel, _ := h.srv.Subscribe(context.Background(), id.Site)
 	link, err = uplink.New(uplink.Config{Engine: h.srv.Engine(), ID: id, Every: 100 * time.Millisecond, Retry: 100 * time.Millisecond,
-		Publish: h.srv.Publish, Local: local, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Publish: h.srv.Publish, Local: local, Log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
