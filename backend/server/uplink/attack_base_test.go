@@ -192,3 +192,90 @@ func TestAttack_HubReEditDuringPushBypassesCentralsOpenConflict(t *testing.T) {
 		t.Fatalf("central's row while its conflict (130 vs 70) is open: rate %s, notes %v; want 70 until a manager decides", rate(row), row["notes"])
 	}
 }
+
+// The same loss with no race at all, through the running link: while the
+// link is cut the hub persists its batch on the first failed attempt
+// (the notes edit) and re-sends it unchanged; every later site edit of the
+// row made during the cut is outside that batch. When the link returns,
+// central merges the batch (its manager changed the rate meanwhile), and
+// the later edit is pushed on the merged version: the manager's rate is
+// reverted. Any row edited twice on site during a cut, and changed at
+// central meanwhile, loses central's change.
+func TestAttack_HubSecondEditDuringCutRevertsCentralsMergedChange(t *testing.T) {
+	const site = "plant-w"
+	central := newNode(t, "central")
+	hub := newHub(t, central, "hall", site)
+	mgr := enrollDevice(t, central, "office", site, protocol.RoleManager)
+	bm := enrollDevice(t, hub, "hall office", site, protocol.RoleManager)
+	cfg := uuid.NewString()
+	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "start"), protocol.OpUpsert)
+	converge(t, 20*time.Second, mgr, bm)
+
+	hub.cut(true)
+	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "checked valves"), protocol.OpUpsert)
+	// The link tries (and fails) while cut: its batch is persisted.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := hub.st.Meta(t.Context(), site, "up/batch"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the hub never built its batch")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "checked valves twice"), protocol.OpUpsert)
+	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert)
+	hub.cut(false)
+	settled(t, central, hub, site)
+	time.Sleep(300 * time.Millisecond)
+	settled(t, central, hub, site)
+	row, _, _ := central.current(t, site, protocol.TableLineConfigs, cfg)
+	if rate(row) != "70" && len(central.openAt(t, site, cfg)) == 0 {
+		t.Fatalf("central's row after the site's two edits during the cut: rate %s, notes %v; want central's manager's rate 70 kept (or a conflict)", rate(row), row["notes"])
+	}
+}
+
+// The same with last-writer-wins (production records, the busiest table):
+// a record edited twice on site during a cut (the first edit in the
+// persisted batch, the second after it), then at headquarters, last. On
+// return central judges the first site edit superseded by headquarters'
+// later one and answers with its version; the hub then pushes the second
+// site edit on that version, and central applies it without judging it:
+// headquarters' later write is overwritten although the auto_resolved
+// record of the first clash says it won, and the second clash is never
+// judged (no record of it).
+func TestAttack_HubSecondEditDuringCutOverwritesCentralsLaterWrite(t *testing.T) {
+	const site = "plant-v"
+	central := newNode(t, "central")
+	hub := newHub(t, central, "hall", site)
+	hq := enrollDevice(t, central, "hq", site, protocol.RoleOperator)
+	a1 := enrollDevice(t, hub, "line 1", site, protocol.RoleOperator)
+	id := uuid.NewString()
+	hq.write(protocol.TableProductionRecords, record(id, "L1", 1), protocol.OpUpsert)
+	converge(t, 20*time.Second, hq, a1)
+
+	hub.cut(true)
+	a1.write(protocol.TableProductionRecords, record(id, "L1", 2), protocol.OpUpsert)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := hub.st.Meta(t.Context(), site, "up/batch"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the hub never built its batch")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	a1.write(protocol.TableProductionRecords, record(id, "L1", 3), protocol.OpUpsert)
+	time.Sleep(20 * time.Millisecond)
+	hq.write(protocol.TableProductionRecords, record(id, "L1", 50), protocol.OpUpsert) // the latest write of all
+	hub.cut(false)
+	settled(t, central, hub, site)
+	time.Sleep(300 * time.Millisecond)
+	settled(t, central, hub, site)
+	row, _, _ := central.current(t, site, protocol.TableProductionRecords, id)
+	if row["quantity"] != float64(50) {
+		t.Fatalf("central's record after the cut: quantity %v; want headquarters' 50, the latest write (lww)", row["quantity"])
+	}
+}
