@@ -128,16 +128,21 @@ func TestAttack_HubForwardedDecisionOverturnedByConcurrentSiteEdit(t *testing.T)
 		}
 		wrote = err
 	}
+	// The link's loop stops so that its pull cannot bring the decision
+	// before the edit (forwarding does not need the loop).
+	hub.stop()
 	if err := resolve(bm, rec, cfg, 95); err != nil {
 		t.Fatalf("forwarded resolve: %v", err)
 	}
 	if wrote != nil {
 		t.Fatal(wrote)
 	}
+	for i := 0; i < 3; i++ {
+		if err := hub.link.Once(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	waitFor(t, "the decision at central", func() bool { return mgr.conflicts()[rec]["status"] == protocol.ConflictResolved }, mgr)
-	settled(t, central, hub, site)
-	time.Sleep(300 * time.Millisecond)
-	settled(t, central, hub, site)
 
 	row, _, _ := central.current(t, site, protocol.TableLineConfigs, cfg)
 	if rate(row) != "95" && len(central.openAt(t, site, cfg)) == 0 {
