@@ -1,0 +1,149 @@
+package uplink_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/server"
+	"github.com/outpost-app/outpost/backend/server/sqlitestore"
+	"github.com/outpost-app/outpost/backend/server/uplink"
+	"github.com/outpost-app/outpost/backend/syncclient"
+	"github.com/outpost-app/outpost/backend/syncclient/faultproxy"
+)
+
+// Helpers of the review's attacks on site hubs (issue 19).
+
+// current returns n's current state of a row (its last stored version) and
+// whether it is a tombstone; ok is false when n holds no version of it.
+func (n *node) current(t *testing.T, site, table, id string) (row map[string]any, deleted, ok bool) {
+	t.Helper()
+	h, err := n.st.History(context.Background(), site, table, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) == 0 {
+		return nil, false, false
+	}
+	if err := json.Unmarshal(h[len(h)-1].Data, &row); err != nil {
+		t.Fatal(err)
+	}
+	return row, row["deleted_at"] != nil, true
+}
+
+// settled waits until the hub's link is up with nothing waiting for
+// central and its cursor at central's sequence, or fails the test.
+func settled(t *testing.T, central, hub *node, site string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		h := hub.link.Health(t.Context())
+		cur, _ := hub.link.Cursor(t.Context())
+		st, _ := central.st.SiteState(t.Context(), site)
+		if h.Up && h.Waiting == 0 && cur >= st.Seq {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's link did not settle: %+v, cursor %d of %d", hub.name, h, cur, st.Seq)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// commitAll makes every device pull twice, so the hub (or central) records
+// the whole feed as committed by each (a pull commits the cursor it asks
+// from).
+func commitAll(devs ...*device) {
+	for _, d := range devs {
+		d.pull()
+		d.pull()
+	}
+}
+
+// upstreamAPI is the hub's own wire client to central (its token), to
+// drive the link's steps by hand.
+func upstreamAPI(t *testing.T, h *node) *syncclient.API {
+	t.Helper()
+	id := h.link.Identity()
+	api, err := syncclient.NewAPI(id.URL, id.Token, syncclient.HTTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api
+}
+
+type forwardFunc func(ctx context.Context, id string, req protocol.ResolveRequest) (int64, error)
+
+// newHookedHub is newHub whose forwarded resolves go through wrap (to
+// interleave a site write with a forward deterministically).
+func newHookedHub(t *testing.T, central *node, name, site string, wrap func(forwardFunc) forwardFunc) *node {
+	t.Helper()
+	return newHubWith(t, central, name, site, wrap, io.Discard)
+}
+
+// newHubWith is newHub with forwarded resolves through wrap and the link's
+// log written to logw.
+func newHubWith(t *testing.T, central *node, name, site string, wrap func(forwardFunc) forwardFunc, logw io.Writer) *node {
+	t.Helper()
+	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), name+".db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := &node{name: name, st: st}
+	p, err := faultproxy.New(central.ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	h.proxy = p
+	id, err := uplink.Enroll(t.Context(), h.st, p.URL(), central.code(t, site, protocol.RoleHub), name, syncclient.HTTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var link *uplink.Link
+	fwd := wrap(func(ctx context.Context, cid string, req protocol.ResolveRequest) (int64, error) {
+		return link.ForwardResolve(ctx, cid, req)
+	})
+	h.start(t, server.Config{HubID: id.Device,
+		Upstream:       func(ctx context.Context) *protocol.UpstreamHealth { return link.Health(ctx) },
+		ForwardResolve: fwd})
+	local, cancel, _ := h.srv.Subscribe(context.Background(), id.Site)
+	link, err = uplink.New(uplink.Config{Engine: h.srv.Engine(), ID: id, Every: 100 * time.Millisecond, Retry: 100 * time.Millisecond,
+		Publish: h.srv.Publish, Local: local, Log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.link = link
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); link.Run(runCtx) }()
+	h.stop = func() { stop(); <-done; cancel() }
+	t.Cleanup(h.stop)
+	return h
+}
+
+// openAt returns the open conflict records n holds about row id.
+func (n *node) openAt(t *testing.T, site, row string) []map[string]any {
+	t.Helper()
+	rows, err := n.st.Changes(context.Background(), site, 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, r := range rows {
+		if r.Table != protocol.TableConflicts {
+			continue
+		}
+		var rec map[string]any
+		if json.Unmarshal(r.Data, &rec) == nil && rec["row_id"] == row && rec["status"] == protocol.ConflictOpen {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
