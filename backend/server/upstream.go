@@ -243,6 +243,22 @@ func (e *Engine) UpstreamAnswer(ctx context.Context, site, upDevice string, resp
 		if res.Version == nil {
 			continue
 		}
+		if res.Status != protocol.StatusApplied {
+			// Central's state is not the site's: when a later site write
+			// of the row waits (made on the site's state, before this
+			// answer), it keeps the base it would have had, so central
+			// judges it against its own state (merge, lww, or a
+			// conflict) instead of taking it as made on this version,
+			// which would overwrite central's change unseen. The held
+			// change stays for that write's answer.
+			cur, exists, err := w.current(ctx, c.Table, c.ID)
+			if err != nil {
+				return 0, nil, err
+			}
+			if exists && isLocal(cur, upDevice) && cur.Version > b.Last {
+				continue
+			}
+		}
 		if err := setMetaInt(ctx, tx, rowMetaKey(metaUpBase, c.Table, c.ID), *res.Version); err != nil {
 			return 0, nil, err
 		}

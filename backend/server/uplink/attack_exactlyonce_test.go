@@ -124,7 +124,10 @@ func TestAttack_HubKilledBeforeAnswerAfterCentralForgotTheBatch(t *testing.T) {
 	hq.write(protocol.TableProductionRecords, record(id, "L1", 50), protocol.OpUpsert)
 	// Restart on the same database.
 	// (a1 keeps the first server's address: the same database.)
+	hub.srv.Close()
+	hub.ts.Close()
 	hub.serveHub(t, ident)
+	hub.run(t)
 	settled(t, central, hub, site)
 	converge(t, 20*time.Second, hq, a1)
 	checkOnce(t, central, site, a1)
