@@ -82,6 +82,15 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("enroll: %w", err)
 	}
+	if s.cfg.HubSite != "" && (dev.SiteID != s.cfg.HubSite || dev.Role == protocol.RoleHub) {
+		// A site hub serves its own site's terminals only: another
+		// site's writes would be taken here and never reach
+		// headquarters. The code was made by mistake; its device goes.
+		if err := s.cfg.Store.RevokeDevice(ctx, dev.ID, now.UnixMilli()); err != nil {
+			return fmt.Errorf("revoke a device of another site: %w", err)
+		}
+		return errf(http.StatusForbidden, "forbidden", "This is the site computer of %s; it enrolls that site's terminals only. Ask for a code of %s, or for a code made at headquarters.", s.cfg.HubSite, s.cfg.HubSite)
+	}
 	if err := s.cfg.Store.ReleaseEnrollSlot(ctx, slot); err != nil {
 		// The device is enrolled; the slot only counts against the
 		// address for a minute.

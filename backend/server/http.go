@@ -229,6 +229,9 @@ func (s *Server) authenticate(r *http.Request) (Device, error) {
 	if dev.RevokedAt != 0 {
 		return Device{}, errf(http.StatusUnauthorized, "device_revoked", "This device was revoked by an administrator and can no longer sync.")
 	}
+	if s.cfg.HubSite != "" && dev.SiteID != s.cfg.HubSite {
+		return Device{}, errf(http.StatusForbidden, "forbidden", "This is the site computer of %s; this device belongs to another site.", s.cfg.HubSite)
+	}
 	now := s.cfg.Now().UnixMilli()
 	if now-dev.LastSeen > touchEvery.Milliseconds() {
 		if err := s.cfg.Store.TouchDevice(r.Context(), dev.ID, now); err != nil {

@@ -42,6 +42,9 @@ type Config struct {
 	// HubID is a site hub's device id at central (Engine.HubID); empty on
 	// central.
 	HubID string
+	// HubSite is the one site a hub serves (its site at central): it
+	// enrolls and serves that site's devices only. Empty on central.
+	HubSite string
 	// ForwardResolve sends a resolve of one of central's conflict records
 	// to central (a hub's link): central's new version of the row, or
 	// ErrUpstreamUnavailable, or an *UpstreamRefusal. Nil on central.

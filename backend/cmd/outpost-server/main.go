@@ -279,7 +279,7 @@ func serve(args []string, stderr io.Writer) error {
 		}
 		// Set before the server listens: health and resolves ask the
 		// link from then on.
-		cfg.HubID = id.Device
+		cfg.HubID, cfg.HubSite = id.Device, id.Site
 		cfg.Upstream = func(ctx context.Context) *protocol.UpstreamHealth { return link.Health(ctx) }
 		cfg.ForwardResolve = func(ctx context.Context, cid string, req protocol.ResolveRequest) (int64, error) {
 			return link.ForwardResolve(ctx, cid, req)
@@ -446,6 +446,17 @@ func enroll(args []string, stdout io.Writer) error {
 		return usageError{errors.New("enroll needs --site and --role")}
 	}
 	return withStore(*db, func(ctx context.Context, st server.Store) error {
+		// A site hub's database enrolls its own site's terminals only.
+		if id, err := uplink.LoadIdentity(ctx, st); err == nil {
+			if *role == protocol.RoleHub {
+				return usageError{errors.New("this is a site hub's database: hub codes are made at central")}
+			}
+			if *site != id.Site {
+				return usageError{fmt.Errorf("this is the site hub of %q: it enrolls that site's terminals only (--site %q)", id.Site, id.Site)}
+			}
+		} else if !errors.Is(err, server.ErrNotFound) {
+			return err
+		}
 		now := time.Now()
 		code, err := server.CreateEnrollCode(ctx, st, *site, *role, *ttl, *uses, now)
 		if errors.Is(err, server.ErrBadArgument) {

@@ -110,7 +110,7 @@ func newHubWith(t *testing.T, central *node, name, site string, wrap func(forwar
 	fwd := wrap(func(ctx context.Context, cid string, req protocol.ResolveRequest) (int64, error) {
 		return link.ForwardResolve(ctx, cid, req)
 	})
-	h.start(t, server.Config{HubID: id.Device,
+	h.start(t, server.Config{HubID: id.Device, HubSite: id.Site,
 		Upstream:       func(ctx context.Context) *protocol.UpstreamHealth { return link.Health(ctx) },
 		ForwardResolve: fwd})
 	local, cancel, _ := h.srv.Subscribe(context.Background(), id.Site)

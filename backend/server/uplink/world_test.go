@@ -146,7 +146,7 @@ func newHub(t *testing.T, central *node, name, site string) *node {
 func (h *node) serveHub(t *testing.T, id uplink.Identity) {
 	t.Helper()
 	var link *uplink.Link
-	h.start(t, server.Config{HubID: id.Device,
+	h.start(t, server.Config{HubID: id.Device, HubSite: id.Site,
 		Upstream: func(ctx context.Context) *protocol.UpstreamHealth { return link.Health(ctx) },
 		ForwardResolve: func(ctx context.Context, cid string, req protocol.ResolveRequest) (int64, error) {
 			return link.ForwardResolve(ctx, cid, req)
