@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/outpost-app/outpost/backend/hlc"
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
@@ -233,10 +234,16 @@ func (e *Engine) UpstreamAnswer(ctx context.Context, site, upDevice string, resp
 				continue
 			}
 			refused = append(refused, res)
+			if c.Table == protocol.TableConflicts {
+				continue // a record of the hub's own: logged by the link
+			}
 			if strings.HasPrefix(res.Error, protocol.CodeRowDeleted) {
 				if err := e.tombstone(ctx, w, upDevice, c, b.Last); err != nil {
 					return 0, nil, err
 				}
+			}
+			if err := e.refusedRecord(ctx, w, c); err != nil {
+				return 0, nil, err
 			}
 			continue
 		}
@@ -322,6 +329,53 @@ func (e *Engine) adoptHeld(ctx context.Context, w *writer, upDevice string, c pr
 		return nil // a later hub write is on its way
 	}
 	return e.writeCentral(ctx, w, upDevice, held)
+}
+
+// refusedRecord keeps a site write central refused (other than
+// clock_ahead) as an open conflict the hub owns (docs/design.md section 9):
+// mine is the refused state, theirs the row as the site now holds it
+// (central's tombstone for row_deleted), so a manager on site sees the
+// write and decides. The record goes to central with the hub's writes.
+func (e *Engine) refusedRecord(ctx context.Context, w *writer, c protocol.Change) error {
+	t, ok := e.Registry.Lookup(c.Table)
+	if !ok {
+		return nil
+	}
+	mine, err := decodeRow(t, c.Row)
+	if err != nil {
+		return nil // not a row this hub can show: the refusal is logged
+	}
+	cur, exists, err := w.current(ctx, c.Table, c.ID)
+	if err != nil {
+		return err
+	}
+	var theirs protocol.Row
+	if exists {
+		if theirs, err = decodeRow(t, cur.Data); err != nil {
+			return err
+		}
+	}
+	fields := []string{}
+	for _, col := range t.Columns {
+		if col.Name == "server_updated_at" {
+			continue
+		}
+		if theirs == nil || !reflect.DeepEqual(mine[col.Name], theirs[col.Name]) {
+			fields = append(fields, col.Name)
+		}
+	}
+	writer := ""
+	if ts, err := hlc.Parse(c.HLC); err == nil {
+		writer = ts.Node
+	}
+	rec := conflictRecord{ID: uuid.NewString(), TableName: t.Name, RowID: c.ID, Status: protocol.ConflictOpen,
+		Mine: mine, Theirs: theirs, DeviceID: writer, CreatedAt: w.now, Fields: fields, Owner: e.owner(),
+		TheirsVersion: cur.Version, RowVersion: cur.Version}
+	w.rows[rowKey{protocol.TableConflicts, rec.ID}] = nil // a new record
+	if _, err := w.put(ctx, rec.stored(c.HLC, writer, w.now)); err != nil {
+		return fmt.Errorf("record the refused change: %w", err)
+	}
+	return nil
 }
 
 // tombstone deletes on site a row central refused row_deleted (its
