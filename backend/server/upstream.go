@@ -47,6 +47,10 @@ const (
 	// last known good; another one means the hub was restored from a
 	// backup (UpstreamRecover).
 	metaUpTimeline = "up/timeline"
+	// metaUpPass: 1 while a full pass of central's feed is under way;
+	// metaUpSeen + table/id marks each row it brought (EndUpstreamPass).
+	metaUpPass = "up/pass"
+	metaUpSeen = "up/seen/"
 )
 
 // upBatch is a persisted upstream batch: its request body and the hub
@@ -417,15 +421,106 @@ func (e *Engine) Republish(ctx context.Context, site, upDevice string, page prot
 		return 0, err
 	}
 	w := newWriter(tx, e.Registry, e.nowMS())
+	inPass, err := metaInt(ctx, tx, metaUpPass)
+	if err != nil {
+		return 0, err
+	}
 	for _, ch := range page.Changes {
 		if err := e.republishOne(ctx, w, upDevice, pushed, ch); err != nil {
 			return 0, fmt.Errorf("republish %s/%s: %w", ch.Table, ch.ID, err)
+		}
+		if inPass == 1 && ch.Table != protocol.TableConflicts {
+			if err := tx.SetMeta(ctx, rowMetaKey(metaUpSeen, ch.Table, ch.ID), []byte{1}); err != nil {
+				return 0, fmt.Errorf("mark row seen: %w", err)
+			}
 		}
 	}
 	if err := setMetaInt(ctx, tx, metaUpCursor, page.Cursor); err != nil {
 		return 0, err
 	}
 	if err := commitOr(tx, "commit republish"); err != nil {
+		return 0, err
+	}
+	return w.last, nil
+}
+
+// BeginUpstreamPass starts a full pass of central's feed (cursor 0): from
+// now on every row it brings is marked seen, until EndUpstreamPass.
+func (e *Engine) BeginUpstreamPass(ctx context.Context, site string) error {
+	tx, err := e.Store.Begin(ctx, site)
+	if err != nil {
+		return fmt.Errorf("begin pass: %w", err)
+	}
+	defer tx.Rollback()
+	if err := setMetaInt(ctx, tx, metaUpPass, 1); err != nil {
+		return err
+	}
+	return commitOr(tx, "commit pass start")
+}
+
+// EndUpstreamPass ends a full pass (docs/design.md section 3, "Full
+// passes", on the hub's link): a row the hub holds as central's state (a
+// republished one, or its own write central answered) that the pass did
+// not bring is gone at central (its tombstone purged there), and is
+// deleted on site as central's state; rows with a site write waiting stay
+// for central to judge. It returns the hub's sequence after its writes.
+func (e *Engine) EndUpstreamPass(ctx context.Context, site, upDevice string) (int64, error) {
+	seen, err := e.Store.MetaPrefix(ctx, site, metaUpSeen)
+	if err != nil {
+		return 0, fmt.Errorf("list rows seen: %w", err)
+	}
+	tx, err := e.Store.Begin(ctx, site)
+	if err != nil {
+		return 0, fmt.Errorf("begin pass end: %w", err)
+	}
+	defer tx.Rollback()
+	if inPass, err := metaInt(ctx, tx, metaUpPass); err != nil || inPass != 1 {
+		return 0, err
+	}
+	pushed, err := metaInt(ctx, tx, metaUpPushed)
+	if err != nil {
+		return 0, err
+	}
+	w := newWriter(tx, e.Registry, e.nowMS())
+	for after := int64(0); ; {
+		rows, err := e.Store.Changes(ctx, site, after, 5000)
+		if err != nil {
+			return 0, fmt.Errorf("read the site's rows: %w", err)
+		}
+		for _, r := range rows {
+			if r.Version > after {
+				after = r.Version
+			}
+			t, ok := e.Registry.Lookup(r.Table)
+			if !ok || tombstoneData(r.Data) || seen[rowMetaKey(metaUpSeen, r.Table, r.ID)] != nil {
+				continue
+			}
+			if isLocal(r, upDevice) && r.Version > pushed {
+				continue // a site write on its way: central judges it
+			}
+			row, err := decodeRow(t, r.Data)
+			if err != nil {
+				return 0, err
+			}
+			row["deleted_at"] = w.now
+			row["server_updated_at"] = w.now
+			if _, err := w.put(ctx, rowState(t, row, r.HLC, upDevice)); err != nil {
+				return 0, err
+			}
+		}
+		if len(rows) < 5000 {
+			break
+		}
+	}
+	for k := range seen {
+		if err := tx.SetMeta(ctx, k, nil); err != nil {
+			return 0, fmt.Errorf("forget rows seen: %w", err)
+		}
+	}
+	if err := tx.SetMeta(ctx, metaUpPass, nil); err != nil {
+		return 0, fmt.Errorf("end pass: %w", err)
+	}
+	if err := commitOr(tx, "commit pass end"); err != nil {
 		return 0, err
 	}
 	return w.last, nil

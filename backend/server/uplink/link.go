@@ -235,6 +235,11 @@ func (l *Link) pull(ctx context.Context) error {
 		return err
 	}
 	full := cursor == 0
+	if full {
+		if err := e.BeginUpstreamPass(ctx, id.Site); err != nil {
+			return err
+		}
+	}
 	for {
 		page, err := l.api.PullPage(ctx, syncclient.PullParams{Cursor: cursor, Limit: protocol.MaxPullLimit, Committed: cursor, Full: full})
 		var apiErr *syncclient.APIError
@@ -243,6 +248,9 @@ func (l *Link) pull(ctx context.Context) error {
 			// row central still holds comes again.
 			l.cfg.Log.Warn("central asks for a full pass", "cursor", cursor)
 			cursor, full = 0, true
+			if err := e.BeginUpstreamPass(ctx, id.Site); err != nil {
+				return err
+			}
 			continue
 		}
 		if err != nil {
@@ -258,6 +266,12 @@ func (l *Link) pull(ctx context.Context) error {
 		}
 		cursor = page.Cursor
 		if !page.HasMore {
+			// The end of a full pass removes what it did not bring.
+			seq, err := e.EndUpstreamPass(ctx, id.Site, id.Device)
+			if err != nil {
+				return err
+			}
+			l.cfg.Publish(id.Site, seq)
 			return nil
 		}
 	}
