@@ -59,6 +59,9 @@ type UpstreamHealth struct {
 	Waiting  int    `json:"waiting"`
 	OldestMS int64  `json:"oldest_ms"`
 	Error    string `json:"error,omitempty"`
+	// VerifiedAt is when the hub last proved it holds central's state
+	// (ms), 0 never (docs/design.md section 8).
+	VerifiedAt int64 `json:"verified_at,omitempty"`
 }
 
 // EnrollRequest is POST /v1/enroll's body.

@@ -35,7 +35,10 @@ type Config struct {
 	// BatchSize is the number of hub writes read per upstream batch (500;
 	// at most protocol.MaxBatchChanges).
 	BatchSize int
-	Log       *slog.Logger
+	// VerifyEvery is the least interval between two verifications of the
+	// hub against central (60 s; negative: never).
+	VerifyEvery time.Duration
+	Log         *slog.Logger
 }
 
 // Status is the link's health, for /v1/health and metrics.
@@ -45,6 +48,8 @@ type Status struct {
 	// LastSync is the end of the last successful sync (ms), 0 never.
 	LastSync  int64  `json:"last_sync"`
 	LastError string `json:"last_error,omitempty"`
+	// Verify: the hub's verifications against central.
+	Verify VerifyStatus `json:"verify"`
 }
 
 // Link is a hub's upstream link. Run it; Once is one sync.
@@ -62,6 +67,7 @@ type Link struct {
 	// state is linkUp or linkDown after the first sync, for the log's
 	// transitions.
 	state atomic.Int32
+	ver   verification
 }
 
 const (
@@ -81,6 +87,9 @@ func New(cfg Config) (*Link, error) {
 	if cfg.BatchSize <= 0 || cfg.BatchSize > protocol.MaxBatchChanges {
 		cfg.BatchSize = 500
 	}
+	if cfg.VerifyEvery == 0 {
+		cfg.VerifyEvery = time.Minute
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
@@ -96,7 +105,7 @@ func New(cfg Config) (*Link, error) {
 
 // Status returns the link's health.
 func (l *Link) Status() Status {
-	s := Status{Up: l.up.Load(), LastSync: l.last.Load()}
+	s := Status{Up: l.up.Load(), LastSync: l.last.Load(), Verify: l.ver.status()}
 	if e := l.lastEr.Load(); e != nil {
 		s.LastError = *e
 	}
@@ -196,7 +205,9 @@ func (l *Link) once(ctx context.Context) error {
 	if err := l.push(ctx); err != nil {
 		return err
 	}
-	return l.pull(ctx)
+	err := l.pull(ctx)
+	l.verifyAfter(ctx, err) // verification needs a pull to central's end
+	return err
 }
 
 func (l *Link) push(ctx context.Context) error {
@@ -282,7 +293,7 @@ func (l *Link) Health(ctx context.Context) *protocol.UpstreamHealth {
 	s := l.Status()
 	// The reason of a failure stays in the hub's log: health is
 	// answered to anyone on the LAN.
-	h := &protocol.UpstreamHealth{Up: s.Up, LastSync: s.LastSync}
+	h := &protocol.UpstreamHealth{Up: s.Up, LastSync: s.LastSync, VerifiedAt: s.Verify.VerifiedAt}
 	if !s.Up && s.LastError != "" {
 		h.Error = "the last sync with central failed; see the hub's log"
 	}
