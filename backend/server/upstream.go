@@ -51,6 +51,9 @@ const (
 	// metaUpSeen + table/id marks each row it brought (EndUpstreamPass).
 	metaUpPass = "up/pass"
 	metaUpSeen = "up/seen/"
+	// metaUpCentral: central's timeline as its feed last named it; another
+	// one means central was restored from a backup (UpstreamCentralRestored).
+	metaUpCentral = "up/central"
 )
 
 // upBatch is a persisted upstream batch: its request body and the hub
@@ -732,4 +735,74 @@ func (e *Engine) sameState(table string, stored []byte, row protocol.Row) bool {
 	delete(a, "server_updated_at")
 	delete(b, "server_updated_at")
 	return reflect.DeepEqual(a, b)
+}
+
+// UpstreamCentralTimeline returns central's timeline as the hub last saw it
+// ("" before the first pull that named one).
+func (e *Engine) UpstreamCentralTimeline(ctx context.Context, site string) (string, error) {
+	v, err := e.Store.Meta(ctx, site, metaUpCentral)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read central's timeline: %w", err)
+	}
+	return string(v), nil
+}
+
+// SetUpstreamCentralTimeline records central's timeline.
+func (e *Engine) SetUpstreamCentralTimeline(ctx context.Context, site, timeline string) error {
+	tx, err := e.Store.Begin(ctx, site)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := tx.SetMeta(ctx, metaUpCentral, []byte(timeline)); err != nil {
+		return fmt.Errorf("record central's timeline: %w", err)
+	}
+	return commitOr(tx, "commit central's timeline")
+}
+
+// UpstreamCentralRestored brings the link back after central was restored
+// from a backup (its feed names another timeline, or it refused a push
+// timeline_changed): central lost what it took after the backup, so the
+// hub sends again every write above central's mark (mark: what central
+// now says it holds of this hub), forgets central's versions, echoes and
+// held changes (numbers of the lost timeline), and pulls central's feed
+// again from 0. timeline is central's new one ("" when unknown yet).
+func (e *Engine) UpstreamCentralRestored(ctx context.Context, site string, mark int64, timeline string) error {
+	var stale []string
+	for _, p := range []string{metaUpBase, metaUpEcho, metaUpHeld} {
+		keys, err := e.Store.MetaPrefix(ctx, site, p)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", p, err)
+		}
+		for k := range keys {
+			stale = append(stale, k)
+		}
+	}
+	tx, err := e.Store.Begin(ctx, site)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	pushed, err := metaInt(ctx, tx, metaUpPushed)
+	if err != nil {
+		return err
+	}
+	if err := setMetaInt(ctx, tx, metaUpPushed, min(pushed, mark)); err != nil {
+		return err
+	}
+	for _, k := range append(stale, metaUpBatch) {
+		if err := tx.SetMeta(ctx, k, nil); err != nil {
+			return fmt.Errorf("forget %s: %w", k, err)
+		}
+	}
+	if err := setMetaInt(ctx, tx, metaUpCursor, 0); err != nil {
+		return err
+	}
+	if err := tx.SetMeta(ctx, metaUpCentral, []byte(timeline)); err != nil {
+		return fmt.Errorf("record central's timeline: %w", err)
+	}
+	return commitOr(tx, "commit central restored")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/server"
 	"github.com/outpost-app/outpost/backend/syncclient"
+	"github.com/outpost-app/outpost/backend/syncstate"
 )
 
 // Config wires a Link.
@@ -218,6 +219,15 @@ func (l *Link) push(ctx context.Context) error {
 			return err
 		}
 		resp, err := l.api.Push(ctx, body)
+		if errors.Is(err, syncstate.ErrTimelineChanged) {
+			// Based on versions central no longer has: it was restored.
+			var ae *syncclient.APIError
+			tl := ""
+			if errors.As(err, &ae) {
+				tl = ae.Timeline
+			}
+			return l.centralRestored(ctx, tl)
+		}
 		if err != nil {
 			return fmt.Errorf("push to central: %w", err)
 		}
@@ -266,6 +276,20 @@ func (l *Link) pull(ctx context.Context) error {
 		}
 		if err != nil {
 			return fmt.Errorf("pull from central: %w", err)
+		}
+		if page.Timeline != "" {
+			known, err := e.UpstreamCentralTimeline(ctx, id.Site)
+			if err != nil {
+				return err
+			}
+			switch {
+			case known == "":
+				if err := e.SetUpstreamCentralTimeline(ctx, id.Site, page.Timeline); err != nil {
+					return err
+				}
+			case known != page.Timeline:
+				return l.centralRestored(ctx, page.Timeline)
+			}
 		}
 		seq, err := e.Republish(ctx, id.Site, id.Device, page)
 		if err != nil {
@@ -368,5 +392,28 @@ func (l *Link) Recover(ctx context.Context) error {
 	}
 	l.cfg.Log.Warn("restored from a backup: continuing above central's mark and pulling the site again", "mark", *resp.OriginMark)
 	l.checked.Store(true)
+	return nil
+}
+
+// centralRestored recovers from a restore of central (docs/design.md
+// section 3's timelines, on the hub's link): it asks central which of the
+// hub's writes it still holds, sends the rest again and pulls from 0.
+func (l *Link) centralRestored(ctx context.Context, timeline string) error {
+	body, err := json.Marshal(protocol.PushRequest{BatchID: uuid.NewString(), Changes: []protocol.Change{}})
+	if err != nil {
+		return fmt.Errorf("encode mark request: %w", err)
+	}
+	resp, err := l.api.Push(ctx, body)
+	if err != nil {
+		return fmt.Errorf("ask restored central for this hub's mark: %w", err)
+	}
+	if resp.OriginMark == nil {
+		return errors.New("central did not say which of this hub's writes it holds")
+	}
+	if err := l.cfg.Engine.UpstreamCentralRestored(ctx, l.cfg.ID.Site, *resp.OriginMark, timeline); err != nil {
+		return err
+	}
+	l.cfg.Log.Warn("central was restored from a backup: sending again what it lost and pulling the site again", "mark", *resp.OriginMark)
+	l.Kick()
 	return nil
 }
