@@ -73,12 +73,13 @@ func (h *node) restartPaused(t *testing.T, between func(path string)) {
 
 func newNode(t *testing.T, name string) *node {
 	t.Helper()
-	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), name+".db"))
+	path := filepath.Join(t.TempDir(), name+".db")
+	st, err := sqlitestore.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	n := &node{name: name, st: st}
+	n := &node{name: name, st: st, path: path}
 	n.start(t, server.Config{})
 	return n
 }
