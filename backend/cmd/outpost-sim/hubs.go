@@ -36,23 +36,34 @@ type hub struct {
 
 	// op is held by a kill of the hub and by its healing.
 	op sync.Mutex
-	// cuts is how many hub-cut faults hold the link down now (they may
-	// overlap: the link comes back when the last ends).
-	cutMu sync.Mutex
-	cuts  int
+	// cuts is how many hub-cut faults hold the link down now, drops how
+	// many hub-drop faults drop central's answers (they may overlap: each
+	// ends when its last window does).
+	cutMu       sync.Mutex
+	cuts, drops int
 }
 
 // cut takes the hub's link to central down (down true) or lets it back up
 // when no other cut holds it.
-func (h *hub) cut(down bool) {
+func (h *hub) cut(down bool) { h.setLink(&h.cuts, down) }
+
+// drop drops central's answers to the hub (after central committed) at
+// random, or ends that when no other window holds it.
+func (h *hub) drop(on bool) { h.setLink(&h.drops, on) }
+
+func (h *hub) setLink(n *int, on bool) {
 	h.cutMu.Lock()
 	defer h.cutMu.Unlock()
-	if down {
-		h.cuts++
+	if on {
+		*n++
 	} else {
-		h.cuts = max(0, h.cuts-1)
+		*n = max(0, *n-1)
 	}
-	h.proxy.Set(faultproxy.Faults{Down: h.cuts > 0})
+	f := faultproxy.Faults{Down: h.cuts > 0}
+	if h.drops > 0 {
+		f.DropResponseRate = 0.3
+	}
+	h.proxy.Set(f)
 }
 
 // hubUpstreamEvery is the hubs' --upstream-every.
@@ -123,7 +134,7 @@ func (h *hub) ensureUp(ctx context.Context) error {
 	h.op.Lock()
 	defer h.op.Unlock()
 	h.cutMu.Lock()
-	h.cuts = 0
+	h.cuts, h.drops = 0, 0
 	h.proxy.Set(faultproxy.Faults{})
 	h.cutMu.Unlock()
 	if h.proc.cmd == nil {

@@ -36,19 +36,20 @@ func runHubs(t *testing.T, nc NemesisConfig) (Summary, []string) {
 // hubs of the site, devices on each and on central; hub 0's link cut
 // twice while its LAN stays up (each cut's probe: a write on the hub's
 // probe device reaches the hub's manager and not central), hub 1's link
-// cut and hub 1 killed mid-cut, hub 0 killed, central's answers dropped
-// and central killed meanwhile. Every counter must be 0, and at least one
+// cut and hub 1 killed mid-cut, central's answers to hub 1 dropped (its
+// batches sent again), hub 0 killed, central's answers to the central
+// devices dropped and central killed meanwhile. Every counter must be 0, and at least one
 // on-site probe must have judged.
 func TestNemesis_Hubs(t *testing.T) {
 	sched, err := ParseSchedule("decide@300/0/0,hub-cut@400/0/1500,drop@700/0/500,decide@900/0/0,hub-cut@1200/1/1600," +
-		"kill-hub@1700/1/300,decide@1500/0/0,kill-hub@2300/0/200,kill-server@2600/0/200,hub-cut@2800/0/1200,decide@3000/0/0,decide@3600/0/0")
+		"kill-hub@1700/1/300,decide@1500/0/0,hub-drop@2000/1/1000,kill-hub@2300/0/200,kill-server@2600/0/200,hub-cut@2800/0/1200,decide@3000/0/0,decide@3600/0/0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	nc := NemesisConfig{Seed: 191, Devices: 3, Store: storeSQLite, Hubs: 2, Faults: sched, Length: 4 * time.Second, EditsPerDevice: 12}
 	sum, mm := runHubs(t, nc)
-	if sum.Hubs != 2 || sum.Nemesis == nil || sum.Nemesis.HubCuts != 3 || sum.Nemesis.HubKills != 2 {
-		t.Errorf("hubs %d, faults played %+v: want 2 hubs, 3 cuts, 2 kills", sum.Hubs, sum.Nemesis)
+	if sum.Hubs != 2 || sum.Nemesis == nil || sum.Nemesis.HubCuts != 3 || sum.Nemesis.HubKills != 2 || sum.Nemesis.HubDrops != 1 {
+		t.Errorf("hubs %d, faults played %+v: want 2 hubs, 3 cuts, 2 kills, 1 window of dropped answers", sum.Hubs, sum.Nemesis)
 	}
 	if !sum.OK() {
 		t.Fatalf("counters not all 0 (replay: %s):\n%s", replayCommand(nc), strings.Join(mm, "\n"))
@@ -59,12 +60,13 @@ func TestNemesis_Hubs(t *testing.T) {
 }
 
 // TestSchedule_HubFaults: a run with hubs draws hub cuts (of seconds in a
-// short run, of a minute or more in a run of three minutes), hub kills,
-// and no backup or restore of central; a run without hubs draws none.
+// short run, of a minute or more in a run of three minutes), hub kills and
+// dropped answers, and no backup or restore of central; a run without hubs
+// draws none.
 func TestSchedule_HubFaults(t *testing.T) {
 	for seed := uint64(1); seed <= 100; seed++ {
 		plain, _, _, _ := NemesisConfig{Seed: seed}.plan()
-		if plain.Faults.Count(faultHubCut)+plain.Faults.Count(faultKillHub) != 0 {
+		if plain.Faults.Count(faultHubCut)+plain.Faults.Count(faultKillHub)+plain.Faults.Count(faultHubDrop) != 0 {
 			t.Fatalf("seed %d without hubs drew hub faults: %s", seed, plain.Faults)
 		}
 		for _, length := range []time.Duration{5 * time.Second, 3 * time.Minute} {
@@ -76,7 +78,7 @@ func TestSchedule_HubFaults(t *testing.T) {
 				if f.Kind == faultHubCut && (length >= 3*time.Minute) != (f.Arg >= 60_000) {
 					t.Fatalf("seed %d, length %s: a cut of %d ms", seed, length, f.Arg)
 				}
-				if (f.Kind == faultHubCut || f.Kind == faultKillHub) && f.Target >= 2 {
+				if (f.Kind == faultHubCut || f.Kind == faultKillHub || f.Kind == faultHubDrop) && f.Target >= 2 {
 					t.Fatalf("seed %d: %s targets no hub", seed, f)
 				}
 			}
@@ -90,7 +92,7 @@ func TestSchedule_HubFaults(t *testing.T) {
 		withHubs, _, _, _ := NemesisConfig{Seed: seed, Hubs: 1}.plan()
 		var kept Schedule
 		for _, f := range withHubs.Faults {
-			if f.Kind != faultHubCut && f.Kind != faultKillHub {
+			if f.Kind != faultHubCut && f.Kind != faultKillHub && f.Kind != faultHubDrop {
 				kept = append(kept, f)
 			}
 		}

@@ -78,8 +78,8 @@ type Nemesis struct {
 	corruptSkipped int
 	// hubCuts and hubKills are the hub faults played; onsite the on-site
 	// visibility probes of the cuts (hubs.go).
-	hubCuts, hubKills int
-	onsite            onsiteProbes
+	hubCuts, hubKills, hubDrops int
+	onsite                      onsiteProbes
 }
 
 // NemesisStats are the faults a run played, in its summary.
@@ -103,9 +103,10 @@ type NemesisStats struct {
 	// verify first (so the server may lack a write only its file holds).
 	CorruptSkipped int `json:"corruptions_skipped"`
 	NetworkFaults  int `json:"network_faults"`
-	// HubCuts and HubKills are the hub faults played (issue 19).
+	// HubCuts, HubKills and HubDrops are the hub faults played (issue 19).
 	HubCuts  int    `json:"hub_cuts,omitempty"`
 	HubKills int    `json:"hub_kills,omitempty"`
+	HubDrops int    `json:"hub_drops,omitempty"`
 	Faults   string `json:"faults"`
 }
 
@@ -439,6 +440,14 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 		n.probeOnSite(ctx, h, end, mgr)
 		sleep(ctx, time.Until(end))
 		h.cut(false)
+	case faultHubDrop:
+		h := n.Hubs[f.Target%len(n.Hubs)]
+		n.mu.Lock()
+		n.hubDrops++
+		n.mu.Unlock()
+		h.drop(true)
+		sleep(ctx, time.Duration(f.Arg)*time.Millisecond)
+		h.drop(false)
 	case faultKillHub:
 		h := n.Hubs[f.Target%len(n.Hubs)]
 		n.mu.Lock()
@@ -479,7 +488,7 @@ func (n *Nemesis) Stats() NemesisStats {
 	}
 	return NemesisStats{Store: c.kind, Instances: len(c.procs), ServerKills: c.kills, Restores: c.restores, RestoresUnmarked: c.unmarked,
 		DeviceKills: n.deviceKills, ClockJumps: n.clockJumps, Enrolled: n.enrolled, Upgrades: n.upgrades, Decisions: n.decideRounds,
-		Corruptions: n.corruptions, CorruptSkipped: n.corruptSkipped, NetworkFaults: net, HubCuts: n.hubCuts, HubKills: n.hubKills,
+		Corruptions: n.corruptions, CorruptSkipped: n.corruptSkipped, NetworkFaults: net, HubCuts: n.hubCuts, HubKills: n.hubKills, HubDrops: n.hubDrops,
 		Faults: n.Schedule.String()}
 }
 
