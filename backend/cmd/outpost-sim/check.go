@@ -618,9 +618,16 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 						corrupted = append(corrupted, c.kind)
 					}
 				}
-				mismatch("device %d's last edit of %s (hlc %s, made at %s) is nowhere on the server: %v; history: %s; conflicts' sides: %s; history before a restore: %s; corrupted in its file: %s",
+				atHub := ""
+				if d.tier > 0 {
+					// Where the edit is on its hub: the versions holding its
+					// fields, with their hlc and writer (the hub pushes each
+					// upstream under that hlc).
+					atHub = "; at hub " + fmt.Sprint(d.tier-1) + ": " + hubVersions(ctx, sum.hubs[d.tier-1], tb, e.fields, e.table, e.id)
+				}
+				mismatch("device %d's last edit of %s (hlc %s, made at %s) is nowhere on the server: %v; history: %s; conflicts' sides: %s; history before a restore: %s; corrupted in its file: %s%s",
 					d.idx, k, e.hlc, e.at.UTC().Format("15:04:05.000"), e.fields, historyLine(tb, e.fields, h), minesLine(tb, e.fields, mines[e.id]), strings.Join(pre, " || "),
-					strings.Join(corrupted, ","))
+					strings.Join(corrupted, ","), atHub)
 				if os.Getenv("OUTPOST_SIM_DEBUG_DECISIONS") != "" && sum.progress != nil {
 					// Every device's push ledger for the row, the row's
 					// decisions and the spans a restore took back

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -400,4 +401,27 @@ func (n *Nemesis) probeOnSite(ctx context.Context, h *hub, end time.Time, mgr *d
 	default:
 		n.onsite.seen++
 	}
+}
+
+// hubVersions renders the versions of a row's history at hub h that hold
+// fields, each with its hlc and its writer (a lost edit's mismatch: an hlc
+// that names another device than the writer is a state the hub pushes
+// upstream under someone else's hlc).
+func hubVersions(ctx context.Context, h *hub, tb protocol.Table, fields map[string]any, table, id string) string {
+	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	vs, err := historyRetry(hctx, h.mgr.cl.API(), table, id)
+	if err != nil {
+		return "history unread: " + err.Error()
+	}
+	var out []string
+	for _, v := range vs {
+		if fieldsEqual(tb, fields, v.Row) {
+			out = append(out, fmt.Sprintf("v%d %s by %.8s", v.Version, v.HLC, v.DeviceID))
+		}
+	}
+	if len(out) == 0 {
+		return "in no version"
+	}
+	return strings.Join(out, " | ")
 }
