@@ -71,10 +71,7 @@ func settle(ctx context.Context, cfg Config, devs []*device, mgr *device) error 
 		n, err := resolveOpen(ctx, mgr)
 		for _, h := range cfg.Hubs {
 			// Each hub's manager decides the records its hub judged.
-			hn, herr := resolveOpenAt(ctx, h.mgr, func(id string) bool {
-				owned, err := centralOwns(ctx, mgr, id)
-				return err != nil || owned
-			})
+			hn, herr := resolveOpenAt(ctx, h.mgr, hubSkip(ctx, mgr))
 			n += hn
 			if err == nil {
 				err = herr
@@ -161,8 +158,10 @@ func resolveOpen(ctx context.Context, mgr *device) (int, error) {
 }
 
 // resolveOpenAt is resolveOpen leaving out the records skip names (a hub's
-// manager leaves central's records to central's manager).
-func resolveOpenAt(ctx context.Context, mgr *device, skip func(id string) bool) (int, error) {
+// manager leaves central's records to central's manager), given each
+// record's id and its owner (nil when the record has no owner field). A
+// record answered 409 resolve_at_owner is another tier's: left alone.
+func resolveOpenAt(ctx context.Context, mgr *device, skip func(id string, owner json.RawMessage) bool) (int, error) {
 	cs, err := mgr.st.Conflicts(ctx, true)
 	if err != nil {
 		return 0, err
@@ -170,7 +169,11 @@ func resolveOpenAt(ctx context.Context, mgr *device, skip func(id string) bool) 
 	if skip != nil {
 		kept := cs[:0]
 		for _, c := range cs {
-			if !skip(c.ID) {
+			var o struct {
+				Owner json.RawMessage `json:"owner"`
+			}
+			json.Unmarshal(c.Record, &o)
+			if !skip(c.ID, o.Owner) {
 				kept = append(kept, c)
 			}
 		}
@@ -226,7 +229,13 @@ func resolveOpenAt(ctx context.Context, mgr *device, skip func(id string) bool) 
 			if errors.As(err, &ae) && ae.Code == "already_resolved" {
 				err = nil
 			}
+			if errors.As(err, &ae) && ae.Code == protocol.CodeResolveAtOwner {
+				err = errNotOurs // another tier's record: its own manager decides
+			}
 			break
+		}
+		if errors.Is(err, errNotOurs) {
+			continue
 		}
 		if err != nil && syncclient.Decide(err) == syncclient.ActBackoff {
 			// No answer (a reset, a dropped answer, a server killed): the
@@ -245,6 +254,9 @@ func resolveOpenAt(ctx context.Context, mgr *device, skip func(id string) bool) 
 	}
 	return n, nil
 }
+
+// errNotOurs is a record resolveOpenAt leaves to another tier's manager.
+var errNotOurs = errors.New("resolved at its owner's tier")
 
 // check compares every device with the server, field by field (invariant
 // 3), and looks for lost and duplicated edits in the server's history.

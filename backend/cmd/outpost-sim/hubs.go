@@ -216,6 +216,19 @@ func waitHubsSynced(ctx context.Context, hubs []*hub, timeout time.Duration) err
 	return nil
 }
 
+// hubSkip is what a hub's manager leaves to central's manager (mgr):
+// a record whose owner is null (central's, when records carry an owner),
+// or, when they carry none, one central knows (centralOwns).
+func hubSkip(ctx context.Context, mgr *device) func(id string, owner json.RawMessage) bool {
+	return func(id string, owner json.RawMessage) bool {
+		if owner != nil {
+			return string(owner) == "null"
+		}
+		owned, err := centralOwns(ctx, mgr, id)
+		return err != nil || owned
+	}
+}
+
 // centralOwns reports whether central knows conflict record id: a record
 // central does not know is the hub's own (a hub's records are not sent to
 // central in this version), which the hub's manager decides.

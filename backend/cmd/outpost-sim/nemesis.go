@@ -416,10 +416,7 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 				if err := retry(ctx, 3, hm.sync); err != nil {
 					return // the hub is down: decide next time
 				}
-				resolveOpenAt(ctx, hm, func(id string) bool {
-					owned, err := centralOwns(ctx, mgr, id)
-					return err != nil || owned
-				})
+				resolveOpenAt(ctx, hm, hubSkip(ctx, mgr))
 			}()
 		}
 		mgr.op.Lock()
