@@ -146,6 +146,8 @@ func (h *hub) ensureUp(ctx context.Context) error {
 
 // health reads the hub's link state from its /v1/health.
 func (h *hub) health(ctx context.Context) (protocol.UpstreamHealth, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second) // a hub that hangs is a lagging hub
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL()+"/v1/health", nil)
 	if err != nil {
 		return protocol.UpstreamHealth{}, err
@@ -243,8 +245,8 @@ func centralOwns(ctx context.Context, mgr *device, id string) (bool, error) {
 	return err == nil && len(h) > 0, err
 }
 
-// hubState is what the check reads of a hub: its rows (as its devices
-// pull them) and the cursor at their end.
+// readState reads a server's state as api's device pulls it (central's,
+// or a hub's): every row, and the cursor at the end of the feed.
 func readState(ctx context.Context, api *syncclient.API) (map[string]map[string]protocol.PullChange, int64, error) {
 	state := map[string]map[string]protocol.PullChange{}
 	var cursor int64
