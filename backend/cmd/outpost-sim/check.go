@@ -34,6 +34,19 @@ func settle(ctx context.Context, cfg Config, devs []*device, mgr *device) error 
 	}
 	for round := 0; round < rounds; round++ {
 		moved := false
+		if len(cfg.Hubs) > 0 {
+			// What the last round wrote crosses the tiers first: every hub
+			// pushed it to central and pulled the others' after.
+			if err := waitHubsSynced(ctx, cfg.Hubs, 60*time.Second); err != nil {
+				if nem == nil {
+					return fmt.Errorf("settle: %w", err)
+				}
+				moved = true
+				if cfg.Progress != nil {
+					fmt.Fprintf(cfg.Progress, "outpost-sim: settle round %d: %v\n", round, err)
+				}
+			}
+		}
 		for _, d := range all {
 			before := d.report.Batches
 			if nem != nil {
@@ -56,6 +69,14 @@ func settle(ctx context.Context, cfg Config, devs []*device, mgr *device) error 
 			}
 		}
 		n, err := resolveOpen(ctx, mgr)
+		for _, h := range cfg.Hubs {
+			// Each hub's manager decides the records its hub judged.
+			hn, herr := resolveOpenAt(ctx, h.mgr, hubSkip(ctx, mgr))
+			n += hn
+			if err == nil {
+				err = herr
+			}
+		}
 		if err != nil && nem == nil {
 			return fmt.Errorf("settle: resolve: %w", err)
 		}
@@ -133,9 +154,30 @@ type decision struct {
 // resolveOpen has the manager decide every open conflict it has pulled,
 // mine or theirs at random. It returns how many it resolved.
 func resolveOpen(ctx context.Context, mgr *device) (int, error) {
+	return resolveOpenAt(ctx, mgr, nil)
+}
+
+// resolveOpenAt is resolveOpen leaving out the records skip names (a hub's
+// manager leaves central's records to central's manager), given each
+// record's id and its owner (nil when the record has no owner field). A
+// record answered 409 resolve_at_owner is another tier's: left alone.
+func resolveOpenAt(ctx context.Context, mgr *device, skip func(id string, owner json.RawMessage) bool) (int, error) {
 	cs, err := mgr.st.Conflicts(ctx, true)
 	if err != nil {
 		return 0, err
+	}
+	if skip != nil {
+		kept := cs[:0]
+		for _, c := range cs {
+			var o struct {
+				Owner json.RawMessage `json:"owner"`
+			}
+			json.Unmarshal(c.Record, &o)
+			if !skip(c.ID, o.Owner) {
+				kept = append(kept, c)
+			}
+		}
+		cs = kept
 	}
 	api := mgr.cl.API()
 	node := mgr.cl.Status(ctx).DeviceID
@@ -187,7 +229,13 @@ func resolveOpen(ctx context.Context, mgr *device) (int, error) {
 			if errors.As(err, &ae) && ae.Code == "already_resolved" {
 				err = nil
 			}
+			if errors.As(err, &ae) && ae.Code == protocol.CodeResolveAtOwner {
+				err = errNotOurs // another tier's record: its own manager decides
+			}
 			break
+		}
+		if errors.Is(err, errNotOurs) {
+			continue
 		}
 		if err != nil && syncclient.Decide(err) == syncclient.ActBackoff {
 			// No answer (a reset, a dropped answer, a server killed): the
@@ -207,28 +255,28 @@ func resolveOpen(ctx context.Context, mgr *device) (int, error) {
 	return n, nil
 }
 
+// errNotOurs is a record resolveOpenAt leaves to another tier's manager.
+var errNotOurs = errors.New("resolved at its owner's tier")
+
 // check compares every device with the server, field by field (invariant
 // 3), and looks for lost and duplicated edits in the server's history.
 func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error {
 	api := mgr.cl.API()
 	reg := protocol.NewRegistry()
-	server := map[string]map[string]protocol.PullChange{}
-	var cursor int64
-	for {
-		page, err := pullRetry(ctx, api, cursor)
+	server, cursor, err := readState(ctx, api)
+	if err != nil {
+		return fmt.Errorf("check: read the server's state: %w", err)
+	}
+	// Each hub's state, as its devices pull it (its settling manager's
+	// credentials): a hub's devices hold exactly their hub's rows, and
+	// every hub holds central's (compareTiers).
+	sum.tiers, sum.cursors = []map[string]map[string]protocol.PullChange{server}, []int64{cursor}
+	for i, h := range sum.hubs {
+		st, c, err := readState(ctx, h.mgr.cl.API())
 		if err != nil {
-			return fmt.Errorf("check: read the server's state: %w", err)
+			return fmt.Errorf("check: read hub %d's state: %w", i, err)
 		}
-		for _, ch := range page.Changes {
-			if server[ch.Table] == nil {
-				server[ch.Table] = map[string]protocol.PullChange{}
-			}
-			server[ch.Table][ch.ID] = ch
-		}
-		cursor = page.Cursor
-		if !page.HasMore {
-			break
-		}
+		sum.tiers, sum.cursors = append(sum.tiers, st), append(sum.cursors, c)
 	}
 	diverged := 0
 	mismatch := func(format string, args ...any) {
@@ -236,27 +284,37 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 			sum.Mismatches = append(sum.Mismatches, fmt.Sprintf(format, args...))
 		}
 	}
-	openConflicts := 0
-	for _, ch := range server[protocol.TableConflicts] {
-		if ch.Row["status"] == protocol.ConflictOpen {
-			openConflicts++
+	for t, st := range sum.tiers {
+		openConflicts := 0
+		for _, ch := range st[protocol.TableConflicts] {
+			if ch.Row["status"] == protocol.ConflictOpen {
+				openConflicts++
+			}
+			if tn, _ := ch.Row["table_name"].(string); isSiteTable(tn) && t == 0 {
+				sum.SiteConflicts++
+			}
 		}
-		if t, _ := ch.Row["table_name"].(string); isSiteTable(t) {
-			sum.SiteConflicts++
+		if openConflicts > 0 {
+			diverged++
+			if t == 0 {
+				mismatch("%d conflicts still open on the server", openConflicts)
+			} else {
+				mismatch("%d conflicts still open on hub %d", openConflicts, t-1)
+			}
+		}
+		if t > 0 {
+			diverged += compareTiers(t-1, st, server, mismatch)
 		}
 	}
 	for _, t := range siteTables {
 		sum.SiteRows += len(server[t])
-	}
-	if openConflicts > 0 {
-		diverged++
-		mismatch("%d conflicts still open on the server", openConflicts)
 	}
 	// Each device's rows against the server's, field by field: a row that
 	// differs counts once in diverged, or in resurrected when the device
 	// holds live a row the server holds deleted or no longer holds at all
 	// (its tombstone purged).
 	for _, d := range append(append([]*device{}, devs...), mgr) {
+		server := sum.tiers[d.tier] // the state of the server the device syncs with
 		for _, tb := range reg.Tables() {
 			local, err := d.st.DumpTable(ctx, tb.Name)
 			if err != nil {
@@ -329,7 +387,16 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 	// Duplicated: a state (hlc) recorded twice in a row's history.
 	mines := map[string][]map[string]any{}
 	pushedMines := map[string][]sideWrite{}
-	for _, ch := range server[protocol.TableConflicts] {
+	var records []protocol.PullChange
+	for _, st := range sum.tiers {
+		// A hub's conflict records too: they are not sent to central in
+		// this version, and a hub device's write that lost at its hub is
+		// on a side of one.
+		for _, ch := range st[protocol.TableConflicts] {
+			records = append(records, ch)
+		}
+	}
+	for _, ch := range records {
 		rowID, _ := ch.Row["row_id"].(string)
 		if m, ok := ch.Row["mine"].(map[string]any); ok {
 			dev, _ := ch.Row["device_id"].(string)
@@ -415,10 +482,14 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 			}
 			tb, _ := reg.Lookup(e.table)
 			found := editRecorded(tb, e.fields, h, mines[e.id])
-			if !found && sum.retention && len(h) == 0 && deleted[k] {
+			// With hubs central keeps every version (startCluster): no
+			// excuse of a purge applies, and a hub device's ledger holds
+			// its hub's versions, not central's.
+			purges := sum.retention && len(sum.hubs) == 0
+			if !found && purges && len(h) == 0 && deleted[k] {
 				found = true // deleted, and its tombstone purged
 			}
-			if !found && sum.retention && len(h) > 0 && !sameValue(tb, "updated_at", h[0].Row["updated_at"], h[0].Row["created_at"]) {
+			if !found && purges && len(h) > 0 && !sameValue(tb, "updated_at", h[0].Row["updated_at"], h[0].Row["created_at"]) {
 				// Retention purged the row's first versions (the oldest
 				// one left is not the row's creation): a superseded edit
 				// may have been purged from the history, not lost. The
@@ -507,7 +578,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 					}
 				}
 			}
-			if !found {
+			if !found && purges {
 				// Accepted at a version retention has purged since: the
 				// push ledger holds the server's answer (ledger.go).
 				if a, ok := acceptedThenPurged(tb, e, answers, h, sum.rewinds); ok {
@@ -519,7 +590,7 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 					}
 				}
 			}
-			if !found {
+			if !found && purges {
 				// Carried by a decision under the manager's hlc, knowingly
 				// replaced, accepted at a version retention has purged
 				// since (carriedThenPurged).
@@ -559,9 +630,16 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 						corrupted = append(corrupted, c.kind)
 					}
 				}
-				mismatch("device %d's last edit of %s (hlc %s, made at %s) is nowhere on the server: %v; history: %s; conflicts' sides: %s; history before a restore: %s; corrupted in its file: %s",
+				atHub := ""
+				if d.tier > 0 {
+					// Where the edit is on its hub: the versions holding its
+					// fields, with their hlc and writer (the hub pushes each
+					// upstream under that hlc).
+					atHub = "; at hub " + fmt.Sprint(d.tier-1) + ": " + hubVersions(ctx, sum.hubs[d.tier-1], tb, e.fields, e.table, e.id)
+				}
+				mismatch("device %d's last edit of %s (hlc %s, made at %s) is nowhere on the server: %v; history: %s; conflicts' sides: %s; history before a restore: %s; corrupted in its file: %s%s",
 					d.idx, k, e.hlc, e.at.UTC().Format("15:04:05.000"), e.fields, historyLine(tb, e.fields, h), minesLine(tb, e.fields, mines[e.id]), strings.Join(pre, " || "),
-					strings.Join(corrupted, ","))
+					strings.Join(corrupted, ","), atHub)
 				if os.Getenv("OUTPOST_SIM_DEBUG_DECISIONS") != "" && sum.progress != nil {
 					// Every device's push ledger for the row, the row's
 					// decisions and the spans a restore took back
@@ -621,13 +699,21 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 	all := append(append([]*device{}, devs...), mgr)
 	for _, d := range all {
 		v := d.cl.Status(ctx).Verify
-		if v.Cursor != cursor || v.Problem != "" {
+		if cursor := sum.cursors[d.tier]; v.Cursor != cursor || v.Problem != "" {
 			sum.Unverified++
-			mismatch("device %d not verified at the final cursor %d: verified at %d; %q", d.idx, cursor, v.Cursor, v.Problem)
+			mismatch("device %d (tier %d) not verified at the final cursor %d: verified at %d; %q", d.idx, d.tier, cursor, v.Cursor, v.Problem)
 		}
 	}
-	if err := judgeCorruption(ctx, sum, all, server, mismatch); err != nil {
-		return err
+	for t, st := range sum.tiers {
+		var tier []*device
+		for _, d := range all {
+			if d.tier == t {
+				tier = append(tier, d)
+			}
+		}
+		if err := judgeCorruption(ctx, sum, tier, st, mismatch); err != nil {
+			return err
+		}
 	}
 	sum.Converged = diverged == 0 && sum.Resurrected == 0
 	return nil

@@ -128,7 +128,12 @@ func retentionFlags(staleAfter time.Duration) []string {
 
 // startCluster starts the servers of kind (storeSQLite, storePG, storePG2)
 // in dir; pgAdmin is the PostgreSQL cluster's URL for the other two.
-func startCluster(ctx context.Context, bin, dir, kind, pgAdmin string, staleAfter time.Duration) (*cluster, error) {
+//
+// With hubs, central keeps every version (no retention): the check
+// follows each version a hub's device wrote into central's history, which
+// the purge's excuses (the push ledger's versions) cannot do for a hub's
+// devices, whose answers carry the hub's versions.
+func startCluster(ctx context.Context, bin, dir, kind, pgAdmin string, staleAfter time.Duration, hubs bool) (*cluster, error) {
 	c := &cluster{bin: bin, dir: dir, kind: kind, pgAdmin: pgAdmin}
 	n := 1
 	switch kind {
@@ -163,6 +168,9 @@ func startCluster(ctx context.Context, bin, dir, kind, pgAdmin string, staleAfte
 			return nil, err
 		}
 		extra := retentionFlags(staleAfter)
+		if hubs {
+			extra = append(extra, "--retention", "0")
+		}
 		if kind != storeSQLite {
 			extra = append(extra, "--db-max-conns", "4")
 		}

@@ -32,13 +32,15 @@
 // applied, and the store's code checks agreeing with the lists; 1
 // otherwise; 2 for usage errors.
 //
-//	outpost-sim nemesis --seed N [--devices D --store sqlite|pg|pg2 --faults SCHEDULE]
+//	outpost-sim nemesis --seed N [--devices D --store sqlite|pg|pg2 --hubs K --faults SCHEDULE]
 //	outpost-sim --seed N --faults SCHEDULE …   (the same: a failing run's replay line)
-//	outpost-sim soak [--seeds A-B --minutes 60]
+//	outpost-sim soak [--seeds A-B --minutes 60 --hub-share 0.3]
 //
 // run the simulator as a nemesis: seeded fault schedules against real
 // server processes and crashing devices, judged by counters that must be
-// 0 (nemesis.go, nemesiscmd.go; make soak runs the campaign).
+// 0 (nemesis.go, nemesiscmd.go; make soak runs the campaign). With --hubs
+// K the site has K hubs (hubs.go, issue 19), each an outpost-server of its
+// own whose link to central the nemesis cuts.
 //
 //	outpost-sim bench [--rows 1000000] [--push 100000]
 //

@@ -36,6 +36,9 @@ type Nemesis struct {
 	StuckRounds int
 	// StaleAfter is the servers' --stale-after.
 	StaleAfter time.Duration
+	// Hubs are the run's site hubs (hubs.go), the targets of hub-cut and
+	// kill-hub.
+	Hubs []*hub
 
 	// restoring is held while a backup or restore fault plays (a
 	// restore's reading of the histories included): an enrollment
@@ -73,6 +76,10 @@ type Nemesis struct {
 	// corruptSkipped are corrupt faults not played: the device could not
 	// verify first.
 	corruptSkipped int
+	// hubCuts and hubKills are the hub faults played; onsite the on-site
+	// visibility probes of the cuts (hubs.go).
+	hubCuts, hubKills, hubDrops int
+	onsite                      onsiteProbes
 }
 
 // NemesisStats are the faults a run played, in its summary.
@@ -94,9 +101,13 @@ type NemesisStats struct {
 	Corruptions int `json:"corruptions"`
 	// CorruptSkipped are corrupt faults skipped: the device could not
 	// verify first (so the server may lack a write only its file holds).
-	CorruptSkipped int    `json:"corruptions_skipped"`
-	NetworkFaults  int    `json:"network_faults"`
-	Faults         string `json:"faults"`
+	CorruptSkipped int `json:"corruptions_skipped"`
+	NetworkFaults  int `json:"network_faults"`
+	// HubCuts, HubKills and HubDrops are the hub faults played (issue 19).
+	HubCuts  int    `json:"hub_cuts,omitempty"`
+	HubKills int    `json:"hub_kills,omitempty"`
+	HubDrops int    `json:"hub_drops,omitempty"`
+	Faults   string `json:"faults"`
 }
 
 // scheduledEnd is a backup or restore of the schedule and the channel
@@ -393,17 +404,53 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 		n.mu.Unlock()
 		return err
 	case faultDecide:
-		mgr.op.Lock()
-		defer mgr.op.Unlock()
 		n.mu.Lock()
 		n.decideRounds++
 		n.mu.Unlock()
+		for _, h := range n.Hubs {
+			// Each hub's manager decides the records its hub judged.
+			func() {
+				hm := h.mgr
+				hm.op.Lock()
+				defer hm.op.Unlock()
+				if err := retry(ctx, 3, hm.sync); err != nil {
+					return // the hub is down: decide next time
+				}
+				resolveOpenAt(ctx, hm, hubSkip(ctx, mgr))
+			}()
+		}
+		mgr.op.Lock()
+		defer mgr.op.Unlock()
 		if err := retry(ctx, 3, mgr.sync); err != nil {
 			return nil // the server is down or partitioned: decide next time
 		}
 		if _, err := resolveOpen(ctx, mgr); err != nil && ctx.Err() == nil {
 			return nil // refused under faults: the settling rounds decide again
 		}
+	case faultHubCut:
+		h := n.Hubs[f.Target%len(n.Hubs)]
+		n.mu.Lock()
+		n.hubCuts++
+		n.mu.Unlock()
+		h.cut(true)
+		end := time.Now().Add(time.Duration(f.Arg) * time.Millisecond)
+		n.probeOnSite(ctx, h, end, mgr)
+		sleep(ctx, time.Until(end))
+		h.cut(false)
+	case faultHubDrop:
+		h := n.Hubs[f.Target%len(n.Hubs)]
+		n.mu.Lock()
+		n.hubDrops++
+		n.mu.Unlock()
+		h.drop(true)
+		sleep(ctx, time.Duration(f.Arg)*time.Millisecond)
+		h.drop(false)
+	case faultKillHub:
+		h := n.Hubs[f.Target%len(n.Hubs)]
+		n.mu.Lock()
+		n.hubKills++
+		n.mu.Unlock()
+		return h.kill(ctx, time.Duration(f.Arg)*time.Millisecond)
 	}
 	return nil
 }
@@ -411,7 +458,15 @@ func (n *Nemesis) play(ctx context.Context, f Fault, cfg Config, deviceAt func(i
 // afterFaults undoes what faults left behind: every server instance runs,
 // no proxy injects anything. The settling rounds start after it.
 func (n *Nemesis) afterFaults(ctx context.Context) error {
-	return n.Cluster.EnsureUp(ctx)
+	if err := n.Cluster.EnsureUp(ctx); err != nil {
+		return err
+	}
+	for _, h := range n.Hubs {
+		if err := h.ensureUp(ctx); err != nil {
+			return fmt.Errorf("hub %d: %w", h.idx, err)
+		}
+	}
+	return nil
 }
 
 // Stats are the faults played.
@@ -430,7 +485,8 @@ func (n *Nemesis) Stats() NemesisStats {
 	}
 	return NemesisStats{Store: c.kind, Instances: len(c.procs), ServerKills: c.kills, Restores: c.restores, RestoresUnmarked: c.unmarked,
 		DeviceKills: n.deviceKills, ClockJumps: n.clockJumps, Enrolled: n.enrolled, Upgrades: n.upgrades, Decisions: n.decideRounds,
-		Corruptions: n.corruptions, CorruptSkipped: n.corruptSkipped, NetworkFaults: net, Faults: n.Schedule.String()}
+		Corruptions: n.corruptions, CorruptSkipped: n.corruptSkipped, NetworkFaults: net, HubCuts: n.hubCuts, HubKills: n.hubKills, HubDrops: n.hubDrops,
+		Faults: n.Schedule.String()}
 }
 
 // fingerprint is a digest of a device's synced rows but its clean
@@ -500,13 +556,35 @@ func (n *Nemesis) stuckRounds() int {
 func (n *Nemesis) judge(ctx context.Context, sum *Summary, devs []*device, mgr *device) error {
 	st := n.Stats()
 	sum.Nemesis = &st
+	n.mu.Lock()
+	sum.OnSiteSeen, sum.OnSiteMissed = n.onsite.seen, n.onsite.missed
+	if sum.progress != nil {
+		for _, w := range n.onsite.why {
+			fmt.Fprintln(sum.progress, "outpost-sim:", w)
+		}
+	}
+	for _, m := range n.onsite.notes {
+		if len(sum.Mismatches) < 20 {
+			sum.Mismatches = append(sum.Mismatches, m)
+		}
+	}
+	n.mu.Unlock()
 	all := append(append([]*device{}, devs...), mgr)
-	sum.Devices = len(devs)
+	sum.Devices = 0
+	for _, d := range devs {
+		if !d.hubManager && !d.hubProbe {
+			sum.Devices++
+		}
+	}
 
-	// Stuck: not holding exactly the server's rows after any of the first
-	// stuckRounds settling rounds.
-	want := serverFingerprint(sum.server)
+	// Stuck: not holding exactly the server's rows (its hub's, for a
+	// device of a hub) after any of the first stuckRounds settling rounds.
+	wants := []string{serverFingerprint(sum.server)}
+	for _, st := range sum.tiers[min(1, len(sum.tiers)):] {
+		wants = append(wants, serverFingerprint(st))
+	}
 	for _, d := range all {
+		want := wants[d.tier]
 		ok := false
 		for r, fp := range d.settleFP {
 			if r >= n.stuckRounds() {
@@ -546,11 +624,21 @@ func (n *Nemesis) judge(ctx context.Context, sum *Summary, devs []*device, mgr *
 		ids[d.cl.Status(ctx).DeviceID] = d.idx
 	}
 	last := map[string]decision{}
-	for _, dc := range mgr.decisions {
+	decisions := append([]decision{}, mgr.decisions...)
+	for _, d := range devs {
+		if d.hubManager {
+			// A hub's manager decides the records its hub judged: a
+			// later decision, on another tier (its version is the hub's:
+			// decisions of several tiers are ordered by time).
+			decisions = append(decisions, d.decisions...)
+		}
+	}
+	for _, dc := range decisions {
 		if n.Cluster.rewound(dc.at) {
 			continue // the restore took it back with everything after the backup
 		}
-		if prev, ok := last[dc.rowID]; !ok || dc.version > prev.version {
+		prev, ok := last[dc.rowID]
+		if !ok || len(n.Hubs) == 0 && dc.version > prev.version || len(n.Hubs) > 0 && dc.at.After(prev.at) {
 			last[dc.rowID] = dc
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"strconv"
@@ -15,15 +16,17 @@ import (
 	"time"
 )
 
-//	outpost-sim nemesis --seed N [--devices D] [--store sqlite|pg|pg2] [--faults SCHEDULE] [--pg URL]
+//	outpost-sim nemesis --seed N [--devices D] [--store sqlite|pg|pg2] [--hubs K] [--faults SCHEDULE] [--pg URL]
 //
 // runs one nemesis run (nemesis.go) and prints its JSON summary; a failing
 // run prints the command that replays it on stderr and exits 1.
 //
-//	outpost-sim soak [--seeds A-B] [--minutes 60] [--stores sqlite,pg,pg2] [--pg URL]
+//	outpost-sim soak [--seeds A-B] [--minutes 60] [--stores sqlite,pg,pg2] [--hub-share 0.3] [--pg URL]
 //
 // runs the campaign: one nemesis run per seed, a JSON line each, then a
 // closing summary line; it stops at the end of the range or of the time.
+// A share of the seeds (soakHubs) runs with one or two site hubs; each
+// line says how many ("hubs").
 
 func nemesisFlags(fs *flag.FlagSet) (*NemesisConfig, *string) {
 	nc := &NemesisConfig{}
@@ -43,6 +46,7 @@ func runNemesisCmd(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&nc.Devices, "devices", 0, "devices (default drawn from the seed, 2–20)")
 	fs.StringVar(&nc.Store, "store", "", "server store: sqlite, pg or pg2 (two instances on one PostgreSQL); default drawn from the seed among those available")
 	fs.StringVar(&nc.Dir, "dir", "", "keep the run's databases and logs in this directory (default: a temporary one, removed)")
+	fs.IntVar(&nc.Hubs, "hubs", 0, "site hubs (issue 19): devices spread over central and K hubs, each hub's link to central cut and the hub killed by the schedule")
 	verbose := fs.Bool("v", false, "print the phases and every mismatch")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -64,13 +68,43 @@ func runNemesisCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	line, ok := nemesisLine(ctx, *nc, 3*time.Minute)
+	if nc.Hubs < 0 {
+		fmt.Fprintln(stderr, "outpost-sim: --hubs must be ≥ 0")
+		return 2
+	}
+	line, ok := nemesisLine(ctx, *nc, runLimit(*nc))
 	fmt.Fprintln(stdout, line)
 	if !ok {
 		fmt.Fprintln(stderr, "replay:", replayCommand(*nc))
 		return 1
 	}
 	return 0
+}
+
+// runLimit is how long a run may take: 3 minutes, and a run with hubs its
+// edit phase more (the long ones cut a hub's link for minutes).
+func runLimit(nc NemesisConfig) time.Duration {
+	if nc.Hubs > 0 {
+		return 3*time.Minute + nc.Length
+	}
+	return 3 * time.Minute
+}
+
+// soakHubs draws a campaign seed's topology from its own stream (the
+// seed's run, drawn by plan, stays what it was): share of the seeds run
+// with one or two hubs; with long set (a campaign of half an hour or
+// more), one hub run in six has an edit phase of three minutes, whose
+// cuts last minutes (drawHubFaults).
+func soakHubs(seed uint64, share float64, long bool) (hubs int, length time.Duration) {
+	rng := rand.New(rand.NewPCG(seed, 0x68756273))
+	if rng.Float64() >= share {
+		return 0, 0
+	}
+	hubs = 1 + rng.IntN(2)
+	if long && rng.IntN(6) == 0 {
+		length = 3 * time.Minute
+	}
+	return hubs, length
 }
 
 // availableStores are the stores a drawn run may use: PostgreSQL only
@@ -134,6 +168,7 @@ type campaign struct {
 	// restore truncated the history (Summary.SupersededBeforeRestore).
 	SupersededBeforeRestore int      `json:"superseded_before_restore"`
 	Stores                  any      `json:"stores"`
+	Hubs                    any      `json:"hubs"`
 	Faults                  any      `json:"faults"`
 	FailingSeeds            []uint64 `json:"failing_seeds"`
 	Minutes                 float64  `json:"minutes"`
@@ -146,6 +181,7 @@ func runSoak(args []string, stdout, stderr io.Writer) int {
 	seeds := fs.String("seeds", "1-1000", "seed range A-B (inclusive)")
 	minutes := fs.Float64("minutes", 60, "stop starting runs after this many minutes")
 	stores := fs.String("stores", "", "comma-separated stores the runs draw from (default sqlite, pg, pg2 with a PostgreSQL cluster)")
+	fs.Float64Var(&nc.HubShare, "hub-share", 0.3, "share of the seeds run with one or two site hubs (issue 19; 0: none)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -191,12 +227,19 @@ func soak(ctx context.Context, nc NemesisConfig, from, to uint64, limit time.Dur
 	start := time.Now()
 	deadline := start.Add(limit)
 	c := campaign{Campaign: fmt.Sprintf("seeds %d-%d", from, to), FailingSeeds: []uint64{}}
-	perStore, perFault := map[string]int{}, map[string]int{}
+	perStore, perFault, perHubs := map[string]int{}, map[string]int{}, map[string]int{}
 	last := from - 1
 	for seed := from; seed <= to && time.Now().Before(deadline) && ctx.Err() == nil; seed++ {
 		run := nc
 		run.Seed = seed
-		line, ok := nemesisLine(ctx, run, 3*time.Minute)
+		if run.Hubs == 0 && run.HubShare > 0 {
+			var length time.Duration
+			run.Hubs, length = soakHubs(seed, run.HubShare, limit >= 30*time.Minute)
+			if length > 0 {
+				run.Length = length
+			}
+		}
+		line, ok := nemesisLine(ctx, run, runLimit(run))
 		if ctx.Err() != nil {
 			fmt.Fprintf(stderr, "outpost-sim: the campaign was stopped during seed %d: that run is not counted\n", seed)
 			break
@@ -217,6 +260,7 @@ func soak(ctx context.Context, nc NemesisConfig, from, to uint64, limit time.Dur
 			c.Errors++
 		}
 		c.addRun(s.Summary)
+		perHubs[strconv.Itoa(s.Hubs)]++
 		if s.Nemesis != nil {
 			perStore[s.Nemesis.Store]++
 			sched, _ := ParseSchedule(s.Nemesis.Faults)
@@ -226,7 +270,7 @@ func soak(ctx context.Context, nc NemesisConfig, from, to uint64, limit time.Dur
 		}
 	}
 	c.Campaign = fmt.Sprintf("seeds %d-%d", from, last)
-	c.Stores, c.Faults = perStore, perFault
+	c.Stores, c.Faults, c.Hubs = perStore, perFault, perHubs
 	c.Minutes = float64(time.Since(start).Round(time.Second)) / float64(time.Minute)
 	return c
 }

@@ -32,7 +32,15 @@ type NemesisConfig struct {
 	Unmarked bool
 	// EditsPerDevice is each device's share of the edits (default 25).
 	EditsPerDevice int
-	Progress       io.Writer
+	// Hubs is the number of site hubs (issue 19; 0: devices on central
+	// only, as before): each its own outpost-server on its own SQLite
+	// file, its link to central through its own fault proxy; the devices
+	// are spread over central and the hubs (Config.tier), and the
+	// schedule gains hub faults (drawHubFaults).
+	Hubs int
+	// HubShare is the share of a soak's seeds run with hubs (soakHubs).
+	HubShare float64
+	Progress io.Writer
 }
 
 // plan draws what nc leaves open from its seed.
@@ -64,6 +72,9 @@ func (nc NemesisConfig) plan() (NemesisConfig, *rand.Rand, int, time.Duration) {
 	}
 	if nc.Faults == nil {
 		nc.Faults = DrawSchedule(rng, nc.Length, nc.Devices, instances, nc.Unmarked)
+		if nc.Hubs > 0 {
+			nc.Faults = drawHubFaults(rng, nc.Faults, nc.Length, nc.Hubs)
+		}
 	}
 	return nc, rng, pullLimit, staleAfter
 }
@@ -88,13 +99,21 @@ func RunNemesis(ctx context.Context, nc NemesisConfig) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	c, err := startCluster(ctx, bin, dir, nc.Store, nc.PGAdmin, staleAfter)
+	c, err := startCluster(ctx, bin, dir, nc.Store, nc.PGAdmin, staleAfter, nc.Hubs > 0)
 	if err != nil {
 		return sum, fmt.Errorf("nemesis run: %w", err)
 	}
 	defer c.Close()
 	managers := 1 + nc.Devices/8
 	site := fmt.Sprintf("nemesis-%d", nc.Seed)
+	var hubs []*hub
+	if nc.Hubs > 0 {
+		hubs, err = startHubs(ctx, bin, dir, c, site, nc.Hubs, nc.Devices+2*nc.Faults.Count(faultEnroll)+5)
+		defer closeHubs(hubs)
+		if err != nil {
+			return sum, fmt.Errorf("nemesis run: %w", err)
+		}
+	}
 	code, err := enrollCode(ctx, bin, c.db, site, "operator", nc.Devices-managers+2*nc.Faults.Count(faultEnroll)+5)
 	if err != nil {
 		return sum, err
@@ -103,12 +122,12 @@ func RunNemesis(ctx context.Context, nc NemesisConfig) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	nem := &Nemesis{Schedule: nc.Faults, Cluster: c, Devices: deviceOptions{PullLimit: pullLimit}, StaleAfter: staleAfter}
+	nem := &Nemesis{Schedule: nc.Faults, Cluster: c, Devices: deviceOptions{PullLimit: pullLimit}, StaleAfter: staleAfter, Hubs: hubs}
 	cfg := Config{ServerURLs: c.URLs(), Code: code, ManagerCode: mgrCode, Devices: nc.Devices, Managers: managers,
 		Edits: nc.Devices * max(1, nc.EditsPerDevice), OfflineRatio: 0.2, Seed: nc.Seed, Duration: nc.Length, Dir: dir, SyncEvery: 5,
-		Progress: nc.Progress, Nemesis: nem}
+		Progress: nc.Progress, Nemesis: nem, Hubs: hubs}
 	sum, err = Run(ctx, cfg)
-	sum.Seed = nc.Seed
+	sum.Seed, sum.Hubs = nc.Seed, nc.Hubs
 	if sum.Nemesis == nil {
 		st := nem.Stats()
 		sum.Nemesis = &st
@@ -119,5 +138,9 @@ func RunNemesis(ctx context.Context, nc NemesisConfig) (Summary, error) {
 // replayCommand is the command line that replays a nemesis run.
 func replayCommand(nc NemesisConfig) string {
 	nc, _, _, _ = nc.plan()
-	return fmt.Sprintf("outpost-sim --seed %d --devices %d --store %s --length %s --faults '%s'", nc.Seed, nc.Devices, nc.Store, nc.Length, nc.Faults)
+	hubs := ""
+	if nc.Hubs > 0 {
+		hubs = fmt.Sprintf(" --hubs %d", nc.Hubs)
+	}
+	return fmt.Sprintf("outpost-sim --seed %d --devices %d --store %s --length %s%s --faults '%s'", nc.Seed, nc.Devices, nc.Store, nc.Length, hubs, nc.Faults)
 }

@@ -45,7 +45,7 @@ func (o *onFirstHistory) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestRestoreSnapshotIsServersLastState(t *testing.T) {
 	ctx := timeout(t, 2*time.Minute)
 	dir := t.TempDir()
-	c, err := startCluster(ctx, serverBin, dir, storeSQLite, "", time.Hour)
+	c, err := startCluster(ctx, serverBin, dir, storeSQLite, "", time.Hour, false)
 	if err != nil {
 		t.Fatal(err)
 	}

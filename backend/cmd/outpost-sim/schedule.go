@@ -27,6 +27,9 @@ const (
 	faultUpgrade    = "upgrade"     // device Target restarts as an upgraded app: a re-pull from 0
 	faultDecide     = "decide"      // the settling manager decides every open conflict it has pulled
 	faultCorrupt    = "corrupt"     // device Target's file edited directly between syncs: Arg clean rows each deleted, revived, rolled back (corrupt.go)
+	faultHubCut     = "hub-cut"     // hub Target's link to central down for Arg ms, its LAN up; an on-site visibility probe meanwhile (hubs.go)
+	faultKillHub    = "kill-hub"    // SIGKILL of hub Target, restarted on the same file after Arg ms
+	faultHubDrop    = "hub-drop"    // central's answers to hub Target dropped after commit for Arg ms (the hub sends its batch again)
 )
 
 // Fault is one event of a run's fault schedule.
@@ -66,7 +69,7 @@ func (s Schedule) Count(kind string) int {
 
 var faultKinds = map[string]bool{faultPartition: true, faultDelay: true, faultReset: true, faultDrop: true, faultKillServer: true,
 	faultBackup: true, faultRestore: true, faultKillDevice: true, faultClockAhead: true, faultClockBack: true, faultEnroll: true,
-	faultUpgrade: true, faultDecide: true, faultCorrupt: true}
+	faultUpgrade: true, faultDecide: true, faultCorrupt: true, faultHubCut: true, faultKillHub: true, faultHubDrop: true}
 
 // ParseSchedule reads the string form of a schedule.
 func ParseSchedule(s string) (Schedule, error) {
@@ -201,4 +204,40 @@ func DrawSchedule(rng *rand.Rand, length time.Duration, devices, instances int, 
 	}
 	sort.SliceStable(s, func(i, j int) bool { return s[i].At < s[j].At })
 	return s
+}
+
+// drawHubFaults adds the faults of a run with hubs to s, drawn from rng
+// after the rest: one to hubs+1 cuts of a hub's link to central, each
+// 25–60 % of the run's length (at least a minute in a run of three
+// minutes or more: a site off the link for long stretches), zero to two
+// kills of a hub and zero to two windows of central's answers to a hub
+// dropped. Backups and restores of central leave the schedule:
+// a hub does not follow central back to a backup yet (issue 19 leaves
+// hub restores for later), so a run with hubs does not judge them.
+func drawHubFaults(rng *rand.Rand, s Schedule, length time.Duration, hubs int) Schedule {
+	ms := max(1000, length.Milliseconds())
+	var out Schedule
+	for _, f := range s {
+		if f.Kind != faultBackup && f.Kind != faultRestore {
+			out = append(out, f)
+		}
+	}
+	for n := 1 + rng.IntN(hubs+1); n > 0; n-- {
+		cut := ms * int64(25+rng.IntN(36)) / 100
+		if ms >= 180_000 {
+			cut = min(max(cut, 60_000), ms*8/10)
+		}
+		at := rng.Int64N(max(1, ms-cut))
+		out = append(out, Fault{At: time.Duration(at) * time.Millisecond, Kind: faultHubCut, Target: rng.IntN(hubs), Arg: max(300, cut)})
+	}
+	for n := rng.IntN(3); n > 0; n-- {
+		at := rng.Int64N(ms * 9 / 10)
+		out = append(out, Fault{At: time.Duration(at) * time.Millisecond, Kind: faultKillHub, Target: rng.IntN(hubs), Arg: 50 + rng.Int64N(900)})
+	}
+	for n := rng.IntN(3); n > 0; n-- {
+		at := rng.Int64N(ms * 9 / 10)
+		out = append(out, Fault{At: time.Duration(at) * time.Millisecond, Kind: faultHubDrop, Target: rng.IntN(hubs), Arg: 300 + rng.Int64N(1500)})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At < out[j].At })
+	return out
 }

@@ -57,10 +57,26 @@ type Config struct {
 	// Nemesis, when set, draws faults during the edit phase and judges the
 	// run by its counters (nemesis.go).
 	Nemesis *Nemesis
+	// Hubs, when set, are the site's hubs (hubs.go): device i talks to
+	// hub i%(len(Hubs)+1)-1, or to central when that is -1 (device 0, a
+	// manager, among them; the settling manager is on central too), with
+	// the hub's codes; each hub has a settling manager of its own.
+	Hubs []*hub
+}
+
+// tier is where device i is enrolled: 0 central, h+1 hub h.
+func (c Config) tier(i int) int {
+	if len(c.Hubs) == 0 {
+		return 0
+	}
+	return i % (len(c.Hubs) + 1)
 }
 
 // serverURL is the server instance device i talks to.
 func (c Config) serverURL(i int) string {
+	if t := c.tier(i); t > 0 {
+		return c.Hubs[t-1].URL()
+	}
 	if len(c.ServerURLs) > 0 {
 		return c.ServerURLs[i%len(c.ServerURLs)]
 	}
@@ -94,6 +110,13 @@ type tally struct {
 	Corrupted  int `json:"corrupted"`
 	Unrepaired int `json:"unrepaired"`
 	Repairs    int `json:"repairs"`
+	// OnSiteMissed counts the probes of a hub-cut fault (issue 19: "a
+	// write on site reached every device on that site while the link was
+	// down") that failed: a write on one device of a cut hub that another
+	// device of the hub did not see after a sync, or that central held
+	// while the link was down. OnSiteSeen counts those that passed.
+	OnSiteMissed int `json:"onsite_missed"`
+	OnSiteSeen   int `json:"onsite_seen"`
 }
 
 // add adds u's counters to t's.
@@ -108,11 +131,15 @@ func (t *tally) add(u tally) {
 	t.Corrupted += u.Corrupted
 	t.Unrepaired += u.Unrepaired
 	t.Repairs += u.Repairs
+	t.OnSiteMissed += u.OnSiteMissed
+	t.OnSiteSeen += u.OnSiteSeen
 }
 
 // Summary is the simulator's verdict, printed as JSON on the last line.
 type Summary struct {
-	Devices    int `json:"devices"`
+	Devices int `json:"devices"`
+	// Hubs is the number of site hubs the run had (issue 19).
+	Hubs       int `json:"hubs"`
 	Edits      int `json:"edits"`
 	Applied    int `json:"applied"`
 	Merged     int `json:"merged"`
@@ -188,6 +215,11 @@ type Summary struct {
 	// progress, when set, gets the check's notes (-v).
 	rewinds  [][2]time.Time
 	progress io.Writer
+	// hubs are the run's hubs; tiers the state the check read of each
+	// tier (0 central, h+1 hub h) and cursors the cursor at its end.
+	hubs    []*hub
+	tiers   []map[string]map[string]protocol.PullChange
+	cursors []int64
 	// Mismatches describes the first differences found (empty when converged).
 	Mismatches []string `json:"mismatches,omitempty"`
 }
@@ -199,7 +231,7 @@ type Summary struct {
 func (s Summary) OK() bool {
 	return s.Converged && s.Lost == 0 && s.Duplicated == 0 && s.ForbiddenUnreported == 0 && s.ForbiddenApplied == 0 && s.CodeErrors == 0 &&
 		s.Diverged == 0 && s.DecisionsOverturned == 0 && s.Resurrected == 0 && s.Stuck == 0 &&
-		s.Unverified == 0 && s.Unrepaired == 0
+		s.Unverified == 0 && s.Unrepaired == 0 && s.OnSiteMissed == 0
 }
 
 // netSwitch is a RoundTripper a device can unplug. record, when set, gets
@@ -246,14 +278,19 @@ type edit struct {
 // device is one simulated desktop: its own encrypted store (key from a key
 // file in its directory) and sync client.
 type device struct {
-	idx     int
-	dir     string
-	manager bool
-	st      *store.Store
-	cl      *syncclient.Client
-	tokens  *syncclient.MemoryTokens
-	net     *netSwitch
-	rng     *rand.Rand
+	idx int
+	// tier is where the device is enrolled: 0 central, h+1 hub h;
+	// hubManager marks a hub's settling manager, hubProbe a hub's probe
+	// device (hubs.go): neither counts among the run's devices.
+	tier                 int
+	hubManager, hubProbe bool
+	dir                  string
+	manager              bool
+	st                   *store.Store
+	cl                   *syncclient.Client
+	tokens               *syncclient.MemoryTokens
+	net                  *netSwitch
+	rng                  *rand.Rand
 
 	mu        sync.Mutex
 	last      map[string]edit // table/id → last edit of this device
@@ -557,21 +594,28 @@ func (d *device) editOnce(ctx context.Context, configs []string) error {
 
 // createRecord writes a new production record.
 func (d *device) createRecord(ctx context.Context) error {
+	_, err := d.createRecordID(ctx)
+	return err
+}
+
+// createRecordID writes a new production record and returns its id (""
+// when the store refused its codes, as the lists said it would).
+func (d *device) createRecordID(ctx context.Context) (string, error) {
 	line, product, refuse, err := d.recordCodes(ctx, nil)
 	if err != nil {
-		return err
+		return "", err
 	}
 	op, err := d.operatorID(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	in := store.RecordInput{LineID: line, ProductID: product, Quantity: d.rng.Int64N(1000), OperatorID: op}
 	rec, err := d.st.CreateRecord(ctx, in)
 	if handled, err := d.judgeCodes("a new record", line, product, refuse, err); handled || err != nil {
-		return err
+		return "", err
 	}
 	d.rememberAt(protocol.TableProductionRecords, rec.ID, recordFields(rec), rec.HLC)
-	return nil
+	return rec.ID, nil
 }
 
 // knownRecord picks a record of the local store at random ("" when empty).
@@ -653,6 +697,42 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err := retry(ctx, 20, mgr.sync); err != nil {
 		return sum, fmt.Errorf("manager's first sync: %w", err)
 	}
+	// Each hub's settling manager: it decides the conflicts its hub
+	// judged, as a manager on site does; and its probe device.
+	var hubMgrs []*device
+	defer func() {
+		for _, d := range hubMgrs {
+			d.close()
+		}
+	}()
+	for i, h := range cfg.Hubs {
+		d, err := openDeviceOpts(ctx, filepath.Join(cfg.Dir, fmt.Sprintf("hub-%d-manager", i)), hubManagerIdx+i, cfg.Transport, cfg.Seed, cfg.Logger, cfg.deviceOptions())
+		if err != nil {
+			return sum, err
+		}
+		hubMgrs = append(hubMgrs, d)
+		d.manager, d.hubManager, d.tier = true, true, i+1
+		if err := retry(ctx, 20, func(ctx context.Context) error { _, err := d.cl.Enroll(ctx, h.URL(), h.managerCode); return err }); err != nil {
+			return sum, fmt.Errorf("enroll hub %d's manager: %w", i, err)
+		}
+		h.mgr = d
+		// And a device that writes only for the on-site probes
+		// (probeOnSite), so that a probe never waits for a device busy
+		// with its edits.
+		pd, err := openDeviceOpts(ctx, filepath.Join(cfg.Dir, fmt.Sprintf("hub-%d-probe", i)), hubProbeIdx+i, cfg.Transport, cfg.Seed, cfg.Logger, cfg.deviceOptions())
+		if err != nil {
+			return sum, err
+		}
+		hubMgrs = append(hubMgrs, pd)
+		pd.hubProbe, pd.tier = true, i+1
+		if err := retry(ctx, 20, func(ctx context.Context) error { _, err := pd.cl.Enroll(ctx, h.URL(), h.code); return err }); err != nil {
+			return sum, fmt.Errorf("enroll hub %d's probe device: %w", i, err)
+		}
+		if err := retry(ctx, 20, pd.sync); err != nil {
+			return sum, fmt.Errorf("hub %d's probe device's first sync: %w", i, err)
+		}
+		h.probe = pd
+	}
 
 	phase("%d devices (%d of them managers) and the settling manager enrolled", cfg.Devices, cfg.Managers)
 	if cfg.AfterEnroll != nil {
@@ -693,6 +773,10 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return sum, err
 	}
 	phase("%d edits made", cfg.Edits)
+	// From here on the hubs' managers and probe devices are devices like
+	// the others: they settle, and the check compares them with their hub.
+	devs = append(devs, hubMgrs...)
+	hubMgrs = nil
 	if cfg.BeforeSettle != nil {
 		if err := cfg.BeforeSettle(devs); err != nil {
 			return sum, err
@@ -722,6 +806,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	phase("settled: every device synced, conflicts resolved, quarantine cleared")
 	sum.progress = cfg.Progress
+	sum.hubs, sum.Hubs = cfg.Hubs, len(cfg.Hubs)
 	if cfg.Nemesis != nil {
 		sum.retention, sum.staleAfter = true, cfg.Nemesis.StaleAfter
 		sum.rewinds = cfg.Nemesis.Cluster.rewindSpans()
@@ -737,6 +822,13 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	sum.Seconds = float64(time.Since(start).Milliseconds()) / 1000
 	return sum, nil
 }
+
+// hubManagerIdx is the index of hub 0's settling manager (hub h's is
+// hubManagerIdx+h): far above the devices enrolled mid-run.
+const hubManagerIdx = 10000
+
+// hubProbeIdx is the index of hub 0's probe device (probeOnSite).
+const hubProbeIdx = 20000
 
 // deviceOptions are the knobs of the run's devices.
 func (c Config) deviceOptions() deviceOptions {
@@ -758,6 +850,12 @@ func (c Config) newDevice(ctx context.Context, i int, manager bool) (*device, er
 	code, role := c.Code, protocol.RoleOperator
 	if manager {
 		d.manager, code, role = true, c.ManagerCode, protocol.RoleManager
+	}
+	if d.tier = c.tier(i); d.tier > 0 {
+		code = c.Hubs[d.tier-1].code
+		if manager {
+			code = c.Hubs[d.tier-1].managerCode
+		}
 	}
 	var cr syncclient.Credentials
 	tries := 1
