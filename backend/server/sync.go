@@ -36,6 +36,20 @@ type Engine struct {
 	HubID string
 }
 
+// hubStamp returns a hub's own HLC for a write it makes from others (a
+// merge): later than after and than now, naming the hub, so that it is one
+// write's unique stamp at central as every device write's is.
+func (e *Engine) hubStamp(after string, now int64) string {
+	ts := hlc.Timestamp{Wall: now, Node: e.HubID}
+	if prev, err := hlc.Parse(after); err == nil && prev.Wall >= now {
+		ts.Wall, ts.Counter = prev.Wall, prev.Counter+1
+		if ts.Counter > 99999 {
+			ts.Wall, ts.Counter = ts.Wall+1, 0
+		}
+	}
+	return ts.String()
+}
+
 // owner is the owner of the conflict records this engine creates.
 func (e *Engine) owner() *string {
 	if e.HubID == "" {
@@ -721,6 +735,13 @@ func (e *Engine) manual(ctx context.Context, w *writer, dev Device, t protocol.T
 		h := c.HLC
 		if cur.HLC > h {
 			h = cur.HLC
+		}
+		if e.HubID != "" {
+			// A hub sends this write upstream as its own change: it
+			// needs a stamp of its own, not one naming another write
+			// (central would take it for that write, or refuse the
+			// other device's name).
+			h = e.hubStamp(h, w.now)
 		}
 		v, err := w.put(ctx, rowState(t, merged, h, dev.ID))
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -153,13 +152,9 @@ func TestSoak_HubShare(t *testing.T) {
 // overwrites it on site. The device was answered merged: an acknowledged
 // write lost (invariant 1). Found by `outpost-sim nemesis --seed 7
 // --devices 6 --hubs 2` (about one replay in three: lost 1, or a
-// decision overturned by the same loss).
+// decision overturned by the same loss); fixed by the hub stamping its
+// merges with its own HLC (Engine.hubStamp).
 func TestHubs_MergedWriteReachesCentral(t *testing.T) {
-	if os.Getenv("OUTPOST_SIM_HUB_DEFECTS") == "" {
-		// OUTPOST_SIM_HUB_DEFECTS=1 runs it (with OUTPOST_SIM_TEST_SERVER_BIN
-		// naming a server build with the fix, or on a branch that has it).
-		t.Skip("hub defect: a device's write merged at the hub is pushed upstream under the newer side's hlc, which central refuses (invalid_hlc) or takes as the version it holds (merged, no new version): the write never reaches central (issue 19; replay: outpost-sim nemesis --seed 7 --devices 6 --hubs 2)")
-	}
 	for _, newer := range []string{"central's manager", "another device of the hub"} {
 		t.Run(newer, func(t *testing.T) { mergedWriteReachesCentral(t, newer == "central's manager") })
 	}
