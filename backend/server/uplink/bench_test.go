@@ -140,9 +140,11 @@ func BenchmarkHubCatchUp(b *testing.B) {
 			}
 			onSite := time.Since(t0)
 			waitFor(b, time.Minute, "the link to notice the cut", func() bool { return !hub.link.Status().Up })
-			if h := hub.link.Health(ctx); h.Waiting == 0 {
+			h := hub.link.Health(ctx)
+			if h.Waiting == 0 {
 				b.Fatalf("health while cut: %+v, want writes waiting", h)
 			}
+			b.Logf("via-hub: the hub's health while cut: up %v, waiting %d (counted up to 10,000)", h.Up, h.Waiting)
 			if n := countWrites(b, central, site, want); n != 0 {
 				b.Fatalf("central holds %d site writes while the link is cut", n)
 			}
