@@ -18,10 +18,10 @@ import (
 //	OUTPOST_HUB_BENCH_WRITES   site writes made while the hub is cut (5000; make bench: 100000)
 //	OUTPOST_HUB_BENCH_DEVICES  site terminals writing them (4)
 
-// appDebounce is the desktop's quiet time after a local write before it
+// benchAppDebounce is the desktop's quiet time after a local write before it
 // syncs (syncclient Options.Debounce default): added to the measured
 // server path, never measured here.
-const appDebounce = 500 * time.Millisecond
+const benchAppDebounce = 500 * time.Millisecond
 
 // BenchmarkHubVisibility: a write on one site terminal until another
 // terminal of the same site holds it, through the hub: the writer's push to
@@ -34,7 +34,7 @@ func BenchmarkHubVisibility(b *testing.B) {
 		cut  bool
 	}{{"link-up", false}, {"link-cut", true}} {
 		b.Run(tc.name, func(b *testing.B) {
-			samples := envInt(b, "OUTPOST_HUB_BENCH_SAMPLES", 200)
+			samples := benchEnv(b, "OUTPOST_HUB_BENCH_SAMPLES", 200)
 			const site = "plant-7"
 			central := benchNewNode(b, "central")
 			hub := benchNewHub(b, central, "hall-a", site)
@@ -56,13 +56,13 @@ func BenchmarkHubVisibility(b *testing.B) {
 					time.Sleep(50 * time.Millisecond)
 				}
 			}()
-			waitFor(b, 10*time.Second, "the reader's event stream", connected.Load)
+			benchWaitFor(b, 10*time.Second, "the reader's event stream", connected.Load)
 			if _, err := reader.pull(ctx, ""); err != nil {
 				b.Fatal(err)
 			}
 			if tc.cut {
 				hub.proxy.Cut(true)
-				waitFor(b, 10*time.Second, "the link to notice the cut", func() bool { return !hub.link.Status().Up })
+				benchWaitFor(b, 10*time.Second, "the link to notice the cut", func() bool { return !hub.link.Status().Up })
 			}
 			time.Sleep(200 * time.Millisecond) // the event stream is up
 
@@ -96,16 +96,16 @@ func BenchmarkHubVisibility(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			p50, p99 := percentile(total, 0.50), percentile(total, 0.99)
+			p50, p99 := benchPercentile(total, 0.50), benchPercentile(total, 0.99)
 			b.ReportMetric(p50, "p50-ms")
 			b.ReportMetric(p99, "p99-ms")
-			b.ReportMetric(percentile(total, 1), "max-ms")
-			b.ReportMetric(percentile(push, 0.99), "push-p99-ms")
-			b.ReportMetric(p99+float64(appDebounce/time.Millisecond), "app-p99-ms")
+			b.ReportMetric(benchPercentile(total, 1), "max-ms")
+			b.ReportMetric(benchPercentile(push, 0.99), "push-p99-ms")
+			b.ReportMetric(p99+float64(benchAppDebounce/time.Millisecond), "app-p99-ms")
 			b.ReportMetric(float64(missed), "missed-events")
 			b.Logf("%s: %d writes; server path (push to the hub, event, pull returns the row) p50 %.1f ms, p99 %.1f ms, max %.1f ms; push alone p99 %.1f ms; "+
 				"with the app's debounce as configured (%s, added, not measured) p99 %.1f ms; %d waits without an event",
-				tc.name, len(total), p50, p99, percentile(total, 1), percentile(push, 0.99), appDebounce, p99+float64(appDebounce/time.Millisecond), missed)
+				tc.name, len(total), p50, p99, benchPercentile(total, 1), benchPercentile(push, 0.99), benchAppDebounce, p99+float64(benchAppDebounce/time.Millisecond), missed)
 			if tc.cut && hub.link.Status().Up {
 				b.Error("the link came up while the proxy was down")
 			}
@@ -123,8 +123,8 @@ func BenchmarkHubVisibility(b *testing.B) {
 // then each pulls the feed to its end as its sync does.
 func BenchmarkHubCatchUp(b *testing.B) {
 	b.Run("via-hub", func(b *testing.B) {
-		writes := envInt(b, "OUTPOST_HUB_BENCH_WRITES", 5000)
-		ndev := envInt(b, "OUTPOST_HUB_BENCH_DEVICES", 4)
+		writes := benchEnv(b, "OUTPOST_HUB_BENCH_WRITES", 5000)
+		ndev := benchEnv(b, "OUTPOST_HUB_BENCH_DEVICES", 4)
 		for range b.N {
 			b.StopTimer()
 			const site = "plant-7"
@@ -132,20 +132,20 @@ func BenchmarkHubCatchUp(b *testing.B) {
 			central := benchNewNode(b, "central")
 			hub := benchNewHub(b, central, "hall-a", site)
 			devs := benchEnroll(b, hub, hub.ts.URL, site, ndev)
-			changes, want := split(devs, writes)
+			changes, want := benchSplit(devs, writes)
 			hub.proxy.Cut(true)
 			t0 := time.Now()
-			if err := pushAll(ctx, devs, changes, 500); err != nil {
+			if err := benchPushAll(ctx, devs, changes, 500); err != nil {
 				b.Fatal(err)
 			}
 			onSite := time.Since(t0)
-			waitFor(b, time.Minute, "the link to notice the cut", func() bool { return !hub.link.Status().Up })
+			benchWaitFor(b, time.Minute, "the link to notice the cut", func() bool { return !hub.link.Status().Up })
 			h := hub.link.Health(ctx)
 			if h.Waiting == 0 {
 				b.Fatalf("health while cut: %+v, want writes waiting", h)
 			}
 			b.Logf("via-hub: the hub's health while cut: up %v, waiting %d (counted up to 10,000)", h.Up, h.Waiting)
-			if n := countWrites(b, central, site, want); n != 0 {
+			if n := benchCountWrites(b, central, site, want); n != 0 {
 				b.Fatalf("central holds %d site writes while the link is cut", n)
 			}
 			hub.proxy.Reset()
@@ -157,7 +157,7 @@ func BenchmarkHubCatchUp(b *testing.B) {
 			// write of the hub's terminals; kick it as a terminal's write would,
 			// so the figure is the catch-up and not where the backoff stood.
 			hub.link.Kick()
-			waitFor(b, 30*time.Minute, "the hub's writes answered", func() bool {
+			benchWaitFor(b, 30*time.Minute, "the hub's writes answered", func() bool {
 				// Central's sequence first: one cheap read, where the hub's
 				// health reads up to 10,000 waiting writes.
 				if st, err := central.st.SiteState(ctx, site); err != nil || st.Seq < int64(writes) {
@@ -173,28 +173,28 @@ func BenchmarkHubCatchUp(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			waitFor(b, 30*time.Minute, "the hub at the end of central's feed", func() bool {
+			benchWaitFor(b, 30*time.Minute, "the hub at the end of central's feed", func() bool {
 				c, err := hub.link.Cursor(ctx)
 				return err == nil && c >= st.Seq
 			})
 			settled := time.Since(start)
 			b.StopTimer()
 			up, down := hub.proxy.Bytes()
-			if n := countWrites(b, central, site, want); n != len(want) {
+			if n := benchCountWrites(b, central, site, want); n != len(want) {
 				b.Fatalf("central's history holds %d of the %d site writes", n, len(want))
 			}
-			report(b, "via-hub", writes, ndev, onSite, answered, settled, upA, downA, up, down)
+			benchReport(b, "via-hub", writes, ndev, onSite, answered, settled, upA, downA, up, down)
 		}
 	})
 	b.Run("direct", func(b *testing.B) {
-		writes := envInt(b, "OUTPOST_HUB_BENCH_WRITES", 5000)
-		ndev := envInt(b, "OUTPOST_HUB_BENCH_DEVICES", 4)
+		writes := benchEnv(b, "OUTPOST_HUB_BENCH_WRITES", 5000)
+		ndev := benchEnv(b, "OUTPOST_HUB_BENCH_DEVICES", 4)
 		for range b.N {
 			b.StopTimer()
 			const site = "plant-7"
 			ctx := context.Background()
 			central := benchNewNode(b, "central")
-			p, err := newCountProxy(central.ts.Listener.Addr().String())
+			p, err := benchNewProxy(central.ts.Listener.Addr().String())
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -205,12 +205,12 @@ func BenchmarkHubCatchUp(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			changes, want := split(devs, writes)
+			changes, want := benchSplit(devs, writes)
 			p.Reset()
 
 			b.StartTimer()
 			start := time.Now()
-			if err := pushAll(ctx, devs, changes, 500); err != nil {
+			if err := benchPushAll(ctx, devs, changes, 500); err != nil {
 				b.Fatal(err)
 			}
 			answered := time.Since(start)
@@ -227,16 +227,16 @@ func BenchmarkHubCatchUp(b *testing.B) {
 			settled := time.Since(start)
 			b.StopTimer()
 			up, down := p.Bytes()
-			if n := countWrites(b, central, site, want); n != len(want) {
+			if n := benchCountWrites(b, central, site, want); n != len(want) {
 				b.Fatalf("central's history holds %d of the %d writes", n, len(want))
 			}
-			report(b, "direct", writes, ndev, 0, answered, settled, upA, downA, up, down)
+			benchReport(b, "direct", writes, ndev, 0, answered, settled, upA, downA, up, down)
 		}
 	})
 }
 
-// split makes writes new records spread over devs, and the set of their HLCs.
-func split(devs []*benchDev, writes int) ([][]protocol.Change, map[string]bool) {
+// benchSplit makes writes new records spread over devs, and the set of their HLCs.
+func benchSplit(devs []*benchDev, writes int) ([][]protocol.Change, map[string]bool) {
 	changes := make([][]protocol.Change, len(devs))
 	want := map[string]bool{}
 	for i, d := range devs {
@@ -252,7 +252,7 @@ func split(devs []*benchDev, writes int) ([][]protocol.Change, map[string]bool) 
 	return changes, want
 }
 
-func report(b *testing.B, name string, writes, ndev int, onSite, answered, settled time.Duration, upA, downA, up, down int64) {
+func benchReport(b *testing.B, name string, writes, ndev int, onSite, answered, settled time.Duration, upA, downA, up, down int64) {
 	b.ReportMetric(answered.Seconds(), "answered-s")
 	b.ReportMetric(settled.Seconds(), "settled-s")
 	b.ReportMetric(float64(upA+downA), "answered-bytes")

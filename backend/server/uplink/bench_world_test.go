@@ -39,7 +39,7 @@ type benchNode struct {
 	srv   *server.Server
 	ts    *httptest.Server
 	link  *uplink.Link
-	proxy *countProxy
+	proxy *benchProxy
 }
 
 func benchNewNode(tb testing.TB, name string) *benchNode {
@@ -75,7 +75,7 @@ func (n *benchNode) code(tb testing.TB, site, role string, uses int) string {
 func benchNewHub(tb testing.TB, central *benchNode, name, site string) *benchNode {
 	tb.Helper()
 	h := benchNewNode(tb, name)
-	p, err := newCountProxy(central.ts.Listener.Addr().String())
+	p, err := benchNewProxy(central.ts.Listener.Addr().String())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -96,12 +96,12 @@ func benchNewHub(tb testing.TB, central *benchNode, name, site string) *benchNod
 	done := make(chan struct{})
 	go func() { defer close(done); h.link.Run(runCtx) }()
 	tb.Cleanup(func() { stop(); <-done; cancel() })
-	waitFor(tb, time.Minute, name+"'s first sync", func() bool { return h.link.Status().Up })
+	benchWaitFor(tb, time.Minute, name+"'s first sync", func() bool { return h.link.Status().Up })
 	return h
 }
 
-// waitFor polls cond every 10 ms until it holds, or fails after timeout.
-func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
+// benchWaitFor polls cond every 10 ms until it holds, or fails after timeout.
+func benchWaitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
 	tb.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -112,11 +112,11 @@ func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool
 	}
 }
 
-// countProxy forwards a loopback port to a target, counting the bytes in
+// benchProxy forwards a loopback port to a target, counting the bytes in
 // each direction as they cross (HTTP headers, gzip bodies and event
 // streams alike: what a site's uplink carries), and cuts the link on
 // demand (faultproxy counts no bytes).
-type countProxy struct {
+type benchProxy struct {
 	target string
 	ln     net.Listener
 	down   atomic.Bool
@@ -128,34 +128,34 @@ type countProxy struct {
 	wg    sync.WaitGroup
 }
 
-func newCountProxy(target string) (*countProxy, error) {
+func benchNewProxy(target string) (*benchProxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &countProxy{target: target, ln: ln, conns: map[net.Conn]struct{}{}}
+	p := &benchProxy{target: target, ln: ln, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
 }
 
-func (p *countProxy) URL() string { return "http://" + p.ln.Addr().String() }
+func (p *benchProxy) URL() string { return "http://" + p.ln.Addr().String() }
 
 // Bytes returns the bytes carried so far, both directions.
-func (p *countProxy) Bytes() (up, down int64) { return p.Up.Load(), p.Down.Load() }
+func (p *benchProxy) Bytes() (up, down int64) { return p.Up.Load(), p.Down.Load() }
 
 // Reset zeroes the counters.
-func (p *countProxy) Reset() { p.Up.Store(0); p.Down.Store(0) }
+func (p *benchProxy) Reset() { p.Up.Store(0); p.Down.Store(0) }
 
 // Cut takes the link down (new connections refused, open ones cut) or back.
-func (p *countProxy) Cut(down bool) {
+func (p *benchProxy) Cut(down bool) {
 	p.down.Store(down)
 	if down {
 		p.closeAll()
 	}
 }
 
-func (p *countProxy) closeAll() {
+func (p *benchProxy) closeAll() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for c := range p.conns {
@@ -163,14 +163,14 @@ func (p *countProxy) closeAll() {
 	}
 }
 
-func (p *countProxy) Close() error {
+func (p *benchProxy) Close() error {
 	err := p.ln.Close()
 	p.closeAll()
 	p.wg.Wait()
 	return err
 }
 
-func (p *countProxy) accept() {
+func (p *benchProxy) accept() {
 	defer p.wg.Done()
 	for {
 		c, err := p.ln.Accept()
@@ -186,7 +186,7 @@ func (p *countProxy) accept() {
 	}
 }
 
-func (p *countProxy) serve(client net.Conn) {
+func (p *benchProxy) serve(client net.Conn) {
 	defer p.wg.Done()
 	srv, err := net.Dial("tcp", p.target)
 	if err != nil {
@@ -322,9 +322,9 @@ func (d *benchDev) pull(ctx context.Context, id string) (bool, error) {
 	}
 }
 
-// pushAll has every device push its changes at once, and returns the
+// benchPushAll has every device push its changes at once, and returns the
 // first error.
-func pushAll(ctx context.Context, devs []*benchDev, changes [][]protocol.Change, size int) error {
+func benchPushAll(ctx context.Context, devs []*benchDev, changes [][]protocol.Change, size int) error {
 	errs := make([]error, len(devs))
 	var wg sync.WaitGroup
 	for i, d := range devs {
@@ -334,9 +334,9 @@ func pushAll(ctx context.Context, devs []*benchDev, changes [][]protocol.Change,
 	return errors.Join(errs...)
 }
 
-// countWrites counts the versions of site's production records in n's
+// benchCountWrites counts the versions of site's production records in n's
 // history whose HLC is in want.
-func countWrites(tb testing.TB, n *benchNode, site string, want map[string]bool) int {
+func benchCountWrites(tb testing.TB, n *benchNode, site string, want map[string]bool) int {
 	tb.Helper()
 	got, after := 0, int64(0)
 	for {
@@ -356,8 +356,8 @@ func countWrites(tb testing.TB, n *benchNode, site string, want map[string]bool)
 	}
 }
 
-// envInt reads a size from the environment.
-func envInt(tb testing.TB, name string, def int) int {
+// benchEnv reads a size from the environment.
+func benchEnv(tb testing.TB, name string, def int) int {
 	v := os.Getenv(name)
 	if v == "" {
 		return def
@@ -369,8 +369,8 @@ func envInt(tb testing.TB, name string, def int) int {
 	return n
 }
 
-// percentile returns the q-quantile (nearest rank) of ds in ms.
-func percentile(ds []time.Duration, q float64) float64 {
+// benchPercentile returns the q-quantile (nearest rank) of ds in ms.
+func benchPercentile(ds []time.Duration, q float64) float64 {
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	if len(s) == 0 {
