@@ -92,6 +92,8 @@ bench: deps
 	@echo "== verified convergence: push with and without checksums (SQLite, PostgreSQL), checksum bytes, repair vs re-pull of a 1M-row device (docs/benchmarks.md)" >&2
 	@PG_DURABLE=1 bash .ci/postgres bash backend/server/bench/checksums.sh
 	@bash backend/cmd/outpost-sim/bench.sh
+	@echo "== site hubs: on-site visibility through a hub (link up, cut); catch-up of OUTPOST_HUB_BENCH_WRITES (100k) site writes after a cut vs direct (docs/benchmarks.md, Site hubs)" >&2
+	@OUTPOST_HUB_BENCH_WRITES=$${OUTPOST_HUB_BENCH_WRITES:-100000} GOFLAGS=-mod=mod go test ./backend/server/uplink -run '^$$' -bench Hub -benchtime 1x -timeout 30m
 
 ## soak: long runs that do not belong in make test: the nemesis campaign (SEEDS=a-b, MINUTES=60), long fuzzing
 soak:
