@@ -31,7 +31,8 @@ type Config struct {
 	Local <-chan int64
 	// Every is the interval of a sync without news from either side (10 s).
 	Every time.Duration
-	// Retry bounds the wait after a failed sync (1 s doubling to 30 s).
+	// Retry bounds the wait after a failed sync (1 s doubling to 10 s: a
+	// site back from a cut of days starts catching up within 10 s).
 	Retry time.Duration
 	// BatchSize is the number of hub writes read per upstream batch (500;
 	// at most protocol.MaxBatchChanges).
@@ -123,7 +124,7 @@ func (l *Link) Kick() {
 
 // Run syncs until ctx ends: at once, after the hub's devices write, when
 // central announces a change, and every Every; after a failure it waits
-// Retry, doubling to 30 s.
+// Retry, doubling to 10 s.
 func (l *Link) Run(ctx context.Context) {
 	go l.listen(ctx)
 	wait := l.cfg.Retry
@@ -135,7 +136,7 @@ func (l *Link) Run(ctx context.Context) {
 		next := l.cfg.Every
 		if err != nil {
 			next = wait
-			wait = min(2*wait, 30*time.Second)
+			wait = min(2*wait, 10*time.Second)
 		} else {
 			wait = l.cfg.Retry
 		}
@@ -235,6 +236,9 @@ func (l *Link) push(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		// Central answers: the link is up, though a long catch-up has
+		// batches left (health says so while waiting falls).
+		l.up.Store(true)
 		l.cfg.Publish(id.Site, seq)
 		for _, r := range refused {
 			l.cfg.Log.Warn("central refused a write of the site", "table", r.Table, "id", r.ID, "error", r.Error)
@@ -295,6 +299,7 @@ func (l *Link) pull(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		l.up.Store(true)
 		l.cfg.Publish(id.Site, seq)
 		if page.Cursor > cursor && len(page.Changes) > 0 {
 			l.cfg.Log.Debug("republished central's changes", "count", len(page.Changes), "cursor", page.Cursor)
