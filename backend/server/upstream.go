@@ -561,9 +561,10 @@ func (e *Engine) republishOne(ctx context.Context, w *writer, upDevice string, p
 		}
 		return nil
 	}
-	if exists && !isLocal(cur, upDevice) && ch.Table != protocol.TableConflicts && e.sameState(ch.Table, cur.Data, ch.Row) {
-		// The hub holds that very state already (a full pass after a
-		// restore brings every row again): only its base moves.
+	if exists && !isLocal(cur, upDevice) && cur.HLC == ch.HLC && ch.Table != protocol.TableConflicts && e.sameState(ch.Table, cur.Data, ch.Row) {
+		// The hub holds that very write already (a full pass after a
+		// restore brings every row again): only its base moves. The
+		// same values under another stamp are another write, taken.
 		return setMetaInt(ctx, w.tx, rowMetaKey(metaUpBase, ch.Table, ch.ID), ch.Version)
 	}
 	return e.writeCentral(ctx, w, upDevice, ch)
