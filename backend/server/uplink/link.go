@@ -260,6 +260,7 @@ func (l *Link) pull(ctx context.Context) error {
 		return err
 	}
 	full := cursor == 0
+	pulled := 0
 	if full {
 		if err := e.BeginUpstreamPass(ctx, id.Site); err != nil {
 			return err
@@ -301,7 +302,13 @@ func (l *Link) pull(ctx context.Context) error {
 		}
 		l.up.Store(true)
 		l.cfg.Publish(id.Site, seq)
-		if page.Cursor > cursor && len(page.Changes) > 0 {
+		switch {
+		case full && len(page.Changes) > 0:
+			// A whole site's pull (a first start, a restore, central's
+			// purge past the hub): its progress, page by page.
+			pulled += len(page.Changes)
+			l.cfg.Log.Info("pulling the site from central", "rows", pulled, "cursor", page.Cursor, "more", page.HasMore)
+		case len(page.Changes) > 0:
 			l.cfg.Log.Debug("republished central's changes", "count", len(page.Changes), "cursor", page.Cursor)
 		}
 		cursor = page.Cursor
