@@ -84,3 +84,60 @@ func TestAttack2_RestoredHubTakesCentralsMergeForItsOwnWrite(t *testing.T) {
 			rate(got), got["notes"], ver)
 	}
 }
+
+// The same without any restore: a hub killed after central merged its
+// batch and before it recorded the answer, with central's stored answer
+// expired before it comes back (away longer than --stale-after). The
+// batch sent again is unknown to central, falls to the origin_seq mark,
+// and is answered "applied" because central stamped its merge with the
+// site write's hlc: the site keeps its write without headquarters' rate
+// for good, verification agreeing.
+func TestAttack2_HubLostAnswerTakesCentralsMergeForItsOwnWrite(t *testing.T) {
+	const site = "plant-m3"
+	central := newNode(t, "central")
+	hub := newHub(t, central, "hall", site)
+	mgr := enrollDevice(t, central, "office", site, protocol.RoleManager)
+	bm := enrollDevice(t, hub, "hall office", site, protocol.RoleManager)
+	cfg := uuid.NewString()
+	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "start"), protocol.OpUpsert)
+	converge(t, 20*time.Second, mgr, bm)
+
+	hub.stop()
+	ident := hub.link.Identity()
+	eng := hub.srv.Engine()
+	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert)
+	time.Sleep(5 * time.Millisecond)
+	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "valves"), protocol.OpUpsert) // the later hlc
+	body, ok, err := eng.UpstreamBatch(t.Context(), site, ident.Device, 500)
+	if err != nil || !ok {
+		t.Fatalf("batch: %v %v", ok, err)
+	}
+	resp, err := upstreamAPI(t, hub).Push(t.Context(), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Results[0].Status != protocol.StatusMerged {
+		t.Fatalf("central answered %s; the attack needs a merge", resp.Results[0].Status)
+	}
+	// The answer is lost with the hub; central forgets the batch.
+	if err := central.st.DeleteExpired(t.Context(), time.Now().Add(time.Hour).UnixMilli(), 0, time.Now().UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	hub.srv.Close()
+	hub.ts.Close()
+	hub.serveHub(t, ident)
+	hub.run(t)
+	settled(t, central, hub, site)
+	time.Sleep(300 * time.Millisecond)
+	settled(t, central, hub, site)
+
+	ver, err := hub.link.Verify(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ := hub.current(t, site, protocol.TableLineConfigs, cfg)
+	if rate(got) != "70" || got["notes"] != "valves" {
+		t.Fatalf("the hub holds rate %s, notes %v; central holds rate 70, notes valves (its merge of the site's write); the hub's verification against central: %+v",
+			rate(got), got["notes"], ver)
+	}
+}
