@@ -1,6 +1,7 @@
 package uplink_test
 
 import (
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -90,5 +91,59 @@ func TestAttack2_HubPassRestartedByCentralKeepsRowsSeenBeforeTheRestart(t *testi
 	}
 	if _, deleted, ok := hub.current(t, site, protocol.TableProductionRecords, kept); !ok || deleted {
 		t.Errorf("the pass removed a row central holds")
+	}
+}
+
+// Guard (held): a full pass interrupted after its first page, the site
+// writing meanwhile (a new row and an edit of a row the pass has not
+// reached yet); the next sync pushes them (central answers applied: the
+// hub records echoes) before it resumes the pass, which skips those
+// echoes. The pass must still count them as brought: EndUpstreamPass
+// removes only rows central does not hold.
+func TestAttack2_HubPassResumedAfterSiteWritesRemovesNothingCentralHolds(t *testing.T) {
+	const site = "plant-g2"
+	central := newNode(t, "central")
+	hub := newHub(t, central, "hall", site)
+	hq := enrollDevice(t, central, "hq", site, protocol.RoleOperator)
+	op := enrollDevice(t, hub, "line 1", site, protocol.RoleOperator)
+	first, later := uuid.NewString(), uuid.NewString()
+	hq.write(protocol.TableProductionRecords, record(first, "L1", 1), protocol.OpUpsert)
+	hq.write(protocol.TableProductionRecords, record(later, "L1", 2), protocol.OpUpsert)
+	converge(t, 20*time.Second, hq, op)
+	settled(t, central, hub, site)
+
+	hub.restartPaused(t, func(string) {})
+	ctx := t.Context()
+	e, id := hub.srv.Engine(), hub.link.Identity()
+	if err := e.BeginUpstreamPass(ctx, site); err != nil {
+		t.Fatal(err)
+	}
+	page, err := upstreamAPI(t, hub).PullPage(ctx, syncclient.PullParams{Cursor: 0, Limit: 1, Committed: 0, Full: true})
+	if err != nil || !page.HasMore {
+		t.Fatalf("the pass's first page: %+v, %v", page, err)
+	}
+	if _, err := e.Republish(ctx, site, id.Device, page); err != nil {
+		t.Fatal(err)
+	}
+	fresh := uuid.NewString()
+	op.write(protocol.TableProductionRecords, record(fresh, "L2", 1), protocol.OpUpsert)
+	op.write(protocol.TableProductionRecords, record(later, "L1", 9), protocol.OpUpsert)
+
+	link, err := uplink.New(uplink.Config{Engine: e, ID: id, VerifyEvery: -1, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := link.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m, _ := hub.st.MetaPrefix(ctx, site, "up/pass"); len(m) != 0 {
+		t.Fatal("the pass did not end")
+	}
+	for _, r := range []string{first, later, fresh} {
+		if _, deleted, ok := hub.current(t, site, protocol.TableProductionRecords, r); !ok || deleted {
+			t.Errorf("the resumed pass removed on site row %s, which central holds", r)
+		}
 	}
 }
