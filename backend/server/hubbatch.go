@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -18,6 +19,9 @@ const (
 	// metaHubNode + device id: the hub whose devices' HLCs name that id.
 	// The first hub to push a device's write claims it; no other hub may.
 	metaHubNode = "hub/node/"
+	// metaHubMade + hub id/table/id: that hub's last change of a row of
+	// a manual table (madeState), the state its next change was made on.
+	metaHubMade = "hub/made/"
 )
 
 // hubBatch is what central does for a push from a hub beyond what it does
@@ -32,6 +36,52 @@ type hubBatch struct {
 	// held: a change of this batch was ahead of the clock.
 	held  bool
 	dirty bool
+	// made: each row's last change of this batch (mergeBase), saved at
+	// the end of the batch (save).
+	made map[rowKey]made
+}
+
+// mergeBase returns the state a hub's change was made on when the hub's
+// previous change of the row went up on the same base_version: the hub
+// made the second on top of the first (its base stays while an earlier
+// change is unanswered or was merged), so central merges it against the
+// first change's state, not against the base version, which would make
+// the first change's own values read as another writer's: a conflict of
+// the site with itself. Only manual tables merge; lww compares stamps.
+func (hb *hubBatch) mergeBase(ctx context.Context, tx Tx, p prepared) (protocol.Row, error) {
+	if hb == nil || p.record != nil || p.rej != nil || p.table.Policy != protocol.PolicyManual {
+		return nil, nil
+	}
+	if m, ok := hb.made[rowKey{p.Table, p.ID}]; ok && m.base == p.BaseVersion {
+		return m.row, nil
+	}
+	v, err := tx.Meta(ctx, metaHubMade+hb.hub+"/"+p.Table+"/"+p.ID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the hub's last change: %w", err)
+	}
+	var m madeState
+	if err := json.Unmarshal(v, &m); err != nil {
+		return nil, fmt.Errorf("read the hub's last change: %w", err)
+	}
+	if m.Base != p.BaseVersion {
+		return nil, nil
+	}
+	return m.Row, nil
+}
+
+// madeState is a hub's last change of a row of a manual table as central
+// judged it: the base it went up on and its pushed state.
+type madeState struct {
+	Base int64        `json:"base"`
+	Row  protocol.Row `json:"row"`
+}
+
+type made struct {
+	base int64
+	row  protocol.Row
 }
 
 // beginHubBatch reads the hub's mark and checks whom its changes' HLCs
@@ -104,7 +154,7 @@ func (e *Engine) beginHubBatch(ctx context.Context, tx Tx, dev Device, changes [
 }
 
 // before answers a change central must not judge: one at or below the
-// hub's mark (applied before: answered with the row's current version) or
+// hub's mark (applied before: answered merged with the row as it is) or
 // one after a change ahead of the clock (held back, rejected clock_ahead
 // so that the hub sends it again with that change). done is false for the
 // changes to judge as a device's.
@@ -126,12 +176,14 @@ func (hb *hubBatch) before(ctx context.Context, w *writer, p prepared) (protocol
 	}
 	v := cur.Version
 	res := protocol.PushResult{Table: p.Table, ID: p.ID, Status: protocol.StatusApplied, Version: &v}
-	if cur.HLC != p.HLC && p.record == nil {
-		// The row moved on since that write (another writer's, or a
-		// later one of the hub's that the hub may no longer hold, after
-		// a restore): the hub takes the row as it is here, as after a
-		// merge that changed nothing. "applied" would make it skip this
-		// state as an echo of its own.
+	if p.record == nil {
+		// Answered merged with the row as central holds it, never
+		// applied: "applied" makes the hub record an echo and skip
+		// central's state on its pull, and that state may not be the
+		// write's values (central merged it with another writer's under
+		// the write's own stamp, or the row moved on since: another
+		// writer, or a later write of the hub that a restored hub no
+		// longer holds). The hub takes the row as after a merge.
 		row, err := decodeRow(p.table, cur.Data)
 		if err != nil {
 			return res, false, err
@@ -153,14 +205,35 @@ func (hb *hubBatch) after(p prepared, res protocol.PushResult) {
 		}
 		return
 	}
+	if p.record == nil && p.pushed != nil && p.table.Policy == protocol.PolicyManual {
+		if hb.made == nil {
+			hb.made = map[rowKey]made{}
+		}
+		row := p.pushed.Clone()
+		delete(row, "server_updated_at")
+		hb.made[rowKey{p.Table, p.ID}] = made{base: p.BaseVersion, row: row}
+	}
 	if p.OriginSeq > hb.mark {
 		hb.mark, hb.dirty = p.OriginSeq, true
 	}
 }
 
-// save records the hub's mark in the batch's transaction.
+// save records the hub's mark and its last change of each row of a manual
+// table in the batch's transaction.
 func (hb *hubBatch) save(ctx context.Context, tx Tx) error {
-	if hb == nil || !hb.dirty {
+	if hb == nil {
+		return nil
+	}
+	for k, m := range hb.made {
+		v, err := json.Marshal(madeState{Base: m.base, Row: m.row})
+		if err != nil {
+			return fmt.Errorf("encode the hub's last change: %w", err)
+		}
+		if err := tx.SetMeta(ctx, metaHubMade+hb.hub+"/"+k.table+"/"+k.id, v); err != nil {
+			return fmt.Errorf("save the hub's last change: %w", err)
+		}
+	}
+	if !hb.dirty {
 		return nil
 	}
 	if err := tx.SetMeta(ctx, metaHubMark+hb.hub, []byte(strconv.FormatInt(hb.mark, 10))); err != nil {

@@ -251,10 +251,16 @@ func (e *Engine) Purge(ctx context.Context, ret Retention) (PurgeStats, error) {
 				continue
 			}
 		}
-		n, err := tx.PurgeTombstones(ctx, horizon)
-		if err != nil {
-			tx.Rollback()
-			return stats, fmt.Errorf("purge tombstones: %w", err)
+		// A hub keeps its tombstones: central restored from a backup
+		// may have lost a delete made on site, which the hub then sends
+		// again (UpstreamCentralRestored); a purged tombstone could not
+		// be, and the row would come back to life.
+		n := 0
+		if e.HubID == "" {
+			if n, err = tx.PurgeTombstones(ctx, horizon); err != nil {
+				tx.Rollback()
+				return stats, fmt.Errorf("purge tombstones: %w", err)
+			}
 		}
 		m, err := tx.PurgeVersions(ctx, horizon)
 		if err != nil {

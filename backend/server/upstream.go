@@ -371,9 +371,20 @@ func (e *Engine) refusedRecord(ctx context.Context, w *writer, c protocol.Change
 			fields = append(fields, col.Name)
 		}
 	}
+	// The record is the site's: written under the refused write's
+	// writer (a hub-stamped merge's stamp names the hub, which would make
+	// the record look like central's state and keep it from central).
 	writer := ""
 	if ts, err := hlc.Parse(c.HLC); err == nil {
 		writer = ts.Node
+	}
+	if c.OriginSeq > 0 {
+		if v, err := w.tx.GetVersion(ctx, c.Table, c.ID, c.OriginSeq); err == nil {
+			writer = v.DeviceID
+		}
+	}
+	if writer == e.HubID {
+		writer = ""
 	}
 	rec := conflictRecord{ID: uuid.NewString(), TableName: t.Name, RowID: c.ID, Status: protocol.ConflictOpen,
 		Mine: mine, Theirs: theirs, DeviceID: writer, CreatedAt: w.now, Fields: fields, Owner: e.owner(),
@@ -450,11 +461,22 @@ func (e *Engine) Republish(ctx context.Context, site, upDevice string, page prot
 // BeginUpstreamPass starts a full pass of central's feed (cursor 0): from
 // now on every row it brings is marked seen, until EndUpstreamPass.
 func (e *Engine) BeginUpstreamPass(ctx context.Context, site string) error {
+	// A pass starts afresh: rows an interrupted earlier pass brought may
+	// be gone at central since.
+	seen, err := e.Store.MetaPrefix(ctx, site, metaUpSeen)
+	if err != nil {
+		return fmt.Errorf("list rows seen: %w", err)
+	}
 	tx, err := e.Store.Begin(ctx, site)
 	if err != nil {
 		return fmt.Errorf("begin pass: %w", err)
 	}
 	defer tx.Rollback()
+	for k := range seen {
+		if err := tx.SetMeta(ctx, k, nil); err != nil {
+			return fmt.Errorf("forget rows seen: %w", err)
+		}
+	}
 	if err := setMetaInt(ctx, tx, metaUpPass, 1); err != nil {
 		return err
 	}
@@ -558,6 +580,17 @@ func (e *Engine) republishOne(ctx context.Context, w *writer, upDevice string, p
 		}
 		if err := w.tx.SetMeta(ctx, rowMetaKey(metaUpHeld, ch.Table, ch.ID), v); err != nil {
 			return fmt.Errorf("hold change: %w", err)
+		}
+		// No base known (central was restored: its old versions were
+		// forgotten): the waiting write goes up on central's version of
+		// the row as it is now, not on nothing, which would make central
+		// take its every field for a conflict.
+		if _, err := w.tx.Meta(ctx, rowMetaKey(metaUpBase, ch.Table, ch.ID)); errors.Is(err, ErrNotFound) {
+			if err := setMetaInt(ctx, w.tx, rowMetaKey(metaUpBase, ch.Table, ch.ID), ch.Version); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return fmt.Errorf("read base: %w", err)
 		}
 		return nil
 	}
@@ -773,7 +806,7 @@ func (e *Engine) SetUpstreamCentralTimeline(ctx context.Context, site, timeline 
 // again from 0. timeline is central's new one ("" when unknown yet).
 func (e *Engine) UpstreamCentralRestored(ctx context.Context, site string, mark int64, timeline string) error {
 	var stale []string
-	for _, p := range []string{metaUpBase, metaUpEcho, metaUpHeld} {
+	for _, p := range []string{metaUpBase, metaUpEcho, metaUpHeld, metaUpSeen} {
 		keys, err := e.Store.MetaPrefix(ctx, site, p)
 		if err != nil {
 			return fmt.Errorf("list %s: %w", p, err)
@@ -802,8 +835,27 @@ func (e *Engine) UpstreamCentralRestored(ctx context.Context, site string, mark 
 	if err := setMetaInt(ctx, tx, metaUpCursor, 0); err != nil {
 		return err
 	}
+	// The pass from 0 comes before the next push (Link.once): a site
+	// write sent before central's versions are known again would go up
+	// on no base, and central would take its every field for a conflict.
+	if err := setMetaInt(ctx, tx, metaUpPass, 1); err != nil {
+		return err
+	}
 	if err := tx.SetMeta(ctx, metaUpCentral, []byte(timeline)); err != nil {
 		return fmt.Errorf("record central's timeline: %w", err)
 	}
 	return commitOr(tx, "commit central restored")
+}
+
+// UpstreamInPass reports whether a full pass of central's feed is under
+// way (begun, not ended).
+func (e *Engine) UpstreamInPass(ctx context.Context, site string) (bool, error) {
+	v, err := e.Store.Meta(ctx, site, metaUpPass)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read pass: %w", err)
+	}
+	return string(v) == "1", nil
 }

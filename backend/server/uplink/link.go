@@ -204,6 +204,15 @@ func (l *Link) once(ctx context.Context) error {
 	if err := l.Recover(ctx); err != nil {
 		return err
 	}
+	// A full pass under way ends before the next push: after central's
+	// restore the hub knows central's versions again only from it.
+	if inPass, err := l.cfg.Engine.UpstreamInPass(ctx, l.cfg.ID.Site); err != nil {
+		return err
+	} else if inPass {
+		if err := l.pull(ctx); err != nil {
+			return err
+		}
+	}
 	if err := l.push(ctx); err != nil {
 		return err
 	}
