@@ -48,28 +48,38 @@ type hubBatch struct {
 // first change's state, not against the base version, which would make
 // the first change's own values read as another writer's: a conflict of
 // the site with itself. Only manual tables merge; lww compares stamps.
-func (hb *hubBatch) mergeBase(ctx context.Context, tx Tx, p prepared) (protocol.Row, error) {
+//
+// Only while the row is still as that previous change left it: a write
+// since (another writer's, a manager's decision) is judged against the
+// base version as for any device, so a site edit made before a decision
+// meets it as a conflict instead of overturning it.
+func (hb *hubBatch) mergeBase(ctx context.Context, w *writer, p prepared) (protocol.Row, error) {
 	if hb == nil || p.record != nil || p.rej != nil || p.table.Policy != protocol.PolicyManual {
 		return nil, nil
 	}
-	if m, ok := hb.made[rowKey{p.Table, p.ID}]; ok && m.base == p.BaseVersion {
-		return m.row, nil
+	m, ok := hb.made[rowKey{p.Table, p.ID}]
+	if !ok {
+		v, err := w.tx.Meta(ctx, metaHubMade+hb.hub+"/"+p.Table+"/"+p.ID)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read the hub's last change: %w", err)
+		}
+		var ms madeState
+		if err := json.Unmarshal(v, &ms); err != nil {
+			return nil, fmt.Errorf("read the hub's last change: %w", err)
+		}
+		m = made{base: ms.Base, row: ms.Row, version: ms.Version}
 	}
-	v, err := tx.Meta(ctx, metaHubMade+hb.hub+"/"+p.Table+"/"+p.ID)
-	if errors.Is(err, ErrNotFound) {
+	if m.base != p.BaseVersion {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read the hub's last change: %w", err)
+	cur, exists, err := w.current(ctx, p.Table, p.ID)
+	if err != nil || !exists || cur.Version != m.version {
+		return nil, err
 	}
-	var m madeState
-	if err := json.Unmarshal(v, &m); err != nil {
-		return nil, fmt.Errorf("read the hub's last change: %w", err)
-	}
-	if m.Base != p.BaseVersion {
-		return nil, nil
-	}
-	return m.Row, nil
+	return m.row, nil
 }
 
 // madeState is a hub's last change of a row of a manual table as central
@@ -77,11 +87,13 @@ func (hb *hubBatch) mergeBase(ctx context.Context, tx Tx, p prepared) (protocol.
 type madeState struct {
 	Base int64        `json:"base"`
 	Row  protocol.Row `json:"row"`
+	// Version is the row's version right after that change.
+	Version int64 `json:"version"`
 }
 
 type made struct {
-	base int64
-	row  protocol.Row
+	base, version int64
+	row           protocol.Row
 }
 
 // beginHubBatch reads the hub's mark and checks whom its changes' HLCs
@@ -205,13 +217,13 @@ func (hb *hubBatch) after(p prepared, res protocol.PushResult) {
 		}
 		return
 	}
-	if p.record == nil && p.pushed != nil && p.table.Policy == protocol.PolicyManual {
+	if p.record == nil && p.pushed != nil && p.table.Policy == protocol.PolicyManual && res.Version != nil {
 		if hb.made == nil {
 			hb.made = map[rowKey]made{}
 		}
 		row := p.pushed.Clone()
 		delete(row, "server_updated_at")
-		hb.made[rowKey{p.Table, p.ID}] = made{base: p.BaseVersion, row: row}
+		hb.made[rowKey{p.Table, p.ID}] = made{base: p.BaseVersion, row: row, version: *res.Version}
 	}
 	if p.OriginSeq > hb.mark {
 		hb.mark, hb.dirty = p.OriginSeq, true
@@ -225,7 +237,7 @@ func (hb *hubBatch) save(ctx context.Context, tx Tx) error {
 		return nil
 	}
 	for k, m := range hb.made {
-		v, err := json.Marshal(madeState{Base: m.base, Row: m.row})
+		v, err := json.Marshal(madeState{Base: m.base, Row: m.row, Version: m.version})
 		if err != nil {
 			return fmt.Errorf("encode the hub's last change: %w", err)
 		}

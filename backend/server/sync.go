@@ -161,7 +161,7 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 			resp.Results = append(resp.Results, res)
 			continue
 		}
-		if c.mergeBase, err = hb.mergeBase(ctx, tx, c); err != nil {
+		if c.mergeBase, err = hb.mergeBase(ctx, w, c); err != nil {
 			return nil, 0, err
 		}
 		res, err := e.pushOne(ctx, w, dev, c)
