@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -19,9 +18,6 @@ const (
 	// metaHubNode + device id: the hub whose devices' HLCs name that id.
 	// The first hub to push a device's write claims it; no other hub may.
 	metaHubNode = "hub/node/"
-	// metaHubMade + hub id/table/id: that hub's last change of a row of
-	// a manual table (madeState), the state its next change was made on.
-	metaHubMade = "hub/made/"
 )
 
 // hubBatch is what central does for a push from a hub beyond what it does
@@ -36,64 +32,6 @@ type hubBatch struct {
 	// held: a change of this batch was ahead of the clock.
 	held  bool
 	dirty bool
-	// made: each row's last change of this batch (mergeBase), saved at
-	// the end of the batch (save).
-	made map[rowKey]made
-}
-
-// mergeBase returns the state a hub's change was made on when the hub's
-// previous change of the row went up on the same base_version: the hub
-// made the second on top of the first (its base stays while an earlier
-// change is unanswered or was merged), so central merges it against the
-// first change's state, not against the base version, which would make
-// the first change's own values read as another writer's: a conflict of
-// the site with itself. Only manual tables merge; lww compares stamps.
-//
-// Only while the row is still as that previous change left it: a write
-// since (another writer's, a manager's decision) is judged against the
-// base version as for any device, so a site edit made before a decision
-// meets it as a conflict instead of overturning it.
-func (hb *hubBatch) mergeBase(ctx context.Context, w *writer, p prepared) (protocol.Row, error) {
-	if hb == nil || p.record != nil || p.rej != nil || p.table.Policy != protocol.PolicyManual {
-		return nil, nil
-	}
-	m, ok := hb.made[rowKey{p.Table, p.ID}]
-	if !ok {
-		v, err := w.tx.Meta(ctx, metaHubMade+hb.hub+"/"+p.Table+"/"+p.ID)
-		if errors.Is(err, ErrNotFound) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read the hub's last change: %w", err)
-		}
-		var ms madeState
-		if err := json.Unmarshal(v, &ms); err != nil {
-			return nil, fmt.Errorf("read the hub's last change: %w", err)
-		}
-		m = made{base: ms.Base, row: ms.Row, version: ms.Version}
-	}
-	if m.base != p.BaseVersion {
-		return nil, nil
-	}
-	cur, exists, err := w.current(ctx, p.Table, p.ID)
-	if err != nil || !exists || cur.Version != m.version {
-		return nil, err
-	}
-	return m.row, nil
-}
-
-// madeState is a hub's last change of a row of a manual table as central
-// judged it: the base it went up on and its pushed state.
-type madeState struct {
-	Base int64        `json:"base"`
-	Row  protocol.Row `json:"row"`
-	// Version is the row's version right after that change.
-	Version int64 `json:"version"`
-}
-
-type made struct {
-	base, version int64
-	row           protocol.Row
 }
 
 // beginHubBatch reads the hub's mark and checks whom its changes' HLCs
@@ -217,35 +155,14 @@ func (hb *hubBatch) after(p prepared, res protocol.PushResult) {
 		}
 		return
 	}
-	if p.record == nil && p.pushed != nil && p.table.Policy == protocol.PolicyManual && res.Version != nil {
-		if hb.made == nil {
-			hb.made = map[rowKey]made{}
-		}
-		row := p.pushed.Clone()
-		delete(row, "server_updated_at")
-		hb.made[rowKey{p.Table, p.ID}] = made{base: p.BaseVersion, row: row, version: *res.Version}
-	}
 	if p.OriginSeq > hb.mark {
 		hb.mark, hb.dirty = p.OriginSeq, true
 	}
 }
 
-// save records the hub's mark and its last change of each row of a manual
-// table in the batch's transaction.
+// save records the hub's mark in the batch's transaction.
 func (hb *hubBatch) save(ctx context.Context, tx Tx) error {
-	if hb == nil {
-		return nil
-	}
-	for k, m := range hb.made {
-		v, err := json.Marshal(madeState{Base: m.base, Row: m.row, Version: m.version})
-		if err != nil {
-			return fmt.Errorf("encode the hub's last change: %w", err)
-		}
-		if err := tx.SetMeta(ctx, metaHubMade+hb.hub+"/"+k.table+"/"+k.id, v); err != nil {
-			return fmt.Errorf("save the hub's last change: %w", err)
-		}
-	}
-	if !hb.dirty {
+	if hb == nil || !hb.dirty {
 		return nil
 	}
 	if err := tx.SetMeta(ctx, metaHubMark+hb.hub, []byte(strconv.FormatInt(hb.mark, 10))); err != nil {

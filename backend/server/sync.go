@@ -161,9 +161,6 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 			resp.Results = append(resp.Results, res)
 			continue
 		}
-		if c.mergeBase, err = hb.mergeBase(ctx, w, c); err != nil {
-			return nil, 0, err
-		}
 		res, err := e.pushOne(ctx, w, dev, c)
 		if err != nil {
 			return nil, 0, err
@@ -488,9 +485,6 @@ type prepared struct {
 	rej    *protocol.PushResult
 	// record is a conflict record a hub sends (hubrecords.go).
 	record *conflictRecord
-	// mergeBase, when set, is the state a hub's change was made on: its
-	// previous change of the row in the batch (hubBatch.mergeBase).
-	mergeBase protocol.Row
 }
 
 func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
@@ -643,7 +637,7 @@ func (e *Engine) pushOne(ctx context.Context, w *writer, dev Device, p prepared)
 
 	switch t.Policy {
 	case protocol.PolicyManual:
-		return e.manual(ctx, w, dev, t, c, cur, pushed, mine, theirs, p.mergeBase)
+		return e.manual(ctx, w, dev, t, c, cur, pushed, mine, theirs)
 	default:
 		return e.lww(ctx, w, dev, t, c, cur, mine, theirs)
 	}
@@ -714,14 +708,11 @@ func (e *Engine) lww(ctx context.Context, w *writer, dev Device, t protocol.Tabl
 	return res, nil
 }
 
-func (e *Engine) manual(ctx context.Context, w *writer, dev Device, t protocol.Table, c change, cur StoredRow, pushed, mine, theirs, mb protocol.Row) (protocol.PushResult, error) {
+func (e *Engine) manual(ctx context.Context, w *writer, dev Device, t protocol.Table, c change, cur StoredRow, pushed, mine, theirs protocol.Row) (protocol.PushResult, error) {
 	res := protocol.PushResult{Table: t.Name, ID: c.ID}
 	base, err := e.baseRow(ctx, w.tx, t, c)
 	if err != nil {
 		return res, err
-	}
-	if mb != nil {
-		base = mb
 	}
 	// The merge sees the change as pushed (a column left out counts as
 	// unchanged from base), with the delete's deleted_at filled in.
