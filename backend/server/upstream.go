@@ -563,13 +563,17 @@ func (e *Engine) republishOne(ctx context.Context, w *writer, upDevice string, p
 		if err := w.tx.SetMeta(ctx, echo, nil); err != nil {
 			return fmt.Errorf("clear echo: %w", err)
 		}
-		if ev == ch.Version {
-			return nil
-		}
 	}
 	cur, exists, err := w.current(ctx, ch.Table, ch.ID)
 	if err != nil {
 		return err
+	}
+	if ev != 0 && ev == ch.Version && exists && (ch.Table == protocol.TableConflicts || e.sameState(ch.Table, cur.Data, ch.Row)) {
+		// The hub's own write come back. Skipped only when central holds
+		// the values the hub holds: "applied" does not promise that
+		// (central keeps its created_at when it holds the row, a column
+		// left out keeps its value), and a different state is taken.
+		return nil
 	}
 	if exists && isLocal(cur, upDevice) && cur.Version > pushed && ch.Table != protocol.TableConflicts {
 		// The hub's own write is on its way: central's answer settles
