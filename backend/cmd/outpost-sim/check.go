@@ -616,6 +616,24 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 					}
 				}
 			}
+			if !found && d.tier > 0 {
+				// A hub's device: the hub answered its write applied, and
+				// central judged the hub's push of it as a device's (a
+				// merge with another writer's change keeps the newer
+				// stamp, here the edit's own). A central version under the
+				// edit's stamp (which names the edit's device: no other
+				// write carries it) is the edit merged in: the fields it
+				// left as they were on the hub's state may hold another
+				// writer's values (seed 423: the hub, cut off, had not
+				// seen a rename made at central).
+				for _, v := range h {
+					if v.HLC == e.hlc {
+						found = true
+						sum.MergedAtCentral++
+						break
+					}
+				}
+			}
 			if !found {
 				sum.Lost++
 				var pre []string

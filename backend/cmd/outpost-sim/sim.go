@@ -195,6 +195,10 @@ type Summary struct {
 	// record at the end that the server answered applied or merged at a
 	// version retention purged since (check.go, ledger.go): not lost.
 	PurgedFromHistory int `json:"purged_from_history,omitempty"`
+	// MergedAtCentral are last edits of a hub's devices that central
+	// merged with another writer's change under the edit's own stamp
+	// (the hub had answered them applied): in a version, not whole.
+	MergedAtCentral int `json:"merged_at_central,omitempty"`
 	// CarriedThenPurged are last edits in no version and no conflict
 	// record at the end that a manager's decision carried under its own
 	// hlc, a later decision knowingly replaced, and retention purged
