@@ -639,14 +639,23 @@ func (e *Engine) writeCentral(ctx context.Context, w *writer, upDevice string, c
 // UpstreamCursor returns the cursor of central's feed the hub has
 // republished up to.
 func (e *Engine) UpstreamCursor(ctx context.Context, site string) (int64, error) {
-	v, err := e.Store.Meta(ctx, site, metaUpCursor)
+	return e.storeMetaInt(ctx, site, metaUpCursor)
+}
+
+// storeMetaInt is metaInt read outside a transaction (0 when absent).
+func (e *Engine) storeMetaInt(ctx context.Context, site, key string) (int64, error) {
+	v, err := e.Store.Meta(ctx, site, key)
 	if errors.Is(err, ErrNotFound) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read upstream cursor: %w", err)
+		return 0, fmt.Errorf("read %s: %w", key, err)
 	}
-	return strconv.ParseInt(string(v), 10, 64)
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("read %s %q: %w", key, v, err)
+	}
+	return n, nil
 }
 
 // UpstreamStatus reads the link's position and what waits for central,
@@ -657,14 +666,8 @@ func (e *Engine) UpstreamStatus(ctx context.Context, site, upDevice string, limi
 	if s.Cursor, err = e.UpstreamCursor(ctx, site); err != nil {
 		return s, err
 	}
-	v, err := e.Store.Meta(ctx, site, metaUpPushed)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return s, fmt.Errorf("read upstream mark: %w", err)
-	}
-	if err == nil {
-		if s.Pushed, err = strconv.ParseInt(string(v), 10, 64); err != nil {
-			return s, fmt.Errorf("read upstream mark: %w", err)
-		}
+	if s.Pushed, err = e.storeMetaInt(ctx, site, metaUpPushed); err != nil {
+		return s, err
 	}
 	st, err := e.Store.SiteState(ctx, site)
 	if err != nil {
@@ -854,12 +857,6 @@ func (e *Engine) UpstreamCentralRestored(ctx context.Context, site string, mark 
 // UpstreamInPass reports whether a full pass of central's feed is under
 // way (begun, not ended).
 func (e *Engine) UpstreamInPass(ctx context.Context, site string) (bool, error) {
-	v, err := e.Store.Meta(ctx, site, metaUpPass)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read pass: %w", err)
-	}
-	return string(v) == "1", nil
+	n, err := e.storeMetaInt(ctx, site, metaUpPass)
+	return n == 1, err
 }

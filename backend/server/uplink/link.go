@@ -397,21 +397,14 @@ func (l *Link) Recover(ctx context.Context) error {
 		l.checked.Store(true)
 		return nil
 	}
-	body, err := json.Marshal(protocol.PushRequest{BatchID: uuid.NewString(), Changes: []protocol.Change{}})
+	mark, err := l.centralMark(ctx)
 	if err != nil {
-		return fmt.Errorf("encode mark request: %w", err)
-	}
-	resp, err := l.api.Push(ctx, body)
-	if err != nil {
-		return fmt.Errorf("ask central for this hub's mark: %w", err)
-	}
-	if resp.OriginMark == nil {
-		return errors.New("central did not say which of this hub's writes it holds (is it older than this hub?)")
-	}
-	if err := e.UpstreamRecover(ctx, id.Site, *resp.OriginMark); err != nil {
 		return err
 	}
-	l.cfg.Log.Warn("restored from a backup: continuing above central's mark and pulling the site again", "mark", *resp.OriginMark)
+	if err := e.UpstreamRecover(ctx, id.Site, mark); err != nil {
+		return err
+	}
+	l.cfg.Log.Warn("restored from a backup: continuing above central's mark and pulling the site again", "mark", mark)
 	l.checked.Store(true)
 	return nil
 }
@@ -420,21 +413,31 @@ func (l *Link) Recover(ctx context.Context) error {
 // section 3's timelines, on the hub's link): it asks central which of the
 // hub's writes it still holds, sends the rest again and pulls from 0.
 func (l *Link) centralRestored(ctx context.Context, timeline string) error {
+	mark, err := l.centralMark(ctx)
+	if err != nil {
+		return err
+	}
+	if err := l.cfg.Engine.UpstreamCentralRestored(ctx, l.cfg.ID.Site, mark, timeline); err != nil {
+		return err
+	}
+	l.cfg.Log.Warn("central was restored from a backup: sending again what it lost and pulling the site again", "mark", mark)
+	l.Kick()
+	return nil
+}
+
+// centralMark asks central the highest origin_seq of this hub it applied:
+// an empty push answers it (origin_mark, design section 9).
+func (l *Link) centralMark(ctx context.Context) (int64, error) {
 	body, err := json.Marshal(protocol.PushRequest{BatchID: uuid.NewString(), Changes: []protocol.Change{}})
 	if err != nil {
-		return fmt.Errorf("encode mark request: %w", err)
+		return 0, fmt.Errorf("encode mark request: %w", err)
 	}
 	resp, err := l.api.Push(ctx, body)
 	if err != nil {
-		return fmt.Errorf("ask restored central for this hub's mark: %w", err)
+		return 0, fmt.Errorf("ask central for this hub's mark: %w", err)
 	}
 	if resp.OriginMark == nil {
-		return errors.New("central did not say which of this hub's writes it holds")
+		return 0, errors.New("central did not say which of this hub's writes it holds (is it older than this hub?)")
 	}
-	if err := l.cfg.Engine.UpstreamCentralRestored(ctx, l.cfg.ID.Site, *resp.OriginMark, timeline); err != nil {
-		return err
-	}
-	l.cfg.Log.Warn("central was restored from a backup: sending again what it lost and pulling the site again", "mark", *resp.OriginMark)
-	l.Kick()
-	return nil
+	return *resp.OriginMark, nil
 }
