@@ -1,10 +1,8 @@
 package uplink_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -12,29 +10,8 @@ import (
 
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/server"
-	"github.com/outpost-app/outpost/backend/server/sqlitestore"
 	"github.com/outpost-app/outpost/backend/server/uplink"
 )
-
-// restoreCentral replaces central's database by backup and marks it
-// restored (`outpost-server restored`), as an operator does.
-func restoreCentral(t *testing.T, central *node, backup string) {
-	t.Helper()
-	restartCentral(t, central, func(path string) {
-		for _, f := range []string{path, path + "-wal", path + "-shm"} {
-			os.Remove(f)
-		}
-		copyFile(t, backup, path)
-		st, err := sqlitestore.Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := server.Restored(context.Background(), st); err != nil {
-			t.Fatal(err)
-		}
-		st.Close()
-	})
-}
 
 // A record deleted on site after central's last backup: central takes
 // the delete, the hub's retention then purges the tombstone (every site

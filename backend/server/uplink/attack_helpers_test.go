@@ -4,17 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/outpost-app/outpost/backend/protocol"
-	"github.com/outpost-app/outpost/backend/server"
-	"github.com/outpost-app/outpost/backend/server/sqlitestore"
-	"github.com/outpost-app/outpost/backend/server/uplink"
 	"github.com/outpost-app/outpost/backend/syncclient"
-	"github.com/outpost-app/outpost/backend/syncclient/faultproxy"
 )
 
 // Helpers of the review's attacks on site hubs (issue 19).
@@ -77,55 +71,18 @@ func upstreamAPI(t *testing.T, h *node) *syncclient.API {
 	return api
 }
 
-type forwardFunc func(ctx context.Context, id string, req protocol.ResolveRequest) (int64, error)
-
 // newHookedHub is newHub whose forwarded resolves go through wrap (to
 // interleave a site write with a forward deterministically).
 func newHookedHub(t *testing.T, central *node, name, site string, wrap func(forwardFunc) forwardFunc) *node {
 	t.Helper()
-	return newHubWith(t, central, name, site, wrap, io.Discard)
+	return newHubOpts(t, central, name, site, hubOptions{wrap: wrap})
 }
 
 // newHubWith is newHub with forwarded resolves through wrap and the link's
 // log written to logw.
 func newHubWith(t *testing.T, central *node, name, site string, wrap func(forwardFunc) forwardFunc, logw io.Writer) *node {
 	t.Helper()
-	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), name+".db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	h := &node{name: name, st: st}
-	p, err := faultproxy.New(central.ts.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	h.proxy = p
-	id, err := uplink.Enroll(t.Context(), h.st, p.URL(), central.code(t, site, protocol.RoleHub), name, syncclient.HTTPOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var link *uplink.Link
-	fwd := wrap(func(ctx context.Context, cid string, req protocol.ResolveRequest) (int64, error) {
-		return link.ForwardResolve(ctx, cid, req)
-	})
-	h.start(t, server.Config{HubID: id.Device, HubSite: id.Site,
-		Upstream:       func(ctx context.Context) *protocol.UpstreamHealth { return link.Health(ctx) },
-		ForwardResolve: fwd})
-	local, cancel, _ := h.srv.Subscribe(context.Background(), id.Site)
-	link, err = uplink.New(uplink.Config{Engine: h.srv.Engine(), ID: id, Every: 100 * time.Millisecond, Retry: 100 * time.Millisecond,
-		Publish: h.srv.Publish, Local: local, Log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.link = link
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); link.Run(runCtx) }()
-	h.stop = func() { stop(); <-done; cancel() }
-	t.Cleanup(h.stop)
-	return h
+	return newHubOpts(t, central, name, site, hubOptions{wrap: wrap, log: logw})
 }
 
 // openAt returns the open conflict records n holds about row id.

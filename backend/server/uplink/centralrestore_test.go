@@ -32,6 +32,26 @@ func restartCentral(t *testing.T, c *node, between func(path string)) {
 	c.start(t, server.Config{})
 }
 
+// restoreCentral replaces central's database by backup and marks it
+// restored (`outpost-server restored`), as an operator does.
+func restoreCentral(t *testing.T, central *node, backup string) {
+	t.Helper()
+	restartCentral(t, central, func(path string) {
+		for _, f := range []string{path, path + "-wal", path + "-shm"} {
+			os.Remove(f)
+		}
+		copyFile(t, backup, path)
+		st, err := sqlitestore.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := server.Restored(context.Background(), st); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+	})
+}
+
 // Central restored from a backup while a hub is linked (design section 3's
 // timelines, on the hub's link): central lost what it took after the
 // backup, the site's writes included. The hub sees central's new timeline,
@@ -58,20 +78,7 @@ func TestHubs_CentralRestoredGetsTheSiteBack(t *testing.T) {
 	op.write(protocol.TableProductionRecords, record(first, "L1", 7), protocol.OpUpsert)
 	converge(t, 20*time.Second, hq, op)
 
-	restartCentral(t, central, func(path string) {
-		for _, f := range []string{path, path + "-wal", path + "-shm"} {
-			os.Remove(f)
-		}
-		copyFile(t, backup, path)
-		st, err := sqlitestore.Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := server.Restored(context.Background(), st); err != nil {
-			t.Fatal(err)
-		}
-		st.Close()
-	})
+	restoreCentral(t, central, backup)
 	// The office terminal moves to central's new timeline.
 	hq.cursor, hq.versions = 0, map[rowKey]int64{}
 	waitFor(t, "the site's writes back at central", func() bool {

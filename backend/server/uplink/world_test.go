@@ -37,6 +37,7 @@ type node struct {
 	stop  func()
 	path  string
 	addr  string
+	opts  hubOptions
 }
 
 // restart stops the hub (link, server, database), runs between on its
@@ -120,13 +121,28 @@ func (n *node) code(t *testing.T, site, role string) string {
 // its link syncing every 100 ms.
 func newHub(t *testing.T, central *node, name, site string) *node {
 	t.Helper()
+	return newHubOpts(t, central, name, site, hubOptions{})
+}
+
+// hubOptions change a test hub: its forwarded resolves go through wrap,
+// its link's log (debug level) to log.
+type hubOptions struct {
+	wrap func(forwardFunc) forwardFunc
+	log  io.Writer
+}
+
+type forwardFunc func(ctx context.Context, id string, req protocol.ResolveRequest) (int64, error)
+
+// newHubOpts is newHub with opts (kept for its restarts too).
+func newHubOpts(t *testing.T, central *node, name, site string, opts hubOptions) *node {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), name+".db")
 	st, err := sqlitestore.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	h := &node{name: name, st: st, path: path}
+	h := &node{name: name, st: st, path: path, opts: opts}
 	p, err := faultproxy.New(central.ts.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -147,14 +163,22 @@ func newHub(t *testing.T, central *node, name, site string) *node {
 func (h *node) serveHub(t *testing.T, id uplink.Identity) {
 	t.Helper()
 	var link *uplink.Link
+	fwd := forwardFunc(func(ctx context.Context, cid string, req protocol.ResolveRequest) (int64, error) {
+		return link.ForwardResolve(ctx, cid, req)
+	})
+	if h.opts.wrap != nil {
+		fwd = h.opts.wrap(fwd)
+	}
 	h.start(t, server.Config{HubID: id.Device, HubSite: id.Site,
-		Upstream: func(ctx context.Context) *protocol.UpstreamHealth { return link.Health(ctx) },
-		ForwardResolve: func(ctx context.Context, cid string, req protocol.ResolveRequest) (int64, error) {
-			return link.ForwardResolve(ctx, cid, req)
-		}})
+		Upstream:       func(ctx context.Context) *protocol.UpstreamHealth { return link.Health(ctx) },
+		ForwardResolve: fwd})
+	logw := h.opts.log
+	if logw == nil {
+		logw = io.Discard
+	}
 	local, cancel, _ := h.srv.Subscribe(context.Background(), id.Site)
 	link, err := uplink.New(uplink.Config{Engine: h.srv.Engine(), ID: id, Every: 100 * time.Millisecond, Retry: 100 * time.Millisecond,
-		Publish: h.srv.Publish, Local: local, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Publish: h.srv.Publish, Local: local, Log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
