@@ -130,6 +130,52 @@ func TestServer_FullPassPastHorizon(t *testing.T) {
 	})
 }
 
+// A full pass on a site whose newest change was a purged tombstone ends on
+// a cursor the next pull is served from. Before, the last page answered the
+// last live row's version, below the horizon: every later sync of the device
+// was a 410 and another full pass, until somebody wrote again (review of
+// issue 15, defect 5). The final page's cursor may pass the horizon because
+// nothing between its last row and the horizon is live any more: the state
+// at both cursors is the same, and so are the page's checksums.
+func TestServer_FullPassEndsAtTheHorizon(t *testing.T) {
+	h := newHarness(t)
+	a := h.enroll("S", "operator")
+	horizon := seedWithRecentTombstone(t, h, a, 3)
+	for _, limit := range []int{2, 500} {
+		t.Run(fmt.Sprintf("limit %d", limit), func(t *testing.T) {
+			b := h.enroll("S", "operator")
+			cursor, rows := int64(0), 0
+			for {
+				res := h.do("GET", fmt.Sprintf("/v1/pull?cursor=%d&limit=%d&full=1", cursor, limit), b.Token, nil)
+				if res.status != 200 {
+					t.Fatalf("pass page at cursor %d: %d %s", cursor, res.status, res.raw)
+				}
+				rows += len(res.changes())
+				cursor = num(res.body["cursor"])
+				if res.body["has_more"] != true {
+					break
+				}
+			}
+			if rows != 3 {
+				t.Fatalf("the pass brought %d rows, want 3", rows)
+			}
+			if cursor < horizon {
+				t.Errorf("the pass ended at cursor %d, below the horizon %d", cursor, horizon)
+			}
+			next := h.do("GET", fmt.Sprintf("/v1/pull?cursor=%d", cursor), b.Token, nil)
+			if next.status != 200 || len(next.changes()) != 0 || num(next.body["cursor"]) != cursor {
+				t.Fatalf("the sync after the pass, at cursor %d: %d %s", cursor, next.status, next.raw)
+			}
+		})
+	}
+	t.Run("an empty page keeps the request's cursor", func(t *testing.T) {
+		res := h.do("GET", fmt.Sprintf("/v1/pull?cursor=%d", horizon), a.Token, nil)
+		if res.status != 200 || num(res.body["cursor"]) != horizon || len(res.changes()) != 0 {
+			t.Fatalf("empty page at the horizon: %d %s", res.status, res.raw)
+		}
+	})
+}
+
 // Issue 15, defect 2 (server part): retention counts what a device says it
 // has committed, never the cursor it asks from (the client prefetches pages
 // before the one before commits). committed is clamped to the cursor, and a

@@ -79,6 +79,8 @@ type PullRequest struct {
 //   - full=1 on a page whose device has no pass in progress in the
 //     server's record is 410 (the pass starts again from 0);
 //   - otherwise a cursor behind the horizon is 410;
+//   - the page that answers has_more false answers at least the horizon
+//     (unless it is empty: then the request's cursor, unchanged);
 //   - the device's committed cursor (min(committed, cursor)) is recorded on
 //     every pull, decreases included; retention counts only it.
 func (e *Engine) Pull(ctx context.Context, req PullRequest) (PullAnswer, error) {
@@ -129,6 +131,14 @@ func (e *Engine) Pull(ctx context.Context, req PullRequest) (PullAnswer, error) 
 		resp.Cursor = r.Version
 	}
 	if !resp.HasMore {
+		if len(rows) > 0 && resp.Cursor < st.Horizon {
+			// The last live row is older than the newest purged tombstone:
+			// nothing between the two is live, so the state (and the
+			// checksums) at the horizon is this page's. Answering the last
+			// row's version would leave the device behind the horizon, and
+			// its next sync another full pass.
+			resp.Cursor = st.Horizon
+		}
 		rec.Pass = PassEnd
 		resp.Checksums = make(map[string]checksum.Wire, len(page.Sums))
 		for table, sum := range page.Sums {

@@ -456,3 +456,44 @@ func TestRestoredServer_SupersededLostWriteTakesTheServersHLC(t *testing.T) {
 		}
 	}
 }
+
+// A new device's first sync on a site whose newest change is a purged
+// tombstone is one full pass, and its next sync an ordinary pull. Before,
+// the pass ended on the last live row's version, below the purge horizon:
+// every later sync was a 410 and another full pass until somebody wrote
+// again (review of issue 15, defect 5).
+func TestFullPass_NewestDeletePurged_NextSyncIsOrdinary(t *testing.T) {
+	ctx := context.Background()
+	srv := startRealServer(t, "--retention", "150ms")
+	a := newDevice(t, srv, "a", "operator")
+	var last string
+	for i := 0; i < 4; i++ {
+		r, err := a.st.CreateRecord(ctx, store.RecordInput{LineID: "L1", ProductID: "P1", Quantity: int64(i), OperatorID: "op"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = r.ID
+	}
+	a.sync(t)
+	if _, err := a.st.DeleteRecord(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	a.sync(t)
+	a.sync(t) // a's committed cursor passes the tombstone
+	time.Sleep(600 * time.Millisecond)
+	for _, d := range []string{"c (3 rows a page)", "d (one page)"} {
+		n := newDevice(t, srv, d, "operator")
+		if d[0] == 'd' {
+			n.c.o.PullLimit = protocol.MaxPullLimit
+		}
+		n.sync(t)
+		if got := len(liveIDs(t, n, protocol.TableProductionRecords)); got != 3 {
+			t.Fatalf("%s holds %d live records after its first sync, want 3", d, got)
+		}
+		for i := 0; i < 2; i++ {
+			if rep := n.sync(t); rep.Resynced {
+				t.Fatalf("%s: sync %d after the first was sent back to 0 again: %+v", d, i+2, rep)
+			}
+		}
+	}
+}
