@@ -87,6 +87,21 @@ func (h *hub) publish(site string, seq int64) {
 	}
 }
 
+// wake tells the site's streams to sync again although its sequence did
+// not move (a hub's link to central came back: its devices send what they
+// kept while central could not be reached).
+func (h *hub) wake(site string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs[site] {
+		select {
+		case <-ch:
+		default:
+		}
+		ch <- h.last[site]
+	}
+}
+
 func (h *hub) poll() {
 	defer h.wg.Done()
 	t := time.NewTicker(h.interval)

@@ -163,6 +163,10 @@ func (s *Server) Publish(site string, seq int64) {
 	}
 }
 
+// Wake tells the site's event streams to sync again without a new write
+// (a hub's link to central is back up).
+func (s *Server) Wake(site string) { s.hub.wake(site) }
+
 // Subscribe returns a channel receiving the site's sequence after new
 // writes (the latest value only), and its cancel function; ok is false
 // once the server is closed.

@@ -397,7 +397,7 @@ func startLink(ctx context.Context, srv *server.Server, id uplink.Identity, ever
 	if !ok {
 		return nil, errors.New("the server closed before the hub's link started")
 	}
-	link, err := uplink.New(uplink.Config{Engine: srv.Engine(), ID: id, Every: every, Log: log, Publish: srv.Publish, Local: local})
+	link, err := uplink.New(uplink.Config{Engine: srv.Engine(), ID: id, Every: every, Log: log, Publish: srv.Publish, Wake: srv.Wake, Local: local})
 	if err != nil {
 		cancel()
 		return nil, err

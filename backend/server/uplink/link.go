@@ -26,6 +26,11 @@ type Config struct {
 	HTTP   syncclient.HTTPOptions
 	// Publish tells the hub's event streams of writes the link made.
 	Publish func(site string, seq int64)
+	// Wake, when not nil, tells the hub's event streams to sync again when
+	// the link comes back up: a device keeps the decisions the hub could
+	// not forward while cut off (503 upstream_unavailable) and sends them
+	// on its next sync (Server.Wake).
+	Wake func(site string)
 	// Local receives the hub site's sequence after its devices' writes
 	// (Server.Subscribe), nil to rely on Every alone.
 	Local <-chan int64
@@ -191,12 +196,16 @@ func (l *Link) Once(ctx context.Context) error {
 		}
 		return err
 	}
-	if l.state.Swap(linkUp) == linkDown {
-		l.cfg.Log.Info("the link to central is back up")
-	}
+	back := l.state.Swap(linkUp) == linkDown
 	l.up.Store(true)
 	l.last.Store(time.Now().UnixMilli())
 	l.lastEr.Store(nil)
+	if back {
+		l.cfg.Log.Info("the link to central is back up")
+		if l.cfg.Wake != nil {
+			l.cfg.Wake(l.cfg.ID.Site)
+		}
+	}
 	return nil
 }
 

@@ -178,7 +178,7 @@ func (h *node) serveHub(t *testing.T, id uplink.Identity) {
 	}
 	local, cancel, _ := h.srv.Subscribe(context.Background(), id.Site)
 	link, err := uplink.New(uplink.Config{Engine: h.srv.Engine(), ID: id, Every: 100 * time.Millisecond, Retry: 100 * time.Millisecond,
-		Publish: h.srv.Publish, Local: local, Log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		Publish: h.srv.Publish, Wake: h.srv.Wake, Local: local, Log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
