@@ -2,7 +2,7 @@
 // list. Only the pages a person scrolls to are fetched, so 100k rows cost no
 // more than the rows on screen.
 import { get, writable, type Readable } from 'svelte/store';
-import { records as recordsApi, toApiError, type ApiError, type Record, type RecordFilter, type RecordPage } from '../lib/api';
+import { onEvent, records as recordsApi, toApiError, type ApiError, type Record, type RecordFilter, type RecordPage } from '../lib/api';
 import { dayEnd, dayStart } from '../lib/format';
 
 export type SortKey = 'updated_at' | 'created_at' | 'line_id' | 'product_id' | 'operator_id' | 'quantity';
@@ -70,11 +70,22 @@ export interface RecordList extends Readable<ListState> {
   reload(): Promise<void>;
   /** patch replaces a cached record in place (after an edit). */
   patch(r: Record): void;
+  /** refresh reads the cached pages of the current query again, keeping
+   * its generation (the view's scroll); a burst of calls while one runs
+   * costs one more read, not one each. */
+  refresh(): Promise<void>;
+  /** follow refreshes the list on every "data:changed" (records written
+   * here or pulled from the server); it returns the stop function. */
+  follow(): () => void;
 }
 
 const maxCachedPages = 40;
 
-export function createRecordList(list: (f: Partial<RecordFilter>) => Promise<RecordPage> = recordsApi.list, pageSize = 200): RecordList {
+export function createRecordList(
+  list: (f: Partial<RecordFilter>) => Promise<RecordPage> = recordsApi.list,
+  pageSize = 200,
+  subscribe: (fn: (c: unknown) => void) => () => void = (fn) => onEvent('data:changed', fn),
+): RecordList {
   const state = writable<ListState>({
     filters: { ...emptyFilters },
     sort: 'updated_at',
@@ -120,6 +131,48 @@ export function createRecordList(list: (f: Partial<RecordFilter>) => Promise<Rec
     for (const p of far.slice(0, pages.size - maxCachedPages)) pages.delete(p);
   }
 
+  // The cached pages read again under the current query; an answer that
+  // comes after a new query began is dropped, and a failed read leaves
+  // what the list shows (the next change or query reads again).
+  async function refetchCached(): Promise<void> {
+    const s = get(state);
+    const gen = s.generation;
+    const wanted = s.pages.size > 0 ? [...s.pages.keys()] : [0];
+    let pages: [number, RecordPage][];
+    try {
+      pages = await Promise.all(
+        wanted.map(async (p): Promise<[number, RecordPage]> => [
+          p,
+          await list(toFilter(s.filters, s.sort, s.desc, p * pageSize, pageSize)),
+        ]),
+      );
+    } catch {
+      return;
+    }
+    state.update((x) => {
+      if (x.generation !== gen) return x;
+      const next = new Map(x.pages);
+      for (const [p, res] of pages) next.set(p, res.records ?? []);
+      return { ...x, pages: next, total: pages[pages.length - 1][1].total, error: null };
+    });
+  }
+
+  let refreshing: Promise<void> | null = null;
+  let again = false;
+  function refresh(): Promise<void> {
+    if (refreshing) {
+      again = true;
+      return refreshing;
+    }
+    refreshing = (async () => {
+      do {
+        again = false;
+        await refetchCached();
+      } while (again);
+    })().finally(() => (refreshing = null));
+    return refreshing;
+  }
+
   async function requery(change: Partial<ListState>) {
     state.update((x) => ({ ...x, ...change, pages: new Map(), generation: x.generation + 1, error: null }));
     await fetchPage(0);
@@ -149,6 +202,8 @@ export function createRecordList(list: (f: Partial<RecordFilter>) => Promise<Rec
       return requery({ sort: key, desc });
     },
     reload: () => requery({}),
+    refresh,
+    follow: () => subscribe(() => void refresh()),
     patch(r) {
       state.update((x) => {
         const pages = new Map(x.pages);

@@ -254,6 +254,53 @@ describe('record list', () => {
     expect(calls.at(-1)).toMatchObject({ sort: 'quantity', desc: true });
   });
 
+  it('follows records written or pulled elsewhere, keeping the scroll', async () => {
+    // A colleague's record arrives through sync while the list is open and
+    // scrolled: the Go side says "data:changed", the cached pages are read
+    // again, newest first, and the query's generation (the view's scroll)
+    // stays as it was.
+    const all = fakeRecords(500).reverse();
+    const { list, calls } = pager(all);
+    let emit: (() => void) | undefined;
+    const l = createRecordList(list, 100, (fn) => {
+      emit = () => fn({ rev: 2, from: 0, to: 0 });
+      return () => (emit = undefined);
+    });
+    const stop = l.follow();
+    await l.reload();
+    await l.ensure(100, 150);
+    const generation = get(l).generation;
+    all.unshift({ ...all[0], id: 'from-the-hub', productId: 'P-HUB-HQ' });
+    calls.length = 0;
+    emit!();
+    await vi.waitFor(() => expect(get(l).total).toBe(501));
+    await vi.waitFor(() => expect(calls.map((c) => c.offset).sort()).toEqual([0, 100]));
+    const s = get(l);
+    expect(l.row(s, 0)?.productId).toBe('P-HUB-HQ');
+    expect(s.generation).toBe(generation);
+    stop();
+    expect(emit).toBeUndefined();
+  });
+
+  it('reads a burst of changes once more, not once each', async () => {
+    let release: (() => void) | undefined;
+    const all = fakeRecords(10);
+    let n = 0;
+    const list = (f: Partial<RecordFilter>): Promise<RecordPage> => {
+      n++;
+      const page = { records: all.slice(f.offset!, f.offset! + f.limit!), total: all.length, offset: f.offset! } as RecordPage;
+      if (n === 2) return new Promise((res) => (release = () => res(page)));
+      return Promise.resolve(page);
+    };
+    const l = createRecordList(list, 100);
+    await l.reload();
+    const first = l.refresh(); // hangs until released
+    const rest = [l.refresh(), l.refresh(), l.refresh()];
+    release!();
+    await Promise.all([first, ...rest]);
+    expect(n).toBe(3); // the load, the first refresh, one more for the burst
+  });
+
   it('holds the error sentence when a page fails', async () => {
     const l = createRecordList(() => Promise.reject({ code: 'store_unavailable', message: 'The local database is not open.' }));
     await l.reload();
