@@ -63,10 +63,10 @@ test-ui: build
 # when it fails.
 test-e2e: build
 	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
-	{ bash .ci/with-session bash .ci/smoke && bash .ci/with-session bash .ci/e2e; } >"$$log" 2>&1 & window=$$!; \
+	{ bash .ci/with-session bash .ci/smoke && bash .ci/with-session bash .ci/e2e && bash .ci/with-session bash .ci/e2e-hub; } >"$$log" 2>&1 & window=$$!; \
 	sleep 1; status=0; \
 	OUTPOST_SERVER_BIN=build/bin/outpost-server bash .ci/with-session bash .ci/e2e-browser || status=$$?; \
-	if ! wait $$window; then cat "$$log" >&2; echo "test-e2e: the real-window suites (.ci/smoke, .ci/e2e) failed" >&2; status=1; fi; \
+	if ! wait $$window; then cat "$$log" >&2; echo "test-e2e: the real-window suites (.ci/smoke, .ci/e2e, .ci/e2e-hub) failed" >&2; status=1; fi; \
 	exit $$status
 
 ## screenshots: refresh docs/screenshots/ from the end-to-end suites (by hand, when a screen changed on purpose)
