@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/outpost-app/outpost/backend/config"
+	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/store"
 	"github.com/outpost-app/outpost/backend/syncclient"
 )
@@ -39,6 +40,24 @@ type SyncStatus struct {
 	// Verify is the last verification against the server's checksums, or
 	// why the last sync did not verify.
 	Verify SyncVerification `json:"verify"`
+	// Headquarters is the site hub's link to headquarters when this
+	// computer syncs with a hub; nil with a central server.
+	Headquarters *HeadquartersLink `json:"headquarters"`
+}
+
+// HeadquartersLink is what a site hub last said of its link to
+// headquarters (protocol.UpstreamHealth): up or not, the end of its last
+// sync with it (ms, the hub's clock; 0 never), how many of the site's
+// changes wait on the hub for it and since when (the hub's clock), the
+// hub's sentence when its last sync failed, and when it last verified
+// itself against headquarters (0 never).
+type HeadquartersLink struct {
+	Up         bool   `json:"up"`
+	LastSync   int64  `json:"lastSync"`
+	Waiting    int64  `json:"waiting"`
+	OldestMS   int64  `json:"oldestMs"`
+	Error      string `json:"error"`
+	VerifiedAt int64  `json:"verifiedAt"`
 }
 
 // SyncProgress is a running sync's progress: the phase ("push", "pull" or
@@ -77,7 +96,16 @@ func syncStatusView(s syncclient.Status) SyncStatus {
 			Cursor: s.Progress.Cursor, Target: s.Progress.Target},
 		Verify: SyncVerification{At: s.Verify.At, Cursor: s.Verify.Cursor, Tables: s.Verify.Tables,
 			Problem: s.Verify.Problem, Repaired: s.Verify.Repaired, Unresolved: s.Verify.Unresolved},
+		Headquarters: headquartersView(s.Upstream),
 	}
+}
+
+func headquartersView(u *protocol.UpstreamHealth) *HeadquartersLink {
+	if u == nil {
+		return nil
+	}
+	return &HeadquartersLink{Up: u.Up, LastSync: u.LastSync, Waiting: int64(u.Waiting), OldestMS: u.OldestMS,
+		Error: u.Error, VerifiedAt: u.VerifiedAt}
 }
 
 // QuarantinedRow is a row the server refused ("needs attention"), with its

@@ -46,6 +46,9 @@ func fill(v reflect.Value, n *int) {
 				fill(v.Field(i), n)
 			}
 		}
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem(), n)
 	case reflect.String:
 		v.SetString("s" + strings.Repeat("x", *n))
 	case reflect.Bool:

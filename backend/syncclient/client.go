@@ -109,6 +109,11 @@ type Status struct {
 	// Verify is the last verification against the server's checksums
 	// (docs/design.md section 8), or why the last sync did not verify.
 	Verify Verification `json:"verify"`
+	// Upstream is the server's link to headquarters when the server is a
+	// site hub (docs/design.md section 9), as its health last said; nil
+	// on a central server (readUpstream). The screens call it
+	// "headquarters" (app.SyncStatus).
+	Upstream *protocol.UpstreamHealth `json:"headquarters,omitempty"`
 }
 
 // Report counts what one sync did.
@@ -156,6 +161,8 @@ type Client struct {
 	// unresolved buckets reported last (reported once, not at every sync).
 	final          *PullAnswer
 	lastUnresolved string
+	// healthAt is when readUpstream last read the server's health.
+	healthAt time.Time
 }
 
 // New returns a client. Call Load (or Run, which loads) before use.
@@ -454,6 +461,9 @@ func (c *Client) Sync(ctx context.Context) (Report, error) {
 			s.LastError = Sentence(err)
 		}
 	})
+	if Decide(err) == ActIdle {
+		c.readUpstream(ctx)
+	}
 	return rep, err
 }
 

@@ -27,9 +27,10 @@ type Config struct {
 	// Publish tells the hub's event streams of writes the link made.
 	Publish func(site string, seq int64)
 	// Wake, when not nil, tells the hub's event streams to sync again when
-	// the link comes back up: a device keeps the decisions the hub could
-	// not forward while cut off (503 upstream_unavailable) and sends them
-	// on its next sync (Server.Wake).
+	// the link goes down or comes back up: the devices read the link's
+	// state in the hub's health after a sync, and a device keeps the
+	// decisions the hub could not forward while cut off (503
+	// upstream_unavailable) and sends them on its next sync (Server.Wake).
 	Wake func(site string)
 	// Local receives the hub site's sequence after its devices' writes
 	// (Server.Subscribe), nil to rely on Every alone.
@@ -189,8 +190,13 @@ func (l *Link) Once(ctx context.Context) error {
 		case ctx.Err() != nil:
 		case l.state.Swap(linkDown) != linkDown:
 			// Said once when the link goes down (a cut of days would
-			// otherwise log every retry); the retries go to debug.
+			// otherwise log every retry); the retries go to debug. The
+			// site's terminals sync at once and learn from the hub's
+			// health that headquarters is cut off.
 			l.cfg.Log.Warn("the link to central is down; the site keeps working and catches up when it returns", "err", err)
+			if l.cfg.Wake != nil {
+				l.cfg.Wake(l.cfg.ID.Site)
+			}
 		default:
 			l.cfg.Log.Debug("sync with central failed again", "err", err)
 		}

@@ -496,6 +496,28 @@ export namespace app {
 	        this.max = source["max"];
 	    }
 	}
+	export class HeadquartersLink {
+	    up: boolean;
+	    lastSync: number;
+	    waiting: number;
+	    oldestMs: number;
+	    error: string;
+	    verifiedAt: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new HeadquartersLink(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.up = source["up"];
+	        this.lastSync = source["lastSync"];
+	        this.waiting = source["waiting"];
+	        this.oldestMs = source["oldestMs"];
+	        this.error = source["error"];
+	        this.verifiedAt = source["verifiedAt"];
+	    }
+	}
 	export class HistoryEntry {
 	    version: number;
 	    hlc: string;
@@ -1217,6 +1239,7 @@ export namespace app {
 	    clockWarning: boolean;
 	    progress: SyncProgress;
 	    verify: SyncVerification;
+	    headquarters?: HeadquartersLink;
 	
 	    static createFrom(source: any = {}) {
 	        return new SyncStatus(source);
@@ -1242,6 +1265,7 @@ export namespace app {
 	        this.clockWarning = source["clockWarning"];
 	        this.progress = this.convertValues(source["progress"], SyncProgress);
 	        this.verify = this.convertValues(source["verify"], SyncVerification);
+	        this.headquarters = this.convertValues(source["headquarters"], HeadquartersLink);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
