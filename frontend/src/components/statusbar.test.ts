@@ -47,3 +47,41 @@ describe('StatusBar pending count', () => {
     await vi.waitFor(() => expect(item.textContent?.replace(/\s+/g, ' ').trim()).toBe('0 changes not synced'));
   });
 });
+
+// A terminal on a site hub (docs/hubs.md): the hub answers it, so it is
+// online, but headquarters may be cut off for days. The status bar says so,
+// with how many of the site's changes wait on the hub; nothing when the
+// link is up or the server is headquarters itself (found in the real
+// window, .ci/e2e-hub: "Online" beside "sent when the server can be
+// reached").
+describe('StatusBar on a site hub', () => {
+  const hq = () => screen.queryByTestId('headquarters')?.textContent?.replace(/\s+/g, ' ').trim();
+  const since = new Date(2026, 11, 7, 14, 2).getTime();
+
+  it('says since when headquarters is cut off and what waits for it', async () => {
+    installBackend({ StatusService: { Get: () => Promise.resolve(status(0)) } });
+    await appStatus.refresh();
+    syncStatus.set(syncStatusOf({ headquarters: { up: false, lastSync: since, waiting: 3 } } as never));
+    render(StatusBar);
+    await vi.waitFor(() => expect(hq()).toMatch(/^Headquarters not reached since .*14:02.* · 3 changes wait on site$/));
+    expect(screen.getByTestId('headquarters').getAttribute('title')).toMatch(/keeps working/);
+
+    syncStatus.set(syncStatusOf({ headquarters: { up: false, lastSync: 0, waiting: 1 } } as never));
+    await vi.waitFor(() => expect(hq()).toBe('Headquarters not reached yet · 1 change waits on site'));
+  });
+
+  it('says nothing when the link is up, with headquarters itself, or offline', async () => {
+    installBackend({ StatusService: { Get: () => Promise.resolve(status(0)) } });
+    await appStatus.refresh();
+    syncStatus.set(syncStatusOf({ headquarters: { up: true, lastSync: since, waiting: 0 } } as never));
+    render(StatusBar);
+    await vi.waitFor(() => expect(screen.getByTestId('sync-state')).toBeTruthy());
+    expect(hq()).toBeUndefined();
+    syncStatus.set(syncStatusOf({}));
+    await Promise.resolve();
+    expect(hq()).toBeUndefined();
+    syncStatus.set(syncStatusOf({ online: false, headquarters: { up: false, lastSync: since, waiting: 2 } } as never));
+    await Promise.resolve();
+    expect(hq()).toBeUndefined();
+  });
+});

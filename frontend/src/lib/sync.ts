@@ -1,7 +1,7 @@
 // Sync state in words for the status bar and the sync screen. Pure
 // functions: values in, text out, so they are tested without a backend.
 import { ApiError, errorText, rejectionError, type FieldRule, type SyncSettings, type SyncStatus } from './api';
-import { formatQuantity, formatTime } from './format';
+import { formatQuantity, formatTime, formatWhen } from './format';
 import { intlLocale, t, type MessageKey } from '../i18n';
 
 export type Tone = 'ok' | 'warn' | 'danger' | 'off' | 'busy';
@@ -197,6 +197,34 @@ export function verifiedLabel(s: SyncStatus | null): { tone: Tone; label: string
   }
   if (!v.at) return { tone: 'off', label: '' };
   return { tone: 'ok', label: t('sync.verified', { time: clockTime(v.at) }) };
+}
+
+/** Headquarters is what a site hub last said of its link to headquarters
+ * (app.HeadquartersLink; absent when the server is headquarters). */
+export interface Headquarters {
+  up: boolean;
+  lastSync: number;
+  waiting: number;
+}
+
+/** headquartersDown: this computer syncs with a site hub whose link to
+ * headquarters is down. */
+export function headquartersDown(s: SyncStatus | null): boolean {
+  const hq = (s as unknown as { headquarters?: Headquarters | null } | null)?.headquarters;
+  return !!hq && !hq.up;
+}
+
+/** headquartersLabel is the status bar's line on a terminal of a site hub
+ * cut off from headquarters: "Headquarters not reached since Today 14:02 ·
+ * 3 changes wait on site", and a title saying the site keeps working; ''
+ * when the link is up, with headquarters itself, or offline (the hub is not
+ * reached either, which the sync state says). */
+export function headquartersLabel(s: SyncStatus | null, now: number = Date.now()): { label: string; title: string } {
+  const hq = (s as unknown as { headquarters?: Headquarters | null } | null)?.headquarters;
+  if (!s || !s.enrolled || !s.online || !hq || !headquartersDown(s)) return { label: '', title: '' };
+  const parts = [hq.lastSync > 0 ? t('statusbar.hqDown', { time: formatWhen(hq.lastSync, now) }) : t('statusbar.hqNever')];
+  if (hq.waiting > 0) parts.push(t('statusbar.hqWaiting', { count: hq.waiting }));
+  return { label: parts.join(' · '), title: t('statusbar.hqTitle') };
 }
 
 const tablesLabel: { [table: string]: MessageKey } = {

@@ -7,6 +7,7 @@ import { fromStore } from 'svelte/store';
 import { conflicts as api, type Conflict, type HistoryEntry, type ApiError, toApiError, errorText } from '../../lib/api';
 import { t, type MessageKey } from '../../i18n';
 import { syncStatus } from '../../stores/sync';
+import { headquartersDown } from '../../lib/sync';
 import { schemaTables } from '../../stores/schema';
 import { personMayResolve } from '../../stores/session';
 import { conflictNav } from '../../lib/conflictnav.svelte';
@@ -122,6 +123,9 @@ export class ConflictsView {
   isManager = $derived(this.#sync.current.phase === 'ready' && this.#sync.current.status.role === 'manager');
   personBlocked = $derived(this.isManager && !this.#personMayResolve.current);
   online = $derived(this.#sync.current.phase === 'ready' && this.#sync.current.status.online);
+  // This computer syncs with a site hub cut off from headquarters: a
+  // decision the hub cannot forward waits here, and the words say why.
+  headquartersCut = $derived(this.#sync.current.phase === 'ready' && headquartersDown(this.#sync.current.status));
   thisDevice = $derived(this.#sync.current.phase === 'ready' ? (this.#sync.current.status.deviceId ?? '') : '');
 
   shown = $derived(filterInbox(sortInbox(this.all), this.filter));
@@ -252,7 +256,14 @@ export class ConflictsView {
     try {
       const state = await api.resolve(this.selected.id, this.merged.row, this.baseVersion, this.reason);
       this.notice = {
-        key: state === 'sent' ? 'conflicts.notice.sent' : state === 'queued' ? 'conflicts.notice.queued' : 'conflicts.notice.stale',
+        key:
+          state === 'sent'
+            ? 'conflicts.notice.sent'
+            : state === 'queued'
+              ? this.headquartersCut
+                ? 'conflicts.notice.queuedHq'
+                : 'conflicts.notice.queued'
+              : 'conflicts.notice.stale',
       };
       await this.load();
       if (state === 'stale') {

@@ -645,3 +645,41 @@ describe('ConflictsScreen, a conflict recorded on site (issue 19)', () => {
     expect(screen.queryByTestId('decided-on-site')).toBeNull();
   });
 });
+
+describe('ConflictsScreen on a site hub cut off from headquarters (issue 19)', () => {
+  // The terminal is online (the hub answers it), so "sent when the server
+  // can be reached" beside "Online" was a riddle (found in the real window,
+  // .ci/e2e-hub). The hub answers a decision on a conflict of headquarters
+  // 503 upstream_unavailable, and the decision stays queued: the words say
+  // headquarters cannot be reached from the site.
+  const cut = { headquarters: { up: false, lastSync: 1, waiting: 0 } } as unknown as Partial<SyncStatus>;
+  afterEach(() => syncStatus.set(syncStatusOf()));
+
+  it('says where the decision waits, in the banner and the notice', async () => {
+    syncStatus.set(syncStatusOf(cut));
+    let list = [conflict()];
+    const Resolve = vi.fn(() => {
+      list = [conflict({ decision: 'queued' })];
+      return Promise.resolve('queued');
+    });
+    installBackend({ ConflictService: { List: () => Promise.resolve(list), Resolve } });
+    render(ConflictsScreen);
+    await fireEvent.click(await screen.findByTestId('take-theirs'));
+    await fireEvent.input(screen.getByLabelText(/Reason/), { target: { value: 'Counted again' } });
+    await fireEvent.click(screen.getByTestId('resolve'));
+    const words = () => document.querySelector('section.conflicts')!.textContent!.replace(/\s+/g, ' ');
+    await vi.waitFor(() => expect(words()).toContain('Decision saved on this computer. Headquarters cannot be reached'));
+    await vi.waitFor(() =>
+      expect(screen.getByTestId('queued').textContent).toContain('Your decision is saved on this terminal. Headquarters cannot be reached'),
+    );
+    expect(words()).not.toMatch(/server can be reached/);
+  });
+
+  it('keeps the usual words when the link is up', async () => {
+    syncStatus.set(syncStatusOf({ headquarters: { up: true, lastSync: 1, waiting: 0 } } as unknown as Partial<SyncStatus>));
+    installBackend({ ConflictService: { List: () => Promise.resolve([conflict({ decision: 'queued' })]) } });
+    render(ConflictsScreen);
+    await vi.waitFor(() => expect(document.body.textContent).toContain('sent when the server can be reached'));
+    expect(document.body.textContent).not.toContain('Headquarters');
+  });
+});
