@@ -134,6 +134,7 @@ func (l *Link) Kick() {
 func (l *Link) Run(ctx context.Context) {
 	go l.listen(ctx)
 	wait := l.cfg.Retry
+	local := int64(-1) // the site's sequence Local last said
 	for {
 		err := l.Once(ctx)
 		if ctx.Err() != nil {
@@ -146,16 +147,35 @@ func (l *Link) Run(ctx context.Context) {
 		} else {
 			wait = l.cfg.Retry
 		}
-		t := time.NewTimer(next)
+		if !l.await(ctx, next, &local) {
+			return
+		}
+	}
+}
+
+// await waits d, or less when a sync is asked for: a kick, or a new site
+// sequence on Local (a device's write). It returns false when ctx ends. A
+// sequence Local said before is the hub's own wake (Config.Wake) coming
+// back: it asks nothing of the link, which would otherwise sync again at
+// once, skipping Retry, with every change of the link's state (a central
+// failing every other request kept it looping).
+func (l *Link) await(ctx context.Context, d time.Duration, local *int64) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			return
+			return false
 		case <-l.kick:
-		case <-l.cfg.Local:
+			return true
+		case seq := <-l.cfg.Local:
+			if seq > *local {
+				*local = seq
+				return true
+			}
 		case <-t.C:
+			return true
 		}
-		t.Stop()
 	}
 }
 
