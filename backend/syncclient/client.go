@@ -150,19 +150,20 @@ type Client struct {
 
 	syncMu sync.Mutex // one sync at a time
 
-	mu      sync.Mutex
-	status  Status
-	creds   *Credentials
-	api     *API
-	trigger chan struct{}
-	writes  chan struct{}
+	mu     sync.Mutex
+	status Status
+	// healthAt is when readUpstream last read the server's health (zero:
+	// never with this enrollment).
+	healthAt time.Time
+	creds    *Credentials
+	api      *API
+	trigger  chan struct{}
+	writes   chan struct{}
 
 	// Guarded by syncMu: the final page of the last pull, and the
 	// unresolved buckets reported last (reported once, not at every sync).
 	final          *PullAnswer
 	lastUnresolved string
-	// healthAt is when readUpstream last read the server's health.
-	healthAt time.Time
 }
 
 // New returns a client. Call Load (or Run, which loads) before use.
@@ -250,6 +251,9 @@ func (c *Client) setCreds(cr *Credentials, api *API) {
 	c.mu.Lock()
 	c.creds, c.api = cr, api
 	c.status.Enrolled = cr != nil
+	// What a hub said of its link to headquarters belongs to the old
+	// enrollment: the next sync asks the new server.
+	c.status.Upstream, c.healthAt = nil, time.Time{}
 	if cr != nil {
 		c.status.ServerURL, c.status.SiteID, c.status.Role, c.status.DeviceID = cr.ServerURL, cr.SiteID, cr.Role, cr.DeviceID
 	} else {
