@@ -56,14 +56,20 @@ describe('StatusBar pending count', () => {
 // reached").
 describe('StatusBar on a site hub', () => {
   const hq = () => screen.queryByTestId('headquarters')?.textContent?.replace(/\s+/g, ' ').trim();
-  const since = new Date(2026, 11, 7, 14, 2).getTime();
+  const since = new Date(2026, 10, 3, 14, 2).getTime(); // another day than today
 
   it('says since when headquarters is cut off and what waits for it', async () => {
     installBackend({ StatusService: { Get: () => Promise.resolve(status(0)) } });
     await appStatus.refresh();
     syncStatus.set(syncStatusOf({ headquarters: { up: false, lastSync: since, waiting: 3 } } as never));
     render(StatusBar);
-    await vi.waitFor(() => expect(hq()).toMatch(/^Headquarters not reached since .*14:02.* · 3 changes wait on site$/));
+    const today = Date.now() - 60_000;
+    syncStatus.set(syncStatusOf({ headquarters: { up: false, lastSync: today, waiting: 3 } } as never));
+    await vi.waitFor(() => expect(hq()).toMatch(/^Headquarters not reached since \d\d:\d\d · 3 changes wait on site$/));
+    syncStatus.set(syncStatusOf({ headquarters: { up: false, lastSync: since, waiting: 3 } } as never));
+    // Another day: its date too.
+    await vi.waitFor(() => expect(hq()).toMatch(/^Headquarters not reached since \S.*\d.*14:02 · 3 changes wait on site$/));
+    expect(hq()).not.toMatch(/since 14:02/);
     expect(screen.getByTestId('headquarters').getAttribute('title')).toMatch(/keeps working/);
 
     syncStatus.set(syncStatusOf({ headquarters: { up: false, lastSync: 0, waiting: 1 } } as never));

@@ -70,8 +70,9 @@ export interface RecordList extends Readable<ListState> {
   reload(): Promise<void>;
   /** patch replaces a cached record in place (after an edit). */
   patch(r: Record): void;
-  /** refresh reads the cached pages of the current query again, keeping
-   * its generation (the view's scroll); a burst of calls while one runs
+  /** refresh reads the pages in view (the rows ensure last asked for) of
+   * the current query again, keeping its generation (the view's scroll),
+   * and drops the other cached pages; a burst of calls while one runs
    * costs one more read, not one each. */
   refresh(): Promise<void>;
   /** follow refreshes the list on every "data:changed" (records written
@@ -134,10 +135,21 @@ export function createRecordList(
   // The cached pages read again under the current query; an answer that
   // comes after a new query began is dropped, and a failed read leaves
   // what the list shows (the next change or query reads again).
+  // The pages covering rows [from, to): what ensure fetches.
+  function pagesOf(from: number, to: number, total: number): number[] {
+    const last = total >= 0 ? Math.min(to, total) : to;
+    const out: number[] = [];
+    for (let p = Math.floor(Math.max(0, from) / pageSize); p * pageSize < Math.max(last, 1); p++) out.push(p);
+    return out;
+  }
+
+  // The rows the view last asked for (ensure): what a refresh reads again.
+  let inView: [number, number] = [0, 1];
+
   async function refetchCached(): Promise<void> {
     const s = get(state);
     const gen = s.generation;
-    const wanted = s.pages.size > 0 ? [...s.pages.keys()] : [0];
+    const wanted = pagesOf(inView[0], inView[1], s.total);
     let pages: [number, RecordPage][];
     try {
       pages = await Promise.all(
@@ -151,7 +163,9 @@ export function createRecordList(
     }
     state.update((x) => {
       if (x.generation !== gen) return x;
-      const next = new Map(x.pages);
+      // Only the pages in view are read again; the others are dropped
+      // and read when scrolled to (the list changed under them).
+      const next = new Map<number, Record[]>();
       for (const [p, res] of pages) next.set(p, res.records ?? []);
       return { ...x, pages: next, total: pages[pages.length - 1][1].total, error: null };
     });
@@ -174,6 +188,7 @@ export function createRecordList(
   }
 
   async function requery(change: Partial<ListState>) {
+    inView = [0, 1];
     state.update((x) => ({ ...x, ...change, pages: new Map(), generation: x.generation + 1, error: null }));
     await fetchPage(0);
   }
@@ -186,12 +201,12 @@ export function createRecordList(
     },
     async ensure(start, end) {
       const s = get(state);
-      const last = s.total >= 0 ? Math.min(end, s.total) : end;
-      const want: Promise<void>[] = [];
-      for (let p = Math.floor(Math.max(0, start) / pageSize); p * pageSize < Math.max(last, 1); p++) {
-        if (!s.pages.has(p)) want.push(fetchPage(p));
-      }
-      await Promise.all(want);
+      inView = [start, end];
+      await Promise.all(
+        pagesOf(start, end, s.total)
+          .filter((p) => !s.pages.has(p))
+          .map((p) => fetchPage(p)),
+      );
     },
     setFilters: (filters) => requery({ filters: { ...filters } }),
     setSort(key) {
