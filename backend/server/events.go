@@ -78,27 +78,27 @@ func (h *hub) publish(site string, seq int64) {
 		return
 	}
 	h.last[site] = seq
+	h.send(site, seq)
+}
+
+// wake tells the site's streams to sync again although its sequence did
+// not move (a hub's link to central went down or came back: its devices
+// read the link's state, and send what they kept while central could not
+// be reached).
+func (h *hub) wake(site string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.send(site, h.last[site])
+}
+
+// send gives every stream of the site seq (h.mu held).
+func (h *hub) send(site string, seq int64) {
 	for ch := range h.subs[site] {
 		select {
 		case <-ch: // drop a stale value: only the latest matters
 		default:
 		}
 		ch <- seq
-	}
-}
-
-// wake tells the site's streams to sync again although its sequence did
-// not move (a hub's link to central came back: its devices send what they
-// kept while central could not be reached).
-func (h *hub) wake(site string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.subs[site] {
-		select {
-		case <-ch:
-		default:
-		}
-		ch <- h.last[site]
 	}
 }
 

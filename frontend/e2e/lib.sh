@@ -1,5 +1,6 @@
-# Shell helpers shared by .ci/smoke and .ci/e2e: start and stop the real
-# binary, wait for its window and database, take and check screenshots.
+# Shell helpers shared by .ci/smoke, .ci/e2e and .ci/e2e-hub: start and stop
+# the real binary, wait for its window and database, take and check
+# screenshots, type into the window and read its page.
 # Source it from bash with `set -euo pipefail`; it expects to run inside
 # .ci/with-session (Xvfb, D-Bus, gnome-keyring, temp HOME and XDG dirs).
 
@@ -133,3 +134,19 @@ api() {
 
 uuid() { cat /proc/sys/kernel/random/uuid; }
 now_ms() { date +%s%3N; }
+
+# --- the keyboard and the page of the real window (.ci/e2e, .ci/e2e-hub) ----
+key() { xdotool key --clearmodifiers "$@"; sleep 0.35; }
+typ() { xdotool type --delay 25 -- "$1"; sleep 0.2; }
+settle() { sleep "${1:-0.8}"; }
+js_string() { node -e 'console.log(JSON.stringify(process.argv[1]))' "$1"; }
+# page EXPRESSION: its value (JSON) in the real window's page, read through
+# WebKit's remote inspector on 127.0.0.1:$iport (the caller starts the app
+# with WEBKIT_INSPECTOR_HTTP_SERVER there and sets iport).
+page() { node --experimental-websocket --no-warnings "$ROOT/frontend/e2e/webkit-eval.mjs" "127.0.0.1:${iport:?start the app with the inspector first}" "$1"; }
+# page_shows TEXT: the window shows TEXT (waits on what a fixed sleep guessed).
+page_shows() { [ "$(page "document.body.innerText.includes($(js_string "$1"))")" = true ]; }
+# page_has SELECTOR: the page has an element matching SELECTOR.
+page_has() { [ "$(page "document.querySelector($(js_string "$1")) !== null")" = true ]; }
+# page_focused ID: the element with id ID has the keyboard focus.
+page_focused() { [ "$(page "document.activeElement !== null && document.activeElement.id === $(js_string "$1")")" = true ]; }

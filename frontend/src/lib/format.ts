@@ -38,14 +38,21 @@ export function formatDateTime(ms: number): string {
   return t('format.dateTime', { date: formatDate(ms), time: formatTime(ms) });
 }
 
+function sameDay(a: number, b: number): boolean {
+  const d = new Date(a);
+  const n = new Date(b);
+  return d.getFullYear() === n.getFullYear() && d.getMonth() === n.getMonth() && d.getDate() === n.getDate();
+}
+
 /** formatWhen renders ms as "Today 07:04" when it is today, else as a date and time. */
 export function formatWhen(ms: number, now: number = Date.now()): string {
-  const d = new Date(ms);
-  const n = new Date(now);
-  if (d.getFullYear() === n.getFullYear() && d.getMonth() === n.getMonth() && d.getDate() === n.getDate()) {
-    return t('format.today', { time: formatTime(ms) });
-  }
-  return formatDateTime(ms);
+  return sameDay(ms, now) ? t('format.today', { time: formatTime(ms) }) : formatDateTime(ms);
+}
+
+/** formatTimeOrDate renders ms as "07:04" when it is today, else as a date
+ * and time: formatWhen inside a sentence ("since 07:04"). */
+export function formatTimeOrDate(ms: number, now: number = Date.now()): string {
+  return sameDay(ms, now) ? formatTime(ms) : formatDateTime(ms);
 }
 
 /** formatSpan renders a stretch of time, such as a shift, as short weekday,

@@ -1,7 +1,7 @@
 // Sync state in words for the status bar and the sync screen. Pure
 // functions: values in, text out, so they are tested without a backend.
 import { ApiError, errorText, rejectionError, type FieldRule, type SyncSettings, type SyncStatus } from './api';
-import { formatDateTime, formatQuantity, formatTime } from './format';
+import { formatQuantity, formatTime, formatTimeOrDate } from './format';
 import { intlLocale, t, type MessageKey } from '../i18n';
 
 export type Tone = 'ok' | 'warn' | 'danger' | 'off' | 'busy';
@@ -199,41 +199,25 @@ export function verifiedLabel(s: SyncStatus | null): { tone: Tone; label: string
   return { tone: 'ok', label: t('sync.verified', { time: clockTime(v.at) }) };
 }
 
-/** Headquarters is what a site hub last said of its link to headquarters
- * (app.HeadquartersLink; absent when the server is headquarters). */
-export interface Headquarters {
-  up: boolean;
-  lastSync: number;
-  waiting: number;
-}
-
 /** headquartersDown: this computer reaches its site hub, and the hub's
  * link to headquarters is down (offline, the hub's last word is stale: the
- * usual "when the server can be reached" holds). */
+ * usual "when the server can be reached" holds). s.headquarters is absent
+ * when the server is headquarters itself. */
 export function headquartersDown(s: SyncStatus | null): boolean {
-  const hq = (s as unknown as { headquarters?: Headquarters | null } | null)?.headquarters;
-  return !!s && s.enrolled && s.online && !!hq && !hq.up;
-}
-
-/** sinceLabel renders a time of the hub's clock on this computer's
- * (clockOffsetMs = server − device): "14:02" today, else date and time. */
-function sinceLabel(serverMs: number, offsetMs: number, now: number): string {
-  const ms = serverMs - (offsetMs || 0);
-  const d = new Date(ms);
-  const n = new Date(now);
-  const today = d.getFullYear() === n.getFullYear() && d.getMonth() === n.getMonth() && d.getDate() === n.getDate();
-  return today ? formatTime(ms) : formatDateTime(ms);
+  return !!s && s.enrolled && s.online && !!s.headquarters && !s.headquarters.up;
 }
 
 /** headquartersLabel is the status bar's line on a terminal of a site hub
  * cut off from headquarters: "Headquarters not reached since 14:02 · 3
- * changes wait on site" (the hub's time on this computer's clock), and a title saying the site keeps working; ''
- * when the link is up, with headquarters itself, or offline (the hub is not
- * reached either, which the sync state says). */
+ * changes wait on site" (the hub's time, on this computer's clock:
+ * clockOffsetMs = server − device), and a title saying the site keeps
+ * working; '' when the link is up, with headquarters itself, or offline
+ * (the hub is not reached either, which the sync state says). */
 export function headquartersLabel(s: SyncStatus | null, now: number = Date.now()): { label: string; title: string } {
-  const hq = (s as unknown as { headquarters?: Headquarters | null } | null)?.headquarters;
+  const hq = s?.headquarters;
   if (!s || !hq || !headquartersDown(s)) return { label: '', title: '' };
-  const parts = [hq.lastSync > 0 ? t('statusbar.hqDown', { time: sinceLabel(hq.lastSync, s.clockOffsetMs, now) }) : t('statusbar.hqNever')];
+  const since = hq.lastSync - (s.clockOffsetMs || 0);
+  const parts = [hq.lastSync > 0 ? t('statusbar.hqDown', { time: formatTimeOrDate(since, now) }) : t('statusbar.hqNever')];
   if (hq.waiting > 0) parts.push(t('statusbar.hqWaiting', { count: hq.waiting }));
   return { label: parts.join(' · '), title: t('statusbar.hqTitle') };
 }

@@ -675,6 +675,27 @@ describe('ConflictsScreen on a site hub cut off from headquarters (issue 19)', (
     expect(words()).not.toMatch(/server can be reached/);
   });
 
+  it('an offline terminal (the hub not reached) says the usual words, not a stale "headquarters cannot be reached from this site"', async () => {
+    // The hub said its link was down at the last sync that worked; then
+    // this terminal lost the hub (offline). Whatever headquarters does, the
+    // decision waits for this terminal's link to the hub (review of
+    // fd178eb: headquartersDown looked at neither online nor enrolled).
+    syncStatus.set(
+      syncStatusOf({
+        role: 'manager',
+        openConflicts: 1,
+        online: false,
+        lastError: 'server unreachable',
+        headquarters: { up: false, lastSync: 1, waiting: 0 },
+      } as unknown as Partial<SyncStatus>),
+    );
+    installBackend({ ConflictService: { List: () => Promise.resolve([conflict({ decision: 'queued' })]) } });
+    render(ConflictsScreen);
+    const queued = await screen.findByTestId('queued');
+    expect(queued.textContent).toContain('sent when the server can be reached');
+    expect(queued.textContent).not.toContain('Headquarters');
+  });
+
   it('keeps the usual words when the link is up', async () => {
     syncStatus.set(syncStatusOf({ headquarters: { up: true, lastSync: 1, waiting: 0 } } as unknown as Partial<SyncStatus>));
     installBackend({ ConflictService: { List: () => Promise.resolve([conflict({ decision: 'queued' })]) } });
