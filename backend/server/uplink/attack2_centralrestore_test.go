@@ -85,13 +85,7 @@ func TestAttack2_HubRetentionThenCentralRestoredResurrectsASiteDelete(t *testing
 // next one; on a running hub the window is the kick between the two.
 func TestAttack2_HubEditAfterCentralRestoredPushedOnNoBase(t *testing.T) {
 	const site = "rig-b2"
-	central := newNode(t, "central")
-	hub := newHub(t, central, "deck", site)
-	mgr := enrollDevice(t, central, "office", site, protocol.RoleManager)
-	bm := enrollDevice(t, hub, "deck office", site, protocol.RoleManager)
-	cfg := uuid.NewString()
-	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "start"), protocol.OpUpsert)
-	converge(t, 20*time.Second, mgr, bm)
+	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "deck", "deck office")
 	settled(t, central, hub, site)
 
 	backup := central.path + ".backup"

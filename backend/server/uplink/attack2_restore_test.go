@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/server"
 	"github.com/outpost-app/outpost/backend/server/sqlitestore"
@@ -30,13 +28,7 @@ import (
 // is that version: it verifies, and nothing repairs the site.
 func TestAttack2_RestoredHubTakesCentralsMergeForItsOwnWrite(t *testing.T) {
 	const site = "ship-m2"
-	central := newNode(t, "central")
-	hub := newHub(t, central, "ship", site)
-	mgr := enrollDevice(t, central, "office", site, protocol.RoleManager)
-	bm := enrollDevice(t, hub, "bridge", site, protocol.RoleManager)
-	cfg := uuid.NewString()
-	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "start"), protocol.OpUpsert)
-	converge(t, 20*time.Second, mgr, bm)
+	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "ship", "bridge")
 
 	hub.cut(true)
 	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert)
@@ -94,13 +86,7 @@ func TestAttack2_RestoredHubTakesCentralsMergeForItsOwnWrite(t *testing.T) {
 // for good, verification agreeing.
 func TestAttack2_HubLostAnswerTakesCentralsMergeForItsOwnWrite(t *testing.T) {
 	const site = "plant-m3"
-	central := newNode(t, "central")
-	hub := newHub(t, central, "hall", site)
-	mgr := enrollDevice(t, central, "office", site, protocol.RoleManager)
-	bm := enrollDevice(t, hub, "hall office", site, protocol.RoleManager)
-	cfg := uuid.NewString()
-	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "start"), protocol.OpUpsert)
-	converge(t, 20*time.Second, mgr, bm)
+	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "hall", "hall office")
 
 	hub.stop()
 	ident := hub.link.Identity()

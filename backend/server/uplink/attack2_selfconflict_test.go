@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/outpost-app/outpost/backend/protocol"
 )
 
@@ -28,13 +26,7 @@ import (
 func TestAttack2_HubTwoEditsOfOneFieldDuringCutConflictWithThemselves(t *testing.T) {
 	t.Skip("known limitation (issue 19, docs/hubs.md): a site edit of one field made twice during a cut reaches central as two changes on the pre-cut base, and the second meets the first as a conflict of the site with itself; nothing is lost (both states are in the row or the record). A merge base of the hub's previous change (tried in 9039e44) made the hub campaign count decisions overturned and a lost state, and was taken back")
 	const site = "plant-s2"
-	central := newNode(t, "central")
-	hub := newHub(t, central, "hall", site)
-	mgr := enrollDevice(t, central, "office", site, protocol.RoleManager)
-	bm := enrollDevice(t, hub, "hall office", site, protocol.RoleManager)
-	cfg := uuid.NewString()
-	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "start"), protocol.OpUpsert)
-	converge(t, 20*time.Second, mgr, bm)
+	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "hall", "hall office")
 
 	hub.cut(true)
 	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "checked valves"), protocol.OpUpsert)

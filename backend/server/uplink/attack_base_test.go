@@ -27,13 +27,7 @@ func rate(row map[string]any) string { return fmt.Sprint(row["target_rate_per_ho
 // record). Central's manager's change is lost.
 func TestAttack_HubReEditDuringPushRevertsCentralsMergedChange(t *testing.T) {
 	const site = "plant-m"
-	central := newNode(t, "central")
-	hub := newHub(t, central, "hall", site)
-	mgr := enrollDevice(t, central, "office", site, protocol.RoleManager)
-	bm := enrollDevice(t, hub, "hall office", site, protocol.RoleManager)
-	cfg := uuid.NewString()
-	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "start"), protocol.OpUpsert)
-	converge(t, 20*time.Second, mgr, bm)
+	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "hall", "hall office")
 
 	// Drive the link by hand: one push, with a site write while it is on
 	// the wire.
@@ -158,13 +152,7 @@ func TestAttack_HubForwardedDecisionOverturnedByConcurrentSiteEdit(t *testing.T)
 // decided, and the open conflict no longer describes the row.
 func TestAttack_HubReEditDuringPushBypassesCentralsOpenConflict(t *testing.T) {
 	const site = "plant-c"
-	central := newNode(t, "central")
-	hub := newHub(t, central, "hall", site)
-	mgr := enrollDevice(t, central, "office", site, protocol.RoleManager)
-	bm := enrollDevice(t, hub, "hall office", site, protocol.RoleManager)
-	cfg := uuid.NewString()
-	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "start"), protocol.OpUpsert)
-	converge(t, 20*time.Second, mgr, bm)
+	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "hall", "hall office")
 
 	hub.stop()
 	ctx := t.Context()
@@ -208,13 +196,7 @@ func TestAttack_HubReEditDuringPushBypassesCentralsOpenConflict(t *testing.T) {
 // central meanwhile, loses central's change.
 func TestAttack_HubSecondEditDuringCutRevertsCentralsMergedChange(t *testing.T) {
 	const site = "plant-w"
-	central := newNode(t, "central")
-	hub := newHub(t, central, "hall", site)
-	mgr := enrollDevice(t, central, "office", site, protocol.RoleManager)
-	bm := enrollDevice(t, hub, "hall office", site, protocol.RoleManager)
-	cfg := uuid.NewString()
-	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "start"), protocol.OpUpsert)
-	converge(t, 20*time.Second, mgr, bm)
+	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "hall", "hall office")
 
 	hub.cut(true)
 	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "checked valves"), protocol.OpUpsert)

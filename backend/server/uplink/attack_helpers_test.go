@@ -7,11 +7,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/syncclient"
 )
 
 // Helpers of the review's attacks on site hubs (issue 19).
+
+// managersOnBothTiers starts central and a hub (hubName) of site, enrolls a
+// manager at central ("office") and one at the hub (hubDesk), and has the
+// central manager write a line configuration (R1, 100, "start") both hold
+// once they converge: the opening of most attacks on a row both tiers edit.
+func managersOnBothTiers(t *testing.T, site, hubName, hubDesk string) (central, hub *node, mgr, bm *device, cfg string) {
+	t.Helper()
+	central = newNode(t, "central")
+	hub = newHub(t, central, hubName, site)
+	mgr = enrollDevice(t, central, "office", site, protocol.RoleManager)
+	bm = enrollDevice(t, hub, hubDesk, site, protocol.RoleManager)
+	cfg = uuid.NewString()
+	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "start"), protocol.OpUpsert)
+	converge(t, 20*time.Second, mgr, bm)
+	return central, hub, mgr, bm, cfg
+}
 
 // current returns n's current state of a row (its last stored version) and
 // whether it is a tombstone; ok is false when n holds no version of it.
