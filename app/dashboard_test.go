@@ -260,7 +260,13 @@ func TestDashboardService_ShiftQuestion(t *testing.T) {
 	// Whole minutes: the shift's bounds are whole minutes, so the pace
 	// since the shift began must not depend on the second the test starts
 	// at (L2's projection read 138 past the minute's 40th second).
-	t0 := time.Now().UTC().Truncate(time.Minute)
+	// A zone where t0 falls at eight in the morning: "today" then holds the
+	// records, the shift and the half hour after t0 whatever the hour the
+	// test runs (in UTC it failed from 23:30 to midnight, "today" having
+	// become tomorrow).
+	t0 := time.Now().Truncate(time.Minute)
+	zone := morningZone(t0)
+	t0 = t0.In(zone)
 	rate1, rate2 := int64(60), int64(20)
 	lc := NewLineConfigService(core)
 	if _, err := lc.Create(LineConfigInput{LineID: "L1", Recipe: "R", TargetRatePerHour: &rate1}); err != nil {
@@ -286,7 +292,7 @@ func TestDashboardService_ShiftQuestion(t *testing.T) {
 	end := t0.Add(6 * time.Hour).Truncate(time.Minute)
 	shifts := fmt.Sprintf("Early=%s,Late=%s", start.Format("15:04"), end.Format("15:04"))
 	now := t0.Add(30 * time.Minute)
-	svc := NewDashboardService(core, DashboardOptions{Location: time.UTC, Now: func() time.Time { return now }})
+	svc := NewDashboardService(core, DashboardOptions{Location: zone, Now: func() time.Time { return now }})
 	d, err := svc.Get(DashboardQuery{Preset: "today", Shifts: shifts})
 	if err != nil {
 		t.Fatal(err)
@@ -356,6 +362,16 @@ func TestDashboardService_ShiftQuestion(t *testing.T) {
 	if len(d.Products) != 2 {
 		t.Errorf("products = %+v", d.Products)
 	}
+}
+
+// morningZone is a fixed zone in which t is between 08:00 and 08:59.
+func morningZone(t time.Time) *time.Location {
+	u := t.UTC()
+	offset := (8 - u.Hour() + 24) % 24
+	if offset > 12 {
+		offset -= 24
+	}
+	return time.FixedZone("test-morning", offset*3600)
 }
 
 func deref(p *int64) any {
