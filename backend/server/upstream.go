@@ -139,6 +139,9 @@ func (e *Engine) UpstreamBatch(ctx context.Context, site, upDevice string, limit
 	}
 	b := upBatch{ID: uuid.NewString(), Last: writes[len(writes)-1].Version}
 	req := protocol.PushRequest{BatchID: b.ID, Changes: []protocol.Change{}}
+	// Records of conflicts a rebase finds (rebased) are written here,
+	// after the batch's writes: they go up in a later batch.
+	wr := newWriter(tx, e.Registry, e.nowMS())
 	for _, w := range writes {
 		if !isLocal(w, upDevice) {
 			continue
@@ -147,12 +150,18 @@ func (e *Engine) UpstreamBatch(ctx context.Context, site, upDevice string, limit
 		if err != nil {
 			return nil, false, err
 		}
+		row := json.RawMessage(w.Data)
+		if r, on, ok, err := e.rebased(ctx, wr, w); err != nil {
+			return nil, false, err
+		} else if ok {
+			row, base = r, on
+		}
 		op := protocol.OpUpsert
-		if tombstoneData(w.Data) {
+		if tombstoneData(row) {
 			op = protocol.OpDelete
 		}
 		req.Changes = append(req.Changes, protocol.Change{Table: w.Table, ID: w.ID, Op: op, BaseVersion: base,
-			HLC: w.HLC, Row: json.RawMessage(w.Data), OriginSeq: w.Version})
+			HLC: w.HLC, Row: row, OriginSeq: w.Version})
 	}
 	if len(req.Changes) == 0 {
 		// Only central's own state republished: nothing to tell it.
@@ -256,6 +265,15 @@ func (e *Engine) UpstreamAnswer(ctx context.Context, site, upDevice string, resp
 		}
 		if res.Version == nil {
 			continue
+		}
+		// What central made of the write, until the hub takes central's
+		// state: the site's next writes go up rebased on it (rebased).
+		central := c.Row
+		if res.Status != protocol.StatusApplied {
+			central = rowJSON(res.Row)
+		}
+		if err := e.recordMade(ctx, tx, c, central, *res.Version); err != nil {
+			return 0, nil, err
 		}
 		if res.Status != protocol.StatusApplied {
 			// Central's state is not the site's: when a later site write
@@ -414,8 +432,10 @@ func (e *Engine) tombstone(ctx context.Context, w *writer, upDevice string, c pr
 	}
 	row["deleted_at"] = w.now
 	row["server_updated_at"] = w.now
-	_, err = w.put(ctx, rowState(t, row, c.HLC, upDevice))
-	return err
+	if _, err := w.put(ctx, rowState(t, row, c.HLC, upDevice)); err != nil {
+		return err
+	}
+	return e.forgetMade(ctx, w.tx, c.Table, c.ID)
 }
 
 // Republish writes one page of central's feed into the hub's site as hub
@@ -532,6 +552,9 @@ func (e *Engine) EndUpstreamPass(ctx context.Context, site, upDevice string) (in
 			if _, err := w.put(ctx, rowState(t, row, r.HLC, upDevice)); err != nil {
 				return 0, err
 			}
+			if err := e.forgetMade(ctx, tx, r.Table, r.ID); err != nil {
+				return 0, err
+			}
 		}
 		if len(rows) < 5000 {
 			break
@@ -602,7 +625,10 @@ func (e *Engine) republishOne(ctx context.Context, w *writer, upDevice string, p
 		// The hub holds that very write already (a full pass after a
 		// restore brings every row again): only its base moves. The
 		// same values under another stamp are another write, taken.
-		return setMetaInt(ctx, w.tx, rowMetaKey(metaUpBase, ch.Table, ch.ID), ch.Version)
+		if err := setMetaInt(ctx, w.tx, rowMetaKey(metaUpBase, ch.Table, ch.ID), ch.Version); err != nil {
+			return err
+		}
+		return e.forgetMade(ctx, w.tx, ch.Table, ch.ID)
 	}
 	return e.writeCentral(ctx, w, upDevice, ch)
 }
@@ -632,6 +658,7 @@ func (e *Engine) writeCentral(ctx context.Context, w *writer, upDevice string, c
 		if err := setMetaInt(ctx, w.tx, rowMetaKey(metaUpBase, ch.Table, ch.ID), ch.Version); err != nil {
 			return err
 		}
+		return e.forgetMade(ctx, w.tx, ch.Table, ch.ID)
 	}
 	return nil
 }
@@ -813,7 +840,7 @@ func (e *Engine) SetUpstreamCentralTimeline(ctx context.Context, site, timeline 
 // again from 0. timeline is central's new one ("" when unknown yet).
 func (e *Engine) UpstreamCentralRestored(ctx context.Context, site string, mark int64, timeline string) error {
 	var stale []string
-	for _, p := range []string{metaUpBase, metaUpEcho, metaUpHeld, metaUpSeen} {
+	for _, p := range []string{metaUpBase, metaUpEcho, metaUpHeld, metaUpSeen, metaUpMade} {
 		keys, err := e.Store.MetaPrefix(ctx, site, p)
 		if err != nil {
 			return fmt.Errorf("list %s: %w", p, err)

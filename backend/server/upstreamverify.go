@@ -269,6 +269,9 @@ func (e *Engine) UpstreamRepair(ctx context.Context, site, upDevice, bucket stri
 			if err := tx.SetMeta(ctx, rowMetaKey(metaUpBase, table, r.ID), nil); err != nil {
 				return out, fmt.Errorf("clear base: %w", err)
 			}
+			if err := e.forgetMade(ctx, tx, table, r.ID); err != nil {
+				return out, err
+			}
 			out.Removed++
 		}
 		if len(rows) < upScanPage {

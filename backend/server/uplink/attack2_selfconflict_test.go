@@ -16,15 +16,14 @@ import (
 // cleanly: rate 70, notes "checked valves twice". Through a hub, each
 // site version goes up as its own change, every one on the row's base
 // before the cut (UpstreamBatch's base, kept since 3a5ec18 when central
-// answers the first one merged). Central merges the first edit, then
-// judges the second one three-way against the pre-cut base: its notes
-// differ from the merged row's notes, which are the site's own first
-// edit, so it opens a conflict of the site against itself. Until a
-// manager decides, central and every terminal on site show the first
-// edit's notes: the operator's last correction is out of sight, in a
-// conflict record nobody else took part in.
+// answers the first one merged). Central merged the first edit, then
+// judged the second one three-way against the pre-cut base: its notes
+// differed from the merged row's notes, which were the site's own first
+// edit, so it opened a conflict of the site against itself, and central
+// and every terminal on site showed the first edit's notes until a
+// manager decided. The hub now sends the second edit rebased on what
+// central made of the first (server/upstreammade.go).
 func TestAttack2_HubTwoEditsOfOneFieldDuringCutConflictWithThemselves(t *testing.T) {
-	t.Skip("known limitation (issue 19, docs/hubs.md): a site edit of one field made twice during a cut reaches central as two changes on the pre-cut base, and the second meets the first as a conflict of the site with itself; nothing is lost (both states are in the row or the record). A merge base of the hub's previous change (tried in 9039e44) made the hub campaign count decisions overturned and a lost state, and was taken back")
 	const site = "plant-s2"
 	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "hall", "hall office")
 

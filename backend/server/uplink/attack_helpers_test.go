@@ -11,6 +11,7 @@ import (
 
 	"github.com/outpost-app/outpost/backend/protocol"
 	"github.com/outpost-app/outpost/backend/syncclient"
+	"github.com/outpost-app/outpost/backend/syncclient/faultproxy"
 )
 
 // Helpers of the review's attacks on site hubs (issue 19).
@@ -65,6 +66,46 @@ func settled(t *testing.T, central, hub *node, site string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// settledTwice waits until the link settles, then once more after the
+// hub's next round (the pull and push the last answers woke).
+func settledTwice(t *testing.T, central, hub *node, site string) {
+	t.Helper()
+	settled(t, central, hub, site)
+	time.Sleep(300 * time.Millisecond)
+	settled(t, central, hub, site)
+}
+
+// waitCentral waits until central's line configuration id satisfies ok.
+func waitCentral(t *testing.T, central *node, site, id, what string, ok func(map[string]any) bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		row, _, _ := central.current(t, site, protocol.TableLineConfigs, id)
+		if ok(row) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("central never %s: %v", what, row)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// siteNotesMergedAnswerLost opens the rebase attacks (rebase_test.go):
+// during a cut the hub's manager (bm) sets the notes of cfg while
+// headquarters' (mgr) sets its rate to 70; the link comes back with every
+// answer of central lost, until central holds the site's notes merged with
+// the rate. Answers stay lost: the caller lets them through
+// (hub.proxy.Set(faultproxy.Faults{})).
+func siteNotesMergedAnswerLost(t *testing.T, central, hub *node, mgr, bm *device, site, cfg, notes string) {
+	t.Helper()
+	hub.cut(true)
+	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, notes), protocol.OpUpsert)
+	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert)
+	hub.proxy.Set(faultproxy.Faults{DropResponseRate: 1})
+	waitCentral(t, central, site, cfg, "took the site's notes", func(r map[string]any) bool { return r["notes"] == notes })
 }
 
 // commitAll makes every device pull twice, so the hub (or central) records
