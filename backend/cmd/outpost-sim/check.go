@@ -633,6 +633,11 @@ func check(ctx context.Context, sum *Summary, devs []*device, mgr *device) error
 						break
 					}
 				}
+				// Merged with a newer write, under that write's stamp.
+				if !found && mergedUnderNewerStamp(tb, e.fields, e.hlc, h) {
+					found = true
+					sum.MergedAtCentral++
+				}
 			}
 			if !found {
 				sum.Lost++
@@ -1167,6 +1172,39 @@ func rewrittenBeforeRestore(tb protocol.Table, fields map[string]any, pre, h []s
 			if s.device == v.DeviceID && asInt(s.row["updated_at"]) >= asInt(v.Row["updated_at"]) && fieldsEqual(tb, replaced, s.row) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// mergedUnderNewerStamp reports whether history h holds an edit (its
+// fields, its hlc) merged at central with a newer write of another device:
+// central's merge keeps the newer of the two stamps, so the merged version
+// carries the previous version's hlc (newer than the edit's) under another
+// writer (the hub that pushed the edit), and holds, of the edit's fields,
+// the edit's value where the merge took the edit's change and the previous
+// version's where the edit left the field as it was: the value before the
+// newer write (the version before it), which the newer write changed; at
+// least one field is the edit's and new (a merge that changes nothing
+// writes no version).
+func mergedUnderNewerStamp(tb protocol.Table, fields map[string]any, editHLC string, h []syncclient.HistoryEntry) bool {
+	for i := 2; i < len(h); i++ {
+		before, prev, v := h[i-2], h[i-1], h[i]
+		if v.HLC != prev.HLC || v.DeviceID == prev.DeviceID || v.HLC <= editHLC {
+			continue
+		}
+		ok, took := true, false
+		for f, want := range fields {
+			switch {
+			case sameValue(tb, f, v.Row[f], want):
+				took = took || !sameValue(tb, f, v.Row[f], prev.Row[f])
+			case sameValue(tb, f, v.Row[f], prev.Row[f]) && sameValue(tb, f, want, before.Row[f]):
+			default:
+				ok = false
+			}
+		}
+		if ok && took {
+			return true
 		}
 	}
 	return false

@@ -383,3 +383,65 @@ func TestRewrittenBeforeRestore(t *testing.T) {
 		}
 	}
 }
+
+// TestMergedUnderNewerStamp: a hub's device's edit that central merged
+// with a newer write of another device (the merge keeps the newer stamp:
+// its version carries the previous version's hlc, written by the hub) is
+// in that version for every field the edit changed; the fields the edit
+// left as they were on the hub's state hold the other write's values.
+// Seed 236 of the hub campaign (bf870be, and 964f2cb before it) counted
+// such an edit of a product (active 0, merged with a rename made at
+// central) as lost: the excuse for hub devices looked for the edit's own
+// stamp only.
+func TestMergedUnderNewerStamp(t *testing.T) {
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableProducts)
+	edit := map[string]any{"active": int64(0), "name": "Flour"}
+	base := syncclient.HistoryEntry{Version: 9, HLC: "001-a", DeviceID: "d1", Row: map[string]any{"active": int64(1), "name": "Flour"}}
+	renamed := syncclient.HistoryEntry{Version: 66, HLC: "003-b", DeviceID: "d2", Row: map[string]any{"active": int64(1), "name": "Rye"}}
+	merged := syncclient.HistoryEntry{Version: 105, HLC: "003-b", DeviceID: "hub", Row: map[string]any{"active": int64(0), "name": "Rye"}}
+	cases := []struct {
+		name string
+		h    []syncclient.HistoryEntry
+		want bool
+	}{
+		{"merged under the rename's stamp", []syncclient.HistoryEntry{base, renamed, merged}, true},
+		{"never merged", []syncclient.HistoryEntry{base, renamed}, false},
+		{"the same stamp written by the same device: not a merge", []syncclient.HistoryEntry{base, renamed,
+			{Version: 105, HLC: "003-b", DeviceID: "d2", Row: map[string]any{"active": int64(0), "name": "Rye"}}}, false},
+		{"a field the edit set is another value", []syncclient.HistoryEntry{base, renamed,
+			{Version: 105, HLC: "003-b", DeviceID: "hub", Row: map[string]any{"active": int64(2), "name": "Rye"}}}, false},
+		{"the merge changed nothing of the edit's", []syncclient.HistoryEntry{base, renamed,
+			{Version: 105, HLC: "003-b", DeviceID: "hub", Row: map[string]any{"active": int64(1), "name": "Rye"}}}, false},
+		{"a stamp older than the edit's", []syncclient.HistoryEntry{
+			{Version: 9, HLC: "000-a", DeviceID: "d1", Row: base.Row},
+			{Version: 66, HLC: "000-b", DeviceID: "d2", Row: renamed.Row},
+			{Version: 105, HLC: "000-b", DeviceID: "hub", Row: merged.Row}}, false},
+	}
+	for _, c := range cases {
+		if got := mergedUnderNewerStamp(tb, edit, "002-e", c.h); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// Review of mergedUnderNewerStamp (it failed on its first version). A hub device renames a
+// product and deactivates it (name Flour -> Wheat, active 1 -> 0) while
+// headquarters renames it Rye. Both changed the name: central owes a
+// conflict. A merge that silently keeps the rename's name and takes only
+// the edit's active 0 loses the site's name "Wheat" with no record; the
+// excuse counts the edit as merged because it accepts, for every field
+// the edit set, the previous version's value, without asking whether the
+// edit had left that field as it was (the rename's base holds "Flour",
+// not "Wheat": the edit changed it).
+func TestMergedUnderNewerStamp_AFieldTheEditChangedIsLost(t *testing.T) {
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableProducts)
+	edit := map[string]any{"active": int64(0), "name": "Wheat"}
+	h := []syncclient.HistoryEntry{
+		{Version: 9, HLC: "001-a", DeviceID: "d1", Row: map[string]any{"active": int64(1), "name": "Flour"}},
+		{Version: 66, HLC: "003-b", DeviceID: "d2", Row: map[string]any{"active": int64(1), "name": "Rye"}},
+		{Version: 105, HLC: "003-b", DeviceID: "hub", Row: map[string]any{"active": int64(0), "name": "Rye"}},
+	}
+	if mergedUnderNewerStamp(tb, edit, "002-e", h) {
+		t.Fatal("the edit's name \"Wheat\" is in no version and in no conflict, yet the edit counts as merged at central")
+	}
+}
