@@ -625,12 +625,16 @@ func (n *Nemesis) judge(ctx context.Context, sum *Summary, devs []*device, mgr *
 	}
 	last := map[string]decision{}
 	decisions := append([]decision{}, mgr.decisions...)
+	decidedAt := map[string]*device{} // a hub decision's hlc: its hub's manager
 	for _, d := range devs {
 		if d.hubManager {
 			// A hub's manager decides the records its hub judged: a
 			// later decision, on another tier (its version is the hub's:
 			// decisions of several tiers are ordered by time).
 			decisions = append(decisions, d.decisions...)
+			for _, dc := range d.decisions {
+				decidedAt[dc.hlc] = d
+			}
 		}
 	}
 	for _, dc := range decisions {
@@ -681,6 +685,23 @@ func (n *Nemesis) judge(ctx context.Context, sum *Summary, devs []*device, mgr *
 				cidx = -1
 			}
 			explained := overturnExplained(tb, dc, col.Name, row.Row[col.Name], cidx, edits, pushes)
+			if hm := decidedAt[dc.hlc]; !explained && hm != nil {
+				// A site manager's decision another tier's manager
+				// decided otherwise at the same time.
+				hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				hist, err := historyRetry(hctx, hm.cl.API(), dc.table, dc.rowID)
+				cancel()
+				var others []decision // central's and the other hubs'
+				for _, o := range decisions {
+					if decidedAt[o.hlc] != hm {
+						others = append(others, o)
+					}
+				}
+				if err == nil && concurrentElsewhere(tb, dc, col.Name, row.Row[col.Name], others, hist) {
+					explained = true
+					sum.ConcurrentDecisions++
+				}
+			}
 			if !explained {
 				if os.Getenv("OUTPOST_SIM_DEBUG_DECISIONS") != "" && sum.progress != nil {
 					n.dumpDecision(ctx, sum.progress, dc, col.Name, all, ids, mgr)
@@ -822,4 +843,34 @@ func unseenByDecision(tb protocol.Table, dc decision, field string, value any, e
 		}
 	}
 	return after
+}
+
+// concurrentElsewhere reports whether a site manager's decision dc (made
+// at a hub, hubHistory the row's history there) that central now holds the
+// rejected value of in field (value) met a decision of another tier's
+// manager (central's, another hub's) it could not have seen: made before
+// it, choosing that value, and not yet on dc's hub when its manager
+// decided (no hub version before dc's carries that decision's stamp). The
+// two managers decided the row at the same time on two tiers; central
+// judged the later one, which changed nothing of the field on its own
+// tier's state, three-way against the first, which stands: a decision,
+// not an edit, explains the value (seed 288 of the hub campaign, and seed
+// 256 before the hubs rebased their writes).
+func concurrentElsewhere(tb protocol.Table, dc decision, field string, value any, others []decision, hubHistory []syncclient.HistoryEntry) bool {
+	for _, c := range others {
+		if c.table != dc.table || c.rowID != dc.rowID || !c.at.Before(dc.at) || !sameValue(tb, field, c.chosen[field], value) {
+			continue
+		}
+		seen := false
+		for _, v := range hubHistory {
+			if v.HLC == c.hlc && v.Version < dc.version {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			return true
+		}
+	}
+	return false
 }

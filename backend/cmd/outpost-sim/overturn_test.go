@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/outpost-app/outpost/backend/protocol"
+	"github.com/outpost-app/outpost/backend/syncclient"
 )
 
 // TestOverturnExplained: which edits explain that the server holds the
@@ -74,5 +75,44 @@ func TestOverturnExplained(t *testing.T) {
 				t.Fatalf("overturnExplained = %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// TestConcurrentElsewhere: a site manager keeps the speed 40 against a
+// terminal's empty one (hub version 384) while central's manager, 17 ms
+// before, decided another conflict of the row with the empty speed (seed
+// 288 of the hub campaign on the rebasing hub: central holds the empty
+// speed). The hub had not republished central's decision when its manager
+// decided: two concurrent decisions, central's standing, no decision
+// overturned. Once the hub held central's decision before its own, the
+// site's decision was made knowing it: overturned.
+func TestConcurrentElsewhere(t *testing.T) {
+	tb, _ := protocol.NewRegistry().Lookup(protocol.TableLineConfigs)
+	at := time.Date(2026, 12, 8, 0, 31, 37, 299e6, time.UTC)
+	site := decision{table: "line_configs", rowID: "r", version: 384, at: at,
+		chosen: map[string]any{"speed_rpm": 40.0}, rejected: map[string]any{"speed_rpm": nil}}
+	hq := decision{table: "line_configs", rowID: "r", version: 414, hlc: "hq-414", at: at.Add(-17 * time.Millisecond),
+		chosen: map[string]any{"speed_rpm": nil}}
+	later := hq
+	later.at = at.Add(time.Second)
+	other := hq
+	other.chosen = map[string]any{"speed_rpm": 60.0}
+	cases := []struct {
+		name    string
+		central []decision
+		hub     []syncclient.HistoryEntry
+		want    bool
+	}{
+		{"not on the hub yet", []decision{hq}, []syncclient.HistoryEntry{{Version: 380, HLC: "h"}}, true},
+		{"on the hub after the site's decision", []decision{hq}, []syncclient.HistoryEntry{{Version: 390, HLC: "hq-414"}}, true},
+		{"on the hub before the site's decision", []decision{hq}, []syncclient.HistoryEntry{{Version: 383, HLC: "hq-414"}}, false},
+		{"central's decision after the site's", []decision{later}, nil, false},
+		{"central chose another value", []decision{other}, nil, false},
+		{"no decision at central", nil, nil, false},
+	}
+	for _, c := range cases {
+		if got := concurrentElsewhere(tb, site, "speed_rpm", nil, c.central, c.hub); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
 	}
 }

@@ -199,6 +199,10 @@ type Summary struct {
 	// merged with another writer's change under the edit's own stamp
 	// (the hub had answered them applied): in a version, not whole.
 	MergedAtCentral int `json:"merged_at_central,omitempty"`
+	// ConcurrentDecisions are site managers' decisions central holds the
+	// rejected value of because another tier's manager chose it at the
+	// same time, before the hub had that decision (concurrentElsewhere).
+	ConcurrentDecisions int `json:"concurrent_decisions,omitempty"`
 	// CarriedThenPurged are last edits in no version and no conflict
 	// record at the end that a manager's decision carried under its own
 	// hlc, a later decision knowingly replaced, and retention purged
