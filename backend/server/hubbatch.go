@@ -32,6 +32,8 @@ type hubBatch struct {
 	// held: a change of this batch was ahead of the clock.
 	held  bool
 	dirty bool
+	// prev: each row's last change of this batch as pushed (madeOn).
+	prev map[rowKey]protocol.Row
 }
 
 // beginHubBatch reads the hub's mark and checks whom its changes' HLCs
@@ -143,12 +145,47 @@ func (hb *hubBatch) before(ctx context.Context, w *writer, p prepared) (protocol
 	return res, true, nil
 }
 
+// madeOn returns the state a hub's change of a manual row was made on
+// when the batch holds an earlier change of the row: that change as
+// pushed. The hub sends every site write as its own change, in hub order,
+// each on the base of the row's first unanswered one, and a later write of
+// a row is made on the earlier (no state of central's comes between them
+// on the hub: its pull holds central's changes of a row with a write on
+// its way). Judged against the base version instead, the first change's
+// values read as another writer's: a second edit of one field was a
+// conflict of the site with itself, and a site value taken back stayed
+// (seed 347 of the hub campaign). Across batches the hub itself sends a
+// later write rebased on central's answer (upstreammade.go).
+func (hb *hubBatch) madeOn(p prepared) protocol.Row {
+	if hb == nil || p.record != nil || p.rej != nil || p.table.Policy != protocol.PolicyManual {
+		return nil
+	}
+	return hb.prev[rowKey{p.Table, p.ID}]
+}
+
+// keep records a change of a manual row as pushed, for the row's next
+// change in the batch (madeOn): judged, or answered at or below the mark
+// (a restored hub's next change was made on it too).
+func (hb *hubBatch) keep(p prepared) {
+	if hb == nil || p.record != nil || p.rej != nil || p.pushed == nil || p.table.Policy != protocol.PolicyManual {
+		return
+	}
+	if hb.prev == nil {
+		hb.prev = map[rowKey]protocol.Row{}
+	}
+	row := p.pushed.Clone()
+	delete(row, "server_updated_at")
+	hb.prev[rowKey{p.Table, p.ID}] = row
+}
+
 // after raises the mark over a change central took, and holds back the
-// rest of the batch behind a change ahead of the clock.
+// rest of the batch behind a change ahead of the clock; it keeps each
+// row's change as pushed for the next one (keep).
 func (hb *hubBatch) after(p prepared, res protocol.PushResult) {
 	if hb == nil {
 		return
 	}
+	hb.keep(p)
 	if res.Status == protocol.StatusRejected {
 		if len(res.Error) >= len(protocol.CodeClockAhead) && res.Error[:len(protocol.CodeClockAhead)] == protocol.CodeClockAhead {
 			hb.held = true

@@ -158,9 +158,11 @@ func (e *Engine) Push(ctx context.Context, dev Device, b PushBatch) (body []byte
 		if res, done, err := hb.before(ctx, w, c); err != nil {
 			return nil, 0, err
 		} else if done {
+			hb.keep(c) // a restored hub's next change was made on it
 			resp.Results = append(resp.Results, res)
 			continue
 		}
+		c.madeOn = hb.madeOn(c)
 		res, err := e.pushOne(ctx, w, dev, c)
 		if err != nil {
 			return nil, 0, err
@@ -485,6 +487,9 @@ type prepared struct {
 	rej    *protocol.PushResult
 	// record is a conflict record a hub sends (hubrecords.go).
 	record *conflictRecord
+	// madeOn, for a hub's change, is its previous change of the row in
+	// the same batch, which it was made on (hubBatch.madeOn).
+	madeOn protocol.Row
 }
 
 func (e *Engine) prepare(raw json.RawMessage, dev Device, now int64) prepared {
@@ -637,7 +642,7 @@ func (e *Engine) pushOne(ctx context.Context, w *writer, dev Device, p prepared)
 
 	switch t.Policy {
 	case protocol.PolicyManual:
-		return e.manual(ctx, w, dev, t, c, cur, pushed, mine, theirs)
+		return e.manual(ctx, w, dev, t, c, cur, pushed, mine, theirs, p.madeOn)
 	default:
 		return e.lww(ctx, w, dev, t, c, cur, mine, theirs)
 	}
@@ -708,11 +713,25 @@ func (e *Engine) lww(ctx context.Context, w *writer, dev Device, t protocol.Tabl
 	return res, nil
 }
 
-func (e *Engine) manual(ctx context.Context, w *writer, dev Device, t protocol.Table, c change, cur StoredRow, pushed, mine, theirs protocol.Row) (protocol.PushResult, error) {
+func (e *Engine) manual(ctx context.Context, w *writer, dev Device, t protocol.Table, c change, cur StoredRow, pushed, mine, theirs, madeOn protocol.Row) (protocol.PushResult, error) {
 	res := protocol.PushResult{Table: t.Name, ID: c.ID}
 	base, err := e.baseRow(ctx, w.tx, t, c)
 	if err != nil {
 		return res, err
+	}
+	// The merge's base is the state the change was made on: for a hub's
+	// second change of a row in one batch, its first (both carry the
+	// base of the row's first unanswered change).
+	mb := base
+	if madeOn != nil {
+		// A column the first change left out kept its value there.
+		mb = make(protocol.Row, len(t.Columns))
+		for k, v := range base {
+			mb[k] = v
+		}
+		for k, v := range madeOn {
+			mb[k] = v
+		}
 	}
 	// The merge sees the change as pushed (a column left out counts as
 	// unchanged from base), with the delete's deleted_at filled in.
@@ -722,7 +741,7 @@ func (e *Engine) manual(ctx context.Context, w *writer, dev Device, t protocol.T
 		delete(m, "deleted_at")
 	}
 	delete(m, "server_updated_at")
-	mr := conflict.Merge3(t, base, m, theirs)
+	mr := conflict.Merge3(t, mb, m, theirs)
 	if len(mr.Conflicts) == 0 {
 		if !mr.Changed {
 			v := cur.Version
