@@ -724,14 +724,7 @@ func (e *Engine) manual(ctx context.Context, w *writer, dev Device, t protocol.T
 	// base of the row's first unanswered change).
 	mb := base
 	if madeOn != nil {
-		// A column the first change left out kept its value there.
-		mb = make(protocol.Row, len(t.Columns))
-		for k, v := range base {
-			mb[k] = v
-		}
-		for k, v := range madeOn {
-			mb[k] = v
-		}
+		mb = overlay(t, madeOn, base) // a column it left out kept its value
 	}
 	// The merge sees the change as pushed (a column left out counts as
 	// unchanged from base), with the delete's deleted_at filled in.

@@ -1,14 +1,10 @@
 package uplink_test
 
 import (
-	"context"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/outpost-app/outpost/backend/protocol"
-	"github.com/outpost-app/outpost/backend/server"
-	"github.com/outpost-app/outpost/backend/server/sqlitestore"
 )
 
 // A site manager corrects a line's notes during a cut; headquarters'
@@ -47,20 +43,7 @@ func TestAttack2_RestoredHubTakesCentralsMergeForItsOwnWrite(t *testing.T) {
 		t.Fatalf("central did not merge the site's notes with its rate: %v", row)
 	}
 
-	hub.restartPaused(t, func(path string) {
-		for _, f := range []string{path, path + "-wal", path + "-shm"} {
-			os.Remove(f)
-		}
-		copyFile(t, backup, path)
-		st, err := sqlitestore.Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := server.Restored(context.Background(), st); err != nil {
-			t.Fatal(err)
-		}
-		st.Close()
-	})
+	hub.restartPaused(t, func(path string) { restoreFile(t, path, backup) })
 	hub.run(t)
 	settled(t, central, hub, site)
 	time.Sleep(300 * time.Millisecond)

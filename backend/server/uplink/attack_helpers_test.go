@@ -108,6 +108,22 @@ func siteNotesMergedAnswerLost(t *testing.T, central, hub *node, mgr, bm *device
 	waitCentral(t, central, site, cfg, "took the site's notes", func(r map[string]any) bool { return r["notes"] == notes })
 }
 
+// siteNotesMergedByHand is siteNotesMergedAnswerLost with the hub's link
+// stopped (hub.restartPaused): the site's notes and headquarters' rate 70
+// are written during a cut, then one upstream step by hand has central
+// merge the notes; nothing is pulled after it.
+func siteNotesMergedByHand(t *testing.T, hub *node, mgr, bm *device, cfg, notes string) {
+	t.Helper()
+	hub.cut(true)
+	hub.restartPaused(t, func(string) {})
+	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, notes), protocol.OpUpsert)
+	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert)
+	hub.cut(false)
+	if res := upstreamStepByHand(t, hub); len(res) != 1 || res[0].Status != protocol.StatusMerged {
+		t.Fatalf("central's answer to the site's notes: %+v; want merged", res)
+	}
+}
+
 // commitAll makes every device pull twice, so the hub (or central) records
 // the whole feed as committed by each (a pull commits the cursor it asks
 // from).

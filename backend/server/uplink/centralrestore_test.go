@@ -2,7 +2,6 @@ package uplink_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -36,20 +35,7 @@ func restartCentral(t *testing.T, c *node, between func(path string)) {
 // restored (`outpost-server restored`), as an operator does.
 func restoreCentral(t *testing.T, central *node, backup string) {
 	t.Helper()
-	restartCentral(t, central, func(path string) {
-		for _, f := range []string{path, path + "-wal", path + "-shm"} {
-			os.Remove(f)
-		}
-		copyFile(t, backup, path)
-		st, err := sqlitestore.Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := server.Restored(context.Background(), st); err != nil {
-			t.Fatal(err)
-		}
-		st.Close()
-	})
+	restartCentral(t, central, func(path string) { restoreFile(t, path, backup) })
 }
 
 // Central restored from a backup while a hub is linked (design section 3's

@@ -25,6 +25,9 @@ func TestHubs_EchoWithOtherValuesIsTaken(t *testing.T) {
 	id := uuid.NewString()
 	op.write(protocol.TableProductionRecords, record(id, "L1", 3), protocol.OpUpsert)
 	waitFor(t, "the write at central", func() bool { return len(central.rowHLCs(t, site, protocol.TableProductionRecords, id)) == 1 })
+	// Its answer taken too: stopped before, the write would still wait
+	// and the republish below hold central's change instead of taking it.
+	settled(t, central, hub, site)
 	hub.stop() // the link stops: the echo is played by hand
 	ctx := context.Background()
 	eng := hub.srv.Engine()

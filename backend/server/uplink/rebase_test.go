@@ -1,16 +1,33 @@
 package uplink_test
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/outpost-app/outpost/backend/protocol"
-	"github.com/outpost-app/outpost/backend/server"
-	"github.com/outpost-app/outpost/backend/server/sqlitestore"
 	"github.com/outpost-app/outpost/backend/syncclient/faultproxy"
 )
+
+// managerTakesBackSiteNotes plays the scene of the take-back tests: the
+// site's notes "checked valves" merged with headquarters' rate, their
+// answer lost (siteNotesMergedAnswerLost); the site then writes recipe and
+// notes on its own state, and headquarters' manager takes the site's
+// notes back ("start") before the answers come through. It returns
+// central's row and open conflicts once the link settled.
+func managerTakesBackSiteNotes(t *testing.T, site, recipe, notes string) (row map[string]any, open []map[string]any) {
+	t.Helper()
+	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "hall", "hall office")
+	siteNotesMergedAnswerLost(t, central, hub, mgr, bm, site, cfg, "checked valves")
+	bm.write(protocol.TableLineConfigs, lineConfig(cfg, recipe, 100, notes), protocol.OpUpsert)
+	mgr.pull()
+	if r := mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert); r.Status != protocol.StatusApplied {
+		t.Fatalf("the manager's notes: %+v", r)
+	}
+	hub.proxy.Set(faultproxy.Faults{})
+	settledTwice(t, central, hub, site)
+	row, _, _ = central.current(t, site, protocol.TableLineConfigs, cfg)
+	return row, central.openAt(t, site, cfg)
+}
 
 // Review of site hubs, end to end (found attacking a central-side merge
 // rule that was not kept). The site manager edits the notes during a cut
@@ -23,22 +40,8 @@ import (
 // record. The hub now sends it rebased on what central made of the notes
 // edit (server/upstreammade.go): its own change is the recipe alone.
 func TestRebase_ManagerTakesBackSiteNotesTheSitesNextWriteKeepsThem(t *testing.T) {
-	const site = "plant-rv"
-	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "hall", "hall office")
-
-	siteNotesMergedAnswerLost(t, central, hub, mgr, bm, site, cfg, "checked valves")
 	// The site changes the recipe on its own state (notes its own).
-	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R2", 100, "checked valves"), protocol.OpUpsert)
-	// Headquarters' manager takes the site's notes back.
-	mgr.pull()
-	if r := mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert); r.Status != protocol.StatusApplied {
-		t.Fatalf("the manager's notes: %+v", r)
-	}
-	hub.proxy.Set(faultproxy.Faults{})
-	settledTwice(t, central, hub, site)
-
-	row, _, _ := central.current(t, site, protocol.TableLineConfigs, cfg)
-	open := central.openAt(t, site, cfg)
+	row, open := managerTakesBackSiteNotes(t, "plant-rv", "R2", "checked valves")
 	if len(open) == 0 && row["notes"] != "start" {
 		t.Fatalf("central: notes %q, recipe %v, rate %s, no open conflict; want the manager's notes \"start\" "+
 			"(the site's last write did not touch them) or a conflict keeping them", row["notes"], row["recipe"], rate(row))
@@ -70,20 +73,7 @@ func TestRebase_RestoredHubDoesNotOverwriteSiteWriteCentralTook(t *testing.T) {
 		t.Fatalf("headquarters' rate: %+v", r)
 	}
 
-	hub.restartPaused(t, func(path string) {
-		for _, f := range []string{path, path + "-wal", path + "-shm"} {
-			os.Remove(f)
-		}
-		copyFile(t, backup, path)
-		st, err := sqlitestore.Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := server.Restored(context.Background(), st); err != nil {
-			t.Fatal(err)
-		}
-		st.Close()
-	})
+	hub.restartPaused(t, func(path string) { restoreFile(t, path, backup) })
 	if err := hub.link.Recover(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,25 @@ import (
 	"github.com/outpost-app/outpost/backend/server/sqlitestore"
 )
 
+// restoreFile replaces the database at path by backup and marks it
+// restored (`outpost-server restored`), as an operator does; the node is
+// stopped meanwhile (restartCentral, node.restartPaused).
+func restoreFile(t *testing.T, path, backup string) {
+	t.Helper()
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		os.Remove(f)
+	}
+	copyFile(t, backup, path)
+	st, err := sqlitestore.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Restored(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+}
+
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	in, err := os.Open(from)
@@ -62,20 +81,7 @@ func TestHubs_RestoredHubLosesNothing(t *testing.T) {
 	}
 	converge(t, 20*time.Second, mgr, op)
 
-	hub.restartPaused(t, func(path string) {
-		for _, f := range []string{path, path + "-wal", path + "-shm"} {
-			os.Remove(f)
-		}
-		copyFile(t, backup, path)
-		st, err := sqlitestore.Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := server.Restored(context.Background(), st); err != nil {
-			t.Fatal(err)
-		}
-		st.Close()
-	})
+	hub.restartPaused(t, func(path string) { restoreFile(t, path, backup) })
 	// The hub serves again once central has said which of its writes it
 	// holds (outpost-server serve waits for it); a write made at once,
 	// before the full pass, reaches central.

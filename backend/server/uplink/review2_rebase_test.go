@@ -26,14 +26,7 @@ func TestReview2Rebase_UnrebasableWriteOnFallbackOverturnsManagersTakeBack(t *te
 	const site = "plant-r2a"
 	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "hall", "hall office")
 
-	hub.cut(true)
-	hub.restartPaused(t, func(string) {})
-	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "one"), protocol.OpUpsert)
-	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert)
-	hub.cut(false)
-	if res := upstreamStepByHand(t, hub); len(res) != 1 || res[0].Status != protocol.StatusMerged {
-		t.Fatalf("central's answer to the notes: %+v; want merged", res)
-	}
+	siteNotesMergedByHand(t, hub, mgr, bm, cfg, "one")
 	// Headquarters' manager puts the line back as it was before the cut:
 	// the site's notes taken back, and its own rate too.
 	mgr.pull()
@@ -72,14 +65,7 @@ func TestReview2Rebase_TwoSiteWritesInOneBatchBothRebased(t *testing.T) {
 	const site = "plant-r2b"
 	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "hall", "hall office")
 
-	hub.cut(true)
-	hub.restartPaused(t, func(string) {})
-	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "one"), protocol.OpUpsert)
-	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert)
-	hub.cut(false)
-	if res := upstreamStepByHand(t, hub); len(res) != 1 || res[0].Status != protocol.StatusMerged {
-		t.Fatalf("central's answer to the notes: %+v; want merged", res)
-	}
+	siteNotesMergedByHand(t, hub, mgr, bm, cfg, "one")
 	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "two"), protocol.OpUpsert)
 	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R2", 100, "two"), protocol.OpUpsert)
 	res := upstreamStepByHand(t, hub)

@@ -113,20 +113,7 @@ func TestReviewRebase_ClockAheadAfterAppliedInBatchOverwritesManagersTakeBack(t 
 // changes of the notes and opens a conflict instead of writing the site's
 // notes over the manager's.
 func TestReviewRebase_SiteSecondEditOfNotesTheManagerTookBackIsAConflict(t *testing.T) {
-	const site = "plant-rr3"
-	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "hall", "hall office")
-
-	siteNotesMergedAnswerLost(t, central, hub, mgr, bm, site, cfg, "checked valves")
-	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "checked valves twice"), protocol.OpUpsert)
-	mgr.pull()
-	if r := mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert); r.Status != protocol.StatusApplied {
-		t.Fatalf("the manager's notes: %+v", r)
-	}
-	hub.proxy.Set(faultproxy.Faults{})
-	settledTwice(t, central, hub, site)
-
-	row, _, _ := central.current(t, site, protocol.TableLineConfigs, cfg)
-	open := central.openAt(t, site, cfg)
+	row, open := managerTakesBackSiteNotes(t, "plant-rr3", "R1", "checked valves twice")
 	if len(open) == 0 && row["notes"] != "start" {
 		t.Fatalf("central: notes %q, rate %s, no open conflict; want the manager's notes \"start\" kept in the row "+
 			"or beside the site's in a conflict (both changed them from \"checked valves\")", row["notes"], rate(row))
@@ -165,14 +152,7 @@ func TestReviewRebase_SiteWriteBeforeThePullAfterAMergedAnswerOverwritesHeadquar
 	const site = "plant-rr4"
 	central, hub, mgr, bm, cfg := managersOnBothTiers(t, site, "hall", "hall office")
 
-	hub.cut(true)
-	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "checked valves"), protocol.OpUpsert)
-	mgr.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 70, "start"), protocol.OpUpsert)
-	hub.restartPaused(t, func(string) {})
-	hub.cut(false)
-	if res := upstreamStepByHand(t, hub); len(res) != 1 || res[0].Status != protocol.StatusMerged {
-		t.Fatalf("central's answer: %+v; want the notes merged", res)
-	}
+	siteNotesMergedByHand(t, hub, mgr, bm, cfg, "checked valves")
 	// The site changes the recipe before the hub pulled the merged row.
 	if r := bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R2", 100, "checked valves"), protocol.OpUpsert); r.Status != protocol.StatusApplied {
 		t.Fatalf("the site's recipe: %+v", r)
