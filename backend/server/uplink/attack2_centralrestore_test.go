@@ -33,7 +33,7 @@ func TestAttack2_HubRetentionThenCentralRestoredResurrectsASiteDelete(t *testing
 	converge(t, 20*time.Second, hq, op)
 
 	backup := central.path + ".backup"
-	restartCentral(t, central, func(path string) { copyFile(t, path, backup) })
+	restartCentral(t, central, func(path string) { backupFile(t, path, backup) })
 
 	op.write(protocol.TableProductionRecords, record(gone, "L1", 1), protocol.OpDelete)
 	converge(t, 20*time.Second, hq, op)
@@ -89,7 +89,7 @@ func TestAttack2_HubEditAfterCentralRestoredPushedOnNoBase(t *testing.T) {
 	settled(t, central, hub, site)
 
 	backup := central.path + ".backup"
-	restartCentral(t, central, func(path string) { copyFile(t, path, backup) })
+	restartCentral(t, central, func(path string) { backupFile(t, path, backup) })
 	mgr.write(protocol.TableProductionRecords, record(uuid.NewString(), "L1", 1), protocol.OpUpsert) // lost by the restore
 	settled(t, central, hub, site)
 

@@ -35,7 +35,7 @@ func TestAttack2_RestoredHubTakesCentralsMergeForItsOwnWrite(t *testing.T) {
 	hub.restartPaused(t, func(string) {})
 	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "valves"), protocol.OpUpsert) // the later hlc
 	backup := hub.path + ".backup"
-	hub.restart(t, func(path string) { copyFile(t, path, backup) })
+	hub.restart(t, func(path string) { backupFile(t, path, backup) })
 	hub.cut(false)
 	settled(t, central, hub, site)
 	row, _, _ := central.current(t, site, protocol.TableLineConfigs, cfg)

@@ -55,7 +55,7 @@ func TestHubs_CentralRestoredGetsTheSiteBack(t *testing.T) {
 	converge(t, 20*time.Second, hq, op)
 
 	backup := central.path + ".backup"
-	restartCentral(t, central, func(path string) { copyFile(t, path, backup) })
+	restartCentral(t, central, func(path string) { backupFile(t, path, backup) })
 
 	later := []string{uuid.NewString(), uuid.NewString()}
 	for i, id := range later {

@@ -61,7 +61,7 @@ func TestRebase_RestoredHubDoesNotOverwriteSiteWriteCentralTook(t *testing.T) {
 	hub.cut(true)
 	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "R1", 100, "n0"), protocol.OpUpsert)
 	backup := hub.path + ".backup"
-	hub.restart(t, func(path string) { copyFile(t, path, backup) })
+	hub.restart(t, func(path string) { backupFile(t, path, backup) })
 	bm.write(protocol.TableLineConfigs, lineConfig(cfg, "RB", 100, "n0"), protocol.OpUpsert)
 	hub.cut(false)
 	settled(t, central, hub, site)
